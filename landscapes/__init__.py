@@ -1,0 +1,48 @@
+"""Descent Lab's test surfaces: pure NumPy, arrays shaped (..., 2).
+
+    import landscapes
+    landscapes.names()                  # ['rosenbrock', 'saddle', ...]
+    s = landscapes.get("elongated_bowl", condition=50)
+    s.f(xy), s.grad(xy), s.domain, s.minima, s.start
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .catalog import REGISTRY, SurfaceDef, minibatch_gradient
+from .surface import SCALAR_MATH, Dataset, Param, Surface
+
+__all__ = [
+    "SCALAR_MATH", "Dataset", "Param", "Surface", "SurfaceDef",
+    "get", "minibatch_gradient", "names", "spec",
+]
+
+
+def names() -> list[str]:
+    """Registered surface names, in menu order."""
+    return list(REGISTRY)
+
+
+def spec(name: str) -> SurfaceDef:
+    """The registered definition of ``name`` (title and parameters)."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown surface {name!r}; choose one of {', '.join(REGISTRY)}") from None
+
+
+def get(name: str, **params) -> Surface:
+    """The surface ``name`` with keyword ``params`` (checked against its spec)."""
+    d = spec(name)
+    known = {p.name: p for p in d.params}
+    unknown = set(params) - set(known)
+    if unknown:
+        raise ValueError(f"{d.title} has no parameter {', '.join(sorted(unknown))}")
+    checked = {k: known[k].check(v) for k, v in params.items()}
+    return _make(name, tuple(sorted(checked.items())))
+
+
+@lru_cache(maxsize=64)
+def _make(name: str, params: tuple) -> Surface:
+    return REGISTRY[name].make(**dict(params))

@@ -1,0 +1,152 @@
+"""The Surface type: a 2-D test function with its gradient, domain and minima.
+
+A surface is written once, as ``value(x, y, xp)`` and ``gradient(x, y, xp)``
+where ``xp`` is a math namespace: NumPy for arrays, ``SCALAR_MATH`` for plain
+floats (the fast path of a single run). Definitions use only + - * / and the
+namespace's functions, never ``**``, so both namespaces give the same bits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import numpy as np
+
+
+def _scalar(ufunc):
+    return lambda v: float(ufunc(v))
+
+
+#: Math for plain floats. Transcendental functions go through NumPy so that a
+#: single run and a row of a batch see exactly the same values; sqrt is
+#: correctly rounded everywhere, so Python's is used.
+SCALAR_MATH = SimpleNamespace(
+    sqrt=math.sqrt,
+    sin=_scalar(np.sin),
+    cos=_scalar(np.cos),
+    exp=_scalar(np.exp),
+    tanh=_scalar(np.tanh),
+    log=_scalar(np.log),
+    abs=abs,
+    pi=math.pi,
+    e=math.e,
+)
+
+
+@dataclass(frozen=True)
+class Param:
+    """A numeric setting with its default, bounds and how to show it."""
+
+    name: str
+    default: float
+    lo: float
+    hi: float
+    label: str
+    log: bool = False
+    integer: bool = False
+    help: str = ""
+
+    def check(self, value) -> float | int:
+        """Return ``value`` as a number inside [lo, hi]; raise ValueError otherwise."""
+        v = np.asarray(value, dtype=float)
+        if not np.all(np.isfinite(v)) or np.any(v < self.lo) or np.any(v > self.hi):
+            raise ValueError(
+                f"{self.label} must be a number from {self.lo:g} to {self.hi:g}, got {value!r}"
+            )
+        if self.integer:
+            if np.any(v != np.round(v)):
+                raise ValueError(f"{self.label} must be a whole number, got {value!r}")
+            return int(v) if v.ndim == 0 else v.astype(int)
+        return float(v) if v.ndim == 0 else v
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A 2-D loss surface. Functions take arrays shaped (..., 2)."""
+
+    name: str
+    title: str
+    lesson: str
+    value: Callable = field(repr=False)  # value(x, y, xp) -> f
+    gradient: Callable = field(repr=False)  # gradient(x, y, xp) -> (fx, fy)
+    domain: tuple[tuple[float, float], tuple[float, float]]
+    minima: np.ndarray = field(repr=False)  # (k, 2), global minima first
+    start: np.ndarray = field(repr=False)  # (2,)
+    log_scale: bool = False
+    hessian: Callable | None = field(default=None, repr=False)  # (x, y, xp) -> (fxx, fxy, fyy)
+    params: dict = field(default_factory=dict)
+    data: Dataset | None = field(default=None, repr=False)
+
+    def f(self, xy) -> np.ndarray:
+        """Value at points ``xy`` of shape (..., 2)."""
+        xy = np.asarray(xy, dtype=float)
+        with np.errstate(all="ignore"):
+            return np.asarray(self.value(xy[..., 0], xy[..., 1], np), dtype=float)
+
+    def grad(self, xy) -> np.ndarray:
+        """Analytic gradient at ``xy``, shape (..., 2)."""
+        xy = np.asarray(xy, dtype=float)
+        with np.errstate(all="ignore"):
+            gx, gy = self.gradient(xy[..., 0], xy[..., 1], np)
+        return np.stack(np.broadcast_arrays(gx, gy), axis=-1)
+
+    def hess(self, xy) -> np.ndarray:
+        """Analytic Hessian at ``xy``, shape (..., 2, 2)."""
+        if self.hessian is None:
+            raise ValueError(f"{self.title} has no analytic Hessian")
+        xy = np.asarray(xy, dtype=float)
+        with np.errstate(all="ignore"):
+            fxx, fxy, fyy = np.broadcast_arrays(*self.hessian(xy[..., 0], xy[..., 1], np))
+        return np.stack([np.stack([fxx, fxy], -1), np.stack([fxy, fyy], -1)], -2)
+
+    @property
+    def minima_values(self) -> np.ndarray:
+        """f at each known minimum, shape (k,)."""
+        return self.f(self.minima)
+
+    @property
+    def global_min(self) -> float:
+        return float(self.minima_values.min())
+
+    @property
+    def scale(self) -> float:
+        """Largest coordinate magnitude of the domain, at least 1."""
+        return max(1.0, *(abs(b) for pair in self.domain for b in pair))
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Samples (x_i, y_i) of a dataset-backed surface."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.x)
+
+
+def newton_minima(gradient, guesses, iters=30, h=1e-6) -> np.ndarray:
+    """Refine ``guesses`` (k, 2) to stationary points of ``gradient`` by Newton.
+
+    The Hessian is the central difference of the analytic gradient. Used at
+    definition time so stored minima are exact to rounding, not to the few
+    decimals of a published table (tests check they agree with the table).
+    """
+    p = np.array(guesses, dtype=float).reshape(-1, 2)
+    for _ in range(iters):
+        x, y = p[:, 0], p[:, 1]
+        gx, gy = gradient(x, y, np)
+        fxx, fyx = (np.asarray(a) - np.asarray(b) for a, b in
+                    zip(gradient(x + h, y, np), gradient(x - h, y, np), strict=False))
+        fxy, fyy = (np.asarray(a) - np.asarray(b) for a, b in
+                    zip(gradient(x, y + h, np), gradient(x, y - h, np), strict=False))
+        fxx, fxy, fyy = fxx / (2 * h), (fxy + fyx) / (4 * h), fyy / (2 * h)
+        det = fxx * fyy - fxy * fxy
+        dx = (fyy * gx - fxy * gy) / det
+        dy = (fxx * gy - fxy * gx) / det
+        p = p - np.stack([dx, dy], -1)
+    return p

@@ -1,0 +1,17 @@
+"""Descent Lab's optimizers: pure NumPy, PyTorch's update rules, batched runs.
+
+    import optimizers
+    opt = optimizers.get("adam", lr=0.01, beta1=0.9, beta2=0.999)
+    tr = optimizers.run(opt, surface, start=(-1.5, 2.0), steps=500)
+    tr.path, tr.loss, tr.diverged_at
+"""
+
+from .rules import RULES, Rule
+from .run import DIVERGENCE_FACTOR, Optimizer, Trajectory, get, names, rule, run
+from .schedules import KINDS as SCHEDULES
+from .schedules import Schedule
+
+__all__ = [
+    "DIVERGENCE_FACTOR", "RULES", "SCHEDULES", "Optimizer", "Rule", "Schedule",
+    "Trajectory", "get", "names", "rule", "run",
+]

@@ -1,0 +1,324 @@
+"""Running optimizers on surfaces: one run, or a batch of R runs in one call.
+
+A batch is any call where ``start`` is (R, 2) or a hyperparameter, noise level,
+seed or schedule setting is an array of R values. Row r of a batch equals the
+single run with row r's settings exactly: the update rules are the same code
+on floats and on arrays. A single run on a deterministic gradient takes a
+plain-float fast path, since NumPy's per-call overhead dominates on (2,) arrays.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import numpy as np
+
+from landscapes import SCALAR_MATH, Surface, minibatch_gradient
+
+from .rules import RULES, Rule
+from .schedules import PARAMS as SCHEDULE_PARAMS
+from .schedules import Schedule
+
+#: A run diverges once a coordinate leaves +-DIVERGENCE_FACTOR * surface.scale.
+DIVERGENCE_FACTOR = 1e6
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """A rule with its hyperparameters (scalars or arrays of R values) and schedule."""
+
+    rule: Rule
+    hyper: dict
+    schedule: Schedule = field(default_factory=Schedule)
+
+    @property
+    def name(self) -> str:
+        return self.rule.name
+
+    def describe(self) -> str:
+        """E.g. 'Adam (lr=0.01, beta1=0.9, beta2=0.999, eps=1e-08)'."""
+        args = ", ".join(f"{k}={_fmt(v)}" for k, v in self.hyper.items())
+        sched = "" if self.schedule.kind == "constant" and not np.any(self.schedule.warmup) else (
+            f"; {self.schedule.describe()}")
+        return f"{self.rule.label} ({args}{sched})"
+
+    def torch_code(self) -> str:
+        """The PyTorch lines that take the same steps."""
+        hyper = {k: _fmt(v) for k, v in self.hyper.items()}
+        lines = [f"opt = {self.rule.torch.format(**hyper)}"]
+        sched = self.schedule.torch()
+        if sched:
+            lines.append(f"sched = torch.optim.lr_scheduler.{sched}")
+        return "\n".join(lines)
+
+
+def _fmt(v) -> str:
+    return f"{v:g}" if np.ndim(v) == 0 else f"[{len(v)} values]"
+
+
+def names() -> list[str]:
+    """Registered optimizer names, in menu order."""
+    return list(RULES)
+
+
+def rule(name: str) -> Rule:
+    """The registered rule ``name`` (label, parameters, formula, code)."""
+    try:
+        return RULES[name]
+    except KeyError:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(RULES)}") from None
+
+
+def get(name: str, schedule: Schedule | str | None = None, **hyper) -> Optimizer:
+    """The optimizer ``name`` with keyword hyperparameters; defaults fill the rest."""
+    r = rule(name)
+    known = {p.name: p for p in r.params}
+    unknown = set(hyper) - set(known)
+    if unknown:
+        raise ValueError(f"{r.label} has no setting {', '.join(sorted(unknown))}; "
+                         f"it takes {', '.join(known)}")
+    values = {p.name: p.check(hyper.get(p.name, p.default)) for p in r.params}
+    if isinstance(schedule, str):
+        schedule = Schedule(schedule)
+    return Optimizer(r, values, schedule or Schedule())
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """What a run did. Shapes are for one run; a batch adds an R axis after the step axis.
+
+    path (steps+1, 2), loss (steps+1,), lr (steps,): position, value, learning rate.
+    grad (steps, 2): the gradient used by update t (noise included), taken at
+    grad_point (steps, 2) (the look-ahead point for look-ahead rules).
+    state: each slot after update t, (steps, 2). effective_lr (steps, 2): the
+    per-parameter step size, lr / (sqrt(v_hat) + eps) for adaptive rules.
+    After a divergence at step d the path stays at path[d - 1] and the rest is NaN.
+    Recorded fields are None when the run was made with ``record=False``.
+    """
+
+    optimizer: Optimizer
+    path: np.ndarray
+    loss: np.ndarray
+    diverged_at: int | np.ndarray
+    lr: np.ndarray
+    grad: np.ndarray | None = field(default=None, repr=False)
+    grad_point: np.ndarray | None = field(default=None, repr=False)
+    state: dict = field(default_factory=dict, repr=False)
+    effective_lr: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def steps(self) -> int:
+        return len(self.path) - 1
+
+    @property
+    def velocity(self) -> np.ndarray | None:
+        """The rule's velocity-like state slot (momentum buffer, Adam's m), if it has one."""
+        slot = self.optimizer.rule.velocity
+        return self.state.get(slot) if slot else None
+
+
+def run(
+    opt: Optimizer,
+    surface: Surface,
+    start=None,
+    steps: int = 500,
+    *,
+    noise=0.0,
+    seed=0,
+    batch_size: int | None = None,
+    record: bool = True,
+) -> Trajectory:
+    """Run ``opt`` on ``surface`` for ``steps`` updates from ``start`` (default surface.start).
+
+    noise: standard deviation of Gaussian noise added to each gradient component.
+    seed: seeds the noise and the mini-batch order (per row when an array).
+    batch_size: for dataset surfaces, samples per gradient (None = all; 1 = SGD);
+    mini-batches are drawn without replacement, reshuffled every epoch, and an
+    epoch's last partial batch is dropped.
+    """
+    steps = int(SCHEDULE_PARAMS["warmup"].check(steps))
+    start = surface.start if start is None else np.asarray(start, dtype=float)
+    if start.shape[-1:] != (2,) or start.ndim > 2:
+        raise ValueError(f"start must have shape (2,) or (R, 2), got {start.shape}")
+    sched = opt.schedule
+    settings = [start[..., 0], noise, seed, *opt.hyper.values(),
+                *(getattr(sched, k) for k in SCHEDULE_PARAMS)]
+    sizes = {np.size(v) for v in settings if np.ndim(v) > 0}
+    if len(sizes) > 1:
+        raise ValueError(f"batched settings disagree on the number of runs: {sorted(sizes)}")
+    batched = bool(sizes)
+    R = sizes.pop() if batched else 1
+
+    h = SimpleNamespace(**opt.hyper)
+    if opt.rule.derive:  # always through NumPy, so floats and arrays agree
+        derived = opt.rule.derive(SimpleNamespace(**{k: np.asarray(v) for k, v in opt.hyper.items()}))
+        h.__dict__.update({k: v if batched else float(v) for k, v in derived.items()})
+    rates = sched.rates(opt.hyper["lr"], steps)  # (steps,) or (steps, R)
+
+    data = surface.data
+    minibatch = data is not None and batch_size is not None and int(batch_size) < data.n
+    if batch_size is not None and data is None:
+        raise ValueError(f"{surface.title} has no data: batch_size applies to dataset surfaces")
+    z = np.asarray(noise, dtype=float)
+    rngs = _generators(seed) if minibatch or np.any(z != 0) else []
+    idx = _minibatches(rngs, data.n, int(batch_size), steps) if minibatch else None
+    kicks = None
+    if np.any(z != 0):
+        kicks = z * np.stack([g.standard_normal((steps, 2)) for g in rngs], -1)  # (steps, 2, R|1)
+
+    bound = DIVERGENCE_FACTOR * surface.scale
+    start2 = np.broadcast_to(start, (R, 2)).T.astype(float)  # (2, R)
+    with np.errstate(all="ignore"):
+        if not batched and not minibatch:
+            rec = _run_floats(opt.rule, surface, start2[:, 0], steps, h, rates, kicks, bound, record)
+        else:
+            rec = _run_arrays(opt.rule, surface, start2, steps, h, rates, kicks, idx, record)
+        return _finish(opt, surface, rec, steps, h, rates, bound, batched, record)
+
+
+def _generators(seed):
+    seeds = np.asarray(seed)
+    if seeds.ndim == 0:
+        return [np.random.default_rng(int(seeds))]
+    return [np.random.default_rng(int(s)) for s in seeds]
+
+
+def _minibatches(rngs, n: int, size: int, steps: int) -> np.ndarray:
+    """Sample indices of each update: (steps, B), or (steps, R, B) for per-row seeds."""
+    if size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {size}")
+    per_epoch = n // size
+    epochs = -(-steps // per_epoch)
+    order = [g.permuted(np.tile(np.arange(n), (epochs, 1)), axis=1)[:, : per_epoch * size]
+             .reshape(epochs * per_epoch, size)[:steps] for g in rngs]
+    return order[0] if len(order) == 1 else np.stack(order, 1)
+
+
+def _run_arrays(rule: Rule, surface, P, steps, h, rates, kicks, idx, record):
+    """The batch loop on (2, R) arrays: x = P[0], y = P[1] are contiguous rows."""
+    R = P.shape[1]
+    state = tuple(np.full((2, R), v) for v in rule.init)
+    path = np.empty((steps + 1, 2, R))
+    path[0] = P
+    grads, points, states = [], [], []
+    for t in range(steps):
+        q = P if rule.grad_point is None else rule.grad_point(P, state, h)
+        if idx is None:
+            gx, gy = surface.gradient(q[0], q[1], np)
+        else:
+            gx, gy = minibatch_gradient(surface.data, q[0], q[1], idx[t])
+        g = np.stack(np.broadcast_arrays(gx, gy))
+        if kicks is not None:
+            g = g + kicks[t]
+        u, state = rule.step(g, state, h, rates[t], np)
+        P = P + u
+        path[t + 1] = P
+        if record:
+            grads.append(g)
+            points.append(q)
+            states.append(state)
+    return path, grads, points, states
+
+
+def _run_floats(rule: Rule, surface, P, steps, h, rates, kicks, bound, record):
+    """The single-run loop on plain floats, one coordinate at a time."""
+    x, y = float(P[0]), float(P[1])
+    sx = sy = tuple(rule.init)
+    lrs = rates.tolist()
+    kx = ky = None
+    if kicks is not None:
+        kx, ky = kicks[:, 0, 0].tolist(), kicks[:, 1, 0].tolist()
+    grad, step, point = surface.gradient, rule.step, rule.grad_point
+    xy = [x, y]  # flat x0, y0, x1, y1, ...
+    gs, qs, ss = [], [], []  # flat too: appending floats is the cheapest record
+    try:
+        for t in range(steps):
+            qx, qy = (x, y) if point is None else (point(x, sx, h), point(y, sy, h))
+            gx, gy = grad(qx, qy, SCALAR_MATH)
+            if kx is not None:
+                gx, gy = gx + kx[t], gy + ky[t]
+            ux, sx = step(gx, sx, h, lrs[t], math)
+            uy, sy = step(gy, sy, h, lrs[t], math)
+            x, y = x + ux, y + uy
+            xy.append(x)
+            xy.append(y)
+            if record:
+                gs.append(gx)
+                gs.append(gy)
+                ss.extend(sx)
+                ss.extend(sy)
+                if point is not None:
+                    qs.append(qx)
+                    qs.append(qy)
+            if not (-bound < x < bound and -bound < y < bound):
+                break
+    except (ArithmeticError, ValueError):  # float overflow or 0/0: diverged here
+        xy += [math.nan, math.nan]
+    path = np.full((steps + 1, 2, 1), np.nan)
+    done = len(xy) // 2
+    path[:done, :, 0] = np.reshape(xy, (done, 2))
+    n = len(gs) // 2
+    grads = np.full((steps, 2, 1), np.nan)
+    grads[:n, :, 0] = np.reshape(gs, (n, 2))
+    points = path[:-1].copy() if point is None else np.full((steps, 2, 1), np.nan)
+    if point is not None:
+        points[:n, :, 0] = np.reshape(qs, (n, 2))
+    states = np.full((steps, len(rule.slots), 2, 1), np.nan)
+    states[:n, :, :, 0] = np.reshape(ss, (n, 2, len(rule.slots))).transpose(0, 2, 1)
+    return path, grads, points, states
+
+
+def _finish(opt, surface, rec, steps, h, rates, bound, batched, record):
+    """Loss, divergence, recorded arrays; then the public (step, [R,] 2) layout."""
+    path, grads, points, states = rec
+    R = path.shape[2]
+    loss = surface.value(path[:, 0], path[:, 1], np) + np.zeros((steps + 1, R))
+    bad = ~(np.abs(path) < bound).all(1) | ~np.isfinite(loss)  # (steps+1, R)
+    hit = bad.any(0)
+    div = np.where(hit, bad.argmax(0), -1)
+    for r in np.flatnonzero(hit):
+        d = div[r]
+        path[d:, :, r] = path[max(d - 1, 0), :, r]
+        loss[d:, r] = np.nan
+    rates = np.broadcast_to(rates.reshape(steps, -1), (steps, R))
+    out = dict(
+        optimizer=opt,
+        path=np.moveaxis(path, 1, 2),
+        loss=loss,
+        diverged_at=div,
+        lr=rates,
+    )
+    if record:
+        slots = opt.rule.slots
+        grads = np.asarray(grads).reshape(steps, 2, R)
+        points = np.asarray(points).reshape(steps, 2, R)
+        st = np.asarray(states).reshape(steps, len(slots), 2, R) if slots else None
+        state = {name: st[:, i] for i, name in enumerate(slots)}
+        lr3 = rates[:, None, :]
+        if opt.rule.effective_lr:
+            t = np.arange(1, steps + 1, dtype=float)[:, None, None]
+            eff = opt.rule.effective_lr(state, h, lr3, t, np) + np.zeros((steps, 2, R))
+        else:
+            eff = np.broadcast_to(lr3, (steps, 2, R)).copy()
+        after = np.arange(steps)[:, None] >= np.where(hit, div, steps)  # (steps, R)
+        for a in (grads, points, eff, *state.values()):
+            a[np.broadcast_to(after[:, None, :], a.shape)] = np.nan
+        out.update(
+            grad=np.moveaxis(grads, 1, 2),
+            grad_point=np.moveaxis(points, 1, 2),
+            state={k: np.moveaxis(v, 1, 2) for k, v in state.items()},
+            effective_lr=np.moveaxis(eff, 1, 2),
+        )
+    if not batched:
+        out = {k: _single(v) for k, v in out.items()}
+    return Trajectory(**out)
+
+
+def _single(v):
+    if isinstance(v, dict):
+        return {k: _single(a) for k, a in v.items()}
+    if isinstance(v, np.ndarray):
+        return int(v[0]) if v.ndim == 1 and v.dtype.kind == "i" else np.take(v, 0, axis=1)
+    return v

@@ -1,0 +1,103 @@
+"""Learning-rate schedules, matching torch.optim.lr_scheduler.
+
+The rate for update t = 0, 1, ... (torch calls ``scheduler.step()`` after each
+``optimizer.step()``):
+
+    constant     lr_t = lr
+    step         lr_t = lr * gamma^floor(t / step_size)             (StepLR)
+    exponential  lr_t = lr * gamma^t                                 (ExponentialLR)
+    cosine       lr_t = eta_min + (lr - eta_min) (1 + cos(pi t / T)) / 2
+                                                                     (CosineAnnealingLR)
+    warm-up      lr_t *= s + (1 - s) min(t, W) / W                   (LinearLR, chained)
+
+Warm-up multiplies any schedule, as torch's ChainedScheduler([LinearLR, ...])
+does (exactly so for cosine when eta_min = 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from landscapes import Param
+
+KINDS = ("constant", "step", "exponential", "cosine")
+
+PARAMS = {
+    "step_size": Param("step_size", 100, 1, 100_000, "Step size (steps)", integer=True),
+    "gamma": Param("gamma", 0.5, 1e-6, 1.0, "Decay factor gamma"),
+    "t_max": Param("t_max", 0, 0, 100_000, "Cosine period T (0 = run length)", integer=True),
+    "eta_min": Param("eta_min", 0.0, 0.0, 10.0, "Minimum rate"),
+    "warmup": Param("warmup", 0, 0, 100_000, "Warm-up steps", integer=True),
+    "warmup_start": Param("warmup_start", 0.1, 1e-6, 1.0, "Warm-up start factor"),
+}
+USES = {
+    "constant": (),
+    "step": ("step_size", "gamma"),
+    "exponential": ("gamma",),
+    "cosine": ("t_max", "eta_min"),
+}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A learning-rate schedule; parameters may be scalars or arrays of R values."""
+
+    kind: str = "constant"
+    step_size: int = 100
+    gamma: float = 0.5
+    t_max: int = 0
+    eta_min: float = 0.0
+    warmup: int = 0
+    warmup_start: float = 0.1
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown schedule {self.kind!r}; choose one of {', '.join(KINDS)}")
+        for name, p in PARAMS.items():
+            object.__setattr__(self, name, p.check(getattr(self, name)))
+
+    def rates(self, lr, steps: int) -> np.ndarray:
+        """Learning rate of each update: shape (steps,) or (steps, R) for array settings."""
+        nd = max(np.ndim(lr), *(np.ndim(getattr(self, name)) for name in PARAMS))
+        t = np.arange(steps, dtype=float).reshape(-1, *[1] * nd)
+        if self.kind in ("step", "exponential"):
+            power = t if self.kind == "exponential" else np.floor(t / self.step_size)
+            rate = lr * np.power(self.gamma, power)
+        elif self.kind == "cosine":
+            period = np.where(self.t_max == 0, steps, self.t_max)
+            rate = self.eta_min + (lr - self.eta_min) * (1 + np.cos(np.pi * t / period)) / 2
+        else:
+            rate = lr + 0 * t
+        if np.any(self.warmup > 0):
+            w = np.maximum(self.warmup, 1)
+            s = self.warmup_start
+            factor = np.where(self.warmup > 0, s + (1 - s) * np.minimum(t, w) / w, 1.0)
+            rate = rate * factor
+        return np.asarray(rate, dtype=float)
+
+    def describe(self) -> str:
+        """Short human text, e.g. 'step (gamma 0.5 every 100)'."""
+        text = {
+            "constant": "constant",
+            "step": f"step (x{self.gamma:g} every {self.step_size})",
+            "exponential": f"exponential (x{self.gamma:g} per step)",
+            "cosine": f"cosine (T={self.t_max or 'run'}, min {self.eta_min:g})",
+        }[self.kind]
+        return text + (f", warm-up {self.warmup}" if np.any(self.warmup > 0) else "")
+
+    def torch(self) -> str:
+        """The torch.optim.lr_scheduler code for this schedule (after ``opt = ...``)."""
+        main = {
+            "constant": None,
+            "step": f"StepLR(opt, step_size={self.step_size}, gamma={self.gamma!r})",
+            "exponential": f"ExponentialLR(opt, gamma={self.gamma!r})",
+            "cosine": f"CosineAnnealingLR(opt, T_max={self.t_max or 'steps'}, eta_min={self.eta_min!r})",
+        }[self.kind]
+        parts = [main] if main else []
+        if np.any(self.warmup > 0):
+            parts.insert(0, f"LinearLR(opt, start_factor={self.warmup_start!r}, total_iters={self.warmup})")
+        if not parts:
+            return ""
+        return parts[0] if len(parts) == 1 else f"ChainedScheduler([{', '.join(parts)}])"

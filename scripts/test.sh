@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Set up everything the test suite needs on a fresh Debian machine, then run it:
+# Debian's Chromium for the browser tests, a virtualenv with the pinned
+# dependencies, ruff, and pytest (browser tests included). Extra arguments go
+# to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x /usr/bin/chromium ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    chromium fonts-dejavu-core >/dev/null
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+.venv/bin/ruff check .
+exec .venv/bin/python -m pytest "$@"
