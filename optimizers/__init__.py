@@ -6,12 +6,13 @@
     tr.path, tr.loss, tr.diverged_at
 """
 
+from .analysis import Outcome, outcome
 from .rules import RULES, Rule
 from .run import DIVERGENCE_FACTOR, Optimizer, Trajectory, get, names, rule, run
 from .schedules import KINDS as SCHEDULES
 from .schedules import Schedule
 
 __all__ = [
-    "DIVERGENCE_FACTOR", "RULES", "SCHEDULES", "Optimizer", "Rule", "Schedule",
-    "Trajectory", "get", "names", "rule", "run",
+    "DIVERGENCE_FACTOR", "RULES", "SCHEDULES", "Optimizer", "Outcome", "Rule", "Schedule",
+    "Trajectory", "get", "names", "outcome", "rule", "run",
 ]

@@ -37,9 +37,12 @@ class Optimizer:
     def name(self) -> str:
         return self.rule.name
 
-    def describe(self) -> str:
-        """E.g. 'Adam (lr=0.01, beta1=0.9, beta2=0.999, eps=1e-08)'."""
-        args = ", ".join(f"{k}={_fmt(v)}" for k, v in self.hyper.items())
+    def describe(self, short: bool = False) -> str:
+        """E.g. 'Adam (lr=0.01, beta1=0.9, beta2=0.999, eps=1e-08)'; ``short`` keeps lr and
+        the settings that differ from the defaults."""
+        defaults = self.rule.defaults()
+        args = ", ".join(f"{k}={_fmt(v)}" for k, v in self.hyper.items()
+                         if not short or k == "lr" or np.any(v != defaults[k]))
         sched = "" if self.schedule.kind == "constant" and not np.any(self.schedule.warmup) else (
             f"; {self.schedule.describe()}")
         return f"{self.rule.label} ({args}{sched})"

@@ -1,0 +1,9 @@
+"""Figure builders: arrays in, Plotly / Matplotlib figures out. No Streamlit here."""
+
+from .landscape import PALETTE, display_transform, landscape_grid, landscape_png
+from .playground import RunView, fast_figure, loss_figure, rate_figure, trajectory_figure
+
+__all__ = [
+    "PALETTE", "RunView", "display_transform", "fast_figure", "landscape_grid", "landscape_png",
+    "loss_figure", "rate_figure", "trajectory_figure",
+]

@@ -1,0 +1,77 @@
+"""The landscape as a picture: grids, the colour transform, a static PNG layer.
+
+The 2-D map's landscape is a Matplotlib image placed under the Plotly axes
+(a layout image), never a contour trace: Plotly drops contour and heatmap
+traces from figures with animation frames (plotly.js #4491), and a static
+PNG is also a far smaller payload than a contour grid.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from PIL import Image
+
+from landscapes import Surface
+
+#: Okabe-Ito colours (colour-blind safe), yellow left out: it vanishes on light maps.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+COLORMAP = "viridis"
+
+
+def landscape_grid(surface: Surface, n: int = 160) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x (n,), y (n,) and f on the grid, shape (n, n) indexed [y, x]."""
+    (x0, x1), (y0, y1) = surface.domain
+    x, y = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+    z = surface.f(np.stack(np.meshgrid(x, y), -1))
+    return x, y, z
+
+
+def display_transform(surface: Surface, z_grid: np.ndarray):
+    """The map from f to what colour and height show, and its axis title.
+
+    Log surfaces show log10(f - f_min + delta), delta 1e-4 of the grid's
+    range, so the valley floor keeps its detail; others show f itself.
+    """
+    if not surface.log_scale:
+        return (lambda f: np.asarray(f, dtype=float)), "f(x, y)"
+    fmin = min(surface.global_min, float(np.nanmin(z_grid)))
+    delta = 1e-4 * max(float(np.nanpercentile(z_grid, 99)) - fmin, 1e-12)
+    return (lambda f: np.log10(np.maximum(np.asarray(f, dtype=float) - fmin, 0) + delta)), (
+        "log10(f - f*)"
+    )
+
+
+def landscape_png(surface: Surface, width_px: int = 700, levels: int = 30) -> tuple[str, float, float]:
+    """The filled-contour picture of the domain as a data URI, with its colour range.
+
+    The image has no margins: it is stretched exactly over the domain.
+    """
+    x, y, z = landscape_grid(surface)
+    show, _ = display_transform(surface, z)
+    c = show(z)
+    lo, hi = float(np.nanmin(c)), float(np.nanpercentile(c, 99.5))
+    (x0, x1), (y0, y1) = surface.domain
+    aspect = (y1 - y0) / (x1 - x0)
+    fig = plt.figure(figsize=(width_px / 100, width_px * aspect / 100), dpi=100)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    lv = np.linspace(lo, hi, levels)
+    ax.contourf(x, y, np.clip(c, lo, hi), levels=lv, cmap=COLORMAP, alpha=0.8, extend="both")
+    ax.contour(x, y, c, levels=lv[::2], colors="white", linewidths=0.5, alpha=0.6)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    fig.canvas.draw()
+    rgba = np.asarray(fig.canvas.buffer_rgba())
+    plt.close(fig)
+    # a filled contour has few colours: a 96-colour palette PNG is a third of the size
+    pic = Image.fromarray(rgba[..., :3]).quantize(colors=96, method=Image.Quantize.MEDIANCUT)
+    buf = io.BytesIO()
+    pic.save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(), lo, hi

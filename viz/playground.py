@@ -1,0 +1,397 @@
+"""The Playground's figures: animated trajectories on the map and in 3-D, loss and rate curves.
+
+Figures are plain dicts in Plotly's JSON schema, built from arrays. In the
+animated figure only what moves (trail, current point, arrows) is in frames;
+the landscape is a static layout image and the full paths are static traces.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from landscapes import Surface
+from optimizers import Trajectory
+
+from .landscape import COLORMAP, display_transform, landscape_grid
+
+
+@dataclass(frozen=True)
+class RunView:
+    """One run as drawn: its label, colour and single-run trajectory."""
+
+    label: str
+    color: str
+    trajectory: Trajectory
+
+
+FONT = {"size": 14}
+
+
+def f32(a) -> np.ndarray:
+    """Float32 copy for drawing: half the payload, far more precision than pixels."""
+    return np.asarray(a, dtype=np.float32)
+
+
+def _typed(a: np.ndarray) -> dict:
+    """Plotly's binary array form: base64 little-endian data with dtype and shape."""
+    a = np.ascontiguousarray(a, dtype="<f4" if a.dtype.kind == "f" else "<i4")
+    spec = {"dtype": "f4" if a.dtype.kind == "f" else "i4", "bdata": base64.b64encode(a).decode()}
+    if a.ndim > 1:
+        spec["shape"] = ",".join(map(str, a.shape))
+    return spec
+
+
+def _encode(obj):
+    if isinstance(obj, np.ndarray) and obj.dtype.kind in "fiu":
+        return _typed(obj)
+    if isinstance(obj, dict):
+        return {k: _encode(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_encode(v) for v in obj]
+    return obj
+
+
+class _Prebuilt(go.Figure):
+    """A figure whose dict is already final. Streamlit turns figures into JSON via
+    ``to_dict()``; building a go.Figure from a large dict costs ~150 ms of
+    validation (measured: 165 ms for the default Playground), so the viz tests
+    validate every builder's output once and the page skips it."""
+
+    def __init__(self, spec: dict):
+        super().__init__()
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+
+def fast_figure(fig: dict) -> go.Figure:
+    """The figure dict as a go.Figure for st.plotly_chart: arrays binary-encoded, no re-validation."""
+    return _Prebuilt(_encode(fig))
+
+
+def frame_steps(steps: int, frames: int) -> np.ndarray:
+    """At most ``frames`` step numbers from 0 to ``steps``, evenly spread, ending at ``steps``."""
+    return np.unique(np.linspace(0, steps, max(2, min(frames, steps + 1))).round().astype(int))
+
+
+def _axis_names(panel: int) -> tuple[str, str]:
+    s = "" if panel == 0 else str(panel + 1)
+    return "x" + s, "y" + s
+
+
+def _unit(v: np.ndarray) -> np.ndarray | None:
+    n = float(np.hypot(*v))
+    return v / n if np.isfinite(n) and n > 0 else None
+
+
+def _arrow(p, direction, length) -> dict:
+    """A segment of ``length`` from ``p`` along ``direction`` (hidden if there is none)."""
+    d = _unit(np.asarray(direction, dtype=float)) if direction is not None else None
+    if d is None or not np.all(np.isfinite(p)):
+        return {"x": [None, None], "y": [None, None]}
+    q = p + length * d
+    return {"x": [p[0], q[0]], "y": [p[1], q[1]]}
+
+
+def trajectory_figure(
+    surface: Surface,
+    runs: list[RunView],
+    image: tuple[str, float, float],
+    *,
+    frames: int = 60,
+    multiples: bool = False,
+    show_3d: bool = True,
+    arrows: bool = True,
+    trail: int = 40,
+    frame_ms: int = 80,
+    height: int = 500,
+) -> dict:
+    """The animated figure: the map (one panel, or one per run) and optionally the 3-D view.
+
+    ``image`` is ``landscape_png(surface)``: (data URI, colour min, colour max).
+    """
+    uri, cmin, cmax = image
+    (x0, x1), (y0, y1) = surface.domain
+    panels = len(runs) if multiples and runs else 1
+    show_3d = show_3d and not multiples
+    cols = min(panels, 3)
+    rows = math.ceil(panels / cols)
+    width2d = 0.45 if show_3d else 0.92
+    gap = 0.04
+    layout: dict = {
+        "height": height * rows if multiples else height,
+        "margin": {"l": 50, "r": 10, "t": 40, "b": 70},
+        "font": FONT,
+        "showlegend": True,
+        "legend": {"orientation": "h", "y": 1.0, "x": 0.3, "yanchor": "bottom", "xanchor": "left"},
+        "hovermode": "closest",
+        "images": [],
+        "annotations": [],
+        "uirevision": "keep",
+        "plot_bgcolor": "white",
+    }
+    data: list[dict] = []
+    for p in range(panels):
+        xa, ya = _axis_names(p)
+        c, r = p % cols, p // cols
+        w = (width2d - gap * (cols - 1)) / cols
+        xdom = [c * (w + gap), c * (w + gap) + w]
+        ydom = [1 - (r + 1) / rows + 0.06 / rows, 1 - r / rows]
+        layout["xaxis" + xa[1:]] = {
+            "domain": xdom, "range": [x0, x1], "title": {"text": "x"}, "showgrid": False,
+            "zeroline": False, "anchor": ya, "constrain": "domain",
+        }
+        layout["yaxis" + ya[1:]] = {
+            "domain": ydom, "range": [y0, y1], "title": {"text": "y"}, "showgrid": False,
+            "zeroline": False, "anchor": xa, "scaleanchor": xa, "scaleratio": 1, "constrain": "domain",
+        }
+        layout["images"].append({
+            "source": uri, "xref": xa, "yref": ya, "x": x0, "y": y1, "sizex": x1 - x0,
+            "sizey": y1 - y0, "sizing": "stretch", "layer": "below",
+        })
+        if multiples:
+            layout["annotations"].append({
+                "text": runs[p].label, "xref": xa + " domain", "yref": ya + " domain", "x": 0.5,
+                "y": 1.0, "yanchor": "bottom", "showarrow": False, "font": {"color": runs[p].color},
+            })
+        mins = surface.minima
+        data.append({
+            "type": "scatter", "x": mins[:, 0], "y": mins[:, 1], "xaxis": xa, "yaxis": ya,
+            "mode": "markers", "name": "known minima", "showlegend": p == 0, "legendgroup": "minima",
+            "marker": {"symbol": "star", "size": 13, "color": "white",
+                       "line": {"color": "black", "width": 1}},
+            "hovertemplate": "minimum (%{x:.4g}, %{y:.4g})<extra></extra>",
+        })
+    data.append(_click_targets(surface))
+    data.append({  # colour bar for the landscape image
+        "type": "scatter", "x": [None], "y": [None], "mode": "markers", "showlegend": False,
+        "hoverinfo": "skip",
+        "marker": {"colorscale": COLORMAP.capitalize(), "cmin": cmin, "cmax": cmax, "color": [cmin],
+                   "showscale": True, "colorbar": {
+                       "title": {"text": "log10(f - f*)" if surface.log_scale else "f"},
+                       "x": width2d + 0.005, "len": 0.8, "thickness": 12}},
+    })
+
+    steps = runs[0].trajectory.steps if runs else 0
+    ticks = frame_steps(steps, frames)
+    arrow_len = 0.1 * min(x1 - x0, y1 - y0)
+    animated: list[int] = []  # indices of traces that frames update
+    per_frame = []  # callables t -> list of trace updates, in `animated` order
+    for i, run in enumerate(runs):
+        tr = run.trajectory
+        xa, ya = _axis_names(i if multiples else 0)
+        path = tr.path
+        axes = {"xaxis": xa, "yaxis": ya, "legendgroup": f"run{i}"}
+        data.append({
+            "type": "scatter", "x": f32(path[:, 0]), "y": f32(path[:, 1]), "mode": "lines", "name": run.label,
+            "line": {"color": run.color, "width": 2}, "opacity": 0.75, **axes,
+            "hovertemplate": f"{run.label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+        })
+        div = int(tr.diverged_at)
+        end = path[-1]
+        data.append({
+            "type": "scatter", "x": [path[0, 0], end[0]], "y": [path[0, 1], end[1]], "mode": "markers",
+            "showlegend": False, **axes,
+            "marker": {"symbol": ["circle-open", "x" if div >= 0 else "square"], "size": [12, 12],
+                       "color": run.color, "line": {"width": 2, "color": run.color}},
+            "text": ["start", f"diverged at step {div}" if div >= 0 else f"end (step {tr.steps})"],
+            "hovertemplate": f"{run.label}: %{{text}}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+        })
+        if div >= 0:
+            layout["annotations"].append({
+                "x": end[0], "y": end[1], "xref": xa, "yref": ya, "text": f"diverged at step {div}",
+                "showarrow": True, "arrowhead": 0, "ax": 30, "ay": -25, "bgcolor": "white",
+                "font": {"color": run.color, "size": 12}, "bordercolor": run.color,
+            })
+        first = len(data)
+        trail_trace = {"type": "scatter", "mode": "lines", "showlegend": False, "hoverinfo": "skip",
+                       "line": {"color": run.color, "width": 3.5}, **axes}
+        point_trace = {"type": "scatter", "mode": "markers", "showlegend": False, **axes,
+                       "marker": {"size": 13, "color": run.color, "line": {"color": "white", "width": 2}},
+                       "hovertemplate": f"{run.label}<br>%{{text}}<extra></extra>"}
+        data += [trail_trace, point_trace]
+        n_anim = 2
+        if arrows:
+            for name, dash, col in (("-gradient", "dot", "black"), ("step", "solid", run.color)):
+                data.append({
+                    "type": "scatter", "mode": "lines+markers", "showlegend": False, "hoverinfo": "skip",
+                    "name": name, "line": {"color": col, "width": 2.5, "dash": dash}, **axes,
+                    "marker": {"symbol": ["circle", "arrow"], "size": [1, 13], "angleref": "previous",
+                               "color": col},
+                })
+            n_anim += 2
+        animated += list(range(first, first + n_anim))
+        per_frame.append(_frame_updates(tr, run.label, trail, arrows, arrow_len))
+
+    if show_3d:
+        layout["scene"] = _scene_layout(surface, width2d + 0.06)
+        g = landscape_grid(surface, 60)
+        show, ztitle = display_transform(surface, g[2])
+        zs = show(g[2])
+        data.append({
+            "type": "surface", "x": f32(g[0]), "y": f32(g[1]), "z": f32(zs),
+            "colorscale": COLORMAP.capitalize(),
+            "showscale": False, "opacity": 0.85, "cmin": cmin, "cmax": cmax, "scene": "scene",
+            "hovertemplate": "(%{x:.3g}, %{y:.3g})<br>" + ztitle + " %{z:.3g}<extra></extra>",
+            "contours": {"z": {"show": False}},
+        })
+        layout["scene"]["zaxis"]["title"] = {"text": ztitle}
+        lift = 0.02 * (float(np.nanmax(zs)) - float(np.nanmin(zs)))
+        for i, run in enumerate(runs):
+            z = show(surface.f(run.trajectory.path)) + lift
+            path = run.trajectory.path
+            data.append({
+                "type": "scatter3d", "x": f32(path[:, 0]), "y": f32(path[:, 1]), "z": f32(z), "mode": "lines",
+                "line": {"color": run.color, "width": 4}, "showlegend": False, "scene": "scene",
+                "hoverinfo": "skip", "legendgroup": f"run{i}",
+            })
+            first = len(data)
+            data.append({
+                "type": "scatter3d", "mode": "markers", "scene": "scene", "showlegend": False,
+                "marker": {"size": 6, "color": run.color, "line": {"color": "white", "width": 2}},
+                "hoverinfo": "skip",
+            })
+            animated.append(first)
+            per_frame.append(_frame_3d(path, z))
+
+    frame_list = []
+    for t in ticks:
+        updates = [u for f in per_frame for u in f(int(t))]
+        frame_list.append({"name": str(t), "data": updates, "traces": animated})
+    if frame_list:  # the figure starts by showing the last step
+        for idx, upd in zip(animated, frame_list[-1]["data"], strict=True):
+            data[idx].update(upd)
+    layout["sliders"], layout["updatemenus"] = _controls(ticks, frame_ms, redraw=show_3d)
+    return {"data": data, "layout": layout, "frames": frame_list}
+
+
+def _frame_updates(tr: Trajectory, label, trail, arrows, arrow_len):
+    path, loss, grad = tr.path, tr.loss, tr.grad
+    steps = tr.steps
+
+    def updates(t: int) -> list[dict]:
+        lo = max(0, t - trail)
+        p = path[t]
+        g = grad[t] if grad is not None and t < steps else None
+        gn = float(np.hypot(*g)) if g is not None else float("nan")
+        text = f"step {t}<br>({p[0]:.4g}, {p[1]:.4g})<br>f = {loss[t]:.4g}<br>|g| = {gn:.3g}"
+        out = [
+            {"x": f32(path[lo:t + 1, 0]), "y": f32(path[lo:t + 1, 1])},
+            {"x": [p[0]], "y": [p[1]], "text": [text]},
+        ]
+        if arrows:
+            move = path[t + 1] - p if t < steps else None
+            out.append(_arrow(p, -g if g is not None else None, arrow_len))
+            out.append(_arrow(p, move, arrow_len))
+        return out
+
+    return updates
+
+
+def _frame_3d(path, z):
+    def updates(t: int) -> list[dict]:
+        return [{"type": "scatter3d", "x": [path[t, 0]], "y": [path[t, 1]], "z": [z[t]]}]
+
+    return updates
+
+
+def _click_targets(surface: Surface, n: int = 41) -> dict:
+    """An invisible grid over the map: hovering shows f, clicking picks a start point."""
+    (x0, x1), (y0, y1) = surface.domain
+    gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    f = surface.f(np.stack([gx, gy], -1))
+    return {
+        "type": "scatter", "x": f32(gx.ravel()), "y": f32(gy.ravel()), "customdata": f32(f.ravel()),
+        "mode": "markers",
+        "marker": {"size": 9, "color": "rgba(0,0,0,0)"}, "showlegend": False, "name": "map",
+        "hovertemplate": "(%{x:.3g}, %{y:.3g})<br>f = %{customdata:.4g}<extra>click: start here</extra>",
+    }
+
+
+def _scene_layout(surface: Surface, left: float) -> dict:
+    (x0, x1), (y0, y1) = surface.domain
+    return {
+        "domain": {"x": [left, 1.0], "y": [0.0, 1.0]},
+        "xaxis": {"title": {"text": "x"}, "range": [x0, x1], "nticks": 5},
+        "yaxis": {"title": {"text": "y"}, "range": [y0, y1], "nticks": 5},
+        "zaxis": {"nticks": 4},
+        "aspectmode": "manual",
+        "aspectratio": {"x": 1, "y": (y1 - y0) / (x1 - x0), "z": 0.6},
+        "camera": {"eye": {"x": -1.4, "y": -1.5, "z": 1.0}},
+    }
+
+
+def _controls(ticks: np.ndarray, frame_ms: int, redraw: bool):
+    def go(names, duration, **extra):
+        return [names, {"mode": "immediate", "frame": {"duration": duration, "redraw": redraw},
+                        "transition": {"duration": 0}, **extra}]
+
+    slider = {
+        "active": len(ticks) - 1,
+        "x": 0.0, "len": 1.0, "y": -0.02, "yanchor": "top", "pad": {"t": 30},
+        "currentvalue": {"prefix": "step ", "font": FONT},
+        "steps": [{"method": "animate", "label": str(t), "args": go([str(t)], 0)} for t in ticks],
+    }
+    buttons = {
+        "type": "buttons", "direction": "left", "x": 0.0, "y": 1.0, "xanchor": "left", "yanchor": "bottom",
+        "pad": {"b": 4}, "showactive": False,
+        "buttons": [
+            {"label": "Play", "method": "animate", "args": go(None, frame_ms, fromcurrent=False)},
+            {"label": "Pause", "method": "animate", "args": go([None], 0)},
+            {"label": "Resume", "method": "animate", "args": go(None, frame_ms, fromcurrent=True)},
+        ],
+    }
+    return [slider], [buttons]
+
+
+def loss_figure(surface: Surface, runs: list[RunView], height: int = 320) -> dict:
+    """f - f* per step for every run, log scale; a diverged run ends with an x and a note."""
+    fstar = surface.global_min
+    data, notes = [], []
+    for run in runs:
+        tr = run.trajectory
+        gap = np.maximum(tr.loss - fstar, 1e-16)
+        data.append({"type": "scatter", "x": np.arange(tr.steps + 1), "y": gap, "mode": "lines",
+                     "name": run.label, "line": {"color": run.color, "width": 2.5}})
+        d = int(tr.diverged_at)
+        if d > 0:
+            data.append({"type": "scatter", "x": [d - 1], "y": [gap[d - 1]], "mode": "markers",
+                         "showlegend": False, "marker": {"symbol": "x", "size": 12, "color": run.color},
+                         "hovertemplate": f"{run.label}: diverged at step {d}<extra></extra>"})
+            notes.append({"x": d - 1, "y": math.log10(gap[d - 1]), "text": f"diverged at step {d}",
+                          "showarrow": True, "ax": 0, "ay": -25, "font": {"color": run.color}})
+    layout = {
+        "height": height, "margin": {"l": 60, "r": 10, "t": 30, "b": 40}, "font": FONT,
+        "xaxis": {"title": {"text": "step"}}, "yaxis": {"type": "log", "title": {"text": "f - f*"},
+                                                        "exponentformat": "power"},
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        "annotations": notes, "title": {"text": "Loss above the global minimum", "font": FONT, "x": 0.5},
+    }
+    return {"data": data, "layout": layout}
+
+
+def rate_figure(runs: list[RunView], height: int = 320) -> dict:
+    """The effective per-parameter step size of each run (x solid, y dashed), log scale."""
+    data = []
+    for run in runs:
+        eff = run.trajectory.effective_lr
+        if eff is None:
+            continue
+        steps = np.arange(1, len(eff) + 1)
+        for k, dash in ((0, "solid"), (1, "dash")):
+            data.append({"type": "scatter", "x": steps, "y": eff[:, k], "mode": "lines",
+                         "name": f"{run.label} ({'xy'[k]})", "line": {"color": run.color, "dash": dash}})
+    layout = {
+        "height": height, "margin": {"l": 60, "r": 10, "t": 30, "b": 40}, "font": FONT,
+        "xaxis": {"title": {"text": "step"}},
+        "yaxis": {"type": "log", "title": {"text": "step size per parameter"}, "exponentformat": "power"},
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        "title": {"text": "Effective learning rate (x solid, y dashed)", "font": FONT, "x": 0.5},
+    }
+    return {"data": data, "layout": layout}
