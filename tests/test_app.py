@@ -1,0 +1,113 @@
+"""Every page under Streamlit's AppTest: defaults, every surface, every optimizer, extremes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import landscapes
+import optimizers
+
+TIMEOUT = 60
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def app():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def ok(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def charts(at: AppTest):
+    return at.get("plotly_chart")
+
+
+def test_defaults(app):
+    assert app.selectbox(key="surface").value == "rosenbrock"
+    assert [app.selectbox(key=f"r{i}.opt").value for i in range(3)] == ["gd", "momentum", "adam"]
+    assert len(charts(app)) == 3  # map, loss, step sizes
+    assert not app.error
+    assert len(app.get("code")) == 3
+    assert "torch.optim.Adam(" in app.get("code")[2].value
+
+
+@pytest.mark.parametrize("name", landscapes.names())
+def test_every_surface(app, name):
+    app.selectbox(key="surface").set_value(name)
+    ok(app)
+    s = landscapes.get(name)
+    assert app.number_input(key=f"start.{name}.x").value == pytest.approx(s.start[0])
+    assert any(s.lesson in c.value for c in app.caption)
+
+
+@pytest.mark.parametrize("name", optimizers.names())
+def test_every_optimizer(app, name):
+    app.selectbox(key="r0.opt").set_value(name)
+    ok(app)
+    code = app.get("code")[0].value
+    assert code.startswith("opt = torch.optim.")
+    assert len(charts(app)) == 3
+
+
+def test_huge_learning_rate_reports_divergence(app):
+    app.select_slider(key="r0.lr").set_value(10.0)
+    ok(app)
+    assert any("diverged at step" in e.value for e in app.error)
+
+
+def test_extreme_settings(app):
+    app.slider(key="steps").set_value(2000)
+    app.select_slider(key="noise").set_value(10.0)
+    ok(app)
+    app.slider(key="steps").set_value(10)
+    ok(app)
+    app.toggle(key="arrows").set_value(False)
+    app.toggle(key="show3d").set_value(False)
+    ok(app)
+    app.toggle(key="multiples").set_value(True)
+    ok(app)
+    assert app.toggle(key="show3d").disabled
+    app.number_input(key="start.rosenbrock.x").set_value(2.0)
+    app.number_input(key="start.rosenbrock.y").set_value(-1.0)
+    ok(app)
+
+
+def test_bowl_condition_and_schedules(app):
+    app.selectbox(key="surface").set_value("elongated_bowl")
+    ok(app)
+    app.select_slider(key="surface.elongated_bowl.condition").set_value(1000.0)
+    for kind in optimizers.SCHEDULES:
+        app.selectbox(key="r2.sched").set_value(kind)
+        ok(app)
+    app.number_input(key="r2.sched.warmup").set_value(50)
+    ok(app)
+
+
+def test_regression_batches(app):
+    app.selectbox(key="surface").set_value("regression")
+    ok(app)
+    for kind in ("one sample (SGD)", "a mini-batch", "all samples"):
+        app.radio(key="batch_kind").set_value(kind)
+        ok(app)
+
+
+def test_add_and_remove_runs(app):
+    for _ in range(3):
+        app.button(key="add_run").click()
+        ok(app)
+    assert len(app.session_state["run_ids"]) == 6
+    assert app.button(key="add_run").disabled
+    app.button(key="r0.remove").click()
+    ok(app)
+    assert app.session_state["run_ids"][0] == 1
+    assert len(charts(app)) == 3

@@ -1,0 +1,189 @@
+"""The figure builders, checked on their dicts (no browser)."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+from PIL import Image
+
+import landscapes
+import optimizers
+import viz
+from viz.playground import frame_steps
+
+
+def views(surface, specs, steps=120):
+    out = []
+    for i, (name, hyper) in enumerate(specs):
+        tr = optimizers.run(optimizers.get(name, **hyper), surface, steps=steps)
+        out.append(viz.RunView(f"run {i}", viz.PALETTE[i], tr))
+    return out
+
+
+@pytest.fixture(scope="module")
+def rosen():
+    s = landscapes.get("rosenbrock")
+    return s, viz.landscape_png(s)
+
+
+DEFAULT = [("gd", {"lr": 0.001}), ("momentum", {"lr": 0.001}), ("adam", {"lr": 0.05})]
+
+
+@pytest.mark.parametrize("kw", [{}, {"show_3d": False}, {"multiples": True}, {"arrows": False}])
+def test_figure_is_valid_plotly(rosen, kw):
+    s, img = rosen
+    fig = viz.trajectory_figure(s, views(s, DEFAULT), img, **kw)
+    go.Figure(fig)  # full validation: raises on any property Plotly does not know
+
+
+def test_landscape_is_a_static_image_never_in_frames(rosen):
+    s, img = rosen
+    fig = viz.trajectory_figure(s, views(s, DEFAULT), img)
+    types = {t["type"] for t in fig["data"]}
+    assert not types & {"contour", "heatmap"}  # Plotly drops these in animated figures
+    assert fig["layout"]["images"][0]["source"] == img[0]
+    assert fig["layout"]["images"][0]["layer"] == "below"
+    animated = set(fig["frames"][0]["traces"])
+    for frame in fig["frames"]:
+        assert set(frame["traces"]) == animated
+        assert "layout" not in frame
+        assert len(frame["data"]) == len(frame["traces"])
+    static = {i for i, t in enumerate(fig["data"]) if t.get("name") in ("known minima", "map")}
+    static |= {i for i, t in enumerate(fig["data"]) if t["type"] == "surface"}
+    assert static and not static & animated
+
+
+def test_frames_follow_the_path(rosen):
+    s, img = rosen
+    vs = views(s, DEFAULT, steps=200)
+    fig = viz.trajectory_figure(s, vs, img, frames=50, show_3d=False)
+    names = [int(f["name"]) for f in fig["frames"]]
+    assert names == sorted(names) and names[0] == 0 and names[-1] == 200 and len(names) <= 50
+    point_idx = fig["frames"][0]["traces"][1]  # trail, point, -gradient, step for run 0
+    for frame in fig["frames"]:
+        t = int(frame["name"])
+        upd = frame["data"][frame["traces"].index(point_idx)]
+        assert upd["x"][0] == vs[0].trajectory.path[t, 0]
+        assert upd["y"][0] == vs[0].trajectory.path[t, 1]
+    # the figure starts at the last frame: the whole result is visible before Play
+    last = fig["frames"][-1]
+    for idx, upd in zip(last["traces"], last["data"], strict=True):
+        np.testing.assert_array_equal(np.asarray(fig["data"][idx]["x"], dtype=float),
+                                      np.asarray(upd["x"], dtype=float))
+
+
+def test_arrows_point_downhill_and_along_the_step(rosen):
+    s, img = rosen
+    vs = views(s, [("momentum", {"lr": 0.001})], steps=60)
+    fig = viz.trajectory_figure(s, vs, img, frames=61, show_3d=False)
+    tr = vs[0].trajectory
+    frame = next(f for f in fig["frames"] if f["name"] == "30")
+    _, _, grad_arrow, step_arrow = frame["data"]
+    d = np.array([grad_arrow["x"][1] - grad_arrow["x"][0], grad_arrow["y"][1] - grad_arrow["y"][0]])
+    g = tr.grad[30]
+    assert np.dot(d, -g) > 0.999 * np.linalg.norm(d) * np.linalg.norm(g)
+    m = np.array([step_arrow["x"][1] - step_arrow["x"][0], step_arrow["y"][1] - step_arrow["y"][0]])
+    move = tr.path[31] - tr.path[30]
+    assert np.dot(m, move) > 0.999 * np.linalg.norm(m) * np.linalg.norm(move)
+
+
+def test_multiples_has_one_panel_per_run(rosen):
+    s, img = rosen
+    vs = views(s, DEFAULT)
+    fig = viz.trajectory_figure(s, vs, img, multiples=True)
+    assert len(fig["layout"]["images"]) == 3
+    assert {fig["layout"]["images"][i]["xref"] for i in range(3)} == {"x", "x2", "x3"}
+    paths = [t for t in fig["data"] if t.get("name", "").startswith("run ")]
+    assert [t["xaxis"] for t in paths] == ["x", "x2", "x3"]
+    assert "scene" not in fig["layout"]
+    assert [a["text"] for a in fig["layout"]["annotations"]] == ["run 0", "run 1", "run 2"]
+
+
+def test_diverged_run_is_marked(rosen):
+    s, img = rosen
+    vs = views(s, [("gd", {"lr": 0.05}), ("adam", {"lr": 0.01})])
+    d = int(vs[0].trajectory.diverged_at)
+    assert d > 0
+    fig = viz.trajectory_figure(s, vs, img)
+    ends = [t for t in fig["data"] if "text" in t and isinstance(t["text"], list) and len(t["text"]) == 2]
+    assert ends[0]["text"][1] == f"diverged at step {d}"
+    assert ends[0]["marker"]["symbol"][1] == "x"
+    assert ends[1]["text"][1] == "end (step 120)"
+    assert any(a["text"] == f"diverged at step {d}" for a in fig["layout"]["annotations"])
+    go.Figure(fig)
+    loss = viz.loss_figure(s, vs)
+    assert any(a["text"] == f"diverged at step {d}" for a in loss["layout"]["annotations"])
+    ghost = next(t for t in fig["data"] if t.get("name") == "run 0")
+    assert np.all(np.isfinite(np.asarray(ghost["x"], dtype=float)))
+
+
+def test_default_payload_is_small(rosen):
+    s, img = rosen
+    fig = viz.fast_figure(viz.trajectory_figure(s, views(s, DEFAULT, steps=300), img))
+    size = len(pio.to_json(fig.to_dict(), validate=False))
+    assert size < 1_000_000, size
+
+
+def test_fast_figure_encodes_arrays_losslessly_in_float32(rosen):
+    s, img = rosen
+    vs = views(s, DEFAULT[:1])
+    raw = viz.trajectory_figure(s, vs, img, show_3d=False)
+    enc = viz.fast_figure(raw).to_dict()
+    i = next(k for k, t in enumerate(raw["data"]) if t.get("name") == "run 0")
+    spec = enc["data"][i]["x"]
+    assert spec["dtype"] == "f4"
+    decoded = np.frombuffer(base64.b64decode(spec["bdata"]), dtype="<f4")
+    np.testing.assert_array_equal(decoded, np.asarray(raw["data"][i]["x"], dtype=np.float32))
+    np.testing.assert_allclose(decoded, vs[0].trajectory.path[:, 0], rtol=1e-6)
+    go.Figure(enc)  # Plotly accepts the typed-array form
+
+
+def test_frame_steps():
+    assert list(frame_steps(10, 60)) == list(range(11))
+    t = frame_steps(1000, 60)
+    assert t[0] == 0 and t[-1] == 1000 and len(t) == 60
+    assert list(frame_steps(0, 60)) == [0]
+
+
+@pytest.mark.parametrize("name", landscapes.names())
+def test_landscape_png_matches_domain(name):
+    s = landscapes.get(name)
+    uri, lo, hi = viz.landscape_png(s, width_px=300)
+    assert uri.startswith("data:image/png;base64,") and lo < hi
+    pic = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+    (x0, x1), (y0, y1) = s.domain
+    assert pic.width == 300
+    assert abs(pic.height / pic.width - (y1 - y0) / (x1 - x0)) < 0.02
+    rgb = np.asarray(pic.convert("RGB")).reshape(-1, 3)
+    assert len(np.unique(rgb, axis=0)) > 10  # a picture, not a blank
+
+
+def test_log_transform_is_monotone_and_finite():
+    s = landscapes.get("rosenbrock")
+    _, _, z = viz.landscape_grid(s, 50)
+    show, title = viz.display_transform(s, z)
+    v = show(np.array([0.0, 1e-3, 1.0, 10.0, 1e4]))
+    assert np.all(np.isfinite(v)) and np.all(np.diff(v) > 0)
+    assert "log10" in title
+    lin, title = viz.display_transform(landscapes.get("booth"), z)
+    assert title == "f(x, y)" and lin(3.0) == 3.0
+
+
+def test_loss_and_rate_figures(rosen):
+    s, _ = rosen
+    vs = views(s, [("adagrad", {"lr": 0.1}), ("rmsprop", {"lr": 0.01})], steps=200)
+    loss = viz.loss_figure(s, vs)
+    go.Figure(loss)
+    assert loss["layout"]["yaxis"]["type"] == "log"
+    assert len(loss["data"]) == 2
+    np.testing.assert_allclose(loss["data"][0]["y"], np.maximum(vs[0].trajectory.loss - s.global_min, 1e-16))
+    rates = viz.rate_figure(vs)
+    go.Figure(rates)
+    assert len(rates["data"]) == 4  # x and y for each run
+    adagrad_x = np.asarray(rates["data"][0]["y"])
+    assert np.all(np.diff(adagrad_x) <= 0) and adagrad_x[-1] < adagrad_x[0]
