@@ -124,7 +124,8 @@ cols = st.columns(len(ids) + 1)
 specs = []
 for slot, i in enumerate(ids):
     specs.append(run_card(i, viz.PALETTE[slot % len(viz.PALETTE)], cols[slot]))
-cols[-1].button(":material/add: Add run", key="add_run", on_click=add_run, disabled=len(ids) >= MAX_RUNS, width="stretch")
+cols[-1].button(":material/add: Add run", key="add_run", on_click=add_run,
+                disabled=len(ids) >= MAX_RUNS, width="stretch")
 
 surface_key = (sname, tuple(sorted(surface.params.items())))
 views = []
