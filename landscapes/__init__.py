@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
+
 from .catalog import REGISTRY, SurfaceDef, minibatch_gradient
 from .surface import SCALAR_MATH, Dataset, Param, Surface
 
@@ -39,6 +41,8 @@ def get(name: str, **params) -> Surface:
     unknown = set(params) - set(known)
     if unknown:
         raise ValueError(f"{d.title} has no parameter {', '.join(sorted(unknown))}")
+    if any(np.ndim(v) for v in params.values()):
+        raise ValueError(f"{d.title}'s parameters must be single numbers")
     checked = {k: known[k].check(v) for k, v in params.items()}
     return _make(name, tuple(sorted(checked.items())))
 

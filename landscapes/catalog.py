@@ -317,7 +317,7 @@ def six_hump_camel() -> Surface:
 
 @register("styblinski_tang", "Styblinski-Tang")
 def styblinski_tang() -> Surface:
-    """f = sum_i (x_i^4 - 16 x_i^2 + 5 x_i) / 2; minimum -78.33198 at (-2.903534, -2.903534)."""
+    """f = sum_i (x_i^4 - 16 x_i^2 + 5 x_i) / 2; minimum -78.33233 at (-2.903534, -2.903534)."""
 
     def value(x, y, xp):
         x2, y2 = x * x, y * y

@@ -28,7 +28,8 @@ def beta_param(name: str, default: float, label: str) -> Param:
 
 
 def eps_param(default: float) -> Param:
-    return Param("eps", default, 0.0, 1.0, "Epsilon", help="Added to the denominator.")
+    # eps > 0: with eps = 0 a zero gradient component gives 0/0 (as in PyTorch)
+    return Param("eps", default, 1e-16, 1.0, "Epsilon", log=True, help="Added to the denominator.")
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,7 @@ def _adam(g, s, h, lr, xp):
 
 
 def _adam_effective_lr(s, h, lr, t, xp):
-    return lr / (1 - h.beta1**t) / (xp.sqrt(s["v"]) / xp.sqrt(1 - h.beta2**t) + h.eps)
+    return lr / (xp.sqrt(s["v"]) / xp.sqrt(1 - h.beta2**t) + h.eps)
 
 
 ADAM_PARAMS = (

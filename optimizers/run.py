@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from landscapes import SCALAR_MATH, Surface, minibatch_gradient
+from landscapes import SCALAR_MATH, Param, Surface, minibatch_gradient
 
 from .rules import RULES, Rule
 from .schedules import PARAMS as SCHEDULE_PARAMS
@@ -23,6 +23,7 @@ from .schedules import Schedule
 
 #: A run diverges once a coordinate leaves +-DIVERGENCE_FACTOR * surface.scale.
 DIVERGENCE_FACTOR = 1e6
+STEPS = Param("steps", 500, 0, 100_000, "Steps", integer=True)
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,8 @@ class Trajectory:
     grad (steps, 2): the gradient used by update t (noise included), taken at
     grad_point (steps, 2) (the look-ahead point for look-ahead rules).
     state: each slot after update t, (steps, 2). effective_lr (steps, 2): the
-    per-parameter step size, lr / (sqrt(v_hat) + eps) for adaptive rules.
+    per-parameter learning rate, lr / (sqrt(v_hat) + eps) for adaptive rules (it multiplies
+    the gradient, or Adam's bias-corrected m_hat; plain lr for the others).
     After a divergence at step d the path stays at path[d - 1] and the rest is NaN.
     Recorded fields are None when the run was made with ``record=False``.
     """
@@ -141,10 +143,12 @@ def run(
     mini-batches are drawn without replacement, reshuffled every epoch, and an
     epoch's last partial batch is dropped.
     """
-    steps = int(SCHEDULE_PARAMS["warmup"].check(steps))
+    steps = int(STEPS.check(steps))
     start = surface.start if start is None else np.asarray(start, dtype=float)
     if start.shape[-1:] != (2,) or start.ndim > 2:
         raise ValueError(f"start must have shape (2,) or (R, 2), got {start.shape}")
+    if not np.all(np.isfinite(start)):
+        raise ValueError("start must be finite")
     sched = opt.schedule
     settings = [start[..., 0], noise, seed, *opt.hyper.values(),
                 *(getattr(sched, k) for k in SCHEDULE_PARAMS)]
@@ -174,9 +178,10 @@ def run(
     bound = DIVERGENCE_FACTOR * surface.scale
     start2 = np.broadcast_to(start, (R, 2)).T.astype(float)  # (2, R)
     with np.errstate(all="ignore"):
+        rec = None
         if not batched and not minibatch:
             rec = _run_floats(opt.rule, surface, start2[:, 0], steps, h, rates, kicks, bound, record)
-        else:
+        if rec is None:
             rec = _run_arrays(opt.rule, surface, start2, steps, h, rates, kicks, idx, record)
         return _finish(opt, surface, rec, steps, h, rates, bound, batched, record)
 
@@ -257,8 +262,10 @@ def _run_floats(rule: Rule, surface, P, steps, h, rates, kicks, bound, record):
                     qs.append(qy)
             if not (-bound < x < bound and -bound < y < bound):
                 break
-    except (ArithmeticError, ValueError):  # float overflow or 0/0: diverged here
-        xy += [math.nan, math.nan]
+    except (ArithmeticError, ValueError):
+        # Python raises where NumPy returns inf/nan (x/0, overflow): redo this rare
+        # run on arrays so it still equals the batch row exactly
+        return None
     path = np.full((steps + 1, 2, 1), np.nan)
     done = len(xy) // 2
     path[:done, :, 0] = np.reshape(xy, (done, 2))
@@ -285,7 +292,7 @@ def _finish(opt, surface, rec, steps, h, rates, bound, batched, record):
         d = div[r]
         path[d:, :, r] = path[max(d - 1, 0), :, r]
         loss[d:, r] = np.nan
-    rates = np.broadcast_to(rates.reshape(steps, -1), (steps, R))
+    rates = np.broadcast_to(rates.reshape(steps, -1 if rates.ndim > 1 else 1), (steps, R))
     out = dict(
         optimizer=opt,
         path=np.moveaxis(path, 1, 2),

@@ -1,4 +1,9 @@
-"""Playground: compare optimizers side by side on one surface, animated."""
+"""Playground: compare optimizers side by side on one surface, animated.
+
+The whole view lives in a Setup (descent_lab.setup): it is read from the URL
+when a session starts and written back to the URL on every change, so the
+address bar is always a link that reproduces the view.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,14 @@ import streamlit as st
 
 import optimizers
 import viz
+from descent_lab.setup import MAX_RUNS, NOISE, SPEEDS, RunSpec, Setup, from_query, to_query
 from optimizers import schedules
-from pages.widgets import cached_run, image_for, param_widget, snap, surface_picker
+from pages.widgets import cached_run, image_for, param_widget, surface_key, surface_picker, with_value
 
-MAX_RUNS = 6
-DEFAULT_RUNS = (("gd", {"lr": 0.001}), ("momentum", {"lr": 0.001}), ("adam", {"lr": 0.05}))
-SPEEDS = {"0.25x": 320, "0.5x": 160, "1x": 80, "2x": 40, "4x": 20}
+FRAME_MS = {"0.25x": 320, "0.5x": 160, "1x": 80, "2x": 40, "4x": 20}
+NOISES = [0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
+BATCHES = [2, 4, 8, 16, 32, 64]
+BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
 
 st.markdown(
     "<style>.block-container{padding-top:2.2rem;padding-bottom:1rem}"
@@ -20,124 +27,142 @@ st.markdown(
 )
 
 
-def init_runs() -> None:
-    if "run_ids" in st.session_state:
-        return
-    st.session_state.run_ids = list(range(len(DEFAULT_RUNS)))
-    st.session_state.next_run = len(DEFAULT_RUNS)
-    for i, (name, hyper) in enumerate(DEFAULT_RUNS):
-        st.session_state[f"r{i}.opt"] = name
-        r = optimizers.rule(name)
-        for p in r.params:
-            st.session_state[f"r{i}.{p.name}"] = snap(p, hyper.get(p.name, p.default))
+def load(setup: Setup) -> None:
+    """Put ``setup`` into the widgets' session state."""
+    ss = st.session_state
+    ss.surface = setup.surface
+    for k, v in setup.surface_params.items():
+        ss[f"surface.{setup.surface}.{k}"] = v
+    x, y = setup.start_point()
+    ss[f"start.{setup.surface}.x"], ss[f"start.{setup.surface}.y"] = x, y
+    ss.steps, ss.noise, ss.seed = setup.steps, setup.noise, setup.seed
+    ss.batch_kind = BATCH_KINDS[0 if setup.batch == 0 else 1 if setup.batch == 1 else 2]
+    ss.batch_size = setup.batch if setup.batch > 1 else 16
+    for flag in ("multiples", "show3d", "arrows", "speed"):
+        ss[flag] = getattr(setup, flag)
+    ss.run_ids = list(range(len(setup.runs)))
+    ss.next_run = len(setup.runs)
+    for i, r in enumerate(setup.runs):
+        ss[f"r{i}.opt"] = r.name
+        for k, v in r.hyper.items():
+            ss[f"r{i}.{k}"] = v
+        ss[f"r{i}.sched"] = r.schedule.get("kind", "constant")
+        for k, v in r.schedule.items():
+            if k != "kind":
+                ss[f"r{i}.sched.{k}"] = v
 
 
 def add_run() -> None:
-    ids = st.session_state.run_ids
-    if len(ids) < MAX_RUNS:
-        new = st.session_state.next_run
-        st.session_state.next_run += 1
-        st.session_state[f"r{new}.opt"] = "nesterov"
-        ids.append(new)
+    ss = st.session_state
+    if len(ss.run_ids) < MAX_RUNS:
+        ss[f"r{ss.next_run}.opt"] = "nesterov"
+        ss.run_ids.append(ss.next_run)
+        ss.next_run += 1
 
 
 def remove_run(i: int) -> None:
-    ids = st.session_state.run_ids
-    if len(ids) > 1:
-        ids.remove(i)
+    if len(st.session_state.run_ids) > 1:
+        st.session_state.run_ids.remove(i)
 
 
 def set_start_from_click() -> None:
-    event = st.session_state.get("map")
-    points = (event or {}).get("selection", {}).get("points", [])
-    if points and "x" in points[0] and "y" in points[0]:
-        sname = st.session_state.surface
-        st.session_state[f"start.{sname}.x"] = round(float(points[0]["x"]), 3)
-        st.session_state[f"start.{sname}.y"] = round(float(points[0]["y"]), 3)
+    """A click on the map (any point of the 2-D panel) becomes the start point."""
+    event = st.session_state.get("map") or {}
+    points = event.get("selection", {}).get("points", [])
+    if points and "x" in points[0] and "y" in points[0] and "z" not in points[0]:
+        name = st.session_state.surface
+        st.session_state[f"start.{name}.x"] = round(float(points[0]["x"]), 3)
+        st.session_state[f"start.{name}.y"] = round(float(points[0]["y"]), 3)
 
 
-def run_card(i: int, color: str, container) -> dict:
-    """One run's controls: optimizer, learning rate; the rest in a popover."""
-    with container:
-        name = st.selectbox(f":material/circle: Run {i + 1}", optimizers.names(), key=f"r{i}.opt",
-                            format_func=lambda n: optimizers.rule(n).label)
-        st.markdown(f"<div style='height:4px;background:{color};margin:-0.6rem 0 0.4rem'></div>",
-                    unsafe_allow_html=True)
-        r = optimizers.rule(name)
-        hyper = {"lr": param_widget(r.params[0], f"r{i}.lr")}
-        with st.popover("Settings", width="stretch"):
-            st.caption(r.note)
-            for p in r.params[1:]:
-                if p.name == "eps":
-                    continue
+def run_card(i: int, number: int, color: str) -> RunSpec:
+    """One run's controls: optimizer and learning rate; the rest in a popover."""
+    name = st.selectbox(f"Run {number}", optimizers.names(), key=f"r{i}.opt",
+                        format_func=lambda n: optimizers.rule(n).label)
+    st.markdown(f"<div style='height:4px;background:{color};margin:-0.6rem 0 0.4rem'></div>",
+                unsafe_allow_html=True)
+    rule = optimizers.rule(name)
+    hyper = {"lr": param_widget(rule.params[0], f"r{i}.lr")}
+    with st.popover("Settings", width="stretch"):
+        st.caption(rule.note)
+        for p in rule.params[1:]:
+            if p.name != "eps":
                 hyper[p.name] = param_widget(p, f"r{i}.{p.name}")
-            kind = st.selectbox("Learning-rate schedule", schedules.KINDS, key=f"r{i}.sched")
-            sched = {"kind": kind}
-            for k in (*schedules.USES[kind], "warmup"):
-                sched[k] = param_widget(schedules.PARAMS[k], f"r{i}.sched.{k}")
-            if sched["warmup"]:
-                sched["warmup_start"] = param_widget(schedules.PARAMS["warmup_start"], f"r{i}.sched.ws")
-            with st.expander("Advanced"):
-                for p in r.params:
-                    if p.name == "eps":
-                        hyper["eps"] = param_widget(p, f"r{i}.eps")
-            st.button("Remove this run", key=f"r{i}.remove", on_click=remove_run, args=(i,),
-                      disabled=len(st.session_state.run_ids) == 1)
-    return {"name": name, "hyper": hyper, "schedule": sched}
+        kind = st.selectbox("Learning-rate schedule", schedules.KINDS, key=f"r{i}.sched")
+        sched = {"kind": kind}
+        for k in (*schedules.USES[kind], "warmup"):
+            sched[k] = param_widget(schedules.PARAMS[k], f"r{i}.sched.{k}")
+        if sched["warmup"]:
+            sched["warmup_start"] = param_widget(schedules.PARAMS["warmup_start"], f"r{i}.sched.warmup_start")
+        with st.expander("Advanced"):
+            for p in rule.params:
+                if p.name == "eps":
+                    hyper["eps"] = param_widget(p, f"r{i}.eps")
+        st.button("Remove this run", key=f"r{i}.remove", on_click=remove_run, args=(i,),
+                  disabled=len(st.session_state.run_ids) == 1)
+    return RunSpec(name, hyper, sched)
 
 
-init_runs()
+if "run_ids" not in st.session_state:
+    first, problems = from_query(st.query_params.to_dict())
+    load(first)
+    if problems:
+        st.warning("Some of this link could not be used: " + "; ".join(problems) + ".", icon="🔗")
 
 with st.sidebar:
     st.title(":material/landscape: Descent Lab")
     surface = surface_picker(st.sidebar)
-    sname = surface.name
-    kx, ky = f"start.{sname}.x", f"start.{sname}.y"
+    (x0, x1), (y0, y1) = surface.domain
+    kx, ky = f"start.{surface.name}.x", f"start.{surface.name}.y"
     st.session_state.setdefault(kx, float(surface.start[0]))
     st.session_state.setdefault(ky, float(surface.start[1]))
-    (x0, x1), (y0, y1) = surface.domain
     c1, c2 = st.columns(2)
     sx = c1.number_input("Start x", min_value=x0, max_value=x1, key=kx, step=0.1, format="%.3f")
     sy = c2.number_input("Start y", min_value=y0, max_value=y1, key=ky, step=0.1, format="%.3f")
     st.caption("Or click on the map to start there.")
-    steps = st.slider("Steps", 10, 2000, 300, step=10, key="steps")
-    noise, seed, batch = 0.0, 0, None
+    steps = st.slider("Steps", 10, 2000, key="steps")
+    batch = 0
     if surface.data is not None:
-        kind = st.radio("Gradient from", ["all samples", "one sample (SGD)", "a mini-batch"],
-                        horizontal=True, key="batch_kind")
-        if kind == "one sample (SGD)":
+        kind = st.radio("Gradient from", BATCH_KINDS, horizontal=True, key="batch_kind")
+        if kind == BATCH_KINDS[1]:
             batch = 1
-        elif kind == "a mini-batch":
-            batch = st.select_slider("Batch size", [2, 4, 8, 16, 32, 64], value=16, key="batch_size")
-    noise = st.select_slider("Gradient noise σ", [0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0], value=0.0,
-                             key="noise", help="Gaussian noise added to every gradient component.")
-    if noise or batch:
-        seed = st.number_input("Random seed", 0, 2**31 - 1, 0, key="seed")
+        elif kind == BATCH_KINDS[2]:
+            batch = st.select_slider("Batch size", with_value(BATCHES, st.session_state.batch_size),
+                                     key="batch_size")
+    noise = st.select_slider("Gradient noise σ", with_value(NOISES, st.session_state.noise), key="noise",
+                             help=NOISE.label + ": Gaussian noise added to every gradient component.")
+    seed = st.number_input("Random seed", 0, 2**31 - 1, key="seed") if noise or batch else 0
     st.divider()
     multiples = st.toggle("One panel per run", key="multiples")
-    show_3d = st.toggle("3-D view", value=True, key="show3d", disabled=multiples)
-    arrows = st.toggle("Gradient and step arrows", value=True, key="arrows")
-    speed = st.select_slider("Animation speed", list(SPEEDS), value="1x", key="speed")
+    show_3d = st.toggle("3-D view", key="show3d", disabled=multiples)
+    arrows = st.toggle("Gradient and step arrows", key="arrows")
+    speed = st.select_slider("Animation speed", SPEEDS, key="speed")
 
 ids = st.session_state.run_ids
 cols = st.columns(len(ids) + 1)
-specs = []
+runs = []
 for slot, i in enumerate(ids):
-    specs.append(run_card(i, viz.PALETTE[slot % len(viz.PALETTE)], cols[slot]))
+    with cols[slot]:
+        runs.append(run_card(i, slot + 1, viz.PALETTE[slot % len(viz.PALETTE)]))
 cols[-1].button(":material/add: Add run", key="add_run", on_click=add_run,
                 disabled=len(ids) >= MAX_RUNS, width="stretch")
 
-surface_key = (sname, tuple(sorted(surface.params.items())))
+setup = Setup(
+    surface=surface.name, surface_params=dict(surface.params), start=(float(sx), float(sy)),
+    steps=int(steps), runs=tuple(runs), noise=float(noise), seed=int(seed), batch=int(batch),
+    multiples=multiples, show3d=show_3d, arrows=arrows, speed=speed,
+)
+st.query_params.from_dict(to_query(setup))
+
 views = []
-for slot, spec in enumerate(specs):
-    tr = cached_run(surface_key, spec["name"], tuple(sorted(spec["hyper"].items())),
-                    tuple(sorted(spec["schedule"].items())), (float(sx), float(sy)), int(steps),
-                    float(noise), int(seed), batch)
+for slot, r in enumerate(setup.runs):
+    tr = cached_run(surface_key(surface), r.key(), setup.start, setup.steps, setup.noise, setup.seed,
+                    setup.batch or None)
     views.append(viz.RunView(f"{slot + 1}. {tr.optimizer.describe(short=True)}",
                              viz.PALETTE[slot % len(viz.PALETTE)], tr))
 
 fig = viz.trajectory_figure(surface, views, image_for(surface), multiples=multiples, show_3d=show_3d,
-                            arrows=arrows, frame_ms=SPEEDS[speed])
+                            arrows=arrows, frame_ms=FRAME_MS[speed])
 st.plotly_chart(viz.fast_figure(fig), key="map", on_select=set_start_from_click, selection_mode="points",
                 config={"displaylogo": False, "scrollZoom": False})
 
@@ -160,19 +185,19 @@ with table_tab:
     rows = []
     for v in views:
         o = optimizers.outcome(v.trajectory, surface, tol)
-        mins = surface.minima[int(o.nearest)]
+        m = surface.minima[int(o.nearest)]
         rows.append({
             "run": v.label,
             "final f": float(o.final_loss),
             "f - f*": float(o.gap),
-            "nearest minimum": f"({mins[0]:.3g}, {mins[1]:.3g})",
+            "nearest minimum": f"({m[0]:.3g}, {m[1]:.3g})",
             "distance": float(o.distance),
             "within tolerance from step": int(o.reached_at) if o.reached_at >= 0 else None,
             "diverged at step": int(o.diverged_at) if o.diverged_at >= 0 else None,
         })
     st.dataframe(rows, hide_index=True, width="stretch")
 with code_tab:
-    st.caption("Each run takes exactly the steps of this PyTorch code, fed the same gradients "
-               "(the test suite checks 300 steps against recorded PyTorch trajectories to 1e-7).")
+    st.caption("Each run takes exactly the steps of this PyTorch code fed the same gradients: the test "
+               "suite checks 300 steps against trajectories recorded from PyTorch, to 1e-7.")
     for v in views:
         st.code(v.trajectory.optimizer.torch_code(), language="python")

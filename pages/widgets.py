@@ -27,7 +27,7 @@ def _grid(lo: float, hi: float) -> list[float]:
 
 
 BETAS = [0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9999]
-EPS = [0.0, 1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 1e-1]
+EPS = [1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 1e-1]
 
 
 def options_for(p: Param) -> list[float] | None:
@@ -58,15 +58,24 @@ def snap(p: Param, value) -> float | int:
 
 
 def param_widget(p: Param, key: str, container=st):
-    """A widget for ``p`` bound to ``st.session_state[key]`` (set to the default first time)."""
+    """A widget for ``p`` bound to ``st.session_state[key]`` (set to the default first time).
+
+    A value that came from a link and is not on the slider's grid is added to it,
+    so links reproduce settings exactly.
+    """
     if key not in st.session_state:
         st.session_state[key] = snap(p, p.default)
     opts = options_for(p)
     if opts is None:
         return container.number_input(p.label, min_value=p.lo, max_value=p.hi, key=key, help=p.help or None,
                                       step=1 if p.integer else None)
-    return container.select_slider(p.label, options=opts, key=key, help=p.help or None,
-                                   format_func=lambda v: f"{v:g}")
+    return container.select_slider(p.label, options=with_value(opts, st.session_state[key]), key=key,
+                                   help=p.help or None, format_func=lambda v: f"{v:g}")
+
+
+def with_value(options: list, value) -> list:
+    """``options`` with ``value`` inserted in order if it is not there yet."""
+    return options if value in options else sorted([*options, value])
 
 
 def surface_picker(container, key: str = "surface") -> Surface:
@@ -93,10 +102,15 @@ def image_for(surface: Surface):
 
 
 @st.cache_resource(max_entries=512, show_spinner=False)
-def cached_run(surface_key: tuple, name: str, hyper: tuple, schedule: tuple, start: tuple, steps: int,
+def cached_run(surface_key: tuple, run_key: tuple, start: tuple, steps: int,
                noise: float, seed: int, batch_size: int | None) -> optimizers.Trajectory:
     """One run, computed once per configuration (changing one run recomputes only that run)."""
     surface = landscapes.get(surface_key[0], **dict(surface_key[1]))
+    name, hyper, schedule = run_key
     opt = optimizers.get(name, schedule=optimizers.Schedule(**dict(schedule)), **dict(hyper))
     return optimizers.run(opt, surface, start=start, steps=steps, noise=noise, seed=seed,
                           batch_size=batch_size)
+
+
+def surface_key(surface: Surface) -> tuple:
+    return surface.name, tuple(sorted(surface.params.items()))

@@ -1,0 +1,1 @@
+"""Descent Lab's glue between the core and its front ends: the shareable setup, exports, CLI."""

@@ -1,0 +1,285 @@
+"""A Playground setup: everything a view depends on, to and from URL query parameters.
+
+Every value from outside (a link, a widget) is checked here, against the same
+Param specs the core uses. Parsing never raises: what cannot be used is left
+at its default and reported in plain words.
+
+Query form: ``surface``, surface parameters by name (``condition=50``),
+``start=x,y``, ``steps``, ``noise``, ``seed``, ``batch``, ``optimizers`` (a comma
+list, in order) and, per run, ``<prefix>.<setting>`` where the prefix is the
+optimizer's name, numbered from the second of a kind on (``adam``, ``adam2``):
+``adam.lr=0.01``, ``adam.schedule=cosine``, ``adam.t_max=200``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+import landscapes
+import optimizers
+from landscapes import Param
+from optimizers import schedules
+
+MAX_RUNS = 6
+MAX_PARAMS = 200  # query entries looked at; the rest is ignored
+MAX_TEXT = 200  # characters of one value
+STEPS = Param("steps", 300, 10, 2000, "Steps", integer=True)
+NOISE = Param("noise", 0.0, 0.0, 10.0, "Gradient noise")
+SEED = Param("seed", 0, 0, 2**31 - 1, "Random seed", integer=True)
+BATCH = Param("batch", 0, 0, 2000, "Batch size (0 = all samples)", integer=True)
+VIEW_FLAGS = ("multiples", "show3d", "arrows")
+SPEEDS = ("0.25x", "0.5x", "1x", "2x", "4x")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: the optimizer's name, its settings and its schedule settings."""
+
+    name: str
+    hyper: dict = field(default_factory=dict)
+    schedule: dict = field(default_factory=lambda: {"kind": "constant"})
+
+    def optimizer(self) -> optimizers.Optimizer:
+        return optimizers.get(self.name, schedule=optimizers.Schedule(**self.schedule), **self.hyper)
+
+    def key(self) -> tuple:
+        """Hashable identity, for caches."""
+        return self.name, tuple(sorted(self.hyper.items())), tuple(sorted(self.schedule.items()))
+
+
+def run_spec(name: str, **hyper) -> RunSpec:
+    """A run of ``name`` with defaults for every setting not given."""
+    rule = optimizers.rule(name)
+    return RunSpec(name, {p.name: hyper.get(p.name, p.default) for p in rule.params})
+
+
+DEFAULT_RUNS = (run_spec("gd", lr=0.001), run_spec("momentum", lr=0.001), run_spec("adam", lr=0.05))
+
+
+@dataclass(frozen=True)
+class Setup:
+    """The whole Playground view."""
+
+    surface: str = "rosenbrock"
+    surface_params: dict = field(default_factory=dict)
+    start: tuple[float, float] | None = None  # None: the surface's default start
+    steps: int = 300
+    runs: tuple[RunSpec, ...] = DEFAULT_RUNS
+    noise: float = 0.0
+    seed: int = 0
+    batch: int = 0  # dataset surfaces: samples per gradient, 0 = all
+    multiples: bool = False
+    show3d: bool = True
+    arrows: bool = True
+    speed: str = "1x"
+
+    def make_surface(self) -> landscapes.Surface:
+        return landscapes.get(self.surface, **self.surface_params)
+
+    def start_point(self) -> tuple[float, float]:
+        if self.start is not None:
+            return self.start
+        s = self.make_surface().start
+        return float(s[0]), float(s[1])
+
+
+def prefixes(runs) -> list[str]:
+    """URL prefix of each run: its name, with 2, 3, ... for repeats."""
+    seen: dict[str, int] = {}
+    out = []
+    for r in runs:
+        seen[r.name] = seen.get(r.name, 0) + 1
+        out.append(r.name if seen[r.name] == 1 else f"{r.name}{seen[r.name]}")
+    return out
+
+
+def _num(v) -> str:
+    return repr(int(v)) if isinstance(v, int) or (float(v).is_integer() and abs(v) < 1e15) else repr(float(v))
+
+
+def to_query(setup: Setup) -> dict[str, str]:
+    """The setup as query parameters (all of it, so a link reproduces the view exactly)."""
+    q = {"surface": setup.surface}
+    q.update({k: _num(v) for k, v in sorted(setup.surface_params.items())})
+    if setup.start is not None:
+        q["start"] = f"{_num(setup.start[0])},{_num(setup.start[1])}"
+    q["steps"] = str(setup.steps)
+    if setup.noise:
+        q["noise"] = _num(setup.noise)
+    if setup.seed:
+        q["seed"] = str(setup.seed)
+    if setup.batch:
+        q["batch"] = str(setup.batch)
+    q["optimizers"] = ",".join(r.name for r in setup.runs)
+    for pre, r in zip(prefixes(setup.runs), setup.runs, strict=True):
+        for k, v in r.hyper.items():
+            q[f"{pre}.{k}"] = _num(v)
+        if r.schedule.get("kind", "constant") != "constant" or r.schedule.get("warmup"):
+            q[f"{pre}.schedule"] = r.schedule["kind"]
+            for k, v in r.schedule.items():
+                if k != "kind":
+                    q[f"{pre}.{k}"] = _num(v)
+    for flag in VIEW_FLAGS:
+        if getattr(setup, flag) != getattr(Setup, flag):
+            q[flag] = "1" if getattr(setup, flag) else "0"
+    if setup.speed != Setup.speed:
+        q["speed"] = setup.speed
+    return q
+
+
+class _Reader:
+    """Takes values out of a query, noting every problem."""
+
+    def __init__(self, query: Mapping):
+        items = list(query.items())
+        self.problems: list[str] = []
+        if len(items) > MAX_PARAMS:
+            self.problems.append(f"{len(items) - MAX_PARAMS} parameters beyond the first {MAX_PARAMS}")
+            items = items[:MAX_PARAMS]
+        self.q = {}
+        for k, v in items:
+            v = v[-1] if isinstance(v, list | tuple) and v else v
+            k, v = str(k)[:MAX_TEXT], str(v)
+            if len(v) > MAX_TEXT:
+                self.problems.append(f"{k} (value longer than {MAX_TEXT} characters)")
+                continue
+            self.q[k] = v.strip()
+        self.used: set[str] = set()
+
+    def text(self, key: str) -> str | None:
+        if key in self.q:
+            self.used.add(key)
+            return self.q[key]
+        return None
+
+    def number(self, key: str, p: Param, label: str | None = None):
+        raw = self.text(key)
+        if raw is None:
+            return None
+        try:
+            v = float(raw)
+        except ValueError:
+            self.problems.append(f"{label or key}={raw!r} (not a number)")
+            return None
+        if not math.isfinite(v):
+            self.problems.append(f"{label or key}={raw} (not a finite number)")
+            return None
+        clamped = min(max(v, p.lo), p.hi)
+        if p.integer:
+            clamped = round(clamped)
+        if clamped != v:
+            self.problems.append(f"{label or key}={raw} (outside {p.lo:g}..{p.hi:g}; used {clamped:g})")
+        return int(clamped) if p.integer else float(clamped)
+
+    def flag(self, key: str) -> bool | None:
+        raw = self.text(key)
+        if raw is None:
+            return None
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        self.problems.append(f"{key}={raw!r} (use 1 or 0)")
+        return None
+
+    def leftovers(self) -> None:
+        rest = sorted(set(self.q) - self.used)
+        if rest:
+            shown = ", ".join(rest[:8]) + (f" and {len(rest) - 8} more" if len(rest) > 8 else "")
+            self.problems.append(f"unknown parameters: {shown}")
+
+
+def from_query(query: Mapping) -> tuple[Setup, list[str]]:
+    """The setup a query describes, and what was ignored or changed (never raises)."""
+    r = _Reader(query)
+    setup = Setup()
+    name = r.text("surface")
+    if name is not None and name not in landscapes.names():
+        r.problems.append(f"surface={name!r} (unknown; using {setup.surface})")
+        name = None
+    surface = name or setup.surface
+    sparams = {}
+    for p in landscapes.spec(surface).params:
+        v = r.number(p.name, p)
+        if v is not None:
+            sparams[p.name] = v
+    changes: dict = {"surface": surface, "surface_params": sparams}
+    s = landscapes.get(surface, **sparams)
+    raw = r.text("start")
+    if raw is not None:
+        start = _start(raw, s, r.problems)
+        if start is not None:
+            changes["start"] = start
+    for key, p in (("steps", STEPS), ("noise", NOISE), ("seed", SEED), ("batch", BATCH)):
+        v = r.number(key, p)
+        if v is not None:
+            changes[key] = v
+    if changes.get("batch") and s.data is None:
+        r.problems.append(f"batch (only for dataset surfaces; {s.title} has no data)")
+        changes["batch"] = 0
+    for flag in VIEW_FLAGS:
+        v = r.flag(flag)
+        if v is not None:
+            changes[flag] = v
+    speed = r.text("speed")
+    if speed is not None:
+        if speed in SPEEDS:
+            changes["speed"] = speed
+        else:
+            r.problems.append(f"speed={speed!r} (use one of {', '.join(SPEEDS)})")
+    names = r.text("optimizers")
+    if names is not None:
+        changes["runs"] = _runs(names, r)
+    r.leftovers()
+    return replace(setup, **changes), r.problems
+
+
+def _start(raw: str, s, problems: list[str]):
+    parts = raw.split(",")
+    try:
+        x, y = (float(v) for v in parts)
+    except ValueError:
+        problems.append(f"start={raw!r} (use two numbers, like start=-1.5,2)")
+        return None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        problems.append(f"start={raw} (not finite)")
+        return None
+    (x0, x1), (y0, y1) = s.domain
+    cx, cy = min(max(x, x0), x1), min(max(y, y0), y1)
+    if (cx, cy) != (x, y):
+        problems.append(f"start={raw} (outside the map; moved to {cx:g},{cy:g})")
+    return cx, cy
+
+
+def _runs(names: str, r: _Reader) -> tuple[RunSpec, ...]:
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    known = [n for n in wanted if n in optimizers.names()]
+    for n in wanted:
+        if n not in optimizers.names():
+            r.problems.append(f"optimizer {n[:40]!r} (unknown)")
+    if len(known) > MAX_RUNS:
+        r.problems.append(f"{len(known) - MAX_RUNS} optimizers beyond the first {MAX_RUNS}")
+        known = known[:MAX_RUNS]
+    if not known:
+        r.problems.append("no known optimizer in the list; using the default runs")
+        return DEFAULT_RUNS
+    runs = []
+    for pre, name in zip(prefixes([RunSpec(n) for n in known]), known, strict=True):
+        rule = optimizers.rule(name)
+        hyper = {}
+        for p in rule.params:
+            v = r.number(f"{pre}.{p.name}", p)
+            hyper[p.name] = p.default if v is None else v
+        kind = r.text(f"{pre}.schedule") or "constant"
+        if kind not in schedules.KINDS:
+            r.problems.append(f"{pre}.schedule={kind!r} (use one of {', '.join(schedules.KINDS)})")
+            kind = "constant"
+        sched = {"kind": kind}
+        for k in (*schedules.USES[kind], "warmup", "warmup_start"):
+            v = r.number(f"{pre}.{k}", schedules.PARAMS[k])
+            if v is not None:
+                sched[k] = v
+        runs.append(RunSpec(name, hyper, sched))
+    return tuple(runs)
