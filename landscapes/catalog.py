@@ -377,16 +377,16 @@ def goldstein_price() -> Surface:
 @register(
     "regression", "Linear regression (MSE)",
     Param("n", 100, 10, 2000, "Samples", integer=True),
-    Param("seed", 0, 0, 2**31 - 1, "Data seed", integer=True),
+    Param("data_seed", 0, 0, 2**31 - 1, "Data seed", integer=True),
 )
-def regression(n: int = 100, seed: int = 0) -> Surface:
+def regression(n: int = 100, data_seed: int = 0) -> Surface:
     """Mean squared error of y = w x + b over a seeded synthetic dataset.
 
     f(w, b) = mean_i (w x_i + b - y_i)^2, written through the data's moments so
     that the full-batch value and gradient cost O(1); mini-batch gradients use
     the samples themselves (``minibatch_gradient``).
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(data_seed)
     xs = rng.uniform(0.0, 4.0, n)
     ys = 2.0 * xs - 1.0 + rng.normal(0.0, 0.8, n)
     mx, my, mxx, mxy, myy = xs.mean(), ys.mean(), (xs * xs).mean(), (xs * ys).mean(), (ys * ys).mean()
@@ -405,7 +405,7 @@ def regression(n: int = 100, seed: int = 0) -> Surface:
         "The loss of a real model on real data: every sample pulls on (w, b), and "
         "a mini-batch only hears some of them.",
         value, gradient, ((-1.0, 5.0), (-5.0, 3.0)), [[2.0, -1.0]], (-0.5, 2.5),
-        hessian=hessian, params={"n": int(n), "seed": int(seed)}, data=Dataset(xs, ys),
+        hessian=hessian, params={"n": int(n), "data_seed": int(data_seed)}, data=Dataset(xs, ys),
     )
 
 

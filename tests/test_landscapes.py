@@ -330,7 +330,7 @@ def test_elongated_bowl_condition(condition):
 
 @pytest.mark.parametrize(("n", "seed"), [(100, 0), (10, 3), (537, 12345)])
 def test_regression_matches_least_squares(n, seed):
-    s = landscapes.get("regression", n=n, seed=seed)
+    s = landscapes.get("regression", n=n, data_seed=seed)
     x, y = s.data.x, s.data.y
     assert s.data.n == n == len(y)
     A = np.stack([x, np.ones_like(x)], -1)
@@ -397,7 +397,7 @@ def test_get_unknown_parameter():
         ("elongated_bowl", {"condition": float("inf")}),
         ("regression", {"n": 5}),
         ("regression", {"n": 10**6}),
-        ("regression", {"seed": -1}),
+        ("regression", {"data_seed": -1}),
         ("regression", {"n": float("nan")}),
     ],
 )
@@ -420,14 +420,14 @@ def test_parameters_change_the_surface():
     default = landscapes.spec("elongated_bowl").params[0].default
     assert landscapes.get("elongated_bowl").params["condition"] == default
 
-    r1 = landscapes.get("regression", n=50, seed=1)
-    r2 = landscapes.get("regression", n=50, seed=2)
-    r1b = landscapes.get("regression", seed=1, n=50.0)
+    r1 = landscapes.get("regression", n=50, data_seed=1)
+    r2 = landscapes.get("regression", n=50, data_seed=2)
+    r1b = landscapes.get("regression", data_seed=1, n=50.0)
     assert r1.data.n == 50
     assert not np.array_equal(r1.data.x, r2.data.x)
     assert not np.array_equal(r1.minima, r2.minima)
     assert np.array_equal(r1.data.x, r1b.data.x) and np.array_equal(r1.data.y, r1b.data.y)
-    assert landscapes.get("regression", n=200, seed=1).data.n == 200
+    assert landscapes.get("regression", n=200, data_seed=1).data.n == 200
     assert r1.f(p) != r2.f(p)
 
 
@@ -444,7 +444,7 @@ def test_parameters_change_the_surface():
 )
 def test_minibatch_gradient_averages_to_full_gradient(B, k, seed, w, b):
     n = max(B * k, 10 * B)  # a multiple of B, at least the smallest dataset
-    s = landscapes.get("regression", n=n, seed=seed)
+    s = landscapes.get("regression", n=n, data_seed=seed)
     full = s.grad([w, b])
     # B = N: the mini-batch gradient is the full gradient
     gx, gy = landscapes.minibatch_gradient(s.data, np.array(w), np.array(b), np.arange(n))

@@ -1,0 +1,109 @@
+"""The shareable setup: query parameters in and out, hostile links never raise."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import landscapes
+import optimizers
+from descent_lab.setup import MAX_RUNS, RunSpec, Setup, from_query, prefixes, run_spec, to_query
+
+
+def test_defaults_from_an_empty_link():
+    setup, problems = from_query({})
+    assert setup == Setup() and problems == []
+    assert [r.name for r in setup.runs] == ["gd", "momentum", "adam"]
+
+
+def test_issue_example_link():
+    setup, problems = from_query({"surface": "himmelblau", "optimizers": "adam,nesterov", "steps": "123"})
+    assert problems == []
+    assert setup.surface == "himmelblau" and setup.steps == 123
+    assert [r.name for r in setup.runs] == ["adam", "nesterov"]
+    assert setup.runs[0].hyper == optimizers.rule("adam").defaults()
+
+
+def test_round_trip_is_exact():
+    setup = Setup(
+        surface="elongated_bowl", surface_params={"condition": 37.5}, start=(-2.25, 1.125), steps=777,
+        runs=(run_spec("adam", lr=0.0123), run_spec("adam", lr=0.1, beta1=0.8),
+              RunSpec("nesterov", {"lr": 0.002, "beta": 0.95},
+                      {"kind": "cosine", "t_max": 300, "eta_min": 1e-4, "warmup": 20, "warmup_start": 0.2})),
+        noise=0.3, seed=42, multiples=True, show3d=False, arrows=False, speed="2x",
+    )
+    q = to_query(setup)
+    assert q["adam.lr"] == "0.0123" and q["adam2.lr"] == "0.1" and q["adam2.beta1"] == "0.8"
+    assert q["nesterov.schedule"] == "cosine" and q["start"] == "-2.25,1.125"
+    again, problems = from_query(q)
+    assert problems == [] and again == setup
+
+
+def test_prefixes_number_repeats():
+    runs = [RunSpec("adam"), RunSpec("gd"), RunSpec("adam"), RunSpec("adam")]
+    assert prefixes(runs) == ["adam", "gd", "adam2", "adam3"]
+
+
+def test_dataset_batch_round_trip():
+    setup = Setup(surface="regression", surface_params={"n": 200, "data_seed": 3}, batch=16, seed=7)
+    assert from_query(to_query(setup)) == (setup, [])
+
+
+def test_bad_values_are_reported_and_replaced():
+    setup, problems = from_query({
+        "surface": "nope", "steps": "abc", "start": "1,nan", "noise": "NaN",
+        "optimizers": "adam,evil(),gd", "adam.lr": "1e9", "gd.beta": "0.5", "speed": "99x", "arrows": "maybe",
+    })
+    text = " | ".join(problems)
+    for fragment in ("surface='nope'", "steps='abc'", "start=1,nan", "noise=NaN", "'evil()'",
+                     "adam.lr=1e9 (outside", "gd.beta", "speed='99x'", "arrows='maybe'"):
+        assert fragment in text, fragment
+    assert setup.surface == "rosenbrock" and setup.steps == 300 and setup.start is None
+    assert [r.name for r in setup.runs] == ["adam", "gd"]
+    assert setup.runs[0].hyper["lr"] == optimizers.rule("adam").params[0].hi  # clamped
+
+
+def test_sizes_are_clamped():
+    many = {f"junk{i}": "1" for i in range(1000)}
+    setup, problems = from_query({"optimizers": ",".join(["adam"] * 30), "steps": "1e12", **many})
+    assert len(setup.runs) == MAX_RUNS and setup.steps == 2000
+    assert any("802 parameters beyond the first 200" in p for p in problems)
+    assert any("24 optimizers beyond the first 6" in p for p in problems)
+    setup, problems = from_query({"optimizers": ",".join(["gd"] * 300)})
+    assert setup.runs == Setup().runs and "longer than" in problems[0]
+    setup, problems = from_query({"surface": "x" * 10_000})
+    assert setup.surface == "rosenbrock" and problems
+
+
+def test_start_outside_the_map_is_moved_inside():
+    setup, problems = from_query({"surface": "rosenbrock", "start": "50,-50"})
+    (_, x1), (y0, _) = landscapes.get("rosenbrock").domain
+    assert setup.start == (x1, y0) and "outside the map" in problems[0]
+
+
+def test_batch_on_an_analytic_surface_is_ignored():
+    setup, problems = from_query({"surface": "rosenbrock", "batch": "8"})
+    assert setup.batch == 0 and "dataset" in problems[0]
+
+
+keys = st.sampled_from(["surface", "optimizers", "steps", "start", "noise", "seed", "batch", "condition",
+                        "adam.lr", "gd.lr", "adam.schedule", "adam.gamma", "multiples", "speed", "n"])
+values = st.one_of(st.text(max_size=50), st.floats(allow_nan=True).map(str),
+                   st.sampled_from(["adam,gd", "regression", "elongated_bowl", "inf", "-0", "1e308", ","]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.one_of(keys, st.text(max_size=20)), values, max_size=20))
+def test_any_link_gives_a_usable_setup(query):
+    setup, problems = from_query(query)
+    assert isinstance(problems, list)
+    surface = setup.make_surface()  # valid by construction
+    x, y = setup.start_point()
+    (x0, x1), (y0, y1) = surface.domain
+    assert x0 <= x <= x1 and y0 <= y <= y1 and math.isfinite(x) and math.isfinite(y)
+    assert 1 <= len(setup.runs) <= MAX_RUNS
+    for r in setup.runs:
+        r.optimizer()  # every setting passes the core's own checks
+    assert from_query(to_query(setup))[0] == setup
