@@ -25,7 +25,7 @@ from optimizers import schedules
 MAX_RUNS = 6
 MAX_PARAMS = 200  # query entries looked at; the rest is ignored
 MAX_TEXT = 200  # characters of one value
-STEPS = Param("steps", 300, 10, 2000, "Steps", integer=True)
+STEPS = Param("steps", 500, 10, 2000, "Steps", integer=True)
 NOISE = Param("noise", 0.0, 0.0, 10.0, "Gradient noise")
 SEED = Param("seed", 0, 0, 2**31 - 1, "Random seed", integer=True)
 BATCH = Param("batch", 0, 0, 2000, "Batch size (0 = all samples)", integer=True)
@@ -55,7 +55,7 @@ def run_spec(name: str, **hyper) -> RunSpec:
     return RunSpec(name, {p.name: hyper.get(p.name, p.default) for p in rule.params})
 
 
-DEFAULT_RUNS = (run_spec("gd", lr=0.001), run_spec("momentum", lr=0.001), run_spec("adam", lr=0.05))
+DEFAULT_RUNS = (run_spec("gd", lr=0.001), run_spec("momentum", lr=0.001), run_spec("adam", lr=0.1))
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class Setup:
     surface: str = "rosenbrock"
     surface_params: dict = field(default_factory=dict)
     start: tuple[float, float] | None = None  # None: the surface's default start
-    steps: int = 300
+    steps: int = 500
     runs: tuple[RunSpec, ...] = DEFAULT_RUNS
     noise: float = 0.0
     seed: int = 0

@@ -197,7 +197,7 @@ def wells() -> Surface:
         "One deep well and several shallow ones: plain GD settles in the nearest, "
         "momentum can roll over a rim into a better one.",
         value, gradient, ((-4.0, 4.0), (-4.0, 4.0)),
-        [[2.0, 1.5], [-1.2, -0.6], [-2.2, 2.2], [1.4, -2.4]], (-3.2, -1.6),
+        [[2.0, 1.5], [-1.2, -0.6], [-2.2, 2.2], [1.4, -2.4]], (3.4, -1.6),
     )
 
 

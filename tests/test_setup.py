@@ -60,7 +60,7 @@ def test_bad_values_are_reported_and_replaced():
     for fragment in ("surface='nope'", "steps='abc'", "start=1,nan", "noise=NaN", "'evil()'",
                      "adam.lr=1e9 (outside", "gd.beta", "speed='99x'", "arrows='maybe'"):
         assert fragment in text, fragment
-    assert setup.surface == "rosenbrock" and setup.steps == 300 and setup.start is None
+    assert setup.surface == "rosenbrock" and setup.steps == 500 and setup.start is None
     assert [r.name for r in setup.runs] == ["adam", "gd"]
     assert setup.runs[0].hyper["lr"] == optimizers.rule("adam").params[0].hi  # clamped
 

@@ -126,10 +126,10 @@ def trajectory_figure(
     gap = 0.04
     layout: dict = {
         "height": height * rows if multiples else height,
-        "margin": {"l": 50, "r": 10, "t": 40, "b": 70},
+        "margin": {"l": 50, "r": 10, "t": 40, "b": 90},
         "font": FONT,
-        "showlegend": True,
-        "legend": {"orientation": "h", "y": 1.0, "x": 0.3, "yanchor": "bottom", "xanchor": "left"},
+        "showlegend": not multiples,
+        "legend": {"orientation": "h", "y": 1.0, "x": 0.0, "yanchor": "bottom", "xanchor": "left"},
         "hovermode": "closest",
         "images": [],
         "annotations": [],
@@ -334,13 +334,13 @@ def _controls(ticks: np.ndarray, frame_ms: int, redraw: bool):
 
     slider = {
         "active": len(ticks) - 1,
-        "x": 0.0, "len": 1.0, "y": -0.02, "yanchor": "top", "pad": {"t": 30},
+        "x": 0.24, "len": 0.76, "y": -0.03, "yanchor": "top", "pad": {"t": 28},
         "currentvalue": {"prefix": "step ", "font": FONT},
         "steps": [{"method": "animate", "label": str(t), "args": go([str(t)], 0)} for t in ticks],
     }
     buttons = {
-        "type": "buttons", "direction": "left", "x": 0.0, "y": 1.0, "xanchor": "left", "yanchor": "bottom",
-        "pad": {"b": 4}, "showactive": False,
+        "type": "buttons", "direction": "left", "x": 0.0, "y": -0.03, "xanchor": "left", "yanchor": "top",
+        "pad": {"t": 40}, "showactive": False,
         "buttons": [
             {"label": "Play", "method": "animate", "args": go(None, frame_ms, fromcurrent=False)},
             {"label": "Pause", "method": "animate", "args": go([None], 0)},
