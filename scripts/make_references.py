@@ -33,6 +33,15 @@ import optimizers  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "fixtures" / "torch_reference.npz"
 STEPS = 300
+#: Starts of the cases off Rosenbrock, pinned so that a new default start in the catalog
+#: does not make the fixture stale (Rosenbrock cases use its default start, as the brief says).
+PINNED_STARTS = {
+    "elongated_bowl": (-2.8, 1.5),
+    "himmelblau": (-0.5, -0.5),
+    "wells": (-3.2, -1.6),
+    "beale": (-1.0, 1.5),
+    "goldstein_price": (-1.5, 1.5),
+}
 
 
 def _case(surface, optimizer, start=None, surface_params=None, schedule=None, chaotic=False,
@@ -42,10 +51,11 @@ def _case(surface, optimizer, start=None, surface_params=None, schedule=None, ch
     full = optimizers.rule(optimizer).defaults() | hyper
     sched = optimizers.Schedule(**(schedule or {}))
     sched_spec = {k: getattr(sched, k) for k in ("kind", *optimizers.schedules.PARAMS)}
+    first = start if start is not None else PINNED_STARTS.get(surface, s.start)
     spec = dict(
         surface=surface,
         surface_params=surface_params or {},
-        start=[float(v) for v in (s.start if start is None else start)],
+        start=[float(v) for v in first],
         optimizer=optimizer,
         hyper={k: float(v) for k, v in full.items()},
         schedule=sched_spec,
