@@ -13,7 +13,15 @@ import optimizers
 import viz
 from descent_lab.setup import MAX_RUNS, NOISE, SPEEDS, RunSpec, Setup, from_query, to_query
 from optimizers import schedules
-from pages.widgets import cached_run, image_for, param_widget, surface_key, surface_picker, with_value
+from pages.widgets import (
+    PENDING_SETUP,
+    cached_run,
+    image_for,
+    param_widget,
+    surface_key,
+    surface_picker,
+    with_value,
+)
 
 FRAME_MS = {"0.25x": 320, "0.5x": 160, "1x": 80, "2x": 40, "4x": 20}
 NOISES = [0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -103,7 +111,10 @@ def run_card(i: int, number: int, color: str) -> RunSpec:
     return RunSpec(name, hyper, sched)
 
 
-if "run_ids" not in st.session_state:
+pending = st.session_state.pop(PENDING_SETUP, None)  # sent by another page
+if pending is not None:
+    load(pending)
+elif "run_ids" not in st.session_state:
     first, problems = from_query(st.query_params.to_dict())
     load(first)
     if problems:

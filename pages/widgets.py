@@ -26,6 +26,16 @@ def _grid(lo: float, hi: float) -> list[float]:
     return out
 
 
+PLAYGROUND = "pages/playground.py"
+PENDING_SETUP = "pending_setup"  # session key: a Setup for the Playground to load on its next run
+
+
+def open_in_playground(setup) -> None:
+    """Switch to the Playground showing ``setup`` (a descent_lab.setup.Setup)."""
+    st.session_state[PENDING_SETUP] = setup
+    st.switch_page(PLAYGROUND)
+
+
 BETAS = [0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9999]
 EPS = [1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 1e-1]
 
