@@ -365,9 +365,10 @@ def goldstein_price() -> Surface:
 
     return _surface(
         "goldstein_price",
-        "Values spanning six orders of magnitude around one narrow global basin.",
+        "Values spanning six orders of magnitude: a learning rate that suits the basin "
+        "explodes on the walls, while adaptive methods cope.",
         value, gradient, ((-2.0, 2.0), (-2.0, 2.0)),
-        [[0.0, -1.0], [-0.6, -0.4], [1.8, 0.2], [1.2, 0.8]], (-1.5, 1.5), log_scale=True,
+        [[0.0, -1.0], [-0.6, -0.4], [1.8, 0.2], [1.2, 0.8]], (0.4, -1.4), log_scale=True,
     )
 
 
