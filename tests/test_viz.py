@@ -187,3 +187,14 @@ def test_loss_and_rate_figures(rosen):
     assert len(rates["data"]) == 4  # x and y for each run
     adagrad_x = np.asarray(rates["data"][0]["y"])
     assert np.all(np.diff(adagrad_x) <= 0) and adagrad_x[-1] < adagrad_x[0]
+
+
+def test_values_beyond_float32_are_sent_as_float64():
+    s = landscapes.get("goldstein_price")
+    vs = views(s, [("gd", {"lr": 0.001})], steps=20)  # blows up on the walls: |f| > 3.4e38
+    assert np.nanmax(vs[0].trajectory.loss) > np.finfo(np.float32).max
+    enc = viz.fast_figure(viz.loss_figure(s, vs)).to_dict()
+    spec = enc["data"][0]["y"]
+    assert spec["dtype"] == "f8"
+    decoded = np.frombuffer(base64.b64decode(spec["bdata"]), dtype="<f8")
+    np.testing.assert_array_equal(decoded, np.maximum(vs[0].trajectory.loss - s.global_min, 1e-16))

@@ -32,15 +32,26 @@ class RunView:
 FONT = {"size": 14}
 
 
+F32_MAX = float(np.finfo(np.float32).max)
+
+
 def f32(a) -> np.ndarray:
-    """Float32 copy for drawing: half the payload, far more precision than pixels."""
-    return np.asarray(a, dtype=np.float32)
+    """Float32 copy for drawing (half the payload, far more precision than pixels);
+    float64 where values would overflow float32 (a diverging loss)."""
+    a = np.asarray(a, dtype=float)
+    fits = not a.size or np.nanmax(np.abs(np.where(np.isfinite(a), a, 0))) < F32_MAX
+    return a.astype(np.float32) if fits else a
 
 
 def _typed(a: np.ndarray) -> dict:
     """Plotly's binary array form: base64 little-endian data with dtype and shape."""
-    a = np.ascontiguousarray(a, dtype="<f4" if a.dtype.kind == "f" else "<i4")
-    spec = {"dtype": "f4" if a.dtype.kind == "f" else "i4", "bdata": base64.b64encode(a).decode()}
+    if a.dtype.kind == "f":
+        a = f32(a)
+        code = "f4" if a.dtype == np.float32 else "f8"
+    else:
+        code = "i4"
+    a = np.ascontiguousarray(a, dtype="<" + code)
+    spec = {"dtype": code, "bdata": base64.b64encode(a).decode()}
     if a.ndim > 1:
         spec["shape"] = ",".join(map(str, a.shape))
     return spec
