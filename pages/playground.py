@@ -27,6 +27,7 @@ FRAME_MS = {"0.25x": 320, "0.5x": 160, "1x": 80, "2x": 40, "4x": 20}
 NOISES = [0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 BATCHES = [2, 4, 8, 16, 32, 64]
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
+PANELS = ["Loss", "Step sizes", "Results", "PyTorch code"]
 
 st.markdown(
     "<style>.block-container{padding-top:2.2rem;padding-bottom:1rem}"
@@ -48,6 +49,7 @@ def load(setup: Setup) -> None:
     ss.batch_size = setup.batch if setup.batch > 1 else 16
     for flag in ("multiples", "show3d", "arrows", "speed"):
         ss[flag] = getattr(setup, flag)
+    ss.setdefault("panel", PANELS[0])
     ss.run_ids = list(range(len(setup.runs)))
     ss.next_run = len(setup.runs)
     for i, r in enumerate(setup.runs):
@@ -183,14 +185,15 @@ for v in views:
         st.error(f"**{v.label}** diverged at step {d}: its steps grew without bound. "
                  "Try a smaller learning rate.", icon="💥")
 
-loss_tab, rate_tab, table_tab, code_tab = st.tabs(["Loss", "Step sizes", "Results", "PyTorch code"])
-with loss_tab:
+# only the chosen panel is rendered: the table and code widgets cost seconds of first load
+panel = st.segmented_control("Below the map", PANELS, key="panel", label_visibility="collapsed") or PANELS[0]
+if panel == "Loss":
     st.plotly_chart(viz.fast_figure(viz.loss_figure(surface, views)), key="loss")
-with rate_tab:
+elif panel == "Step sizes":
     st.caption("The step size each parameter actually gets. Adaptive methods give x and y different "
                "rates; AdaGrad's only ever shrink.")
     st.plotly_chart(viz.fast_figure(viz.rate_figure(views)), key="rates")
-with table_tab:
+elif panel == "Results":
     tol = st.select_slider("Tolerance (distance to a minimum)", [1e-4, 1e-3, 1e-2, 1e-1], value=1e-2,
                            key="tol", format_func=lambda v: f"{v:g}")
     rows = []
@@ -207,7 +210,7 @@ with table_tab:
             "diverged at step": int(o.diverged_at) if o.diverged_at >= 0 else None,
         })
     st.dataframe(rows, hide_index=True, width="stretch")
-with code_tab:
+else:
     st.caption("Each run takes exactly the steps of this PyTorch code fed the same gradients: the test "
                "suite checks 300 steps against trajectories recorded from PyTorch, to 1e-7.")
     for v in views:

@@ -35,10 +35,15 @@ def charts(at: AppTest):
 def test_defaults(app):
     assert app.selectbox(key="surface").value == "rosenbrock"
     assert [app.selectbox(key=f"r{i}.opt").value for i in range(3)] == ["gd", "momentum", "adam"]
-    assert len(charts(app)) == 3  # map, loss, step sizes
+    assert len(charts(app)) == 2  # map, loss
     assert not app.error
+    app.get("button_group")[0].set_value("PyTorch code")
+    ok(app)
     assert len(app.get("code")) == 3
     assert "torch.optim.Adam(" in app.get("code")[2].value
+    for panel in ("Step sizes", "Results", "Loss"):
+        app.get("button_group")[0].set_value(panel)
+        ok(app)
 
 
 @pytest.mark.parametrize("name", landscapes.names())
@@ -53,10 +58,11 @@ def test_every_surface(app, name):
 @pytest.mark.parametrize("name", optimizers.names())
 def test_every_optimizer(app, name):
     app.selectbox(key="r0.opt").set_value(name)
+    app.get("button_group")[0].set_value("PyTorch code")
     ok(app)
     code = app.get("code")[0].value
     assert code.startswith("opt = torch.optim.")
-    assert len(charts(app)) == 3
+    assert len(charts(app)) == 1  # map only: the code panel is showing
 
 
 def test_huge_learning_rate_reports_divergence(app):
@@ -110,4 +116,4 @@ def test_add_and_remove_runs(app):
     app.button(key="r0.remove").click()
     ok(app)
     assert app.session_state["run_ids"][0] == 1
-    assert len(charts(app)) == 3
+    assert len(charts(app)) == 2
