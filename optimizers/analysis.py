@@ -28,14 +28,35 @@ class Outcome:
     diverged_at: np.ndarray
 
 
+def nearest_minimum(points, surface: Surface) -> tuple[np.ndarray, np.ndarray]:
+    """Index into surface.minima of the known minimum nearest to each of ``points`` (..., 2),
+    and the distance to it (first index on ties).
+
+    One pass per minimum, so memory stays that of ``points`` (a 10,000-run batch of 500
+    steps on Rastrigin's 121 minima would otherwise need a 5 GB distance array).
+    """
+    p = np.asarray(points, dtype=float)
+    px, py = p[..., 0], p[..., 1]
+    best = np.full(px.shape, np.inf)
+    index = np.zeros(px.shape, dtype=int)
+    with np.errstate(invalid="ignore"):
+        for i, (mx, my) in enumerate(surface.minima):
+            dx, dy = px - mx, py - my
+            d = np.sqrt(dx * dx + dy * dy)
+            closer = d < best
+            best = np.where(closer, d, best)
+            index[closer] = i
+    best[~np.isfinite(best)] = np.nan  # a NaN point is nowhere
+    return index[()], best[()]
+
+
 def outcome(tr: Trajectory, surface: Surface, tol: float) -> Outcome:
     """Summarize ``tr`` on ``surface``; ``tol`` is a distance in the surface's coordinates."""
     path = tr.path  # (steps+1, [R,] 2)
-    mins = surface.minima  # (k, 2)
-    dist = np.linalg.norm(path[..., None, :] - mins, axis=-1)  # (steps+1, [R,] k)
-    near = dist.min(-1)  # (steps+1, [R])
-    end = dist[-1]
-    inside = near <= tol
+    _, near = nearest_minimum(path, surface)  # (steps+1, [R])
+    nearest, distance = nearest_minimum(path[-1], surface)
+    with np.errstate(invalid="ignore"):
+        inside = near <= tol
     # first step from which the run stays within tol to the end
     outside_after = np.flip(np.cumsum(np.flip(~inside, 0), 0), 0)  # steps outside from t on
     settled = outside_after == 0
@@ -46,8 +67,8 @@ def outcome(tr: Trajectory, surface: Surface, tol: float) -> Outcome:
     return Outcome(
         final_loss=final,
         gap=final - surface.global_min,
-        nearest=end.argmin(-1),
-        distance=end.min(-1),
+        nearest=nearest,
+        distance=distance,
         reached_at=reached,
         diverged_at=diverged,
     )
