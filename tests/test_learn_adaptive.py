@@ -1,0 +1,156 @@
+"""Learn pages 5-9 (Nesterov, AdaGrad, RMSProp, Adam, reference card): their figures, the claims
+they make (checked on the core) and the pages themselves under AppTest, through the navigation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import landscapes
+import optimizers
+import viz
+from descent_lab.presets import PRESETS
+from optimizers import moments
+from viz import learn_adaptive as la
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 60
+BOWL = landscapes.get("elongated_bowl", condition=50)
+ROSEN = landscapes.get("rosenbrock")
+START = (-2.8, 1.5)
+
+
+def run(name, surface=BOWL, start=START, steps=150, **hyper):
+    return optimizers.run(optimizers.get(name, **hyper), surface, start=start, steps=steps)
+
+
+def valid(fig: dict) -> go.Figure:
+    return go.Figure(fig)  # raises on anything Plotly's schema rejects
+
+
+# --- moments.py helpers -------------------------------------------------------------------------
+
+
+def test_previous_and_sign_flips():
+    a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(moments.previous(a), [[0, 0], [1, 2]])
+    assert moments.sign_flips([1, -1, 0, -2, 3, np.nan, 4]) == 2
+    assert moments.sign_flips(np.zeros(5)) == 0
+    np.testing.assert_array_equal(moments.sign_flips(np.array([[1, 1], [-1, 1], [1, 1]])), [2, 0])
+
+
+def test_adam_first_step_formulas():
+    g = np.logspace(-6, 4, 11)
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
+    corrected = moments.adam_first_step(g, lr, b1, b2, eps)
+    np.testing.assert_allclose(corrected, lr * g / (g + eps), rtol=1e-15)
+    assert np.all(np.abs(corrected - lr) < lr * 1e-2)  # about lr for |g| >= 1e-6
+    raw = moments.adam_first_step(g, lr, b1, b2, eps, corrected=False)
+    np.testing.assert_allclose(raw, lr * (1 - b1) * g / (np.sqrt(1 - b2) * g + eps), rtol=1e-15)
+    np.testing.assert_allclose(raw[3:], lr * (1 - b1) / np.sqrt(1 - b2), rtol=1e-3)  # ~3.16 lr, |g| >> eps
+
+
+# --- the claims of page 5: Nesterov -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("beta", [0.5, 0.9, 0.95, 0.98])
+def test_lookahead_points_are_w_plus_beta_v_and_torch_iterates(beta):
+    lr = PRESETS["nesterov"].setup().runs[1].hyper["lr"]
+    look = run("nesterov_lookahead", lr=lr, beta=beta)
+    expected = moments.lookahead_points(look.path, look.state["velocity"], beta)
+    np.testing.assert_allclose(look.grad_point, expected, rtol=0, atol=1e-15)
+    # the look-ahead rule's velocity is the step it took: v_t = w_{t+1} - w_t
+    np.testing.assert_allclose(look.state["velocity"], np.diff(look.path, axis=0), atol=1e-14)
+    torch_form = run("nesterov", lr=lr, beta=beta)
+    np.testing.assert_allclose(look.grad_point, torch_form.path[:-1], rtol=1e-12, atol=1e-14)
+
+
+def test_nesterov_oscillates_less_than_momentum_at_same_beta():
+    setup = PRESETS["nesterov"].setup()
+    lr = setup.runs[1].hyper["lr"]
+    for beta in (0.5, 0.8, 0.9, 0.95, 0.98):  # the page's beta slider
+        mom = run("momentum", lr=lr, beta=beta)
+        nag = run("nesterov_lookahead", lr=lr, beta=beta)
+        assert moments.sign_flips(nag.path[:, 1]) < moments.sign_flips(mom.path[:, 1])
+
+
+def test_lookahead_figure():
+    mom = run("momentum", lr=0.02, beta=0.95)
+    nag = run("nesterov_lookahead", lr=0.02, beta=0.95)
+    image = viz.landscape_png(BOWL)
+    for step in (0, 1, 75, 149, 500):
+        fig = la.lookahead_figure(BOWL, image, mom.path, nag.path, nag.grad_point, nag.grad, step)
+        f = valid(fig)
+        names = [t.name for t in f.data]
+        assert "Momentum" in names and "Nesterov" in names
+        assert "look-ahead points (gradient taken here)" in names
+        cross = next(t for t in f.data if t.name == "look-ahead points (gradient taken here)")
+        t = min(step, 149)
+        assert len(cross.x) == t + 1
+        np.testing.assert_allclose(np.array(cross.x, dtype=float), nag.grad_point[: t + 1, 0])
+        assert len(f.layout.images) == 1
+
+
+def test_series_and_map_figures():
+    tr = run("adam", lr=0.1)
+    f = valid(la.series_figure(la.rate_series("Adam", viz.PALETTE[0], tr.effective_lr), log_y=True,
+                               yrange=la.positive_range(tr.effective_lr), title="rates", ytitle="rate"))
+    assert [t.name for t in f.data] == ["Adam: x", "Adam: y"] and f.layout.yaxis.type == "log"
+    f = valid(la.series_figure([{"label": "a", "color": "#000000", "y": [1, np.nan, np.inf], "x": [1, 2, 3]}],
+                               log_x=True))
+    assert f.data[0].y == (1.0, None, None)
+    f = valid(la.map_figure(ROSEN, viz.landscape_png(ROSEN), [("GD", viz.PALETTE[0], tr.path)], title="t"))
+    assert f.data[1].name == "GD"
+    assert la.positive_range([np.nan, -1]) == (1e-3, 1.0)
+
+
+# --- the pages, through the app's navigation ----------------------------------------------------
+
+
+def ok(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def open_page(file: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    ok(at)
+    at.switch_page(file)
+    return ok(at)
+
+
+def assert_opens_preset(at: AppTest, button_key: str, preset: str) -> None:
+    """Clicking the demo button lands on the Playground with the preset's surface and runs."""
+    setup = PRESETS[preset].setup()
+    at.button(key=button_key).click()
+    ok(at)
+    assert at.selectbox(key="surface").value == setup.surface
+    for i, r in enumerate(setup.runs):
+        assert at.selectbox(key=f"r{i}.opt").value == r.name
+        for k, v in r.hyper.items():
+            assert at.session_state[f"r{i}.{k}"] == pytest.approx(v)
+    assert at.slider(key="steps").value == setup.steps
+    for k, v in setup.surface_params.items():
+        assert at.session_state[f"surface.{setup.surface}.{k}"] == pytest.approx(v)
+
+
+def footer_ok(at: AppTest, file: str) -> None:
+    assert any("Learn · page" in c.value for c in at.caption), file
+
+
+def test_page_nesterov():
+    at = open_page("pages/learn_5_nesterov.py")
+    assert at.title[0].value.startswith("Nesterov")
+    assert len(at.get("plotly_chart")) == 2
+    footer_ok(at, "nesterov")
+    for beta in (0.5, 0.98):
+        at.select_slider(key="nag.beta").set_value(beta)
+        for step in (0, 149):
+            at.slider(key="nag.step").set_value(step)
+            ok(at)
+    assert_opens_preset(at, "nag.open", "nesterov")

@@ -1,0 +1,177 @@
+"""Figures of the Learn pages on Nesterov, AdaGrad, RMSProp and Adam: static maps with paths,
+Nesterov's look-ahead points, and line charts of per-step quantities. Plain Plotly dicts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from landscapes import Surface
+
+from .landscape import PALETTE
+
+FONT = {"size": 16}
+GREY = "#555555"
+
+
+def _clean(a) -> list:
+    """Floats for JSON, NaN / inf as gaps."""
+    a = np.asarray(a, dtype=float)
+    return [float(v) if np.isfinite(v) else None for v in a.ravel()]
+
+
+def map_figure(surface: Surface, image: tuple[str, float, float], paths, *, height: int = 520,
+               title: str = "", show_steps: bool = True) -> dict:
+    """A static map of ``surface`` (``image`` = viz.landscape_png(surface)) with each path drawn.
+
+    ``paths``: (label, colour, path (n, 2)) triples; a path is drawn as a line with a dot per step.
+    """
+    uri, _, _ = image
+    (x0, x1), (y0, y1) = surface.domain
+    mins = surface.minima
+    data: list[dict] = [{
+        "type": "scatter", "x": _clean(mins[:, 0]), "y": _clean(mins[:, 1]), "mode": "markers",
+        "name": "minimum", "marker": {"symbol": "star", "size": 18, "color": "white",
+                                      "line": {"color": "black", "width": 1.5}},
+        "hovertemplate": "minimum (%{x:.3g}, %{y:.3g})<extra></extra>",
+    }]
+    for label, color, path in paths:
+        path = np.asarray(path, dtype=float)
+        data.append({
+            "type": "scatter", "x": _clean(path[:, 0]), "y": _clean(path[:, 1]), "name": label,
+            "mode": "lines+markers" if show_steps else "lines",
+            "line": {"color": color, "width": 3}, "marker": {"size": 5, "color": color},
+            "hovertemplate": f"{label}<br>(%{{x:.3g}}, %{{y:.3g}})<extra></extra>",
+        })
+        data.append({
+            "type": "scatter", "x": _clean(path[[0, -1], 0]), "y": _clean(path[[0, -1], 1]),
+            "mode": "markers", "showlegend": False, "hoverinfo": "skip",
+            "marker": {"symbol": ["circle-open", "square"], "size": 14, "color": color,
+                       "line": {"width": 3, "color": color}},
+        })
+    layout = {
+        "height": height, "font": FONT, "margin": {"l": 50, "r": 10, "t": 50 if title else 10, "b": 50},
+        "title": {"text": title, "x": 0.5} if title else None,
+        "xaxis": {"range": [x0, x1], "title": {"text": "x"}, "showgrid": False, "zeroline": False,
+                  "constrain": "domain"},
+        "yaxis": {"range": [y0, y1], "title": {"text": "y"}, "showgrid": False, "zeroline": False,
+                  "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
+        "images": [{"source": uri, "xref": "x", "yref": "y", "x": x0, "y": y1, "sizex": x1 - x0,
+                    "sizey": y1 - y0, "sizing": "stretch", "layer": "below"}],
+        "legend": {"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0,
+                   "bgcolor": "rgba(255,255,255,0.8)"},
+        "plot_bgcolor": "white",
+    }
+    if layout["title"] is None:
+        del layout["title"]
+    return {"data": data, "layout": layout}
+
+
+def lookahead_figure(surface: Surface, image, momentum_path, nesterov_path, lookahead, grad, step: int,
+                     *, labels=("Momentum", "Nesterov"), height: int = 560) -> dict:
+    """Momentum's and Nesterov's paths, Nesterov's look-ahead points up to ``step``, and at ``step``
+    the current point w_t, its look-ahead point and the downhill direction measured there.
+
+    ``nesterov_path`` (n+1, 2), ``lookahead`` (n, 2) and ``grad`` (n, 2) are the look-ahead rule's
+    path, grad_point and grad.
+    """
+    nesterov_path = np.asarray(nesterov_path, dtype=float)
+    lookahead, grad = np.asarray(lookahead, dtype=float), np.asarray(grad, dtype=float)
+    n = len(lookahead)
+    t = int(min(max(step, 0), n - 1))
+    fig = map_figure(surface, image, [(labels[0], PALETTE[1], np.asarray(momentum_path)[: t + 2]),
+                                      (labels[1], PALETTE[0], nesterov_path[: t + 2])], height=height)
+    # a thin segment from each w_s to its look-ahead point, s <= t (None breaks the line)
+    xs, ys = [], []
+    for s in range(t + 1):
+        xs += [nesterov_path[s, 0], lookahead[s, 0], None]
+        ys += [nesterov_path[s, 1], lookahead[s, 1], None]
+    fig["data"].append({
+        "type": "scatter", "x": _clean(np.array(xs, dtype=float)), "y": _clean(np.array(ys, dtype=float)),
+        "mode": "lines", "name": "w_t → look-ahead point",
+        "line": {"color": "black", "width": 1.5, "dash": "dot"},
+        "hoverinfo": "skip",
+    })
+    fig["data"].append({
+        "type": "scatter", "x": _clean(lookahead[: t + 1, 0]), "y": _clean(lookahead[: t + 1, 1]),
+        "mode": "markers", "name": "look-ahead points (gradient taken here)",
+        "marker": {"symbol": "x-thin", "size": 9, "color": "black", "line": {"width": 2, "color": "black"}},
+        "hovertemplate": "look-ahead point<br>(%{x:.3g}, %{y:.3g})<extra></extra>",
+    })
+    (x0, x1), (y0, y1) = surface.domain
+    g = grad[t]
+    norm = float(np.hypot(*g))
+    la = lookahead[t]
+    if np.isfinite(norm) and norm > 0 and np.all(np.isfinite(la)):
+        tip = la - 0.12 * min(x1 - x0, y1 - y0) * g / norm
+        fig["data"].append({
+            "type": "scatter", "x": _clean([la[0], tip[0]]), "y": _clean([la[1], tip[1]]),
+            "mode": "lines+markers", "name": "downhill at the look-ahead point",
+            "line": {"color": PALETTE[2], "width": 4},
+            "marker": {"symbol": ["circle", "arrow"], "size": [1, 16], "angleref": "previous",
+                       "color": PALETTE[2]},
+            "hoverinfo": "skip",
+        })
+    w = nesterov_path[t]
+    fig["data"].append({
+        "type": "scatter", "x": _clean([w[0], la[0], nesterov_path[t + 1, 0]]),
+        "y": _clean([w[1], la[1], nesterov_path[t + 1, 1]]), "mode": "markers+text", "showlegend": False,
+        "text": [f"w<sub>{t}</sub>", "look-ahead", f"w<sub>{t + 1}</sub>"],
+        "textposition": ["bottom center", "top center", "middle right"],
+        "textfont": {"size": 16, "color": "black"},
+        "marker": {"size": [15, 13, 11], "color": [PALETTE[0], "white", PALETTE[0]],
+                   "line": {"color": "black", "width": 2}},
+        "hoverinfo": "skip",
+    })
+    return fig
+
+
+def series_figure(series, *, title: str = "", ytitle: str = "", xtitle: str = "step", log_y: bool = False,
+                  log_x: bool = False, height: int = 360, yrange=None, x=None) -> dict:
+    """Line chart of per-step series: ``series`` is a list of dicts with label, colour, y and
+    optionally x and dash. ``yrange`` is in data units (log10 is applied for a log axis)."""
+    data = []
+    for s in series:
+        y = np.asarray(s["y"], dtype=float)
+        xs = np.asarray(s.get("x", x if x is not None else np.arange(1, len(y) + 1)), dtype=float)
+        data.append({
+            "type": "scatter", "x": _clean(xs), "y": _clean(y), "mode": s.get("mode", "lines"),
+            "name": s["label"], "line": {"color": s["color"], "width": 3, "dash": s.get("dash", "solid")},
+            "marker": {"size": 8, "color": s["color"]},
+            "hovertemplate": f"{s['label']}<br>{xtitle} %{{x:.4g}}: %{{y:.4g}}<extra></extra>",
+        })
+    yaxis: dict = {"title": {"text": ytitle}, "type": "log" if log_y else "linear"}
+    if log_y:
+        yaxis["exponentformat"] = "power"
+    if yrange is not None:
+        lo, hi = yrange
+        yaxis["range"] = [float(np.log10(lo)), float(np.log10(hi))] if log_y else [float(lo), float(hi)]
+    xaxis: dict = {"title": {"text": xtitle}, "type": "log" if log_x else "linear"}
+    if log_x:
+        xaxis["exponentformat"] = "power"
+    layout = {
+        "height": height, "font": FONT, "margin": {"l": 70, "r": 10, "t": 50 if title else 10, "b": 50},
+        "xaxis": xaxis, "yaxis": yaxis, "hovermode": "closest",
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+    }
+    if title:
+        layout["title"] = {"text": title, "x": 0.5, "y": 0.98, "yanchor": "top"}
+        layout["legend"] = {"orientation": "h", "y": -0.2, "yanchor": "top", "x": 0}
+        layout["margin"]["b"] = 90
+    return {"data": data, "layout": layout}
+
+
+def rate_series(label: str, color: str, effective_lr) -> list[dict]:
+    """The two per-parameter rates of one run as series: x solid, y dashed."""
+    eff = np.asarray(effective_lr, dtype=float)
+    return [{"label": f"{label}: x", "color": color, "y": eff[:, 0]},
+            {"label": f"{label}: y", "color": color, "y": eff[:, 1], "dash": "dash"}]
+
+
+def positive_range(*arrays, pad: float = 1.5) -> tuple[float, float]:
+    """A common log-axis range covering the finite positive values of ``arrays``."""
+    vals = np.concatenate([np.asarray(a, dtype=float).ravel() for a in arrays])
+    vals = vals[np.isfinite(vals) & (vals > 0)]
+    if not vals.size:
+        return 1e-3, 1.0
+    return float(vals.min() / pad), float(vals.max() * pad)
