@@ -10,5 +10,6 @@ pages = {
     "Descent Lab": [st.Page("pages/playground.py", title="Playground", icon=":material/sports_esports:",
                             default=True)],
     "Learn": [st.Page(path, title=title, icon=icon) for path, title, icon in available()],
+    "Explore": [st.Page("pages/explore.py", title="Explore", icon=":material/grid_on:")],
 }
 st.navigation({k: v for k, v in pages.items() if v}).run()
