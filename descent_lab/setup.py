@@ -71,7 +71,7 @@ class Setup:
     seed: int = 0
     batch: int = 0  # dataset surfaces: samples per gradient, 0 = all
     multiples: bool = False
-    show3d: bool = True
+    show3d: bool = False  # off by default: software WebGL costs ~0.5 s per redraw
     arrows: bool = True
     speed: str = "1x"
 

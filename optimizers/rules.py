@@ -55,6 +55,8 @@ class Rule:
     derive: Callable | None = field(default=None, repr=False)
     #: the state slot that is the rule's "velocity" (for arrows), if any
     velocity: str | None = None
+    #: a short name for legends (default: label)
+    short: str = ""
 
     def defaults(self) -> dict:
         return {p.name: p.default for p in self.params}
@@ -74,7 +76,7 @@ def _gd(g, s, h, lr, xp):
 
 
 rule(
-    name="gd", label="Gradient descent", params=(lr_param(0.001),), slots=(), init=(), step=_gd,
+    name="gd", label="Gradient descent", short="GD", params=(lr_param(0.001),), slots=(), init=(), step=_gd,
     formula=r"w_{t+1} = w_t - \eta\, g_t",
     torch="torch.optim.SGD(params, lr={lr})",
     keras="keras.optimizers.SGD(learning_rate={lr})",
@@ -107,7 +109,7 @@ def _momentum_ewma(g, s, h, lr, xp):
 
 
 rule(
-    name="momentum_ewma", label="Momentum (EWMA form)",
+    name="momentum_ewma", label="Momentum (EWMA form)", short="Momentum EWMA",
     params=(lr_param(0.01), beta_param("beta", 0.9, "Momentum beta")),
     slots=("velocity",), init=(0.0,), step=_momentum_ewma, velocity="velocity",
     formula=r"v_t = \beta v_{t-1} + (1-\beta)\, g_t \\ w_{t+1} = w_t - \eta\, v_t",
@@ -125,7 +127,7 @@ def _nesterov(g, s, h, lr, xp):
 
 
 rule(
-    name="nesterov", label="Nesterov (NAG)",
+    name="nesterov", label="Nesterov (NAG)", short="Nesterov",
     params=(lr_param(0.001), beta_param("beta", 0.9, "Momentum beta")),
     slots=("velocity",), init=(0.0,), step=_nesterov, velocity="velocity",
     formula=r"v_t = \beta v_{t-1} + g_t \\ w_{t+1} = w_t - \eta\,(g_t + \beta v_t)",
@@ -142,7 +144,7 @@ def _nesterov_lookahead(g, s, h, lr, xp):
 
 
 rule(
-    name="nesterov_lookahead", label="Nesterov (look-ahead form)",
+    name="nesterov_lookahead", label="Nesterov (look-ahead form)", short="NAG look-ahead",
     params=(lr_param(0.001), beta_param("beta", 0.9, "Momentum beta")),
     slots=("velocity",), init=(0.0,), step=_nesterov_lookahead, velocity="velocity",
     grad_point=lambda w, s, h: w + h.beta * s[0],

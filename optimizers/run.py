@@ -46,7 +46,7 @@ class Optimizer:
                          if not short or k == "lr" or np.any(v != defaults[k]))
         sched = "" if self.schedule.kind == "constant" and not np.any(self.schedule.warmup) else (
             f"; {self.schedule.describe()}")
-        return f"{self.rule.label} ({args}{sched})"
+        return f"{(self.rule.short or self.rule.label) if short else self.rule.label} ({args}{sched})"
 
     def torch_code(self) -> str:
         """The PyTorch lines that take the same steps."""

@@ -87,13 +87,14 @@ def set_start_from_click() -> None:
 
 def run_card(i: int, number: int, color: str) -> RunSpec:
     """One run's controls: optimizer and learning rate; the rest in a popover."""
-    name = st.selectbox(f"Run {number}", optimizers.names(), key=f"r{i}.opt",
-                        format_func=lambda n: optimizers.rule(n).label)
-    st.markdown(f"<div style='height:4px;background:{color};margin:-0.6rem 0 0.4rem'></div>",
+    pick, more = st.columns([4, 1], vertical_alignment="bottom", gap="small")
+    name = pick.selectbox(f"Run {number}", optimizers.names(), key=f"r{i}.opt",
+                          format_func=lambda n: optimizers.rule(n).label)
+    st.markdown(f"<div style='height:4px;background:{color};margin:-0.6rem 0 0.2rem'></div>",
                 unsafe_allow_html=True)
     rule = optimizers.rule(name)
     hyper = {"lr": param_widget(rule.params[0], f"r{i}.lr")}
-    with st.popover("Settings", width="stretch"):
+    with more.popover("", icon=":material/tune:", help="More settings: betas, schedule, epsilon"):
         st.caption(rule.note)
         for p in rule.params[1:]:
             if p.name != "eps":
@@ -176,42 +177,47 @@ for slot, r in enumerate(setup.runs):
 
 fig = viz.trajectory_figure(surface, views, image_for(surface), multiples=multiples, show_3d=show_3d,
                             arrows=arrows, frame_ms=FRAME_MS[speed])
-st.plotly_chart(viz.fast_figure(fig), key="map", on_select=set_start_from_click, selection_mode="points",
-                config={"displaylogo": False, "scrollZoom": False})
-
-for v in views:
-    d = int(v.trajectory.diverged_at)
-    if d >= 0:
-        st.error(f"**{v.label}** diverged at step {d}: its steps grew without bound. "
-                 "Try a smaller learning rate.", icon="💥")
+# one wide figure with the 3-D view or the panels; otherwise the panel sits beside the map
+wide = show_3d or multiples
+map_area, panel_area = (st.container(), st.container()) if wide else st.columns([3, 2])
+with map_area:
+    st.plotly_chart(viz.fast_figure(fig), key="map", on_select=set_start_from_click, selection_mode="points",
+                    config={"displaylogo": False, "scrollZoom": False})
+    for v in views:
+        d = int(v.trajectory.diverged_at)
+        if d >= 0:
+            st.error(f"**{v.label}** diverged at step {d}: its steps grew without bound. "
+                     "Try a smaller learning rate.", icon="💥")
 
 # only the chosen panel is rendered: the table and code widgets cost seconds of first load
-panel = st.segmented_control("Below the map", PANELS, key="panel", label_visibility="collapsed") or PANELS[0]
-if panel == "Loss":
-    st.plotly_chart(viz.fast_figure(viz.loss_figure(surface, views)), key="loss")
-elif panel == "Step sizes":
-    st.caption("The step size each parameter actually gets. Adaptive methods give x and y different "
-               "rates; AdaGrad's only ever shrink.")
-    st.plotly_chart(viz.fast_figure(viz.rate_figure(views)), key="rates")
-elif panel == "Results":
-    tol = st.select_slider("Tolerance (distance to a minimum)", [1e-4, 1e-3, 1e-2, 1e-1], value=1e-2,
-                           key="tol", format_func=lambda v: f"{v:g}")
-    rows = []
-    for v in views:
-        o = optimizers.outcome(v.trajectory, surface, tol)
-        m = surface.minima[int(o.nearest)]
-        rows.append({
-            "run": v.label,
-            "final f": float(o.final_loss),
-            "f - f*": float(o.gap),
-            "nearest minimum": f"({m[0]:.3g}, {m[1]:.3g})",
-            "distance": float(o.distance),
-            "within tolerance from step": int(o.reached_at) if o.reached_at >= 0 else None,
-            "diverged at step": int(o.diverged_at) if o.diverged_at >= 0 else None,
-        })
-    st.dataframe(rows, hide_index=True, width="stretch")
-else:
-    st.caption("Each run takes exactly the steps of this PyTorch code fed the same gradients: the test "
-               "suite checks 300 steps against trajectories recorded from PyTorch, to 1e-7.")
-    for v in views:
-        st.code(v.trajectory.optimizer.torch_code(), language="python")
+with panel_area:
+    panel = st.segmented_control("Panel", PANELS, key="panel", label_visibility="collapsed") or PANELS[0]
+    if panel == "Loss":
+        st.plotly_chart(viz.fast_figure(viz.loss_figure(surface, views, height=420 if not wide else 320)),
+                        key="loss")
+    elif panel == "Step sizes":
+        st.caption("The step size each parameter actually gets. Adaptive methods give x and y different "
+                   "rates; AdaGrad's only ever shrink.")
+        st.plotly_chart(viz.fast_figure(viz.rate_figure(views)), key="rates")
+    elif panel == "Results":
+        tol = st.select_slider("Tolerance (distance to a minimum)", [1e-4, 1e-3, 1e-2, 1e-1], value=1e-2,
+                               key="tol", format_func=lambda v: f"{v:g}")
+        rows = []
+        for v in views:
+            o = optimizers.outcome(v.trajectory, surface, tol)
+            m = surface.minima[int(o.nearest)]
+            rows.append({
+                "run": v.label,
+                "final f": float(o.final_loss),
+                "f - f*": float(o.gap),
+                "nearest minimum": f"({m[0]:.3g}, {m[1]:.3g})",
+                "distance": float(o.distance),
+                "within tolerance from step": int(o.reached_at) if o.reached_at >= 0 else None,
+                "diverged at step": int(o.diverged_at) if o.diverged_at >= 0 else None,
+            })
+        st.dataframe(rows, hide_index=True, width="stretch")
+    else:
+        st.caption("Each run takes exactly the steps of this PyTorch code fed the same gradients: the "
+                   "test suite checks 300 steps against trajectories recorded from PyTorch, to 1e-7.")
+        for v in views:
+            st.code(v.trajectory.optimizer.torch_code(), language="python")

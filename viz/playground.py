@@ -121,7 +121,7 @@ def trajectory_figure(
     arrows: bool = True,
     trail: int = 40,
     frame_ms: int = 80,
-    height: int = 500,
+    height: int = 550,
 ) -> dict:
     """The animated figure: the map (one panel, or one per run) and optionally the 3-D view.
 
@@ -137,11 +137,13 @@ def trajectory_figure(
     gap = 0.04
     layout: dict = {
         "height": height * rows if multiples else height,
-        "margin": {"l": 50, "r": 10, "t": 40, "b": 90},
+        "margin": {"l": 50, "r": 10, "t": 30, "b": 125},
         "font": FONT,
         "showlegend": not multiples,
-        "legend": {"orientation": "h", "y": 1.0, "x": 0.0, "yanchor": "bottom", "xanchor": "left"},
+        "legend": {"orientation": "h", "y": 1.0, "x": 0.0, "yanchor": "bottom", "xanchor": "left",
+                   "font": {"size": 12}},
         "hovermode": "closest",
+        "hoverdistance": 30,
         "images": [],
         "annotations": [],
         "uirevision": "keep",
@@ -214,9 +216,10 @@ def trajectory_figure(
             "text": ["start", f"diverged at step {div}" if div >= 0 else f"end (step {tr.steps})"],
             "hovertemplate": f"{run.label}: %{{text}}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
         })
-        if div >= 0:
+        if div >= 0:  # the note's anchor must lie inside the axes or Plotly hides it
+            ax_, ay_ = np.clip(end[0], x0, x1), np.clip(end[1], y0, y1)
             layout["annotations"].append({
-                "x": end[0], "y": end[1], "xref": xa, "yref": ya, "text": f"diverged at step {div}",
+                "x": ax_, "y": ay_, "xref": xa, "yref": ya, "text": f"diverged at step {div}",
                 "showarrow": True, "arrowhead": 0, "ax": 30, "ay": -25, "bgcolor": "white",
                 "font": {"color": run.color, "size": 12}, "bordercolor": run.color,
             })
@@ -253,6 +256,9 @@ def trajectory_figure(
             "contours": {"z": {"show": False}},
         })
         layout["scene"]["zaxis"]["title"] = {"text": ztitle}
+        zlo, zhi = float(np.nanmin(zs)), float(np.nanmax(zs))
+        # a fixed range: a runaway path must not flatten the surface
+        layout["scene"]["zaxis"]["range"] = [zlo, zhi + 0.05 * (zhi - zlo)]
         lift = 0.02 * (float(np.nanmax(zs)) - float(np.nanmin(zs)))
         for i, run in enumerate(runs):
             z = show(surface.f(run.trajectory.path)) + lift
@@ -312,7 +318,7 @@ def _frame_3d(path, z):
     return updates
 
 
-def _click_targets(surface: Surface, n: int = 41) -> dict:
+def _click_targets(surface: Surface, n: int = 25) -> dict:
     """An invisible grid over the map: hovering shows f, clicking picks a start point."""
     (x0, x1), (y0, y1) = surface.domain
     gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
@@ -345,13 +351,13 @@ def _controls(ticks: np.ndarray, frame_ms: int, redraw: bool):
 
     slider = {
         "active": len(ticks) - 1,
-        "x": 0.24, "len": 0.76, "y": -0.03, "yanchor": "top", "pad": {"t": 28},
+        "x": 0.0, "len": 1.0, "y": -0.13, "yanchor": "top", "pad": {"t": 16},
         "currentvalue": {"prefix": "step ", "font": FONT},
         "steps": [{"method": "animate", "label": str(t), "args": go([str(t)], 0)} for t in ticks],
     }
     buttons = {
-        "type": "buttons", "direction": "left", "x": 0.0, "y": -0.03, "xanchor": "left", "yanchor": "top",
-        "pad": {"t": 40}, "showactive": False,
+        "type": "buttons", "direction": "left", "x": 0.0, "y": -0.075, "xanchor": "left", "yanchor": "top",
+        "pad": {"t": 4}, "showactive": False,
         "buttons": [
             {"label": "Play", "method": "animate", "args": go(None, frame_ms, fromcurrent=False)},
             {"label": "Pause", "method": "animate", "args": go([None], 0)},
@@ -379,10 +385,10 @@ def loss_figure(surface: Surface, runs: list[RunView], height: int = 320) -> dic
                           "showarrow": True, "ax": 0, "ay": -25, "font": {"color": run.color}})
     layout = {
         "height": height, "margin": {"l": 60, "r": 10, "t": 30, "b": 40}, "font": FONT,
-        "xaxis": {"title": {"text": "step"}}, "yaxis": {"type": "log", "title": {"text": "f - f*"},
-                                                        "exponentformat": "power"},
-        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-        "annotations": notes, "title": {"text": "Loss above the global minimum", "font": FONT, "x": 0.5},
+        "xaxis": {"title": {"text": "step"}},
+        "yaxis": {"type": "log", "title": {"text": "f - f* (log scale)"}, "exponentformat": "power"},
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "font": {"size": 12}},
+        "annotations": notes,
     }
     return {"data": data, "layout": layout}
 
@@ -403,6 +409,6 @@ def rate_figure(runs: list[RunView], height: int = 320) -> dict:
         "xaxis": {"title": {"text": "step"}},
         "yaxis": {"type": "log", "title": {"text": "step size per parameter"}, "exponentformat": "power"},
         "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-        "title": {"text": "Effective learning rate (x solid, y dashed)", "font": FONT, "x": 0.5},
+
     }
     return {"data": data, "layout": layout}
