@@ -1,0 +1,176 @@
+"""The command line: ``python -m descent_lab export ...`` (see README, "Export from the command line").
+
+The setup is built exactly as a Playground link is read (descent_lab.setup.from_query):
+``--link`` gives a whole query string, the options below override it, and ``--set``
+gives single link entries (``--set adam.lr=0.01``). What the link reader cannot
+use is printed as a warning and left at its default; arguments argparse cannot
+use end the program with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import landscapes
+import optimizers
+
+from .setup import from_query
+
+OUTPUTS = ("gif", "png", "csv", "json")
+
+
+def _optimizer_list(text: str) -> str:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in optimizers.names()]
+    if not names or unknown:
+        what = f"unknown optimizer {unknown[0]!r}" if unknown else "no optimizer given"
+        raise argparse.ArgumentTypeError(f"{what}; choose from {', '.join(optimizers.names())}")
+    return ",".join(names)
+
+
+def _pair(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE (like adam.lr=0.01)")
+    return key.strip(), value.strip()
+
+
+def _link(text: str) -> list[tuple[str, str]]:
+    query = text.split("?", 1)[1] if "?" in text else text  # a whole URL works too
+    return parse_qsl(query, keep_blank_values=True)
+
+
+def _start(text: str) -> str:
+    return text.replace(" ", "")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m descent_lab",
+                                description="Descent Lab from the command line.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    e = sub.add_parser(
+        "export", help="write a Playground setup's runs as GIF, PNG, CSV and/or JSON",
+        description="Run a Playground setup and write its animation, final picture and data.",
+        epilog="Example: python -m descent_lab export --surface himmelblau --optimizers gd,adam "
+               "--set adam.lr=0.05 --gif runs.gif --csv runs.csv",
+    )
+    s = e.add_argument_group("setup (as in a Playground link; later ones override earlier)")
+    s.add_argument("--link", type=_link, metavar="QUERY",
+                   help='a Playground link or its query, e.g. "surface=himmelblau&optimizers=adam,nesterov"')
+    s.add_argument("--surface", choices=landscapes.names(), metavar="NAME",
+                   help=f"test surface: {', '.join(landscapes.names())}")
+    s.add_argument("--optimizers", type=_optimizer_list, metavar="A,B,...",
+                   help=f"runs in order, from: {', '.join(optimizers.names())}")
+    s.add_argument("--steps", type=int, help="steps per run (10 to 2000)")
+    s.add_argument("--start", type=_start, metavar="X,Y", help="start point, e.g. -1.5,2")
+    s.add_argument("--noise", type=float, help="gradient noise (standard deviation)")
+    s.add_argument("--seed", type=int, help="random seed for noise and mini-batches")
+    s.add_argument("--batch", type=int, help="dataset surfaces: samples per gradient (0 = all)")
+    s.add_argument("--set", type=_pair, action="append", default=[], metavar="KEY=VALUE",
+                   help="one link entry, e.g. adam.lr=0.01, gd2.lr=0.1, adam.schedule=cosine, "
+                        "condition=50; repeat as needed")
+    e.set_defaults(handler=export, parser=e)
+    o = e.add_argument_group("outputs (at least one)")
+    o.add_argument("--gif", type=Path, metavar="FILE", help="animated GIF of the runs on the map")
+    o.add_argument("--png", type=Path, metavar="FILE", help="PNG of the final view")
+    o.add_argument("--csv", type=Path, metavar="FILE", help="every step of every run as CSV")
+    o.add_argument("--json", type=Path, metavar="FILE", help="the setup and every run as JSON")
+    a = e.add_argument_group("pictures")
+    a.add_argument("--frames", type=_positive, default=60, help="GIF frames (default 60)")
+    a.add_argument("--fps", type=_positive, default=15, help="GIF frames per second (default 15)")
+    a.add_argument("--width", type=_width, default=None, metavar="PX",
+                   help="picture width in pixels (default 640 for the GIF, 1280 for the PNG)")
+    return p
+
+
+def _positive(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= v <= 1000:
+        raise argparse.ArgumentTypeError(f"{v} is outside 1..1000")
+    return v
+
+
+def _width(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of pixels") from None
+    if not 160 <= v <= 4000:
+        raise argparse.ArgumentTypeError(f"{v} is outside 160..4000 pixels")
+    return v
+
+
+def query(args: argparse.Namespace) -> dict[str, str]:
+    """The link query the arguments describe: --link, then the options, then --set."""
+    q: dict[str, str] = dict(args.link or [])
+    for key in ("surface", "optimizers", "steps", "start", "noise", "seed", "batch"):
+        v = getattr(args, key)
+        if v is not None:
+            q[key] = str(v)
+    q.update(args.set)
+    return q
+
+
+def _size(n: int) -> str:
+    return f"{n} B" if n < 1000 else f"{n / 1000:.1f} kB" if n < 1_000_000 else f"{n / 1e6:.2f} MB"
+
+
+def export(args: argparse.Namespace) -> int:
+    if not any(getattr(args, k) for k in OUTPUTS):
+        args.parser.error("nothing to write: give at least one of --gif, --png, --csv, --json")
+    setup, problems = from_query(query(args))
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    # imported once the arguments are checked: plotting libraries take a moment to load
+    from . import compute
+    from . import export as files
+
+    runs = compute.runs(setup)
+    for r in runs:
+        d = int(r.trajectory.diverged_at)
+        if d >= 0:
+            print(f"note: {r.label} diverged at step {d}", file=sys.stderr)
+    outputs: list[tuple[Path, bytes]] = []
+    if args.gif or args.png:
+        from viz import animation
+
+        surface = setup.make_surface()
+        if args.gif:
+            progress = _progress_bar() if sys.stderr.isatty() else None
+            outputs.append((args.gif, animation.gif_bytes(surface, runs, frames=args.frames, fps=args.fps,
+                                                          width_px=args.width or 640, progress=progress)))
+        if args.png:
+            outputs.append((args.png, animation.png_bytes(surface, runs, width_px=args.width or 1280)))
+    if args.csv:
+        outputs.append((args.csv, files.trajectories_csv(runs).encode()))
+    if args.json:
+        outputs.append((args.json, files.trajectories_json(setup, runs).encode()))
+    for path, data in outputs:
+        try:
+            path.write_bytes(data)
+        except OSError as err:
+            print(f"error: cannot write {path}: {err.strerror or err}", file=sys.stderr)
+            return 1
+        print(f"{path}  {_size(len(data))}")
+    return 0
+
+
+def _progress_bar():
+    def show(fraction: float) -> None:
+        n = round(30 * fraction)
+        end = "\n" if fraction >= 1 else ""
+        print(f"\rGIF [{'#' * n}{'.' * (30 - n)}] {fraction:4.0%}", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.handler(args)
