@@ -154,3 +154,68 @@ def test_page_nesterov():
             at.slider(key="nag.step").set_value(step)
             ok(at)
     assert_opens_preset(at, "nag.open", "nesterov")
+
+
+# --- the claims of pages 6 and 7: AdaGrad and RMSProp -------------------------------------------
+
+
+@pytest.mark.parametrize("k", [10.0, 100.0, 1000.0])
+def test_adagrad_finds_per_weight_rates_where_gd_crawls(k):
+    bowl = landscapes.get("elongated_bowl", condition=k)
+    gd = run("gd", surface=bowl, steps=100, lr=1 / k)
+    ada = run("adagrad", surface=bowl, steps=100, lr=0.5)
+    assert np.linalg.norm(ada.path[-1]) < 1e-3 < np.linalg.norm(gd.path[-1]) if k >= 100 else True
+    eff = ada.effective_lr[-1]
+    assert eff[0] > 0.3 * k * eff[1]  # the flat weight x gets the larger rate, by about k
+    # AdaGrad's path does not depend on the scale k (the page says so)
+    ref = run("adagrad", surface=landscapes.get("elongated_bowl", condition=10.0), steps=100, lr=0.5)
+    np.testing.assert_allclose(ada.path, ref.path, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("steps", [200, 400, 800, 1600])
+def test_adagrad_rate_never_rises_and_run_stalls(steps):
+    setup = PRESETS["adagrad-fades"].setup()
+    s = setup.make_surface()
+    ada = optimizers.run(setup.runs[0].optimizer(), s, start=setup.start_point(), steps=steps)
+    assert np.all(np.diff(ada.effective_lr, axis=0) <= 0)
+    assert np.linalg.norm(ada.path[-1] - 1.0) > 0.5  # still short of (1, 1)
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.5, 0.9, 0.99, 0.999, 0.9999])
+def test_rmsprop_rate_recovers(beta):
+    setup = PRESETS["adagrad-fades"].setup()
+    s = setup.make_surface()
+    ada = optimizers.run(setup.runs[0].optimizer(), s, start=setup.start_point(), steps=setup.steps)
+    hyper = {**setup.runs[1].hyper, "beta": beta}
+    rms = optimizers.run(optimizers.get("rmsprop", **hyper), s, start=setup.start_point(), steps=setup.steps)
+    assert rms.diverged_at == -1
+    assert np.sum(np.diff(rms.effective_lr, axis=0) > 0) > 100  # it rises again, often
+    if beta <= 0.999:  # a very long memory (0.9999) ends up much like AdaGrad, as the page says
+        assert np.all(rms.effective_lr[-1] > ada.effective_lr[-1])
+    if beta == 0.0:  # no memory: every step is lr * sign(g)
+        np.testing.assert_allclose(np.abs(np.diff(rms.path, axis=0)), setup.runs[1].hyper["lr"], rtol=1e-6)
+
+
+def test_page_adagrad():
+    at = open_page("pages/learn_6_adagrad.py")
+    assert at.title[0].value.startswith("AdaGrad")
+    assert len(at.get("plotly_chart")) == 4
+    footer_ok(at, "adagrad")
+    for k in (10.0, 1000.0):
+        at.select_slider(key="ada.k").set_value(k)
+        ok(at)
+    for steps in (200, 1600):
+        at.select_slider(key="ada.steps").set_value(steps)
+        ok(at)
+    assert_opens_preset(at, "ada.open", "adagrad-fades")
+
+
+def test_page_rmsprop():
+    at = open_page("pages/learn_7_rmsprop.py")
+    assert at.title[0].value.startswith("RMSProp")
+    assert len(at.get("plotly_chart")) == 4
+    footer_ok(at, "rmsprop")
+    for beta in (0.0, 0.9999):
+        at.select_slider(key="rms.beta").set_value(beta)
+        ok(at)
+    assert_opens_preset(at, "rms.open", "adagrad-fades")

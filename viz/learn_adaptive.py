@@ -51,7 +51,7 @@ def map_figure(surface: Surface, image: tuple[str, float, float], paths, *, heig
         })
     layout = {
         "height": height, "font": FONT, "margin": {"l": 50, "r": 10, "t": 50 if title else 10, "b": 50},
-        "title": {"text": title, "x": 0.5} if title else None,
+        "title": {"text": title, "x": 0.5, "xref": "paper", "xanchor": "center"} if title else None,
         "xaxis": {"range": [x0, x1], "title": {"text": "x"}, "showgrid": False, "zeroline": False,
                   "constrain": "domain"},
         "yaxis": {"range": [y0, y1], "title": {"text": "y"}, "showgrid": False, "zeroline": False,
@@ -142,7 +142,7 @@ def series_figure(series, *, title: str = "", ytitle: str = "", xtitle: str = "s
         })
     yaxis: dict = {"title": {"text": ytitle}, "type": "log" if log_y else "linear"}
     if log_y:
-        yaxis["exponentformat"] = "power"
+        yaxis.update(exponentformat="power", dtick="D2")  # labels at 1, 2, 5 only
     if yrange is not None:
         lo, hi = yrange
         yaxis["range"] = [float(np.log10(lo)), float(np.log10(hi))] if log_y else [float(lo), float(hi)]
@@ -155,7 +155,8 @@ def series_figure(series, *, title: str = "", ytitle: str = "", xtitle: str = "s
         "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
     }
     if title:
-        layout["title"] = {"text": title, "x": 0.5, "y": 0.98, "yanchor": "top"}
+        layout["title"] = {"text": title, "x": 0.5, "xref": "paper", "xanchor": "center", "y": 0.98,
+                           "yanchor": "top"}
         layout["legend"] = {"orientation": "h", "y": -0.2, "yanchor": "top", "x": 0}
         layout["margin"]["b"] = 90
     return {"data": data, "layout": layout}

@@ -1,0 +1,96 @@
+"""Learn 7: RMSProp, AdaGrad's per-parameter rates with a memory that fades."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+import optimizers
+import viz
+from descent_lab.presets import PRESETS
+from descent_lab.setup import run_spec
+from pages.learn_path import footer
+from pages.widgets import cached_run, image_for, open_in_playground, surface_key
+from viz import learn_adaptive as la
+
+PRESET = PRESETS["adagrad-fades"]
+SETUP = PRESET.setup()
+SURFACE = SETUP.make_surface()
+START = SETUP.start_point()
+STEPS = SETUP.steps
+ADA, RMS = SETUP.runs
+BETAS = [0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999]
+
+
+def run(name: str, **hyper) -> optimizers.Trajectory:
+    return cached_run(surface_key(SURFACE), run_spec(name, **hyper).key(), START, STEPS, 0.0, 0, None)
+
+
+st.title("RMSProp: rates that can grow back")
+st.markdown(
+    "AdaGrad's sum of squared gradients never forgets: one burst of big gradients early on keeps "
+    "the rate small for the rest of training.\n\n"
+    "RMSProp (*root mean square propagation*) keeps the per-weight rates but replaces the sum with "
+    "an exponentially weighted moving average of the squared gradients, the same average as "
+    "momentum's, applied to g². Old gradients fade away, so when the gradients become small "
+    "the average shrinks and the rate grows back."
+)
+c1, c2 = st.columns(2)
+with c1:
+    st.markdown("**AdaGrad**: a sum that only grows")
+    st.latex(r"V_t = V_{t-1} + g_t^2")
+with c2:
+    st.markdown("**RMSProp**: an average that forgets")
+    st.latex(r"V_t = \beta V_{t-1} + (1-\beta)\, g_t^2")
+st.latex(r"w_{t+1} = w_t - \frac{\eta}{\sqrt{V_t} + \epsilon}\, g_t"
+         r" \qquad (g_t = \nabla J(w_t),\ \text{per weight})")
+st.caption("β sets the memory: about the last 1 / (1 − β) steps count. Common values 0.9 to 0.99 "
+           "(PyTorch's default 0.99).")
+
+st.subheader("The same valley, both methods")
+st.markdown(f"Rosenbrock's curved valley, {STEPS} steps from the same start: AdaGrad with "
+            f"η = {ADA.hyper['lr']:g}, RMSProp with η = {RMS.hyper['lr']:g}. Change RMSProp's β and "
+            "watch its rates.")
+beta = st.select_slider("RMSProp's β (memory)", BETAS, value=RMS.hyper["beta"], key="rms.beta",
+                        format_func=lambda v: f"{v:g}")
+ada = run("adagrad", **ADA.hyper)
+rms = run("rmsprop", **{**RMS.hyper, "beta": beta})
+yr = la.positive_range(ada.effective_lr, rms.effective_lr)
+left, right = st.columns(2)
+left.plotly_chart(viz.fast_figure(la.series_figure(
+    la.rate_series("AdaGrad", viz.PALETTE[1], ada.effective_lr), title="AdaGrad: rate per weight",
+    ytitle="η / (√V + ε)", log_y=True, yrange=yr, height=380)), key="rms.ada_rates")
+right.plotly_chart(viz.fast_figure(la.series_figure(
+    la.rate_series("RMSProp", viz.PALETTE[0], rms.effective_lr),
+    title=f"RMSProp (β = {beta:g}): rate per weight",
+    ytitle="η / (√V + ε)", log_y=True, yrange=yr, height=380)), key="rms.rms_rates")
+ups = [int(np.sum(np.diff(t.effective_lr, axis=0) > 0)) for t in (ada, rms)]
+m1, m2, m3 = st.columns(3)
+m1.metric("Steps where AdaGrad's rate rose", ups[0], help="Counted over both weights.")
+m2.metric("Steps where RMSProp's rate rose", ups[1], help="Counted over both weights.")
+ratio = float(np.min(rms.effective_lr[-1] / ada.effective_lr[-1]))
+m3.metric("RMSProp's last rate ÷ AdaGrad's", f"{ratio:.2g}×",
+          help="The smaller of the two weights' ratios.")
+st.markdown(
+    "Same axis on both charts. AdaGrad's rates only fall. RMSProp's fall too when the gradients are "
+    "big, then **rise again** once the run is in the flat valley. Push β towards 1 and RMSProp "
+    "remembers longer and starts to look like AdaGrad; at β = 0 it forgets everything and every step "
+    "is η times the sign of the gradient."
+)
+c1, c2 = st.columns(2)
+paths = [(f"AdaGrad (η = {ADA.hyper['lr']:g})", viz.PALETTE[1], ada.path),
+         (f"RMSProp (η = {RMS.hyper['lr']:g}, β = {beta:g})", viz.PALETTE[0], rms.path)]
+c1.plotly_chart(viz.fast_figure(la.map_figure(SURFACE, image_for(SURFACE), paths, height=430,
+                                              show_steps=False)), key="rms.map")
+gaps = [{"label": label, "color": color, "y": np.maximum(t.loss - SURFACE.global_min, 1e-16),
+         "x": np.arange(STEPS + 1)} for (label, color, _), t in zip(paths, (ada, rms), strict=True)]
+c2.plotly_chart(viz.fast_figure(la.series_figure(gaps, title="Loss above the minimum", ytitle="f − f*",
+                                                 log_y=True, height=430)), key="rms.loss")
+if st.button("Open this comparison in the Playground", icon=":material/sports_esports:", key="rms.open"):
+    open_in_playground(PRESET.setup())
+st.markdown("**Good at**: deep networks and non-convex problems, where training is long; before Adam "
+            "it was the most used optimizer, and it is still competitive. On simple convex problems it "
+            "behaves much like AdaGrad. **Bad at**: it has no momentum of its own, so it still zig-zags "
+            "where the gradient flips sign. Adam, next, adds it.")
+
+footer("pages/learn_7_rmsprop.py")
