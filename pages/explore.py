@@ -172,14 +172,24 @@ def _surface(key: tuple):
     return landscapes.get(key[0], **dict(key[1]))
 
 
+# cache_data pickles what it stores, and a page's classes live in a module Streamlit names
+# __main__: the cached functions return plain dicts, the wrappers rebuild the dataclasses.
 @st.cache_data(max_entries=32, show_spinner=False)
-def cached_sweep(skey, start, name, xname, xs, yname, ys, steps, tol) -> Sweep:
-    return sweep(_surface(skey), start, name, xname, xs, yname, ys, steps, tol)
+def _cached_sweep(skey, start, name, xname, xs, yname, ys, steps, tol) -> dict:
+    return vars(sweep(_surface(skey), start, name, xname, xs, yname, ys, steps, tol))
+
+
+def cached_sweep(*args) -> Sweep:
+    return Sweep(**_cached_sweep(*args))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def cached_lr_sweep(skey, start, name, steps) -> LrSweep:
-    return lr_sweep(_surface(skey), start, name, steps)
+def _cached_lr_sweep(skey, start, name, steps) -> dict:
+    return vars(lr_sweep(_surface(skey), start, name, steps))
+
+
+def cached_lr_sweep(*args) -> LrSweep:
+    return LrSweep(**_cached_lr_sweep(*args))
 
 
 @st.cache_data(max_entries=48, show_spinner=False)

@@ -1,0 +1,108 @@
+"""The Explore page in Chromium: reachable from the navigation, heatmap drawn, a click on a
+sweep cell opens that exact run in the Playground."""
+
+from __future__ import annotations
+
+import io
+import time
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.browser
+
+expect = pytest.importorskip("playwright.sync_api").expect
+
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+SWEEP = ".st-key-explore-sweep_chart .js-plotly-plot"
+GD = f"document.querySelector('{SWEEP}')"
+
+
+def open_explore(page, app_url: str) -> float:
+    """From the home page through the navigation to Explore; seconds from the click to the heatmap."""
+    page.set_default_timeout(60_000)
+    page.goto(app_url)
+    page.wait_for_selector(IDLE)
+    link = page.get_by_role("link", name="Explore")
+    expect(link).to_be_visible()
+    t = time.monotonic()
+    link.click()
+    page.wait_for_function(f"() => {{ const g = {GD}; return g && g._fullData && "
+                           "g.querySelector('.heatmaplayer image, .hm image'); }")
+    took = time.monotonic() - t
+    page.wait_for_selector(IDLE)
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+    return took
+
+
+def cell_pixel(page, i: int, j: int) -> dict:
+    """Page pixel of sweep cell (column i, row j), and its data coordinates."""
+    return page.evaluate(f"""([i, j]) => {{
+      const g = {GD}, fl = g._fullLayout, b = g.getBoundingClientRect();
+      const cells = g._fullData.find(d => d.name === 'cells');
+      const nx = new Set(Array.from(cells.x)).size;
+      const k = j * nx + i, x = cells.x[k], y = cells.y[k];
+      return {{px: b.x + fl.xaxis._offset + fl.xaxis.l2p(x), py: b.y + fl.yaxis._offset + fl.yaxis.l2p(y),
+               nx, x, y}};
+    }}""", [i, j])
+
+
+def test_explore_heatmap_renders(page, app_url):
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    took = open_explore(page, app_url)
+    print(f"navigation click -> sweep heatmap drawn: {took:.2f} s")
+    box = page.evaluate(f"""() => {{ const g = {GD}, fl = g._fullLayout, b = g.getBoundingClientRect();
+      return {{x: b.x + fl.xaxis._offset, y: b.y + fl.yaxis._offset, width: fl.xaxis._length,
+               height: fl.yaxis._length}}; }}""")
+    assert box["width"] > 300 and box["height"] > 300, box
+    page.locator(SWEEP).scroll_into_view_if_needed()
+    box = page.evaluate(f"""() => {{ const g = {GD}, fl = g._fullLayout, b = g.getBoundingClientRect();
+      return {{x: b.x + fl.xaxis._offset, y: b.y + fl.yaxis._offset, width: fl.xaxis._length,
+               height: Math.min(fl.yaxis._length, window.innerHeight - b.y - fl.yaxis._offset)}}; }}""")
+    img = np.asarray(Image.open(io.BytesIO(page.screenshot(clip=box))).convert("RGB")).reshape(-1, 3)
+    coloured = float((img.min(axis=1) < 225).mean())
+    distinct = len(np.unique(img @ np.array([1 << 16, 1 << 8, 1])))
+    assert coloured > 0.6, f"only {coloured:.0%} of the heatmap is coloured"
+    assert distinct > 30, f"only {distinct} colours in the heatmap"
+    assert not errors, errors
+
+
+def test_widget_change_redraws_the_sweep(page, app_url):
+    open_explore(page, app_url)
+    before = page.evaluate(f"() => {GD}.data[0].name")
+    t = time.monotonic()
+    page.locator(".st-key-explore-sw-opt").click()
+    page.get_by_role("option", name="Momentum", exact=True).click()
+    page.wait_for_function(f"(b) => {{ const g = {GD}; return g && g.data[0].name !== b; }}", arg=before)
+    print(f"optimizer changed -> new sweep heatmap: {time.monotonic() - t:.2f} s")
+    page.wait_for_selector(IDLE)
+    assert "Momentum" in page.evaluate(f"() => {GD}.data[0].name")
+
+
+def test_click_on_a_cell_opens_it_in_the_playground(page, app_url):
+    from pages.explore import sweep_param, sweep_values
+
+    open_explore(page, app_url)
+    page.locator(SWEEP).scroll_into_view_if_needed()
+    i, j = 30, 25  # lr = xs[30], beta1 = ys[25] of Adam's default 40 x 40 sweep
+    cell = cell_pixel(page, i, j)
+    assert cell["nx"] == 40
+    page.mouse.move(cell["px"], cell["py"])
+    page.mouse.click(cell["px"], cell["py"])
+    page.wait_for_function("() => !location.pathname.includes('explore')"
+                           " && location.search.includes('adam.lr')")
+    page.wait_for_selector(IDLE)
+    q = {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
+    xs = sweep_values(sweep_param("adam", "lr"), 1e-4, 1.0, 40)
+    ys = sweep_values(sweep_param("adam", "beta1"), 0.0, 0.999, 40)
+    assert q["surface"] == "rosenbrock"
+    assert q["optimizers"] == "adam"
+    assert q["start"] == "-1.5,2"
+    assert q["steps"] == "500"
+    assert float(q["adam.lr"]) == xs[i]
+    assert float(q["adam.beta1"]) == ys[j]
+    assert float(q["adam.beta2"]) == 0.999
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
