@@ -7,10 +7,13 @@ address bar is always a link that reproduces the view.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import streamlit as st
 
 import optimizers
 import viz
+from descent_lab import compute, export
 from descent_lab.setup import MAX_RUNS, NOISE, SPEEDS, RunSpec, Setup, from_query, to_query
 from optimizers import schedules
 from pages.widgets import (
@@ -22,12 +25,13 @@ from pages.widgets import (
     surface_picker,
     with_value,
 )
+from viz import animation
 
 FRAME_MS = {"0.25x": 320, "0.5x": 160, "1x": 80, "2x": 40, "4x": 20}
 NOISES = [0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 BATCHES = [2, 4, 8, 16, 32, 64]
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
-PANELS = ["Loss", "Step sizes", "Results", "PyTorch code"]
+PANELS = ["Loss", "Step sizes", "Results", "PyTorch code", "Export"]
 
 st.markdown(
     "<style>.block-container{padding-top:2.2rem;padding-bottom:1rem}"
@@ -83,6 +87,32 @@ def set_start_from_click() -> None:
         name = st.session_state.surface
         st.session_state[f"start.{name}.x"] = round(float(points[0]["x"]), 3)
         st.session_state[f"start.{name}.y"] = round(float(points[0]["y"]), 3)
+
+
+def export_panel(setup: Setup, surface, views) -> None:
+    """Share link and downloads: animated GIF, PNG, CSV and JSON of the runs."""
+    link = "?" + urlencode(to_query(setup))
+    st.caption("The address bar always holds the whole setup: copy it to share this view. "
+               "The same link, relative to the app's address:")
+    st.code(link, language=None, wrap_lines=True)
+    stem = f"descent-lab-{setup.surface}"
+    made = st.session_state.get("gif")  # (link, bytes): one GIF per session, for the current setup
+    if (made is None or made[0] != link) and st.button("Make an animated GIF", icon=":material/movie:"):
+        bar = st.progress(0.0, text="Drawing frames...")
+        made = link, animation.gif_bytes(surface, views, progress=lambda f: bar.progress(min(1.0, f)))
+        st.session_state.gif = made
+        bar.empty()
+    if made is not None and made[0] == link:
+        gif = made[1]
+        st.download_button(f"Download GIF ({len(gif) / 1e3:.0f} kB)", gif, f"{stem}.gif", "image/gif",
+                           icon=":material/download:")
+    c1, c2, c3 = st.columns(3)
+    c1.download_button("PNG of the map", lambda: animation.png_bytes(surface, views), f"{stem}.png",
+                       "image/png", icon=":material/image:", on_click="ignore")
+    c2.download_button("Trajectories CSV", lambda: export.trajectories_csv(views), f"{stem}.csv", "text/csv",
+                       icon=":material/table:", on_click="ignore")
+    c3.download_button("Trajectories JSON", lambda: export.trajectories_json(setup, views), f"{stem}.json",
+                       "application/json", icon=":material/data_object:", on_click="ignore")
 
 
 def run_card(i: int, number: int, color: str) -> RunSpec:
@@ -168,12 +198,8 @@ setup = Setup(
 )
 st.query_params.from_dict(to_query(setup))
 
-views = []
-for slot, r in enumerate(setup.runs):
-    tr = cached_run(surface_key(surface), r.key(), setup.start, setup.steps, setup.noise, setup.seed,
-                    setup.batch or None)
-    views.append(viz.RunView(f"{slot + 1}. {tr.optimizer.describe(short=True)}",
-                             viz.PALETTE[slot % len(viz.PALETTE)], tr))
+views = compute.runs(setup, run=lambda s, spec: cached_run(
+    surface_key(surface), spec.key(), s.start, s.steps, s.noise, s.seed, s.batch or None))
 
 fig = viz.trajectory_figure(surface, views, image_for(surface), multiples=multiples, show_3d=show_3d,
                             arrows=arrows, frame_ms=FRAME_MS[speed])
@@ -216,8 +242,10 @@ with panel_area:
                 "diverged at step": int(o.diverged_at) if o.diverged_at >= 0 else None,
             })
         st.dataframe(rows, hide_index=True, width="stretch")
-    else:
+    elif panel == "PyTorch code":
         st.caption("Each run takes exactly the steps of this PyTorch code fed the same gradients: the "
                    "test suite checks 300 steps against trajectories recorded from PyTorch, to 1e-7.")
         for v in views:
             st.code(v.trajectory.optimizer.torch_code(), language="python")
+    else:
+        export_panel(setup, surface, views)

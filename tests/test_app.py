@@ -117,3 +117,17 @@ def test_add_and_remove_runs(app):
     ok(app)
     assert app.session_state["run_ids"][0] == 1
     assert len(charts(app)) == 2
+
+
+def test_export_panel(app):
+    app.get("button_group")[0].set_value("Export")
+    ok(app)
+    link = app.get("code")[0].value
+    assert link.startswith("?surface=rosenbrock&") and "adam.lr=0.1" in link
+    make = next(b for b in app.button if b.label == "Make an animated GIF")
+    make.click()
+    ok(app)
+    assert app.session_state["gif"][0] == link and app.session_state["gif"][1][:6] == b"GIF89a"
+    labels = [b.label for b in app.get("download_button")]
+    assert labels[0].startswith("Download GIF (") and labels[1:] == [
+        "PNG of the map", "Trajectories CSV", "Trajectories JSON"]

@@ -22,7 +22,7 @@ from PIL import Image
 
 from landscapes import Surface
 
-from .landscape import COLORMAP, display_transform, landscape_grid
+from .landscape import draw_landscape
 from .playground import RunView, frame_steps
 
 WIDTH_IN = 6.4  # the layout is made in inches at this width and scaled to width_px by the dpi
@@ -111,20 +111,12 @@ class _View:
         cax = fig.add_axes(((ax_left + map_w + 0.15) / WIDTH_IN, (bottom + legend_h) / height,
                             0.14 / WIDTH_IN, map_h / height))
 
-        x, y, z = landscape_grid(surface)
-        show, title = display_transform(surface, z)
-        c = show(z)  # as viz.landscape_png draws it: same colours, range and levels
-        lo, hi = float(np.nanmin(c)), float(np.nanpercentile(c, 99.5))
-        lv = np.linspace(lo, hi, 30)
-        filled = ax.contourf(x, y, np.clip(c, lo, hi), levels=lv, cmap=COLORMAP, alpha=0.8, extend="both")
-        ax.contour(x, y, c, levels=lv[::2], colors="white", linewidths=0.5, alpha=0.6)
+        filled, lo, hi, title = draw_landscape(ax, surface)  # as on the Playground's map
         bar = fig.colorbar(filled, cax=cax)
         bar.set_label(title, fontsize=FONT_PT - 1)
         bar.ax.tick_params(labelsize=FONT_PT - 2)
         ticks = MaxNLocator(5).tick_values(lo, hi)
         bar.set_ticks(ticks[(ticks >= lo) & (ticks <= hi)])
-        ax.set_xlim(x0, x1)
-        ax.set_ylim(y0, y1)
         ax.set_xlabel("x", fontsize=FONT_PT, labelpad=1)
         ax.set_ylabel("y", fontsize=FONT_PT, labelpad=1)
         ax.tick_params(labelsize=FONT_PT - 2)

@@ -48,25 +48,35 @@ def display_transform(surface: Surface, z_grid: np.ndarray):
     )
 
 
+def draw_landscape(ax, surface: Surface, levels: int = 30):
+    """Filled contours of ``surface`` on the Matplotlib axes ``ax``, limited to its domain.
+
+    Returns (the filled-contour artist, colour min, colour max, the colour scale's title).
+    """
+    x, y, z = landscape_grid(surface)
+    show, title = display_transform(surface, z)
+    c = show(z)
+    lo, hi = float(np.nanmin(c)), float(np.nanpercentile(c, 99.5))
+    lv = np.linspace(lo, hi, levels)
+    filled = ax.contourf(x, y, np.clip(c, lo, hi), levels=lv, cmap=COLORMAP, alpha=0.8, extend="both")
+    ax.contour(x, y, c, levels=lv[::2], colors="white", linewidths=0.5, alpha=0.6)
+    (x0, x1), (y0, y1) = surface.domain
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    return filled, lo, hi, title
+
+
 def landscape_png(surface: Surface, width_px: int = 700, levels: int = 30) -> tuple[str, float, float]:
     """The filled-contour picture of the domain as a data URI, with its colour range.
 
     The image has no margins: it is stretched exactly over the domain.
     """
-    x, y, z = landscape_grid(surface)
-    show, _ = display_transform(surface, z)
-    c = show(z)
-    lo, hi = float(np.nanmin(c)), float(np.nanpercentile(c, 99.5))
     (x0, x1), (y0, y1) = surface.domain
     aspect = (y1 - y0) / (x1 - x0)
     fig = plt.figure(figsize=(width_px / 100, width_px * aspect / 100), dpi=100)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_axis_off()
-    lv = np.linspace(lo, hi, levels)
-    ax.contourf(x, y, np.clip(c, lo, hi), levels=lv, cmap=COLORMAP, alpha=0.8, extend="both")
-    ax.contour(x, y, c, levels=lv[::2], colors="white", linewidths=0.5, alpha=0.6)
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
+    _, lo, hi, _ = draw_landscape(ax, surface, levels)
     fig.canvas.draw()
     rgba = np.asarray(fig.canvas.buffer_rgba())
     plt.close(fig)
