@@ -276,7 +276,8 @@ def sweep_section(surface, skey, start, steps) -> None:
         p = sweep_param(name, setting)
         opts = _options(p)
         key = K + f"sw.{name}.{setting}.range"
-        if key not in st.session_state or not set(st.session_state[key]) <= set(opts):
+        cur = st.session_state.get(key)
+        if not (isinstance(cur, list | tuple) and len(cur) == 2 and set(cur) <= set(opts)):
             st.session_state[key] = _default_range(p, opts)
         lo, hi = col.select_slider(f"{nice[setting]} from … to", opts, key=key,
                                    format_func=lambda v: f"{v:g}")

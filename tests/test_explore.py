@@ -1,0 +1,298 @@
+"""The Explore page: its batches equal single runs, its figures are valid Plotly, the page never crashes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import landscapes
+import optimizers
+import viz
+from pages import explore as ex
+from viz import explore as vx
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "pages" / "explore.py")
+
+
+# --- the batches against single runs ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("surface", "name", "xname", "yname"), [
+    ("rosenbrock", "adam", "lr", "beta1"),
+    ("himmelblau", "momentum", "lr", "beta"),
+    ("wells", "gd", "lr", "noise"),
+    ("elongated_bowl", "rmsprop", "eps", "beta"),
+    ("regression", "nadam", "beta2", "momentum_decay"),
+])
+def test_sweep_cell_equals_the_single_run(surface, name, xname, yname):
+    s = landscapes.get(surface)
+    xp, yp = ex.sweep_param(name, xname), ex.sweep_param(name, yname)
+    xs = ex.sweep_values(xp, *ex._default_range(xp, ex._options(xp)), 9)
+    ys = ex.sweep_values(yp, *ex._default_range(yp, ex._options(yp)), 7)
+    start = (float(s.start[0]), float(s.start[1]))
+    res = ex.sweep(s, start, name, xname, xs, yname, ys, 120, 0.05)
+    assert res.gap.shape == res.diverged_at.shape == res.reached_at.shape == (7, 9)
+    rng = np.random.default_rng(0)
+    for j, i in [(0, 0), (6, 8), *zip(rng.integers(0, 7, 4), rng.integers(0, 9, 4), strict=True)]:
+        hyper, noise = ex.cell_hyper(name, xname, xs[i], yname, ys[j])
+        tr = optimizers.run(optimizers.get(name, **hyper), s, start=start, steps=120, noise=noise, seed=0)
+        assert np.array_equal(res.final[j, i], tr.path[-1], equal_nan=True)
+        assert np.array_equal(res.loss[j, i], tr.loss[-1], equal_nan=True)
+        assert res.diverged_at[j, i] == tr.diverged_at
+        assert res.reached_at[j, i] == optimizers.outcome(tr, s, 0.05).reached_at
+
+
+def test_sweep_values_cover_the_range_inside_bounds():
+    lr = ex.sweep_param("adam", "lr")
+    v = ex.sweep_values(lr, 1e-4, 1.0, 5)
+    assert v[0] == 1e-4 and v[-1] == 1.0
+    assert np.allclose(np.diff(np.log10(v)), 1.0)
+    beta = ex.sweep_param("adam", "beta1")
+    b = ex.sweep_values(beta, 0.0, 0.9999, 5)
+    assert b[0] == 0.0 and b[-1] == 0.9999 and np.all(b <= beta.hi)
+    assert np.allclose(-np.log10(1 - b), [0, 1, 2, 3, 4])
+
+
+def test_sweep_with_extreme_settings_is_data_not_an_error():
+    s = landscapes.get("goldstein_price")
+    lr = ex.sweep_param("gd", "lr")
+    xs = ex.sweep_values(lr, 1e-6, 10.0, 6)
+    ys = ex.sweep_values(ex.NOISE, 0.001, 10.0, 4)
+    res = ex.sweep(s, (-1.5, 1.5), "gd", "lr", xs, "noise", ys, 200, 0.01)
+    assert (res.diverged_at[:, -1] >= 0).all()  # lr 10 blows up
+    fig = vx.sweep_figure(res.gap, res.diverged_at, xs, ys, x_label="lr", y_label="σ", y_scale="log")
+    go.Figure(fig)
+
+
+@pytest.mark.parametrize("surface", ["rosenbrock", "wells", "booth", "regression"])
+def test_best_lr_is_the_argmin_of_the_sweep(surface):
+    s = landscapes.get(surface)
+    start = tuple(map(float, s.start))
+    for name in ("gd", "momentum", "adam", "rmsprop"):
+        r = ex.lr_sweep(s, start, name, 200)
+        singles = [optimizers.run(optimizers.get(name, lr=lr), s, start=start, steps=200) for lr in r.lrs]
+        gaps = np.array([t.loss[-1] - s.global_min for t in singles])
+        ok = np.array([t.diverged_at < 0 for t in singles]) & np.isfinite(gaps)
+        assert np.array_equal(r.gap, gaps, equal_nan=True)
+        assert r.best is not None and ok[r.best]
+        assert r.gap[r.best] == gaps[ok].min()
+        assert r.best == int(np.argmin(np.where(ok, gaps, np.inf)))
+        assert np.array_equal(r.loss[:, r.best], singles[r.best].loss)  # the race shows that very run
+
+
+def test_best_lr_when_everything_diverges():
+    assert ex.best_index(np.array([np.nan, np.nan]), np.array([3, 1])) is None
+    assert ex.best_index(np.array([np.nan, 2.0, 1.0]), np.array([3, -1, -1])) == 2
+
+
+@pytest.mark.parametrize(("surface", "name", "lr"), [
+    ("wells", "gd", 0.01), ("wells", "momentum", 0.01), ("himmelblau", "adam", 0.05),
+    ("six_hump_camel", "momentum", 0.01), ("rastrigin", "gd", 0.001), ("rosenbrock", "gd", 0.01),
+])
+def test_basin_labels_agree_with_single_runs(surface, name, lr):
+    s = landscapes.get(surface)
+    tol = 0.1
+    xs, ys, labels = ex.basin_labels(s, name, {"lr": lr}, 30, 200, tol)
+    assert labels.shape == (30, 30)
+    rng = np.random.default_rng(1)
+    for j, i in zip(rng.integers(0, 30, 8), rng.integers(0, 30, 8), strict=True):
+        tr = optimizers.run(optimizers.get(name, lr=lr), s, start=(xs[i], ys[j]), steps=200)
+        o = optimizers.outcome(tr, s, tol)
+        want = -1 if tr.diverged_at >= 0 else (int(o.nearest) if o.reached_at >= 0 else -2)
+        assert labels[j, i] == want, (j, i)
+
+
+def test_noise_cloud_rows_are_seeded_single_runs():
+    s = landscapes.get("himmelblau")
+    paths, loss, clean, _ = ex.noise_cloud(s, (0.0, 0.0), "momentum", {"lr": 0.005}, 80, 6, 2.0, None)
+    assert paths.shape == (81, 6, 2) and loss.shape == (81, 6)
+    for r in (0, 5):
+        tr = optimizers.run(optimizers.get("momentum", lr=0.005), s, start=(0.0, 0.0), steps=80, noise=2.0,
+                            seed=r)
+        assert np.array_equal(paths[:, r], tr.path)
+    ref = optimizers.run(optimizers.get("momentum", lr=0.005), s, start=(0.0, 0.0), steps=80)
+    assert np.array_equal(clean, ref.path)
+    d = landscapes.get("regression")
+    paths, *_ = ex.noise_cloud(d, tuple(d.start), "gd", {"lr": 0.01}, 50, 4, 0.0, 8)
+    tr = optimizers.run(optimizers.get("gd", lr=0.01), d, steps=50, seed=3, batch_size=8)
+    assert np.array_equal(paths[:, 3], tr.path)
+
+
+# --- figures -------------------------------------------------------------------------------------
+
+
+def _sweep_fig(metric="gap"):
+    s = landscapes.get("rosenbrock")
+    xs = ex.sweep_values(ex.sweep_param("momentum", "lr"), 1e-4, 1.0, 12)
+    ys = ex.sweep_values(ex.sweep_param("momentum", "beta"), 0.0, 0.999, 10)
+    res = ex.sweep(s, (-1.5, 2.0), "momentum", "lr", xs, "beta", ys, 100, 0.01)
+    values = res.gap if metric == "gap" else res.reached_at.astype(float)
+    fig = vx.sweep_figure(values, res.diverged_at, xs, ys, x_label="lr", y_label="beta", y_scale="log1m",
+                          metric=metric, title="t")
+    return res, fig
+
+
+@pytest.mark.parametrize("metric", ["gap", "steps"])
+def test_sweep_figure_is_valid_and_marks_diverged_cells(metric):
+    res, fig = _sweep_fig(metric)
+    go.Figure(fig)
+    div = res.diverged_at >= 0
+    assert div.any() and not div.all()
+    names = [t.get("name") for t in fig["data"]]
+    crosses = fig["data"][names.index("diverged")]
+    assert crosses["showlegend"] and len(crosses["x"]) == div.sum()
+    grey = fig["data"][names.index("diverged cells")]
+    assert np.array_equal(np.isfinite(grey["z"]), div)
+    assert np.isnan(fig["data"][0]["z"][div]).all()  # the value colours skip diverged cells
+    cells = fig["data"][-1]
+    assert cells["name"] == "cells" and len(cells["x"]) == div.size
+    k = int(np.flatnonzero(div.ravel())[0])
+    assert "diverged at step" in cells["text"][k]
+    assert "lr = " in cells["text"][0] and "beta = " in cells["text"][0]
+    if metric == "steps":
+        assert any("not within" in (n or "") for n in names)
+
+
+def test_sweep_figure_when_every_cell_diverges():
+    xs, ys = np.array([1.0, 2.0]), np.array([0.1, 0.2])
+    fig = vx.sweep_figure(np.full((2, 2), np.nan), np.full((2, 2), 3), xs, ys, x_label="a", y_label="b")
+    go.Figure(fig)
+    fig = vx.sweep_figure(np.zeros((2, 2)), np.full((2, 2), -1), xs, ys, x_label="a", y_label="b",
+                          x_scale="linear")
+    go.Figure(fig)
+
+
+def test_fair_comparison_figures_are_valid():
+    s = landscapes.get("rosenbrock")
+    results = [ex.lr_sweep(s, (-1.5, 2.0), n, 100) for n in ("gd", "adam")]
+    curves = [(r.name, viz.PALETTE[i], r.gap, r.diverged_at, r.best) for i, r in enumerate(results)]
+    fig = vx.sensitivity_figure(ex.FAIR_LRS, curves)
+    go.Figure(fig)
+    assert any(t.get("name") == "diverged (×)" for t in fig["data"])
+    go.Figure(vx.race_figure(s.global_min, [(r.name, "#000000", r.loss[:, r.best]) for r in results]))
+
+
+@pytest.mark.parametrize("surface", ["wells", "rastrigin", "goldstein_price", "six_hump_camel"])
+def test_basin_figure_is_valid_with_shared_colours(surface):
+    s = landscapes.get(surface)
+    maps = []
+    for name in ("gd", "adam"):
+        xs, ys, labels = ex.basin_labels(s, name, {"lr": 0.01}, 20, 60, 0.1)
+        maps.append((name, labels))
+    fig = vx.basin_figure(s, xs, ys, maps, tol=0.1)
+    go.Figure(fig)
+    heat = [t for t in fig["data"] if t["type"] == "heatmap"]
+    assert len(heat) == 2 and heat[0]["colorscale"] == heat[1]["colorscale"]
+    cls, names, colors = vx.basin_classes(s)
+    assert len(cls) == len(s.minima) and len(names) == len(colors) <= 8
+    assert names[-2:] == ["not converged", "diverged"]
+
+
+def test_noise_figures_are_valid_with_diverged_runs():
+    s = landscapes.get("rosenbrock")
+    paths, loss, clean, clean_loss = ex.noise_cloud(s, (-1.5, 2.0), "gd", {"lr": 0.0021}, 100, 20, 3.0, None)
+    assert 0 < np.isnan(loss[-1]).sum() < 20  # some runs diverge: still a figure
+    go.Figure(vx.cloud_figure(s, viz.landscape_png(s), paths, clean, label="x"))
+    fig = vx.band_figure(s.global_min, loss, clean_loss)
+    go.Figure(fig)
+    assert "diverged" in fig["layout"]["title"]["text"]
+    go.Figure(vx.band_figure(s.global_min, np.full((5, 3), np.nan), None))
+
+
+# --- the page under AppTest ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def page():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def ok(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def show(at: AppTest, section: str) -> AppTest:
+    at.session_state["explore.tab"] = section
+    return ok(at)
+
+
+def test_page_defaults(page):
+    assert [t.label for t in page.tabs] == ex.SECTIONS
+    assert len(page.get("plotly_chart")) == 1
+    assert page.selectbox(key="explore.sw.opt").value == "adam"
+    assert page.session_state["explore.sweep_ctx"]["name"] == "adam"
+
+
+@pytest.mark.parametrize("section", ex.SECTIONS)
+@pytest.mark.parametrize("surface", ["rosenbrock", "wells", "regression"])
+def test_every_section_on_surfaces(page, section, surface):
+    page.selectbox(key="explore.surface").set_value(surface)
+    page.slider(key="explore.steps").set_value(150)
+    ok(page)
+    show(page, section)
+    assert page.get("plotly_chart"), section
+
+
+def test_sweep_controls_and_extremes(page):
+    page.selectbox(key="explore.sw.opt").set_value("gd")
+    ok(page)
+    assert page.selectbox(key="explore.sw.gd.y").value == "noise"
+    page.radio(key="explore.sw.metric").set_value("steps")
+    page.slider(key="explore.sw.n").set_value(10)
+    ok(page)
+    page.select_slider(key="explore.sw.gd.lr.range").set_value((1.0, 10.0))
+    page.slider(key="explore.steps").set_value(2000)
+    ok(page)
+    page.select_slider(key="explore.sw.gd.lr.range").set_value((10.0, 10.0))  # a neighbour is added
+    page.slider(key="explore.steps").set_value(10)
+    ok(page)
+    page.selectbox(key="explore.sw.opt").set_value("nadam")
+    ok(page)
+    page.selectbox(key="explore.sw.nadam.x").set_value("eps")
+    ok(page)
+
+
+def test_click_on_a_cell_queues_the_playground_setup(page):
+    point = {"point_index": 41, "curve_number": 2}
+    page.session_state["explore.sweep_chart"] = {"selection": {"points": [point]}}
+    ex_ctx = page.session_state["explore.sweep_ctx"]
+    # the callback itself, as Streamlit would call it
+    from unittest import mock
+
+    with mock.patch.object(ex.st, "session_state", page.session_state):
+        ex.open_cell()
+    setup = page.session_state[ex.GOTO]
+    assert setup.runs[0].name == "adam"
+    assert setup.runs[0].hyper["lr"] == ex_ctx["xs"][1] and setup.runs[0].hyper["beta1"] == ex_ctx["ys"][1]
+    assert setup.start == (-1.5, 2.0) and setup.steps == 500
+
+
+def test_fair_and_basin_extremes(page):
+    show(page, ex.SECTIONS[1])
+    page.multiselect(key="explore.fair.opts").set_value([])
+    ok(page)
+    page.multiselect(key="explore.fair.opts").set_value(["adagrad", "nesterov_lookahead"])
+    ok(page)
+    page.selectbox(key="explore.surface").set_value("goldstein_price")
+    ok(page)
+    show(page, ex.SECTIONS[2])
+    page.multiselect(key="explore.basin.opts").set_value(["gd"])
+    page.select_slider(key="explore.basin.gd.lr").set_value(10.0)
+    page.select_slider(key="explore.basin.n").set_value(25)
+    ok(page)
+    page.selectbox(key="explore.surface").set_value("rastrigin")
+    ok(page)
+    show(page, ex.SECTIONS[3])
+    page.select_slider(key="explore.noise.sigma").set_value(10.0)
+    page.slider(key="explore.noise.runs").set_value(200)
+    ok(page)
