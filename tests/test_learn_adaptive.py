@@ -219,3 +219,59 @@ def test_page_rmsprop():
         at.select_slider(key="rms.beta").set_value(beta)
         ok(at)
     assert_opens_preset(at, "rms.open", "adagrad-fades")
+
+
+# --- the claims of page 8: Adam and Nadam -------------------------------------------------------
+
+
+def adam_run(steps=600):
+    setup = PRESETS["adam-nadam"].setup()
+    spec = next(r for r in setup.runs if r.name == "adam")
+    return optimizers.run(spec.optimizer(), setup.make_surface(), start=setup.start_point(), steps=steps)
+
+
+def test_adam_moments_helpers_match_direct_formulas():
+    tr = adam_run()
+    h = tr.optimizer.hyper
+    b1, b2, eps, lr = h["beta1"], h["beta2"], h["eps"], h["lr"]
+    g = tr.grad
+    # the recorded moments are the EWMAs of g and g^2 from zero
+    m = np.zeros(2)
+    v = np.zeros(2)
+    ms, vs = [], []
+    for gt in g:
+        m = b1 * m + (1 - b1) * gt
+        v = b2 * v + (1 - b2) * gt * gt
+        ms.append(m)
+        vs.append(v)
+    np.testing.assert_allclose(tr.state["m"], ms, rtol=1e-12)
+    np.testing.assert_allclose(tr.state["v"], vs, rtol=1e-12)
+    t = np.arange(1, len(g) + 1)[:, None]
+    m_hat, v_hat = moments.bias_corrected(tr.state["m"], tr.state["v"], b1, b2)
+    np.testing.assert_allclose(m_hat, np.array(ms) / (1 - b1**t), rtol=1e-12)
+    np.testing.assert_allclose(v_hat, np.array(vs) / (1 - b2**t), rtol=1e-12)
+    # corrected updates are the steps Adam took; uncorrected ones are m / (sqrt(v) + eps)
+    real = moments.adam_updates(tr.state["m"], tr.state["v"], tr.lr, b1, b2, eps)
+    np.testing.assert_allclose(real, np.diff(tr.path, axis=0), rtol=1e-9, atol=1e-15)
+    raw = moments.adam_updates(tr.state["m"], tr.state["v"], lr, b1, b2, eps, corrected=False)
+    np.testing.assert_allclose(raw, -lr * np.array(ms) / (np.sqrt(vs) + eps), rtol=1e-12)
+    # the first corrected step is lr * g / (|g| + eps); uncorrected ~3.16 times larger (page 8's text)
+    np.testing.assert_allclose(real[0], -lr * g[0] / (np.abs(g[0]) + eps), rtol=1e-12)
+    np.testing.assert_allclose(np.abs(real[0]), moments.adam_first_step(g[0], lr, b1, b2, eps), rtol=1e-12)
+    np.testing.assert_allclose(np.abs(raw[0] / real[0]), (1 - b1) / np.sqrt(1 - b2), rtol=1e-6)
+    # ... and uncorrected steps stay larger over the first hundreds of steps
+    ratio = np.abs(raw / real)
+    np.testing.assert_allclose(ratio, (1 - b1**t) / np.sqrt(1 - b2**t) + 0 * ratio, rtol=1e-6)
+    assert np.all(ratio[:300] > 1.5)
+
+
+def test_page_adam():
+    at = open_page("pages/learn_8_adam.py")
+    assert at.title[0].value.startswith("Adam")
+    assert len(at.get("plotly_chart")) == 6  # moments x and y, steps, first step, map, loss
+    footer_ok(at, "adam")
+    at.toggle(key="adam.correct").set_value(False)
+    for shown in (10, 600):
+        at.select_slider(key="adam.shown").set_value(shown)
+        ok(at)
+    assert_opens_preset(at, "adam.open", "adam-nadam")

@@ -1,0 +1,154 @@
+"""Learn 8: Adam's two moments, its bias correction, its first steps; Nadam's look-ahead."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+import optimizers
+import viz
+from descent_lab.presets import PRESETS
+from optimizers import moments
+from pages.learn_path import footer
+from pages.widgets import cached_run, image_for, open_in_playground, surface_key
+from viz import learn_adaptive as la
+
+PRESET = PRESETS["adam-nadam"]
+SETUP = PRESET.setup()
+SURFACE = SETUP.make_surface()
+START = SETUP.start_point()
+STEPS = SETUP.steps
+RUNS = {r.name: r for r in SETUP.runs}
+ADAM = RUNS["adam"].hyper
+GREY = "#777777"
+
+
+def run(spec) -> optimizers.Trajectory:
+    return cached_run(surface_key(SURFACE), spec.key(), START, STEPS, 0.0, 0, None)
+
+
+st.title("Adam and Nadam")
+st.markdown(
+    "Adam (*adaptive moment estimation*) is momentum and RMSProp together. For every weight it "
+    "keeps two moving averages: of the gradient (the **first moment** m, momentum's velocity) and "
+    "of the squared gradient (the **second moment** v, RMSProp's average). m gives the direction, "
+    "√v scales the step."
+)
+st.latex(r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t \qquad v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2")
+st.latex(r"\hat m_t = \frac{m_t}{1-\beta_1^t} \qquad \hat v_t = \frac{v_t}{1-\beta_2^t}")
+st.latex(r"w_{t+1} = w_t - \frac{\eta}{\sqrt{\hat v_t} + \epsilon}\, \hat m_t")
+st.caption("Defaults: η = 0.001 (PyTorch; this app's menus start at 0.01), β₁ = 0.9, β₂ = 0.999, "
+           "ε = 1e-8. Below: Adam with η = "
+           f"{ADAM['lr']:g} on Rosenbrock, from ({START[0]:g}, {START[1]:g}).")
+
+st.subheader("The two moments, with and without bias correction")
+st.markdown(
+    "m and v start at zero, so in the first steps they are averages of the gradients *and of those "
+    "zeros*: far too small. Dividing by 1 − βᵗ undoes exactly that. Switch the correction off "
+    "and look at the first steps."
+)
+adam = run(RUNS["adam"])
+h = adam.optimizer.hyper
+c1, c2 = st.columns([1, 2])
+corrected = c1.toggle("Bias correction", value=True, key="adam.correct")
+shown = c1.select_slider("Steps shown", [10, 30, 100, 300, STEPS], value=30, key="adam.shown")
+m, v = adam.state["m"][:shown], adam.state["v"][:shown]
+if corrected:
+    m, v = moments.bias_corrected(m, v, h["beta1"], h["beta2"])
+g = adam.grad[:shown]
+c1.markdown(
+    "Grey: the gradient itself. Blue: " + ("m̂, its corrected average" if corrected else "m, its raw average")
+    + ". Orange: " + ("√v̂" if corrected else "√v") + ", the size of recent gradients. "
+    + ("With the correction m̂ follows the gradient from step 1." if corrected else
+       "Without it, m and √v crawl up from zero: m needs about 1 / (1 − β₁) = 10 steps, √v far "
+       "longer (1 / (1 − β₂) = 1000).")
+)
+with c2:
+    tabs = st.tabs(["weight x", "weight y"])
+    for k, tab in enumerate(tabs):
+        fig = la.series_figure([
+            {"label": "gradient g", "color": GREY, "y": g[:, k], "dash": "dot"},
+            {"label": "m̂" if corrected else "m", "color": viz.PALETTE[0], "y": m[:, k]},
+            {"label": "√v̂" if corrected else "√v", "color": viz.PALETTE[1], "y": np.sqrt(v[:, k])},
+        ], ytitle=f"weight {'xy'[k]}", height=340)
+        tab.plotly_chart(viz.fast_figure(fig), key=f"adam.moments.{k}")
+
+st.markdown("What the step would be: the real (corrected) steps of this run, and the steps that m and "
+            "v alone would give, η m / (√v + ε), computed from the same recorded averages.")
+betas_eps = (h["beta1"], h["beta2"], h["eps"])
+real = np.abs(moments.adam_updates(adam.state["m"], adam.state["v"], adam.lr, *betas_eps))
+raw = np.abs(moments.adam_updates(adam.state["m"], adam.state["v"], adam.lr, *betas_eps, corrected=False))
+first = shown
+st.plotly_chart(viz.fast_figure(la.series_figure([
+    {"label": "with correction (what Adam does): x", "color": viz.PALETTE[0], "y": real[:first, 0]},
+    {"label": "with correction: y", "color": viz.PALETTE[0], "y": real[:first, 1], "dash": "dash"},
+    {"label": "without: x", "color": viz.PALETTE[3], "y": raw[:first, 0]},
+    {"label": "without: y", "color": viz.PALETTE[3], "y": raw[:first, 1], "dash": "dash"},
+], title=f"Step size per weight, first {first} steps (η = {h['lr']:g})", ytitle="|w_{t+1} − w_t|",
+    log_y=True, height=380)), key="adam.steps")
+st.markdown(
+    f"The first real step is **{real[0, 0]:.3g}** in x and **{real[0, 1]:.3g}** in y: exactly η. "
+    f"Without correction it would be {raw[0, 0]:.3g}: η (1 − β₁) / √(1 − β₂) ≈ 3.16 η. Both "
+    "averages start too small, but √v far more (it needs about 1000 steps to fill up), so the "
+    "uncorrected steps stay several times too large for hundreds of steps: the ratio is "
+    "(1 − β₁ᵗ) / √(1 − β₂ᵗ). Set *Steps shown* to 600 to see the two curves slowly meet."
+)
+
+st.subheader("Why Adam's first step is about η, whatever the gradient")
+st.markdown(
+    "At step 1, m̂₁ = g and v̂₁ = g², so the step is η |g| / (|g| + ε): about η for any gradient "
+    "much bigger than ε. Gradient descent's first step is η |g|, tied to the gradient's scale."
+)
+scales = np.logspace(-10, 4, 57)
+eta = h["lr"]
+sizes = [
+    {"label": "Adam, corrected: η|g| / (|g| + ε)", "color": viz.PALETTE[0],
+     "y": moments.adam_first_step(scales, eta, h["beta1"], h["beta2"], h["eps"])},
+    {"label": "Adam, uncorrected", "color": viz.PALETTE[3], "dash": "dash",
+     "y": moments.adam_first_step(scales, eta, h["beta1"], h["beta2"], h["eps"], corrected=False)},
+    {"label": "gradient descent: η|g|", "color": viz.PALETTE[1], "y": eta * scales},
+]
+st.plotly_chart(viz.fast_figure(la.series_figure(
+    sizes, x=scales, xtitle="gradient size |g|", ytitle="size of the first step", log_x=True, log_y=True,
+    yrange=(eta * 1e-4, eta * 30), title=f"First step for η = {eta:g}, ε = {h['eps']:g}", height=400)),
+    key="adam.first")
+rows = [{"|g|": f"{s:g}", "GD step η|g|": f"{eta * s:.3g}",
+         "Adam step": f"{float(moments.adam_first_step(s, eta, h['beta1'], h['beta2'], h['eps'])):.3g}"}
+        for s in (1e-6, 1e-3, 1.0, 1e3)]
+st.dataframe(rows, hide_index=True)
+st.caption("Only near |g| ≈ ε (1e-8) does the step shrink: ε is there to avoid dividing by zero.")
+
+st.subheader("Nadam: Nesterov's look-ahead on the first moment")
+st.markdown(
+    "Nadam borrows Nesterov's idea. Adam steps along m̂ₜ, an average that lags behind. Nadam steps "
+    "along where the average will be after one more step: it uses m_t as if it were already "
+    "the next average, plus the current gradient's share:"
+)
+st.latex(r"w_{t+1} = w_t - \frac{\eta}{\sqrt{\hat v_t} + \epsilon}"
+         r"\left(\frac{\beta_1\, m_t}{1-\beta_1^{t+1}} + \frac{(1-\beta_1)\, g_t}{1-\beta_1^t}\right)")
+st.caption("The simple form. PyTorch's NAdam also lets β₁ ramp up slowly at the start "
+           "(a momentum decay of 0.004); see the reference card.")
+trs = [run(spec) for spec in SETUP.runs]
+views = [(t.optimizer.describe(short=True), viz.PALETTE[i], t) for i, t in enumerate(trs)]
+c1, c2 = st.columns(2)
+c1.plotly_chart(viz.fast_figure(la.map_figure(SURFACE, image_for(SURFACE),
+                                              [(lb, col, t.path) for lb, col, t in views],
+                                              height=460, show_steps=False)), key="adam.map")
+gaps = [{"label": lb, "color": col, "y": np.maximum(t.loss - SURFACE.global_min, 1e-16),
+         "x": np.arange(STEPS + 1)} for lb, col, t in views]
+c2.plotly_chart(viz.fast_figure(la.series_figure(gaps, title="Loss above the minimum", ytitle="f − f*",
+                                                 log_y=True, height=460)), key="adam.loss")
+final = {t.optimizer.name: float(t.loss[-1] - SURFACE.global_min) for _, _, t in views}
+st.markdown(
+    f"After {STEPS} steps: momentum f − f* = {final['momentum']:.2g} (it needs a 100 times smaller η: "
+    f"its first steps are η times Rosenbrock's huge gradients), Adam {final['adam']:.2g}, Nadam "
+    f"{final['nadam']:.2g}. The look-ahead is a small change; on this valley it does not pay off, on "
+    "other problems it does. Try both in the Playground."
+)
+if st.button("Open this comparison in the Playground", icon=":material/sports_esports:", key="adam.open"):
+    open_in_playground(PRESET.setup())
+st.markdown("**Good at**: almost everything, with little tuning: the default choice for most deep "
+            "networks. **Bad at**: it can settle in solutions that generalise a little worse than well-"
+            "tuned SGD with momentum, and η still matters.")
+
+footer("pages/learn_8_adam.py")
