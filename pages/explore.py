@@ -310,7 +310,7 @@ def sweep_section(surface, skey, start, steps) -> None:
     msg = f"{n_div} of {n * n} runs diverged (grey, crossed)." if n_div else "No run diverged."
     if ok.any():
         best = np.unravel_index(np.argmin(np.where(ok, res.gap, np.inf)), res.gap.shape)
-        msg += (f" Lowest final f − f* = {res.gap[best]:.3g} at {nice[xname]} = {xs[best[1]]:.3g}, "
+        msg += (f" Lowest final f − f* = {max(res.gap[best], 0.0):.3g} at {nice[xname]} = {xs[best[1]]:.3g}, "
                 f"{nice[yname]} = {ys[best[0]]:.3g}.")
     st.caption(msg)
 
@@ -395,6 +395,9 @@ def basin_section(surface, skey, steps) -> None:
     st.plotly_chart(viz.fast_figure(fig), key=K + "basins", config=CONFIG)
     if len(surface.minima) > 6:
         st.caption("This surface has many minima: minima of equal value share a colour.")
+    elif len(surface.minima) == 1:
+        st.caption("One known minimum here: the map shows where each optimizer gets there at all. "
+                   "Try Gaussian wells, Himmelblau, Six-hump camel or Styblinski-Tang for several basins.")
 
 
 def noise_section(surface, skey, start, steps) -> None:

@@ -179,7 +179,17 @@ def sweep_figure(
     }
     if title:
         layout["title"] = {"text": title, "font": TITLE_FONT, "x": 0.5, "y": 0.98, "yanchor": "top"}
-    return {"data": data, "layout": layout}
+    return _readable({"data": data, "layout": layout})
+
+
+def _readable(fig: dict) -> dict:
+    """Big tick labels and axis titles on every 2-D axis (the page is projected in class)."""
+    for k, ax in fig["layout"].items():
+        if k.startswith(("xaxis", "yaxis")):
+            ax.setdefault("tickfont", {"size": 15})
+            if "title" in ax:
+                ax["title"].setdefault("font", {"size": 16})
+    return fig
 
 
 def _gap_for_log(gap) -> np.ndarray:
@@ -217,7 +227,7 @@ def sensitivity_figure(lrs, curves: list[tuple[str, str, np.ndarray, np.ndarray,
                          "hovertemplate": f"{label}: best lr %{{x:.3g}}<br>f − f* = %{{y:.3g}}"
                                           "<extra></extra>"})
     for k, (label, color, xs) in enumerate(top):
-        data.append({"type": "scatter", "x": xs, "y": [1.02 + 0.035 * k] * len(xs), "yaxis": "y2",
+        data.append({"type": "scatter", "x": xs, "y": [1.02 + 0.06 * k] * len(xs), "yaxis": "y2",
                      "mode": "markers", "showlegend": False, "legendgroup": label,
                      "marker": {"symbol": "x", "size": 10, "color": color},
                      "hovertemplate": f"{label}: diverges at lr %{{x:.3g}}<extra></extra>"})
@@ -226,17 +236,17 @@ def sensitivity_figure(lrs, curves: list[tuple[str, str, np.ndarray, np.ndarray,
                      "marker": {"symbol": "x", "size": 10, "color": CROSS}, "hoverinfo": "skip"})
     layout = {
         "height": height, "font": FONT, "margin": {"l": 80, "r": 20, "t": 90, "b": 60},
-        "title": {"text": "Sensitivity: final f − f* for every learning rate", "font": TITLE_FONT,
-                  "x": 0.5, "y": 0.98, "yanchor": "top"},
+        "title": {"text": "Sensitivity to the learning rate", "font": TITLE_FONT,
+                  "x": 0.01, "xanchor": "left", "xref": "paper", "y": 0.98, "yanchor": "top"},
         "xaxis": {"type": "log", "title": {"text": "learning rate"}, "exponentformat": "power"},
         "yaxis": {"type": "log", "title": {"text": "final f − f*"}, "exponentformat": "power",
                   "domain": [0, 0.9]},
-        "yaxis2": {"domain": [0.9, 1.0], "range": [1.0, 1.05 + 0.035 * max(len(top), 1)], "visible": False,
+        "yaxis2": {"domain": [0.9, 1.0], "range": [1.0, 1.04 + 0.06 * max(len(top), 1)], "visible": False,
                    "fixedrange": True},
-        "legend": {"orientation": "h", "x": 0, "y": 1.08, "yanchor": "bottom", "font": FONT},
+        "legend": {"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top", "font": FONT},
         "hovermode": "closest",
     }
-    return {"data": data, "layout": layout}
+    return _readable({"data": data, "layout": layout})
 
 
 def race_figure(fstar: float, curves: list[tuple[str, str, np.ndarray]], height: int = 460) -> dict:
@@ -249,14 +259,14 @@ def race_figure(fstar: float, curves: list[tuple[str, str, np.ndarray]], height:
                      "hovertemplate": f"{label}<br>step %{{x}}<br>f − f* = %{{y:.3g}}<extra></extra>"})
     layout = {
         "height": height, "font": FONT, "margin": {"l": 80, "r": 20, "t": 90, "b": 60},
-        "title": {"text": "The race: each optimizer at its best learning rate", "font": TITLE_FONT,
-                  "x": 0.5, "y": 0.98, "yanchor": "top"},
+        "title": {"text": "The race, each at its best rate", "font": TITLE_FONT,
+                  "x": 0.01, "xanchor": "left", "xref": "paper", "y": 0.98, "yanchor": "top"},
         "xaxis": {"title": {"text": "step"}},
         "yaxis": {"type": "log", "title": {"text": "f − f*"}, "exponentformat": "power"},
-        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "font": FONT},
+        "legend": {"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top", "font": FONT},
         "hovermode": "x unified",
     }
-    return {"data": data, "layout": layout}
+    return _readable({"data": data, "layout": layout})
 
 
 def basin_classes(surface: Surface, max_classes: int = 6) -> tuple[np.ndarray, list[str], list[str]]:
@@ -287,7 +297,7 @@ def basin_classes(surface: Surface, max_classes: int = 6) -> tuple[np.ndarray, l
 
 
 def basin_figure(surface: Surface, xs, ys, maps: list[tuple[str, np.ndarray]], *, tol: float,
-                 panel_height: int = 420) -> dict:
+                 width: int = 950) -> dict:
     """One map per optimizer: every start point coloured by where its run ends.
 
     maps: (title, labels (ny, nx)) with labels = index into surface.minima, -2 = not
@@ -302,12 +312,14 @@ def basin_figure(surface: Surface, xs, ys, maps: list[tuple[str, np.ndarray]], *
     cols = min(panels, 3)
     rows = math.ceil(panels / cols)
     gap = 0.05
+    aspect = (y1 - y0) / (x1 - x0)
+    panel_height = int(min(520, width / cols * aspect) + 50)  # square cells on a ~width px page
     scale = []
     for c, col in enumerate(colors):
         scale += [[c / n_cls, col], [(c + 1) / n_cls, col]]
     data: list[dict] = []
     layout: dict = {
-        "height": panel_height * rows + 120, "font": FONT, "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
+        "height": panel_height * rows + 140, "font": FONT, "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
         "annotations": [], "showlegend": True, "hovermode": "closest", "plot_bgcolor": "white",
         "legend": {"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top", "font": FONT},
         "hoverlabel": {"font": FONT}, "dragmode": False,
@@ -356,7 +368,7 @@ def basin_figure(surface: Surface, xs, ys, maps: list[tuple[str, np.ndarray]], *
                      "marker": {"symbol": "star" if c < nc else "square", "size": 16, "color": col,
                                 "line": {"color": "black" if c < nc else "#888888", "width": 1}},
                      "hoverinfo": "skip"})
-    return {"data": data, "layout": layout}
+    return _readable({"data": data, "layout": layout})
 
 
 def cloud_figure(surface: Surface, image: tuple[str, float, float], paths: np.ndarray,
@@ -416,7 +428,7 @@ def cloud_figure(surface: Surface, image: tuple[str, float, float], paths: np.nd
     if label:
         layout["title"] = {"text": label, "font": TITLE_FONT, "x": 0.5, "y": 0.99, "yanchor": "top"}
         layout["margin"]["t"] = 90
-    return {"data": data, "layout": layout}
+    return _readable({"data": data, "layout": layout})
 
 
 def band_figure(fstar: float, loss: np.ndarray, clean: np.ndarray | None, *, color: str = PALETTE[1],
@@ -464,7 +476,7 @@ def band_figure(fstar: float, loss: np.ndarray, clean: np.ndarray | None, *, col
         "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "font": FONT},
         "hovermode": "closest",
     }
-    return {"data": data, "layout": layout}
+    return _readable({"data": data, "layout": layout})
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
