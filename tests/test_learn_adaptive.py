@@ -275,3 +275,30 @@ def test_page_adam():
         at.select_slider(key="adam.shown").set_value(shown)
         ok(at)
     assert_opens_preset(at, "adam.open", "adam-nadam")
+
+
+# --- page 9: the reference card -----------------------------------------------------------------
+
+
+def test_page_reference_card():
+    at = open_page("pages/learn_9_reference.py")
+    assert at.title[0].value == "Reference card"
+    footer_ok(at, "reference")
+    codes = [c.value for c in at.code]
+    names = optimizers.names()
+    assert len(codes) == 2 * len(names)  # PyTorch and Keras for each
+    for i, n in enumerate(names):
+        rule = optimizers.rule(n)
+        torch_code, keras_code = codes[2 * i], codes[2 * i + 1]
+        assert "torch.optim." in torch_code and "keras.optimizers." in keras_code, n
+        for p in rule.params:
+            for c in (torch_code, keras_code):
+                assert f"{p.default:g}" in c, (n, p.name, c)
+        assert any(rule.label == h.value for h in at.subheader)
+    latex = [e.value for e in at.latex]
+    for n in names:
+        assert any(optimizers.rule(n).formula in t for t in latex), n
+    text = " ".join(m.value for m in at.markdown) + " ".join(i.value for i in at.info)
+    for phrase in ("exactly PyTorch's steps", "1e-7", "alpha", "rho", "initial_accumulator_value",
+                   "momentum_decay", "scripts/make_references.py"):
+        assert phrase in text, phrase
