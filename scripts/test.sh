@@ -10,7 +10,7 @@ if [ ! -x /usr/bin/chromium ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
     chromium fonts-dejavu-core >/dev/null
 fi
 
