@@ -13,11 +13,12 @@ from functools import lru_cache
 import numpy as np
 
 from .catalog import REGISTRY, SurfaceDef, minibatch_gradient
+from .expression import from_expression
 from .surface import SCALAR_MATH, Dataset, Param, Surface
 
 __all__ = [
     "SCALAR_MATH", "Dataset", "Param", "Surface", "SurfaceDef",
-    "get", "minibatch_gradient", "names", "spec",
+    "from_expression", "get", "minibatch_gradient", "names", "spec",
 ]
 
 

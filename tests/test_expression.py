@@ -1,0 +1,497 @@
+"""Tests of ``landscapes.from_expression``: surfaces from typed formulas.
+
+Values are checked against NumPy expressions written out by hand here, gradients
+against finite differences; hostile text must give a ValueError and run nothing.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import math
+from datetime import timedelta
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import landscapes
+import optimizers
+from landscapes import SCALAR_MATH, from_expression
+from landscapes.expression import (
+    MAX_LENGTH,
+    Call,
+    Const,
+    Pow,
+    PowInt,
+    Var,
+    compile_exprs,
+    derivative,
+    parse,
+)
+
+EPS = np.finfo(float).eps
+ROSENBROCK = "(1-x)^2 + 100*(y-x^2)^2"
+
+
+def fd_grad(f, p, h):
+    """Fourth-order central differences of f(x, y) (arrays) at p (k, 2) with step h."""
+    out = []
+    for i in range(2):
+        e = np.zeros_like(p)
+        e[:, i] = h
+        with np.errstate(all="ignore"):
+            out.append((f(p - 2 * e) - 8 * f(p - e) + 8 * f(p + e) - f(p + 2 * e)) / (12 * h))
+    return np.stack(out, -1)
+
+
+def xy_points(lo=-3.0, hi=3.0, n=20):
+    return st.lists(st.tuples(st.floats(lo, hi), st.floats(lo, hi)), min_size=1, max_size=n).map(np.array)
+
+
+# --- known formulas -------------------------------------------------------------
+
+
+def test_rosenbrock_matches_builtin():
+    s = from_expression(ROSENBROCK, domain=((-2, 2), (-1, 3)))
+    r = landscapes.get("rosenbrock")
+    p = np.random.default_rng(0).uniform([-2, -1], [2, 3], size=(1000, 2))
+    np.testing.assert_allclose(s.f(p), r.f(p), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(s.grad(p), r.grad(p), rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(s.hess(p), r.hess(p), rtol=1e-12, atol=1e-9)
+    assert np.allclose(s.minima[0], [1.0, 1.0], atol=1e-10)
+    assert s.log_scale
+    assert s.params == {"expression": ROSENBROCK}
+    assert s.title == f"Custom: {ROSENBROCK}" and ROSENBROCK in s.lesson
+    assert s.name == "custom" and from_expression(ROSENBROCK, name="mine").name == "mine"
+
+
+KNOWN = [  # text, the same written in NumPy, points to avoid (not differentiable there)
+    ("sin(x)*cos(y)", lambda x, y: np.sin(x) * np.cos(y), None),
+    ("x^2 + 3*y^2", lambda x, y: x * x + 3 * y * y, None),
+    ("exp(-(x^2+y^2))", lambda x, y: np.exp(-(x * x + y * y)), None),
+    ("abs(x) + y^2", lambda x, y: np.abs(x) + y * y, lambda x, y: np.abs(x) < 0.01),
+    ("sqrt(x^2+y^2+1)", lambda x, y: np.sqrt(x * x + y * y + 1), None),
+    ("log(1+x^2) + y**2", lambda x, y: np.log(1 + x * x) + y * y, None),
+    ("tanh(x) - tanh(2*y)/3", lambda x, y: np.tanh(x) - np.tanh(2 * y) / 3, None),
+    ("tan(x/2) + sinh(y) - cosh(x*y/3)", lambda x, y: np.tan(x / 2) + np.sinh(y) - np.cosh(x * y / 3), None),
+    ("pi*x + e*y^3", lambda x, y: np.pi * x + np.e * y**3, None),
+    ("e^(x/3) * 2^y", lambda x, y: np.exp(x / 3) * 2.0**y, None),
+    ("(x^2+1)^(y/2)", lambda x, y: (x * x + 1) ** (y / 2), None),
+    ("(x^2+1)^1.5 - y/(2+x)^3", lambda x, y: (x * x + 1) ** 1.5 - y / (2 + x) ** 3, lambda x, y: x < -1.5),
+    ("x^-2 + 1/y^(-3)", lambda x, y: x**-2.0 + y**3,
+     lambda x, y: (np.abs(x) < 0.1) | (np.abs(y) < 0.1)),  # at y = 0: 1/inf, and its derivative inf/inf
+    ("-x^2 + -(-y)^4 + +x", lambda x, y: -(x * x) - y**4 + x, None),
+]
+
+
+@pytest.mark.parametrize(("text", "ref", "avoid"), KNOWN, ids=[k[0] for k in KNOWN])
+@settings(max_examples=20, deadline=None)
+@given(p=xy_points())
+def test_known_formulas(text, ref, avoid, p):
+    s = _surface(text)
+    with np.errstate(all="ignore"):
+        want = ref(p[:, 0], p[:, 1])
+    np.testing.assert_allclose(s.f(p), want, rtol=1e-13, atol=1e-13)
+    if avoid is not None:
+        p = p[~avoid(p[:, 0], p[:, 1])]
+    h = 1e-3
+    g = s.grad(p)
+    fd = fd_grad(s.f, p, h)
+    tol = 1e-7 * (1 + np.abs(g)) + 20 * EPS * (1 + np.abs(s.f(p)))[:, None] / h
+    assert np.all(np.abs(g - fd) <= tol), (text, p, g, fd)
+    # the Hessian is the derivative of the gradient
+    if len(p):
+        fh = np.stack([fd_grad(lambda q, i=i: s.grad(q)[:, i], p, h) for i in range(2)], -2)
+        H = s.hess(p)
+        htol = 1e-6 * (1 + np.abs(H)) + 20 * EPS * (1 + np.abs(g))[..., None] / h
+        assert np.all(np.abs(H - fh) <= htol), (text, p, H, fh)
+
+
+_CACHE: dict[str, landscapes.Surface] = {}
+
+
+def _surface(text: str) -> landscapes.Surface:
+    if text not in _CACHE:
+        _CACHE[text] = from_expression(text)
+    return _CACHE[text]
+
+
+@pytest.mark.parametrize(("text", "minima"), [
+    (ROSENBROCK, [[1, 1]]),
+    ("x^2 + 3*y^2", [[0, 0]]),
+    ("x^4 - 2*x^2 + y^2", [[-1, 0], [1, 0]]),
+    ("(x-1)^2 + (y+2)^2 + 0.5*x", [[0.75, -2]]),
+    ("-exp(-((x-1)^2+y^2)) - 0.5*exp(-((x+1.5)^2+(y-1)^2))", [[1, 0], [-1.5, 1]]),
+    ("sqrt(x^2+y^2+1)", [[0, 0]]),
+])
+def test_minima_found_global_first(text, minima):
+    s = from_expression(text)
+    assert len(s.minima) == len(minima)
+    # the first known minimum is the global one
+    assert np.allclose(s.minima[0], minima[0], atol=2e-2)
+    for m in minima:
+        assert np.min(np.abs(s.minima - m).max(1)) < 2e-2, (m, s.minima)
+    assert np.all(np.diff(s.minima_values) >= 0)
+    assert np.all(np.abs(s.grad(s.minima)) < 1e-8 * (1 + np.abs(s.grad(s.start)).max()))
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("y", [None, -3.0]),  # a plane: the lowest grid point, on the bottom edge
+    ("abs(x) + abs(y-1)", [0.0, 1.0]),  # a kink, no stationary point: within a grid cell
+    ("(x-y)^2", None),  # a valley of minima: no strict one
+])
+def test_minima_fallback_is_lowest_grid_point(text, where):
+    """No strict minimum: the lowest point of the 201 x 201 grid (cells of 6/200 = 0.03)."""
+    s = from_expression(text)
+    assert s.minima.shape == (1, 2)
+    (x0, x1), (y0, y1) = s.domain
+    assert x0 <= s.minima[0, 0] <= x1 and y0 <= s.minima[0, 1] <= y1
+    for got, want in zip(s.minima[0], where or [None, None], strict=True):
+        assert want is None or abs(got - want) <= 0.03 / 2 + 1e-12
+    assert s.global_min <= s.f(s.start)
+
+
+def test_abs_subgradient_is_zero_at_the_kink():
+    s = from_expression("abs(x) + y^2")
+    np.testing.assert_array_equal(s.grad([[0.0, 0.0], [2.0, 1.0], [-2.0, 0.0]]),
+                                  [[0.0, 0.0], [1.0, 2.0], [-1.0, 0.0]])
+
+
+def test_log_scale_rule():
+    assert from_expression(ROSENBROCK, domain=((-2, 2), (-1, 3))).log_scale
+    assert from_expression("exp(x^2+y^2)").log_scale
+    assert not from_expression("x^2 + 3*y^2").log_scale
+    assert not from_expression("sin(x)*cos(y)").log_scale
+
+
+def test_negative_base_of_non_integer_power_is_nan():
+    s = from_expression("x^0.5 + y^2", domain=((-1, 4), (-2, 2)))
+    assert np.isnan(s.f([-1.0, 0.0]))
+    assert s.f([4.0, 1.0]) == pytest.approx(3.0, rel=1e-15)
+    assert s.grad([4.0, 1.0]) == pytest.approx([0.25, 2.0], rel=1e-14)
+    assert s.grad([0.0, 1.0])[0] == np.inf  # 0.5 * 0^-0.5
+    assert from_expression("x^1.5 + y^2").grad([0.0, 0.0])[0] == 0.0  # c x^(c-1) is finite at 0
+
+
+def test_shapes_and_broadcasting():
+    s = from_expression("x^2 + 2*y")  # d/dy is the constant 2
+    for shape in [(2,), (5, 2), (3, 4, 2)]:
+        xy = np.random.default_rng(1).uniform(-3, 3, size=shape)
+        assert s.f(xy).shape == shape[:-1]
+        assert s.grad(xy).shape == shape
+        assert s.hess(xy).shape == (*shape, 2)
+    _, gy = s.gradient(np.zeros((3, 4)), np.zeros((3, 4)), np)
+    assert np.shape(gy) == (3, 4) and np.all(gy == 2.0)
+    assert s.gradient(1.0, 2.0, SCALAR_MATH) == (2.0, 2.0)
+    assert type(s.value(1.5, 2.0, SCALAR_MATH)) is float
+
+
+def test_tree_structure():
+    assert parse("x^2") == PowInt(Var("x"), 2)
+    assert parse("x**-3") == PowInt(Var("x"), -3)
+    assert parse("x^2^3") == PowInt(Var("x"), 8)  # right-associative, 2^3 folded
+    assert parse("x^0.5") == Pow(Var("x"), Const(0.5))
+    assert parse("e^y") == Call("exp", Var("y"))
+    assert parse("x^(1/4)") == Pow(Var("x"), Const(0.25))
+    assert parse("x^1") == Var("x") and parse("(2*3)*y") == parse("6*y")
+    assert derivative(parse("y^2"), "x") == Const(0.0)
+    assert derivative(parse("x*y"), "x") == Var("y")
+
+
+def test_domain_and_start():
+    s = from_expression("x^2+y^2", domain=((0, 8), (-1, 3)))
+    assert s.domain == ((0.0, 8.0), (-1.0, 3.0))
+    np.testing.assert_array_equal(s.start, [2.0, 2.0])  # a quarter in from the top-left corner
+    s = from_expression("x^2+y^2", start=(0.5, -1))
+    np.testing.assert_array_equal(s.start, [0.5, -1.0])
+    # where f is not defined at that point, the nearest grid point where it is
+    s = from_expression("log(x) + y^2")
+    assert np.isfinite(s.f(s.start)) and np.all(np.isfinite(s.grad(s.start)))
+    for bad in [((1, 0), (0, 1)), ((0, 0), (0, 1)), ((0, np.inf), (0, 1)), ((0, 1), (np.nan, 1)),
+                ((0, 2e6), (0, 1)), ((0, 1),), "abc", ((0, 1), (0, 1), (0, 1)), ((0, 1e-12), (0, 1))]:
+        with pytest.raises(ValueError, match=r"domain|range"):
+            from_expression("x+y^2", domain=bad)
+    for bad in [(5, 0), (0, np.nan), (1, 2, 3)]:
+        with pytest.raises(ValueError, match="start"):
+            from_expression("x+y^2", start=bad)
+
+
+def test_params_rebuild_the_surface():
+    s = from_expression("sin(x) + y^2/4", domain=((-4, 4), (-2, 2)))
+    t = from_expression(s.params["expression"], domain=s.domain)
+    p = np.random.default_rng(2).uniform(-2, 2, size=(50, 2))
+    np.testing.assert_array_equal(s.f(p), t.f(p))
+    np.testing.assert_array_equal(s.minima, t.minima)
+
+
+@pytest.mark.parametrize(("text", "match"), [
+    ("1", "constant"),
+    ("pi*e - 2", "constant"),
+    ("x - x", "constant over the domain"),
+    ("0*x + 3", "constant"),
+    ("log(x) + log(-y) + log(x-2)", "not a finite number on"),
+    ("sqrt(-x^2-y^2-1)", "not a finite number on"),
+])
+def test_constant_or_undefined_formulas_are_refused(text, match):
+    with pytest.raises(ValueError, match=match):
+        from_expression(text)
+
+
+def test_partly_undefined_formula_is_a_surface():
+    s = from_expression("log(x) + y^2")  # NaN on the left half: still drawn, start on the right
+    assert s.start[0] > 0
+    assert np.isnan(s.f([-1.0, 0.0]))
+
+
+# --- a single run equals a row of a batch --------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    ROSENBROCK,
+    "sin(3*x)*cos(2*y) + 0.1*(x^2+y^2)",
+    "exp(-(x^2+y^2)) * -2 + abs(x)/3 + tanh(y)^2",
+    "sqrt(x^2+y^2+1) + tan(x/3) + sinh(y/2) + cosh(x/4)",
+    "(x^2+1)^(y/4) + y^4/10 + x^-2/100 + x^0.5",
+    "sqrt(x) + y^2",  # crosses into x < 0: math.sqrt raises, the run redoes itself on arrays
+])
+@pytest.mark.parametrize("opt", ["adam", "gd", "nesterov"])
+def test_single_run_equals_batch_row(text, opt):
+    s = from_expression(text, domain=((-3, 3), (-3, 3)), start=(0.05, 1.5))
+    o = optimizers.get(opt)
+    single = optimizers.run(o, s, steps=50)
+    batch = optimizers.run(o, s, start=np.array([s.start, s.start + 0.25]), steps=50)
+    assert np.array_equal(single.path, batch.path[:, 0], equal_nan=True)
+    assert np.array_equal(single.loss, batch.loss[:, 0], equal_nan=True)
+
+
+def test_run_converges_on_a_typed_bowl():
+    s = from_expression("(x-1)^2 + 4*(y+0.5)^2")
+    t = optimizers.run(optimizers.get("adam", lr=0.05), s, steps=2000)
+    np.testing.assert_allclose(t.path[-1], s.minima[0], atol=1e-3)
+
+
+# --- errors ---------------------------------------------------------------------
+
+
+HOSTILE = [
+    ("__import__('os').system('ls')", "character \"'\""),
+    ("x.__class__", "'.' is only allowed inside numbers"),
+    ("().__class__.__bases__[0]", "character '\\['"),
+    ("lambda: 1", "character ':'"),
+    ("lambda x 1", "can't read"),
+    ("[x for x in y]", "character '\\['"),
+    ("(x for x in y)", "generator"),
+    ("open('f')", "character"),
+    ("open(x)", "unknown function 'open'"),
+    ("exec(x)", "unknown function 'exec'"),
+    ("z + 1", "unknown name 'z': use numbers, x, y, pi, e"),
+    ("x +", "can't read the formula"),
+    ("9**9**9**9", "exponent .* out of range"),
+    ("2^1000000", "exponent .* out of range"),
+    ("x^(10**100)", "exponent 100 is out of range"),
+    ("x^13", "between -12 and 12"),
+    ("'a' * 9", "character"),
+    ("1 if x else 2", "'if ... else'"),
+    ("x < y", "character '<'"),
+    ("x and y", "'and' / 'or'"),
+    ("not x", "'not'"),
+    ("x is y", "comparisons"),
+    ("sin(x, y)", "sin takes exactly one argument, got 2"),
+    ("sin()", "sin takes exactly one argument, got 0"),
+    ("sin", "sin needs an argument"),
+    ("sin(*x)", "'\\*' before an argument"),
+    ("f(x)=x", "character '='"),
+    ("(" * 10_000 + "x" + ")" * 10_000, "too long"),
+    ("-" * 200 + "x", "nested too deeply|too long"),
+    ("sin(" * 41 + "x" + ")" * 41, "nested too deeply"),
+    ("x" * 10_000, "too long"),
+    ("+".join(["x"] * 120), "nested too deeply|too long"),
+    ("", "empty"),
+    ("  \n\t ", "empty"),
+    ("nan", "unknown name 'nan'"),
+    ("inf*x", "unknown name 'inf'"),
+    ("1e400*x", "too large"),
+    ("True", "True is not a number"),
+    ("None + x", "None is not a number"),
+    ("... + x", "Ellipsis is not a number"),
+    ("1j*x", "imaginary"),
+    ("x; y", "character ';'"),
+    ("3y", "products need '\\*'"),
+    ("2(x+1)", "write a product with '\\*'"),
+    ("x(y)", "x is not a function"),
+    ("(x, y)", "comma"),
+    ("x // y", "'//'"),
+    ("ln(x)", "log is the natural logarithm"),
+    ("X^2", "lower-case"),
+    ("((x)", "never closed"),
+    ("x))", "unmatched"),
+    ("ｘ^2", "character"),
+    ("x\x00", "character"),
+    ("x²", "character"),
+    ("await x", "not allowed|can't read"),
+    (None, "must be text"),
+    (42, "must be text"),
+]
+
+
+@pytest.mark.parametrize(("text", "match"), HOSTILE, ids=[repr(t)[:40] for t, _ in HOSTILE])
+def test_bad_input_is_a_helpful_value_error(text, match):
+    with no_execution(), pytest.raises(ValueError, match=match):
+        parse(text)
+    with pytest.raises(ValueError, match=match):
+        from_expression(text)
+
+
+@contextlib.contextmanager
+def no_execution():
+    """Make eval, exec, open and import fail loudly while the body runs.
+
+    Used around ``parse``, the only code that sees the text: the numerics after it
+    may import NumPy submodules lazily.
+    """
+    calls = []
+
+    def canary(name):
+        def f(*args, **kwargs):
+            calls.append(name)
+            raise AssertionError(f"{name} was called")
+        return f
+
+    with contextlib.ExitStack() as stack:
+        for name in ("eval", "exec", "open", "__import__"):
+            stack.enter_context(mock.patch.object(builtins, name, canary(name)))
+        yield
+    assert not calls, calls
+
+
+def test_parentheses_are_not_depth():
+    assert parse("(" * 149 + "x" + ")" * 149) == Var("x")
+
+
+def test_no_execution_canary_works():
+    with pytest.raises(AssertionError, match="eval was called"), no_execution():
+        eval("1")
+
+
+# --- fuzz -----------------------------------------------------------------------
+
+FUZZ = settings(max_examples=200, deadline=timedelta(milliseconds=1000),
+                suppress_health_check=[HealthCheck.too_slow])
+
+TOKENS = ["x", "y", "sin", "cos", "exp", "log", "sqrt", "abs", "tanh", "(", ")", "^", "**", "*", "+", "-",
+          "/", ".", "0", "1", "2", "9", "e", "pi", "__", "import", "class", ",", " ", "'", "[", "]", "=",
+          ":", "lambda", "if", "else", "1e308", "j", "_", "os", "x^9^9"]
+
+
+def _either_surface_or_value_error(text):
+    try:
+        with no_execution():
+            parse(text)
+    except ValueError as e:
+        assert str(e)
+    try:
+        s = from_expression(text)
+    except ValueError as e:
+        assert str(e)
+        return
+    assert isinstance(s, landscapes.Surface)
+    assert len(s.minima) >= 1 and np.all(np.isfinite(s.minima))
+    (x0, x1), (y0, y1) = s.domain
+    assert x0 <= s.start[0] <= x1 and y0 <= s.start[1] <= y1
+
+
+@FUZZ
+@given(st.text(max_size=MAX_LENGTH + 20))
+def test_fuzz_random_text(text):
+    _either_surface_or_value_error(text)
+
+
+@FUZZ
+@given(st.text(alphabet="xy0123456789.+-*/^() ,_episncoqrtlgabh", max_size=60))
+def test_fuzz_formula_characters(text):
+    _either_surface_or_value_error(text)
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(TOKENS), max_size=40).map("".join))
+def test_fuzz_token_soup(text):
+    _either_surface_or_value_error(text)
+
+
+# --- property: symbolic gradients of random formulas ----------------------------
+
+LEAVES = st.sampled_from(["x", "y", "2", "0.5", "3", "pi"])
+
+
+def _extend(inner):
+    unary = st.sampled_from(["-({})", "sin({})", "cos({})", "tanh({})", "exp(({})/4)", "sqrt(1+({})^2)",
+                             "log(1+({})^2)", "({})^2", "({})^3", "(1+({})^2)^(-0.5)", "abs({})",
+                             "sinh(({})/3)", "cosh(({})/3)", "tan(tanh({}))"])
+    binary = st.sampled_from(["({})+({})", "({})-({})", "({})*({})", "({})/(1+({})^2)",
+                              "(2+sin({}))^(({})/3)"])
+    return st.one_of(st.tuples(unary, inner).map(lambda t: t[0].format(t[1])),
+                     st.tuples(binary, inner, inner).map(lambda t: t[0].format(t[1], t[2])))
+
+
+FORMULAS = st.recursive(LEAVES, _extend, max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(text=FORMULAS, p=xy_points(-2.0, 2.0, n=8))
+def test_symbolic_gradient_matches_finite_differences(text, p):
+    assume(len(text) <= MAX_LENGTH)
+    try:
+        e = parse(text)
+    except ValueError as err:
+        assume("constant" not in str(err) and "nested" not in str(err))
+        raise
+    value = compile_exprs([e])
+    grad = compile_exprs([derivative(e, "x"), derivative(e, "y")])
+
+    def f(q):
+        return np.asarray(value(q[:, 0], q[:, 1], np)[0], dtype=float) + 0 * q[:, 0]
+
+    with np.errstate(all="ignore"):
+        g = np.stack(np.broadcast_arrays(*grad(p[:, 0], p[:, 1], np)), -1) + 0 * p
+        fp = f(p)
+        h = 1e-3
+        fd1, fd2 = fd_grad(f, p, h), fd_grad(f, p, h / 2)
+        k = 1e-4  # one-sided differences disagree by about 2|u'| across a kink of abs(u)
+        fwd = np.stack([f(p + k * np.eye(2)[i]) - fp for i in range(2)], -1) / k
+        bwd = np.stack([fp - f(p - k * np.eye(2)[i]) for i in range(2)], -1) / k
+    tol = 1e-6 * (1 + np.abs(fd2)) + 40 * EPS * (1 + np.abs(fp))[:, None] / h
+    # compare where f is finite and smooth enough that two step sizes agree
+    ok = (np.isfinite(fp)[:, None] & np.isfinite(fd1) & np.isfinite(fd2) & (np.abs(fd1 - fd2) <= tol)
+          & (np.abs(fwd - bwd) <= 1e-2 * (1 + np.abs(fd2))))
+    assert np.all(np.abs(g - fd2)[ok] <= 2 * tol[ok]), (text, p[ok.any(1)], g, fd2)
+    # and the float path gives the same bits as the array path
+    for q in p[:3]:
+        with np.errstate(all="ignore"):
+            try:
+                scalar = grad(float(q[0]), float(q[1]), SCALAR_MATH)
+            except (ArithmeticError, ValueError):
+                continue
+            arrays = grad(q[:1], q[1:], np)
+        assert np.array_equal(np.broadcast_arrays(*arrays), np.array(scalar)[:, None], equal_nan=True)
+
+
+def test_every_function_has_a_derivative_rule():
+    from landscapes.expression import USER_FUNCTIONS
+
+    for fn in USER_FUNCTIONS:
+        s = from_expression(f"{fn}(x/4 + 0.3) + y^2")
+        p = np.array([[0.1, 0.2], [1.0, -1.0]])
+        np.testing.assert_allclose(s.grad(p), fd_grad(s.f, p, 1e-3), rtol=1e-8, atol=1e-10)
+    assert math.isclose(from_expression("sqrt(x)+y").f([4.0, 0.0]), 2.0)
+
+
+@settings(max_examples=60, deadline=timedelta(milliseconds=1000),
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(text=FORMULAS)
+def test_fuzz_valid_formulas_make_surfaces(text):
+    """Formulas from the grammar (most valid) go all the way through the minima search."""
+    assume(len(text) <= MAX_LENGTH)
+    _either_surface_or_value_error(text)
