@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import landscapes
 import optimizers
@@ -24,13 +25,29 @@ from optimizers import schedules
 
 MAX_RUNS = 6
 MAX_PARAMS = 200  # query entries looked at; the rest is ignored
-MAX_TEXT = 200  # characters of one value
+MAX_TEXT = 300  # characters of one value (a formula may be 300 long)
+CUSTOM = "custom"  # the surface name of a typed formula: surface=custom&f=...&domain=x0,x1,y0,y1
+DEFAULT_DOMAIN = ((-3.0, 3.0), (-3.0, 3.0))
 STEPS = Param("steps", 500, 10, 2000, "Steps", integer=True)
 NOISE = Param("noise", 0.0, 0.0, 10.0, "Gradient noise")
 SEED = Param("seed", 0, 0, 2**31 - 1, "Random seed", integer=True)
 BATCH = Param("batch", 0, 0, 2000, "Batch size (0 = all samples)", integer=True)
 VIEW_FLAGS = ("multiples", "show3d", "arrows")
 SPEEDS = ("0.25x", "0.5x", "1x", "2x", "4x")
+
+
+@lru_cache(maxsize=64)
+def custom_surface(text: str, domain: tuple) -> landscapes.Surface:
+    """landscapes.from_expression, once per formula and domain (parsing and the minima search
+    take tens of milliseconds)."""
+    return landscapes.from_expression(text, domain=domain)
+
+
+def make_surface(name: str, params: dict) -> landscapes.Surface:
+    """A built-in surface with its parameters, or (name "custom") a formula with its domain."""
+    if name == CUSTOM:
+        return custom_surface(params["expression"], params["domain"])
+    return landscapes.get(name, **params)
 
 
 @dataclass(frozen=True)
@@ -76,7 +93,7 @@ class Setup:
     speed: str = "1x"
 
     def make_surface(self) -> landscapes.Surface:
-        return landscapes.get(self.surface, **self.surface_params)
+        return make_surface(self.surface, self.surface_params)
 
     def start_point(self) -> tuple[float, float]:
         if self.start is not None:
@@ -102,7 +119,12 @@ def _num(v) -> str:
 def to_query(setup: Setup) -> dict[str, str]:
     """The setup as query parameters (all of it, so a link reproduces the view exactly)."""
     q = {"surface": setup.surface}
-    q.update({k: _num(v) for k, v in sorted(setup.surface_params.items())})
+    if setup.surface == CUSTOM:
+        (x0, x1), (y0, y1) = setup.surface_params["domain"]
+        q["f"] = setup.surface_params["expression"]
+        q["domain"] = ",".join(_num(v) for v in (x0, x1, y0, y1))
+    else:
+        q.update({k: _num(v) for k, v in sorted(setup.surface_params.items())})
     if setup.start is not None:
         q["start"] = f"{_num(setup.start[0])},{_num(setup.start[1])}"
     q["steps"] = str(setup.steps)
@@ -196,17 +218,19 @@ def from_query(query: Mapping) -> tuple[Setup, list[str]]:
     r = _Reader(query)
     setup = Setup()
     name = r.text("surface")
-    if name is not None and name not in landscapes.names():
+    if name is not None and name not in (*landscapes.names(), CUSTOM):
         r.problems.append(f"surface={name!r} (unknown; using {setup.surface})")
         name = None
-    surface = name or setup.surface
-    sparams = {}
-    for p in landscapes.spec(surface).params:
-        v = r.number(p.name, p)
-        if v is not None:
-            sparams[p.name] = v
-    changes: dict = {"surface": surface, "surface_params": sparams}
-    s = landscapes.get(surface, **sparams)
+    sparams = _custom(r) if name == CUSTOM else None
+    if sparams is None:
+        name = setup.surface if name in (None, CUSTOM) else name
+        sparams = {}
+        for p in landscapes.spec(name).params:
+            v = r.number(p.name, p)
+            if v is not None:
+                sparams[p.name] = v
+    changes: dict = {"surface": name, "surface_params": sparams}
+    s = make_surface(name, sparams)
     raw = r.text("start")
     if raw is not None:
         start = _start(raw, s, r.problems)
@@ -234,6 +258,36 @@ def from_query(query: Mapping) -> tuple[Setup, list[str]]:
         changes["runs"] = _runs(names, r)
     r.leftovers()
     return replace(setup, **changes), r.problems
+
+
+def _custom(r: _Reader) -> dict | None:
+    """A formula surface's parameters from f= and domain=, or None (with the problem noted)."""
+    text = r.text("f")
+    if not text:
+        r.problems.append("surface=custom needs a formula in f=, e.g. f=x^2+3*y^2")
+        return None
+    domain = DEFAULT_DOMAIN
+    raw = r.text("domain")
+    if raw is not None:
+        try:
+            x0, x1, y0, y1 = (float(v) for v in raw.split(","))
+            domain = ((x0, x1), (y0, y1))
+        except ValueError:
+            r.problems.append(f"domain={raw!r} (use four numbers: xmin,xmax,ymin,ymax)")
+    try:
+        custom_surface(text, domain)
+    except ValueError as e:
+        if domain == DEFAULT_DOMAIN:
+            r.problems.append(f"f={text!r}: {e}")
+            return None
+        r.problems.append(f"domain={raw} ({e}); using {DEFAULT_DOMAIN}")
+        domain = DEFAULT_DOMAIN
+        try:
+            custom_surface(text, domain)
+        except ValueError as e2:
+            r.problems.append(f"f={text!r}: {e2}")
+            return None
+    return {"expression": text, "domain": domain}
 
 
 def _start(raw: str, s, problems: list[str]):

@@ -14,7 +14,7 @@ import streamlit as st
 import optimizers
 import viz
 from descent_lab import compute, export
-from descent_lab.setup import MAX_RUNS, NOISE, SPEEDS, RunSpec, Setup, from_query, to_query
+from descent_lab.setup import CUSTOM, MAX_RUNS, NOISE, SPEEDS, RunSpec, Setup, from_query, to_query
 from optimizers import schedules
 from pages.widgets import (
     PENDING_SETUP,
@@ -44,8 +44,14 @@ def load(setup: Setup) -> None:
     """Put ``setup`` into the widgets' session state."""
     ss = st.session_state
     ss.surface = setup.surface
-    for k, v in setup.surface_params.items():
-        ss[f"surface.{setup.surface}.{k}"] = v
+    if setup.surface == CUSTOM:
+        (x0, x1), (y0, y1) = setup.surface_params["domain"]
+        ss["surface.custom.f"] = setup.surface_params["expression"]
+        ss["surface.custom.x0"], ss["surface.custom.x1"] = x0, x1
+        ss["surface.custom.y0"], ss["surface.custom.y1"] = y0, y1
+    else:
+        for k, v in setup.surface_params.items():
+            ss[f"surface.{setup.surface}.{k}"] = v
     x, y = setup.start_point()
     ss[f"start.{setup.surface}.x"], ss[f"start.{setup.surface}.y"] = x, y
     ss.steps, ss.noise, ss.seed = setup.steps, setup.noise, setup.seed
@@ -155,11 +161,12 @@ elif "run_ids" not in st.session_state:
 
 with st.sidebar:
     st.title(":material/landscape: Descent Lab")
-    surface = surface_picker(st.sidebar)
+    surface = surface_picker(st.sidebar, allow_custom=True)
     (x0, x1), (y0, y1) = surface.domain
     kx, ky = f"start.{surface.name}.x", f"start.{surface.name}.y"
-    st.session_state.setdefault(kx, float(surface.start[0]))
-    st.session_state.setdefault(ky, float(surface.start[1]))
+    inside = x0 <= st.session_state.get(kx, x0 - 1) <= x1 and y0 <= st.session_state.get(ky, y0 - 1) <= y1
+    if not inside:  # first visit, or a new domain for a formula
+        st.session_state[kx], st.session_state[ky] = float(surface.start[0]), float(surface.start[1])
     c1, c2 = st.columns(2)
     sx = c1.number_input("Start x", min_value=x0, max_value=x1, key=kx, step=0.1, format="%.3f")
     sy = c2.number_input("Start y", min_value=y0, max_value=y1, key=ky, step=0.1, format="%.3f")
@@ -191,8 +198,10 @@ for slot, i in enumerate(ids):
 cols[-1].button(":material/add: Add run", key="add_run", on_click=add_run,
                 disabled=len(ids) >= MAX_RUNS, width="stretch")
 
+sparams = ({"expression": surface.params["expression"], "domain": surface.domain}
+           if surface.name == CUSTOM else dict(surface.params))
 setup = Setup(
-    surface=surface.name, surface_params=dict(surface.params), start=(float(sx), float(sy)),
+    surface=surface.name, surface_params=sparams, start=(float(sx), float(sy)),
     steps=int(steps), runs=tuple(runs), noise=float(noise), seed=int(seed), batch=int(batch),
     multiples=multiples, show3d=show_3d, arrows=arrows, speed=speed,
 )

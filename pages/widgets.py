@@ -12,6 +12,7 @@ import streamlit as st
 import landscapes
 import optimizers
 import viz
+from descent_lab.setup import CUSTOM, DEFAULT_DOMAIN, custom_surface, make_surface
 from landscapes import Param, Surface
 
 
@@ -88,12 +89,22 @@ def with_value(options: list, value) -> list:
     return options if value in options else sorted([*options, value])
 
 
-def surface_picker(container, key: str = "surface") -> Surface:
-    """Surface select box, its lesson and its parameter widgets; returns the surface."""
-    names = landscapes.names()
+DEFAULT_FORMULA = "sin(x)*cos(y) + 0.1*(x^2 + y^2)"
+
+
+def surface_picker(container, key: str = "surface", allow_custom: bool = False) -> Surface:
+    """Surface select box, its lesson and its parameter widgets; returns the surface.
+
+    With ``allow_custom`` the list ends with "Your own formula", which shows a formula box
+    and the domain.
+    """
+    names = landscapes.names() + ([CUSTOM] if allow_custom else [])
     st.session_state.setdefault(key, "rosenbrock")
     name = container.selectbox("Surface", names, key=key,
-                               format_func=lambda n: landscapes.spec(n).title)
+                               format_func=lambda n: "Your own formula" if n == CUSTOM
+                               else landscapes.spec(n).title)
+    if name == CUSTOM:
+        return formula_picker(container, f"{key}.custom")
     spec = landscapes.spec(name)
     values = {p.name: param_widget(p, f"{key}.{name}.{p.name}", container) for p in spec.params}
     surface = landscapes.get(name, **values)
@@ -101,26 +112,60 @@ def surface_picker(container, key: str = "surface") -> Surface:
     return surface
 
 
+def formula_picker(container, key: str) -> Surface:
+    """A formula box and its domain. A formula that cannot be used is reported, and the last
+    good one stays on the map (nothing the user had is lost)."""
+    st.session_state.setdefault(f"{key}.f", DEFAULT_FORMULA)
+    text = container.text_input("f(x, y) =", key=f"{key}.f", max_chars=300,
+                                help="Use x, y, numbers, + - * / ^, parentheses, pi, e and "
+                                     "sin cos tan exp log sqrt abs tanh sinh cosh.")
+    cols = container.columns(4)
+    bounds = []
+    for col, (k, default) in zip(cols, (("x0", -3.0), ("x1", 3.0), ("y0", -3.0), ("y1", 3.0)), strict=True):
+        st.session_state.setdefault(f"{key}.{k}", default)
+        bounds.append(col.number_input(k.replace("0", " min").replace("1", " max"), key=f"{key}.{k}",
+                                       min_value=-1e6, max_value=1e6, step=0.5))
+    domain = ((bounds[0], bounds[1]), (bounds[2], bounds[3]))
+    try:
+        surface = custom_surface(text, domain)
+        st.session_state[f"{key}.last"] = (text, domain)
+    except ValueError as e:
+        container.error(f"That formula or domain can't be used: {e}", icon=":material/function:")
+        text, domain = st.session_state.get(f"{key}.last", (DEFAULT_FORMULA, DEFAULT_DOMAIN))
+        container.caption(f"Still showing f(x, y) = {text}")
+        surface = custom_surface(text, domain)
+    return surface
+
+
+def surface_key(surface: Surface) -> tuple:
+    """Hashable identity of a surface, for caches: name, parameters, domain."""
+    return surface.name, tuple(sorted(surface.params.items())), surface.domain
+
+
+def surface_from_key(key: tuple) -> Surface:
+    name, params, domain = key
+    params = dict(params)
+    if name == CUSTOM:
+        params["domain"] = domain
+    return make_surface(name, params)
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
-def landscape_image(name: str, params: tuple) -> tuple[str, float, float]:
-    """The map's landscape picture, once per surface and parameters."""
-    return viz.landscape_png(landscapes.get(name, **dict(params)))
+def landscape_image(key: tuple) -> tuple[str, float, float]:
+    """The map's landscape picture, once per surface (see surface_key)."""
+    return viz.landscape_png(surface_from_key(key))
 
 
 def image_for(surface: Surface):
-    return landscape_image(surface.name, tuple(sorted(surface.params.items())))
+    return landscape_image(surface_key(surface))
 
 
 @st.cache_resource(max_entries=512, show_spinner=False)
 def cached_run(surface_key: tuple, run_key: tuple, start: tuple, steps: int,
                noise: float, seed: int, batch_size: int | None) -> optimizers.Trajectory:
     """One run, computed once per configuration (changing one run recomputes only that run)."""
-    surface = landscapes.get(surface_key[0], **dict(surface_key[1]))
+    surface = surface_from_key(surface_key)
     name, hyper, schedule = run_key
     opt = optimizers.get(name, schedule=optimizers.Schedule(**dict(schedule)), **dict(hyper))
     return optimizers.run(opt, surface, start=start, steps=steps, noise=noise, seed=seed,
                           batch_size=batch_size)
-
-
-def surface_key(surface: Surface) -> tuple:
-    return surface.name, tuple(sorted(surface.params.items()))

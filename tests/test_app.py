@@ -131,3 +131,37 @@ def test_export_panel(app):
     labels = [b.label for b in app.get("download_button")]
     assert labels[0].startswith("Download GIF (") and labels[1:] == [
         "PNG of the map", "Trajectories CSV", "Trajectories JSON"]
+
+
+def test_custom_formula(app):
+    app.selectbox(key="surface").set_value("custom")
+    ok(app)
+    assert "sin(x)*cos(y)" in app.text_input(key="surface.custom.f").value
+    app.text_input(key="surface.custom.f").set_value("(1-x)^2 + 100*(y-x^2)^2")
+    app.number_input(key="surface.custom.y0").set_value(-1.0)
+    ok(app)
+    assert not app.error
+    assert app.session_state["start.custom.x"] >= -3
+    # a formula that cannot be used: a clear message, the last good surface stays
+    for bad in ("__import__('os').system('ls')", "x +", "z^2", "9^9^9^9"):
+        app.text_input(key="surface.custom.f").set_value(bad)
+        ok(app)
+        assert any("can't be used" in e.value for e in app.error), bad
+        assert any("Still showing f(x, y) = (1-x)^2 + 100*(y-x^2)^2" in c.value for c in app.caption)
+        assert len(charts(app)) == 2
+    # a domain with min > max is refused the same way
+    app.text_input(key="surface.custom.f").set_value("x^2 + y^2")
+    app.number_input(key="surface.custom.x0").set_value(5.0)
+    ok(app)
+    assert any("can't be used" in e.value for e in app.error)
+
+
+def test_custom_formula_from_a_link():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params.update({"surface": "custom", "f": "x^2 + 3*y^2", "domain": "-2,2,-1,1",
+                            "optimizers": "adam", "adam.lr": "0.05"})
+    ok(at)
+    assert at.selectbox(key="surface").value == "custom"
+    assert at.text_input(key="surface.custom.f").value == "x^2 + 3*y^2"
+    assert at.number_input(key="surface.custom.y1").value == 1.0
+    assert at.query_params["f"] == ["x^2 + 3*y^2"] or at.query_params["f"] == "x^2 + 3*y^2"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -107,3 +109,26 @@ def test_any_link_gives_a_usable_setup(query):
     for r in setup.runs:
         r.optimizer()  # every setting passes the core's own checks
     assert from_query(to_query(setup))[0] == setup
+
+
+def test_custom_formula_link_round_trip():
+    query = {"surface": "custom", "f": "(1-x)^2 + 100*(y-x^2)^2", "domain": "-2,2,-1,3", "steps": "50"}
+    setup, problems = from_query(query)
+    assert problems == []
+    s = setup.make_surface()
+    assert s.domain == ((-2.0, 2.0), (-1.0, 3.0))
+    assert np.allclose(s.f([[0.5, 0.2]]), landscapes.get("rosenbrock").f([[0.5, 0.2]]))
+    assert from_query(to_query(setup)) == (setup, [])
+
+
+@pytest.mark.parametrize(("query", "fragment"), [
+    ({"surface": "custom"}, "needs a formula"),
+    ({"surface": "custom", "f": "__import__('os')"}, "is not allowed"),
+    ({"surface": "custom", "f": "exec(x)"}, "unknown function"),
+    ({"surface": "custom", "f": "x^2", "domain": "3,1,0,1"}, "domain=3,1,0,1"),
+    ({"surface": "custom", "f": "x^2", "domain": "nope"}, "four numbers"),
+])
+def test_bad_custom_links_fall_back_with_a_message(query, fragment):
+    setup, problems = from_query(query)
+    assert any(fragment in p for p in problems), problems
+    setup.make_surface()  # still usable
