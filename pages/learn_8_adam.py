@@ -70,7 +70,7 @@ with c2:
             {"label": "gradient g", "color": GREY, "y": g[:, k], "dash": "dot"},
             {"label": "m̂" if corrected else "m", "color": viz.PALETTE[0], "y": m[:, k]},
             {"label": "√v̂" if corrected else "√v", "color": viz.PALETTE[1], "y": np.sqrt(v[:, k])},
-        ], ytitle=f"weight {'xy'[k]}", height=340)
+        ], ytitle=f"value for weight {'xy'[k]}", height=340)
         tab.plotly_chart(viz.fast_figure(fig), key=f"adam.moments.{k}")
 
 st.markdown("What the step would be: the real (corrected) steps of this run, and the steps that m and "
@@ -84,7 +84,7 @@ st.plotly_chart(viz.fast_figure(la.series_figure([
     {"label": "with correction: y", "color": viz.PALETTE[0], "y": real[:first, 1], "dash": "dash"},
     {"label": "without: x", "color": viz.PALETTE[3], "y": raw[:first, 0]},
     {"label": "without: y", "color": viz.PALETTE[3], "y": raw[:first, 1], "dash": "dash"},
-], title=f"Step size per weight, first {first} steps (η = {h['lr']:g})", ytitle="|w_{t+1} − w_t|",
+], title=f"Step size per weight, first {first} steps (η = {h['lr']:g})", ytitle="step size |Δw|",
     log_y=True, height=380)), key="adam.steps")
 st.markdown(
     f"The first real step is **{real[0, 0]:.3g}** in x and **{real[0, 1]:.3g}** in y: exactly η. "

@@ -88,7 +88,7 @@ def lookahead_figure(surface: Surface, image, momentum_path, nesterov_path, look
         ys += [nesterov_path[s, 1], lookahead[s, 1], None]
     fig["data"].append({
         "type": "scatter", "x": _clean(np.array(xs, dtype=float)), "y": _clean(np.array(ys, dtype=float)),
-        "mode": "lines", "name": "w_t → look-ahead point",
+        "mode": "lines", "name": "w<sub>t</sub> → its look-ahead point",
         "line": {"color": "black", "width": 1.5, "dash": "dot"},
         "hoverinfo": "skip",
     })
@@ -117,7 +117,7 @@ def lookahead_figure(surface: Surface, image, momentum_path, nesterov_path, look
         "type": "scatter", "x": _clean([w[0], la[0], nesterov_path[t + 1, 0]]),
         "y": _clean([w[1], la[1], nesterov_path[t + 1, 1]]), "mode": "markers+text", "showlegend": False,
         "text": [f"w<sub>{t}</sub>", "look-ahead", f"w<sub>{t + 1}</sub>"],
-        "textposition": ["bottom center", "top center", "middle right"],
+        "textposition": ["bottom left", "middle right", "top right"], "cliponaxis": False,
         "textfont": {"size": 16, "color": "black"},
         "marker": {"size": [15, 13, 11], "color": [PALETTE[0], "white", PALETTE[0]],
                    "line": {"color": "black", "width": 2}},
