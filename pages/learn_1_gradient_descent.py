@@ -1,0 +1,137 @@
+"""Learn 1: gradient descent, the learning rate (too small, too large, just right; 2/L), and the
+three problems that the rest of the path solves."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import optimizers
+import viz
+from descent_lab import compute
+from descent_lab.presets import PRESETS
+from descent_lab.setup import Setup, run_spec
+from pages.learn_path import footer
+from pages.widgets import cached_run, image_for, open_in_playground, surface_key
+from viz import learn_basics as lb
+
+PRESET = PRESETS["learning-rate"]
+SETUP = PRESET.setup()
+SURFACE = SETUP.make_surface()
+START = SETUP.start_point()
+STEPS = SETUP.steps
+L = SURFACE.params["condition"]  # f = (x² + L y²) / 2: curvature 1 along x, L along y
+RATES = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 1 / 3, 0.38, 0.4, 0.41, 0.45, 0.5]
+NAMES = ("Too small", "Just right", "Too large")
+CHALLENGES = (
+    ("one-rate", "One rate for all weights",
+     "A long, narrow bowl: the steep direction caps η, so the flat direction crawls. GD is still far "
+     "from the minimum; RMSProp and Adam give each weight its own rate."),
+    ("local-minima", "Local minima",
+     "Several wells. GD rolls into the nearest shallow one and stays; momentum rolls on into the "
+     "deepest (the star at the top right)."),
+    ("saddle", "Saddle points",
+     "At a saddle the slope is almost zero, though lower ground lies to both sides. GD lingers there "
+     "much longer than momentum or Adam."),
+)
+
+
+def run(setup: Setup, spec) -> optimizers.Trajectory:
+    return cached_run(surface_key(setup.make_surface()), spec.key(), setup.start_point(), setup.steps,
+                      setup.noise, setup.seed, setup.batch or None)
+
+
+def gd(lr: float) -> optimizers.Trajectory:
+    return cached_run(surface_key(SURFACE), run_spec("gd", lr=lr).key(), START, STEPS, 0.0, 0, None)
+
+
+st.title("Gradient descent and the learning rate")
+st.markdown(
+    "Training a model means finding the weights that make the **loss** (how wrong its predictions "
+    "are) as small as possible. Picture the loss as a landscape over the weights: we want its "
+    "lowest point.\n\n"
+    "The **gradient** ∇f(w) points uphill, the steepest way up. Gradient descent takes a small "
+    "step the other way, again and again. The **learning rate** η sets the size of the step."
+)
+st.latex(r"w_{t+1} = w_t - \eta\, \nabla f(w_t)")
+st.caption("New weight = old weight − learning rate × gradient. Here w = (x, y): two weights, "
+           "so the landscape is a map.")
+
+st.subheader("Too small, too large, just right")
+st.markdown(
+    f"A long bowl, f(x, y) = (x² + {L:g} y²) / 2. It curves {L:g}× more steeply along y than along x. "
+    f"That steepest curvature is called **L** (here L = {L:g}). Gradient descent converges only if "
+    f"**η < 2 / L = {2 / L:g}**. Press *Play*: {STEPS} steps at three learning rates."
+)
+views = [viz.RunView(f"{name}: η = {r.hyper['lr']:g}", viz.PALETTE[i], run(SETUP, r))
+         for i, name, r in zip((0, 2, 1), NAMES, SETUP.runs, strict=True)]
+fig = viz.trajectory_figure(SURFACE, views, image_for(SURFACE), multiples=True, show_3d=False, arrows=False,
+                            height=470, frames=STEPS + 1, frame_ms=120)
+fig["layout"]["font"] = {"size": 16}
+for note in fig["layout"]["annotations"]:
+    note.setdefault("font", {})["size"] = 18
+for axis in ("yaxis2", "yaxis3"):  # one y title is enough; the others would sit inside the panel before
+    fig["layout"][axis]["title"] = {"text": ""}
+st.plotly_chart(viz.fast_figure(fig), key="gd.three", config={"displaylogo": False})
+small, right, large = (v.trajectory.optimizer.hyper["lr"] for v in views)
+c1, c2, c3 = st.columns(3)
+c1.markdown(f"**Too small** (η = {small:g}): every step is safe but tiny; after {STEPS} steps it "
+            "is still far from the minimum.")
+c2.markdown(f"**Just right** (η = {right:g}, just under 2/L): it zig-zags across the bowl, but each "
+            "zig is smaller than the last, and it arrives.")
+c3.markdown(f"**Too large** (η = {large:g}, just over 2/L): each step overshoots by more than the "
+            "last. The zig-zag grows and the run flies off.")
+if st.button("Open these three in the Playground", icon=":material/sports_esports:", key="gd.open.rates"):
+    open_in_playground(PRESET.setup())
+
+st.subheader("Try it: your learning rate")
+st.markdown(
+    f"Along y every step multiplies the distance to the minimum by **1 − ηL**. Between 0 and "
+    f"2/L = {2 / L:g} that factor lies between −1 and 1, so the distance shrinks; beyond 2/L it is "
+    "below −1: the run overshoots further each time and **diverges**."
+)
+lr = st.select_slider("Learning rate η", RATES, value=0.1, key="gd.lr", format_func=lambda v: f"{v:.3g}")
+tr = gd(lr)
+out = optimizers.outcome(tr, SURFACE, 0.01)
+m1, m2, m3 = st.columns(3)
+m1.metric("η × L", f"{lr * L:.3g}", help="Below 2: converges. Above 2: diverges.")
+m2.metric("Factor per step along y, 1 − ηL", f"{1 - lr * L:.3g}")
+if out.diverged_at >= 0:
+    verdict, when = "diverged", f"at step {int(out.diverged_at)}"
+elif out.reached_at >= 0:
+    verdict, when = "converged", f"within 0.01 of the minimum from step {int(out.reached_at)}"
+else:
+    verdict, when = "not there yet", f"still more than 0.01 away after {STEPS} steps"
+m3.metric("Outcome", verdict, when, delta_color="off", delta_arrow="off")
+color = viz.PALETTE[0] if lr * L < 2 else viz.PALETTE[1]
+left, right_col = st.columns(2)
+left.plotly_chart(viz.fast_figure(lb.map_figure(
+    SURFACE, image_for(SURFACE), [{"label": f"GD, η = {lr:.3g}", "color": color, "path": tr.path}],
+    height=440, step_dots=True, legend=False)), key="gd.map")
+right_col.plotly_chart(viz.fast_figure(lb.series_figure(
+    [{"label": f"GD, η = {lr:.3g}", "color": color, "y": tr.loss - SURFACE.global_min}],
+    ytitle="loss f (log scale)", log_y=True, height=440, yrange=(1e-12, 1e8),
+    hlines=[{"y": float(tr.loss[0]), "label": "loss at the start"}])), key="gd.loss")
+st.caption("Try η = 1/3 (fastest here), η = 0.4 = 2/L exactly (it bounces for ever) and η = 0.41.")
+
+st.subheader("Three problems plain gradient descent cannot solve")
+st.markdown(
+    "Choosing η is the first problem; a **schedule** that lowers η over time helps, but it has to be "
+    "set in advance. Three more are built into the landscape itself. Each button opens the case in "
+    "the Playground."
+)
+cols = st.columns(3)
+for col, (key, heading, text) in zip(cols, CHALLENGES, strict=True):
+    setup = PRESETS[key].setup()
+    s = setup.make_surface()
+    paths = [{"label": v.label, "color": v.color, "path": v.trajectory.path}
+             for v in compute.runs(setup, run=run)]
+    with col:
+        st.markdown(f"#### {heading}")
+        st.markdown(text)
+        st.plotly_chart(viz.fast_figure(lb.map_figure(s, image_for(s), paths, height=420)), key=f"gd.{key}")
+        if st.button("Open in the Playground", icon=":material/sports_esports:", key=f"gd.open.{key}"):
+            open_in_playground(PRESETS[key].setup())
+st.markdown("The next pages build the fixes one idea at a time: first how much data each step uses, "
+            "then moving averages, then momentum.")
+
+footer("pages/learn_1_gradient_descent.py")

@@ -1,0 +1,291 @@
+"""Figures of the first Learn pages (gradient descent, batches, EWMA, momentum): static maps with
+paths, line charts, the data with fitted lines, EWMA weights. Plain Plotly dicts, large fonts for
+a projector, colours from PALETTE. Also the small read-outs those pages show (path length,
+samples seen), so the pages hold no arithmetic of their own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from landscapes import Surface
+
+from .landscape import PALETTE
+
+FONT = {"size": 17}
+TICKS = {"size": 15}
+GREY = "#666666"
+DATA_GREY = "#9a9a9a"
+
+
+def _clean(a) -> list:
+    """Floats for JSON, NaN / inf as gaps."""
+    a = np.asarray(a, dtype=float)
+    return [float(v) if np.isfinite(v) else None for v in a.ravel()]
+
+
+def _title(text: str) -> dict:
+    return {"text": text, "x": 0.5, "xref": "paper", "xanchor": "center", "y": 0.98, "yanchor": "top",
+            "font": {"size": 19}}
+
+
+def _axis(title: str, **extra) -> dict:
+    return {"title": {"text": title}, "tickfont": TICKS, "automargin": True, **extra}
+
+
+def _legend_below() -> dict:
+    return {"orientation": "h", "y": -0.16, "yanchor": "top", "x": 0, "font": {"size": 15},
+            "bgcolor": "rgba(255,255,255,0.85)"}
+
+
+# --- read-outs -----------------------------------------------------------------------------------
+
+
+def path_length(path) -> float:
+    """Total distance travelled along ``path`` (n, 2): the sum of the step lengths (NaN steps
+    after a divergence are left out). A noisy path is long for the ground it covers."""
+    d = np.linalg.norm(np.diff(np.asarray(path, dtype=float), axis=0), axis=1)
+    return float(np.sum(d[np.isfinite(d)]))
+
+
+def samples_per_update(batch_size: int | None, n: int) -> int:
+    """Samples one gradient evaluation reads: all n for batch GD, else the batch size."""
+    return n if batch_size is None or batch_size >= n else int(batch_size)
+
+
+def samples_seen(batch_size: int | None, n: int, steps: int) -> np.ndarray:
+    """Samples read before each recorded point, 0, B, 2B, ... (steps + 1 values)."""
+    return np.arange(steps + 1) * samples_per_update(batch_size, n)
+
+
+# --- maps ----------------------------------------------------------------------------------------
+
+
+def map_figure(surface: Surface, image: tuple[str, float, float], paths: list[dict], *,
+               height: int = 480, title: str = "", legend: bool = True, step_dots: bool = False,
+               axis_titles: tuple[str, str] = ("x", "y")) -> dict:
+    """A static map of ``surface`` (``image`` = viz.landscape_png(surface)) with paths drawn on it.
+
+    Each path is a dict: label, color, path (n, 2) and optionally dash, width, opacity. The start is
+    an open circle, the end a filled square (an x after a divergence: the path has NaNs at its end).
+    """
+    uri, _, _ = image
+    (x0, x1), (y0, y1) = surface.domain
+    mins = surface.minima
+    data: list[dict] = [{
+        "type": "scatter", "x": _clean(mins[:, 0]), "y": _clean(mins[:, 1]), "mode": "markers",
+        "name": "minimum" if len(mins) == 1 else "minima", "showlegend": False,
+        "marker": {"symbol": "star", "size": 18, "color": "white", "line": {"color": "black", "width": 1.5}},
+        "hovertemplate": "minimum (%{x:.3g}, %{y:.3g})<extra></extra>",
+    }]
+    for p in paths:
+        path = np.asarray(p["path"], dtype=float)
+        color = p["color"]
+        data.append({
+            "type": "scatter", "x": _clean(path[:, 0]), "y": _clean(path[:, 1]), "name": p["label"],
+            "mode": "lines+markers" if step_dots else "lines", "opacity": p.get("opacity", 1.0),
+            "line": {"color": color, "width": p.get("width", 3), "dash": p.get("dash", "solid")},
+            "marker": {"size": 6, "color": color},
+            "hovertemplate": f"{p['label']}<br>(%{{x:.3g}}, %{{y:.3g}})<extra></extra>",
+        })
+        finite = path[np.all(np.isfinite(path), axis=1)]
+        if len(finite):
+            ended = len(finite) < len(path)
+            data.append({
+                "type": "scatter", "x": _clean([finite[0, 0], finite[-1, 0]]),
+                "y": _clean([finite[0, 1], finite[-1, 1]]), "mode": "markers", "showlegend": False,
+                "hoverinfo": "skip",
+                "marker": {"symbol": ["circle-open", "x" if ended else "square"], "size": 15, "color": color,
+                           "line": {"width": 3, "color": color}},
+            })
+    layout = {
+        "height": height, "font": FONT, "plot_bgcolor": "white", "showlegend": legend,
+        "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10},
+        "xaxis": _axis(axis_titles[0], range=[x0, x1], showgrid=False, zeroline=False, constrain="domain"),
+        "yaxis": _axis(axis_titles[1], range=[y0, y1], showgrid=False, zeroline=False, scaleanchor="x",
+                       scaleratio=1, constrain="domain"),
+        "images": [{"source": uri, "xref": "x", "yref": "y", "x": x0, "y": y1, "sizex": x1 - x0,
+                    "sizey": y1 - y0, "sizing": "stretch", "layer": "below"}],
+        "legend": _legend_below(),
+        "hovermode": "closest",
+    }
+    if title:
+        layout["title"] = _title(title)
+    return {"data": data, "layout": layout}
+
+
+# --- line charts ---------------------------------------------------------------------------------
+
+
+def series_figure(series: list[dict], *, title: str = "", xtitle: str = "step", ytitle: str = "",
+                  log_y: bool = False, log_x: bool = False, height: int = 380, yrange=None,
+                  hlines: list[dict] | None = None) -> dict:
+    """Line chart: each series a dict with label, color, y and optionally x (default 0, 1, ...),
+    dash, mode ("lines", "markers", "lines+markers"), width. ``hlines``: dicts with y, label, color
+    drawn as dotted horizontal lines. ``yrange`` in data units (log10 taken on a log axis)."""
+    data = []
+    for s in series:
+        y = np.asarray(s["y"], dtype=float)
+        x = np.asarray(s["x"], dtype=float) if "x" in s else np.arange(len(y), dtype=float)
+        if log_y:
+            y = np.where(y > 0, y, np.nan)
+        data.append({
+            "type": "scatter", "x": _clean(x), "y": _clean(y), "mode": s.get("mode", "lines"),
+            "name": s["label"], "line": {"color": s["color"], "width": s.get("width", 3),
+                                         "dash": s.get("dash", "solid")},
+            "marker": {"size": s.get("size", 7), "color": s["color"]},
+            "hovertemplate": f"{s['label']}<br>{xtitle} %{{x:.4g}}: %{{y:.4g}}<extra></extra>",
+        })
+    shapes, notes = [], []
+    for h in hlines or []:
+        shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": h["y"],
+                       "y1": h["y"], "line": {"color": h.get("color", GREY), "width": 2, "dash": "dot"}})
+        notes.append({"xref": "paper", "x": 0, "xanchor": "left", "yref": "y",
+                      "y": float(np.log10(h["y"])) if log_y else h["y"], "yanchor": "top",
+                      "text": h["label"], "showarrow": False, "font": {"color": h.get("color", GREY)}})
+    yaxis = _axis(ytitle, type="log" if log_y else "linear")
+    if log_y:
+        yaxis["exponentformat"] = "power"
+        if _decades(yrange or [s["y"] for s in series]) <= 3:
+            yaxis["dtick"] = "D2"  # labels at 1, 2, 5 only
+    if yrange is not None:
+        lo, hi = yrange
+        yaxis["range"] = [float(np.log10(lo)), float(np.log10(hi))] if log_y else [float(lo), float(hi)]
+    xaxis = _axis(xtitle, type="log" if log_x else "linear")
+    if log_x:
+        xaxis["exponentformat"] = "power"
+    layout = {
+        "height": height, "font": FONT, "hovermode": "closest", "xaxis": xaxis, "yaxis": yaxis,
+        "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "legend": _legend_below(),
+        "shapes": shapes, "annotations": notes,
+    }
+    if title:
+        layout["title"] = _title(title)
+    return {"data": data, "layout": layout}
+
+
+def _decades(values) -> float:
+    """How many powers of ten the finite positive ``values`` span."""
+    v = np.concatenate([np.asarray(a, dtype=float).ravel() for a in values]) if len(values) else np.ones(1)
+    v = v[np.isfinite(v) & (v > 0)]
+    return float(np.log10(v.max() / v.min())) if v.size else 0.0
+
+
+# --- page 2: the data and the fitted lines -------------------------------------------------------
+
+
+def fit_figure(x, y, lines: list[dict], *, height: int = 440, title: str = "") -> dict:
+    """The samples (x_i, y_i) as dots and, per run, its current line y = w x + b.
+
+    ``lines``: dicts with label, color, w, b and optionally dash."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    lo, hi = float(x.min()), float(x.max())
+    pad = 0.05 * (hi - lo)
+    xs = np.array([lo - pad, hi + pad])
+    data = [{
+        "type": "scatter", "x": _clean(x), "y": _clean(y), "mode": "markers", "name": "data",
+        "marker": {"size": 9, "color": DATA_GREY, "line": {"color": "white", "width": 1}},
+        "hovertemplate": "x = %{x:.3g}, y = %{y:.3g}<extra>sample</extra>",
+    }]
+    for ln in lines:
+        w, b = float(ln["w"]), float(ln["b"])
+        ys = w * xs + b if np.isfinite(w) and np.isfinite(b) else np.full(2, np.nan)
+        data.append({
+            "type": "scatter", "x": _clean(xs), "y": _clean(ys), "mode": "lines", "name": ln["label"],
+            "line": {"color": ln["color"], "width": 4, "dash": ln.get("dash", "solid")},
+            "hovertemplate": f"{ln['label']}: y = {w:.3g} x + {b:.3g}<extra></extra>",
+        })
+    ypad = 0.1 * (float(y.max()) - float(y.min()))
+    layout = {
+        "height": height, "font": FONT, "hovermode": "closest",
+        "xaxis": _axis("x (feature)", range=[xs[0], xs[1]], zeroline=False),
+        "yaxis": _axis("y (target)", range=[float(y.min()) - ypad, float(y.max()) + ypad], zeroline=False),
+        "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "legend": _legend_below(),
+    }
+    if title:
+        layout["title"] = _title(title)
+    return {"data": data, "layout": layout}
+
+
+def cost_rows(runs: list[dict], n: int) -> list[dict]:
+    """One table row per run: ``runs`` are dicts with label, batch_size (None = all n) and
+    trajectory (an optimizers.Trajectory on a dataset surface)."""
+    rows = []
+    for r in runs:
+        tr = r["trajectory"]
+        per = samples_per_update(r["batch_size"], n)
+        rows.append({
+            "run": r["label"],
+            "samples per update": per,
+            "updates": tr.steps,
+            "samples seen": per * tr.steps,
+            "epochs": per * tr.steps / n,
+            "path length": path_length(tr.path),
+            "final loss": float(tr.loss[-1]),
+        })
+    return rows
+
+
+# --- page 3: EWMA --------------------------------------------------------------------------------
+
+
+def ewma_figure(theta, v, *, beta: float, v_hat=None, mark: int | None = None, height: int = 440) -> dict:
+    """The series theta_1 .. theta_n as dots, its EWMA V_t as a line and optionally the corrected
+    V_t / (1 - beta^t) (dashed); ``mark`` (1-based t) is highlighted with a vertical line."""
+    theta = np.asarray(theta, dtype=float)
+    t = np.arange(1, len(theta) + 1)
+    data = [
+        {"type": "scatter", "x": _clean(t), "y": _clean(theta), "mode": "markers", "name": "data θₜ",
+         "marker": {"size": 7, "color": DATA_GREY},
+         "hovertemplate": "θ<sub>%{x}</sub> = %{y:.3g}<extra></extra>"},
+        {"type": "scatter", "x": _clean(t), "y": _clean(v), "mode": "lines",
+         "name": f"EWMA Vₜ (β = {beta:g})", "line": {"color": PALETTE[0], "width": 4},
+         "hovertemplate": "V<sub>%{x}</sub> = %{y:.3g}<extra></extra>"},
+    ]
+    if v_hat is not None:
+        data.append({
+            "type": "scatter", "x": _clean(t), "y": _clean(v_hat), "mode": "lines",
+            "name": "corrected Vₜ / (1 − βᵗ)", "line": {"color": PALETTE[1], "width": 4, "dash": "dash"},
+            "hovertemplate": "corrected V<sub>%{x}</sub> = %{y:.3g}<extra></extra>",
+        })
+    shapes = []
+    if mark is not None:
+        shapes.append({"type": "line", "xref": "x", "x0": mark, "x1": mark, "yref": "paper", "y0": 0, "y1": 1,
+                       "line": {"color": "black", "width": 2, "dash": "dot"}})
+    layout = {
+        "height": height, "font": FONT, "hovermode": "closest",
+        "xaxis": _axis("t (day)", range=[0, len(theta) + 1]),
+        "yaxis": _axis("value", rangemode="tozero"),
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "legend": _legend_below(), "shapes": shapes,
+    }
+    return {"data": data, "layout": layout}
+
+
+def weights_figure(w, *, t: int, window: float, height: int = 380) -> dict:
+    """Bars of the weights V_t gives to theta_t, theta_{t-1}, ..., theta_1 (``w`` from
+    optimizers.ewma.weights), with the effective window 1 / (1 - beta) marked."""
+    w = np.asarray(w, dtype=float)
+    k = np.arange(len(w))
+    inside = k < window
+    data = [{
+        "type": "bar", "x": _clean(t - k), "y": _clean(w), "name": "weight (1 − β) βᵏ",
+        "marker": {"color": [PALETTE[0] if i else "#a6cbe3" for i in inside], "line": {"width": 0}},
+        "customdata": _clean(k),
+        "hovertemplate": "θ<sub>%{x}</sub> (k = %{customdata}): weight %{y:.3g}<extra></extra>",
+    }]
+    shapes, notes = [], []
+    if np.isfinite(window) and window <= len(w):
+        edge = t - window + 0.5
+        shapes.append({"type": "line", "xref": "x", "x0": edge, "x1": edge, "yref": "paper", "y0": 0,
+                       "y1": 1, "line": {"color": PALETTE[1], "width": 3, "dash": "dash"}})
+        notes.append({"xref": "x", "x": edge, "yref": "paper", "y": 1, "xanchor": "right", "yanchor": "top",
+                      "text": f"window 1/(1−β) = {window:.3g} ", "showarrow": False,
+                      "font": {"color": PALETTE[1]}})
+    layout = {
+        "height": height, "font": FONT, "bargap": 0.1,
+        "xaxis": _axis("the value θ it weighs (t − k)", range=[0.5, t + 0.5]),
+        "yaxis": _axis("its weight in Vₜ", rangemode="tozero"),
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "showlegend": False,
+        "shapes": shapes, "annotations": notes,
+    }
+    return {"data": data, "layout": layout}
