@@ -58,6 +58,20 @@ def samples_seen(batch_size: int | None, n: int, steps: int) -> np.ndarray:
     return np.arange(steps + 1) * samples_per_update(batch_size, n)
 
 
+def overshoot(path, target) -> float:
+    """How far ``path`` (n, 2) goes past ``target`` along the line from its start to the target
+    (0 if it never passes it): the overshoot of a run aimed at a minimum."""
+    path = np.asarray(path, dtype=float)
+    target = np.asarray(target, dtype=float)
+    d = target - path[0]
+    norm = float(np.hypot(*d))
+    if not norm:
+        return 0.0
+    beyond = (path - target) @ (d / norm)
+    beyond = beyond[np.isfinite(beyond)]
+    return float(max(0.0, beyond.max())) if beyond.size else 0.0
+
+
 # --- maps ----------------------------------------------------------------------------------------
 
 
