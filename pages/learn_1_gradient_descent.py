@@ -105,7 +105,8 @@ m3.metric("Outcome", verdict, when, delta_color="off", delta_arrow="off")
 color = viz.PALETTE[0] if lr * L < 2 else viz.PALETTE[1]
 left, right_col = st.columns(2)
 left.plotly_chart(viz.fast_figure(lb.map_figure(
-    SURFACE, image_for(SURFACE), [{"label": f"GD, η = {lr:.3g}", "color": color, "path": tr.path}],
+    SURFACE, image_for(SURFACE), [{"label": f"GD, η = {lr:.3g}", "color": color, "path": tr.path,
+                                    "diverged": tr.diverged_at >= 0}],
     height=440, step_dots=True, legend=False)), key="gd.map")
 right_col.plotly_chart(viz.fast_figure(lb.series_figure(
     [{"label": f"GD, η = {lr:.3g}", "color": color, "y": tr.loss - SURFACE.global_min}],

@@ -80,8 +80,9 @@ def map_figure(surface: Surface, image: tuple[str, float, float], paths: list[di
                axis_titles: tuple[str, str] = ("x", "y")) -> dict:
     """A static map of ``surface`` (``image`` = viz.landscape_png(surface)) with paths drawn on it.
 
-    Each path is a dict: label, color, path (n, 2) and optionally dash, width, opacity. The start is
-    an open circle, the end a filled square (an x after a divergence: the path has NaNs at its end).
+    Each path is a dict: label, color, path (n, 2) and optionally dash, width, opacity and diverged
+    (bool). The start is an open circle, the end a filled square, or an x if the run diverged (or
+    its path ends in NaNs).
     """
     uri, _, _ = image
     (x0, x1), (y0, y1) = surface.domain
@@ -104,7 +105,7 @@ def map_figure(surface: Surface, image: tuple[str, float, float], paths: list[di
         })
         finite = path[np.all(np.isfinite(path), axis=1)]
         if len(finite):
-            ended = len(finite) < len(path)
+            ended = bool(p.get("diverged", False)) or len(finite) < len(path)
             data.append({
                 "type": "scatter", "x": _clean([finite[0, 0], finite[-1, 0]]),
                 "y": _clean([finite[0, 1], finite[-1, 1]]), "mode": "markers", "showlegend": False,

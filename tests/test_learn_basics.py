@@ -1,0 +1,377 @@
+"""Learn pages 1-4 (gradient descent, batches, EWMA, momentum): their figures, the claims they make
+(checked on the core) and the pages themselves under AppTest, through the navigation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
+from streamlit.testing.v1 import AppTest
+
+import landscapes
+import optimizers
+import viz
+from descent_lab.presets import PRESETS
+from landscapes import minibatch_gradient
+from optimizers import ewma
+from optimizers.run import _generators, _minibatches
+from viz import learn_basics as lb
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 60
+REG = landscapes.get("regression")
+
+
+def run(name, surface, start=None, steps=100, **kw):
+    batch = kw.pop("batch_size", None)
+    seed = kw.pop("seed", 0)
+    return optimizers.run(optimizers.get(name, **kw), surface, start=start, steps=steps, batch_size=batch,
+                          seed=seed)
+
+
+def valid(fig: dict) -> go.Figure:
+    return go.Figure(fig)  # raises on anything Plotly's schema rejects
+
+
+# --- page 1: the learning rate and 2/L ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("k", [5.0, 20.0, 50.0])
+def test_lr_above_two_over_L_diverges_below_converges(k):
+    bowl = landscapes.get("elongated_bowl", condition=k)
+    L = float(np.linalg.eigvalsh(bowl.hess(np.zeros(2))).max())
+    assert pytest.approx(k) == L  # L is the steepest curvature, the condition number here
+    for lr in (0.5 / L, 1.9 / L):
+        tr = run("gd", bowl, start=(-2.8, 1.5), steps=2000, lr=lr)
+        assert tr.diverged_at == -1 and np.abs(tr.path[-1]).max() < 1e-3
+    tr = run("gd", bowl, start=(-2.8, 1.5), steps=2000, lr=2.1 / L)
+    assert tr.diverged_at >= 0
+    # along y each step multiplies the distance by 1 - lr L, exactly as the page says
+    lr = 0.3 / L * 2
+    tr = run("gd", bowl, start=(-2.8, 1.5), steps=5, lr=lr)
+    np.testing.assert_allclose(tr.path[1:, 1] / tr.path[:-1, 1], 1 - lr * L, rtol=1e-12)
+
+
+def test_page1_rates_tell_their_story():
+    setup = PRESETS["learning-rate"].setup()
+    s = setup.make_surface()
+    L = s.params["condition"]
+    small, right, large = (r.hyper["lr"] for r in setup.runs)
+    assert small < right < 2 / L < large
+    outs = [optimizers.outcome(run("gd", s, setup.start_point(), setup.steps, lr=lr), s, 0.01)
+            for lr in (small, right, large, 1 / 3, 0.4, 0.5)]
+    assert outs[0].reached_at == -1 and outs[0].diverged_at == -1  # too small: not there
+    assert outs[1].reached_at >= 0  # just right
+    assert outs[3].reached_at >= 0 and outs[3].reached_at < outs[1].reached_at  # 1/3 is faster
+    assert outs[4].reached_at == -1 and outs[4].diverged_at == -1  # 2/L: bounces for ever
+    assert outs[5].diverged_at >= 0  # 0.5 on the slider: diverges within the page's steps
+    tr = run("gd", s, setup.start_point(), setup.steps, lr=large)  # too large: grows
+    assert np.abs(tr.path[-1, 1]) > 10 * np.abs(tr.path[0, 1])
+
+
+# --- page 2: batch, SGD, mini-batch -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_sgd_is_noisier_than_batch(seed):
+    steps = 200
+    batch = run("gd", REG, steps=steps, lr=0.05)
+    sgd = run("gd", REG, steps=steps, lr=0.05, batch_size=1, seed=seed)
+    mini = run("gd", REG, steps=steps, lr=0.05, batch_size=10, seed=seed)
+    lengths = [lb.path_length(t.path) for t in (batch, mini, sgd)]
+    assert lengths[0] < lengths[1] < lengths[2]  # more noise, longer path
+    off = [float(np.linalg.norm(t.path - batch.path, axis=1).mean()) for t in (mini, sgd)]
+    assert off[0] < off[1]
+    assert batch.loss[-1] < sgd.loss[-1]  # SGD never quite settles
+
+
+def test_seed_changes_sgd_not_batch():
+    a, b = (run("gd", REG, steps=50, lr=0.05, batch_size=1, seed=s) for s in (0, 1))
+    assert not np.allclose(a.path, b.path)
+    c, d = (run("gd", REG, steps=50, lr=0.05, seed=s) for s in (0, 1))
+    np.testing.assert_array_equal(c.path, d.path)
+    np.testing.assert_array_equal(a.path, run("gd", REG, steps=50, lr=0.05, batch_size=1, seed=0).path)
+
+
+@pytest.mark.parametrize("size", [1, 2, 10, 50])
+def test_each_update_reads_the_stated_number_of_samples(size):
+    steps, seed = 30, 3
+    tr = run("gd", REG, steps=steps, lr=0.05, batch_size=size, seed=seed)
+    idx = _minibatches(_generators(seed), REG.data.n, size, steps)
+    assert idx.shape == (steps, lb.samples_per_update(size, REG.data.n))
+    for t in range(steps):
+        assert len(set(idx[t])) == size
+        gx, gy = minibatch_gradient(REG.data, np.array(tr.path[t, 0]), np.array(tr.path[t, 1]), idx[t])
+        np.testing.assert_allclose(tr.grad[t], [gx, gy], rtol=1e-12, atol=1e-12)
+    full = run("gd", REG, steps=5, lr=0.05)
+    np.testing.assert_allclose(full.grad, REG.grad(full.path[:-1]), rtol=1e-12)  # batch: all n
+
+
+def test_cost_read_outs():
+    n = REG.data.n
+    assert lb.samples_per_update(None, n) == n and lb.samples_per_update(1, n) == 1
+    assert lb.samples_per_update(n + 5, n) == n
+    np.testing.assert_array_equal(lb.samples_seen(10, n, 3), [0, 10, 20, 30])
+    trs = {b: run("gd", REG, steps=40, lr=0.05, batch_size=b) for b in (None, 1, 10)}
+    rows = lb.cost_rows([{"label": str(b), "batch_size": b, "trajectory": t} for b, t in trs.items()], n)
+    assert [r["samples seen"] for r in rows] == [40 * n, 40, 400]
+    assert [r["epochs"] for r in rows] == [40, 0.4, 4]
+    assert rows[0]["final loss"] == pytest.approx(trs[None].loss[-1])
+    assert lb.path_length([[0, 0], [3, 4], [3, 4], [np.nan, np.nan]]) == 5
+
+
+# --- page 3: EWMA -------------------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(hst.lists(hst.floats(-1e3, 1e3), min_size=1, max_size=40), hst.sampled_from([0.0, 0.5, 0.9, 0.99]))
+def test_ewma_matches_a_direct_loop(values, beta):
+    theta = np.array(values)
+    v, expected = 0.0, []
+    for x in theta:
+        v = beta * v + (1 - beta) * x
+        expected.append(v)
+    np.testing.assert_allclose(ewma.ewma(theta, beta), expected, rtol=1e-12, atol=1e-9)
+    # the unrolled sum with weights (1 - beta) beta^k
+    t = len(theta)
+    np.testing.assert_allclose(ewma.weights(beta, t) @ theta[::-1], expected[-1], rtol=1e-9, atol=1e-9)
+    corrected = ewma.ewma(theta, beta, corrected=True)
+    assert corrected[0] == pytest.approx(theta[0], rel=1e-12, abs=1e-12)  # V_1 hat = theta_1
+    np.testing.assert_allclose(corrected, np.array(expected) / (1 - beta ** np.arange(1, t + 1)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.5, 0.8, 0.9, 0.95, 0.98])
+@pytest.mark.parametrize("t", [1, 10, 120])
+def test_weights_sum_window_and_bias(beta, t):
+    w = ewma.weights(beta, t)
+    assert w.sum() == pytest.approx(1 - beta**t, abs=1e-12)
+    assert np.all(np.diff(w) <= 0)  # recent values weigh most
+    assert ewma.window(beta) == pytest.approx(1 / (1 - beta))
+    share = ewma.window_share(beta, t)
+    assert share == pytest.approx(1 - beta ** min(round(ewma.window(beta)), t), abs=1e-12)
+    # a constant series: the raw average is biased towards 0 by exactly 1 - beta^t, the corrected one is not
+    const = np.full(t, 7.0)
+    np.testing.assert_allclose(ewma.ewma(const, beta), 7 * (1 - beta ** np.arange(1, t + 1)), rtol=1e-12)
+    np.testing.assert_allclose(ewma.ewma(const, beta, corrected=True), 7.0, rtol=1e-12)
+
+
+def test_ewma_on_arrays_and_the_demo_series():
+    theta = np.arange(12.0).reshape(6, 2)
+    np.testing.assert_allclose(ewma.ewma(theta, 0.9)[:, 1], ewma.ewma(theta[:, 1], 0.9))
+    a, b = ewma.demo_series(120, 0), ewma.demo_series(120, 0)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (120,) and a.min() > 0  # far from 0: the start-up bias is visible
+    # a larger beta is smoother (smaller total variation) and lags more
+    tv = [np.abs(np.diff(ewma.ewma(a, beta, corrected=True))).sum() for beta in (0.5, 0.9, 0.98)]
+    assert tv[0] > tv[1] > tv[2]
+
+
+# --- page 4: momentum ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99])
+def test_momentum_ewma_is_momentum_with_lr_times_one_minus_beta(beta):
+    bowl = landscapes.get("elongated_bowl", condition=50)
+    lr = 0.01
+    torch_form = run("momentum", bowl, (-2.8, 1.5), 150, lr=lr, beta=beta)
+    course = run("momentum_ewma", bowl, (-2.8, 1.5), 150, lr=lr / (1 - beta), beta=beta)
+    np.testing.assert_allclose(course.path, torch_form.path, rtol=1e-9, atol=1e-12)
+    # and the other way round, as the rule's note states it
+    a = run("momentum_ewma", landscapes.get("rosenbrock"), None, 200, lr=0.002, beta=beta)
+    b = run("momentum", landscapes.get("rosenbrock"), None, 200, lr=0.002 * (1 - beta), beta=beta)
+    np.testing.assert_allclose(a.path, b.path, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(a.velocity, (1 - beta) * b.velocity, rtol=1e-9, atol=1e-12)
+
+
+def test_momentum_rolls_into_the_deepest_well():
+    setup = PRESETS["local-minima"].setup()
+    s = setup.make_surface()
+    gd, mom = (optimizers.outcome(run(r.name, s, setup.start_point(), setup.steps, **r.hyper), s, 0.05)
+               for r in setup.runs)
+    assert gd.nearest != 0 and gd.reached_at >= 0
+    assert mom.nearest == 0 and mom.final_loss == pytest.approx(s.global_min, abs=1e-3)
+
+
+def test_larger_beta_overshoots_more():
+    bowl = landscapes.get("elongated_bowl", condition=50)
+    lr = PRESETS["ravine"].setup().runs[1].hyper["lr"]
+    over = [lb.overshoot(run("momentum", bowl, (-2.8, 1.5), 150, lr=lr, beta=b).path, (0, 0))
+            for b in (0.0, 0.5, 0.9, 0.95, 0.98, 0.99)]
+    assert over[0] == over[1] == 0  # no memory, no overshoot
+    assert 0 < over[2] < over[3] < over[4] < over[5]
+    setup = PRESETS["ravine"].setup()
+    gd, mom = (optimizers.outcome(run(r.name, bowl, setup.start_point(), setup.steps, **r.hyper), bowl, 0.01)
+               for r in setup.runs)
+    assert mom.distance < gd.distance  # the page's claim: momentum ends closer
+    assert lb.overshoot([[0, 0], [0, 0]], (0, 0)) == 0.0
+
+
+# --- figures ------------------------------------------------------------------------------------
+
+
+def test_map_and_series_figures():
+    bowl = landscapes.get("elongated_bowl", condition=5)
+    image = viz.landscape_png(bowl, width_px=100)
+    tr = run("gd", bowl, (-2.8, 1.5), 60, lr=0.5)  # diverges: NaNs at the end
+    assert tr.diverged_at >= 0
+    paths = [{"label": "a", "color": viz.PALETTE[0], "path": tr.path, "diverged": True},
+             {"label": "b", "color": viz.PALETTE[1], "path": tr.path[:3], "dash": "dash"},
+             {"label": "c", "color": viz.PALETTE[2], "path": [[0, 0], [1, 1], [np.nan, np.nan]]}]
+    fig = lb.map_figure(bowl, image, paths, title="t", step_dots=True, axis_titles=("w", "b"))
+    f = valid(fig)
+    names = [t.name for t in f.data]
+    assert "a" in names and "b" in names and f.layout.images[0].source.startswith("data:image/png")
+    assert f.layout.xaxis.title.text == "w"
+    ends = [t for t in f.data if t.mode == "markers" and t.marker.symbol is not None
+            and isinstance(t.marker.symbol, tuple)]
+    assert [e.marker.symbol[1] for e in ends] == ["x", "square", "x"]  # a diverged run ends with an x
+    s = valid(lb.series_figure([{"label": "loss", "color": "red", "y": tr.loss},
+                                {"label": "x", "color": "blue", "y": [1, 2], "x": [1, 10]}],
+                               log_y=True, log_x=True, yrange=(1e-3, 1e3), title="T",
+                               hlines=[{"y": 1.0, "label": "one"}]))
+    assert [t.name for t in s.data] == ["loss", "x"] and s.layout.yaxis.type == "log"
+    assert s.layout.annotations[0].text == "one"
+
+
+def test_fit_ewma_and_weights_figures():
+    lines = [{"label": "batch", "color": "blue", "w": 2.0, "b": -1.0},
+             {"label": "bad", "color": "red", "w": float("nan"), "b": 0.0}]
+    f = valid(lb.fit_figure(REG.data.x, REG.data.y, lines, title="fit"))
+    assert [t.name for t in f.data] == ["data", "batch", "bad"] and len(f.data[0].x) == REG.data.n
+    assert f.data[1].y[0] == pytest.approx(2 * f.data[1].x[0] - 1)
+    theta = ewma.demo_series(50)
+    v, v_hat = ewma.ewma(theta, 0.9), ewma.ewma(theta, 0.9, corrected=True)
+    e = valid(lb.ewma_figure(theta, v, beta=0.9, v_hat=v_hat, mark=10))
+    assert len(e.data) == 3 and e.layout.shapes[0].x0 == 10
+    assert len(valid(lb.ewma_figure(theta, ewma.ewma(theta, 0.5), beta=0.5)).data) == 2
+    w = valid(lb.weights_figure(ewma.weights(0.9, 30), t=30, window=ewma.window(0.9)))
+    assert w.data[0].type == "bar" and len(w.data[0].y) == 30 and w.data[0].x[0] == 30
+    colors = w.data[0].marker.color
+    assert sum(c == viz.PALETTE[0] for c in colors) == 10  # the effective window, dark
+    assert valid(lb.weights_figure(ewma.weights(0.0, 1), t=1, window=ewma.window(0.0))).data[0].y == (1.0,)
+
+
+# --- the pages, through the app's navigation ----------------------------------------------------
+
+
+def ok(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def open_page(file: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    ok(at)
+    at.switch_page(file)
+    return ok(at)
+
+
+def assert_on_playground_with(at: AppTest, setup) -> None:
+    """The Playground shows ``setup``: its surface, runs and settings are in the widgets."""
+    assert at.selectbox(key="surface").value == setup.surface
+    for i, r in enumerate(setup.runs):
+        assert at.selectbox(key=f"r{i}.opt").value == r.name
+        for k, v in r.hyper.items():
+            assert at.session_state[f"r{i}.{k}"] == pytest.approx(v)
+    assert at.slider(key="steps").value == setup.steps
+    for k, v in setup.surface_params.items():
+        assert at.session_state[f"surface.{setup.surface}.{k}"] == pytest.approx(v)
+    x, y = setup.start_point()
+    assert at.session_state[f"start.{setup.surface}.x"] == pytest.approx(x)
+    assert at.session_state[f"start.{setup.surface}.y"] == pytest.approx(y)
+
+
+def footer_ok(at: AppTest, page: int) -> None:
+    assert any(f"Learn · page {page} of" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("button, preset", [
+    ("gd.open.rates", "learning-rate"), ("gd.open.one-rate", "one-rate"),
+    ("gd.open.local-minima", "local-minima"), ("gd.open.saddle", "saddle"),
+])
+def test_page_gradient_descent_demo_buttons(button, preset):
+    at = open_page("pages/learn_1_gradient_descent.py")
+    at.button(key=button).click()
+    ok(at)
+    assert_on_playground_with(at, PRESETS[preset].setup())
+
+
+def test_page_gradient_descent():
+    at = open_page("pages/learn_1_gradient_descent.py")
+    assert at.title[0].value.startswith("Gradient descent")
+    assert len(at.get("plotly_chart")) == 6  # three rates, map, loss, three challenges
+    footer_ok(at, 1)
+    for lr in (0.005, 0.4, 0.41, 0.5):
+        at.select_slider(key="gd.lr").set_value(lr)
+        ok(at)
+    outcome = next(m for m in at.metric if m.label == "Outcome")
+    assert outcome.value == "diverged"
+    at.select_slider(key="gd.lr").set_value(1 / 3)
+    ok(at)
+    assert next(m for m in at.metric if m.label == "Outcome").value == "converged"
+
+
+def test_page_batches():
+    at = open_page("pages/learn_2_batches.py")
+    assert at.title[0].value.startswith("Batch, stochastic")
+    assert len(at.get("plotly_chart")) == 4
+    footer_ok(at, 2)
+    table = at.dataframe[0].value
+    n = REG.data.n
+    assert list(table["samples per update"]) == [n, 1, 10]
+    assert list(table["samples seen"]) == [200 * n, 200, 2000]
+    for size, steps, seed in ((2, 50, 0), (50, 400, 9999)):
+        at.select_slider(key="b.size").set_value(size)
+        at.select_slider(key="b.steps").set_value(steps)
+        at.number_input(key="b.seed").set_value(seed)
+        ok(at)
+        for t in (0, steps):
+            at.slider(key="b.step").set_value(t)
+            ok(at)
+    assert list(at.dataframe[0].value["samples seen"]) == [400 * n, 400, 400 * 50]
+    at.button(key="b.open").click()
+    ok(at)
+    assert at.selectbox(key="surface").value == "regression"
+    assert at.session_state["batch_kind"] == "a mini-batch" and at.session_state["batch_size"] == 50
+    assert at.session_state["seed"] == 9999 and at.slider(key="steps").value == 400
+
+
+def test_page_ewma():
+    at = open_page("pages/learn_3_ewma.py")
+    assert at.title[0].value.startswith("Exponentially weighted")
+    assert len(at.get("plotly_chart")) == 2
+    footer_ok(at, 3)
+    for beta in (0.0, 0.98):
+        at.select_slider(key="ewma.beta").set_value(beta)
+        at.toggle(key="ewma.correct").set_value(beta > 0)
+        for t in (1, 120):
+            at.slider(key="ewma.t").set_value(t)
+            ok(at)
+    at.number_input(key="ewma.seed").set_value(10_000)
+    ok(at)
+    total = next(m for m in at.metric if m.label.startswith("Sum of the weights"))
+    assert float(total.value) == pytest.approx(1 - 0.98**120, abs=1e-4)
+
+
+def test_page_momentum():
+    at = open_page("pages/learn_4_momentum.py")
+    assert at.title[0].value == "Momentum"
+    assert len(at.get("plotly_chart")) == 6
+    footer_ok(at, 4)
+    for beta in (0.0, 0.99):
+        at.select_slider(key="mom.beta").set_value(beta)
+        ok(at)
+        gap = next(m for m in at.metric if m.label.startswith("Largest distance"))
+        assert float(gap.value) < 1e-9
+    deltas = [m.delta for m in at.metric if m.label.startswith(("Gradient descent", "Momentum"))]
+    assert deltas == ["a shallow well", "the deepest well"]
+    for key, preset in (("mom.open.wells", "local-minima"), ("mom.open.ravine", "ravine")):
+        at = open_page("pages/learn_4_momentum.py")
+        at.button(key=key).click()
+        ok(at)
+        assert_on_playground_with(at, PRESETS[preset].setup())
