@@ -19,7 +19,7 @@ COPY --chown=descent:descent landscapes ./landscapes
 COPY --chown=descent:descent optimizers ./optimizers
 COPY --chown=descent:descent viz ./viz
 COPY --chown=descent:descent descent_lab ./descent_lab
-COPY --chown=descent:descent pages ./pages
+COPY --chown=descent:descent app_pages ./app_pages
 
 USER descent
 EXPOSE 8501

@@ -1,16 +1,22 @@
-"""Descent Lab: the Streamlit entry point (navigation only)."""
+"""Descent Lab: the Streamlit entry point (navigation only).
+
+The pages live in app_pages/, not pages/: Streamlit serves a folder named pages/ as
+its legacy multipage app when a deep link (/explore) is the first request, bypassing
+this navigation.
+"""
 
 import streamlit as st
 
-from pages.learn_path import available
+from app_pages.learn_path import LEARN_PAGES
 
 st.set_page_config(page_title="Descent Lab", page_icon=":material/landscape:", layout="wide")
 
 pages = {
     "Descent Lab": [
-        st.Page("pages/playground.py", title="Playground", icon=":material/sports_esports:", default=True),
-        st.Page("pages/explore.py", title="Explore", icon=":material/grid_on:"),
+        st.Page("app_pages/playground.py", title="Playground", icon=":material/sports_esports:",
+                default=True),
+        st.Page("app_pages/explore.py", title="Explore", icon=":material/grid_on:"),
     ],
-    "Learn": [st.Page(path, title=title, icon=icon) for path, title, icon in available()],
+    "Learn": [st.Page(path, title=title, icon=icon) for path, title, icon in LEARN_PAGES],
 }
-st.navigation({k: v for k, v in pages.items() if v}).run()
+st.navigation(pages).run()

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import landscapes
 import viz
-from pages import explore as ex
+from app_pages import explore as ex
 from viz import explore as vx
 from viz.playground import _encode
 

@@ -11,11 +11,12 @@ import math
 
 import numpy as np
 import pytest
+from conftest import VIEWPORT, streamlit_server
 from PIL import Image
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-expect = pytest.importorskip("playwright.sync_api").expect
 
 GD = "document.querySelector('.st-key-map .js-plotly-plot')"
 #: in-page helpers, installed once per page: the graph div, run 1's path trace, decoded arrays
@@ -23,6 +24,7 @@ HELPERS = f"""() => {{
   window.__gd = () => {GD};
   window.__run = (n) => {{
     const g = {GD};
+    if (!g || !g.data || !g._fullData) return null;  // between two renders of the chart
     const i = g.data.findIndex(d => (d.name || '').startsWith(n + '. '));
     if (i < 0) return null;
     const f = g._fullData[i];
@@ -159,7 +161,7 @@ def test_lr_slider_changes_the_chart(page, app_url):
     thumb.press("ArrowLeft")
     thumb.press("ArrowLeft")
     expect(thumb).to_have_attribute("aria-valuetext", "0.0002")
-    page.wait_for_function("() => window.__run(1).name.includes('lr=0.0002')")
+    page.wait_for_function("() => (window.__run(1) || {name: ''}).name.includes('lr=0.0002')")
     new = wait_rerun(page, run1["key"])
     assert new["key"] != run1["key"]
     assert (new["x0"], new["y0"]) == (run1["x0"], run1["y0"]), "same start point"
@@ -206,7 +208,7 @@ def test_diverging_run_shows_message(page, app_url):
     thumb.focus()
     thumb.press("End")
     expect(thumb).to_have_attribute("aria-valuetext", "10")
-    page.wait_for_function("() => window.__run(1).name.includes('lr=10')")
+    page.wait_for_function("() => (window.__run(1) || {name: ''}).name.includes('lr=10')")
     wait_rerun(page, run1["key"])
     alert = page.locator("[data-testid='stAlert']", has_text="diverged at step")
     expect(alert).to_have_count(1)
@@ -214,3 +216,24 @@ def test_diverging_run_shows_message(page, app_url):
     expect(alert).to_contain_text("1. GD (lr=10)")
     no_exception(page)
     assert_landscape(shot(page), "after divergence")
+
+
+def test_deep_links_get_the_app_navigation(browser):
+    """The first request to a fresh server is a deep link: it must still run app.py's navigation
+    (with a folder named pages/, Streamlit would serve its legacy multipage app instead)."""
+    with streamlit_server() as url:
+        ctx = browser.new_context(viewport=VIEWPORT)
+        try:
+            page = ctx.new_page()
+            for path, heading in (("/learn_3_ewma", "moving average"), ("/explore", "Explore")):
+                page.goto(url + path)
+                page.wait_for_selector(IDLE, timeout=60_000)
+                nav = page.locator("[data-testid='stSidebarNav'] a")
+                expect(nav.first).to_be_visible()
+                links = nav.all_inner_texts()
+                assert any("Playground" in t for t in links) and any("3. Moving averages" in t for t in links)
+                assert not any(t.strip() in ("app", "widgets", "learn path") for t in links), links
+                expect(page.get_by_text(heading, exact=False).first).to_be_visible()
+                no_exception(page)
+        finally:
+            ctx.close()

@@ -12,11 +12,11 @@ from streamlit.testing.v1 import AppTest
 import landscapes
 import optimizers
 import viz
-from pages import explore as ex
+from app_pages import explore as ex
 from viz import explore as vx
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "pages" / "explore.py")
+PAGE = str(ROOT / "app_pages" / "explore.py")
 
 
 # --- the batches against single runs ---------------------------------------------------------------

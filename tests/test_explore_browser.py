@@ -10,10 +10,10 @@ from urllib.parse import parse_qs, urlparse
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-expect = pytest.importorskip("playwright.sync_api").expect
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 SWEEP = ".st-key-explore-sweep_chart .js-plotly-plot"
@@ -83,7 +83,7 @@ def test_widget_change_redraws_the_sweep(page, app_url):
 
 
 def test_click_on_a_cell_opens_it_in_the_playground(page, app_url):
-    from pages.explore import sweep_param, sweep_values
+    from app_pages.explore import sweep_param, sweep_values
 
     open_explore(page, app_url)
     page.locator(SWEEP).scroll_into_view_if_needed()

@@ -144,7 +144,7 @@ def footer_ok(at: AppTest, file: str) -> None:
 
 
 def test_page_nesterov():
-    at = open_page("pages/learn_5_nesterov.py")
+    at = open_page("app_pages/learn_5_nesterov.py")
     assert at.title[0].value.startswith("Nesterov")
     assert len(at.get("plotly_chart")) == 2
     footer_ok(at, "nesterov")
@@ -197,7 +197,7 @@ def test_rmsprop_rate_recovers(beta):
 
 
 def test_page_adagrad():
-    at = open_page("pages/learn_6_adagrad.py")
+    at = open_page("app_pages/learn_6_adagrad.py")
     assert at.title[0].value.startswith("AdaGrad")
     assert len(at.get("plotly_chart")) == 4
     footer_ok(at, "adagrad")
@@ -211,7 +211,7 @@ def test_page_adagrad():
 
 
 def test_page_rmsprop():
-    at = open_page("pages/learn_7_rmsprop.py")
+    at = open_page("app_pages/learn_7_rmsprop.py")
     assert at.title[0].value.startswith("RMSProp")
     assert len(at.get("plotly_chart")) == 4
     footer_ok(at, "rmsprop")
@@ -266,7 +266,7 @@ def test_adam_moments_helpers_match_direct_formulas():
 
 
 def test_page_adam():
-    at = open_page("pages/learn_8_adam.py")
+    at = open_page("app_pages/learn_8_adam.py")
     assert at.title[0].value.startswith("Adam")
     assert len(at.get("plotly_chart")) == 6  # moments x and y, steps, first step, map, loss
     footer_ok(at, "adam")
@@ -281,7 +281,7 @@ def test_page_adam():
 
 
 def test_page_reference_card():
-    at = open_page("pages/learn_9_reference.py")
+    at = open_page("app_pages/learn_9_reference.py")
     assert at.title[0].value == "Reference card"
     footer_ok(at, "reference")
     codes = [c.value for c in at.code]

@@ -295,14 +295,14 @@ def footer_ok(at: AppTest, page: int) -> None:
     ("gd.open.local-minima", "local-minima"), ("gd.open.saddle", "saddle"),
 ])
 def test_page_gradient_descent_demo_buttons(button, preset):
-    at = open_page("pages/learn_1_gradient_descent.py")
+    at = open_page("app_pages/learn_1_gradient_descent.py")
     at.button(key=button).click()
     ok(at)
     assert_on_playground_with(at, PRESETS[preset].setup())
 
 
 def test_page_gradient_descent():
-    at = open_page("pages/learn_1_gradient_descent.py")
+    at = open_page("app_pages/learn_1_gradient_descent.py")
     assert at.title[0].value.startswith("Gradient descent")
     assert len(at.get("plotly_chart")) == 6  # three rates, map, loss, three challenges
     footer_ok(at, 1)
@@ -317,7 +317,7 @@ def test_page_gradient_descent():
 
 
 def test_page_batches():
-    at = open_page("pages/learn_2_batches.py")
+    at = open_page("app_pages/learn_2_batches.py")
     assert at.title[0].value.startswith("Batch, stochastic")
     assert len(at.get("plotly_chart")) == 4
     footer_ok(at, 2)
@@ -342,7 +342,7 @@ def test_page_batches():
 
 
 def test_page_ewma():
-    at = open_page("pages/learn_3_ewma.py")
+    at = open_page("app_pages/learn_3_ewma.py")
     assert at.title[0].value.startswith("Exponentially weighted")
     assert len(at.get("plotly_chart")) == 2
     footer_ok(at, 3)
@@ -359,7 +359,7 @@ def test_page_ewma():
 
 
 def test_page_momentum():
-    at = open_page("pages/learn_4_momentum.py")
+    at = open_page("app_pages/learn_4_momentum.py")
     assert at.title[0].value == "Momentum"
     assert len(at.get("plotly_chart")) == 6
     footer_ok(at, 4)
@@ -371,7 +371,7 @@ def test_page_momentum():
     deltas = [m.delta for m in at.metric if m.label.startswith(("Gradient descent", "Momentum"))]
     assert deltas == ["a shallow well", "the deepest well"]
     for key, preset in (("mom.open.wells", "local-minima"), ("mom.open.ravine", "ravine")):
-        at = open_page("pages/learn_4_momentum.py")
+        at = open_page("app_pages/learn_4_momentum.py")
         at.button(key=key).click()
         ok(at)
         assert_on_playground_with(at, PRESETS[preset].setup())

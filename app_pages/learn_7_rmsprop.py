@@ -7,10 +7,10 @@ import streamlit as st
 
 import optimizers
 import viz
+from app_pages.learn_path import footer
+from app_pages.widgets import cached_run, image_for, open_in_playground, surface_key
 from descent_lab.presets import PRESETS
 from descent_lab.setup import run_spec
-from pages.learn_path import footer
-from pages.widgets import cached_run, image_for, open_in_playground, surface_key
 from viz import learn_adaptive as la
 
 PRESET = PRESETS["adagrad-fades"]
@@ -93,4 +93,4 @@ st.markdown("**Good at**: deep networks and non-convex problems, where training 
             "behaves much like AdaGrad. **Bad at**: it has no momentum of its own, so it still zig-zags "
             "where the gradient flips sign. Adam, next, adds it.")
 
-footer("pages/learn_7_rmsprop.py")
+footer("app_pages/learn_7_rmsprop.py")

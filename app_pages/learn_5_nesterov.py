@@ -7,11 +7,11 @@ import streamlit as st
 
 import optimizers
 import viz
+from app_pages.learn_path import footer
+from app_pages.widgets import cached_run, image_for, open_in_playground, surface_key
 from descent_lab.presets import PRESETS
 from descent_lab.setup import run_spec
 from optimizers import moments
-from pages.learn_path import footer
-from pages.widgets import cached_run, image_for, open_in_playground, surface_key
 from viz import learn_adaptive as la
 
 PRESET = PRESETS["nesterov"]
@@ -100,4 +100,4 @@ st.caption(f"Shown on this run: PyTorch-form iterates minus the look-ahead point
 st.markdown("**Good to know**: Nesterov lets you use a large β with less overshoot. The same braking "
             "makes it slightly less able to coast through small bumps into a deeper valley.")
 
-footer("pages/learn_5_nesterov.py")
+footer("app_pages/learn_5_nesterov.py")

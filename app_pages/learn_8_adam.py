@@ -7,10 +7,10 @@ import streamlit as st
 
 import optimizers
 import viz
+from app_pages.learn_path import footer
+from app_pages.widgets import cached_run, image_for, open_in_playground, surface_key
 from descent_lab.presets import PRESETS
 from optimizers import moments
-from pages.learn_path import footer
-from pages.widgets import cached_run, image_for, open_in_playground, surface_key
 from viz import learn_adaptive as la
 
 PRESET = PRESETS["adam-nadam"]
@@ -151,4 +151,4 @@ st.markdown("**Good at**: almost everything, with little tuning: the default cho
             "networks. **Bad at**: it can settle in solutions that generalise a little worse than well-"
             "tuned SGD with momentum, and η still matters.")
 
-footer("pages/learn_8_adam.py")
+footer("app_pages/learn_8_adam.py")

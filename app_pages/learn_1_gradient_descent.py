@@ -7,11 +7,11 @@ import streamlit as st
 
 import optimizers
 import viz
+from app_pages.learn_path import footer
+from app_pages.widgets import cached_run, image_for, open_in_playground, surface_key
 from descent_lab import compute
 from descent_lab.presets import PRESETS
 from descent_lab.setup import Setup, run_spec
-from pages.learn_path import footer
-from pages.widgets import cached_run, image_for, open_in_playground, surface_key
 from viz import learn_basics as lb
 
 PRESET = PRESETS["learning-rate"]
@@ -135,4 +135,4 @@ for col, (key, heading, text) in zip(cols, CHALLENGES, strict=True):
 st.markdown("The next pages build the fixes one idea at a time: first how much data each step uses, "
             "then moving averages, then momentum.")
 
-footer("pages/learn_1_gradient_descent.py")
+footer("app_pages/learn_1_gradient_descent.py")

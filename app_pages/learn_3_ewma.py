@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 import viz
+from app_pages.learn_path import footer
 from optimizers import ewma
-from pages.learn_path import footer
 from viz import learn_basics as lb
 
 DAYS = 120
@@ -80,4 +80,4 @@ st.markdown(
 chart.plotly_chart(viz.fast_figure(lb.ewma_figure(theta, v, beta=beta, v_hat=v_hat if corrected else None,
                                                   mark=t, height=440)), key="ewma.series")
 
-footer("pages/learn_3_ewma.py")
+footer("app_pages/learn_3_ewma.py")

@@ -13,10 +13,7 @@ import streamlit as st
 
 import optimizers
 import viz
-from descent_lab import compute, export
-from descent_lab.setup import CUSTOM, MAX_RUNS, NOISE, SPEEDS, RunSpec, Setup, from_query, to_query
-from optimizers import schedules
-from pages.widgets import (
+from app_pages.widgets import (
     PENDING_SETUP,
     cached_run,
     image_for,
@@ -25,6 +22,9 @@ from pages.widgets import (
     surface_picker,
     with_value,
 )
+from descent_lab import compute, export
+from descent_lab.setup import CUSTOM, MAX_RUNS, NOISE, SPEEDS, RunSpec, Setup, from_query, to_query
+from optimizers import schedules
 from viz import animation
 
 FRAME_MS = {"0.25x": 320, "0.5x": 160, "1x": 80, "2x": 40, "4x": 20}

@@ -7,12 +7,12 @@ import streamlit as st
 
 import optimizers
 import viz
+from app_pages.learn_path import footer
+from app_pages.widgets import cached_run, image_for, open_in_playground, surface_key
 from descent_lab import compute
 from descent_lab.presets import PRESETS
 from descent_lab.setup import Setup, run_spec
 from optimizers import moments
-from pages.learn_path import footer
-from pages.widgets import cached_run, image_for, open_in_playground, surface_key
 from viz import learn_basics as lb
 
 WELLS = PRESETS["local-minima"]
@@ -172,4 +172,4 @@ with c2:
               help="Over all steps: rounding error only.")
     st.code(f"torch.optim.SGD(params, lr={LR:g}, momentum={beta:g})", language="python", wrap_lines=True)
 
-footer("pages/learn_4_momentum.py")
+footer("app_pages/learn_4_momentum.py")

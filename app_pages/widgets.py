@@ -27,7 +27,7 @@ def _grid(lo: float, hi: float) -> list[float]:
     return out
 
 
-PLAYGROUND = "pages/playground.py"
+PLAYGROUND = "app_pages/playground.py"
 PENDING_SETUP = "pending_setup"  # session key: a Setup for the Playground to load on its next run
 
 

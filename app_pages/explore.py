@@ -16,10 +16,10 @@ import streamlit as st
 import landscapes
 import optimizers
 import viz
+from app_pages.widgets import image_for, open_in_playground, options_for, param_widget, surface_picker
 from descent_lab.setup import MAX_RUNS, RunSpec, Setup, run_spec
 from landscapes import Param
 from optimizers.analysis import nearest_minimum
-from pages.widgets import image_for, open_in_playground, options_for, param_widget, surface_picker
 from viz import explore as vx
 
 NOISE = Param("noise", 0.0, 0.0, 10.0, "Gradient noise σ")

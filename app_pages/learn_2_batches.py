@@ -8,9 +8,9 @@ import streamlit as st
 import landscapes
 import optimizers
 import viz
+from app_pages.learn_path import footer
+from app_pages.widgets import cached_run, image_for, open_in_playground, surface_key
 from descent_lab.setup import Setup, run_spec
-from pages.learn_path import footer
-from pages.widgets import cached_run, image_for, open_in_playground, surface_key
 from viz import learn_basics as lb
 
 SURFACE = landscapes.get("regression")
@@ -112,4 +112,4 @@ if st.button("Open the mini-batch run in the Playground", icon=":material/sports
     open_in_playground(Setup(surface="regression", start=START, steps=steps, runs=(SPEC,), seed=int(seed),
                              batch=size))
 
-footer("pages/learn_2_batches.py")
+footer("app_pages/learn_2_batches.py")

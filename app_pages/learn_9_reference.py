@@ -7,7 +7,7 @@ import re
 import streamlit as st
 
 import optimizers
-from pages.learn_path import footer
+from app_pages.learn_path import footer
 
 #: (good at, bad at), in plain words, per rule
 VERDICT = {
@@ -105,4 +105,4 @@ for n in names:
         tab_k.code(code(rule, "keras"), language="python", wrap_lines=True)
         st.markdown(f"**Conventions**: {rule.note} {CONVENTIONS[n]}")
 
-footer("pages/learn_9_reference.py")
+footer("app_pages/learn_9_reference.py")

@@ -8,10 +8,10 @@ import streamlit as st
 import landscapes
 import optimizers
 import viz
+from app_pages.learn_path import footer
+from app_pages.widgets import cached_run, image_for, open_in_playground, surface_key
 from descent_lab.presets import PRESETS
 from descent_lab.setup import run_spec
-from pages.learn_path import footer
-from pages.widgets import cached_run, image_for, open_in_playground, surface_key
 from viz import learn_adaptive as la
 
 CONDITIONS = [10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0]
@@ -105,4 +105,4 @@ if st.button("Open AdaGrad vs RMSProp on Rosenbrock in the Playground", icon=":m
 st.markdown("**Good at**: sparse features and features on very different scales, convex problems. "
             "**Bad at**: long training runs and deep networks, where the rate fades before the end.")
 
-footer("pages/learn_6_adagrad.py")
+footer("app_pages/learn_6_adagrad.py")

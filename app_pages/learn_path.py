@@ -1,0 +1,32 @@
+"""The Learn path: its pages in course order, and the footer that shows where a reader is."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+#: (file, title, icon), in the order the course takes
+LEARN_PAGES = (
+    ("app_pages/learn_1_gradient_descent.py", "1. Gradient descent", ":material/trending_down:"),
+    ("app_pages/learn_2_batches.py", "2. Batch, SGD, mini-batch", ":material/dataset:"),
+    ("app_pages/learn_3_ewma.py", "3. Moving averages", ":material/show_chart:"),
+    ("app_pages/learn_4_momentum.py", "4. Momentum", ":material/sports_baseball:"),
+    ("app_pages/learn_5_nesterov.py", "5. Nesterov", ":material/visibility:"),
+    ("app_pages/learn_6_adagrad.py", "6. AdaGrad", ":material/tune:"),
+    ("app_pages/learn_7_rmsprop.py", "7. RMSProp", ":material/equalizer:"),
+    ("app_pages/learn_8_adam.py", "8. Adam and Nadam", ":material/rocket_launch:"),
+    ("app_pages/learn_9_reference.py", "9. Reference card", ":material/menu_book:"),
+)
+
+
+def footer(current: str) -> None:
+    """'Page k of n' and links to the previous and next Learn pages."""
+    pages = LEARN_PAGES
+    files = [p[0] for p in pages]
+    k = files.index(current)
+    st.divider()
+    st.caption(f"Learn · page {k + 1} of {len(pages)}")
+    left, right = st.columns(2)
+    if k > 0:
+        left.page_link(pages[k - 1][0], label=f"Previous: {pages[k - 1][1]}", icon=":material/arrow_back:")
+    if k + 1 < len(pages):
+        right.page_link(pages[k + 1][0], label=f"Next: {pages[k + 1][1]}", icon=":material/arrow_forward:")
