@@ -115,7 +115,7 @@ def trajectory_figure(
     runs: list[RunView],
     image: tuple[str, float, float],
     *,
-    frames: int = 60,
+    frames: int = 40,
     multiples: bool = False,
     show_3d: bool = True,
     arrows: bool = True,
