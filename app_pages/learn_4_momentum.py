@@ -8,7 +8,7 @@ import streamlit as st
 import optimizers
 import viz
 from app_pages.learn_path import footer
-from app_pages.widgets import cached_run, image_for, open_in_playground, surface_key
+from app_pages.widgets import cached_run, image_for, open_in_playground, side_by_side, surface_key
 from descent_lab import compute
 from descent_lab.presets import PRESETS
 from descent_lab.setup import Setup, run_spec
@@ -147,13 +147,12 @@ st.subheader("Two ways to write momentum")
 ewma_lr = LR / (1 - beta)
 ewma = bowl_run("momentum_ewma", lr=ewma_lr, beta=beta)
 gap = float(abs(ewma.path - mom.path).max())
-c1, c2 = st.columns(2)
-with c1:
-    st.markdown("**This course** (an average of gradients)")
-    st.latex(r"v_t = \beta v_{t-1} + (1-\beta)\, g_t \\ w_{t+1} = w_t - \eta\, v_t")
-with c2:
-    st.markdown("**PyTorch, Keras** (a sum of gradients)")
-    st.latex(r"u_t = \beta u_{t-1} + g_t \\ w_{t+1} = w_t - \eta'\, u_t")
+side_by_side(
+    ("**This course** (an average of gradients)",
+     [r"v_t = \beta v_{t-1} + (1-\beta)\, g_t \\ w_{t+1} = w_t - \eta\, v_t"]),
+    ("**PyTorch, Keras** (a sum of gradients)",
+     [r"u_t = \beta u_{t-1} + g_t \\ w_{t+1} = w_t - \eta'\, u_t"]),
+)
 st.markdown(
     "Multiply PyTorch's u by (1 − β) and you get the course's v: **v = (1 − β) u**. So both take "
     "exactly the same steps when **η′ = η (1 − β)**. They differ only in what the learning rate "

@@ -8,7 +8,7 @@ import streamlit as st
 import optimizers
 import viz
 from app_pages.learn_path import footer
-from app_pages.widgets import cached_run, image_for, open_in_playground, surface_key
+from app_pages.widgets import cached_run, image_for, open_in_playground, side_by_side, surface_key
 from descent_lab.presets import PRESETS
 from descent_lab.setup import run_spec
 from optimizers import moments
@@ -36,16 +36,12 @@ st.markdown(
     "measure the slope *there*. If the look-ahead point is already past the floor, the slope there "
     "points back, and the step is braked before the overshoot happens."
 )
-c1, c2 = st.columns(2)
-with c1:
-    st.markdown("**Momentum**: slope at $w_t$")
-    st.latex(r"v_t = \beta v_{t-1} + \eta\,\nabla J(w_t)")
-    st.latex(r"w_{t+1} = w_t - v_t")
-with c2:
-    st.markdown("**Nesterov (NAG)**: slope at the look-ahead point")
-    st.latex(r"w_{\text{look}} = w_t - \beta v_{t-1}")
-    st.latex(r"v_t = \beta v_{t-1} + \eta\,\nabla J(w_{\text{look}})")
-    st.latex(r"w_{t+1} = w_t - v_t")
+side_by_side(
+    ("**Momentum**: slope at $w_t$", [r"v_t = \beta v_{t-1} + \eta\,\nabla J(w_t)", r"w_{t+1} = w_t - v_t"]),
+    ("**Nesterov (NAG)**: slope at the look-ahead point",
+     [r"w_{\text{look}} = w_t - \beta v_{t-1}", r"v_t = \beta v_{t-1} + \eta\,\nabla J(w_{\text{look}})",
+      r"w_{t+1} = w_t - v_t"]),
+)
 st.caption(f"Same learning rate η = {LR:g}, same β for both; one extra line for Nesterov, "
            "no extra cost: still one gradient per step.")
 

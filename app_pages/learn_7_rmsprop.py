@@ -8,7 +8,7 @@ import streamlit as st
 import optimizers
 import viz
 from app_pages.learn_path import footer
-from app_pages.widgets import cached_run, image_for, open_in_playground, surface_key
+from app_pages.widgets import cached_run, image_for, open_in_playground, side_by_side, surface_key
 from descent_lab.presets import PRESETS
 from descent_lab.setup import run_spec
 from viz import learn_adaptive as la
@@ -35,13 +35,10 @@ st.markdown(
     "momentum's, applied to g². Old gradients fade away, so when the gradients become small "
     "the average shrinks and the rate grows back."
 )
-c1, c2 = st.columns(2)
-with c1:
-    st.markdown("**AdaGrad**: a sum that only grows")
-    st.latex(r"V_t = V_{t-1} + g_t^2")
-with c2:
-    st.markdown("**RMSProp**: an average that forgets")
-    st.latex(r"V_t = \beta V_{t-1} + (1-\beta)\, g_t^2")
+side_by_side(
+    ("**AdaGrad**: a sum that only grows", [r"V_t = V_{t-1} + g_t^2"]),
+    ("**RMSProp**: an average that forgets", [r"V_t = \beta V_{t-1} + (1-\beta)\, g_t^2"]),
+)
 st.latex(r"w_{t+1} = w_t - \frac{\eta}{\sqrt{V_t} + \epsilon}\, g_t"
          r" \qquad (g_t = \nabla J(w_t),\ \text{per weight})")
 st.caption("β sets the memory: about the last 1 / (1 − β) steps count. Common values 0.9 to 0.99 "

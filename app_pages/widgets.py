@@ -89,6 +89,14 @@ def with_value(options: list, value) -> list:
     return options if value in options else sorted([*options, value])
 
 
+def side_by_side(*panels: tuple[str, list[str]]) -> None:
+    """Formulas to compare, in columns: each panel is (a bold-title markdown line, [LaTeX, ...])."""
+    for col, (title, formulas) in zip(st.columns(len(panels)), panels, strict=True):
+        col.markdown(title)
+        for f in formulas:
+            col.latex(f)
+
+
 DEFAULT_FORMULA = "sin(x)*cos(y) + 0.1*(x^2 + y^2)"
 
 

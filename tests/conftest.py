@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+APPTEST_TIMEOUT = 60
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -110,3 +111,19 @@ def page(browser):
     pg = context.new_page()
     yield pg
     context.close()
+
+
+def ok(at):
+    """Run an AppTest and assert that no exception was shown; returns it for chaining."""
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def open_page(file: str):
+    """The app under AppTest, switched to the page ``file`` through its navigation."""
+    from streamlit.testing.v1 import AppTest
+
+    at = ok(AppTest.from_file(str(ROOT / "app.py"), default_timeout=APPTEST_TIMEOUT))
+    at.switch_page(file)
+    return ok(at)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+from conftest import ok
 from streamlit.testing.v1 import AppTest
 
 import landscapes
@@ -210,12 +211,6 @@ def test_noise_figures_are_valid_with_diverged_runs():
 @pytest.fixture
 def page():
     at = AppTest.from_file(PAGE, default_timeout=120)
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def ok(at: AppTest) -> AppTest:
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at

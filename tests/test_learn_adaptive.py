@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+from conftest import ok, open_page
 from streamlit.testing.v1 import AppTest
 
 import landscapes
@@ -111,17 +112,6 @@ def test_series_and_map_figures():
 # --- the pages, through the app's navigation ----------------------------------------------------
 
 
-def ok(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def open_page(file: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    ok(at)
-    at.switch_page(file)
-    return ok(at)
 
 
 def assert_opens_preset(at: AppTest, button_key: str, preset: str) -> None:

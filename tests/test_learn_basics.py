@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+from conftest import ok, open_page
 from hypothesis import given, settings
 from hypothesis import strategies as hst
 from streamlit.testing.v1 import AppTest
@@ -258,17 +259,6 @@ def test_fit_ewma_and_weights_figures():
 # --- the pages, through the app's navigation ----------------------------------------------------
 
 
-def ok(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def open_page(file: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    ok(at)
-    at.switch_page(file)
-    return ok(at)
 
 
 def assert_on_playground_with(at: AppTest, setup) -> None:
