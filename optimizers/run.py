@@ -99,7 +99,8 @@ class Trajectory:
     state: each slot after update t, (steps, 2). effective_lr (steps, 2): the
     per-parameter learning rate, lr / (sqrt(v_hat) + eps) for adaptive rules (it multiplies
     the gradient, or Adam's bias-corrected m_hat; plain lr for the others).
-    After a divergence at step d the path stays at path[d - 1] and the rest is NaN.
+    After a divergence at step d the path stays at path[d - 1]; loss[d:] and the recorded
+    fields from update d on are NaN.
     Recorded fields are None when the run was made with ``record=False``.
     """
 
