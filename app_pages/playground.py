@@ -31,7 +31,7 @@ FRAME_MS = {"0.25x": 320, "0.5x": 160, "1x": 80, "2x": 40, "4x": 20}
 NOISES = [0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 BATCHES = [2, 4, 8, 16, 32, 64]
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
-PANELS = ["Loss", "Step sizes", "Results", "PyTorch code", "Export"]
+PANELS = ["Loss", "Step sizes", "Results", "Code", "Export"]
 
 st.markdown(
     "<style>.block-container{padding-top:2.2rem;padding-bottom:1rem}"
@@ -251,7 +251,7 @@ with panel_area:
                 "diverged at step": int(o.diverged_at) if o.diverged_at >= 0 else None,
             })
         st.dataframe(rows, hide_index=True, width="stretch")
-    elif panel == "PyTorch code":
+    elif panel == "Code":
         st.caption("Each run takes exactly the steps of this PyTorch code fed the same gradients: the "
                    "test suite checks 300 steps against trajectories recorded from PyTorch, to 1e-7.")
         for v in views:

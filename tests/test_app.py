@@ -32,7 +32,7 @@ def test_defaults(app):
     assert [app.selectbox(key=f"r{i}.opt").value for i in range(3)] == ["gd", "momentum", "adam"]
     assert len(charts(app)) == 2  # map, loss
     assert not app.error
-    app.get("button_group")[0].set_value("PyTorch code")
+    app.get("button_group")[0].set_value("Code")
     ok(app)
     assert len(app.get("code")) == 3
     assert "torch.optim.Adam(" in app.get("code")[2].value
@@ -53,7 +53,7 @@ def test_every_surface(app, name):
 @pytest.mark.parametrize("name", optimizers.names())
 def test_every_optimizer(app, name):
     app.selectbox(key="r0.opt").set_value(name)
-    app.get("button_group")[0].set_value("PyTorch code")
+    app.get("button_group")[0].set_value("Code")
     ok(app)
     code = app.get("code")[0].value
     assert code.startswith("opt = torch.optim.")
