@@ -19,4 +19,4 @@ pages = {
     ],
     "Learn": [st.Page(path, title=title, icon=icon) for path, title, icon in LEARN_PAGES],
 }
-st.navigation(pages).run()
+st.navigation(pages, position="top").run()

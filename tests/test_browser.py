@@ -228,11 +228,15 @@ def test_deep_links_get_the_app_navigation(browser):
             for path, heading in (("/learn_3_ewma", "moving average"), ("/explore", "Explore")):
                 page.goto(url + path)
                 page.wait_for_selector(IDLE, timeout=60_000)
-                nav = page.locator("[data-testid='stSidebarNav'] a")
-                expect(nav.first).to_be_visible()
-                links = nav.all_inner_texts()
-                assert any("Playground" in t for t in links) and any("3. Moving averages" in t for t in links)
-                assert not any(t.strip() in ("app", "widgets", "learn path") for t in links), links
+                sections = page.locator("[data-testid='stTopNavSection']")
+                expect(sections).to_have_count(2)  # the app's own navigation, in the top bar
+                assert sections.all_inner_texts() == ["Descent Lab", "Learn"], sections.all_inner_texts()
+                expect(page.locator("[data-testid='stSidebarNav']")).to_have_count(0)  # no legacy list
+                sections.nth(1).click()
+                links = page.get_by_role("menuitem", name="3. Moving averages")
+                expect(links.last).to_be_visible()
+                assert "3. Moving averages" in links.last.inner_text()
+                page.keyboard.press("Escape")
                 expect(page.get_by_text(heading, exact=False).first).to_be_visible()
                 no_exception(page)
         finally:

@@ -25,7 +25,8 @@ def open_explore(page, app_url: str) -> float:
     page.set_default_timeout(60_000)
     page.goto(app_url)
     page.wait_for_selector(IDLE)
-    link = page.get_by_role("link", name="Explore")
+    page.locator("[data-testid='stTopNavSection']", has_text="Descent Lab").click()  # a menu in the top bar
+    link = page.get_by_role("menuitem", name="Explore")
     expect(link).to_be_visible()
     t = time.monotonic()
     link.click()
