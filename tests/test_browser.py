@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -241,3 +242,25 @@ def test_deep_links_get_the_app_navigation(browser):
                 no_exception(page)
         finally:
             ctx.close()
+
+
+def test_every_page_renders(page, app_url):
+    """Each Learn page and Explore, opened by its link: its title, no exception, and its charts
+    drawn (pixels in a Plotly graph, not just the DOM)."""
+    from app_pages.learn_path import LEARN_PAGES
+
+    targets = [("/explore", "Explore")] + [("/" + Path(f).stem, title.split(". ", 1)[1].split(",")[0])
+                                           for f, title, _ in LEARN_PAGES]
+    for path, words in targets:
+        page.goto(app_url + path)
+        page.wait_for_selector(IDLE, timeout=60_000)
+        expect(page.locator("h1").first).to_be_visible()
+        no_exception(page)
+        graphs = page.locator(".js-plotly-plot")
+        if path != "/learn_9_reference":  # the reference card is formulas and code only
+            expect(graphs.first).to_be_visible()
+            img = np.asarray(Image.open(io.BytesIO(graphs.first.screenshot())).convert("RGB"))
+            assert len(np.unique(img.reshape(-1, 3), axis=0)) > 50, f"{path}: a blank chart"
+        else:
+            expect(page.locator("[data-testid='stCode']").first).to_be_visible()
+        assert page.get_by_text(words, exact=False).count() > 0, (path, words)
