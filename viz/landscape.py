@@ -26,11 +26,12 @@ COLORMAP = "viridis"
 
 
 def landscape_grid(surface: Surface, n: int = 160) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """x (n,), y (n,) and f on the grid, shape (n, n) indexed [y, x]."""
+    """x (n,), y (n,) and f on the grid, shape (n, n) indexed [y, x]; NaN where f is not finite
+    (an overflow to inf, like a formula's exp(x*y) on a wide domain, would make the colour range NaN)."""
     (x0, x1), (y0, y1) = surface.domain
     x, y = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
     z = surface.f(np.stack(np.meshgrid(x, y), -1))
-    return x, y, z
+    return x, y, np.where(np.isfinite(z), z, np.nan)
 
 
 def display_transform(surface: Surface, z_grid: np.ndarray):
@@ -57,6 +58,8 @@ def draw_landscape(ax, surface: Surface, levels: int = 30):
     show, title = display_transform(surface, z)
     c = show(z)
     lo, hi = float(np.nanmin(c)), float(np.nanpercentile(c, 99.5))
+    if not hi > lo:  # flat where finite (exp(x*y) on a wide domain: 0 or overflow): one colour
+        hi = lo + 1.0
     lv = np.linspace(lo, hi, levels)
     filled = ax.contourf(x, y, np.clip(c, lo, hi), levels=lv, cmap=COLORMAP, alpha=0.8, extend="both")
     ax.contour(x, y, c, levels=lv[::2], colors="white", linewidths=0.5, alpha=0.6)
