@@ -49,6 +49,7 @@ from playwright.async_api import async_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from bench_browser import ARM, MAP_PROBE  # noqa: E402  (the same in-page timing)
 from conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, streamlit_server  # noqa: E402
 
 GD = "document.querySelector('.st-key-map .js-plotly-plot')"
@@ -57,25 +58,6 @@ EXCEPTION = "[data-testid='stException']"
 SLIDER = ".st-key-r0-lr"  # run 1's learning rate: its thumb is the input of role slider inside
 MAP_DRAWN = (f"() => {{ const g = {GD}; "
              "return !!(g && g._fullLayout && g.querySelector('.imagelayer image')); }")
-#: arm one measurement (as bench_browser.py): t0 at the next keydown, t1 at the first animation
-#: frame where probe() differs from its value now
-ARM = """(probe) => {
-  const f = new Function('return (' + probe + ')();');
-  const before = f();
-  window.__t0 = null; window.__t1 = null;
-  document.addEventListener('keydown', () => { window.__t0 = performance.now(); },
-                            {capture: true, once: true});
-  const tick = () => {
-    let now = null;
-    try { now = f(); } catch (e) { now = null; }
-    if (window.__t0 !== null && now !== null && now !== before) window.__t1 = performance.now();
-    else requestAnimationFrame(tick);
-  };
-  requestAnimationFrame(tick);
-}"""
-MAP_PROBE = f"""() => {{ const g = {GD};
-  const d = g && g.data && g.data.find(t => (t.name || '').startsWith('1. '));
-  return d ? d.name + JSON.stringify(d.x) : null; }}"""
 
 
 # --- the server process ---------------------------------------------------------------------------

@@ -127,3 +127,18 @@ def open_page(file: str):
     at = ok(AppTest.from_file(str(ROOT / "app.py"), default_timeout=APPTEST_TIMEOUT))
     at.switch_page(file)
     return ok(at)
+
+
+def assert_on_playground(at, setup) -> None:
+    """The Playground shows ``setup``: its surface, runs and settings are in the widgets."""
+    assert at.selectbox(key="surface").value == setup.surface
+    for i, r in enumerate(setup.runs):
+        assert at.selectbox(key=f"r{i}.opt").value == r.name
+        for k, v in r.hyper.items():
+            assert at.session_state[f"r{i}.{k}"] == pytest.approx(v)
+    assert at.slider(key="steps").value == setup.steps
+    for k, v in setup.surface_params.items():
+        assert at.session_state[f"surface.{setup.surface}.{k}"] == pytest.approx(v)
+    x, y = setup.start_point()
+    assert at.session_state[f"start.{setup.surface}.x"] == pytest.approx(x)
+    assert at.session_state[f"start.{setup.surface}.y"] == pytest.approx(y)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 import pytest
-from conftest import ok, open_page
+from conftest import assert_on_playground, ok, open_page
 from streamlit.testing.v1 import AppTest
 
 import landscapes
@@ -116,17 +116,9 @@ def test_series_and_map_figures():
 
 def assert_opens_preset(at: AppTest, button_key: str, preset: str) -> None:
     """Clicking the demo button lands on the Playground with the preset's surface and runs."""
-    setup = PRESETS[preset].setup()
     at.button(key=button_key).click()
     ok(at)
-    assert at.selectbox(key="surface").value == setup.surface
-    for i, r in enumerate(setup.runs):
-        assert at.selectbox(key=f"r{i}.opt").value == r.name
-        for k, v in r.hyper.items():
-            assert at.session_state[f"r{i}.{k}"] == pytest.approx(v)
-    assert at.slider(key="steps").value == setup.steps
-    for k, v in setup.surface_params.items():
-        assert at.session_state[f"surface.{setup.surface}.{k}"] == pytest.approx(v)
+    assert_on_playground(at, PRESETS[preset].setup())
 
 
 def footer_ok(at: AppTest, file: str) -> None:

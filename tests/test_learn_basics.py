@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 import pytest
-from conftest import ok, open_page
+from conftest import assert_on_playground, ok, open_page
 from hypothesis import given, settings
 from hypothesis import strategies as hst
 from streamlit.testing.v1 import AppTest
@@ -261,21 +261,6 @@ def test_fit_ewma_and_weights_figures():
 
 
 
-def assert_on_playground_with(at: AppTest, setup) -> None:
-    """The Playground shows ``setup``: its surface, runs and settings are in the widgets."""
-    assert at.selectbox(key="surface").value == setup.surface
-    for i, r in enumerate(setup.runs):
-        assert at.selectbox(key=f"r{i}.opt").value == r.name
-        for k, v in r.hyper.items():
-            assert at.session_state[f"r{i}.{k}"] == pytest.approx(v)
-    assert at.slider(key="steps").value == setup.steps
-    for k, v in setup.surface_params.items():
-        assert at.session_state[f"surface.{setup.surface}.{k}"] == pytest.approx(v)
-    x, y = setup.start_point()
-    assert at.session_state[f"start.{setup.surface}.x"] == pytest.approx(x)
-    assert at.session_state[f"start.{setup.surface}.y"] == pytest.approx(y)
-
-
 def footer_ok(at: AppTest, page: int) -> None:
     assert any(f"Learn · page {page} of" in c.value for c in at.caption)
 
@@ -288,7 +273,7 @@ def test_page_gradient_descent_demo_buttons(button, preset):
     at = open_page("app_pages/learn_1_gradient_descent.py")
     at.button(key=button).click()
     ok(at)
-    assert_on_playground_with(at, PRESETS[preset].setup())
+    assert_on_playground(at, PRESETS[preset].setup())
 
 
 def test_page_gradient_descent():
@@ -364,4 +349,4 @@ def test_page_momentum():
         at = open_page("app_pages/learn_4_momentum.py")
         at.button(key=key).click()
         ok(at)
-        assert_on_playground_with(at, PRESETS[preset].setup())
+        assert_on_playground(at, PRESETS[preset].setup())
