@@ -8,6 +8,7 @@ against single runs; ``main`` only wires widgets to them and to viz.explore.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,8 @@ TOLS = [1e-4, 1e-3, 1e-2, 0.05, 0.1, 0.5]
 FAIR_LRS = np.logspace(-5, 1, 40)  # 1e-5 .. 10, the learning rates the fair comparison tries
 FAIR_DEFAULT = ["gd", "momentum", "adam", "rmsprop"]
 BASIN_DEFAULT = ["gd", "momentum", "adam"]
+#: the learning rates basin maps start from (tuned per surface by basin_lr): the lr slider's 1-2-5 grid
+BASIN_LRS = [v for v in options_for(optimizers.rule("gd").params[0]) if 1e-4 <= v <= 1]
 NOISES = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 BATCHES = [1, 2, 4, 8, 16, 32, 64]
 SECTIONS = ["Sweep map", "Fair comparison", "Basins of attraction", "Many runs under noise"]
@@ -142,16 +145,33 @@ def grid_starts(surface, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return xs, ys, np.stack([gx.ravel(), gy.ravel()], -1)
 
 
-def basin_labels(surface, name: str, hyper: dict, n: int, steps: int, tol: float):
-    """Where the run from each of n x n grid starts ends: index of the known minimum it is
-    within ``tol`` of at the end, -2 if none (not converged), -1 if it diverged. (n, n)."""
-    xs, ys, starts = grid_starts(surface, n)
-    tr = optimizers.run(optimizers.get(name, **hyper), surface, start=starts, steps=steps, record=False)
+def run_ends(tr, surface, tol: float) -> np.ndarray:
+    """Where each run of a batch ends: index of the known minimum it is within ``tol`` of,
+    -2 if none (not converged), -1 if it diverged. (R,)."""
     index, dist = nearest_minimum(tr.path[-1], surface)
     with np.errstate(invalid="ignore"):
         labels = np.where(dist <= tol, index, -2)
-    labels = np.where(np.asarray(tr.diverged_at) >= 0, -1, labels)
-    return xs, ys, labels.reshape(n, n)
+    return np.where(np.asarray(tr.diverged_at) >= 0, -1, labels)
+
+
+def basin_labels(surface, name: str, hyper: dict, n: int, steps: int, tol: float):
+    """run_ends of the runs from each of n x n grid starts: xs, ys and labels (n, n)."""
+    xs, ys, starts = grid_starts(surface, n)
+    tr = optimizers.run(optimizers.get(name, **hyper), surface, start=starts, steps=steps, record=False)
+    return xs, ys, run_ends(tr, surface, tol).reshape(n, n)
+
+
+def basin_lr(surface, name: str, steps: int, tol: float, lrs=BASIN_LRS, n: int = 12) -> float:
+    """The learning rate of ``lrs`` whose runs from an n x n grid of starts most often end
+    within ``tol`` of a known minimum; of equally good ones, the middle one (the most robust).
+    All len(lrs) * n * n runs are one batch."""
+    lrs = np.asarray(lrs, dtype=float)
+    _, _, starts = grid_starts(surface, n)
+    tr = optimizers.run(optimizers.get(name, lr=np.repeat(lrs, len(starts))), surface,
+                        start=np.tile(starts, (len(lrs), 1)), steps=steps, record=False)
+    converged = (run_ends(tr, surface, tol) >= 0).reshape(len(lrs), len(starts)).sum(1)
+    best = np.flatnonzero(converged == converged.max())
+    return float(lrs[best[len(best) // 2]])
 
 
 def noise_cloud(surface, start, name: str, hyper: dict, steps: int, runs: int, noise: float,
@@ -195,6 +215,11 @@ def cached_lr_sweep(*args) -> LrSweep:
 @st.cache_data(max_entries=48, show_spinner=False)
 def cached_basins(skey, name, hyper: tuple, n, steps, tol):
     return basin_labels(_surface(skey), name, dict(hyper), n, steps, tol)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_basin_lr(skey, name, steps, tol) -> float:
+    return basin_lr(_surface(skey), name, steps, tol)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -362,19 +387,41 @@ def fair_section(surface, skey, start, steps) -> None:
                   on_click=open_race, args=(setup,), width="stretch")
 
 
-BASIN_LR = {"gd": 0.01, "momentum": 0.01, "momentum_ewma": 0.1, "nesterov": 0.01, "nesterov_lookahead": 0.01,
-            "adagrad": 0.5, "rmsprop": 0.01, "adam": 0.05, "nadam": 0.05}
+SHOW_PARTIAL_AFTER = 0.3  # s: a basin map that took longer is shown before the next one is computed
+
+
+def open_start() -> None:
+    """Click on a basin map: remember a Playground setup with every mapped optimizer from that start."""
+    event = st.session_state.get(K + "basins") or {}
+    points = (event.get("selection") or {}).get("points") or []
+    ctx = st.session_state.get(K + "basin_ctx")
+    if not points or ctx is None:
+        return
+    pt = points[0]
+    idx = pt.get("point_index", pt.get("pointIndex"))
+    if idx is None or pt.get("curve_number") not in ctx["clicks"]:
+        return
+    k = ctx["stride"]
+    columns = len(ctx["xs"][::k])
+    jj, ii = divmod(int(idx), columns)
+    if not (0 <= ii * k < len(ctx["xs"]) and 0 <= jj * k < len(ctx["ys"])):
+        return
+    st.session_state[GOTO] = Setup(
+        surface=ctx["surface"], surface_params=dict(ctx["surface_params"]),
+        start=(ctx["xs"][ii * k], ctx["ys"][jj * k]), steps=ctx["steps"],
+        runs=tuple(RunSpec(name, optimizers.rule(name).defaults() | hyper) for name, hyper in ctx["runs"]))
 
 
 def basin_section(surface, skey, steps) -> None:
     st.markdown("Every pixel is a start point; its colour is the minimum the run from there ends in. "
-                "Same colour, same minimum, in every map.")
+                "Same colour, same minimum, in every map. **Click a start** to race these optimizers "
+                "from there in the Playground.")
     c1, c2, c3 = st.columns([2, 1, 1])
     chosen = c1.multiselect("Optimizers", optimizers.names(), default=BASIN_DEFAULT, key=K + "basin.opts",
                             format_func=label, max_selections=MAX_RUNS)
     n = c2.select_slider("Starts per axis", [25, 50, 75, 100, 150], value=100, key=K + "basin.n")
-    tol = c3.select_slider("Tolerance (distance)", TOLS, value=0.1, key=K + "basin.tol",
-                           format_func=lambda v: f"{v:g}")
+    tol = float(c3.select_slider("Tolerance (distance)", TOLS, value=0.1, key=K + "basin.tol",
+                                 format_func=lambda v: f"{v:g}"))
     if not chosen:
         st.info("Choose at least one optimizer.")
         return
@@ -382,17 +429,34 @@ def basin_section(surface, skey, steps) -> None:
     hypers = {}
     for k, name in enumerate(chosen):
         p = optimizers.rule(name).params[0]
-        key = K + f"basin.{name}.lr"
-        st.session_state.setdefault(key, BASIN_LR.get(name, p.default))
+        key = K + f"basin.{surface.name}.{name}.lr"
+        if key not in st.session_state:
+            with st.spinner(f"Tuning {label(name)}'s learning rate for this surface …"):
+                st.session_state[key] = cached_basin_lr(skey, name, steps, tol)
         with cols[k % len(cols)]:
             hypers[name] = {"lr": param_widget(p, key)}
-    maps = []
-    with st.spinner(f"Running {n * n:,} starts × {steps} steps for each optimizer …"):
-        for name in chosen:
-            xs, ys, labels = cached_basins(skey, name, tuple(hypers[name].items()), n, steps, float(tol))
-            maps.append((f"{label(name)}, lr {hypers[name]['lr']:g}", labels))
-        fig = vx.basin_figure(surface, xs, ys, maps, tol=tol)
-    st.plotly_chart(viz.fast_figure(fig), key=K + "basins", config=CONFIG)
+    st.caption(f"Each learning rate starts at the one of {BASIN_LRS[0]:g} … {BASIN_LRS[-1]:g} that converges "
+               "from the most starts of a coarse grid (the middle of the best range); move it to see the "
+               "basins change.")
+    xs, ys, _ = grid_starts(surface, n)
+    maps = [(f"{label(name)}, lr {hypers[name]['lr']:g}", None) for name in chosen]
+    slot = st.empty()
+    for k, name in enumerate(chosen):
+        t0 = time.perf_counter()
+        with st.spinner(f"Map {k + 1} of {len(chosen)}: {label(name)}, {n * n:,} starts × {steps} steps …"):
+            _, _, labels = cached_basins(skey, name, tuple(hypers[name].items()), n, steps, tol)
+        maps[k] = (maps[k][0], labels)
+        if k + 1 < len(chosen) and time.perf_counter() - t0 > SHOW_PARTIAL_AFTER:
+            slot.plotly_chart(viz.fast_figure(vx.basin_figure(surface, xs, ys, maps, tol=tol)), config=CONFIG)
+    fig = vx.basin_figure(surface, xs, ys, maps, tol=tol)
+    st.session_state[K + "basin_ctx"] = {
+        "surface": surface.name, "surface_params": dict(surface.params), "steps": steps,
+        "xs": xs.tolist(), "ys": ys.tolist(), "stride": vx.click_stride(n),
+        "clicks": [i for i, t in enumerate(fig["data"]) if t.get("name") == vx.BASIN_CLICKS],
+        "runs": [(name, hypers[name]) for name in chosen],
+    }
+    slot.plotly_chart(viz.fast_figure(fig), key=K + "basins", config=CONFIG, on_select=open_start,
+                      selection_mode="points")
     if len(surface.minima) > 6:
         st.caption("This surface has many minima: minima of equal value share a colour.")
     elif len(surface.minima) == 1:

@@ -65,17 +65,23 @@ def main() -> None:
                                             metric=metric))
             report(f"sweep 40x40x500 {opt} {xname}x{yname} on {surface_name} ({metric})", t_core, t_fig, fig)
 
-    for surface_name in ("wells", "himmelblau", "rastrigin", "goldstein_price"):
+    for surface_name in ("rosenbrock", "wells", "himmelblau", "rastrigin", "goldstein_price"):
         s = landscapes.get(surface_name)
-        for opt in ("gd", "momentum", "adam"):
-            hyper = {"lr": ex.BASIN_LR[opt]}
-            t_core, (xs, ys, labels) = best_of(r, lambda s=s, opt=opt, hyper=hyper:
-                                               ex.basin_labels(s, opt, hyper, 100, 500, 0.1))
+        maps = []
+        for opt in ex.BASIN_DEFAULT:
+            t_tune, lr = best_of(r, lambda s=s, opt=opt: ex.basin_lr(s, opt, 500, 0.1))
+            t_core, (xs, ys, labels) = best_of(r, lambda s=s, opt=opt, lr=lr:
+                                               ex.basin_labels(s, opt, {"lr": lr}, 100, 500, 0.1))
+            maps.append((opt, labels))
             t_fig, fig = best_of(r, lambda s=s, xs=xs, ys=ys, labels=labels, opt=opt: vx.basin_figure(
                 s, xs, ys, [(opt, labels)], tol=0.1))
             share = ", ".join(f"{v}:{c}" for v, c in zip(*np.unique(labels, return_counts=True), strict=True))
-            report(f"basins 100x100x500 {opt} on {surface_name}", t_core, t_fig, fig)
-            print(f"{'':<6}labels (minimum: count; -1 diverged, -2 not converged): {share}")
+            report(f"basins 100x100x500 {opt} (lr {lr:g}) on {surface_name}", t_core, t_fig, fig)
+            print(f"{'':<6}lr tuned in {1000 * t_tune:.0f} ms; labels (minimum: count; -1 diverged, "
+                  f"-2 not converged): {share}")
+        t_fig, fig = best_of(r, lambda s=s, xs=xs, ys=ys, maps=maps:
+                             vx.basin_figure(s, xs, ys, maps, tol=0.1))
+        print(f"{'':<6}all {len(maps)} maps in one figure: {1000 * t_fig:.0f} ms, JSON {size_kb(fig):.0f} kB")
 
     s = landscapes.get("rosenbrock")
     t_core, lr = best_of(r, lambda: ex.lr_sweep(s, tuple(s.start), "adam", 500))

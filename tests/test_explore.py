@@ -194,6 +194,47 @@ def test_basin_figure_is_valid_with_shared_colours(surface):
     assert names[-2:] == ["not converged", "diverged"]
 
 
+@pytest.mark.parametrize(("surface", "name"), [("rosenbrock", "gd"), ("wells", "momentum"),
+                                              ("goldstein_price", "adam"), ("himmelblau", "gd")])
+def test_basin_lr_converges_from_the_most_starts(surface, name):
+    s = landscapes.get(surface)
+    lrs = ex.BASIN_LRS
+    lr = ex.basin_lr(s, name, 150, 0.1, n=6)
+    converged = np.array([(ex.basin_labels(s, name, {"lr": v}, 6, 150, 0.1)[2] >= 0).sum() for v in lrs])
+    best = np.flatnonzero(converged == converged.max())
+    assert lr == lrs[best[len(best) // 2]]
+    assert lr in ex.BASIN_LRS and converged.max() > 0
+
+
+def test_basin_figure_while_computing_and_its_click_grid():
+    s = landscapes.get("wells")
+    xs, ys, labels = ex.basin_labels(s, "gd", {"lr": 0.05}, 100, 40, 0.1)
+    fig = vx.basin_figure(s, xs, ys, [("GD", labels), ("Adam", None)], tol=0.1)
+    go.Figure(fig)
+    assert len([t for t in fig["data"] if t["type"] == "heatmap"]) == 1  # Adam's map is still pending
+    assert any(a["text"] == "computing …" for a in fig["layout"]["annotations"])
+    clicks = [t for t in fig["data"] if t.get("name") == vx.BASIN_CLICKS]
+    k = vx.click_stride(100)
+    assert len(clicks) == 1 and k == 2 and len(clicks[0]["text"]) == 50 * 50
+    # point index jj * 50 + ii is the start (xs[ii k], ys[jj k]), and its text is that start's label
+    _, names, _ = vx.basin_classes(s)
+    for jj, ii in [(0, 0), (7, 31), (49, 49)]:
+        p = jj * 50 + ii
+        assert np.isclose(viz_value(clicks[0]["x"], p), xs[ii * k], atol=1e-6)
+        assert np.isclose(viz_value(clicks[0]["y"], p), ys[jj * k], atol=1e-6)
+        want = labels[jj * k, ii * k]
+        assert clicks[0]["text"][p] == ("diverged" if want == -1 else "not converged" if want == -2
+                                        else names[want].split(" (")[0])
+    pending = vx.basin_figure(s, xs, ys, [("GD", None)], tol=0.1)
+    assert not [t for t in pending["data"] if t["type"] == "heatmap"]
+    legend = [t["name"] for t in pending["data"] if t.get("x") == [None]]
+    assert len(legend) == len(s.minima) + 2 and not any("% of starts" in n for n in legend)
+
+
+def viz_value(arr, i: int) -> float:
+    return float(np.asarray(arr).ravel()[i])
+
+
 def test_noise_figures_are_valid_with_diverged_runs():
     s = landscapes.get("rosenbrock")
     paths, loss, clean, clean_loss = ex.noise_cloud(s, (-1.5, 2.0), "gd", {"lr": 0.0021}, 100, 20, 3.0, None)
@@ -272,6 +313,34 @@ def test_click_on_a_cell_queues_the_playground_setup(page):
     assert setup.start == (-1.5, 2.0) and setup.steps == 500
 
 
+def test_click_on_a_basin_start_queues_the_playground_setup(page):
+    show(page, ex.SECTIONS[2])
+    page.selectbox(key="explore.surface").set_value("wells")
+    page.select_slider(key="explore.basin.n").set_value(50)
+    ok(page)
+    ctx = page.session_state["explore.basin_ctx"]
+    assert len(ctx["clicks"]) == 3 and ctx["stride"] == 1
+    lrs = {name: page.session_state[f"explore.basin.wells.{name}.lr"] for name in ex.BASIN_DEFAULT}
+    assert [name for name, _ in ctx["runs"]] == ex.BASIN_DEFAULT
+    point = {"point_index": 7 * 50 + 31, "curve_number": ctx["clicks"][1]}
+    page.session_state["explore.basins"] = {"selection": {"points": [point]}}
+    from unittest import mock
+
+    with mock.patch.object(ex.st, "session_state", page.session_state):
+        ex.open_start()
+    setup = page.session_state[ex.GOTO]
+    assert setup.surface == "wells" and setup.start == (ctx["xs"][31], ctx["ys"][7])
+    assert [r.name for r in setup.runs] == ex.BASIN_DEFAULT
+    assert [r.hyper["lr"] for r in setup.runs] == [lrs[name] for name in ex.BASIN_DEFAULT]
+    # a click on anything but a click grid (a minimum's star) opens nothing
+    page.session_state[ex.GOTO] = None
+    page.session_state["explore.basins"] = {"selection": {"points": [{"point_index": 0,
+                                                                     "curve_number": ctx["clicks"][0] + 1}]}}
+    with mock.patch.object(ex.st, "session_state", page.session_state):
+        ex.open_start()
+    assert page.session_state[ex.GOTO] is None
+
+
 def test_fair_and_basin_extremes(page):
     show(page, ex.SECTIONS[1])
     page.multiselect(key="explore.fair.opts").set_value([])
@@ -282,7 +351,7 @@ def test_fair_and_basin_extremes(page):
     ok(page)
     show(page, ex.SECTIONS[2])
     page.multiselect(key="explore.basin.opts").set_value(["gd"])
-    page.select_slider(key="explore.basin.gd.lr").set_value(10.0)
+    page.select_slider(key="explore.basin.goldstein_price.gd.lr").set_value(10.0)
     page.select_slider(key="explore.basin.n").set_value(25)
     ok(page)
     page.selectbox(key="explore.surface").set_value("rastrigin")

@@ -107,3 +107,34 @@ def test_click_on_a_cell_opens_it_in_the_playground(page, app_url):
     assert float(q["adam.beta1"]) == ys[j]
     assert float(q["adam.beta2"]) == 0.999
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
+
+
+BASINS = ".st-key-explore-basins .js-plotly-plot"
+
+
+def test_click_on_a_basin_start_races_the_optimizers_from_there(page, app_url):
+    open_explore(page, app_url)
+    page.get_by_role("tab", name="Basins of attraction").click()
+    page.wait_for_function(f"() => {{ const g = document.querySelector('{BASINS}'); return g && g._fullData "
+                           "&& g._fullData.filter(d => d.type === 'heatmap').length === 3; }")
+    page.wait_for_selector(IDLE)
+    page.locator(BASINS).scroll_into_view_if_needed()
+    # start (ii, jj) of the click grid in the second map (Momentum's)
+    target = page.evaluate(f"""() => {{
+      const g = document.querySelector('{BASINS}'), fl = g._fullLayout, b = g.getBoundingClientRect();
+      const grid = g._fullData.filter(d => d.name === 'starts')[1];
+      const k = 20 * 50 + 35, x = grid.x[k], y = grid.y[k];
+      return {{px: b.x + fl.xaxis2._offset + fl.xaxis2.l2p(x), py: b.y + fl.yaxis2._offset + fl.yaxis2.l2p(y),
+               x, y, text: grid.text[k]}};
+    }}""")
+    page.mouse.move(target["px"], target["py"])
+    page.mouse.click(target["px"], target["py"])
+    page.wait_for_function("() => !location.pathname.includes('explore')"
+                           " && location.search.includes('momentum.lr')")
+    page.wait_for_selector(IDLE)
+    q = {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
+    assert q["surface"] == "rosenbrock"
+    assert q["optimizers"] == "gd,momentum,adam"
+    x, y = (float(v) for v in q["start"].split(","))
+    assert abs(x - target["x"]) < 1e-5 and abs(y - target["y"]) < 1e-5, (q["start"], target)
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)

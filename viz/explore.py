@@ -296,13 +296,26 @@ def basin_classes(surface: Surface, max_classes: int = 6) -> tuple[np.ndarray, l
     return cls, [*names, "not converged", "diverged"], [*colors, NOT_CONVERGED, DIVERGED]
 
 
-def basin_figure(surface: Surface, xs, ys, maps: list[tuple[str, np.ndarray]], *, tol: float,
+BASIN_CLICKS = "starts"  # name of each basin panel's click grid trace
+MAX_CLICKS_PER_AXIS = 50
+
+
+def click_stride(n: int) -> int:
+    """Every how many starts a basin map's click grid has a point (at most 50 per axis)."""
+    return max(1, math.ceil(n / MAX_CLICKS_PER_AXIS))
+
+
+def basin_figure(surface: Surface, xs, ys, maps: list[tuple[str, np.ndarray | None]], *, tol: float,
                  width: int = 950) -> dict:
     """One map per optimizer: every start point coloured by where its run ends.
 
     maps: (title, labels (ny, nx)) with labels = index into surface.minima, -2 = not
-    within ``tol`` of a minimum at the end, -1 = diverged. Same colour for the same
-    minimum in every map; minima are stars; the legend tells each class's value.
+    within ``tol`` of a minimum at the end, -1 = diverged; labels None draws the panel
+    as still being computed. Same colour for the same minimum in every map; minima are
+    stars; the legend tells each class's value. Each computed panel has an invisible
+    grid of start points (trace name BASIN_CLICKS, every click_stride(n)-th start
+    both ways, point index jj * len(xs[::k]) + ii) that carries the hover text and
+    takes clicks (Plotly heatmaps send no selection events).
     """
     cls_of_min, names, colors = basin_classes(surface)
     n_cls = len(names)
@@ -313,7 +326,8 @@ def basin_figure(surface: Surface, xs, ys, maps: list[tuple[str, np.ndarray]], *
     rows = math.ceil(panels / cols)
     gap = 0.05
     aspect = (y1 - y0) / (x1 - x0)
-    panel_height = int(min(520, width / cols * aspect) + 50)  # square cells on a ~width px page
+    panel_px = min(520, width / cols * aspect)
+    panel_height = int(panel_px + 50)  # square cells on a ~width px page
     scale = []
     for c, col in enumerate(colors):
         scale += [[c / n_cls, col], [(c + 1) / n_cls, col]]
@@ -322,15 +336,14 @@ def basin_figure(surface: Surface, xs, ys, maps: list[tuple[str, np.ndarray]], *
         "height": panel_height * rows + 140, "font": FONT, "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
         "annotations": [], "showlegend": True, "hovermode": "closest", "plot_bgcolor": "white",
         "legend": {"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top", "font": FONT},
-        "hoverlabel": {"font": FONT}, "dragmode": False,
+        "hoverlabel": {"font": FONT}, "dragmode": False, "clickmode": "event", "uirevision": "basins",
     }
     xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    k = click_stride(max(len(xs), len(ys)))
+    cx, cy = np.meshgrid(xs[::k], ys[::k])
     counts = np.zeros(n_cls)
     short = np.array([*(n.split(" (")[0].split(",")[0] for n in names[:nc]), "not converged", "diverged"])
     for p, (title, labels) in enumerate(maps):
-        labels = np.asarray(labels)
-        z = np.where(labels == -1, dv, np.where(labels == -2, nc, cls_of_min[np.maximum(labels, 0)]))
-        counts += np.bincount(z.ravel(), minlength=n_cls)
         s = "" if p == 0 else str(p + 1)
         c, r = p % cols, p // cols
         w = (1 - gap * (cols - 1)) / cols
@@ -344,12 +357,28 @@ def basin_figure(surface: Surface, xs, ys, maps: list[tuple[str, np.ndarray]], *
         layout["annotations"].append({"text": f"<b>{title}</b>", "xref": f"x{s} domain",
                                       "yref": f"y{s} domain", "x": 0.5, "y": 1.0, "yanchor": "bottom",
                                       "showarrow": False, "font": TITLE_FONT})
-        data.append({
-            "type": "heatmap", "x": f32(xs), "y": f32(ys), "z": z.astype(np.int32), "xaxis": "x" + s,
-            "yaxis": "y" + s, "zmin": -0.5, "zmax": n_cls - 0.5, "colorscale": scale, "showscale": False,
-            "text": short[z].tolist(), "name": title,
-            "hovertemplate": "start (%{x:.3g}, %{y:.3g})<br>→ %{text}<extra></extra>",
-        })
+        if labels is None:
+            layout["annotations"].append({"text": "computing …", "xref": f"x{s} domain",
+                                          "yref": f"y{s} domain", "x": 0.5, "y": 0.5, "showarrow": False,
+                                          "font": TITLE_FONT})
+        else:
+            labels = np.asarray(labels)
+            z = np.where(labels == -1, dv, np.where(labels == -2, nc, cls_of_min[np.maximum(labels, 0)]))
+            counts += np.bincount(z.ravel(), minlength=n_cls)
+            data.append({
+                "type": "heatmap", "x": f32(xs), "y": f32(ys), "z": z.astype(np.int32), "xaxis": "x" + s,
+                "yaxis": "y" + s, "zmin": -0.5, "zmax": n_cls - 0.5, "colorscale": scale, "showscale": False,
+                "name": title, "hoverinfo": "skip",
+            })
+            data.append({
+                "type": "scatter", "mode": "markers", "x": f32(cx.ravel()), "y": f32(cy.ravel()),
+                "xaxis": "x" + s, "yaxis": "y" + s, "name": BASIN_CLICKS, "showlegend": False,
+                "text": short[z[::k, ::k]].ravel().tolist(),
+                "marker": {"size": max(4.0, panel_px / len(xs[::k])), "color": "rgba(0,0,0,0)",
+                           "symbol": "square"},
+                "hovertemplate": "start (%{x:.3g}, %{y:.3g})<br>→ %{text}"
+                                 "<extra>click: open in the Playground</extra>",
+            })
         mins = surface.minima
         data.append({
             "type": "scatter", "x": mins[:, 0], "y": mins[:, 1], "xaxis": "x" + s, "yaxis": "y" + s,
@@ -360,9 +389,9 @@ def basin_figure(surface: Surface, xs, ys, maps: list[tuple[str, np.ndarray]], *
         })
     total = max(counts.sum(), 1)
     for c, (name, col) in enumerate(zip(names, colors, strict=True)):
-        if counts[c] == 0 and c < nc:
-            continue
-        share = f" — {100 * counts[c] / total:.0f}% of starts" if maps else ""
+        if counts[c] == 0 and c < nc and counts.sum():
+            continue  # a minimum no run ends in (all are listed while nothing is computed yet)
+        share = f" — {100 * counts[c] / total:.0f}% of starts" if counts.sum() else ""
         label = name if c < nc else (f"not within {tol:g} of a minimum" if c == nc else "diverged")
         data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": label + share,
                      "marker": {"symbol": "star" if c < nc else "square", "size": 16, "color": col,
