@@ -227,7 +227,7 @@ def test_basin_figure_while_computing_and_its_click_grid():
                                         else names[want].split(" (")[0])
     pending = vx.basin_figure(s, xs, ys, [("GD", None)], tol=0.1)
     assert not [t for t in pending["data"] if t["type"] == "heatmap"]
-    legend = [t["name"] for t in pending["data"] if t.get("x") == [None]]
+    legend = [t["name"] for t in pending["data"] if isinstance(t["x"], list) and t["x"] == [None]]
     assert len(legend) == len(s.minima) + 2 and not any("% of starts" in n for n in legend)
 
 
