@@ -215,11 +215,11 @@ def test_basin_figure_while_computing_and_its_click_grid():
     assert any(a["text"] == "computing …" for a in fig["layout"]["annotations"])
     clicks = [t for t in fig["data"] if t.get("name") == vx.BASIN_CLICKS]
     k = vx.click_stride(100)
-    assert len(clicks) == 1 and k == 2 and len(clicks[0]["text"]) == 50 * 50
-    # point index jj * 50 + ii is the start (xs[ii k], ys[jj k]), and its text is that start's label
+    assert len(clicks) == 1 and k == 4 and len(clicks[0]["text"]) == 25 * 25
+    # point index jj * 25 + ii is the start (xs[ii k], ys[jj k]), and its text is that start's label
     _, names, _ = vx.basin_classes(s)
-    for jj, ii in [(0, 0), (7, 31), (49, 49)]:
-        p = jj * 50 + ii
+    for jj, ii in [(0, 0), (7, 21), (24, 24)]:
+        p = jj * 25 + ii
         assert np.isclose(viz_value(clicks[0]["x"], p), xs[ii * k], atol=1e-6)
         assert np.isclose(viz_value(clicks[0]["y"], p), ys[jj * k], atol=1e-6)
         want = labels[jj * k, ii * k]
@@ -319,17 +319,17 @@ def test_click_on_a_basin_start_queues_the_playground_setup(page):
     page.select_slider(key="explore.basin.n").set_value(50)
     ok(page)
     ctx = page.session_state["explore.basin_ctx"]
-    assert len(ctx["clicks"]) == 3 and ctx["stride"] == 1
+    assert len(ctx["clicks"]) == 3 and ctx["stride"] == 2  # a 25 x 25 click grid on 50 x 50 starts
     lrs = {name: page.session_state[f"explore.basin.wells.{name}.lr"] for name in ex.BASIN_DEFAULT}
     assert [name for name, _ in ctx["runs"]] == ex.BASIN_DEFAULT
-    point = {"point_index": 7 * 50 + 31, "curve_number": ctx["clicks"][1]}
+    point = {"point_index": 7 * 25 + 11, "curve_number": ctx["clicks"][1]}
     page.session_state["explore.basins"] = {"selection": {"points": [point]}}
     from unittest import mock
 
     with mock.patch.object(ex.st, "session_state", page.session_state):
         ex.open_start()
     setup = page.session_state[ex.GOTO]
-    assert setup.surface == "wells" and setup.start == (ctx["xs"][31], ctx["ys"][7])
+    assert setup.surface == "wells" and setup.start == (ctx["xs"][22], ctx["ys"][14])
     assert [r.name for r in setup.runs] == ex.BASIN_DEFAULT
     assert [r.hyper["lr"] for r in setup.runs] == [lrs[name] for name in ex.BASIN_DEFAULT]
     # a click on anything but a click grid (a minimum's star) opens nothing

@@ -123,7 +123,7 @@ def test_click_on_a_basin_start_races_the_optimizers_from_there(page, app_url):
     target = page.evaluate(f"""() => {{
       const g = document.querySelector('{BASINS}'), fl = g._fullLayout, b = g.getBoundingClientRect();
       const grid = g._fullData.filter(d => d.name === 'starts')[1];
-      const k = 20 * 50 + 35, x = grid.x[k], y = grid.y[k];
+      const k = 20 * 25 + 17, x = grid.x[k], y = grid.y[k];
       return {{px: b.x + fl.xaxis2._offset + fl.xaxis2.l2p(x), py: b.y + fl.yaxis2._offset + fl.yaxis2.l2p(y),
                x, y, text: grid.text[k]}};
     }}""")

@@ -297,11 +297,11 @@ def basin_classes(surface: Surface, max_classes: int = 6) -> tuple[np.ndarray, l
 
 
 BASIN_CLICKS = "starts"  # name of each basin panel's click grid trace
-MAX_CLICKS_PER_AXIS = 50
+MAX_CLICKS_PER_AXIS = 25
 
 
 def click_stride(n: int) -> int:
-    """Every how many starts a basin map's click grid has a point (at most 50 per axis)."""
+    """Every how many starts a basin map's click grid has a point (at most 25 per axis)."""
     return max(1, math.ceil(n / MAX_CLICKS_PER_AXIS))
 
 
