@@ -30,4 +30,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 
 CMD ["streamlit", "run", "app.py", \
      "--server.address=0.0.0.0", "--server.port=8501", "--server.headless=true", \
-     "--browser.gatherUsageStats=false", "--client.showErrorDetails=none", "--client.toolbarMode=viewer"]
+     "--browser.gatherUsageStats=false", "--client.showErrorDetails=none", "--client.toolbarMode=viewer", \
+     "--server.fileWatcherType=none"]

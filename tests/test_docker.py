@@ -49,6 +49,7 @@ def test_command_listens_everywhere_without_telemetry_or_tracebacks():
     assert "--server.address=0.0.0.0" in cmd and "--server.port=8501" in cmd
     assert "--browser.gatherUsageStats=false" in cmd
     assert "--client.showErrorDetails=none" in cmd
+    assert "--server.fileWatcherType=none" in cmd  # no source watcher per session: the code never changes
     assert any("STREAMLIT_BROWSER_GATHER_USAGE_STATS=false" in e for e in instruction("ENV"))
 
 
