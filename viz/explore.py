@@ -418,9 +418,15 @@ def cloud_figure(surface: Surface, image: tuple[str, float, float], paths: np.nd
     sep = np.full((1, R, 2), np.nan)
     flat = np.concatenate([sub, sep], 0).transpose(1, 0, 2).reshape(-1, 2)  # run after run, NaN between
     ends = paths[-1]
-    data = [{
+    data = []
+    if clean is not None:  # underneath, so the cloud stays visible where it follows the clean run
+        clean = np.asarray(clean, dtype=float)
+        data.append({"type": "scatter", "x": f32(clean[:, 0]), "y": f32(clean[:, 1]), "mode": "lines",
+                     "name": "without noise", "line": {"color": "black", "width": 2.5, "dash": "dot"},
+                     "hovertemplate": "without noise<br>(%{x:.3g}, %{y:.3g})<extra></extra>"})
+    data += [{
         "type": "scatter", "x": f32(flat[:, 0]), "y": f32(flat[:, 1]), "mode": "lines",
-        "name": f"{R} noisy runs", "line": {"color": color, "width": 1}, "opacity": 0.35,
+        "name": f"{R} noisy runs", "line": {"color": color, "width": 1.5}, "opacity": 0.55,
         "hoverinfo": "skip", "connectgaps": False,
     }, {
         "type": "scatter", "x": f32(ends[:, 0]), "y": f32(ends[:, 1]), "mode": "markers",
@@ -428,11 +434,6 @@ def cloud_figure(surface: Surface, image: tuple[str, float, float], paths: np.nd
         "marker": {"size": 7, "color": color, "line": {"color": "white", "width": 1}},
         "hovertemplate": "end (%{x:.3g}, %{y:.3g})<extra></extra>",
     }]
-    if clean is not None:
-        clean = np.asarray(clean, dtype=float)
-        data.append({"type": "scatter", "x": f32(clean[:, 0]), "y": f32(clean[:, 1]), "mode": "lines",
-                     "name": "without noise", "line": {"color": "black", "width": 3.5},
-                     "hovertemplate": "without noise<br>(%{x:.3g}, %{y:.3g})<extra></extra>"})
     mins = surface.minima
     data.append({"type": "scatter", "x": mins[:, 0], "y": mins[:, 1], "mode": "markers",
                  "name": "known minima",
