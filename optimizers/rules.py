@@ -170,7 +170,8 @@ rule(
     torch="torch.optim.Adagrad(params, lr={lr}, eps={eps})",
     keras="keras.optimizers.Adagrad(learning_rate={lr}, initial_accumulator_value=0.0, epsilon={eps})",
     note="eps is outside the square root, as in PyTorch. Keras starts the sum at 0.1 "
-    "by default; set it to 0 to match.",
+    "by default (the code sets 0) and puts eps inside the root, sqrt(G + eps): the same steps "
+    "wherever sqrt(G) is much larger than sqrt(eps).",
 )
 
 
@@ -223,8 +224,10 @@ rule(
     r"w_{t+1} = w_t - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}",
     torch="torch.optim.Adam(params, lr={lr}, betas=({beta1}, {beta2}), eps={eps})",
     keras="keras.optimizers.Adam(learning_rate={lr}, beta_1={beta1}, beta_2={beta2}, epsilon={eps})",
-    note="As PyTorch: eps is added after the bias-corrected square root. Keras adds "
-    "eps-hat to the uncorrected root, which differs slightly in the first steps.",
+    note="As PyTorch: eps is added after the bias-corrected square root. Keras adds eps to the "
+    "uncorrected root, which is PyTorch's rule with eps / sqrt(1 - beta2^t) in place of eps "
+    "(31.6 eps at step 1, 1.26 eps at step 1000 for beta2 = 0.999): it matters only where "
+    "sqrt(v_hat) is near eps.",
 )
 
 
@@ -257,7 +260,10 @@ rule(
     r"\frac{(1-\mu_t)\, g_t}{1-\prod_{i\le t}\mu_i} + \frac{\mu_{t+1}\, m_t}{1-\prod_{i\le t+1}\mu_i}\right)",
     torch="torch.optim.NAdam(params, lr={lr}, betas=({beta1}, {beta2}), eps={eps}, "
     "momentum_decay={momentum_decay})",
-    keras="keras.optimizers.Nadam(learning_rate={lr}, beta_1={beta1}, beta_2={beta2}, epsilon={eps})",
+    keras="keras.optimizers.Nadam(learning_rate={lr}, beta_1={beta1}, beta_2={beta2}, epsilon={eps})"
+    "\n# Keras's schedule is 0.96^t, as momentum_decay=1 would be; this card's is {momentum_decay}",
     note="PyTorch's NAdam: Adam whose first moment looks one step ahead, with Dozat's "
-    "momentum schedule mu_t (psi = 0.004 by default; Keras fixes psi at 0.004).",
+    "momentum schedule mu_t (psi = 0.004 by default). Keras 3 has no psi setting: its mu_t uses "
+    "0.96^t, so keras.optimizers.Nadam takes torch.optim.NAdam(momentum_decay=1)'s steps, and "
+    "mu_t reaches beta1 within about 100 steps instead of thousands.",
 )
