@@ -249,7 +249,7 @@ def _nadam(g, s, h, lr, xp):
 
 rule(
     name="nadam", label="Nadam",
-    params=(*ADAM_PARAMS, Param("momentum_decay", 0.004, 0.0, 0.1, "Momentum decay psi")),
+    params=(*ADAM_PARAMS, Param("momentum_decay", 0.004, 0.0, 1.0, "Momentum decay psi")),
     slots=("m", "v", "beta2_power", "decay_power", "mu_product"), init=(0.0, 0.0, 1.0, 1.0, 1.0),
     step=_nadam, velocity="m",
     derive=lambda h: {"decay_per_step": 0.96**h.momentum_decay},
@@ -261,7 +261,7 @@ rule(
     torch="torch.optim.NAdam(params, lr={lr}, betas=({beta1}, {beta2}), eps={eps}, "
     "momentum_decay={momentum_decay})",
     keras="keras.optimizers.Nadam(learning_rate={lr}, beta_1={beta1}, beta_2={beta2}, epsilon={eps})"
-    "\n# Keras's schedule is 0.96^t, as momentum_decay=1 would be; this card's is {momentum_decay}",
+    "\n# Keras's schedule is 0.96^t: momentum_decay=1 here takes its steps (this card's: {momentum_decay})",
     note="PyTorch's NAdam: Adam whose first moment looks one step ahead, with Dozat's "
     "momentum schedule mu_t (psi = 0.004 by default). Keras 3 has no psi setting: its mu_t uses "
     "0.96^t, so keras.optimizers.Nadam takes torch.optim.NAdam(momentum_decay=1)'s steps, and "
