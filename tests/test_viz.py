@@ -198,3 +198,22 @@ def test_values_beyond_float32_are_sent_as_float64():
     assert spec["dtype"] == "f8"
     decoded = np.frombuffer(base64.b64decode(spec["bdata"]), dtype="<f8")
     np.testing.assert_array_equal(decoded, np.maximum(vs[0].trajectory.loss - s.global_min, 1e-16))
+
+
+def test_colour_bar_shows_the_toned_landscape_colours(rosen):
+    """The map's picture is drawn at LANDSCAPE_OPACITY over white; the colour bar must show the
+    colours as they appear, not the full-strength colormap."""
+    import matplotlib
+
+    from viz.playground import LANDSCAPE_OPACITY
+
+    s, img = rosen
+    fig = viz.trajectory_figure(s, views(s, DEFAULT), img)
+    assert fig["layout"]["images"][0]["opacity"] == LANDSCAPE_OPACITY < 1
+    bar = next(t for t in fig["data"] if t.get("marker", {}).get("showscale"))
+    scale = bar["marker"]["colorscale"]
+    cmap = matplotlib.colormaps[viz.landscape.COLORMAP]
+    for t, rgb in (scale[0], scale[-1]):
+        want = [LANDSCAPE_OPACITY * c * 255 + (1 - LANDSCAPE_OPACITY) * 255 for c in cmap(t)[:3]]
+        got = [int(v) for v in rgb[4:-1].split(",")]
+        assert np.allclose(got, want, atol=0.51), (t, got, want)

@@ -25,6 +25,16 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#0
 COLORMAP = "viridis"
 
 
+def toned_colorscale(opacity: float, n: int = 11) -> list[list]:
+    """COLORMAP as a Plotly colorscale, as it looks drawn at ``opacity`` over white."""
+    cmap = matplotlib.colormaps[COLORMAP]
+    out = []
+    for t in np.linspace(0, 1, n):
+        r, g, b = (round(255 * (opacity * c + 1 - opacity)) for c in cmap(t)[:3])
+        out.append([float(t), f"rgb({r},{g},{b})"])
+    return out
+
+
 def landscape_grid(surface: Surface, n: int = 160) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """x (n,), y (n,) and f on the grid, shape (n, n) indexed [y, x]; NaN where f is not finite
     (an overflow to inf, like a formula's exp(x*y) on a wide domain, would make the colour range NaN)."""

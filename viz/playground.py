@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from landscapes import Surface
 from optimizers import Trajectory
 
-from .landscape import COLORMAP, display_transform, landscape_grid
+from .landscape import COLORMAP, display_transform, landscape_grid, toned_colorscale
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class RunView:
 
 
 FONT = {"size": 14}
+#: the landscape picture is toned down (over white) so the runs' colours stand out on it
+LANDSCAPE_OPACITY = 0.7
 
 
 F32_MAX = float(np.finfo(np.float32).max)
@@ -166,7 +168,7 @@ def trajectory_figure(
         }
         layout["images"].append({
             "source": uri, "xref": xa, "yref": ya, "x": x0, "y": y1, "sizex": x1 - x0,
-            "sizey": y1 - y0, "sizing": "stretch", "layer": "below",
+            "sizey": y1 - y0, "sizing": "stretch", "layer": "below", "opacity": LANDSCAPE_OPACITY,
         })
         if multiples:
             layout["annotations"].append({
@@ -185,7 +187,8 @@ def trajectory_figure(
     data.append({  # colour bar for the landscape image
         "type": "scatter", "x": [None], "y": [None], "mode": "markers", "showlegend": False,
         "hoverinfo": "skip",
-        "marker": {"colorscale": COLORMAP.capitalize(), "cmin": cmin, "cmax": cmax, "color": [cmin],
+        "marker": {"colorscale": toned_colorscale(LANDSCAPE_OPACITY), "cmin": cmin, "cmax": cmax,
+                   "color": [cmin],
                    "showscale": True, "colorbar": {
                        "title": {"text": "log10(f - f*)" if surface.log_scale else "f"},
                        "x": width2d + 0.005, "len": 0.8, "thickness": 12}},
@@ -203,7 +206,7 @@ def trajectory_figure(
         axes = {"xaxis": xa, "yaxis": ya, "legendgroup": f"run{i}"}
         data.append({
             "type": "scatter", "x": f32(path[:, 0]), "y": f32(path[:, 1]), "mode": "lines", "name": run.label,
-            "line": {"color": run.color, "width": 2}, "opacity": 0.75, **axes,
+            "line": {"color": run.color, "width": 2.5}, "opacity": 0.85, **axes,
             "hovertemplate": f"{run.label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
         })
         div = int(tr.diverged_at)
