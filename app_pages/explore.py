@@ -258,14 +258,19 @@ def _default_range(p: Param, opts: list[float]) -> tuple[float, float]:
     return float(arr[np.argmin(np.abs(arr - lo))]), float(arr[np.argmin(np.abs(arr - hi))])
 
 
+def clicked(chart: str, context: str) -> tuple[dict, dict] | None:
+    """The point clicked on the chart keyed ``chart`` and what its section saved under ``context``."""
+    event = st.session_state.get(K + chart) or {}
+    points = (event.get("selection") or {}).get("points") or []
+    ctx = st.session_state.get(K + context)
+    return (points[0], ctx) if points and ctx is not None else None
+
+
 def open_cell() -> None:
     """Click on a sweep cell: remember that cell's exact configuration for the Playground."""
-    event = st.session_state.get(K + "sweep_chart") or {}
-    points = (event.get("selection") or {}).get("points") or []
-    ctx = st.session_state.get(K + "sweep_ctx")
-    if not points or ctx is None:
+    if (hit := clicked("sweep_chart", "sweep_ctx")) is None:
         return
-    pt = points[0]
+    pt, ctx = hit
     n_cells = len(ctx["xs"]) * len(ctx["ys"])
     idx = pt.get("point_index", pt.get("pointIndex"))
     if idx is None or pt.get("curve_number") not in (None, ctx["curve"]) or not 0 <= int(idx) < n_cells:
@@ -392,12 +397,9 @@ SHOW_PARTIAL_AFTER = 0.3  # s: a basin map that took longer is shown before the 
 
 def open_start() -> None:
     """Click on a basin map: remember a Playground setup with every mapped optimizer from that start."""
-    event = st.session_state.get(K + "basins") or {}
-    points = (event.get("selection") or {}).get("points") or []
-    ctx = st.session_state.get(K + "basin_ctx")
-    if not points or ctx is None:
+    if (hit := clicked("basins", "basin_ctx")) is None:
         return
-    pt = points[0]
+    pt, ctx = hit
     idx = pt.get("point_index", pt.get("pointIndex"))
     if idx is None or pt.get("curve_number") not in ctx["clicks"]:
         return

@@ -50,6 +50,16 @@ def cell_pixel(page, i: int, j: int) -> dict:
     }}""", [i, j])
 
 
+def click_to_playground(page, px: float, py: float, setting: str) -> dict:
+    """Click at (px, py), wait for the Playground with ``setting`` in its link; the link's values."""
+    page.mouse.move(px, py)
+    page.mouse.click(px, py)
+    page.wait_for_function("(s) => !location.pathname.includes('explore') && location.search.includes(s)",
+                           arg=setting)
+    page.wait_for_selector(IDLE)
+    return {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
 def test_explore_heatmap_renders(page, app_url):
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -91,12 +101,7 @@ def test_click_on_a_cell_opens_it_in_the_playground(page, app_url):
     i, j = 30, 25  # lr = xs[30], beta1 = ys[25] of Adam's default 40 x 40 sweep
     cell = cell_pixel(page, i, j)
     assert cell["nx"] == 40
-    page.mouse.move(cell["px"], cell["py"])
-    page.mouse.click(cell["px"], cell["py"])
-    page.wait_for_function("() => !location.pathname.includes('explore')"
-                           " && location.search.includes('adam.lr')")
-    page.wait_for_selector(IDLE)
-    q = {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
+    q = click_to_playground(page, cell["px"], cell["py"], "adam.lr")
     xs = sweep_values(sweep_param("adam", "lr"), 1e-4, 1.0, 40)
     ys = sweep_values(sweep_param("adam", "beta1"), 0.0, 0.999, 40)
     assert q["surface"] == "rosenbrock"
@@ -127,12 +132,7 @@ def test_click_on_a_basin_start_races_the_optimizers_from_there(page, app_url):
       return {{px: b.x + fl.xaxis2._offset + fl.xaxis2.l2p(x), py: b.y + fl.yaxis2._offset + fl.yaxis2.l2p(y),
                x, y, text: grid.text[k]}};
     }}""")
-    page.mouse.move(target["px"], target["py"])
-    page.mouse.click(target["px"], target["py"])
-    page.wait_for_function("() => !location.pathname.includes('explore')"
-                           " && location.search.includes('momentum.lr')")
-    page.wait_for_selector(IDLE)
-    q = {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
+    q = click_to_playground(page, target["px"], target["py"], "momentum.lr")
     assert q["surface"] == "rosenbrock"
     assert q["optimizers"] == "gd,momentum,adam"
     x, y = (float(v) for v in q["start"].split(","))
