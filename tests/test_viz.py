@@ -201,19 +201,21 @@ def test_values_beyond_float32_are_sent_as_float64():
 
 
 def test_colour_bar_shows_the_toned_landscape_colours(rosen):
-    """The map's picture is drawn at LANDSCAPE_OPACITY over white; the colour bar must show the
-    colours as they appear, not the full-strength colormap."""
+    """The picture's contours are drawn at ALPHA over white; the colour bar shows the colours as
+    they appear, and the picture has no colour darker than the toned colormap's darkest."""
     import matplotlib
 
-    from viz.playground import LANDSCAPE_OPACITY
+    from viz.landscape import ALPHA, COLORMAP
 
     s, img = rosen
     fig = viz.trajectory_figure(s, views(s, DEFAULT), img)
-    assert fig["layout"]["images"][0]["opacity"] == LANDSCAPE_OPACITY < 1
     bar = next(t for t in fig["data"] if t.get("marker", {}).get("showscale"))
     scale = bar["marker"]["colorscale"]
-    cmap = matplotlib.colormaps[viz.landscape.COLORMAP]
-    for t, rgb in (scale[0], scale[-1]):
-        want = [LANDSCAPE_OPACITY * c * 255 + (1 - LANDSCAPE_OPACITY) * 255 for c in cmap(t)[:3]]
+    cmap = matplotlib.colormaps[COLORMAP]
+    toned = [[ALPHA * c * 255 + (1 - ALPHA) * 255 for c in cmap(t)[:3]] for t in (0.0, 1.0)]
+    for (t, rgb), want in zip((scale[0], scale[-1]), toned, strict=True):
         got = [int(v) for v in rgb[4:-1].split(",")]
         assert np.allclose(got, want, atol=0.51), (t, got, want)
+    pic = np.asarray(Image.open(io.BytesIO(base64.b64decode(img[0].split(",", 1)[1]))).convert("RGB"))
+    darkest = pic.reshape(-1, 3).sum(1).min()
+    assert darkest >= sum(toned[0]) - 6, (darkest, toned[0])

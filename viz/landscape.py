@@ -12,10 +12,9 @@ import base64
 import io
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from PIL import Image
 
 from landscapes import Surface
@@ -23,10 +22,13 @@ from landscapes import Surface
 #: Okabe-Ito colours (colour-blind safe), yellow left out: it vanishes on light maps.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 COLORMAP = "viridis"
+#: opacity of the filled contours over white: toned down so that trajectories stand out on them
+ALPHA = 0.56
 
 
-def toned_colorscale(opacity: float, n: int = 11) -> list[list]:
-    """COLORMAP as a Plotly colorscale, as it looks drawn at ``opacity`` over white."""
+def toned_colorscale(opacity: float = ALPHA, n: int = 11) -> list[list]:
+    """COLORMAP as a Plotly colorscale, as it looks drawn at ``opacity`` over white (the colour
+    bar of a landscape picture)."""
     cmap = matplotlib.colormaps[COLORMAP]
     out = []
     for t in np.linspace(0, 1, n):
@@ -59,7 +61,7 @@ def display_transform(surface: Surface, z_grid: np.ndarray):
     )
 
 
-def draw_landscape(ax, surface: Surface, levels: int = 30):
+def draw_landscape(ax, surface: Surface, levels: int = 30, alpha: float = ALPHA):
     """Filled contours of ``surface`` on the Matplotlib axes ``ax``, limited to its domain.
 
     Returns (the filled-contour artist, colour min, colour max, the colour scale's title).
@@ -71,7 +73,8 @@ def draw_landscape(ax, surface: Surface, levels: int = 30):
     if not hi > lo:  # flat where finite (exp(x*y) on a wide domain: 0 or overflow): one colour
         hi = lo + 1.0
     lv = np.linspace(lo, hi, levels)
-    filled = ax.contourf(x, y, np.clip(c, lo, hi), levels=lv, cmap=COLORMAP, alpha=0.8, extend="both")
+    filled = ax.contourf(x, y, np.clip(c, lo, hi), levels=lv, cmap=COLORMAP, alpha=alpha,
+                         extend="both")
     ax.contour(x, y, c, levels=lv[::2], colors="white", linewidths=0.5, alpha=0.6)
     (x0, x1), (y0, y1) = surface.domain
     ax.set_xlim(x0, x1)
@@ -86,15 +89,19 @@ def landscape_png(surface: Surface, width_px: int = 700, levels: int = 30) -> tu
     """
     (x0, x1), (y0, y1) = surface.domain
     aspect = (y1 - y0) / (x1 - x0)
-    fig = plt.figure(figsize=(width_px / 100, width_px * aspect / 100), dpi=100)
+    # Matplotlib's object API, not pyplot: pyplot's global state is not safe across the
+    # server's session threads
+    fig = Figure(figsize=(width_px / 100, width_px * aspect / 100), dpi=100)
+    canvas = FigureCanvasAgg(fig)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_axis_off()
-    _, lo, hi, _ = draw_landscape(ax, surface, levels)
-    fig.canvas.draw()
-    rgba = np.asarray(fig.canvas.buffer_rgba())
-    plt.close(fig)
+    _, lo, hi, _ = draw_landscape(ax, surface, levels, alpha=1.0)
+    canvas.draw()
+    rgb = np.asarray(canvas.buffer_rgba())[..., :3].astype(float)
+    # toned to ALPHA over white after drawing: semi-transparent polygons would leave dark seams
+    rgb = np.round(ALPHA * rgb + (1 - ALPHA) * 255).astype(np.uint8)
     # a filled contour has few colours: a 96-colour palette PNG is a third of the size
-    pic = Image.fromarray(rgba[..., :3]).quantize(colors=96, method=Image.Quantize.MEDIANCUT)
+    pic = Image.fromarray(rgb).quantize(colors=96, method=Image.Quantize.MEDIANCUT)
     buf = io.BytesIO()
     pic.save(buf, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(), lo, hi

@@ -30,8 +30,6 @@ class RunView:
 
 
 FONT = {"size": 14}
-#: the landscape picture is toned down (over white) so the runs' colours stand out on it
-LANDSCAPE_OPACITY = 0.7
 
 
 F32_MAX = float(np.finfo(np.float32).max)
@@ -168,7 +166,7 @@ def trajectory_figure(
         }
         layout["images"].append({
             "source": uri, "xref": xa, "yref": ya, "x": x0, "y": y1, "sizex": x1 - x0,
-            "sizey": y1 - y0, "sizing": "stretch", "layer": "below", "opacity": LANDSCAPE_OPACITY,
+            "sizey": y1 - y0, "sizing": "stretch", "layer": "below",
         })
         if multiples:
             layout["annotations"].append({
@@ -187,7 +185,7 @@ def trajectory_figure(
     data.append({  # colour bar for the landscape image
         "type": "scatter", "x": [None], "y": [None], "mode": "markers", "showlegend": False,
         "hoverinfo": "skip",
-        "marker": {"colorscale": toned_colorscale(LANDSCAPE_OPACITY), "cmin": cmin, "cmax": cmax,
+        "marker": {"colorscale": toned_colorscale(), "cmin": cmin, "cmax": cmax,
                    "color": [cmin],
                    "showscale": True, "colorbar": {
                        "title": {"text": "log10(f - f*)" if surface.log_scale else "f"},
