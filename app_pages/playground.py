@@ -26,7 +26,6 @@ from app_pages.widgets import (
 from descent_lab import compute, export
 from descent_lab.setup import CUSTOM, MAX_RUNS, NOISE, SPEEDS, RunSpec, Setup, from_query, to_query
 from optimizers import schedules
-from viz import animation
 
 FRAME_MS = {"0.25x": 320, "0.5x": 160, "1x": 80, "2x": 40, "4x": 20}
 NOISES = [0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -103,6 +102,7 @@ def set_start_from_click() -> None:
 
 def export_panel(setup: Setup, surface, views) -> None:
     """Share link and downloads: animated GIF, PNG, CSV and JSON of the runs."""
+    from viz import animation  # Matplotlib: loaded on the first visit to this panel, not on every page load
     link = "?" + urlencode(to_query(setup))
     st.caption("The address bar always holds the whole setup: copy it to share this view. "
                "The same link, relative to the app's address:")

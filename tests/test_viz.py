@@ -201,21 +201,36 @@ def test_values_beyond_float32_are_sent_as_float64():
 
 
 def test_colour_bar_shows_the_toned_landscape_colours(rosen):
-    """The picture's contours are drawn at ALPHA over white; the colour bar shows the colours as
-    they appear, and the picture has no colour darker than the toned colormap's darkest."""
-    import matplotlib
-
-    from viz.landscape import ALPHA, COLORMAP
+    """The picture is toned to ALPHA over white; the colour bar shows the colours as they appear
+    (Plotly's Viridis stops, toned), and the picture has no colour darker than the toned map's."""
+    from viz.landscape import ALPHA, STOPS, colors
 
     s, img = rosen
     fig = viz.trajectory_figure(s, views(s, DEFAULT), img)
     bar = next(t for t in fig["data"] if t.get("marker", {}).get("showscale"))
     scale = bar["marker"]["colorscale"]
-    cmap = matplotlib.colormaps[COLORMAP]
-    toned = [[ALPHA * c * 255 + (1 - ALPHA) * 255 for c in cmap(t)[:3]] for t in (0.0, 1.0)]
-    for (t, rgb), want in zip((scale[0], scale[-1]), toned, strict=True):
-        got = [int(v) for v in rgb[4:-1].split(",")]
-        assert np.allclose(got, want, atol=0.51), (t, got, want)
+    assert len(scale) == len(STOPS)
+    for (t, rgb), stop in zip(scale, STOPS, strict=True):
+        got = np.array([int(v) for v in rgb[4:-1].split(",")])
+        assert np.allclose(got, 255 * (ALPHA * colors(t) + 1 - ALPHA), atol=0.51)
+        assert np.allclose(colors(t), stop)
     pic = np.asarray(Image.open(io.BytesIO(base64.b64decode(img[0].split(",", 1)[1]))).convert("RGB"))
     darkest = pic.reshape(-1, 3).sum(1).min()
-    assert darkest >= sum(toned[0]) - 6, (darkest, toned[0])
+    assert darkest >= 255 * (ALPHA * STOPS[0] + 1 - ALPHA).sum() - 6
+
+
+def test_landscape_picture_is_dark_in_the_valley_and_light_on_the_walls():
+    """Rosenbrock's valley floor y = x^2 is darker than the wall 1.5 above it, at every x: the
+    bands are not shuffled or flipped, and the picture's top row is the domain's top."""
+    s = landscapes.get("rosenbrock")
+    uri, _, _ = viz.landscape_png(s)
+    pic = np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).convert("RGB"), float)
+    (x0, x1), (y0, y1) = s.domain
+    h, w = pic.shape[:2]
+
+    def light(x, y):  # median brightness of a 5 x 5 patch (the thin contour lines left out)
+        i, j = round((y1 - y) / (y1 - y0) * (h - 1)), round((x - x0) / (x1 - x0) * (w - 1))
+        return float(np.median(pic[i - 2:i + 3, j - 2:j + 3].sum(2)))
+
+    for x in (-1.0, -0.5, 0.0, 0.5):
+        assert light(x, x * x) + 30 < light(x, x * x + 1.5), x

@@ -22,13 +22,32 @@ from PIL import Image
 
 from landscapes import Surface
 
-from .landscape import draw_landscape
+from .landscape import ALPHA, COLORMAP, color_range, display_transform, landscape_grid
 from .playground import RunView, frame_steps
 
 WIDTH_IN = 6.4  # the layout is made in inches at this width and scaled to width_px by the dpi
 FONT_PT = 11
 HOLD_MS = 2000  # the last frame stays this long before the GIF loops
 PALETTE_COLORS = 128
+
+
+def draw_landscape(ax, surface: Surface, levels: int = 30):
+    """Filled contours of ``surface`` on the Matplotlib axes ``ax``, limited to its domain, in
+    the Playground map's bands, colour range and toning.
+
+    Returns (the filled-contour artist, colour min, colour max, the colour scale's title).
+    """
+    x, y, z = landscape_grid(surface)
+    show, title = display_transform(surface, z)
+    c = show(z)
+    lo, hi = color_range(c)
+    lv = np.linspace(lo, hi, levels)
+    filled = ax.contourf(x, y, np.clip(c, lo, hi), levels=lv, cmap=COLORMAP, alpha=ALPHA, extend="both")
+    ax.contour(x, y, c, levels=lv[::2], colors="white", linewidths=0.5, alpha=0.6)
+    (x0, x1), (y0, y1) = surface.domain
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    return filled, lo, hi, title
 
 
 def gif_bytes(

@@ -1,9 +1,11 @@
 """The landscape as a picture: grids, the colour transform, a static PNG layer.
 
-The 2-D map's landscape is a Matplotlib image placed under the Plotly axes
-(a layout image), never a contour trace: Plotly drops contour and heatmap
-traces from figures with animation frames (plotly.js #4491), and a static
-PNG is also a far smaller payload than a contour grid.
+The 2-D map's landscape is a picture placed under the Plotly axes (a layout
+image), never a contour trace: Plotly drops contour and heatmap traces from
+figures with animation frames (plotly.js #4491), and a static PNG is also a far
+smaller payload than a contour grid. The picture is drawn with NumPy alone, in
+Plotly's own Viridis so the colour bar matches it: importing Matplotlib would cost
+the first page load about 0.4 s (it is loaded only for the GIF and PNG exports).
 """
 
 from __future__ import annotations
@@ -11,30 +13,34 @@ from __future__ import annotations
 import base64
 import io
 
-import matplotlib
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from PIL import Image
+from plotly.colors import hex_to_rgb, sequential
 
 from landscapes import Surface
 
 #: Okabe-Ito colours (colour-blind safe), yellow left out: it vanishes on light maps.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 COLORMAP = "viridis"
+#: the colour map's stops, as Plotly defines "Viridis" (linear in RGB between them), 0..1
+STOPS = np.array([hex_to_rgb(c) for c in sequential.Viridis], dtype=float) / 255
 #: opacity of the filled contours over white: toned down so that trajectories stand out on them
 ALPHA = 0.56
 
 
-def toned_colorscale(opacity: float = ALPHA, n: int = 11) -> list[list]:
-    """COLORMAP as a Plotly colorscale, as it looks drawn at ``opacity`` over white (the colour
-    bar of a landscape picture)."""
-    cmap = matplotlib.colormaps[COLORMAP]
-    out = []
-    for t in np.linspace(0, 1, n):
-        r, g, b = (round(255 * (opacity * c + 1 - opacity)) for c in cmap(t)[:3])
-        out.append([float(t), f"rgb({r},{g},{b})"])
-    return out
+def colors(t) -> np.ndarray:
+    """The colour map at t in [0, 1]: RGB in [0, 1], shape (..., 3)."""
+    u = np.clip(np.asarray(t, dtype=float), 0, 1) * (len(STOPS) - 1)
+    k = np.minimum(u.astype(int), len(STOPS) - 2)
+    w = (u - k)[..., None]
+    return (1 - w) * STOPS[k] + w * STOPS[k + 1]
+
+
+def toned_colorscale(opacity: float = ALPHA) -> list[list]:
+    """The colour map as a Plotly colorscale, as it looks drawn at ``opacity`` over white (the
+    colour bar of a landscape picture)."""
+    toned = np.round(255 * (opacity * STOPS + 1 - opacity)).astype(int)
+    return [[k / (len(STOPS) - 1), f"rgb({r},{g},{b})"] for k, (r, g, b) in enumerate(toned)]
 
 
 def landscape_grid(surface: Surface, n: int = 160) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -61,47 +67,45 @@ def display_transform(surface: Surface, z_grid: np.ndarray):
     )
 
 
-def draw_landscape(ax, surface: Surface, levels: int = 30, alpha: float = ALPHA):
-    """Filled contours of ``surface`` on the Matplotlib axes ``ax``, limited to its domain.
-
-    Returns (the filled-contour artist, colour min, colour max, the colour scale's title).
-    """
-    x, y, z = landscape_grid(surface)
-    show, title = display_transform(surface, z)
-    c = show(z)
+def color_range(c: np.ndarray) -> tuple[float, float]:
+    """The displayed values' colour range: their minimum to their 99.5th percentile (a few
+    walls would otherwise take the whole scale), never empty."""
     lo, hi = float(np.nanmin(c)), float(np.nanpercentile(c, 99.5))
     if not hi > lo:  # flat where finite (exp(x*y) on a wide domain: 0 or overflow): one colour
         hi = lo + 1.0
-    lv = np.linspace(lo, hi, levels)
-    filled = ax.contourf(x, y, np.clip(c, lo, hi), levels=lv, cmap=COLORMAP, alpha=alpha,
-                         extend="both")
-    ax.contour(x, y, c, levels=lv[::2], colors="white", linewidths=0.5, alpha=0.6)
-    (x0, x1), (y0, y1) = surface.domain
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    return filled, lo, hi, title
+    return lo, hi
 
 
 def landscape_png(surface: Surface, width_px: int = 700, levels: int = 30) -> tuple[str, float, float]:
     """The filled-contour picture of the domain as a data URI, with its colour range.
 
-    The image has no margins: it is stretched exactly over the domain.
+    levels - 1 bands of equal width in the displayed value (log for log surfaces), each in
+    the colour of its middle, a light line at every other band edge, toned to ALPHA over
+    white; white where f is not finite. No margins: it is stretched exactly over the domain.
     """
     (x0, x1), (y0, y1) = surface.domain
-    aspect = (y1 - y0) / (x1 - x0)
-    # Matplotlib's object API, not pyplot: pyplot's global state is not safe across the
-    # server's session threads
-    fig = Figure(figsize=(width_px / 100, width_px * aspect / 100), dpi=100)
-    canvas = FigureCanvasAgg(fig)
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_axis_off()
-    _, lo, hi, _ = draw_landscape(ax, surface, levels, alpha=1.0)
-    canvas.draw()
-    rgb = np.asarray(canvas.buffer_rgba())[..., :3].astype(float)
-    # toned to ALPHA over white after drawing: semi-transparent polygons would leave dark seams
-    rgb = np.round(ALPHA * rgb + (1 - ALPHA) * 255).astype(np.uint8)
-    # a filled contour has few colours: a 96-colour palette PNG is a third of the size
-    pic = Image.fromarray(rgb).quantize(colors=96, method=Image.Quantize.MEDIANCUT)
+    height = max(1, round(width_px * (y1 - y0) / (x1 - x0)))
+    x = np.linspace(x0, x1, width_px)
+    y = np.linspace(y1, y0, height)  # the top row of the picture is y1
+    with np.errstate(all="ignore"):
+        z = surface.f(np.stack(np.meshgrid(x, y), -1))
+    z = np.where(np.isfinite(z), z, np.nan)
+    show, _ = display_transform(surface, z)
+    c = show(z)
+    lo, hi = color_range(c)
+    finite = np.isfinite(c)
+    bands = levels - 1
+    band = np.clip(((np.where(finite, c, lo) - lo) / (hi - lo) * bands).astype(np.uint8), 0, bands - 1)
+    # a light line where the band index crosses an even level, to the right or below
+    edge = np.zeros(band.shape, dtype=bool)
+    for a, b in ((band[:, :-1], band[:, 1:]), (band[:-1], band[1:])):
+        edge[: a.shape[0], : a.shape[1]] |= (a != b) & (np.maximum(a, b) % 2 == 0)
+    # a palette picture: the bands' colours, the same lightened (lines), white (no value)
+    fill = colors((np.arange(bands) + 0.5) / bands)
+    palette = ALPHA * np.vstack([fill, 0.55 * fill + 0.45, [1.0, 1.0, 1.0]]) + 1 - ALPHA
+    index = np.where(finite, band + bands * edge, 2 * bands).astype(np.uint8)
+    pic = Image.fromarray(index, mode="P")
+    pic.putpalette(np.round(255 * palette).astype(np.uint8).ravel().tolist())
     buf = io.BytesIO()
     pic.save(buf, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(), lo, hi
