@@ -80,31 +80,27 @@ def parser() -> argparse.ArgumentParser:
     o.add_argument("--csv", type=Path, metavar="FILE", help="every step of every run as CSV")
     o.add_argument("--json", type=Path, metavar="FILE", help="the setup and every run as JSON")
     a = e.add_argument_group("pictures")
-    a.add_argument("--frames", type=_positive, default=60, help="GIF frames (default 60)")
-    a.add_argument("--fps", type=_positive, default=15, help="GIF frames per second (default 15)")
-    a.add_argument("--width", type=_width, default=None, metavar="PX",
+    a.add_argument("--frames", type=_whole(1, 1000), default=60, help="GIF frames (default 60)")
+    a.add_argument("--fps", type=_whole(1, 1000), default=15, help="GIF frames per second (default 15)")
+    a.add_argument("--width", type=_whole(160, 4000, "pixels"), default=None, metavar="PX",
                    help="picture width in pixels (default 640 for the GIF, 1280 for the PNG)")
     return p
 
 
-def _positive(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= v <= 1000:
-        raise argparse.ArgumentTypeError(f"{v} is outside 1..1000")
-    return v
+def _whole(lo: int, hi: int, unit: str = ""):
+    """An argparse type: a whole number from lo to hi, with a message that names the unit."""
+    suffix, of = (f" {unit}", f" of {unit}") if unit else ("", "")
 
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number{of}") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"{v} is outside {lo}..{hi}{suffix}")
+        return v
 
-def _width(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of pixels") from None
-    if not 160 <= v <= 4000:
-        raise argparse.ArgumentTypeError(f"{v} is outside 160..4000 pixels")
-    return v
+    return parse
 
 
 def query(args: argparse.Namespace) -> dict[str, str]:
