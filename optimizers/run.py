@@ -288,8 +288,8 @@ def _finish(opt, surface, rec, steps, h, rates, bound, batched, record):
     loss, bad = _values(surface, path, bound)
     hit = bad.any(0)
     div = np.where(hit, bad.argmax(0), -1)
-    if hit.any():  # from step d on, a diverged run stays at path[d - 1] and has no value
-        gone = np.arange(steps + 1)[:, None] >= np.where(hit, div, steps + 1)  # (steps+1, R)
+    gone = np.arange(steps + 1)[:, None] >= np.where(hit, div, steps + 1)  # (steps+1, R): from step d on
+    if hit.any():  # a diverged run stays at path[d - 1] and has no value
         last = path[np.maximum(div - 1, 0), :, np.arange(R)]  # (R, 2)
         np.copyto(path, last.T[None], where=gone[:, None, :])
         loss[gone] = np.nan
@@ -313,7 +313,7 @@ def _finish(opt, surface, rec, steps, h, rates, bound, batched, record):
             eff = opt.rule.effective_lr(state, h, lr3, t, np) + np.zeros((steps, 2, R))
         else:
             eff = np.broadcast_to(lr3, (steps, 2, R)).copy()
-        after = np.arange(steps)[:, None] >= np.where(hit, div, steps)  # (steps, R)
+        after = gone[:-1]  # (steps, R): the updates from d on
         for a in (grads, points, eff, *state.values()):
             a[np.broadcast_to(after[:, None, :], a.shape)] = np.nan
         out.update(
