@@ -36,19 +36,21 @@ def colors(t) -> np.ndarray:
     return (1 - w) * STOPS[k] + w * STOPS[k + 1]
 
 
-def toned_colorscale(opacity: float = ALPHA) -> list[list]:
-    """The colour map as a Plotly colorscale, as it looks drawn at ``opacity`` over white (the
-    colour bar of a landscape picture)."""
-    toned = np.round(255 * (opacity * STOPS + 1 - opacity)).astype(int)
+def toned_colorscale() -> list[list]:
+    """The colour map as a Plotly colorscale, as it looks drawn at ALPHA over white (the colour
+    bar of a landscape picture)."""
+    toned = np.round(255 * (ALPHA * STOPS + 1 - ALPHA)).astype(int)
     return [[k / (len(STOPS) - 1), f"rgb({r},{g},{b})"] for k, (r, g, b) in enumerate(toned)]
 
 
-def landscape_grid(surface: Surface, n: int = 160) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """x (n,), y (n,) and f on the grid, shape (n, n) indexed [y, x]; NaN where f is not finite
-    (an overflow to inf, like a formula's exp(x*y) on a wide domain, would make the colour range NaN)."""
+def landscape_grid(surface: Surface, n: int = 160, ny: int | None = None) -> tuple[np.ndarray, ...]:
+    """x (n,), y (ny,) (default n) and f on the grid, shape (ny, n) indexed [y, x]; NaN where f
+    is not finite (an overflow to inf, like a formula's exp(x*y) on a wide domain, would make the
+    colour range NaN)."""
     (x0, x1), (y0, y1) = surface.domain
-    x, y = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
-    z = surface.f(np.stack(np.meshgrid(x, y), -1))
+    x, y = np.linspace(x0, x1, n), np.linspace(y0, y1, ny or n)
+    with np.errstate(all="ignore"):
+        z = surface.f(np.stack(np.meshgrid(x, y), -1))
     return x, y, np.where(np.isfinite(z), z, np.nan)
 
 
@@ -85,11 +87,7 @@ def landscape_png(surface: Surface, width_px: int = 700, levels: int = 30) -> tu
     """
     (x0, x1), (y0, y1) = surface.domain
     height = max(1, round(width_px * (y1 - y0) / (x1 - x0)))
-    x = np.linspace(x0, x1, width_px)
-    y = np.linspace(y1, y0, height)  # the top row of the picture is y1
-    with np.errstate(all="ignore"):
-        z = surface.f(np.stack(np.meshgrid(x, y), -1))
-    z = np.where(np.isfinite(z), z, np.nan)
+    z = landscape_grid(surface, width_px, height)[2][::-1]  # the top row of the picture is y1
     show, _ = display_transform(surface, z)
     c = show(z)
     lo, hi = color_range(c)
