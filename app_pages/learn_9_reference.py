@@ -2,67 +2,18 @@
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 import optimizers
 from app_pages.learn_path import footer
 
-#: (good at, bad at), in plain words, per rule
-VERDICT = {
-    "gd": ("Simple, predictable, cheap; with a schedule and mini-batches it trains almost anything.",
-           "One rate for all weights: slow on long narrow valleys, stuck at saddles and in local minima."),
-    "momentum": ("Ravines and consistent slopes: speeds up along the valley, averages away the zig-zag; "
-                 "can roll over small bumps.",
-                 "Overshoots and oscillates around the minimum when β is large; one more setting to tune."),
-    "momentum_ewma": ("The same method written as an average of gradients: β changes the memory "
-                      "without changing the step size.",
-                      "Same as momentum. Watch the learning rate when you move code to PyTorch or Keras."),
-    "nesterov": ("Momentum with less overshoot: a look-ahead brakes before the turn. A good default "
-                 "when using momentum.",
-                 "Slightly less able to coast through small bumps into a deeper valley."),
-    "nesterov_lookahead": ("The textbook picture of Nesterov: the gradient is taken at the look-ahead "
-                           "point, which you can see.",
-                           "Same method as Nesterov (NAG); only the points it reports differ."),
-    "adagrad": ("Sparse features and features on very different scales: every weight gets its own rate.",
-                "The rate only shrinks: long runs and deep networks stall before the minimum."),
-    "rmsprop": ("Per-weight rates that can grow back: long, non-convex training; recurrent networks.",
-                "No momentum of its own; β and η still need tuning."),
-    "adam": ("The usual default: momentum plus per-weight rates, bias-corrected so the first steps "
-             "are about η. Little tuning.",
-             "Can settle where well-tuned SGD with momentum generalises a little better; η still matters."),
-    "nadam": ("Adam with Nesterov's look-ahead on the first moment: sometimes faster, rarely worse.",
-              "One more setting (the momentum decay); gains over Adam depend on the problem."),
-}
-
-#: what the card adds to each rule's note on conventions
-CONVENTIONS = {
-    "gd": "",
-    "momentum": "Keras keeps v = βv − ηg and steps +v: the same steps while η is constant.",
-    "momentum_ewma": "",
-    "nesterov": "The course's look-ahead form is the next card.",
-    "nesterov_lookahead": "",
-    "adagrad": "In Keras that start is initial_accumulator_value (the code sets 0.0); its default ε is 1e-7.",
-    "rmsprop": "Defaults differ too: PyTorch alpha = 0.99, Keras rho = 0.9.",
-    "adam": "PyTorch's default η is 0.001 and Keras's ε is 1e-7; the code sets the values above.",
-    "nadam": "PyTorch: μ_t = β₁ (1 − ½ · 0.96^(tψ)). PyTorch's default η for NAdam is 0.002.",
-}
-
 IMPORTS = {"torch": "import torch\n\n", "keras": "import keras\n\n"}
 
 
-def code(rule, framework: str) -> str:
-    """The rule's code template filled with its defaults; settings the template has no slot for
-    are listed in a comment, so every default is on the card."""
-    template = getattr(rule, framework)
-    values = {p.name: f"{p.default:g}" for p in rule.params}
-    used = set(re.findall(r"{(\w+)}", template))
-    text = IMPORTS[framework] + "opt = " + template.format(**values)
-    missing = [f"{p.name}={values[p.name]}" for p in rule.params if p.name not in used]
-    if missing:
-        text += f"\n# {', '.join(missing)}: fixed at this value, not a setting here"
-    return text
+def code(rule, framework: str) -> str | None:
+    """The rule's constructor in ``framework`` with its defaults (None: Keras has no such optimizer)."""
+    text = rule.torch_code(rule.defaults()) if framework == "torch" else rule.keras_code(rule.defaults())
+    return None if text is None else IMPORTS[framework] + "opt = " + text
 
 
 st.title("Reference card")
@@ -86,7 +37,7 @@ names = optimizers.names()
 st.dataframe(
     [{"optimizer": optimizers.rule(n).label,
       "defaults": ", ".join(f"{p.name} = {p.default:g}" for p in optimizers.rule(n).params),
-      "PyTorch": optimizers.rule(n).torch.split("(")[0]} for n in names],
+      "PyTorch": f"torch.optim.{optimizers.rule(n).torch_class}"} for n in names],
     hide_index=True, width="stretch",
 )
 
@@ -99,12 +50,16 @@ for n in names:
     with left:
         defaults = ", ".join(f"{p.label} `{p.name} = {p.default:g}`" for p in rule.params)
         st.markdown(f"**Defaults**: {defaults}")
-        st.markdown(f"**Good at**: {VERDICT[n][0]}")
-        st.markdown(f"**Bad at**: {VERDICT[n][1]}")
+        st.markdown(f"**Good at**: {rule.good}")
+        st.markdown(f"**Bad at**: {rule.bad}")
     with right:
         tab_t, tab_k = st.tabs(["PyTorch", "Keras"])
         tab_t.code(code(rule, "torch"), language="python", wrap_lines=True)
-        tab_k.code(code(rule, "keras"), language="python", wrap_lines=True)
-        st.markdown(f"**Conventions**: {rule.note} {CONVENTIONS[n]}")
+        keras = code(rule, "keras")
+        if keras:
+            tab_k.code(keras, language="python", wrap_lines=True)
+        else:
+            tab_k.caption("Keras has no such optimizer.")
+        st.markdown(f"**Conventions**: {rule.note} {rule.conventions}")
 
 footer("app_pages/learn_9_reference.py")

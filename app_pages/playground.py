@@ -21,15 +21,12 @@ from app_pages.widgets import (
     param_widget,
     surface_key,
     surface_picker,
-    with_value,
 )
 from descent_lab import compute, export
-from descent_lab.setup import CUSTOM, MAX_RUNS, NOISE, SPEEDS, RunSpec, Setup, from_query, to_query
-from optimizers import schedules
+from descent_lab.setup import CUSTOM, MAX_RUNS, SPEEDS, RunSpec, Setup, from_query, to_query
+from optimizers import BATCH, NOISE, SEED, STEPS, schedules
 
 FRAME_MS = {"0.25x": 320, "0.5x": 160, "1x": 80, "2x": 40, "4x": 20}
-NOISES = [0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
-BATCHES = [2, 4, 8, 16, 32, 64]
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
 PANELS = ["Loss", "Step sizes", "Results", "Code", "Export"]
 #: s between sending the map and the panel. The browser mounts charts that arrive together in
@@ -135,11 +132,11 @@ def run_card(i: int, number: int, color: str) -> RunSpec:
     st.markdown(f"<div style='height:4px;background:{color};margin:-0.6rem 0 0.2rem'></div>",
                 unsafe_allow_html=True)
     rule = optimizers.rule(name)
-    hyper = {"lr": param_widget(rule.params[0], f"r{i}.lr")}
+    hyper = {"lr": param_widget(rule.lr, f"r{i}.lr")}
     with more.popover("", icon=":material/tune:", help="More settings: betas, schedule, epsilon"):
         st.caption(rule.note)
-        for p in rule.params[1:]:
-            if p.name != "eps":
+        for p in rule.params:
+            if p.name not in ("lr", "eps"):
                 hyper[p.name] = param_widget(p, f"r{i}.{p.name}")
         kind = st.selectbox("Learning-rate schedule", schedules.KINDS, key=f"r{i}.sched")
         sched = {"kind": kind}
@@ -177,18 +174,17 @@ with st.sidebar:
     sx = c1.number_input("Start x", min_value=x0, max_value=x1, key=kx, step=0.1, format="%.3f")
     sy = c2.number_input("Start y", min_value=y0, max_value=y1, key=ky, step=0.1, format="%.3f")
     st.caption("Or click on the map to start there.")
-    steps = st.slider("Steps", 10, 2000, key="steps")
+    steps = param_widget(STEPS, "steps")
     batch = 0
     if surface.data is not None:
         kind = st.radio("Gradient from", BATCH_KINDS, horizontal=True, key="batch_kind")
         if kind == BATCH_KINDS[1]:
             batch = 1
         elif kind == BATCH_KINDS[2]:
-            batch = st.select_slider("Batch size", with_value(BATCHES, st.session_state.batch_size),
-                                     key="batch_size")
-    noise = st.select_slider("Gradient noise σ", with_value(NOISES, st.session_state.noise), key="noise",
-                             help=NOISE.label + ": Gaussian noise added to every gradient component.")
-    seed = st.number_input("Random seed", 0, 2**31 - 1, key="seed") if noise or batch else 0
+            sizes = [b for b in BATCH.options(st.session_state.batch_size) if b > 1]
+            batch = st.select_slider(BATCH.label, sizes, key="batch_size", help=BATCH.help)
+    noise = st.select_slider(NOISE.label, NOISE.options(st.session_state.noise), key="noise", help=NOISE.help)
+    seed = st.number_input(SEED.label, SEED.lo, SEED.hi, key="seed", help=SEED.help) if noise or batch else 0
     st.divider()
     multiples = st.toggle("One panel per run", key="multiples")
     show_3d = st.toggle("3-D view", key="show3d", disabled=multiples)

@@ -6,26 +6,14 @@ figures in viz.
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 import landscapes
 import optimizers
 import viz
 from descent_lab.setup import CUSTOM, DEFAULT_DOMAIN, custom_surface, make_surface
-from landscapes import Param, Surface
-
-
-def _grid(lo: float, hi: float) -> list[float]:
-    """1-2-5 values from lo to hi: the steps of a log slider."""
-    out = [0.0] if lo <= 0 else []
-    for e in range(-12, 7):
-        for m in (1, 2, 5):
-            v = float(f"{m}e{e}")
-            if max(lo, 1e-12) <= v <= hi:
-                out.append(v)
-    return out
-
+from landscapes import Surface
+from specs import Param
 
 PLAYGROUND = "app_pages/playground.py"
 PENDING_SETUP = "pending_setup"  # session key: a Setup for the Playground to load on its next run
@@ -37,37 +25,6 @@ def open_in_playground(setup) -> None:
     st.switch_page(PLAYGROUND)
 
 
-BETAS = [0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9999]
-EPS = [1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 1e-1]
-
-
-def options_for(p: Param) -> list[float] | None:
-    """The discrete choices a slider offers for ``p``, or None for a number box."""
-    if p.integer:
-        return None
-    if p.name.startswith("beta"):
-        return BETAS
-    if p.name == "eps":
-        return EPS
-    if p.log or p.name in ("momentum_decay", "gamma", "eta_min", "warmup_start"):
-        return _grid(p.lo, p.hi)
-    return None
-
-
-def snap(p: Param, value) -> float | int:
-    """``value`` moved onto the widget's grid for ``p`` (nearest choice, in log terms for log grids)."""
-    opts = options_for(p)
-    v = float(value)
-    if opts is None:
-        v = min(max(v, p.lo), p.hi)
-        return round(v) if p.integer else v
-    arr = np.array(opts)
-    if p.log and v > 0:
-        pos = arr > 0
-        return float(arr[pos][np.argmin(np.abs(np.log(arr[pos]) - np.log(v)))])
-    return float(arr[np.argmin(np.abs(arr - v))])
-
-
 def param_widget(p: Param, key: str, container=st):
     """A widget for ``p`` bound to ``st.session_state[key]`` (set to the default first time).
 
@@ -75,18 +32,12 @@ def param_widget(p: Param, key: str, container=st):
     so links reproduce settings exactly.
     """
     if key not in st.session_state:
-        st.session_state[key] = snap(p, p.default)
-    opts = options_for(p)
-    if opts is None:
+        st.session_state[key] = p.snap(p.default)
+    if p.grid is None:
         return container.number_input(p.label, min_value=p.lo, max_value=p.hi, key=key, help=p.help or None,
                                       step=1 if p.integer else None)
-    return container.select_slider(p.label, options=with_value(opts, st.session_state[key]), key=key,
+    return container.select_slider(p.label, options=p.options(st.session_state[key]), key=key,
                                    help=p.help or None, format_func=lambda v: f"{v:g}")
-
-
-def with_value(options: list, value) -> list:
-    """``options`` with ``value`` inserted in order if it is not there yet."""
-    return options if value in options else sorted([*options, value])
 
 
 def side_by_side(*panels: tuple[str, list[str]]) -> None:

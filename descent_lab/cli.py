@@ -65,11 +65,11 @@ def parser() -> argparse.ArgumentParser:
                    help=f"test surface: {', '.join(landscapes.names())}")
     s.add_argument("--optimizers", type=_optimizer_list, metavar="A,B,...",
                    help=f"runs in order, from: {', '.join(optimizers.names())}")
-    s.add_argument("--steps", type=int, help="steps per run (10 to 2000)")
+    s.add_argument("--steps", type=int, help=_spec_help(optimizers.STEPS))
     s.add_argument("--start", type=_start, metavar="X,Y", help="start point, e.g. -1.5,2")
-    s.add_argument("--noise", type=float, help="gradient noise (standard deviation)")
-    s.add_argument("--seed", type=int, help="random seed for noise and mini-batches")
-    s.add_argument("--batch", type=int, help="dataset surfaces: samples per gradient (0 = all)")
+    s.add_argument("--noise", type=float, help=_spec_help(optimizers.NOISE))
+    s.add_argument("--seed", type=int, help=_spec_help(optimizers.SEED))
+    s.add_argument("--batch", type=int, help=_spec_help(optimizers.BATCH))
     s.add_argument("--set", type=_pair, action="append", default=[], metavar="KEY=VALUE",
                    help="one link entry, e.g. adam.lr=0.01, gd2.lr=0.1, adam.schedule=cosine, "
                         "condition=50; repeat as needed")
@@ -85,6 +85,14 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--width", type=_whole(160, 4000, "pixels"), default=None, metavar="PX",
                    help="picture width in pixels (default 640 for the GIF, 1280 for the PNG)")
     return p
+
+
+def _spec_help(p) -> str:
+    """A setting's help for --help, from its spec: what it is, its range and default."""
+    def num(v):
+        return str(int(v)) if p.integer else f"{v:g}"
+
+    return f"{p.help} {num(p.lo)} to {num(p.hi)}, default {num(p.default)}".replace("%", "%%")
 
 
 def _whole(lo: int, hi: int, unit: str = ""):

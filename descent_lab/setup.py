@@ -20,18 +20,14 @@ from functools import lru_cache
 
 import landscapes
 import optimizers
-from landscapes import Param
-from optimizers import schedules
+from optimizers import BATCH, NOISE, SEED, STEPS, schedules
+from specs import Param
 
 MAX_RUNS = 6
 MAX_PARAMS = 200  # query entries looked at; the rest is ignored
 MAX_TEXT = 300  # characters of one value (a formula may be 300 long)
 CUSTOM = "custom"  # the surface name of a typed formula: surface=custom&f=...&domain=x0,x1,y0,y1
 DEFAULT_DOMAIN = ((-3.0, 3.0), (-3.0, 3.0))
-STEPS = Param("steps", 500, 10, 2000, "Steps", integer=True)
-NOISE = Param("noise", 0.0, 0.0, 10.0, "Gradient noise")
-SEED = Param("seed", 0, 0, 2**31 - 1, "Random seed", integer=True)
-BATCH = Param("batch", 0, 0, 2000, "Batch size (0 = all samples)", integer=True)
 VIEW_FLAGS = ("multiples", "show3d", "arrows")
 SPEEDS = ("0.25x", "0.5x", "1x", "2x", "4x")
 
@@ -82,11 +78,11 @@ class Setup:
     surface: str = "rosenbrock"
     surface_params: dict = field(default_factory=dict)
     start: tuple[float, float] | None = None  # None: the surface's default start
-    steps: int = 500
+    steps: int = STEPS.default
     runs: tuple[RunSpec, ...] = DEFAULT_RUNS
-    noise: float = 0.0
-    seed: int = 0
-    batch: int = 0  # dataset surfaces: samples per gradient, 0 = all
+    noise: float = NOISE.default
+    seed: int = SEED.default
+    batch: int = BATCH.default  # dataset surfaces: samples per gradient, 0 = all
     multiples: bool = False
     show3d: bool = False  # off by default: software WebGL costs ~0.5 s per redraw
     arrows: bool = True
@@ -188,12 +184,10 @@ class _Reader:
         if not math.isfinite(v):
             self.problems.append(f"{label or key}={raw} (not a finite number)")
             return None
-        clamped = min(max(v, p.lo), p.hi)
-        if p.integer:
-            clamped = round(clamped)
+        clamped = p.clamp(v)
         if clamped != v:
             self.problems.append(f"{label or key}={raw} (outside {p.lo:g}..{p.hi:g}; used {clamped:g})")
-        return int(clamped) if p.integer else float(clamped)
+        return clamped
 
     def flag(self, key: str) -> bool | None:
         raw = self.text(key)

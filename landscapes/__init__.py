@@ -12,14 +12,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from .catalog import REGISTRY, SurfaceDef, minibatch_gradient
+from .catalog import REGISTRY, SurfaceDef
 from .expression import from_expression
-from .surface import SCALAR_MATH, Dataset, Param, Surface
+from .surface import Dataset, Surface
 
-__all__ = [
-    "SCALAR_MATH", "Dataset", "Param", "Surface", "SurfaceDef",
-    "from_expression", "get", "minibatch_gradient", "names", "spec",
-]
+__all__ = ["Dataset", "Surface", "SurfaceDef", "from_expression", "get", "names", "spec"]
 
 
 def names() -> list[str]:

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .surface import Dataset, Param, Surface, newton_minima
+from specs import Param, grid_125
+
+from .surface import Dataset, Surface, newton_minima
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def saddle() -> Surface:
 
 @register(
     "elongated_bowl", "Elongated bowl",
-    Param("condition", 20.0, 1.0, 1000.0, "Condition number", log=True,
+    Param("condition", 20.0, 1.0, 1000.0, "Condition number", scale="log", grid=grid_125(1.0, 1000.0),
           help="Ratio of the steepest to the flattest curvature."),
 )
 def elongated_bowl(condition: float = 20.0) -> Surface:
@@ -377,15 +379,15 @@ def goldstein_price() -> Surface:
 
 @register(
     "regression", "Linear regression (MSE)",
-    Param("n", 100, 10, 2000, "Samples", integer=True),
-    Param("data_seed", 0, 0, 2**31 - 1, "Data seed", integer=True),
+    Param("n", 100, 10, 2000, "Samples", scale="integer"),
+    Param("data_seed", 0, 0, 2**31 - 1, "Data seed", scale="integer"),
 )
 def regression(n: int = 100, data_seed: int = 0) -> Surface:
     """Mean squared error of y = w x + b over a seeded synthetic dataset.
 
     f(w, b) = mean_i (w x_i + b - y_i)^2, written through the data's moments so
     that the full-batch value and gradient cost O(1); mini-batch gradients use
-    the samples themselves (``minibatch_gradient``).
+    the samples themselves (``sample_gradient``).
     """
     rng = np.random.default_rng(data_seed)
     xs = rng.uniform(0.0, 4.0, n)
@@ -401,17 +403,17 @@ def regression(n: int = 100, data_seed: int = 0) -> Surface:
     def hessian(w, b, xp):
         return 2 * mxx + 0 * w, 2 * mx + 0 * w, 2 + 0 * w
 
+    def sample_gradient(w, b, idx, xp):
+        sx, sy = xs[idx], ys[idx]
+        r = w[..., None] * sx + b[..., None] - sy
+        return 2 * (r * sx).mean(-1), 2 * r.mean(-1)
+
     return _surface(
         "regression",
         "The loss of a real model on real data: every sample pulls on (w, b), and "
         "a mini-batch only hears some of them.",
         value, gradient, ((-1.0, 5.0), (-5.0, 3.0)), [[2.0, -1.0]], (-0.5, 2.5),
         hessian=hessian, params={"n": int(n), "data_seed": int(data_seed)}, data=Dataset(xs, ys),
+        sample_gradient=sample_gradient,
     )
 
-
-def minibatch_gradient(data: Dataset, w, b, idx) -> tuple[np.ndarray, np.ndarray]:
-    """Gradient of the MSE over the samples ``idx`` (shape (..., B)) at (w, b) (shape (...))."""
-    xs, ys = data.x[idx], data.y[idx]
-    r = w[..., None] * xs + b[..., None] - ys
-    return 2 * (r * xs).mean(-1), 2 * r.mean(-1)

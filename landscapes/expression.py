@@ -36,7 +36,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .surface import SCALAR_MATH, Surface, newton_minima
+from specs import SCALAR_MATH
+
+from .surface import Surface, newton_minima
 
 MAX_LENGTH = 300  # characters
 MAX_DEPTH = 40  # nesting levels of the syntax tree

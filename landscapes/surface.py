@@ -1,71 +1,34 @@
 """The Surface type: a 2-D test function with its gradient, domain and minima.
 
 A surface is written once, as ``value(x, y, xp)`` and ``gradient(x, y, xp)``
-where ``xp`` is a math namespace: NumPy for arrays, ``SCALAR_MATH`` for plain
+where ``xp`` is a math namespace: NumPy for arrays, ``specs.SCALAR_MATH`` for plain
 floats (the fast path of a single run). Definitions use only + - * / and the
 namespace's functions, never ``**``, so both namespaces give the same bits.
+
+A Surface is one kind of *problem*, the thing optimizers.run descends. A problem has
+``dim`` (D), ``start`` (D,), ``scale`` (coordinates beyond DIVERGENCE_FACTOR * scale
+diverge), ``f(w)`` (..., D) -> (...), ``grad(w)`` (..., D) -> (..., D), and, when it has a
+data set, ``data`` (with ``n`` samples) and ``batch_grad(w, idx)``: the gradient of the
+mean loss over the samples ``idx`` ((B,) or (..., B) indices).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 import numpy as np
 
 
-def _scalar(ufunc):
-    return lambda v: float(ufunc(v))
-
-
-#: Math for plain floats. Transcendental functions go through NumPy so that a
-#: single run and a row of a batch see exactly the same values; sqrt is
-#: correctly rounded everywhere, so Python's is used.
-SCALAR_MATH = SimpleNamespace(
-    sqrt=math.sqrt,
-    sin=_scalar(np.sin),
-    cos=_scalar(np.cos),
-    exp=_scalar(np.exp),
-    tanh=_scalar(np.tanh),
-    log=_scalar(np.log),
-    abs=abs,
-    pi=math.pi,
-    e=math.e,
-)
-
-
-@dataclass(frozen=True)
-class Param:
-    """A numeric setting with its default, bounds and how to show it."""
-
-    name: str
-    default: float
-    lo: float
-    hi: float
-    label: str
-    log: bool = False
-    integer: bool = False
-    help: str = ""
-
-    def check(self, value) -> float | int:
-        """Return ``value`` as a number inside [lo, hi]; raise ValueError otherwise."""
-        v = np.asarray(value, dtype=float)
-        if not np.all(np.isfinite(v)) or np.any(v < self.lo) or np.any(v > self.hi):
-            raise ValueError(
-                f"{self.label} must be a number from {self.lo:g} to {self.hi:g}, got {value!r}"
-            )
-        if self.integer:
-            if np.any(v != np.round(v)):
-                raise ValueError(f"{self.label} must be a whole number, got {value!r}")
-            return int(v) if v.ndim == 0 else v.astype(int)
-        return float(v) if v.ndim == 0 else v
-
-
 @dataclass(frozen=True)
 class Surface:
-    """A 2-D loss surface. Functions take arrays shaped (..., 2)."""
+    """A 2-D loss surface. Functions take arrays shaped (..., 2).
+
+    ``sample_gradient(x, y, idx, xp)`` (dataset surfaces): the gradient over the samples
+    ``idx`` (shape (..., B)) at (x, y) (shape (...)), as (gx, gy).
+    """
+
+    dim = 2
 
     name: str
     title: str
@@ -79,6 +42,7 @@ class Surface:
     hessian: Callable | None = field(default=None, repr=False)  # (x, y, xp) -> (fxx, fxy, fyy)
     params: dict = field(default_factory=dict)
     data: Dataset | None = field(default=None, repr=False)
+    sample_gradient: Callable | None = field(default=None, repr=False)
 
     def f(self, xy) -> np.ndarray:
         """Value at points ``xy`` of shape (..., 2)."""
@@ -91,6 +55,14 @@ class Surface:
         xy = np.asarray(xy, dtype=float)
         with np.errstate(all="ignore"):
             gx, gy = self.gradient(xy[..., 0], xy[..., 1], np)
+        return np.stack(np.broadcast_arrays(gx, gy), axis=-1)
+
+    def batch_grad(self, xy, idx) -> np.ndarray:
+        """Gradient over the samples ``idx`` ((B,) or (..., B)) at ``xy`` (..., 2): shape (..., 2)."""
+        if self.sample_gradient is None:
+            raise ValueError(f"{self.title} has no data: mini-batches apply to dataset surfaces")
+        xy = np.asarray(xy, dtype=float)
+        gx, gy = self.sample_gradient(xy[..., 0], xy[..., 1], np.asarray(idx), np)
         return np.stack(np.broadcast_arrays(gx, gy), axis=-1)
 
     def hess(self, xy) -> np.ndarray:

@@ -7,12 +7,12 @@
 """
 
 from .analysis import Outcome, outcome
-from .rules import RULES, Rule
-from .run import DIVERGENCE_FACTOR, Optimizer, Trajectory, get, names, rule, run
+from .rules import LR_ROLE, RULES, Rule
+from .run import BATCH, DIVERGENCE_FACTOR, NOISE, SEED, STEPS, Optimizer, Trajectory, get, names, rule, run
 from .schedules import KINDS as SCHEDULES
 from .schedules import Schedule
 
 __all__ = [
-    "DIVERGENCE_FACTOR", "RULES", "SCHEDULES", "Optimizer", "Outcome", "Rule", "Schedule",
-    "Trajectory", "get", "names", "outcome", "rule", "run",
+    "BATCH", "DIVERGENCE_FACTOR", "LR_ROLE", "NOISE", "RULES", "SCHEDULES", "SEED", "STEPS",
+    "Optimizer", "Outcome", "Rule", "Schedule", "Trajectory", "get", "names", "outcome", "rule", "run",
 ]

@@ -1,14 +1,17 @@
-"""Update rules: one small definition each, with explicit state (as in optax).
+"""The optimizer registry: one entry per optimizer, its math and its presentation together.
 
-A rule's ``step(g, s, h, lr, xp)`` takes the gradient ``g``, the state tuple
-``s``, the hyperparameters ``h`` (attributes), the learning rate of this step
-and a math namespace, and returns ``(update, new_state)``; the parameters then
-move by ``w <- w + update``. The same code runs on floats (one run) and on
-NumPy arrays (a batch), so a batch row equals the single run bit for bit.
+A rule's ``step(g, s, h, lr, xp, w)`` takes the gradient ``g``, the state tuple ``s``, the
+hyperparameters ``h`` (attributes), the learning rate of this step, a math namespace and the
+parameters ``w``, and returns ``(update, new_state)``; the parameters then move by
+``w <- w + update`` (as optax's update(grads, state, params)). The same code runs on floats
+(one run) and on NumPy arrays (a batch), so a batch row equals the single run bit for bit.
 
-State slots start at the rule's ``init`` values; powers such as beta^t are
-kept as running products in the state, so only + - * / and sqrt are used.
-The PyTorch forms are the defaults; the textbook forms say how they relate.
+State slots start at the rule's ``init`` values; powers such as beta^t are kept as running
+products in the state, so only + - * / and sqrt are used. The PyTorch forms are the defaults;
+the textbook forms say how they relate.
+
+Adding an optimizer is one ``rule(...)`` entry here (math, settings, formulas, the torch and
+Keras constructors, verdict, conventions, colour) plus its case in scripts/make_references.py.
 """
 
 from __future__ import annotations
@@ -16,25 +19,44 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from landscapes import Param
+from specs import Param, grid_125
+
+LR_ROLE = "learning rate"
+BETAS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9999)
+EPSILONS = (1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 1e-1)
 
 
 def lr_param(default: float) -> Param:
-    return Param("lr", default, 1e-6, 10.0, "Learning rate", log=True)
+    return Param("lr", default, 1e-6, 10.0, "Learning rate", scale="log", grid=grid_125(1e-6, 10.0),
+                 help="η: how far each step goes along the (adapted) gradient.", role=LR_ROLE)
 
 
-def beta_param(name: str, default: float, label: str) -> Param:
-    return Param(name, default, 0.0, 0.9999, label)
+def beta_param(name: str, default: float, label: str, help: str = "") -> Param:
+    return Param(name, default, 0.0, 0.9999, label, scale="log1m", grid=BETAS, help=help)
 
 
 def eps_param(default: float) -> Param:
     # eps > 0: with eps = 0 a zero gradient component gives 0/0 (as in PyTorch)
-    return Param("eps", default, 1e-16, 1.0, "Epsilon", log=True, help="Added to the denominator.")
+    return Param("eps", default, 1e-16, 1.0, "Epsilon", scale="log", grid=EPSILONS,
+                 help="ε, added to the denominator so it is never 0.")
+
+
+def _code(module: str, cls: str, args: dict, first: str = "") -> str:
+    text = ", ".join([*([first] if first else []), *(f"{k}={_literal(v)}" for k, v in args.items())])
+    return f"{module}.{cls}({text})"
+
+
+def _literal(v) -> str:
+    if isinstance(v, bool):
+        return repr(v)
+    if isinstance(v, tuple):
+        return "(" + ", ".join(_literal(x) for x in v) + ")"
+    return f"{v:g}" if isinstance(v, float) else repr(v)
 
 
 @dataclass(frozen=True)
 class Rule:
-    """A registered optimizer: parameters, state slots, the step and how to explain it."""
+    """A registered optimizer: its settings, state, step, and everything pages show about it."""
 
     name: str
     label: str
@@ -42,10 +64,19 @@ class Rule:
     slots: tuple[str, ...]
     init: tuple[float, ...]
     step: Callable = field(repr=False)
-    formula: str = ""  # LaTeX, one line per equation
-    torch: str = ""  # code template, formatted with the hyperparameters
-    keras: str = ""
+    formula: str = ""  # LaTeX in the course's notation, one line per equation (\\ between)
+    torch_formula: str = ""  # LaTeX as torch.optim's documentation writes it, when it differs
+    #: torch.optim class and its keyword arguments from the hyperparameters: h -> dict
+    torch_class: str = ""
+    torch_args: Callable | None = field(default=None, repr=False)
+    #: keras.optimizers class and its keyword arguments, when Keras has the same optimizer
+    keras_class: str = ""
+    keras_args: Callable | None = field(default=None, repr=False)
     note: str = ""  # how this form relates to other forms / frameworks
+    good: str = ""  # what it is good at, in plain words
+    bad: str = ""  # what it is bad at
+    conventions: str = ""  # framework defaults and names that differ
+    color: str = "#000000"  # its colour on every page
     #: where the gradient is taken, (w, s, h) -> point; default the parameters
     grad_point: Callable | None = field(default=None, repr=False)
     #: per-parameter step size lr / (sqrt(v_hat) + eps) for adaptive rules,
@@ -57,9 +88,34 @@ class Rule:
     velocity: str | None = None
     #: a short name for legends (default: label)
     short: str = ""
+    #: another form of the named rule (tested equal to it), not an optimizer of its own in torch
+    form_of: str = ""
 
     def defaults(self) -> dict:
         return {p.name: p.default for p in self.params}
+
+    def param(self, name: str) -> Param:
+        return next(p for p in self.params if p.name == name)
+
+    @property
+    def lr(self) -> Param:
+        """The learning-rate setting (by its role)."""
+        return next(p for p in self.params if p.role == LR_ROLE)
+
+    def torch_code(self, hyper: dict) -> str:
+        """``torch.optim.<Class>(params, ...)`` with these hyperparameters (numbers)."""
+        return _code("torch.optim", self.torch_class, self.torch_args(_Hyper(hyper)), "params")
+
+    def keras_code(self, hyper: dict) -> str | None:
+        """``keras.optimizers.<Class>(...)``, or None where Keras has no such optimizer."""
+        if not self.keras_class:
+            return None
+        return _code("keras.optimizers", self.keras_class, self.keras_args(_Hyper(hyper)))
+
+
+class _Hyper:
+    def __init__(self, hyper: dict):
+        self.__dict__.update(hyper)
 
 
 RULES: dict[str, Rule] = {}
@@ -71,38 +127,48 @@ def rule(**kw) -> Rule:
     return r
 
 
-def _gd(g, s, h, lr, xp):
+def _gd(g, s, h, lr, xp, w):
     return -lr * g, s
 
 
 rule(
     name="gd", label="Gradient descent", short="GD", params=(lr_param(0.001),), slots=(), init=(), step=_gd,
     formula=r"w_{t+1} = w_t - \eta\, g_t",
-    torch="torch.optim.SGD(params, lr={lr})",
-    keras="keras.optimizers.SGD(learning_rate={lr})",
+    torch_class="SGD", torch_args=lambda h: dict(lr=h.lr),
+    keras_class="SGD", keras_args=lambda h: dict(learning_rate=h.lr),
     note="Batch, stochastic and mini-batch GD are this rule fed full-data, one-sample "
     "or mini-batch gradients.",
+    good="Simple, predictable, cheap; with a schedule and mini-batches it trains almost anything.",
+    bad="One rate for all weights: slow on long narrow valleys, stuck at saddles and in local minima.",
+    color="#0072B2",
 )
 
 
-def _momentum(g, s, h, lr, xp):
+def _momentum(g, s, h, lr, xp, w):
     (v,) = s
     v = h.beta * v + g
     return -lr * v, (v,)
 
 
+MOMENTUM_BETA = beta_param("beta", 0.9, "Momentum beta", "β: how much of the last velocity is kept.")
+
 rule(
-    name="momentum", label="Momentum", params=(lr_param(0.001), beta_param("beta", 0.9, "Momentum beta")),
+    name="momentum", label="Momentum", params=(lr_param(0.001), MOMENTUM_BETA),
     slots=("velocity",), init=(0.0,), step=_momentum, velocity="velocity",
     formula=r"v_t = \beta v_{t-1} + g_t \\ w_{t+1} = w_t - \eta\, v_t",
-    torch="torch.optim.SGD(params, lr={lr}, momentum={beta})",
-    keras="keras.optimizers.SGD(learning_rate={lr}, momentum={beta})  # Keras: v = beta*v - lr*g",
+    torch_class="SGD", torch_args=lambda h: dict(lr=h.lr, momentum=h.beta),
+    keras_class="SGD", keras_args=lambda h: dict(learning_rate=h.lr, momentum=h.beta),
     note="PyTorch's form. The EWMA form v = beta v + (1 - beta) g takes the same steps "
     "with learning rate lr / (1 - beta).",
+    good="Ravines and consistent slopes: speeds up along the valley, averages away the zig-zag; "
+    "can roll over small bumps.",
+    bad="Overshoots and oscillates around the minimum when β is large; one more setting to tune.",
+    conventions="Keras keeps v = βv − ηg and steps +v: the same steps while η is constant.",
+    color="#D55E00",
 )
 
 
-def _momentum_ewma(g, s, h, lr, xp):
+def _momentum_ewma(g, s, h, lr, xp, w):
     (v,) = s
     v = h.beta * v + (1 - h.beta) * g
     return -lr * v, (v,)
@@ -110,17 +176,23 @@ def _momentum_ewma(g, s, h, lr, xp):
 
 rule(
     name="momentum_ewma", label="Momentum (EWMA form)", short="Momentum EWMA",
-    params=(lr_param(0.01), beta_param("beta", 0.9, "Momentum beta")),
+    params=(lr_param(0.01), MOMENTUM_BETA),
     slots=("velocity",), init=(0.0,), step=_momentum_ewma, velocity="velocity",
     formula=r"v_t = \beta v_{t-1} + (1-\beta)\, g_t \\ w_{t+1} = w_t - \eta\, v_t",
-    torch="torch.optim.SGD(params, lr={lr} * (1 - {beta}), momentum={beta})",
-    keras="keras.optimizers.SGD(learning_rate={lr} * (1 - {beta}), momentum={beta})",
+    torch_formula=r"v_t = \beta v_{t-1} + g_t \\ w_{t+1} = w_t - \eta (1-\beta)\, v_t",
+    torch_class="SGD", torch_args=lambda h: dict(lr=h.lr * (1 - h.beta), momentum=h.beta),
+    keras_class="SGD", keras_args=lambda h: dict(learning_rate=h.lr * (1 - h.beta), momentum=h.beta),
     note="The course's form: v is an exponentially weighted average of gradients. "
     "Equal to PyTorch's momentum with lr * (1 - beta).",
+    good="The same method written as an average of gradients: β changes the memory "
+    "without changing the step size.",
+    bad="Same as momentum. Watch the learning rate when you move code to PyTorch or Keras.",
+    conventions="The code's learning rate is η (1 − β): PyTorch and Keras have only the other form.",
+    color="#D55E00", form_of="momentum",
 )
 
 
-def _nesterov(g, s, h, lr, xp):
+def _nesterov(g, s, h, lr, xp, w):
     (v,) = s
     v = h.beta * v + g
     return -lr * (g + h.beta * v), (v,)
@@ -128,16 +200,21 @@ def _nesterov(g, s, h, lr, xp):
 
 rule(
     name="nesterov", label="Nesterov (NAG)", short="Nesterov",
-    params=(lr_param(0.001), beta_param("beta", 0.9, "Momentum beta")),
+    params=(lr_param(0.001), MOMENTUM_BETA),
     slots=("velocity",), init=(0.0,), step=_nesterov, velocity="velocity",
     formula=r"v_t = \beta v_{t-1} + g_t \\ w_{t+1} = w_t - \eta\,(g_t + \beta v_t)",
-    torch="torch.optim.SGD(params, lr={lr}, momentum={beta}, nesterov=True)",
-    keras="keras.optimizers.SGD(learning_rate={lr}, momentum={beta}, nesterov=True)",
+    torch_class="SGD", torch_args=lambda h: dict(lr=h.lr, momentum=h.beta, nesterov=True),
+    keras_class="SGD", keras_args=lambda h: dict(learning_rate=h.lr, momentum=h.beta, nesterov=True),
     note="PyTorch's form. Its iterates are the look-ahead points of the textbook form.",
+    good="Momentum with less overshoot: a look-ahead brakes before the turn. A good default "
+    "when using momentum.",
+    bad="Slightly less able to coast through small bumps into a deeper valley.",
+    conventions="The course's look-ahead form is the next entry.",
+    color="#56B4E9",
 )
 
 
-def _nesterov_lookahead(g, s, h, lr, xp):
+def _nesterov_lookahead(g, s, h, lr, xp, w):
     (v,) = s
     v = h.beta * v - lr * g
     return v, (v,)
@@ -145,18 +222,24 @@ def _nesterov_lookahead(g, s, h, lr, xp):
 
 rule(
     name="nesterov_lookahead", label="Nesterov (look-ahead form)", short="NAG look-ahead",
-    params=(lr_param(0.001), beta_param("beta", 0.9, "Momentum beta")),
+    params=(lr_param(0.001), MOMENTUM_BETA),
     slots=("velocity",), init=(0.0,), step=_nesterov_lookahead, velocity="velocity",
     grad_point=lambda w, s, h: w + h.beta * s[0],
     formula=r"v_t = \beta v_{t-1} - \eta\, \nabla f(w_t + \beta v_{t-1}) \\ w_{t+1} = w_t + v_t",
-    torch="torch.optim.SGD(params, lr={lr}, momentum={beta}, nesterov=True)  # iterates = look-aheads",
-    keras="keras.optimizers.SGD(learning_rate={lr}, momentum={beta}, nesterov=True)",
+    torch_formula=r"v_t = \beta v_{t-1} + g_t \\ w_{t+1} = w_t - \eta\,(g_t + \beta v_t)",
+    torch_class="SGD", torch_args=lambda h: dict(lr=h.lr, momentum=h.beta, nesterov=True),
+    keras_class="SGD", keras_args=lambda h: dict(learning_rate=h.lr, momentum=h.beta, nesterov=True),
     note="The course's form, with the gradient taken at the look-ahead point "
     "w + beta v. Those look-ahead points are exactly PyTorch's NAG iterates.",
+    good="The textbook picture of Nesterov: the gradient is taken at the look-ahead "
+    "point, which you can see.",
+    bad="Same method as Nesterov (NAG); only the points it reports differ.",
+    conventions="The code's iterates are this form's look-ahead points.",
+    color="#56B4E9", form_of="nesterov",
 )
 
 
-def _adagrad(g, s, h, lr, xp):
+def _adagrad(g, s, h, lr, xp, w):
     (acc,) = s
     acc = acc + g * g
     return -lr * (g / (xp.sqrt(acc) + h.eps)), (acc,)
@@ -167,15 +250,21 @@ rule(
     slots=("sum_sq",), init=(0.0,), step=_adagrad,
     effective_lr=lambda s, h, lr, t, xp: lr / (xp.sqrt(s["sum_sq"]) + h.eps),
     formula=r"G_t = G_{t-1} + g_t^2 \\ w_{t+1} = w_t - \frac{\eta}{\sqrt{G_t} + \epsilon}\, g_t",
-    torch="torch.optim.Adagrad(params, lr={lr}, eps={eps})",
-    keras="keras.optimizers.Adagrad(learning_rate={lr}, initial_accumulator_value=0.0, epsilon={eps})",
+    torch_class="Adagrad", torch_args=lambda h: dict(lr=h.lr, eps=h.eps),
+    keras_class="Adagrad",
+    keras_args=lambda h: dict(learning_rate=h.lr, initial_accumulator_value=0.0, epsilon=h.eps),
     note="eps is outside the square root, as in PyTorch. Keras starts the sum at 0.1 "
     "by default (the code sets 0) and puts eps inside the root, sqrt(G + eps): the same steps "
     "wherever sqrt(G) is much larger than sqrt(eps).",
+    good="Sparse features and features on very different scales: every weight gets its own rate.",
+    bad="The rate only shrinks: long runs and deep networks stall before the minimum.",
+    conventions="In Keras that start is initial_accumulator_value (the code sets 0.0); "
+    "its default ε is 1e-7.",
+    color="#E69F00",
 )
 
 
-def _rmsprop(g, s, h, lr, xp):
+def _rmsprop(g, s, h, lr, xp, w):
     (sq,) = s
     sq = h.beta * sq + (1 - h.beta) * (g * g)
     return -lr * (g / (xp.sqrt(sq) + h.eps)), (sq,)
@@ -183,19 +272,24 @@ def _rmsprop(g, s, h, lr, xp):
 
 rule(
     name="rmsprop", label="RMSProp",
-    params=(lr_param(0.01), beta_param("beta", 0.99, "Decay beta (torch alpha)"), eps_param(1e-8)),
+    params=(lr_param(0.01), beta_param("beta", 0.99, "Decay beta (torch alpha)",
+                                       "β: how much of the running mean of g² is kept."), eps_param(1e-8)),
     slots=("mean_sq",), init=(0.0,), step=_rmsprop,
     effective_lr=lambda s, h, lr, t, xp: lr / (xp.sqrt(s["mean_sq"]) + h.eps),
     formula=r"v_t = \beta v_{t-1} + (1-\beta)\, g_t^2 \\ "
     r"w_{t+1} = w_t - \frac{\eta}{\sqrt{v_t} + \epsilon}\, g_t",
-    torch="torch.optim.RMSprop(params, lr={lr}, alpha={beta}, eps={eps})",
-    keras="keras.optimizers.RMSprop(learning_rate={lr}, rho={beta}, epsilon={eps})",
+    torch_class="RMSprop", torch_args=lambda h: dict(lr=h.lr, alpha=h.beta, eps=h.eps),
+    keras_class="RMSprop", keras_args=lambda h: dict(learning_rate=h.lr, rho=h.beta, epsilon=h.eps),
     note="beta is PyTorch's alpha (Keras's rho); eps outside the square root, as in PyTorch. "
     "Keras puts eps inside the root.",
+    good="Per-weight rates that can grow back: long, non-convex training; recurrent networks.",
+    bad="No momentum of its own; β and η still need tuning.",
+    conventions="Defaults differ too: PyTorch alpha = 0.99, Keras rho = 0.9.",
+    color="#CC79A7",
 )
 
 
-def _adam(g, s, h, lr, xp):
+def _adam_core(g, s, h, lr, xp):
     m, v, p1, p2 = s
     m = h.beta1 * m + (1 - h.beta1) * g
     v = h.beta2 * v + (1 - h.beta2) * (g * g)
@@ -204,34 +298,75 @@ def _adam(g, s, h, lr, xp):
     return -(lr / (1 - p1)) * (m / denom), (m, v, p1, p2)
 
 
+def _adam(g, s, h, lr, xp, w):
+    return _adam_core(g, s, h, lr, xp)
+
+
 def _adam_effective_lr(s, h, lr, t, xp):
     return lr / (xp.sqrt(s["v"]) / xp.sqrt(1 - h.beta2**t) + h.eps)
 
 
 ADAM_PARAMS = (
     lr_param(0.01),
-    beta_param("beta1", 0.9, "beta1 (first moment)"),
-    beta_param("beta2", 0.999, "beta2 (second moment)"),
+    beta_param("beta1", 0.9, "beta1 (first moment)", "β₁: how much of the running mean of g is kept."),
+    beta_param("beta2", 0.999, "beta2 (second moment)", "β₂: how much of the running mean of g² is kept."),
     eps_param(1e-8),
 )
+ADAM_SLOTS = ("m", "v", "beta1_power", "beta2_power")
+ADAM_FORMULA = (r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t \\ v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2 \\ "
+                r"\hat m_t = \frac{m_t}{1-\beta_1^t},\ \hat v_t = \frac{v_t}{1-\beta_2^t} \\ ")
 
 rule(
     name="adam", label="Adam", params=ADAM_PARAMS,
-    slots=("m", "v", "beta1_power", "beta2_power"), init=(0.0, 0.0, 1.0, 1.0), step=_adam,
+    slots=ADAM_SLOTS, init=(0.0, 0.0, 1.0, 1.0), step=_adam,
     effective_lr=_adam_effective_lr, velocity="m",
-    formula=r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t \\ v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2 \\ "
-    r"\hat m_t = \frac{m_t}{1-\beta_1^t},\ \hat v_t = \frac{v_t}{1-\beta_2^t} \\ "
-    r"w_{t+1} = w_t - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}",
-    torch="torch.optim.Adam(params, lr={lr}, betas=({beta1}, {beta2}), eps={eps})",
-    keras="keras.optimizers.Adam(learning_rate={lr}, beta_1={beta1}, beta_2={beta2}, epsilon={eps})",
+    formula=ADAM_FORMULA + r"w_{t+1} = w_t - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}",
+    torch_class="Adam", torch_args=lambda h: dict(lr=h.lr, betas=(h.beta1, h.beta2), eps=h.eps),
+    keras_class="Adam",
+    keras_args=lambda h: dict(learning_rate=h.lr, beta_1=h.beta1, beta_2=h.beta2, epsilon=h.eps),
     note="As PyTorch: eps is added after the bias-corrected square root. Keras adds eps to the "
     "uncorrected root, which is PyTorch's rule with eps / sqrt(1 - beta2^t) in place of eps "
     "(31.6 eps at step 1, 1.26 eps at step 1000 for beta2 = 0.999): it matters only where "
     "sqrt(v_hat) is near eps.",
+    good="The usual default: momentum plus per-weight rates, bias-corrected so the first steps "
+    "are about η. Little tuning.",
+    bad="Can settle where well-tuned SGD with momentum generalises a little better; η still matters.",
+    conventions="PyTorch's default η is 0.001 and Keras's ε is 1e-7; the code sets the values above.",
+    color="#009E73",
 )
 
 
-def _nadam(g, s, h, lr, xp):
+def _adamw(g, s, h, lr, xp, w):
+    update, s = _adam_core(g, s, h, lr, xp)
+    return update - lr * h.weight_decay * w, s
+
+
+rule(
+    name="adamw", label="AdamW", params=(*ADAM_PARAMS, Param(
+        "weight_decay", 0.01, 0.0, 1.0, "Weight decay λ", grid=grid_125(0.0, 1.0),
+        help="λ: every step also shrinks the weights by η λ w, outside Adam's per-weight scaling.")),
+    slots=ADAM_SLOTS, init=(0.0, 0.0, 1.0, 1.0), step=_adamw,
+    effective_lr=_adam_effective_lr, velocity="m",
+    formula=ADAM_FORMULA
+    + r"w_{t+1} = w_t - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon} - \eta \lambda\, w_t",
+    torch_class="AdamW",
+    torch_args=lambda h: dict(lr=h.lr, betas=(h.beta1, h.beta2), eps=h.eps, weight_decay=h.weight_decay),
+    keras_class="AdamW",
+    keras_args=lambda h: dict(learning_rate=h.lr, weight_decay=h.weight_decay, beta_1=h.beta1,
+                              beta_2=h.beta2, epsilon=h.eps),
+    note="Adam with decoupled weight decay (Loshchilov and Hutter, 2019): the decay η λ w is "
+    "subtracted from the weights directly, not added to the gradient, so Adam's per-weight "
+    "scaling does not weaken it. λ = 0 is Adam.",
+    good="Regularised training of networks: the usual choice for transformers and large models.",
+    bad="On a 2-D test surface the decay pulls every run towards the origin, so it settles near, "
+    "not at, the minimum of f.",
+    conventions="PyTorch's defaults: η = 0.001, λ = 0.01; Keras's λ default is 0.004 and its ε "
+    "placement is as for Adam.",
+    color="#009E73",
+)
+
+
+def _nadam(g, s, h, lr, xp, w):
     m, v, p2, decay, mu_prod = s
     decay = decay * h.decay_per_step  # 0.96^(t psi)
     mu = h.beta1 * (1 - 0.5 * decay)
@@ -249,7 +384,8 @@ def _nadam(g, s, h, lr, xp):
 
 rule(
     name="nadam", label="Nadam",
-    params=(*ADAM_PARAMS, Param("momentum_decay", 0.004, 0.0, 1.0, "Momentum decay psi")),
+    params=(*ADAM_PARAMS, Param("momentum_decay", 0.004, 0.0, 1.0, "Momentum decay psi",
+                                   grid=grid_125(0.0, 1.0), help="ψ: how fast μ_t approaches β₁.")),
     slots=("m", "v", "beta2_power", "decay_power", "mu_product"), init=(0.0, 0.0, 1.0, 1.0, 1.0),
     step=_nadam, velocity="m",
     derive=lambda h: {"decay_per_step": 0.96**h.momentum_decay},
@@ -258,12 +394,17 @@ rule(
     r" \\ v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2 \\ "
     r"w_{t+1} = w_t - \frac{\eta}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}\left("
     r"\frac{(1-\mu_t)\, g_t}{1-\prod_{i\le t}\mu_i} + \frac{\mu_{t+1}\, m_t}{1-\prod_{i\le t+1}\mu_i}\right)",
-    torch="torch.optim.NAdam(params, lr={lr}, betas=({beta1}, {beta2}), eps={eps}, "
-    "momentum_decay={momentum_decay})",
-    keras="keras.optimizers.Nadam(learning_rate={lr}, beta_1={beta1}, beta_2={beta2}, epsilon={eps})"
-    "\n# Keras's schedule is 0.96^t: momentum_decay=1 here takes its steps (this card's: {momentum_decay})",
+    torch_class="NAdam", torch_args=lambda h: dict(lr=h.lr, betas=(h.beta1, h.beta2), eps=h.eps,
+                                                  momentum_decay=h.momentum_decay),
+    keras_class="Nadam",
+    keras_args=lambda h: dict(learning_rate=h.lr, beta_1=h.beta1, beta_2=h.beta2, epsilon=h.eps),
     note="PyTorch's NAdam: Adam whose first moment looks one step ahead, with Dozat's "
     "momentum schedule mu_t (psi = 0.004 by default). Keras 3 has no psi setting: its mu_t uses "
     "0.96^t, so keras.optimizers.Nadam takes torch.optim.NAdam(momentum_decay=1)'s steps, and "
     "mu_t reaches beta1 within about 100 steps instead of thousands.",
+    good="Adam with Nesterov's look-ahead on the first moment: sometimes faster, rarely worse.",
+    bad="One more setting (the momentum decay); gains over Adam depend on the problem.",
+    conventions="PyTorch: μ_t = β₁ (1 − ½ · 0.96^(tψ)); its default η for NAdam is 0.002. "
+    "Keras's schedule is 0.96^t: its Nadam takes this entry's steps with momentum_decay = 1.",
+    color="#000000",
 )

@@ -1,10 +1,13 @@
-"""Running optimizers on surfaces: one run, or a batch of R runs in one call.
+"""Running optimizers on problems: one run, or a batch of R runs in one call.
 
-A batch is any call where ``start`` is (R, 2) or a hyperparameter, noise level,
-seed or schedule setting is an array of R values. Row r of a batch equals the
-single run with row r's settings exactly: the update rules are the same code
-on floats and on arrays. A single run on a deterministic gradient takes a
-plain-float fast path, since NumPy's per-call overhead dominates on (2,) arrays.
+A problem is a 2-D Surface or anything with the same protocol in D dimensions (see
+landscapes/surface.py): ``dim``, ``start``, ``scale``, ``f``, ``grad`` and, with a data
+set, ``data.n`` and ``batch_grad``. A batch is any call where ``start`` is (R, D) or a
+hyperparameter, noise level, seed or schedule setting is an array of R values. Row r of a
+batch equals the single run with row r's settings exactly: the update rules are the same
+code on floats and on arrays, and elementwise. A single run of a 2-D surface on a
+deterministic gradient takes a plain-float fast path, since NumPy's per-call overhead
+dominates on (2,) arrays.
 """
 
 from __future__ import annotations
@@ -15,15 +18,26 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from landscapes import SCALAR_MATH, Param, Surface, minibatch_gradient
+from landscapes import Surface
+from specs import SCALAR_MATH, Param
 
 from .rules import RULES, Rule
 from .schedules import PARAMS as SCHEDULE_PARAMS
 from .schedules import Schedule
 
-#: A run diverges once a coordinate leaves +-DIVERGENCE_FACTOR * surface.scale.
+#: A run diverges once a coordinate leaves +-DIVERGENCE_FACTOR * problem.scale.
 DIVERGENCE_FACTOR = 1e6
-STEPS = Param("steps", 500, 0, 100_000, "Steps", integer=True)
+#: The settings of a run (the hyperparameters are the rule's, the schedule's are in schedules).
+STEPS = Param("steps", 500, 0, 5000, "Steps", scale="integer",
+              grid=(10, 20, 30, 50, 80, 100, 150, 200, 300, 400, 500, 600, 800, 1000, 1500, 2000, 3000, 5000),
+              help="How many updates each run makes.")
+NOISE = Param("noise", 0.0, 0.0, 10.0, "Gradient noise σ", scale="log",
+              grid=(0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0),
+              help="Standard deviation of Gaussian noise added to every gradient component.")
+SEED = Param("seed", 0, 0, 2**31 - 1, "Random seed", scale="integer",
+             help="Seeds the gradient noise and the order of mini-batches.")
+BATCH = Param("batch", 0, 0, 100_000, "Batch size", scale="integer", grid=(1, 2, 4, 8, 16, 32, 64, 128),
+              help="Samples per gradient on data-set problems (0 = all samples; 1 = SGD).")
 
 
 @dataclass(frozen=True)
@@ -49,9 +63,8 @@ class Optimizer:
         return f"{(self.rule.short or self.rule.label) if short else self.rule.label} ({args}{sched})"
 
     def torch_code(self) -> str:
-        """The PyTorch lines that take the same steps."""
-        hyper = {k: _fmt(v) for k, v in self.hyper.items()}
-        lines = [f"opt = {self.rule.torch.format(**hyper)}"]
+        """The PyTorch lines that take the same steps (one run: scalar settings)."""
+        lines = [f"opt = {self.rule.torch_code(self.hyper)}"]
         sched = self.schedule.torch()
         if sched:
             lines.append(f"sched = torch.optim.lr_scheduler.{sched}")
@@ -93,10 +106,10 @@ def get(name: str, schedule: Schedule | str | None = None, **hyper) -> Optimizer
 class Trajectory:
     """What a run did. Shapes are for one run; a batch adds an R axis after the step axis.
 
-    path (steps+1, 2), loss (steps+1,), lr (steps,): position, value, learning rate.
-    grad (steps, 2): the gradient used by update t (noise included), taken at
-    grad_point (steps, 2) (the look-ahead point for look-ahead rules).
-    state: each slot after update t, (steps, 2). effective_lr (steps, 2): the
+    path (steps+1, D), loss (steps+1,), lr (steps,): position, value, learning rate.
+    grad (steps, D): the gradient used by update t (noise included), taken at
+    grad_point (steps, D) (the look-ahead point for look-ahead rules).
+    state: each slot after update t, (steps, D). effective_lr (steps, D): the
     per-parameter learning rate, lr / (sqrt(v_hat) + eps) for adaptive rules (it multiplies
     the gradient, or Adam's bias-corrected m_hat; plain lr for the others).
     After a divergence at step d the path stays at path[d - 1]; loss[d:] and the recorded
@@ -127,7 +140,7 @@ class Trajectory:
 
 def run(
     opt: Optimizer,
-    surface: Surface,
+    problem,
     start=None,
     steps: int = 500,
     *,
@@ -136,18 +149,21 @@ def run(
     batch_size: int | None = None,
     record: bool = True,
 ) -> Trajectory:
-    """Run ``opt`` on ``surface`` for ``steps`` updates from ``start`` (default surface.start).
+    """Run ``opt`` on ``problem`` for ``steps`` updates from ``start`` (default problem.start).
 
+    problem: a Surface, or any problem of D parameters (landscapes/surface.py says what it has).
+    start: (D,) for one run, (R, D) for a batch.
     noise: standard deviation of Gaussian noise added to each gradient component.
     seed: seeds the noise and the mini-batch order (per row when an array).
-    batch_size: for dataset surfaces, samples per gradient (None = all; 1 = SGD);
+    batch_size: for data-set problems, samples per gradient (None or 0 = all; 1 = SGD);
     mini-batches are drawn without replacement, reshuffled every epoch, and an
     epoch's last partial batch is dropped.
     """
     steps = int(STEPS.check(steps))
-    start = surface.start if start is None else np.asarray(start, dtype=float)
-    if start.shape[-1:] != (2,) or start.ndim > 2:
-        raise ValueError(f"start must have shape (2,) or (R, 2), got {start.shape}")
+    D = problem.dim
+    start = problem.start if start is None else np.asarray(start, dtype=float)
+    if start.shape[-1:] != (D,) or start.ndim > 2:
+        raise ValueError(f"start must have shape ({D},) or (R, {D}), got {start.shape}")
     if not np.all(np.isfinite(start)):
         raise ValueError("start must be finite")
     sched = opt.schedule
@@ -165,26 +181,27 @@ def run(
         h.__dict__.update({k: v if batched else float(v) for k, v in derived.items()})
     rates = sched.rates(opt.hyper["lr"], steps)  # (steps,) or (steps, R)
 
-    data = surface.data
-    minibatch = data is not None and batch_size is not None and int(batch_size) < data.n
-    if batch_size is not None and data is None:
-        raise ValueError(f"{surface.title} has no data: batch_size applies to dataset surfaces")
+    batch_size = int(BATCH.check(batch_size or 0))
+    data = getattr(problem, "data", None)
+    if batch_size and data is None:
+        raise ValueError(f"{problem.title} has no data: batch_size applies to data-set problems")
+    minibatch = data is not None and 0 < batch_size < data.n
     z = np.asarray(noise, dtype=float)
     rngs = _generators(seed) if minibatch or np.any(z != 0) else []
-    idx = _minibatches(rngs, data.n, int(batch_size), steps) if minibatch else None
+    idx = _minibatches(rngs, data.n, batch_size, steps) if minibatch else None
     kicks = None
     if np.any(z != 0):
-        kicks = z * np.stack([g.standard_normal((steps, 2)) for g in rngs], -1)  # (steps, 2, R|1)
+        kicks = z * np.stack([g.standard_normal((steps, D)) for g in rngs], -1)  # (steps, D, R|1)
 
-    bound = DIVERGENCE_FACTOR * surface.scale
-    start2 = np.broadcast_to(start, (R, 2)).T.astype(float)  # (2, R)
+    bound = DIVERGENCE_FACTOR * problem.scale
+    columns = np.broadcast_to(start, (R, D)).T.astype(float)  # (D, R)
     with np.errstate(all="ignore"):
         rec = None
-        if not batched and not minibatch:
-            rec = _run_floats(opt.rule, surface, start2[:, 0], steps, h, rates, kicks, bound, record)
+        if not batched and not minibatch and isinstance(problem, Surface):
+            rec = _run_floats(opt.rule, problem, columns[:, 0], steps, h, rates, kicks, bound, record)
         if rec is None:
-            rec = _run_arrays(opt.rule, surface, start2, steps, h, rates, kicks, idx, record)
-        return _finish(opt, surface, rec, steps, h, rates, bound, batched, record)
+            rec = _run_arrays(opt.rule, problem, columns, steps, h, rates, kicks, idx, record)
+        return _finish(opt, problem, rec, steps, h, rates, bound, batched, record)
 
 
 def _generators(seed):
@@ -196,8 +213,6 @@ def _generators(seed):
 
 def _minibatches(rngs, n: int, size: int, steps: int) -> np.ndarray:
     """Sample indices of each update: (steps, B), or (steps, R, B) for per-row seeds."""
-    if size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {size}")
     per_epoch = n // size
     epochs = -(-steps // per_epoch)
     order = [g.permuted(np.tile(np.arange(n), (epochs, 1)), axis=1)[:, : per_epoch * size]
@@ -205,23 +220,20 @@ def _minibatches(rngs, n: int, size: int, steps: int) -> np.ndarray:
     return order[0] if len(order) == 1 else np.stack(order, 1)
 
 
-def _run_arrays(rule: Rule, surface, P, steps, h, rates, kicks, idx, record):
-    """The batch loop on (2, R) arrays: x = P[0], y = P[1] are contiguous rows."""
-    R = P.shape[1]
-    state = tuple(np.full((2, R), v) for v in rule.init)
-    path = np.empty((steps + 1, 2, R))
+def _run_arrays(rule: Rule, problem, P, steps, h, rates, kicks, idx, record):
+    """The batch loop on (D, R) arrays: each coordinate's R values are a contiguous row
+    (for a surface, x = P[0] and y = P[1]). Problems take (R, D) views of them."""
+    D, R = P.shape
+    state = tuple(np.full((D, R), v) for v in rule.init)
+    path = np.empty((steps + 1, D, R))
     path[0] = P
     grads, points, states = [], [], []
     for t in range(steps):
         q = P if rule.grad_point is None else rule.grad_point(P, state, h)
-        if idx is None:
-            gx, gy = surface.gradient(q[0], q[1], np)
-        else:
-            gx, gy = minibatch_gradient(surface.data, q[0], q[1], idx[t])
-        g = np.stack(np.broadcast_arrays(gx, gy))
+        g = (problem.grad(q.T) if idx is None else problem.batch_grad(q.T, idx[t])).T
         if kicks is not None:
             g = g + kicks[t]
-        u, state = rule.step(g, state, h, rates[t], np)
+        u, state = rule.step(g, state, h, rates[t], np, P)
         P = P + u
         path[t + 1] = P
         if record:
@@ -231,7 +243,7 @@ def _run_arrays(rule: Rule, surface, P, steps, h, rates, kicks, idx, record):
     return path, grads, points, states
 
 
-def _run_floats(rule: Rule, surface, P, steps, h, rates, kicks, bound, record):
+def _run_floats(rule: Rule, surface: Surface, P, steps, h, rates, kicks, bound, record):
     """The single-run loop on plain floats, one coordinate at a time."""
     x, y = float(P[0]), float(P[1])
     sx = sy = tuple(rule.init)
@@ -248,8 +260,8 @@ def _run_floats(rule: Rule, surface, P, steps, h, rates, kicks, bound, record):
             gx, gy = grad(qx, qy, SCALAR_MATH)
             if kx is not None:
                 gx, gy = gx + kx[t], gy + ky[t]
-            ux, sx = step(gx, sx, h, lrs[t], math)
-            uy, sy = step(gy, sy, h, lrs[t], math)
+            ux, sx = step(gx, sx, h, lrs[t], math, x)
+            uy, sy = step(gy, sy, h, lrs[t], math, y)
             x, y = x + ux, y + uy
             xy.append(x)
             xy.append(y)
@@ -281,16 +293,16 @@ def _run_floats(rule: Rule, surface, P, steps, h, rates, kicks, bound, record):
     return path, grads, points, states
 
 
-def _finish(opt, surface, rec, steps, h, rates, bound, batched, record):
-    """Loss, divergence, recorded arrays; then the public (step, [R,] 2) layout."""
+def _finish(opt, problem, rec, steps, h, rates, bound, batched, record):
+    """Loss, divergence, recorded arrays; then the public (step, [R,] D) layout."""
     path, grads, points, states = rec
-    R = path.shape[2]
-    loss, bad = _values(surface, path, bound)
+    _, D, R = path.shape
+    loss, bad = _values(problem, path, bound)
     hit = bad.any(0)
     div = np.where(hit, bad.argmax(0), -1)
     gone = np.arange(steps + 1)[:, None] >= np.where(hit, div, steps + 1)  # (steps+1, R): from step d on
     if hit.any():  # a diverged run stays at path[d - 1] and has no value
-        last = path[np.maximum(div - 1, 0), :, np.arange(R)]  # (R, 2)
+        last = path[np.maximum(div - 1, 0), :, np.arange(R)]  # (R, D)
         np.copyto(path, last.T[None], where=gone[:, None, :])
         loss[gone] = np.nan
     rates = np.broadcast_to(rates.reshape(steps, -1 if rates.ndim > 1 else 1), (steps, R))
@@ -303,16 +315,16 @@ def _finish(opt, surface, rec, steps, h, rates, bound, batched, record):
     )
     if record:
         slots = opt.rule.slots
-        grads = np.asarray(grads).reshape(steps, 2, R)
-        points = np.asarray(points).reshape(steps, 2, R)
-        st = np.asarray(states).reshape(steps, len(slots), 2, R) if slots else None
+        grads = np.asarray(grads).reshape(steps, D, R)
+        points = np.asarray(points).reshape(steps, D, R)
+        st = np.asarray(states).reshape(steps, len(slots), D, R) if slots else None
         state = {name: st[:, i] for i, name in enumerate(slots)}
         lr3 = rates[:, None, :]
         if opt.rule.effective_lr:
             t = np.arange(1, steps + 1, dtype=float)[:, None, None]
-            eff = opt.rule.effective_lr(state, h, lr3, t, np) + np.zeros((steps, 2, R))
+            eff = opt.rule.effective_lr(state, h, lr3, t, np) + np.zeros((steps, D, R))
         else:
-            eff = np.broadcast_to(lr3, (steps, 2, R)).copy()
+            eff = np.broadcast_to(lr3, (steps, D, R)).copy()
         after = gone[:-1]  # (steps, R): the updates from d on
         for a in (grads, points, eff, *state.values()):
             a[np.broadcast_to(after[:, None, :], a.shape)] = np.nan
@@ -331,17 +343,17 @@ def _finish(opt, surface, rec, steps, h, rates, bound, batched, record):
 BLOCK = 1 << 16
 
 
-def _values(surface, path, bound) -> tuple[np.ndarray, np.ndarray]:
-    """f at every point of a (steps+1, 2, R) path, and where a coordinate is out of +-bound
+def _values(problem, path, bound) -> tuple[np.ndarray, np.ndarray]:
+    """f at every point of a (steps+1, D, R) path, and where a coordinate is out of +-bound
     or f is not finite, both (steps+1, R). A block of steps at a time: on a 10,000-run path
     whole-array temporaries are 40 MB each, and ten times slower."""
-    n, _, R = path.shape
+    n, D, R = path.shape
     loss = np.empty((n, R))
     bad = np.empty((n, R), dtype=bool)
-    block = max(1, BLOCK // R)
+    block = max(1, BLOCK // (R * max(1, D // 2)))
     for i in range(0, n, block):
         p, f = path[i:i + block], loss[i:i + block]
-        f[...] = surface.value(p[:, 0], p[:, 1], np)
+        f[...] = problem.f(np.moveaxis(p, 1, 2))
         bad[i:i + block] = ~(np.abs(p) < bound).all(1) | ~np.isfinite(f)
     return loss, bad
 

@@ -20,17 +20,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from landscapes import Param
+from specs import Param, grid_125
 
 KINDS = ("constant", "step", "exponential", "cosine")
 
 PARAMS = {
-    "step_size": Param("step_size", 100, 1, 100_000, "Step size (steps)", integer=True),
-    "gamma": Param("gamma", 0.5, 1e-6, 1.0, "Decay factor gamma"),
-    "t_max": Param("t_max", 0, 0, 100_000, "Cosine period T (0 = run length)", integer=True),
-    "eta_min": Param("eta_min", 0.0, 0.0, 10.0, "Minimum rate"),
-    "warmup": Param("warmup", 0, 0, 100_000, "Warm-up steps", integer=True),
-    "warmup_start": Param("warmup_start", 0.1, 1e-6, 1.0, "Warm-up start factor"),
+    "step_size": Param("step_size", 100, 1, 100_000, "Step size (steps)", scale="integer",
+                       help="The rate is multiplied by γ every this many steps."),
+    "gamma": Param("gamma", 0.5, 1e-6, 1.0, "Decay factor gamma", grid=grid_125(1e-6, 1.0),
+                   help="γ: the factor of each decay."),
+    "t_max": Param("t_max", 0, 0, 100_000, "Cosine period T (0 = run length)", scale="integer",
+                   help="Steps from the full rate down to the minimum rate."),
+    "eta_min": Param("eta_min", 0.0, 0.0, 10.0, "Minimum rate", grid=grid_125(0.0, 10.0),
+                     help="The rate at the bottom of the cosine."),
+    "warmup": Param("warmup", 0, 0, 100_000, "Warm-up steps", scale="integer",
+                    help="Steps over which the rate rises linearly to its full value (0 = none)."),
+    "warmup_start": Param("warmup_start", 0.1, 1e-6, 1.0, "Warm-up start factor", grid=grid_125(1e-6, 1.0),
+                          help="The fraction of the rate the warm-up starts from."),
 }
 USES = {
     "constant": (),

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import landscapes
 import viz
-from app_pages import explore as ex
+from descent_lab import explore as ex
 from viz import explore as vx
 from viz.playground import _encode
 
@@ -54,21 +54,21 @@ def main() -> None:
                                              ("rastrigin", "gd", "lr", "noise")]:
         s = landscapes.get(surface_name)
         xp, yp = ex.sweep_param(opt, xname), ex.sweep_param(opt, yname)
-        xs = ex.sweep_values(xp, 1e-4, 1.0, 40)
-        ys = ex.sweep_values(yp, *((0.01, 10.0) if yname == "noise" else (0.0, 0.999)), 40)
+        xs = xp.sweep(1e-4, 1.0, 40)
+        ys = yp.sweep(*((0.01, 10.0) if yname == "noise" else (0.0, 0.999)), 40)
         for metric, tol in (("gap", None), ("steps", 0.01)):
             run = partial(ex.sweep, s, tuple(s.start), opt, xname, xs, yname, ys, 500, tol)
             t_core, res = best_of(r, run)
             values = res.gap if metric == "gap" else res.reached_at.astype(float)
             t_fig, fig = best_of(r, partial(vx.sweep_figure, values, res.diverged_at, xs, ys, x_label=xname,
-                                            y_label=yname, x_scale=ex.scale_of(xp), y_scale=ex.scale_of(yp),
+                                            y_label=yname, x_scale=xp.scale, y_scale=yp.scale,
                                             metric=metric))
             report(f"sweep 40x40x500 {opt} {xname}x{yname} on {surface_name} ({metric})", t_core, t_fig, fig)
 
     for surface_name in ("rosenbrock", "wells", "himmelblau", "rastrigin", "goldstein_price"):
         s = landscapes.get(surface_name)
         maps = []
-        for opt in ex.BASIN_DEFAULT:
+        for opt in ("gd", "momentum", "adam"):
             t_tune, lr = best_of(r, lambda s=s, opt=opt: ex.basin_lr(s, opt, 500, 0.1))
             t_core, (xs, ys, labels) = best_of(r, lambda s=s, opt=opt, lr=lr:
                                                ex.basin_labels(s, opt, {"lr": lr}, 100, 500, 0.1))
@@ -92,7 +92,7 @@ def main() -> None:
     img = viz.landscape_png(s)
     t_core, cloud = best_of(r, lambda: ex.noise_cloud(s, tuple(s.start), "momentum", {"lr": 0.001}, 500, 50,
                                                       1.0, None))
-    t_fig, fig = best_of(r, lambda: vx.cloud_figure(s, img, cloud[0], cloud[2]))
+    t_fig, fig = best_of(r, lambda: vx.cloud_figure(s, img, cloud.path, cloud.clean_path))
     report("noise cloud: 50 runs x 500 steps, Momentum, Rosenbrock", t_core, t_fig, fig)
 
 

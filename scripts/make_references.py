@@ -21,6 +21,7 @@ import copy
 import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -99,6 +100,8 @@ def cases() -> list[dict]:
         c("rosenbrock", "nadam"),
         c("rosenbrock", "nadam", lr=0.02, beta1=0.95, beta2=0.99, momentum_decay=0.02),
         c("rosenbrock", "nadam", momentum_decay=0.1),
+        c("rosenbrock", "adamw"),
+        c("rosenbrock", "adamw", lr=0.05, weight_decay=0.1),
         # Other surfaces (wells goes through exp; Goldstein-Price has huge gradients).
         c("elongated_bowl", "gd", lr=0.08),
         c("elongated_bowl", "momentum", lr=0.02, beta=0.8, surface_params={"condition": 50.0}),
@@ -113,6 +116,7 @@ def cases() -> list[dict]:
         c("beale", "rmsprop", lr=0.002),
         c("goldstein_price", "adam", lr=0.02, start=(0.5, -0.3)),
         c("goldstein_price", "nadam", lr=0.01, start=(-0.5, 0.5)),
+        c("himmelblau", "adamw", lr=0.05, weight_decay=0.3, start=(1.0, -3.5)),
         # Schedules.
         c("rosenbrock", "momentum", schedule=dict(kind="step", step_size=50, gamma=0.5)),
         c("rosenbrock", "adam", lr=0.03, schedule=dict(kind="exponential", gamma=0.99)),
@@ -130,24 +134,10 @@ def cases() -> list[dict]:
 
 
 def torch_optimizer(params, name: str, h: dict) -> torch.optim.Optimizer:
-    """The torch.optim optimizer that our ``name`` with hyperparameters ``h`` claims to be."""
-    o = torch.optim
-    if name == "gd":
-        return o.SGD(params, lr=h["lr"])
-    if name == "momentum":
-        return o.SGD(params, lr=h["lr"], momentum=h["beta"])
-    if name == "nesterov":
-        return o.SGD(params, lr=h["lr"], momentum=h["beta"], nesterov=True)
-    if name == "adagrad":
-        return o.Adagrad(params, lr=h["lr"], eps=h["eps"], lr_decay=0, initial_accumulator_value=0)
-    if name == "rmsprop":
-        return o.RMSprop(params, lr=h["lr"], alpha=h["beta"], eps=h["eps"])
-    if name == "adam":
-        return o.Adam(params, lr=h["lr"], betas=(h["beta1"], h["beta2"]), eps=h["eps"])
-    if name == "nadam":
-        return o.NAdam(params, lr=h["lr"], betas=(h["beta1"], h["beta2"]), eps=h["eps"],
-                       momentum_decay=h["momentum_decay"])
-    raise ValueError(f"no torch optimizer for {name!r}")
+    """The torch.optim optimizer that our ``name`` with hyperparameters ``h`` claims to be: the
+    class and keyword arguments its registry entry names (the same ones its code panel shows)."""
+    rule = optimizers.rule(name)
+    return getattr(torch.optim, rule.torch_class)(params, **rule.torch_args(SimpleNamespace(**h)))
 
 
 def torch_scheduler(opt, sched: dict, steps: int):

@@ -136,7 +136,7 @@ def assert_on_playground(at, setup) -> None:
         assert at.selectbox(key=f"r{i}.opt").value == r.name
         for k, v in r.hyper.items():
             assert at.session_state[f"r{i}.{k}"] == pytest.approx(v)
-    assert at.slider(key="steps").value == setup.steps
+    assert at.select_slider(key="steps").value == setup.steps
     for k, v in setup.surface_params.items():
         assert at.session_state[f"surface.{setup.surface}.{k}"] == pytest.approx(v)
     x, y = setup.start_point()

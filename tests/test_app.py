@@ -67,10 +67,10 @@ def test_huge_learning_rate_reports_divergence(app):
 
 
 def test_extreme_settings(app):
-    app.slider(key="steps").set_value(2000)
+    app.select_slider(key="steps").set_value(2000)
     app.select_slider(key="noise").set_value(10.0)
     ok(app)
-    app.slider(key="steps").set_value(10)
+    app.select_slider(key="steps").set_value(10)
     ok(app)
     app.toggle(key="arrows").set_value(False)
     app.toggle(key="show3d").set_value(False)

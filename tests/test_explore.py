@@ -14,6 +14,7 @@ import landscapes
 import optimizers
 import viz
 from app_pages import explore as ex
+from descent_lab import explore as dx
 from viz import explore as vx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,15 +33,15 @@ PAGE = str(ROOT / "app_pages" / "explore.py")
 ])
 def test_sweep_cell_equals_the_single_run(surface, name, xname, yname):
     s = landscapes.get(surface)
-    xp, yp = ex.sweep_param(name, xname), ex.sweep_param(name, yname)
-    xs = ex.sweep_values(xp, *ex._default_range(xp, ex._options(xp)), 9)
-    ys = ex.sweep_values(yp, *ex._default_range(yp, ex._options(yp)), 7)
+    xp, yp = dx.sweep_param(name, xname), dx.sweep_param(name, yname)
+    xs = xp.sweep(*dx.sweep_range(xp), 9)
+    ys = yp.sweep(*dx.sweep_range(yp), 7)
     start = (float(s.start[0]), float(s.start[1]))
-    res = ex.sweep(s, start, name, xname, xs, yname, ys, 120, 0.05)
+    res = dx.sweep(s, start, name, xname, xs, yname, ys, 120, 0.05)
     assert res.gap.shape == res.diverged_at.shape == res.reached_at.shape == (7, 9)
     rng = np.random.default_rng(0)
     for j, i in [(0, 0), (6, 8), *zip(rng.integers(0, 7, 4), rng.integers(0, 9, 4), strict=True)]:
-        hyper, noise = ex.cell_hyper(name, xname, xs[i], yname, ys[j])
+        hyper, noise = dx.cell_hyper(name, xname, xs[i], yname, ys[j])
         tr = optimizers.run(optimizers.get(name, **hyper), s, start=start, steps=120, noise=noise, seed=0)
         assert np.array_equal(res.final[j, i], tr.path[-1], equal_nan=True)
         assert np.array_equal(res.loss[j, i], tr.loss[-1], equal_nan=True)
@@ -49,22 +50,22 @@ def test_sweep_cell_equals_the_single_run(surface, name, xname, yname):
 
 
 def test_sweep_values_cover_the_range_inside_bounds():
-    lr = ex.sweep_param("adam", "lr")
-    v = ex.sweep_values(lr, 1e-4, 1.0, 5)
+    lr = dx.sweep_param("adam", "lr")
+    v = lr.sweep(1e-4, 1.0, 5)
     assert v[0] == 1e-4 and v[-1] == 1.0
     assert np.allclose(np.diff(np.log10(v)), 1.0)
-    beta = ex.sweep_param("adam", "beta1")
-    b = ex.sweep_values(beta, 0.0, 0.9999, 5)
+    beta = dx.sweep_param("adam", "beta1")
+    b = beta.sweep(0.0, 0.9999, 5)
     assert b[0] == 0.0 and b[-1] == 0.9999 and np.all(b <= beta.hi)
     assert np.allclose(-np.log10(1 - b), [0, 1, 2, 3, 4])
 
 
 def test_sweep_with_extreme_settings_is_data_not_an_error():
     s = landscapes.get("goldstein_price")
-    lr = ex.sweep_param("gd", "lr")
-    xs = ex.sweep_values(lr, 1e-6, 10.0, 6)
-    ys = ex.sweep_values(ex.NOISE, 0.001, 10.0, 4)
-    res = ex.sweep(s, (-1.5, 1.5), "gd", "lr", xs, "noise", ys, 200, 0.01)
+    lr = dx.sweep_param("gd", "lr")
+    xs = lr.sweep(1e-6, 10.0, 6)
+    ys = optimizers.NOISE.sweep(0.001, 10.0, 4)
+    res = dx.sweep(s, (-1.5, 1.5), "gd", "lr", xs, "noise", ys, 200, 0.01)
     assert (res.diverged_at[:, -1] >= 0).all()  # lr 10 blows up
     fig = vx.sweep_figure(res.gap, res.diverged_at, xs, ys, x_label="lr", y_label="σ", y_scale="log")
     go.Figure(fig)
@@ -75,7 +76,7 @@ def test_best_lr_is_the_argmin_of_the_sweep(surface):
     s = landscapes.get(surface)
     start = tuple(map(float, s.start))
     for name in ("gd", "momentum", "adam", "rmsprop"):
-        r = ex.lr_sweep(s, start, name, 200)
+        r = dx.lr_sweep(s, start, name, 200)
         singles = [optimizers.run(optimizers.get(name, lr=lr), s, start=start, steps=200) for lr in r.lrs]
         gaps = np.array([t.loss[-1] - s.global_min for t in singles])
         ok = np.array([t.diverged_at < 0 for t in singles]) & np.isfinite(gaps)
@@ -87,8 +88,8 @@ def test_best_lr_is_the_argmin_of_the_sweep(surface):
 
 
 def test_best_lr_when_everything_diverges():
-    assert ex.best_index(np.array([np.nan, np.nan]), np.array([3, 1])) is None
-    assert ex.best_index(np.array([np.nan, 2.0, 1.0]), np.array([3, -1, -1])) == 2
+    assert dx.best_index(np.array([np.nan, np.nan]), np.array([3, 1])) is None
+    assert dx.best_index(np.array([np.nan, 2.0, 1.0]), np.array([3, -1, -1])) == 2
 
 
 @pytest.mark.parametrize(("surface", "name", "lr"), [
@@ -98,7 +99,7 @@ def test_best_lr_when_everything_diverges():
 def test_basin_labels_agree_with_single_runs(surface, name, lr):
     s = landscapes.get(surface)
     tol = 0.1
-    xs, ys, labels = ex.basin_labels(s, name, {"lr": lr}, 30, 200, tol)
+    xs, ys, labels = dx.basin_labels(s, name, {"lr": lr}, 30, 200, tol)
     assert labels.shape == (30, 30)
     rng = np.random.default_rng(1)
     for j, i in zip(rng.integers(0, 30, 8), rng.integers(0, 30, 8), strict=True):
@@ -110,18 +111,18 @@ def test_basin_labels_agree_with_single_runs(surface, name, lr):
 
 def test_noise_cloud_rows_are_seeded_single_runs():
     s = landscapes.get("himmelblau")
-    paths, loss, clean, _ = ex.noise_cloud(s, (0.0, 0.0), "momentum", {"lr": 0.005}, 80, 6, 2.0, None)
-    assert paths.shape == (81, 6, 2) and loss.shape == (81, 6)
+    c = dx.noise_cloud(s, (0.0, 0.0), "momentum", {"lr": 0.005}, 80, 6, 2.0, None)
+    assert c.path.shape == (81, 6, 2) and c.loss.shape == (81, 6)
     for r in (0, 5):
         tr = optimizers.run(optimizers.get("momentum", lr=0.005), s, start=(0.0, 0.0), steps=80, noise=2.0,
                             seed=r)
-        assert np.array_equal(paths[:, r], tr.path)
+        assert np.array_equal(c.path[:, r], tr.path)
     ref = optimizers.run(optimizers.get("momentum", lr=0.005), s, start=(0.0, 0.0), steps=80)
-    assert np.array_equal(clean, ref.path)
+    assert np.array_equal(c.clean_path, ref.path)
     d = landscapes.get("regression")
-    paths, *_ = ex.noise_cloud(d, tuple(d.start), "gd", {"lr": 0.01}, 50, 4, 0.0, 8)
+    c = dx.noise_cloud(d, tuple(d.start), "gd", {"lr": 0.01}, 50, 4, 0.0, 8)
     tr = optimizers.run(optimizers.get("gd", lr=0.01), d, steps=50, seed=3, batch_size=8)
-    assert np.array_equal(paths[:, 3], tr.path)
+    assert np.array_equal(c.path[:, 3], tr.path)
 
 
 # --- figures -------------------------------------------------------------------------------------
@@ -129,9 +130,9 @@ def test_noise_cloud_rows_are_seeded_single_runs():
 
 def _sweep_fig(metric="gap"):
     s = landscapes.get("rosenbrock")
-    xs = ex.sweep_values(ex.sweep_param("momentum", "lr"), 1e-4, 1.0, 12)
-    ys = ex.sweep_values(ex.sweep_param("momentum", "beta"), 0.0, 0.999, 10)
-    res = ex.sweep(s, (-1.5, 2.0), "momentum", "lr", xs, "beta", ys, 100, 0.01)
+    xs = dx.sweep_param("momentum", "lr").sweep(1e-4, 1.0, 12)
+    ys = dx.sweep_param("momentum", "beta").sweep(0.0, 0.999, 10)
+    res = dx.sweep(s, (-1.5, 2.0), "momentum", "lr", xs, "beta", ys, 100, 0.01)
     values = res.gap if metric == "gap" else res.reached_at.astype(float)
     fig = vx.sweep_figure(values, res.diverged_at, xs, ys, x_label="lr", y_label="beta", y_scale="log1m",
                           metric=metric, title="t")
@@ -170,9 +171,9 @@ def test_sweep_figure_when_every_cell_diverges():
 
 def test_fair_comparison_figures_are_valid():
     s = landscapes.get("rosenbrock")
-    results = [ex.lr_sweep(s, (-1.5, 2.0), n, 100) for n in ("gd", "adam")]
+    results = [dx.lr_sweep(s, (-1.5, 2.0), n, 100) for n in ("gd", "adam")]
     curves = [(r.name, viz.PALETTE[i], r.gap, r.diverged_at, r.best) for i, r in enumerate(results)]
-    fig = vx.sensitivity_figure(ex.FAIR_LRS, curves)
+    fig = vx.sensitivity_figure(dx.FAIR_LRS, curves)
     go.Figure(fig)
     assert any(t.get("name") == "diverged (×)" for t in fig["data"])
     go.Figure(vx.race_figure(s.global_min, [(r.name, "#000000", r.loss[:, r.best]) for r in results]))
@@ -183,7 +184,7 @@ def test_basin_figure_is_valid_with_shared_colours(surface):
     s = landscapes.get(surface)
     maps = []
     for name in ("gd", "adam"):
-        xs, ys, labels = ex.basin_labels(s, name, {"lr": 0.01}, 20, 60, 0.1)
+        xs, ys, labels = dx.basin_labels(s, name, {"lr": 0.01}, 20, 60, 0.1)
         maps.append((name, labels))
     fig = vx.basin_figure(s, xs, ys, maps, tol=0.1)
     go.Figure(fig)
@@ -198,17 +199,17 @@ def test_basin_figure_is_valid_with_shared_colours(surface):
                                               ("goldstein_price", "adam"), ("himmelblau", "gd")])
 def test_basin_lr_converges_from_the_most_starts(surface, name):
     s = landscapes.get(surface)
-    lrs = ex.BASIN_LRS
-    lr = ex.basin_lr(s, name, 150, 0.1, n=6)
-    converged = np.array([(ex.basin_labels(s, name, {"lr": v}, 6, 150, 0.1)[2] >= 0).sum() for v in lrs])
+    lrs = dx.BASIN_LRS
+    lr = dx.basin_lr(s, name, 150, 0.1, n=6)
+    converged = np.array([(dx.basin_labels(s, name, {"lr": v}, 6, 150, 0.1)[2] >= 0).sum() for v in lrs])
     best = np.flatnonzero(converged == converged.max())
     assert lr == lrs[best[len(best) // 2]]
-    assert lr in ex.BASIN_LRS and converged.max() > 0
+    assert lr in dx.BASIN_LRS and converged.max() > 0
 
 
 def test_basin_figure_while_computing_and_its_click_grid():
     s = landscapes.get("wells")
-    xs, ys, labels = ex.basin_labels(s, "gd", {"lr": 0.05}, 100, 40, 0.1)
+    xs, ys, labels = dx.basin_labels(s, "gd", {"lr": 0.05}, 100, 40, 0.1)
     fig = vx.basin_figure(s, xs, ys, [("GD", labels), ("Adam", None)], tol=0.1)
     go.Figure(fig)
     assert len([t for t in fig["data"] if t["type"] == "heatmap"]) == 1  # Adam's map is still pending
@@ -237,10 +238,10 @@ def viz_value(arr, i: int) -> float:
 
 def test_noise_figures_are_valid_with_diverged_runs():
     s = landscapes.get("rosenbrock")
-    paths, loss, clean, clean_loss = ex.noise_cloud(s, (-1.5, 2.0), "gd", {"lr": 0.0021}, 100, 20, 3.0, None)
-    assert 0 < np.isnan(loss[-1]).sum() < 20  # some runs diverge: still a figure
-    go.Figure(vx.cloud_figure(s, viz.landscape_png(s), paths, clean, label="x"))
-    fig = vx.band_figure(s.global_min, loss, clean_loss)
+    c = dx.noise_cloud(s, (-1.5, 2.0), "gd", {"lr": 0.0021}, 100, 20, 3.0, None)
+    assert 0 < np.isnan(c.loss[-1]).sum() < 20  # some runs diverge: still a figure
+    go.Figure(vx.cloud_figure(s, viz.landscape_png(s), c.path, c.clean_path, label="x"))
+    fig = vx.band_figure(s.global_min, c.loss, c.clean_loss)
     go.Figure(fig)
     assert "diverged" in fig["layout"]["title"]["text"]
     go.Figure(vx.band_figure(s.global_min, np.full((5, 3), np.nan), None))
@@ -273,7 +274,7 @@ def test_page_defaults(page):
 @pytest.mark.parametrize("surface", ["rosenbrock", "wells", "regression"])
 def test_every_section_on_surfaces(page, section, surface):
     page.selectbox(key="explore.surface").set_value(surface)
-    page.slider(key="explore.steps").set_value(150)
+    page.select_slider(key="explore.steps").set_value(150)
     ok(page)
     show(page, section)
     assert page.get("plotly_chart"), section
@@ -287,10 +288,10 @@ def test_sweep_controls_and_extremes(page):
     page.slider(key="explore.sw.n").set_value(10)
     ok(page)
     page.select_slider(key="explore.sw.gd.lr.range").set_value((1.0, 10.0))
-    page.slider(key="explore.steps").set_value(2000)
+    page.select_slider(key="explore.steps").set_value(2000)
     ok(page)
     page.select_slider(key="explore.sw.gd.lr.range").set_value((10.0, 10.0))  # a neighbour is added
-    page.slider(key="explore.steps").set_value(10)
+    page.select_slider(key="explore.steps").set_value(10)
     ok(page)
     page.selectbox(key="explore.sw.opt").set_value("nadam")
     ok(page)

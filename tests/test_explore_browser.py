@@ -94,7 +94,7 @@ def test_widget_change_redraws_the_sweep(page, app_url):
 
 
 def test_click_on_a_cell_opens_it_in_the_playground(page, app_url):
-    from app_pages.explore import sweep_param, sweep_values
+    from descent_lab.explore import sweep_param
 
     open_explore(page, app_url)
     page.locator(SWEEP).scroll_into_view_if_needed()
@@ -102,8 +102,8 @@ def test_click_on_a_cell_opens_it_in_the_playground(page, app_url):
     cell = cell_pixel(page, i, j)
     assert cell["nx"] == 40
     q = click_to_playground(page, cell["px"], cell["py"], "adam.lr")
-    xs = sweep_values(sweep_param("adam", "lr"), 1e-4, 1.0, 40)
-    ys = sweep_values(sweep_param("adam", "beta1"), 0.0, 0.999, 40)
+    xs = sweep_param("adam", "lr").sweep(1e-4, 1.0, 40)
+    ys = sweep_param("adam", "beta1").sweep(0.0, 0.999, 40)
     assert q["surface"] == "rosenbrock"
     assert q["optimizers"] == "adam"
     assert q["start"] == "-1.5,2"

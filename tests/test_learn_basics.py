@@ -17,10 +17,15 @@ import landscapes
 import optimizers
 import viz
 from descent_lab.presets import PRESETS
-from landscapes import minibatch_gradient
 from optimizers import ewma
 from optimizers.run import _generators, _minibatches
 from viz import learn_basics as lb
+
+
+def _batch_grad(s, w, b, idx):
+    """The problem's mini-batch gradient at (w, b) (arrays of one shape), as (gx, gy)."""
+    g = s.batch_grad(np.stack(np.broadcast_arrays(w, b), -1), idx)
+    return g[..., 0], g[..., 1]
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
@@ -106,7 +111,7 @@ def test_each_update_reads_the_stated_number_of_samples(size):
     assert idx.shape == (steps, lb.samples_per_update(size, REG.data.n))
     for t in range(steps):
         assert len(set(idx[t])) == size
-        gx, gy = minibatch_gradient(REG.data, np.array(tr.path[t, 0]), np.array(tr.path[t, 1]), idx[t])
+        gx, gy = _batch_grad(REG, np.array(tr.path[t, 0]), np.array(tr.path[t, 1]), idx[t])
         np.testing.assert_allclose(tr.grad[t], [gx, gy], rtol=1e-12, atol=1e-12)
     full = run("gd", REG, steps=5, lr=0.05)
     np.testing.assert_allclose(full.grad, REG.grad(full.path[:-1]), rtol=1e-12)  # batch: all n
@@ -313,7 +318,7 @@ def test_page_batches():
     ok(at)
     assert at.selectbox(key="surface").value == "regression"
     assert at.session_state["batch_kind"] == "a mini-batch" and at.session_state["batch_size"] == 50
-    assert at.session_state["seed"] == 9999 and at.slider(key="steps").value == 400
+    assert at.session_state["seed"] == 9999 and at.select_slider(key="steps").value == 400
 
 
 def test_page_ewma():

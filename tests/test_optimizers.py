@@ -16,6 +16,12 @@ import optimizers
 from optimizers import Schedule
 from optimizers.run import _minibatches
 
+
+def _batch_grad(s, w, b, idx):
+    """The problem's mini-batch gradient at (w, b) (arrays of one shape), as (gx, gy)."""
+    g = s.batch_grad(np.stack(np.broadcast_arrays(w, b), -1), idx)
+    return g[..., 0], g[..., 1]
+
 NAMES = optimizers.names()
 ADAPTIVE = ["adagrad", "rmsprop", "adam", "nadam"]
 SLOW = settings(max_examples=3, deadline=None)
@@ -98,12 +104,17 @@ def assert_clean_divergence(tr):
 @pytest.mark.parametrize(("surface", "point"), [("elongated_bowl", (0.0, 0.0)), ("rosenbrock", (1.0, 1.0)),
                                                 ("booth", (1.0, 3.0))])
 def test_zero_gradient_no_move_defaults(name, surface, point):
+    """At a zero gradient nothing moves, except what weight decay pulls towards the origin."""
     s = landscapes.get(surface)
     assert np.array_equal(s.grad(point), [0.0, 0.0])
-    tr = optimizers.run(optimizers.get(name), s, point, 50)
+    decay = optimizers.rule(name).defaults().get("weight_decay", 0.0)
+    tr = optimizers.run(optimizers.get(name, **({"weight_decay": 0.0} if decay else {})), s, point, 50)
     assert tr.diverged_at == -1
     assert np.array_equal(tr.path, np.broadcast_to(point, (51, 2)))
     assert np.all(tr.loss == 0)
+    if decay and any(point):
+        first = optimizers.run(optimizers.get(name), s, point, 1).path[1]
+        np.testing.assert_allclose(first, np.multiply(point, 1 - 0.01 * decay), rtol=1e-15)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -466,8 +477,11 @@ def test_batch_settings_must_agree():
         optimizers.run(optimizers.get("gd"), s, np.zeros((2, 3, 2)), 5)
     with pytest.raises(ValueError, match="no data"):
         optimizers.run(optimizers.get("gd"), s, steps=5, batch_size=4)
-    with pytest.raises(ValueError, match="at least 1"):
-        optimizers.run(optimizers.get("gd"), landscapes.get("regression"), steps=5, batch_size=0)
+    with pytest.raises(ValueError, match="must be a number from 0"):
+        optimizers.run(optimizers.get("gd"), landscapes.get("regression"), steps=5, batch_size=-1)
+    reg = landscapes.get("regression")  # batch size 0 means all samples, as in links
+    assert np.array_equal(optimizers.run(optimizers.get("gd"), reg, steps=5, batch_size=0).path,
+                          optimizers.run(optimizers.get("gd"), reg, steps=5).path)
 
 
 # --- divergence ---------------------------------------------------------------------
@@ -666,7 +680,7 @@ def test_minibatch_run_uses_the_batches(batch_size):
     tr = optimizers.run(optimizers.get("gd", lr=0.01), s, steps=50, batch_size=batch_size, seed=11)
     idx = _minibatches([np.random.default_rng(11)], 30, batch_size, 50)
     w, b = tr.grad_point[:, 0], tr.grad_point[:, 1]
-    gx, gy = landscapes.minibatch_gradient(s.data, w[:, None], b[:, None], idx[:, None])
+    gx, gy = _batch_grad(s, w[:, None], b[:, None], idx[:, None])
     assert np.allclose(tr.grad, np.stack([gx[:, 0], gy[:, 0]], -1), rtol=1e-12, atol=1e-14)
     again = optimizers.run(optimizers.get("gd", lr=0.01), s, steps=50, batch_size=batch_size, seed=11)
     other = optimizers.run(optimizers.get("gd", lr=0.01), s, steps=50, batch_size=batch_size, seed=12)
@@ -696,14 +710,16 @@ def test_get_defaults_and_text(name):
     for p in r.params:
         assert p.name in text
         assert f"{custom.hyper[p.name]:g}" in text
-        assert f"{custom.hyper[p.name]:g}" in code
-    assert "0.0375" in code and code.startswith("opt = torch.optim.")
+        if not (r.form_of and p.name == "lr"):
+            assert f"{custom.hyper[p.name]:g}" in code
+    shown_lr = 0.0375 * (1 - custom.hyper["beta"]) if name == "momentum_ewma" else 0.0375
+    assert f"lr={shown_lr:g}" in code and code.startswith(f"opt = torch.optim.{r.torch_class}(params, ")
     assert "[3 values]" in optimizers.get(name, lr=np.array([0.1, 0.2, 0.3])).describe()
 
 
 def test_get_errors():
-    with pytest.raises(ValueError, match="unknown optimizer 'adamw'") as e:
-        optimizers.get("adamw")
+    with pytest.raises(ValueError, match="unknown optimizer 'adamax'") as e:
+        optimizers.get("adamax")
     assert "adam" in str(e.value)
     with pytest.raises(ValueError, match="no setting momentum; it takes lr, beta1, beta2, eps"):
         optimizers.get("adam", momentum=0.9)

@@ -71,7 +71,9 @@ def test_fixture_covers_the_brief():
     for c in CASES:
         by_opt[c["optimizer"]].append(c)
     defaults = {n: optimizers.rule(n).defaults() for n in by_opt}
-    for name in ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "nadam"):
+    own_forms = [n for n in optimizers.names() if not optimizers.rule(n).form_of]
+    assert {"gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "nadam"} <= set(own_forms)
+    for name in own_forms:  # adding an optimizer = its registry entry + its reference cases
         on_rosen = [c for c in by_opt[name] if c["surface"] == "rosenbrock"
                     and c["start"] == list(landscapes.get("rosenbrock").start)
                     and c["schedule"]["kind"] == "constant" and c["schedule"]["warmup"] == 0]
@@ -84,7 +86,7 @@ def test_fixture_covers_the_brief():
     assert {("step", False), ("exponential", False), ("cosine", False), ("cosine", True),
             ("step", True)} <= kinds
     assert any(c["schedule"]["kind"] == "cosine" and c["schedule"]["eta_min"] > 0 for c in CASES)
-    assert 25 <= len(CASES) <= 40
+    assert 25 <= len(CASES) <= 45
     assert REF["path"].shape == (len(CASES), STEPS + 1, 2) and REF["lr"].shape == (len(CASES), STEPS)
     assert FIXTURE.stat().st_size < 1_000_000
 

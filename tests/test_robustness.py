@@ -17,7 +17,6 @@ from conftest import VIEWPORT, ok, streamlit_server
 from streamlit.testing.v1 import AppTest
 
 import optimizers
-from app_pages.widgets import options_for
 from descent_lab.setup import MAX_PARAMS, MAX_TEXT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,11 +48,11 @@ def assert_usable(at: AppTest) -> None:
     ids = at.session_state["run_ids"]
     assert 1 <= len(ids) <= 6
     assert all(at.selectbox(key=f"r{i}.opt").value in optimizers.names() for i in ids)
-    steps = at.slider(key="steps")
-    assert 10 <= steps.value <= 2000
+    steps = at.select_slider(key="steps")
+    assert optimizers.STEPS.lo <= steps.value <= optimizers.STEPS.hi
     steps.set_value(11 if steps.value != 11 else 12)
     ok(at)
-    assert query_now(at)["steps"] == str(at.slider(key="steps").value)
+    assert query_now(at)["steps"] == str(at.select_slider(key="steps").value)
     assert len(at.get("plotly_chart")) == 2
 
 
@@ -78,12 +77,14 @@ HOSTILE = {
     "huge sizes": (
         {"steps": "1e308", "seed": "99999999999999999999999", "start": "1e300,-1e300",
          "optimizers": "gd,adam", "gd.lr": "1e300", "adam.eps": "1e-400", "adam.beta2": "2"},
-        ["steps=1e308 (outside 10..2000; used 2000)", "seed=99999999999999999999999 (outside",
+        [f"steps=1e308 (outside 0..{optimizers.STEPS.hi}; used {optimizers.STEPS.hi})",
+         "seed=99999999999999999999999 (outside",
          "start=1e300,-1e300 (outside the map", "gd.lr=1e300 (outside", "adam.beta2=2 (outside"],
     ),
     "huge surface parameters": (
         {"surface": "elongated_bowl", "condition": "1e300", "steps": "-5", "batch": "1000000"},
-        ["condition=1e300 (outside", "steps=-5 (outside 10..2000; used 10)", "batch=1000000 (outside"],
+        ["condition=1e300 (outside", f"steps=-5 (outside 0..{optimizers.STEPS.hi}; used 0)",
+         "batch=1000000 (outside"],
     ),
     "500 parameters": (
         {f"p{i:03d}": str(i) for i in range(500)},
@@ -156,7 +157,7 @@ def test_a_good_link_gives_no_warning():
                     "start": "1,-2"})
     assert not [w for w in at.warning if "could not be used" in w.value]
     assert at.selectbox(key="surface").value == "himmelblau"
-    assert at.slider(key="steps").value == 123
+    assert at.select_slider(key="steps").value == 123
     assert at.session_state["r0.lr"] == 0.05
     assert_usable(at)
 
@@ -175,8 +176,8 @@ def test_extreme_widget_values():
     ok(at)
     names = {i: at.selectbox(key=f"r{i}.opt").value for i in ids}
     for i in ids:
-        at.select_slider(key=f"r{i}.lr").set_value(options_for(optimizers.rule(names[i]).params[0])[-1])
-    at.slider(key="steps").set_value(2000)
+        at.select_slider(key=f"r{i}.lr").set_value(optimizers.rule(names[i]).lr.grid[-1])
+    at.select_slider(key="steps").set_value(2000)
     at.select_slider(key="noise").set_value(10.0)
     ok(at)
     diverged = [e.value for e in at.error if "diverged at step" in e.value]
@@ -189,8 +190,8 @@ def test_extreme_widget_values():
         at.get("button_group")[0].set_value(panel)
         ok(at)
     for i in ids:
-        at.select_slider(key=f"r{i}.lr").set_value(options_for(optimizers.rule(names[i]).params[0])[0])
-    at.slider(key="steps").set_value(10)
+        at.select_slider(key=f"r{i}.lr").set_value(optimizers.rule(names[i]).lr.grid[0])
+    at.select_slider(key="steps").set_value(10)
     at.select_slider(key="noise").set_value(0.0)
     ok(at)
     assert not [e for e in at.error if "diverged at step" in e.value]

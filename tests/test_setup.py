@@ -64,13 +64,13 @@ def test_bad_values_are_reported_and_replaced():
         assert fragment in text, fragment
     assert setup.surface == "rosenbrock" and setup.steps == 500 and setup.start is None
     assert [r.name for r in setup.runs] == ["adam", "gd"]
-    assert setup.runs[0].hyper["lr"] == optimizers.rule("adam").params[0].hi  # clamped
+    assert setup.runs[0].hyper["lr"] == optimizers.rule("adam").lr.hi  # clamped
 
 
 def test_sizes_are_clamped():
     many = {f"junk{i}": "1" for i in range(1000)}
     setup, problems = from_query({"optimizers": ",".join(["adam"] * 30), "steps": "1e12", **many})
-    assert len(setup.runs) == MAX_RUNS and setup.steps == 2000
+    assert len(setup.runs) == MAX_RUNS and setup.steps == optimizers.STEPS.hi
     assert any("802 parameters beyond the first 200" in p for p in problems)
     assert any("24 optimizers beyond the first 6" in p for p in problems)
     setup, problems = from_query({"optimizers": ",".join(["gd"] * 300)})

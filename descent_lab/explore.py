@@ -1,0 +1,186 @@
+"""Explore's batches: sweeps, fair comparisons, basins of attraction, noise clouds.
+
+Each is one vectorized call of optimizers.run over a whole batch (a grid of settings, of
+learning rates, of start points or of noise seeds); tests check every batch against single
+runs. The Explore page only wires widgets to these and to viz.explore.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+import optimizers
+from optimizers import NOISE
+from optimizers.analysis import nearest_minimum
+from specs import Param
+
+#: the learning rates the fair comparison tries: 1e-5 .. 10
+FAIR_LRS = np.logspace(-5, 1, 40)
+#: the learning rates basin maps choose from (tuned per surface by basin_lr): the lr grid's 1e-4..1
+BASIN_LRS = tuple(v for v in optimizers.rule("gd").lr.grid if 1e-4 <= v <= 1)
+
+
+def sweep_param(name: str, setting: str) -> Param:
+    """The Param of a sweepable setting of optimizer ``name``: a hyperparameter, or "noise"."""
+    if setting == NOISE.name:
+        return NOISE
+    return optimizers.rule(name).param(setting)
+
+
+def sweep_settings(name: str) -> list[Param]:
+    """What a sweep of optimizer ``name`` can put on an axis: its settings and the noise."""
+    return [*optimizers.rule(name).params, NOISE]
+
+
+def cell_hyper(name: str, xname: str, x: float, yname: str, y: float) -> tuple[dict, float]:
+    """One cell's settings: (hyperparameters with defaults elsewhere, noise)."""
+    hyper = optimizers.rule(name).defaults()
+    noise = 0.0
+    for k, v in ((xname, x), (yname, y)):
+        if k == NOISE.name:
+            noise = float(v)
+        else:
+            hyper[k] = float(v)
+    return hyper, noise
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A two-setting sweep; arrays are (ny, nx), cell (j, i) has x = xs[i], y = ys[j]."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    final: np.ndarray  # (ny, nx, 2) end points
+    loss: np.ndarray  # final f
+    gap: np.ndarray  # final f - f*
+    reached_at: np.ndarray | None  # None unless asked for (costly on surfaces with many minima)
+    diverged_at: np.ndarray
+
+    def best(self) -> tuple[int, int] | None:
+        """(j, i) of the lowest final f - f* among the runs that did not diverge, or None."""
+        ok = self.diverged_at < 0
+        if not ok.any():
+            return None
+        j, i = np.unravel_index(np.argmin(np.where(ok, self.gap, np.inf)), self.gap.shape)
+        return int(j), int(i)
+
+
+def sweep(surface, start, name: str, xname: str, xs, yname: str, ys, steps: int, tol: float | None) -> Sweep:
+    """Run every cell of the xs x ys grid in one batched call (seed 0 for every cell).
+
+    With ``tol``, reached_at is outcome()'s: the step each run gets within tol of a minimum for good.
+    """
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    gx, gy = np.meshgrid(xs, ys)
+    hyper, noise = optimizers.rule(name).defaults(), 0.0
+    for k, v in ((xname, gx.ravel()), (yname, gy.ravel())):
+        if k == NOISE.name:
+            noise = v
+        else:
+            hyper[k] = v
+    opt = optimizers.get(name, **hyper)
+    tr = optimizers.run(opt, surface, start=start, steps=steps, noise=noise, seed=0, record=False)
+    shape = gx.shape
+    reached = None if tol is None else optimizers.outcome(tr, surface, tol).reached_at.reshape(shape)
+    return Sweep(xs, ys, tr.path[-1].reshape(*shape, 2), tr.loss[-1].reshape(shape),
+                 (tr.loss[-1] - surface.global_min).reshape(shape), reached,
+                 np.asarray(tr.diverged_at).reshape(shape))
+
+
+@dataclass(frozen=True)
+class LrSweep:
+    """One optimizer tried at every learning rate of ``lrs`` (other settings default)."""
+
+    name: str
+    lrs: np.ndarray
+    gap: np.ndarray  # (n,) final f - f*
+    diverged_at: np.ndarray  # (n,)
+    loss: np.ndarray  # (steps+1, n)
+    best: int | None  # index of the lowest final f - f* among the runs that did not diverge
+
+
+def best_index(gap, diverged_at) -> int | None:
+    """argmin of ``gap`` over the runs that did not diverge and ended finite (None if there are none)."""
+    g = np.where((np.asarray(diverged_at) < 0) & np.isfinite(gap), gap, np.inf)
+    return int(np.argmin(g)) if np.isfinite(g).any() else None
+
+
+def lr_sweep(surface, start, name: str, steps: int, lrs=FAIR_LRS) -> LrSweep:
+    lrs = np.asarray(lrs, dtype=float)
+    tr = optimizers.run(optimizers.get(name, lr=lrs), surface, start=start, steps=steps, record=False)
+    gap = tr.loss[-1] - surface.global_min
+    div = np.asarray(tr.diverged_at)
+    return LrSweep(name, lrs, gap, div, tr.loss, best_index(gap, div))
+
+
+def grid_starts(surface, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """xs (n,), ys (n,) over the domain and the n*n starts, row j = ys[j]."""
+    (x0, x1), (y0, y1) = surface.domain
+    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+    gx, gy = np.meshgrid(xs, ys)
+    return xs, ys, np.stack([gx.ravel(), gy.ravel()], -1)
+
+
+def run_ends(tr, surface, tol: float) -> np.ndarray:
+    """Where each run of a batch ends: index of the known minimum it is within ``tol`` of,
+    -2 if none (not converged), -1 if it diverged. (R,)."""
+    index, dist = nearest_minimum(tr.path[-1], surface)
+    with np.errstate(invalid="ignore"):
+        labels = np.where(dist <= tol, index, -2)
+    return np.where(np.asarray(tr.diverged_at) >= 0, -1, labels)
+
+
+def basin_labels(surface, name: str, hyper: dict, n: int, steps: int, tol: float):
+    """run_ends of the runs from each of n x n grid starts: xs, ys and labels (n, n)."""
+    xs, ys, starts = grid_starts(surface, n)
+    tr = optimizers.run(optimizers.get(name, **hyper), surface, start=starts, steps=steps, record=False)
+    return xs, ys, run_ends(tr, surface, tol).reshape(n, n)
+
+
+def basin_lr(surface, name: str, steps: int, tol: float, lrs=BASIN_LRS, n: int = 12) -> float:
+    """The learning rate of ``lrs`` whose runs from an n x n grid of starts most often end
+    within ``tol`` of a known minimum; of equally good ones, the middle one (the most robust).
+    All len(lrs) * n * n runs are one batch."""
+    lrs = np.asarray(lrs, dtype=float)
+    _, _, starts = grid_starts(surface, n)
+    tr = optimizers.run(optimizers.get(name, lr=np.repeat(lrs, len(starts))), surface,
+                        start=np.tile(starts, (len(lrs), 1)), steps=steps, record=False)
+    converged = (run_ends(tr, surface, tol) >= 0).reshape(len(lrs), len(starts)).sum(1)
+    best = np.flatnonzero(converged == converged.max())
+    return float(lrs[best[len(best) // 2]])
+
+
+@dataclass(frozen=True)
+class Cloud:
+    """``runs`` noisy runs (seeds 0..runs-1) and the noise-free one."""
+
+    path: np.ndarray  # (steps+1, runs, 2)
+    loss: np.ndarray  # (steps+1, runs)
+    clean_path: np.ndarray  # (steps+1, 2)
+    clean_loss: np.ndarray  # (steps+1,)
+
+
+def noise_cloud(surface, start, name: str, hyper: dict, steps: int, runs: int, noise: float,
+                batch: int | None) -> Cloud:
+    opt = optimizers.get(name, **hyper)
+    tr = optimizers.run(opt, surface, start=start, steps=steps, noise=noise, seed=np.arange(runs),
+                        batch_size=batch, record=False)
+    clean = optimizers.run(opt, surface, start=start, steps=steps, record=False)
+    return Cloud(tr.path, tr.loss, clean.path, clean.loss)
+
+
+def sweep_range(p: Param) -> tuple[float, float]:
+    """A sweep axis's default range for ``p``, on its sweep options: learning rates 100x either
+    side of the default, betas 0 .. 0.999, noise 0.01 .. 10, anything else its whole range."""
+    opts = np.array(p.sweep_options())
+    if p.role == optimizers.LR_ROLE:
+        lo, hi = p.default / 100, min(p.default * 100, p.hi)
+    elif p.scale == "log1m":
+        lo, hi = 0.0, 0.999
+    elif p is NOISE:
+        lo, hi = 0.01, 10.0
+    else:
+        lo, hi = opts[0], opts[-1]
+    return float(opts[np.argmin(np.abs(opts - lo))]), float(opts[np.argmin(np.abs(opts - hi))])
