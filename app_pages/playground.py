@@ -22,7 +22,7 @@ from app_pages.widgets import (
     surface_key,
     surface_picker,
 )
-from descent_lab import compute, export
+from descent_lab import compute, export, results
 from descent_lab.setup import CUSTOM, MAX_RUNS, SPEEDS, RunSpec, Setup, from_query, to_query
 from optimizers import BATCH, NOISE, SEED, STEPS, schedules
 
@@ -240,19 +240,7 @@ with panel_area:
     elif panel == "Results":
         tol = st.select_slider("Tolerance (distance to a minimum)", [1e-4, 1e-3, 1e-2, 1e-1], value=1e-2,
                                key="tol", format_func=lambda v: f"{v:g}")
-        rows = []
-        for v in views:
-            o = optimizers.outcome(v.trajectory, surface, tol)
-            m = surface.minima[int(o.nearest)]
-            rows.append({
-                "run": v.label,
-                "final f": float(o.final_loss),
-                "f - f*": float(o.gap),
-                "nearest minimum": f"({m[0]:.3g}, {m[1]:.3g})",
-                "distance": float(o.distance),
-                "within tolerance from step": int(o.reached_at) if o.reached_at >= 0 else None,
-                "diverged at step": int(o.diverged_at) if o.diverged_at >= 0 else None,
-            })
+        rows = results.result_rows(views, surface, tol)
         st.dataframe(rows, hide_index=True, width="stretch")
     elif panel == "Code":
         st.caption("Each run takes exactly the steps of this PyTorch code fed the same gradients: the "

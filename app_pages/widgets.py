@@ -12,7 +12,7 @@ import landscapes
 import optimizers
 import viz
 from descent_lab.setup import CUSTOM, DEFAULT_DOMAIN, custom_surface, make_surface
-from landscapes import Surface
+from landscapes import Surface, expression
 from specs import Param
 
 PLAYGROUND = "app_pages/playground.py"
@@ -49,6 +49,9 @@ def side_by_side(*panels: tuple[str, list[str]]) -> None:
 
 
 DEFAULT_FORMULA = "sin(x)*cos(y) + 0.1*(x^2 + y^2)"
+FORMULA_HELP = (f"Use x, y, numbers, + - * / ^, parentheses, {', '.join(expression.CONSTANTS)} and "
+                f"{' '.join(expression.USER_FUNCTIONS)}; at most {expression.MAX_LENGTH} characters, "
+                f"constant powers up to ±{expression.MAX_POWER}.")
 
 
 def surface_picker(container, key: str = "surface", allow_custom: bool = False) -> Surface:
@@ -76,14 +79,14 @@ def formula_picker(container, key: str) -> Surface:
     good one stays on the map (nothing the user had is lost)."""
     st.session_state.setdefault(f"{key}.f", DEFAULT_FORMULA)
     text = container.text_input("f(x, y) =", key=f"{key}.f", max_chars=300,
-                                help="Use x, y, numbers, + - * / ^, parentheses, pi, e and "
-                                     "sin cos tan exp log sqrt abs tanh sinh cosh.")
+                                help=FORMULA_HELP)
     cols = container.columns(4)
     bounds = []
     for col, (k, default) in zip(cols, (("x0", -3.0), ("x1", 3.0), ("y0", -3.0), ("y1", 3.0)), strict=True):
         st.session_state.setdefault(f"{key}.{k}", default)
         bounds.append(col.number_input(k.replace("0", " min").replace("1", " max"), key=f"{key}.{k}",
-                                       min_value=-1e6, max_value=1e6, step=0.5))
+                                       min_value=-expression.MAX_BOUND, max_value=expression.MAX_BOUND,
+                                       step=0.5))
     domain = ((bounds[0], bounds[1]), (bounds[2], bounds[3]))
     try:
         surface = custom_surface(text, domain)
