@@ -165,7 +165,7 @@ def fair_section(surface, skey, start, steps) -> None:
         return
     with st.spinner(f"Trying {len(dx.FAIR_LRS)} learning rates for each optimizer …"):
         results = [cached_lr_sweep(skey, start, n, steps) for n in chosen]
-    colors = {n: viz.PALETTE[i % len(viz.PALETTE)] for i, n in enumerate(chosen)}
+    colors = dict(zip(chosen, viz.run_colors(chosen), strict=True))
     race = [(label(r.name) + f" (lr {r.lrs[r.best]:.3g})", colors[r.name], r.loss[:, r.best])
             for r in results if r.best is not None]
     c1, c2 = st.columns(2)
@@ -298,7 +298,7 @@ def noise_section(surface, skey, start, steps) -> None:
     runs = int((c4 if not data else c1).slider("Runs", 5, 200, 50, step=5, key=K + "noise.runs"))
     with st.spinner(f"Running {runs} noisy runs …"):
         cloud_runs = cached_cloud(skey, start, name, (("lr", float(lr)),), steps, runs, noise, batch)
-        color = viz.PALETTE[1]
+        color = optimizers.rule(name).color
         what = f"mini-batches of {batch}" if batch else ""
         if noise:
             what += (" + " if what else "") + f"σ = {noise:g}"

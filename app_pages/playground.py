@@ -194,9 +194,10 @@ with st.sidebar:
 ids = st.session_state.run_ids
 cols = st.columns(len(ids) + 1)
 runs = []
+colors = viz.run_colors([st.session_state[f"r{i}.opt"] for i in ids])  # as compute.runs gives them
 for slot, i in enumerate(ids):
     with cols[slot]:
-        runs.append(run_card(i, slot + 1, viz.PALETTE[slot % len(viz.PALETTE)]))
+        runs.append(run_card(i, slot + 1, colors[slot]))
 cols[-1].button(":material/add: Add run", key="add_run", on_click=add_run,
                 disabled=len(ids) >= MAX_RUNS, width="stretch")
 

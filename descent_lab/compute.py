@@ -11,14 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import optimizers
-from viz import PALETTE, RunView
+from viz import RunView, run_colors
 
 from .setup import RunSpec, Setup
-
-
-def color(slot: int) -> str:
-    """The colour of the run in position ``slot`` (0-based), as on the Playground."""
-    return PALETTE[slot % len(PALETTE)]
 
 
 def label(slot: int, trajectory: optimizers.Trajectory) -> str:
@@ -35,8 +30,9 @@ def trajectory(setup: Setup, spec: RunSpec) -> optimizers.Trajectory:
 
 def runs(setup: Setup, run: Callable[[Setup, RunSpec], optimizers.Trajectory] = trajectory) -> list[RunView]:
     """Every run of ``setup`` with its label and colour; ``run(setup, spec)`` makes each trajectory."""
+    colors = run_colors([spec.name for spec in setup.runs])
     out = []
     for slot, spec in enumerate(setup.runs):
         tr = run(setup, spec)
-        out.append(RunView(label(slot, tr), color(slot), tr))
+        out.append(RunView(label(slot, tr), colors[slot], tr))
     return out

@@ -32,5 +32,6 @@ def test_tolerance_changes_the_settle_step():
     s = landscapes.get("booth")
     setup, _ = from_query({"surface": "booth", "optimizers": "gd", "gd.lr": "0.05", "steps": "200"})
     views = compute.runs(setup)
-    loose, tight = (results.result_rows(views, s, tol)[0]["within tolerance from step"] for tol in (1e-1, 1e-4))
+    loose, tight = (results.result_rows(views, s, tol)[0]["within tolerance from step"]
+                    for tol in (1e-1, 1e-4))
     assert 0 < loose < tight

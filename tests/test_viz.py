@@ -234,3 +234,15 @@ def test_landscape_picture_is_dark_in_the_valley_and_light_on_the_walls():
 
     for x in (-1.0, -0.5, 0.0, 0.5):
         assert light(x, x * x) + 30 < light(x, x * x + 1.5), x
+
+
+def test_each_optimizer_keeps_its_colour_and_repeats_get_their_own():
+    from viz.style import PALETTE, run_colors
+    own = {n: optimizers.rule(n).color for n in optimizers.names()}
+    assert run_colors(["adam", "gd"]) == [own["adam"], own["gd"]]  # not by slot
+    assert run_colors(["gd"])[0] == run_colors(["momentum", "gd"])[1]
+    three = run_colors(["gd", "gd", "gd"])
+    assert three[0] == own["gd"] and len(set(three)) == 3 and set(three) <= set(PALETTE)
+    forms = run_colors(["momentum", "momentum_ewma", "nesterov", "nesterov_lookahead", "adam", "adamw"])
+    assert len(set(forms)) == 6  # another form of an optimizer in the same view is told apart
+    assert all(c in PALETTE for c in own.values())

@@ -13,13 +13,12 @@ import numpy as np
 
 from landscapes import Surface
 
-from .landscape import COLORMAP, PALETTE
+from .landscape import COLORMAP
 from .playground import f32
+from .style import DARK_GREY, FONT, GREY, LIGHT_GREY, PALETTE, TICK_FONT, TITLE_FONT, landscape_image, rgba
 
-FONT = {"size": 16}
-TITLE_FONT = {"size": 18}
-DIVERGED = "#BBBBBB"  # cell colour of diverged runs (with dark crosses on top)
-CROSS = "#333333"
+DIVERGED = LIGHT_GREY  # cell colour of diverged runs (with dark crosses on top)
+CROSS = DARK_GREY
 NOT_CONVERGED = "#FFFFFF"
 FLOOR = 1e-16  # f - f* below this is drawn at this value (log axes)
 
@@ -144,7 +143,7 @@ def sweep_figure(
             "type": "scatter", "mode": "markers", "x": [None], "y": [None], "hoverinfo": "skip",
             "name": f"not within {tol:g} after {steps} steps",
             "marker": {"symbol": "square", "size": 14, "color": NOT_CONVERGED,
-                       "line": {"color": "#888888", "width": 1}},
+                       "line": {"color": GREY, "width": 1}},
         })
     text = []
     for j in range(ny):
@@ -186,9 +185,9 @@ def _readable(fig: dict) -> dict:
     """Big tick labels and axis titles on every 2-D axis (the page is projected in class)."""
     for k, ax in fig["layout"].items():
         if k.startswith(("xaxis", "yaxis")):
-            ax.setdefault("tickfont", {"size": 15})
+            ax.setdefault("tickfont", TICK_FONT)
             if "title" in ax:
-                ax["title"].setdefault("font", {"size": 16})
+                ax["title"].setdefault("font", FONT)
     return fig
 
 
@@ -292,7 +291,7 @@ def basin_classes(surface: Surface, max_classes: int = 6) -> tuple[np.ndarray, l
                 names.append(f"f = {levels[c]:.4g} ({n} minim{'um' if n == 1 else 'a'})")
             else:
                 names.append(f"other minima, f ≥ {levels[c]:.4g} ({n})")
-    colors = [PALETTE[i % 6] for i in range(len(names))]
+    colors = [PALETTE[i % len(PALETTE)] for i in range(len(names))]
     return cls, [*names, "not converged", "diverged"], [*colors, NOT_CONVERGED, DIVERGED]
 
 
@@ -395,7 +394,7 @@ def basin_figure(surface: Surface, xs, ys, maps: list[tuple[str, np.ndarray | No
         label = name if c < nc else (f"not within {tol:g} of a minimum" if c == nc else "diverged")
         data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": label + share,
                      "marker": {"symbol": "star" if c < nc else "square", "size": 16, "color": col,
-                                "line": {"color": "black" if c < nc else "#888888", "width": 1}},
+                                "line": {"color": "black" if c < nc else GREY, "width": 1}},
                      "hoverinfo": "skip"})
     return _readable({"data": data, "layout": layout})
 
@@ -450,8 +449,7 @@ def cloud_figure(surface: Surface, image: tuple[str, float, float], paths: np.nd
                   "constrain": "domain"},
         "yaxis": {"range": [y0, y1], "title": {"text": "y"}, "showgrid": False, "zeroline": False,
                   "scaleanchor": "x", "constrain": "domain"},
-        "images": [{"source": uri, "xref": "x", "yref": "y", "x": x0, "y": y1, "sizex": x1 - x0,
-                    "sizey": y1 - y0, "sizing": "stretch", "layer": "below"}],
+        "images": [landscape_image(uri, surface.domain)],
         "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "font": FONT},
         "hovermode": "closest", "plot_bgcolor": "white", "dragmode": False,
     }
@@ -484,7 +482,7 @@ def band_figure(fstar: float, loss: np.ndarray, clean: np.ndarray | None, *, col
          "showlegend": False, "hoverinfo": "skip", "name": f"{q[1]:g}th percentile"},
         {"type": "scatter", "x": steps, "y": f32(lo_b), "mode": "lines", "line": {"width": 0},
          "fill": "tonexty",
-         "fillcolor": _rgba(color, 0.25), "name": f"{q[0]:g}–{q[1]:g}th percentile of the runs",
+         "fillcolor": rgba(color, 0.25), "name": f"{q[0]:g}–{q[1]:g}th percentile of the runs",
          "hoverinfo": "skip"},
         {"type": "scatter", "x": steps, "y": f32(mean), "mode": "lines", "line": {"color": color, "width": 3},
          "name": "mean of the noisy runs",
@@ -507,9 +505,3 @@ def band_figure(fstar: float, loss: np.ndarray, clean: np.ndarray | None, *, col
         "hovermode": "closest",
     }
     return _readable({"data": data, "layout": layout})
-
-
-def _rgba(hex_color: str, alpha: float) -> str:
-    h = hex_color.lstrip("#")
-    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"

@@ -20,7 +20,6 @@ from plotly.colors import hex_to_rgb, sequential
 from landscapes import Surface
 
 #: Okabe-Ito colours (colour-blind safe), yellow left out: it vanishes on light maps.
-PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 COLORMAP = "viridis"
 #: the colour map's stops, as Plotly defines "Viridis" (linear in RGB between them), 0..1
 STOPS = np.array([hex_to_rgb(c) for c in sequential.Viridis], dtype=float) / 255

@@ -1,0 +1,49 @@
+"""One look for every figure: fonts, greys, the run colours, and the landscape picture's layout.
+
+Colours: each optimizer has its own (its registry entry's), on every page; a second run of
+the same optimizer, or of another form of it, takes the first Okabe-Ito colour not yet used.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from plotly.colors import hex_to_rgb
+
+import optimizers
+
+#: Okabe-Ito, safe for colour-blind viewers (yellow left out: invisible on white)
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+FONT = {"size": 16}
+TITLE_FONT = {"size": 18}
+TICK_FONT = {"size": 15}
+GREY = "#666666"  # reference lines, notes
+LIGHT_GREY = "#BBBBBB"  # diverged cells, data points in the background
+DARK_GREY = "#333333"  # crosses and outlines on light grey
+
+
+def run_colors(names) -> list[str]:
+    """The colour of each run of optimizers ``names`` (in order): its optimizer's colour, or
+    for a repeat the first palette colour no earlier run has."""
+    used: list[str] = []
+    for name in names:
+        own = optimizers.rule(name).color
+        used.append(own if own not in used else next((c for c in PALETTE if c not in used), own))
+    return used
+
+
+def rgba(hex_color: str, alpha: float) -> str:
+    r, g, b = hex_to_rgb(hex_color)
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def clean(a) -> list:
+    """Floats for JSON, NaN / inf as gaps (None)."""
+    a = np.asarray(a, dtype=float)
+    return [float(v) if np.isfinite(v) else None for v in a.ravel()]
+
+
+def landscape_image(uri: str, domain, xref: str = "x", yref: str = "y") -> dict:
+    """The layout image that lays the landscape picture (viz.landscape_png) under axes xref/yref."""
+    (x0, x1), (y0, y1) = domain
+    return {"source": uri, "xref": xref, "yref": yref, "x": x0, "y": y1, "sizex": x1 - x0,
+            "sizey": y1 - y0, "sizing": "stretch", "layer": "below"}
