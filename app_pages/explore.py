@@ -1,6 +1,6 @@
 """Explore: every setting at once. Sweep maps, fair comparisons, basins of attraction, noise.
 
-The batches are in descent_lab.explore (each one vectorized call of optimizers.run); this page
+The batches are in descent_lab.explore (each one vectorized call of the optimizers); this page
 wires widgets to them, caches them and shows viz.explore's figures.
 """
 

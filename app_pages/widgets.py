@@ -11,7 +11,9 @@ import streamlit as st
 import landscapes
 import optimizers
 import viz
-from descent_lab.setup import CUSTOM, DEFAULT_DOMAIN, custom_surface, make_surface
+from descent_lab import compute
+from descent_lab.compute import surface_from_key, surface_key
+from descent_lab.setup import CUSTOM, DEFAULT_DOMAIN, custom_surface
 from landscapes import Surface, expression
 from specs import Param
 
@@ -99,19 +101,6 @@ def formula_picker(container, key: str) -> Surface:
     return surface
 
 
-def surface_key(surface: Surface) -> tuple:
-    """Hashable identity of a surface, for caches: name, parameters, domain."""
-    return surface.name, tuple(sorted(surface.params.items())), surface.domain
-
-
-def surface_from_key(key: tuple) -> Surface:
-    name, params, domain = key
-    params = dict(params)
-    if name == CUSTOM:
-        params["domain"] = domain
-    return make_surface(name, params)
-
-
 @st.cache_data(max_entries=64, show_spinner=False)
 def landscape_image(key: tuple) -> tuple[str, float, float]:
     """The map's landscape picture, once per surface (see surface_key)."""
@@ -126,8 +115,4 @@ def image_for(surface: Surface):
 def cached_run(surface_key: tuple, run_key: tuple, start: tuple, steps: int,
                noise: float, seed: int, batch_size: int | None) -> optimizers.Trajectory:
     """One run, computed once per configuration (changing one run recomputes only that run)."""
-    surface = surface_from_key(surface_key)
-    name, hyper, schedule = run_key
-    opt = optimizers.get(name, schedule=optimizers.Schedule(**dict(schedule)), **dict(hyper))
-    return optimizers.run(opt, surface, start=start, steps=steps, noise=noise, seed=seed,
-                          batch_size=batch_size)
+    return compute.keyed_run(surface_key, run_key, start, steps, noise, seed, batch_size)

@@ -13,7 +13,29 @@ from collections.abc import Callable
 import optimizers
 from viz import RunView, run_colors
 
-from .setup import RunSpec, Setup
+from .setup import CUSTOM, RunSpec, Setup, make_surface
+
+
+def surface_key(surface) -> tuple:
+    """Hashable identity of a surface, for caches: name, parameters, domain."""
+    return surface.name, tuple(sorted(surface.params.items())), surface.domain
+
+
+def surface_from_key(key: tuple):
+    name, params, domain = key
+    params = dict(params)
+    if name == CUSTOM:
+        params["domain"] = domain
+    return make_surface(name, params)
+
+
+def keyed_run(surface_key: tuple, run_key: tuple, start: tuple, steps: int, noise: float, seed: int,
+              batch_size: int | None) -> optimizers.Trajectory:
+    """One run from hashable keys (surface_key, RunSpec.key()): what the pages cache."""
+    name, hyper, schedule = run_key
+    opt = optimizers.get(name, schedule=optimizers.Schedule(**dict(schedule)), **dict(hyper))
+    return optimizers.run(opt, surface_from_key(surface_key), start=start, steps=steps, noise=noise,
+                          seed=seed, batch_size=batch_size)
 
 
 def label(slot: int, trajectory: optimizers.Trajectory) -> str:
@@ -23,9 +45,8 @@ def label(slot: int, trajectory: optimizers.Trajectory) -> str:
 
 def trajectory(setup: Setup, spec: RunSpec) -> optimizers.Trajectory:
     """One run of ``setup``, computed (no cache)."""
-    return optimizers.run(spec.optimizer(), setup.make_surface(), start=setup.start_point(),
-                          steps=setup.steps, noise=setup.noise, seed=setup.seed,
-                          batch_size=setup.batch or None)
+    return keyed_run(surface_key(setup.make_surface()), spec.key(), setup.start_point(), setup.steps,
+                     setup.noise, setup.seed, setup.batch or None)
 
 
 def runs(setup: Setup, run: Callable[[Setup, RunSpec], optimizers.Trajectory] = trajectory) -> list[RunView]:

@@ -221,8 +221,10 @@ def _minibatches(rngs, n: int, size: int, steps: int) -> np.ndarray:
 
 
 def _run_arrays(rule: Rule, problem, P, steps, h, rates, kicks, idx, record):
-    """The batch loop on (D, R) arrays: each coordinate's R values are a contiguous row
-    (for a surface, x = P[0] and y = P[1]). Problems take (R, D) views of them."""
+    """The batch loop on (D, R) arrays: each coordinate's R values are a contiguous row, for the
+    elementwise rules. Problems get C-contiguous (R, D) copies: NumPy lays out a ufunc's result
+    in its input's memory order, so a transposed view would change the order of a problem's sums
+    with R, and a batch row would no longer equal the single run bit for bit."""
     D, R = P.shape
     state = tuple(np.full((D, R), v) for v in rule.init)
     path = np.empty((steps + 1, D, R))
@@ -230,7 +232,8 @@ def _run_arrays(rule: Rule, problem, P, steps, h, rates, kicks, idx, record):
     grads, points, states = [], [], []
     for t in range(steps):
         q = P if rule.grad_point is None else rule.grad_point(P, state, h)
-        g = (problem.grad(q.T) if idx is None else problem.batch_grad(q.T, idx[t])).T
+        w = np.ascontiguousarray(q.T)
+        g = (problem.grad(w) if idx is None else problem.batch_grad(w, idx[t])).T
         if kicks is not None:
             g = g + kicks[t]
         u, state = rule.step(g, state, h, rates[t], np, P)
@@ -353,7 +356,7 @@ def _values(problem, path, bound) -> tuple[np.ndarray, np.ndarray]:
     block = max(1, BLOCK // (R * max(1, D // 2)))
     for i in range(0, n, block):
         p, f = path[i:i + block], loss[i:i + block]
-        f[...] = problem.f(np.moveaxis(p, 1, 2))
+        f[...] = problem.f(np.ascontiguousarray(np.moveaxis(p, 1, 2)))
         bad[i:i + block] = ~(np.abs(p) < bound).all(1) | ~np.isfinite(f)
     return loss, bad
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from landscapes import Surface
 
-from .landscape import PALETTE
+from .style import PALETTE
 
 FONT = {"size": 16}
 GREY = "#555555"

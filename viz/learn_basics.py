@@ -10,7 +10,7 @@ import numpy as np
 
 from landscapes import Surface
 
-from .landscape import PALETTE
+from .style import PALETTE
 
 FONT = {"size": 17}
 TICKS = {"size": 15}
