@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import landscapes
 import optimizers
-from landscapes import SCALAR_MATH, from_expression
+from landscapes import from_expression
 from landscapes.expression import (
     MAX_LENGTH,
     Call,
@@ -31,6 +31,7 @@ from landscapes.expression import (
     derivative,
     parse,
 )
+from specs import SCALAR_MATH
 
 EPS = np.finfo(float).eps
 ROSENBROCK = "(1-x)^2 + 100*(y-x^2)^2"
