@@ -7,6 +7,7 @@ is such a request (fonts.gstatic.com), hence app.py's local PNG.
 
 from __future__ import annotations
 
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -42,6 +43,9 @@ def test_no_page_requests_another_host(page, app_url):
         page.wait_for_timeout(500)  # late requests: the page icon, lazily loaded chart code
     assert not outside, outside
     # the listener saw the page's own traffic: the icon, the websocket, the charts' code
-    assert any("/media/" in u for u in seen), "the page icon was not fetched from the app's server"
+    icon = page.evaluate("document.querySelector(\"link[rel='shortcut icon']\").href")
+    assert icon in seen and urlsplit(icon).path.startswith("/media/"), icon
+    with urllib.request.urlopen(icon, timeout=10) as r:  # a picture, not the app's index page
+        assert r.read(8) == b"\x89PNG\r\n\x1a\n"
     assert any(u.startswith("ws") and u.endswith("/_stcore/stream") for u in seen)
     assert len(seen) > 20
