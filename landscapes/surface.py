@@ -65,7 +65,8 @@ class Param:
 
 @dataclass(frozen=True)
 class Surface:
-    """A 2-D loss surface. Functions take arrays shaped (..., 2)."""
+    """A 2-D loss surface. Its methods f, grad and hess take points shaped (..., 2); the functions
+    it holds take the coordinates apart, as (x, y, xp) with xp the array module."""
 
     name: str
     title: str
