@@ -26,10 +26,11 @@ def app_file() -> Path:
 
 def start_app(options: Sequence[str]) -> None:
     """Serve the app until stopped: ``streamlit run`` of app_file() with ``options``.
-    Streamlit's own command line parses them (and ends the process)."""
+    Streamlit's own command line parses them (and ends the process); its messages name it
+    ("Try 'streamlit run --help'"), as the options are its own."""
     from streamlit.web import cli as streamlit_cli
 
-    streamlit_cli.main(["run", str(app_file()), *options])
+    streamlit_cli.main(["run", str(app_file()), *options], prog_name="streamlit")
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "descent-lab") -> int:

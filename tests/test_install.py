@@ -116,6 +116,14 @@ def test_export_from_another_directory(venv, elsewhere):
     assert again.startswith("usage: python -m descent_lab") and "export" in again
 
 
+def test_streamlit_options_go_to_streamlit(venv, elsewhere):
+    done = subprocess.run([str(venv / "descent-lab"), "--server.prot", "8502"], cwd=elsewhere,
+                          env=clean_env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "No such option '--server.prot'" in done.stderr and "--server.port" in done.stderr
+    assert "streamlit run --help" in done.stderr
+
+
 def test_installed_app_runs_its_pages(venv, elsewhere):
     """The installed app.py under AppTest: navigation, every page file found beside it, no exception."""
     script = """
