@@ -4,8 +4,8 @@ AppTest, and ``descent-lab --server.port N`` serving it.
 
 Nothing is downloaded: the wheel is built with this interpreter's setuptools
 (``--no-build-isolation``) and installed with ``--no-index``; the new virtualenv sees this one's
-packages through a .pth file, so pip finds the pinned dependencies already installed (and fails
-if the wheel asks for anything else).
+packages through a .pth file, and ``pip check`` there fails if the wheel asks for anything they
+do not provide.
 """
 
 from __future__ import annotations
@@ -59,8 +59,11 @@ def venv(wheel, tmp_path_factory) -> Path:
     purelib = run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])",
                   cwd=env_dir).stdout.strip()
     (Path(purelib) / "pinned_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    run(sys.executable, "-m", "pip", "--python", python, "install", "--no-index",
-        "--disable-pip-version-check", wheel, cwd=env_dir)
+    pip = (sys.executable, "-m", "pip", "--python", python, "--disable-pip-version-check")
+    # --no-deps --force-reinstall: installed here even if this virtualenv already has descent-lab;
+    # then pip check: the wheel's dependencies are met by the pinned ones it sees
+    run(*pip, "install", "--no-index", "--no-deps", "--force-reinstall", wheel, cwd=env_dir)
+    run(*pip, "check", cwd=env_dir)
     return env_dir / "bin"
 
 
