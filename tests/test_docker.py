@@ -89,20 +89,21 @@ def test_the_exact_command_serves_the_app_from_what_the_image_holds(tmp_path, br
     on PATH, the checkout not importable; the port moved to a free one (a stray server on 8501
     must not answer for it). Then the HEALTHCHECK command itself, then the Playground in Chromium,
     which runs app.py and the page (the health check alone passes before any page code runs)."""
-    image_files(tmp_path)
+    app = tmp_path / "app"
+    image_files(app)
     port = free_port()
     cmd = [a.replace("--server.port=8501", f"--server.port={port}") for a in exec_form("CMD")]
     health = [a.replace(":8501/", f":{port}/") for a in exec_form("HEALTHCHECK")]
     assert f"--server.port={port}" in cmd and f":{port}/_stcore/health" in health[-1]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    log = tmp_path.parent / "server.log"
+    log = tmp_path / "server.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(cmd, cwd=app, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     try:
         deadline = time.monotonic() + 60
-        while subprocess.run(health, cwd=tmp_path, env=env, capture_output=True, timeout=20).returncode:
+        while subprocess.run(health, cwd=app, env=env, capture_output=True, timeout=20).returncode:
             assert proc.poll() is None, log.read_text()
             assert time.monotonic() < deadline, "no healthy answer within 60 s:\n" + log.read_text()
             time.sleep(0.5)
