@@ -15,6 +15,7 @@ RUN pip install -r requirements.txt \
 
 COPY --chown=descent:descent app.py ./
 COPY --chown=descent:descent .streamlit ./.streamlit
+COPY --chown=descent:descent assets ./assets
 COPY --chown=descent:descent landscapes ./landscapes
 COPY --chown=descent:descent optimizers ./optimizers
 COPY --chown=descent:descent viz ./viz
@@ -30,5 +31,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 
 CMD ["streamlit", "run", "app.py", \
      "--server.address=0.0.0.0", "--server.port=8501", "--server.headless=true", \
-     "--browser.gatherUsageStats=false", "--client.showErrorDetails=none", "--client.toolbarMode=viewer", \
+     "--browser.gatherUsageStats=false", "--client.showErrorDetails=none", \
      "--server.fileWatcherType=none"]

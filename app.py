@@ -5,11 +5,15 @@ its legacy multipage app when a deep link (/explore) is the first request, bypas
 this navigation.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from app_pages.learn_path import LEARN_PAGES
 
-st.set_page_config(page_title="Descent Lab", page_icon=":material/landscape:", layout="wide")
+# a local file, served by this server: a ":material/...:" page icon is fetched from Google's font CDN
+ICON = Path(__file__).parent / "assets" / "icon.png"
+st.set_page_config(page_title="Descent Lab", page_icon=str(ICON), layout="wide")
 
 pages = {
     "Descent Lab": [

@@ -1,7 +1,7 @@
-"""``python -m descent_lab``: the command line (descent_lab.cli)."""
+"""``python -m descent_lab``: the same as the ``descent-lab`` command (descent_lab.launch)."""
 
 import sys
 
-from .cli import main
+from .launch import main
 
-sys.exit(main())
+sys.exit(main(prog="python -m descent_lab"))

@@ -1,4 +1,5 @@
-"""The command line: ``python -m descent_lab export ...`` (see README, "Export from the command line").
+"""The command line: ``descent-lab export ...`` or ``python -m descent_lab export ...`` (see README,
+"Export from the command line"; descent_lab.launch starts the app when no command is given).
 
 The setup is built exactly as a Playground link is read (descent_lab.setup.from_query):
 ``--link`` gives a whole query string, the options below override it, and ``--set``
@@ -48,14 +49,16 @@ def _start(text: str) -> str:
     return text.replace(" ", "")
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m descent_lab",
-                                description="Descent Lab from the command line.")
+def parser(prog: str = "descent-lab") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=prog, description="Descent Lab from the command line.",
+        epilog=f"Without a command, {prog} starts the app (streamlit run of its app.py); Streamlit "
+               f"options pass through, e.g. {prog} --server.port 8502 (see streamlit run --help).")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     e = sub.add_parser(
         "export", help="write a Playground setup's runs as GIF, PNG, CSV and/or JSON",
         description="Run a Playground setup and write its animation, final picture and data.",
-        epilog="Example: python -m descent_lab export --surface himmelblau --optimizers gd,adam "
+        epilog=f"Example: {prog} export --surface himmelblau --optimizers gd,adam "
                "--set adam.lr=0.05 --gif runs.gif --csv runs.csv",
     )
     s = e.add_argument_group("setup (as in a Playground link; later ones override earlier)")
@@ -175,6 +178,6 @@ def _progress_bar():
     return show
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = "descent-lab") -> int:
+    args = parser(prog).parse_args(argv)
     return args.handler(args)

@@ -84,7 +84,7 @@ class Setup:
     seed: int = SEED.default
     batch: int = BATCH.default  # dataset surfaces: samples per gradient, 0 = all
     multiples: bool = False
-    show3d: bool = False  # off by default: software WebGL costs ~0.5 s per redraw
+    show3d: bool = False  # off by default: in software WebGL a change costs ~0.8 s (README, Performance)
     arrows: bool = True
     speed: str = "1x"
 

@@ -22,7 +22,8 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Surface:
-    """A 2-D loss surface. Functions take arrays shaped (..., 2).
+    """A 2-D loss surface. Its methods f, grad and hess take points shaped (..., 2); the functions
+    it holds take the coordinates apart, as (x, y, xp) with xp the array module.
 
     ``sample_gradient(x, y, idx, xp)`` (dataset surfaces): the gradient over the samples
     ``idx`` (shape (..., B)) at (x, y) (shape (...)), as (gx, gy).

@@ -1,7 +1,7 @@
 """End to end in Chromium: the Playground page as a user sees it (pixels included).
 
 Each test gets a fresh browser context, hence a fresh Streamlit session with the default setup:
-Rosenbrock, runs GD / Momentum / Adam, 300 steps, 3-D view on.
+Rosenbrock, runs GD / Momentum / Adam, 500 steps, 3-D view off (descent_lab.setup.Setup).
 """
 
 from __future__ import annotations

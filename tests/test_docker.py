@@ -1,11 +1,12 @@
 """The Dockerfile: what it promises (no Docker engine runs here), and that the exact command it
-runs starts the app and answers its own health check."""
+runs, from exactly the files it copies, serves the app and answers its own health check."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,8 +14,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+from conftest import VIEWPORT, free_port
+from playwright.sync_api import expect
+
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = (ROOT / "Dockerfile").read_text()
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
 def instruction(name: str) -> list[str]:
@@ -60,23 +66,62 @@ def test_health_check_uses_python_not_curl():
     assert "curl" not in used and "wget" not in used
 
 
-def test_the_exact_command_starts_the_app_and_is_healthy():
-    """Run CMD as the image would (from the app folder, `streamlit` on PATH), then the
-    HEALTHCHECK command itself, then fetch the page."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.Popen(exec_form("CMD"), cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+def image_files(app_dir: Path) -> None:
+    """Put in ``app_dir`` (the image's WORKDIR) exactly what the Dockerfile's COPY instructions copy."""
+    assert instruction("WORKDIR") == ["/app"]
+    for args in instruction("COPY"):
+        *sources, dest = [a for a in args.split() if not a.startswith("--")]
+        target = app_dir / dest
+        for source in sources:
+            path = ROOT / source
+            if path.is_dir():  # Docker copies a folder's contents into dest
+                shutil.copytree(path, target, dirs_exist_ok=True,
+                                ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                into = dest.endswith("/") or dest == "." or target.is_dir()
+                (target if into else target.parent).mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target / path.name if into else target)
+
+
+@pytest.mark.browser
+def test_the_exact_command_serves_the_app_from_what_the_image_holds(tmp_path, browser):
+    """Run CMD as the image would: in a folder holding only what the Dockerfile copies, `streamlit`
+    on PATH, the checkout not importable; the port moved to a free one (a stray server on 8501
+    must not answer for it). Then the HEALTHCHECK command itself, then the Playground in Chromium,
+    which runs app.py and the page (the health check alone passes before any page code runs)."""
+    app = tmp_path / "app"
+    image_files(app)
+    port = free_port()
+    cmd = [a.replace("--server.port=8501", f"--server.port={port}") for a in exec_form("CMD")]
+    health = [a.replace(":8501/", f":{port}/") for a in exec_form("HEALTHCHECK")]
+    assert f"--server.port={port}" in cmd and f":{port}/_stcore/health" in health[-1]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=app, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
     try:
         deadline = time.monotonic() + 60
-        while True:
-            health = subprocess.run(exec_form("HEALTHCHECK"), env=env, capture_output=True, timeout=20)
-            if health.returncode == 0:
-                break
-            assert proc.poll() is None, proc.stdout.read().decode(errors="replace")
-            assert time.monotonic() < deadline, "no healthy answer within 60 s"
+        while subprocess.run(health, cwd=app, env=env, capture_output=True, timeout=20).returncode:
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "no healthy answer within 60 s:\n" + log.read_text()
             time.sleep(0.5)
-        page = urllib.request.urlopen("http://127.0.0.1:8501/", timeout=10).read().decode()
-        assert "<title>Streamlit</title>" in page or "streamlit" in page.lower()
+        context = browser.new_context(viewport=VIEWPORT)
+        try:
+            page = context.new_page()
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_selector(".st-key-map .js-plotly-plot .imagelayer image", timeout=60_000)
+            page.wait_for_selector(IDLE, timeout=60_000)
+            expect(page.locator("[data-testid='stException']")).to_have_count(0)
+            # .streamlit/config.toml's viewer toolbar: no Deploy button, even on localhost
+            expect(page.locator("[data-testid='stMainMenu']")).to_be_visible()
+            expect(page.locator("[data-testid='stAppDeployButton']")).to_have_count(0)
+            icon = page.evaluate("document.querySelector(\"link[rel='shortcut icon']\").href")
+        finally:
+            context.close()
+        with urllib.request.urlopen(icon, timeout=10) as r:  # the page icon, served from the image's files
+            assert r.read(8) == b"\x89PNG\r\n\x1a\n"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)

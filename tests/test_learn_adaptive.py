@@ -141,12 +141,16 @@ def test_page_nesterov():
 # --- the claims of pages 6 and 7: AdaGrad and RMSProp -------------------------------------------
 
 
-@pytest.mark.parametrize("k", [10.0, 100.0, 1000.0])
-def test_adagrad_finds_per_weight_rates_where_gd_crawls(k):
+@pytest.mark.parametrize(("k", "gd_arrives"), [(10.0, True), (100.0, False), (1000.0, False)])
+def test_adagrad_finds_per_weight_rates_where_gd_crawls(k, gd_arrives):
+    """In 100 steps AdaGrad reaches the minimum of every bowl; GD (at lr = 1/k, which settles the
+    steep y in one step) does on a mildly stretched one, and crawls once it is stretched more
+    (as the page says)."""
     bowl = landscapes.get("elongated_bowl", condition=k)
     gd = run("gd", surface=bowl, steps=100, lr=1 / k)
     ada = run("adagrad", surface=bowl, steps=100, lr=0.5)
-    assert np.linalg.norm(ada.path[-1]) < 1e-3 < np.linalg.norm(gd.path[-1]) if k >= 100 else True
+    assert np.linalg.norm(ada.path[-1]) < 1e-3
+    assert (np.linalg.norm(gd.path[-1]) < 1e-3) == gd_arrives
     eff = ada.effective_lr[-1]
     assert eff[0] > 0.3 * k * eff[1]  # the flat weight x gets the larger rate, by about k
     # AdaGrad's path does not depend on the scale k (the page says so)

@@ -186,9 +186,17 @@ def test_extreme_widget_values():
     at.number_input(key="start.rosenbrock.x").set_value(at.number_input(key="start.rosenbrock.x").max)
     at.number_input(key="start.rosenbrock.y").set_value(at.number_input(key="start.rosenbrock.y").min)
     ok(at)
-    for panel in ("Step sizes", "Results", "PyTorch code", "Loss"):
+    assert at.get("button_group")[0].options == ["Loss", "Step sizes", "Results", "Code", "Export"]
+    # each panel, chosen, draws what it holds beside the map: a chart, the table of the six runs,
+    # one PyTorch listing per run
+    for panel, charts, tables, listings in (("Step sizes", 2, 0, 0), ("Results", 1, 1, 0),
+                                             ("Code", 1, 0, 6), ("Loss", 2, 0, 0)):
         at.get("button_group")[0].set_value(panel)
         ok(at)
+        assert at.get("button_group")[0].value == panel
+        assert len(at.get("plotly_chart")) == charts, panel
+        assert len(at.dataframe) == tables and all(len(t.value) == 6 for t in at.dataframe), panel
+        assert sum("torch.optim." in c.value for c in at.code) == listings, panel
     for i in ids:
         at.select_slider(key=f"r{i}.lr").set_value(optimizers.rule(names[i]).lr.grid[0])
     at.select_slider(key="steps").set_value(10)

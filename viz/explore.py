@@ -291,7 +291,7 @@ def basin_classes(surface: Surface, max_classes: int = 6) -> tuple[np.ndarray, l
                 names.append(f"f = {levels[c]:.4g} ({n} minim{'um' if n == 1 else 'a'})")
             else:
                 names.append(f"other minima, f ≥ {levels[c]:.4g} ({n})")
-    colors = [PALETTE[i % len(PALETTE)] for i in range(len(names))]
+    colors = [PALETTE[i] for i in range(len(names))]  # one each (max_classes <= len(PALETTE))
     return cls, [*names, "not converged", "diverged"], [*colors, NOT_CONVERGED, DIVERGED]
 
 
