@@ -19,6 +19,7 @@ from app_pages.widgets import (
     cached_run,
     image_for,
     param_widget,
+    plain,
     surface_key,
     surface_picker,
     with_value,
@@ -163,7 +164,7 @@ elif "run_ids" not in st.session_state:
     first, problems = from_query(st.query_params.to_dict())
     load(first)
     if problems:
-        st.warning("Some of this link could not be used: " + "; ".join(problems) + ".", icon="🔗")
+        st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".", icon="🔗")
 
 with st.sidebar:
     st.title(":material/landscape: Descent Lab")
@@ -244,15 +245,18 @@ with panel_area:
     elif panel == "Results":
         tol = st.select_slider("Tolerance (distance to a minimum)", [1e-4, 1e-3, 1e-2, 1e-1], value=1e-2,
                                key="tol", format_func=lambda v: f"{v:g}")
+        if not surface.has_global_min:
+            st.caption("f has no minimum in this domain (it keeps falling past an edge), so there is "
+                       "no f* and no f - f* column: compare the final f.")
         rows = []
         for v in views:
             o = optimizers.outcome(v.trajectory, surface, tol)
-            m = surface.minima[int(o.nearest)]
+            m = surface.minima[int(o.nearest)] if len(surface.minima) else None
             rows.append({
                 "run": v.label,
                 "final f": float(o.final_loss),
-                "f - f*": float(o.gap),
-                "nearest minimum": f"({m[0]:.3g}, {m[1]:.3g})",
+                **({"f - f*": float(o.gap)} if surface.has_global_min else {}),
+                "nearest minimum": f"({m[0]:.3g}, {m[1]:.3g})" if m is not None else "none known",
                 "distance": float(o.distance),
                 "within tolerance from step": int(o.reached_at) if o.reached_at >= 0 else None,
                 "diverged at step": int(o.diverged_at) if o.diverged_at >= 0 else None,

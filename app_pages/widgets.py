@@ -6,6 +6,8 @@ figures in viz.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import streamlit as st
 
@@ -14,6 +16,12 @@ import optimizers
 import viz
 from descent_lab.setup import CUSTOM, DEFAULT_DOMAIN, custom_surface, make_surface
 from landscapes import Param, Surface
+
+
+def plain(text: str) -> str:
+    """``text`` escaped for Streamlit's Markdown so it shows as typed: ``x**2`` is not bold, a
+    ``[link](...)`` or ``![image](...)`` from a link's query is not rendered (nor fetched)."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
 
 
 def _grid(lo: float, hi: float) -> list[float]:
@@ -138,9 +146,10 @@ def formula_picker(container, key: str) -> Surface:
         surface = custom_surface(text, domain)
         st.session_state[f"{key}.last"] = (text, domain)
     except ValueError as e:
-        container.error(f"That formula or domain can't be used: {e}", icon=":material/function:")
+        container.error(f"That formula or domain can't be used: {plain(str(e))}", icon=":material/function:")
         text, domain = st.session_state.get(f"{key}.last", (DEFAULT_FORMULA, DEFAULT_DOMAIN))
-        container.caption(f"Still showing f(x, y) = {text}")
+        shown = " ".join(text.split())  # inline code: no Markdown (x**2 is not bold)
+        container.caption(f"Still showing `f(x, y) = {shown}`")
         surface = custom_surface(text, domain)
     return surface
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import builtins
 import contextlib
 import importlib.util
+import json
 import math
+import re
 import subprocess
 import sys
 import warnings
@@ -18,12 +20,14 @@ from pathlib import Path
 from unittest import mock
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import landscapes
 import optimizers
+import viz
 from landscapes import SCALAR_MATH, from_expression
 from landscapes.expression import (
     MAX_LENGTH,
@@ -765,3 +769,97 @@ def test_torch_code_computes_the_formula(rng):
     got = np.broadcast_to(np.asarray(got, dtype=float), want.shape)[stable]
     assert np.all(np.abs(got - want[stable]) <= 1e-12 * np.abs(want[stable])), (
         text, code, p[stable], got, want[stable])
+
+
+# --- what uses f*: a surface without a minimum shows f, and says why -----------------
+
+
+def test_outcome_without_a_minimum_has_no_gap():
+    s = from_expression("x^3 - 3*x + y^2")  # a local minimum at (1, 0), lower still at x = -3
+    tr = optimizers.run(optimizers.get("gd", lr=0.01), s, start=np.array([[1.5, 1.0], [-1.5, 1.0]]),
+                        steps=300)
+    o = optimizers.outcome(tr, s, 1e-2)
+    assert np.all(np.isnan(o.gap))
+    assert o.nearest.tolist() == [0, 0] and o.distance[0] < 1e-2  # the first run found the local one
+    assert o.reached_at[0] > 0
+    flat = from_expression("x^2 - y^2")
+    o = optimizers.outcome(optimizers.run(optimizers.get("adam"), flat, steps=20), flat, 1e-2)
+    assert np.isnan(o.gap) and np.isnan(o.distance) and o.reached_at == -1
+
+
+def test_loss_chart_shows_f_when_there_is_no_minimum():
+    s = from_expression("x^2 - y^2")
+    views = [viz.RunView("Adam", "#000000", optimizers.run(optimizers.get("adam"), s, steps=100))]
+    fig = viz.loss_figure(s, views)
+    go.Figure(fig)  # a valid figure
+    np.testing.assert_array_equal(fig["data"][0]["y"], views[0].trajectory.loss)
+    assert fig["layout"]["yaxis"]["type"] == "linear"
+    assert fig["layout"]["yaxis"]["title"]["text"] == "f (no minimum in this domain, so no f*)"
+    assert views[0].trajectory.loss[-1] < -5  # falling past the edge, not "converged to 1e-15"
+    with_min = from_expression("x^2 + y^2")
+    fig = viz.loss_figure(with_min, [viz.RunView("GD", "#000000", optimizers.run(optimizers.get("gd"),
+                                                                                  with_min, steps=10))])
+    assert fig["layout"]["yaxis"]["type"] == "log" and "f - f*" in fig["layout"]["yaxis"]["title"]["text"]
+
+
+def test_log_map_of_a_surface_without_a_minimum():
+    s = from_expression("exp(x*y*10)")
+    assert s.log_scale and not s.has_global_min
+    z = viz.landscape_grid(s, 60)[2]
+    show, title = viz.display_transform(s, z)
+    assert title == "log10(f - lowest f shown)"
+    c = show(z)
+    assert np.all(np.isfinite(c)) and np.nanmin(c) == pytest.approx(np.log10(1e-4 * (np.nanpercentile(z, 99)
+                                                                                       - np.nanmin(z))))
+    uri, lo, hi = viz.landscape_png(s, 80)
+    assert uri.startswith("data:image/png;base64,") and lo < hi
+
+
+def _app_with(query: dict, panel: str | None = None):
+    """The Playground opened from a link with ``query``, showing ``panel``."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update(query)
+    at.run()
+    if panel:
+        at.get("button_group")[0].set_value(panel)
+        at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_playground_results_and_loss_without_a_minimum():
+    at = _app_with({"surface": "custom", "f": "x^2 - y^2", "optimizers": "adam,gd"}, "Results")
+    columns = list(at.dataframe[0].value.columns)
+    assert "f - f*" not in columns and "final f" in columns
+    assert set(at.dataframe[0].value["nearest minimum"]) == {"none known"}
+    assert any("no minimum in this domain" in c.value for c in at.caption)
+    at.get("button_group")[0].set_value("Loss")
+    at.run()
+    loss = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    assert loss["layout"]["yaxis"]["title"]["text"].startswith("f (no minimum in this domain")
+    # and a surface with a minimum keeps its f - f* column
+    at = _app_with({"surface": "custom", "f": "x^2 + y^2", "optimizers": "adam"}, "Results")
+    assert "f - f*" in list(at.dataframe[0].value.columns)
+
+
+def test_formula_text_is_not_rendered_as_markdown():
+    """A link's formula is quoted in the warning with Markdown escaped: no bold from **, no image
+    fetched from another host, no link; a bad typed formula's message and the last good
+    formula (inline code) likewise."""
+    hostile = "x**2 + ![a](http://203.0.113.9/a.png) [b](http://203.0.113.9) _y_"
+    at = _app_with({"surface": "custom", "f": hostile})
+    (warning,) = [w.value for w in at.warning if "could not be used" in w.value]
+    assert "x\\*\\*2" in warning and "\\!\\[a\\]\\(http\\:" in warning and "\\[b\\]" in warning
+    assert not re.search(r"(?<!\\)[*_\[\]!]", warning.split("used: ", 1)[1])  # every one escaped
+    at.selectbox(key="surface").set_value("custom")
+    at.run()
+    at.text_input(key="surface.custom.f").set_value("x**2 + y**2")
+    at.run()
+    at.text_input(key="surface.custom.f").set_value("x**2 + 1/0")
+    at.run()
+    (error,) = [e.value for e in at.error if "can't be used" in e.value]
+    assert "1 / 0 divides by zero" in error.replace("\\", "")
+    assert not re.search(r"(?<!\\)\*", error)
+    assert any(c.value == "Still showing `f(x, y) = x**2 + y**2`" for c in at.caption)
