@@ -11,6 +11,10 @@ Anything else is a ValueError whose message says what to change. The input is
 bounded (MAX_LENGTH characters, MAX_DEPTH levels, MAX_NODES syntax nodes) and a
 constant exponent must lie in [-MAX_POWER, MAX_POWER], so reading any text is
 fast and no huge number is ever computed (``9^9^9^9`` is refused, not folded).
+Constant parts are computed while reading; one without a finite value (``1/0``,
+``0^-1``, ``log(0)``, ``1e300*1e300``), and any division by a constant zero, is a
+ValueError too, so every failure while reading, simplifying, differentiating or
+evaluating is that one clear error (scripts/fuzz_formulas.py checks it on random formulas).
 
 The formula becomes a small immutable expression tree (:class:`Expr`), which is
 differentiated symbolically, so the gradient (and Hessian) are exact. Trees are
@@ -24,6 +28,9 @@ plain-float run (``xp=SCALAR_MATH``) and a NumPy batch give identical bits:
 * ``tan = sin / cos``, ``cosh = (exp(u) + exp(-u)) / 2``, ``sinh = tanh(u) cosh(u)``
   (accurate near 0 too), since SCALAR_MATH has only sin, cos, exp, log, sqrt, abs, tanh;
 * the derivative of ``abs(u)`` uses sign(u) with sign(0) = 0 (a subgradient).
+
+A tree prints itself back as a formula (:meth:`Expr.to_text`) or as PyTorch code on
+tensors ``x`` and ``y`` (:meth:`Expr.to_torch`, for code shown to users; never run here).
 """
 
 from __future__ import annotations
@@ -506,8 +513,7 @@ _NODE_NAMES = {
     ast.NamedExpr: "':='",
 }
 _OP_NAMES = {ast.FloorDiv: "'//' (use /)", ast.Mod: "'%'", ast.MatMult: "'@'", ast.LShift: "'<<'",
-             ast.RShift: "'>>'", ast.BitOr: "'|'", ast.BitAnd: "'&'", ast.BitXor: "'^'",
-             ast.Not: "'not'", ast.Invert: "'~'"}
+             ast.RShift: "'>>'", ast.BitOr: "'|'", ast.BitAnd: "'&'", ast.Not: "'not'", ast.Invert: "'~'"}
 _NAME_HINTS = {
     "ln": "log is the natural logarithm",
     "atan": "arctan is not available",
@@ -852,16 +858,21 @@ def find_minima(value, gradient, hessian, domain, seeds=None, n: int = 25, steps
                 & np.all(np.abs(step) <= 1e-7 * span, axis=1))
         p = np.clip(p[keep], lo, lo + span)
         f = np.asarray(value(p[:, 0], p[:, 1], np), dtype=float) + 0 * p[:, 0]
-    p = p[np.isfinite(f)][np.argsort(f[np.isfinite(f)], kind="stable")]
+    order = np.argsort(np.where(np.isfinite(f), f, np.inf), kind="stable")[: np.isfinite(f).sum()]
+    p, f = p[order], f[order]
     _, first = np.unique(np.round((p - lo) / span * 1e4), axis=0, return_index=True)
-    p = p[np.sort(first)]  # one (the lowest) per cell of 1e-4: most starts of a basin meet
-    out: list[np.ndarray] = []
-    for q in p:
-        if all(np.abs((q - r) / span).max() > 1e-4 for r in out):
-            out.append(q)
-            if len(out) == max_count:
+    first = np.sort(first)  # one (the lowest) per cell of 1e-4: most starts of a basin meet
+    p, f = p[first], f[first]
+    out: list[int] = []
+    for k, q in enumerate(p):
+        if all(np.abs((q - p[r]) / span).max() > 1e-4 for r in out):
+            out.append(k)
+            if len(out) > max_count:
                 break
-    return np.array(out).reshape(-1, 2)
+    if len(out) > max_count:  # cut below the first left out, and all that tie with it (symmetry)
+        cut = f[out[-1]]
+        out = [r for r in out[:-1] if f[r] < cut - 1e-9 * abs(cut) - 1e-300]
+    return p[out].reshape(-1, 2)
 
 
 def _newton_step(gradient, hessian, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
