@@ -19,6 +19,7 @@ from app_pages.widgets import (
     cached_run,
     image_for,
     param_widget,
+    plain,
     surface_key,
     surface_picker,
 )
@@ -160,7 +161,7 @@ elif "run_ids" not in st.session_state:
     first, problems = from_query(st.query_params.to_dict())
     load(first)
     if problems:
-        st.warning("Some of this link could not be used: " + "; ".join(problems) + ".", icon="🔗")
+        st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".", icon="🔗")
 
 with st.sidebar:
     st.title(":material/landscape: Descent Lab")
@@ -241,6 +242,9 @@ with panel_area:
     elif panel == "Results":
         tol = st.select_slider("Tolerance (distance to a minimum)", [1e-4, 1e-3, 1e-2, 1e-1], value=1e-2,
                                key="tol", format_func=lambda v: f"{v:g}")
+        if not surface.has_global_min:
+            st.caption("f has no minimum in this domain (it keeps falling past an edge), so there is "
+                       "no f* and no f - f* column: compare the final f.")
         rows = results.result_rows(views, surface, tol)
         st.dataframe(rows, hide_index=True, width="stretch")
     elif panel == "Code":

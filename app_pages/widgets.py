@@ -6,6 +6,8 @@ figures in viz.
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 import landscapes
@@ -16,6 +18,12 @@ from descent_lab.compute import surface_from_key, surface_key
 from descent_lab.setup import CUSTOM, DEFAULT_DOMAIN, custom_surface
 from landscapes import Surface, expression
 from specs import Param
+
+
+def plain(text: str) -> str:
+    """``text`` escaped for Streamlit's Markdown so it shows as typed: ``x**2`` is not bold, a
+    ``[link](...)`` or ``![image](...)`` from a link's query is not rendered (nor fetched)."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
 
 PLAYGROUND = "app_pages/playground.py"
 PENDING_SETUP = "pending_setup"  # session key: a Setup for the Playground to load on its next run
@@ -94,9 +102,10 @@ def formula_picker(container, key: str) -> Surface:
         surface = custom_surface(text, domain)
         st.session_state[f"{key}.last"] = (text, domain)
     except ValueError as e:
-        container.error(f"That formula or domain can't be used: {e}", icon=":material/function:")
+        container.error(f"That formula or domain can't be used: {plain(str(e))}", icon=":material/function:")
         text, domain = st.session_state.get(f"{key}.last", (DEFAULT_FORMULA, DEFAULT_DOMAIN))
-        container.caption(f"Still showing f(x, y) = {text}")
+        shown = " ".join(text.split())  # inline code: no Markdown (x**2 is not bold)
+        container.caption(f"Still showing `f(x, y) = {shown}`")
         surface = custom_surface(text, domain)
     return surface
 

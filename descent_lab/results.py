@@ -6,17 +6,18 @@ import optimizers
 
 
 def result_rows(views, surface, tol: float) -> list[dict]:
-    """One row per run (viz.RunView): final f, f - f*, nearest known minimum, distance to it,
-    the step from which it stays within ``tol`` of a minimum, and the step it diverged at."""
+    """One row per run (viz.RunView): final f, f - f* (only where f has a minimum in the domain),
+    nearest known minimum, distance to it, the step from which it stays within ``tol`` of a
+    minimum, and the step it diverged at."""
     rows = []
     for v in views:
         o = optimizers.outcome(v.trajectory, surface, tol)
-        m = surface.minima[int(o.nearest)]
+        m = surface.minima[int(o.nearest)] if len(surface.minima) else None
         rows.append({
             "run": v.label,
             "final f": float(o.final_loss),
-            "f - f*": float(o.gap),
-            "nearest minimum": f"({m[0]:.3g}, {m[1]:.3g})",
+            **({"f - f*": float(o.gap)} if surface.has_global_min else {}),
+            "nearest minimum": f"({m[0]:.3g}, {m[1]:.3g})" if m is not None else "none known",
             "distance": float(o.distance),
             "within tolerance from step": int(o.reached_at) if o.reached_at >= 0 else None,
             "diverged at step": int(o.diverged_at) if o.diverged_at >= 0 else None,

@@ -11,6 +11,10 @@ Anything else is a ValueError whose message says what to change. The input is
 bounded (MAX_LENGTH characters, MAX_DEPTH levels, MAX_NODES syntax nodes) and a
 constant exponent must lie in [-MAX_POWER, MAX_POWER], so reading any text is
 fast and no huge number is ever computed (``9^9^9^9`` is refused, not folded).
+Constant parts are computed while reading; one without a finite value (``1/0``,
+``0^-1``, ``log(0)``, ``1e300*1e300``), and any division by a constant zero, is a
+ValueError too, so every failure while reading, simplifying, differentiating or
+evaluating is that one clear error (scripts/fuzz_formulas.py checks it on random formulas).
 
 The formula becomes a small immutable expression tree (:class:`Expr`), which is
 differentiated symbolically, so the gradient (and Hessian) are exact. Trees are
@@ -24,6 +28,9 @@ plain-float run (``xp=SCALAR_MATH``) and a NumPy batch give identical bits:
 * ``tan = sin / cos``, ``cosh = (exp(u) + exp(-u)) / 2``, ``sinh = tanh(u) cosh(u)``
   (accurate near 0 too), since SCALAR_MATH has only sin, cos, exp, log, sqrt, abs, tanh;
 * the derivative of ``abs(u)`` uses sign(u) with sign(0) = 0 (a subgradient).
+
+A tree prints itself back as a formula (:meth:`Expr.to_text`) or as PyTorch code on
+tensors ``x`` and ``y`` (:meth:`Expr.to_torch`, for code shown to users; never run here).
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ import numpy as np
 
 from specs import SCALAR_MATH
 
-from .surface import Surface, newton_minima
+from .surface import Surface
 
 MAX_LENGTH = 300  # characters
 MAX_DEPTH = 40  # nesting levels of the syntax tree
@@ -61,6 +68,18 @@ class Expr:
 
     def children(self) -> tuple[Expr, ...]:
         return ()
+
+    def to_text(self) -> str:
+        """The formula in the syntax users type (``^`` for powers), e.g. ``sin(x) * y^2``."""
+        return _render(self, "^", "", _short_number)
+
+    def to_torch(self) -> str:
+        """The formula as a PyTorch expression of tensors ``x`` and ``y``, e.g.
+        ``torch.sin(x) * y**2``: the same operations in the same order (so the same value to
+        rounding), for code shown to users. Meant for trees from :func:`parse`: a shared
+        subtree is written out at each use.
+        """
+        return _render(self, "**", "torch.", repr)
 
 
 @dataclass(frozen=True)
@@ -195,24 +214,79 @@ def _op(node: Expr) -> Callable:
     return _OPS[type(node)]
 
 
+_PRECEDENCE = {Add: 1, Sub: 1, Mul: 2, Div: 2, Neg: 3, Pow: 4, PowInt: 4}  # Python's
+_SYMBOLS = {Add: "+", Sub: "-", Mul: "*", Div: "/"}
+
+
+def _precedence(e: Expr) -> int:
+    if isinstance(e, Const) and math.copysign(1.0, e.value) < 0:
+        return _PRECEDENCE[Neg]  # -2 reads like a negation
+    return _PRECEDENCE.get(type(e), 5)  # 5: numbers, names, calls
+
+
+def _short_number(v: float) -> str:
+    text = repr(v)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _render(e: Expr, power: str, prefix: str, number: Callable[[float], str]) -> str:
+    """``e`` as text with Python's precedences; parentheses wherever a different grouping
+    would change the order of operations (``a - (b - c)``, ``(a^b)^c``, ``x^(-2)``)."""
+
+    def operand(e: Expr, tighter_than: int) -> str:
+        text = body(e)
+        return f"({text})" if _precedence(e) < tighter_than else text
+
+    def body(e: Expr) -> str:
+        if isinstance(e, Const):
+            return number(e.value)
+        if isinstance(e, Var):
+            return e.name
+        if isinstance(e, Neg):
+            return "-" + operand(e.a, 3)
+        if isinstance(e, Call):
+            return f"{prefix}{e.fn}({body(e.a)})"
+        if isinstance(e, PowInt):
+            return f"{operand(e.a, 5)}{power}{e.n if e.n > 0 else f'({e.n})'}"
+        if isinstance(e, Pow):
+            return f"{operand(e.a, 5)}{power}{operand(e.b, 4)}"
+        p = _PRECEDENCE[type(e)]
+        negative = _precedence(e.b) == _PRECEDENCE[Neg]  # x - (-y) rather than x - -y
+        return f"{operand(e.a, p)} {_SYMBOLS[type(e)]} {operand(e.b, 4 if negative else p + 1)}"
+
+    return body(e)
+
+
 # --- constructors with light simplification ---------------------------------
 
 
 def _fold(node: Expr) -> Expr:
-    """``node`` as a Const when its operands are constants and the result is finite.
+    """``node`` as a Const when its operands are constants; ValueError when that constant
+    is not a finite number (``1/0``, ``0^-1``, ``log(0)``, ``(-1)^0.5``, ``1e300*1e300``).
 
     Folding runs the same code as evaluation (on SCALAR_MATH), so it changes no bit;
-    it never costs more than MAX_POWER multiplications.
+    it never costs more than MAX_POWER multiplications. Every Const is thus finite, and no
+    step of an evaluation has only constant operands (Python floats, which raise).
     """
     kids = node.children()
     if not all(isinstance(k, Const) for k in kids):
         return node
+    why = ""
     try:
         with np.errstate(all="ignore"):
             v = float(_op(node)(SCALAR_MATH, *(k.value for k in kids)))
+    except ZeroDivisionError:
+        why = "it divides by zero"
     except (ArithmeticError, ValueError):
-        return node
-    return Const(v) if math.isfinite(v) else node
+        why = "it is outside the function's domain"
+    else:
+        if math.isnan(v):
+            why = "it is not a number: a log, square root or fractional power of a negative number?"
+        elif math.isinf(v):
+            why = "it is infinite or beyond about 1e308"
+    if why:
+        raise ValueError(f"the constant part {node.to_text()} has no finite value: {why}")
+    return Const(v)
 
 
 def _is(e: Expr, v: float) -> bool:
@@ -264,6 +338,8 @@ def mul(a: Expr, b: Expr) -> Expr:
 
 
 def div(a: Expr, b: Expr) -> Expr:
+    if _is(b, 0):
+        raise ValueError(f"{Div(a, b).to_text()} divides by zero")
     if _is(a, 0):
         return Const(0.0)
     if _is(b, 1):
@@ -439,8 +515,7 @@ _NODE_NAMES = {
     ast.NamedExpr: "':='",
 }
 _OP_NAMES = {ast.FloorDiv: "'//' (use /)", ast.Mod: "'%'", ast.MatMult: "'@'", ast.LShift: "'<<'",
-             ast.RShift: "'>>'", ast.BitOr: "'|'", ast.BitAnd: "'&'", ast.BitXor: "'^'",
-             ast.Not: "'not'", ast.Invert: "'~'"}
+             ast.RShift: "'>>'", ast.BitOr: "'|'", ast.BitAnd: "'&'", ast.Not: "'not'", ast.Invert: "'~'"}
 _NAME_HINTS = {
     "ln": "log is the natural logarithm",
     "atan": "arctan is not available",
@@ -497,7 +572,8 @@ def parse(text: str) -> Expr:
 
 
 def _syntax_message(text: str, err: SyntaxError, origin: list[int]) -> str:
-    pos = origin[min(max((err.offset or 1) - 1, 0), len(origin) - 1)] + 1
+    # offset 0: the text ends too early ("sin(x) +"), so the problem is at its end
+    pos = origin[min(err.offset - 1, len(origin) - 1)] + 1 if err.offset else len(text)
     msg = (err.msg or "invalid syntax").split(".")[0]
     hint = ""
     low = msg.lower()
@@ -505,6 +581,8 @@ def _syntax_message(text: str, err: SyntaxError, origin: list[int]) -> str:
         hint = ": products need '*', e.g. 3*y rather than 3y, and x*y rather than x y"
     elif "never closed" in low or "unexpected eof" in low or "incomplete" in low:
         hint = ": a parenthesis is not closed or an operand is missing"
+    elif not err.offset:
+        hint = ": it ends too early (a number, a name or a ')' is missing at the end)"
     elif low.startswith("invalid syntax"):
         hint = ": look for a missing number or name, a missing '*' or an extra operator"
     return f"can't read the formula at character {pos} of {text!r} ({msg}){hint}"
@@ -597,8 +675,13 @@ def from_expression(text: str, domain=((-3.0, 3.0), (-3.0, 3.0)), start=None,
 
     start: default a quarter of the way in from the domain's top-left corner (or the
     grid point nearest to it where f and its gradient are finite).
-    minima: found numerically (see :func:`find_minima`), global first; never empty: when
-    no strict local minimum is found, the lowest point of a 201 x 201 grid is used.
+    minima: found numerically (see :func:`find_minima`), global first. Where f is lowest on
+    a 201 x 201 grid tells whether f has a minimum in the domain: when that lowest point is
+    on the domain's edge or next to where f is not finite, and no minimum found is as low,
+    f keeps falling past the edge (x^2 - y^2, a plane, exp(10*x*y)): has_global_min is
+    False and minima lists only local minima (often none). When it is inside and lower than
+    every strict minimum found (a kink like abs(x) + abs(y), a valley of minima like
+    (x - y)^2), that grid point is listed first as the global minimum.
     log_scale: True when, over that grid, max(f - min f) exceeds 500 times the 5th
     percentile of f - min f (a deep, narrow valley under high walls); this picks the
     built-ins' setting except Himmelblau's.
@@ -627,17 +710,13 @@ def from_expression(text: str, domain=((-3.0, 3.0), (-3.0, 3.0)), start=None,
     lo, hi = float(zf.min()), float(zf.max())
     if hi - lo <= 4 * np.finfo(float).eps * max(abs(lo), abs(hi)):
         raise ValueError("f is constant over the domain: there is nothing to descend")
-    q = zf - lo
-    log_scale = bool(q.max() > 500 * np.percentile(q, 5))
+    with np.errstate(over="ignore"):  # values near +-1e308: their differences are inf
+        q = zf - lo
+        log_scale = bool(q.max() > 500 * np.percentile(q, 5))
 
     grid = np.stack([gxs, gys], -1)
-    minima = find_minima(gradient, hessian, dom)
-    if len(minima):
-        with np.errstate(all="ignore"):
-            vals = np.asarray(value(minima[:, 0], minima[:, 1], np), dtype=float)
-        minima = minima[np.argsort(vals, kind="stable")]
-    else:
-        minima = grid[np.unravel_index(np.argmin(np.where(finite, z, np.inf)), z.shape)][None].copy()
+    minima = find_minima(value, gradient, hessian, dom, seeds=_grid_minima(grid, z))
+    minima, has_global_min = _global_first(value, minima, grid, z)
 
     if start is None:
         start = _default_start(value, gradient, dom, grid, finite)
@@ -661,6 +740,7 @@ def from_expression(text: str, domain=((-3.0, 3.0), (-3.0, 3.0)), start=None,
         log_scale=log_scale,
         hessian=hessian,
         params={"expression": text},
+        has_global_min=has_global_min,
     )
 
 
@@ -695,45 +775,116 @@ def _default_start(value, gradient, dom, grid, finite) -> np.ndarray:
     return grid[np.unravel_index(np.argmin(np.where(ok, d, np.inf)), d.shape)].copy()
 
 
-def find_minima(gradient, hessian, domain, n: int = 25, steps: int = 120, max_count: int = 50) -> np.ndarray:
-    """Strict local minima of a surface inside ``domain``, shape (k, 2), maybe k = 0.
+def _grid_minima(grid: np.ndarray, z: np.ndarray, count: int = 150) -> np.ndarray:
+    """The ``count`` lowest points of the grid that are no higher than their 8 neighbours
+    (one or more in every basin wider than a cell), shape (k, 2): starts for the search."""
+    padded = np.pad(np.where(np.isfinite(z), z, np.inf), 1, constant_values=np.inf)
+    rows, cols = z.shape
+    low = np.isfinite(z)
+    for di in (0, 1, 2):
+        for dj in (0, 1, 2):
+            low &= z <= padded[di:di + rows, dj:dj + cols]
+    order = np.argsort(z[low], kind="stable")[:count]
+    return grid[low][order]
 
-    From an n x n grid of starts: ``steps`` normalized gradient steps (in coordinates
-    scaled to the unit square, step length shrinking geometrically from 1/n to 1e-4),
-    then Newton (:func:`newton_minima`). Kept: finite points inside the domain where the
-    scaled gradient is below 1e-8 of the typical scaled gradient on the grid and the
-    analytic Hessian is positive definite; points closer than 1e-4 (scaled) are merged.
+
+def _global_first(value, minima: np.ndarray, grid: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``minima`` (lowest first) with the grid's lowest inner point put first when it is
+    lower than all of them, and whether f has a lowest point inside the domain.
+
+    Inner grid points have four finite neighbours; the others are the edge (of the domain,
+    or of where f is finite). The lowest inner point may miss a valley's floor by up to
+    half a cell: its largest second difference / 2 bounds what that can cost, so an edge
+    lower by less than that is a tie, not a fall past the edge, provided no neighbour of
+    that point is lower (else f falls from it toward the edge, as exp(10*x*y) does).
+    """
+    finite = np.isfinite(z)
+    padded = np.pad(finite, 1, constant_values=False)
+    inner = finite & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    low_edge = float(z[finite & ~inner].min()) if (finite & ~inner).any() else np.inf
+    low_inner, slack = np.inf, 0.0
+    if inner.any():
+        i, j = np.unravel_index(np.argmin(np.where(inner, z, np.inf)), z.shape)
+        low_inner = float(z[i, j])
+        around = z[i - 1:i + 2, j - 1:j + 2]
+        if np.all(low_inner <= around[np.isfinite(around)]):
+            with np.errstate(over="ignore"):
+                slack = max(abs(z[i - 1, j] - 2 * low_inner + z[i + 1, j]),
+                            abs(z[i, j - 1] - 2 * low_inner + z[i, j + 1])) / 2
+
+    def at_most(a: float, b: float) -> bool:  # a <= b up to rounding
+        return a <= b + 8 * np.finfo(float).eps * max(abs(a), abs(b))
+
+    if len(minima):
+        with np.errstate(all="ignore"):
+            lowest_found = float(np.asarray(value(minima[0, 0], minima[0, 1], np), dtype=float))
+        if at_most(lowest_found, min(low_inner, low_edge)):
+            return minima, True
+    if inner.any() and at_most(low_inner - slack, low_edge):
+        return np.vstack([grid[i, j], minima]), True
+    return minima, False
+
+
+def find_minima(value, gradient, hessian, domain, seeds=None, n: int = 25, steps: int = 120,
+                max_count: int = 50) -> np.ndarray:
+    """Strict local minima of a surface inside ``domain``, lowest first, shape (k, 2), maybe k = 0.
+
+    Starts: an n x n grid and ``seeds`` (k, 2). From each: ``steps`` normalized gradient
+    steps (in coordinates scaled to the unit square, step length shrinking geometrically
+    from 1/n to 1e-4), then Newton steps with the analytic Hessian. Kept: finite points in
+    the domain where the Hessian is positive definite and the last Newton step is below
+    1e-7 of the domain's size (scale-free: where exp(...) underflows f is nearly flat and
+    its gradient tiny, but Newton still moves far, so such points are not minima). All
+    points are ranked by f before those closer than 1e-4 (scaled) to a lower one are merged
+    and the list is cut at ``max_count``, so the lowest minima are the ones kept.
     """
     (x0, x1), (y0, y1) = domain
     lo, span = np.array([x0, y0]), np.array([x1 - x0, y1 - y0])
     u = (np.arange(n) + 0.5) / n
     p = lo + span * np.stack(np.meshgrid(u, u), -1).reshape(-1, 2)
+    if seeds is not None:
+        p = np.concatenate([p, np.asarray(seeds, dtype=float).reshape(-1, 2)])
     with np.errstate(all="ignore"):
         g = _grad(gradient, p) * span
-        norms = np.hypot(*g.T)
-        ok = np.isfinite(norms)
-        typical = float(np.median(norms[ok])) if ok.any() else 0.0
-        if not 0 < typical < np.inf:
-            return np.empty((0, 2))
         for rate in np.geomspace(1.0 / n, 1e-4, steps):
             norm = np.hypot(*g.T)[:, None]
             move = np.where(np.isfinite(g).all(1, keepdims=True) & (norm > 0), g / norm, 0.0)
             p = np.clip(p - rate * span * move, lo - 0.05 * span, lo + 1.05 * span)
             g = _grad(gradient, p) * span
-        p = newton_minima(gradient, p, iters=15, h=1e-7 * float(span.max()))
-        g = _grad(gradient, p) * span
-        fxx, fxy, fyy = np.broadcast_arrays(*hessian(p[:, 0], p[:, 1], np))
-        det = fxx * fyy - fxy * fxy
-        keep = (np.isfinite(p).all(1) & np.all((p >= lo) & (p <= lo + span), axis=1)
-                & np.isfinite(g).all(1) & (np.hypot(*g.T) <= 1e-8 * typical)
-                & (fxx > 0) & (det > 1e-8 * (fxx * fxx + 2 * fxy * fxy + fyy * fyy)))
-    out: list[np.ndarray] = []
-    for q in p[keep]:
-        if all(np.abs((q - r) / span).max() > 1e-4 for r in out):
-            out.append(q)
-            if len(out) == max_count:
+        for _ in range(16):
+            step, convex = _newton_step(gradient, hessian, p)
+            p = np.where(convex[:, None], p - step, p)
+        step, convex = _newton_step(gradient, hessian, p)
+        inside = np.all((p >= lo - 1e-9 * span) & (p <= lo + (1 + 1e-9) * span), axis=1)
+        keep = (np.isfinite(p).all(1) & inside & convex
+                & np.all(np.abs(step) <= 1e-7 * span, axis=1))
+        p = np.clip(p[keep], lo, lo + span)
+        f = np.asarray(value(p[:, 0], p[:, 1], np), dtype=float) + 0 * p[:, 0]
+    order = np.argsort(np.where(np.isfinite(f), f, np.inf), kind="stable")[: np.isfinite(f).sum()]
+    p, f = p[order], f[order]
+    _, first = np.unique(np.round((p - lo) / span * 1e4), axis=0, return_index=True)
+    first = np.sort(first)  # one (the lowest) per cell of 1e-4: most starts of a basin meet
+    p, f = p[first], f[first]
+    out: list[int] = []
+    for k, q in enumerate(p):
+        if all(np.abs((q - p[r]) / span).max() > 1e-4 for r in out):
+            out.append(k)
+            if len(out) > max_count:
                 break
-    return np.array(out).reshape(-1, 2)
+    if len(out) > max_count:  # cut below the first left out, and all that tie with it (symmetry)
+        cut = f[out[-1]]
+        out = [r for r in out[:-1] if f[r] < cut - 1e-9 * abs(cut) - 1e-300]
+    return p[out].reshape(-1, 2)
+
+
+def _newton_step(gradient, hessian, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The Newton step H^-1 g at each of ``p`` (k, 2), and where H is positive definite."""
+    gx, gy = np.broadcast_arrays(*gradient(p[:, 0], p[:, 1], np), p[:, 0])[:2]
+    fxx, fxy, fyy = np.broadcast_arrays(*hessian(p[:, 0], p[:, 1], np), p[:, 0])[:3]
+    det = fxx * fyy - fxy * fxy
+    step = np.stack([fyy * gx - fxy * gy, fxx * gy - fxy * gx], -1) / det[:, None]
+    convex = (fxx > 0) & (det > 1e-8 * (fxx * fxx + 2 * fxy * fxy + fyy * fyy)) & np.isfinite(step).all(1)
+    return np.where(convex[:, None], step, 0.0), convex
 
 
 def _grad(gradient, p: np.ndarray) -> np.ndarray:

@@ -37,13 +37,17 @@ class Surface:
     value: Callable = field(repr=False)  # value(x, y, xp) -> f
     gradient: Callable = field(repr=False)  # gradient(x, y, xp) -> (fx, fy)
     domain: tuple[tuple[float, float], tuple[float, float]]
-    minima: np.ndarray = field(repr=False)  # (k, 2), global minima first
+    minima: np.ndarray = field(repr=False)  # (k, 2), global minima first (k = 0 possible, see below)
     start: np.ndarray = field(repr=False)  # (2,)
     log_scale: bool = False
     hessian: Callable | None = field(default=None, repr=False)  # (x, y, xp) -> (fxx, fxy, fyy)
     params: dict = field(default_factory=dict)
     data: Dataset | None = field(default=None, repr=False)
     sample_gradient: Callable | None = field(default=None, repr=False)
+    #: False when f has no lowest point inside the domain (it keeps falling toward an edge, like
+    #: x^2 - y^2): there is no f*, so ``global_min`` raises and figures show f, not f - f*.
+    #: ``minima`` then lists only local minima (often none).
+    has_global_min: bool = True
 
     def f(self, xy) -> np.ndarray:
         """Value at points ``xy`` of shape (..., 2)."""
@@ -82,6 +86,9 @@ class Surface:
 
     @property
     def global_min(self) -> float:
+        """f*, the value of f at the global minimum (ValueError when ``has_global_min`` is False)."""
+        if not self.has_global_min:
+            raise ValueError(f"{self.title} has no minimum in its domain, so no f*")
         return float(self.minima_values.min())
 
     @property

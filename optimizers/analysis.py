@@ -15,9 +15,10 @@ from .run import Trajectory
 class Outcome:
     """Per run (scalars for one run, arrays of R for a batch).
 
-    gap: final f - f*; nearest: index into surface.minima of the minimum closest to
-    the end point; distance: how far the end point is from it; reached_at: first
-    step within ``tol`` of any known minimum and staying there, or -1.
+    gap: final f - f* (NaN when the surface has no minimum in its domain, so no f*);
+    nearest: index into surface.minima of the minimum closest to the end point;
+    distance: how far the end point is from it (NaN, and nearest 0, when minima is empty);
+    reached_at: first step within ``tol`` of any known minimum and staying there, or -1.
     """
 
     final_loss: np.ndarray
@@ -66,7 +67,7 @@ def outcome(tr: Trajectory, surface: Surface, tol: float) -> Outcome:
     final = tr.loss[-1]
     return Outcome(
         final_loss=final,
-        gap=final - surface.global_min,
+        gap=final - (surface.global_min if surface.has_global_min else np.nan),
         nearest=nearest,
         distance=distance,
         reached_at=reached,

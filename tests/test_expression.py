@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import importlib.util
+import json
 import math
+import re
+import subprocess
+import sys
+import warnings
 from datetime import timedelta
+from pathlib import Path
 from unittest import mock
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import landscapes
 import optimizers
+import viz
 from landscapes import from_expression
 from landscapes.expression import (
     MAX_LENGTH,
@@ -34,6 +43,18 @@ from landscapes.expression import (
 from specs import SCALAR_MATH
 
 EPS = np.finfo(float).eps
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _fuzz_module():
+    """scripts/fuzz_formulas.py: the random-formula generator and checks, shared with the tests."""
+    spec = importlib.util.spec_from_file_location("fuzz_formulas", ROOT / "scripts" / "fuzz_formulas.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+fuzz = _fuzz_module()
 ROSENBROCK = "(1-x)^2 + 100*(y-x^2)^2"
 
 
@@ -140,14 +161,14 @@ def test_minima_found_global_first(text, minima):
 
 
 @pytest.mark.parametrize(("text", "where"), [
-    ("y", [None, -3.0]),  # a plane: the lowest grid point, on the bottom edge
     ("abs(x) + abs(y-1)", [0.0, 1.0]),  # a kink, no stationary point: within a grid cell
     ("(x-y)^2", None),  # a valley of minima: no strict one
+    ("(x - 0.7*y - 0.1)^2", None),  # a valley missing the grid points: still not "no minimum"
 ])
 def test_minima_fallback_is_lowest_grid_point(text, where):
-    """No strict minimum: the lowest point of the 201 x 201 grid (cells of 6/200 = 0.03)."""
+    """No strict minimum: the lowest inner point of the 201 x 201 grid (cells of 6/200 = 0.03)."""
     s = from_expression(text)
-    assert s.minima.shape == (1, 2)
+    assert s.minima.shape == (1, 2) and s.has_global_min
     (x0, x1), (y0, y1) = s.domain
     assert x0 <= s.minima[0, 0] <= x1 and y0 <= s.minima[0, 1] <= y1
     for got, want in zip(s.minima[0], where or [None, None], strict=True):
@@ -399,9 +420,7 @@ def _either_surface_or_value_error(text):
         assert str(e)
         return
     assert isinstance(s, landscapes.Surface)
-    assert len(s.minima) >= 1 and np.all(np.isfinite(s.minima))
-    (x0, x1), (y0, y1) = s.domain
-    assert x0 <= s.start[0] <= x1 and y0 <= s.start[1] <= y1
+    fuzz.check_surface(s)
 
 
 @FUZZ
@@ -496,3 +515,357 @@ def test_fuzz_valid_formulas_make_surfaces(text):
     """Formulas from the grammar (most valid) go all the way through the minima search."""
     assume(len(text) <= MAX_LENGTH)
     _either_surface_or_value_error(text)
+
+
+# --- every failure is a ValueError: constants, and random formulas over the whole grammar ---
+
+
+
+@pytest.mark.parametrize(("text", "match"), [
+    ("1/0*x", r"1 / 0 divides by zero"),
+    ("x/0", r"x / 0 divides by zero"),
+    ("x/(1-1)", r"x / 0 divides by zero"),
+    ("x*(0/0)", r"0 / 0 divides by zero"),
+    ("x + 0^(-1)", r"0\^\(-1\) has no finite value: it divides by zero"),
+    ("x + 0^-0.5", r"0\^\(-0.5\) has no finite value: it is infinite"),
+    ("x + 1e-300^-2", r"1e-300\^\(-2\) has no finite value"),
+    ("x + 1e300*1e300", r"1e\+300 \* 1e\+300 has no finite value: it is infinite or beyond about 1e308"),
+    ("x + 1e300^2", r"1e\+300\^2 has no finite value"),
+    ("exp(1000)*x", r"exp\(1000\) has no finite value"),
+    ("x + cosh(800)", r"cosh\(800\) has no finite value"),
+    ("x + sinh(-800)", r"sinh\(-800\) has no finite value"),
+    ("log(0)*x", r"log\(0\) has no finite value"),
+    ("x + log(-1)", r"log\(-1\) has no finite value: it is not a number"),
+    ("y*(-8)^(1/3)", r"\(-8\)\^0.333.* has no finite value: it is not a number"),
+    ("x + sqrt(-1)", r"sqrt\(-1\) has no finite value: it is outside the function's domain"),
+    ("x + 0*(1/0)", r"1 / 0 divides by zero"),  # refused, not simplified away
+])
+def test_constant_parts_without_a_finite_value_are_refused(text, match):
+    """The constant part is folded while reading: where Python's float arithmetic would raise
+    (ZeroDivisionError, math domain error) or give inf/NaN, the formula is refused with a
+    ValueError naming that part."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=match):
+            parse(text)
+        with pytest.raises(ValueError, match=match):
+            from_expression(text)
+
+
+@pytest.mark.parametrize(("text", "position"), [
+    ("sin(x) +", 8), ("x +", 3), ("x**", 3), ("x ^", 3), ("(x + y) * ", 9), ("x ++", 4),
+    ("x + * y", 5), ("x*(y+)", 6), ("(x+", 1), ("x + y)", 6),
+])
+def test_syntax_errors_are_reported_where_they_are(text, position):
+    with pytest.raises(ValueError, match=rf"at character {position} of"):
+        parse(text)
+
+
+def test_formula_cut_short_says_so():
+    with pytest.raises(ValueError, match=r"character 8 .* ends too early"):
+        parse("sin(x) +")
+
+
+GRAMMAR = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@GRAMMAR
+@given(rng=st.randoms(use_true_random=False))
+def test_reading_random_formulas_gives_a_tree_or_a_value_error(rng):
+    """Reading and differentiating twice (what from_expression does) either works, with every
+    constant finite, or raises ValueError; any other exception or warning fails the test."""
+    text = fuzz.random_formula(rng, depth=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            e = parse(text)
+        except ValueError as err:
+            assert str(err)
+            return
+        gx = derivative(e, "x")
+        for d in (gx, derivative(e, "y"), derivative(gx, "x"), derivative(gx, "y")):
+            assert all(math.isfinite(c.value) for c in _nodes(d) if isinstance(c, Const))
+    assert parse(e.to_text()) == e  # the text form reads back as the same tree
+
+
+def _nodes(e):
+    out, todo = [], [e]
+    while todo:
+        n = todo.pop()
+        out.append(n)
+        todo.extend(n.children())
+    return out
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rng=st.randoms(use_true_random=False))
+def test_random_formulas_make_a_surface_or_a_value_error(rng):
+    """The whole path: surface (minima search included), evaluation at random points and short
+    runs of two optimizers; only ValueError may come out, and no warning
+    (scripts/fuzz_formulas.py runs the same check on thousands of formulas)."""
+    assert fuzz.check_formula(fuzz.random_formula(rng), fuzz.random_domain(rng), rng, run_steps=10) in (
+        "surface", "refused")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rng=st.randoms(use_true_random=False))
+def test_random_formula_links_never_raise(rng):
+    """A link with surface=custom&f=...&domain=... is read without raising; a formula or domain
+    that can't be used is reported in the problems and replaced by a usable one."""
+    query = fuzz.random_query(rng)
+    result, problems = fuzz.check_query(query)
+    if result.surface == "custom":
+        text = result.surface_params["expression"]
+        assert text == query["f"]
+        assert isinstance(from_expression(text, result.surface_params["domain"]), landscapes.Surface)
+    else:
+        assert any("f=" in p or "formula" in p for p in problems), problems
+
+
+def test_fuzz_script_runs():
+    """The script's own loop, briefly: it reports and exits 0."""
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "fuzz_formulas.py"), "--count", "5"],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "5 formulas in" in out.stdout and "no other exception, no warning" in out.stdout
+
+
+# --- minima: the global one is found, spurious ones are not listed, none is none ---------
+
+
+CLASSICS = [  # formula, domain, the built-in surface it equals (or None), global minimum (x, y, f)
+    ("20 + x^2 - 10*cos(2*pi*x) + y^2 - 10*cos(2*pi*y)", ((-5.12, 5.12), (-5.12, 5.12)), "rastrigin",
+     (0.0, 0.0, 0.0)),
+    ("(x^2+y-11)^2 + (x+y^2-7)^2", ((-5, 5), (-5, 5)), "himmelblau", None),
+    ("(4 - 2.1*x^2 + x^4/3)*x^2 + x*y + (4*y^2 - 4)*y^2", ((-3, 3), (-2, 2)), "six_hump_camel", None),
+    ("(x^4 - 16*x^2 + 5*x + y^4 - 16*y^2 + 5*y)/2", ((-5, 5), (-5, 5)), "styblinski_tang", None),
+    ("(1.5 - x + x*y)^2 + (2.25 - x + x*y^2)^2 + (2.625 - x + x*y^3)^2", ((-4.5, 4.5), (-4.5, 4.5)),
+     "beale", None),
+    ("(x + 2*y - 7)^2 + (2*x + y - 5)^2", ((-10, 10), (-10, 10)), "booth", None),
+    ("(1 + (x+y+1)^2*(19 - 14*x + 3*x^2 - 14*y + 6*x*y + 3*y^2))"
+     "*(30 + (2*x-3*y)^2*(18 - 32*x + 12*x^2 + 48*y - 36*x*y + 27*y^2))", ((-2, 2), (-2, 2)),
+     "goldstein_price", None),
+    # Ackley: a cone (sqrt: no derivative at the bottom) under ripples; found as the grid point
+    ("-20*exp(-0.2*sqrt(0.5*(x^2+y^2))) - exp(0.5*(cos(2*pi*x)+cos(2*pi*y))) + e + 20",
+     ((-5, 5), (-5, 5)), None, (0.0, 0.0, 0.0)),
+    # Rastrigin moved off the grid's centre, on a domain with 441 local minima (more than are listed)
+    ("(x-1.3)^2 + (y+2.2)^2 - 10*cos(2*pi*(x-1.3)) - 10*cos(2*pi*(y+2.2))", ((-10, 10), (-10, 10)), None,
+     (1.3, -2.2, -20.0)),
+    # a narrow deep well among wide shallow ones, between the search's first starts
+    ("0.05*(x^2+y^2) - cos(3*x)*cos(3*y) - 3*exp(-40*((x-2.31)^2 + (y+1.17)^2))", ((-4, 4), (-4, 4)), None,
+     (2.31, -1.17, None)),
+]
+
+
+@pytest.mark.parametrize(("text", "domain", "builtin", "best"), CLASSICS,
+                         ids=[c[2] or c[0][:30] for c in CLASSICS])
+def test_global_minimum_of_classic_formulas_is_found(text, domain, builtin, best):
+    s = from_expression(text, domain=domain)
+    assert s.has_global_min
+    assert np.all(np.diff(s.minima_values) >= 0)  # lowest first
+    if builtin is not None:
+        b = landscapes.get(builtin)
+        p = np.random.default_rng(3).uniform(*np.transpose(b.domain), size=(200, 2))
+        np.testing.assert_allclose(s.f(p), b.f(p), rtol=1e-12, atol=1e-9)  # the same function
+        assert s.global_min == pytest.approx(b.global_min, rel=1e-9, abs=1e-9)
+        best_ones = b.minima[b.minima_values <= b.global_min + 1e-9]
+        assert np.min(np.abs(best_ones - s.minima[0]).max(1)) < 1e-6, (s.minima[0], best_ones)
+        if len(b.minima) <= 50:  # and every minimum it lists (Rastrigin's 121: see below)
+            for m in b.minima:
+                assert np.min(np.abs(s.minima - m).max(1)) < 1e-3, m
+    if best is not None:
+        x, y, f = best
+        assert np.abs(s.minima[0] - [x, y]).max() < 0.02, s.minima[:3]
+        if f is not None:
+            assert s.global_min == pytest.approx(f, abs=1e-9)
+
+
+def _is_local_minimum(s, m, radius):
+    """f at m is no higher than on a ring of 16 points around it."""
+    angle = np.linspace(0, 2 * np.pi, 16, endpoint=False)
+    ring = m + radius * np.stack([np.cos(angle), np.sin(angle)], -1)
+    return bool(np.all(s.f(m) <= s.f(ring)))
+
+
+@pytest.mark.parametrize("text", [
+    "exp(x*y*10)", "exp(10*(x^2 - y^2))", "exp(x^2*y)", "-exp(x*y*10)", "exp(x*y*10) + x^2",
+    "1/(1 + exp(-20*x*y))", "exp(-100*(x^2+y^2))",
+])
+def test_nearly_flat_or_overflowing_regions_give_no_spurious_minima(text):
+    """Where exp(...) underflows, f is flat to rounding and its gradient tiny: no minimum there.
+    Every listed minimum is a genuine one (lower than a small ring around it)."""
+    s = from_expression(text)
+    assert len(s.minima) <= 4, s.minima
+    for m in s.minima:
+        assert _is_local_minimum(s, m, 1e-3), (m, s.f(m))
+
+
+@pytest.mark.parametrize(("text", "domain", "local"), [
+    ("x^2 - y^2", None, []),
+    ("y", None, []),
+    ("x + 2*y", ((0, 1), (0, 1)), []),
+    ("exp(x*y*10)", None, []),
+    ("log(x) + y^2", None, []),  # falls to -inf at x = 0, where f stops being finite
+    ("x^3 - 3*x + y^2", None, [[1.0, 0.0]]),  # a local minimum, and lower still at x = -3
+    ("x^2 + y^2", ((1, 2), (1, 2)), []),  # the bowl's bottom is outside the domain
+])
+def test_no_minimum_in_the_domain_is_said(text, domain, local):
+    s = from_expression(text, domain=domain or ((-3, 3), (-3, 3)))
+    assert not s.has_global_min
+    np.testing.assert_allclose(s.minima, np.reshape(local, (-1, 2)), atol=1e-9)
+    with pytest.raises(ValueError, match="no minimum in its domain"):
+        _ = s.global_min
+
+
+def test_a_minimum_on_the_edge_is_a_minimum():
+    s = from_expression("x^2 + y^2", domain=((0, 2), (0, 2)))
+    assert s.has_global_min and s.global_min == 0.0
+    np.testing.assert_array_equal(s.minima, [[0.0, 0.0]])
+
+
+def test_rastrigin_formula_lists_its_lowest_minima():
+    """121 minima in the domain, at most 50 listed: the lowest (ranked before the list is cut),
+    and a group of equally low ones is listed whole or not at all (the stars stay symmetric)."""
+    s = from_expression("20 + x^2 - 10*cos(2*pi*x) + y^2 - 10*cos(2*pi*y)", domain=((-5.12, 5.12),) * 2)
+    b = landscapes.get("rastrigin")
+    k = len(s.minima)
+    assert 40 <= k <= 50
+    lowest = np.sort(b.minima_values)
+    np.testing.assert_allclose(s.minima_values, lowest[:k], rtol=1e-9, atol=1e-9)
+    assert lowest[k] > lowest[k - 1] + 1e-6  # the cut falls between two different values
+    np.testing.assert_allclose(np.sort(s.minima[:, 0]), np.sort(-s.minima[:, 0]), atol=1e-9)  # symmetric
+    np.testing.assert_allclose(np.sort(s.minima[:, 1]), np.sort(-s.minima[:, 1]), atol=1e-9)
+
+
+# --- the formula as PyTorch code ---------------------------------------------------
+
+
+def test_torch_code_of_a_formula():
+    assert parse(ROSENBROCK).to_torch() == "(1.0 - x)**2 + 100.0 * (y - x**2)**2"
+    assert parse("sin(x)*e^(y/2) - x^-2 + abs(y)^0.5").to_torch() == (
+        "torch.sin(x) * torch.exp(y / 2.0) - x**(-2) + torch.abs(y)**0.5")
+    assert parse("-(x - y) - (x - (y - 1))").to_text() == "-(x - y) - (x - (y - 1))"
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(rng=st.randoms(use_true_random=False))
+def test_torch_code_computes_the_formula(rng):
+    """The emitted code, run by torch on float64 tensors, equals the NumPy evaluation to 1e-12
+    (relative) at random points where the formula is not ill-conditioned (where moving x and y
+    by a few ulps changes f by more than 1e-13, a one-ulp difference of a library sin may be
+    amplified beyond 1e-12, so those points are skipped)."""
+    import torch
+
+    text = fuzz.random_formula(rng)
+    try:
+        e = parse(text)
+    except ValueError:
+        assume(False)
+    code = e.to_torch()
+    f = eval(f"lambda x, y: {code}", {"torch": torch})  # our generated code, in a test only
+    value = compile_exprs([e])
+    p = np.array([[rng.uniform(-3, 3), rng.uniform(-3, 3)] for _ in range(32)])
+    with np.errstate(all="ignore"):
+        want = value(p[:, 0], p[:, 1], np)[0] + 0 * p[:, 0]
+        nudged = [value(p[:, 0] * (1 + a * EPS), p[:, 1] * (1 + b * EPS), np)[0] + 0 * p[:, 0]
+                  for a, b in ((4, 0), (0, 4), (-4, -4))]
+        stable = np.isfinite(want) & np.all([np.abs(n - want) <= 1e-13 * np.abs(want) for n in nudged], 0)
+    got = f(torch.tensor(p[:, 0]), torch.tensor(p[:, 1]))
+    got = np.broadcast_to(np.asarray(got, dtype=float), want.shape)[stable]
+    assert np.all(np.abs(got - want[stable]) <= 1e-12 * np.abs(want[stable])), (
+        text, code, p[stable], got, want[stable])
+
+
+# --- what uses f*: a surface without a minimum shows f, and says why -----------------
+
+
+def test_outcome_without_a_minimum_has_no_gap():
+    s = from_expression("x^3 - 3*x + y^2")  # a local minimum at (1, 0), lower still at x = -3
+    tr = optimizers.run(optimizers.get("gd", lr=0.01), s, start=np.array([[1.5, 1.0], [-1.5, 1.0]]),
+                        steps=300)
+    o = optimizers.outcome(tr, s, 1e-2)
+    assert np.all(np.isnan(o.gap))
+    assert o.nearest.tolist() == [0, 0] and o.distance[0] < 1e-2  # the first run found the local one
+    assert o.reached_at[0] > 0
+    flat = from_expression("x^2 - y^2")
+    o = optimizers.outcome(optimizers.run(optimizers.get("adam"), flat, steps=20), flat, 1e-2)
+    assert np.isnan(o.gap) and np.isnan(o.distance) and o.reached_at == -1
+
+
+def test_loss_chart_shows_f_when_there_is_no_minimum():
+    s = from_expression("x^2 - y^2")
+    views = [viz.RunView("Adam", "#000000", optimizers.run(optimizers.get("adam"), s, steps=100))]
+    fig = viz.loss_figure(s, views)
+    go.Figure(fig)  # a valid figure
+    np.testing.assert_array_equal(fig["data"][0]["y"], views[0].trajectory.loss)
+    assert fig["layout"]["yaxis"]["type"] == "linear"
+    assert fig["layout"]["yaxis"]["title"]["text"] == "f (no minimum in this domain, so no f*)"
+    assert views[0].trajectory.loss[-1] < -5  # falling past the edge, not "converged to 1e-15"
+    with_min = from_expression("x^2 + y^2")
+    fig = viz.loss_figure(with_min, [viz.RunView("GD", "#000000", optimizers.run(optimizers.get("gd"),
+                                                                                  with_min, steps=10))])
+    assert fig["layout"]["yaxis"]["type"] == "log" and "f - f*" in fig["layout"]["yaxis"]["title"]["text"]
+
+
+def test_log_map_of_a_surface_without_a_minimum():
+    s = from_expression("exp(x*y*10)")
+    assert s.log_scale and not s.has_global_min
+    z = viz.landscape_grid(s, 60)[2]
+    show, title = viz.display_transform(s, z)
+    assert title == "log10(f - lowest f shown)"
+    c = show(z)
+    assert np.all(np.isfinite(c)) and np.nanmin(c) == pytest.approx(np.log10(1e-4 * (np.nanpercentile(z, 99)
+                                                                                       - np.nanmin(z))))
+    uri, lo, hi = viz.landscape_png(s, 80)
+    assert uri.startswith("data:image/png;base64,") and lo < hi
+
+
+def _app_with(query: dict, panel: str | None = None):
+    """The Playground opened from a link with ``query``, showing ``panel``."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update(query)
+    at.run()
+    if panel:
+        at.get("button_group")[0].set_value(panel)
+        at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_playground_results_and_loss_without_a_minimum():
+    at = _app_with({"surface": "custom", "f": "x^2 - y^2", "optimizers": "adam,gd"}, "Results")
+    columns = list(at.dataframe[0].value.columns)
+    assert "f - f*" not in columns and "final f" in columns
+    assert set(at.dataframe[0].value["nearest minimum"]) == {"none known"}
+    assert any("no minimum in this domain" in c.value for c in at.caption)
+    at.get("button_group")[0].set_value("Loss")
+    at.run()
+    loss = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    assert loss["layout"]["yaxis"]["title"]["text"].startswith("f (no minimum in this domain")
+    # and a surface with a minimum keeps its f - f* column
+    at = _app_with({"surface": "custom", "f": "x^2 + y^2", "optimizers": "adam"}, "Results")
+    assert "f - f*" in list(at.dataframe[0].value.columns)
+
+
+def test_formula_text_is_not_rendered_as_markdown():
+    """A link's formula is quoted in the warning with Markdown escaped: no bold from **, no image
+    fetched from another host, no link; a bad typed formula's message and the last good
+    formula (inline code) likewise."""
+    hostile = "x**2 + ![a](http://203.0.113.9/a.png) [b](http://203.0.113.9) _y_"
+    at = _app_with({"surface": "custom", "f": hostile})
+    (warning,) = [w.value for w in at.warning if "could not be used" in w.value]
+    assert "x\\*\\*2" in warning and "\\!\\[a\\]\\(http\\:" in warning and "\\[b\\]" in warning
+    assert not re.search(r"(?<!\\)[*_\[\]!]", warning.split("used: ", 1)[1])  # every one escaped
+    at.selectbox(key="surface").set_value("custom")
+    at.run()
+    at.text_input(key="surface.custom.f").set_value("x**2 + y**2")
+    at.run()
+    at.text_input(key="surface.custom.f").set_value("x**2 + 1/0")
+    at.run()
+    (error,) = [e.value for e in at.error if "can't be used" in e.value]
+    assert "1 / 0 divides by zero" in error.replace("\\", "")
+    assert not re.search(r"(?<!\\)\*", error)
+    assert any(c.value == "Still showing `f(x, y) = x**2 + y**2`" for c in at.caption)

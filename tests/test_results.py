@@ -35,3 +35,14 @@ def test_tolerance_changes_the_settle_step():
     loose, tight = (results.result_rows(views, s, tol)[0]["within tolerance from step"]
                     for tol in (1e-1, 1e-4))
     assert 0 < loose < tight
+
+
+def test_no_minimum_in_the_domain_has_no_gap_column():
+    setup, problems = from_query({"surface": "custom", "f": "x^2 - y^2", "optimizers": "gd", "steps": "50",
+                                  "start": "0.5,0.1"})
+    assert not problems
+    surface = setup.make_surface()
+    assert not surface.has_global_min
+    (row,) = results.result_rows(compute.runs(setup), surface, 1e-2)
+    assert "f - f*" not in row and row["nearest minimum"] == "none known"
+    assert np.isfinite(row["final f"]) and row["final f"] < surface.f([0.5, 0.1])

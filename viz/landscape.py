@@ -57,15 +57,21 @@ def display_transform(surface: Surface, z_grid: np.ndarray):
     """The map from f to what colour and height show, and its axis title.
 
     Log surfaces show log10(f - f_min + delta), delta 1e-4 of the grid's
-    range, so the valley floor keeps its detail; others show f itself.
+    range, so the valley floor keeps its detail; others show f itself. f_min is f*, or
+    the grid's lowest f on a surface without a minimum in its domain.
     """
     if not surface.log_scale:
         return (lambda f: np.asarray(f, dtype=float)), "f(x, y)"
-    fmin = min(surface.global_min, float(np.nanmin(z_grid)))
+    fmin = float(np.nanmin(z_grid))
+    if surface.has_global_min:
+        fmin = min(surface.global_min, fmin)
     delta = 1e-4 * max(float(np.nanpercentile(z_grid, 99)) - fmin, 1e-12)
-    return (lambda f: np.log10(np.maximum(np.asarray(f, dtype=float) - fmin, 0) + delta)), (
-        "log10(f - f*)"
-    )
+    return (lambda f: np.log10(np.maximum(np.asarray(f, dtype=float) - fmin, 0) + delta)), log_title(surface)
+
+
+def log_title(surface: Surface) -> str:
+    """What a log surface's colours and heights show."""
+    return "log10(f - f*)" if surface.has_global_min else "log10(f - lowest f shown)"
 
 
 def color_range(c: np.ndarray) -> tuple[float, float]:

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from landscapes import Surface
 from optimizers import Trajectory
 
-from .landscape import COLORMAP, display_transform, landscape_grid, toned_colorscale
+from .landscape import COLORMAP, display_transform, landscape_grid, log_title, toned_colorscale
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ def trajectory_figure(
         "marker": {"colorscale": toned_colorscale(), "cmin": cmin, "cmax": cmax,
                    "color": [cmin],
                    "showscale": True, "colorbar": {
-                       "title": {"text": "log10(f - f*)" if surface.log_scale else "f"},
+                       "title": {"text": log_title(surface) if surface.log_scale else "f"},
                        "x": width2d + 0.005, "len": 0.8, "thickness": 12}},
     })
 
@@ -368,26 +368,33 @@ def _controls(ticks: np.ndarray, frame_ms: int, redraw: bool):
     return [slider], [buttons]
 
 
+NO_MINIMUM_TITLE = "f (no minimum in this domain, so no f*)"
+
+
 def loss_figure(surface: Surface, runs: list[RunView], height: int = 320) -> dict:
-    """f - f* per step for every run, log scale; a diverged run ends with an x and a note."""
-    fstar = surface.global_min
+    """f - f* per step for every run, log scale; a diverged run ends with an x and a note.
+    A surface without a minimum in its domain has no f*: then f itself, on a linear scale."""
+    log = surface.has_global_min
     data, notes = [], []
     for run in runs:
         tr = run.trajectory
-        gap = np.maximum(tr.loss - fstar, 1e-16)
-        data.append({"type": "scatter", "x": np.arange(tr.steps + 1), "y": gap, "mode": "lines",
+        y = np.maximum(tr.loss - surface.global_min, 1e-16) if log else tr.loss
+        data.append({"type": "scatter", "x": np.arange(tr.steps + 1), "y": y, "mode": "lines",
                      "name": run.label, "line": {"color": run.color, "width": 2.5}})
         d = int(tr.diverged_at)
         if d > 0:
-            data.append({"type": "scatter", "x": [d - 1], "y": [gap[d - 1]], "mode": "markers",
+            data.append({"type": "scatter", "x": [d - 1], "y": [y[d - 1]], "mode": "markers",
                          "showlegend": False, "marker": {"symbol": "x", "size": 12, "color": run.color},
                          "hovertemplate": f"{run.label}: diverged at step {d}<extra></extra>"})
-            notes.append({"x": d - 1, "y": math.log10(gap[d - 1]), "text": f"diverged at step {d}",
+            notes.append({"x": d - 1, "y": math.log10(y[d - 1]) if log else y[d - 1],
+                          "text": f"diverged at step {d}",
                           "showarrow": True, "ax": 0, "ay": -25, "font": {"color": run.color}})
+    yaxis = ({"type": "log", "title": {"text": "f - f* (log scale)"}, "exponentformat": "power"} if log
+             else {"type": "linear", "title": {"text": NO_MINIMUM_TITLE}, "exponentformat": "power"})
     layout = {
         "height": height, "margin": {"l": 60, "r": 10, "t": 30, "b": 40}, "font": FONT,
         "xaxis": {"title": {"text": "step"}},
-        "yaxis": {"type": "log", "title": {"text": "f - f* (log scale)"}, "exponentformat": "power"},
+        "yaxis": yaxis,
         "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "font": {"size": 12}},
         "annotations": notes,
     }
