@@ -32,7 +32,8 @@ st.title("Batch, stochastic and mini-batch gradient descent")
 st.markdown(
     f"Now the landscape comes from data. {N} points (x, y); the model is a line **y = w x + b**; the "
     "loss is the mean squared error over all points. Its two weights, w and b, are the two "
-    "coordinates of the map."
+    "coordinates of the map (the Playground, which names every map's axes x and y, shows w across "
+    "and b up)."
 )
 st.latex(r"f(w, b) = \frac{1}{n} \sum_{i=1}^{n} \left(w x_i + b - y_i\right)^2")
 st.markdown(

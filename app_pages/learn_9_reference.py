@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 
 import streamlit as st
 
@@ -45,24 +46,60 @@ CONVENTIONS = {
     "nesterov_lookahead": "",
     "adagrad": "In Keras that start is initial_accumulator_value (the code sets 0.0); its default ε is 1e-7.",
     "rmsprop": "Defaults differ too: PyTorch alpha = 0.99, Keras rho = 0.9.",
-    "adam": "PyTorch's default η is 0.001 and Keras's ε is 1e-7; the code sets the values above.",
+    "adam": "The card's η = 0.01 is this app's starting value for a two-weight map; PyTorch's and "
+            "Keras's default (and the course's) is 0.001, sized for networks with many weights. Keras's "
+            "default ε is 1e-7; the code sets the values above.",
     "nadam": "PyTorch: μ_t = β₁ (1 − ½ · 0.96^(tψ)). PyTorch's default η for NAdam is 0.002.",
 }
 
 IMPORTS = {"torch": "import torch\n\n", "keras": "import keras\n\n"}
+CODE_WIDTH = 56  # characters per code line: the code column is narrow
 
 
 def code(rule, framework: str) -> str:
     """The rule's code template filled with its defaults; settings the template has no slot for
-    are listed in a comment, so every default is on the card."""
+    are listed in a comment, so every default is on the card. Laid out for a narrow column."""
     template = getattr(rule, framework)
     values = {p.name: f"{p.default:g}" for p in rule.params}
     used = set(re.findall(r"{(\w+)}", template))
-    text = IMPORTS[framework] + "opt = " + template.format(**values)
+    text = "opt = " + template.format(**values)
     missing = [f"{p.name}={values[p.name]}" for p in rule.params if p.name not in used]
     if missing:
         text += f"\n# {', '.join(missing)}: fixed at this value, not a setting here"
-    return text
+    return IMPORTS[framework] + layout_code(text)
+
+
+def layout_code(text: str, width: int = CODE_WIDTH) -> str:
+    """Comments on lines of their own, wrapped at ``width`` (a wrapped comment must not run on as
+    if it were code), and a call longer than ``width`` split one argument per line."""
+    out = []
+    for line in text.splitlines():
+        code_part, _, comment = line.partition("  # ") if not line.startswith("#") else ("", "", line[1:])
+        if comment:
+            out += textwrap.wrap(comment.strip(), width=width, initial_indent="# ", subsequent_indent="# ")
+        if not code_part:
+            continue
+        open_at = code_part.find("(")
+        if len(code_part) <= width or open_at < 0 or not code_part.endswith(")"):
+            out.append(code_part)
+            continue
+        out.append(code_part[: open_at + 1])
+        out += [f"    {arg}," for arg in split_arguments(code_part[open_at + 1: -1])]
+        out.append(")")
+    return "\n".join(out)
+
+
+def split_arguments(args: str) -> list[str]:
+    """Split a call's argument text at its top-level commas."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(args):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if ch == "," and depth == 0:
+            parts.append(args[start:i].strip())
+            start = i + 1
+    parts.append(args[start:].strip())
+    return [p for p in parts if p]
 
 
 st.title("Reference card")
@@ -72,13 +109,12 @@ st.markdown(
     "gradient, η the learning rate; everything acts on each weight separately."
 )
 st.info(
-    "**Every optimizer here takes exactly PyTorch's steps.** The test suite replays trajectories "
-    "recorded from torch.optim (scripts/make_references.py writes them to "
-    "tests/fixtures/torch_reference.npz; tests/test_reference.py checks them) on several surfaces, "
-    "with and without learning-rate schedules, and requires 300 steps to agree to 1e-7. The course's "
-    "forms (average-form momentum, look-ahead Nesterov) are checked against the PyTorch forms too. "
-    "The Keras notes were checked by running Keras 3.15 next to Descent Lab (scripts/check_keras.py): "
-    "SGD, momentum, Nesterov and Nadam with momentum_decay = 1 take the same steps to 1e-14.",
+    "**Every optimizer here takes exactly PyTorch's steps.** Descent Lab's own tests replay "
+    "trajectories recorded from torch.optim on several surfaces, with and without learning-rate "
+    "schedules, and require 300 steps to agree to 1e-7. The course's forms (average-form momentum, "
+    "look-ahead Nesterov) are checked against the PyTorch forms too. The Keras notes were checked by "
+    "running Keras 3.15 next to Descent Lab: SGD, momentum, Nesterov and Nadam with "
+    "momentum_decay = 1 take the same steps to 1e-14.",
     icon=":material/verified:",
 )
 
@@ -103,8 +139,8 @@ for n in names:
         st.markdown(f"**Bad at**: {VERDICT[n][1]}")
     with right:
         tab_t, tab_k = st.tabs(["PyTorch", "Keras"])
-        tab_t.code(code(rule, "torch"), language="python", wrap_lines=True)
-        tab_k.code(code(rule, "keras"), language="python", wrap_lines=True)
+        tab_t.code(code(rule, "torch"), language="python")
+        tab_k.code(code(rule, "keras"), language="python")
         st.markdown(f"**Conventions**: {rule.note} {CONVENTIONS[n]}")
 
 footer("app_pages/learn_9_reference.py")
