@@ -52,7 +52,8 @@ st.markdown(
     "speed: a velocity v, the exponentially weighted average of the gradients (page 3), and it steps "
     "along v instead of along the gradient."
 )
-st.latex(r"v_t = \beta\, v_{t-1} + (1-\beta)\, \nabla J(w_t) \qquad w_{t+1} = w_t - \eta\, v_t")
+st.latex(r"\begin{gathered} v_t = \beta\, v_{t-1} + (1-\beta)\, \nabla J(w_t) \\ w_{t+1} = w_t - \eta\, v_t"
+         r"\end{gathered}")
 st.caption("v₀ = 0. β = 0 is plain gradient descent; β = 0.9 (a memory of about 10 steps) is the "
            "usual choice.")
 
@@ -107,7 +108,8 @@ st.markdown(
     f"takes the same steps with η = {LR / (1 - mom_r['beta']):.3g}, see the end of the page) takes "
     "gradient descent's first step, "
     "then its velocity remembers. Along the floor the gradient always points the same way, so the "
-    f"velocity builds up (towards 1 / (1 − β) ≈ {1 / (1 - mom_r['beta']):.2g} gradients). Across the "
+    f"velocity builds up: from step 5 on it is more than 1 / (1 − β) ≈ {1 / (1 - mom_r['beta']):.2g} "
+    "times the gradient there. Across the "
     "valley the gradient flips sign, and in the velocity those flips partly cancel: its swings "
     "across never get wider than the first one, and soon die out (the table below)."
 )

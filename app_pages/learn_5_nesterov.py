@@ -91,7 +91,8 @@ st.markdown(
     "stores $w_t$: the weights it holds are the **look-ahead points**. Same learning rate, same β, "
     "same method; only the points you get to see differ."
 )
-st.latex(r"\text{PyTorch: } v_t = \beta v_{t-1} + g_t, \quad w_{t+1} = w_t - \eta\,(g_t + \beta v_t)")
+st.latex(r"\begin{gathered} \text{PyTorch: } v_t = \beta v_{t-1} + g_t \\"
+         r" w_{t+1} = w_t - \eta\,(g_t + \beta v_t) \end{gathered}")
 st.caption(f"Shown on this run: PyTorch-form iterates minus the look-ahead points above, largest "
            f"difference over {STEPS} steps = {gap:.1e}.")
 st.markdown("**Good to know**: Nesterov lets you use a large β with less overshoot. The same braking "

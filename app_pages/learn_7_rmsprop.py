@@ -39,9 +39,9 @@ side_by_side(
     ("**AdaGrad**: a sum that only grows", [r"V_t = V_{t-1} + g_t^2"]),
     ("**RMSProp**: an average that forgets", [r"V_t = \beta V_{t-1} + (1-\beta)\, g_t^2"]),
 )
-st.latex(r"w_{t+1} = w_t - \frac{\eta}{\sqrt{V_t} + \epsilon}\, g_t"
-         r" \qquad (g_t = \nabla J(w_t),\ \text{per weight})")
-st.caption("β sets the memory: about the last 1 / (1 − β) steps count. Common values 0.9 to 0.99 "
+st.latex(r"w_{t+1} = w_t - \frac{\eta}{\sqrt{V_t} + \epsilon}\, g_t")
+st.caption("g_t = ∇J(w_t), and everything is per weight. β sets the memory: about the last "
+           "1 / (1 − β) steps count. Common values 0.9 to 0.99 "
            "(PyTorch's default 0.99).")
 
 st.subheader("The same valley, both methods")

@@ -37,7 +37,8 @@ st.markdown(
     "of the squared gradient (the **second moment** v, RMSProp's average). m gives the direction, "
     "√v scales the step."
 )
-st.latex(r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t \qquad v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2")
+st.latex(r"\begin{gathered} m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\"
+         r" v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \end{gathered}")
 st.latex(r"\hat m_t = \frac{m_t}{1-\beta_1^t} \qquad \hat v_t = \frac{v_t}{1-\beta_2^t}")
 st.latex(r"w_{t+1} = w_t - \frac{\eta}{\sqrt{\hat v_t} + \epsilon}\, \hat m_t")
 slow = run(run_spec("adam", lr=COURSE_LR))
@@ -135,8 +136,9 @@ st.markdown(
     "along where the average will be after one more step: it uses m_t as if it were already "
     "the next average, plus the current gradient's share:"
 )
-st.latex(r"w_{t+1} = w_t - \frac{\eta}{\sqrt{\hat v_t} + \epsilon}"
-         r"\left(\frac{\beta_1\, m_t}{1-\beta_1^{t+1}} + \frac{(1-\beta_1)\, g_t}{1-\beta_1^t}\right)")
+st.latex(r"\begin{aligned} w_{t+1} = w_t - \frac{\eta}{\sqrt{\hat v_t} + \epsilon} \Big(&"
+         r"\frac{\beta_1\, m_t}{1-\beta_1^{t+1}} \\"
+         r" &+ \frac{(1-\beta_1)\, g_t}{1-\beta_1^t}\Big) \end{aligned}")
 psi = RUNS["nadam"].hyper["momentum_decay"]
 st.caption(
     "The simple form. PyTorch's NAdam (used here) puts a schedule μₜ = β₁ (1 − ½ · 0.96^(ψt)) in "

@@ -112,6 +112,11 @@ def test_lookahead_figure():
         assert len(cross.x) == t + 1
         np.testing.assert_allclose(np.array(cross.x, dtype=float), nag.grad_point[: t + 1, 0])
         assert len(f.layout.images) == 1
+        ends = [d for d in f.data if d.mode == "markers" and d.hoverinfo == "skip"]
+        assert all(tuple(d.marker.symbol) == ("circle-open",) for d in ends)  # starts only: no squares
+        labels = next(d for d in f.data if d.mode == "markers+text")
+        for x, pos in zip(labels.x, labels.textposition, strict=True):  # labels point into the map
+            assert pos.endswith("right" if x < 0 else "left"), (step, x, pos)
 
 
 def test_series_and_map_figures():

@@ -29,10 +29,11 @@ def _clean(a) -> list:
 
 
 def map_figure(surface: Surface, image: tuple[str, float, float], paths, *, height: int = 520,
-               title: str = "", show_steps: bool = True) -> dict:
+               title: str = "", show_steps: bool = True, end_marks: bool = True) -> dict:
     """A static map of ``surface`` (``image`` = viz.landscape_png(surface)) with each path drawn.
 
-    ``paths``: (label, colour, path (n, 2)) triples; a path is drawn as a line with a dot per step.
+    ``paths``: (label, colour, path (n, 2)) triples; a path is drawn as a line with a dot per step,
+    its start as an open circle and (``end_marks``) its end as a square.
     """
     uri, _, _ = image
     (x0, x1), (y0, y1) = surface.domain
@@ -51,10 +52,11 @@ def map_figure(surface: Surface, image: tuple[str, float, float], paths, *, heig
             "line": {"color": color, "width": 3}, "marker": {"size": 5, "color": color},
             "hovertemplate": f"{label}<br>(%{{x:.3g}}, %{{y:.3g}})<extra></extra>",
         })
+        ends = [0, -1] if end_marks else [0]
         data.append({
-            "type": "scatter", "x": _clean(path[[0, -1], 0]), "y": _clean(path[[0, -1], 1]),
+            "type": "scatter", "x": _clean(path[ends, 0]), "y": _clean(path[ends, 1]),
             "mode": "markers", "showlegend": False, "hoverinfo": "skip",
-            "marker": {"symbol": ["circle-open", "square"], "size": 14, "color": color,
+            "marker": {"symbol": ["circle-open", "square"][: len(ends)], "size": 14, "color": color,
                        "line": {"width": 3, "color": color}},
         })
     layout = {
@@ -86,8 +88,11 @@ def lookahead_figure(surface: Surface, image, momentum_path, nesterov_path, look
     lookahead, grad = np.asarray(lookahead, dtype=float), np.asarray(grad, dtype=float)
     n = len(lookahead)
     t = int(min(max(step, 0), n - 1))
+    # no end squares: the paths stop at w_{t+1}, which is marked and labelled below (at step 1 a
+    # square there would sit on the look-ahead point, where momentum's own step lands)
     fig = map_figure(surface, image, [(labels[0], PALETTE[1], np.asarray(momentum_path)[: t + 2]),
-                                      (labels[1], PALETTE[0], nesterov_path[: t + 2])], height=height)
+                                      (labels[1], PALETTE[0], nesterov_path[: t + 2])], height=height,
+                     end_marks=False)
     # a thin segment from each w_s to its look-ahead point, s <= t (None breaks the line)
     xs, ys = [], []
     for s in range(t + 1):
@@ -120,11 +125,15 @@ def lookahead_figure(surface: Surface, image, momentum_path, nesterov_path, look
             "hoverinfo": "skip",
         })
     w = nesterov_path[t]
+    points = [w, la, nesterov_path[t + 1]]
+    # each label on the side away from the nearer edge of the map, so none runs off it
+    sides = ["right" if np.isfinite(p[0]) and p[0] < (x0 + x1) / 2 else "left" for p in points]
     fig["data"].append({
         "type": "scatter", "x": _clean([w[0], la[0], nesterov_path[t + 1, 0]]),
         "y": _clean([w[1], la[1], nesterov_path[t + 1, 1]]), "mode": "markers+text", "showlegend": False,
         "text": [f"w<sub>{t}</sub>", "look-ahead", f"w<sub>{t + 1}</sub>"],
-        "textposition": ["bottom left", "middle right", "top right"], "cliponaxis": False,
+        "textposition": [f"{v} {h}" for v, h in zip(("bottom", "middle", "top"), sides, strict=True)],
+        "cliponaxis": False,
         "textfont": {"size": 16, "color": "black"},
         "marker": {"size": [15, 13, 11], "color": [PALETTE[0], "white", PALETTE[0]],
                    "line": {"color": "black", "width": 2}},
