@@ -111,7 +111,8 @@ st.markdown(
     f"velocity builds up: from step 5 on it is more than 1 / (1 − β) ≈ {1 / (1 - mom_r['beta']):.2g} "
     "times the gradient there. Across the "
     "valley the gradient flips sign, and in the velocity those flips partly cancel: its swings "
-    "across never get wider than the first one, and soon die out (the table below)."
+    "across never get wider than the first one, and soon die out (the table below). With too large "
+    "a β the ball overshoots along the valley as well: see the next section."
 )
 gd_o, mom_o = (optimizers.outcome(v.trajectory, BOWL, 0.01) for v in rv)
 swing = [lb.widest_swing(v.trajectory.path[:, 1], SWING_STEP) for v in rv]

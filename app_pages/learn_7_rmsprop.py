@@ -71,8 +71,9 @@ ratio = float(np.min(rms.effective_lr[-1] / ada.effective_lr[-1]))
 m3.metric("RMSProp's last rate ÷ AdaGrad's", f"{ratio:.2g}×",
           help="The smaller of the two weights' ratios.")
 st.markdown(
-    "Same axis on both charts. AdaGrad's rates only fall. RMSProp's fall too when the gradients are "
-    "big, then **rise again** once the run is in the flat valley. Push β towards 1 and RMSProp "
+    "Same axis on both charts. AdaGrad's rates only fall. RMSProp's **rise again** whenever the recent "
+    "gradients are small, as on the flat valley floor, and drop back when big gradients return. "
+    "Push β towards 1 and RMSProp "
     "remembers longer and starts to look like AdaGrad; at β = 0 it forgets everything and every step "
     "is η times the sign of the gradient."
 )

@@ -70,7 +70,8 @@ g = adam.grad[:shown]
 c1.markdown(
     "Grey: the gradient itself. Blue: " + ("m̂, its corrected average" if corrected else "m, its raw average")
     + ". Orange: " + ("√v̂" if corrected else "√v") + ", the size of recent gradients. "
-    + ("With the correction m̂ follows the gradient from step 1." if corrected else
+    + ("With the correction m̂ starts on the gradient (m̂₁ = g₁) and then follows it with a lag."
+       if corrected else
        "Without it, m and √v crawl up from zero: m needs about 1 / (1 − β₁) = 10 steps, √v far "
        "longer (1 / (1 − β₂) = 1000).")
 )

@@ -401,6 +401,7 @@ def test_map_and_series_figures():
     assert wide["tickvals"][0] == 1e-12 and len(wide["tickvals"]) == 11
     assert wide["ticktext"][-1] == "10<sup>8</sup>" and wide["ticktext"][6] == "10<sup>0</sup>"
     assert lb.log_ticks([[np.nan, -1.0]])["tickvals"] == [1, 2, 5, 10]  # nothing to show: one decade
+    assert lb.log_ticks([[0.07, 200.0]])["ticktext"] == ["0.1", "1", "10", "100"]  # plain while short
 
 
 def test_fit_ewma_and_weights_figures():

@@ -60,6 +60,9 @@ def test_local_minima_preset():
     assert gd.nearest != 0 and gd.reached_at >= 0  # stuck in a shallow well
     assert mom.nearest == 0 and mom.reached_at >= 0  # the global minimum ...
     assert np.all(s.minima[0] > 0)  # ... the star at the top right, as page 1 says
+    nearest_to_start, _ = optimizers.analysis.nearest_minimum(setup.start_point(), s)
+    assert gd.nearest == nearest_to_start  # GD settles in the well nearest to its start
+    assert len({r.hyper["lr"] for r in setup.runs}) == 1  # "at the same learning rate" (page 4)
 
 
 def test_one_rate_preset():

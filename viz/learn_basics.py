@@ -43,7 +43,8 @@ def _legend_below() -> dict:
 def log_ticks(values, *, lo=None, hi=None) -> dict:
     """Tick values and plain labels for a log axis over the finite positive ``values`` (or
     [lo, hi]): 1, 2, 5 in every decade when the span is at most three decades, else powers of
-    ten, labelled 10^k (every other one beyond eight decades). Labels read as numbers: 0.5, not "5"."""
+    ten (every other one beyond eight decades), written out from 0.001 to 10000 and as 10^k
+    beyond. Labels read as numbers: 0.5, not "5"."""
     v = np.concatenate([np.asarray(a, dtype=float).ravel() for a in values]) if len(values) else np.ones(1)
     v = v[np.isfinite(v) & (v > 0)]
     lo = float(lo if lo is not None else (v.min() if v.size else 1.0))
@@ -55,7 +56,7 @@ def log_ticks(values, *, lo=None, hi=None) -> dict:
         every = 1 if d1 - d0 <= 8 else 2
         ticks = [10.0**d for d in range(d0, d1 + 1) if d % every == 0]
     ticks = [t for t in ticks if lo / 1.0001 <= t <= hi * 1.0001] or [10.0**d0]
-    if d1 - d0 <= 3:
+    if d1 - d0 <= 3 or (ticks[0] >= 1e-3 and ticks[-1] <= 1e4):
         text = [f"{t:g}" for t in ticks]
     else:
         text = [f"10<sup>{round(np.log10(t))}</sup>" for t in ticks]
