@@ -3,7 +3,6 @@ overshoot, and the EWMA form against PyTorch's form (the same steps up to the le
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 import optimizers
@@ -141,7 +140,7 @@ st.caption("Right: the zig-zag as a chart. Gradient descent's y flips sign at ev
 if st.button("Open in the Playground", icon=":material/sports_esports:", key="mom.open.ravine"):
     open_in_playground(RAVINE.setup())
 fastest = bowl_run("momentum", lr=best.momentum_lr, beta=best.momentum_beta)
-fastest_swing = float(np.nanmax(np.abs(fastest.path[:, 1])))
+fastest_swing = lb.widest_swing(fastest.path[:, 1], 0)
 fastest_out = optimizers.outcome(fastest, BOWL, 0.01)
 with st.expander("The fastest settings for this valley"):
     st.markdown(

@@ -511,6 +511,12 @@ def test_page_momentum():
     reached = [optimizers.outcome(t, BOWL50, 0.01).reached_at for t in (gd, mom)]
     assert f"| {reached[0]} | {reached[1]} |" in table
     assert at.select_slider(key="mom.beta").value == RAVINE.runs[1].hyper["beta"]
+    best = analysis.quadratic_tuning(1.0, BOWL50.params["condition"])
+    fastest = run("momentum", BOWL50, RAVINE.start_point(), RAVINE.steps, lr=best.momentum_lr,
+                  beta=best.momentum_beta)
+    quick = optimizers.outcome(fastest, BOWL50, 0.01).reached_at
+    expander = " ".join(m.value for m in at.expander[0].markdown)
+    assert f"minimum from step {quick}:" in expander and "(beyond the map)" in expander
     for beta in (0.0, 0.99):
         at.select_slider(key="mom.beta").set_value(beta)
         ok(at)
