@@ -64,13 +64,15 @@ st.markdown(
     f"That steepest curvature is called **L** (here L = {L:g}). Gradient descent converges only if "
     f"**η < 2 / L = {2 / L:g}**. Press *Play*: {STEPS} steps at three learning rates."
 )
-views = [viz.RunView(f"{name}: η = {r.hyper['lr']:g}", viz.PALETTE[i], run(SETUP, r))
+# two short title lines: three panels side by side stay readable on a phone
+views = [viz.RunView(f"{name}<br>η = {r.hyper['lr']:g}", viz.PALETTE[i], run(SETUP, r))
          for i, name, r in zip((0, 2, 1), NAMES, SETUP.runs, strict=True)]
 fig = viz.trajectory_figure(SURFACE, views, image_for(SURFACE), multiples=True, show_3d=False, arrows=False,
                             height=470, frames=STEPS + 1, frame_ms=120)
 fig["layout"]["font"] = {"size": 16}
+fig["layout"]["margin"]["t"] = 60  # room for the two-line panel titles
 for note in fig["layout"]["annotations"]:
-    note.setdefault("font", {})["size"] = 18
+    note.setdefault("font", {})["size"] = 17
 for axis in ("yaxis2", "yaxis3"):  # one y title is enough; the others would sit inside the panel before
     fig["layout"][axis]["title"] = {"text": ""}
 for axis in ("xaxis", "xaxis2", "xaxis3"):  # at this font size an x title would sit under the Play button

@@ -118,6 +118,10 @@ st.info(
     icon=":material/verified:",
 )
 
+# a formula wider than a phone scrolls sideways instead of being cut off at the right edge
+st.markdown("<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding-bottom:0.3rem}</style>",
+            unsafe_allow_html=True)
+
 names = optimizers.names()
 st.dataframe(
     [{"optimizer": optimizers.rule(n).label,
