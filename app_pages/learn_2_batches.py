@@ -103,8 +103,8 @@ c2.plotly_chart(viz.fast_figure(lb.series_figure(by_sample, title="Loss per samp
                                                  log_y=True, log_x=True, height=420, hlines=floor)),
                 key="b.by_sample")
 st.markdown(
-    f"Counted per update (left), batch GD looks best. But each of its updates reads all {N} samples, "
-    f"while an SGD update reads one. Counted per sample read (right), SGD and mini-batches are far "
+    f"Counted per update (first chart), batch GD looks best. But each of its updates reads all {N} samples, "
+    f"while an SGD update reads one. Counted per sample read (second chart), SGD and mini-batches are far "
     "down the slope before batch GD has taken its first few steps. On big datasets that is what "
     "matters; mini-batches also suit the hardware (a GPU computes B samples at once)."
 )

@@ -135,7 +135,7 @@ c2.plotly_chart(viz.fast_figure(lb.series_figure(
      for v, c in zip(rv, (GD_COLOR, MOM_COLOR), strict=True)],
     title="Across the valley: y at each step", ytitle="y (0 = the valley floor)", height=440)),
     key="mom.ravine_y")
-st.caption("Right: the zig-zag as a chart. Gradient descent's y flips sign at every step and shrinks "
+st.caption("The zig-zag step by step: gradient descent's y flips sign at every step and shrinks "
            f"by {1 - best.gd_rate:.0%} a step; momentum's swings shrink much faster.")
 if st.button("Open in the Playground", icon=":material/sports_esports:", key="mom.open.ravine"):
     open_in_playground(RAVINE.setup())
