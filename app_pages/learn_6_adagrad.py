@@ -70,7 +70,7 @@ right.plotly_chart(viz.fast_figure(fig), key="ada.map")
 rates = la.series_figure(
     la.rate_series("AdaGrad", viz.PALETTE[0], ada.effective_lr)
     + la.rate_series("Gradient descent", viz.PALETTE[1], gd.effective_lr),
-    title="The rate each weight gets (x solid, y dashed)", ytitle="η / (√V + ε)", log_y=True, height=380)
+    title="The rate each weight gets", ytitle="η / (√V + ε)", log_y=True, height=380)
 st.plotly_chart(viz.fast_figure(rates), key="ada.rates")
 
 st.subheader("The catch: the rate only ever shrinks")
