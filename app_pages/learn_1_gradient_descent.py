@@ -73,8 +73,9 @@ fig["layout"]["font"] = {"size": 16}
 fig["layout"]["margin"]["t"] = 60  # room for the two-line panel titles
 for note in fig["layout"]["annotations"]:
     note.setdefault("font", {})["size"] = 17
-for axis in ("yaxis2", "yaxis3"):  # one y title is enough; the others would sit inside the panel before
+for axis in ("yaxis2", "yaxis3"):  # one y title and one set of y ticks (the panels share the range)
     fig["layout"][axis]["title"] = {"text": ""}
+    fig["layout"][axis]["showticklabels"] = False
 for axis in ("xaxis", "xaxis2", "xaxis3"):  # at this font size an x title would sit under the Play button
     fig["layout"][axis]["title"] = {"text": ""}
 st.plotly_chart(viz.fast_figure(fig), key="gd.three", config={"displaylogo": False})
