@@ -529,3 +529,28 @@ def test_page_momentum():
         at.button(key=key).click()
         ok(at)
         assert_on_playground(at, PRESETS[preset].setup())
+
+
+# --- in a browser: no legend on an axis title ---------------------------------------------------
+
+
+LEGEND_AND_TITLES = """() => [...document.querySelectorAll('.js-plotly-plot')].map(p => {
+  const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  return {legend: [...p.querySelectorAll('g.legend')].map(box),
+          titles: [...p.querySelectorAll('.g-xtitle text, .g-ytitle text, .g-x2title text')].map(box)};
+})"""
+
+
+@pytest.mark.parametrize("path", ["learn_2_batches", "learn_7_rmsprop"])
+def test_legends_never_sit_on_axis_titles(page, app_url, path):
+    """Issue 12: the legends of the Learn charts sat on their x-axis titles (page 2). Measured in
+    Chromium: no legend box intersects an axis title's box."""
+    page.goto(f"{app_url}/{path}")
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=90_000)
+    page.wait_for_selector(".js-plotly-plot g.legend", timeout=60_000)
+    charts = page.evaluate(LEGEND_AND_TITLES)
+    assert sum(bool(c["legend"]) for c in charts) >= 3
+    for c in charts:
+        for lx0, ly0, lx1, ly1 in c["legend"]:
+            for tx0, ty0, tx1, ty1 in c["titles"]:
+                assert lx1 <= tx0 or tx1 <= lx0 or ly1 <= ty0 or ty1 <= ly0, (path, c)
