@@ -24,8 +24,9 @@ RATES = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 1 / 3, 0.38, 0.4, 0.41, 0.45, 0
 NAMES = ("Too small", "Just right", "Too large")
 CHALLENGES = (
     ("one-rate", "One rate for all weights",
-     "A long, narrow bowl: the steep direction caps η, so the flat direction crawls. GD is still far "
-     "from the minimum; RMSProp and Adam give each weight its own rate."),
+     "A long, narrow bowl: the steep direction caps η, so the flat direction crawls. After the same "
+     "80 steps GD is still short of the minimum; RMSProp and Adam give each weight its own rate and "
+     "are there."),
     ("local-minima", "Local minima",
      "Several wells. GD rolls into the nearest shallow one and stays; momentum rolls on into the "
      "deepest (the star at the top right)."),
@@ -58,18 +59,24 @@ st.caption("New weight = old weight − learning rate × gradient. Here w = (x, 
 
 st.subheader("Too small, too large, just right")
 st.markdown(
-    f"A long bowl, f(x, y) = (x² + {L:g} y²) / 2. It curves {L:g}× more steeply along y than along x. "
+    f"A long bowl, f(x, y) = (x² + {L:g} y²) / 2. It curves {L:g}× more steeply along y (up the map) "
+    "than along x (across). "
     f"That steepest curvature is called **L** (here L = {L:g}). Gradient descent converges only if "
     f"**η < 2 / L = {2 / L:g}**. Press *Play*: {STEPS} steps at three learning rates."
 )
-views = [viz.RunView(f"{name}: η = {r.hyper['lr']:g}", viz.PALETTE[i], run(SETUP, r))
+# two short title lines: three panels side by side stay readable on a phone
+views = [viz.RunView(f"{name}<br>η = {r.hyper['lr']:g}", viz.PALETTE[i], run(SETUP, r))
          for i, name, r in zip((0, 2, 1), NAMES, SETUP.runs, strict=True)]
 fig = viz.trajectory_figure(SURFACE, views, image_for(SURFACE), multiples=True, show_3d=False, arrows=False,
                             height=470, frames=STEPS + 1, frame_ms=120)
 fig["layout"]["font"] = {"size": 16}
+fig["layout"]["margin"]["t"] = 60  # room for the two-line panel titles
 for note in fig["layout"]["annotations"]:
-    note.setdefault("font", {})["size"] = 18
-for axis in ("yaxis2", "yaxis3"):  # one y title is enough; the others would sit inside the panel before
+    note.setdefault("font", {})["size"] = 17
+for axis in ("yaxis2", "yaxis3"):  # one y title and one set of y ticks (the panels share the range)
+    fig["layout"][axis]["title"] = {"text": ""}
+    fig["layout"][axis]["showticklabels"] = False
+for axis in ("xaxis", "xaxis2", "xaxis3"):  # at this font size an x title would sit under the Play button
     fig["layout"][axis]["title"] = {"text": ""}
 st.plotly_chart(viz.fast_figure(fig), key="gd.three", config={"displaylogo": False})
 small, right, large = (v.trajectory.optimizer.hyper["lr"] for v in views)
@@ -110,7 +117,7 @@ left.plotly_chart(viz.fast_figure(lb.map_figure(
     height=440, step_dots=True, legend=False)), key="gd.map")
 right_col.plotly_chart(viz.fast_figure(lb.series_figure(
     [{"label": f"GD, η = {lr:.3g}", "color": color, "y": tr.loss - SURFACE.global_min}],
-    ytitle="loss f (log scale)", log_y=True, height=440, yrange=(1e-12, 1e8),
+    ytitle="loss f (log scale; 0 at the minimum)", log_y=True, height=440, yrange=(1e-12, 1e8),
     hlines=[{"y": float(tr.loss[0]), "label": "loss at the start"}])), key="gd.loss")
 st.caption("Try η = 1/3 (fastest here), η = 0.4 = 2/L exactly (it bounces for ever) and η = 0.41.")
 

@@ -32,7 +32,8 @@ st.title("Batch, stochastic and mini-batch gradient descent")
 st.markdown(
     f"Now the landscape comes from data. {N} points (x, y); the model is a line **y = w x + b**; the "
     "loss is the mean squared error over all points. Its two weights, w and b, are the two "
-    "coordinates of the map."
+    "coordinates of the map (the Playground, which names every map's axes x and y, shows w across "
+    "and b up)."
 )
 st.latex(r"f(w, b) = \frac{1}{n} \sum_{i=1}^{n} \left(w x_i + b - y_i\right)^2")
 st.markdown(
@@ -102,8 +103,8 @@ c2.plotly_chart(viz.fast_figure(lb.series_figure(by_sample, title="Loss per samp
                                                  log_y=True, log_x=True, height=420, hlines=floor)),
                 key="b.by_sample")
 st.markdown(
-    f"Counted per update (left), batch GD looks best. But each of its updates reads all {N} samples, "
-    f"while an SGD update reads one. Counted per sample read (right), SGD and mini-batches are far "
+    f"Counted per update (first chart), batch GD looks best. But each of its updates reads all {N} samples, "
+    f"while an SGD update reads one. Counted per sample read (second chart), SGD and mini-batches are far "
     "down the slope before batch GD has taken its first few steps. On big datasets that is what "
     "matters; mini-batches also suit the hardware (a GPU computes B samples at once)."
 )

@@ -50,8 +50,9 @@ st.markdown(
 
 st.subheader("Where the weights go")
 st.markdown("Unroll the rule and Vₜ turns out to be a weighted sum of all the values so far:")
-st.latex(r"V_t = (1-\beta)\,\theta_t + \beta(1-\beta)\,\theta_{t-1} + \beta^2(1-\beta)\,\theta_{t-2}"
-         r" + \dots = \sum_{k=0}^{t-1} (1-\beta)\,\beta^k\, \theta_{t-k}")
+st.latex(r"\begin{aligned} V_t &= (1-\beta)\,\theta_t + \beta(1-\beta)\,\theta_{t-1} \\"
+         r" &\quad + \beta^2(1-\beta)\,\theta_{t-2} + \dots \\"
+         r" &= \sum_{k=0}^{t-1} (1-\beta)\,\beta^k\, \theta_{t-k} \end{aligned}")  # short lines for a phone
 t = st.slider("Look at the average on day t", 1, DAYS, value=30, key="ewma.t")
 w = ewma.weights(beta, t)
 left, right = st.columns([3, 2])

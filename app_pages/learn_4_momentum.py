@@ -13,6 +13,7 @@ from descent_lab import compute
 from descent_lab.presets import PRESETS
 from descent_lab.setup import Setup, run_spec
 from optimizers import moments
+from optimizers.analysis import max_stable_lr, quadratic_tuning
 from viz import learn_basics as lb
 
 WELLS = PRESETS["local-minima"]
@@ -22,7 +23,9 @@ BOWL = RAVINE_SETUP.make_surface()
 START = RAVINE_SETUP.start_point()
 STEPS = RAVINE_SETUP.steps
 LR = RAVINE_SETUP.runs[1].hyper["lr"]  # PyTorch-form momentum's rate in the ravine
-BETAS = [0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99]
+MU, L = 1.0, BOWL.params["condition"]  # f = (x² + L y²) / 2: curvature 1 along x, L across (y)
+SWING_STEP = 20  # where the page compares the two runs' swings across the valley
+BETAS = [0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99]
 GD_COLOR, MOM_COLOR, EWMA_COLOR = viz.PALETTE[0], viz.PALETTE[1], viz.PALETTE[3]
 
 
@@ -48,7 +51,8 @@ st.markdown(
     "speed: a velocity v, the exponentially weighted average of the gradients (page 3), and it steps "
     "along v instead of along the gradient."
 )
-st.latex(r"v_t = \beta\, v_{t-1} + (1-\beta)\, \nabla J(w_t) \qquad w_{t+1} = w_t - \eta\, v_t")
+st.latex(r"\begin{gathered} v_t = \beta\, v_{t-1} + (1-\beta)\, \nabla J(w_t) \\ w_{t+1} = w_t - \eta\, v_t"
+         r"\end{gathered}")
 st.caption("v₀ = 0. β = 0 is plain gradient descent; β = 0.9 (a memory of about 10 steps) is the "
            "usual choice.")
 
@@ -89,34 +93,76 @@ st.subheader("Through a ravine")
 gd_r, mom_r = (r.hyper for r in RAVINE_SETUP.runs)
 rv = views(RAVINE_SETUP, (f"Gradient descent (η = {gd_r['lr']:g})",
                           f"Momentum (η = {mom_r['lr']:g}, β = {mom_r['beta']:g})"))
+best = quadratic_tuning(MU, L)
 st.markdown(
-    "A long narrow valley, 50× steeper across than along. Gradient descent must keep η below "
-    "2 / 50 = 0.04 or the steep walls throw it out (page 1), and with so small a step it bounces "
-    "from wall to wall and moves slowly along the gentle floor. Momentum's average cancels the "
-    "back-and-forth (the gradients across the valley flip sign) and adds up the along-the-valley "
-    "part (always the same sign): with a 3.5× smaller η it still ends closer to the minimum."
+    f"A long narrow valley, f = (x² + {L:g} y²) / 2: along its floor (x) the curvature is μ = {MU:g}, "
+    f"across it (y) it is L = {L:g}. Gradient descent has one rate for both. Its best choice is "
+    f"η = 2 / (μ + L) ≈ {best.gd_lr:.3g}: then every step multiplies the distance across the valley by "
+    f"1 − ηL ≈ {lb.signed(1 - best.gd_lr * L)} and the distance along the floor by 1 − ημ ≈ "
+    f"{1 - best.gd_lr * MU:.2f}. So it **zig-zags from wall to wall**, each zig only "
+    f"{1 - best.gd_rate:.0%} smaller than the last, and moves along the floor just as slowly. "
+    "A smaller η calms the zig-zag but crawls even slower along the floor; a larger one zig-zags "
+    f"longer, and beyond 2 / L = {2 / L:g} the zig-zag grows and the run diverges (page 1).\n\n"
+    f"**Momentum** (η = {mom_r['lr']:g}, β = {mom_r['beta']:g} in PyTorch's form; the course's form "
+    f"takes the same steps with η = {LR / (1 - mom_r['beta']):.3g}, see the end of the page) takes "
+    "gradient descent's first step, "
+    "then its velocity remembers. Along the floor the gradient always points the same way, so the "
+    f"velocity builds up: from step 5 on it is more than 1 / (1 − β) ≈ {1 / (1 - mom_r['beta']):.2g} "
+    "times the gradient there. Across the "
+    "valley the gradient flips sign, and in the velocity those flips partly cancel: its swings "
+    "across never get wider than the first one, and soon die out (the table below). With too large "
+    "a β the ball overshoots along the valley as well: see the next section."
 )
-ends = [float(optimizers.outcome(v.trajectory, BOWL, 0.01).distance) for v in rv]
-st.caption(f"Distance from the minimum after {STEPS} steps: gradient descent {ends[0]:.2g}, "
-           f"momentum {ends[1]:.2g}.")
+gd_o, mom_o = (optimizers.outcome(v.trajectory, BOWL, 0.01) for v in rv)
+swing = [lb.widest_swing(v.trajectory.path[:, 1], SWING_STEP) for v in rv]
+st.markdown(
+    "| | Gradient descent | Momentum |\n|---|---|---|\n"
+    f"| widest swing across the valley from step {SWING_STEP} on, largest \\|y\\| (both start at "
+    f"{START[1]:g}) "
+    f"| {swing[0]:.2g} | {swing[1]:.2g} |\n"
+    f"| within 0.01 of the minimum from step | {lb.step_text(gd_o.reached_at)} | "
+    f"{lb.step_text(mom_o.reached_at)} |\n"
+    f"| distance from the minimum after {STEPS} steps | {float(gd_o.distance):.2g} | "
+    f"{float(mom_o.distance):.2g} |"
+)
 c1, c2 = st.columns(2)
 c1.plotly_chart(viz.fast_figure(lb.map_figure(
     BOWL, image_for(BOWL), [{"label": v.label, "color": c, "path": v.trajectory.path}
                             for v, c in zip(rv, (GD_COLOR, MOM_COLOR), strict=True)], height=440)),
     key="mom.ravine")
 c2.plotly_chart(viz.fast_figure(lb.series_figure(
-    [{"label": v.label, "color": c, "y": v.trajectory.loss - BOWL.global_min}
+    [{"label": v.label, "color": c, "y": v.trajectory.path[:, 1]}
      for v, c in zip(rv, (GD_COLOR, MOM_COLOR), strict=True)],
-    title="Loss", ytitle="f (log scale)", log_y=True, height=440)), key="mom.ravine_loss")
+    title="Across the valley: y at each step", ytitle="y (0 = the valley floor)", height=440)),
+    key="mom.ravine_y")
+st.caption("The zig-zag step by step: gradient descent's y flips sign at every step and shrinks "
+           f"by {1 - best.gd_rate:.0%} a step; momentum's swings shrink much faster.")
 if st.button("Open in the Playground", icon=":material/sports_esports:", key="mom.open.ravine"):
     open_in_playground(RAVINE.setup())
+fastest = bowl_run("momentum", lr=best.momentum_lr, beta=best.momentum_beta)
+fastest_swing = lb.widest_swing(fastest.path[:, 1], 0)
+fastest_out = optimizers.outcome(fastest, BOWL, 0.01)
+with st.expander("The fastest settings for this valley"):
+    st.markdown(
+        f"For a bowl whose curvatures lie between μ and L, the heavy-ball theory (G. Goh, *Why momentum "
+        f"really works*, Distill 2017) gives the fastest constant momentum: η = (2 / (√L + √μ))² ≈ "
+        f"{best.momentum_lr:.3g} and β = ((√L − √μ) / (√L + √μ))² ≈ {best.momentum_beta:.2f}. In the long "
+        f"run every direction then shrinks by √β ≈ {best.momentum_rate:.2f} per step, against "
+        f"(L − μ) / (L + μ) ≈ {best.gd_rate:.2f} for gradient descent at its best. That η is beyond "
+        f"gradient descent's limit 2 / L = {2 / L:g} (momentum is stable up to 2 (1 + β) / L ≈ "
+        f"{max_stable_lr(BOWL, START, 'momentum', best.momentum_beta):.3g}), so its first swings are "
+        f"wide: from this start they reach |y| = {fastest_swing:.2g}"
+        f"{' (beyond the map)' if fastest_swing > BOWL.domain[1][1] else ''} before they die out. "
+        f"It is within 0.01 of the minimum from step {lb.step_text(fastest_out.reached_at)}: the gentler "
+        f"setting above gets there at step {lb.step_text(mom_o.reached_at)} without the wide swings."
+    )
 
-st.subheader("β: more memory, more speed, more overshoot")
+st.subheader("β too large: more memory, more overshoot")
 st.markdown(
     "A ball with a lot of momentum does not stop at the bottom: it rolls past, comes back, rolls "
-    "past again. Move β and watch the run along the valley."
+    f"past again. Keep η = {LR:g} from the ravine above, move β and watch the run along the valley."
 )
-beta = st.select_slider("β", BETAS, value=0.9, key="mom.beta", format_func=lambda v: f"{v:g}")
+beta = st.select_slider("β", BETAS, value=mom_r["beta"], key="mom.beta", format_func=lambda v: f"{v:g}")
 mom = bowl_run("momentum", lr=LR, beta=beta)
 o = optimizers.outcome(mom, BOWL, 0.01)
 m1, m2, m3 = st.columns(3)
@@ -133,12 +179,14 @@ c1.plotly_chart(viz.fast_figure(lb.map_figure(
     step_dots=True)), key="mom.beta_map")
 c2.plotly_chart(viz.fast_figure(lb.series_figure(
     [{"label": "x (along the valley)", "color": MOM_COLOR, "y": mom.path[:, 0]}],
-    title="Position along the valley", ytitle="x", height=440,
-    hlines=[{"y": 0.0, "label": "the minimum"}])), key="mom.beta_x")
+    title="Position along the valley", ytitle="x (0 = the minimum)", height=440)), key="mom.beta_x")
 st.markdown(
-    "β = 0: plain gradient descent, slow. β = 0.5 to 0.8: faster, little overshoot. β = 0.9: fast, "
-    "overshoots a little. β = 0.98 or 0.99: a long memory, large swings that take long to die out. "
-    "If a run oscillates too much, lower β; if it is too slow, raise it."
+    "β = 0 is plain gradient descent at this η: it never passes the minimum, but after "
+    f"{STEPS} steps it is still not within 0.01. β = 0.5 to 0.7: faster, and it stops at the minimum "
+    "(at 0.7 it passes it by about 0.01). β = 0.8 and 0.9: the ball rolls past the minimum along the "
+    "valley and comes back, and settling takes longer. β = 0.95 to 0.99: a long memory, wide swings "
+    f"that take hundreds of steps to die out; at 0.99 the run is still more than 1 away after {STEPS} "
+    "steps. If a run oscillates too much, lower β; if it is too slow, raise it."
 )
 st.caption(f"This run uses PyTorch's form of momentum at η = {LR:g}; the next section shows how it "
            "relates to the formula above.")

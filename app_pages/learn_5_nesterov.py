@@ -47,8 +47,9 @@ st.caption(f"Same learning rate η = {LR:g}, same β for both; one extra line fo
 
 st.subheader("See the look-ahead")
 st.markdown(
-    f"An elongated bowl (condition number {SURFACE.params['condition']:g}: 50 times steeper in y "
-    "than in x). The black crosses are where Nesterov measured the slope; the dotted lines join each "
+    f"The ravine of page 4, f = (x² + {SURFACE.params['condition']:g} y²) / 2: curvature L = "
+    f"{SURFACE.params['condition']:g} across the valley (y), 1 along it (x). The black crosses are "
+    "where Nesterov measured the slope; the dotted lines join each "
     "point $w_t$ to its look-ahead point. Move the step slider to walk through the run."
 )
 left, right = st.columns([1, 2])
@@ -72,8 +73,8 @@ fig = la.lookahead_figure(SURFACE, image_for(SURFACE), mom.path, nag.path, nag.g
                           labels=(f"Momentum (β = {beta:g})", f"Nesterov (β = {beta:g})"))
 right.plotly_chart(viz.fast_figure(fig), key="nag.map")
 
-st.markdown("The same two runs as y over time: momentum swings across the valley for many steps; "
-            "Nesterov's braking settles it fast.")
+st.markdown("The same two runs as y over time. At the larger β momentum swings across the valley for "
+            "many steps; Nesterov's braking stops the swing at once.")
 ys = la.series_figure([
     {"label": "Momentum", "color": viz.PALETTE[1], "y": mom.path[:, 1], "x": np.arange(STEPS + 1)},
     {"label": "Nesterov", "color": viz.PALETTE[0], "y": nag.path[:, 1], "x": np.arange(STEPS + 1)},
@@ -90,7 +91,8 @@ st.markdown(
     "stores $w_t$: the weights it holds are the **look-ahead points**. Same learning rate, same β, "
     "same method; only the points you get to see differ."
 )
-st.latex(r"\text{PyTorch: } v_t = \beta v_{t-1} + g_t, \quad w_{t+1} = w_t - \eta\,(g_t + \beta v_t)")
+st.latex(r"\begin{gathered} \text{PyTorch: } v_t = \beta v_{t-1} + g_t \\"
+         r" w_{t+1} = w_t - \eta\,(g_t + \beta v_t) \end{gathered}")
 st.caption(f"Shown on this run: PyTorch-form iterates minus the look-ahead points above, largest "
            f"difference over {STEPS} steps = {gap:.1e}.")
 st.markdown("**Good to know**: Nesterov lets you use a large β with less overshoot. The same braking "

@@ -43,11 +43,12 @@ st.caption("Everything is per weight: each one has its own V and so its own rate
            "√(V + ε); PyTorch and this app add it outside.")
 
 st.subheader("Different scales: one rate against per-weight rates")
-st.markdown("The bowl f = (x² + k y²) / 2 is k times steeper in y than in x. Gradient descent "
-            "can use at most η = 2 / k before it blows up; it gets η = 1 / k, a safe choice. "
-            f"AdaGrad gets η = {ADAGRAD_LR:g}. Both take {BOWL_STEPS} steps.")
+st.markdown("The bowl f = (x² + L y²) / 2 curves L times more steeply in y than in x (L is its "
+            "curvature across, as on pages 1 and 4; the ratio of the two curvatures, L / 1, is called "
+            "the condition number). Gradient descent can use at most η = 2 / L before it blows up; it "
+            f"gets η = 1 / L, a safe choice. AdaGrad gets η = {ADAGRAD_LR:g}. Both take {BOWL_STEPS} steps.")
 left, right = st.columns([1, 2])
-k = left.select_slider("Condition number k (how stretched the bowl is)", CONDITIONS, value=100.0,
+k = left.select_slider("Curvature L across the bowl (how stretched it is)", CONDITIONS, value=100.0,
                        key="ada.k", format_func=lambda v: f"{v:g}")
 bowl = landscapes.get("elongated_bowl", condition=k)
 gd = run(bowl, "gd", BOWL_START, BOWL_STEPS, lr=1 / k)
@@ -62,14 +63,14 @@ left.markdown(
     "for y: it found the scales by itself. Make the bowl more stretched: gradient descent crawls, "
     "AdaGrad's path does not change at all (dividing by √V cancels the scale)."
 )
-paths = [(f"Gradient descent (η = 1/k = {1 / k:.3g})", viz.PALETTE[1], gd.path),
+paths = [(f"Gradient descent (η = 1/L = {1 / k:.3g})", viz.PALETTE[1], gd.path),
          (f"AdaGrad (η = {ADAGRAD_LR:g})", viz.PALETTE[0], ada.path)]
 fig = la.map_figure(bowl, image_for(bowl), paths, height=480)
 right.plotly_chart(viz.fast_figure(fig), key="ada.map")
 rates = la.series_figure(
     la.rate_series("AdaGrad", viz.PALETTE[0], ada.effective_lr)
     + la.rate_series("Gradient descent", viz.PALETTE[1], gd.effective_lr),
-    title="The rate each weight gets (x solid, y dashed)", ytitle="η / (√V + ε)", log_y=True, height=380)
+    title="The rate each weight gets", ytitle="η / (√V + ε)", log_y=True, height=380)
 st.plotly_chart(viz.fast_figure(rates), key="ada.rates")
 
 st.subheader("The catch: the rate only ever shrinks")
@@ -96,7 +97,8 @@ st.markdown(
     f"Rosenbrock's minimum is the star at (1, 1). After **{steps}** steps the rates have fallen "
     f"from {first[0]:.2g} and {first[1]:.2g} to **{last[0]:.2g}** and **{last[1]:.2g}**, and the "
     f"run is still {float(np.linalg.norm(tr.path[-1] - rosen.minima[0])):.2f} away from the minimum "
-    f"(f − f* = {gap:.2g}). The rate chart has a log step axis: most of the fall happens in "
+    f"(its loss is still {gap:.2g} above the minimum's, f − f*). The rate chart has a log step axis: "
+    "most of the fall happens in "
     f"the first steps, where the gradients are huge. The next lesson keeps the idea and removes the catch."
 )
 if st.button("Open AdaGrad vs RMSProp on Rosenbrock in the Playground", icon=":material/sports_esports:",

@@ -39,9 +39,9 @@ side_by_side(
     ("**AdaGrad**: a sum that only grows", [r"V_t = V_{t-1} + g_t^2"]),
     ("**RMSProp**: an average that forgets", [r"V_t = \beta V_{t-1} + (1-\beta)\, g_t^2"]),
 )
-st.latex(r"w_{t+1} = w_t - \frac{\eta}{\sqrt{V_t} + \epsilon}\, g_t"
-         r" \qquad (g_t = \nabla J(w_t),\ \text{per weight})")
-st.caption("β sets the memory: about the last 1 / (1 − β) steps count. Common values 0.9 to 0.99 "
+st.latex(r"w_{t+1} = w_t - \frac{\eta}{\sqrt{V_t} + \epsilon}\, g_t")
+st.caption("g_t = ∇J(w_t), and everything is per weight. β sets the memory: about the last "
+           "1 / (1 − β) steps count. Common values 0.9 to 0.99 "
            "(PyTorch's default 0.99).")
 
 st.subheader("The same valley, both methods")
@@ -61,16 +61,19 @@ right.plotly_chart(viz.fast_figure(la.series_figure(
     la.rate_series("RMSProp", viz.PALETTE[0], rms.effective_lr),
     title=f"RMSProp (β = {beta:g}): rate per weight",
     ytitle="η / (√V + ε)", log_y=True, yrange=yr, height=380)), key="rms.rms_rates")
-ups = [int(np.sum(np.diff(t.effective_lr, axis=0) > 0)) for t in (ada, rms)]
+ups = [la.steps_rate_rose(t.effective_lr) for t in (ada, rms)]
 m1, m2, m3 = st.columns(3)
-m1.metric("Steps where AdaGrad's rate rose", ups[0], help="Counted over both weights.")
-m2.metric("Steps where RMSProp's rate rose", ups[1], help="Counted over both weights.")
+m1.metric(f"Steps (of {STEPS}) where AdaGrad's rate rose", ups[0],
+          help="Steps where the rate of at least one of the two weights went up.")
+m2.metric(f"Steps (of {STEPS}) where RMSProp's rate rose", ups[1],
+          help="Steps where the rate of at least one of the two weights went up.")
 ratio = float(np.min(rms.effective_lr[-1] / ada.effective_lr[-1]))
 m3.metric("RMSProp's last rate ÷ AdaGrad's", f"{ratio:.2g}×",
           help="The smaller of the two weights' ratios.")
 st.markdown(
-    "Same axis on both charts. AdaGrad's rates only fall. RMSProp's fall too when the gradients are "
-    "big, then **rise again** once the run is in the flat valley. Push β towards 1 and RMSProp "
+    "Same axis on both charts. AdaGrad's rates only fall. RMSProp's **rise again** whenever the recent "
+    "gradients are small, as on the flat valley floor, and drop back when big gradients return. "
+    "Push β towards 1 and RMSProp "
     "remembers longer and starts to look like AdaGrad; at β = 0 it forgets everything and every step "
     "is η times the sign of the gradient."
 )
@@ -81,8 +84,9 @@ c1.plotly_chart(viz.fast_figure(la.map_figure(SURFACE, image_for(SURFACE), paths
                                               show_steps=False)), key="rms.map")
 gaps = [{"label": label, "color": color, "y": np.maximum(t.loss - SURFACE.global_min, 1e-16),
          "x": np.arange(STEPS + 1)} for (label, color, _), t in zip(paths, (ada, rms), strict=True)]
-c2.plotly_chart(viz.fast_figure(la.series_figure(gaps, title="Loss above the minimum", ytitle="f − f*",
+c2.plotly_chart(viz.fast_figure(la.series_figure(gaps, title="Loss above the minimum", ytitle=la.GAP_TITLE,
                                                  log_y=True, height=430)), key="rms.loss")
+st.caption(la.GAP_NOTE)
 if st.button("Open this comparison in the Playground", icon=":material/sports_esports:", key="rms.open"):
     open_in_playground(PRESET.setup())
 st.markdown("**Good at**: deep networks and non-convex problems, where training is long; before Adam "

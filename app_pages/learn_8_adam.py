@@ -10,6 +10,7 @@ import viz
 from app_pages.learn_path import footer
 from app_pages.widgets import cached_run, image_for, open_in_playground, surface_key
 from descent_lab.presets import PRESETS
+from descent_lab.setup import run_spec
 from optimizers import moments
 from viz import learn_adaptive as la
 
@@ -21,6 +22,8 @@ STEPS = SETUP.steps
 RUNS = {r.name: r for r in SETUP.runs}
 ADAM = RUNS["adam"].hyper
 GREY = "#777777"
+COURSE_LR = 0.001  # Adam's default in the course, PyTorch and Keras
+HOT_LR = 0.1  # a rate where Nadam's loss jumps on this map
 
 
 def run(spec) -> optimizers.Trajectory:
@@ -34,12 +37,20 @@ st.markdown(
     "of the squared gradient (the **second moment** v, RMSProp's average). m gives the direction, "
     "√v scales the step."
 )
-st.latex(r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t \qquad v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2")
+st.latex(r"\begin{gathered} m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\"
+         r" v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \end{gathered}")
 st.latex(r"\hat m_t = \frac{m_t}{1-\beta_1^t} \qquad \hat v_t = \frac{v_t}{1-\beta_2^t}")
 st.latex(r"w_{t+1} = w_t - \frac{\eta}{\sqrt{\hat v_t} + \epsilon}\, \hat m_t")
-st.caption("Defaults: η = 0.001 (PyTorch; this app's menus start at 0.01), β₁ = 0.9, β₂ = 0.999, "
-           "ε = 1e-8. Below: Adam with η = "
-           f"{ADAM['lr']:g} on Rosenbrock, from ({START[0]:g}, {START[1]:g}).")
+slow = run(run_spec("adam", lr=COURSE_LR))
+moved = float(np.linalg.norm(slow.path[-1] - slow.path[0]))
+st.caption(
+    f"Defaults: η = {COURSE_LR:g} (the course's value, and PyTorch's and Keras's default), β₁ = 0.9, "
+    "β₂ = 0.999, ε = 1e-8. Each Adam step moves a weight by about η, whatever the size of the gradient "
+    "(see below). That suits a network with millions of weights, where many small steps add up; on "
+    f"this map η = {COURSE_LR:g} would move Adam only {moved:.2g} in "
+    f"{STEPS} steps, so this page uses η = {ADAM['lr']:g}. Below: Adam with η = {ADAM['lr']:g} on "
+    f"Rosenbrock, from ({START[0]:g}, {START[1]:g})."
+)
 
 st.subheader("The two moments, with and without bias correction")
 st.markdown(
@@ -59,7 +70,8 @@ g = adam.grad[:shown]
 c1.markdown(
     "Grey: the gradient itself. Blue: " + ("m̂, its corrected average" if corrected else "m, its raw average")
     + ". Orange: " + ("√v̂" if corrected else "√v") + ", the size of recent gradients. "
-    + ("With the correction m̂ follows the gradient from step 1." if corrected else
+    + ("With the correction m̂ starts on the gradient (m̂₁ = g₁) and then follows it with a lag."
+       if corrected else
        "Without it, m and √v crawl up from zero: m needs about 1 / (1 − β₁) = 10 steps, √v far "
        "longer (1 / (1 − β₂) = 1000).")
 )
@@ -96,7 +108,8 @@ st.markdown(
 
 st.subheader("Why Adam's first step is about η, whatever the gradient")
 st.markdown(
-    "At step 1, m̂₁ = g and v̂₁ = g², so the step is η |g| / (|g| + ε): about η for any gradient "
+    "At step 1, m̂₁ = g and v̂₁ = g², so the step is η |g| / (|g| + ε), where |g| is the size of the "
+    "gradient: about η for any gradient "
     "much bigger than ε. Gradient descent's first step is η |g|, tied to the gradient's scale."
 )
 scales = np.logspace(-10, 4, 57)
@@ -124,10 +137,17 @@ st.markdown(
     "along where the average will be after one more step: it uses m_t as if it were already "
     "the next average, plus the current gradient's share:"
 )
-st.latex(r"w_{t+1} = w_t - \frac{\eta}{\sqrt{\hat v_t} + \epsilon}"
-         r"\left(\frac{\beta_1\, m_t}{1-\beta_1^{t+1}} + \frac{(1-\beta_1)\, g_t}{1-\beta_1^t}\right)")
-st.caption("The simple form. PyTorch's NAdam also lets β₁ ramp up slowly at the start "
-           "(a momentum decay of 0.004); see the reference card.")
+st.latex(r"\begin{aligned} w_{t+1} = w_t - \frac{\eta}{\sqrt{\hat v_t} + \epsilon} \Big(&"
+         r"\frac{\beta_1\, m_t}{1-\beta_1^{t+1}} \\"
+         r" &+ \frac{(1-\beta_1)\, g_t}{1-\beta_1^t}\Big) \end{aligned}")
+psi = RUNS["nadam"].hyper["momentum_decay"]
+st.caption(
+    "The simple form. PyTorch's NAdam (used here) puts a schedule μₜ = β₁ (1 − ½ · 0.96^(ψt)) in "
+    "place of β₁ in this formula (and the product μ₁ ⋯ μₜ in place of β₁ᵗ). With its default "
+    f"ψ = {psi:g}, μₜ starts at {la.nadam_mu(1, 0.9, psi):.2f} "
+    f"and is still {la.nadam_mu(STEPS, 0.9, psi):.2f} at step {STEPS}: it grows towards β₁ = 0.9 only "
+    "over thousands of steps. Keras's Nadam uses 0.96^t (ψ = 1): about 0.9 within 100 steps."
+)
 trs = [run(spec) for spec in SETUP.runs]
 views = [(t.optimizer.describe(short=True), viz.PALETTE[i], t) for i, t in enumerate(trs)]
 c1, c2 = st.columns(2)
@@ -136,14 +156,25 @@ c1.plotly_chart(viz.fast_figure(la.map_figure(SURFACE, image_for(SURFACE),
                                               height=460, show_steps=False)), key="adam.map")
 gaps = [{"label": lb, "color": col, "y": np.maximum(t.loss - SURFACE.global_min, 1e-16),
          "x": np.arange(STEPS + 1)} for lb, col, t in views]
-c2.plotly_chart(viz.fast_figure(la.series_figure(gaps, title="Loss above the minimum", ytitle="f − f*",
+c2.plotly_chart(viz.fast_figure(la.series_figure(gaps, title="Loss above the minimum", ytitle=la.GAP_TITLE,
                                                  log_y=True, height=460)), key="adam.loss")
-final = {t.optimizer.name: float(t.loss[-1] - SURFACE.global_min) for _, _, t in views}
+st.caption(la.GAP_NOTE)
+adam_tr, nadam_tr = (run(RUNS[n]) for n in ("adam", "nadam"))
+lead = la.ahead_from(nadam_tr.loss, adam_tr.loss)
+far = [float(np.linalg.norm(t.path[-1] - SURFACE.minima[0])) for t in (adam_tr, nadam_tr)]
 st.markdown(
-    f"After {STEPS} steps: momentum f − f* = {final['momentum']:.2g} (it needs a 100 times smaller η: "
-    f"its first steps are η times Rosenbrock's huge gradients), Adam {final['adam']:.2g}, Nadam "
-    f"{final['nadam']:.2g}. The look-ahead is a small change; on this valley it does not pay off, on "
-    "other problems it does. Try both in the Playground."
+    f"Same η = {ADAM['lr']:g} for both. From step {lead} on, Nadam's loss stays below Adam's; after "
+    f"{STEPS} steps Adam is {far[0]:.2g} from the minimum (f − f* = {float(adam_tr.loss[-1]):.2g}), Nadam "
+    f"{far[1]:.2g} (f − f* = {float(nadam_tr.loss[-1]):.2g}). On this curved valley the look-ahead "
+    "pays. Neither has reached the star yet: Rosenbrock's long, flat, curved floor is hard for both."
+)
+hot_adam, hot = (run(run_spec(n, lr=HOT_LR)) for n in ("adam", "nadam"))
+rise, at = la.largest_rise(hot.loss)
+st.markdown(
+    f"A larger η is not free. At η = {HOT_LR:g}, near step {at} Nadam's loss jumps {rise:.0f}-fold before "
+    f"it recovers, and after {STEPS} steps it is behind Adam at the same η (f − f* = "
+    f"{float(hot.loss[-1]):.2g} against {float(hot_adam.loss[-1]):.2g}): adaptive methods still need η "
+    "tuned, and which one wins can depend on it."
 )
 if st.button("Open this comparison in the Playground", icon=":material/sports_esports:", key="adam.open"):
     open_in_playground(PRESET.setup())

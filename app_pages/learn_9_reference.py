@@ -23,15 +23,18 @@ st.markdown(
     "gradient, η the learning rate; everything acts on each weight separately."
 )
 st.info(
-    "**Every optimizer here takes exactly PyTorch's steps.** The test suite replays trajectories "
-    "recorded from torch.optim (scripts/make_references.py writes them to "
-    "tests/fixtures/torch_reference.npz; tests/test_reference.py checks them) on several surfaces, "
-    "with and without learning-rate schedules, and requires 300 steps to agree to 1e-7. The course's "
-    "forms (average-form momentum, look-ahead Nesterov) are checked against the PyTorch forms too. "
-    "The Keras notes were checked by running Keras 3.15 next to Descent Lab (scripts/check_keras.py): "
-    "SGD, momentum, Nesterov and Nadam with momentum_decay = 1 take the same steps to 1e-14.",
+    "**Every optimizer here takes exactly PyTorch's steps.** Descent Lab's own tests replay "
+    "trajectories recorded from torch.optim on several surfaces, with and without learning-rate "
+    "schedules, and require 300 steps to agree to 1e-7. The course's forms (average-form momentum, "
+    "look-ahead Nesterov) are checked against the PyTorch forms too. The Keras notes were checked by "
+    "running Keras 3.15 next to Descent Lab: SGD, momentum, Nesterov and Nadam with "
+    "momentum_decay = 1 take the same steps to 1e-14.",
     icon=":material/verified:",
 )
+
+# a formula wider than a phone scrolls sideways instead of being cut off at the right edge
+st.markdown("<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding-bottom:0.3rem}</style>",
+            unsafe_allow_html=True)
 
 names = optimizers.names()
 st.dataframe(
@@ -54,10 +57,10 @@ for n in names:
         st.markdown(f"**Bad at**: {rule.bad}")
     with right:
         tab_t, tab_k = st.tabs(["PyTorch", "Keras"])
-        tab_t.code(code(rule, "torch"), language="python", wrap_lines=True)
+        tab_t.code(code(rule, "torch"), language="python")
         keras = code(rule, "keras")
         if keras:
-            tab_k.code(keras, language="python", wrap_lines=True)
+            tab_k.code(keras, language="python")
         else:
             tab_k.caption("Keras has no such optimizer.")
         st.markdown(f"**Conventions**: {rule.note} {rule.conventions}")

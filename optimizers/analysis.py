@@ -73,3 +73,61 @@ def outcome(tr: Trajectory, surface: Surface, tol: float) -> Outcome:
         reached_at=reached,
         diverged_at=diverged,
     )
+
+
+#: Curvature limits of the rules whose steps are linear in the gradient: on a quadratic with
+#: largest Hessian eigenvalue lam, a run is stable exactly when lr < factor(beta) / lam. From
+#: the roots of each rule's characteristic polynomial (lr lam = h): gradient descent z = 1 - h;
+#: heavy ball (PyTorch form v = beta v + g, w -= lr v) z^2 - (1 + beta - h) z + beta; Nesterov
+#: z^2 - (1 + beta)(1 - h) z + beta (1 - h); the EWMA form of momentum is the heavy ball with
+#: lr (1 - beta). Adaptive rules rescale the gradient per weight and have no such limit.
+STABILITY_FACTOR = {
+    "gd": lambda beta: 2.0,
+    "momentum": lambda beta: 2.0 * (1 + beta),
+    "momentum_ewma": lambda beta: 2.0 * (1 + beta) / (1 - beta),
+    "nesterov": lambda beta: 2.0 * (1 + beta) / (1 + 2 * beta),
+    "nesterov_lookahead": lambda beta: 2.0 * (1 + beta) / (1 + 2 * beta),
+}
+
+
+def max_stable_lr(surface: Surface, point, name: str, beta: float = 0.0):
+    """The largest stable learning rate of rule ``name`` (with momentum ``beta``) on the
+    quadratic model of ``surface`` at ``point`` (2,) or (..., 2): factor(beta) / lambda_max of
+    the Hessian there (2 / lambda_max for gradient descent, 2 (1 + beta) / lambda_max for
+    PyTorch-form momentum). Exact on quadratic surfaces: just below it a run converges, just
+    above it diverges. inf where no direction curves upwards (lambda_max <= 0).
+
+    Raises ValueError for a rule without a curvature limit (see STABILITY_FACTOR) or a surface
+    without an analytic Hessian.
+    """
+    if name not in STABILITY_FACTOR:
+        raise ValueError(f"{name} has no curvature limit on its learning rate")
+    lam = np.linalg.eigvalsh(surface.hess(point))[..., -1]
+    factor = STABILITY_FACTOR[name](float(beta))
+    with np.errstate(divide="ignore"):
+        limit = np.where(lam > 0, factor / np.where(lam > 0, lam, 1.0), np.inf)
+    return float(limit) if limit.ndim == 0 else limit
+
+
+@dataclass(frozen=True)
+class QuadraticTuning:
+    """The fastest constant settings for a quadratic whose Hessian eigenvalues lie in [mu, L]
+    (Polyak; Goh, "Why momentum really works", Distill 2017). Rates are the factors by which
+    the distance to the minimum shrinks per step in the long run."""
+
+    gd_lr: float  # 2 / (L + mu)
+    gd_rate: float  # (L - mu) / (L + mu)
+    momentum_lr: float  # (2 / (sqrt L + sqrt mu))^2, PyTorch form
+    momentum_beta: float  # ((sqrt L - sqrt mu) / (sqrt L + sqrt mu))^2
+    momentum_rate: float  # sqrt(beta)
+
+
+def quadratic_tuning(mu: float, L: float) -> QuadraticTuning:
+    """Best gradient descent and heavy-ball settings for curvatures 0 < mu <= L."""
+    if not 0 < mu <= L:
+        raise ValueError(f"need 0 < mu <= L, got mu = {mu}, L = {L}")
+    rm, rl = np.sqrt(mu), np.sqrt(L)
+    beta = float(((rl - rm) / (rl + rm)) ** 2)
+    return QuadraticTuning(gd_lr=2 / (L + mu), gd_rate=(L - mu) / (L + mu),
+                           momentum_lr=float((2 / (rl + rm)) ** 2), momentum_beta=beta,
+                           momentum_rate=float(np.sqrt(beta)))

@@ -41,9 +41,17 @@ def eps_param(default: float) -> Param:
                  help="ε, added to the denominator so it is never 0.")
 
 
+#: characters per line of generated code (it is shown in narrow columns): a longer call puts
+#: one argument per line
+CODE_WIDTH = 50
+
+
 def _code(module: str, cls: str, args: dict, first: str = "") -> str:
-    text = ", ".join([*([first] if first else []), *(f"{k}={_literal(v)}" for k, v in args.items())])
-    return f"{module}.{cls}({text})"
+    parts = [*([first] if first else []), *(f"{k}={_literal(v)}" for k, v in args.items())]
+    one_line = f"{module}.{cls}({', '.join(parts)})"
+    if len(one_line) <= CODE_WIDTH:
+        return one_line
+    return f"{module}.{cls}(\n" + "".join(f"    {p},\n" for p in parts) + ")"
 
 
 def _literal(v) -> str:
@@ -331,7 +339,9 @@ rule(
     good="The usual default: momentum plus per-weight rates, bias-corrected so the first steps "
     "are about η. Little tuning.",
     bad="Can settle where well-tuned SGD with momentum generalises a little better; η still matters.",
-    conventions="PyTorch's default η is 0.001 and Keras's ε is 1e-7; the code sets the values above.",
+    conventions="The η = 0.01 here is this app's starting value for a two-weight map; PyTorch's and "
+    "Keras's default (and the course's) is 0.001, sized for networks with many weights. Keras's "
+    "default ε is 1e-7; the code sets the values above.",
     color="#009E73",
 )
 

@@ -17,6 +17,7 @@ import viz
 from descent_lab.presets import PRESETS
 from optimizers import moments
 from viz import learn_adaptive as la
+from viz import learn_basics as lb
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
@@ -79,6 +80,23 @@ def test_nesterov_oscillates_less_than_momentum_at_same_beta():
         assert moments.sign_flips(nag.path[:, 1]) < moments.sign_flips(mom.path[:, 1])
 
 
+def test_step_one_look_ahead_brakes_and_momentum_swings_longer():
+    """Page 5: at step 1 the look-ahead point lies past the valley floor, the slope there pushes back
+    and cancels the velocity across the valley; at the larger betas momentum keeps swinging across
+    for many steps while Nesterov's swing stops at once."""
+    lr = PRESETS["nesterov"].setup().runs[1].hyper["lr"]
+    for beta in (0.5, 0.8, 0.9, 0.95, 0.98):
+        nag = run("nesterov_lookahead", lr=lr, beta=beta)
+        mom = run("momentum", lr=lr, beta=beta)
+        y0, w1, look1 = nag.path[0, 1], nag.path[1, 1], nag.grad_point[1, 1]
+        assert np.sign(look1) == -np.sign(y0) and abs(look1) > 0.4 * abs(y0)  # far past the floor
+        assert np.sign(nag.grad[1, 1]) == np.sign(look1)  # downhill there points back across
+        assert abs(nag.state["velocity"][1, 1]) < 1e-12 * abs(y0)  # the velocity across is cancelled
+        assert np.all(np.abs(nag.path[2:, 1]) <= abs(w1) + 1e-12)  # and the swing stops
+        if beta >= 0.8:
+            assert lb.widest_swing(mom.path[:, 1], 20) > 0.1 > lb.widest_swing(nag.path[:, 1], 2)
+
+
 def test_lookahead_figure():
     mom = run("momentum", lr=0.02, beta=0.95)
     nag = run("nesterov_lookahead", lr=0.02, beta=0.95)
@@ -94,6 +112,11 @@ def test_lookahead_figure():
         assert len(cross.x) == t + 1
         np.testing.assert_allclose(np.array(cross.x, dtype=float), nag.grad_point[: t + 1, 0])
         assert len(f.layout.images) == 1
+        ends = [d for d in f.data if d.mode == "markers" and d.hoverinfo == "skip"]
+        assert all(tuple(d.marker.symbol) == ("circle-open",) for d in ends)  # starts only: no squares
+        labels = next(d for d in f.data if d.mode == "markers+text")
+        for x, pos in zip(labels.x, labels.textposition, strict=True):  # labels point into the map
+            assert pos.endswith("right" if x < 0 else "left"), (step, x, pos)
 
 
 def test_series_and_map_figures():
@@ -141,16 +164,18 @@ def test_page_nesterov():
 # --- the claims of pages 6 and 7: AdaGrad and RMSProp -------------------------------------------
 
 
-@pytest.mark.parametrize(("k", "gd_arrives"), [(10.0, True), (100.0, False), (1000.0, False)])
-def test_adagrad_finds_per_weight_rates_where_gd_crawls(k, gd_arrives):
-    """In 100 steps AdaGrad reaches the minimum of every bowl; GD (at lr = 1/k, which settles the
-    steep y in one step) does on a mildly stretched one, and crawls once it is stretched more
-    (as the page says)."""
+@pytest.mark.parametrize("k", [10.0, 100.0, 1000.0])
+def test_adagrad_finds_per_weight_rates_where_gd_crawls(k):
+    """Page 6 (k is the page's L): the more stretched the bowl, the further GD at 1/L is left
+    behind; AdaGrad ends at the same point for every L."""
     bowl = landscapes.get("elongated_bowl", condition=k)
     gd = run("gd", surface=bowl, steps=100, lr=1 / k)
     ada = run("adagrad", surface=bowl, steps=100, lr=0.5)
-    assert np.linalg.norm(ada.path[-1]) < 1e-3
-    assert (np.linalg.norm(gd.path[-1]) < 1e-3) == gd_arrives
+    assert np.linalg.norm(ada.path[-1]) < 1e-3  # AdaGrad arrives for every L
+    flatter = run("gd", surface=landscapes.get("elongated_bowl", condition=k / 2), steps=100, lr=2 / k)
+    assert np.linalg.norm(gd.path[-1]) > np.linalg.norm(flatter.path[-1])  # GD crawls more as L grows
+    if k >= 100:
+        assert np.linalg.norm(gd.path[-1]) > 1.0  # page default L = 100: GD still far away
     eff = ada.effective_lr[-1]
     assert eff[0] > 0.3 * k * eff[1]  # the flat weight x gets the larger rate, by about k
     # AdaGrad's path does not depend on the scale k (the page says so)
@@ -165,6 +190,9 @@ def test_adagrad_rate_never_rises_and_run_stalls(steps):
     ada = optimizers.run(setup.runs[0].optimizer(), s, start=setup.start_point(), steps=steps)
     assert np.all(np.diff(ada.effective_lr, axis=0) <= 0)
     assert np.linalg.norm(ada.path[-1] - 1.0) > 0.5  # still short of (1, 1)
+    # "most of the fall happens in the first steps": 90 % of it (on the log axis) within 10 steps
+    eff = ada.effective_lr
+    assert np.all(np.log(eff[0] / eff[9]) > 0.9 * np.log(eff[0] / eff[-1]))
 
 
 @pytest.mark.parametrize("beta", [0.0, 0.5, 0.9, 0.99, 0.999, 0.9999])
@@ -175,7 +203,9 @@ def test_rmsprop_rate_recovers(beta):
     hyper = {**setup.runs[1].hyper, "beta": beta}
     rms = optimizers.run(optimizers.get("rmsprop", **hyper), s, start=setup.start_point(), steps=setup.steps)
     assert rms.diverged_at == -1
-    assert np.sum(np.diff(rms.effective_lr, axis=0) > 0) > 100  # it rises again, often
+    rose = la.steps_rate_rose(rms.effective_lr)  # the page's count: steps, not weights
+    assert 100 < rose <= setup.steps  # it rises again, often
+    assert la.steps_rate_rose(ada.effective_lr) == 0  # AdaGrad's never does
     if beta <= 0.999:  # a very long memory (0.9999) ends up much like AdaGrad, as the page says
         assert np.all(rms.effective_lr[-1] > ada.effective_lr[-1])
     if beta == 0.0:  # no memory: every step is lr * sign(g)
@@ -201,9 +231,12 @@ def test_page_rmsprop():
     assert at.title[0].value.startswith("RMSProp")
     assert len(at.get("plotly_chart")) == 4
     footer_ok(at, "rmsprop")
+    steps = PRESETS["adagrad-fades"].setup().steps
     for beta in (0.0, 0.9999):
         at.select_slider(key="rms.beta").set_value(beta)
         ok(at)
+        rose = next(m for m in at.metric if "RMSProp's rate rose" in m.label)
+        assert f"of {steps}" in rose.label and 0 < int(rose.value) <= steps  # steps, not weights
     assert_opens_preset(at, "rms.open", "adagrad-fades")
 
 
@@ -251,11 +284,69 @@ def test_adam_moments_helpers_match_direct_formulas():
     assert np.all(ratio[:300] > 1.5)
 
 
+ADAM_NADAM = PRESETS["adam-nadam"].setup()
+
+
+def preset_run(name, steps=600, **hyper):
+    spec = next(r for r in ADAM_NADAM.runs if r.name == name)
+    opt = optimizers.get(name, **{**spec.hyper, **hyper})
+    return optimizers.run(opt, ADAM_NADAM.make_surface(), start=ADAM_NADAM.start_point(), steps=steps)
+
+
+def test_nadam_claims_of_page_8():
+    """Page 8: at the same lr Nadam stays below Adam from an early step on and ends closer; at
+    lr = 0.1 its loss jumps by a large factor near step 500, recovers, and ends behind Adam."""
+    adam, nadam = preset_run("adam"), preset_run("nadam")
+    lead = la.ahead_from(nadam.loss, adam.loss)
+    assert 0 < lead <= 20 and np.all(nadam.loss[lead:] < adam.loss[lead:])
+    star = ROSEN.minima[0]
+    assert np.linalg.norm(nadam.path[-1] - star) < 0.6 * np.linalg.norm(adam.path[-1] - star)
+    assert min(np.linalg.norm(t.path[-1] - star) for t in (adam, nadam)) > 0.1  # neither is there yet
+    hot_adam, hot = preset_run("adam", lr=0.1), preset_run("nadam", lr=0.1)
+    rise, at = la.largest_rise(hot.loss)
+    assert rise > 100 and 400 <= at <= 550
+    assert hot.loss[-1] < 0.01 * hot.loss[at]  # it recovers ...
+    assert hot.loss[-1] > 10 * hot_adam.loss[-1]  # ... but ends behind Adam at the same lr
+
+
+def test_adam_default_lr_is_too_small_for_this_map():
+    """Page 8's caption: each Adam step moves a weight by about lr, so at the course's 0.001 the
+    run barely moves in 600 steps on this map."""
+    slow = preset_run("adam", lr=0.001)
+    assert np.abs(np.diff(slow.path, axis=0)).max() <= 0.001 * 1.001
+    moved = np.linalg.norm(slow.path[-1] - slow.path[0])
+    assert moved < 0.1 < np.linalg.norm(slow.path[0] - ROSEN.minima[0]) / 20
+
+
+def test_nadam_schedule_read_out():
+    """The caption's mu_t values are PyTorch NAdam's (the core's recorded momentum products)."""
+    nadam = preset_run("nadam", steps=50)
+    prod = nadam.state["mu_product"][:, 0]  # the same for both weights
+    psi = nadam.optimizer.hyper["momentum_decay"]
+    mu = prod / np.concatenate([[1.0], prod[:-1]])  # mu_t = prod_t / prod_{t-1}
+    np.testing.assert_allclose(mu, la.nadam_mu(np.arange(1, 51), 0.9, psi), rtol=1e-12)
+    assert la.nadam_mu(1, 0.9, 0.004) == pytest.approx(0.45, abs=0.01)
+    assert la.nadam_mu(600, 0.9, 0.004) < 0.5 < 0.89 < la.nadam_mu(100, 0.9, 1.0)  # Keras: ~0.9 by 100
+
+
+def test_read_outs():
+    assert la.ahead_from([1, 3, 1, 1], [2, 2, 2, 2]) == 2
+    assert la.ahead_from([1, 1], [2, 2]) == 0 and la.ahead_from([1, 3], [2, 2]) == -1
+    assert la.largest_rise([4.0, 2.0, 3.0, 1.0, 5.0]) == (5.0, 4)
+    assert la.largest_rise([3.0, 2.0, 1.0]) == (1.0, 0)
+    assert la.largest_rise([1.0, 2.0, np.nan]) == (2.0, 1)  # NaN (after a divergence) is left out
+    assert la.steps_rate_rose([[1, 1], [2, 2], [2, 1], [3, 0]]) == 2
+
+
 def test_page_adam():
     at = open_page("app_pages/learn_8_adam.py")
     assert at.title[0].value.startswith("Adam")
     assert len(at.get("plotly_chart")) == 6  # moments x and y, steps, first step, map, loss
     footer_ok(at, "adam")
+    text = " ".join(m.value for m in at.markdown)
+    adam, nadam = preset_run("adam"), preset_run("nadam")
+    assert f"From step {la.ahead_from(nadam.loss, adam.loss)} on, Nadam's loss stays below Adam's" in text
+    assert "f* is the lowest value of the loss" in " ".join(c.value for c in at.caption)
     at.toggle(key="adam.correct").set_value(False)
     for shown in (10, 600):
         at.select_slider(key="adam.shown").set_value(shown)
@@ -287,5 +378,10 @@ def test_page_reference_card():
         assert any(optimizers.rule(n).formula in t for t in latex), n
     text = " ".join(m.value for m in at.markdown) + " ".join(i.value for i in at.info)
     for phrase in ("exactly PyTorch's steps", "1e-7", "alpha", "rho", "initial_accumulator_value",
-                   "momentum_decay", "scripts/make_references.py"):
+                   "momentum_decay", "0.001"):
         assert phrase in text, phrase
+    assert "tests/" not in text and "scripts/" not in text and ".py" not in text  # no repository paths
+    for c in codes:  # laid out for a narrow column: comments on lines of their own, short lines
+        for line in c.splitlines():
+            assert len(line) <= 56, line
+            assert "#" not in line or line.startswith("#"), line

@@ -17,7 +17,7 @@ import landscapes
 import optimizers
 import viz
 from descent_lab.presets import PRESETS
-from optimizers import ewma
+from optimizers import analysis, ewma, moments
 from optimizers.run import _generators, _minibatches
 from viz import learn_basics as lb
 
@@ -79,6 +79,78 @@ def test_page1_rates_tell_their_story():
     assert np.abs(tr.path[-1, 1]) > 10 * np.abs(tr.path[0, 1])
 
 
+def test_page1_one_third_is_the_fastest_slider_rate():
+    """Page 1's caption: "Try η = 1/3 (fastest here)", among the slider's rates."""
+    setup = PRESETS["learning-rate"].setup()
+    s = setup.make_surface()
+    rates = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 1 / 3, 0.38, 0.4, 0.41, 0.45, 0.5]  # the page's slider
+    start, steps = setup.start_point(), setup.steps
+    reached = {lr: optimizers.outcome(run("gd", s, start, steps, lr=lr), s, 0.01).reached_at for lr in rates}
+    fastest = reached[1 / 3]
+    assert fastest >= 0 and all(r == -1 or r > fastest for lr, r in reached.items() if lr != 1 / 3)
+
+
+# --- the stability limit (the hint for the learning-rate slider) --------------------------------
+
+
+QUADRATICS = [landscapes.get("elongated_bowl", condition=5), landscapes.get("elongated_bowl", condition=50),
+              landscapes.get("booth")]
+
+
+@pytest.mark.parametrize("surface", QUADRATICS, ids=lambda s: f"{s.name}{s.params.get('condition', '')}")
+@pytest.mark.parametrize("name", list(analysis.STABILITY_FACTOR))
+def test_max_stable_lr_is_exact_on_quadratics(surface, name):
+    """Just below the limit a run converges, just above it diverges, for every beta."""
+    betas = [0.0] if name == "gd" else [0.0, 0.5, 0.9]
+    limits = np.array([analysis.max_stable_lr(surface, surface.start, name, b) for b in betas])
+    hyper = {"lr": np.concatenate([0.99 * limits, 1.01 * limits])}
+    if name != "gd":
+        hyper["beta"] = np.array(betas * 2)
+    tr = optimizers.run(optimizers.get(name, **hyper), surface, steps=1500, record=False)
+    k = len(betas)
+    assert np.all(tr.diverged_at[:k] == -1) and np.all(tr.diverged_at[k:] >= 0)
+    below = np.linalg.norm(tr.path[-1, :k] - surface.minima[0], axis=-1)
+    assert np.all(below < 1e-6 * np.linalg.norm(surface.start - surface.minima[0]))
+
+
+def test_max_stable_lr_formulas_and_inputs():
+    bowl = landscapes.get("elongated_bowl", condition=50)
+    assert analysis.max_stable_lr(bowl, (0.3, -1.0), "gd") == pytest.approx(2 / 50)
+    assert analysis.max_stable_lr(bowl, (0.0, 0.0), "momentum", 0.9) == pytest.approx(2 * 1.9 / 50)
+    # the course's EWMA form is PyTorch's momentum with lr (1 - beta): its limit is 1 / (1 - beta) larger
+    assert analysis.max_stable_lr(bowl, (0, 0), "momentum_ewma", 0.9) == pytest.approx(2 * 1.9 / 50 / 0.1)
+    booth = landscapes.get("booth")  # Hessian [[10, 8], [8, 10]]: lambda_max = 18
+    assert analysis.max_stable_lr(booth, (0, 0), "nesterov", 0.5) == pytest.approx(2 * 1.5 / 2 / 18)
+    many = analysis.max_stable_lr(bowl, np.zeros((4, 2)), "gd")
+    assert many.shape == (4,) and np.allclose(many, 2 / 50)
+    # a point where nothing curves upwards has no limit; adaptive rules have none either
+    saddle = landscapes.get("saddle")
+    lam = np.linalg.eigvalsh(saddle.hess(np.zeros(2)))
+    assert analysis.max_stable_lr(saddle, (0, 0), "gd") == pytest.approx(2 / lam.max())
+    concave = landscapes.from_expression("-(x^2 + y^2)", domain=((-1, 1), (-1, 1)))
+    assert analysis.max_stable_lr(concave, (0.2, 0.1), "gd") == np.inf
+    with pytest.raises(ValueError, match="no curvature limit"):
+        analysis.max_stable_lr(bowl, (0, 0), "adam")
+
+
+def test_quadratic_tuning():
+    t = analysis.quadratic_tuning(1.0, 50.0)
+    assert t.gd_lr == pytest.approx(2 / 51) and t.gd_rate == pytest.approx(49 / 51)
+    assert t.momentum_beta == pytest.approx(((50**0.5 - 1) / (50**0.5 + 1)) ** 2)
+    assert t.momentum_lr == pytest.approx(4 / (50**0.5 + 1) ** 2)
+    assert t.momentum_rate == pytest.approx(t.momentum_beta**0.5)
+    with pytest.raises(ValueError):
+        analysis.quadratic_tuning(2.0, 1.0)
+    # the rates are what the runs show: late in a run the distance shrinks by about the rate per step
+    bowl = landscapes.get("elongated_bowl", condition=50)
+    gd = run("gd", bowl, (-2.8, 1.5), 200, lr=t.gd_lr)
+    d = np.linalg.norm(gd.path, axis=1)
+    assert d[150] / d[140] == pytest.approx(t.gd_rate**10, rel=0.01)
+    hb = run("momentum", bowl, (-2.8, 1.5), 80, lr=t.momentum_lr, beta=t.momentum_beta)
+    d = np.linalg.norm(hb.path, axis=1)
+    assert t.momentum_rate**10 < d[70] / d[60] < 2 * t.momentum_rate**10  # double root: (t + 1) rate^t
+
+
 # --- page 2: batch, SGD, mini-batch -------------------------------------------------------------
 
 
@@ -93,6 +165,20 @@ def test_sgd_is_noisier_than_batch(seed):
     off = [float(np.linalg.norm(t.path - batch.path, axis=1).mean()) for t in (mini, sgd)]
     assert off[0] < off[1]
     assert batch.loss[-1] < sgd.loss[-1]  # SGD never quite settles
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 9999])
+def test_per_sample_read_sgd_and_minibatch_are_ahead(seed):
+    """Page 2: counted per update batch GD is lowest; counted per sample read, SGD and the
+    mini-batch are far down the slope while batch GD has taken its first two steps."""
+    n, steps = REG.data.n, 200
+    batch = run("gd", REG, steps=steps, lr=0.05)
+    sgd = run("gd", REG, steps=steps, lr=0.05, batch_size=1, seed=seed)
+    mini = run("gd", REG, steps=steps, lr=0.05, batch_size=10, seed=seed)
+    assert batch.loss[-1] <= min(sgd.loss[-1], mini.loss[-1])  # per update (left chart, at its end)
+    reads = steps  # SGD's whole run reads 200 samples: batch GD's first two updates
+    first = batch.loss[reads // n]
+    assert sgd.loss[reads] < 0.5 * first and mini.loss[reads // 10] < first
 
 
 def test_seed_changes_sgd_not_batch():
@@ -176,6 +262,25 @@ def test_ewma_on_arrays_and_the_demo_series():
     assert tv[0] > tv[1] > tv[2]
 
 
+@pytest.mark.parametrize("seed", [0, 10_000])
+def test_large_beta_lags_and_the_correction_joins(seed):
+    """Page 3: a larger beta lags behind the data; the corrected average starts on the data and
+    joins the plain one once beta^t has faded (a few windows)."""
+    theta = ewma.demo_series(120, seed)
+
+    def lag(beta):  # the shift that best aligns the average with the data
+        v = ewma.ewma(theta, beta, corrected=True)
+        return int(np.argmin([np.mean(np.abs(v[k:] - theta[: len(theta) - k])) for k in range(30)]))
+
+    lags = [lag(b) for b in (0.0, 0.5, 0.9, 0.98)]
+    assert lags[0] == 0 and lags == sorted(lags) and lags[3] > lags[1]
+    for beta in (0.5, 0.8, 0.9, 0.95):
+        v, v_hat = ewma.ewma(theta, beta), ewma.ewma(theta, beta, corrected=True)
+        after = int(np.ceil(5 * ewma.window(beta)))
+        assert np.all(np.abs(v_hat[after:] - v[after:]) < 0.01 * np.abs(v[after:]))
+        assert abs(v_hat[0] - theta[0]) < 1e-9 and v[0] == pytest.approx((1 - beta) * theta[0])
+
+
 # --- page 4: momentum ---------------------------------------------------------------------------
 
 
@@ -196,24 +301,75 @@ def test_momentum_ewma_is_momentum_with_lr_times_one_minus_beta(beta):
 def test_momentum_rolls_into_the_deepest_well():
     setup = PRESETS["local-minima"].setup()
     s = setup.make_surface()
-    gd, mom = (optimizers.outcome(run(r.name, s, setup.start_point(), setup.steps, **r.hyper), s, 0.05)
-               for r in setup.runs)
+    trs = [run(r.name, s, setup.start_point(), setup.steps, **r.hyper) for r in setup.runs]
+    gd, mom = (optimizers.outcome(t, s, 0.05) for t in trs)
     assert gd.nearest != 0 and gd.reached_at >= 0
     assert mom.nearest == 0 and mom.final_loss == pytest.approx(s.global_min, abs=1e-3)
+    # "where it swings back and forth and settles": it crosses the deepest minimum several times
+    inside = trs[1].path[mom.reached_at:] - s.minima[0]
+    assert min(moments.sign_flips(inside[:, 0]), moments.sign_flips(inside[:, 1])) >= 2
 
 
-def test_larger_beta_overshoots_more():
-    bowl = landscapes.get("elongated_bowl", condition=50)
-    lr = PRESETS["ravine"].setup().runs[1].hyper["lr"]
-    over = [lb.overshoot(run("momentum", bowl, (-2.8, 1.5), 150, lr=lr, beta=b).path, (0, 0))
-            for b in (0.0, 0.5, 0.9, 0.95, 0.98, 0.99)]
-    assert over[0] == over[1] == 0  # no memory, no overshoot
-    assert 0 < over[2] < over[3] < over[4] < over[5]
-    setup = PRESETS["ravine"].setup()
-    gd, mom = (optimizers.outcome(run(r.name, bowl, setup.start_point(), setup.steps, **r.hyper), bowl, 0.01)
-               for r in setup.runs)
-    assert mom.distance < gd.distance  # the page's claim: momentum ends closer
-    assert lb.overshoot([[0, 0], [0, 0]], (0, 0)) == 0.0
+RAVINE = PRESETS["ravine"].setup()
+BOWL50 = RAVINE.make_surface()
+
+
+def ravine_runs():
+    return [run(r.name, BOWL50, RAVINE.start_point(), RAVINE.steps, **r.hyper) for r in RAVINE.runs]
+
+
+def test_ravine_gd_at_its_best_rate_and_momentums_velocity():
+    """Page 4's ravine text: GD's factors are about -0.96 across and 0.96 along; momentum's
+    velocity builds up along the floor (several gradients) while across it stays about one."""
+    gd, mom = ravine_runs()
+    L, lr = BOWL50.params["condition"], RAVINE.runs[0].hyper["lr"]
+    assert 1 - lr * L == pytest.approx(-0.96, abs=0.005) and 1 - lr == pytest.approx(0.96, abs=0.005)
+    np.testing.assert_allclose(gd.path[1:, 0] / gd.path[:-1, 0], 1 - lr, rtol=1e-12)  # crawls along
+    np.testing.assert_allclose(gd.path[1:, 1] / gd.path[:-1, 1], 1 - lr * L, rtol=1e-9)  # zig-zags across
+    beta = RAVINE.runs[1].hyper["beta"]
+    v, g = mom.state["velocity"], mom.grad
+    along = v[5:21, 0] / g[5:21, 0]
+    assert np.all(along > 1 / (1 - beta))  # from step 5 on, more than 1 / (1 - beta) gradients
+    across = np.abs(v[1:21, 1]) / np.abs(g[1:21, 1])
+    assert np.median(across) < 1.5  # the flips cancel: about one gradient's worth
+    # the table: within 0.01 from step, and the distance after 150 steps
+    gd_o, mom_o = (optimizers.outcome(t, BOWL50, 0.01) for t in (gd, mom))
+    assert mom_o.reached_at < gd_o.reached_at and mom_o.distance < 1e-6 < gd_o.distance
+    assert lb.step_text(mom_o.reached_at) == str(int(mom_o.reached_at)) and lb.step_text(-1) != "-1"
+
+
+def test_the_fastest_heavy_ball_settings_claims():
+    """Page 4's expander: the optimal tuning's η exceeds GD's limit but not momentum's, its first
+    swings go beyond the map, and it arrives a little sooner than the page's gentler setting."""
+    best = analysis.quadratic_tuning(1.0, BOWL50.params["condition"])
+    start = RAVINE.start_point()
+    assert analysis.max_stable_lr(BOWL50, start, "gd") < best.momentum_lr
+    assert best.momentum_lr < analysis.max_stable_lr(BOWL50, start, "momentum", best.momentum_beta)
+    fastest = run("momentum", BOWL50, start, RAVINE.steps, lr=best.momentum_lr, beta=best.momentum_beta)
+    assert fastest.diverged_at == -1
+    assert lb.widest_swing(fastest.path[:, 1], 0) > BOWL50.domain[1][1]  # beyond the map
+    gentle = optimizers.outcome(ravine_runs()[1], BOWL50, 0.01).reached_at
+    quick = optimizers.outcome(fastest, BOWL50, 0.01).reached_at
+    assert 0 <= quick <= gentle <= quick + 5
+
+
+def test_beta_too_large_overshoots():
+    """Page 4's beta section at the ravine's lr, one claim per slider value."""
+    lr = RAVINE.runs[1].hyper["lr"]
+    start = RAVINE.start_point()
+    trs = {b: run("momentum", BOWL50, start, RAVINE.steps, lr=lr, beta=b)
+           for b in (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99)}
+    out = {b: optimizers.outcome(t, BOWL50, 0.01) for b, t in trs.items()}
+    over = {b: lb.overshoot(t.path, (0, 0)) for b, t in trs.items()}
+    assert all(t.diverged_at == -1 for t in trs.values())
+    assert over[0.0] == 0 and out[0.0].reached_at == -1  # plain GD: never passes, not within 0.01
+    assert over[0.5] == 0 and 0 < over[0.7] < 0.02  # 0.5 to 0.7: stops at the minimum (0.7: ~0.01 past)
+    assert out[0.7].reached_at < out[0.5].reached_at < 150  # faster
+    assert 0.2 < over[0.8] < over[0.9] < over[0.95] < over[0.99]  # rolls past, further with beta
+    assert out[0.7].reached_at < out[0.8].reached_at < out[0.9].reached_at  # settling takes longer
+    assert moments.sign_flips(trs[0.9].path[:, 0]) >= 2  # past the minimum and back, at least twice
+    assert out[0.95].reached_at == -1 and out[0.99].reached_at == -1 and out[0.99].distance > 1
+    assert all(out[0.7].reached_at <= o.reached_at for o in out.values() if o.reached_at >= 0)
 
 
 # --- figures ------------------------------------------------------------------------------------
@@ -239,8 +395,18 @@ def test_map_and_series_figures():
                                 {"label": "x", "color": "blue", "y": [1, 2], "x": [1, 10]}],
                                log_y=True, log_x=True, yrange=(1e-3, 1e3), title="T",
                                hlines=[{"y": 1.0, "label": "one"}]))
-    assert [t.name for t in s.data] == ["loss", "x"] and s.layout.yaxis.type == "log"
-    assert s.layout.annotations[0].text == "one"
+    assert [t.name for t in s.data] == ["loss", "x", "one"] and s.layout.yaxis.type == "log"
+    assert s.data[2].line.dash == "dot" and s.data[2].y == (1.0, 1.0)  # a reference line, in the legend
+    assert not s.layout.annotations  # nothing written on the curves
+    assert s.layout.legend.yref == "container" and s.layout.legend.y == 0  # below the axis title
+    # log ticks read as numbers: 1-2-5 within three decades, powers of ten beyond
+    assert lb.log_ticks([[0.6, 13.0]]) == {"tickvals": [1, 2, 5, 10], "ticktext": ["1", "2", "5", "10"]}
+    assert lb.log_ticks([[0.4, 13.0]])["ticktext"][0] == "0.5"
+    wide = lb.log_ticks([[1e-12, 1e8]])
+    assert wide["tickvals"][0] == 1e-12 and len(wide["tickvals"]) == 11
+    assert wide["ticktext"][-1] == "10<sup>8</sup>" and wide["ticktext"][6] == "10<sup>0</sup>"
+    assert lb.log_ticks([[np.nan, -1.0]])["tickvals"] == [1, 2, 5, 10]  # nothing to show: one decade
+    assert lb.log_ticks([[0.07, 200.0]])["ticktext"] == ["0.1", "1", "10", "100"]  # plain while short
 
 
 def test_fit_ewma_and_weights_figures():
@@ -343,6 +509,19 @@ def test_page_momentum():
     assert at.title[0].value == "Momentum"
     assert len(at.get("plotly_chart")) == 6
     footer_ok(at, 4)
+    gd, mom = ravine_runs()
+    table = next(m.value for m in at.markdown if m.value.startswith("| | Gradient descent | Momentum |"))
+    swings = [lb.widest_swing(t.path[:, 1], 20) for t in (gd, mom)]
+    assert f"| {swings[0]:.2g} | {swings[1]:.2g} |" in table
+    reached = [optimizers.outcome(t, BOWL50, 0.01).reached_at for t in (gd, mom)]
+    assert f"| {reached[0]} | {reached[1]} |" in table
+    assert at.select_slider(key="mom.beta").value == RAVINE.runs[1].hyper["beta"]
+    best = analysis.quadratic_tuning(1.0, BOWL50.params["condition"])
+    fastest = run("momentum", BOWL50, RAVINE.start_point(), RAVINE.steps, lr=best.momentum_lr,
+                  beta=best.momentum_beta)
+    quick = optimizers.outcome(fastest, BOWL50, 0.01).reached_at
+    expander = " ".join(m.value for m in at.expander[0].markdown)
+    assert f"minimum from step {quick}:" in expander and "(beyond the map)" in expander
     for beta in (0.0, 0.99):
         at.select_slider(key="mom.beta").set_value(beta)
         ok(at)
@@ -355,3 +534,28 @@ def test_page_momentum():
         at.button(key=key).click()
         ok(at)
         assert_on_playground(at, PRESETS[preset].setup())
+
+
+# --- in a browser: no legend on an axis title ---------------------------------------------------
+
+
+LEGEND_AND_TITLES = """() => [...document.querySelectorAll('.js-plotly-plot')].map(p => {
+  const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  return {legend: [...p.querySelectorAll('g.legend')].map(box),
+          titles: [...p.querySelectorAll('.g-xtitle text, .g-ytitle text, .g-x2title text')].map(box)};
+})"""
+
+
+@pytest.mark.parametrize("path", ["learn_2_batches", "learn_7_rmsprop"])
+def test_legends_never_sit_on_axis_titles(page, app_url, path):
+    """Issue 12: the legends of the Learn charts sat on their x-axis titles (page 2). Measured in
+    Chromium: no legend box intersects an axis title's box."""
+    page.goto(f"{app_url}/{path}")
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=90_000)
+    page.wait_for_selector(".js-plotly-plot g.legend", timeout=60_000)
+    charts = page.evaluate(LEGEND_AND_TITLES)
+    assert sum(bool(c["legend"]) for c in charts) >= 3
+    for c in charts:
+        for lx0, ly0, lx1, ly1 in c["legend"]:
+            for tx0, ty0, tx1, ty1 in c["titles"]:
+                assert lx1 <= tx0 or tx1 <= lx0 or ly1 <= ty0 or ty1 <= ly0, (path, c)

@@ -8,10 +8,18 @@ import numpy as np
 
 from landscapes import Surface
 
+from .learn_basics import log_ticks
 from .style import PALETTE
 
 FONT = {"size": 16}
 GREY = "#555555"
+#: the loss charts' y title, and the sentence that explains it where it appears
+GAP_TITLE = "f − f* (log scale)"
+GAP_NOTE = ("f* is the lowest value of the loss f (at the star), so f − f* is how far a run's loss still is "
+            "above the best possible; the axis is logarithmic: each grid step is a factor, not a difference.")
+#: a horizontal legend at the bottom of the figure; container-referenced, so axis titles make room
+LEGEND = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0,
+          "bgcolor": "rgba(255,255,255,0.8)"}
 
 
 def _clean(a) -> list:
@@ -21,10 +29,11 @@ def _clean(a) -> list:
 
 
 def map_figure(surface: Surface, image: tuple[str, float, float], paths, *, height: int = 520,
-               title: str = "", show_steps: bool = True) -> dict:
+               title: str = "", show_steps: bool = True, end_marks: bool = True) -> dict:
     """A static map of ``surface`` (``image`` = viz.landscape_png(surface)) with each path drawn.
 
-    ``paths``: (label, colour, path (n, 2)) triples; a path is drawn as a line with a dot per step.
+    ``paths``: (label, colour, path (n, 2)) triples; a path is drawn as a line with a dot per step,
+    its start as an open circle and (``end_marks``) its end as a square.
     """
     uri, _, _ = image
     (x0, x1), (y0, y1) = surface.domain
@@ -43,10 +52,11 @@ def map_figure(surface: Surface, image: tuple[str, float, float], paths, *, heig
             "line": {"color": color, "width": 3}, "marker": {"size": 5, "color": color},
             "hovertemplate": f"{label}<br>(%{{x:.3g}}, %{{y:.3g}})<extra></extra>",
         })
+        ends = [0, -1] if end_marks else [0]
         data.append({
-            "type": "scatter", "x": _clean(path[[0, -1], 0]), "y": _clean(path[[0, -1], 1]),
+            "type": "scatter", "x": _clean(path[ends, 0]), "y": _clean(path[ends, 1]),
             "mode": "markers", "showlegend": False, "hoverinfo": "skip",
-            "marker": {"symbol": ["circle-open", "square"], "size": 14, "color": color,
+            "marker": {"symbol": ["circle-open", "square"][: len(ends)], "size": 14, "color": color,
                        "line": {"width": 3, "color": color}},
         })
     layout = {
@@ -58,8 +68,7 @@ def map_figure(surface: Surface, image: tuple[str, float, float], paths, *, heig
                   "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
         "images": [{"source": uri, "xref": "x", "yref": "y", "x": x0, "y": y1, "sizex": x1 - x0,
                     "sizey": y1 - y0, "sizing": "stretch", "layer": "below"}],
-        "legend": {"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0,
-                   "bgcolor": "rgba(255,255,255,0.8)"},
+        "legend": LEGEND,
         "plot_bgcolor": "white",
     }
     if layout["title"] is None:
@@ -79,8 +88,11 @@ def lookahead_figure(surface: Surface, image, momentum_path, nesterov_path, look
     lookahead, grad = np.asarray(lookahead, dtype=float), np.asarray(grad, dtype=float)
     n = len(lookahead)
     t = int(min(max(step, 0), n - 1))
+    # no end squares: the paths stop at w_{t+1}, which is marked and labelled below (at step 1 a
+    # square there would sit on the look-ahead point, where momentum's own step lands)
     fig = map_figure(surface, image, [(labels[0], PALETTE[1], np.asarray(momentum_path)[: t + 2]),
-                                      (labels[1], PALETTE[0], nesterov_path[: t + 2])], height=height)
+                                      (labels[1], PALETTE[0], nesterov_path[: t + 2])], height=height,
+                     end_marks=False)
     # a thin segment from each w_s to its look-ahead point, s <= t (None breaks the line)
     xs, ys = [], []
     for s in range(t + 1):
@@ -113,11 +125,15 @@ def lookahead_figure(surface: Surface, image, momentum_path, nesterov_path, look
             "hoverinfo": "skip",
         })
     w = nesterov_path[t]
+    points = [w, la, nesterov_path[t + 1]]
+    # each label on the side away from the nearer edge of the map, so none runs off it
+    sides = ["right" if np.isfinite(p[0]) and p[0] < (x0 + x1) / 2 else "left" for p in points]
     fig["data"].append({
         "type": "scatter", "x": _clean([w[0], la[0], nesterov_path[t + 1, 0]]),
         "y": _clean([w[1], la[1], nesterov_path[t + 1, 1]]), "mode": "markers+text", "showlegend": False,
         "text": [f"w<sub>{t}</sub>", "look-ahead", f"w<sub>{t + 1}</sub>"],
-        "textposition": ["bottom left", "middle right", "top right"], "cliponaxis": False,
+        "textposition": [f"{v} {h}" for v, h in zip(("bottom", "middle", "top"), sides, strict=True)],
+        "cliponaxis": False,
         "textfont": {"size": 16, "color": "black"},
         "marker": {"size": [15, 13, 11], "color": [PALETTE[0], "white", PALETTE[0]],
                    "line": {"color": "black", "width": 2}},
@@ -140,25 +156,23 @@ def series_figure(series, *, title: str = "", ytitle: str = "", xtitle: str = "s
             "marker": {"size": 8, "color": s["color"]},
             "hovertemplate": f"{s['label']}<br>{xtitle} %{{x:.4g}}: %{{y:.4g}}<extra></extra>",
         })
-    yaxis: dict = {"title": {"text": ytitle}, "type": "log" if log_y else "linear"}
+    yaxis: dict = {"title": {"text": ytitle}, "type": "log" if log_y else "linear", "automargin": True}
     if log_y:
-        yaxis.update(exponentformat="power", dtick="D2")  # labels at 1, 2, 5 only
+        yaxis.update(log_ticks([s["y"] for s in series],
+                               **({"lo": yrange[0], "hi": yrange[1]} if yrange is not None else {})))
     if yrange is not None:
         lo, hi = yrange
         yaxis["range"] = [float(np.log10(lo)), float(np.log10(hi))] if log_y else [float(lo), float(hi)]
-    xaxis: dict = {"title": {"text": xtitle}, "type": "log" if log_x else "linear"}
+    xaxis: dict = {"title": {"text": xtitle}, "type": "log" if log_x else "linear", "automargin": True}
     if log_x:
-        xaxis["exponentformat"] = "power"
+        xaxis.update(log_ticks([d["x"] for d in data if d["x"]]))
     layout = {
-        "height": height, "font": FONT, "margin": {"l": 70, "r": 10, "t": 50 if title else 10, "b": 50},
-        "xaxis": xaxis, "yaxis": yaxis, "hovermode": "closest",
-        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        "height": height, "font": FONT, "margin": {"l": 10, "r": 10, "t": 50 if title else 10, "b": 10},
+        "xaxis": xaxis, "yaxis": yaxis, "hovermode": "closest", "legend": LEGEND,
     }
     if title:
         layout["title"] = {"text": title, "x": 0.5, "xref": "paper", "xanchor": "center", "y": 0.98,
                            "yanchor": "top"}
-        layout["legend"] = {"orientation": "h", "y": -0.2, "yanchor": "top", "x": 0}
-        layout["margin"]["b"] = 90
     return {"data": data, "layout": layout}
 
 
@@ -176,3 +190,39 @@ def positive_range(*arrays, pad: float = 1.5) -> tuple[float, float]:
     if not vals.size:
         return 1e-3, 1.0
     return float(vals.min() / pad), float(vals.max() * pad)
+
+
+# --- read-outs of page 8 -------------------------------------------------------------------------
+
+
+def ahead_from(a, b) -> int:
+    """The first step from which ``a`` stays below ``b`` to the end (two loss curves of the same
+    length), or -1 if it is not below at the last step."""
+    below = np.asarray(a, dtype=float) < np.asarray(b, dtype=float)
+    if not below[-1]:
+        return -1
+    not_below = np.flatnonzero(~below)
+    return int(not_below[-1] + 1) if not_below.size else 0
+
+
+def largest_rise(loss) -> tuple[float, int]:
+    """The largest factor by which ``loss`` climbs above its lowest value so far, and the step
+    where it does (1.0 and 0 for a loss that never rises)."""
+    loss = np.asarray(loss, dtype=float)
+    lowest = np.minimum.accumulate(loss)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = loss[1:] / lowest[:-1]
+    ratio = np.where(np.isfinite(ratio), ratio, 1.0)
+    k = int(np.argmax(ratio))
+    return (float(ratio[k]), k + 1) if ratio[k] > 1 else (1.0, 0)
+
+
+def steps_rate_rose(effective_lr) -> int:
+    """How many steps raised the rate of at least one weight (``effective_lr`` (steps, 2))."""
+    eff = np.asarray(effective_lr, dtype=float)
+    return int(np.sum(np.any(np.diff(eff, axis=0) > 0, axis=1)))
+
+
+def nadam_mu(t, beta1: float, psi: float):
+    """PyTorch NAdam's momentum schedule mu_t = beta1 (1 - 0.5 * 0.96^(t psi)) at step t."""
+    return beta1 * (1 - 0.5 * 0.96 ** (np.asarray(t, dtype=float) * psi))

@@ -34,8 +34,33 @@ def _axis(title: str, **extra) -> dict:
 
 
 def _legend_below() -> dict:
-    return {"orientation": "h", "y": -0.16, "yanchor": "top", "x": 0, "font": {"size": 15},
-            "bgcolor": "rgba(255,255,255,0.85)"}
+    """A horizontal legend at the bottom of the figure (container-referenced, so the plot area and
+    its axis title make room for it instead of sitting under it)."""
+    return {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0,
+            "font": {"size": 15}, "bgcolor": "rgba(255,255,255,0.85)"}
+
+
+def log_ticks(values, *, lo=None, hi=None) -> dict:
+    """Tick values and plain labels for a log axis over the finite positive ``values`` (or
+    [lo, hi]): 1, 2, 5 in every decade when the span is at most three decades, else powers of
+    ten (every other one beyond eight decades), written out from 0.001 to 10000 and as 10^k
+    beyond. Labels read as numbers: 0.5, not "5"."""
+    v = np.concatenate([np.asarray(a, dtype=float).ravel() for a in values]) if len(values) else np.ones(1)
+    v = v[np.isfinite(v) & (v > 0)]
+    lo = float(lo if lo is not None else (v.min() if v.size else 1.0))
+    hi = float(hi if hi is not None else (v.max() if v.size else 10.0))
+    d0, d1 = int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi)))
+    if d1 - d0 <= 3:
+        ticks = [m * 10.0**d for d in range(d0, d1 + 1) for m in (1, 2, 5)]
+    else:
+        every = 1 if d1 - d0 <= 8 else 2
+        ticks = [10.0**d for d in range(d0, d1 + 1) if d % every == 0]
+    ticks = [t for t in ticks if lo / 1.0001 <= t <= hi * 1.0001] or [10.0**d0]
+    if d1 - d0 <= 3 or (ticks[0] >= 1e-3 and ticks[-1] <= 1e4):
+        text = [f"{t:g}" for t in ticks]
+    else:
+        text = [f"10<sup>{round(np.log10(t))}</sup>" for t in ticks]
+    return {"tickvals": ticks, "ticktext": text}
 
 
 # --- read-outs -----------------------------------------------------------------------------------
@@ -70,6 +95,23 @@ def overshoot(path, target) -> float:
     beyond = (path - target) @ (d / norm)
     beyond = beyond[np.isfinite(beyond)]
     return float(max(0.0, beyond.max())) if beyond.size else 0.0
+
+
+def widest_swing(y, start: int) -> float:
+    """The largest distance |y| from the valley floor y = 0 from step ``start`` on (NaNs left out)."""
+    y = np.abs(np.asarray(y, dtype=float)[start:])
+    y = y[np.isfinite(y)]
+    return float(y.max()) if y.size else float("nan")
+
+
+def step_text(step) -> str:
+    """A step number as the pages print it: "not within the run" for -1 (never)."""
+    return str(int(step)) if int(step) >= 0 else "not within the run"
+
+
+def signed(value: float, digits: int = 2) -> str:
+    """A number with a typographic minus sign, for text: signed(-0.96) == "−0.96"."""
+    return f"{value:.{digits}f}".replace("-", "−")
 
 
 # --- maps ----------------------------------------------------------------------------------------
@@ -137,11 +179,13 @@ def series_figure(series: list[dict], *, title: str = "", xtitle: str = "step", 
                   hlines: list[dict] | None = None) -> dict:
     """Line chart: each series a dict with label, color, y and optionally x (default 0, 1, ...),
     dash, mode ("lines", "markers", "lines+markers"), width. ``hlines``: dicts with y, label, color
-    drawn as dotted horizontal lines. ``yrange`` in data units (log10 taken on a log axis)."""
-    data = []
+    drawn as dotted horizontal lines across the series' x range, named in the legend. ``yrange`` in
+    data units (log10 taken on a log axis)."""
+    data, xs = [], []
     for s in series:
         y = np.asarray(s["y"], dtype=float)
         x = np.asarray(s["x"], dtype=float) if "x" in s else np.arange(len(y), dtype=float)
+        xs.append(x[np.isfinite(x)])
         if log_y:
             y = np.where(y > 0, y, np.nan)
         data.append({
@@ -151,39 +195,30 @@ def series_figure(series: list[dict], *, title: str = "", xtitle: str = "step", 
             "marker": {"size": s.get("size", 7), "color": s["color"]},
             "hovertemplate": f"{s['label']}<br>{xtitle} %{{x:.4g}}: %{{y:.4g}}<extra></extra>",
         })
-    shapes, notes = [], []
-    for h in hlines or []:
-        shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": h["y"],
-                       "y1": h["y"], "line": {"color": h.get("color", GREY), "width": 2, "dash": "dot"}})
-        notes.append({"xref": "paper", "x": 0, "xanchor": "left", "yref": "y",
-                      "y": float(np.log10(h["y"])) if log_y else h["y"], "yanchor": "top",
-                      "text": h["label"], "showarrow": False, "font": {"color": h.get("color", GREY)}})
+    for h in hlines or []:  # dotted reference lines, named in the legend (never written on the curves)
+        every_x = np.concatenate(xs) if xs else np.zeros(1)
+        data.append({
+            "type": "scatter", "x": [float(every_x.min()), float(every_x.max())], "y": [float(h["y"])] * 2,
+            "mode": "lines", "name": h["label"],
+            "line": {"color": h.get("color", GREY), "width": 2, "dash": "dot"}, "hoverinfo": "skip",
+        })
     yaxis = _axis(ytitle, type="log" if log_y else "linear")
     if log_y:
-        yaxis["exponentformat"] = "power"
-        if _decades(yrange or [s["y"] for s in series]) <= 3:
-            yaxis["dtick"] = "D2"  # labels at 1, 2, 5 only
+        ys = [s["y"] for s in series] + [[h["y"]] for h in hlines or []]
+        yaxis.update(log_ticks(ys, **({"lo": yrange[0], "hi": yrange[1]} if yrange is not None else {})))
     if yrange is not None:
         lo, hi = yrange
         yaxis["range"] = [float(np.log10(lo)), float(np.log10(hi))] if log_y else [float(lo), float(hi)]
     xaxis = _axis(xtitle, type="log" if log_x else "linear")
     if log_x:
-        xaxis["exponentformat"] = "power"
+        xaxis.update(log_ticks(xs))
     layout = {
         "height": height, "font": FONT, "hovermode": "closest", "xaxis": xaxis, "yaxis": yaxis,
         "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "legend": _legend_below(),
-        "shapes": shapes, "annotations": notes,
     }
     if title:
         layout["title"] = _title(title)
     return {"data": data, "layout": layout}
-
-
-def _decades(values) -> float:
-    """How many powers of ten the finite positive ``values`` span."""
-    v = np.concatenate([np.asarray(a, dtype=float).ravel() for a in values]) if len(values) else np.ones(1)
-    v = v[np.isfinite(v) & (v > 0)]
-    return float(np.log10(v.max() / v.min())) if v.size else 0.0
 
 
 # --- page 2: the data and the fitted lines -------------------------------------------------------
