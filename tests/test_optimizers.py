@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import warnings
 
 import numpy as np
@@ -713,7 +714,8 @@ def test_get_defaults_and_text(name):
         if not (r.form_of and p.name == "lr"):
             assert f"{custom.hyper[p.name]:g}" in code
     shown_lr = 0.0375 * (1 - custom.hyper["beta"]) if name == "momentum_ewma" else 0.0375
-    assert f"lr={shown_lr:g}" in code and code.startswith(f"opt = torch.optim.{r.torch_class}(params, ")
+    assert re.search(rf"lr={shown_lr:g}[,)]", code) and code.startswith(f"opt = torch.optim.{r.torch_class}(")
+    assert "params" in code and all(len(line) <= 56 for line in code.splitlines())
     assert "[3 values]" in optimizers.get(name, lr=np.array([0.1, 0.2, 0.3])).describe()
 
 
