@@ -65,8 +65,9 @@ st.markdown(
     f"**η < 2 / L = {2 / L:g}**. Press *Play*: {STEPS} steps at three learning rates."
 )
 # two short title lines: three panels side by side stay readable on a phone
-views = [viz.RunView(f"{name}<br>η = {r.hyper['lr']:g}", viz.PALETTE[i], run(SETUP, r))
-         for i, name, r in zip((0, 2, 1), NAMES, SETUP.runs, strict=True)]
+colors = viz.run_colors([r.name for r in SETUP.runs])
+views = [viz.RunView(f"{name}<br>η = {r.hyper['lr']:g}", color, run(SETUP, r))
+         for color, name, r in zip(colors, NAMES, SETUP.runs, strict=True)]
 fig = viz.trajectory_figure(SURFACE, views, image_for(SURFACE), multiples=True, show_3d=False, arrows=False,
                             height=470, frames=STEPS + 1, frame_ms=120)
 fig["layout"]["font"] = {"size": 16}

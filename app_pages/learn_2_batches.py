@@ -21,7 +21,7 @@ LR = 0.05
 SPEC = run_spec("gd", lr=LR)
 BATCHES = [2, 5, 10, 20, 50]
 UPDATES = [50, 100, 200, 400]
-COLORS = {"batch": viz.PALETTE[0], "sgd": viz.PALETTE[1], "mini": viz.PALETTE[2]}
+COLORS = dict(zip(("batch", "sgd", "mini"), viz.run_colors(["gd"] * 3), strict=True))  # three GD runs
 
 
 def run(batch_size: int | None, steps: int, seed: int) -> optimizers.Trajectory:

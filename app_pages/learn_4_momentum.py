@@ -26,7 +26,7 @@ LR = RAVINE_SETUP.runs[1].hyper["lr"]  # PyTorch-form momentum's rate in the rav
 MU, L = 1.0, BOWL.params["condition"]  # f = (x² + L y²) / 2: curvature 1 along x, L across (y)
 SWING_STEP = 20  # where the page compares the two runs' swings across the valley
 BETAS = [0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99]
-GD_COLOR, MOM_COLOR, EWMA_COLOR = viz.PALETTE[0], viz.PALETTE[1], viz.PALETTE[3]
+GD_COLOR, MOM_COLOR, EWMA_COLOR = viz.run_colors(["gd", "momentum", "momentum_ewma"])
 
 
 def run_setup(setup: Setup, spec) -> optimizers.Trajectory:

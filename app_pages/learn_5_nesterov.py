@@ -76,8 +76,10 @@ right.plotly_chart(viz.fast_figure(fig), key="nag.map")
 st.markdown("The same two runs as y over time. At the larger β momentum swings across the valley for "
             "many steps; Nesterov's braking stops the swing at once.")
 ys = la.series_figure([
-    {"label": "Momentum", "color": viz.PALETTE[1], "y": mom.path[:, 1], "x": np.arange(STEPS + 1)},
-    {"label": "Nesterov", "color": viz.PALETTE[0], "y": nag.path[:, 1], "x": np.arange(STEPS + 1)},
+    {"label": "Momentum", "color": optimizers.rule("momentum").color, "y": mom.path[:, 1],
+     "x": np.arange(STEPS + 1)},
+    {"label": "Nesterov", "color": optimizers.rule("nesterov").color, "y": nag.path[:, 1],
+     "x": np.arange(STEPS + 1)},
 ], ytitle="y (across the valley)", height=320)
 st.plotly_chart(viz.fast_figure(ys), key="nag.y")
 if st.button("Open this comparison in the Playground", icon=":material/sports_esports:", key="nag.open"):

@@ -17,6 +17,7 @@ from viz import learn_adaptive as la
 CONDITIONS = [10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0]
 BOWL_START = (-2.8, 1.5)
 BOWL_STEPS = 100
+GD_COLOR, ADAGRAD_COLOR = optimizers.rule("gd").color, optimizers.rule("adagrad").color
 ADAGRAD_LR = 0.5
 FADES = PRESETS["adagrad-fades"]
 FADES_SETUP = FADES.setup()
@@ -63,13 +64,13 @@ left.markdown(
     "for y: it found the scales by itself. Make the bowl more stretched: gradient descent crawls, "
     "AdaGrad's path does not change at all (dividing by √V cancels the scale)."
 )
-paths = [(f"Gradient descent (η = 1/L = {1 / k:.3g})", viz.PALETTE[1], gd.path),
-         (f"AdaGrad (η = {ADAGRAD_LR:g})", viz.PALETTE[0], ada.path)]
+paths = [(f"Gradient descent (η = 1/L = {1 / k:.3g})", GD_COLOR, gd.path),
+         (f"AdaGrad (η = {ADAGRAD_LR:g})", ADAGRAD_COLOR, ada.path)]
 fig = la.map_figure(bowl, image_for(bowl), paths, height=480)
 right.plotly_chart(viz.fast_figure(fig), key="ada.map")
 rates = la.series_figure(
-    la.rate_series("AdaGrad", viz.PALETTE[0], ada.effective_lr)
-    + la.rate_series("Gradient descent", viz.PALETTE[1], gd.effective_lr),
+    la.rate_series("AdaGrad", ADAGRAD_COLOR, ada.effective_lr)
+    + la.rate_series("Gradient descent", GD_COLOR, gd.effective_lr),
     title="The rate each weight gets", ytitle="η / (√V + ε)", log_y=True, height=380)
 st.plotly_chart(viz.fast_figure(rates), key="ada.rates")
 
@@ -88,10 +89,10 @@ first, last = tr.effective_lr[0], tr.effective_lr[-1]
 gap = float(tr.loss[-1] - rosen.global_min)
 c1, c2 = st.columns(2)
 c1.plotly_chart(viz.fast_figure(la.map_figure(rosen, image_for(rosen),
-                                              [(f"AdaGrad (η = {lr:g})", viz.PALETTE[0], tr.path)],
+                                              [(f"AdaGrad (η = {lr:g})", ADAGRAD_COLOR, tr.path)],
                                               height=430, show_steps=False)), key="ada.fade_map")
 c2.plotly_chart(viz.fast_figure(la.series_figure(
-    la.rate_series("AdaGrad", viz.PALETTE[0], tr.effective_lr), title="AdaGrad's rates on Rosenbrock",
+    la.rate_series("AdaGrad", ADAGRAD_COLOR, tr.effective_lr), title="AdaGrad's rates on Rosenbrock",
     ytitle="η / (√V + ε)", log_y=True, log_x=True, height=430)), key="ada.fade_rates")
 st.markdown(
     f"Rosenbrock's minimum is the star at (1, 1). After **{steps}** steps the rates have fallen "

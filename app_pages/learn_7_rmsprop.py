@@ -18,6 +18,7 @@ SETUP = PRESET.setup()
 SURFACE = SETUP.make_surface()
 START = SETUP.start_point()
 STEPS = SETUP.steps
+ADA_COLOR, RMS_COLOR = optimizers.rule("adagrad").color, optimizers.rule("rmsprop").color
 ADA, RMS = SETUP.runs
 BETAS = [0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999]
 
@@ -55,10 +56,10 @@ rms = run("rmsprop", **{**RMS.hyper, "beta": beta})
 yr = la.positive_range(ada.effective_lr, rms.effective_lr)
 left, right = st.columns(2)
 left.plotly_chart(viz.fast_figure(la.series_figure(
-    la.rate_series("AdaGrad", viz.PALETTE[1], ada.effective_lr), title="AdaGrad: rate per weight",
+    la.rate_series("AdaGrad", ADA_COLOR, ada.effective_lr), title="AdaGrad: rate per weight",
     ytitle="η / (√V + ε)", log_y=True, yrange=yr, height=380)), key="rms.ada_rates")
 right.plotly_chart(viz.fast_figure(la.series_figure(
-    la.rate_series("RMSProp", viz.PALETTE[0], rms.effective_lr),
+    la.rate_series("RMSProp", RMS_COLOR, rms.effective_lr),
     title=f"RMSProp (β = {beta:g}): rate per weight",
     ytitle="η / (√V + ε)", log_y=True, yrange=yr, height=380)), key="rms.rms_rates")
 ups = [la.steps_rate_rose(t.effective_lr) for t in (ada, rms)]
@@ -78,8 +79,8 @@ st.markdown(
     "is η times the sign of the gradient."
 )
 c1, c2 = st.columns(2)
-paths = [(f"AdaGrad (η = {ADA.hyper['lr']:g})", viz.PALETTE[1], ada.path),
-         (f"RMSProp (η = {RMS.hyper['lr']:g}, β = {beta:g})", viz.PALETTE[0], rms.path)]
+paths = [(f"AdaGrad (η = {ADA.hyper['lr']:g})", ADA_COLOR, ada.path),
+         (f"RMSProp (η = {RMS.hyper['lr']:g}, β = {beta:g})", RMS_COLOR, rms.path)]
 c1.plotly_chart(viz.fast_figure(la.map_figure(SURFACE, image_for(SURFACE), paths, height=430,
                                               show_steps=False)), key="rms.map")
 gaps = [{"label": label, "color": color, "y": np.maximum(t.loss - SURFACE.global_min, 1e-16),

@@ -149,7 +149,8 @@ st.caption(
     "over thousands of steps. Keras's Nadam uses 0.96^t (ψ = 1): about 0.9 within 100 steps."
 )
 trs = [run(spec) for spec in SETUP.runs]
-views = [(t.optimizer.describe(short=True), viz.PALETTE[i], t) for i, t in enumerate(trs)]
+views = [(t.optimizer.describe(short=True), color, t)
+         for t, color in zip(trs, viz.run_colors([t.optimizer.name for t in trs]), strict=True)]
 c1, c2 = st.columns(2)
 c1.plotly_chart(viz.fast_figure(la.map_figure(SURFACE, image_for(SURFACE),
                                               [(lb, col, t.path) for lb, col, t in views],

@@ -9,7 +9,7 @@ import numpy as np
 from landscapes import Surface
 
 from .learn_basics import log_ticks
-from .style import PALETTE
+from .style import PALETTE, run_colors
 
 FONT = {"size": 16}
 GREY = "#555555"
@@ -90,8 +90,9 @@ def lookahead_figure(surface: Surface, image, momentum_path, nesterov_path, look
     t = int(min(max(step, 0), n - 1))
     # no end squares: the paths stop at w_{t+1}, which is marked and labelled below (at step 1 a
     # square there would sit on the look-ahead point, where momentum's own step lands)
-    fig = map_figure(surface, image, [(labels[0], PALETTE[1], np.asarray(momentum_path)[: t + 2]),
-                                      (labels[1], PALETTE[0], nesterov_path[: t + 2])], height=height,
+    mom_color, nag_color = run_colors(["momentum", "nesterov"])
+    fig = map_figure(surface, image, [(labels[0], mom_color, np.asarray(momentum_path)[: t + 2]),
+                                      (labels[1], nag_color, nesterov_path[: t + 2])], height=height,
                      end_marks=False)
     # a thin segment from each w_s to its look-ahead point, s <= t (None breaks the line)
     xs, ys = [], []
