@@ -9,10 +9,8 @@ import numpy as np
 from landscapes import Surface
 
 from .learn_basics import log_ticks
-from .style import PALETTE, run_colors
+from .style import FONT, PALETTE, clean, landscape_image, run_colors
 
-FONT = {"size": 16}
-GREY = "#555555"
 #: the loss charts' y title, and the sentence that explains it where it appears
 GAP_TITLE = "f − f* (log scale)"
 GAP_NOTE = ("f* is the lowest value of the loss f (at the star), so f − f* is how far a run's loss still is "
@@ -21,11 +19,6 @@ GAP_NOTE = ("f* is the lowest value of the loss f (at the star), so f − f* is 
 LEGEND = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0,
           "bgcolor": "rgba(255,255,255,0.8)"}
 
-
-def _clean(a) -> list:
-    """Floats for JSON, NaN / inf as gaps."""
-    a = np.asarray(a, dtype=float)
-    return [float(v) if np.isfinite(v) else None for v in a.ravel()]
 
 
 def map_figure(surface: Surface, image: tuple[str, float, float], paths, *, height: int = 520,
@@ -39,7 +32,7 @@ def map_figure(surface: Surface, image: tuple[str, float, float], paths, *, heig
     (x0, x1), (y0, y1) = surface.domain
     mins = surface.minima
     data: list[dict] = [{
-        "type": "scatter", "x": _clean(mins[:, 0]), "y": _clean(mins[:, 1]), "mode": "markers",
+        "type": "scatter", "x": clean(mins[:, 0]), "y": clean(mins[:, 1]), "mode": "markers",
         "name": "minimum", "marker": {"symbol": "star", "size": 18, "color": "white",
                                       "line": {"color": "black", "width": 1.5}},
         "hovertemplate": "minimum (%{x:.3g}, %{y:.3g})<extra></extra>",
@@ -47,14 +40,14 @@ def map_figure(surface: Surface, image: tuple[str, float, float], paths, *, heig
     for label, color, path in paths:
         path = np.asarray(path, dtype=float)
         data.append({
-            "type": "scatter", "x": _clean(path[:, 0]), "y": _clean(path[:, 1]), "name": label,
+            "type": "scatter", "x": clean(path[:, 0]), "y": clean(path[:, 1]), "name": label,
             "mode": "lines+markers" if show_steps else "lines",
             "line": {"color": color, "width": 3}, "marker": {"size": 5, "color": color},
             "hovertemplate": f"{label}<br>(%{{x:.3g}}, %{{y:.3g}})<extra></extra>",
         })
         ends = [0, -1] if end_marks else [0]
         data.append({
-            "type": "scatter", "x": _clean(path[ends, 0]), "y": _clean(path[ends, 1]),
+            "type": "scatter", "x": clean(path[ends, 0]), "y": clean(path[ends, 1]),
             "mode": "markers", "showlegend": False, "hoverinfo": "skip",
             "marker": {"symbol": ["circle-open", "square"][: len(ends)], "size": 14, "color": color,
                        "line": {"width": 3, "color": color}},
@@ -66,8 +59,7 @@ def map_figure(surface: Surface, image: tuple[str, float, float], paths, *, heig
                   "constrain": "domain"},
         "yaxis": {"range": [y0, y1], "title": {"text": "y"}, "showgrid": False, "zeroline": False,
                   "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
-        "images": [{"source": uri, "xref": "x", "yref": "y", "x": x0, "y": y1, "sizex": x1 - x0,
-                    "sizey": y1 - y0, "sizing": "stretch", "layer": "below"}],
+        "images": [landscape_image(uri, surface.domain)],
         "legend": LEGEND,
         "plot_bgcolor": "white",
     }
@@ -100,13 +92,13 @@ def lookahead_figure(surface: Surface, image, momentum_path, nesterov_path, look
         xs += [nesterov_path[s, 0], lookahead[s, 0], None]
         ys += [nesterov_path[s, 1], lookahead[s, 1], None]
     fig["data"].append({
-        "type": "scatter", "x": _clean(np.array(xs, dtype=float)), "y": _clean(np.array(ys, dtype=float)),
+        "type": "scatter", "x": clean(np.array(xs, dtype=float)), "y": clean(np.array(ys, dtype=float)),
         "mode": "lines", "name": "w<sub>t</sub> → its look-ahead point",
         "line": {"color": "black", "width": 1.5, "dash": "dot"},
         "hoverinfo": "skip",
     })
     fig["data"].append({
-        "type": "scatter", "x": _clean(lookahead[: t + 1, 0]), "y": _clean(lookahead[: t + 1, 1]),
+        "type": "scatter", "x": clean(lookahead[: t + 1, 0]), "y": clean(lookahead[: t + 1, 1]),
         "mode": "markers", "name": "look-ahead points (gradient taken here)",
         "marker": {"symbol": "x-thin", "size": 9, "color": "black", "line": {"width": 2, "color": "black"}},
         "hovertemplate": "look-ahead point<br>(%{x:.3g}, %{y:.3g})<extra></extra>",
@@ -118,7 +110,7 @@ def lookahead_figure(surface: Surface, image, momentum_path, nesterov_path, look
     if np.isfinite(norm) and norm > 0 and np.all(np.isfinite(la)):
         tip = la - 0.12 * min(x1 - x0, y1 - y0) * g / norm
         fig["data"].append({
-            "type": "scatter", "x": _clean([la[0], tip[0]]), "y": _clean([la[1], tip[1]]),
+            "type": "scatter", "x": clean([la[0], tip[0]]), "y": clean([la[1], tip[1]]),
             "mode": "lines+markers", "name": "downhill at the look-ahead point",
             "line": {"color": PALETTE[2], "width": 4},
             "marker": {"symbol": ["circle", "arrow"], "size": [1, 16], "angleref": "previous",
@@ -130,8 +122,8 @@ def lookahead_figure(surface: Surface, image, momentum_path, nesterov_path, look
     # each label on the side away from the nearer edge of the map, so none runs off it
     sides = ["right" if np.isfinite(p[0]) and p[0] < (x0 + x1) / 2 else "left" for p in points]
     fig["data"].append({
-        "type": "scatter", "x": _clean([w[0], la[0], nesterov_path[t + 1, 0]]),
-        "y": _clean([w[1], la[1], nesterov_path[t + 1, 1]]), "mode": "markers+text", "showlegend": False,
+        "type": "scatter", "x": clean([w[0], la[0], nesterov_path[t + 1, 0]]),
+        "y": clean([w[1], la[1], nesterov_path[t + 1, 1]]), "mode": "markers+text", "showlegend": False,
         "text": [f"w<sub>{t}</sub>", "look-ahead", f"w<sub>{t + 1}</sub>"],
         "textposition": [f"{v} {h}" for v, h in zip(("bottom", "middle", "top"), sides, strict=True)],
         "cliponaxis": False,
@@ -152,7 +144,7 @@ def series_figure(series, *, title: str = "", ytitle: str = "", xtitle: str = "s
         y = np.asarray(s["y"], dtype=float)
         xs = np.asarray(s.get("x", x if x is not None else np.arange(1, len(y) + 1)), dtype=float)
         data.append({
-            "type": "scatter", "x": _clean(xs), "y": _clean(y), "mode": s.get("mode", "lines"),
+            "type": "scatter", "x": clean(xs), "y": clean(y), "mode": s.get("mode", "lines"),
             "name": s["label"], "line": {"color": s["color"], "width": 3, "dash": s.get("dash", "solid")},
             "marker": {"size": 8, "color": s["color"]},
             "hovertemplate": f"{s['label']}<br>{xtitle} %{{x:.4g}}: %{{y:.4g}}<extra></extra>",

@@ -10,18 +10,10 @@ import numpy as np
 
 from landscapes import Surface
 
-from .style import PALETTE
+from .style import FONT, GREY, LIGHT_GREY, PALETTE, clean, landscape_image
 
-FONT = {"size": 17}
 TICKS = {"size": 15}
-GREY = "#666666"
-DATA_GREY = "#9a9a9a"
 
-
-def _clean(a) -> list:
-    """Floats for JSON, NaN / inf as gaps."""
-    a = np.asarray(a, dtype=float)
-    return [float(v) if np.isfinite(v) else None for v in a.ravel()]
 
 
 def _title(text: str) -> dict:
@@ -130,7 +122,7 @@ def map_figure(surface: Surface, image: tuple[str, float, float], paths: list[di
     (x0, x1), (y0, y1) = surface.domain
     mins = surface.minima
     data: list[dict] = [{
-        "type": "scatter", "x": _clean(mins[:, 0]), "y": _clean(mins[:, 1]), "mode": "markers",
+        "type": "scatter", "x": clean(mins[:, 0]), "y": clean(mins[:, 1]), "mode": "markers",
         "name": "minimum" if len(mins) == 1 else "minima", "showlegend": False,
         "marker": {"symbol": "star", "size": 18, "color": "white", "line": {"color": "black", "width": 1.5}},
         "hovertemplate": "minimum (%{x:.3g}, %{y:.3g})<extra></extra>",
@@ -139,7 +131,7 @@ def map_figure(surface: Surface, image: tuple[str, float, float], paths: list[di
         path = np.asarray(p["path"], dtype=float)
         color = p["color"]
         data.append({
-            "type": "scatter", "x": _clean(path[:, 0]), "y": _clean(path[:, 1]), "name": p["label"],
+            "type": "scatter", "x": clean(path[:, 0]), "y": clean(path[:, 1]), "name": p["label"],
             "mode": "lines+markers" if step_dots else "lines", "opacity": p.get("opacity", 1.0),
             "line": {"color": color, "width": p.get("width", 3), "dash": p.get("dash", "solid")},
             "marker": {"size": 6, "color": color},
@@ -149,8 +141,8 @@ def map_figure(surface: Surface, image: tuple[str, float, float], paths: list[di
         if len(finite):
             ended = bool(p.get("diverged", False)) or len(finite) < len(path)
             data.append({
-                "type": "scatter", "x": _clean([finite[0, 0], finite[-1, 0]]),
-                "y": _clean([finite[0, 1], finite[-1, 1]]), "mode": "markers", "showlegend": False,
+                "type": "scatter", "x": clean([finite[0, 0], finite[-1, 0]]),
+                "y": clean([finite[0, 1], finite[-1, 1]]), "mode": "markers", "showlegend": False,
                 "hoverinfo": "skip",
                 "marker": {"symbol": ["circle-open", "x" if ended else "square"], "size": 15, "color": color,
                            "line": {"width": 3, "color": color}},
@@ -161,8 +153,7 @@ def map_figure(surface: Surface, image: tuple[str, float, float], paths: list[di
         "xaxis": _axis(axis_titles[0], range=[x0, x1], showgrid=False, zeroline=False, constrain="domain"),
         "yaxis": _axis(axis_titles[1], range=[y0, y1], showgrid=False, zeroline=False, scaleanchor="x",
                        scaleratio=1, constrain="domain"),
-        "images": [{"source": uri, "xref": "x", "yref": "y", "x": x0, "y": y1, "sizex": x1 - x0,
-                    "sizey": y1 - y0, "sizing": "stretch", "layer": "below"}],
+        "images": [landscape_image(uri, surface.domain)],
         "legend": _legend_below(),
         "hovermode": "closest",
     }
@@ -189,7 +180,7 @@ def series_figure(series: list[dict], *, title: str = "", xtitle: str = "step", 
         if log_y:
             y = np.where(y > 0, y, np.nan)
         data.append({
-            "type": "scatter", "x": _clean(x), "y": _clean(y), "mode": s.get("mode", "lines"),
+            "type": "scatter", "x": clean(x), "y": clean(y), "mode": s.get("mode", "lines"),
             "name": s["label"], "line": {"color": s["color"], "width": s.get("width", 3),
                                          "dash": s.get("dash", "solid")},
             "marker": {"size": s.get("size", 7), "color": s["color"]},
@@ -233,15 +224,15 @@ def fit_figure(x, y, lines: list[dict], *, height: int = 440, title: str = "") -
     pad = 0.05 * (hi - lo)
     xs = np.array([lo - pad, hi + pad])
     data = [{
-        "type": "scatter", "x": _clean(x), "y": _clean(y), "mode": "markers", "name": "data",
-        "marker": {"size": 9, "color": DATA_GREY, "line": {"color": "white", "width": 1}},
+        "type": "scatter", "x": clean(x), "y": clean(y), "mode": "markers", "name": "data",
+        "marker": {"size": 9, "color": LIGHT_GREY, "line": {"color": "white", "width": 1}},
         "hovertemplate": "x = %{x:.3g}, y = %{y:.3g}<extra>sample</extra>",
     }]
     for ln in lines:
         w, b = float(ln["w"]), float(ln["b"])
         ys = w * xs + b if np.isfinite(w) and np.isfinite(b) else np.full(2, np.nan)
         data.append({
-            "type": "scatter", "x": _clean(xs), "y": _clean(ys), "mode": "lines", "name": ln["label"],
+            "type": "scatter", "x": clean(xs), "y": clean(ys), "mode": "lines", "name": ln["label"],
             "line": {"color": ln["color"], "width": 4, "dash": ln.get("dash", "solid")},
             "hovertemplate": f"{ln['label']}: y = {w:.3g} x + {b:.3g}<extra></extra>",
         })
@@ -285,16 +276,16 @@ def ewma_figure(theta, v, *, beta: float, v_hat=None, mark: int | None = None, h
     theta = np.asarray(theta, dtype=float)
     t = np.arange(1, len(theta) + 1)
     data = [
-        {"type": "scatter", "x": _clean(t), "y": _clean(theta), "mode": "markers", "name": "data θₜ",
-         "marker": {"size": 7, "color": DATA_GREY},
+        {"type": "scatter", "x": clean(t), "y": clean(theta), "mode": "markers", "name": "data θₜ",
+         "marker": {"size": 7, "color": LIGHT_GREY},
          "hovertemplate": "θ<sub>%{x}</sub> = %{y:.3g}<extra></extra>"},
-        {"type": "scatter", "x": _clean(t), "y": _clean(v), "mode": "lines",
+        {"type": "scatter", "x": clean(t), "y": clean(v), "mode": "lines",
          "name": f"EWMA Vₜ (β = {beta:g})", "line": {"color": PALETTE[0], "width": 4},
          "hovertemplate": "V<sub>%{x}</sub> = %{y:.3g}<extra></extra>"},
     ]
     if v_hat is not None:
         data.append({
-            "type": "scatter", "x": _clean(t), "y": _clean(v_hat), "mode": "lines",
+            "type": "scatter", "x": clean(t), "y": clean(v_hat), "mode": "lines",
             "name": "corrected Vₜ / (1 − βᵗ)", "line": {"color": PALETTE[1], "width": 4, "dash": "dash"},
             "hovertemplate": "corrected V<sub>%{x}</sub> = %{y:.3g}<extra></extra>",
         })
@@ -318,9 +309,9 @@ def weights_figure(w, *, t: int, window: float, height: int = 380) -> dict:
     k = np.arange(len(w))
     inside = k < window
     data = [{
-        "type": "bar", "x": _clean(t - k), "y": _clean(w), "name": "weight (1 − β) βᵏ",
+        "type": "bar", "x": clean(t - k), "y": clean(w), "name": "weight (1 − β) βᵏ",
         "marker": {"color": [PALETTE[0] if i else "#a6cbe3" for i in inside], "line": {"width": 0}},
-        "customdata": _clean(k),
+        "customdata": clean(k),
         "hovertemplate": "θ<sub>%{x}</sub> (k = %{customdata}): weight %{y:.3g}<extra></extra>",
     }]
     shapes, notes = [], []
