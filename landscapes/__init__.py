@@ -12,13 +12,15 @@ from functools import lru_cache
 
 import numpy as np
 
+from . import datasets, planes
 from .catalog import REGISTRY, SurfaceDef, minibatch_gradient
 from .expression import from_expression
+from .network import Network, network
 from .surface import SCALAR_MATH, Dataset, Param, Surface
 
 __all__ = [
-    "SCALAR_MATH", "Dataset", "Param", "Surface", "SurfaceDef",
-    "from_expression", "get", "minibatch_gradient", "names", "spec",
+    "SCALAR_MATH", "Dataset", "Network", "Param", "Surface", "SurfaceDef", "datasets",
+    "from_expression", "get", "minibatch_gradient", "names", "network", "planes", "spec",
 ]
 
 
