@@ -15,7 +15,7 @@ import numpy as np
 from . import datasets, planes
 from .catalog import REGISTRY, SurfaceDef, minibatch_gradient
 from .expression import from_expression
-from .network import Network, network
+from .mlp import Network, network
 from .surface import SCALAR_MATH, Dataset, Param, Surface
 
 __all__ = [

@@ -436,3 +436,11 @@ def test_interpolation_between_start_and_end(small, runs):
     assert alpha[20] == 0 and alpha[60] == 1
     assert f[20] == small.f(start) and np.isclose(f[60], small.f(end), rtol=1e-12)
     assert f[60] < f[20]
+
+
+def test_value_and_grad_is_f_and_grad_in_one_pass(net):
+    W = net.init(range(7))
+    f, g = net.value_and_grad(W)
+    assert np.array_equal(f, net.f(W)) and np.array_equal(g, net.grad(W))
+    f1, g1 = net.value_and_grad(W[3])
+    assert f1.shape == () and np.array_equal(f1, f[3]) and np.array_equal(g1, g[3])

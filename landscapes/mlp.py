@@ -39,8 +39,9 @@ MAX_WEIGHTS = 10_000
 MAX_WIDTH = 256
 MAX_LAYERS = 4
 MAX_SAMPLES = 20_000
-#: elements per hidden-activation array in one block of rows (about 1 MB of float64)
-BLOCK = 1 << 17
+#: values per hidden-activation array in one block of rows: 256 KB of float64. Larger
+#: temporaries cost page faults on every allocation (measured: 15x slower per element at 400 KB)
+BLOCK = 1 << 14
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ class Network:
     params: dict = field(default_factory=dict)  # the arguments that made it
     layers: tuple[Layer, ...] = field(init=False, repr=False)
     start: np.ndarray = field(init=False, repr=False)
-    _xt: np.ndarray = field(init=False, repr=False)  # the training inputs as (1, 2, n)
+    _xa: np.ndarray = field(init=False, repr=False)  # the training inputs as (1, 3, n)
+    _views: tuple = field(init=False, repr=False)  # per layer: weight slice, bias slice, out, inp
 
     def __post_init__(self):
         sizes = (2, *self.hidden, 1)
@@ -88,7 +90,8 @@ class Network:
             offset += layers[-1].size
         object.__setattr__(self, "layers", tuple(layers))
         object.__setattr__(self, "start", self.init(self.seed))
-        object.__setattr__(self, "_xt", _inputs(self.data.x))
+        object.__setattr__(self, "_xa", _inputs(self.data.x))
+        object.__setattr__(self, "_views", tuple((la.weight, la.bias, la.out, la.inp) for la in layers))
 
     # --- the problem protocol -------------------------------------------------
 
@@ -107,11 +110,17 @@ class Network:
 
     def grad(self, w) -> np.ndarray:
         """Gradient of f by backpropagation, (..., D)."""
+        return self.value_and_grad(w)[1]
+
+    def value_and_grad(self, w) -> tuple[np.ndarray, np.ndarray]:
+        """f and its gradient from one forward and one backward pass: (...), (..., D); the
+        same bits as f(w) and grad(w). A run records the loss at no extra cost this way."""
         w2, lead = self._rows(w)
         out = np.empty_like(w2)
+        loss = np.empty(len(w2))
         for s in self._blocks(len(w2), self.data.n):
-            self._backward(w2[s], self._xt, self.data.y, out[s])
-        return out.reshape(*lead, self.dim)
+            loss[s] = self._backward(w2[s], self._xa, self.data.y, out[s])
+        return loss.reshape(lead), out.reshape(*lead, self.dim)
 
     def batch_grad(self, w, idx) -> np.ndarray:
         """Gradient of the mean loss over training samples ``idx``: w (D,) or (R, D) with idx (B,)
@@ -128,10 +137,10 @@ class Network:
             if w.ndim != 2:
                 raise ValueError(f"idx (R, B) needs w (R, D) or (D,), got {w.shape}")
         w2, lead = self._rows(w)
-        xt, y = _inputs(self.data.x[idx]), self.data.y[idx]
+        xa, y = _inputs(self.data.x[idx]), self.data.y[idx]
         out = np.empty_like(w2)
         for s in self._blocks(len(w2), idx.shape[-1]):
-            self._backward(w2[s], *((xt, y) if idx.ndim == 1 else (xt[s], y[s])), out[s])
+            self._backward(w2[s], *((xa, y) if idx.ndim == 1 else (xa[s], y[s])), out[s])
         return out.reshape(*lead, self.dim)
 
     # --- more of the model ----------------------------------------------------
@@ -152,17 +161,16 @@ class Network:
     def loss(self, w, samples: Samples | None = None) -> np.ndarray:
         """Mean cross-entropy over ``samples`` (default the training set), shape (...)."""
         samples = self.data if samples is None else samples
-        z = self.logits(w, samples.x)
-        return _cross_entropy(z, samples.y).mean(-1)
+        return _mean_loss(self.logits(w, samples.x), samples.y)
 
     def logits(self, w, x) -> np.ndarray:
         """Network outputs before the sigmoid at points x (m, 2): shape (..., m)."""
         w2, lead = self._rows(w)
-        xt = _inputs(np.asarray(x, dtype=float).reshape(-1, 2))
-        m = xt.shape[-1]
+        xa = _inputs(np.asarray(x, dtype=float).reshape(-1, 2))
+        m = xa.shape[-1]
         out = np.empty((len(w2), m))
         for s in self._blocks(len(w2), m):
-            out[s] = self._forward(w2[s], xt)[-1][:, 0]
+            out[s] = self._forward(w2[s], xa)[-1][:, 0]
         return out.reshape(*lead, m)
 
     def proba(self, w, x) -> np.ndarray:
@@ -198,7 +206,7 @@ class Network:
         v2 = v.reshape(-1, self.dim)
         out = np.empty_like(w2)
         for s in self._blocks(len(w2), self.data.n, arrays=3):
-            self._hvp(w2[s], v2[s], self._xt, self.data.y, out[s])
+            self._hvp(w2[s], v2[s], self._xa[:, :2], self.data.y, out[s])
         return out.reshape(*lead, self.dim)
 
     def sharpness(self, w, iters: int = 100, seed: int = 0) -> np.ndarray:
@@ -226,39 +234,52 @@ class Network:
 
     def _blocks(self, rows: int, samples: int, arrays: int = 1):
         """Slices of rows so that one hidden activation array holds about BLOCK / arrays values."""
-        width = max((*self.hidden, 1))
+        width = max((*self.hidden, 1)) + 1
         step = max(1, BLOCK // (arrays * samples * width))
         return [slice(i, min(i + step, rows)) for i in range(0, rows, step)]
 
     def _unpack(self, w2):
+        """Each layer's weights (R, out, inp) and biases (R, out), views of w2 (R, D)."""
         R = len(w2)
-        return [(w2[:, la.weight].reshape(R, la.out, la.inp), w2[:, la.bias]) for la in self.layers]
+        return [(w2[:, ws].reshape(R, out, inp), w2[:, bs]) for ws, bs, out, inp in self._views]
 
-    def _forward(self, w2, xt) -> list[np.ndarray]:
-        """Inputs xt (R | 1, 2, m) and each layer's outputs (R, out, m); the last are the logits."""
-        acts = [xt]
-        last = len(self.layers) - 1
-        for k, (W, b) in enumerate(self._unpack(w2)):
-            z = _affine(W, b, acts[-1])
-            if k < last:
-                _activate(self.activation, z)
-            acts.append(z)
+    def _forward(self, w2, xa, layers=None) -> list[np.ndarray]:
+        """The inputs xa (R | 1, 3, m) and each layer's outputs. Every layer's input carries a
+        last row of ones, so that one matrix product [W | b] @ [a; 1] applies weights and bias:
+        hidden outputs are (R, out + 1, m), the logits (R, 1, m)."""
+        acts = [xa]
+        R, m, last = len(w2), xa.shape[-1], len(self.layers) - 1
+        for k, (W, b) in enumerate(layers or self._unpack(w2)):
+            wb = np.concatenate([W, b[:, :, None]], -1)
+            if k == last:
+                acts.append(np.matmul(wb, acts[-1]))
+                break
+            a = np.empty((R, W.shape[1] + 1, m))
+            a[:, -1] = 1.0
+            np.matmul(wb, acts[-1], out=a[:, :-1])
+            _activate(self.activation, a[:, :-1])
+            acts.append(a)
         return acts
 
-    def _backward(self, w2, xt, y, out) -> None:
-        """Write the gradient of the mean loss over samples (xt, y) into out (R, D)."""
-        acts = self._forward(w2, xt)
-        z = acts[-1]
-        d = (_sigmoid(z) - y[..., None, :]) / z.shape[-1]  # dloss/dlogit, (R, 1, m)
+    def _backward(self, w2, xa, y, out) -> np.ndarray:
+        """Write the gradient of the mean loss over samples (xa, y) into out (R, D); return
+        the mean loss (R,)."""
         layers = self._unpack(w2)
+        acts = self._forward(w2, xa, layers)
+        z = acts[-1]
+        loss = _mean_loss(z[:, 0], y)
+        d = (_sigmoid(z) - y[..., None, :]) / z.shape[-1]  # dloss/dlogit, (R, 1, m)
         R = len(w2)
         for k in range(len(layers) - 1, -1, -1):
-            la, a = self.layers[k], acts[k]
-            np.matmul(d, a.transpose(0, 2, 1), out=out[:, la.weight].reshape(R, la.out, la.inp))
-            np.sum(d, axis=-1, out=out[:, la.bias])
+            ws, bs, _, _ = self._views[k]
+            a = acts[k]
+            gb = np.matmul(d, a.transpose(0, 2, 1))  # [dW | db] (R, out, inp + 1)
+            out[:, ws] = gb[:, :, :-1].reshape(R, -1)
+            out[:, bs] = gb[:, :, -1]
             if k:
                 d = _affine_t(layers[k][0], d)
-                d *= _slope(self.activation, a)
+                d *= _slope(self.activation, a[:, :-1])
+        return loss
 
     def _hvp(self, w2, v2, xt, y, out) -> None:
         """Write H v into out: the backward pass and its directional derivative along v."""
@@ -299,13 +320,8 @@ class Network:
 
 
 def _affine(W, b, a):
-    """W a + b for W (R, out, inp), b (R, out) or None, a (R | 1, inp, m): (R, out, m). Two inputs
-    (the data's coordinates) go elementwise, which is cheaper than a matrix product."""
-    if W.shape[-1] == 2:
-        z = W[:, :, 0, None] * a[:, 0, None, :]
-        z += W[:, :, 1, None] * a[:, 1, None, :]
-    else:
-        z = np.matmul(W, a)
+    """W a + b for W (R, out, inp), b (R, out) or None, a (R | 1, inp, m): (R, out, m)."""
+    z = np.matmul(W, a)
     if b is not None:
         z += b[:, :, None]
     return z
@@ -319,9 +335,12 @@ def _affine_t(W, d):
 
 
 def _inputs(x: np.ndarray) -> np.ndarray:
-    """Points (m, 2) as the network's input layout (1, 2, m); (R, m, 2) as (R, 2, m)."""
-    xt = np.ascontiguousarray(np.swapaxes(x, -1, -2))
-    return xt[None] if xt.ndim == 2 else xt
+    """Points (m, 2) as the network's input layout (1, 3, m), the coordinates and a row of
+    ones; points (R, m, 2) as (R, 3, m)."""
+    x = x[None] if x.ndim == 2 else x
+    xa = np.ones((len(x), 3, x.shape[1]))
+    xa[:, :2] = np.swapaxes(x, -1, -2)
+    return xa
 
 
 def _activate(name: str, z: np.ndarray) -> None:
@@ -334,7 +353,8 @@ def _activate(name: str, z: np.ndarray) -> None:
 def _slope(name: str, a: np.ndarray) -> np.ndarray:
     """The activation's derivative, from its output a."""
     if name == "tanh":
-        return 1.0 - a * a
+        s = a * a
+        return np.subtract(1.0, s, out=s)
     return (a > 0).astype(float)
 
 
@@ -345,10 +365,11 @@ def _sigmoid(z):
     return np.where(z >= 0, r, e * r)
 
 
-def _cross_entropy(z, y):
-    """Binary cross-entropy of logits z for labels y, as torch's BCEWithLogitsLoss (per sample):
-    log(1 + exp(z)) - y z = max(z, 0) - y z + log1p(exp(-|z|))."""
-    return np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z)))
+def _mean_loss(z, y):
+    """Mean binary cross-entropy of logits z (..., m) for labels y, as torch's BCEWithLogitsLoss:
+    log(1 + exp(z)) - y z = max(z, 0) - y z + log1p(exp(-|z|)) per sample."""
+    per = np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z)))
+    return np.add.reduce(per, -1) / z.shape[-1]
 
 
 def network(data: str = "moons", hidden=(16, 16), activation: str = "tanh", n: int = 400,
