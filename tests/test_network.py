@@ -203,6 +203,9 @@ def test_predictions_accuracy_and_the_decision_boundary(net):
     assert P[1, 4, 7] == net.proba(net.init(1), [[xs[7], ys[4]]])[0]
     p = net.proba(net.start, net.data.x)
     assert net.accuracy(net.start) == np.mean((p >= 0.5) == (net.data.y == 1))
+    z, y = net.logits(net.start, net.test.x), net.test.y
+    assert np.isclose(net.loss(net.start, net.test), np.mean(np.logaddexp(0, z) - y * z), rtol=1e-14)
+    assert net.loss(net.start, net.test) != net.f(net.start)
 
 
 @pytest.mark.parametrize("bad", [np.zeros(336), np.zeros((3, 5)), 1.0])
