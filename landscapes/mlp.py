@@ -5,8 +5,11 @@
     net.dim                     # D, the number of weights
     net.start                   # (D,) seeded initial weights
     net.f(w), net.grad(w)       # (..., D) -> (...), (..., D): mean cross-entropy on the training set
+    net.value_and_grad(w)       # both from one pass (the same bits)
     net.batch_grad(w, idx)      # gradient of the mean loss over samples idx ((B,) or (R, B))
     net.hvp(w, v)               # exact Hessian-vector product (Pearlmutter's R-op on the backprop)
+    net.sharpness(w)            # top Hessian eigenvalue by power iteration
+    net.loss(w, net.test), net.accuracy(w, net.test), net.proba(w, x), net.boundary(w)
 
 The model is torch's ``nn.Sequential(Linear(2, h1), act, ..., Linear(hk, 1))`` with the
 loss ``BCEWithLogitsLoss`` (mean). A weight vector lists each layer's weight matrix
@@ -18,8 +21,8 @@ uniform on +-1/sqrt(fan_in) (kaiming_uniform_ with a = sqrt(5)), drawn with NumP
 ``seed`` (the bits are NumPy's; the torch reference loads these weights into its model).
 
 Every function takes one weight vector (D,) or a stack (..., D) and evaluates the stack
-with batched matrix products (np.matmul on (R, m, k) arrays), a block of rows at a time.
-Row r of a stack gives exactly the bits of the single evaluation of that row.
+with batched matrix products (np.matmul on (R, units, samples) stacks), a block of rows at
+a time. Row r of a stack gives exactly the bits of the single evaluation of that row.
 """
 
 from __future__ import annotations
@@ -39,8 +42,8 @@ MAX_WEIGHTS = 10_000
 MAX_WIDTH = 256
 MAX_LAYERS = 4
 MAX_SAMPLES = 20_000
-#: values per hidden-activation array in one block of rows (128 KB of float64). Temporaries
-#: above about 300 KB cost page faults on every allocation (measured: 15x slower per element)
+#: values per hidden-activation array in one block of rows (128 KB of float64): larger blocks
+#: measured slower here (new temporaries above about that size cost page faults on allocation)
 BLOCK = 1 << 14
 
 
@@ -106,7 +109,7 @@ class Network:
 
     def f(self, w) -> np.ndarray:
         """Mean cross-entropy on the training set at weights (..., D): shape (...)."""
-        return self.loss(w, self.data)
+        return self.loss(w)
 
     def grad(self, w) -> np.ndarray:
         """Gradient of f by backpropagation, (..., D)."""
@@ -226,8 +229,8 @@ class Network:
         lam = np.zeros(len(w2))
         for _ in range(iters):
             hv = self.hvp(w2, v)
-            lam = np.einsum("rd,rd->r", v, hv)
-            norm = np.sqrt(np.einsum("rd,rd->r", hv, hv))[:, None]
+            lam = np.sum(v * hv, -1)
+            norm = np.sqrt(np.sum(hv * hv, -1, keepdims=True))
             v = np.where(norm > 0, hv / np.where(norm > 0, norm, 1.0), v)
         return lam.reshape(lead)
 
