@@ -12,11 +12,16 @@ from functools import lru_cache
 
 import numpy as np
 
+from . import datasets, planes
 from .catalog import REGISTRY, SurfaceDef
 from .expression import from_expression
+from .mlp import Network, network
 from .surface import Dataset, Surface
 
-__all__ = ["Dataset", "Surface", "SurfaceDef", "from_expression", "get", "names", "spec"]
+__all__ = [
+    "Dataset", "Network", "Surface", "SurfaceDef", "datasets", "from_expression", "get", "names", "network",
+    "planes", "spec",
+]
 
 
 def names() -> list[str]:

@@ -1,0 +1,418 @@
+"""Small multilayer perceptrons as loss landscapes: pure NumPy, batched over weight vectors.
+
+    import landscapes
+    net = landscapes.network(data="moons", hidden=(16, 16), activation="tanh", n=400, noise=0.2, seed=0)
+    net.dim                     # D, the number of weights
+    net.start                   # (D,) seeded initial weights
+    net.f(w), net.grad(w)       # (..., D) -> (...), (..., D): mean cross-entropy on the training set
+    net.value_and_grad(w)       # both from one pass (the same bits)
+    net.batch_grad(w, idx)      # gradient of the mean loss over samples idx ((B,) or (R, B))
+    net.hvp(w, v)               # exact Hessian-vector product (Pearlmutter's R-op on the backprop)
+    net.sharpness(w)            # top Hessian eigenvalue by power iteration
+    net.loss(w, net.test), net.accuracy(w, net.test), net.proba(w, x), net.boundary(w)
+
+The model is torch's ``nn.Sequential(Linear(2, h1), act, ..., Linear(hk, 1))`` with the
+loss ``BCEWithLogitsLoss`` (mean). A weight vector lists each layer's weight matrix
+(out, in) row by row, then its bias, layer after layer: the order of
+``torch.nn.utils.parameters_to_vector(model.parameters())``.
+
+Initialization is torch's default for nn.Linear in distribution: weights and biases
+uniform on +-1/sqrt(fan_in) (kaiming_uniform_ with a = sqrt(5)), drawn with NumPy from
+``seed`` (the bits are NumPy's; the torch reference loads these weights into its model).
+
+Every function takes one weight vector (D,) or a stack (..., D) and evaluates the stack
+with batched matrix products (np.matmul on (R, units, samples) stacks), a block of rows at
+a time. Row r of a stack gives exactly the bits of the single evaluation of that row.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import pairwise
+
+import numpy as np
+
+from . import datasets
+from .datasets import Samples
+
+ACTIVATIONS = ("tanh", "relu")
+MAX_WEIGHTS = 10_000
+MAX_WIDTH = 256
+MAX_LAYERS = 4
+MAX_SAMPLES = 20_000
+#: values per hidden-activation array in one block of rows (128 KB of float64): larger blocks
+#: measured slower here (new temporaries above about that size cost page faults on allocation)
+BLOCK = 1 << 14
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One nn.Linear: its weight at w[offset : offset + out * inp] (out, inp), then its bias (out,)."""
+
+    offset: int
+    inp: int
+    out: int
+
+    @property
+    def size(self) -> int:
+        return self.out * (self.inp + 1)
+
+    @property
+    def weight(self) -> slice:
+        return slice(self.offset, self.offset + self.out * self.inp)
+
+    @property
+    def bias(self) -> slice:
+        return slice(self.offset + self.out * self.inp, self.offset + self.size)
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """A binary classifier MLP on a 2-D data set; its loss is a function of D weights."""
+
+    name: str
+    title: str
+    hidden: tuple[int, ...]
+    activation: str
+    data: Samples  # the training set (the loss f, gradients and mini-batches use it)
+    test: Samples
+    seed: int
+    params: dict = field(default_factory=dict)  # the arguments that made it
+    layers: tuple[Layer, ...] = field(init=False, repr=False)
+    start: np.ndarray = field(init=False, repr=False)
+    _xa: np.ndarray = field(init=False, repr=False)  # the training inputs as (1, 3, n)
+    _views: tuple = field(init=False, repr=False)  # per layer: weight slice, bias slice, out, inp
+
+    def __post_init__(self):
+        sizes = (2, *self.hidden, 1)
+        layers, offset = [], 0
+        for inp, out in pairwise(sizes):
+            layers.append(Layer(offset, inp, out))
+            offset += layers[-1].size
+        object.__setattr__(self, "layers", tuple(layers))
+        object.__setattr__(self, "start", self.init(self.seed))
+        object.__setattr__(self, "_xa", _inputs(self.data.x))
+        object.__setattr__(self, "_views", tuple((la.weight, la.bias, la.out, la.inp) for la in layers))
+
+    # --- the problem protocol -------------------------------------------------
+
+    @property
+    def dim(self) -> int:
+        return self.layers[-1].offset + self.layers[-1].size
+
+    @property
+    def scale(self) -> float:
+        """Size of the weights at the start (at least 1): divergence is judged against it."""
+        return max(1.0, float(np.abs(self.start).max()))
+
+    def f(self, w) -> np.ndarray:
+        """Mean cross-entropy on the training set at weights (..., D): shape (...)."""
+        return self.loss(w)
+
+    def grad(self, w) -> np.ndarray:
+        """Gradient of f by backpropagation, (..., D)."""
+        return self.value_and_grad(w)[1]
+
+    def value_and_grad(self, w) -> tuple[np.ndarray, np.ndarray]:
+        """f and its gradient from one forward and one backward pass: (...), (..., D); the
+        same bits as f(w) and grad(w). A run records the loss at no extra cost this way."""
+        w2, lead = self._rows(w)
+        out = np.empty_like(w2)
+        loss = np.empty(len(w2))
+        for s in self._blocks(len(w2), self.data.n):
+            loss[s] = self._backward(w2[s], self._xa, self.data.y, out[s])
+        return loss.reshape(lead), out.reshape(*lead, self.dim)
+
+    def batch_grad(self, w, idx) -> np.ndarray:
+        """Gradient of the mean loss over training samples ``idx``: w (D,) or (R, D) with idx (B,)
+        (the same samples for every row) or (R, B) (row r's samples); the result is w's shape,
+        or (R, D) for w (D,) and idx (R, B)."""
+        idx = np.asarray(idx)
+        if idx.dtype.kind not in "iu" or idx.ndim not in (1, 2) or idx.shape[-1] < 1:
+            raise ValueError(f"idx must be integer sample indices (B,) or (R, B), got {idx.shape}")
+        if idx.min() < 0 or idx.max() >= self.data.n:
+            raise ValueError(f"sample indices must be in 0..{self.data.n - 1}")
+        w = np.asarray(w, dtype=float)
+        if idx.ndim == 2:
+            w = np.broadcast_to(w, (len(idx), w.shape[-1]))
+            if w.ndim != 2:
+                raise ValueError(f"idx (R, B) needs w (R, D) or (D,), got {w.shape}")
+        w2, lead = self._rows(w)
+        xa, y = _inputs(self.data.x[idx]), self.data.y[idx]
+        out = np.empty_like(w2)
+        for s in self._blocks(len(w2), idx.shape[-1]):
+            self._backward(w2[s], *((xa, y) if idx.ndim == 1 else (xa[s], y[s])), out[s])
+        return out.reshape(*lead, self.dim)
+
+    # --- more of the model ----------------------------------------------------
+
+    def init(self, seed) -> np.ndarray:
+        """Initial weights, torch's nn.Linear default in distribution: U(-1/sqrt(fan_in), +...).
+        ``seed`` an int gives (D,); a sequence of R ints gives (R, D), row r = init(seed[r])."""
+        if np.ndim(seed) > 0:
+            return np.stack([self.init(int(s)) for s in np.asarray(seed).ravel()])
+        rng = np.random.default_rng((int(seed), 2))  # streams 0 and 1 drew the data
+        w = np.empty(self.dim)
+        for layer in self.layers:
+            bound = 1.0 / math.sqrt(layer.inp)
+            w[layer.weight] = rng.uniform(-bound, bound, layer.out * layer.inp)
+            w[layer.bias] = rng.uniform(-bound, bound, layer.out)
+        return w
+
+    def loss(self, w, samples: Samples | None = None) -> np.ndarray:
+        """Mean cross-entropy over ``samples`` (default the training set), shape (...)."""
+        if samples is None:
+            samples, xa = self.data, self._xa
+        else:
+            xa = _inputs(samples.x)
+        w2, lead = self._rows(w)
+        out = np.empty(len(w2))
+        for s in self._blocks(len(w2), samples.n):
+            out[s] = _mean_loss(self._forward(w2[s], xa)[-1][:, 0], samples.y)
+        return out.reshape(lead)
+
+    def logits(self, w, x) -> np.ndarray:
+        """Network outputs before the sigmoid at points x (m, 2): shape (..., m)."""
+        w2, lead = self._rows(w)
+        xa = _inputs(np.asarray(x, dtype=float).reshape(-1, 2))
+        m = xa.shape[-1]
+        out = np.empty((len(w2), m))
+        for s in self._blocks(len(w2), m):
+            out[s] = self._forward(w2[s], xa)[-1][:, 0]
+        return out.reshape(*lead, m)
+
+    def proba(self, w, x) -> np.ndarray:
+        """Predicted probability of class 1 at points x (m, 2): shape (..., m)."""
+        return _sigmoid(self.logits(w, x))
+
+    def accuracy(self, w, samples: Samples | None = None) -> np.ndarray:
+        """Fraction of ``samples`` (default the training set) classified right, shape (...)."""
+        samples = self.data if samples is None else samples
+        return ((self.logits(w, samples.x) >= 0) == (samples.y == 1)).mean(-1)
+
+    @property
+    def bounds(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """A box around training and test points (0.5 margin, whole halves) for boundary plots."""
+        pts = np.concatenate([self.data.x, self.test.x])
+        lo, hi = np.floor(2 * pts.min(0) - 1) / 2, np.ceil(2 * pts.max(0) + 1) / 2
+        return (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
+
+    def boundary(self, w, num: int = 101) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """P(class 1) on a num x num grid over ``bounds``: xs (num,), ys (num,), P (..., num, num)
+        with P[..., i, j] at (xs[j], ys[i]). The decision boundary is P = 0.5."""
+        (x0, x1), (y0, y1) = self.bounds
+        xs, ys = np.linspace(x0, x1, num), np.linspace(y0, y1, num)
+        gx, gy = np.meshgrid(xs, ys)
+        p = self.proba(w, np.stack([gx.ravel(), gy.ravel()], -1))
+        return xs, ys, p.reshape(*p.shape[:-1], num, num)
+
+    def hvp(self, w, v) -> np.ndarray:
+        """Exact Hessian-vector product of f: w, v (..., D) broadcast together -> (..., D).
+        Forward-over-reverse: the R-operator (Pearlmutter 1994) applied to the backprop."""
+        w, v = np.broadcast_arrays(np.asarray(w, dtype=float), np.asarray(v, dtype=float))
+        w2, lead = self._rows(w)
+        v2 = v.reshape(-1, self.dim)
+        out = np.empty_like(w2)
+        for s in self._blocks(len(w2), self.data.n, arrays=3):
+            self._hvp(w2[s], v2[s], self._xa[:, :2], self.data.y, out[s])
+        return out.reshape(*lead, self.dim)
+
+    def sharpness(self, w, iters: int = 100, seed: int = 0) -> np.ndarray:
+        """The Hessian's eigenvalue of largest magnitude at weights (..., D), shape (...): power
+        iteration on exact Hessian-vector products from one seeded random vector, ``iters``
+        products, the last Rayleigh quotient. (Near a minimum that is the largest eigenvalue.)"""
+        w2, lead = self._rows(w)
+        v = np.random.default_rng(seed).standard_normal(self.dim)
+        v = np.broadcast_to(v / np.sqrt(v @ v), w2.shape)
+        lam = np.zeros(len(w2))
+        for _ in range(iters):
+            hv = self.hvp(w2, v)
+            lam = np.sum(v * hv, -1)
+            norm = np.sqrt(np.sum(hv * hv, -1, keepdims=True))
+            v = np.where(norm > 0, hv / np.where(norm > 0, norm, 1.0), v)
+        return lam.reshape(lead)
+
+    # --- the computation on (R, D) blocks ---------------------------------------
+
+    def _rows(self, w) -> tuple[np.ndarray, tuple]:
+        w = np.asarray(w, dtype=float)
+        if w.ndim == 0 or w.shape[-1] != self.dim:
+            raise ValueError(f"weights must have shape (..., {self.dim}), got {w.shape}")
+        return np.ascontiguousarray(w.reshape(-1, self.dim)), w.shape[:-1]
+
+    def _blocks(self, rows: int, samples: int, arrays: int = 1):
+        """Slices of rows so that one hidden activation array holds about BLOCK / arrays values."""
+        width = max((*self.hidden, 1)) + 1
+        step = max(1, BLOCK // (arrays * samples * width))
+        return [slice(i, min(i + step, rows)) for i in range(0, rows, step)]
+
+    def _unpack(self, w2):
+        """Each layer's weights (R, out, inp) and biases (R, out), views of w2 (R, D)."""
+        R = len(w2)
+        return [(w2[:, ws].reshape(R, out, inp), w2[:, bs]) for ws, bs, out, inp in self._views]
+
+    def _forward(self, w2, xa, layers=None) -> list[np.ndarray]:
+        """The inputs xa (R | 1, 3, m) and each layer's outputs. Every layer's input carries a
+        last row of ones, so that one matrix product [W | b] @ [a; 1] applies weights and bias:
+        hidden outputs are (R, out + 1, m), the logits (R, 1, m)."""
+        acts = [xa]
+        R, m, last = len(w2), xa.shape[-1], len(self.layers) - 1
+        for k, (W, b) in enumerate(layers or self._unpack(w2)):
+            wb = np.concatenate([W, b[:, :, None]], -1)
+            if k == last:
+                acts.append(np.matmul(wb, acts[-1]))
+                break
+            a = np.empty((R, W.shape[1] + 1, m))
+            a[:, -1] = 1.0
+            np.matmul(wb, acts[-1], out=a[:, :-1])
+            _activate(self.activation, a[:, :-1])
+            acts.append(a)
+        return acts
+
+    def _backward(self, w2, xa, y, out) -> np.ndarray:
+        """Write the gradient of the mean loss over samples (xa, y) into out (R, D); return
+        the mean loss (R,)."""
+        layers = self._unpack(w2)
+        acts = self._forward(w2, xa, layers)
+        z = acts[-1]
+        loss = _mean_loss(z[:, 0], y)
+        d = (_sigmoid(z) - y[..., None, :]) / z.shape[-1]  # dloss/dlogit, (R, 1, m)
+        R = len(w2)
+        for k in range(len(layers) - 1, -1, -1):
+            ws, bs, _, _ = self._views[k]
+            a = acts[k]
+            gb = np.matmul(d, a.transpose(0, 2, 1))  # [dW | db] (R, out, inp + 1)
+            out[:, ws] = gb[:, :, :-1].reshape(R, -1)
+            out[:, bs] = gb[:, :, -1]
+            if k:
+                d = _affine_t(layers[k][0], d)
+                d *= _slope(self.activation, a[:, :-1])
+        return loss
+
+    def _hvp(self, w2, v2, xt, y, out) -> None:
+        """Write H v into out: the backward pass and its directional derivative along v."""
+        layers, dirs = self._unpack(w2), self._unpack(v2)
+        R, last = len(w2), len(self.layers) - 1
+        acts, racts = [xt], [None]
+        for k, ((W, b), (V, c)) in enumerate(zip(layers, dirs, strict=True)):
+            a, ra = acts[-1], racts[-1]
+            z = _affine(W, b, a)
+            rz = _affine(V, c, a)
+            if ra is not None:
+                rz += _affine(W, None, ra)
+            if k < last:
+                _activate(self.activation, z)
+                rz *= _slope(self.activation, z)
+            acts.append(z)
+            racts.append(rz)
+        s = _sigmoid(acts[-1])
+        m = xt.shape[-1]
+        d = (s - y[..., None, :]) / m
+        rd = s * (1 - s) * racts[-1] / m
+        for k in range(last, -1, -1):
+            la, a, ra = self.layers[k], acts[k], racts[k]
+            hw = np.matmul(rd, a.transpose(0, 2, 1))
+            if ra is not None:
+                hw += np.matmul(d, ra.transpose(0, 2, 1))
+            out[:, la.weight] = hw.reshape(R, -1)
+            out[:, la.bias] = rd.sum(-1)
+            if k:
+                W, V = layers[k][0], dirs[k][0]
+                da = _affine_t(W, d)
+                rda = _affine_t(W, rd) + _affine_t(V, d)
+                slope = _slope(self.activation, a)
+                d = da * slope
+                rd = rda * slope
+                if self.activation == "tanh":  # d(1 - a^2) = -2 a da, da = (1 - a^2) dz
+                    rd -= 2 * da * a * ra
+
+
+def _affine(W, b, a):
+    """W a + b for W (R, out, inp), b (R, out) or None, a (R | 1, inp, m): (R, out, m)."""
+    z = np.matmul(W, a)
+    if b is not None:
+        z += b[:, :, None]
+    return z
+
+
+def _affine_t(W, d):
+    """W^T d for W (R, out, inp), d (R, out, m): (R, inp, m); a single output goes elementwise."""
+    if W.shape[1] == 1:
+        return W[:, 0, :, None] * d
+    return np.matmul(W.transpose(0, 2, 1), d)
+
+
+def _inputs(x: np.ndarray) -> np.ndarray:
+    """Points (m, 2) as the network's input layout (1, 3, m), the coordinates and a row of
+    ones; points (R, m, 2) as (R, 3, m)."""
+    x = x[None] if x.ndim == 2 else x
+    xa = np.ones((len(x), 3, x.shape[1]))
+    xa[:, :2] = np.swapaxes(x, -1, -2)
+    return xa
+
+
+def _activate(name: str, z: np.ndarray) -> None:
+    if name == "tanh":
+        np.tanh(z, out=z)
+    else:
+        np.maximum(z, 0.0, out=z)
+
+
+def _slope(name: str, a: np.ndarray) -> np.ndarray:
+    """The activation's derivative, from its output a."""
+    if name == "tanh":
+        s = a * a
+        return np.subtract(1.0, s, out=s)
+    return (a > 0).astype(float)
+
+
+def _sigmoid(z):
+    """Logistic function without overflow: exp of -|z| only."""
+    e = np.exp(-np.abs(z))
+    r = 1.0 / (1.0 + e)
+    return np.where(z >= 0, r, e * r)
+
+
+def _mean_loss(z, y):
+    """Mean binary cross-entropy of logits z (..., m) for labels y, as torch's BCEWithLogitsLoss:
+    log(1 + exp(z)) - y z = max(z, 0) - y z + log1p(exp(-|z|)) per sample."""
+    per = np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z)))
+    return np.add.reduce(per, -1) / z.shape[-1]
+
+
+def network(data: str = "moons", hidden=(16, 16), activation: str = "tanh", n: int = 400,
+            noise: float = 0.2, seed: int = 0, n_test: int | None = None) -> Network:
+    """An MLP 2 -> hidden... -> 1 on ``n`` training samples of data set ``data``
+    (see landscapes.datasets); ``seed`` draws the data and the initial weights."""
+    hidden = (int(hidden),) if np.ndim(hidden) == 0 else tuple(int(h) for h in hidden)
+    if len(hidden) > MAX_LAYERS or any(not 1 <= h <= MAX_WIDTH for h in hidden):
+        raise ValueError(f"hidden must be at most {MAX_LAYERS} layer widths from 1 to {MAX_WIDTH}, "
+                         f"got {hidden}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
+    datasets.kind(data)
+    if not 2 <= int(n) <= MAX_SAMPLES or int(n) != n:
+        raise ValueError(f"n must be a whole number from 2 to {MAX_SAMPLES}, got {n!r}")
+    if int(seed) != seed or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+    sizes = (2, *hidden, 1)
+    dim = sum(o * (i + 1) for i, o in pairwise(sizes))
+    if dim > MAX_WEIGHTS:
+        raise ValueError(f"{'-'.join(map(str, sizes))} has {dim} weights; at most {MAX_WEIGHTS}")
+    return _make(data, hidden, activation, int(n), float(noise), int(seed),
+                 None if n_test is None else int(n_test))
+
+
+@lru_cache(maxsize=32)
+def _make(data, hidden, activation, n, noise, seed, n_test) -> Network:
+    train, test = datasets.train_test(data, n, noise, seed, n_test)
+    arch = "-".join(map(str, (2, *hidden, 1)))
+    return Network(
+        name="network",
+        title=f"{arch} {activation} MLP on {datasets.kind(data).title.lower()} ({n} points)",
+        hidden=hidden, activation=activation, data=train, test=test, seed=seed,
+        params=dict(data=data, hidden=hidden, activation=activation, n=n, noise=noise, seed=seed,
+                    n_test=test.n),
+    )

@@ -1,0 +1,164 @@
+"""Benchmark the NumPy networks against the PyTorch loop a user would write.
+
+    .venv/bin/python scripts/bench_network.py [--activation tanh|relu] [--repeat N]
+                                              [--torch-threads T] [--full]
+
+The problem: landscapes.network("moons", hidden=(16, 16)), a 2-16-16-1 MLP (337 weights)
+on 400 points, full-batch Adam (lr 0.01), 500 steps. Every ratio is measured in this run,
+NumPy and torch timed alternately, each the best of N; wall-clock and process CPU time are
+both reported (on a machine shared with other jobs, CPU time is the steadier of the two).
+
+(a) one run: our loop (net.grad + the Adam rule on (D,) arrays, then the loss along the
+    path in one batched call) versus the torch loop (forward, BCEWithLogitsLoss, backward,
+    torch.optim.Adam step) on the same float64 model;
+(b) 64 runs (64 seeded initializations) in one loop on (64, D) arrays versus 64 torch loops
+    (timed on 8 of them and scaled, unless --full);
+(c) a 41 x 41 slice of the loss on a filter-normalized plane (1,681 full-data losses in one
+    batched evaluation) versus torch evaluating the same 1,681 weight vectors one by one.
+
+Until optimizers.run takes networks, "our loop" is the plain loop over the rule's step
+(the same arithmetic optimizers.run does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import torch
+from torch.nn.utils import parameters_to_vector, vector_to_parameters
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+
+from make_network_references import torch_model  # noqa: E402
+
+import landscapes  # noqa: E402
+import optimizers  # noqa: E402
+from landscapes import planes  # noqa: E402
+
+STEPS = 500
+RUNS = 64
+SAMPLED = 8  # torch loops timed for (b) unless --full
+GRID = 41
+REQUIRED = {"one run": 3.0, f"{RUNS} runs": 8.0}
+SLICE_SECONDS = 0.5
+
+
+def numpy_runs(net, starts, steps=STEPS, lr=0.01):
+    """Adam from starts (D,) or (R, D): the rule's step on arrays; the loss at each step comes
+    with its gradient (value_and_grad), the last one from f."""
+    rule = optimizers.rule("adam")
+    h = SimpleNamespace(**optimizers.get("adam", lr=lr).hyper)
+    w = starts.copy()
+    state = tuple(np.full(w.shape, v) for v in rule.init)
+    path = np.empty((steps + 1, *w.shape))
+    loss = np.empty((steps + 1, *w.shape[:-1]))
+    path[0] = w
+    for t in range(steps):
+        loss[t], g = net.value_and_grad(w)
+        u, state = rule.step(g, state, h, lr, np, w)
+        w = w + u
+        path[t + 1] = w
+    loss[steps] = net.f(w)
+    return path, loss
+
+
+def torch_run(net, start, steps=STEPS, lr=0.01):
+    """The torch loop: losses (steps + 1,) and final weights."""
+    model = torch_model(net, start)
+    x, y = torch.from_numpy(net.data.x), torch.from_numpy(net.data.y)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = loss_fn(model(x).squeeze(-1), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    with torch.no_grad():
+        losses.append(loss_fn(model(x).squeeze(-1), y).item())
+    return np.array(losses), parameters_to_vector(model.parameters()).detach().numpy()
+
+
+def torch_slice(net, points):
+    """The loss at each weight vector (k, D), one forward pass each."""
+    model = torch_model(net, points[0])
+    x, y = torch.from_numpy(net.data.x), torch.from_numpy(net.data.y)
+    out = np.empty(len(points))
+    with torch.no_grad():
+        for i, w in enumerate(points):
+            vector_to_parameters(torch.from_numpy(w), model.parameters())
+            out[i] = torch.nn.functional.binary_cross_entropy_with_logits(model(x).squeeze(-1), y).item()
+    return out
+
+
+def timed(fn) -> tuple[float, float]:
+    w0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - w0, time.process_time() - c0
+
+
+def compare(ours, theirs, repeat: int, scale: float = 1.0) -> dict:
+    """Best wall and CPU seconds of each side, timed alternately after one warm-up each."""
+    ours()
+    theirs()
+    best = {"ours": [np.inf, np.inf], "torch": [np.inf, np.inf]}
+    for _ in range(repeat):
+        for name, fn in (("ours", ours), ("torch", theirs)):
+            t = timed(fn)
+            best[name] = [min(b, v) for b, v in zip(best[name], t, strict=True)]
+    best["torch"] = [v * scale for v in best["torch"]]
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--activation", default="tanh", choices=landscapes.mlp.ACTIVATIONS)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--torch-threads", type=int, default=1)
+    ap.add_argument("--full", action="store_true", help=f"time all {RUNS} torch loops in (b)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.torch_threads)
+    torch.set_default_dtype(torch.float64)
+    net = landscapes.network("moons", hidden=(16, 16), activation=args.activation, n=400, noise=0.2, seed=0)
+    starts = net.init(range(RUNS))
+
+    # the two sides agree before they are timed
+    path, loss = numpy_runs(net, net.start, steps=50)
+    ref, end = torch_run(net, net.start, steps=50)
+    assert np.allclose(loss, ref, rtol=1e-7) and np.allclose(path[-1], end, rtol=1e-7, atol=1e-12)
+
+    sampled = starts if args.full else starts[:: RUNS // SAMPLED]
+    plane = planes.random(net, net.start, seed=0)
+    a, b = np.meshgrid(np.linspace(-1, 1, GRID), np.linspace(-1, 1, GRID))
+    grid_points = plane.point(a, b).reshape(-1, net.dim)
+    rows = {
+        "one run": compare(lambda: numpy_runs(net, net.start), lambda: torch_run(net, net.start),
+                           args.repeat),
+        f"{RUNS} runs": compare(lambda: numpy_runs(net, starts),
+                                lambda: [torch_run(net, s) for s in sampled], max(1, args.repeat - 1),
+                                RUNS / len(sampled)),
+        f"{GRID}x{GRID} slice": compare(lambda: planes.grid(net, plane, (-1, 1), (-1, 1), GRID),
+                                        lambda: torch_slice(net, grid_points), args.repeat),
+    }
+    print(f"{net.title}, {net.dim} weights; Adam, {STEPS} steps; torch {torch.__version__} with "
+          f"{args.torch_threads} thread(s), float64; best of {args.repeat}")
+    print(f"{'':>12} {'NumPy wall':>11} {'torch wall':>11} {'ratio':>7} {'NumPy CPU':>10} {'torch CPU':>10} "
+          f"{'ratio':>7} {'target':>7}")
+    for name, r in rows.items():
+        (ow, oc), (tw, tc) = r["ours"], r["torch"]
+        target = f"{REQUIRED[name]:g}x" if name in REQUIRED else f"<{SLICE_SECONDS:g} s"
+        print(f"{name:>12} {ow:10.3f}s {tw:10.3f}s {tw / ow:6.1f}x {oc:9.3f}s {tc:9.3f}s {tc / oc:6.1f}x "
+              f"{target:>7}")
+    if not args.full:
+        print(f"({RUNS} torch loops: {len(sampled)} timed, scaled by {RUNS // len(sampled)})")
+
+
+if __name__ == "__main__":
+    main()
