@@ -35,6 +35,7 @@ import ipaddress
 import os
 import random
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -547,6 +548,18 @@ class Phase:
     client_s: float
     rss: tuple[float, float, float, float]  # before, peak, with the sessions open, after they closed
     live: int
+    loadavg: float  # the machine's 1-minute load average at the end of the phase (2 cores)
+
+    @property
+    def painted(self) -> list[float]:
+        """The Chromium sessions' key-to-painted-map latencies, ms."""
+        return [v for w in self.viewers for v in w.latencies]
+
+    @property
+    def server_runs(self) -> int:
+        """Script runs the phase asked of the server: the simulated users' and the viewers'."""
+        return (len(self.runs(False)) + len(self.runs(True))
+                + sum(len(v.latencies) + (v.load_s == v.load_s) for v in self.viewers))
 
     def runs(self, load: bool) -> list[Run]:
         return [r for s in self.students for r in s.runs if (r.kind in ("load", "reconnect")) == load]
@@ -564,12 +577,14 @@ async def phase(url: str, probe: Probe, n: int, interval: float, args, browser=N
     students = [Student(i) for i in range(n)]
     viewers = [Viewer(i) for i in range(args.browsers if browser else 0)]
     # the Chromium sessions load before the simulated users arrive, then watch through the phase
+    opened = await asyncio.gather(*(open_viewer(browser, url + args.link, v, args.timeout) for v in viewers),
+                                  return_exceptions=True)
     pages = []
-    for v in viewers:
-        try:
-            pages.append((v, *await open_viewer(browser, url + args.link, v, args.timeout)))
-        except Exception as e:
-            v.errors.append(f"load: {str(e).splitlines()[0][:160]}")
+    for v, o in zip(viewers, opened, strict=True):
+        if isinstance(o, BaseException):
+            v.errors.append(f"load: {str(o).splitlines()[0][:160]}")
+        else:
+            pages.append((v, *o))
     users: list[ProtocolUser] = []
     t0 = time.monotonic()
     stop = t0 + args.ramp + args.seconds
@@ -582,12 +597,12 @@ async def phase(url: str, probe: Probe, n: int, interval: float, args, browser=N
         await asyncio.gather(*tasks)
         wall = time.monotonic() - t0
         cpu, client = probe.cpu() - before_cpu, client_cpu_s() - before_client
-        with_open = probe.rss()
+        with_open, loadavg = probe.rss(), os.getloadavg()[0]
         live = await asyncio.to_thread(active_sessions, url)
     await asyncio.gather(*(u.close() for u in users), *(context.close() for _, context, _ in pages))
     await asyncio.sleep(args.settle)
     return Phase(n, interval, students, viewers, wall, cpu, client,
-                 (before_rss, probe.peak, with_open, probe.rss()), live)
+                 (before_rss, probe.peak, with_open, probe.rss()), live, loadavg)
 
 
 def distinct_link(i: int, n: int) -> str:
@@ -627,6 +642,38 @@ async def memory(url: str, probe: Probe, args) -> tuple[list[tuple[int, float]],
     return rows, errors, probe.rss()
 
 
+async def alone(url: str, link: str, key: str, n: int, timeout: float) -> list[float]:
+    """ms per change of widget ``key`` by one user alone on the server: ``n`` changes, one option
+    (or one unit) down and back."""
+    user = ProtocolUser(url, link, timeout)
+    try:
+        runs = [await user.open()]
+        v0 = user.value(key)
+        w = user.widget(key)[1]
+        v1 = [w.options[list(w.options).index(v0[0]) - 1]] if w.options else [v0[0] - 1]
+        for k in range(n):
+            runs.append(await user.change(key, v1 if k % 2 == 0 else v0))
+    finally:
+        await user.close()
+    if any(r.error for r in runs):
+        raise ProtocolError(f"alone on {url}: {next(r.error for r in runs if r.error)}")
+    return [1000 * r.seconds for r in runs[1:]]
+
+
+@contextlib.contextmanager
+def trivial_server() -> Iterator[str]:
+    """bench_browser.py's one-slider Streamlit page, served as the app is: the reference."""
+    from bench_browser import TRIVIAL_APP
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from conftest import streamlit_server
+
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "trivial.py").write_text(TRIVIAL_APP)
+        with streamlit_server("trivial.py", cwd=tmp, flags=DOCKER_FLAGS) as url:
+            yield url
+
+
 # --- report -------------------------------------------------------------------------------------------
 
 def pct(v: list[float], q: float) -> float:
@@ -634,23 +681,32 @@ def pct(v: list[float], q: float) -> float:
 
 
 def table(phases: list[Phase], args) -> list[str]:
-    head = (f"{'interval':>8} {'users':>5} {'changes':>7} {'/s':>5} {'errors':>6} {'median':>6} {'p95':>6} "
-            f"{'max':>6} {'load':>6} {'load':>6} {'srv CPU':>7} {'CPU per':>7} {'client':>6} "
-            f"{'RSS':>5} {'peak':>5} {'open':>5} {'closed':>6} {'Chromium':>9} {'p95':>5}")
-    units = (f"{'(s)':>8} {'':>5} {'':>7} {'':>5} {'':>6} {'(ms)':>6} {'(ms)':>6} {'(ms)':>6} "
-             f"{'p50 s':>6} {'p95 s':>6} {'(%)':>7} {'run ms':>7} {'CPU %':>6} {'(MB)':>5} {'(MB)':>5} "
-             f"{'(MB)':>5} {'+' + format(args.settle, 'g') + ' s':>6} {'key>map ms':>9} {'(ms)':>5}")
-    out = [head, units, "-" * len(head)]
-    for p in phases:
-        ch, loads = p.ms(), p.ms(load=True)
-        runs = len(p.runs(False)) + len(p.runs(True))
-        lat = [v for w in p.viewers for v in w.latencies]
-        out.append(
-            f"{p.interval:>8g} {p.n:>5} {len(p.runs(False)):>7} {len(p.runs(False)) / p.wall:>5.1f} "
-            f"{len(p.errors):>6} {pct(ch, 50):>6.0f} {pct(ch, 95):>6.0f} {pct(ch, 100):>6.0f} "
-            f"{pct(loads, 50) / 1000:>6.2f} {pct(loads, 95) / 1000:>6.2f} {100 * p.cpu_s / p.wall:>7.0f} "
-            f"{1000 * p.cpu_s / max(1, runs):>7.0f} {100 * p.client_s / p.wall:>6.0f} {p.rss[0]:>5.0f} "
-            f"{p.rss[1]:>5.0f} {p.rss[2]:>5.0f} {p.rss[3]:>6.0f} {pct(lat, 50):>9.0f} {pct(lat, 95):>5.0f}")
+    """One line per phase; the N at which p95 of a change passes 1 s, per interval."""
+    cols = [  # header, unit, width, value of a phase
+        ("interval", "(s)", 8, lambda p: f"{p.interval:g}"),
+        ("users", "", 5, lambda p: f"{p.n}"),
+        ("changes", "", 7, lambda p: f"{len(p.runs(False))}"),
+        ("/s", "", 5, lambda p: f"{len(p.runs(False)) / p.wall:.1f}"),
+        ("errors", "", 6, lambda p: f"{len(p.errors)}"),
+        ("median", "(ms)", 6, lambda p: f"{pct(p.ms(), 50):.0f}"),
+        ("p95", "(ms)", 6, lambda p: f"{pct(p.ms(), 95):.0f}"),
+        ("max", "(ms)", 6, lambda p: f"{pct(p.ms(), 100):.0f}"),
+        ("load", "p50 s", 6, lambda p: f"{pct(p.ms(True), 50) / 1000:.2f}"),
+        ("load", "p95 s", 6, lambda p: f"{pct(p.ms(True), 95) / 1000:.2f}"),
+        ("srv CPU", "(%)", 7, lambda p: f"{100 * p.cpu_s / p.wall:.0f}"),
+        ("CPU per", "run ms", 7, lambda p: f"{1000 * p.cpu_s / max(1, p.server_runs):.0f}"),
+        ("client", "CPU %", 6, lambda p: f"{100 * p.client_s / p.wall:.0f}"),
+        ("RSS", "(MB)", 5, lambda p: f"{p.rss[0]:.0f}"),
+        ("peak", "(MB)", 5, lambda p: f"{p.rss[1]:.0f}"),
+        ("open", "(MB)", 5, lambda p: f"{p.rss[2]:.0f}"),
+        ("closed", f"+{args.settle:g} s", 6, lambda p: f"{p.rss[3]:.0f}"),
+        ("Chromium", "key>map ms", 10, lambda p: f"{pct(p.painted, 50):.0f}"),
+        ("p95", "(ms)", 5, lambda p: f"{pct(p.painted, 95):.0f}"),
+        ("load", "avg", 5, lambda p: f"{p.loadavg:.1f}"),
+    ]
+    out = [" ".join(f"{c[0]:>{c[2]}}" for c in cols), " ".join(f"{c[1]:>{c[2]}}" for c in cols)]
+    out.append("-" * len(out[0]))
+    out += [" ".join(f"{c[3](p):>{c[2]}}" for c in cols) for p in phases]
     for interval in dict.fromkeys(p.interval for p in phases):
         over = [p.n for p in phases if p.interval == interval and pct(p.ms(), 95) > 1000]
         out.append(f"every {interval:g} s: p95 of a change passes 1 s at N = {over[0]}" if over else
@@ -670,6 +726,14 @@ async def main_async(args) -> int:
         first = await warm.open()
         await warm.close()
         print(f"first load {first.seconds:.2f} s {first.error}", flush=True)
+        app_ms = await alone(url, args.link, "r0.lr", 20, args.timeout)
+        with trivial_server() as trivial:
+            ref_ms = await alone(trivial, "/", "s", 20, args.timeout)
+        reference = (f"One user alone, 20 changes: run 1's learning rate {pct(app_ms, 50):.0f} ms median "
+                     f"(p95 {pct(app_ms, 95):.0f}); a one-slider Streamlit page (reference) "
+                     f"{pct(ref_ms, 50):.0f} ms (p95 {pct(ref_ms, 95):.0f}); ratio "
+                     f"{pct(app_ms, 50) / pct(ref_ms, 50):.1f}x; load average {os.getloadavg()[0]:.1f}")
+        print(reference, flush=True)
         phases = []
         async with contextlib.AsyncExitStack() as browsers:
             browser = None
@@ -691,8 +755,8 @@ async def main_async(args) -> int:
           f"{url}); {os.cpu_count()} cores shared by the server, this generator and "
           f"{args.browsers} Chromium session(s); {args.ramp:g} s ramp + {args.seconds:g} s per phase; "
           f"link {args.link}")
-    lines = table(phases, args)
-    print("\n".join(lines))
+    print(reference)
+    print("\n".join(table(phases, args)))
     for p in phases:
         print(f"every {p.interval:g} s, N={p.n}: active sessions at the end {p.live}; loads "
               f"{len(p.runs(True))}; Chromium loads "
@@ -727,7 +791,8 @@ def positive(kind: Callable[[str], float]) -> Callable[[str], float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--users", type=positive(int), nargs="+", default=[10, 30, 100, 300])
+    ap.add_argument("--users", type=positive(int), nargs="*", default=[10, 30, 100, 300],
+                    help="users per phase (none: only the memory phase)")
     ap.add_argument("--interval", type=positive(float), nargs="+", default=[5.0, 1.0],
                     help="seconds between one user's changes (5: a lecture, 1: a lab)")
     ap.add_argument("--seconds", type=positive(float), default=30, help="seconds of changes per phase")
