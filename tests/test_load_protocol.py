@@ -175,3 +175,24 @@ def test_the_same_link_and_change_as_chromium(app_url, browser):
     assert browser_runs() == [r.hashes for r in runs]
     map_path = next(p for p, h in runs[0].hashes.items() if len(p) == 4 and h != runs[1].hashes[p])
     assert runs[0].hashes[map_path] != runs[1].hashes[map_path]  # the figure did change
+
+
+def test_reconnect_keeps_the_setup(own_server):
+    """A dropped socket reconnects as the browser does (asking for its session back, rerunning with
+    its URL and widgets): same session on the same server, the same setup on the page."""
+
+    async def go():
+        user = lp.ProtocolUser(own_server, "/?steps=300")
+        try:
+            assert (await user.open()).error == ""
+            assert (await user.change("steps", 400.0)).error == ""
+            before = user.session_id, user.query_string, user.figure("map")
+            again = await user.reconnect()
+            return before, (user.session_id, user.query_string, user.figure("map")), again
+        finally:
+            await user.close()
+
+    before, after, again = asyncio.run(go())
+    assert again.error == ""
+    assert before[0] and after == before
+    assert "steps=400" in after[1]
