@@ -411,11 +411,25 @@ def cpu_s(pid: int) -> float:
 
 
 def active_sessions(url: str) -> int:
-    with urllib.request.urlopen(f"{url}/_stcore/metrics", timeout=10) as r:
-        for line in r.read().decode().splitlines():
-            if line.startswith("active_sessions "):
-                return int(float(line.split()[1]))
+    """The server's own count of connected sessions (-1 if it does not answer within 60 s)."""
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/metrics", timeout=60) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith("active_sessions "):
+                    return int(float(line.split()[1]))
+    except OSError:
+        pass
     return -1
+
+
+def thread_waits(pid: int) -> dict[int, float]:
+    """Per thread of ``pid``: seconds it has spent runnable but waiting for a core (the run-queue
+    delay in /proc/<pid>/task/<tid>/schedstat): what other processes on the machine cost it."""
+    out = {}
+    for t in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            out[int(t.name)] = int((t / "schedstat").read_text().split()[1]) / 1e9
+    return out
 
 
 @contextlib.contextmanager
@@ -429,11 +443,19 @@ def own_server() -> Iterator[str]:
 
 
 class Probe:
-    """The server's CPU seconds and RSS (sampled every ``every`` s for the peak), if its pid is known."""
+    """The server's CPU seconds and RSS, if its pid is known; while entered, sampled every ``every``
+    s for the peak RSS and the seconds its threads waited for a core (``waited``; threads that end
+    count up to their last sample)."""
 
     def __init__(self, pid: int | None, every: float = 0.5):
-        self.pid, self.every, self.peak = pid, every, float("nan")
+        self.pid, self.every, self.peak, self.waited = pid, every, float("nan"), float("nan")
         self._task: asyncio.Task | None = None
+        self._waits: dict[int, float] = {}
+
+    def _sample_waits(self) -> None:
+        for tid, w in thread_waits(self.pid).items():
+            self.waited += w - self._waits.get(tid, 0.0)  # a new thread: all its wait is new
+            self._waits[tid] = w
 
     def cpu(self) -> float:
         return cpu_s(self.pid) if self.pid else float("nan")
@@ -443,12 +465,14 @@ class Probe:
 
     async def _loop(self) -> None:
         while True:
-            self.peak = max(self.peak, self.rss()) if self.peak == self.peak else self.rss()
+            self.peak = max(self.peak, self.rss())
+            self._sample_waits()
             await asyncio.sleep(self.every)
 
     def __enter__(self):
         self.peak = self.rss()
         if self.pid:
+            self.waited, self._waits = 0.0, thread_waits(self.pid)
             self._task = asyncio.get_running_loop().create_task(self._loop())
         return self
 
@@ -456,6 +480,7 @@ class Probe:
         if self._task:
             self._task.cancel()
             self.peak = max(self.peak, self.rss())
+            self._sample_waits()
 
 
 # --- Chromium beside the simulated users: key to painted map --------------------------------------
@@ -549,6 +574,7 @@ class Phase:
     rss: tuple[float, float, float, float]  # before, peak, with the sessions open, after they closed
     live: int
     loadavg: float  # the machine's 1-minute load average at the end of the phase (2 cores)
+    waited_s: float  # seconds the server's threads waited for a core (other processes had it)
 
     @property
     def painted(self) -> list[float]:
@@ -602,7 +628,7 @@ async def phase(url: str, probe: Probe, n: int, interval: float, args, browser=N
     await asyncio.gather(*(u.close() for u in users), *(context.close() for _, context, _ in pages))
     await asyncio.sleep(args.settle)
     return Phase(n, interval, students, viewers, wall, cpu, client,
-                 (before_rss, probe.peak, with_open, probe.rss()), live, loadavg)
+                 (before_rss, probe.peak, with_open, probe.rss()), live, loadavg, probe.waited)
 
 
 def distinct_link(i: int, n: int) -> str:
@@ -702,6 +728,7 @@ def table(phases: list[Phase], args) -> list[str]:
         ("closed", f"+{args.settle:g} s", 6, lambda p: f"{p.rss[3]:.0f}"),
         ("Chromium", "key>map ms", 10, lambda p: f"{pct(p.painted, 50):.0f}"),
         ("p95", "(ms)", 5, lambda p: f"{pct(p.painted, 95):.0f}"),
+        ("srv wait", "(%)", 8, lambda p: f"{100 * p.waited_s / p.wall:.0f}"),
         ("load", "avg", 5, lambda p: f"{p.loadavg:.1f}"),
     ]
     out = [" ".join(f"{c[0]:>{c[2]}}" for c in cols), " ".join(f"{c[1]:>{c[2]}}" for c in cols)]
