@@ -50,6 +50,7 @@ from load_protocol import (  # noqa: E402
     next_change,
     open_viewer,
     pct,
+    thread_waits,
     watch,
 )
 from scaleout import COOKIE, Topology, cpu_seconds, rss_mb, scaleout  # noqa: E402
@@ -151,6 +152,9 @@ class Phase:
     client_s: float
     rss: dict[str, float]
     interval: float = 5.0
+    waited: float = math.nan  # seconds the replicas' threads waited for a core (run queue), summed
+    loadavg: float = math.nan  # the machine's 1-minute load average at the end
+    health: list[str] = field(default_factory=list)  # the balancer's DOWN / UP events in the phase
     killed_at: float = math.nan
     down_after: float = math.nan
 
@@ -183,6 +187,8 @@ async def run_phase(name: str, url: str, topo: Topology | None, pids: dict[str, 
     t0 = time.monotonic()
     stop = t0 + args.ramp + args.seconds
     cpu0, client0 = {k: cpu_seconds(p) for k, p in pids.items()}, client_cpu_s()
+    wait0 = {k: sum(thread_waits(p).values()) for k, p in pids.items()}
+    log0 = len(topo.balancer_log()) if topo else 0
     tasks = [student(url, args.link, s, t0 + args.ramp * i / max(1, args.users), stop, args.interval,
                      random.Random(rng.random()), args.timeout, args.retries, users)
              for i, s in enumerate(students)]
@@ -203,9 +209,13 @@ async def run_phase(name: str, url: str, topo: Topology | None, pids: dict[str, 
     cpu = {k: cpu_seconds(p) - cpu0[k] for k, p in alive.items()}
     rss = {k: rss_mb(p) for k, p in alive.items()}
     client = client_cpu_s() - client0
+    waited = sum(sum(thread_waits(p).values()) - wait0[k] for k, p in alive.items())
+    health = [ln.split("] : ", 1)[-1][:90] for ln in (topo.balancer_log()[log0:] if topo else "").splitlines()
+              if ln.startswith("[WARNING]") and (" is DOWN" in ln or " is UP" in ln)]
     await asyncio.gather(*(u.close() for u in users), *(context.close() for _, context, _ in pages))
     await asyncio.sleep(2)
-    return Phase(name, students, viewers, on, wall, cpu, client, rss, args.interval, killed_at, down_after)
+    return Phase(name, students, viewers, on, wall, cpu, client, rss, args.interval, waited,
+                 os.getloadavg()[0], health, killed_at, down_after)
 
 
 async def calibrate(url: str, pid: int, args) -> tuple[float, float, list[float], list[float]]:
@@ -264,7 +274,10 @@ def describe(p: Phase) -> list[str]:
            "  server CPU per replica: " + ", ".join(f"{k} {100 * v / p.wall:.0f} %" for k, v in p.cpu.items())
            + f" of a core; {1000 * sum(p.cpu.values()) / max(1, runs):.0f} ms CPU per script run; client "
            f"(generator + Chromium) {100 * p.client_s / p.wall:.0f} %; RSS "
-           + ", ".join(f"{k} {v:.0f} MB" for k, v in p.rss.items())]
+           + ", ".join(f"{k} {v:.0f} MB" for k, v in p.rss.items()),
+           f"  the machine: load average {p.loadavg:.1f} on {os.cpu_count()} cores; the replicas' threads "
+           f"waited {p.waited:.0f} s for a core ({100 * p.waited / p.wall:.0f} % of the phase)",
+           f"  balancer health events: {'; '.join(p.health) or 'none'}"]
     for v, on in zip(p.viewers, p.viewers_on + ["-"] * len(p.viewers), strict=False):
         out += [f"  Chromium session on {on}: {e}" for e in v.errors[:3]]
     if math.isnan(p.killed_at):
