@@ -19,8 +19,10 @@ deploy/haproxy.cfg in front of N `streamlit run app.py` replicas), then:
    next change fails reconnect through the balancer, as a browser does (at most --retries tries,
    0.5 s apart), and must get their setup back from the URL. Reported: errors by replica, when
    the balancer marked r1 DOWN, whether any new session went to r1 after the kill, and each
-   affected student's time from the kill to their view back (the same URL and the same map,
-   byte for byte: the map's message hash, as before the failed change).
+   affected student's time from the kill to their view back: the URL the student had when the
+   change failed (the failed run may already have put its setup there, as in a browser's address
+   bar) and, if that is the URL from before the change, the same map byte for byte (its message
+   hash).
 
 The students are load_protocol.py's simulated users (Streamlit's WebSocket protocol, no
 rendering) that also keep the balancer's cookie, as a browser does. Only loopback traffic;
@@ -88,7 +90,7 @@ class Student:
     replicas: list[tuple[float, str]] = field(default_factory=list)  # (when, replica) per connect
     failed_at: float = math.nan  # first failed change
     back_at: float = math.nan  # view back after a reconnect
-    setup_back: bool | None = None  # after the reconnect: the same URL and the same map (message hash)
+    setup_back: bool | None = None  # after the reconnect: the URL it had, and the same map if unchanged
 
     @property
     def errors(self) -> list[Run]:
@@ -123,6 +125,8 @@ async def student(url: str, link: str, s: Student, start_at: float, stop_at: flo
         if not run.error:
             continue
         s.failed_at = time.monotonic()
+        # the browser's URL now: the failed run may have changed it before the replica died
+        url_at_failure = user.query_string
         for _ in range(retries):
             try:
                 again = await user.reconnect()
@@ -132,7 +136,8 @@ async def student(url: str, link: str, s: Student, start_at: float, stop_at: flo
             if not again.error:
                 s.replicas.append((time.monotonic(), user.replica))
                 s.back_at = time.monotonic()
-                s.setup_back = user.query_string == link_before and user.figure("map") == map_before
+                s.setup_back = user.query_string == url_at_failure and (
+                    url_at_failure != link_before or user.figure("map") == map_before)
                 walk[0] = 0
                 break
             await asyncio.sleep(RETRY_S)
@@ -298,7 +303,8 @@ def describe(p: Phase) -> list[str]:
             f"error: {len(others)}",
             f"  their first failed change {pct(first_error, 50):.1f} s after the kill (median; they change "
             f"every ~{p.interval:g} s); view back on another replica {pct(back, 50):.1f} s after the kill "
-            f"(median, max {pct(back, 100):.1f}), with their setup (the same URL and map): "
+            f"(median, max {pct(back, 100):.1f}), with their setup (their URL; the same map if the URL "
+            f"was unchanged): "
             f"{sum(bool(s.setup_back) for s in hit)} of {len(hit)}; moved to "
             + ", ".join(f"{r}: {sum(s.replicas[-1][1] == r for s in hit)}" for r in sorted(
                 {s.replicas[-1][1] for s in hit}))]
