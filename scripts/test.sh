@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Set up everything the test suite needs on a fresh Debian machine, then run it:
-# Debian's Chromium for the browser tests, a virtualenv with the pinned
+# Debian's Chromium for the browser tests (HAProxy and python3-yaml for the
+# scale-out ones), a virtualenv with the pinned
 # dependencies, ruff, and pytest (browser tests included). Extra arguments go
 # to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x /usr/bin/chromium ]; then
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/haproxy ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-    chromium fonts-dejavu-core >/dev/null
+    chromium fonts-dejavu-core haproxy python3-yaml >/dev/null
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -38,8 +38,9 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_server(app: str | Path = "app.py", cwd: str | Path = ROOT,
-                     timeout: float = 60.0) -> Iterator[str]:
-    """Run ``streamlit run app`` on a free port from ``cwd``; yield its URL once /_stcore/health says ok.
+                     timeout: float = 60.0, flags: Sequence[str] = ()) -> Iterator[str]:
+    """Run ``streamlit run app`` (with extra command-line ``flags``) on a free port from ``cwd``; yield
+    its URL once /_stcore/health says ok.
 
     The server runs in its own process group so it and anything it spawned are ended together.
     """
@@ -48,7 +49,7 @@ def streamlit_server(app: str | Path = "app.py", cwd: str | Path = ROOT,
     log = tempfile.TemporaryFile()  # noqa: SIM115 -- closed in the finally below
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *flags]
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
