@@ -230,10 +230,19 @@ def _run_arrays(rule: Rule, problem, P, steps, h, rates, kicks, idx, record):
     path = np.empty((steps + 1, D, R))
     path[0] = P
     grads, points, states = [], [], []
+    # a problem whose loss comes with its gradient (a network's forward pass) gives f along the
+    # path for free when the gradient is taken at the path itself, on all the data
+    value_and_grad = getattr(problem, "value_and_grad", None)
+    loss = np.full((steps + 1, R), np.nan) if value_and_grad and idx is None and rule.grad_point is None \
+        else None
     for t in range(steps):
         q = P if rule.grad_point is None else rule.grad_point(P, state, h)
         w = np.ascontiguousarray(q.T)
-        g = (problem.grad(w) if idx is None else problem.batch_grad(w, idx[t])).T
+        if loss is not None:
+            loss[t], g = value_and_grad(w)
+            g = g.T
+        else:
+            g = (problem.grad(w) if idx is None else problem.batch_grad(w, idx[t])).T
         if kicks is not None:
             g = g + kicks[t]
         u, state = rule.step(g, state, h, rates[t], np, P)
@@ -243,7 +252,7 @@ def _run_arrays(rule: Rule, problem, P, steps, h, rates, kicks, idx, record):
             grads.append(g)
             points.append(q)
             states.append(state)
-    return path, grads, points, states
+    return path, grads, points, states, loss
 
 
 def _run_floats(rule: Rule, surface: Surface, P, steps, h, rates, kicks, bound, record):
@@ -293,14 +302,14 @@ def _run_floats(rule: Rule, surface: Surface, P, steps, h, rates, kicks, bound, 
         points[:n, :, 0] = np.reshape(qs, (n, 2))
     states = np.full((steps, len(rule.slots), 2, 1), np.nan)
     states[:n, :, :, 0] = np.reshape(ss, (n, 2, len(rule.slots))).transpose(0, 2, 1)
-    return path, grads, points, states
+    return path, grads, points, states, None
 
 
 def _finish(opt, problem, rec, steps, h, rates, bound, batched, record):
     """Loss, divergence, recorded arrays; then the public (step, [R,] D) layout."""
-    path, grads, points, states = rec
+    path, grads, points, states, known = rec
     _, D, R = path.shape
-    loss, bad = _values(problem, path, bound)
+    loss, bad = _values(problem, path, bound, known)
     hit = bad.any(0)
     div = np.where(hit, bad.argmax(0), -1)
     gone = np.arange(steps + 1)[:, None] >= np.where(hit, div, steps + 1)  # (steps+1, R): from step d on
@@ -346,17 +355,21 @@ def _finish(opt, problem, rec, steps, h, rates, bound, batched, record):
 BLOCK = 1 << 16
 
 
-def _values(problem, path, bound) -> tuple[np.ndarray, np.ndarray]:
+def _values(problem, path, bound, known=None) -> tuple[np.ndarray, np.ndarray]:
     """f at every point of a (steps+1, D, R) path, and where a coordinate is out of +-bound
-    or f is not finite, both (steps+1, R). A block of steps at a time: on a 10,000-run path
-    whole-array temporaries are 40 MB each, and ten times slower."""
+    or f is not finite, both (steps+1, R). ``known``: f at every point but the last, from the
+    loop. A block of steps at a time: on a 10,000-run path whole-array temporaries are 40 MB
+    each, and ten times slower."""
     n, D, R = path.shape
-    loss = np.empty((n, R))
+    loss = np.empty((n, R)) if known is None else known
+    first = 0 if known is None else n - 1
     bad = np.empty((n, R), dtype=bool)
     block = max(1, BLOCK // (R * max(1, D // 2)))
     for i in range(0, n, block):
         p, f = path[i:i + block], loss[i:i + block]
-        f[...] = problem.f(np.ascontiguousarray(np.moveaxis(p, 1, 2)))
+        if i + len(p) > first:
+            j = max(first - i, 0)
+            f[j:] = problem.f(np.ascontiguousarray(np.moveaxis(p[j:], 1, 2)))
         bad[i:i + block] = ~(np.abs(p) < bound).all(1) | ~np.isfinite(f)
     return loss, bad
 
