@@ -590,7 +590,7 @@ export default function (component) {
       st.d = decode(data);
       st.version = data.version;
       st.lr = st.d.runs.map((r) => r.index);
-      st.preview.clear();
+      if (!old || old.runs.length !== st.d.runs.length) st.preview.clear(); // a finished lr drag keeps its preview
       if (!old) st.t = 0;
       st.t = Math.min(st.t, st.d.S);
       if (!st.d.show3d && st.view3d.data) Plotly.purge(st.view3d);
