@@ -298,7 +298,7 @@ function mapTraces(st) {
     const full = st.wholePaths || st.preview.has(i);
     const k = at(s, t, d.k);
     out.push({ type: "scatter", mode: "lines", name: s.label + " (whole)", x: full ? s.x : [], y: full ? s.y : [],
-               line: { color: r.color, width: lw, dash }, opacity: 0.4, ...axes });
+               line: { color: r.color, width: lw, dash }, opacity: 0.55, ...axes });
     out.push({ type: "scatter", mode: "lines", name: s.label, x: s.x.subarray(0, k + 1), y: s.y.subarray(0, k + 1),
                line: { color: r.color, width: lw, dash }, opacity: 0.95, ...axes });
     const diverged = s.div >= 0 && t >= s.div - 1, ended = t >= d.S || diverged;
@@ -422,7 +422,7 @@ function draw(st) {
   Promise.all(jobs).finally(() => {
     st.busy = false;
     st.root.dataset.step = String(st.t);
-    st.root.dataset.drawn = d.version + ":" + st.t + ":" + st.lr.join(",");
+    st.root.dataset.drawn = [d.version, st.t, st.lr.join(","), st.wholePaths ? "whole" : "trail"].join(":");
     if (st.dirty) requestAnimationFrame(() => draw(st));
   });
 }
