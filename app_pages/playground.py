@@ -38,12 +38,6 @@ PRESENT_CSS = ("[data-testid='stSidebar'],[data-testid='stSidebarCollapsedContro
                "[data-testid='stExpandSidebarButton'],.st-key-controls{display:none!important}"
                ".block-container{padding-top:0.5rem!important;max-width:100%!important}")
 
-st.markdown(
-    "<style>.block-container{padding-top:4.3rem;padding-bottom:1rem}"  # the top bar is 3.75rem
-    "[data-testid='stSidebarContent']{padding-top:0.5rem}"
-    + (PRESENT_CSS if st.session_state.get("present") else "") + "</style>",
-    unsafe_allow_html=True,
-)
 
 
 def load(setup: Setup) -> None:
@@ -162,6 +156,14 @@ elif "run_ids" not in st.session_state:
     load(first)
     if problems:
         st.warning("Some of this link could not be used: " + "; ".join(problems) + ".", icon="🔗")
+st.session_state.setdefault("present", False)
+
+st.markdown(
+    "<style>.block-container{padding-top:4.3rem;padding-bottom:1rem}"  # the top bar is 3.75rem
+    "[data-testid='stSidebarContent']{padding-top:0.5rem}"
+    + (PRESENT_CSS if st.session_state.present else "") + "</style>",
+    unsafe_allow_html=True,
+)
 
 with st.sidebar:
     st.title(":material/landscape: Descent Lab")

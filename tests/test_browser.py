@@ -180,7 +180,8 @@ def test_landscape_visible_through_play_scrub_and_presenter_mode(page, app_url):
     middle = shot(page, box)
     assert_landscape(middle, "while playing")
     a = int(page.evaluate("() => document.querySelector('.stage').dataset.step"))
-    page.wait_for_function("(a) => Number(document.querySelector('.stage').dataset.step) > a + 10", arg=a)
+    later = "(a) => Number(document.querySelector('.stage').dataset.step) > Math.min(a + 10, 499)"
+    page.wait_for_function(later, arg=a)
     assert run(page, 3)["now"] != [run(page, 3)["x0"], run(page, 3)["y0"]], "Adam's marker left the start"
     page.get_by_role("button", name="Play / pause (Space)").click()  # pause
     assert drawn(page) != before
@@ -378,7 +379,8 @@ def test_stage_uses_the_screen(browser, app_url, size):
         expect(page.locator("[data-testid='stSidebar']")).to_be_hidden()
         page.wait_for_timeout(300)
         big = plot_area(page)
-        assert big["width"] * big["height"] > 1.15 * box["width"] * box["height"], (box, big)
+        gain = big["width"] * big["height"] / (box["width"] * box["height"])
+        assert gain > (1.08 if h >= 1080 else 1.3), (box, big)  # at 1920x1080 the map is already 80 % high
         css = "parseFloat(getComputedStyle(document.querySelector('.stage')).fontSize)"
         fonts = page.evaluate(f"() => [{css}, {MAP}._fullLayout.font.size]")
         assert min(fonts) >= 18, fonts
