@@ -34,8 +34,13 @@ HOVER_GRID = 61  # f on an n x n grid, for the map's hover read-out
 GRID_3D = 60
 
 
+F32_MAX = float(np.finfo(np.float32).max)
+
+
 def b64(a) -> str:
-    """Little-endian float32 bytes of ``a`` in base64 (NaN stays NaN)."""
+    """Little-endian float32 bytes of ``a`` in base64. NaN stays NaN; values beyond float32's range
+    (a diverging run's gradient) are sent as its largest value, with their sign."""
+    a = np.clip(np.asarray(a, dtype=float), -F32_MAX, F32_MAX)
     return base64.b64encode(np.ascontiguousarray(a, dtype="<f4").tobytes()).decode()
 
 
