@@ -60,7 +60,8 @@ function decode(data) {
       fam, famGap,
     };
   });
-  return { ...data, S, K, k, kept, runs, hoverF: f32(data.hover_f), z3: data.grid3d ? f32(data.grid3d.z) : null };
+  return { ...data, S, K, k, kept, runs, hoverF: f32(data.hover_f), z3: data.grid3d ? f32(data.grid3d.z) : null,
+           minimaX: data.minima.map((m) => m[0]), minimaY: data.minima.map((m) => m[1]) };
 }
 
 // The run as drawn at learning-rate index j: exact arrays for the server's own lr, else the family row.
@@ -89,7 +90,9 @@ function init(parent) {
   root.setAttribute("aria-label", "Map of the runs: Space plays or pauses, Left / Right step, Home / End jump");
   const main = el("div", "stage-main"), plots = el("div", "stage-plots");
   const map = el("div", "stage-map"), view3d = el("div", "stage-3d");
-  plots.append(map, view3d);
+  const mapBox = el("div", "stage-mapbox"), mapCanvas = el("canvas", "stage-overlay");
+  mapBox.append(map, mapCanvas);
+  plots.append(mapBox, view3d);
   const bar = el("div", "stage-bar");
   const btn = (label, title, cls) => {
     const b = el("button", cls, label);
@@ -122,14 +125,16 @@ function init(parent) {
   const present = tool("Present", "Presenter mode: big map, no sidebar (Esc leaves)");
   main.append(plots, bar);
   const side = el("div", "stage-side"), runs = el("div", "stage-runs"), loss = el("div", "stage-loss");
+  const lossBox = el("div", "stage-lossbox"), lossCanvas = el("canvas", "stage-overlay");
+  lossBox.append(loss, lossCanvas);
   const note = el("div", "stage-note", "Drag the ring to move the start, or click the map to start there.");
-  side.append(tools, runs, loss, note);
+  side.append(tools, runs, lossBox, note);
   const tip = el("div", "stage-tip");
   root.append(main, side, tip);
   parent.append(root);
 
   const st = {
-    root, map, view3d, loss, runs, tip, bar, tools, stepInput: step, label, play, speed, whole, b3d, present,
+    root, map, view3d, loss, runs, tip, bar, tools, mapCanvas, lossCanvas, stepInput: step, label, play, speed, whole, b3d, present,
     t: 0, playing: false, wholePaths: false, preview: new Set(), lr: [], d: null, version: null,
     busy: false, dirty: false, last3d: 0, drag: null, raf: 0,
   };
@@ -144,6 +149,12 @@ function init(parent) {
   b3d.onclick = () => st.api.setTriggerValue("show3d", !(st.d && st.d.show3d));
   present.onclick = () => st.api.setTriggerValue("present", !st.presenting);
   root.addEventListener("keydown", (e) => keys(st, e));
+  lossBox.addEventListener("pointerdown", (e) => {
+    const A = st.lossAxes && st.lossAxes[0], b = st.loss.getBoundingClientRect();
+    if (!A) return;
+    const x = A.ax.p2l(e.clientX - b.left - A.box[0]);
+    if (x >= 0 && x <= st.d.S) setStep(st, x, true);
+  });
   map.addEventListener("pointerdown", (e) => pointerDown(st, e), true);
   map.addEventListener("pointermove", (e) => pointerMove(st, e));
   map.addEventListener("pointerup", (e) => pointerUp(st, e));
@@ -151,6 +162,7 @@ function init(parent) {
   st.onKey = (e) => { if (e.key === "Escape" && st.presenting) st.api.setTriggerValue("present", false); };
   document.addEventListener("keydown", st.onKey);
   st.onResize = () => draw(st);
+  root.stageRuns = () => st.info || []; // what the map shows of each run (read by the browser tests)
   window.addEventListener("resize", st.onResize);
   return st;
 }
@@ -265,102 +277,42 @@ function mapLayout(st) {
     }
   }
   st.colorbar = { x: Math.min(1, (cols * pw + gx * (cols - 1) + fs) / inW), len: Math.min(1, (rows * ph) / inH) };
-  layout.annotations.push({
-    text: `step ${st.t}`, xref: "x domain", yref: "y domain", x: 0.01, y: 0.99, xanchor: "left", yanchor: "top",
-    showarrow: false, bgcolor: "rgba(255,255,255,0.85)", font: { size: fs + 2 }, borderpad: 3,
-  });
   return layout;
 }
 
-// the stage's map traces for the current step
+// The map's static traces: the minima and the colour bar (what moves is drawn on the overlay).
 function mapTraces(st) {
-  const d = st.d, t = st.t, nRuns = d.runs.length, [x0, x1, y0, y1] = d.domain;
+  const d = st.d, out = [];
   const { n } = panels(d);
-  const out = [];
   for (let p = 0; p < n; p++) {
     const [xa, ya] = axisName(p);
-    out.push({ type: "scatter", x: d.minima.map((m) => m[0]), y: d.minima.map((m) => m[1]), xaxis: xa, yaxis: ya,
-               mode: "markers", hoverinfo: "skip", name: "known minima",
-               marker: { symbol: "star", size: 14, color: "white", line: { color: "black", width: 1 } } });
+    out.push({ type: "scatter", x: d.minimaX, y: d.minimaY, xaxis: xa, yaxis: ya, mode: "markers", hoverinfo: "skip",
+               name: "known minima", marker: { symbol: "star", size: 14, color: "white", line: { color: "black", width: 1 } } });
   }
   out.push({ type: "scatter", x: [null], y: [null], mode: "markers", hoverinfo: "skip", name: "colour bar",
              marker: { colorscale: d.colorscale, cmin: d.cmin, cmax: d.cmax, color: [d.cmin], showscale: true,
                        colorbar: { title: { text: d.cbtitle, side: "right" }, x: st.colorbar.x, xanchor: "left", y: 1,
                                    yanchor: "top", len: st.colorbar.len, thickness: 14, outlinewidth: 0 } } });
-  const arrowLen = 0.1 * Math.min(x1 - x0, y1 - y0);
-  const widen = Math.min(1.6, 3.2 / Math.max(nRuns - 1, 1));
-  const dashes = ["solid", "solid", "solid", "dash", "dot", "dashdot"];
-  const notes = [];
-  for (let i = 0; i < nRuns; i++) {
-    const r = d.runs[i], s = series(st, i), [xa, ya] = axisName(d.multiples ? i : 0);
-    const lw = 2.2 + widen * (nRuns - 1 - i), dash = nRuns > 3 ? dashes[i] : "solid";
-    const axes = { xaxis: xa, yaxis: ya, hoverinfo: "skip", showlegend: false };
-    const full = st.wholePaths || st.preview.has(i);
-    const k = at(s, t, d.k);
-    out.push({ type: "scatter", mode: "lines", name: s.label + " (whole)", x: full ? s.x : [], y: full ? s.y : [],
-               line: { color: r.color, width: lw, dash }, opacity: 0.55, ...axes });
-    out.push({ type: "scatter", mode: "lines", name: s.label, x: s.x.subarray(0, k + 1), y: s.y.subarray(0, k + 1),
-               line: { color: r.color, width: lw, dash }, opacity: 0.95, ...axes });
-    const diverged = s.div >= 0 && t >= s.div - 1, ended = t >= d.S || diverged;
-    const px = s.x[k], py = s.y[k];
-    out.push({ type: "scatter", mode: "markers", name: s.label + " now", x: [px], y: [py], ...axes,
-               marker: { symbol: diverged ? "x" : ended ? "square" : "circle", size: 14, color: r.color,
-                         line: { color: "white", width: 2 } } });
-    if (diverged) {
-      notes.push({ x: Math.min(Math.max(px, x0), x1), y: Math.min(Math.max(py, y0), y1), xref: xa, yref: ya,
-                   text: `diverged at step ${s.div}`, showarrow: true, arrowhead: 0, ax: 30, ay: -25,
-                   bgcolor: "white", bordercolor: r.color, font: { color: r.color } });
-    }
-    if (d.arrows && s.exact && t < d.S && !diverged) {
-      const gx = r.grad[t], gy = r.grad[d.S + t], sx = s.x[t + 1] - px, sy = s.y[t + 1] - py;
-      for (const [vx, vy, color, dashA, name] of [[-gx, -gy, "black", "dot", "−gradient"],
-                                                  [sx, sy, r.color, "solid", "step"]]) {
-        const norm = Math.hypot(vx, vy);
-        if (!(norm > 0) || !Number.isFinite(norm)) continue;
-        out.push({ type: "scatter", mode: "lines+markers", name: `${s.label} ${name}`, ...axes,
-                   x: [px, px + (arrowLen * vx) / norm], y: [py, py + (arrowLen * vy) / norm],
-                   line: { color, width: 2.5, dash: dashA },
-                   marker: { symbol: ["circle", "arrow"], size: [1, 13], angleref: "previous", color } });
-      }
-    }
-  }
-  // the start ring, drawn last so it can be grabbed
-  const r0 = d.runs[0];
-  if (r0) {
-    const sx = st.drag ? st.drag.x : r0.x[0], sy = st.drag ? st.drag.y : r0.y[0];
-    for (let p = 0; p < n; p++) {
-      const [xa, ya] = axisName(p);
-      out.push({ type: "scatter", mode: "markers", name: "start", x: [sx], y: [sy], xaxis: xa, yaxis: ya,
-                 hoverinfo: "skip", marker: { symbol: "circle-open", size: 18, color: "black", line: { width: 3 } } });
-    }
-  }
-  return { traces: out, notes };
+  return out;
 }
 
-function lossFigure(st) {
-  const d = st.d, t = st.t, fs = st.presenting ? 18 : 13;
-  const traces = [], xs = [], ys = [], cs = [];
+// The loss chart's axes (its curves are drawn on the overlay): steps, and f - f* on a log scale over
+// what the shown runs reach (whole decades).
+function lossLayout(st) {
+  const d = st.d, fs = st.presenting ? 18 : 13;
   let lo = Infinity, hi = -Infinity;
   d.runs.forEach((r, i) => {
-    const s = series(st, i), k = at(s, t, d.k);
-    for (const v of s.gap) if (v > 0 && v < Infinity) { if (v < lo) lo = v; if (v > hi) hi = v; }
-    traces.push({ type: "scatter", mode: "lines", x: s.steps, y: s.gap, name: s.label,
-                  line: { color: r.color, width: 2.5 }, hovertemplate: "%{y:.3e}<extra>" + s.label + "</extra>" });
-    xs.push(t); ys.push(s.gap[k]); cs.push(r.color);
+    for (const v of series(st, i).gap) if (v > 0 && v < Infinity) { if (v < lo) lo = v; if (v > hi) hi = v; }
   });
-  traces.push({ type: "scatter", mode: "markers", x: xs, y: ys, hoverinfo: "skip", showlegend: false,
-                marker: { color: cs, size: 10, line: { color: "white", width: 1.5 } } });
-  const layout = {
+  if (!(lo < hi)) { lo = 1e-3; hi = 1; }
+  const a = Math.floor(Math.log10(lo) * 2) / 2 - 0.1, b = Math.ceil(Math.log10(hi) * 2) / 2 + 0.1;
+  return {
     margin: { l: fs * 4, r: 8, t: 8, b: fs * 3 }, font: { size: fs }, showlegend: false,
-    xaxis: { title: { text: "step", standoff: 2 }, range: [0, d.S], fixedrange: true },
-    // whole decades only (Plotly labels 2 and 5 between decades when the range is short)
-    yaxis: { type: "log", title: { text: d.gap_title }, exponentformat: "power", fixedrange: true,
-             dtick: Math.max(1, Math.ceil(Math.log10(hi / lo) / 6)) || 1 },
-    hovermode: "x", dragmode: false, paper_bgcolor: "rgba(0,0,0,0)", uirevision: "keep",
-    shapes: [{ type: "line", xref: "x", yref: "paper", x0: t, x1: t, y0: 0, y1: 1,
-               line: { color: "#31333f", width: 1.5, dash: "dot" } }],
+    xaxis: { title: { text: "step", standoff: 2 }, range: [0, d.S], fixedrange: true, zeroline: false },
+    yaxis: { type: "log", title: { text: d.gap_title }, exponentformat: "power", fixedrange: true, range: [a, b],
+             dtick: Math.max(1, Math.ceil((b - a) / 6)) },
+    hovermode: false, dragmode: false, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "white",
   };
-  return { traces, layout };
 }
 
 function view3dFigure(st) {
@@ -392,37 +344,231 @@ function view3dFigure(st) {
   return { traces, layout };
 }
 
-const CONFIG = { displayModeBar: false, responsive: true, doubleClick: false, showTips: false };
+const CONFIG = { displayModeBar: false, responsive: true, doubleClick: false, showTips: false, staticPlot: false };
 const MAP_CONFIG = { ...CONFIG, responsive: false }; // sized by mapLayout
 
-// Draw the current state; one Plotly pass at a time, the latest state wins.
+// Where Plotly put the axes: data -> overlay pixels for each panel, and the plot rectangles.
+function axesOf(gd, n, logY) {
+  const fl = gd._fullLayout, out = [];
+  for (let p = 0; p < n; p++) {
+    const [xa, ya] = axisName(p), ax = fl["xaxis" + xa.slice(1)], ay = fl["yaxis" + ya.slice(1)];
+    out.push({
+      px: (x) => ax._offset + ax.l2p(x), py: logY ? (y) => ay._offset + ay.l2p(Math.log10(y)) : (y) => ay._offset + ay.l2p(y),
+      box: [ax._offset, ay._offset, ax._length, ay._length], ax, ay,
+    });
+  }
+  return out;
+}
+
+function sizeCanvas(canvas, gd) {
+  const w = gd.clientWidth, h = gd.clientHeight, r = window.devicePixelRatio || 1;
+  if (canvas.width !== Math.round(w * r) || canvas.height !== Math.round(h * r)) {
+    canvas.width = Math.round(w * r);
+    canvas.height = Math.round(h * r);
+    canvas.style.width = w + "px";
+    canvas.style.height = h + "px";
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(r, 0, 0, r, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  return ctx;
+}
+
+function polyline(ctx, s, m, px, py) {
+  ctx.beginPath();
+  let pen = false;
+  for (let q = 0; q < m; q++) {
+    const X = px(s.x[q]), Y = py(s.y[q]);
+    if (!Number.isFinite(X) || !Number.isFinite(Y)) { pen = false; continue; }
+    if (pen) ctx.lineTo(X, Y);
+    else { ctx.moveTo(X, Y); pen = true; }
+  }
+  ctx.stroke();
+}
+
+function marker(ctx, shape, X, Y, size, color) {
+  const r = size / 2;
+  ctx.fillStyle = color;
+  ctx.strokeStyle = "white";
+  ctx.lineWidth = 2;
+  ctx.setLineDash([]);
+  ctx.beginPath();
+  if (shape === "square") ctx.rect(X - r, Y - r, 2 * r, 2 * r);
+  else if (shape === "x") {
+    const a = r * 0.9;
+    ctx.moveTo(X - a, Y - a); ctx.lineTo(X + a, Y + a); ctx.moveTo(X + a, Y - a); ctx.lineTo(X - a, Y + a);
+    ctx.lineWidth = 6; ctx.stroke(); ctx.strokeStyle = color; ctx.lineWidth = 3.5; ctx.stroke();
+    return;
+  } else ctx.arc(X, Y, r, 0, 2 * Math.PI);
+  ctx.fill();
+  ctx.stroke();
+}
+
+function arrow(ctx, X, Y, vx, vy, len, color, dash) {
+  const n = Math.hypot(vx, vy);
+  if (!(n > 0) || !Number.isFinite(n)) return;
+  const ux = vx / n, uy = vy / n, EX = X + len * ux, EY = Y + len * uy;
+  ctx.strokeStyle = color; ctx.fillStyle = color; ctx.lineWidth = 2.5; ctx.setLineDash(dash);
+  ctx.beginPath(); ctx.moveTo(X, Y); ctx.lineTo(EX - 8 * ux, EY - 8 * uy); ctx.stroke();
+  ctx.setLineDash([]);
+  ctx.beginPath(); ctx.moveTo(EX, EY);
+  ctx.lineTo(EX - 11 * ux - 5 * uy, EY - 11 * uy + 5 * ux); ctx.lineTo(EX - 11 * ux + 5 * uy, EY - 11 * uy - 5 * ux);
+  ctx.closePath(); ctx.fill();
+}
+
+function label(ctx, text, X, Y, fs, color, border) {
+  ctx.font = `${fs}px "Source Sans", "Source Sans Pro", sans-serif`;
+  const w = ctx.measureText(text).width;
+  ctx.fillStyle = "rgba(255,255,255,0.88)";
+  ctx.fillRect(X, Y, w + 10, fs + 8);
+  if (border) { ctx.strokeStyle = border; ctx.lineWidth = 1; ctx.setLineDash([]); ctx.strokeRect(X, Y, w + 10, fs + 8); }
+  ctx.fillStyle = color;
+  ctx.textBaseline = "top";
+  ctx.fillText(text, X + 5, Y + 4);
+}
+
+const DASHES = [[], [], [], [9, 5], [3, 4], [9, 4, 3, 4]];
+const width = (d, i) => 2.2 + Math.min(1.6, 3.2 / Math.max(d.runs.length - 1, 1)) * (d.runs.length - 1 - i);
+const dashOf = (d, i) => (d.runs.length > 3 ? DASHES[i] : []);
+
+// Everything on the map that moves: paths (trail, or whole), markers, arrows, the start ring, notes.
+function drawMapOverlay(st) {
+  const d = st.d, t = st.t, fs = st.presenting ? 20 : 14, axes = st.mapAxes;
+  const ctx = sizeCanvas(st.mapCanvas, st.map);
+  const [x0, x1, y0, y1] = d.domain, arrowLen = 0.1 * Math.min(x1 - x0, y1 - y0);
+  const info = [];
+  for (let layer = 0; layer < 2; layer++) { // paths first, then every marker on top of every path
+    d.runs.forEach((r, i) => {
+      const s = series(st, i), A = axes[d.multiples ? i : 0], k = at(s, t, d.k);
+      ctx.save();
+      ctx.beginPath(); ctx.rect(...A.box); ctx.clip();
+      const full = st.wholePaths || st.preview.has(i);
+      const diverged = s.div >= 0 && t >= s.div - 1, ended = t >= d.S || diverged;
+      if (layer === 0) {
+        ctx.strokeStyle = r.color; ctx.lineWidth = width(d, i); ctx.setLineDash(dashOf(d, i));
+        ctx.lineJoin = "round"; ctx.lineCap = "round";
+        if (full) { ctx.globalAlpha = 0.55; polyline(ctx, s, s.n, A.px, A.py); }
+        ctx.globalAlpha = 0.95;
+        polyline(ctx, s, k + 1, A.px, A.py);
+        info.push({ name: s.label, color: r.color, x0: s.x[0], y0: s.y[0], n: k + 1, now: [s.x[k], s.y[k]],
+                    whole: full ? [s.x[s.n - 1], s.y[s.n - 1]] : null, diverged: diverged ? s.div : -1,
+                    key: s.label + ":" + s.x[s.n - 1] + "," + s.y[s.n - 1] });
+      } else {
+        const X = A.px(s.x[k]), Y = A.py(s.y[k]);
+        if (d.arrows && s.exact && !ended) {
+          const gx = r.grad[t], gy = r.grad[d.S + t], len = Math.abs(A.px(x0 + arrowLen) - A.px(x0));
+          const screen = (vx, vy) => [A.px(s.x[k] + vx) - X, A.py(s.y[k] + vy) - Y]; // a data vector on screen
+          const g = Math.hypot(gx, gy) || 1;
+          arrow(ctx, X, Y, ...screen(-gx / g, -gy / g), len, "black", [3, 4]);
+          arrow(ctx, X, Y, A.px(s.x[k + 1]) - X, A.py(s.y[k + 1]) - Y, len, r.color, []);
+        }
+        marker(ctx, diverged ? "x" : ended ? "square" : "circle", X, Y, 14, r.color);
+      }
+      ctx.restore();
+    });
+  }
+  // notes (diverged), the start ring and the step label
+  d.runs.forEach((r, i) => {
+    const s = series(st, i), A = axes[d.multiples ? i : 0];
+    if (s.div >= 0 && t >= s.div - 1) {
+      const k = at(s, t, d.k), [bx, by, bw, bh] = A.box;
+      const X = Math.min(Math.max(A.px(s.x[k]), bx), bx + bw - 160), Y = Math.min(Math.max(A.py(s.y[k]) - 34, by), by + bh - 30);
+      label(ctx, `diverged at step ${s.div}`, X + 6, Y, fs - 2, r.color, r.color);
+    }
+  });
+  const r0 = d.runs[0];
+  if (r0) {
+    const sx = st.drag && st.drag.ring ? st.drag.x : r0.x[0], sy = st.drag && st.drag.ring ? st.drag.y : r0.y[0];
+    for (const A of axes) {
+      ctx.save(); ctx.beginPath(); ctx.rect(...A.box); ctx.clip();
+      ctx.setLineDash([]); ctx.lineWidth = 5; ctx.strokeStyle = "white";
+      ctx.beginPath(); ctx.arc(A.px(sx), A.py(sy), 9, 0, 2 * Math.PI); ctx.stroke();
+      ctx.lineWidth = 3; ctx.strokeStyle = "black"; ctx.stroke();
+      ctx.restore();
+    }
+  }
+  const A = axes[0];
+  label(ctx, `step ${t}`, A.box[0] + 6, A.box[1] + 6, fs + 2, "#31333f");
+  st.info = info;
+}
+
+// The loss curves, the cursor at the current step and each run's point there.
+function drawLossOverlay(st) {
+  const d = st.d, t = st.t, A = st.lossAxes[0];
+  const ctx = sizeCanvas(st.lossCanvas, st.loss);
+  ctx.save();
+  ctx.beginPath(); ctx.rect(A.box[0] - 6, A.box[1] - 6, A.box[2] + 12, A.box[3] + 12); ctx.clip();
+  const pts = [];
+  d.runs.forEach((r, i) => {
+    const s = series(st, i);
+    ctx.strokeStyle = r.color; ctx.lineWidth = 2.5; ctx.setLineDash(dashOf(d, i)); ctx.lineJoin = "round";
+    ctx.beginPath();
+    let pen = false;
+    for (let q = 0; q < s.n; q++) {
+      const v = s.gap[q];
+      if (!(v > 0) || !Number.isFinite(v)) { pen = false; continue; }
+      const X = A.px(s.steps[q]), Y = A.py(v);
+      if (pen) ctx.lineTo(X, Y); else { ctx.moveTo(X, Y); pen = true; }
+    }
+    ctx.stroke();
+    const k = at(s, t, d.k), v = s.gap[k];
+    if (v > 0 && Number.isFinite(v)) pts.push([A.px(s.steps[k]), A.py(v), r.color]);
+  });
+  ctx.setLineDash([4, 4]); ctx.strokeStyle = "#31333f"; ctx.lineWidth = 1.5;
+  ctx.beginPath(); ctx.moveTo(A.px(t), A.box[1]); ctx.lineTo(A.px(t), A.box[1] + A.box[3]); ctx.stroke();
+  for (const [X, Y, c] of pts) marker(ctx, "circle", X, Y, 10, c);
+  ctx.restore();
+}
+
+// Draw the current state. Plotly redraws only when what it shows changed (new data, size, presenter
+// mode, the loss chart's range); everything that moves is drawn on the canvases over it.
 function draw(st) {
   st.dirty = true;
   if (st.busy || !st.d || !window.Plotly) return;
-  st.busy = true;
   st.dirty = false;
   const d = st.d;
   st.stepInput.max = d.S;
   st.stepInput.value = st.t;
   st.label.textContent = `step ${st.t} / ${d.S}`;
   st.whole.classList.toggle("on", st.wholePaths);
+  const jobs = [];
   const layout = mapLayout(st);
-  const { traces, notes } = mapTraces(st);
-  st.loss.style.height = (window.innerWidth <= 720 ? 260
-    : Math.max(220, st.map.offsetHeight + st.bar.offsetHeight - st.runs.offsetHeight - st.tools.offsetHeight - 56)) + "px";
-  layout.annotations.push(...notes);
-  const lf = lossFigure(st);
-  const jobs = [Plotly.react(st.map, traces, layout, MAP_CONFIG), Plotly.react(st.loss, lf.traces, lf.layout, CONFIG)];
+  const mapKey = [d.version, layout.width, layout.height, st.presenting].join("|");
+  if (mapKey !== st.mapKey) {
+    st.mapKey = mapKey;
+    jobs.push(Plotly.react(st.map, mapTraces(st), layout, MAP_CONFIG).then(() => {
+      st.mapAxes = axesOf(st.map, panels(d).n, false);
+    }));
+  }
+  const lossH = window.innerWidth <= 720 ? 260
+    : Math.max(220, st.map.offsetHeight + st.bar.offsetHeight - st.runs.offsetHeight - st.tools.offsetHeight - 56);
+  st.loss.style.height = lossH + "px";
+  const ll = lossLayout(st);
+  const lossKey = [d.version, ll.yaxis.range.join(","), lossH, st.loss.clientWidth, st.presenting].join("|");
+  if (lossKey !== st.lossKey) {
+    st.lossKey = lossKey;
+    jobs.push(Plotly.react(st.loss, [{ type: "scatter", x: [0], y: [1], mode: "markers", marker: { opacity: 0 },
+                                         hoverinfo: "skip" }], ll, CONFIG).then(() => {
+      st.lossAxes = axesOf(st.loss, 1, true);
+    }));
+  }
   const now = performance.now();
   if (d.show3d && d.grid3d && (!st.playing || now - st.last3d > 250)) {
     st.last3d = now;
     const f3 = view3dFigure(st);
     jobs.push(Plotly.react(st.view3d, f3.traces, f3.layout, CONFIG));
   }
-  Promise.all(jobs).finally(() => {
-    st.busy = false;
+  const paint = () => {
+    if (st.mapAxes) drawMapOverlay(st);
+    if (st.lossAxes) drawLossOverlay(st);
     st.root.dataset.step = String(st.t);
     st.root.dataset.drawn = [d.version, st.t, st.lr.join(","), st.wholePaths ? "whole" : "trail"].join(":");
+  };
+  if (!jobs.length) { paint(); return; }
+  st.busy = true;
+  Promise.all(jobs).finally(() => {
+    st.busy = false;
+    paint();
     if (st.dirty) requestAnimationFrame(() => draw(st));
   });
 }
