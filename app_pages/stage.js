@@ -90,8 +90,8 @@ function init(parent) {
   root.setAttribute("aria-label", "Map of the runs: Space plays or pauses, Left / Right step, Home / End jump");
   const main = el("div", "stage-main"), plots = el("div", "stage-plots");
   const map = el("div", "stage-map"), view3d = el("div", "stage-3d");
-  const mapBox = el("div", "stage-mapbox"), mapCanvas = el("canvas", "stage-overlay");
-  mapBox.append(map, mapCanvas);
+  const mapBox = el("div", "stage-mapbox"), mapCanvas = el("canvas", "stage-overlay"), land = el("div", "stage-land");
+  mapBox.append(land, map, mapCanvas);
   plots.append(mapBox, view3d);
   const bar = el("div", "stage-bar");
   const btn = (label, title, cls) => {
@@ -134,7 +134,7 @@ function init(parent) {
   parent.append(root);
 
   const st = {
-    root, map, view3d, loss, runs, tip, bar, tools, mapCanvas, lossCanvas, stepInput: step, label, play, speed, whole, b3d, present,
+    root, map, view3d, loss, runs, tip, bar, tools, mapCanvas, lossCanvas, land, stepInput: step, label, play, speed, whole, b3d, present,
     t: 0, playing: false, wholePaths: false, preview: new Set(), lr: [], d: null, version: null,
     busy: false, dirty: false, last3d: 0, drag: null, raf: 0,
   };
@@ -152,7 +152,7 @@ function init(parent) {
   lossBox.addEventListener("pointerdown", (e) => {
     const A = st.lossAxes && st.lossAxes[0], b = st.loss.getBoundingClientRect();
     if (!A) return;
-    const x = A.ax.p2l(e.clientX - b.left - A.box[0]);
+    const x = A.x(e.clientX - b.left);
     if (x >= 0 && x <= st.d.S) setStep(st, x, true);
   });
   map.addEventListener("pointerdown", (e) => pointerDown(st, e), true);
@@ -243,7 +243,8 @@ function mapLimit(st) {
 function mapLayout(st) {
   const d = st.d, [x0, x1, y0, y1] = d.domain, fs = st.presenting ? 20 : 14;
   const { n, cols, rows } = panels(d);
-  const m = { l: fs * 3.6, r: 8, t: d.multiples ? fs * 2.2 : 8, b: fs * 3.2 };
+  // margins fixed (no autoexpand): the overlay computes the same axes as Plotly draws
+  const m = { l: fs * 3.6, r: 8, t: d.multiples ? fs * 2.2 : 8, b: fs * 3.2, autoexpand: false };
   const W = Math.max(200, st.map.clientWidth), H = mapLimit(st);
   const cbw = fs * 6, gx = fs * 3.5, gy = fs * 4;
   const aspect = (y1 - y0) / (x1 - x0);
@@ -255,8 +256,8 @@ function mapLayout(st) {
   st.view3d.style.height = height + "px";
   const layout = {
     width: W, height, autosize: false, margin: m,
-    font: { size: fs }, showlegend: false, hovermode: false, dragmode: false, plot_bgcolor: "white",
-    paper_bgcolor: "rgba(0,0,0,0)", images: [], annotations: [], uirevision: "keep",
+    font: { size: fs }, showlegend: false, hovermode: false, dragmode: false, plot_bgcolor: "rgba(0,0,0,0)",
+    paper_bgcolor: "rgba(0,0,0,0)", annotations: [], uirevision: "keep",
   };
   for (let p = 0; p < n; p++) {
     const [xa, ya] = axisName(p), c = p % cols, r = Math.floor(p / cols);
@@ -269,14 +270,18 @@ function mapLayout(st) {
       domain: [Math.max(0, 1 - top - ph / inH), 1 - top], range: [y0, y1], title: { text: "y", standoff: 2 },
       showgrid: false, zeroline: false, anchor: xa, fixedrange: true, ticks: "outside", ticklen: 4,
     };
-    layout.images.push({ source: d.image, xref: xa, yref: ya, x: x0, y: y1, sizex: x1 - x0, sizey: y1 - y0,
-                         sizing: "stretch", layer: "below" });
     if (d.multiples) {
       layout.annotations.push({ text: series(st, p).label, xref: xa + " domain", yref: ya + " domain", x: 0.5, y: 1,
                                 yanchor: "bottom", showarrow: false, font: { color: d.runs[p].color, size: fs } });
     }
   }
   st.colorbar = { x: Math.min(1, (cols * pw + gx * (cols - 1) + fs) / inW), len: Math.min(1, (rows * ph) / inH) };
+  // the panels in the map's pixels, as Plotly places the axes: what the overlay and the pointer use
+  st.mapAxes = [];
+  for (let p = 0; p < n; p++) {
+    const c = p % cols, r = Math.floor(p / cols);
+    st.mapAxes.push(linearAxes([m.l + c * (pw + gx), m.t + r * (ph + gy), pw, ph], [x0, x1], [y0, y1], false));
+  }
   return layout;
 }
 
@@ -306,8 +311,10 @@ function lossLayout(st) {
   });
   if (!(lo < hi)) { lo = 1e-3; hi = 1; }
   const a = Math.floor(Math.log10(lo) * 2) / 2 - 0.1, b = Math.ceil(Math.log10(hi) * 2) / 2 + 0.1;
+  const m = { l: fs * 4, r: 8, t: 8, b: fs * 3, autoexpand: false }, W = st.loss.clientWidth, H = st.loss.clientHeight;
+  st.lossAxes = [linearAxes([m.l, m.t, W - m.l - m.r, H - m.t - m.b], [0, d.S], [a, b], true)];
   return {
-    margin: { l: fs * 4, r: 8, t: 8, b: fs * 3 }, font: { size: fs }, showlegend: false,
+    margin: m, font: { size: fs }, showlegend: false, width: W, height: H, autosize: false,
     xaxis: { title: { text: "step", standoff: 2 }, range: [0, d.S], fixedrange: true, zeroline: false },
     yaxis: { type: "log", title: { text: d.gap_title }, exponentformat: "power", fixedrange: true, range: [a, b],
              dtick: Math.max(1, Math.ceil((b - a) / 6)) },
@@ -347,17 +354,13 @@ function view3dFigure(st) {
 const CONFIG = { displayModeBar: false, responsive: true, doubleClick: false, showTips: false, staticPlot: false };
 const MAP_CONFIG = { ...CONFIG, responsive: false }; // sized by mapLayout
 
-// Where Plotly put the axes: data -> overlay pixels for each panel, and the plot rectangles.
-function axesOf(gd, n, logY) {
-  const fl = gd._fullLayout, out = [];
-  for (let p = 0; p < n; p++) {
-    const [xa, ya] = axisName(p), ax = fl["xaxis" + xa.slice(1)], ay = fl["yaxis" + ya.slice(1)];
-    out.push({
-      px: (x) => ax._offset + ax.l2p(x), py: logY ? (y) => ay._offset + ay.l2p(Math.log10(y)) : (y) => ay._offset + ay.l2p(y),
-      box: [ax._offset, ay._offset, ax._length, ay._length], ax, ay,
-    });
-  }
-  return out;
+// Data <-> pixels in a plot rectangle [left, top, width, height] (y up; logY: the y range in log10).
+function linearAxes(box, [x0, x1], [y0, y1], logY) {
+  const [l, t, w, h] = box, ly = logY ? Math.log10 : (v) => v;
+  return {
+    box, px: (x) => l + ((x - x0) / (x1 - x0)) * w, py: (y) => t + ((y1 - ly(y)) / (y1 - y0)) * h,
+    x: (px) => x0 + ((px - l) / w) * (x1 - x0), y: (py) => y1 - ((py - t) / h) * (y1 - y0),
+  };
 }
 
 function sizeCanvas(canvas, gd) {
@@ -520,37 +523,43 @@ function drawLossOverlay(st) {
   ctx.restore();
 }
 
-// Draw the current state. Plotly redraws only when what it shows changed (new data, size, presenter
-// mode, the loss chart's range); everything that moves is drawn on the canvases over it.
+// Draw the current state: the landscape picture and the canvases at once (no Plotly needed, so the
+// map shows as soon as the data is here), then Plotly's axes, minima and colour bar when what they
+// show changed (new surface, size, presenter mode, the loss chart's range) and plotly.js is loaded.
 function draw(st) {
-  st.dirty = true;
-  if (st.busy || !st.d || !window.Plotly) return;
-  st.dirty = false;
+  if (!st.d) return;
   const d = st.d;
   st.stepInput.max = d.S;
   st.stepInput.value = st.t;
   st.label.textContent = `step ${st.t} / ${d.S}`;
   st.whole.classList.toggle("on", st.wholePaths);
-  const jobs = [];
   const layout = mapLayout(st);
-  const mapKey = [d.version, layout.width, layout.height, st.presenting].join("|");
+  placeLandscape(st);
+  st.loss.style.height = (window.innerWidth <= 720 ? 260
+    : Math.max(220, st.map.offsetHeight + st.bar.offsetHeight - st.runs.offsetHeight - st.tools.offsetHeight - 56)) + "px";
+  const ll = lossLayout(st);
+  drawMapOverlay(st);
+  drawLossOverlay(st);
+  st.root.dataset.step = String(st.t);
+  st.root.dataset.drawn = [d.version, st.t, st.lr.join(","), st.wholePaths ? "whole" : "trail"].join(":");
+  plotlyPass(st, layout, ll);
+}
+
+function plotlyPass(st, layout, ll) {
+  if (!window.Plotly) return;
+  if (st.busy) { st.again = true; return; }
+  const d = st.d, jobs = [];
+  const labels = d.multiples ? d.runs.map((r, i) => series(st, i).label).join("|") : "";
+  const mapKey = [d.map_version, d.multiples, labels, layout.width, layout.height, st.presenting].join("|");
   if (mapKey !== st.mapKey) {
     st.mapKey = mapKey;
-    jobs.push(Plotly.react(st.map, mapTraces(st), layout, MAP_CONFIG).then(() => {
-      st.mapAxes = axesOf(st.map, panels(d).n, false);
-    }));
+    jobs.push(Plotly.react(st.map, mapTraces(st), layout, MAP_CONFIG));
   }
-  const lossH = window.innerWidth <= 720 ? 260
-    : Math.max(220, st.map.offsetHeight + st.bar.offsetHeight - st.runs.offsetHeight - st.tools.offsetHeight - 56);
-  st.loss.style.height = lossH + "px";
-  const ll = lossLayout(st);
-  const lossKey = [d.version, ll.yaxis.range.join(","), lossH, st.loss.clientWidth, st.presenting].join("|");
+  const lossKey = [d.S, d.gap_title, ll.yaxis.range.join(","), ll.width, ll.height, st.presenting].join("|");
   if (lossKey !== st.lossKey) {
     st.lossKey = lossKey;
     jobs.push(Plotly.react(st.loss, [{ type: "scatter", x: [0], y: [1], mode: "markers", marker: { opacity: 0 },
-                                         hoverinfo: "skip" }], ll, CONFIG).then(() => {
-      st.lossAxes = axesOf(st.loss, 1, true);
-    }));
+                                       hoverinfo: "skip" }], ll, CONFIG));
   }
   const now = performance.now();
   if (d.show3d && d.grid3d && (!st.playing || now - st.last3d > 250)) {
@@ -558,18 +567,25 @@ function draw(st) {
     const f3 = view3dFigure(st);
     jobs.push(Plotly.react(st.view3d, f3.traces, f3.layout, CONFIG));
   }
-  const paint = () => {
-    if (st.mapAxes) drawMapOverlay(st);
-    if (st.lossAxes) drawLossOverlay(st);
-    st.root.dataset.step = String(st.t);
-    st.root.dataset.drawn = [d.version, st.t, st.lr.join(","), st.wholePaths ? "whole" : "trail"].join(":");
-  };
-  if (!jobs.length) { paint(); return; }
+  if (!jobs.length) return;
   st.busy = true;
   Promise.all(jobs).finally(() => {
     st.busy = false;
-    paint();
-    if (st.dirty) requestAnimationFrame(() => draw(st));
+    st.root.dataset.axes = mapKey;
+    if (st.again) { st.again = false; requestAnimationFrame(() => draw(st)); }
+  });
+}
+
+// The landscape picture, one per panel, under Plotly's (transparent) axes.
+function placeLandscape(st) {
+  const d = st.d, boxes = st.mapAxes.map((A) => A.box);
+  while (st.land.children.length < boxes.length) st.land.append(el("img"));
+  while (st.land.children.length > boxes.length) st.land.lastChild.remove();
+  boxes.forEach(([l, t, w, h], p) => {
+    const img = st.land.children[p];
+    if (img.getAttribute("src") !== d.image) img.src = d.image;
+    img.alt = p ? "" : `${d.title}: the landscape`;
+    Object.assign(img.style, { left: l + "px", top: t + "px", width: w + "px", height: h + "px" });
   });
 }
 
@@ -614,15 +630,12 @@ function buildRuns(st) {
 // ---- pointer: hover read-out, click to start, drag the start ring ---------------------------------
 
 function locate(st, e) {
-  const fl = st.map._fullLayout;
-  if (!fl) return null;
-  const box = st.map.getBoundingClientRect();
-  const { n } = panels(st.d);
-  for (let p = 0; p < n; p++) {
-    const [xa, ya] = axisName(p), ax = fl["xaxis" + xa.slice(1)], ay = fl["yaxis" + ya.slice(1)];
-    const px = e.clientX - box.left - ax._offset, py = e.clientY - box.top - ay._offset;
-    if (px >= 0 && px <= ax._length && py >= 0 && py <= ay._length) {
-      return { p, ax, ay, px, py, x: ax.p2d(px), y: ay.p2d(py), left: e.clientX - box.left, top: e.clientY - box.top };
+  if (!st.mapAxes) return null;
+  const box = st.map.getBoundingClientRect(), mx = e.clientX - box.left, my = e.clientY - box.top;
+  for (let p = 0; p < st.mapAxes.length; p++) {
+    const A = st.mapAxes[p], [l, t, w, h] = A.box;
+    if (mx >= l && mx <= l + w && my >= t && my <= t + h) {
+      return { p, A, px: mx, py: my, x: A.x(mx), y: A.y(my), left: mx, top: my };
     }
   }
   return null;
@@ -630,7 +643,7 @@ function locate(st, e) {
 
 function nearStart(st, loc) {
   const r0 = st.d.runs[0];
-  return r0 && Math.hypot(loc.ax.d2p(r0.x[0]) - loc.px, loc.ay.d2p(r0.y[0]) - loc.py) <= 14;
+  return r0 && Math.hypot(loc.A.px(r0.x[0]) - loc.px, loc.A.py(r0.y[0]) - loc.py) <= 14;
 }
 
 function pointerDown(st, e) {
@@ -687,7 +700,7 @@ function hover(st, loc) {
     const m = full ? s.n : at(s, st.t, d.k) + 1;
     let best = -1, bestD = reach;
     for (let q = 0; q < m; q++) {
-      const dist = Math.hypot(loc.ax.d2p(s.x[q]) - loc.px, loc.ay.d2p(s.y[q]) - loc.py);
+      const dist = Math.hypot(loc.A.px(s.x[q]) - loc.px, loc.A.py(s.y[q]) - loc.py);
       if (dist < bestD) { bestD = dist; best = q; }
     }
     if (best >= 0) {
@@ -697,7 +710,7 @@ function hover(st, loc) {
     }
   });
   for (const [mx, my] of d.minima) {
-    if (Math.hypot(loc.ax.d2p(mx) - loc.px, loc.ay.d2p(my) - loc.py) < reach) lines.push(`minimum (${fmt(mx)}, ${fmt(my)})`);
+    if (Math.hypot(loc.A.px(mx) - loc.px, loc.A.py(my) - loc.py) < reach) lines.push(`minimum (${fmt(mx)}, ${fmt(my)})`);
   }
   if (!lines.length) {
     const [x0, x1, y0, y1] = d.domain, n = d.hover_n;
@@ -730,24 +743,23 @@ export default function (component) {
   st.b3d.classList.toggle("on", !!data.show3d);
   st.b3d.disabled = !!data.multiples;
   st.speed.value = data.speed;
-  loadPlotly(data.plotly_version).then(() => {
-    if (data.version !== st.version) {
-      const old = st.d;
-      st.d = decode(data);
-      st.version = data.version;
-      st.lr = st.d.runs.map((r) => r.index);
-      if (!old || old.runs.length !== st.d.runs.length) st.preview.clear(); // a finished lr drag keeps its preview
-      if (!old) st.t = 0;
-      st.t = Math.min(st.t, st.d.S);
-      if (!st.d.show3d && st.view3d.data) Plotly.purge(st.view3d);
-      buildRuns(st);
-    }
-    if (st.presentWas !== undefined && st.presentWas !== st.presenting) {
-      requestAnimationFrame(() => { st.root.focus({ preventScroll: true }); });
-    }
-    st.presentWas = st.presenting;
-    draw(st);
-  });
+  if (data.version !== st.version) {
+    const old = st.d;
+    st.d = decode(data);
+    st.version = data.version;
+    st.lr = st.d.runs.map((r) => r.index);
+    if (!old || old.runs.length !== st.d.runs.length) st.preview.clear(); // a finished lr drag keeps its preview
+    if (!old) st.t = 0;
+    st.t = Math.min(st.t, st.d.S);
+    if (!st.d.show3d && st.view3d.data && window.Plotly) Plotly.purge(st.view3d);
+    buildRuns(st);
+  }
+  if (st.presentWas !== undefined && st.presentWas !== st.presenting) {
+    requestAnimationFrame(() => { st.root.focus({ preventScroll: true }); });
+  }
+  st.presentWas = st.presenting;
+  draw(st);
+  loadPlotly(data.plotly_version).then(() => draw(st));
   return () => {
     // called when Streamlit unmounts the element: stop playing; drop the plots once it is gone
     setTimeout(() => {

@@ -5,7 +5,8 @@ drives Debian's Chromium at 1366x768 and prints a table against the targets:
 
     .venv/bin/python scripts/bench_browser.py [--n 20]
 
-(a) first load: navigation to the stage drawn (its map with the landscape image), in a fresh
+(a) first load: navigation to the stage drawn (the landscape picture and the runs, with the
+    playback), and to Plotly's axes and colour bar drawn over it (plotly.js loaded), in a fresh
     browser context right after the server is up (cold Streamlit caches), then a second fresh
     context (the browser's cache is per context, so plotly.js is fetched again);
 (b) lr drag: key press on run 1's learning-rate slider (on the stage) to the stage painted with
@@ -13,7 +14,9 @@ drives Debian's Chromium at 1366x768 and prints a table against the targets:
 (c) a server change: key press on the sidebar's Steps slider to the stage painted with the
     recomputed runs (a script rerun: three lr families computed and sent);
 (d) the same round trip on a trivial Streamlit page (one slider, one st.write), for reference;
-(e) the stage's data for the default setup, the websocket bytes and plotly.js's transfer size.
+(e) the 3-D view: click on the stage's 3-D button to the 3-D view drawn (a rerun that adds the
+    surface grid, then a WebGL plot; software WebGL here), and back off;
+(f) the stage's data for the default setup, the websocket bytes and plotly.js's transfer size.
 """
 
 from __future__ import annotations
@@ -52,8 +55,8 @@ INIT = f"""(() => {{
   }};
   const tick = () => {{
     const s = {STAGE};
-    const drawn = s && s.dataset.drawn && s.querySelector('.stage-map .imagelayer image');
-    if (drawn) window.__mapDrawn = performance.now();
+    if (s && s.dataset.drawn && !window.__mapDrawn) window.__mapDrawn = performance.now();  // landscape, runs
+    if (s && s.dataset.axes) window.__axesDrawn = performance.now();  // and Plotly's axes
     else requestAnimationFrame(tick);
   }};
   requestAnimationFrame(tick);
@@ -103,16 +106,17 @@ def load_time(browser, url: str) -> dict:
     over the wire (compressed) and its download time."""
     context, page = new_page(browser)
     page.goto(url)
-    page.wait_for_function("() => window.__mapDrawn")
+    page.wait_for_function("() => window.__axesDrawn")
     page.wait_for_selector(IDLE)
     page.wait_for_timeout(300)
-    drawn, ws, js = page.evaluate("""() => [window.__mapDrawn, window.__ws,
+    drawn, axes, ws, js = page.evaluate("""() => [window.__mapDrawn, window.__axesDrawn, window.__ws,
       performance.getEntriesByType('resource').filter(e => e.name.includes('plotly.min.js'))
         .map(e => [e.transferSize, e.encodedBodySize, e.decodedBodySize, e.responseEnd - e.startTime])]""")
     context.close()
     t_big = max(ws, key=lambda m: m[1])[0] if ws else float("nan")
     js = js[0] if js else [0, 0, 0, float("nan")]
-    return {"drawn": drawn / 1000, "map_msg": t_big / 1000, "bytes": sum(m[1] for m in ws),
+    return {"drawn": drawn / 1000, "axes": axes / 1000, "map_msg": t_big / 1000,
+            "bytes": sum(m[1] for m in ws),
             "js_wire": js[1], "js_bytes": js[2], "js_ms": js[3]}
 
 
@@ -147,8 +151,29 @@ def round_trips(page, slider: str, probe: str, n: int) -> list[dict]:
 def open_playground(browser, url: str):
     context, page = new_page(browser)
     page.goto(url)
-    page.wait_for_function("() => window.__mapDrawn")
+    page.wait_for_function("() => window.__axesDrawn")
     return context, page
+
+
+def toggle_3d(page, n: int) -> list[float]:
+    """ms from a click on the 3-D button to the 3-D view drawn, ``n`` times (turned off in between)."""
+    button = page.get_by_role("button", name="3-D view")
+    out = []
+    for _ in range(n):
+        page.wait_for_selector(IDLE)
+        t0 = page.evaluate("() => performance.now()")
+        page.evaluate("""() => { window.__t3d = null; const tick = () => {
+          const g = document.querySelector('.stage-3d');
+          if (g && g._fullLayout && g._fullLayout.scene && g.querySelector('canvas')
+              && document.querySelector('.stage.with3d')) window.__t3d = performance.now();
+          else requestAnimationFrame(tick); }; requestAnimationFrame(tick); }""")
+        button.click()
+        page.wait_for_function("() => window.__t3d !== null")
+        out.append(page.evaluate("() => window.__t3d") - t0)
+        page.wait_for_selector(IDLE)
+        button.click()  # off again
+        page.wait_for_function("() => !document.querySelector('.stage.with3d')")
+    return out
 
 
 def stage_payload() -> int:
@@ -201,6 +226,8 @@ def main() -> None:
             print(f"lr key -> painted (ms): {[round(v) for v in col(lr, 'chart')]}", flush=True)
             steps = round_trips(page, STEPS_SLIDER, STAGE_PROBE, args.n)
             print(f"steps key -> painted (ms): {[round(v) for v in col(steps, 'chart')]}", flush=True)
+            three = toggle_3d(page, 3)
+            print(f"3-D toggle -> drawn (ms): {[round(v) for v in three]}", flush=True)
             context.close()
 
         with tempfile.TemporaryDirectory() as tmp:
@@ -223,6 +250,7 @@ def main() -> None:
         ("first load (fresh context, cold session)", f"{first['drawn']:.2f} s", "< 2.5 s",
          first["drawn"] < 2.5),
         ("  of which: navigation -> stage data message", f"{first['map_msg']:.2f} s", "", None),
+        ("  then Plotly's axes and colour bar drawn", f"{first['axes']:.2f} s", "", None),
         ("  plotly.js download (ms; MB on the wire / unpacked)", f"{first['js_ms']:.0f} ms",
          f"{first['js_wire'] / 1e6:.2f} / {first['js_bytes'] / 1e6:.2f}", None),
         ("second load (fresh context)", f"{second['drawn']:.2f} s", "< 2.5 s", second["drawn"] < 2.5),
@@ -235,6 +263,8 @@ def main() -> None:
         ("  key -> largest server message (median)", f"{statistics.median(col(steps, 'big_msg')):.0f} ms",
          "", None),
         ("  stage remounted (new element)", f"{sum(col(steps, 'remounted'))}/{len(steps)}", "0", None),
+        ("3-D view toggled on -> drawn (median of 3)", f"{statistics.median(three):.0f} ms", "< 1 s",
+         statistics.median(three) < 1000),
         ("trivial page slider -> text median", f"{rmed:.0f} ms", "(reference)", None),
         ("trivial page slider -> text p95", f"{rp95:.0f} ms", "(reference)", None),
         ("Steps change / trivial (median)", f"{smed / rmed:.1f}x", "<= 2x", smed <= 2 * rmed),

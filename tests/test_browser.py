@@ -39,9 +39,10 @@ def open_app(page, url: str) -> None:
     page.set_default_timeout(30_000)
     page.add_init_script(COUNT_SENDS)
     page.goto(url)
-    page.wait_for_function(
+    page.wait_for_function(  # drawn: the landscape and the runs, then Plotly's axes
         "() => { const s = document.querySelector('.stage');"
-        " return s && s.dataset.drawn && s.querySelector('.stage-map .imagelayer image'); }", timeout=60_000)
+        " return s && s.dataset.drawn && s.dataset.axes && s.querySelector('.stage-land img'); }",
+        timeout=60_000)
     page.wait_for_selector(IDLE)
 
 
@@ -130,7 +131,8 @@ def test_page_loads(page, app_url):
     src = page.evaluate("() => Array.from(document.scripts).map(s => s.src).find(s => s.includes('plotly'))")
     assert urlparse(src).path == "/app/static/plotly.min.js", src  # served by the app, not a CDN
     assert "cdn" not in " ".join(hosts) and "plot.ly" not in " ".join(hosts), hosts
-    assert page.evaluate(f"() => {MAP}.layout.images[0].source.slice(0, 22)") == "data:image/png;base64,"
+    land = page.evaluate("() => document.querySelector('.stage-land img').src")
+    assert land.startswith("data:image/png;base64,")
     expect(page.locator(".stage-3d canvas")).to_have_count(0)  # the 3-D view is off by default
     no_exception(page)
     assert not errors, errors

@@ -82,7 +82,8 @@ def stage_data(
     """Everything the stage draws, for ``views`` (the exact runs) and ``families`` (each a
     descent_lab.families.Family of the same run, in the same order).
 
-    A ``version`` digest of the content lets the browser skip redrawing what it already shows.
+    Digests of the content (``version``) and of what the map's axes show (``map_version``) let the
+    browser skip redrawing what it already shows.
     """
     uri, cmin, cmax = image
     (x0, x1), (y0, y1) = surface.domain
@@ -130,5 +131,11 @@ def stage_data(
         zlo, zhi = float(np.nanmin(zs)), float(np.nanmax(zs))
         data["grid3d"] = {"n": GRID_3D, "z": b64(zs), "ztitle": ztitle, "colorscale": COLORMAP.capitalize(),
                           "zrange": [zlo, zhi + 0.05 * (zhi - zlo)], "lift": 0.02 * (zhi - zlo)}
-    data["version"] = hashlib.blake2b(json.dumps(data, sort_keys=True).encode(), digest_size=8).hexdigest()
+    data["version"] = _digest(data)
+    # what the map's axes show (surface, picture, colour bar): the browser redraws them only when it changes
+    data["map_version"] = _digest([data[k] for k in ("domain", "image", "cmin", "cmax", "cbtitle", "minima")])
     return data
+
+
+def _digest(obj) -> str:
+    return hashlib.blake2b(json.dumps(obj, sort_keys=True).encode(), digest_size=8).hexdigest()
