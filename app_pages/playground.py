@@ -33,6 +33,7 @@ NOISES = [0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 BATCHES = [2, 4, 8, 16, 32, 64]
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
 PANELS = ["Step sizes", "Results", "Code", "Export"]
+CARDS_PER_ROW = 3
 #: presenter mode: no sidebar, no run controls or panels; the stage fills the screen (stage.css)
 PRESENT_CSS = ("[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],[data-testid='stHeader'],"
                "[data-testid='stExpandSidebarButton'],.st-key-controls{display:none!important}"
@@ -200,14 +201,17 @@ ids = st.session_state.run_ids
 speed = st.session_state.setdefault("speed", Setup.speed)
 stage_area = st.container()  # first on the page (on a phone, the map comes before the run controls)
 controls = st.container(key="controls")
-with controls:
-    cols = st.columns(len(ids) + 1)
+with controls:  # run cards three to a row, so a name like "Gradient descent" is never cut
     runs = []
-    for slot, i in enumerate(ids):
-        with cols[slot]:
-            runs.append(run_card(i, slot + 1, viz.PALETTE[slot % len(viz.PALETTE)]))
-    cols[-1].button(":material/add: Add run", key="add_run", on_click=add_run,
-                    disabled=len(ids) >= MAX_RUNS, width="stretch")
+    rows = [list(enumerate(ids))[k:k + CARDS_PER_ROW] for k in range(0, len(ids), CARDS_PER_ROW)]
+    for r, row in enumerate(rows):
+        cols = st.columns(CARDS_PER_ROW + 1)
+        for col, (slot, i) in zip(cols, row, strict=False):
+            with col:
+                runs.append(run_card(i, slot + 1, viz.PALETTE[slot % len(viz.PALETTE)]))
+        if r == len(rows) - 1:
+            cols[-1].button(":material/add: Add run", key="add_run", on_click=add_run,
+                            disabled=len(ids) >= MAX_RUNS, width="stretch")
 
 sparams = ({"expression": surface.params["expression"], "domain": surface.domain}
            if surface.name == CUSTOM else dict(surface.params))
@@ -238,7 +242,8 @@ with controls:
     if panel == "Step sizes":
         st.caption("The step size each parameter actually gets. Adaptive methods give x and y different "
                    "rates; AdaGrad's only ever shrink.")
-        st.plotly_chart(viz.fast_figure(viz.rate_figure(views)), key="rates")
+        st.plotly_chart(viz.fast_figure(viz.rate_figure(views)), key="rates",
+                        config={"displayModeBar": False})  # no toolbar over the legend
     elif panel == "Results":
         tol = st.select_slider("Tolerance (distance to a minimum)", [1e-4, 1e-3, 1e-2, 1e-1], value=1e-2,
                                key="tol", format_func=lambda v: f"{v:g}")

@@ -88,11 +88,10 @@ function init(parent) {
   root.tabIndex = 0;
   root.setAttribute("role", "application");
   root.setAttribute("aria-label", "Map of the runs: Space plays or pauses, Left / Right step, Home / End jump");
-  const main = el("div", "stage-main"), plots = el("div", "stage-plots");
+  const main = el("div", "stage-main");
   const map = el("div", "stage-map"), view3d = el("div", "stage-3d");
   const mapBox = el("div", "stage-mapbox"), mapCanvas = el("canvas", "stage-overlay"), land = el("div", "stage-land");
   mapBox.append(land, map, mapCanvas);
-  plots.append(mapBox, view3d);
   const bar = el("div", "stage-bar");
   const btn = (label, title, cls) => {
     const b = el("button", cls, label);
@@ -123,7 +122,7 @@ function init(parent) {
   const whole = tool("Whole paths", "Show whole paths, not only what the runs have reached");
   const b3d = tool("3-D", "3-D view");
   const present = tool("Present", "Presenter mode: big map, no sidebar (Esc leaves)");
-  main.append(plots, bar);
+  main.append(mapBox, bar, view3d);
   const side = el("div", "stage-side"), runs = el("div", "stage-runs"), loss = el("div", "stage-loss");
   const lossBox = el("div", "stage-lossbox"), lossCanvas = el("canvas", "stage-overlay");
   lossBox.append(loss, lossCanvas);
@@ -244,16 +243,19 @@ function mapLayout(st) {
   const d = st.d, [x0, x1, y0, y1] = d.domain, fs = st.presenting ? 20 : 14;
   const { n, cols, rows } = panels(d);
   // margins fixed (no autoexpand): the overlay computes the same axes as Plotly draws
-  const m = { l: fs * 3.6, r: 8, t: d.multiples ? fs * 2.2 : 8, b: fs * 3.2, autoexpand: false };
+  const narrow = window.innerWidth <= 720;
+  const m = { l: fs * (narrow ? 2.6 : 3.6), r: 4, t: d.multiples ? fs * 2.2 : 8, b: fs * 3.2, autoexpand: false };
+  // the 3-D view beside the map where the column is wide, else below the playback bar
+  st.root.classList.toggle("wide3d", st.root.querySelector(".stage-main").clientWidth >= 1000);
   const W = Math.max(200, st.map.clientWidth), H = mapLimit(st);
-  const cbw = fs * 6, gx = fs * 3.5, gy = fs * 4;
+  const cbw = fs * (narrow ? 4.4 : 6), gx = fs * 3.5, gy = fs * 4;
   const aspect = (y1 - y0) / (x1 - x0);
   const availW = W - m.l - m.r - cbw - gx * (cols - 1), availH = H - m.t - m.b - gy * (rows - 1);
   const pw = Math.max(60, Math.min(availW / cols, availH / rows / aspect)), ph = pw * aspect;
   const inW = W - m.l - m.r, inH = rows * ph + gy * (rows - 1);
   const height = Math.round(inH + m.t + m.b);
   st.map.style.height = height + "px";
-  st.view3d.style.height = height + "px";
+  st.view3d.style.height = (st.root.classList.contains("wide3d") ? height : Math.round(0.7 * H)) + "px";
   const layout = {
     width: W, height, autosize: false, margin: m,
     font: { size: fs }, showlegend: false, hovermode: false, dragmode: false, plot_bgcolor: "rgba(0,0,0,0)",
