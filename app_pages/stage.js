@@ -198,10 +198,9 @@ function playFrom(st) {
   st.playing = true;
   st.play.innerHTML = ICONS.pause;
   let prev = performance.now(), acc = 0;
-  const rate = STEPS_PER_S * parseFloat(st.d.speed || "1");
   const tick = (now) => {
     if (!st.playing) return;
-    acc += ((now - prev) / 1000) * rate;
+    acc += ((now - prev) / 1000) * STEPS_PER_S * parseFloat(st.speed.value || "1"); // a new speed applies at once
     prev = now;
     const n = Math.floor(acc);
     if (n > 0) {
