@@ -262,7 +262,7 @@ with controls:
             })
         sci = st.column_config.NumberColumn(format="%.3e")
         st.dataframe(rows, hide_index=True, width="stretch",
-                     column_config={"run": st.column_config.TextColumn(width="large"),
+                     column_config={"run": st.column_config.TextColumn(width="medium"),
                                     "final f": sci, "f - f*": sci, "distance": sci})
     elif panel == "Code":
         st.caption("Each run takes exactly the steps of this PyTorch code fed the same gradients: the "
