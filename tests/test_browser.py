@@ -431,7 +431,7 @@ def test_every_page_renders(page, app_url):
         no_exception(page)
         graphs = page.locator(".js-plotly-plot")
         if path != "/learn_9_reference":  # the reference card is formulas and code only
-            expect(graphs.first).to_be_visible()
+            expect(graphs.first).to_be_visible(timeout=30_000)  # a loaded machine draws slowly
             img = np.asarray(Image.open(io.BytesIO(graphs.first.screenshot())).convert("RGB"))
             assert len(np.unique(img.reshape(-1, 3), axis=0)) > 50, f"{path}: a blank chart"
         else:
