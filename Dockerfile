@@ -21,6 +21,7 @@ COPY --chown=descent:descent optimizers ./optimizers
 COPY --chown=descent:descent viz ./viz
 COPY --chown=descent:descent descent_lab ./descent_lab
 COPY --chown=descent:descent app_pages ./app_pages
+COPY --chown=descent:descent static ./static
 
 USER descent
 EXPOSE 8501

@@ -7,40 +7,34 @@ address bar is always a link that reproduces the view.
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlencode
 
 import streamlit as st
 
 import optimizers
 import viz
+from app_pages.stage import stage
 from app_pages.widgets import (
     PENDING_SETUP,
-    cached_run,
+    family_for,
+    family_run,
     image_for,
     param_widget,
     plain,
-    surface_key,
     surface_picker,
 )
 from descent_lab import compute, export, results
-from descent_lab.setup import CUSTOM, MAX_RUNS, SPEEDS, RunSpec, Setup, from_query, to_query
+from descent_lab.setup import CUSTOM, MAX_RUNS, PANELS, SPEEDS, RunSpec, Setup, from_query, to_query
 from optimizers import BATCH, NOISE, SEED, STEPS, schedules
+from viz.stage import stage_data
 
-FRAME_MS = {"0.25x": 320, "0.5x": 160, "1x": 80, "2x": 40, "4x": 20}
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
-PANELS = ["Loss", "Step sizes", "Results", "Code", "Export"]
-#: s between sending the map and the panel. The browser mounts charts that arrive together in
-#: one pass; apart, it draws the map first (scripts/bench_browser.py, slider -> map median:
-#: 234-290 ms without the pause, 202-208 ms with 20-50 ms; the loss chart's update is no later:
-#: 332 ms median without, 335 ms with).
-MAP_FIRST_S = 0.025
+CARDS_PER_ROW = 3
+#: presenter mode: no sidebar, no run controls or panels; the stage fills the screen (stage.css)
+PRESENT_CSS = ("[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],[data-testid='stHeader'],"
+               "[data-testid='stExpandSidebarButton'],.st-key-controls{display:none!important}"
+               ".block-container{padding-top:0.5rem!important;max-width:100%!important}")
 
-st.markdown(
-    "<style>.block-container{padding-top:2.2rem;padding-bottom:1rem}"
-    "[data-testid='stSidebarContent']{padding-top:0.5rem}</style>",
-    unsafe_allow_html=True,
-)
 
 
 def load(setup: Setup) -> None:
@@ -62,7 +56,7 @@ def load(setup: Setup) -> None:
     ss.batch_size = setup.batch if setup.batch > 1 else 16
     for flag in ("multiples", "show3d", "arrows", "speed"):
         ss[flag] = getattr(setup, flag)
-    ss.setdefault("panel", PANELS[0])
+    ss.panel = PANELS.get(setup.panel)
     ss.run_ids = list(range(len(setup.runs)))
     ss.next_run = len(setup.runs)
     for i, r in enumerate(setup.runs):
@@ -73,6 +67,10 @@ def load(setup: Setup) -> None:
         for k, v in r.schedule.items():
             if k != "kind":
                 ss[f"r{i}.sched.{k}"] = v
+
+
+def set_present(on: bool) -> None:
+    st.session_state.present = on
 
 
 def add_run() -> None:
@@ -86,16 +84,6 @@ def add_run() -> None:
 def remove_run(i: int) -> None:
     if len(st.session_state.run_ids) > 1:
         st.session_state.run_ids.remove(i)
-
-
-def set_start_from_click() -> None:
-    """A click on the map (any point of the 2-D panel) becomes the start point."""
-    event = st.session_state.get("map") or {}
-    points = event.get("selection", {}).get("points", [])
-    if points and "x" in points[0] and "y" in points[0] and "z" not in points[0]:
-        name = st.session_state.surface
-        st.session_state[f"start.{name}.x"] = round(float(points[0]["x"]), 3)
-        st.session_state[f"start.{name}.y"] = round(float(points[0]["y"]), 3)
 
 
 def export_panel(setup: Setup, surface, views) -> None:
@@ -133,7 +121,9 @@ def run_card(i: int, number: int, color: str) -> RunSpec:
     st.markdown(f"<div style='height:4px;background:{color};margin:-0.6rem 0 0.2rem'></div>",
                 unsafe_allow_html=True)
     rule = optimizers.rule(name)
-    hyper = {"lr": param_widget(rule.lr, f"r{i}.lr")}
+    lr = rule.lr  # its slider is on the stage, beside the map: dragging it needs no server
+    st.session_state.setdefault(f"r{i}.lr", lr.snap(lr.default))
+    hyper = {"lr": lr.clamp(st.session_state[f"r{i}.lr"])}
     with more.popover("", icon=":material/tune:", help="More settings: betas, schedule, epsilon"):
         st.caption(rule.note)
         for p in rule.params:
@@ -158,10 +148,20 @@ pending = st.session_state.pop(PENDING_SETUP, None)  # sent by another page
 if pending is not None:
     load(pending)
 elif "run_ids" not in st.session_state:
-    first, problems = from_query(st.query_params.to_dict())
+    query = st.query_params.to_dict()
+    st.session_state.present = query.pop("present", "0") == "1"
+    first, problems = from_query(query)
     load(first)
     if problems:
         st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".", icon="🔗")
+st.session_state.setdefault("present", False)
+
+st.markdown(
+    "<style>.block-container{padding-top:4.3rem;padding-bottom:1rem}"  # the top bar is 3.75rem
+    "[data-testid='stSidebarContent']{padding-top:0.5rem}"
+    + (PRESENT_CSS if st.session_state.present else "") + "</style>",
+    unsafe_allow_html=True,
+)
 
 with st.sidebar:
     st.title(":material/landscape: Descent Lab")
@@ -174,7 +174,7 @@ with st.sidebar:
     c1, c2 = st.columns(2)
     sx = c1.number_input("Start x", min_value=x0, max_value=x1, key=kx, step=0.1, format="%.3f")
     sy = c2.number_input("Start y", min_value=y0, max_value=y1, key=ky, step=0.1, format="%.3f")
-    st.caption("Or click on the map to start there.")
+    st.caption("Or drag the ring on the map, or click the map to start there.")
     steps = param_widget(STEPS, "steps")
     batch = 0
     if surface.data is not None:
@@ -190,17 +190,25 @@ with st.sidebar:
     multiples = st.toggle("One panel per run", key="multiples")
     show_3d = st.toggle("3-D view", key="show3d", disabled=multiples)
     arrows = st.toggle("Gradient and step arrows", key="arrows")
-    speed = st.select_slider("Animation speed", SPEEDS, key="speed")
+    st.button(":material/slideshow: Presenter mode", key="present_on", on_click=set_present, args=(True,),
+              help="Big map and loss chart, no sidebar; keys: Space, Left / Right, Home / End; Esc leaves")
 
 ids = st.session_state.run_ids
-cols = st.columns(len(ids) + 1)
-runs = []
-colors = viz.run_colors([st.session_state[f"r{i}.opt"] for i in ids])  # as compute.runs gives them
-for slot, i in enumerate(ids):
-    with cols[slot]:
-        runs.append(run_card(i, slot + 1, colors[slot]))
-cols[-1].button(":material/add: Add run", key="add_run", on_click=add_run,
-                disabled=len(ids) >= MAX_RUNS, width="stretch")
+speed = st.session_state.setdefault("speed", Setup.speed)
+stage_area = st.container()  # first on the page (on a phone, the map comes before the run controls)
+controls = st.container(key="controls")
+with controls:  # run cards three to a row, so a name like "Gradient descent" is never cut
+    runs = []
+    colors = viz.run_colors([st.session_state[f"r{i}.opt"] for i in ids])  # as compute.runs gives them
+    rows = [list(enumerate(ids))[k:k + CARDS_PER_ROW] for k in range(0, len(ids), CARDS_PER_ROW)]
+    for r, row in enumerate(rows):
+        cols = st.columns(CARDS_PER_ROW + 1)
+        for col, (slot, i) in zip(cols, row, strict=False):
+            with col:
+                runs.append(run_card(i, slot + 1, colors[slot]))
+        if r == len(rows) - 1:
+            cols[-1].button(":material/add: Add run", key="add_run", on_click=add_run,
+                            disabled=len(ids) >= MAX_RUNS, width="stretch")
 
 sparams = ({"expression": surface.params["expression"], "domain": surface.domain}
            if surface.name == CUSTOM else dict(surface.params))
@@ -208,37 +216,32 @@ setup = Setup(
     surface=surface.name, surface_params=sparams, start=(float(sx), float(sy)),
     steps=int(steps), runs=tuple(runs), noise=float(noise), seed=int(seed), batch=int(batch),
     multiples=multiples, show3d=show_3d, arrows=arrows, speed=speed,
+    panel=next((k for k, v in PANELS.items() if v == st.session_state.get("panel")), ""),
 )
-st.query_params.from_dict(to_query(setup))
+query = to_query(setup)
+if st.session_state.present:
+    query["present"] = "1"
+st.query_params.from_dict(query)
 
-views = compute.runs(setup, run=lambda s, spec: cached_run(
-    surface_key(surface), spec.key(), s.start, s.steps, s.noise, s.seed, s.batch or None))
-
-fig = viz.trajectory_figure(surface, views, image_for(surface), multiples=multiples, show_3d=show_3d,
-                            arrows=arrows, frame_ms=FRAME_MS[speed])
-# one wide figure with the 3-D view or the panels; otherwise the panel sits beside the map
-wide = show_3d or multiples
-map_area, panel_area = (st.container(), st.container()) if wide else st.columns([3, 2])
-with map_area:
-    st.plotly_chart(viz.fast_figure(fig), key="map", on_select=set_start_from_click, selection_mode="points",
-                    config={"displaylogo": False, "scrollZoom": False})
+families = [family_for(setup, spec, surface) for spec in setup.runs]
+views = compute.runs(setup, run=lambda s, spec: family_run(s, spec, surface))
+with stage_area:
+    stage(stage_data(surface, views, families, image_for(surface), arrows=arrows, show3d=show_3d,
+                     multiples=multiples, speed=speed), ids, SPEEDS, st.session_state.present)
     for v in views:
         d = int(v.trajectory.diverged_at)
         if d >= 0:
             st.error(f"**{v.label}** diverged at step {d}: its steps grew without bound. "
                      "Try a smaller learning rate.", icon="💥")
 
-time.sleep(MAP_FIRST_S)
 # only the chosen panel is rendered: the table and code widgets cost seconds of first load
-with panel_area:
-    panel = st.segmented_control("Panel", PANELS, key="panel", label_visibility="collapsed") or PANELS[0]
-    if panel == "Loss":
-        st.plotly_chart(viz.fast_figure(viz.loss_figure(surface, views, height=420 if not wide else 320)),
-                        key="loss")
-    elif panel == "Step sizes":
+with controls:
+    panel = st.segmented_control("Panel", list(PANELS.values()), key="panel", label_visibility="collapsed")
+    if panel == "Step sizes":
         st.caption("The step size each parameter actually gets. Adaptive methods give x and y different "
                    "rates; AdaGrad's only ever shrink.")
-        st.plotly_chart(viz.fast_figure(viz.rate_figure(views)), key="rates")
+        st.plotly_chart(viz.fast_figure(viz.rate_figure(views)), key="rates",
+                        config={"displayModeBar": False})  # no toolbar over the legend
     elif panel == "Results":
         tol = st.select_slider("Tolerance (distance to a minimum)", [1e-4, 1e-3, 1e-2, 1e-1], value=1e-2,
                                key="tol", format_func=lambda v: f"{v:g}")
@@ -246,11 +249,14 @@ with panel_area:
             st.caption("f has no minimum in this domain (it keeps falling past an edge), so there is "
                        "no f* and no f - f* column: compare the final f.")
         rows = results.result_rows(views, surface, tol)
-        st.dataframe(rows, hide_index=True, width="stretch")
+        sci = st.column_config.NumberColumn(format="%.3e")
+        st.dataframe(rows, hide_index=True, width="stretch",
+                     column_config={"run": st.column_config.TextColumn(width="medium"),
+                                    "final f": sci, "f - f*": sci, "distance": sci})
     elif panel == "Code":
         st.caption("Each run takes exactly the steps of this PyTorch code fed the same gradients: the "
                    "test suite checks 300 steps against trajectories recorded from PyTorch, to 1e-7.")
         for v in views:
             st.code(v.trajectory.optimizer.torch_code(), language="python")
-    else:
+    elif panel == "Export":
         export_panel(setup, surface, views)

@@ -15,7 +15,8 @@ import optimizers
 import viz
 from descent_lab import compute
 from descent_lab.compute import surface_from_key, surface_key
-from descent_lab.setup import CUSTOM, DEFAULT_DOMAIN, custom_surface
+from descent_lab.families import Family, lr_family, row
+from descent_lab.setup import CUSTOM, DEFAULT_DOMAIN, RunSpec, Setup, custom_surface
 from landscapes import Surface, expression
 from specs import Param
 
@@ -125,3 +126,36 @@ def cached_run(surface_key: tuple, run_key: tuple, start: tuple, steps: int,
                noise: float, seed: int, batch_size: int | None) -> optimizers.Trajectory:
     """One run, computed once per configuration (changing one run recomputes only that run)."""
     return compute.keyed_run(surface_key, run_key, start, steps, noise, seed, batch_size)
+
+
+def lr_grid(spec: RunSpec) -> tuple[float, ...]:
+    """The values of ``spec``'s learning-rate slider, with its own lr (a link may hold any)."""
+    return tuple(float(v) for v in optimizers.rule(spec.name).lr.options(float(spec.hyper["lr"])))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _family(surface_key: tuple, name: str, hyper: tuple, schedule: tuple, lrs: tuple, start: tuple,
+            steps: int, noise: float, seed: int, batch: int) -> Family:
+    """One run at every lr of ``lrs``: computed once per configuration other than the lr itself."""
+    surface, params, domain = surface_key
+    params = dict(params)
+    if surface == CUSTOM:
+        params["domain"] = domain
+    setup = Setup(surface=surface, surface_params=params, start=start, steps=steps, noise=noise, seed=seed,
+                  batch=batch)
+    return lr_family(setup, RunSpec(name, {**dict(hyper), "lr": lrs[0]}, dict(schedule)), lrs)
+
+
+def family_for(setup: Setup, spec: RunSpec, surface: Surface) -> Family:
+    """``spec``'s learning-rate family on ``setup`` (cached; moving the lr along its grid is free)."""
+    lrs = lr_grid(spec)
+    hyper = tuple(sorted((k, v) for k, v in spec.hyper.items() if k != "lr"))
+    fam = _family(surface_key(surface), spec.name, hyper, tuple(sorted(spec.schedule.items())), lrs,
+                  setup.start_point(), setup.steps, setup.noise, setup.seed, setup.batch)
+    return Family(spec, lrs, lrs.index(float(spec.hyper["lr"])), fam.trajectory)
+
+
+def family_run(setup: Setup, spec: RunSpec, surface: Surface) -> optimizers.Trajectory:
+    """The run ``spec`` itself: its row of the family (equal to the single run)."""
+    fam = family_for(setup, spec, surface)
+    return row(fam.trajectory, fam.index)

@@ -30,6 +30,8 @@ CUSTOM = "custom"  # the surface name of a typed formula: surface=custom&f=...&d
 DEFAULT_DOMAIN = ((-3.0, 3.0), (-3.0, 3.0))
 VIEW_FLAGS = ("multiples", "show3d", "arrows")
 SPEEDS = ("0.25x", "0.5x", "1x", "2x", "4x")
+#: the Playground's panels below the stage, by their key in links (panel=results)
+PANELS = {"rates": "Step sizes", "results": "Results", "code": "Code", "export": "Export"}
 
 
 @lru_cache(maxsize=64)
@@ -87,6 +89,7 @@ class Setup:
     show3d: bool = False  # off by default: in software WebGL a change costs ~0.8 s (README, Performance)
     arrows: bool = True
     speed: str = "1x"
+    panel: str = ""  # a key of PANELS, or "" for none open
 
     def make_surface(self) -> landscapes.Surface:
         return make_surface(self.surface, self.surface_params)
@@ -144,6 +147,8 @@ def to_query(setup: Setup) -> dict[str, str]:
             q[flag] = "1" if getattr(setup, flag) else "0"
     if setup.speed != Setup.speed:
         q["speed"] = setup.speed
+    if setup.panel:
+        q["panel"] = setup.panel
     return q
 
 
@@ -241,6 +246,12 @@ def from_query(query: Mapping) -> tuple[Setup, list[str]]:
         v = r.flag(flag)
         if v is not None:
             changes[flag] = v
+    panel = r.text("panel")
+    if panel is not None:
+        if panel in PANELS:
+            changes["panel"] = panel
+        else:
+            r.problems.append(f"panel={panel[:40]!r} (use one of {', '.join(PANELS)})")
     speed = r.text("speed")
     if speed is not None:
         if speed in SPEEDS:

@@ -1,16 +1,22 @@
-"""Browser benchmark of the Playground: load time, slider-to-chart latency, figure payload.
+"""Browser benchmark of the Playground: load time, change-to-painted latency, payload.
 
 Starts the app itself (the same server helper the browser tests use, in tests/conftest.py),
 drives Debian's Chromium at 1366x768 and prints a table against the targets:
 
     .venv/bin/python scripts/bench_browser.py [--n 20]
 
-(a) first load: navigation to the map's graph drawn with its landscape image, in a fresh browser
-    context right after the server is up (cold Streamlit caches), then a second fresh context;
-(b) slider-to-chart: key press on run 1's learning-rate slider to the first animation frame in
-    which the map's gd.data holds the new run (timed in the page with performance.now());
-(c) the same round trip on a trivial Streamlit page (one slider, one st.write), for reference;
-(d) the map's JSON for the default setup, as Streamlit serialises it, and the websocket bytes.
+(a) first load: navigation to the stage drawn (the landscape picture and the runs, with the
+    playback), and to Plotly's axes and colour bar drawn over it (plotly.js loaded), in a fresh
+    browser context right after the server is up (cold Streamlit caches), then a second fresh
+    context (the browser's cache is per context, so plotly.js is fetched again);
+(b) lr drag: key press on run 1's learning-rate slider (on the stage) to the stage painted with
+    the new path (timed in the page with performance.now(); the path switches in the browser);
+(c) a server change: key press on the sidebar's Steps slider to the stage painted with the
+    recomputed runs (a script rerun: three lr families computed and sent);
+(d) the same round trip on a trivial Streamlit page (one slider, one st.write), for reference;
+(e) the 3-D view: click on the stage's 3-D button to the 3-D view drawn (a rerun that adds the
+    surface grid, then a WebGL plot; software WebGL here), and back off;
+(f) the stage's data for the default setup, the websocket bytes and plotly.js's transfer size.
 """
 
 from __future__ import annotations
@@ -23,7 +29,6 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
-import plotly.io
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,10 +36,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from conftest import VIEWPORT, launch_chromium, streamlit_server  # noqa: E402
 
-GD = "document.querySelector('.st-key-map .js-plotly-plot')"
+STAGE = "document.querySelector('.stage')"
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
-#: before any page script: log every websocket message (time, bytes) and when the map is first
+#: before any page script: log every websocket message (time, bytes) and when the stage is first
 #: drawn with its landscape image
 INIT = f"""(() => {{
   window.__ws = [];
@@ -49,8 +54,9 @@ INIT = f"""(() => {{
     }}
   }};
   const tick = () => {{
-    const g = {GD};
-    if (g && g._fullLayout && g.querySelector('.imagelayer image')) window.__mapDrawn = performance.now();
+    const s = {STAGE};
+    if (s && s.dataset.drawn && !window.__mapDrawn) window.__mapDrawn = performance.now();  // landscape, runs
+    if (s && s.dataset.axes) window.__axesDrawn = performance.now();  // and Plotly's axes
     else requestAnimationFrame(tick);
   }};
   requestAnimationFrame(tick);
@@ -71,9 +77,8 @@ ARM = """(probe) => {
   };
   requestAnimationFrame(tick);
 }"""
-MAP_PROBE = f"""() => {{ const g = {GD};
-  const d = g && g.data && g.data.find(t => (t.name || '').startsWith('1. '));
-  return d ? d.name + JSON.stringify(d.x) : null; }}"""
+#: what the stage has painted: data version, step and learning-rate indices (set once Plotly drew them)
+STAGE_PROBE = f"""() => {{ const s = {STAGE}; return s ? s.dataset.drawn || null : null; }}"""
 TRIVIAL_PROBE = """() => {
   const p = Array.from(document.querySelectorAll('[data-testid=stMarkdownContainer] p'))
     .find(e => e.textContent.startsWith('value '));
@@ -96,38 +101,45 @@ def new_page(browser):
 
 
 def load_time(browser, url: str) -> dict:
-    """A fresh context's load: seconds from navigation start to the map drawn (and to the biggest
-    websocket message, which carries the map), websocket bytes received."""
+    """A fresh context's load: seconds from navigation start to the stage drawn (and to the biggest
+    websocket message, which carries the stage's data), websocket bytes received, plotly.js bytes
+    over the wire (compressed) and its download time."""
     context, page = new_page(browser)
     page.goto(url)
-    page.wait_for_function("() => window.__mapDrawn")
+    page.wait_for_function("() => window.__axesDrawn")
     page.wait_for_selector(IDLE)
     page.wait_for_timeout(300)
-    drawn, ws = page.evaluate("() => [window.__mapDrawn, window.__ws]")
+    drawn, axes, ws, js = page.evaluate("""() => [window.__mapDrawn, window.__axesDrawn, window.__ws,
+      performance.getEntriesByType('resource').filter(e => e.name.includes('plotly.min.js'))
+        .map(e => [e.transferSize, e.encodedBodySize, e.decodedBodySize, e.responseEnd - e.startTime])]""")
     context.close()
     t_big = max(ws, key=lambda m: m[1])[0] if ws else float("nan")
-    return {"drawn": drawn / 1000, "map_msg": t_big / 1000, "bytes": sum(m[1] for m in ws)}
+    js = js[0] if js else [0, 0, 0, float("nan")]
+    return {"drawn": drawn / 1000, "axes": axes / 1000, "map_msg": t_big / 1000,
+            "bytes": sum(m[1] for m in ws),
+            "js_wire": js[1], "js_bytes": js[2], "js_ms": js[3]}
 
 
 def round_trips(page, slider: str, probe: str, n: int) -> list[dict]:
-    """``n`` presses on ``slider``'s thumb, alternating ArrowLeft / ArrowRight (so run 1 of the
-    Playground stays at lr 0.001 / 0.0005, away from divergence). Per press, ms from the keydown to:
-    the probe's change on screen, the first server message, the biggest server message; the bytes,
-    and whether the map's graph div was replaced (a remount: a full Plotly.newPlot) rather than updated."""
-    thumb = page.locator(slider).get_by_role("slider")
+    """``n`` presses on ``slider`` (a CSS selector of the slider's focusable thumb), alternating
+    ArrowLeft / ArrowRight (run 1 of the Playground stays at lr 0.001 / 0.0005, away from
+    divergence; Steps at 500 / 499). Per press, ms from the keydown to: the probe's change on screen,
+    the first server message, the biggest server message; the bytes, and whether the stage's element
+    was replaced (a remount) rather than updated."""
+    thumb = page.locator(slider).first
     out = []
     for i in range(n):
         page.wait_for_selector(IDLE)
         page.wait_for_timeout(150)
         thumb.focus()
         page.evaluate(ARM, probe)
-        page.evaluate(f"() => {{ window.__ws = []; const g = {GD}; if (g) g.__benchMark = true; }}")
+        page.evaluate(f"() => {{ window.__ws = []; const g = {STAGE}; if (g) g.__benchMark = true; }}")
         thumb.press("ArrowLeft" if i % 2 == 0 else "ArrowRight")
         page.wait_for_function("() => window.__t1 !== null")
         page.wait_for_selector(IDLE)
         page.wait_for_timeout(100)
         t0, t1, ws, same = page.evaluate(
-            f"() => [window.__t0, window.__t1, window.__ws, !!({GD} || {{}}).__benchMark]")
+            f"() => [window.__t0, window.__t1, window.__ws, !!({STAGE} || {{}}).__benchMark]")
         ws = [m for m in ws if m[0] <= t1]  # the messages that led to the change
         big = max(ws, key=lambda m: m[1]) if ws else (float("nan"), 0)
         out.append({"chart": t1 - t0, "first_msg": (ws[0][0] - t0) if ws else float("nan"),
@@ -139,27 +151,51 @@ def round_trips(page, slider: str, probe: str, n: int) -> list[dict]:
 def open_playground(browser, url: str):
     context, page = new_page(browser)
     page.goto(url)
-    page.wait_for_function("() => window.__mapDrawn")
+    page.wait_for_function("() => window.__axesDrawn")
     return context, page
 
 
-def map_payload() -> int:
-    """Bytes of the map's JSON for the default setup, built with the page's viz calls."""
-    import optimizers
+def toggle_3d(page, n: int) -> list[float]:
+    """ms from a click on the 3-D button to the 3-D view drawn, ``n`` times (turned off in between)."""
+    button = page.get_by_role("button", name="3-D view")
+    out = []
+    for _ in range(n):
+        page.wait_for_selector(IDLE)
+        t0 = page.evaluate("() => performance.now()")
+        page.evaluate("""() => { window.__t3d = null; const tick = () => {
+          const g = document.querySelector('.stage-3d');
+          if (g && g._fullLayout && g._fullLayout.scene && g.querySelector('canvas')
+              && document.querySelector('.stage.with3d')) window.__t3d = performance.now();
+          else requestAnimationFrame(tick); }; requestAnimationFrame(tick); }""")
+        button.click()
+        page.wait_for_function("() => window.__t3d !== null")
+        out.append(page.evaluate("() => window.__t3d") - t0)
+        page.wait_for_selector(IDLE)
+        button.click()  # off again
+        page.wait_for_function("() => !document.querySelector('.stage.with3d')")
+    return out
+
+
+def stage_payload() -> int:
+    """Bytes of the stage's JSON for the default setup, built as the page builds it (lr families
+    included)."""
+    import json
+
     import viz
+    from app_pages.widgets import lr_grid
+    from descent_lab import compute
+    from descent_lab.families import lr_family, row
     from descent_lab.setup import Setup
+    from viz.stage import stage_data
 
     setup = Setup()
     surface = setup.make_surface()
-    views = []
-    for slot, r in enumerate(setup.runs):
-        tr = optimizers.run(r.optimizer(), surface, start=setup.start_point(), steps=setup.steps,
-                            noise=setup.noise, seed=setup.seed, batch_size=setup.batch or None)
-        color = viz.PALETTE[slot % len(viz.PALETTE)]
-        views.append(viz.RunView(f"{slot + 1}. {tr.optimizer.describe(short=True)}", color, tr))
-    fig = viz.trajectory_figure(surface, views, viz.landscape_png(surface), multiples=setup.multiples,
-                                show_3d=setup.show3d, arrows=setup.arrows)
-    return len(plotly.io.to_json(viz.fast_figure(fig).to_dict(), validate=False))
+    families = [lr_family(setup, spec, lr_grid(spec)) for spec in setup.runs]
+    it = iter(families)
+    views = compute.runs(setup, run=lambda s, spec: (lambda f: row(f.trajectory, f.index))(next(it)))
+    data = stage_data(surface, views, families, viz.landscape_png(surface), arrows=setup.arrows,
+                      show3d=setup.show3d, multiples=setup.multiples, speed=setup.speed)
+    return len(json.dumps(data))
 
 
 def stats(ms: list[float]) -> tuple[float, float]:
@@ -170,9 +206,13 @@ def col(rows: list[dict], k: str) -> list[float]:
     return [r[k] for r in rows]
 
 
+LR_SLIDER = ".stage .lr-input"  # run 1's learning rate, on the stage
+STEPS_SLIDER = ".st-key-steps input[type=range]"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=20, help="slider changes per page (default 20)")
+    ap.add_argument("--n", type=int, default=20, help="changes per measurement (default 20)")
     args = ap.parse_args()
 
     with sync_playwright() as pw:
@@ -182,13 +222,13 @@ def main() -> None:
             second = load_time(browser, url)
             print(f"loads: {first}, {second}", flush=True)
             context, page = open_playground(browser, url)
-            app = round_trips(page, ".st-key-r0-lr", MAP_PROBE, args.n)
+            lr = round_trips(page, LR_SLIDER, STAGE_PROBE, args.n)
+            print(f"lr key -> painted (ms): {[round(v) for v in col(lr, 'chart')]}", flush=True)
+            steps = round_trips(page, STEPS_SLIDER, STAGE_PROBE, args.n)
+            print(f"steps key -> painted (ms): {[round(v) for v in col(steps, 'chart')]}", flush=True)
+            three = toggle_3d(page, 3)
+            print(f"3-D toggle -> drawn (ms): {[round(v) for v in three]}", flush=True)
             context.close()
-            print(f"playground slider -> chart (ms): {[round(v) for v in col(app, 'chart')]}", flush=True)
-            context, page = open_playground(browser, url + "/?show3d=0")
-            flat = round_trips(page, ".st-key-r0-lr", MAP_PROBE, args.n)
-            context.close()
-            print(f"same, 3-D view off (ms): {[round(v) for v in col(flat, 'chart')]}", flush=True)
 
         with tempfile.TemporaryDirectory() as tmp:
             Path(tmp, "trivial.py").write_text(TRIVIAL_APP)
@@ -196,45 +236,51 @@ def main() -> None:
                 context, page = new_page(browser)
                 page.goto(url)
                 page.wait_for_function(TRIVIAL_PROBE)
-                ref = round_trips(page, ".st-key-s", TRIVIAL_PROBE, args.n)
+                ref = round_trips(page, ".st-key-s input[type=range]", TRIVIAL_PROBE, args.n)
                 context.close()
         print(f"trivial slider -> text (ms): {[round(v) for v in col(ref, 'chart')]}", flush=True)
         browser.close()
 
-    payload = map_payload()
-    med, p95 = stats(col(app, "chart"))
-    fmed, fp95 = stats(col(flat, "chart"))
+    payload = stage_payload()
+    lmed, lp95 = stats(col(lr, "chart"))
+    smed, sp95 = stats(col(steps, "chart"))
     rmed, rp95 = stats(col(ref, "chart"))
-    server = statistics.median(col(app, "big_msg"))
+    before_msg = sum(1 for r in lr if r["first_msg"] == r["first_msg"] and r["first_msg"] < r["chart"])
     rows = [
-        ("first load (fresh context, cold session)", f"{first['drawn']:.2f} s", "< 3 s", first["drawn"] < 3),
-        ("  of which: navigation -> map message", f"{first['map_msg']:.2f} s", "", None),
-        ("second load (fresh context)", f"{second['drawn']:.2f} s", "< 3 s", second["drawn"] < 3),
-        ("  of which: navigation -> map message", f"{second['map_msg']:.2f} s", "", None),
-        (f"slider -> chart median (n={len(app)})", f"{med:.0f} ms", "< 250 ms", med < 250),
-        ("slider -> chart p95", f"{p95:.0f} ms", "", None),
-        ("  key -> first server message (median)", f"{statistics.median(col(app, 'first_msg')):.0f} ms", "",
-         None),
-        ("  key -> largest server message (median)", f"{server:.0f} ms", "", None),
-        ("  that message -> chart drawn (median)", f"{med - server:.0f} ms", "", None),
-        ("  chart remounted (new graph div)", f"{sum(col(app, 'remounted'))}/{len(app)}", "", None),
-        ("slider -> chart, 3-D view off: median", f"{fmed:.0f} ms", "(diagnostic)", None),
-        ("slider -> chart, 3-D view off: p95", f"{fp95:.0f} ms", "(diagnostic)", None),
+        ("first load (fresh context, cold session)", f"{first['drawn']:.2f} s", "< 2.5 s",
+         first["drawn"] < 2.5),
+        ("  of which: navigation -> stage data message", f"{first['map_msg']:.2f} s", "", None),
+        ("  then Plotly's axes and colour bar drawn", f"{first['axes']:.2f} s", "", None),
+        ("  plotly.js download (ms; MB on the wire / unpacked)", f"{first['js_ms']:.0f} ms",
+         f"{first['js_wire'] / 1e6:.2f} / {first['js_bytes'] / 1e6:.2f}", None),
+        ("second load (fresh context)", f"{second['drawn']:.2f} s", "< 2.5 s", second["drawn"] < 2.5),
+        (f"lr key -> painted median (n={len(lr)})", f"{lmed:.0f} ms", "<= 50 ms", lmed <= 50),
+        ("lr key -> painted p95", f"{lp95:.0f} ms", "", None),
+        ("  painted before any server message", f"{len(lr) - before_msg}/{len(lr)}", "all", before_msg == 0),
+        (f"Steps key -> painted median (n={len(steps)})", f"{smed:.0f} ms", "<= 2x trivial",
+         smed <= 2 * rmed),
+        ("Steps key -> painted p95", f"{sp95:.0f} ms", "", None),
+        ("  key -> largest server message (median)", f"{statistics.median(col(steps, 'big_msg')):.0f} ms",
+         "", None),
+        ("  stage remounted (new element)", f"{sum(col(steps, 'remounted'))}/{len(steps)}", "0", None),
+        ("3-D view toggled on -> drawn (median of 3)", f"{statistics.median(three):.0f} ms", "< 1 s",
+         statistics.median(three) < 1000),
         ("trivial page slider -> text median", f"{rmed:.0f} ms", "(reference)", None),
         ("trivial page slider -> text p95", f"{rp95:.0f} ms", "(reference)", None),
-        ("playground / trivial (median)", f"{med / rmed:.1f}x", "", None),
-        ("map figure JSON (default setup)", f"{payload / 1e6:.3f} MB", "< 1 MB", payload < 1e6),
-        ("websocket bytes, first load", f"{first['bytes'] / 1e6:.3f} MB", "", None),
-        ("websocket bytes per slider change (median)", f"{statistics.median(col(app, 'bytes')) / 1e6:.3f} MB",
-         "", None),
+        ("Steps change / trivial (median)", f"{smed / rmed:.1f}x", "<= 2x", smed <= 2 * rmed),
+        ("stage data JSON (default setup, lr families included)", f"{payload / 1e6:.3f} MB", "< 1.5 MB",
+         payload < 1.5e6),
+        ("websocket bytes, first load", f"{first['bytes'] / 1e6:.3f} MB", "< 1.5 MB", first["bytes"] < 1.5e6),
+        ("websocket bytes per Steps change (median)",
+         f"{statistics.median(col(steps, 'bytes')) / 1e6:.3f} MB", "", None),
     ]
     w = max(len(r[0]) for r in rows)
     print()
-    print(f"{'metric':<{w}}  {'measured':>10}  {'target':<12} ok")
-    print("-" * (w + 30))
+    print(f"{'metric':<{w}}  {'measured':>10}  {'target':<14} ok")
+    print("-" * (w + 32))
     for name, value, target, ok in rows:
         mark = "" if ok is None else ("yes" if ok else "NO")
-        print(f"{name:<{w}}  {value:>10}  {target:<12} {mark}")
+        print(f"{name:<{w}}  {value:>10}  {target:<14} {mark}")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import ok
 from streamlit.testing.v1 import AppTest
@@ -27,18 +30,61 @@ def charts(at: AppTest):
     return at.get("plotly_chart")
 
 
+def stage(at: AppTest) -> dict:
+    """The data the Playground's stage (map, loss chart, playback) was sent on the last run."""
+    (element,) = at.get("bidi_component")
+    assert element.key == "stage"
+    return json.loads(element.proto.json)
+
+
+def path(run: dict, steps: int) -> np.ndarray:
+    """A stage run's exact path, (steps + 1, 2), decoded from its float32 base64."""
+    return np.frombuffer(base64.b64decode(run["path"]), "<f4").reshape(2, steps + 1).T
+
+
 def test_defaults(app):
     assert app.selectbox(key="surface").value == "rosenbrock"
     assert [app.selectbox(key=f"r{i}.opt").value for i in range(3)] == ["gd", "momentum", "adam"]
-    assert len(charts(app)) == 2  # map, loss
+    data = stage(app)
+    assert [r["labels"][r["index"]] for r in data["runs"]] == [
+        "1. GD (lr=0.001)", "2. Momentum (lr=0.001)", "3. Adam (lr=0.1)"]
+    assert not data["show3d"] and not data["present"] and data["plotly_version"]
+    assert len(charts(app)) == 0  # no panel open: the map and the loss chart are on the stage
     assert not app.error
     app.get("button_group")[0].set_value("Code")
     ok(app)
     assert len(app.get("code")) == 3
     assert "torch.optim.Adam(" in app.get("code")[2].value
-    for panel in ("Step sizes", "Results", "Loss"):
+    for panel in ("Step sizes", "Results", "Export"):
         app.get("button_group")[0].set_value(panel)
         ok(app)
+    assert stage(app)["version"] == data["version"], "a panel switch sends the stage the same data"
+
+
+def test_stage_follows_the_run_settings(app):
+    """The learning rate (set by the stage's slider when a drag ends), the start and the view
+    flags reach the stage; its family holds the run at every lr of the slider, its own lr included."""
+    app.session_state["r0.lr"] = 0.0005
+    app.number_input(key="start.rosenbrock.x").set_value(0.5)
+    app.toggle(key="show3d").set_value(True)
+    ok(app)
+    data = stage(app)
+    run = data["runs"][0]
+    assert run["labels"][run["index"]] == "1. GD (lr=0.0005)" and run["lrs"][run["index"]] == 0.0005
+    assert len(run["lrs"]) >= 20 and run["lrs"] == sorted(run["lrs"])
+    p = path(run, data["steps"])
+    assert p[0].tolist() == pytest.approx([0.5, 2.0])
+    assert data["show3d"] and "z" in run and data["grid3d"]["n"] > 10
+    assert "gd.lr=0.0005" in "&".join(f"{k}={v}" for k, v in app.query_params.items())
+
+
+def test_presenter_mode_from_a_link():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params.update({"present": "1", "optimizers": "adam"})
+    ok(at)
+    assert stage(at)["present"]
+    assert any("stSidebar" in m.value and "display:none" in m.value for m in at.markdown)
+    assert at.query_params["present"] in ("1", ["1"])
 
 
 @pytest.mark.parametrize("name", landscapes.names())
@@ -57,11 +103,11 @@ def test_every_optimizer(app, name):
     ok(app)
     code = app.get("code")[0].value
     assert code.startswith("opt = torch.optim.")
-    assert len(charts(app)) == 1  # map only: the code panel is showing
+    assert len(stage(app)["runs"]) == 3
 
 
 def test_huge_learning_rate_reports_divergence(app):
-    app.select_slider(key="r0.lr").set_value(10.0)
+    app.session_state["r0.lr"] = 10.0  # what the stage's lr slider sets when a drag ends
     ok(app)
     assert any("diverged at step" in e.value for e in app.error)
 
@@ -111,7 +157,8 @@ def test_add_and_remove_runs(app):
     app.button(key="r0.remove").click()
     ok(app)
     assert app.session_state["run_ids"][0] == 1
-    assert len(charts(app)) == 2
+    labels = [r["labels"][r["index"]] for r in stage(app)["runs"]]
+    assert [s[:4] for s in labels] == ["1. M", "2. A", "3. N", "4. N", "5. N"], labels
 
 
 def test_export_panel(app):
@@ -143,7 +190,7 @@ def test_custom_formula(app):
         ok(app)
         assert any("can't be used" in e.value for e in app.error), bad
         assert any("Still showing `f(x, y) = (1-x)^2 + 100*(y-x^2)^2`" in c.value for c in app.caption)
-        assert len(charts(app)) == 2
+        assert len(stage(app)["runs"]) == 3
     # a domain with min > max is refused the same way
     app.text_input(key="surface.custom.f").set_value("x^2 + y^2")
     app.number_input(key="surface.custom.x0").set_value(5.0)

@@ -42,10 +42,10 @@ def query_now(at: AppTest) -> dict[str, str]:
 
 
 def assert_usable(at: AppTest) -> None:
-    """The page works: a map and the loss chart, three or more run cards, and a widget change
+    """The page works: the stage (map and loss chart), three or more run cards, and a widget change
     re-runs without an exception."""
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("bidi_component")) == 1
     ids = at.session_state["run_ids"]
     assert 1 <= len(ids) <= 6
     assert all(at.selectbox(key=f"r{i}.opt").value in optimizers.names() for i in ids)
@@ -54,7 +54,7 @@ def assert_usable(at: AppTest) -> None:
     steps.set_value(11 if steps.value != 11 else 12)
     ok(at)
     assert query_now(at)["steps"] == str(at.select_slider(key="steps").value)
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("bidi_component")) == 1
 
 
 LONG = "9" * 5000
@@ -177,7 +177,7 @@ def test_extreme_widget_values():
     ok(at)
     names = {i: at.selectbox(key=f"r{i}.opt").value for i in ids}
     for i in ids:
-        at.select_slider(key=f"r{i}.lr").set_value(optimizers.rule(names[i]).lr.grid[-1])
+        at.session_state[f"r{i}.lr"] = optimizers.rule(names[i]).lr.grid[-1]  # the stage's slider
     at.select_slider(key="steps").set_value(2000)
     at.select_slider(key="noise").set_value(10.0)
     ok(at)
@@ -187,11 +187,11 @@ def test_extreme_widget_values():
     at.number_input(key="start.rosenbrock.x").set_value(at.number_input(key="start.rosenbrock.x").max)
     at.number_input(key="start.rosenbrock.y").set_value(at.number_input(key="start.rosenbrock.y").min)
     ok(at)
-    assert at.get("button_group")[0].options == ["Loss", "Step sizes", "Results", "Code", "Export"]
-    # each panel, chosen, draws what it holds beside the map: a chart, the table of the six runs,
+    assert at.get("button_group")[0].options == ["Step sizes", "Results", "Code", "Export"]
+    # each panel, chosen, draws what it holds below the stage: a chart, the table of the six runs,
     # one PyTorch listing per run
-    for panel, charts, tables, listings in (("Step sizes", 2, 0, 0), ("Results", 1, 1, 0),
-                                             ("Code", 1, 0, 6), ("Loss", 2, 0, 0)):
+    for panel, charts, tables, listings in (("Step sizes", 1, 0, 0), ("Results", 0, 1, 0),
+                                             ("Code", 0, 0, 6), ("Export", 0, 0, 0)):
         at.get("button_group")[0].set_value(panel)
         ok(at)
         assert at.get("button_group")[0].value == panel
@@ -199,12 +199,12 @@ def test_extreme_widget_values():
         assert len(at.dataframe) == tables and all(len(t.value) == 6 for t in at.dataframe), panel
         assert sum("torch.optim." in c.value for c in at.code) == listings, panel
     for i in ids:
-        at.select_slider(key=f"r{i}.lr").set_value(optimizers.rule(names[i]).lr.grid[0])
+        at.session_state[f"r{i}.lr"] = optimizers.rule(names[i]).lr.grid[0]
     at.select_slider(key="steps").set_value(10)
     at.select_slider(key="noise").set_value(0.0)
     ok(at)
     assert not [e for e in at.error if "diverged at step" in e.value]
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("bidi_component")) == 1  # the stage
 
 
 def test_extreme_formula_and_domain_widgets():
@@ -220,13 +220,13 @@ def test_extreme_formula_and_domain_widgets():
         refused = any("can't be used" in e.value for e in at.error)
         shown = at.text_input(key="surface.custom.f").value == f
         assert shown and (refused or query_now(at)["f"] == f), (f, [e.value for e in at.error])
-        assert len(at.get("plotly_chart")) == 2
+        assert len(at.get("bidi_component")) == 1
     # the narrowest domain: x min == x max is refused, the last good surface stays on the map
     at.text_input(key="surface.custom.f").set_value("x^2 + y^2")
     at.number_input(key="surface.custom.x0").set_value(1e6)
     ok(at)
     assert any("can't be used" in e.value for e in at.error)
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("bidi_component")) == 1
 
 
 # --- production config: no tracebacks in the page ----------------------------------------------------

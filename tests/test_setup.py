@@ -132,3 +132,13 @@ def test_bad_custom_links_fall_back_with_a_message(query, fragment):
     setup, problems = from_query(query)
     assert any(fragment in p for p in problems), problems
     setup.make_surface()  # still usable
+
+
+def test_the_open_panel_is_in_the_link():
+    from descent_lab.setup import PANELS
+    for key in PANELS:
+        setup, problems = from_query({"panel": key})
+        assert not problems and setup.panel == key and to_query(setup)["panel"] == key
+    setup, problems = from_query({"panel": "<script>"})
+    assert setup.panel == "" and "panel" not in to_query(setup)
+    assert any("panel='<script>'" in p for p in problems)

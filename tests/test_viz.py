@@ -15,6 +15,7 @@ import landscapes
 import optimizers
 import viz
 from viz.playground import frame_steps
+from viz.stage import stage_data
 
 
 def views(surface, specs, steps=120):
@@ -246,3 +247,106 @@ def test_each_optimizer_keeps_its_colour_and_repeats_get_their_own():
     forms = run_colors(["momentum", "momentum_ewma", "nesterov", "nesterov_lookahead", "adam", "adamw"])
     assert len(set(forms)) == 6  # another form of an optimizer in the same view is told apart
     assert all(c in PALETTE for c in own.values())
+
+
+# --- the Playground's stage: lr families and the data sent to the browser ---------------------------
+
+def f32(b64: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(b64), "<f4")
+
+
+def stage_setup(**kw):
+    from descent_lab.setup import Setup, run_spec
+
+    runs = (run_spec("gd", lr=0.001), run_spec("momentum", lr=0.002, beta=0.8), run_spec("adam", lr=0.1))
+    return Setup(runs=runs, **kw)
+
+
+def families_and_views(setup, lrs=(1e-4, 1e-3, 1e-2, 1e-1)):
+    from descent_lab import compute
+    from descent_lab.families import lr_family, row
+
+    fams = [lr_family(setup, spec, lrs) for spec in setup.runs]
+    own = {spec.key(): row(f.trajectory, f.index) for spec, f in zip(setup.runs, fams, strict=True)}
+    return fams, compute.runs(setup, run=lambda s, spec: own[spec.key()])
+
+
+@pytest.mark.parametrize("name", ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "nadam"])
+@pytest.mark.parametrize("extra", [{}, {"noise": 0.3, "seed": 7}], ids=["exact", "noisy"])
+def test_lr_family_rows_are_the_single_runs(name, extra):
+    """Row r of the family is, bit for bit, the run made on its own with lr = lrs[r] (the spec's
+    own lr added to the grid); its optimizer describes that run."""
+    from descent_lab.families import lr_family, row
+    from descent_lab.setup import Setup, run_spec
+
+    setup = Setup(surface="himmelblau", start=(0.5, -1.0), steps=60, runs=(), **extra)
+    spec = run_spec(name, lr=0.003)
+    fam = lr_family(setup, spec, [1e-3, 1e-2, 0.1, 1.0])
+    assert fam.lrs == (1e-3, 0.003, 1e-2, 0.1, 1.0) and fam.index == 1
+    for r, lr in enumerate(fam.lrs):
+        single = optimizers.run(optimizers.get(name, **{**spec.hyper, "lr": lr}), setup.make_surface(),
+                                start=setup.start_point(), steps=60, noise=setup.noise, seed=setup.seed)
+        got = row(fam.trajectory, r)
+        for field in ("path", "loss", "grad", "effective_lr"):
+            np.testing.assert_array_equal(getattr(got, field), getattr(single, field), err_msg=field)
+        assert got.diverged_at == single.diverged_at
+        assert got.optimizer.describe() == single.optimizer.describe()
+
+
+def test_family_thinning_keeps_every_step_of_the_run_itself(rosen):
+    from viz.stage import FAMILY_POINTS, kept_steps, stride
+
+    assert stride(500, [22, 22, 22]) == 1  # the default: every step
+    k = stride(2000, [22] * 6)
+    assert k > 1 and (2000 // k + 2) * 22 * 6 <= FAMILY_POINTS * 1.01
+    kept = kept_steps(2000, k)
+    assert kept[0] == 0 and kept[-1] == 2000 and np.all(np.diff(kept) <= k)
+    s, img = rosen
+    setup = stage_setup(steps=2000)
+    fams, views_ = families_and_views(setup, lrs=tuple(np.geomspace(1e-5, 1, 30)))
+    data = stage_data(s, views_, fams, img)
+    assert data["stride"] == stride(2000, [len(f.lrs) for f in fams]) > 1
+    assert data["kept"] == len(kept_steps(2000, data["stride"]))
+    for run in data["runs"]:
+        assert f32(run["path"]).size == 2 * 2001  # the run itself: every step
+        assert f32(run["fam_path"]).size == 2 * len(run["lrs"]) * data["kept"]
+
+
+def test_stage_data_decodes_to_the_runs(rosen):
+    """What the browser decodes: each run's exact path, f - f* and gradient in float32, its family's
+    row at its own lr equal to it, labels for every lr, and the default payload small."""
+    import json
+
+    s, img = rosen
+    setup = stage_setup()
+    fams, views_ = families_and_views(setup)
+    data = stage_data(s, views_, fams, img)
+    assert len(json.dumps(data)) < 1.5e6
+    S, K = data["steps"], data["kept"]
+    assert data["stride"] == 1 and K == S + 1
+    for run, v, fam in zip(data["runs"], views_, fams, strict=True):
+        tr = v.trajectory
+        path = f32(run["path"]).reshape(2, S + 1)
+        np.testing.assert_allclose(path.T, tr.path, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(f32(run["grad"]).reshape(2, S).T, tr.grad, rtol=1e-6)
+        gap = f32(run["gap"])
+        np.testing.assert_allclose(gap, np.maximum(tr.loss - s.global_min, 1e-16), rtol=1e-6)
+        famp = f32(run["fam_path"]).reshape(len(run["lrs"]), 2, K)
+        np.testing.assert_array_equal(famp[run["index"]], path)
+        assert run["labels"][run["index"]] == v.label
+        assert run["lrs"] == list(fam.lrs) and run["diverged"][run["index"]] == tr.diverged_at
+        assert [lab.split(" (")[0] for lab in run["labels"]] == [v.label.split(" (")[0]] * len(run["lrs"])
+    assert "grid3d" not in data and "z" not in data["runs"][0]
+    with3d = stage_data(s, views_, fams, img, show3d=True)
+    assert with3d["grid3d"]["n"] ** 2 == f32(with3d["grid3d"]["z"]).size
+    assert f32(with3d["runs"][0]["z"]).size == S + 1
+    assert with3d["version"] != data["version"]
+    assert stage_data(s, views_, fams, img)["version"] == data["version"]
+
+
+def test_stage_data_saturates_beyond_float32():
+    from viz.stage import b64
+
+    got = f32(b64(np.array([1e300, -1e300, np.nan, 1.5])))
+    assert got[0] == np.finfo(np.float32).max and got[1] == -np.finfo(np.float32).max
+    assert np.isnan(got[2]) and got[3] == 1.5

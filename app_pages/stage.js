@@ -1,0 +1,775 @@
+// The Playground's stage (a Streamlit components.v2 module): map, loss chart, 3-D view and
+// step-exact playback, drawn in the browser from viz/stage.py's data. It stays mounted: new data
+// from the server updates it in place (Plotly.react), and what only the browser needs (the step,
+// play / pause, a learning-rate slider being dragged) never asks the server. It reports back with
+// trigger values: lr (when a drag ends), start (a click or a dragged start marker), show3d,
+// present, speed.
+
+const PLOTLY_SRC = "app/static/plotly.min.js";
+const STEPS_PER_S = 100; // at 1x
+const SPEEDS = ["0.25x", "0.5x", "1x", "2x", "4x"];
+const STATES = new WeakMap(); // parentElement -> the stage's state, kept across data updates
+const svg = (path) => `<svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true"><path d="${path}" fill="currentColor"/></svg>`;
+const ICONS = {
+  first: svg("M2 2h2v10H2zM12 2v10L5 7z"),
+  last: svg("M10 2h2v10h-2zM2 2v10l7-5z"),
+  play: svg("M3 1.5v11l9-5.5z") + " Play",
+  pause: svg("M3 2h3v10H3zM8 2h3v10H8z") + " Pause",
+};
+
+function loadPlotly(version) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!window.__stagePlotly) {
+    window.__stagePlotly = new Promise((resolve, reject) => {
+      const s = document.createElement("script");
+      s.src = PLOTLY_SRC + "?v=" + encodeURIComponent(version || "");
+      s.onload = () => resolve(window.Plotly);
+      s.onerror = () => { window.__stagePlotly = null; reject(new Error("plotly.js did not load")); };
+      document.head.appendChild(s);
+    });
+  }
+  return window.__stagePlotly;
+}
+
+function f32(b64) {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new Float32Array(bytes.buffer);
+}
+
+const fmt = (v, d = 4) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : "–");
+const el = (tag, cls, text) => {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+};
+
+function decode(data) {
+  const S = data.steps, K = data.kept, k = data.stride;
+  const kept = new Float64Array(K);
+  for (let i = 0; i < K; i++) kept[i] = Math.min(i * k, S);
+  const runs = data.runs.map((r) => {
+    const path = f32(r.path), fam = f32(r.fam_path), famGap = f32(r.fam_gap);
+    const R = r.lrs.length;
+    return {
+      ...r, R,
+      x: path.subarray(0, S + 1), y: path.subarray(S + 1), loss: f32(r.loss), gapv: f32(r.gap),
+      grad: f32(r.grad), z: r.z ? f32(r.z) : null, famZ: r.fam_z ? f32(r.fam_z) : null,
+      fam, famGap,
+    };
+  });
+  return { ...data, S, K, k, kept, runs, hoverF: f32(data.hover_f), z3: data.grid3d ? f32(data.grid3d.z) : null,
+           minimaX: data.minima.map((m) => m[0]), minimaY: data.minima.map((m) => m[1]) };
+}
+
+// The run as drawn at learning-rate index j: exact arrays for the server's own lr, else the family row.
+function series(st, i) {
+  const d = st.d, r = d.runs[i], j = st.lr[i];
+  if (j === r.index) {
+    const n = d.S + 1;
+    const steps = Float64Array.from({ length: n }, (_, t) => t);
+    return { exact: true, x: r.x, y: r.y, gap: r.gapv, z: r.z, steps, n, div: r.diverged[j], label: r.labels[j] };
+  }
+  const K = d.K, base = j * 2 * K;
+  return {
+    exact: false, x: r.fam.subarray(base, base + K), y: r.fam.subarray(base + K, base + 2 * K),
+    gap: r.famGap.subarray(j * K, (j + 1) * K), z: r.famZ ? r.famZ.subarray(j * K, (j + 1) * K) : null,
+    steps: d.kept, n: K, div: r.diverged[j], label: r.labels[j],
+  };
+}
+
+// index into a series' arrays of step t (the last kept step <= t for a thinned family)
+const at = (s, t, k) => (s.exact ? t : Math.min(s.n - 1, Math.floor(t / k)));
+
+function init(parent) {
+  const root = el("div", "stage");
+  root.tabIndex = 0;
+  root.setAttribute("role", "application");
+  root.setAttribute("aria-label", "Map of the runs: Space plays or pauses, Left / Right step, Home / End jump");
+  const main = el("div", "stage-main");
+  const map = el("div", "stage-map"), view3d = el("div", "stage-3d");
+  const mapBox = el("div", "stage-mapbox"), mapCanvas = el("canvas", "stage-overlay"), land = el("div", "stage-land");
+  mapBox.append(land, map, mapCanvas);
+  const bar = el("div", "stage-bar");
+  const btn = (label, title, cls) => {
+    const b = el("button", cls, label);
+    b.type = "button";
+    b.title = title;
+    b.setAttribute("aria-label", title);
+    bar.append(b);
+    return b;
+  };
+  const first = btn("", "First step (Home)"), back = btn("−1", "Step back (Left)");
+  const play = btn("", "Play / pause (Space)", "stage-play");
+  const fwd = btn("+1", "Step forward (Right)"), last = btn("", "Last step (End)");
+  first.innerHTML = ICONS.first;
+  last.innerHTML = ICONS.last;
+  play.innerHTML = ICONS.play;
+  const step = el("input", "stage-step");
+  step.type = "range"; step.min = 0; step.value = 0;
+  step.setAttribute("aria-label", "Step");
+  const label = el("span", "stage-label", "step 0");
+  bar.append(step, label);
+  const tools = el("div", "stage-bar stage-tools");
+  const speed = el("select", "stage-speed");
+  speed.title = "Playback speed";
+  speed.setAttribute("aria-label", "Playback speed");
+  for (const s of SPEEDS) speed.append(new Option(s, s));
+  tools.append(speed);
+  const tool = (label, title) => { const b = btn(label, title); tools.append(b); return b; };
+  const whole = tool("Whole paths", "Show whole paths, not only what the runs have reached");
+  const b3d = tool("3-D", "3-D view");
+  const present = tool("Present", "Presenter mode: big map, no sidebar (Esc leaves)");
+  main.append(mapBox, bar, view3d);
+  const side = el("div", "stage-side"), runs = el("div", "stage-runs"), loss = el("div", "stage-loss");
+  const lossBox = el("div", "stage-lossbox"), lossCanvas = el("canvas", "stage-overlay");
+  lossBox.append(loss, lossCanvas);
+  const note = el("div", "stage-note", "Drag the ring to move the start, or click the map to start there.");
+  side.append(tools, runs, lossBox, note);
+  const tip = el("div", "stage-tip");
+  root.append(main, side, tip);
+  parent.append(root);
+
+  const st = {
+    root, map, view3d, loss, runs, tip, bar, tools, mapCanvas, lossCanvas, land, stepInput: step, label, play, speed, whole, b3d, present,
+    t: 0, playing: false, wholePaths: false, preview: new Set(), lr: [], d: null, version: null,
+    busy: false, dirty: false, last3d: 0, drag: null, raf: 0,
+  };
+  first.onclick = () => setStep(st, 0, true);
+  last.onclick = () => setStep(st, st.d ? st.d.S : 0, true);
+  back.onclick = () => setStep(st, st.t - 1, true);
+  fwd.onclick = () => setStep(st, st.t + 1, true);
+  play.onclick = () => toggle(st);
+  step.oninput = () => setStep(st, Number(step.value), true);
+  speed.onchange = () => st.api.setTriggerValue("speed", speed.value);
+  whole.onclick = () => { st.wholePaths = !st.wholePaths; draw(st); };
+  b3d.onclick = () => st.api.setTriggerValue("show3d", !(st.d && st.d.show3d));
+  present.onclick = () => st.api.setTriggerValue("present", !st.presenting);
+  root.addEventListener("keydown", (e) => keys(st, e));
+  lossBox.addEventListener("pointerdown", (e) => {
+    const A = st.lossAxes && st.lossAxes[0], b = st.loss.getBoundingClientRect();
+    if (!A) return;
+    const x = A.x(e.clientX - b.left);
+    if (x >= 0 && x <= st.d.S) setStep(st, x, true);
+  });
+  map.addEventListener("pointerdown", (e) => pointerDown(st, e), true);
+  map.addEventListener("pointermove", (e) => pointerMove(st, e));
+  map.addEventListener("pointerup", (e) => pointerUp(st, e));
+  map.addEventListener("pointerleave", () => { if (!st.drag) tip.style.display = "none"; });
+  st.onKey = (e) => { if (e.key === "Escape" && st.presenting) st.api.setTriggerValue("present", false); };
+  document.addEventListener("keydown", st.onKey);
+  st.onResize = () => draw(st);
+  root.stageRuns = () => st.info || []; // what the map shows of each run (read by the browser tests)
+  window.addEventListener("resize", st.onResize);
+  return st;
+}
+
+function keys(st, e) {
+  if (!st.d || e.target.classList.contains("lr-input") || e.target.tagName === "SELECT") return;
+  const big = e.shiftKey ? 10 : 1;
+  if (e.key === " " || e.key === "Spacebar" || e.key === "k") toggle(st);
+  else if (e.key === "ArrowLeft") setStep(st, st.t - big, true);
+  else if (e.key === "ArrowRight") setStep(st, st.t + big, true);
+  else if (e.key === "Home") setStep(st, 0, true);
+  else if (e.key === "End") setStep(st, st.d.S, true);
+  else return;
+  e.preventDefault();
+  e.stopPropagation();
+}
+
+function setStep(st, t, user) {
+  if (!st.d) return;
+  if (user) { st.preview.clear(); if (st.playing) pause(st); }
+  st.t = Math.max(0, Math.min(st.d.S, Math.round(t)));
+  draw(st);
+}
+
+function toggle(st) {
+  if (st.playing) pause(st);
+  else playFrom(st);
+}
+
+function playFrom(st) {
+  if (!st.d) return;
+  st.preview.clear();
+  if (st.t >= st.d.S) st.t = 0;
+  st.playing = true;
+  st.play.innerHTML = ICONS.pause;
+  let prev = performance.now(), acc = 0;
+  const tick = (now) => {
+    if (!st.playing) return;
+    acc += ((now - prev) / 1000) * STEPS_PER_S * parseFloat(st.speed.value || "1"); // a new speed applies at once
+    prev = now;
+    const n = Math.floor(acc);
+    if (n > 0) {
+      acc -= n;
+      st.t = Math.min(st.d.S, st.t + n);
+      draw(st);
+    }
+    if (st.t >= st.d.S) pause(st);
+    else st.raf = requestAnimationFrame(tick);
+  };
+  st.raf = requestAnimationFrame(tick);
+}
+
+function pause(st) {
+  st.playing = false;
+  cancelAnimationFrame(st.raf);
+  st.play.innerHTML = ICONS.play;
+}
+
+// ---- figures ---------------------------------------------------------------------------------
+
+function panels(d) {
+  const n = d.multiples ? d.runs.length : 1, cols = Math.min(n, 3), rows = Math.ceil(n / cols);
+  return { n, cols, rows };
+}
+
+function axisName(p) { return p === 0 ? ["x", "y"] : ["x" + (p + 1), "y" + (p + 1)]; }
+
+// The map's height limit: the window less the top bar and the playback bar (a phone: near square).
+function mapLimit(st) {
+  const w = window.innerWidth, h = window.innerHeight;
+  if (w <= 720) return Math.min(0.95 * w, 0.7 * h);
+  return Math.max(340, h - (st.presenting ? 40 : 150) - st.bar.offsetHeight);
+}
+
+// Axes sized to the domain's aspect (x and y to the same scale) and as large as the space allows,
+// the colour bar right beside them; the map's div takes exactly the height they need.
+function mapLayout(st) {
+  const d = st.d, [x0, x1, y0, y1] = d.domain, fs = st.presenting ? 20 : 14;
+  const { n, cols, rows } = panels(d);
+  // margins fixed (no autoexpand): the overlay computes the same axes as Plotly draws
+  const narrow = window.innerWidth <= 720;
+  const m = { l: fs * (narrow ? 2.6 : 3.6), r: 4, t: d.multiples ? fs * 2.2 : 8, b: fs * 3.2, autoexpand: false };
+  // the 3-D view beside the map where the column is wide, else below the playback bar
+  st.root.classList.toggle("wide3d", st.root.querySelector(".stage-main").clientWidth >= 1000);
+  const W = Math.max(200, st.map.clientWidth), H = mapLimit(st);
+  const cbw = fs * (narrow ? 4.4 : 6), gx = fs * 3.5, gy = fs * 4;
+  const aspect = (y1 - y0) / (x1 - x0);
+  const availW = W - m.l - m.r - cbw - gx * (cols - 1), availH = H - m.t - m.b - gy * (rows - 1);
+  const pw = Math.max(60, Math.min(availW / cols, availH / rows / aspect)), ph = pw * aspect;
+  const inW = W - m.l - m.r, inH = rows * ph + gy * (rows - 1);
+  const height = Math.round(inH + m.t + m.b);
+  st.map.style.height = height + "px";
+  st.view3d.style.height = (st.root.classList.contains("wide3d") ? height : Math.round(0.7 * H)) + "px";
+  const layout = {
+    width: W, height, autosize: false, margin: m,
+    font: { size: fs }, showlegend: false, hovermode: false, dragmode: false, plot_bgcolor: "rgba(0,0,0,0)",
+    paper_bgcolor: "rgba(0,0,0,0)", annotations: [], uirevision: "keep",
+  };
+  for (let p = 0; p < n; p++) {
+    const [xa, ya] = axisName(p), c = p % cols, r = Math.floor(p / cols);
+    const left = (c * (pw + gx)) / inW, top = (r * (ph + gy)) / inH;
+    layout["xaxis" + xa.slice(1)] = {
+      domain: [left, left + pw / inW], range: [x0, x1], title: { text: "x", standoff: 2 },
+      showgrid: false, zeroline: false, anchor: ya, fixedrange: true, ticks: "outside", ticklen: 4,
+    };
+    layout["yaxis" + ya.slice(1)] = {
+      domain: [Math.max(0, 1 - top - ph / inH), 1 - top], range: [y0, y1], title: { text: "y", standoff: 2 },
+      showgrid: false, zeroline: false, anchor: xa, fixedrange: true, ticks: "outside", ticklen: 4,
+    };
+    if (d.multiples) {
+      layout.annotations.push({ text: series(st, p).label, xref: xa + " domain", yref: ya + " domain", x: 0.5, y: 1,
+                                yanchor: "bottom", showarrow: false, font: { color: d.runs[p].color, size: fs } });
+    }
+  }
+  st.colorbar = { x: Math.min(1, (cols * pw + gx * (cols - 1) + fs) / inW), len: Math.min(1, (rows * ph) / inH) };
+  // the panels in the map's pixels, as Plotly places the axes: what the overlay and the pointer use
+  st.mapAxes = [];
+  for (let p = 0; p < n; p++) {
+    const c = p % cols, r = Math.floor(p / cols);
+    st.mapAxes.push(linearAxes([m.l + c * (pw + gx), m.t + r * (ph + gy), pw, ph], [x0, x1], [y0, y1], false));
+  }
+  return layout;
+}
+
+// The map's static traces: the minima and the colour bar (what moves is drawn on the overlay).
+function mapTraces(st) {
+  const d = st.d, out = [];
+  const { n } = panels(d);
+  for (let p = 0; p < n; p++) {
+    const [xa, ya] = axisName(p);
+    out.push({ type: "scatter", x: d.minimaX, y: d.minimaY, xaxis: xa, yaxis: ya, mode: "markers", hoverinfo: "skip",
+               name: "known minima", marker: { symbol: "star", size: 14, color: "white", line: { color: "black", width: 1 } } });
+  }
+  out.push({ type: "scatter", x: [null], y: [null], mode: "markers", hoverinfo: "skip", name: "colour bar",
+             marker: { colorscale: d.colorscale, cmin: d.cmin, cmax: d.cmax, color: [d.cmin], showscale: true,
+                       colorbar: { title: { text: d.cbtitle, side: "right" }, x: st.colorbar.x, xanchor: "left", y: 1,
+                                   yanchor: "top", len: st.colorbar.len, thickness: 14, outlinewidth: 0 } } });
+  return out;
+}
+
+// The loss chart's axes (its curves are drawn on the overlay): steps, and f - f* on a log scale over
+// what the shown runs reach (whole decades).
+function lossLayout(st) {
+  const d = st.d, fs = st.presenting ? 18 : 13;
+  let lo = Infinity, hi = -Infinity;
+  d.runs.forEach((r, i) => {
+    for (const v of series(st, i).gap) if (v > 0 && v < Infinity) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  });
+  if (!(lo < hi)) { lo = 1e-3; hi = 1; }
+  const a = Math.floor(Math.log10(lo) * 2) / 2 - 0.1, b = Math.ceil(Math.log10(hi) * 2) / 2 + 0.1;
+  const m = { l: fs * 4, r: 8, t: 8, b: fs * 3, autoexpand: false }, W = st.loss.clientWidth, H = st.loss.clientHeight;
+  st.lossAxes = [linearAxes([m.l, m.t, W - m.l - m.r, H - m.t - m.b], [0, d.S], [a, b], true)];
+  return {
+    margin: m, font: { size: fs }, showlegend: false, width: W, height: H, autosize: false,
+    xaxis: { title: { text: "step", standoff: 2 }, range: [0, d.S], fixedrange: true, zeroline: false },
+    yaxis: { type: "log", title: { text: d.gap_title }, exponentformat: "power", fixedrange: true, range: [a, b],
+             dtick: Math.max(1, Math.ceil((b - a) / 6)) },
+    hovermode: false, dragmode: false, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "white",
+  };
+}
+
+function view3dFigure(st) {
+  const d = st.d, g = d.grid3d, [x0, x1, y0, y1] = d.domain, n = g.n, t = st.t;
+  const xs = Array.from({ length: n }, (_, i) => x0 + ((x1 - x0) * i) / (n - 1));
+  const ys = Array.from({ length: n }, (_, i) => y0 + ((y1 - y0) * i) / (n - 1));
+  const z = Array.from({ length: n }, (_, i) => Array.from(d.z3.subarray(i * n, (i + 1) * n)));
+  const traces = [{ type: "surface", x: xs, y: ys, z, colorscale: g.colorscale, showscale: false, opacity: 0.85,
+                    cmin: d.cmin, cmax: d.cmax, hoverinfo: "skip", contours: { z: { show: false } } }];
+  d.runs.forEach((r, i) => {
+    const s = series(st, i);
+    if (!s.z) return;
+    const k = at(s, t, d.k), m = st.wholePaths || st.preview.has(i) ? s.n : k + 1;
+    const lift = (a) => Array.from(a.subarray(0, m), (v) => v + g.lift);
+    traces.push({ type: "scatter3d", mode: "lines", x: Array.from(s.x.subarray(0, m)), y: Array.from(s.y.subarray(0, m)),
+                  z: lift(s.z), line: { color: r.color, width: 5 }, hoverinfo: "skip" });
+    traces.push({ type: "scatter3d", mode: "markers", x: [s.x[k]], y: [s.y[k]], z: [s.z[k] + g.lift], hoverinfo: "skip",
+                  marker: { size: 6, color: r.color, line: { color: "white", width: 2 } } });
+  });
+  const layout = {
+    margin: { l: 0, r: 0, t: 0, b: 0 }, showlegend: false, uirevision: "keep", paper_bgcolor: "rgba(0,0,0,0)",
+    font: { size: st.presenting ? 16 : 12 },
+    scene: {
+      xaxis: { title: { text: "x" }, range: [x0, x1], nticks: 5 }, yaxis: { title: { text: "y" }, range: [y0, y1], nticks: 5 },
+      zaxis: { title: { text: g.ztitle }, range: g.zrange, nticks: 4 }, aspectmode: "manual",
+      aspectratio: { x: 1, y: (y1 - y0) / (x1 - x0), z: 0.6 }, camera: { eye: { x: -1.4, y: -1.5, z: 1.0 } },
+    },
+  };
+  return { traces, layout };
+}
+
+const CONFIG = { displayModeBar: false, responsive: true, doubleClick: false, showTips: false, staticPlot: false };
+const MAP_CONFIG = { ...CONFIG, responsive: false }; // sized by mapLayout
+
+// Data <-> pixels in a plot rectangle [left, top, width, height] (y up; logY: the y range in log10).
+function linearAxes(box, [x0, x1], [y0, y1], logY) {
+  const [l, t, w, h] = box, ly = logY ? Math.log10 : (v) => v;
+  return {
+    box, px: (x) => l + ((x - x0) / (x1 - x0)) * w, py: (y) => t + ((y1 - ly(y)) / (y1 - y0)) * h,
+    x: (px) => x0 + ((px - l) / w) * (x1 - x0), y: (py) => y1 - ((py - t) / h) * (y1 - y0),
+  };
+}
+
+function sizeCanvas(canvas, gd) {
+  const w = gd.clientWidth, h = gd.clientHeight, r = window.devicePixelRatio || 1;
+  if (canvas.width !== Math.round(w * r) || canvas.height !== Math.round(h * r)) {
+    canvas.width = Math.round(w * r);
+    canvas.height = Math.round(h * r);
+    canvas.style.width = w + "px";
+    canvas.style.height = h + "px";
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(r, 0, 0, r, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  return ctx;
+}
+
+function polyline(ctx, s, m, px, py) {
+  ctx.beginPath();
+  let pen = false;
+  for (let q = 0; q < m; q++) {
+    const X = px(s.x[q]), Y = py(s.y[q]);
+    if (!Number.isFinite(X) || !Number.isFinite(Y)) { pen = false; continue; }
+    if (pen) ctx.lineTo(X, Y);
+    else { ctx.moveTo(X, Y); pen = true; }
+  }
+  ctx.stroke();
+}
+
+function marker(ctx, shape, X, Y, size, color) {
+  const r = size / 2;
+  ctx.fillStyle = color;
+  ctx.strokeStyle = "white";
+  ctx.lineWidth = 2;
+  ctx.setLineDash([]);
+  ctx.beginPath();
+  if (shape === "square") ctx.rect(X - r, Y - r, 2 * r, 2 * r);
+  else if (shape === "x") {
+    const a = r * 0.9;
+    ctx.moveTo(X - a, Y - a); ctx.lineTo(X + a, Y + a); ctx.moveTo(X + a, Y - a); ctx.lineTo(X - a, Y + a);
+    ctx.lineWidth = 6; ctx.stroke(); ctx.strokeStyle = color; ctx.lineWidth = 3.5; ctx.stroke();
+    return;
+  } else ctx.arc(X, Y, r, 0, 2 * Math.PI);
+  ctx.fill();
+  ctx.stroke();
+}
+
+function arrow(ctx, X, Y, vx, vy, len, color, dash) {
+  const n = Math.hypot(vx, vy);
+  if (!(n > 0) || !Number.isFinite(n)) return;
+  const ux = vx / n, uy = vy / n, EX = X + len * ux, EY = Y + len * uy;
+  ctx.strokeStyle = color; ctx.fillStyle = color; ctx.lineWidth = 2.5; ctx.setLineDash(dash);
+  ctx.beginPath(); ctx.moveTo(X, Y); ctx.lineTo(EX - 8 * ux, EY - 8 * uy); ctx.stroke();
+  ctx.setLineDash([]);
+  ctx.beginPath(); ctx.moveTo(EX, EY);
+  ctx.lineTo(EX - 11 * ux - 5 * uy, EY - 11 * uy + 5 * ux); ctx.lineTo(EX - 11 * ux + 5 * uy, EY - 11 * uy - 5 * ux);
+  ctx.closePath(); ctx.fill();
+}
+
+function label(ctx, text, X, Y, fs, color, border) {
+  ctx.font = `${fs}px "Source Sans", "Source Sans Pro", sans-serif`;
+  const w = ctx.measureText(text).width;
+  ctx.fillStyle = "rgba(255,255,255,0.88)";
+  ctx.fillRect(X, Y, w + 10, fs + 8);
+  if (border) { ctx.strokeStyle = border; ctx.lineWidth = 1; ctx.setLineDash([]); ctx.strokeRect(X, Y, w + 10, fs + 8); }
+  ctx.fillStyle = color;
+  ctx.textBaseline = "top";
+  ctx.fillText(text, X + 5, Y + 4);
+}
+
+const DASHES = [[], [], [], [9, 5], [3, 4], [9, 4, 3, 4]];
+const width = (d, i) => 2.2 + Math.min(1.6, 3.2 / Math.max(d.runs.length - 1, 1)) * (d.runs.length - 1 - i);
+const dashOf = (d, i) => (d.runs.length > 3 ? DASHES[i] : []);
+
+// Everything on the map that moves: paths (trail, or whole), markers, arrows, the start ring, notes.
+function drawMapOverlay(st) {
+  const d = st.d, t = st.t, fs = st.presenting ? 20 : 14, axes = st.mapAxes;
+  const ctx = sizeCanvas(st.mapCanvas, st.map);
+  const [x0, x1, y0, y1] = d.domain, arrowLen = 0.1 * Math.min(x1 - x0, y1 - y0);
+  const info = [];
+  for (let layer = 0; layer < 2; layer++) { // paths first, then every marker on top of every path
+    d.runs.forEach((r, i) => {
+      const s = series(st, i), A = axes[d.multiples ? i : 0], k = at(s, t, d.k);
+      ctx.save();
+      ctx.beginPath(); ctx.rect(...A.box); ctx.clip();
+      const full = st.wholePaths || st.preview.has(i);
+      const diverged = s.div >= 0 && t >= s.div - 1, ended = t >= d.S || diverged;
+      if (layer === 0) {
+        ctx.strokeStyle = r.color; ctx.lineWidth = width(d, i); ctx.setLineDash(dashOf(d, i));
+        ctx.lineJoin = "round"; ctx.lineCap = "round";
+        if (full) { ctx.globalAlpha = 0.55; polyline(ctx, s, s.n, A.px, A.py); }
+        ctx.globalAlpha = 0.95;
+        polyline(ctx, s, k + 1, A.px, A.py);
+        info.push({ name: s.label, color: r.color, x0: s.x[0], y0: s.y[0], n: k + 1, now: [s.x[k], s.y[k]],
+                    whole: full ? [s.x[s.n - 1], s.y[s.n - 1]] : null, diverged: diverged ? s.div : -1,
+                    key: s.label + ":" + s.x[s.n - 1] + "," + s.y[s.n - 1] });
+      } else {
+        const X = A.px(s.x[k]), Y = A.py(s.y[k]);
+        if (d.arrows && s.exact && !ended) {
+          const gx = r.grad[t], gy = r.grad[d.S + t], len = Math.abs(A.px(x0 + arrowLen) - A.px(x0));
+          const screen = (vx, vy) => [A.px(s.x[k] + vx) - X, A.py(s.y[k] + vy) - Y]; // a data vector on screen
+          const g = Math.hypot(gx, gy) || 1;
+          arrow(ctx, X, Y, ...screen(-gx / g, -gy / g), len, "black", [3, 4]);
+          arrow(ctx, X, Y, A.px(s.x[k + 1]) - X, A.py(s.y[k + 1]) - Y, len, r.color, []);
+        }
+        marker(ctx, diverged ? "x" : ended ? "square" : "circle", X, Y, 14, r.color);
+      }
+      ctx.restore();
+    });
+  }
+  // notes (diverged), the start ring and the step label
+  d.runs.forEach((r, i) => {
+    const s = series(st, i), A = axes[d.multiples ? i : 0];
+    if (s.div >= 0 && t >= s.div - 1) {
+      const k = at(s, t, d.k), [bx, by, bw, bh] = A.box;
+      const X = Math.min(Math.max(A.px(s.x[k]), bx), bx + bw - 160), Y = Math.min(Math.max(A.py(s.y[k]) - 34, by), by + bh - 30);
+      label(ctx, `diverged at step ${s.div}`, X + 6, Y, fs - 2, r.color, r.color);
+    }
+  });
+  const r0 = d.runs[0];
+  if (r0) {
+    const sx = st.drag && st.drag.ring ? st.drag.x : r0.x[0], sy = st.drag && st.drag.ring ? st.drag.y : r0.y[0];
+    for (const A of axes) {
+      ctx.save(); ctx.beginPath(); ctx.rect(...A.box); ctx.clip();
+      ctx.setLineDash([]); ctx.lineWidth = 5; ctx.strokeStyle = "white";
+      ctx.beginPath(); ctx.arc(A.px(sx), A.py(sy), 9, 0, 2 * Math.PI); ctx.stroke();
+      ctx.lineWidth = 3; ctx.strokeStyle = "black"; ctx.stroke();
+      ctx.restore();
+    }
+  }
+  const A = axes[0];
+  label(ctx, `step ${t}`, A.box[0] + 6, A.box[1] + 6, fs + 2, "#31333f");
+  st.info = info;
+}
+
+// The loss curves, the cursor at the current step and each run's point there.
+function drawLossOverlay(st) {
+  const d = st.d, t = st.t, A = st.lossAxes[0];
+  const ctx = sizeCanvas(st.lossCanvas, st.loss);
+  ctx.save();
+  ctx.beginPath(); ctx.rect(A.box[0] - 6, A.box[1] - 6, A.box[2] + 12, A.box[3] + 12); ctx.clip();
+  const pts = [];
+  d.runs.forEach((r, i) => {
+    const s = series(st, i);
+    ctx.strokeStyle = r.color; ctx.lineWidth = 2.5; ctx.setLineDash(dashOf(d, i)); ctx.lineJoin = "round";
+    ctx.beginPath();
+    let pen = false;
+    for (let q = 0; q < s.n; q++) {
+      const v = s.gap[q];
+      if (!(v > 0) || !Number.isFinite(v)) { pen = false; continue; }
+      const X = A.px(s.steps[q]), Y = A.py(v);
+      if (pen) ctx.lineTo(X, Y); else { ctx.moveTo(X, Y); pen = true; }
+    }
+    ctx.stroke();
+    const k = at(s, t, d.k), v = s.gap[k];
+    if (v > 0 && Number.isFinite(v)) pts.push([A.px(s.steps[k]), A.py(v), r.color]);
+  });
+  ctx.setLineDash([4, 4]); ctx.strokeStyle = "#31333f"; ctx.lineWidth = 1.5;
+  ctx.beginPath(); ctx.moveTo(A.px(t), A.box[1]); ctx.lineTo(A.px(t), A.box[1] + A.box[3]); ctx.stroke();
+  for (const [X, Y, c] of pts) marker(ctx, "circle", X, Y, 10, c);
+  ctx.restore();
+}
+
+// Draw the current state: the landscape picture and the canvases at once (no Plotly needed, so the
+// map shows as soon as the data is here), then Plotly's axes, minima and colour bar when what they
+// show changed (new surface, size, presenter mode, the loss chart's range) and plotly.js is loaded.
+function draw(st) {
+  if (!st.d) return;
+  const d = st.d;
+  st.stepInput.max = d.S;
+  st.stepInput.value = st.t;
+  st.label.textContent = `step ${st.t} / ${d.S}`;
+  st.whole.classList.toggle("on", st.wholePaths);
+  const layout = mapLayout(st);
+  placeLandscape(st);
+  st.loss.style.height = (window.innerWidth <= 720 ? 260
+    : Math.max(220, st.map.offsetHeight + st.bar.offsetHeight - st.runs.offsetHeight - st.tools.offsetHeight - 56)) + "px";
+  const ll = lossLayout(st);
+  drawMapOverlay(st);
+  drawLossOverlay(st);
+  st.root.dataset.step = String(st.t);
+  st.root.dataset.drawn = [d.version, st.t, st.lr.join(","), st.wholePaths ? "whole" : "trail"].join(":");
+  plotlyPass(st, layout, ll);
+}
+
+function plotlyPass(st, layout, ll) {
+  if (!window.Plotly) return;
+  if (st.busy) { st.again = true; return; }
+  const d = st.d, jobs = [];
+  const labels = d.multiples ? d.runs.map((r, i) => series(st, i).label).join("|") : "";
+  const mapKey = [d.map_version, d.multiples, labels, layout.width, layout.height, st.presenting].join("|");
+  if (mapKey !== st.mapKey) {
+    st.mapKey = mapKey;
+    jobs.push(Plotly.react(st.map, mapTraces(st), layout, MAP_CONFIG));
+  }
+  const lossKey = [d.S, d.gap_title, ll.yaxis.range.join(","), ll.width, ll.height, st.presenting].join("|");
+  if (lossKey !== st.lossKey) {
+    st.lossKey = lossKey;
+    jobs.push(Plotly.react(st.loss, [{ type: "scatter", x: [0], y: [1], mode: "markers", marker: { opacity: 0 },
+                                       hoverinfo: "skip" }], ll, CONFIG));
+  }
+  const now = performance.now();
+  if (d.show3d && d.grid3d && (!st.playing || now - st.last3d > 250)) {
+    st.last3d = now;
+    const f3 = view3dFigure(st);
+    jobs.push(Plotly.react(st.view3d, f3.traces, f3.layout, CONFIG));
+  }
+  if (!jobs.length) return;
+  st.busy = true;
+  Promise.all(jobs).finally(() => {
+    st.busy = false;
+    st.root.dataset.axes = mapKey;
+    if (st.again) { st.again = false; requestAnimationFrame(() => draw(st)); }
+  });
+}
+
+// The landscape picture, one per panel, under Plotly's (transparent) axes.
+function placeLandscape(st) {
+  const d = st.d, boxes = st.mapAxes.map((A) => A.box);
+  while (st.land.children.length < boxes.length) st.land.append(el("img"));
+  while (st.land.children.length > boxes.length) st.land.lastChild.remove();
+  boxes.forEach(([l, t, w, h], p) => {
+    const img = st.land.children[p];
+    if (img.getAttribute("src") !== d.image) img.src = d.image;
+    img.alt = p ? "" : `${d.title}: the landscape`;
+    Object.assign(img.style, { left: l + "px", top: t + "px", width: w + "px", height: h + "px" });
+  });
+}
+
+// ---- run list with learning-rate sliders ---------------------------------------------------------
+
+function buildRuns(st) {
+  const d = st.d, nRuns = d.runs.length;
+  st.runs.replaceChildren();
+  const widen = Math.min(1.6, 3.2 / Math.max(nRuns - 1, 1));
+  d.runs.forEach((r, i) => {
+    const row = el("div", "stage-run");
+    const lw = 2.2 + widen * (nRuns - 1 - i);
+    const dash = nRuns > 3 ? ["", "", "", "6 4", "2 3", "6 3 2 3"][i] : "";
+    row.innerHTML = `<svg width="34" height="14" aria-hidden="true"><line x1="1" y1="7" x2="33" y2="7" ` +
+      `stroke="${r.color}" stroke-width="${lw}" stroke-dasharray="${dash}"/></svg>`;
+    const name = el("div", "name");
+    const lr = el("label", "lr");
+    const input = el("input", "lr-input");
+    input.type = "range"; input.min = 0; input.max = r.R - 1; input.step = 1; input.value = st.lr[i];
+    input.setAttribute("aria-label", `Learning rate of run ${i + 1}`);
+    const value = el("span");
+    const show = () => {
+      const j = st.lr[i];
+      name.textContent = r.labels[j];
+      value.textContent = "lr " + fmt(r.lrs[j], 3);
+      input.setAttribute("aria-valuetext", fmt(r.lrs[j], 3));
+    };
+    input.oninput = () => {
+      st.lr[i] = Number(input.value);
+      st.preview.add(i);
+      show();
+      draw(st);
+    };
+    input.onchange = () => st.api.setTriggerValue("lr", { run: i, lr: r.lrs[Number(input.value)] });
+    show();
+    lr.append(input, value);
+    row.append(name, lr);
+    st.runs.append(row);
+  });
+}
+
+// ---- pointer: hover read-out, click to start, drag the start ring ---------------------------------
+
+function locate(st, e) {
+  if (!st.mapAxes) return null;
+  const box = st.map.getBoundingClientRect(), mx = e.clientX - box.left, my = e.clientY - box.top;
+  for (let p = 0; p < st.mapAxes.length; p++) {
+    const A = st.mapAxes[p], [l, t, w, h] = A.box;
+    if (mx >= l && mx <= l + w && my >= t && my <= t + h) {
+      return { p, A, px: mx, py: my, x: A.x(mx), y: A.y(my), left: mx, top: my };
+    }
+  }
+  return null;
+}
+
+function nearStart(st, loc) {
+  const r0 = st.d.runs[0];
+  return r0 && Math.hypot(loc.A.px(r0.x[0]) - loc.px, loc.A.py(r0.y[0]) - loc.py) <= 14;
+}
+
+function pointerDown(st, e) {
+  if (!st.d || e.button > 0) return;
+  const loc = locate(st, e);
+  if (!loc) return;
+  st.drag = { x: loc.x, y: loc.y, ring: nearStart(st, loc), moved: false, x0: e.clientX, y0: e.clientY };
+  st.map.setPointerCapture(e.pointerId);
+  if (st.drag.ring) st.map.classList.add("dragging");
+  e.preventDefault();
+  e.stopPropagation();
+}
+
+function pointerMove(st, e) {
+  if (!st.d) return;
+  const loc = locate(st, e);
+  if (st.drag) {
+    if (Math.hypot(e.clientX - st.drag.x0, e.clientY - st.drag.y0) > 4) st.drag.moved = true;
+    if (loc && st.drag.ring) {
+      st.drag.x = loc.x;
+      st.drag.y = loc.y;
+      draw(st);
+    }
+    st.tip.style.display = "none";
+    return;
+  }
+  if (!loc) { st.tip.style.display = "none"; return; }
+  st.map.classList.toggle("near-start", nearStart(st, loc));
+  hover(st, loc);
+}
+
+function pointerUp(st, e) {
+  const drag = st.drag;
+  if (!drag) return;
+  st.map.classList.remove("dragging");
+  const loc = locate(st, e);
+  st.drag = null;
+  if (drag.ring && drag.moved) {
+    st.api.setTriggerValue("start", { x: drag.x, y: drag.y });
+  } else if (!drag.moved && loc) {
+    st.api.setTriggerValue("start", { x: loc.x, y: loc.y });
+  } else {
+    draw(st);
+  }
+}
+
+// A read-out of every run within reach of the pointer (so a path hidden under another is named),
+// the minima there, or f at the pointer.
+function hover(st, loc) {
+  const d = st.d, lines = [], reach = 10;
+  d.runs.forEach((r, i) => {
+    if (d.multiples && i !== loc.p) return;
+    const s = series(st, i), full = st.wholePaths || st.preview.has(i);
+    const m = full ? s.n : at(s, st.t, d.k) + 1;
+    let best = -1, bestD = reach;
+    for (let q = 0; q < m; q++) {
+      const dist = Math.hypot(loc.A.px(s.x[q]) - loc.px, loc.A.py(s.y[q]) - loc.py);
+      if (dist < bestD) { bestD = dist; best = q; }
+    }
+    if (best >= 0) {
+      const f = s.exact ? ` f = ${fmt(r.loss[best])}` : "";
+      lines.push(`<b style="color:${r.color}">${s.label}</b>: step ${s.steps[best]}, ` +
+                 `(${fmt(s.x[best])}, ${fmt(s.y[best])})${f}`);
+    }
+  });
+  for (const [mx, my] of d.minima) {
+    if (Math.hypot(loc.A.px(mx) - loc.px, loc.A.py(my) - loc.py) < reach) lines.push(`minimum (${fmt(mx)}, ${fmt(my)})`);
+  }
+  if (!lines.length) {
+    const [x0, x1, y0, y1] = d.domain, n = d.hover_n;
+    const i = Math.round(((loc.x - x0) / (x1 - x0)) * (n - 1)), j = Math.round(((loc.y - y0) / (y1 - y0)) * (n - 1));
+    const f = d.hoverF[Math.max(0, Math.min(n - 1, j)) * n + Math.max(0, Math.min(n - 1, i))];
+    lines.push(`(${fmt(loc.x, 3)}, ${fmt(loc.y, 3)}) f ≈ ${fmt(f)}`, `<span class="stage-note">click: start here</span>`);
+  }
+  const tip = st.tip, mapBox = st.map.getBoundingClientRect(), rootBox = st.root.getBoundingClientRect();
+  tip.innerHTML = lines.join("<br>");
+  tip.style.display = "block";
+  const left = mapBox.left - rootBox.left + loc.left + 14, top = mapBox.top - rootBox.top + loc.top + 14;
+  tip.style.left = Math.min(left, rootBox.width - tip.offsetWidth - 4) + "px";
+  tip.style.top = top + "px";
+}
+
+// ---- entry -----------------------------------------------------------------------------------
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  let st = STATES.get(parentElement);
+  if (!st) {
+    st = init(parentElement);
+    STATES.set(parentElement, st);
+  }
+  st.api = { setTriggerValue };
+  st.presenting = !!data.present;
+  st.root.classList.toggle("present", st.presenting);
+  st.present.classList.toggle("on", st.presenting);
+  st.root.classList.toggle("with3d", !!data.show3d);
+  st.b3d.classList.toggle("on", !!data.show3d);
+  st.b3d.disabled = !!data.multiples;
+  st.speed.value = data.speed;
+  if (data.version !== st.version) {
+    const old = st.d;
+    st.d = decode(data);
+    st.version = data.version;
+    st.lr = st.d.runs.map((r) => r.index);
+    if (!old || old.runs.length !== st.d.runs.length) st.preview.clear(); // a finished lr drag keeps its preview
+    if (!old) st.t = 0;
+    st.t = Math.min(st.t, st.d.S);
+    if (!st.d.show3d && st.view3d.data && window.Plotly) Plotly.purge(st.view3d);
+    buildRuns(st);
+  }
+  if (st.presentWas !== undefined && st.presentWas !== st.presenting) {
+    requestAnimationFrame(() => { st.root.focus({ preventScroll: true }); });
+  }
+  st.presentWas = st.presenting;
+  draw(st);
+  loadPlotly(data.plotly_version).then(() => draw(st));
+  return () => {
+    // called when Streamlit unmounts the element: stop playing; drop the plots once it is gone
+    setTimeout(() => {
+      if (st.root.isConnected) return;
+      pause(st);
+      document.removeEventListener("keydown", st.onKey);
+      window.removeEventListener("resize", st.onResize);
+      for (const g of [st.map, st.loss, st.view3d]) if (window.Plotly) Plotly.purge(g);
+      STATES.delete(parentElement);
+    }, 0);
+  };
+}

@@ -1,0 +1,99 @@
+"""The Playground's stage as a Streamlit component: map, loss chart, 3-D view and playback.
+
+One components.v2 component, inline (stage.js, stage.css; no build step), mounted with a stable
+key so it stays mounted and updates in place. plotly.js comes from this server: the plotly
+package's own plotly.min.js, copied to static/ (served at /app/static/ with
+server.enableStaticServing, compressed by Streamlit and cached by the browser), never a CDN.
+
+What the stage reports back arrives as trigger values and is applied by callbacks before the
+page runs: ``lr`` {run, lr} when a learning-rate drag ends, ``start`` {x, y} from a click or the
+dragged start ring, ``show3d`` and ``present`` (bools), ``speed``.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+from pathlib import Path
+
+import plotly
+import streamlit as st
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE.parent / "static"
+PLOTLY_JS = STATIC / "plotly.min.js"
+KEY = "stage"
+
+
+def ensure_plotly_js() -> None:
+    """static/plotly.min.js as the installed plotly package ships it (copied once per version)."""
+    src = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    if not PLOTLY_JS.exists() or not filecmp.cmp(src, PLOTLY_JS, shallow=True):
+        STATIC.mkdir(exist_ok=True)
+        tmp = PLOTLY_JS.with_suffix(".tmp")
+        shutil.copyfile(src, tmp)
+        tmp.replace(PLOTLY_JS)
+
+
+ensure_plotly_js()
+_component = st.components.v2.component(
+    "descent_lab.stage",
+    html="",
+    css=(HERE / "stage.css").read_text(),
+    js=(HERE / "stage.js").read_text(),
+    isolate_styles=False,  # Plotly's stylesheet is global; in a shadow root its mode bar and hover break
+)
+
+
+def _start(name: str):
+    def apply() -> None:
+        v = st.session_state[KEY].get("start")
+        if isinstance(v, dict) and _finite(v.get("x")) and _finite(v.get("y")):
+            surface = st.session_state.surface
+            st.session_state[f"start.{surface}.x"] = round(float(v["x"]), 3)
+            st.session_state[f"start.{surface}.y"] = round(float(v["y"]), 3)
+    return apply
+
+
+def _finite(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and abs(v) < float("inf")
+
+
+def on_lr(run_ids: list[int]):
+    """The callback for a finished learning-rate drag: run slot -> that run's lr in the state."""
+    def apply() -> None:
+        v = st.session_state[KEY].get("lr")
+        if isinstance(v, dict) and isinstance(v.get("run"), int) and _finite(v.get("lr")):
+            slot = v["run"]
+            if 0 <= slot < len(run_ids) and v["lr"] > 0:
+                st.session_state[f"r{run_ids[slot]}.lr"] = float(v["lr"])
+    return apply
+
+
+def _flag(name: str):
+    def apply() -> None:
+        v = st.session_state[KEY].get(name)
+        if isinstance(v, bool):
+            st.session_state[name] = v
+    return apply
+
+
+def _speed(speeds):
+    def apply() -> None:
+        v = st.session_state[KEY].get("speed")
+        if v in speeds:
+            st.session_state.speed = v
+    return apply
+
+
+def stage(data: dict, run_ids: list[int], speeds, present: bool) -> None:
+    """Mount (or update) the stage with viz.stage.stage_data's ``data``."""
+    _component(
+        key=KEY,
+        data={**data, "present": present, "plotly_version": plotly.__version__},
+        on_lr_change=on_lr(run_ids),
+        on_start_change=_start("start"),
+        on_show3d_change=_flag("show3d"),
+        on_present_change=_flag("present"),
+        on_speed_change=_speed(speeds),
+    )

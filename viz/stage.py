@@ -1,0 +1,141 @@
+"""What the Playground's stage (its map component) is sent: the landscape, the runs and their
+learning-rate families, as plain JSON with float32 arrays in base64.
+
+The browser draws everything from this (app_pages/stage.js): the map, the loss chart, the 3-D
+view and the playback. Each run comes twice: exactly, at full resolution (every step reachable,
+with its gradients for the arrows), and as its family, the same run at every learning rate of
+its slider (thinned to every k-th step when all families together would exceed FAMILY_POINTS),
+so that dragging a learning-rate slider switches paths in the browser.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from landscapes import Surface
+from optimizers import Trajectory
+
+from .landscape import COLORMAP, display_transform, landscape_grid, toned_colorscale
+from .playground import RunView
+
+#: path points of all runs' learning-rate families together, beyond which families are thinned
+FAMILY_POINTS = 60_000
+#: the smallest f - f* the loss chart shows (a log axis); values below are drawn at this floor
+GAP_FLOOR = 1e-16
+#: largest value sent for a loss (float32 holds 3.4e38; a diverging run's loss goes beyond)
+LOSS_CEILING = 1e30
+HOVER_GRID = 61  # f on an n x n grid, for the map's hover read-out
+GRID_3D = 60
+
+
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+def b64(a) -> str:
+    """Little-endian float32 bytes of ``a`` in base64. NaN stays NaN; values beyond float32's range
+    (a diverging run's gradient) are sent as its largest value, with their sign."""
+    a = np.clip(np.asarray(a, dtype=float), -F32_MAX, F32_MAX)
+    return base64.b64encode(np.ascontiguousarray(a, dtype="<f4").tobytes()).decode()
+
+
+def stride(steps: int, family_sizes: Sequence[int], budget: int = FAMILY_POINTS) -> int:
+    """Every how many steps the families keep a point so that all of them hold at most ``budget``
+    points (1: every step)."""
+    total = (steps + 1) * sum(family_sizes)
+    return max(1, -(-total // budget))
+
+
+def kept_steps(steps: int, k: int) -> np.ndarray:
+    """The steps a family thinned to every ``k``-th step keeps: 0, k, 2k, ... and always the last."""
+    return np.unique(np.append(np.arange(0, steps + 1, k), steps))
+
+
+def gap(loss, fstar: float) -> np.ndarray:
+    """f - f* as the loss chart shows it: floored at GAP_FLOOR, capped at LOSS_CEILING, NaN kept."""
+    with np.errstate(invalid="ignore"):
+        return np.clip(np.asarray(loss, dtype=float) - fstar, GAP_FLOOR, LOSS_CEILING)
+
+
+def _labels(slot: int, tr: Trajectory, lrs: Sequence[float]) -> list[str]:
+    """The run's label at each learning rate, as compute.label writes it ('1. GD (lr=0.001)')."""
+    opt = tr.optimizer
+    return [f"{slot + 1}. {replace(opt, hyper={**opt.hyper, 'lr': lr}).describe(short=True)}" for lr in lrs]
+
+
+def stage_data(
+    surface: Surface,
+    views: Sequence[RunView],
+    families: Sequence,
+    image: tuple[str, float, float],
+    *,
+    arrows: bool = True,
+    show3d: bool = False,
+    multiples: bool = False,
+    speed: str = "1x",
+) -> dict:
+    """Everything the stage draws, for ``views`` (the exact runs) and ``families`` (each a
+    descent_lab.families.Family of the same run, in the same order).
+
+    Digests of the content (``version``) and of what the map's axes show (``map_version``) let the
+    browser skip redrawing what it already shows.
+    """
+    uri, cmin, cmax = image
+    (x0, x1), (y0, y1) = surface.domain
+    steps = views[0].trajectory.steps if views else 0
+    k = stride(steps, [len(f.lrs) for f in families])
+    keep = kept_steps(steps, k)
+    fstar = surface.global_min
+    fg = landscape_grid(surface, HOVER_GRID)[2]
+    show3d = show3d and not multiples
+    if show3d:
+        z3 = landscape_grid(surface, GRID_3D)[2]
+        show, ztitle = display_transform(surface, z3)
+    runs = []
+    for slot, (view, fam) in enumerate(zip(views, families, strict=True)):
+        tr, ft = view.trajectory, fam.trajectory
+        run = {
+            "label": view.label, "color": view.color, "lrs": list(fam.lrs), "index": fam.index,
+            "labels": _labels(slot, tr, fam.lrs),
+            "diverged": [int(d) for d in np.atleast_1d(ft.diverged_at)],
+            # family: (R, 2, kept) path, (R, kept) f - f*
+            "fam_path": b64(np.moveaxis(ft.path[keep], 0, -1)),
+            "fam_gap": b64(gap(ft.loss[keep], fstar).T),
+            # the run itself: (2, steps + 1) path, (steps + 1,) f and f - f*, (2, steps) gradient
+            "path": b64(tr.path.T), "loss": b64(np.clip(tr.loss, -LOSS_CEILING, LOSS_CEILING)),
+            "gap": b64(gap(tr.loss, fstar)), "grad": b64(tr.grad.T),
+        }
+        if show3d:
+            with np.errstate(all="ignore"):
+                run["z"] = b64(show(tr.loss))
+                run["fam_z"] = b64(show(ft.loss[keep]).T)
+        runs.append(run)
+    data = {
+        "steps": steps, "stride": k, "kept": len(keep),
+        "domain": [x0, x1, y0, y1], "title": surface.title,
+        "image": uri, "cmin": cmin, "cmax": cmax, "colorscale": toned_colorscale(),
+        "cbtitle": "log10(f - f*)" if surface.log_scale else "f",
+        "minima": np.asarray(surface.minima, dtype=float).round(6).tolist(),
+        "hover_n": HOVER_GRID, "hover_f": b64(fg),
+        "gap_title": "f - f* (log scale)",
+        "runs": runs, "arrows": bool(arrows), "multiples": bool(multiples), "speed": speed,
+        "show3d": bool(show3d),
+    }
+    if show3d:
+        zs = show(z3)
+        zlo, zhi = float(np.nanmin(zs)), float(np.nanmax(zs))
+        data["grid3d"] = {"n": GRID_3D, "z": b64(zs), "ztitle": ztitle, "colorscale": COLORMAP.capitalize(),
+                          "zrange": [zlo, zhi + 0.05 * (zhi - zlo)], "lift": 0.02 * (zhi - zlo)}
+    data["version"] = _digest(data)
+    # what the map's axes show (surface, picture, colour bar): the browser redraws them only when it changes
+    data["map_version"] = _digest([data[k] for k in ("domain", "image", "cmin", "cmax", "cbtitle", "minima")])
+    return data
+
+
+def _digest(obj) -> str:
+    return hashlib.blake2b(json.dumps(obj, sort_keys=True).encode(), digest_size=8).hexdigest()
