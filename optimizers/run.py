@@ -317,7 +317,7 @@ def _finish(opt, problem, rec, steps, h, rates, bound, batched, record):
         last = path[np.maximum(div - 1, 0), :, np.arange(R)]  # (R, D)
         np.copyto(path, last.T[None], where=gone[:, None, :])
         loss[gone] = np.nan
-    rates = np.broadcast_to(rates.reshape(steps, -1 if rates.ndim > 1 else 1), (steps, R))
+    rates = np.broadcast_to(rates if rates.ndim > 1 else rates[:, None], (steps, R))
     out = dict(
         optimizer=opt,
         path=np.moveaxis(path, 1, 2),

@@ -112,3 +112,9 @@ def test_noise_and_divergence_in_many_dimensions():
     assert np.array_equal(noisy.path[:, 0], clean.path) and not np.allclose(noisy.path[:, 1], clean.path)
     with pytest.raises(ValueError, match=r"start must have shape \(9,\) or \(R, 9\)"):
         optimizers.run(optimizers.get("gd"), p, start=np.zeros(2), steps=5)
+
+
+def test_zero_steps_in_a_batch_is_just_the_starts():
+    p = problem(D=5, n=10)
+    tr = optimizers.run(optimizers.get("adam", lr=np.array([0.1, 0.2])), p, steps=0)
+    assert tr.path.shape == (1, 2, 5) and tr.lr.shape == (0, 2) and np.array_equal(tr.path[0, 1], p.start)

@@ -289,3 +289,12 @@ def test_production_config_hides_tracebacks(browser, tmp_path, monkeypatch):
     assert re.search(r"error", box, re.IGNORECASE), box  # a generic error is shown
     for leak in leaks:
         assert leak not in whole, (leak, whole)
+
+
+def test_a_link_opens_its_panel_and_the_address_keeps_the_one_chosen():
+    at = open_link({"optimizers": "gd,adam", "panel": "results", "steps": "50"})
+    assert at.get("button_group")[0].value == "Results" and len(at.dataframe) == 1
+    assert query_now(at)["panel"] == "results"
+    at.get("button_group")[0].set_value("Code")
+    ok(at)
+    assert query_now(at)["panel"] == "code" and sum("torch.optim." in c.value for c in at.code) == 2

@@ -21,7 +21,7 @@ import numpy as np
 from landscapes import Surface
 from optimizers import Trajectory
 
-from .landscape import COLORMAP, display_transform, landscape_grid, toned_colorscale
+from .landscape import COLORMAP, display_transform, landscape_grid, log_title, toned_colorscale
 from .playground import RunView
 
 #: path points of all runs' learning-rate families together, beyond which families are thinned
@@ -90,8 +90,14 @@ def stage_data(
     steps = views[0].trajectory.steps if views else 0
     k = stride(steps, [len(f.lrs) for f in families])
     keep = kept_steps(steps, k)
-    fstar = surface.global_min
     fg = landscape_grid(surface, HOVER_GRID)[2]
+    if surface.has_global_min:
+        fstar, gap_title = surface.global_min, "f - f* (log scale)"
+    else:  # no f*: the loss chart measures from the lowest f on the map or along any run
+        seen = np.concatenate([np.ravel(fg), *(np.ravel(f.trajectory.loss) for f in families)])
+        seen = seen[np.isfinite(seen)]
+        fstar = float(seen.min()) if seen.size else 0.0
+        gap_title = "f - lowest f shown (log scale; no minimum in this domain)"
     show3d = show3d and not multiples
     if show3d:
         z3 = landscape_grid(surface, GRID_3D)[2]
@@ -119,10 +125,10 @@ def stage_data(
         "steps": steps, "stride": k, "kept": len(keep),
         "domain": [x0, x1, y0, y1], "title": surface.title,
         "image": uri, "cmin": cmin, "cmax": cmax, "colorscale": toned_colorscale(),
-        "cbtitle": "log10(f - f*)" if surface.log_scale else "f",
+        "cbtitle": log_title(surface) if surface.log_scale else "f",
         "minima": np.asarray(surface.minima, dtype=float).round(6).tolist(),
         "hover_n": HOVER_GRID, "hover_f": b64(fg),
-        "gap_title": "f - f* (log scale)",
+        "gap_title": gap_title,
         "runs": runs, "arrows": bool(arrows), "multiples": bool(multiples), "speed": speed,
         "show3d": bool(show3d),
     }
