@@ -20,7 +20,6 @@ from pathlib import Path
 from unittest import mock
 
 import numpy as np
-import plotly.graph_objects as go
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -793,19 +792,32 @@ def test_outcome_without_a_minimum_has_no_gap():
     assert np.isnan(o.gap) and np.isnan(o.distance) and o.reached_at == -1
 
 
-def test_loss_chart_shows_f_when_there_is_no_minimum():
-    s = from_expression("x^2 - y^2")
-    views = [viz.RunView("Adam", "#000000", optimizers.run(optimizers.get("adam"), s, steps=100))]
-    fig = viz.loss_figure(s, views)
-    go.Figure(fig)  # a valid figure
-    np.testing.assert_array_equal(fig["data"][0]["y"], views[0].trajectory.loss)
-    assert fig["layout"]["yaxis"]["type"] == "linear"
-    assert fig["layout"]["yaxis"]["title"]["text"] == "f (no minimum in this domain, so no f*)"
-    assert views[0].trajectory.loss[-1] < -5  # falling past the edge, not "converged to 1e-15"
-    with_min = from_expression("x^2 + y^2")
-    fig = viz.loss_figure(with_min, [viz.RunView("GD", "#000000", optimizers.run(optimizers.get("gd"),
-                                                                                  with_min, steps=10))])
-    assert fig["layout"]["yaxis"]["type"] == "log" and "f - f*" in fig["layout"]["yaxis"]["title"]["text"]
+def test_loss_chart_says_there_is_no_minimum():
+    """The stage's loss chart: f - f* where there is an f*, else f less the lowest f shown, and
+    its title says so (a run falling past the edge must not look "converged to 1e-15")."""
+    import base64
+
+    from descent_lab.families import lr_family, row
+    from descent_lab.setup import Setup, run_spec
+    from viz.stage import stage_data
+
+    def data(text, steps):
+        s = from_expression(text)
+        setup = Setup(surface="custom", surface_params={"expression": text, "domain": s.domain},
+                      start=(0.5, 0.1), steps=steps, runs=(run_spec("adam", lr=0.1),))
+        fam = lr_family(setup, setup.runs[0], [0.01, 0.1])
+        views = [viz.RunView("Adam", "#000000", row(fam.trajectory, fam.index))]
+        return views, stage_data(s, views, [fam], viz.landscape_png(s), arrows=True, show3d=False,
+                                 multiples=False, speed="1x")
+
+    views, d = data("x^2 - y^2", 100)
+    assert "no minimum" in d["gap_title"] and "f*" not in d["gap_title"]
+    loss = views[0].trajectory.loss
+    assert loss[-1] < -5  # it keeps falling past the edge
+    gap = np.frombuffer(base64.b64decode(d["runs"][0]["gap"]), "<f4")
+    assert np.all(np.diff(gap) <= 0) and gap[0] > gap[-1] >= 0  # measured from the lowest f shown
+    _, d = data("x^2 + y^2", 10)
+    assert d["gap_title"] == "f - f* (log scale)"
 
 
 def test_log_map_of_a_surface_without_a_minimum():
@@ -841,10 +853,8 @@ def test_playground_results_and_loss_without_a_minimum():
     assert "f - f*" not in columns and "final f" in columns
     assert set(at.dataframe[0].value["nearest minimum"]) == {"none known"}
     assert any("no minimum in this domain" in c.value for c in at.caption)
-    at.get("button_group")[0].set_value("Loss")
-    at.run()
-    loss = json.loads(at.get("plotly_chart")[-1].proto.spec)
-    assert loss["layout"]["yaxis"]["title"]["text"].startswith("f (no minimum in this domain")
+    (stage,) = at.get("bidi_component")  # the stage's loss chart says why there is no f - f*
+    assert "no minimum in this domain" in json.loads(stage.proto.json)["gap_title"]
     # and a surface with a minimum keeps its f - f* column
     at = _app_with({"surface": "custom", "f": "x^2 + y^2", "optimizers": "adam"}, "Results")
     assert "f - f*" in list(at.dataframe[0].value.columns)

@@ -1,10 +1,10 @@
 """Figure builders: arrays in, Plotly / Matplotlib figures out. No Streamlit here."""
 
 from .landscape import display_transform, landscape_grid, landscape_png
-from .playground import RunView, fast_figure, loss_figure, rate_figure, trajectory_figure
+from .playground import RunView, fast_figure, rate_figure, trajectory_figure
 from .style import PALETTE, run_colors
 
 __all__ = [
     "PALETTE", "RunView", "display_transform", "fast_figure", "landscape_grid", "landscape_png",
-    "loss_figure", "rate_figure", "run_colors", "trajectory_figure",
+    "rate_figure", "run_colors", "trajectory_figure",
 ]

@@ -18,6 +18,7 @@ from landscapes import Surface
 from optimizers import Trajectory
 
 from .landscape import COLORMAP, display_transform, landscape_grid, log_title, toned_colorscale
+from .style import FONT, landscape_image
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,6 @@ class RunView:
     trajectory: Trajectory
 
 
-FONT = {"size": 14}
 
 
 F32_MAX = float(np.finfo(np.float32).max)
@@ -87,8 +87,11 @@ def fast_figure(fig: dict) -> go.Figure:
 
 
 def frame_steps(steps: int, frames: int) -> np.ndarray:
-    """At most ``frames`` step numbers from 0 to ``steps``, evenly spread, ending at ``steps``."""
-    return np.unique(np.linspace(0, steps, max(2, min(frames, steps + 1))).round().astype(int))
+    """At most ``frames`` step numbers from 0 to ``steps``: every k-th step for a round k (1, 2, 5,
+    10, 20, ...), so the slider reads 0 20 40 ..., and always ``steps`` itself last."""
+    need = 1 if steps + 1 <= frames else steps / max(1, frames - 2)  # room for the last step too
+    k = next(m * 10**e for e in range(12) for m in (1, 2, 5) if m * 10**e >= need)
+    return np.unique(np.append(np.arange(0, steps + 1, k), steps))
 
 
 def _axis_names(panel: int) -> tuple[str, str]:
@@ -164,10 +167,7 @@ def trajectory_figure(
             "domain": ydom, "range": [y0, y1], "title": {"text": "y"}, "showgrid": False,
             "zeroline": False, "anchor": xa, "scaleanchor": xa, "scaleratio": 1, "constrain": "domain",
         }
-        layout["images"].append({
-            "source": uri, "xref": xa, "yref": ya, "x": x0, "y": y1, "sizex": x1 - x0,
-            "sizey": y1 - y0, "sizing": "stretch", "layer": "below",
-        })
+        layout["images"].append(landscape_image(uri, surface.domain, xa, ya))
         if multiples:
             layout["annotations"].append({
                 "text": runs[p].label, "xref": xa + " domain", "yref": ya + " domain", "x": 0.5,
@@ -368,37 +368,6 @@ def _controls(ticks: np.ndarray, frame_ms: int, redraw: bool):
     return [slider], [buttons]
 
 
-NO_MINIMUM_TITLE = "f (no minimum in this domain, so no f*)"
-
-
-def loss_figure(surface: Surface, runs: list[RunView], height: int = 320) -> dict:
-    """f - f* per step for every run, log scale; a diverged run ends with an x and a note.
-    A surface without a minimum in its domain has no f*: then f itself, on a linear scale."""
-    log = surface.has_global_min
-    data, notes = [], []
-    for run in runs:
-        tr = run.trajectory
-        y = np.maximum(tr.loss - surface.global_min, 1e-16) if log else tr.loss
-        data.append({"type": "scatter", "x": np.arange(tr.steps + 1), "y": y, "mode": "lines",
-                     "name": run.label, "line": {"color": run.color, "width": 2.5}})
-        d = int(tr.diverged_at)
-        if d > 0:
-            data.append({"type": "scatter", "x": [d - 1], "y": [y[d - 1]], "mode": "markers",
-                         "showlegend": False, "marker": {"symbol": "x", "size": 12, "color": run.color},
-                         "hovertemplate": f"{run.label}: diverged at step {d}<extra></extra>"})
-            notes.append({"x": d - 1, "y": math.log10(y[d - 1]) if log else y[d - 1],
-                          "text": f"diverged at step {d}",
-                          "showarrow": True, "ax": 0, "ay": -25, "font": {"color": run.color}})
-    yaxis = ({"type": "log", "title": {"text": "f - f* (log scale)"}, "exponentformat": "power"} if log
-             else {"type": "linear", "title": {"text": NO_MINIMUM_TITLE}, "exponentformat": "power"})
-    layout = {
-        "height": height, "margin": {"l": 60, "r": 10, "t": 30, "b": 40}, "font": FONT,
-        "xaxis": {"title": {"text": "step"}},
-        "yaxis": yaxis,
-        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "font": {"size": 12}},
-        "annotations": notes,
-    }
-    return {"data": data, "layout": layout}
 
 
 def rate_figure(runs: list[RunView], height: int = 320) -> dict:
