@@ -508,7 +508,9 @@ function drawLossOverlay(st) {
     ctx.strokeStyle = r.color; ctx.lineWidth = 2.5; ctx.setLineDash(dashOf(d, i)); ctx.lineJoin = "round";
     ctx.beginPath();
     let pen = false;
-    for (let q = 0; q < s.n; q++) {
+    // like the map: the curve so far (the ending is not shown before it is played), or all of it
+    const last = st.wholePaths || st.preview.has(i) ? s.n - 1 : at(s, t, d.k);
+    for (let q = 0; q <= last; q++) {
       const v = s.gap[q];
       if (!(v > 0) || !Number.isFinite(v)) { pen = false; continue; }
       const X = A.px(s.steps[q]), Y = A.py(v);
