@@ -300,9 +300,9 @@ def test_sweep_controls_and_extremes(page):
 
 
 def test_click_on_a_cell_queues_the_playground_setup(page):
-    point = {"point_index": 41, "curve_number": 2}
-    page.session_state["explore.sweep_chart"] = {"selection": {"points": [point]}}
     ex_ctx = page.session_state["explore.sweep_ctx"]
+    point = {"point_index": 41, "curve_number": ex_ctx["curve"]}
+    page.session_state["explore.sweep_chart"] = {"selection": {"points": [point]}}
     # the callback itself, as Streamlit would call it
     from unittest import mock
 
@@ -312,6 +312,7 @@ def test_click_on_a_cell_queues_the_playground_setup(page):
     assert setup.runs[0].name == "adam"
     assert setup.runs[0].hyper["lr"] == ex_ctx["xs"][1] and setup.runs[0].hyper["beta1"] == ex_ctx["ys"][1]
     assert setup.start == (-1.5, 2.0) and setup.steps == 500
+    assert setup.runs[0].hyper["lr"] == 1.27e-4 and setup.runs[0].hyper["beta1"] == 0.16  # rounded values
 
 
 def test_click_on_a_basin_start_queues_the_playground_setup(page):
@@ -324,22 +325,42 @@ def test_click_on_a_basin_start_queues_the_playground_setup(page):
     lrs = {name: page.session_state[f"explore.basin.wells.{name}.lr"] for name in ex.BASIN_DEFAULT}
     assert [name for name, _ in ctx["runs"]] == ex.BASIN_DEFAULT
     point = {"point_index": 7 * 25 + 11, "curve_number": ctx["clicks"][1]}
-    page.session_state["explore.basins"] = {"selection": {"points": [point]}}
+    page.session_state["explore.basins1"] = {"selection": {"points": [point]}}
     from unittest import mock
 
     with mock.patch.object(ex.st, "session_state", page.session_state):
-        ex.open_start()
+        ex.open_start(1)
     setup = page.session_state[ex.GOTO]
     assert setup.surface == "wells" and setup.start == (ctx["xs"][22], ctx["ys"][14])
     assert [r.name for r in setup.runs] == ex.BASIN_DEFAULT
     assert [r.hyper["lr"] for r in setup.runs] == [lrs[name] for name in ex.BASIN_DEFAULT]
     # a click on anything but a click grid (a minimum's star) opens nothing
     page.session_state[ex.GOTO] = None
-    page.session_state["explore.basins"] = {"selection": {"points": [{"point_index": 0,
-                                                                     "curve_number": ctx["clicks"][0] + 1}]}}
+    page.session_state["explore.basins0"] = {"selection": {"points": [{"point_index": 0,
+                                                                      "curve_number": ctx["clicks"][0] + 1}]}}
     with mock.patch.object(ex.st, "session_state", page.session_state):
-        ex.open_start()
+        ex.open_start(0)
     assert page.session_state[ex.GOTO] is None
+
+
+def test_basin_maps_have_their_own_figures_legends_and_named_rates(page):
+    show(page, ex.SECTIONS[2])
+    page.selectbox(key="explore.surface").set_value("wells")
+    page.select_slider(key="explore.basin.n").set_value(25)
+    ok(page)
+    charts = page.get("plotly_chart")
+    assert len(charts) == 3
+    import json
+
+    for chart, name in zip(charts, ex.BASIN_DEFAULT, strict=True):
+        fig = json.loads(chart.proto.spec)
+        heat = [t for t in fig["data"] if t["type"] == "heatmap"]
+        assert len(heat) == 1 and ex.label(name) in heat[0]["name"]
+        shares = [t["name"] for t in fig["data"] if "% of starts" in (t.get("name") or "")]
+        total = sum(int(n.rsplit("— ", 1)[1].split("%")[0]) for n in shares)
+        assert 97 <= total <= 103, shares  # this map's own shares (rounded)
+    labels = [s.label for s in page.select_slider if s.key and s.key.endswith(".lr")]
+    assert labels == [f"{ex.label(n)}: learning rate" for n in ex.BASIN_DEFAULT]
 
 
 def test_fair_and_basin_extremes(page):

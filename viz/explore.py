@@ -68,7 +68,12 @@ def _ticks(values, scale: str) -> dict:
 
 
 def _axis_title(label: str, scale: str) -> str:
-    return {"log": f"{label} (log scale)", "log1m": f"{label} (scale: log(1 − value))"}.get(scale, label)
+    return {"log": f"{label} (log scale)",
+            "log1m": f"{label} (spaced so 0.9, 0.99, 0.999 are equally far apart)"}.get(scale, label)
+
+
+#: what f - f* means, for captions and help texts where it appears
+GAP_TEXT = "f − f*: the final loss minus the lowest value f can take (0 = at the global minimum)"
 
 
 def sweep_figure(
@@ -85,9 +90,12 @@ def sweep_figure(
     steps: int = 500,
     tol: float = 0.01,
     title: str = "",
+    best: tuple[int, int] | None = None,
     height: int = 600,
 ) -> dict:
     """A heatmap of one number per cell of a two-setting sweep.
+
+    best: (j, i) of the cell to outline (the lowest final f - f*, or the fastest), in the legend.
 
     values (ny, nx): final f - f* (``metric="gap"``, log colours) or the step a run gets
     within ``tol`` of a minimum for good (``metric="steps"``; -1 = never). diverged_at
@@ -104,7 +112,7 @@ def sweep_figure(
         if metric == "gap":
             shown = np.log10(np.maximum(values, FLOOR))
             shown[~np.isfinite(values)] = np.nan
-            cbar_title = "final f − f*"
+            cbar_title = "final f − f*<br>(loss above<br>the minimum)"
         else:
             shown = np.where(values >= 0, values, np.nan)
             cbar_title = f"steps to within {tol:g}<br>of a minimum"
@@ -132,18 +140,32 @@ def sweep_figure(
             "colorscale": [[0, DIVERGED], [1, DIVERGED]], "showscale": False, "hoverinfo": "skip",
             "zmin": 0, "zmax": 1, "name": "diverged cells",
         })
-    data.append({  # the crosses: the legend entry "diverged", present even when no cell diverged
-        "type": "scatter", "mode": "markers", "name": "diverged",
-        "x": f32(gx[div]) if div.any() else [None], "y": f32(gy[div]) if div.any() else [None],
-        "marker": {"symbol": "x", "size": cell * 0.7, "color": CROSS, "line": {"width": 0}},
-        "hoverinfo": "skip", "showlegend": True,
-    })
+        data.append({  # the crosses: the legend entry "diverged" (only when some run diverged)
+            "type": "scatter", "mode": "markers", "name": "diverged",
+            "x": f32(gx[div]), "y": f32(gy[div]),
+            "marker": {"symbol": "x", "size": cell * 0.7, "color": CROSS, "line": {"width": 0}},
+            "hoverinfo": "skip", "showlegend": True,
+        })
     if metric == "steps":
         data.append({
             "type": "scatter", "mode": "markers", "x": [None], "y": [None], "hoverinfo": "skip",
             "name": f"not within {tol:g} after {steps} steps",
             "marker": {"symbol": "square", "size": 14, "color": NOT_CONVERGED,
                        "line": {"color": GREY, "width": 1}},
+        })
+    if best is not None:
+        bj, bi = best
+        data.append({
+            "type": "scatter", "mode": "markers", "x": [float(ux[bi])], "y": [float(uy[bj])],
+            "name": "lowest final f − f*" if metric == "gap" else "fewest steps", "hoverinfo": "skip",
+            "marker": {"symbol": "square-open", "size": max(14.0, cell * 1.3), "color": "#FFFFFF",
+                       "line": {"color": "#FFFFFF", "width": 3}},
+        })
+        data.append({
+            "type": "scatter", "mode": "markers", "x": [float(ux[bi])], "y": [float(uy[bj])],
+            "name": "best cell outline", "hoverinfo": "skip", "showlegend": False,
+            "marker": {"symbol": "square-open", "size": max(14.0, cell * 1.3) + 5, "color": "#000000",
+                       "line": {"color": "#000000", "width": 2}},
         })
     text = []
     for j in range(ny):
@@ -179,6 +201,12 @@ def sweep_figure(
     if title:
         layout["title"] = {"text": title, "font": TITLE_FONT, "x": 0.5, "y": 0.98, "yanchor": "top"}
     return _readable({"data": data, "layout": layout})
+
+
+#: a legend under the x axis title: anchored to the bottom of the whole figure (Plotly then grows
+#: the bottom margin to fit it), so it never sits on the axis title, however many rows it wraps to
+BELOW = {"orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yref": "container", "yanchor": "bottom",
+         "font": FONT}
 
 
 def _readable(fig: dict) -> dict:
@@ -242,7 +270,7 @@ def sensitivity_figure(lrs, curves: list[tuple[str, str, np.ndarray, np.ndarray,
                   "domain": [0, 0.9]},
         "yaxis2": {"domain": [0.9, 1.0], "range": [1.0, 1.04 + 0.06 * max(len(top), 1)], "visible": False,
                    "fixedrange": True},
-        "legend": {"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top", "font": FONT},
+        "legend": BELOW,
         "hovermode": "closest",
     }
     return _readable({"data": data, "layout": layout})
@@ -261,8 +289,9 @@ def race_figure(fstar: float, curves: list[tuple[str, str, np.ndarray]], height:
         "title": {"text": "The race, each at its best rate", "font": TITLE_FONT,
                   "x": 0.01, "xanchor": "left", "xref": "paper", "y": 0.98, "yanchor": "top"},
         "xaxis": {"title": {"text": "step"}},
-        "yaxis": {"type": "log", "title": {"text": "f − f*"}, "exponentformat": "power"},
-        "legend": {"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top", "font": FONT},
+        "yaxis": {"type": "log", "title": {"text": "f − f* (loss above the minimum)"},
+                  "exponentformat": "power"},
+        "legend": BELOW,
         "hovermode": "x unified",
     }
     return _readable({"data": data, "layout": layout})
@@ -295,6 +324,7 @@ def basin_classes(surface: Surface, max_classes: int = 6) -> tuple[np.ndarray, l
     return cls, [*names, "not converged", "diverged"], [*colors, NOT_CONVERGED, DIVERGED]
 
 
+LEGEND_ROW = 28  # px per legend entry
 BASIN_CLICKS = "starts"  # name of each basin panel's click grid trace
 MAX_CLICKS_PER_AXIS = 25
 
@@ -332,9 +362,9 @@ def basin_figure(surface: Surface, xs, ys, maps: list[tuple[str, np.ndarray | No
         scale += [[c / n_cls, col], [(c + 1) / n_cls, col]]
     data: list[dict] = []
     layout: dict = {
-        "height": panel_height * rows + 140, "font": FONT, "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
+        "height": panel_height * rows + 60, "font": FONT, "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
         "annotations": [], "showlegend": True, "hovermode": "closest", "plot_bgcolor": "white",
-        "legend": {"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top", "font": FONT},
+        "legend": BELOW,
         "hoverlabel": {"font": FONT}, "dragmode": False, "clickmode": "event", "uirevision": "basins",
     }
     xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
@@ -387,15 +417,18 @@ def basin_figure(surface: Surface, xs, ys, maps: list[tuple[str, np.ndarray | No
             "hovertemplate": "minimum (%{x:.4g}, %{y:.4g})<extra></extra>",
         })
     total = max(counts.sum(), 1)
+    shown = 0
     for c, (name, col) in enumerate(zip(names, colors, strict=True)):
-        if counts[c] == 0 and c < nc and counts.sum():
-            continue  # a minimum no run ends in (all are listed while nothing is computed yet)
+        if counts.sum() and counts[c] == 0 and c != nc:
+            continue  # a minimum no run ends in, or "diverged" when nothing diverged
+        shown += 1
         share = f" — {100 * counts[c] / total:.0f}% of starts" if counts.sum() else ""
         label = name if c < nc else (f"not within {tol:g} of a minimum" if c == nc else "diverged")
         data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": label + share,
                      "marker": {"symbol": "star" if c < nc else "square", "size": 16, "color": col,
                                 "line": {"color": "black" if c < nc else GREY, "width": 1}},
                      "hoverinfo": "skip"})
+    layout["height"] += LEGEND_ROW * shown  # one entry a row on a narrow column: room under the axis title
     return _readable({"data": data, "layout": layout})
 
 
