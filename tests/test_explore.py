@@ -382,3 +382,79 @@ def test_fair_and_basin_extremes(page):
     page.select_slider(key="explore.noise.sigma").set_value(10.0)
     page.slider(key="explore.noise.runs").set_value(200)
     ok(page)
+
+
+# --- links, rounded cells, the best cell, legends -------------------------------------------------
+
+
+def test_sweep_values_are_rounded_to_what_the_map_resolves():
+    lr = dx.sweep_param("adam", "lr")
+    exact = lr.sweep(1e-4, 1.0, 40)
+    shown = dx.sweep_values(lr, 1e-4, 1.0, 40)
+    assert 0.307 in shown and 0.30702906297578497 not in shown
+    spacing = np.minimum(np.r_[np.inf, np.diff(exact)], np.r_[np.diff(exact), np.inf])
+    assert np.all(np.abs(shown - exact) <= spacing / 20)  # far below a cell
+    assert np.all(np.diff(shown) > 0) and shown[0] == 1e-4 and shown[-1] == 1.0
+    assert max(len(f"{v:g}".replace("0.", "").lstrip("0")) for v in shown) <= 4
+    beta = dx.sweep_param("adam", "beta1")
+    b = dx.sweep_values(beta, 0.0, 0.999, 40)
+    assert np.all(np.diff(b) > 0) and b[-1] == 0.999 and np.all(b <= beta.hi)
+
+
+def test_best_cell_is_outlined_and_diverged_only_in_the_legend_when_some_run_diverged():
+    res, fig = _sweep_fig("gap")
+    names = [t.get("name") for t in fig["data"]]
+    assert "lowest final f − f*" not in names  # no best passed
+    xs, ys = res.xs, res.ys
+    fig = vx.sweep_figure(res.gap, res.diverged_at, xs, ys, x_label="lr", y_label="beta", y_scale="log1m",
+                          best=res.best())
+    mark = next(t for t in fig["data"] if t.get("name") == "lowest final f − f*")
+    j, i = res.best()
+    assert np.isclose(mark["x"][0], np.log10(xs[i])) and np.isclose(mark["y"][0], -np.log10(1 - ys[j]))
+    assert "equally far apart" in fig["layout"]["yaxis"]["title"]["text"]
+    calm = vx.sweep_figure(np.ones((3, 3)), np.full((3, 3), -1), xs[:3], ys[:3], x_label="lr", y_label="b")
+    assert not any(t.get("name") == "diverged" for t in calm["data"])
+    s = landscapes.get("booth")
+    _, _, labels = dx.basin_labels(s, "gd", {"lr": 0.01}, 10, 100, 0.1)
+    assert (labels != -1).all()
+    fig = vx.basin_figure(s, *dx.grid_starts(s, 10)[:2], [("GD", labels)], tol=0.1)
+    legend = [t["name"] for t in fig["data"] if isinstance(t["x"], list) and t["x"] == [None]]
+    assert not any(n.startswith("diverged") for n in legend)
+
+
+def test_fastest_cell():
+    res = dx.Sweep(np.arange(2.0), np.arange(2.0), np.zeros((2, 2, 2)), np.zeros((2, 2)),
+                   np.array([[0.5, 0.1], [0.2, 0.3]]), np.array([[5, 7], [5, -1]]), np.full((2, 2), -1))
+    assert res.fastest() == (1, 0)  # step 5 twice: the lower f - f*
+    assert res.best() == (0, 1)
+
+
+def test_fair_table_counts_what_it_says():
+    s = landscapes.get("rosenbrock")
+    r = dx.lr_sweep(s, (-1.5, 2.0), "adam", 300)
+    singles = [optimizers.run(optimizers.get("adam", lr=lr), s, start=(-1.5, 2.0), steps=300) for lr in r.lrs]
+    assert r.not_diverged() == sum(t.diverged_at < 0 for t in singles)
+    near = sum(t.diverged_at < 0 and np.min(np.linalg.norm(s.minima - t.path[-1], axis=1)) <= dx.FAIR_TOL
+               for t in singles)
+    assert r.near_a_minimum() == near < r.not_diverged()  # not diverging is not the same as converging
+
+
+def test_page_reads_a_link_and_writes_its_settings():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params.update({"section": "basins", "surface": "wells", "optimizers": "gd,adam", "starts": "25",
+                            "tol": "0.05", "gd.lr": "0.02", "steps": "150", "evil": "x"})
+    ok(at)
+    assert at.session_state["explore.tab"] == ex.SECTIONS[2]
+    assert at.multiselect(key="explore.basin.opts").value == ["gd", "adam"]
+    assert at.select_slider(key="explore.basin.wells.gd.lr").value == 0.02
+    assert any("evil" in w.value for w in at.warning)
+    assert len(at.get("plotly_chart")) == 2
+    q = {k: v for k, v in at.query_params.items()}
+    q = {k: v[-1] if isinstance(v, list) else v for k, v in q.items()}
+    assert q["section"] == "basins" and q["optimizers"] == "gd,adam" and q["gd.lr"] == "0.02"
+    assert q["starts"] == "25" and q["steps"] == "150" and "evil" not in q and "adam.lr" in q
+    show(at, ex.SECTIONS[0])
+    at.selectbox(key="explore.sw.opt").set_value("gd")
+    ok(at)
+    q = {k: v[-1] if isinstance(v, list) else v for k, v in at.query_params.items()}
+    assert q["section"] == "sweep" and q["opt"] == "gd" and "optimizers" not in q

@@ -55,7 +55,8 @@ def test_sweep_link_example():
 
 def test_hostile_values_are_reported_and_replaced():
     view, problems = from_query({
-        "section": "basins", "surface": "nope", "steps": "abc", "start": "nan,1", "optimizers": "adam,evil(),gd",
+        "section": "basins", "surface": "nope", "steps": "abc", "start": "nan,1",
+        "optimizers": "adam,evil(),gd",
         "starts": "1e9", "tol": "NaN", "adam.lr": "1e300", "junk": "1",
     })
     text = " | ".join(problems)
