@@ -223,15 +223,18 @@ def fair_section(surface, skey, start, steps) -> dict:
             "optimizer": label(r.name),
             "best lr": float(r.lrs[r.best]) if r.best is not None else None,
             "final f − f*": float(r.gap[r.best]) if r.best is not None else None,
-            "rates that do not diverge": f"{r.not_diverged()} of {len(ok)}",
-            f"rates ending within {dx.FAIR_TOL:g} of a minimum": f"{r.near_a_minimum()} of {len(ok)}",
+            "rates not diverging": f"{r.not_diverged()} of {len(ok)}",
+            "rates ending near a minimum": f"{r.near_a_minimum()} of {len(ok)}",
             "diverges from lr": float(r.lrs[~ok].min()) if (~ok).any() else None,
         })
-    c1, c2 = st.columns([3, 1])
-    c1.dataframe(rows, hide_index=True, width="stretch",
+    near = f"within {dx.FAIR_TOL:g} (distance) of a known minimum at the end"
+    st.dataframe(rows, hide_index=True, width="stretch",
                  column_config={"best lr": st.column_config.NumberColumn(format="%.3g"),
-                                "final f − f*": st.column_config.NumberColumn(format="%.3g"),
+                                "final f − f*": st.column_config.NumberColumn(format="%.3g",
+                                                                              help=vx.GAP_TEXT),
+                                "rates ending near a minimum": st.column_config.TextColumn(help=near),
                                 "diverges from lr": st.column_config.NumberColumn(format="%.3g")})
+    c1, c2 = st.columns([3, 1])
     tuned = tuple(run_spec(r.name, lr=float(r.lrs[r.best])) for r in results if r.best is not None)
     if tuned:
         setup = Setup(surface=surface.name, surface_params=dict(surface.params), start=start, steps=steps,
@@ -300,7 +303,7 @@ def basin_section(surface, skey, steps) -> dict:
         with slots[k], st.spinner(f"{label(name)}: {n * n:,} starts × {steps} steps …"):
             _, _, labels = cached_basins(skey, name, tuple(hypers[name].items()), n, steps, tol)
         fig = vx.basin_figure(surface, xs, ys, [(f"{label(name)}, lr {hypers[name]['lr']:g}", labels)],
-                              tol=tol, width=460)
+                              tol=tol, width=380)
         clicks.append(next(i for i, t in enumerate(fig["data"]) if t.get("name") == vx.BASIN_CLICKS))
         st.session_state[K + "basin_ctx"] = {
             "surface": surface.name, "surface_params": dict(surface.params), "steps": steps,

@@ -229,7 +229,7 @@ def test_basin_figure_while_computing_and_its_click_grid():
     pending = vx.basin_figure(s, xs, ys, [("GD", None)], tol=0.1)
     assert not [t for t in pending["data"] if t["type"] == "heatmap"]
     legend = [t["name"] for t in pending["data"] if isinstance(t["x"], list) and t["x"] == [None]]
-    assert len(legend) == len(s.minima) + 2 and not any("% of starts" in n for n in legend)
+    assert len(legend) == len(s.minima) + 2 and not any("%" in n for n in legend)
 
 
 def viz_value(arr, i: int) -> float:
@@ -356,8 +356,9 @@ def test_basin_maps_have_their_own_figures_legends_and_named_rates(page):
         fig = json.loads(chart.proto.spec)
         heat = [t for t in fig["data"] if t["type"] == "heatmap"]
         assert len(heat) == 1 and ex.label(name) in heat[0]["name"]
-        shares = [t["name"] for t in fig["data"] if "% of starts" in (t.get("name") or "")]
-        total = sum(int(n.rsplit("— ", 1)[1].split("%")[0]) for n in shares)
+        assert fig["layout"]["legend"]["title"]["text"] == "where the runs end (% of starts)"
+        shares = [t["name"] for t in fig["data"] if t["x"] == [None] and "%: " in t["name"]]
+        total = sum(int(n.split("%")[0]) for n in shares)
         assert 97 <= total <= 103, shares  # this map's own shares (rounded)
     labels = [s.label for s in page.select_slider if s.key and s.key.endswith(".lr")]
     assert labels == [f"{ex.label(n)}: learning rate" for n in ex.BASIN_DEFAULT]

@@ -157,13 +157,13 @@ def sweep_figure(
         bj, bi = best
         data.append({
             "type": "scatter", "mode": "markers", "x": [float(ux[bi])], "y": [float(uy[bj])],
-            "name": "lowest final f − f*" if metric == "gap" else "fewest steps", "hoverinfo": "skip",
+            "name": "best cell outline", "hoverinfo": "skip", "showlegend": False,
             "marker": {"symbol": "square-open", "size": max(14.0, cell * 1.3), "color": "#FFFFFF",
                        "line": {"color": "#FFFFFF", "width": 3}},
         })
         data.append({
             "type": "scatter", "mode": "markers", "x": [float(ux[bi])], "y": [float(uy[bj])],
-            "name": "best cell outline", "hoverinfo": "skip", "showlegend": False,
+            "name": "lowest final f − f*" if metric == "gap" else "fewest steps", "hoverinfo": "skip",
             "marker": {"symbol": "square-open", "size": max(14.0, cell * 1.3) + 5, "color": "#000000",
                        "line": {"color": "#000000", "width": 2}},
         })
@@ -203,6 +203,7 @@ def sweep_figure(
     return _readable({"data": data, "layout": layout})
 
 
+LEGEND_ROW = 28  # px per legend row
 #: a legend under the x axis title: anchored to the bottom of the whole figure (Plotly then grows
 #: the bottom margin to fit it), so it never sits on the axis title, however many rows it wraps to
 BELOW = {"orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yref": "container", "yanchor": "bottom",
@@ -233,6 +234,7 @@ def sensitivity_figure(lrs, curves: list[tuple[str, str, np.ndarray, np.ndarray,
     learning rates break the curve and get a cross along the top; the best rate is a big dot.
     """
     lrs = np.asarray(lrs, dtype=float)
+    height += LEGEND_ROW * math.ceil((len(curves) + 1) / 2)  # the legend under the axis title
     data = []
     top = []
     for label, color, gap, div, best in curves:
@@ -278,6 +280,7 @@ def sensitivity_figure(lrs, curves: list[tuple[str, str, np.ndarray, np.ndarray,
 
 def race_figure(fstar: float, curves: list[tuple[str, str, np.ndarray]], height: int = 460) -> dict:
     """f - f* against the step for each tuned optimizer (log y). curves: (label, colour, loss (steps+1,))."""
+    height += LEGEND_ROW * len(curves)  # the legend under the axis title: up to one entry a row
     data = []
     for label, color, loss in curves:
         gap = _gap_for_log(np.asarray(loss, dtype=float) - fstar)
@@ -324,7 +327,6 @@ def basin_classes(surface: Surface, max_classes: int = 6) -> tuple[np.ndarray, l
     return cls, [*names, "not converged", "diverged"], [*colors, NOT_CONVERGED, DIVERGED]
 
 
-LEGEND_ROW = 28  # px per legend entry
 BASIN_CLICKS = "starts"  # name of each basin panel's click grid trace
 MAX_CLICKS_PER_AXIS = 25
 
@@ -422,13 +424,16 @@ def basin_figure(surface: Surface, xs, ys, maps: list[tuple[str, np.ndarray | No
         if counts.sum() and counts[c] == 0 and c != nc:
             continue  # a minimum no run ends in, or "diverged" when nothing diverged
         shown += 1
-        share = f" — {100 * counts[c] / total:.0f}% of starts" if counts.sum() else ""
+        share = f"{100 * counts[c] / total:.0f}%: " if counts.sum() else ""
         label = name if c < nc else (f"not within {tol:g} of a minimum" if c == nc else "diverged")
-        data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": label + share,
+        data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": share + label,
                      "marker": {"symbol": "star" if c < nc else "square", "size": 16, "color": col,
                                 "line": {"color": "black" if c < nc else GREY, "width": 1}},
                      "hoverinfo": "skip"})
-    layout["height"] += LEGEND_ROW * shown  # one entry a row on a narrow column: room under the axis title
+    layout["height"] += LEGEND_ROW * (shown + 1)  # one entry a row on a narrow column, and the title
+    if counts.sum():
+        layout["legend"] = {**BELOW, "font": TICK_FONT, "title": {"text": "where the runs end (% of starts)",
+                                                                 "side": "top", "font": TICK_FONT}}
     return _readable({"data": data, "layout": layout})
 
 
@@ -483,12 +488,13 @@ def cloud_figure(surface: Surface, image: tuple[str, float, float], paths: np.nd
         "yaxis": {"range": [y0, y1], "title": {"text": "y"}, "showgrid": False, "zeroline": False,
                   "scaleanchor": "x", "constrain": "domain"},
         "images": [landscape_image(uri, surface.domain)],
-        "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "font": FONT},
+        "legend": BELOW,
         "hovermode": "closest", "plot_bgcolor": "white", "dragmode": False,
     }
+    layout["height"] += LEGEND_ROW * 3  # the legend under the axis title
     if label:
         layout["title"] = {"text": label, "font": TITLE_FONT, "x": 0.5, "y": 0.99, "yanchor": "top"}
-        layout["margin"]["t"] = 90
+        layout["margin"]["t"] = 60
     return _readable({"data": data, "layout": layout})
 
 
@@ -526,6 +532,7 @@ def band_figure(fstar: float, loss: np.ndarray, clean: np.ndarray | None, *, col
                      "mode": "lines", "name": "without noise", "line": {"color": "black", "width": 2.5,
                                                                          "dash": "dash"},
                      "hovertemplate": "step %{x}<br>without noise f − f* = %{y:.3g}<extra></extra>"})
+    height += LEGEND_ROW * 3  # the legend under the axis title
     title = "Loss of the noisy runs"
     if n_div:
         title += f" ({n_div} of {loss.shape[1]} diverged)"
@@ -533,8 +540,9 @@ def band_figure(fstar: float, loss: np.ndarray, clean: np.ndarray | None, *, col
         "height": height, "font": FONT, "margin": {"l": 80, "r": 20, "t": 90, "b": 60},
         "title": {"text": title, "font": TITLE_FONT, "x": 0.5, "y": 0.99, "yanchor": "top"},
         "xaxis": {"title": {"text": "step"}},
-        "yaxis": {"type": "log", "title": {"text": "f − f*"}, "exponentformat": "power"},
-        "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "font": FONT},
+        "yaxis": {"type": "log", "title": {"text": "f − f* (loss above the minimum)"},
+                  "exponentformat": "power"},
+        "legend": BELOW,
         "hovermode": "closest",
     }
     return _readable({"data": data, "layout": layout})
