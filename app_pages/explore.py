@@ -171,7 +171,7 @@ def sweep_section(surface, skey, start, steps) -> dict:
         fig = vx.sweep_figure(values, res.diverged_at, xs, ys, x_label=nice[xname], y_label=nice[yname],
                               x_scale=ranges[xname][0].scale, y_scale=ranges[yname][0].scale,
                               metric=metric, steps=steps, tol=tol, best=best,
-                              title=f"{rule.label} on {surface.title}: {n}×{n} runs of {steps} steps")
+                              title=f"{rule.label} on {surface.title}")
     st.session_state[K + "sweep_ctx"] = {
         "name": name, "xname": xname, "yname": yname, "xs": xs.tolist(), "ys": ys.tolist(),
         "surface": surface.name, "surface_params": dict(surface.params), "start": start, "steps": steps,
@@ -180,7 +180,8 @@ def sweep_section(surface, skey, start, steps) -> dict:
     st.plotly_chart(viz.fast_figure(fig), key=K + "sweep_chart", on_select=open_cell,
                     selection_mode="points", config=CONFIG)
     n_div = int((res.diverged_at >= 0).sum())
-    msg = f"{n_div} of {n * n} runs diverged (grey, crossed)." if n_div else "No run diverged."
+    msg = f"{n}×{n} runs of {steps} steps. "
+    msg += f"{n_div} of {n * n} runs diverged (grey, crossed)." if n_div else "No run diverged."
     if (low := res.best()) is not None:
         msg += (f" Lowest final f − f* = {max(res.gap[low], 0.0):.3g} at {nice[xname]} = {xs[low[1]]:g}, "
                 f"{nice[yname]} = {ys[low[0]]:g} (outlined).")

@@ -69,7 +69,7 @@ def _ticks(values, scale: str) -> dict:
 
 def _axis_title(label: str, scale: str) -> str:
     return {"log": f"{label} (log scale)",
-            "log1m": f"{label} (spaced so 0.9, 0.99, 0.999 are equally far apart)"}.get(scale, label)
+            "log1m": f"{label} (0.9, 0.99, 0.999 equally spaced)"}.get(scale, label)
 
 
 #: what f - f* means, for captions and help texts where it appears
@@ -112,7 +112,7 @@ def sweep_figure(
         if metric == "gap":
             shown = np.log10(np.maximum(values, FLOOR))
             shown[~np.isfinite(values)] = np.nan
-            cbar_title = "final f − f*<br>(loss above<br>the minimum)"
+            cbar_title = "final f − f*"
         else:
             shown = np.where(values >= 0, values, np.nan)
             cbar_title = f"steps to within {tol:g}<br>of a minimum"
@@ -121,7 +121,7 @@ def sweep_figure(
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     if hi - lo < 1e-9:
         lo, hi = lo - 0.5, hi + 0.5
-    colorbar = {"title": {"text": cbar_title, "side": "right"}, "thickness": 18, "len": 0.9}
+    colorbar = {"title": {"text": cbar_title, "side": "right"}, "thickness": 14, "len": 0.9}
     if metric == "gap":
         exps = list(range(math.ceil(lo), math.floor(hi) + 1))
         step = max(1, math.ceil(len(exps) / 8))
@@ -189,17 +189,19 @@ def sweep_figure(
     dx = (ux[1] - ux[0]) / 2 if nx > 1 else 0.5
     dy = (uy[1] - uy[0]) / 2 if ny > 1 else 0.5
     layout = {
-        "height": height, "font": FONT, "margin": {"l": 90, "r": 20, "t": 60 if title else 30, "b": 70},
+        "height": height + LEGEND_ROW * 2, "font": FONT,
+        "margin": {"l": 80, "r": 10, "t": 40 if title else 20, "b": 60},
         "xaxis": {"title": {"text": _axis_title(x_label, x_scale)}, "range": [ux[0] - dx, ux[-1] + dx],
                   "showgrid": False, "zeroline": False, **_ticks(xs, x_scale)},
         "yaxis": {"title": {"text": _axis_title(y_label, y_scale)}, "range": [uy[0] - dy, uy[-1] + dy],
                   "showgrid": False, "zeroline": False, **_ticks(ys, y_scale)},
-        "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "font": FONT},
+        "legend": BELOW,
         "plot_bgcolor": NOT_CONVERGED, "hovermode": "closest", "hoverlabel": {"font": FONT},
         "clickmode": "event+select", "dragmode": False, "uirevision": "sweep",
     }
     if title:
-        layout["title"] = {"text": title, "font": TITLE_FONT, "x": 0.5, "y": 0.98, "yanchor": "top"}
+        layout["title"] = {"text": title, "font": TITLE_FONT, "x": 0.01, "xanchor": "left", "y": 0.99,
+                           "yanchor": "top"}
     return _readable({"data": data, "layout": layout})
 
 
@@ -264,7 +266,7 @@ def sensitivity_figure(lrs, curves: list[tuple[str, str, np.ndarray, np.ndarray,
         data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "diverged (×)",
                      "marker": {"symbol": "x", "size": 10, "color": CROSS}, "hoverinfo": "skip"})
     layout = {
-        "height": height, "font": FONT, "margin": {"l": 80, "r": 20, "t": 90, "b": 60},
+        "height": height, "font": FONT, "margin": {"l": 80, "r": 20, "t": 60, "b": 60},
         "title": {"text": "Sensitivity to the learning rate", "font": TITLE_FONT,
                   "x": 0.01, "xanchor": "left", "xref": "paper", "y": 0.98, "yanchor": "top"},
         "xaxis": {"type": "log", "title": {"text": "learning rate"}, "exponentformat": "power"},
@@ -288,7 +290,7 @@ def race_figure(fstar: float, curves: list[tuple[str, str, np.ndarray]], height:
                      "line": {"color": color, "width": 3},
                      "hovertemplate": f"{label}<br>step %{{x}}<br>f − f* = %{{y:.3g}}<extra></extra>"})
     layout = {
-        "height": height, "font": FONT, "margin": {"l": 80, "r": 20, "t": 90, "b": 60},
+        "height": height, "font": FONT, "margin": {"l": 80, "r": 20, "t": 60, "b": 60},
         "title": {"text": "The race, each at its best rate", "font": TITLE_FONT,
                   "x": 0.01, "xanchor": "left", "xref": "paper", "y": 0.98, "yanchor": "top"},
         "xaxis": {"title": {"text": "step"}},
@@ -493,7 +495,8 @@ def cloud_figure(surface: Surface, image: tuple[str, float, float], paths: np.nd
     }
     layout["height"] += LEGEND_ROW * 3  # the legend under the axis title
     if label:
-        layout["title"] = {"text": label, "font": TITLE_FONT, "x": 0.5, "y": 0.99, "yanchor": "top"}
+        layout["title"] = {"text": label, "font": TITLE_FONT, "x": 0.01, "xanchor": "left", "y": 0.99,
+                           "yanchor": "top"}
         layout["margin"]["t"] = 60
     return _readable({"data": data, "layout": layout})
 
@@ -537,8 +540,9 @@ def band_figure(fstar: float, loss: np.ndarray, clean: np.ndarray | None, *, col
     if n_div:
         title += f" ({n_div} of {loss.shape[1]} diverged)"
     layout = {
-        "height": height, "font": FONT, "margin": {"l": 80, "r": 20, "t": 90, "b": 60},
-        "title": {"text": title, "font": TITLE_FONT, "x": 0.5, "y": 0.99, "yanchor": "top"},
+        "height": height, "font": FONT, "margin": {"l": 80, "r": 20, "t": 60, "b": 60},
+        "title": {"text": title, "font": TITLE_FONT, "x": 0.01, "xanchor": "left", "y": 0.99,
+                  "yanchor": "top"},
         "xaxis": {"title": {"text": "step"}},
         "yaxis": {"type": "log", "title": {"text": "f − f* (loss above the minimum)"},
                   "exponentformat": "power"},
