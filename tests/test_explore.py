@@ -412,7 +412,7 @@ def test_best_cell_is_outlined_and_diverged_only_in_the_legend_when_some_run_div
     mark = next(t for t in fig["data"] if t.get("name") == "lowest final f − f*")
     j, i = res.best()
     assert np.isclose(mark["x"][0], np.log10(xs[i])) and np.isclose(mark["y"][0], -np.log10(1 - ys[j]))
-    assert "equally far apart" in fig["layout"]["yaxis"]["title"]["text"]
+    assert "0.9, 0.99, 0.999 equally spaced" in fig["layout"]["yaxis"]["title"]["text"]
     calm = vx.sweep_figure(np.ones((3, 3)), np.full((3, 3), -1), xs[:3], ys[:3], x_label="lr", y_label="b")
     assert not any(t.get("name") == "diverged" for t in calm["data"])
     s = landscapes.get("booth")
