@@ -407,7 +407,9 @@ def basin_figure(surface: Surface, xs, ys, maps: list[tuple[str, np.ndarray | No
                 "type": "scatter", "mode": "markers", "x": f32(cx.ravel()), "y": f32(cy.ravel()),
                 "xaxis": "x" + s, "yaxis": "y" + s, "name": BASIN_CLICKS, "showlegend": False,
                 "text": short[z[::k, ::k]].ravel().tolist(),
-                "marker": {"size": max(4.0, panel_px / len(xs[::k])), "color": "rgba(0,0,0,0)",
+                # half the spacing at most: markers never overlap, so a click picks the nearest start
+                # however narrow the column that shows the map
+                "marker": {"size": max(4.0, 0.5 * panel_px / len(xs[::k])), "color": "rgba(0,0,0,0)",
                            "symbol": "square"},
                 "hovertemplate": "start (%{x:.3g}, %{y:.3g})<br>→ %{text}"
                                  "<extra>click: open in the Playground</extra>",
