@@ -304,7 +304,7 @@ def basin_section(surface, skey, steps) -> dict:
         with slots[k], st.spinner(f"{label(name)}: {n * n:,} starts × {steps} steps …"):
             _, _, labels = cached_basins(skey, name, tuple(hypers[name].items()), n, steps, tol)
         fig = vx.basin_figure(surface, xs, ys, [(f"{label(name)}, lr {hypers[name]['lr']:g}", labels)],
-                              tol=tol, width=380)
+                              tol=tol, width=300)  # about one column of three at 1366 px
         clicks.append(next(i for i, t in enumerate(fig["data"]) if t.get("name") == vx.BASIN_CLICKS))
         st.session_state[K + "basin_ctx"] = {
             "surface": surface.name, "surface_params": dict(surface.params), "steps": steps,
