@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 
 import landscapes
 import optimizers
@@ -71,21 +71,6 @@ class ExploreView:
     sigma: float | None = None  # None: 1 (analytic surfaces) or 0 (datasets: mini-batches are the noise)
     batch: int = BATCH.default
     runs: int = RUNS.default
-
-
-#: the fields each section writes to a link (besides section, surface, start and steps)
-SECTION_FIELDS = {
-    "sweep": ("sweep_opt", "sweep_x", "sweep_y", "x_range", "y_range", "cells", "metric", "sweep_tol"),
-    "fair": ("fair",),
-    "basins": ("basins", "starts", "basin_tol", "basin_lrs"),
-    "noise": ("noise_opt", "noise_lr", "sigma", "batch", "runs"),
-}
-
-
-def only_open_section(view: ExploreView) -> ExploreView:
-    """``view`` with every other section's settings at their defaults (what a link keeps)."""
-    keep = {"section", "surface", "surface_params", "start", "steps", *SECTION_FIELDS[view.section]}
-    return replace(ExploreView(), **{f.name: getattr(view, f.name) for f in fields(view) if f.name in keep})
 
 
 def _pair(v) -> str:
