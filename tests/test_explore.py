@@ -15,6 +15,7 @@ import optimizers
 import viz
 from app_pages import explore as ex
 from descent_lab import explore as dx
+from descent_lab import explore_link as el
 from viz import explore as vx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -459,3 +460,22 @@ def test_page_reads_a_link_and_writes_its_settings():
     ok(at)
     q = {k: v[-1] if isinstance(v, list) else v for k, v in at.query_params.items()}
     assert q["section"] == "sweep" and q["opt"] == "gd" and "optimizers" not in q
+
+
+@pytest.mark.parametrize("query", [
+    {"section": "sweep", "opt": "nadam", "x": "eps", "y": "eps", "xrange": "nan,1e400", "cells": "-5",
+     "steps": "50", "metric": "<script>", "tol": "1e999"},
+    {"section": "fair", "optimizers": "x" * 299, "steps": "20", "surface": "regression", "n": "1e12"},
+    {"section": "basins", "optimizers": ",,,adam,adam,gd", "starts": "abc", "gd.lr": "-1", "steps": "30",
+     "surface": "rastrigin"},
+    {"section": "noise", "surface": "regression", "opt": "adam", "lr": "inf", "sigma": "0", "batch": "3",
+     "runs": "9999", "steps": "40", "start": "1e308,-1e308"},
+])
+def test_hostile_links_show_a_warning_not_an_error(query):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params.update(query)
+    ok(at)
+    assert at.warning and "could not be used" in at.warning[0].value
+    assert at.get("plotly_chart") or at.info  # the section still shows (or asks for an optimizer)
+    q = {k: v[-1] if isinstance(v, list) else v for k, v in at.query_params.items()}
+    assert el.from_query(q)[1] == []  # the link the page writes back is clean
