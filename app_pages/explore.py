@@ -6,26 +6,28 @@ wires widgets to them, caches them and shows viz.explore's figures.
 
 from __future__ import annotations
 
-import time
+from dataclasses import replace
+from functools import partial
 
 import streamlit as st
 
 import landscapes
 import optimizers
 import viz
-from app_pages.widgets import image_for, open_in_playground, param_widget, surface_picker
+from app_pages.widgets import image_for, open_in_playground, param_widget, plain, surface_picker
 from descent_lab import explore as dx
+from descent_lab import explore_link as el
 from descent_lab.setup import MAX_RUNS, RunSpec, Setup, run_spec
 from optimizers import NOISE
 from viz import explore as vx
 
-TOLS = [1e-4, 1e-3, 1e-2, 0.05, 0.1, 0.5]
-FAIR_DEFAULT = ["gd", "momentum", "adam", "rmsprop"]
-BASIN_DEFAULT = ["gd", "momentum", "adam"]
-CLOUD_NOISES = [v for v in NOISE.grid if v >= 0.01]
-CLOUD_BATCHES = [v for v in optimizers.BATCH.grid if v <= 64]
+TOLS = list(el.TOLS)
+FAIR_DEFAULT = list(el.FAIR_DEFAULT)
+BASIN_DEFAULT = list(el.BASIN_DEFAULT)
 SECTIONS = ["Sweep map", "Fair comparison", "Basins of attraction", "Many runs under noise"]
+SECTION_OF = dict(zip(SECTIONS, el.SECTIONS, strict=True))  # tab label -> link name
 K = "explore."  # prefix of this page's session keys
+LOADED = K + "loaded"  # set once the session's link has been read
 CONFIG = {"displaylogo": False, "scrollZoom": False}
 
 
@@ -95,12 +97,42 @@ def open_race(setup: Setup) -> None:
     st.session_state[GOTO] = setup
 
 
-def sweep_section(surface, skey, start, steps) -> None:
+def load(view: el.ExploreView, surface) -> None:
+    """Put a view (from a link, or the defaults) into the page's widgets."""
+    ss = st.session_state
+    ss[K + "tab"] = SECTIONS[el.SECTIONS.index(view.section)]
+    ss[K + "surface"] = view.surface
+    for k, v in view.surface_params.items():
+        ss[K + f"surface.{view.surface}.{k}"] = v
+    if view.start is not None:
+        ss[K + f"start.{view.surface}.x"], ss[K + f"start.{view.surface}.y"] = view.start
+    ss[K + "steps"] = view.steps
+    opt = view.sweep_opt
+    ss[K + "sw.opt"], ss[K + f"sw.{opt}.x"], ss[K + f"sw.{opt}.y"] = opt, view.sweep_x, view.sweep_y
+    for setting, pair in ((view.sweep_x, view.x_range), (view.sweep_y, view.y_range)):
+        if pair is not None:
+            ss[K + f"sw.{opt}.{setting}.range"] = pair
+    ss[K + "sw.n"], ss[K + "sw.metric"], ss[K + "sw.tol"] = view.cells, view.metric, view.sweep_tol
+    ss[K + "fair.opts"] = list(view.fair)
+    ss[K + "basin.opts"], ss[K + "basin.n"] = list(view.basins), view.starts
+    ss[K + "basin.tol"] = view.basin_tol
+    for name, lr in view.basin_lrs.items():
+        ss[K + f"basin.{view.surface}.{name}.lr"] = lr
+    ss[K + "noise.opt"] = view.noise_opt
+    if view.noise_lr is not None:
+        ss[K + f"noise.{view.noise_opt}.lr"] = view.noise_lr
+    data = surface.data is not None
+    ss[K + "noise.sigma"] = view.sigma if view.sigma is not None and not data else 1.0
+    ss[K + "noise.data_sigma"] = view.sigma if view.sigma is not None and data else 0.0
+    ss[K + "noise.batch"], ss[K + "noise.runs"] = view.batch, view.runs
+
+
+def sweep_section(surface, skey, start, steps) -> dict:
     st.markdown("Every cell is one run with its own pair of settings, all computed in one batch. "
                 "**Click a cell** to open exactly that run in the Playground.")
     c1, c2, c3, c4 = st.columns([1.1, 1, 1, 1])
     names = optimizers.names()
-    name = c1.selectbox("Optimizer", names, index=names.index("adam"), key=K + "sw.opt", format_func=label)
+    name = c1.selectbox("Optimizer", names, key=K + "sw.opt", format_func=label)
     rule = optimizers.rule(name)
     params = {p.name: p for p in dx.sweep_settings(name)}
     settings = list(params)
@@ -108,8 +140,9 @@ def sweep_section(surface, skey, start, steps) -> None:
     xname = c2.selectbox("Across (x)", settings, key=K + f"sw.{name}.x", format_func=nice.get)
     y_opts = [s for s in settings if s != xname]
     yname = c3.selectbox("Up (y)", y_opts, key=K + f"sw.{name}.y", format_func=nice.get)
-    metric = c4.radio("Colour shows", ["gap", "steps"], key=K + "sw.metric", horizontal=False,
-                      format_func={"gap": "final f − f*", "steps": "steps to reach a minimum"}.get)
+    metric = c4.radio("Colour shows", list(el.METRICS), key=K + "sw.metric", horizontal=False,
+                      format_func={"gap": "final f − f*", "steps": "steps to reach a minimum"}.get,
+                      help=vx.GAP_TEXT + ".")
     c1, c2, c3, c4 = st.columns([1.1, 1, 1, 1])
     ranges = {}
     for col, setting in ((c2, xname), (c3, yname)):
@@ -124,20 +157,21 @@ def sweep_section(surface, skey, start, steps) -> None:
         if lo == hi:
             k = opts.index(lo)
             lo, hi = (opts[k], opts[k + 1]) if k + 1 < len(opts) else (opts[k - 1], opts[k])
-        ranges[setting] = (p, lo, hi)
-    n = c1.slider("Cells per axis", 10, 60, 40, step=5, key=K + "sw.n")
-    tol = c4.select_slider("Tolerance (distance)", TOLS, value=1e-2, key=K + "sw.tol",
+        ranges[setting] = (p, float(lo), float(hi))
+    n = c1.slider(el.CELLS.label, int(el.CELLS.lo), int(el.CELLS.hi), step=5, key=K + "sw.n")
+    tol = c4.select_slider(el.TOL.label, TOLS, key=K + "sw.tol",
                            format_func=lambda v: f"{v:g}", disabled=metric != "steps")
-    xs = ranges[xname][0].sweep(*ranges[xname][1:], n)
-    ys = ranges[yname][0].sweep(*ranges[yname][1:], n)
+    xs = dx.sweep_values(*ranges[xname], n)
+    ys = dx.sweep_values(*ranges[yname], n)
     with st.spinner(f"Running {n * n:,} × {steps} steps …"):
         res = cached_sweep(skey, start, name, xname, tuple(xs.tolist()), yname, tuple(ys.tolist()), steps,
                            float(tol) if metric == "steps" else None)
         values = res.gap if metric == "gap" else res.reached_at.astype(float)
+        best = res.best() if metric == "gap" else res.fastest()
         fig = vx.sweep_figure(values, res.diverged_at, xs, ys, x_label=nice[xname], y_label=nice[yname],
                               x_scale=ranges[xname][0].scale, y_scale=ranges[yname][0].scale,
-                              metric=metric, steps=steps, tol=tol,
-                              title=f"{rule.label} on {surface.title}: {n}×{n} runs of {steps} steps")
+                              metric=metric, steps=steps, tol=tol, best=best,
+                              title=f"{rule.label} on {surface.title}")
     st.session_state[K + "sweep_ctx"] = {
         "name": name, "xname": xname, "yname": yname, "xs": xs.tolist(), "ys": ys.tolist(),
         "surface": surface.name, "surface_params": dict(surface.params), "start": start, "steps": steps,
@@ -146,23 +180,29 @@ def sweep_section(surface, skey, start, steps) -> None:
     st.plotly_chart(viz.fast_figure(fig), key=K + "sweep_chart", on_select=open_cell,
                     selection_mode="points", config=CONFIG)
     n_div = int((res.diverged_at >= 0).sum())
-    msg = f"{n_div} of {n * n} runs diverged (grey, crossed)." if n_div else "No run diverged."
-    if (best := res.best()) is not None:
-        msg += (f" Lowest final f − f* = {max(res.gap[best], 0.0):.3g} at {nice[xname]} = {xs[best[1]]:.3g}, "
-                f"{nice[yname]} = {ys[best[0]]:.3g}.")
-    st.caption(msg)
+    msg = f"{n}×{n} runs of {steps} steps. "
+    msg += f"{n_div} of {n * n} runs diverged (grey, crossed)." if n_div else "No run diverged."
+    if (low := res.best()) is not None:
+        msg += (f" Lowest final f − f* = {max(res.gap[low], 0.0):.3g} at {nice[xname]} = {xs[low[1]]:g}, "
+                f"{nice[yname]} = {ys[low[0]]:g} (outlined).")
+    if metric == "steps" and best is not None:
+        msg += (f" Fewest steps to within {tol:g}: {res.reached_at[best]} at {nice[xname]} = "
+                f"{xs[best[1]]:g}, {nice[yname]} = {ys[best[0]]:g} (outlined).")
+    st.caption(msg + " " + vx.GAP_TEXT + ".")
+    return {"sweep_opt": name, "sweep_x": xname, "sweep_y": yname, "x_range": ranges[xname][1:],
+            "y_range": ranges[yname][1:], "cells": int(n), "metric": metric, "sweep_tol": float(tol)}
 
 
-def fair_section(surface, skey, start, steps) -> None:
+def fair_section(surface, skey, start, steps) -> dict:
     st.markdown("Each optimizer gets its own best learning rate (the lowest final f − f* among "
                 f"{len(dx.FAIR_LRS)} rates from {dx.FAIR_LRS[0]:g} to {dx.FAIR_LRS[-1]:g}, other settings at "
                 "their defaults); then they race. A robust optimizer has a wide valley in the "
                 "sensitivity plot.")
-    chosen = st.multiselect("Optimizers", optimizers.names(), default=FAIR_DEFAULT, key=K + "fair.opts",
+    chosen = st.multiselect("Optimizers", optimizers.names(), key=K + "fair.opts",
                             format_func=label, max_selections=MAX_RUNS)
     if not chosen:
         st.info("Choose at least one optimizer.")
-        return
+        return {"fair": ()}
     with st.spinner(f"Trying {len(dx.FAIR_LRS)} learning rates for each optimizer …"):
         results = [cached_lr_sweep(skey, start, n, steps) for n in chosen]
     colors = dict(zip(chosen, viz.run_colors(chosen), strict=True))
@@ -184,57 +224,63 @@ def fair_section(surface, skey, start, steps) -> None:
             "optimizer": label(r.name),
             "best lr": float(r.lrs[r.best]) if r.best is not None else None,
             "final f − f*": float(r.gap[r.best]) if r.best is not None else None,
-            "lrs that converge": f"{int(ok.sum())} of {len(ok)}",
+            "rates not diverging": f"{r.not_diverged()} of {len(ok)}",
+            "rates ending near a minimum": f"{r.near_a_minimum()} of {len(ok)}",
             "diverges from lr": float(r.lrs[~ok].min()) if (~ok).any() else None,
         })
-    c1, c2 = st.columns([3, 1])
-    c1.dataframe(rows, hide_index=True, width="stretch",
+    near = f"within {dx.FAIR_TOL:g} (distance) of a known minimum at the end"
+    st.dataframe(rows, hide_index=True, width="stretch",
                  column_config={"best lr": st.column_config.NumberColumn(format="%.3g"),
-                                "final f − f*": st.column_config.NumberColumn(format="%.3g"),
+                                "final f − f*": st.column_config.NumberColumn(format="%.3g",
+                                                                              help=vx.GAP_TEXT),
+                                "rates ending near a minimum": st.column_config.TextColumn(help=near),
                                 "diverges from lr": st.column_config.NumberColumn(format="%.3g")})
+    c1, c2 = st.columns([3, 1])
     tuned = tuple(run_spec(r.name, lr=float(r.lrs[r.best])) for r in results if r.best is not None)
     if tuned:
         setup = Setup(surface=surface.name, surface_params=dict(surface.params), start=start, steps=steps,
                       runs=tuned)
         c2.button(":material/open_in_new: Race them in the Playground", key=K + "fair.open",
                   on_click=open_race, args=(setup,), width="stretch")
+    c1.caption(f"{vx.GAP_TEXT}. A low f − f* can still be far from the minimum in a flat valley: the last "
+               f"column counts the rates whose run ends within {dx.FAIR_TOL:g} (distance) of a known "
+               "minimum.")
+    return {"fair": tuple(chosen)}
 
 
-SHOW_PARTIAL_AFTER = 0.3  # s: a basin map that took longer is shown before the next one is computed
-
-
-def open_start() -> None:
-    """Click on a basin map: remember a Playground setup with every mapped optimizer from that start."""
-    if (hit := clicked("basins", "basin_ctx")) is None:
+def open_start(k: int) -> None:
+    """Click on basin map ``k``: remember a Playground setup with every mapped optimizer from that start."""
+    if (hit := clicked(f"basins{k}", "basin_ctx")) is None:
         return
     pt, ctx = hit
     idx = pt.get("point_index", pt.get("pointIndex"))
-    if idx is None or pt.get("curve_number") not in ctx["clicks"]:
+    if idx is None or pt.get("curve_number") != ctx["clicks"][k]:
         return
-    k = ctx["stride"]
-    columns = len(ctx["xs"][::k])
+    stride = ctx["stride"]
+    columns = len(ctx["xs"][::stride])
     jj, ii = divmod(int(idx), columns)
-    if not (0 <= ii * k < len(ctx["xs"]) and 0 <= jj * k < len(ctx["ys"])):
+    if not (0 <= ii * stride < len(ctx["xs"]) and 0 <= jj * stride < len(ctx["ys"])):
         return
     st.session_state[GOTO] = Setup(
         surface=ctx["surface"], surface_params=dict(ctx["surface_params"]),
-        start=(ctx["xs"][ii * k], ctx["ys"][jj * k]), steps=ctx["steps"],
+        start=(ctx["xs"][ii * stride], ctx["ys"][jj * stride]), steps=ctx["steps"],
         runs=tuple(RunSpec(name, optimizers.rule(name).defaults() | hyper) for name, hyper in ctx["runs"]))
 
 
-def basin_section(surface, skey, steps) -> None:
+def basin_section(surface, skey, steps) -> dict:
     st.markdown("Every pixel is a start point; its colour is the minimum the run from there ends in. "
                 "Same colour, same minimum, in every map. **Click a start** to race these optimizers "
                 "from there in the Playground.")
     c1, c2, c3 = st.columns([2, 1, 1])
-    chosen = c1.multiselect("Optimizers", optimizers.names(), default=BASIN_DEFAULT, key=K + "basin.opts",
+    chosen = c1.multiselect("Optimizers", optimizers.names(), key=K + "basin.opts",
                             format_func=label, max_selections=MAX_RUNS)
-    n = c2.select_slider("Starts per axis", [25, 50, 75, 100, 150], value=100, key=K + "basin.n")
-    tol = float(c3.select_slider("Tolerance (distance)", TOLS, value=0.1, key=K + "basin.tol",
+    n = c2.select_slider(el.STARTS.label, list(el.STARTS.grid), key=K + "basin.n")
+    tol = float(c3.select_slider("Tolerance (distance)", TOLS, key=K + "basin.tol",
                                  format_func=lambda v: f"{v:g}"))
+    view = {"basins": tuple(chosen), "starts": int(n), "basin_tol": tol}
     if not chosen:
         st.info("Choose at least one optimizer.")
-        return
+        return view
     cols = st.columns(min(len(chosen), 3))
     hypers = {}
     for k, name in enumerate(chosen):
@@ -244,37 +290,39 @@ def basin_section(surface, skey, steps) -> None:
             with st.spinner(f"Tuning {label(name)}'s learning rate for this surface …"):
                 st.session_state[key] = cached_basin_lr(skey, name, steps, tol)
         with cols[k % len(cols)]:
-            hypers[name] = {"lr": param_widget(p, key)}
+            hypers[name] = {"lr": param_widget(replace(p, label=f"{label(name)}: {p.label.lower()}"), key)}
     st.caption(f"Each learning rate starts at the one of {dx.BASIN_LRS[0]:g} … {dx.BASIN_LRS[-1]:g} that "
                "converges from the most starts of a coarse grid (the middle of the best range); move it to "
                "see the basins change.")
     xs, ys, _ = dx.grid_starts(surface, n)
-    maps = [(f"{label(name)}, lr {hypers[name]['lr']:g}", None) for name in chosen]
-    slot = st.empty()
+    clicks = []
+    slots = []
+    for k in range(len(chosen)):
+        with cols[k % len(cols)]:
+            slots.append(st.empty())
     for k, name in enumerate(chosen):
-        t0 = time.perf_counter()
-        with st.spinner(f"Map {k + 1} of {len(chosen)}: {label(name)}, {n * n:,} starts × {steps} steps …"):
+        with slots[k], st.spinner(f"{label(name)}: {n * n:,} starts × {steps} steps …"):
             _, _, labels = cached_basins(skey, name, tuple(hypers[name].items()), n, steps, tol)
-        maps[k] = (maps[k][0], labels)
-        if k + 1 < len(chosen) and time.perf_counter() - t0 > SHOW_PARTIAL_AFTER:
-            slot.plotly_chart(viz.fast_figure(vx.basin_figure(surface, xs, ys, maps, tol=tol)), config=CONFIG)
-    fig = vx.basin_figure(surface, xs, ys, maps, tol=tol)
-    st.session_state[K + "basin_ctx"] = {
-        "surface": surface.name, "surface_params": dict(surface.params), "steps": steps,
-        "xs": xs.tolist(), "ys": ys.tolist(), "stride": vx.click_stride(n),
-        "clicks": [i for i, t in enumerate(fig["data"]) if t.get("name") == vx.BASIN_CLICKS],
-        "runs": [(name, hypers[name]) for name in chosen],
-    }
-    slot.plotly_chart(viz.fast_figure(fig), key=K + "basins", config=CONFIG, on_select=open_start,
-                      selection_mode="points")
+        fig = vx.basin_figure(surface, xs, ys, [(f"{label(name)}, lr {hypers[name]['lr']:g}", labels)],
+                              tol=tol, width=300)  # about one column of three at 1366 px
+        clicks.append(next(i for i, t in enumerate(fig["data"]) if t.get("name") == vx.BASIN_CLICKS))
+        st.session_state[K + "basin_ctx"] = {
+            "surface": surface.name, "surface_params": dict(surface.params), "steps": steps,
+            "xs": xs.tolist(), "ys": ys.tolist(), "stride": vx.click_stride(n), "clicks": clicks,
+            "runs": [(name, hypers[name]) for name in chosen],
+        }
+        slots[k].plotly_chart(viz.fast_figure(fig), key=K + f"basins{k}", config=CONFIG,
+                              on_select=partial(open_start, k), selection_mode="points")
     if len(surface.minima) > 6:
         st.caption("This surface has many minima: minima of equal value share a colour.")
     elif len(surface.minima) == 1:
         st.caption("One known minimum here: the map shows where each optimizer gets there at all. "
                    "Try Gaussian wells, Himmelblau, Six-hump camel or Styblinski-Tang for several basins.")
+    view["basin_lrs"] = {name: float(h["lr"]) for name, h in hypers.items()}
+    return view
 
 
-def noise_section(surface, skey, start, steps) -> None:
+def noise_section(surface, skey, start, steps) -> dict:
     data = surface.data is not None
     st.markdown("The same run many times, each with its own random "
                 + ("mini-batches" if data else "gradient noise")
@@ -282,20 +330,20 @@ def noise_section(surface, skey, start, steps) -> None:
                   "spreads.")
     c1, c2, c3, c4 = st.columns(4)
     names = optimizers.names()
-    name = c1.selectbox("Optimizer", names, index=names.index("momentum"), key=K + "noise.opt",
-                        format_func=label)
+    name = c1.selectbox("Optimizer", names, key=K + "noise.opt", format_func=label)
     p = optimizers.rule(name).lr
     with c2:
         lr = param_widget(p, K + f"noise.{name}.lr")
     batch = None
     if data:
-        batch = int(c3.select_slider("Mini-batch size", CLOUD_BATCHES, value=8, key=K + "noise.batch"))
-        noise = float(c4.select_slider("Extra gradient noise σ", [0.0, *CLOUD_NOISES], value=0.0,
-                                       key=K + "noise.sigma", format_func=lambda v: f"{v:g}"))
+        batch = int(c3.select_slider(el.BATCH.label, list(el.BATCH.grid), key=K + "noise.batch"))
+        noise = float(c4.select_slider("Extra gradient noise σ", list(el.SIGMA.grid),
+                                       key=K + "noise.data_sigma", format_func=lambda v: f"{v:g}"))
     else:
-        noise = float(c3.select_slider(NOISE.label, CLOUD_NOISES, value=1.0, key=K + "noise.sigma",
+        noise = float(c3.select_slider(NOISE.label, list(el.CLOUD_NOISES), key=K + "noise.sigma",
                                        format_func=lambda v: f"{v:g}"))
-    runs = int((c4 if not data else c1).slider("Runs", 5, 200, 50, step=5, key=K + "noise.runs"))
+    runs = int((c4 if not data else c1).slider(el.RUNS.label, int(el.RUNS.lo), int(el.RUNS.hi), step=5,
+                                               key=K + "noise.runs"))
     with st.spinner(f"Running {runs} noisy runs …"):
         cloud_runs = cached_cloud(skey, start, name, (("lr", float(lr)),), steps, runs, noise, batch)
         color = optimizers.rule(name).color
@@ -308,12 +356,21 @@ def noise_section(surface, skey, start, steps) -> None:
     c1, c2 = st.columns([1.1, 1])
     c1.plotly_chart(viz.fast_figure(cloud), key=K + "cloud", config=CONFIG)
     c2.plotly_chart(viz.fast_figure(band), key=K + "band")
+    st.caption(vx.GAP_TEXT + ".")
+    return {"noise_opt": name, "noise_lr": float(lr), "sigma": noise,
+            "batch": batch if batch is not None else el.ExploreView.batch, "runs": runs}
 
 
 def main() -> None:
     pending = st.session_state.pop(GOTO, None)
     if pending is not None:
         open_in_playground(pending)  # switch_page: not allowed inside a callback, fine here
+
+    problems = []
+    if LOADED not in st.session_state:  # a new session: the link's view (or the defaults)
+        first, problems = el.from_query(st.query_params.to_dict())
+        load(first, landscapes.get(first.surface, **first.surface_params))
+        st.session_state[LOADED] = True
 
     with st.sidebar:
         st.title(":material/grid_on: Explore")
@@ -329,24 +386,30 @@ def main() -> None:
         st.caption("Start and steps apply to every section (basin maps start everywhere).")
     skey = (surface.name, tuple(sorted(surface.params.items())))
     start = (float(sx), float(sy))
+    if problems:
+        st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".", icon="🔗")
 
     st.markdown(
         "<style>.block-container{padding-top:2.2rem;padding-bottom:1rem}"
         "[data-testid='stSidebarContent']{padding-top:0.5rem}"
-        "button[data-baseweb='tab'] p{font-size:1.15rem}</style>", unsafe_allow_html=True)
+        "div[role='tab'] p, button[role='tab'] p{font-size:1.15rem}</style>", unsafe_allow_html=True)
     tabs = st.tabs(SECTIONS, key=K + "tab", on_change="rerun")
+    shown = {}
     for tab, section in zip(tabs, SECTIONS, strict=True):
         if not tab.open:
             continue
         with tab:
             if section == SECTIONS[0]:
-                sweep_section(surface, skey, start, steps)
+                shown = sweep_section(surface, skey, start, steps)
             elif section == SECTIONS[1]:
-                fair_section(surface, skey, start, steps)
+                shown = fair_section(surface, skey, start, steps)
             elif section == SECTIONS[2]:
-                basin_section(surface, skey, steps)
+                shown = basin_section(surface, skey, steps)
             else:
-                noise_section(surface, skey, start, steps)
+                shown = noise_section(surface, skey, start, steps)
+        view = el.ExploreView(section=SECTION_OF[section], surface=surface.name,
+                              surface_params=dict(surface.params), start=start, steps=steps, **shown)
+        st.query_params.from_dict(el.to_query(view))
 
 
 if __name__ == "__main__":

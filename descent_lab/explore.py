@@ -7,6 +7,7 @@ runs. The Explore page only wires widgets to these and to viz.explore.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,8 @@ from specs import Param
 
 #: the learning rates the fair comparison tries: 1e-5 .. 10
 FAIR_LRS = np.logspace(-5, 1, 40)
+#: "near a minimum" in the fair comparison's table: the run ends within this distance of one
+FAIR_TOL = 0.01
 #: the learning rates basin maps choose from (tuned per surface by basin_lr): the lr grid's 1e-4..1
 BASIN_LRS = tuple(v for v in optimizers.rule("gd").lr.grid if 1e-4 <= v <= 1)
 
@@ -46,6 +49,29 @@ def cell_hyper(name: str, xname: str, x: float, yname: str, y: float) -> tuple[d
     return hyper, noise
 
 
+def resolved(values) -> np.ndarray:
+    """Sweep values rounded to the precision the map resolves: each to the decimal place one
+    below its distance to the nearest neighbour (a 40-cell log axis keeps about 3 significant
+    digits: 0.307, not 0.30702906297578497). Distinct values stay distinct and in order."""
+    v = np.asarray(values, dtype=float)
+    if v.size < 2:
+        return v.copy()
+    gaps = np.abs(np.diff(v))
+    near = np.minimum(np.r_[np.inf, gaps], np.r_[gaps, np.inf])
+    out = v.copy()
+    for k, (x, d) in enumerate(zip(v, near, strict=True)):
+        if d > 0 and np.isfinite(d):
+            out[k] = round(float(x), 1 - math.floor(math.log10(d)))
+    return out
+
+
+def sweep_values(p: Param, lo: float, hi: float, n: int) -> np.ndarray:
+    """The values of a sweep axis: ``n`` steps from lo to hi, evenly spaced on p's axis,
+    rounded to what the map resolves (so a clicked cell's link shows round numbers and
+    reproduces the cell exactly)."""
+    return np.clip(resolved(p.sweep(lo, hi, n)), p.lo, p.hi)
+
+
 @dataclass(frozen=True)
 class Sweep:
     """A two-setting sweep; arrays are (ny, nx), cell (j, i) has x = xs[i], y = ys[j]."""
@@ -64,6 +90,16 @@ class Sweep:
         if not ok.any():
             return None
         j, i = np.unravel_index(np.argmin(np.where(ok, self.gap, np.inf)), self.gap.shape)
+        return int(j), int(i)
+
+    def fastest(self) -> tuple[int, int] | None:
+        """(j, i) of the run that gets within tol of a minimum soonest (of ties, the lowest
+        final f - f*), or None if none does (or reached_at was not asked for)."""
+        if self.reached_at is None or not (self.reached_at >= 0).any():
+            return None
+        key = np.where(self.reached_at >= 0, self.reached_at, np.iinfo(np.int64).max).astype(float)
+        key = key + np.where(np.isfinite(self.gap), np.arctan(self.gap) / np.pi + 0.5, 1.0) * 0.5
+        j, i = np.unravel_index(np.argmin(key), key.shape)
         return int(j), int(i)
 
 
@@ -99,6 +135,17 @@ class LrSweep:
     diverged_at: np.ndarray  # (n,)
     loss: np.ndarray  # (steps+1, n)
     best: int | None  # index of the lowest final f - f* among the runs that did not diverge
+    end_distance: np.ndarray  # (n,) from each run's end to the nearest known minimum (NaN: diverged)
+
+    def not_diverged(self) -> int:
+        """How many of the rates do not diverge."""
+        return int((self.diverged_at < 0).sum())
+
+    def near_a_minimum(self, tol: float | None = None) -> int:
+        """How many of the rates end within ``tol`` (default FAIR_TOL) of a known minimum."""
+        tol = FAIR_TOL if tol is None else tol
+        with np.errstate(invalid="ignore"):
+            return int(((self.diverged_at < 0) & (self.end_distance <= tol)).sum())
 
 
 def best_index(gap, diverged_at) -> int | None:
@@ -112,7 +159,8 @@ def lr_sweep(surface, start, name: str, steps: int, lrs=FAIR_LRS) -> LrSweep:
     tr = optimizers.run(optimizers.get(name, lr=lrs), surface, start=start, steps=steps, record=False)
     gap = tr.loss[-1] - surface.global_min
     div = np.asarray(tr.diverged_at)
-    return LrSweep(name, lrs, gap, div, tr.loss, best_index(gap, div))
+    _, dist = nearest_minimum(tr.path[-1], surface)
+    return LrSweep(name, lrs, gap, div, tr.loss, best_index(gap, div), np.asarray(dist, dtype=float))
 
 
 def grid_starts(surface, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -15,6 +15,7 @@ import optimizers
 import viz
 from app_pages import explore as ex
 from descent_lab import explore as dx
+from descent_lab import explore_link as el
 from viz import explore as vx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -229,7 +230,7 @@ def test_basin_figure_while_computing_and_its_click_grid():
     pending = vx.basin_figure(s, xs, ys, [("GD", None)], tol=0.1)
     assert not [t for t in pending["data"] if t["type"] == "heatmap"]
     legend = [t["name"] for t in pending["data"] if isinstance(t["x"], list) and t["x"] == [None]]
-    assert len(legend) == len(s.minima) + 2 and not any("% of starts" in n for n in legend)
+    assert len(legend) == len(s.minima) + 2 and not any("%" in n for n in legend)
 
 
 def viz_value(arr, i: int) -> float:
@@ -300,9 +301,9 @@ def test_sweep_controls_and_extremes(page):
 
 
 def test_click_on_a_cell_queues_the_playground_setup(page):
-    point = {"point_index": 41, "curve_number": 2}
-    page.session_state["explore.sweep_chart"] = {"selection": {"points": [point]}}
     ex_ctx = page.session_state["explore.sweep_ctx"]
+    point = {"point_index": 41, "curve_number": ex_ctx["curve"]}
+    page.session_state["explore.sweep_chart"] = {"selection": {"points": [point]}}
     # the callback itself, as Streamlit would call it
     from unittest import mock
 
@@ -312,6 +313,7 @@ def test_click_on_a_cell_queues_the_playground_setup(page):
     assert setup.runs[0].name == "adam"
     assert setup.runs[0].hyper["lr"] == ex_ctx["xs"][1] and setup.runs[0].hyper["beta1"] == ex_ctx["ys"][1]
     assert setup.start == (-1.5, 2.0) and setup.steps == 500
+    assert setup.runs[0].hyper["lr"] == 1.27e-4 and setup.runs[0].hyper["beta1"] == 0.16  # rounded values
 
 
 def test_click_on_a_basin_start_queues_the_playground_setup(page):
@@ -324,22 +326,43 @@ def test_click_on_a_basin_start_queues_the_playground_setup(page):
     lrs = {name: page.session_state[f"explore.basin.wells.{name}.lr"] for name in ex.BASIN_DEFAULT}
     assert [name for name, _ in ctx["runs"]] == ex.BASIN_DEFAULT
     point = {"point_index": 7 * 25 + 11, "curve_number": ctx["clicks"][1]}
-    page.session_state["explore.basins"] = {"selection": {"points": [point]}}
+    page.session_state["explore.basins1"] = {"selection": {"points": [point]}}
     from unittest import mock
 
     with mock.patch.object(ex.st, "session_state", page.session_state):
-        ex.open_start()
+        ex.open_start(1)
     setup = page.session_state[ex.GOTO]
     assert setup.surface == "wells" and setup.start == (ctx["xs"][22], ctx["ys"][14])
     assert [r.name for r in setup.runs] == ex.BASIN_DEFAULT
     assert [r.hyper["lr"] for r in setup.runs] == [lrs[name] for name in ex.BASIN_DEFAULT]
     # a click on anything but a click grid (a minimum's star) opens nothing
     page.session_state[ex.GOTO] = None
-    page.session_state["explore.basins"] = {"selection": {"points": [{"point_index": 0,
-                                                                     "curve_number": ctx["clicks"][0] + 1}]}}
+    page.session_state["explore.basins0"] = {"selection": {"points": [{"point_index": 0,
+                                                                      "curve_number": ctx["clicks"][0] + 1}]}}
     with mock.patch.object(ex.st, "session_state", page.session_state):
-        ex.open_start()
+        ex.open_start(0)
     assert page.session_state[ex.GOTO] is None
+
+
+def test_basin_maps_have_their_own_figures_legends_and_named_rates(page):
+    show(page, ex.SECTIONS[2])
+    page.selectbox(key="explore.surface").set_value("wells")
+    page.select_slider(key="explore.basin.n").set_value(25)
+    ok(page)
+    charts = page.get("plotly_chart")
+    assert len(charts) == 3
+    import json
+
+    for chart, name in zip(charts, ex.BASIN_DEFAULT, strict=True):
+        fig = json.loads(chart.proto.spec)
+        heat = [t for t in fig["data"] if t["type"] == "heatmap"]
+        assert len(heat) == 1 and ex.label(name) in heat[0]["name"]
+        assert fig["layout"]["legend"]["title"]["text"] == "where the runs end (% of starts)"
+        shares = [t["name"] for t in fig["data"] if t["x"] == [None] and "%: " in t["name"]]
+        total = sum(int(n.split("%")[0]) for n in shares)
+        assert 97 <= total <= 103, shares  # this map's own shares (rounded)
+    labels = [s.label for s in page.select_slider if s.key and s.key.endswith(".lr")]
+    assert labels == [f"{ex.label(n)}: learning rate" for n in ex.BASIN_DEFAULT]
 
 
 def test_fair_and_basin_extremes(page):
@@ -361,3 +384,98 @@ def test_fair_and_basin_extremes(page):
     page.select_slider(key="explore.noise.sigma").set_value(10.0)
     page.slider(key="explore.noise.runs").set_value(200)
     ok(page)
+
+
+# --- links, rounded cells, the best cell, legends -------------------------------------------------
+
+
+def test_sweep_values_are_rounded_to_what_the_map_resolves():
+    lr = dx.sweep_param("adam", "lr")
+    exact = lr.sweep(1e-4, 1.0, 40)
+    shown = dx.sweep_values(lr, 1e-4, 1.0, 40)
+    assert 0.307 in shown and 0.30702906297578497 not in shown
+    spacing = np.minimum(np.r_[np.inf, np.diff(exact)], np.r_[np.diff(exact), np.inf])
+    assert np.all(np.abs(shown - exact) <= spacing / 20)  # far below a cell
+    assert np.all(np.diff(shown) > 0) and shown[0] == 1e-4 and shown[-1] == 1.0
+    assert max(len(f"{v:g}".replace("0.", "").lstrip("0")) for v in shown) <= 4
+    beta = dx.sweep_param("adam", "beta1")
+    b = dx.sweep_values(beta, 0.0, 0.999, 40)
+    assert np.all(np.diff(b) > 0) and b[-1] == 0.999 and np.all(b <= beta.hi)
+
+
+def test_best_cell_is_outlined_and_diverged_only_in_the_legend_when_some_run_diverged():
+    res, fig = _sweep_fig("gap")
+    names = [t.get("name") for t in fig["data"]]
+    assert "lowest final f − f*" not in names  # no best passed
+    xs, ys = res.xs, res.ys
+    fig = vx.sweep_figure(res.gap, res.diverged_at, xs, ys, x_label="lr", y_label="beta", y_scale="log1m",
+                          best=res.best())
+    mark = next(t for t in fig["data"] if t.get("name") == "lowest final f − f*")
+    j, i = res.best()
+    assert np.isclose(mark["x"][0], np.log10(xs[i])) and np.isclose(mark["y"][0], -np.log10(1 - ys[j]))
+    assert "0.9, 0.99, 0.999 equally spaced" in fig["layout"]["yaxis"]["title"]["text"]
+    calm = vx.sweep_figure(np.ones((3, 3)), np.full((3, 3), -1), xs[:3], ys[:3], x_label="lr", y_label="b")
+    assert not any(t.get("name") == "diverged" for t in calm["data"])
+    s = landscapes.get("booth")
+    _, _, labels = dx.basin_labels(s, "gd", {"lr": 0.01}, 10, 100, 0.1)
+    assert (labels != -1).all()
+    fig = vx.basin_figure(s, *dx.grid_starts(s, 10)[:2], [("GD", labels)], tol=0.1)
+    legend = [t["name"] for t in fig["data"] if isinstance(t["x"], list) and t["x"] == [None]]
+    assert not any(n.startswith("diverged") for n in legend)
+
+
+def test_fastest_cell():
+    res = dx.Sweep(np.arange(2.0), np.arange(2.0), np.zeros((2, 2, 2)), np.zeros((2, 2)),
+                   np.array([[0.5, 0.1], [0.2, 0.3]]), np.array([[5, 7], [5, -1]]), np.full((2, 2), -1))
+    assert res.fastest() == (1, 0)  # step 5 twice: the lower f - f*
+    assert res.best() == (0, 1)
+
+
+def test_fair_table_counts_what_it_says():
+    s = landscapes.get("rosenbrock")
+    r = dx.lr_sweep(s, (-1.5, 2.0), "adam", 300)
+    singles = [optimizers.run(optimizers.get("adam", lr=lr), s, start=(-1.5, 2.0), steps=300) for lr in r.lrs]
+    assert r.not_diverged() == sum(t.diverged_at < 0 for t in singles)
+    near = sum(t.diverged_at < 0 and np.min(np.linalg.norm(s.minima - t.path[-1], axis=1)) <= dx.FAIR_TOL
+               for t in singles)
+    assert r.near_a_minimum() == near < r.not_diverged()  # not diverging is not the same as converging
+
+
+def test_page_reads_a_link_and_writes_its_settings():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params.update({"section": "basins", "surface": "wells", "optimizers": "gd,adam", "starts": "25",
+                            "tol": "0.05", "gd.lr": "0.02", "steps": "150", "evil": "x"})
+    ok(at)
+    assert at.session_state["explore.tab"] == ex.SECTIONS[2]
+    assert at.multiselect(key="explore.basin.opts").value == ["gd", "adam"]
+    assert at.select_slider(key="explore.basin.wells.gd.lr").value == 0.02
+    assert any("evil" in w.value for w in at.warning)
+    assert len(at.get("plotly_chart")) == 2
+    q = {k: v for k, v in at.query_params.items()}
+    q = {k: v[-1] if isinstance(v, list) else v for k, v in q.items()}
+    assert q["section"] == "basins" and q["optimizers"] == "gd,adam" and q["gd.lr"] == "0.02"
+    assert q["starts"] == "25" and q["steps"] == "150" and "evil" not in q and "adam.lr" in q
+    show(at, ex.SECTIONS[0])
+    at.selectbox(key="explore.sw.opt").set_value("gd")
+    ok(at)
+    q = {k: v[-1] if isinstance(v, list) else v for k, v in at.query_params.items()}
+    assert q["section"] == "sweep" and q["opt"] == "gd" and "optimizers" not in q
+
+
+@pytest.mark.parametrize("query", [
+    {"section": "sweep", "opt": "nadam", "x": "eps", "y": "eps", "xrange": "nan,1e400", "cells": "-5",
+     "steps": "50", "metric": "<script>", "tol": "1e999"},
+    {"section": "fair", "optimizers": "x" * 299, "steps": "20", "surface": "regression", "n": "1e12"},
+    {"section": "basins", "optimizers": ",,,adam,adam,gd", "starts": "abc", "gd.lr": "-1", "steps": "30",
+     "surface": "rastrigin"},
+    {"section": "noise", "surface": "regression", "opt": "adam", "lr": "inf", "sigma": "0", "batch": "3",
+     "runs": "9999", "steps": "40", "start": "1e308,-1e308"},
+])
+def test_hostile_links_show_a_warning_not_an_error(query):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params.update(query)
+    ok(at)
+    assert at.warning and "could not be used" in at.warning[0].value
+    assert at.get("plotly_chart") or at.info  # the section still shows (or asks for an optimizer)
+    q = {k: v[-1] if isinstance(v, list) else v for k, v in at.query_params.items()}
+    assert el.from_query(q)[1] == []  # the link the page writes back is clean

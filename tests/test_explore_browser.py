@@ -94,7 +94,7 @@ def test_widget_change_redraws_the_sweep(page, app_url):
 
 
 def test_click_on_a_cell_opens_it_in_the_playground(page, app_url):
-    from descent_lab.explore import sweep_param
+    from descent_lab.explore import sweep_param, sweep_values
 
     open_explore(page, app_url)
     page.locator(SWEEP).scroll_into_view_if_needed()
@@ -102,34 +102,36 @@ def test_click_on_a_cell_opens_it_in_the_playground(page, app_url):
     cell = cell_pixel(page, i, j)
     assert cell["nx"] == 40
     q = click_to_playground(page, cell["px"], cell["py"], "adam.lr")
-    xs = sweep_param("adam", "lr").sweep(1e-4, 1.0, 40)
-    ys = sweep_param("adam", "beta1").sweep(0.0, 0.999, 40)
+    xs = sweep_values(sweep_param("adam", "lr"), 1e-4, 1.0, 40)
+    ys = sweep_values(sweep_param("adam", "beta1"), 0.0, 0.999, 40)
     assert q["surface"] == "rosenbrock"
     assert q["optimizers"] == "adam"
     assert q["start"] == "-1.5,2"
     assert q["steps"] == "500"
     assert float(q["adam.lr"]) == xs[i]
     assert float(q["adam.beta1"]) == ys[j]
+    assert len(q["adam.lr"]) <= 7 and len(q["adam.beta1"]) <= 8  # rounded: 0.307, not 0.30702906297578497
     assert float(q["adam.beta2"]) == 0.999
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
 
 
-BASINS = ".st-key-explore-basins .js-plotly-plot"
+BASINS = ".st-key-explore-basins1 .js-plotly-plot"
 
 
 def test_click_on_a_basin_start_races_the_optimizers_from_there(page, app_url):
     open_explore(page, app_url)
     page.get_by_role("tab", name="Basins of attraction").click()
     page.wait_for_function(f"() => {{ const g = document.querySelector('{BASINS}'); return g && g._fullData "
-                           "&& g._fullData.filter(d => d.type === 'heatmap').length === 3; }")
+                           "&& g._fullData.filter(d => d.type === 'heatmap').length === 1; }")
     page.wait_for_selector(IDLE)
+    assert "section=basins" in page.url  # the open section is in the link
     page.locator(BASINS).scroll_into_view_if_needed()
     # start (ii, jj) of the click grid in the second map (Momentum's)
     target = page.evaluate(f"""() => {{
       const g = document.querySelector('{BASINS}'), fl = g._fullLayout, b = g.getBoundingClientRect();
-      const grid = g._fullData.filter(d => d.name === 'starts')[1];
+      const grid = g._fullData.filter(d => d.name === 'starts')[0];
       const k = 20 * 25 + 17, x = grid.x[k], y = grid.y[k];
-      return {{px: b.x + fl.xaxis2._offset + fl.xaxis2.l2p(x), py: b.y + fl.yaxis2._offset + fl.yaxis2.l2p(y),
+      return {{px: b.x + fl.xaxis._offset + fl.xaxis.l2p(x), py: b.y + fl.yaxis._offset + fl.yaxis.l2p(y),
                x, y, text: grid.text[k]}};
     }}""")
     q = click_to_playground(page, target["px"], target["py"], "momentum.lr")
@@ -138,3 +140,18 @@ def test_click_on_a_basin_start_races_the_optimizers_from_there(page, app_url):
     x, y = (float(v) for v in q["start"].split(","))
     assert abs(x - target["x"]) < 1e-5 and abs(y - target["y"]) < 1e-5, (q["start"], target)
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
+
+
+def test_an_explore_link_opens_its_section_with_its_settings(page, app_url):
+    page.set_default_timeout(60_000)
+    page.goto(app_url.rstrip("/") + "/explore?section=sweep&opt=gd&x=lr&y=noise&cells=15&steps=100&bad=1")
+    page.wait_for_function(f"() => {{ const g = {GD}; return g && g._fullData && "
+                           "g._fullData.find(d => d.name === 'cells'); }")
+    page.wait_for_selector(IDLE)
+    nx = page.evaluate(f"() => new Set(Array.from({GD}._fullData.find(d => d.name === 'cells').x)).size")
+    assert nx == 15
+    expect(page.locator("[data-testid='stAlert']", has_text="bad")).to_have_count(1)
+    tabs = page.locator("div[role='tab'] p, button[role='tab'] p")
+    assert float(tabs.first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 18  # 1.15rem
+    query = parse_qs(urlparse(page.url).query)
+    assert query["opt"] == ["gd"] and query["cells"] == ["15"] and "bad" not in query

@@ -68,7 +68,12 @@ def _ticks(values, scale: str) -> dict:
 
 
 def _axis_title(label: str, scale: str) -> str:
-    return {"log": f"{label} (log scale)", "log1m": f"{label} (scale: log(1 − value))"}.get(scale, label)
+    return {"log": f"{label} (log scale)",
+            "log1m": f"{label} (0.9, 0.99, 0.999 equally spaced)"}.get(scale, label)
+
+
+#: what f - f* means, for captions and help texts where it appears
+GAP_TEXT = "f − f*: the final loss minus the lowest value f can take (0 = at the global minimum)"
 
 
 def sweep_figure(
@@ -85,9 +90,12 @@ def sweep_figure(
     steps: int = 500,
     tol: float = 0.01,
     title: str = "",
+    best: tuple[int, int] | None = None,
     height: int = 600,
 ) -> dict:
     """A heatmap of one number per cell of a two-setting sweep.
+
+    best: (j, i) of the cell to outline (the lowest final f - f*, or the fastest), in the legend.
 
     values (ny, nx): final f - f* (``metric="gap"``, log colours) or the step a run gets
     within ``tol`` of a minimum for good (``metric="steps"``; -1 = never). diverged_at
@@ -113,7 +121,7 @@ def sweep_figure(
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     if hi - lo < 1e-9:
         lo, hi = lo - 0.5, hi + 0.5
-    colorbar = {"title": {"text": cbar_title, "side": "right"}, "thickness": 18, "len": 0.9}
+    colorbar = {"title": {"text": cbar_title, "side": "right"}, "thickness": 14, "len": 0.9}
     if metric == "gap":
         exps = list(range(math.ceil(lo), math.floor(hi) + 1))
         step = max(1, math.ceil(len(exps) / 8))
@@ -132,18 +140,32 @@ def sweep_figure(
             "colorscale": [[0, DIVERGED], [1, DIVERGED]], "showscale": False, "hoverinfo": "skip",
             "zmin": 0, "zmax": 1, "name": "diverged cells",
         })
-    data.append({  # the crosses: the legend entry "diverged", present even when no cell diverged
-        "type": "scatter", "mode": "markers", "name": "diverged",
-        "x": f32(gx[div]) if div.any() else [None], "y": f32(gy[div]) if div.any() else [None],
-        "marker": {"symbol": "x", "size": cell * 0.7, "color": CROSS, "line": {"width": 0}},
-        "hoverinfo": "skip", "showlegend": True,
-    })
+        data.append({  # the crosses: the legend entry "diverged" (only when some run diverged)
+            "type": "scatter", "mode": "markers", "name": "diverged",
+            "x": f32(gx[div]), "y": f32(gy[div]),
+            "marker": {"symbol": "x", "size": cell * 0.7, "color": CROSS, "line": {"width": 0}},
+            "hoverinfo": "skip", "showlegend": True,
+        })
     if metric == "steps":
         data.append({
             "type": "scatter", "mode": "markers", "x": [None], "y": [None], "hoverinfo": "skip",
             "name": f"not within {tol:g} after {steps} steps",
             "marker": {"symbol": "square", "size": 14, "color": NOT_CONVERGED,
                        "line": {"color": GREY, "width": 1}},
+        })
+    if best is not None:
+        bj, bi = best
+        data.append({
+            "type": "scatter", "mode": "markers", "x": [float(ux[bi])], "y": [float(uy[bj])],
+            "name": "best cell outline", "hoverinfo": "skip", "showlegend": False,
+            "marker": {"symbol": "square-open", "size": max(14.0, cell * 1.3), "color": "#FFFFFF",
+                       "line": {"color": "#FFFFFF", "width": 3}},
+        })
+        data.append({
+            "type": "scatter", "mode": "markers", "x": [float(ux[bi])], "y": [float(uy[bj])],
+            "name": "lowest final f − f*" if metric == "gap" else "fewest steps", "hoverinfo": "skip",
+            "marker": {"symbol": "square-open", "size": max(14.0, cell * 1.3) + 5, "color": "#000000",
+                       "line": {"color": "#000000", "width": 2}},
         })
     text = []
     for j in range(ny):
@@ -167,18 +189,27 @@ def sweep_figure(
     dx = (ux[1] - ux[0]) / 2 if nx > 1 else 0.5
     dy = (uy[1] - uy[0]) / 2 if ny > 1 else 0.5
     layout = {
-        "height": height, "font": FONT, "margin": {"l": 90, "r": 20, "t": 60 if title else 30, "b": 70},
+        "height": height + LEGEND_ROW * 2, "font": FONT,
+        "margin": {"l": 80, "r": 10, "t": 40 if title else 20, "b": 60},
         "xaxis": {"title": {"text": _axis_title(x_label, x_scale)}, "range": [ux[0] - dx, ux[-1] + dx],
                   "showgrid": False, "zeroline": False, **_ticks(xs, x_scale)},
         "yaxis": {"title": {"text": _axis_title(y_label, y_scale)}, "range": [uy[0] - dy, uy[-1] + dy],
                   "showgrid": False, "zeroline": False, **_ticks(ys, y_scale)},
-        "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "font": FONT},
+        "legend": BELOW,
         "plot_bgcolor": NOT_CONVERGED, "hovermode": "closest", "hoverlabel": {"font": FONT},
         "clickmode": "event+select", "dragmode": False, "uirevision": "sweep",
     }
     if title:
-        layout["title"] = {"text": title, "font": TITLE_FONT, "x": 0.5, "y": 0.98, "yanchor": "top"}
+        layout["title"] = {"text": title, "font": TITLE_FONT, "x": 0.01, "xanchor": "left", "y": 0.99,
+                           "yanchor": "top"}
     return _readable({"data": data, "layout": layout})
+
+
+LEGEND_ROW = 28  # px per legend row
+#: a legend under the x axis title: anchored to the bottom of the whole figure (Plotly then grows
+#: the bottom margin to fit it), so it never sits on the axis title, however many rows it wraps to
+BELOW = {"orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yref": "container", "yanchor": "bottom",
+         "font": FONT}
 
 
 def _readable(fig: dict) -> dict:
@@ -205,6 +236,7 @@ def sensitivity_figure(lrs, curves: list[tuple[str, str, np.ndarray, np.ndarray,
     learning rates break the curve and get a cross along the top; the best rate is a big dot.
     """
     lrs = np.asarray(lrs, dtype=float)
+    height += LEGEND_ROW * math.ceil((len(curves) + 1) / 2)  # the legend under the axis title
     data = []
     top = []
     for label, color, gap, div, best in curves:
@@ -234,7 +266,7 @@ def sensitivity_figure(lrs, curves: list[tuple[str, str, np.ndarray, np.ndarray,
         data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "diverged (×)",
                      "marker": {"symbol": "x", "size": 10, "color": CROSS}, "hoverinfo": "skip"})
     layout = {
-        "height": height, "font": FONT, "margin": {"l": 80, "r": 20, "t": 90, "b": 60},
+        "height": height, "font": FONT, "margin": {"l": 80, "r": 20, "t": 60, "b": 60},
         "title": {"text": "Sensitivity to the learning rate", "font": TITLE_FONT,
                   "x": 0.01, "xanchor": "left", "xref": "paper", "y": 0.98, "yanchor": "top"},
         "xaxis": {"type": "log", "title": {"text": "learning rate"}, "exponentformat": "power"},
@@ -242,7 +274,7 @@ def sensitivity_figure(lrs, curves: list[tuple[str, str, np.ndarray, np.ndarray,
                   "domain": [0, 0.9]},
         "yaxis2": {"domain": [0.9, 1.0], "range": [1.0, 1.04 + 0.06 * max(len(top), 1)], "visible": False,
                    "fixedrange": True},
-        "legend": {"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top", "font": FONT},
+        "legend": BELOW,
         "hovermode": "closest",
     }
     return _readable({"data": data, "layout": layout})
@@ -250,6 +282,7 @@ def sensitivity_figure(lrs, curves: list[tuple[str, str, np.ndarray, np.ndarray,
 
 def race_figure(fstar: float, curves: list[tuple[str, str, np.ndarray]], height: int = 460) -> dict:
     """f - f* against the step for each tuned optimizer (log y). curves: (label, colour, loss (steps+1,))."""
+    height += LEGEND_ROW * len(curves)  # the legend under the axis title: up to one entry a row
     data = []
     for label, color, loss in curves:
         gap = _gap_for_log(np.asarray(loss, dtype=float) - fstar)
@@ -257,12 +290,13 @@ def race_figure(fstar: float, curves: list[tuple[str, str, np.ndarray]], height:
                      "line": {"color": color, "width": 3},
                      "hovertemplate": f"{label}<br>step %{{x}}<br>f − f* = %{{y:.3g}}<extra></extra>"})
     layout = {
-        "height": height, "font": FONT, "margin": {"l": 80, "r": 20, "t": 90, "b": 60},
+        "height": height, "font": FONT, "margin": {"l": 80, "r": 20, "t": 60, "b": 60},
         "title": {"text": "The race, each at its best rate", "font": TITLE_FONT,
                   "x": 0.01, "xanchor": "left", "xref": "paper", "y": 0.98, "yanchor": "top"},
         "xaxis": {"title": {"text": "step"}},
-        "yaxis": {"type": "log", "title": {"text": "f − f*"}, "exponentformat": "power"},
-        "legend": {"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top", "font": FONT},
+        "yaxis": {"type": "log", "title": {"text": "f − f* (loss above the minimum)"},
+                  "exponentformat": "power"},
+        "legend": BELOW,
         "hovermode": "x unified",
     }
     return _readable({"data": data, "layout": layout})
@@ -332,9 +366,9 @@ def basin_figure(surface: Surface, xs, ys, maps: list[tuple[str, np.ndarray | No
         scale += [[c / n_cls, col], [(c + 1) / n_cls, col]]
     data: list[dict] = []
     layout: dict = {
-        "height": panel_height * rows + 140, "font": FONT, "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
+        "height": panel_height * rows + 60, "font": FONT, "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
         "annotations": [], "showlegend": True, "hovermode": "closest", "plot_bgcolor": "white",
-        "legend": {"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top", "font": FONT},
+        "legend": BELOW,
         "hoverlabel": {"font": FONT}, "dragmode": False, "clickmode": "event", "uirevision": "basins",
     }
     xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
@@ -373,7 +407,9 @@ def basin_figure(surface: Surface, xs, ys, maps: list[tuple[str, np.ndarray | No
                 "type": "scatter", "mode": "markers", "x": f32(cx.ravel()), "y": f32(cy.ravel()),
                 "xaxis": "x" + s, "yaxis": "y" + s, "name": BASIN_CLICKS, "showlegend": False,
                 "text": short[z[::k, ::k]].ravel().tolist(),
-                "marker": {"size": max(4.0, panel_px / len(xs[::k])), "color": "rgba(0,0,0,0)",
+                # half the spacing at most: markers never overlap, so a click picks the nearest start
+                # however narrow the column that shows the map
+                "marker": {"size": max(4.0, 0.5 * panel_px / len(xs[::k])), "color": "rgba(0,0,0,0)",
                            "symbol": "square"},
                 "hovertemplate": "start (%{x:.3g}, %{y:.3g})<br>→ %{text}"
                                  "<extra>click: open in the Playground</extra>",
@@ -387,15 +423,21 @@ def basin_figure(surface: Surface, xs, ys, maps: list[tuple[str, np.ndarray | No
             "hovertemplate": "minimum (%{x:.4g}, %{y:.4g})<extra></extra>",
         })
     total = max(counts.sum(), 1)
+    shown = 0
     for c, (name, col) in enumerate(zip(names, colors, strict=True)):
-        if counts[c] == 0 and c < nc and counts.sum():
-            continue  # a minimum no run ends in (all are listed while nothing is computed yet)
-        share = f" — {100 * counts[c] / total:.0f}% of starts" if counts.sum() else ""
+        if counts.sum() and counts[c] == 0 and c != nc:
+            continue  # a minimum no run ends in, or "diverged" when nothing diverged
+        shown += 1
+        share = f"{100 * counts[c] / total:.0f}%: " if counts.sum() else ""
         label = name if c < nc else (f"not within {tol:g} of a minimum" if c == nc else "diverged")
-        data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": label + share,
+        data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": share + label,
                      "marker": {"symbol": "star" if c < nc else "square", "size": 16, "color": col,
                                 "line": {"color": "black" if c < nc else GREY, "width": 1}},
                      "hoverinfo": "skip"})
+    layout["height"] += LEGEND_ROW * (shown + 1)  # one entry a row on a narrow column, and the title
+    if counts.sum():
+        layout["legend"] = {**BELOW, "font": TICK_FONT, "title": {"text": "where the runs end (% of starts)",
+                                                                 "side": "top", "font": TICK_FONT}}
     return _readable({"data": data, "layout": layout})
 
 
@@ -450,12 +492,14 @@ def cloud_figure(surface: Surface, image: tuple[str, float, float], paths: np.nd
         "yaxis": {"range": [y0, y1], "title": {"text": "y"}, "showgrid": False, "zeroline": False,
                   "scaleanchor": "x", "constrain": "domain"},
         "images": [landscape_image(uri, surface.domain)],
-        "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "font": FONT},
+        "legend": BELOW,
         "hovermode": "closest", "plot_bgcolor": "white", "dragmode": False,
     }
+    layout["height"] += LEGEND_ROW * 3  # the legend under the axis title
     if label:
-        layout["title"] = {"text": label, "font": TITLE_FONT, "x": 0.5, "y": 0.99, "yanchor": "top"}
-        layout["margin"]["t"] = 90
+        layout["title"] = {"text": label, "font": TITLE_FONT, "x": 0.01, "xanchor": "left", "y": 0.99,
+                           "yanchor": "top"}
+        layout["margin"]["t"] = 60
     return _readable({"data": data, "layout": layout})
 
 
@@ -493,15 +537,18 @@ def band_figure(fstar: float, loss: np.ndarray, clean: np.ndarray | None, *, col
                      "mode": "lines", "name": "without noise", "line": {"color": "black", "width": 2.5,
                                                                          "dash": "dash"},
                      "hovertemplate": "step %{x}<br>without noise f − f* = %{y:.3g}<extra></extra>"})
+    height += LEGEND_ROW * 3  # the legend under the axis title
     title = "Loss of the noisy runs"
     if n_div:
         title += f" ({n_div} of {loss.shape[1]} diverged)"
     layout = {
-        "height": height, "font": FONT, "margin": {"l": 80, "r": 20, "t": 90, "b": 60},
-        "title": {"text": title, "font": TITLE_FONT, "x": 0.5, "y": 0.99, "yanchor": "top"},
+        "height": height, "font": FONT, "margin": {"l": 80, "r": 20, "t": 60, "b": 60},
+        "title": {"text": title, "font": TITLE_FONT, "x": 0.01, "xanchor": "left", "y": 0.99,
+                  "yanchor": "top"},
         "xaxis": {"title": {"text": "step"}},
-        "yaxis": {"type": "log", "title": {"text": "f − f*"}, "exponentformat": "power"},
-        "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "font": FONT},
+        "yaxis": {"type": "log", "title": {"text": "f − f* (loss above the minimum)"},
+                  "exponentformat": "power"},
+        "legend": BELOW,
         "hovermode": "closest",
     }
     return _readable({"data": data, "layout": layout})

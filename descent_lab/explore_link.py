@@ -1,0 +1,254 @@
+"""The Explore page's view: every setting of its open section, to and from URL query parameters.
+
+Like descent_lab.setup (whose _Reader and Param specs it uses), parsing never raises:
+what cannot be used is left at its default and reported in plain words.
+
+Query form: ``section`` (sweep, fair, basins, noise), ``surface`` and its parameters by
+name, ``start=x,y``, ``steps``; then only the open section's settings:
+    sweep:  opt, x, y (setting names), xrange=lo,hi, yrange=lo,hi, cells, metric (gap|steps), tol
+    fair:   optimizers (a comma list)
+    basins: optimizers, starts (per axis), tol, <optimizer>.lr
+    noise:  opt, lr, sigma, batch (dataset surfaces), runs
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+import landscapes
+import optimizers
+from descent_lab import explore as dx
+from descent_lab.setup import MAX_RUNS, _num, _Reader, _start
+from optimizers import NOISE, STEPS
+from specs import Param
+
+SECTIONS = ("sweep", "fair", "basins", "noise")
+METRICS = ("gap", "steps")
+TOLS = (1e-4, 1e-3, 1e-2, 0.05, 0.1, 0.5)
+TOL = Param("tol", 0.01, TOLS[0], TOLS[-1], "Tolerance (distance)", scale="log", grid=TOLS)
+CELLS = Param("cells", 40, 10, 60, "Cells per axis", scale="integer", grid=tuple(range(10, 61, 5)))
+STARTS = Param("starts", 100, 25, 150, "Starts per axis", scale="integer", grid=(25, 50, 75, 100, 150))
+RUNS = Param("runs", 50, 5, 200, "Runs", scale="integer", grid=tuple(range(5, 201, 5)))
+CLOUD_NOISES = tuple(v for v in NOISE.grid if v >= 0.01)
+SIGMA = Param("sigma", 1.0, 0.0, CLOUD_NOISES[-1], NOISE.label, scale="log", grid=(0.0, *CLOUD_NOISES))
+CLOUD_BATCHES = tuple(v for v in optimizers.BATCH.grid if 1 <= v <= 64)
+BATCH = Param("batch", 8, CLOUD_BATCHES[0], CLOUD_BATCHES[-1], "Mini-batch size", scale="integer",
+              grid=CLOUD_BATCHES)
+FAIR_DEFAULT = ("gd", "momentum", "adam", "rmsprop")
+BASIN_DEFAULT = ("gd", "momentum", "adam")
+
+
+@dataclass(frozen=True)
+class ExploreView:
+    """What the Explore page shows. None means "the page's default for this surface/optimizer"."""
+
+    section: str = "sweep"
+    surface: str = "rosenbrock"
+    surface_params: dict = field(default_factory=dict)
+    start: tuple[float, float] | None = None  # None: the surface's default start
+    steps: int = STEPS.default
+    # sweep
+    sweep_opt: str = "adam"
+    sweep_x: str = "lr"
+    sweep_y: str = "beta1"
+    x_range: tuple[float, float] | None = None  # None: dx.sweep_range
+    y_range: tuple[float, float] | None = None
+    cells: int = CELLS.default
+    metric: str = "gap"
+    sweep_tol: float = TOL.default
+    # fair comparison
+    fair: tuple[str, ...] = FAIR_DEFAULT
+    # basins
+    basins: tuple[str, ...] = BASIN_DEFAULT
+    starts: int = STARTS.default
+    basin_tol: float = 0.1
+    basin_lrs: dict = field(default_factory=dict)  # optimizer -> lr; a missing one is tuned
+    # noise
+    noise_opt: str = "momentum"
+    noise_lr: float | None = None  # None: the optimizer's default
+    sigma: float | None = None  # None: 1 (analytic surfaces) or 0 (datasets: mini-batches are the noise)
+    batch: int = BATCH.default
+    runs: int = RUNS.default
+
+
+def _pair(v) -> str:
+    return f"{_num(v[0])},{_num(v[1])}"
+
+
+def to_query(view: ExploreView) -> dict[str, str]:
+    """The view's open section as query parameters."""
+    q = {"section": view.section, "surface": view.surface}
+    q.update({k: _num(v) for k, v in sorted(view.surface_params.items())})
+    if view.start is not None:
+        q["start"] = _pair(view.start)
+    q["steps"] = str(view.steps)
+    if view.section == "sweep":
+        q.update(opt=view.sweep_opt, x=view.sweep_x, y=view.sweep_y, cells=str(view.cells),
+                 metric=view.metric, tol=_num(view.sweep_tol))
+        if view.x_range is not None:
+            q["xrange"] = _pair(view.x_range)
+        if view.y_range is not None:
+            q["yrange"] = _pair(view.y_range)
+    elif view.section == "fair":
+        q["optimizers"] = ",".join(view.fair)
+    elif view.section == "basins":
+        q.update(optimizers=",".join(view.basins), starts=str(view.starts), tol=_num(view.basin_tol))
+        q.update({f"{name}.lr": _num(lr) for name, lr in view.basin_lrs.items()})
+    else:
+        q["opt"] = view.noise_opt
+        if view.noise_lr is not None:
+            q["lr"] = _num(view.noise_lr)
+        if view.sigma is not None:
+            q["sigma"] = _num(view.sigma)
+        if view.batch != ExploreView.batch:
+            q["batch"] = str(view.batch)
+        q["runs"] = str(view.runs)
+    return q
+
+
+def from_query(query: Mapping) -> tuple[ExploreView, list[str]]:
+    """The view a query describes, and what was ignored or changed (never raises)."""
+    r = _Reader(query)
+    view = ExploreView()
+    ch: dict = {}
+    section = r.text("section")
+    if section is not None:
+        if section in SECTIONS:
+            ch["section"] = section
+        else:
+            r.problems.append(f"section={section[:40]!r} (use one of {', '.join(SECTIONS)})")
+    name = r.text("surface")
+    if name is not None and name not in landscapes.names():
+        r.problems.append(f"surface={name[:40]!r} (unknown; using {view.surface})")
+        name = None
+    name = name or view.surface
+    sparams = {}
+    for p in landscapes.spec(name).params:
+        v = r.number(p.name, p)
+        if v is not None:
+            sparams[p.name] = v
+    ch.update(surface=name, surface_params=sparams)
+    s = landscapes.get(name, **sparams)
+    raw = r.text("start")
+    if raw is not None and (start := _start(raw, s, r.problems)) is not None:
+        ch["start"] = start
+    if (v := r.number("steps", STEPS)) is not None:
+        ch["steps"] = v
+    section = ch.get("section", view.section)
+    if section == "sweep":
+        _sweep(r, ch)
+    elif section == "fair":
+        if (names := _names(r, "optimizers")) is not None:
+            ch["fair"] = names
+    elif section == "basins":
+        if (names := _names(r, "optimizers")) is not None:
+            ch["basins"] = names
+        for key, p, attr in (("starts", STARTS, "starts"), ("tol", TOL, "basin_tol")):
+            if (v := _on_grid(r, key, p)) is not None:
+                ch[attr] = v
+        lrs = {}
+        for n in ch.get("basins", view.basins):
+            if (v := r.number(f"{n}.lr", optimizers.rule(n).lr)) is not None:
+                lrs[n] = v
+        ch["basin_lrs"] = lrs
+    else:
+        _noise(r, ch, data=s.data is not None)
+    r.leftovers()
+    return replace(view, **ch), r.problems
+
+
+def _on_grid(r: _Reader, key: str, p: Param):
+    """A number from the query moved onto ``p``'s slider values (noting a move), or None."""
+    v = r.number(key, p)
+    if v is None:
+        return None
+    snapped = p.snap(v)
+    if snapped != v:
+        r.problems.append(f"{key}={v:g} (not one of the slider's values; used {snapped:g})")
+    return int(snapped) if p.integer else float(snapped)
+
+
+def _choice(r: _Reader, key: str, options, default: str) -> str:
+    raw = r.text(key)
+    if raw is None:
+        return default
+    if raw in options:
+        return raw
+    r.problems.append(f"{key}={raw[:40]!r} (use one of {', '.join(options)})")
+    return default
+
+
+def _names(r: _Reader, key: str) -> tuple[str, ...] | None:
+    raw = r.text(key)
+    if raw is None:
+        return None
+    wanted = [n.strip() for n in raw.split(",") if n.strip()]
+    known = list(dict.fromkeys(n for n in wanted if n in optimizers.names()))  # each once, in order
+    unknown = [n[:40] for n in wanted if n not in optimizers.names()]
+    if unknown:
+        r.problems.append(f"{key}: unknown {', '.join(map(repr, unknown[:8]))}")
+    if len(known) > MAX_RUNS:
+        r.problems.append(f"{len(known) - MAX_RUNS} optimizers beyond the first {MAX_RUNS}")
+        known = known[:MAX_RUNS]
+    return tuple(known)
+
+
+def _range(r: _Reader, key: str, p: Param, problems: list[str]) -> tuple[float, float] | None:
+    """Two of the sweep slider's values for setting ``p``, lower first, or None."""
+    raw = r.text(key)
+    if raw is None:
+        return None
+    try:
+        lo, hi = (float(v) for v in raw.split(","))
+    except ValueError:
+        problems.append(f"{key}={raw[:40]!r} (use two numbers, like {key}=0.001,1)")
+        return None
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        problems.append(f"{key}={raw[:40]} (not finite)")
+        return None
+    opts = p.sweep_options()
+    pair = sorted(min(opts, key=lambda o, v=v: abs(o - v)) for v in (lo, hi))
+    if pair == [lo, hi] or pair == [hi, lo]:
+        return pair[0], pair[1]
+    problems.append(f"{key}={raw[:40]} (not on the {p.label} slider; used {pair[0]:g},{pair[1]:g})")
+    return pair[0], pair[1]
+
+
+def _sweep(r: _Reader, ch: dict) -> None:
+    view = ExploreView()
+    opt = _choice(r, "opt", optimizers.names(), view.sweep_opt)
+    settings = [p.name for p in dx.sweep_settings(opt)]
+    x = _choice(r, "x", settings, view.sweep_x if view.sweep_x in settings else settings[0])
+    y_opts = [s for s in settings if s != x]
+    y_default = view.sweep_y if view.sweep_y in y_opts else y_opts[0]
+    y = _choice(r, "y", y_opts, y_default)
+    ch.update(sweep_opt=opt, sweep_x=x, sweep_y=y)
+    for key, name, attr in (("xrange", x, "x_range"), ("yrange", y, "y_range")):
+        if (pair := _range(r, key, dx.sweep_param(opt, name), r.problems)) is not None:
+            ch[attr] = pair
+    if (v := _on_grid(r, "cells", CELLS)) is not None:
+        ch["cells"] = v
+    ch["metric"] = _choice(r, "metric", METRICS, view.metric)
+    if (v := _on_grid(r, "tol", TOL)) is not None:
+        ch["sweep_tol"] = v
+
+
+def _noise(r: _Reader, ch: dict, data: bool) -> None:
+    opt = _choice(r, "opt", optimizers.names(), ExploreView.noise_opt)
+    ch["noise_opt"] = opt
+    if (v := r.number("lr", optimizers.rule(opt).lr)) is not None:
+        ch["noise_lr"] = v
+    if (v := _on_grid(r, "sigma", SIGMA)) is not None:
+        if v == 0 and not data:
+            r.problems.append(f"sigma=0 (no noise on an analytic surface; used {CLOUD_NOISES[0]:g})")
+            v = CLOUD_NOISES[0]
+        ch["sigma"] = v
+    if (v := _on_grid(r, "batch", BATCH)) is not None:
+        if data:
+            ch["batch"] = v
+        else:
+            r.problems.append("batch (only for dataset surfaces)")
+    if (v := _on_grid(r, "runs", RUNS)) is not None:
+        ch["runs"] = v
