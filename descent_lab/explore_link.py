@@ -1,6 +1,6 @@
 """The Explore page's view: every setting of its open section, to and from URL query parameters.
 
-Like descent_lab.setup (whose _Reader and Param specs it uses), parsing never raises:
+Like descent_lab.setup (whose QueryReader and Param specs it uses), parsing never raises:
 what cannot be used is left at its default and reported in plain words.
 
 Query form: ``section`` (sweep, fair, basins, noise), ``surface`` and its parameters by
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 import landscapes
 import optimizers
 from descent_lab import explore as dx
-from descent_lab.setup import MAX_RUNS, _num, _Reader, _start
+from descent_lab.setup import MAX_RUNS, QueryReader, link_number, parse_start
 from optimizers import NOISE, STEPS
 from specs import Param
 
@@ -74,19 +74,19 @@ class ExploreView:
 
 
 def _pair(v) -> str:
-    return f"{_num(v[0])},{_num(v[1])}"
+    return f"{link_number(v[0])},{link_number(v[1])}"
 
 
 def to_query(view: ExploreView) -> dict[str, str]:
     """The view's open section as query parameters."""
     q = {"section": view.section, "surface": view.surface}
-    q.update({k: _num(v) for k, v in sorted(view.surface_params.items())})
+    q.update({k: link_number(v) for k, v in sorted(view.surface_params.items())})
     if view.start is not None:
         q["start"] = _pair(view.start)
     q["steps"] = str(view.steps)
     if view.section == "sweep":
         q.update(opt=view.sweep_opt, x=view.sweep_x, y=view.sweep_y, cells=str(view.cells),
-                 metric=view.metric, tol=_num(view.sweep_tol))
+                 metric=view.metric, tol=link_number(view.sweep_tol))
         if view.x_range is not None:
             q["xrange"] = _pair(view.x_range)
         if view.y_range is not None:
@@ -94,14 +94,14 @@ def to_query(view: ExploreView) -> dict[str, str]:
     elif view.section == "fair":
         q["optimizers"] = ",".join(view.fair)
     elif view.section == "basins":
-        q.update(optimizers=",".join(view.basins), starts=str(view.starts), tol=_num(view.basin_tol))
-        q.update({f"{name}.lr": _num(lr) for name, lr in view.basin_lrs.items()})
+        q.update(optimizers=",".join(view.basins), starts=str(view.starts), tol=link_number(view.basin_tol))
+        q.update({f"{name}.lr": link_number(lr) for name, lr in view.basin_lrs.items()})
     else:
         q["opt"] = view.noise_opt
         if view.noise_lr is not None:
-            q["lr"] = _num(view.noise_lr)
+            q["lr"] = link_number(view.noise_lr)
         if view.sigma is not None:
-            q["sigma"] = _num(view.sigma)
+            q["sigma"] = link_number(view.sigma)
         if view.batch != ExploreView.batch:
             q["batch"] = str(view.batch)
         q["runs"] = str(view.runs)
@@ -110,7 +110,7 @@ def to_query(view: ExploreView) -> dict[str, str]:
 
 def from_query(query: Mapping) -> tuple[ExploreView, list[str]]:
     """The view a query describes, and what was ignored or changed (never raises)."""
-    r = _Reader(query)
+    r = QueryReader(query)
     view = ExploreView()
     ch: dict = {}
     section = r.text("section")
@@ -132,7 +132,7 @@ def from_query(query: Mapping) -> tuple[ExploreView, list[str]]:
     ch.update(surface=name, surface_params=sparams)
     s = landscapes.get(name, **sparams)
     raw = r.text("start")
-    if raw is not None and (start := _start(raw, s, r.problems)) is not None:
+    if raw is not None and (start := parse_start(raw, s, r.problems)) is not None:
         ch["start"] = start
     if (v := r.number("steps", STEPS)) is not None:
         ch["steps"] = v
@@ -159,7 +159,7 @@ def from_query(query: Mapping) -> tuple[ExploreView, list[str]]:
     return replace(view, **ch), r.problems
 
 
-def _on_grid(r: _Reader, key: str, p: Param):
+def _on_grid(r: QueryReader, key: str, p: Param):
     """A number from the query moved onto ``p``'s slider values (noting a move), or None."""
     v = r.number(key, p)
     if v is None:
@@ -170,7 +170,7 @@ def _on_grid(r: _Reader, key: str, p: Param):
     return int(snapped) if p.integer else float(snapped)
 
 
-def _choice(r: _Reader, key: str, options, default: str) -> str:
+def _choice(r: QueryReader, key: str, options, default: str) -> str:
     raw = r.text(key)
     if raw is None:
         return default
@@ -180,7 +180,7 @@ def _choice(r: _Reader, key: str, options, default: str) -> str:
     return default
 
 
-def _names(r: _Reader, key: str) -> tuple[str, ...] | None:
+def _names(r: QueryReader, key: str) -> tuple[str, ...] | None:
     raw = r.text(key)
     if raw is None:
         return None
@@ -195,7 +195,7 @@ def _names(r: _Reader, key: str) -> tuple[str, ...] | None:
     return tuple(known)
 
 
-def _range(r: _Reader, key: str, p: Param, problems: list[str]) -> tuple[float, float] | None:
+def _range(r: QueryReader, key: str, p: Param, problems: list[str]) -> tuple[float, float] | None:
     """Two of the sweep slider's values for setting ``p``, lower first, or None."""
     raw = r.text(key)
     if raw is None:
@@ -216,7 +216,7 @@ def _range(r: _Reader, key: str, p: Param, problems: list[str]) -> tuple[float, 
     return pair[0], pair[1]
 
 
-def _sweep(r: _Reader, ch: dict) -> None:
+def _sweep(r: QueryReader, ch: dict) -> None:
     view = ExploreView()
     opt = _choice(r, "opt", optimizers.names(), view.sweep_opt)
     settings = [p.name for p in dx.sweep_settings(opt)]
@@ -235,7 +235,7 @@ def _sweep(r: _Reader, ch: dict) -> None:
         ch["sweep_tol"] = v
 
 
-def _noise(r: _Reader, ch: dict, data: bool) -> None:
+def _noise(r: QueryReader, ch: dict, data: bool) -> None:
     opt = _choice(r, "opt", optimizers.names(), ExploreView.noise_opt)
     ch["noise_opt"] = opt
     if (v := r.number("lr", optimizers.rule(opt).lr)) is not None:

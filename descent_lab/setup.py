@@ -111,7 +111,7 @@ def prefixes(runs) -> list[str]:
     return out
 
 
-def _num(v) -> str:
+def link_number(v) -> str:
     return repr(int(v)) if isinstance(v, int) or (float(v).is_integer() and abs(v) < 1e15) else repr(float(v))
 
 
@@ -121,14 +121,14 @@ def to_query(setup: Setup) -> dict[str, str]:
     if setup.surface == CUSTOM:
         (x0, x1), (y0, y1) = setup.surface_params["domain"]
         q["f"] = setup.surface_params["expression"]
-        q["domain"] = ",".join(_num(v) for v in (x0, x1, y0, y1))
+        q["domain"] = ",".join(link_number(v) for v in (x0, x1, y0, y1))
     else:
-        q.update({k: _num(v) for k, v in sorted(setup.surface_params.items())})
+        q.update({k: link_number(v) for k, v in sorted(setup.surface_params.items())})
     if setup.start is not None:
-        q["start"] = f"{_num(setup.start[0])},{_num(setup.start[1])}"
+        q["start"] = f"{link_number(setup.start[0])},{link_number(setup.start[1])}"
     q["steps"] = str(setup.steps)
     if setup.noise:
-        q["noise"] = _num(setup.noise)
+        q["noise"] = link_number(setup.noise)
     if setup.seed:
         q["seed"] = str(setup.seed)
     if setup.batch:
@@ -136,12 +136,12 @@ def to_query(setup: Setup) -> dict[str, str]:
     q["optimizers"] = ",".join(r.name for r in setup.runs)
     for pre, r in zip(prefixes(setup.runs), setup.runs, strict=True):
         for k, v in r.hyper.items():
-            q[f"{pre}.{k}"] = _num(v)
+            q[f"{pre}.{k}"] = link_number(v)
         if r.schedule.get("kind", "constant") != "constant" or r.schedule.get("warmup"):
             q[f"{pre}.schedule"] = r.schedule["kind"]
             for k, v in r.schedule.items():
                 if k != "kind":
-                    q[f"{pre}.{k}"] = _num(v)
+                    q[f"{pre}.{k}"] = link_number(v)
     for flag in VIEW_FLAGS:
         if getattr(setup, flag) != getattr(Setup, flag):
             q[flag] = "1" if getattr(setup, flag) else "0"
@@ -152,7 +152,7 @@ def to_query(setup: Setup) -> dict[str, str]:
     return q
 
 
-class _Reader:
+class QueryReader:
     """Takes values out of a query, noting every problem."""
 
     def __init__(self, query: Mapping):
@@ -214,7 +214,7 @@ class _Reader:
 
 def from_query(query: Mapping) -> tuple[Setup, list[str]]:
     """The setup a query describes, and what was ignored or changed (never raises)."""
-    r = _Reader(query)
+    r = QueryReader(query)
     setup = Setup()
     name = r.text("surface")
     if name is not None and name not in (*landscapes.names(), CUSTOM):
@@ -232,7 +232,7 @@ def from_query(query: Mapping) -> tuple[Setup, list[str]]:
     s = make_surface(name, sparams)
     raw = r.text("start")
     if raw is not None:
-        start = _start(raw, s, r.problems)
+        start = parse_start(raw, s, r.problems)
         if start is not None:
             changes["start"] = start
     for key, p in (("steps", STEPS), ("noise", NOISE), ("seed", SEED), ("batch", BATCH)):
@@ -265,7 +265,7 @@ def from_query(query: Mapping) -> tuple[Setup, list[str]]:
     return replace(setup, **changes), r.problems
 
 
-def _custom(r: _Reader) -> dict | None:
+def _custom(r: QueryReader) -> dict | None:
     """A formula surface's parameters from f= and domain=, or None (with the problem noted)."""
     text = r.text("f")
     if not text:
@@ -295,7 +295,7 @@ def _custom(r: _Reader) -> dict | None:
     return {"expression": text, "domain": domain}
 
 
-def _start(raw: str, s, problems: list[str]):
+def parse_start(raw: str, s, problems: list[str]):
     parts = raw.split(",")
     try:
         x, y = (float(v) for v in parts)
@@ -312,7 +312,7 @@ def _start(raw: str, s, problems: list[str]):
     return cx, cy
 
 
-def _runs(names: str, r: _Reader) -> tuple[RunSpec, ...]:
+def _runs(names: str, r: QueryReader) -> tuple[RunSpec, ...]:
     wanted = [n.strip() for n in names.split(",") if n.strip()]
     known = [n for n in wanted if n in optimizers.names()]
     for n in wanted:
