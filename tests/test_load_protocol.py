@@ -63,7 +63,7 @@ def test_short_load_run(own_server):
     """Three users arrive, load the link and change a widget every second for a few seconds: no
     error, every load and change answered by script_finished, the server's CPU and RSS read."""
     args = argparse.Namespace(seconds=5, ramp=1, link="/?steps=300", browsers=0, timeout=30, settle=0,
-                              seed=1)
+                              quiet=10, seed=1)
 
     async def go():
         probe = lp.Probe(lp.server_pid(own_server))
