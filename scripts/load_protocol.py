@@ -10,7 +10,7 @@ keys), never hard-coded. tests/test_load_protocol.py checks this against Chromiu
 link and widget change both send the same widget states and receive the same elements.
 
     .venv/bin/python scripts/load_protocol.py [--users 10 30 100 300] [--interval 5 1]
-        [--seconds 40] [--ramp 10] [--browsers 2] [--links 1000] [--url http://127.0.0.1:PORT]
+        [--seconds 30] [--ramp 10] [--browsers 2] [--links 1000] [--url http://127.0.0.1:PORT]
 
 Without --url it starts `streamlit run app.py` on a free loopback port with the Dockerfile's
 flags and reads the server's CPU time and RSS from /proc/<pid>. For each interval and N: users
@@ -598,7 +598,22 @@ class Phase:
         return [e for s in self.students for e in s.errors] + [e for v in self.viewers for e in v.errors]
 
 
+async def quiet(probe: Probe, limit: float) -> float:
+    """Wait until the server uses under 10 % of a core over 2 s (the runs a previous phase left,
+    e.g. loads whose users gave up, are done), at most ``limit`` s; returns the seconds waited."""
+    t0 = time.monotonic()
+    while probe.pid and time.monotonic() - t0 < limit:
+        c = probe.cpu()
+        await asyncio.sleep(2)
+        if probe.cpu() - c < 0.2:
+            break
+    return time.monotonic() - t0
+
+
 async def phase(url: str, probe: Probe, n: int, interval: float, args, browser=None) -> Phase:
+    waited = await quiet(probe, args.quiet)
+    if waited > 3:
+        print(f"  (waited {waited:.0f} s for the server to finish the previous phase's runs)", flush=True)
     rng = random.Random(args.seed * 7919 + n)
     students = [Student(i) for i in range(n)]
     viewers = [Viewer(i) for i in range(args.browsers if browser else 0)]
@@ -668,22 +683,25 @@ async def memory(url: str, probe: Probe, args) -> tuple[list[tuple[int, float]],
     return rows, errors, probe.rss()
 
 
-async def alone(url: str, link: str, key: str, n: int, timeout: float) -> list[float]:
-    """ms per change of widget ``key`` by one user alone on the server: ``n`` changes, one option
-    (or one unit) down and back."""
+async def alone(url: str, link: str, key: str, n: int, timeout: float,
+                probe: Probe | None = None) -> tuple[list[float], float]:
+    """One user alone on the server changes widget ``key`` ``n`` times, one option (or one unit)
+    down and back: ms per change, and the server's CPU ms per change (nan without ``probe``)."""
     user = ProtocolUser(url, link, timeout)
     try:
         runs = [await user.open()]
+        cpu = probe.cpu() if probe else float("nan")
         v0 = user.value(key)
         w = user.widget(key)[1]
         v1 = [w.options[list(w.options).index(v0[0]) - 1]] if w.options else [v0[0] - 1]
         for k in range(n):
             runs.append(await user.change(key, v1 if k % 2 == 0 else v0))
+        cpu = 1000 * ((probe.cpu() if probe else float("nan")) - cpu) / n
     finally:
         await user.close()
     if any(r.error for r in runs):
         raise ProtocolError(f"alone on {url}: {next(r.error for r in runs if r.error)}")
-    return [1000 * r.seconds for r in runs[1:]]
+    return [1000 * r.seconds for r in runs[1:]], cpu
 
 
 @contextlib.contextmanager
@@ -753,13 +771,14 @@ async def main_async(args) -> int:
         first = await warm.open()
         await warm.close()
         print(f"first load {first.seconds:.2f} s {first.error}", flush=True)
-        app_ms = await alone(url, args.link, "r0.lr", 20, args.timeout)
+        app_ms, app_cpu = await alone(url, args.link, "r0.lr", 20, args.timeout, probe)
         with trivial_server() as trivial:
-            ref_ms = await alone(trivial, "/", "s", 20, args.timeout)
+            ref_ms, ref_cpu = await alone(trivial, "/", "s", 20, args.timeout, Probe(server_pid(trivial)))
         reference = (f"One user alone, 20 changes: run 1's learning rate {pct(app_ms, 50):.0f} ms median "
-                     f"(p95 {pct(app_ms, 95):.0f}); a one-slider Streamlit page (reference) "
-                     f"{pct(ref_ms, 50):.0f} ms (p95 {pct(ref_ms, 95):.0f}); ratio "
-                     f"{pct(app_ms, 50) / pct(ref_ms, 50):.1f}x; load average {os.getloadavg()[0]:.1f}")
+                     f"(p95 {pct(app_ms, 95):.0f}), server CPU {app_cpu:.0f} ms per change; a one-slider "
+                     f"Streamlit page (reference) {pct(ref_ms, 50):.0f} ms (p95 {pct(ref_ms, 95):.0f}), "
+                     f"{ref_cpu:.0f} ms CPU; ratio {pct(app_ms, 50) / pct(ref_ms, 50):.1f}x (CPU "
+                     f"{app_cpu / ref_cpu:.1f}x); load average {os.getloadavg()[0]:.1f}")
         print(reference, flush=True)
         phases = []
         async with contextlib.AsyncExitStack() as browsers:
@@ -771,11 +790,14 @@ async def main_async(args) -> int:
                 from conftest import launch_chromium
                 browser = await launch_chromium(await browsers.enter_async_context(async_playwright()))
                 browsers.push_async_callback(browser.close)
-            for interval in args.interval:
-                for n in args.users:
+            for n in args.users:  # the small loads first: a big one leaves the server a backlog
+                for interval in args.interval:
                     p = await phase(url, probe, n, interval, args, browser)
                     phases.append(p)
                     print("\n".join(table([p], args)[3:4]), p.errors[:3], flush=True)
+        phases.sort(key=lambda p: (args.interval.index(p.interval), p.n))
+        if args.links:
+            await quiet(probe, args.quiet)
         mem = await memory(url, probe, args) if args.links else None
 
     print(f"\nLoad through Streamlit's protocol: one server process ({'given' if args.url else 'own'}: "
@@ -831,6 +853,8 @@ def main() -> None:
     ap.add_argument("--link-users", type=positive(int), default=4, help="users at a time in the memory phase")
     ap.add_argument("--timeout", type=positive(float), default=60, help="seconds before a wait is an error")
     ap.add_argument("--settle", type=float, default=15, help="seconds after closing before RSS is read")
+    ap.add_argument("--quiet", type=float, default=300,
+                    help="at most so many seconds to wait before a phase for the server to be idle")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     if args.url:

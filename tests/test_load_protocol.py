@@ -26,6 +26,13 @@ IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 LINK = "/?steps=300&noise=0.1"
 
 
+def run(coro):
+    """Run ``coro`` on its own event loop in a worker thread: Playwright's sync API (the session's
+    browser fixture) holds an event loop in this thread once a browser test has run."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 @pytest.fixture(scope="module")
 def own_server():
     """A server started as the script starts it, warmed by one load (imports, first caches)."""
@@ -35,7 +42,7 @@ def own_server():
         await user.close()
 
     with lp.own_server() as url:
-        asyncio.run(warm(url))
+        run(warm(url))
         yield url
 
 
@@ -63,14 +70,14 @@ def test_short_load_run(own_server):
     """Three users arrive, load the link and change a widget every second for a few seconds: no
     error, every load and change answered by script_finished, the server's CPU and RSS read."""
     args = argparse.Namespace(seconds=5, ramp=1, link="/?steps=300", browsers=0, timeout=30, settle=0,
-                              seed=1)
+                              quiet=10, seed=1)
 
     async def go():
         probe = lp.Probe(lp.server_pid(own_server))
         assert probe.pid is not None
         return await lp.phase(own_server, probe, 3, 1.0, args)
 
-    p = asyncio.run(go())
+    p = run(go())
     assert p.errors == []
     assert [sum(r.kind == "load" for r in s.runs) for s in p.students] == [1, 1, 1]
     runs = p.runs(False)
@@ -102,7 +109,7 @@ def test_a_change_changes_the_figure_and_back(own_server):
         finally:
             await user.close()
 
-    first, moved, again, query = asyncio.run(go())
+    first, moved, again, query = run(go())
     assert moved != first
     assert again == first
     assert "gd.lr=0.001" in query
@@ -147,8 +154,7 @@ def test_the_same_link_and_change_as_chromium(app_url, browser):
         finally:
             await user.close()
 
-    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API holds this thread's event loop
-        user_sent, runs = pool.submit(asyncio.run, protocol_user()).result()
+    user_sent, runs = run(protocol_user())
     assert [r.error for r in runs] == ["", ""]
 
     def request(m: BackMsg) -> tuple:
@@ -192,7 +198,7 @@ def test_reconnect_keeps_the_setup(own_server):
         finally:
             await user.close()
 
-    before, after, again = asyncio.run(go())
+    before, after, again = run(go())
     assert again.error == ""
     assert before[0] and after == before
     assert "steps=400" in after[1]
