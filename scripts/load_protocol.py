@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import contextlib
 import ipaddress
+import json
 import os
 import random
 import sys
@@ -200,6 +201,28 @@ class ProtocolUser:
         return next(self.hashes[p] for p, el in self.elements.items()
                     if getattr(getattr(el, kind), "id", None) == w.id)
 
+    def component(self, key: str) -> dict:
+        """The JSON data a custom component (bidi_component) with ``key`` was sent."""
+        return json.loads(self.widget(key)[1].json)
+
+    async def trigger(self, key: str, event: str, value, kind: str = "") -> Run:
+        """What a custom component's setTriggerValue(event, value) sends: one rerun carrying the
+        event in the component's trigger aggregator (a one-shot value, as the browser clears it)."""
+        wid = f"$$STREAMLIT_INTERNAL_KEY_{self.widget(key)[1].id}__events"
+        payload = json.dumps([{"event": event, "value": value}], separators=(",", ":"))  # as JSON.stringify
+        self.states[wid] = WidgetState(id=wid, json_trigger_value=payload)
+        try:
+            return await self.rerun(kind or event)
+        finally:
+            self.states.pop(wid, None)
+
+    async def move_lr(self, run: int, by: int) -> Run:
+        """Run ``run``'s learning rate ``by`` stops along its slider on the Playground's stage: the
+        browser redraws on its own and tells the server once (the stage's "lr" trigger)."""
+        r = self.component("stage")["runs"][run]
+        i = min(max(r["index"] + by, 0), len(r["lrs"]) - 1)
+        return await self.trigger("stage", "lr", {"run": run, "lr": r["lrs"][i]}, "lr")
+
     async def change(self, key: str, value, kind: str = "") -> Run:
         wkind, w = self.widget(key)
         s = self.states.get(w.id) or mounted_state(wkind, w)
@@ -335,14 +358,12 @@ class Student:
 async def next_change(user: ProtocolUser, rng: random.Random, walk: list[int]) -> Run:
     """One widget change picked at random: run 1's learning rate one grid step left or right (a
     bounded walk: at most 4 steps down, 1 up from where it started), run 1's optimizer, the
-    surface (built-in ones) or the step count (100..1,000 by 50)."""
+    surface (built-in ones) or the step count (a stop of its slider from 100 to 1,000)."""
     what = rng.choices(list(ACTIONS), weights=list(ACTIONS.values()))[0]
     if what == "lr":
-        opts = user.options("r0.lr")
-        i = opts.index(user.value("r0.lr")[0])
         left = walk[0] > -4 and (walk[0] >= 1 or rng.random() < 0.5)
         walk[0] += -1 if left else 1
-        return await user.change("r0.lr", opts[min(max(i + (-1 if left else 1), 0), len(opts) - 1)], "lr")
+        return await user.move_lr(0, -1 if left else 1)
     if what == "optimizer":
         walk[0] = 0
         opts = [o for o in user.options("r0.opt")[:PLAYGROUND_OPTIMIZERS] if o != user.value("r0.opt")]
@@ -350,7 +371,8 @@ async def next_change(user: ProtocolUser, rng: random.Random, walk: list[int]) -
     if what == "surface":
         opts = [o for o in user.options("surface")[:-1] if o != user.value("surface")]  # not the formula
         return await user.change("surface", rng.choice(opts), "surface")
-    return await user.change("steps", float(rng.randrange(100, 1001, 50)), "steps")
+    opts = [o for o in user.options("steps") if 100 <= float(o) <= 1000 and o != user.value("steps")[0]]
+    return await user.change("steps", rng.choice(opts), "steps")
 
 
 async def student(url: str, link: str, s: Student, start_at: float, stop_at: float, interval: float,
@@ -497,7 +519,7 @@ class Viewer:
 async def open_viewer(browser, url: str, v: Viewer, timeout: float):
     """A fresh Chromium context on ``url``, waited for until the map is drawn and the script idle;
     returns (context, page)."""
-    from bench_browser import IDLE, MAP_PROBE
+    from bench_browser import IDLE, STAGE_PROBE
 
     sys.path.insert(0, str(ROOT / "tests"))
     from conftest import VIEWPORT
@@ -508,7 +530,7 @@ async def open_viewer(browser, url: str, v: Viewer, timeout: float):
     page.on("pageerror", lambda e: v.errors.append(f"page error: {str(e)[:160]}"))
     t = time.monotonic()
     await page.goto(url)
-    await page.wait_for_function(f"() => ({MAP_PROBE})() !== null")
+    await page.wait_for_function(f"() => ({STAGE_PROBE})() !== null")
     await page.wait_for_selector(IDLE)
     v.load_s = time.monotonic() - t
     return context, page
@@ -516,20 +538,20 @@ async def open_viewer(browser, url: str, v: Viewer, timeout: float):
 
 async def watch(page, v: Viewer, start_at: float, stop_at: float, interval: float) -> None:
     """From ``start_at`` to ``stop_at``, every ``interval`` s: press ArrowLeft / ArrowRight
-    (alternately) on run 1's learning rate and time keydown to the first frame whose map holds the
-    new run, in the page (bench_browser.py's ARM and MAP_PROBE)."""
-    from bench_browser import ARM, IDLE, MAP_PROBE
+    (alternately) on run 1's learning rate (on the stage) and time keydown to the first frame whose
+    map holds the new run, in the page (bench_browser.py's ARM and STAGE_PROBE)."""
+    from bench_browser import ARM, IDLE, STAGE_PROBE
     from playwright.async_api import Error as PlaywrightError
 
     await asyncio.sleep(max(0.0, start_at - time.monotonic()))
-    thumb = page.locator(".st-key-r0-lr").get_by_role("slider")
+    thumb = page.locator(".stage .lr-input").first
     try:
         for i in range(int((stop_at - start_at) / interval) + 1):
             due = time.monotonic() + interval
             if due >= stop_at:
                 break
             await thumb.focus()
-            await page.evaluate(ARM, MAP_PROBE)
+            await page.evaluate(ARM, STAGE_PROBE)
             await thumb.press("ArrowLeft" if i % 2 == 0 else "ArrowRight")
             await page.wait_for_function("() => window.__t1 !== null")
             v.latencies.append(await page.evaluate("() => window.__t1 - window.__t0"))
@@ -685,17 +707,22 @@ async def memory(url: str, probe: Probe, args) -> tuple[list[tuple[int, float]],
 
 async def alone(url: str, link: str, key: str, n: int, timeout: float,
                 probe: Probe | None = None) -> tuple[list[float], float]:
-    """One user alone on the server changes widget ``key`` ``n`` times, one option (or one unit)
-    down and back: ms per change, and the server's CPU ms per change (nan without ``probe``)."""
+    """One user alone on the server changes widget ``key`` ("lr": run 1's learning rate on the
+    stage) ``n`` times, one option (or one unit) down and back: ms per change, and the server's
+    CPU ms per change (nan without ``probe``)."""
     user = ProtocolUser(url, link, timeout)
     try:
         runs = [await user.open()]
         cpu = probe.cpu() if probe else float("nan")
-        v0 = user.value(key)
-        w = user.widget(key)[1]
-        v1 = [w.options[list(w.options).index(v0[0]) - 1]] if w.options else [v0[0] - 1]
-        for k in range(n):
-            runs.append(await user.change(key, v1 if k % 2 == 0 else v0))
+        if key == "lr":  # run 1's learning rate on the stage, one stop down and back
+            for k in range(n):
+                runs.append(await user.move_lr(0, -1 if k % 2 == 0 else 1))
+        else:
+            v0 = user.value(key)
+            w = user.widget(key)[1]
+            v1 = [w.options[list(w.options).index(v0[0]) - 1]] if w.options else [v0[0] - 1]
+            for k in range(n):
+                runs.append(await user.change(key, v1 if k % 2 == 0 else v0))
         cpu = 1000 * ((probe.cpu() if probe else float("nan")) - cpu) / n
     finally:
         await user.close()
@@ -771,7 +798,7 @@ async def main_async(args) -> int:
         first = await warm.open()
         await warm.close()
         print(f"first load {first.seconds:.2f} s {first.error}", flush=True)
-        app_ms, app_cpu = await alone(url, args.link, "r0.lr", 20, args.timeout, probe)
+        app_ms, app_cpu = await alone(url, args.link, "lr", 20, args.timeout, probe)
         with trivial_server() as trivial:
             ref_ms, ref_cpu = await alone(trivial, "/", "s", 20, args.timeout, Probe(server_pid(trivial)))
         reference = (f"One user alone, 20 changes: run 1's learning rate {pct(app_ms, 50):.0f} ms median "

@@ -119,7 +119,7 @@ async def student(url: str, link: str, s: Student, start_at: float, stop_at: flo
         if due >= stop_at:
             return
         await asyncio.sleep(max(0.0, due - time.monotonic()))
-        link_before, map_before = user.query_string, user.figure("map")
+        link_before, map_before = user.query_string, user.figure("stage")
         run = await next_change(user, rng, walk)
         s.runs.append(run)
         if not run.error:
@@ -137,7 +137,7 @@ async def student(url: str, link: str, s: Student, start_at: float, stop_at: flo
                 s.replicas.append((time.monotonic(), user.replica))
                 s.back_at = time.monotonic()
                 s.setup_back = user.query_string == url_at_failure and (
-                    url_at_failure != link_before or user.figure("map") == map_before)
+                    url_at_failure != link_before or user.figure("stage") == map_before)
                 walk[0] = 0
                 break
             await asyncio.sleep(RETRY_S)
@@ -243,12 +243,9 @@ async def calibrate(url: str, pid: int, args) -> tuple[float, float, list[float]
         first = await u.open()
         if first.error:
             raise RuntimeError(f"calibration: {first.error}")
-        opts = u.options("r0.lr")
-        v0 = u.value("r0.lr")[0]
-        v1 = opts[opts.index(v0) - 1]
         c1 = cpu_seconds(pid)
-        for k in range(args.calibrate * 2):
-            r = await u.change("r0.lr", v1 if k % 2 == 0 else v0)
+        for k in range(args.calibrate * 2):  # run 1's learning rate on the stage, one stop down and back
+            r = await u.move_lr(0, -1 if k % 2 == 0 else 1)
             if r.error:
                 raise RuntimeError(f"calibration change: {r.error}")
             changes.append(1000 * r.seconds)

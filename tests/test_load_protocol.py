@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import subprocess
 import sys
 import time
@@ -90,22 +91,21 @@ def test_short_load_run(own_server):
 
 
 def test_a_change_changes_the_figure_and_back(own_server):
-    """The learning rate one step left redraws the map; back where it was, the map's bytes are
-    those of the first run again (and come as a reference to the tab's cached copy)."""
+    """The learning rate one stop left (the stage's trigger) redraws the stage; back where it was,
+    the stage's bytes are those of the first run again (a reference to the tab's cached copy)."""
 
     async def go():
         user = lp.ProtocolUser(own_server, "/?steps=300")
         try:
             assert (await user.open()).error == ""
-            first, lr = user.figure("map"), user.value("r0.lr")[0]
-            opts = user.options("r0.lr")
-            left = await user.change("r0.lr", opts[opts.index(lr) - 1])
-            assert left.error == ""
-            moved = user.figure("map")
-            back = await user.change("r0.lr", lr)
+            first = user.figure("stage")
+            left = await user.move_lr(0, -1)
+            assert left.error == "" and "gd.lr=0.0005" in user.query_string
+            moved = user.figure("stage")
+            back = await user.move_lr(0, 1)
             assert back.error == ""
             assert first in user.sent[-1].rerun_script.cached_message_hashes
-            return first, moved, user.figure("map"), user.query_string
+            return first, moved, user.figure("stage"), user.query_string
         finally:
             await user.close()
 
@@ -133,8 +133,8 @@ def test_the_same_link_and_change_as_chromium(app_url, browser):
         page.on("websocket", on_ws)
         page.goto(app_url + LINK)
         page.wait_for_selector(IDLE, timeout=60_000)
-        page.wait_for_selector(".st-key-map .js-plotly-plot", timeout=60_000)
-        thumb = page.locator(".st-key-r0-lr").get_by_role("slider")
+        page.wait_for_selector(".stage .lr-input", timeout=60_000)
+        thumb = page.locator(".stage .lr-input").first
         thumb.focus()
         thumb.press("ArrowLeft")
         deadline = time.monotonic() + 60
@@ -148,8 +148,7 @@ def test_the_same_link_and_change_as_chromium(app_url, browser):
         user = lp.ProtocolUser(app_url, LINK)
         try:
             load = await user.open()
-            opts = user.options("r0.lr")
-            change = await user.change("r0.lr", opts[opts.index(user.value("r0.lr")[0]) - 1])
+            change = await user.move_lr(0, -1)
             return user.sent, [load, change]
         finally:
             await user.close()
@@ -165,7 +164,9 @@ def test_the_same_link_and_change_as_chromium(app_url, browser):
     assert [m.WhichOneof("type") for m in sent] == ["rerun_script", "rerun_script"]
     assert [request(m) for m in user_sent] == [request(m) for m in sent]
     widgets = {w.id.rsplit("-", 1)[1] for w in sent[1].rerun_script.widget_states.widgets}
-    assert {"r0.lr", "r0.opt", "surface", "steps", "seed", "panel"} <= widgets
+    assert {"r0.opt", "surface", "steps", "seed", "panel"} <= widgets
+    assert any(w.id.endswith("__events") and json.loads(w.json_trigger_value)[0]["event"] == "lr"
+               for w in sent[1].rerun_script.widget_states.widgets)  # the stage's lr trigger
 
     def browser_runs() -> list[dict]:
         out, cur = [], {}
@@ -191,10 +192,10 @@ def test_reconnect_keeps_the_setup(own_server):
         user = lp.ProtocolUser(own_server, "/?steps=300")
         try:
             assert (await user.open()).error == ""
-            assert (await user.change("steps", 400.0)).error == ""
-            before = user.session_id, user.query_string, user.figure("map")
+            assert (await user.change("steps", "400")).error == ""
+            before = user.session_id, user.query_string, user.figure("stage")
             again = await user.reconnect()
-            return before, (user.session_id, user.query_string, user.figure("map")), again
+            return before, (user.session_id, user.query_string, user.figure("stage")), again
         finally:
             await user.close()
 

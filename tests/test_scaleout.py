@@ -8,7 +8,6 @@ is killed mid-session.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import subprocess
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, VIEWPORT
 from playwright.sync_api import expect
-from test_browser import HELPERS, IDLE, no_exception, open_app, wait_rerun
+from test_browser import IDLE, no_exception, open_app, run
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from scaleout import COOKIE, balancer_config, image_command, scaleout
@@ -144,16 +143,20 @@ def fetch(url: str, replica: str) -> tuple[int, bytes]:
 
 
 def move_lr(page, presses: int, expected: str) -> dict:
-    """Press ArrowLeft ``presses`` times on run 1's learning rate; wait for the redrawn map."""
-    before = page.evaluate("() => window.__run(1)")
-    thumb = page.locator(".st-key-r0-lr").get_by_role("slider")
+    """Press ArrowLeft ``presses`` times on run 1's learning rate (on the stage); wait until the map
+    shows the new run and the server has followed (the address holds the new lr)."""
+    before = run(page, 1)
+    thumb = page.locator(".stage .lr-input").first
     thumb.focus()
     for _ in range(presses):
         thumb.press("ArrowLeft")
-    expect(thumb).to_have_attribute("aria-valuetext", expected)
-    page.wait_for_function("v => (window.__run(1) || {name: ''}).name.includes('lr=' + v)", arg=expected)
-    new = wait_rerun(page, before["key"])
-    assert math.hypot(new["x1"] - before["x1"], new["y1"] - before["y1"]) > 1e-3, "run 1 did not move"
+    page.wait_for_function("(v) => { const s = document.querySelector('.stage');"
+                           " const r = s && s.stageRuns && s.stageRuns()[0];"
+                           " return r && r.name.includes('lr=' + v); }", arg=expected)
+    page.wait_for_function("(v) => location.search.includes('gd.lr=' + v)", arg=expected)
+    page.wait_for_selector(IDLE)
+    new = run(page, 1)
+    assert new["key"] != before["key"], "run 1 did not change"
     return new
 
 
@@ -267,7 +270,7 @@ def test_a_replica_dies_mid_lecture(browser, topo):
         # their next change reaches the new replica; if that replica had no session for them yet,
         # the session starts from the URL (the change is replaced by the link's setup) and the
         # change after it works
-        thumb = pa.locator(".st-key-r0-lr").get_by_role("slider")
+        thumb = pa.locator(".stage .lr-input").first
         lost = 0
         for _ in range(2):
             heard = sa.received
@@ -275,9 +278,9 @@ def test_a_replica_dies_mid_lecture(browser, topo):
             thumb.press("ArrowLeft")
             until(pa, lambda h=heard: sa.received > h, 60, "an answer from the new replica")
             pa.wait_for_selector(IDLE, timeout=60_000)
-            pa.evaluate(HELPERS)
-            name = pa.evaluate("() => window.__run(1).name")
-            value = thumb.get_attribute("aria-valuetext")
+            pa.wait_for_timeout(1000)  # the stage draws what the answer brought
+            name = run(pa, 1)["name"]
+            value = name.split("lr=")[1].split(")")[0].split(",")[0]
             if value == "0.0002":
                 assert "lr=0.0002" in name, name
                 break
