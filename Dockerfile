@@ -16,6 +16,7 @@ RUN pip install -r requirements.txt \
 COPY --chown=descent:descent app.py ./
 COPY --chown=descent:descent .streamlit ./.streamlit
 COPY --chown=descent:descent assets ./assets
+COPY --chown=descent:descent specs ./specs
 COPY --chown=descent:descent landscapes ./landscapes
 COPY --chown=descent:descent optimizers ./optimizers
 COPY --chown=descent:descent viz ./viz

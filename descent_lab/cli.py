@@ -83,7 +83,8 @@ def parser(prog: str = "descent-lab") -> argparse.ArgumentParser:
     o.add_argument("--csv", type=Path, metavar="FILE", help="every step of every run as CSV")
     o.add_argument("--json", type=Path, metavar="FILE", help="the setup and every run as JSON")
     a = e.add_argument_group("pictures")
-    a.add_argument("--frames", type=_whole(1, 1000), default=60, help="GIF frames (default 60)")
+    a.add_argument("--frames", type=_whole(1, 1000), default=60,
+                   help="at most this many GIF frames, at round steps (default 60)")
     a.add_argument("--fps", type=_whole(1, 1000), default=15, help="GIF frames per second (default 15)")
     a.add_argument("--width", type=_whole(160, 4000, "pixels"), default=None, metavar="PX",
                    help="picture width in pixels (default 640 for the GIF, 1280 for the PNG)")

@@ -111,7 +111,7 @@ def test_the_exact_command_serves_the_app_from_what_the_image_holds(tmp_path, br
         try:
             page = context.new_page()
             page.goto(f"http://127.0.0.1:{port}/")
-            page.wait_for_selector(".st-key-map .js-plotly-plot .imagelayer image", timeout=60_000)
+            page.wait_for_selector(".stage .stage-land img", timeout=60_000)  # the stage drew its map
             page.wait_for_selector(IDLE, timeout=60_000)
             expect(page.locator("[data-testid='stException']")).to_have_count(0)
             # .streamlit/config.toml's viewer toolbar: no Deploy button, even on localhost

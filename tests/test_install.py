@@ -92,8 +92,9 @@ def test_wheel_has_the_app_and_the_pinned_dependencies(wheel):
     assert requires == [ln for ln in lines if ln and not ln.startswith("#")]
     assert "descent-lab = descent_lab.launch:main" in entry_points
     app = {f"descent_lab/app/{f}" for f in ("app.py", ".streamlit/config.toml", "assets/icon.png")}
-    pages = {f"descent_lab/app/app_pages/{p.name}" for p in (ROOT / "app_pages").glob("*.py")}
-    modules = {f"{p.relative_to(ROOT)}" for pkg in ("landscapes", "optimizers", "viz", "descent_lab")
+    pages = {f"descent_lab/app/app_pages/{p.name}" for p in (ROOT / "app_pages").iterdir()
+             if p.suffix in (".py", ".js", ".css")}
+    modules = {f"{p.relative_to(ROOT)}" for pkg in ("specs", "landscapes", "optimizers", "viz", "descent_lab")
                for p in (ROOT / pkg).glob("*.py")}
     assert app | pages | modules <= names, sorted(app | pages | modules - names)
     assert not [n for n in names if n.startswith(("tests/", "scripts/", "docs/", "app_pages/", "app.py"))]
