@@ -237,12 +237,11 @@ def _run_arrays(rule: Rule, problem, P, steps, h, rates, kicks, idx, record):
         else None
     for t in range(steps):
         q = P if rule.grad_point is None else rule.grad_point(P, state, h)
-        w = np.ascontiguousarray(q.T)
         if loss is not None:
-            loss[t], g = value_and_grad(w)
+            loss[t], g = value_and_grad(np.ascontiguousarray(q.T))
             g = g.T
         else:
-            g = (problem.grad(w) if idx is None else problem.batch_grad(w, idx[t])).T
+            g = _gradient(problem, q, None if idx is None else idx[t])
         if kicks is not None:
             g = g + kicks[t]
         u, state = rule.step(g, state, h, rates[t], np, P)
@@ -253,6 +252,20 @@ def _run_arrays(rule: Rule, problem, P, steps, h, rates, kicks, idx, record):
             points.append(q)
             states.append(state)
     return path, grads, points, states, loss
+
+
+def _gradient(problem, q, idx):
+    """The gradient at the columns ``q`` (D, R), as (D, R); ``idx``: this update's samples or None.
+    A surface is written per coordinate, so it takes x = q[0] and y = q[1] as they are (no copy,
+    and its result stays in the columns' layout, which the rules' elementwise math runs fastest on)."""
+    if isinstance(problem, Surface):
+        if idx is None:
+            gx, gy = problem.gradient(q[0], q[1], np)
+        else:
+            gx, gy = problem.sample_gradient(q[0], q[1], np.asarray(idx), np)
+        return np.stack(np.broadcast_arrays(gx, gy))
+    w = np.ascontiguousarray(q.T)
+    return (problem.grad(w) if idx is None else problem.batch_grad(w, idx)).T
 
 
 def _run_floats(rule: Rule, surface: Surface, P, steps, h, rates, kicks, bound, record):
@@ -369,7 +382,9 @@ def _values(problem, path, bound, known=None) -> tuple[np.ndarray, np.ndarray]:
         p, f = path[i:i + block], loss[i:i + block]
         if i + len(p) > first:
             j = max(first - i, 0)
-            f[j:] = problem.f(np.ascontiguousarray(np.moveaxis(p[j:], 1, 2)))
+            q = p[j:]
+            f[j:] = problem.value(q[:, 0], q[:, 1], np) if isinstance(problem, Surface) else \
+                problem.f(np.ascontiguousarray(np.moveaxis(q, 1, 2)))
         bad[i:i + block] = ~(np.abs(p) < bound).all(1) | ~np.isfinite(f)
     return loss, bad
 
