@@ -581,8 +581,13 @@ def test_reading_random_formulas_gives_a_tree_or_a_value_error(rng):
         except ValueError as err:
             assert str(err)
             return
-        gx = derivative(e, "x")
-        for d in (gx, derivative(e, "y"), derivative(gx, "x"), derivative(gx, "y")):
+        try:  # a derivative may fold to a constant with no value (d/dx 0^x has log(0)): refused in words
+            gx = derivative(e, "x")
+            ds = (gx, derivative(e, "y"), derivative(gx, "x"), derivative(gx, "y"))
+        except ValueError as err:
+            assert "has no finite value" in str(err)
+            ds = ()
+        for d in ds:
             assert all(math.isfinite(c.value) for c in _nodes(d) if isinstance(c, Const))
     assert parse(e.to_text()) == e  # the text form reads back as the same tree
 

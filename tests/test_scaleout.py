@@ -147,9 +147,12 @@ def move_lr(page, presses: int, expected: str) -> dict:
     shows the new run and the server has followed (the address holds the new lr)."""
     before = run(page, 1)
     thumb = page.locator(".stage .lr-input").first
-    thumb.focus()
-    for _ in range(presses):
+    for _ in range(presses):  # one stop at a time, each followed by the server (the URL holds it)
+        thumb.focus()
         thumb.press("ArrowLeft")
+        page.wait_for_function("(v) => location.search.includes('gd.lr=' + v)",
+                               arg=thumb.get_attribute("aria-valuetext"))
+        page.wait_for_selector(IDLE)
     page.wait_for_function("(v) => { const s = document.querySelector('.stage');"
                            " const r = s && s.stageRuns && s.stageRuns()[0];"
                            " return r && r.name.includes('lr=' + v); }", arg=expected)
