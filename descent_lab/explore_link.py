@@ -113,12 +113,8 @@ def from_query(query: Mapping) -> tuple[ExploreView, list[str]]:
     r = QueryReader(query)
     view = ExploreView()
     ch: dict = {}
-    section = r.text("section")
-    if section is not None:
-        if section in SECTIONS:
-            ch["section"] = section
-        else:
-            r.problems.append(f"section={section[:40]!r} (use one of {', '.join(SECTIONS)})")
+    if (section := r.choice("section", SECTIONS)) is not None:
+        ch["section"] = section
     name = r.text("surface")
     if name is not None and name not in landscapes.names():
         r.problems.append(f"surface={name[:40]!r} (unknown; using {view.surface})")
@@ -170,16 +166,6 @@ def _on_grid(r: QueryReader, key: str, p: Param):
     return int(snapped) if p.integer else float(snapped)
 
 
-def _choice(r: QueryReader, key: str, options, default: str) -> str:
-    raw = r.text(key)
-    if raw is None:
-        return default
-    if raw in options:
-        return raw
-    r.problems.append(f"{key}={raw[:40]!r} (use one of {', '.join(options)})")
-    return default
-
-
 def _names(r: QueryReader, key: str) -> tuple[str, ...] | None:
     raw = r.text(key)
     if raw is None:
@@ -218,25 +204,25 @@ def _range(r: QueryReader, key: str, p: Param, problems: list[str]) -> tuple[flo
 
 def _sweep(r: QueryReader, ch: dict) -> None:
     view = ExploreView()
-    opt = _choice(r, "opt", optimizers.names(), view.sweep_opt)
+    opt = r.choice("opt", optimizers.names(), view.sweep_opt)
     settings = [p.name for p in dx.sweep_settings(opt)]
-    x = _choice(r, "x", settings, view.sweep_x if view.sweep_x in settings else settings[0])
+    x = r.choice("x", settings, view.sweep_x if view.sweep_x in settings else settings[0])
     y_opts = [s for s in settings if s != x]
     y_default = view.sweep_y if view.sweep_y in y_opts else y_opts[0]
-    y = _choice(r, "y", y_opts, y_default)
+    y = r.choice("y", y_opts, y_default)
     ch.update(sweep_opt=opt, sweep_x=x, sweep_y=y)
     for key, name, attr in (("xrange", x, "x_range"), ("yrange", y, "y_range")):
         if (pair := _range(r, key, dx.sweep_param(opt, name), r.problems)) is not None:
             ch[attr] = pair
     if (v := _on_grid(r, "cells", CELLS)) is not None:
         ch["cells"] = v
-    ch["metric"] = _choice(r, "metric", METRICS, view.metric)
+    ch["metric"] = r.choice("metric", METRICS, view.metric)
     if (v := _on_grid(r, "tol", TOL)) is not None:
         ch["sweep_tol"] = v
 
 
 def _noise(r: QueryReader, ch: dict, data: bool) -> None:
-    opt = _choice(r, "opt", optimizers.names(), ExploreView.noise_opt)
+    opt = r.choice("opt", optimizers.names(), ExploreView.noise_opt)
     ch["noise_opt"] = opt
     if (v := r.number("lr", optimizers.rule(opt).lr)) is not None:
         ch["noise_lr"] = v

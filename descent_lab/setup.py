@@ -194,6 +194,16 @@ class QueryReader:
             self.problems.append(f"{label or key}={raw} (outside {p.lo:g}..{p.hi:g}; used {clamped:g})")
         return clamped
 
+    def choice(self, key: str, options, default=None):
+        """The value of ``key`` if it is one of ``options``; else ``default`` (a problem noted)."""
+        raw = self.text(key)
+        if raw is None:
+            return default
+        if raw in options:
+            return raw
+        self.problems.append(f"{key}={raw[:40]!r} (use one of {', '.join(options)})")
+        return default
+
     def flag(self, key: str) -> bool | None:
         raw = self.text(key)
         if raw is None:
@@ -246,18 +256,9 @@ def from_query(query: Mapping) -> tuple[Setup, list[str]]:
         v = r.flag(flag)
         if v is not None:
             changes[flag] = v
-    panel = r.text("panel")
-    if panel is not None:
-        if panel in PANELS:
-            changes["panel"] = panel
-        else:
-            r.problems.append(f"panel={panel[:40]!r} (use one of {', '.join(PANELS)})")
-    speed = r.text("speed")
-    if speed is not None:
-        if speed in SPEEDS:
-            changes["speed"] = speed
-        else:
-            r.problems.append(f"speed={speed!r} (use one of {', '.join(SPEEDS)})")
+    for key, options in (("panel", PANELS), ("speed", SPEEDS)):
+        if (v := r.choice(key, options)) is not None:
+            changes[key] = v
     names = r.text("optimizers")
     if names is not None:
         changes["runs"] = _runs(names, r)
