@@ -13,14 +13,13 @@ name, ``start=x,y``, ``steps``; then only the open section's settings:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import landscapes
 import optimizers
 from descent_lab import explore as dx
-from descent_lab.setup import MAX_RUNS, QueryReader, link_number, parse_start
+from descent_lab.setup import MAX_RUNS, QueryReader, link_number, parse_start, two_numbers
 from optimizers import NOISE, STEPS
 from specs import Param
 
@@ -184,16 +183,9 @@ def _names(r: QueryReader, key: str) -> tuple[str, ...] | None:
 def _range(r: QueryReader, key: str, p: Param, problems: list[str]) -> tuple[float, float] | None:
     """Two of the sweep slider's values for setting ``p``, lower first, or None."""
     raw = r.text(key)
-    if raw is None:
+    if raw is None or (pair := two_numbers(key, raw, problems, "0.001,1")) is None:
         return None
-    try:
-        lo, hi = (float(v) for v in raw.split(","))
-    except ValueError:
-        problems.append(f"{key}={raw[:40]!r} (use two numbers, like {key}=0.001,1)")
-        return None
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        problems.append(f"{key}={raw[:40]} (not finite)")
-        return None
+    lo, hi = pair
     opts = p.sweep_options()
     pair = sorted(min(opts, key=lambda o, v=v: abs(o - v)) for v in (lo, hi))
     if pair == [lo, hi] or pair == [hi, lo]:

@@ -296,16 +296,23 @@ def _custom(r: QueryReader) -> dict | None:
     return {"expression": text, "domain": domain}
 
 
-def parse_start(raw: str, s, problems: list[str]):
-    parts = raw.split(",")
+def two_numbers(key: str, raw: str, problems: list[str], example: str) -> tuple[float, float] | None:
+    """``raw`` ("a,b") as two finite numbers, or None with the problem noted."""
     try:
-        x, y = (float(v) for v in parts)
+        a, b = (float(v) for v in raw.split(","))
     except ValueError:
-        problems.append(f"start={raw!r} (use two numbers, like start=-1.5,2)")
+        problems.append(f"{key}={raw[:40]!r} (use two numbers, like {key}={example})")
         return None
-    if not (math.isfinite(x) and math.isfinite(y)):
-        problems.append(f"start={raw} (not finite)")
+    if not (math.isfinite(a) and math.isfinite(b)):
+        problems.append(f"{key}={raw[:40]} (not finite)")
         return None
+    return a, b
+
+
+def parse_start(raw: str, s, problems: list[str]):
+    if (xy := two_numbers("start", raw, problems, "-1.5,2")) is None:
+        return None
+    x, y = xy
     (x0, x1), (y0, y1) = s.domain
     cx, cy = min(max(x, x0), x1), min(max(y, y0), y1)
     if (cx, cy) != (x, y):

@@ -375,18 +375,26 @@ async def next_change(user: ProtocolUser, rng: random.Random, walk: list[int]) -
     return await user.change("steps", rng.choice(opts), "steps")
 
 
-async def student(url: str, link: str, s: Student, start_at: float, stop_at: float, interval: float,
-                  rng: random.Random, timeout: float, keep: list[ProtocolUser]) -> None:
-    """Arrive at ``start_at``, load ``link``, change a widget every ``interval`` s (+-20 %) until
-    ``stop_at``; at most (stop_at - start_at) / (0.8 interval) + 1 changes. The open user is put
-    in ``keep`` (closed by the caller, so RSS is read with the sessions still held)."""
+async def arrive(user: ProtocolUser, start_at: float, s: Student, keep: list) -> bool:
+    """At ``start_at``, ``user`` loads its link; its runs go to ``s`` and the user to ``keep``.
+    False when the socket could not be opened (an error run recorded)."""
     await asyncio.sleep(max(0.0, start_at - time.monotonic()))
-    user = ProtocolUser(url, link, timeout)
     keep.append(user)
     try:
         s.runs.append(await user.open())
     except Exception as e:  # the socket could not be opened
         s.runs.append(Run("load", error=f"connect: {type(e).__name__}: {e}"[:200]))
+        return False
+    return True
+
+
+async def student(url: str, link: str, s: Student, start_at: float, stop_at: float, interval: float,
+                  rng: random.Random, timeout: float, keep: list[ProtocolUser]) -> None:
+    """Arrive at ``start_at``, load ``link``, change a widget every ``interval`` s (+-20 %) until
+    ``stop_at``; at most (stop_at - start_at) / (0.8 interval) + 1 changes. The open user is put
+    in ``keep`` (closed by the caller, so RSS is read with the sessions still held)."""
+    user = ProtocolUser(url, link, timeout)
+    if not await arrive(user, start_at, s, keep):
         return
     walk = [0]
     due = time.monotonic()

@@ -48,6 +48,7 @@ from load_protocol import (  # noqa: E402
     ProtocolUser,
     Run,
     Viewer,
+    arrive,
     client_cpu_s,
     next_change,
     open_viewer,
@@ -102,13 +103,8 @@ async def student(url: str, link: str, s: Student, start_at: float, stop_at: flo
     """Arrive at ``start_at``, load ``link``, change a widget every ``interval`` s (+-20 %) until
     ``stop_at``. A failed change (its replica died) is followed by reconnects through the
     balancer (at most ``retries``, RETRY_S apart) that must bring back the setup in the URL."""
-    await asyncio.sleep(max(0.0, start_at - time.monotonic()))
     user = StickyUser(url, link, timeout)
-    keep.append(user)
-    try:
-        s.runs.append(await user.open())
-    except Exception as e:  # the socket could not be opened
-        s.runs.append(Run("load", error=f"connect: {type(e).__name__}: {e}"[:200]))
+    if not await arrive(user, start_at, s, keep):
         return
     s.replicas.append((time.monotonic(), user.replica))
     if s.runs[-1].error:
