@@ -137,10 +137,7 @@ def lr_grid(spec: RunSpec) -> tuple[float, ...]:
 def _family(surface_key: tuple, name: str, hyper: tuple, schedule: tuple, lrs: tuple, start: tuple,
             steps: int, noise: float, seed: int, batch: int) -> Family:
     """One run at every lr of ``lrs``: computed once per configuration other than the lr itself."""
-    surface, params, domain = surface_key
-    params = dict(params)
-    if surface == CUSTOM:
-        params["domain"] = domain
+    surface, params = compute.surface_setting(surface_key)
     setup = Setup(surface=surface, surface_params=params, start=start, steps=steps, noise=noise, seed=seed,
                   batch=batch)
     return lr_family(setup, RunSpec(name, {**dict(hyper), "lr": lrs[0]}, dict(schedule)), lrs)

@@ -21,12 +21,17 @@ def surface_key(surface) -> tuple:
     return surface.name, tuple(sorted(surface.params.items())), surface.domain
 
 
-def surface_from_key(key: tuple):
+def surface_setting(key: tuple) -> tuple[str, dict]:
+    """A surface_key as a Setup's (surface, surface_params)."""
     name, params, domain = key
     params = dict(params)
     if name == CUSTOM:
         params["domain"] = domain
-    return make_surface(name, params)
+    return name, params
+
+
+def surface_from_key(key: tuple):
+    return make_surface(*surface_setting(key))
 
 
 def keyed_run(surface_key: tuple, run_key: tuple, start: tuple, steps: int, noise: float, seed: int,
