@@ -31,11 +31,21 @@ function loadPlotly(version) {
   return window.__stagePlotly;
 }
 
-function f32(b64) {
-  const bin = atob(b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return new Float32Array(bytes.buffer);
+// viz/stage.py's pack: uint32 header length n, the JSON header, padding to 8, then the arrays' bytes;
+// the header refers to each array as {"$a": [dtype, byte offset, length]}. One copy of the body (the
+// bytes Streamlit hands over need not be aligned), then every array is a typed view into it.
+const TYPED = { f4: Float32Array, f8: Float64Array };
+function unpack(bytes) {
+  const n = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
+  const start = 4 + n + ((8 - ((4 + n) % 8)) % 8);
+  const body = bytes.slice(start).buffer;
+  return JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + n)), (key, v) => {
+    if (v && typeof v === "object" && Array.isArray(v.$a)) {
+      const [dtype, offset, length] = v.$a;
+      return new TYPED[dtype](body, offset, length);
+    }
+    return v;
+  });
 }
 
 const fmt = (v, d = 4) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : "–");
@@ -51,16 +61,16 @@ function decode(data) {
   const kept = new Float64Array(K);
   for (let i = 0; i < K; i++) kept[i] = Math.min(i * k, S);
   const runs = data.runs.map((r) => {
-    const path = f32(r.path), fam = f32(r.fam_path), famGap = f32(r.fam_gap);
+    const path = r.path, fam = r.fam_path, famGap = r.fam_gap;
     const R = r.lrs.length;
     return {
       ...r, R,
-      x: path.subarray(0, S + 1), y: path.subarray(S + 1), loss: f32(r.loss), gapv: f32(r.gap),
-      grad: f32(r.grad), z: r.z ? f32(r.z) : null, famZ: r.fam_z ? f32(r.fam_z) : null,
+      x: path.subarray(0, S + 1), y: path.subarray(S + 1), loss: r.loss, gapv: r.gap,
+      grad: r.grad, z: r.z || null, famZ: r.fam_z || null,
       fam, famGap,
     };
   });
-  return { ...data, S, K, k, kept, runs, hoverF: f32(data.hover_f), z3: data.grid3d ? f32(data.grid3d.z) : null,
+  return { ...data, S, K, k, kept, runs, hoverF: data.hover_f, z3: data.grid3d ? data.grid3d.z : null,
            minimaX: data.minima.map((m) => m[0]), minimaY: data.minima.map((m) => m[1]) };
 }
 
@@ -732,7 +742,7 @@ function hover(st, loc) {
 // ---- entry -----------------------------------------------------------------------------------
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { parentElement, setTriggerValue } = component, data = unpack(component.data);
   let st = STATES.get(parentElement);
   if (!st) {
     st = init(parentElement);

@@ -177,16 +177,14 @@ def toggle_3d(page, n: int) -> list[float]:
 
 
 def stage_payload() -> int:
-    """Bytes of the stage's JSON for the default setup, built as the page builds it (lr families
-    included)."""
-    import json
-
+    """Bytes of the stage's data for the default setup, built and packed as the page does it (lr
+    families included)."""
     import viz
     from app_pages.widgets import lr_grid
     from descent_lab import compute
     from descent_lab.families import lr_family, row
     from descent_lab.setup import Setup
-    from viz.stage import stage_data
+    from viz.stage import pack, stage_data
 
     setup = Setup()
     surface = setup.make_surface()
@@ -195,7 +193,7 @@ def stage_payload() -> int:
     views = compute.runs(setup, run=lambda s, spec: (lambda f: row(f.trajectory, f.index))(next(it)))
     data = stage_data(surface, views, families, viz.landscape_png(surface), arrows=setup.arrows,
                       show3d=setup.show3d, multiples=setup.multiples, speed=setup.speed)
-    return len(json.dumps(data))
+    return len(pack(data))
 
 
 def stats(ms: list[float]) -> tuple[float, float]:
@@ -268,7 +266,7 @@ def main() -> None:
         ("trivial page slider -> text median", f"{rmed:.0f} ms", "(reference)", None),
         ("trivial page slider -> text p95", f"{rp95:.0f} ms", "(reference)", None),
         ("Steps change / trivial (median)", f"{smed / rmed:.1f}x", "<= 2x", smed <= 2 * rmed),
-        ("stage data JSON (default setup, lr families included)", f"{payload / 1e6:.3f} MB", "< 1.5 MB",
+        ("stage data (default setup, lr families included)", f"{payload / 1e6:.3f} MB", "< 1.5 MB",
          payload < 1.5e6),
         ("websocket bytes, first load", f"{first['bytes'] / 1e6:.3f} MB", "< 1.5 MB", first["bytes"] < 1.5e6),
         ("websocket bytes per Steps change (median)",
