@@ -6,6 +6,10 @@ this app's modules, 30-90 ms on a quiet core (200-400 ms on a busy one) per chan
 the GIL while the page's messages wait to be sent. Those objects live as long as the
 process, so after a run that imported something new they are moved out of the collector's
 way (``gc.freeze``); the runs after collect only their own garbage.
+
+No collection before the freeze: it would hold the GIL for as long as the one it saves (the
+page's messages, the first load's included, wait for it). The price is that the run's own
+garbage cycles at that moment stay (a few per batch of new imports, a bounded number of times).
 """
 
 from __future__ import annotations
@@ -17,10 +21,9 @@ _modules_when_frozen = 0
 
 
 def freeze_new_imports() -> None:
-    """After a script run: if modules were imported since the last call, collect once and freeze
-    what survives (a bounded number of times per process: once per batch of new imports)."""
+    """After a script run: if modules were imported since the last call, freeze every object the
+    collector tracks (a bounded number of times per process: once per batch of new imports)."""
     global _modules_when_frozen
     if len(sys.modules) > _modules_when_frozen:
-        gc.collect()
         gc.freeze()
         _modules_when_frozen = len(sys.modules)
