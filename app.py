@@ -14,6 +14,7 @@ from app_pages.learn_path import LEARN_PAGES
 
 # a local file, served by this server: a ":material/...:" page icon is fetched from Google's font CDN
 ICON = Path(__file__).parent / "assets" / "icon.png"
+freeze_new_imports()  # Streamlit's own modules: the page's imports are not slowed by collections over them
 st.set_page_config(page_title="Descent Lab", page_icon=str(ICON), layout="wide")
 
 pages = {

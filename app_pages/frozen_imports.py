@@ -4,8 +4,10 @@ Streamlit collects garbage after every script run (``runner.postScriptGC``), and
 collection walks every object alive: the ~120,000 of numpy, plotly, pandas, Streamlit and
 this app's modules, 30-90 ms on a quiet core (200-400 ms on a busy one) per change, holding
 the GIL while the page's messages wait to be sent. Those objects live as long as the
-process, so after a run that imported something new they are moved out of the collector's
-way (``gc.freeze``); the runs after collect only their own garbage.
+process, so they are moved out of the collector's way (``gc.freeze``) whenever modules were
+imported since the last look: app.py looks before the page (Streamlit's modules, so the automatic
+collections that a cold first run's imports trigger do not walk them) and after it (the page's).
+The runs after collect only their own garbage.
 
 No collection before the freeze: it would hold the GIL for as long as the one it saves (the
 page's messages, the first load's included, wait for it). The price is that the run's own
@@ -21,8 +23,8 @@ _modules_when_frozen = 0
 
 
 def freeze_new_imports() -> None:
-    """After a script run: if modules were imported since the last call, freeze every object the
-    collector tracks (a bounded number of times per process: once per batch of new imports)."""
+    """If modules were imported since the last call, freeze every object the collector tracks (a
+    bounded number of times per process: once per batch of new imports)."""
     global _modules_when_frozen
     if len(sys.modules) > _modules_when_frozen:
         gc.freeze()

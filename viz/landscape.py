@@ -110,5 +110,5 @@ def landscape_png(surface: Surface, width_px: int = 700, levels: int = 30) -> tu
     pic = Image.fromarray(index, mode="P")
     pic.putpalette(np.round(255 * palette).astype(np.uint8).ravel().tolist())
     buf = io.BytesIO()
-    pic.save(buf, format="PNG", optimize=True)
+    pic.save(buf, format="PNG")  # optimize=True: 4 KB smaller (of ~25), 20-30 ms slower per surface
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(), lo, hi
