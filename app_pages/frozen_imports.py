@@ -1,9 +1,10 @@
 """Keep Python's garbage collector off what the app imported.
 
 Streamlit collects garbage after every script run (``runner.postScriptGC``), and a full
-collection walks every object alive: the ~120,000 of numpy, plotly, pandas, Streamlit and
-this app's modules, 30-90 ms on a quiet core (200-400 ms on a busy one) per change, holding
-the GIL while the page's messages wait to be sent. Those objects live as long as the
+collection walks every object alive: the ~105,000-140,000 of Streamlit, plotly, numpy and
+this app's modules, 60 ms standalone and 75-250 ms measured in the server on this shared
+machine, per change, holding the GIL (the page's messages wait to be sent; the event loop's own
+automatic collections, 200-300 ms, stalled every session). Those objects live as long as the
 process, so they are moved out of the collector's way (``gc.freeze``) whenever modules were
 imported since the last look: app.py looks before the page (Streamlit's modules, so the automatic
 collections that a cold first run's imports trigger do not walk them) and after it (the page's).
