@@ -558,7 +558,7 @@ function draw(st) {
   placeLandscape(st);
   drawExplain(st);
   st.loss.style.height = (window.innerWidth <= 720 ? 260
-    : Math.max(220, st.map.offsetHeight + st.bar.offsetHeight - st.runs.offsetHeight - st.tools.offsetHeight
+    : Math.max(d.explain ? 160 : 220, st.map.offsetHeight + st.bar.offsetHeight - st.runs.offsetHeight - st.tools.offsetHeight
                   - st.explainBox.offsetHeight - 56)) + "px";
   const ll = lossLayout(st);
   drawMapOverlay(st);
