@@ -238,3 +238,28 @@ def test_no_global_minimum_without_f_star():
     s = landscapes.from_expression("x^4/4 - x^2/2 - y^2", domain=((-2, 2), (-2, 2)))
     assert not s.has_global_min
     assert not any(global_minima(s))
+
+
+def test_playground_sends_explain_data_from_a_link_and_drops_it_when_off():
+    """explain=1 in a link turns the mode on (every run carries its numbers, the address keeps it);
+    the stage's button sets the flag in the session, which turns it off again."""
+    import json
+
+    from conftest import APPTEST_TIMEOUT, ROOT, ok
+    from streamlit.testing.v1 import AppTest
+
+    def stage(at) -> dict:
+        (element,) = at.get("bidi_component")
+        return json.loads(element.proto.json)
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APPTEST_TIMEOUT)
+    at.query_params.update({"explain": "1", "optimizers": "gd,adam"})
+    ok(at)
+    data = stage(at)
+    assert data["explain"] and all("explain" in r for r in data["runs"])
+    assert at.query_params["explain"] in ("1", ["1"])
+    at.session_state["explain"] = False  # what the stage's Explain button does through its callback
+    ok(at)
+    data = stage(at)
+    assert not data["explain"] and not any("explain" in r for r in data["runs"])
+    assert "explain" not in at.query_params

@@ -1,0 +1,151 @@
+"""Explain mode in Chromium: the numbers a student reads in the panel, the arrows' legend, the minima.
+
+The Playground's default setup (Rosenbrock; GD, Momentum, Adam with lr 0.1; 500 steps), opened with
+explain=1 in the link; tests/test_explain.py checks the data, these tests what the page shows of it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+from test_browser import IDLE, no_exception, open_app, plot_area, shot, to_px
+
+import landscapes
+import optimizers
+
+pytestmark = pytest.mark.browser
+
+PANEL = ".stage-explain"
+#: keys go to the stage; with the panel the stage is taller than a 1366x768 window, and a plain focus()
+#: would scroll the map's top under Streamlit's header
+FOCUS = "() => document.querySelector('.stage').focus({preventScroll: true})"
+#: the panel's value rows: the symbol's text and the text of each number cell
+ROWS = f"""() => Array.from(document.querySelectorAll('{PANEL} tbody tr:not(.xp-line)'), (tr) =>
+  [tr.querySelector('th').textContent, Array.from(tr.querySelectorAll('td'), (td) => td.textContent)])"""
+
+
+def adam_core():
+    """Adam's run as the core makes it, and each panel row's values, (steps, 2), in the panel's order."""
+    tr = optimizers.run(optimizers.get("adam", lr=0.1), landscapes.get("rosenbrock"), steps=500)
+    n = np.arange(1, 501, dtype=float)[:, None]
+    m, v = tr.state["m"], tr.state["v"]
+    vhat = v / (1 - 0.999**n)
+    rows = [tr.grad, m, v, m / (1 - 0.9**n), vhat, 0.1 / (np.sqrt(vhat) + 1e-8),
+            tr.path[1:] - tr.path[:-1], tr.path[1:]]
+    return tr, rows
+
+
+def shown(text: str) -> float:
+    return float(text.replace("−", "-"))
+
+
+def four_digits(texts, want) -> bool:
+    """The numbers shown are ``want`` to 4 significant digits (a tie may be rounded either way)."""
+    for text, w in zip(texts, want, strict=True):
+        half = 0.5 * 10.0 ** (np.floor(np.log10(abs(w))) - 3) if w else 0.0
+        if not abs(shown(text) - w) <= half * (1 + 1e-9):
+            return False
+    return True
+
+
+def wait_step(page, t: int) -> None:
+    page.wait_for_function(f"() => document.querySelector('{PANEL}').dataset.step === '{t}'")
+
+
+def test_step_through_adams_first_five_updates(page, app_url):
+    """A student picks Adam, steps with +1 and reads every number: gradient, m, v, m-hat, v-hat, the
+    effective rate, the step and the new point, both coordinates, as the core computed them."""
+    open_app(page, app_url + "/?explain=1")
+    expect(page.locator(PANEL)).to_be_visible()
+    page.select_option(f"{PANEL} select", label="3. Adam (lr=0.1)")
+    expect(page.locator(f"{PANEL} .xp-line")).to_have_count(4)  # Adam's four formula lines
+    tr, rows = adam_core()
+    sent = page.evaluate("() => window.__sent")
+    forward = page.get_by_role("button", name="Step forward (Right)")
+    for t in range(5):
+        if t:
+            forward.click()
+        wait_step(page, t)
+        where = f"Update {t + 1}: from step {t} to step {t + 1}"
+        expect(page.locator(f"{PANEL} .xp-where")).to_have_text(where)
+        got = page.evaluate(ROWS)
+        assert len(got) == len(rows)
+        assert [s for s, _ in got][:3] == ["gt=∇f(wt)", "mt", "vt"], got
+        for (symbol, cells), want in zip(got, rows, strict=True):
+            assert four_digits(cells, want[t]), (t, symbol, cells, want[t])
+    # back one step with the keyboard: the panel follows, and nothing of this asked the server
+    page.evaluate(FOCUS)
+    page.keyboard.press("ArrowLeft")
+    wait_step(page, 3)
+    assert four_digits(page.evaluate(ROWS)[0][1], tr.grad[3])
+    assert page.evaluate("() => window.__sent") == sent, "stepping asked the server"
+    # PyTorch's form: the same numbers, with the constructor that takes these steps
+    page.get_by_role("button", name="PyTorch", exact=True).click()
+    expect(page.locator(f"{PANEL} .xp-code")).to_contain_text("torch.optim.Adam(")
+    assert four_digits(page.evaluate(ROWS)[3][1], rows[3][3])
+    no_exception(page)
+
+
+def test_arrows_legend_and_hover(page, app_url):
+    """Explain mode draws a legend naming the gradient, first-moment and step arrows in the map's
+    corner, and gone when the mode is turned off; the hover read-out gives a point's g and step."""
+    open_app(page, app_url + "/?explain=1&arrows=0")
+    page.select_option(f"{PANEL} select", label="3. Adam (lr=0.1)")
+    page.evaluate(FOCUS)
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    wait_step(page, 5)
+    assert page.locator(PANEL).get_attribute("data-legend") == "−g: downhill|−m: first moment|Δw: step"
+    box = plot_area(page)
+    corner = shot(page, box)[6:60, -140:-6]  # the legend's place: the map's top right corner
+    white = (corner.min(-1) > 225).mean()
+    assert white > 0.6, f"legend not drawn: {white:.0%} of the corner is white"
+    dark = (corner.max(-1) < 120).sum()
+    assert dark > 60, f"no legend text or arrow samples in the corner ({dark} dark pixels)"
+    # hover on Adam's path point 2: its gradient and step there
+    tr, rows = adam_core()
+    pos = to_px(box, *tr.path[2])
+    page.mouse.move(box["x"] + pos[0], box["y"] + pos[1])
+    tip = page.locator(".stage-tip")
+    expect(tip).to_be_visible()
+    text = tip.inner_text()
+    adam = text[text.index("3. Adam"):]
+    assert "step 2," in adam, adam
+    for name, want in (("g", tr.grad[2]), ("Δw", rows[6][2])):
+        pair = re.search(name + r" = \(([^,]+), ([^)]+)\)", adam)
+        assert pair, (name, adam)
+        assert four_digits(pair.groups(), want), (name, adam)
+    page.mouse.move(0, 0)
+    page.get_by_role("button", name="Explain mode: the update rule with this step's numbers").click()
+    page.wait_for_function("() => !location.search.includes('explain=1')")
+    page.wait_for_selector(IDLE)
+    expect(page.locator(PANEL)).to_be_hidden()
+    corner = shot(page, plot_area(page))[6:60, -140:-6]
+    assert (corner.min(-1) > 225).mean() < 0.2, "the legend stayed after explain mode was turned off"
+    no_exception(page)
+
+
+def test_global_minimum_differs_from_local_ones_on_rastrigin(page, app_url):
+    """Rastrigin's global minimum is a star; its 120 local minima are small dots (pixels)."""
+    s = landscapes.get("rastrigin")
+    open_app(page, app_url + "/?surface=rastrigin&arrows=0")
+    box = plot_area(page)
+    img = shot(page, box)
+    # a local minimum well inside the map, far from the runs' start
+    far = np.argmax(np.hypot(*(s.minima - s.start).T) * (np.abs(s.minima).max(1) < 4))
+
+    def marks(xy, radius):
+        X, Y = to_px(box, *xy)
+        yy, xx = np.mgrid[: img.shape[0], : img.shape[1]]
+        near = np.hypot(xx - X, yy - Y) <= radius
+        return int((near & (img.min(-1) >= 245)).sum()), int((near & (img.max(-1) <= 70)).sum())
+
+    white_g, dark_g = marks(s.minima[0], 14)
+    white_l, dark_l = marks(s.minima[far], 14)
+    assert dark_l > 3, "the local minimum is not marked"
+    assert white_g > 3 * max(white_l, 10), (white_g, white_l)  # a big white star against a small dot
+    assert dark_g > dark_l, (dark_g, dark_l)
+    no_exception(page)
