@@ -149,3 +149,63 @@ def test_global_minimum_differs_from_local_ones_on_rastrigin(page, app_url):
     assert white_g > 3 * max(white_l, 10), (white_g, white_l)  # a big white star against a small dot
     assert dark_g > dark_l, (dark_g, dark_l)
     no_exception(page)
+
+
+def test_stable_lr_marks_on_the_sliders(browser):
+    """A run's stable_lr (sent by the server for GD and momentum) is a tick on its lr slider titled
+    with the value, and the lr text warns when the chosen lr is above it; an absent, null, non-number
+    or out-of-range stable_lr draws nothing. The stage module runs alone here, on viz.stage's data."""
+    import json
+    from pathlib import Path
+
+    import viz
+    from descent_lab.families import lr_family, row
+    from descent_lab.setup import Setup, run_spec
+    from viz.playground import RunView
+    from viz.stage import stage_data
+
+    setup = Setup(runs=tuple(run_spec(n, lr=0.01) for n in ("gd", "gd", "momentum", "gd", "gd")), steps=20)
+    lrs = (1e-4, 1e-3, 1e-2, 1e-1)
+    fams = [lr_family(setup, spec, lrs) for spec in setup.runs]
+    views = [RunView(f"{i + 1}. run", "#0072B2", row(f.trajectory, f.index)) for i, f in enumerate(fams)]
+    data = stage_data(setup.make_surface(), views, fams, viz.landscape_png(setup.make_surface()))
+    stable = [0.001, 0.05, None, "0.001", 5.0]  # below the chosen 0.01, above it, null, text, out of range
+    for run, v in zip(data["runs"], stable, strict=True):
+        run["stable_lr"] = v
+    data["runs"].append({**data["runs"][0]})
+    del data["runs"][-1]["stable_lr"]  # and a run without the field
+    pages = Path(__file__).parent.parent / "app_pages"
+    source, css = (pages / "stage.js").read_text(), (pages / "stage.css").read_text()
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768})
+    try:
+        page = ctx.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.set_content("<div id='host'></div>")
+        page.add_style_tag(content=css)
+        module = source.replace("export default function", "window.__stage = function")
+        page.add_script_tag(type="module", content=module)
+        page.wait_for_function("() => window.__stage")
+        page.evaluate("(data) => window.__stage({data, parentElement: document.getElementById('host'),"
+                      " setTriggerValue: () => {}})", json.loads(json.dumps(data)))
+        rows = page.locator(".stage-run")
+        expect(rows).to_have_count(6)
+        tick = rows.nth(0).locator(".lr-stable")
+        expect(tick).to_have_count(1)
+        assert tick.get_attribute("title") == "largest stable lr ≈ 0.001"
+        # 0.001 is the 2nd of the slider's 4 stops: a third of the way along the thumb's travel
+        track, mark = rows.nth(0).locator("input").bounding_box(), tick.bounding_box()
+        want = track["x"] + 8 + (track["width"] - 16) / 3
+        assert abs(mark["x"] + mark["width"] / 2 - want) < 1.5, (track, mark)
+        expect(rows.nth(0).locator(".lr-warn")).to_have_text("lr 0.01")
+        expect(rows.nth(1).locator(".lr-stable")).to_have_count(1)
+        expect(rows.nth(1).locator(".lr-warn")).to_have_count(0)
+        for n in (2, 3, 4, 5):
+            expect(rows.nth(n).locator(".lr-stable")).to_have_count(0)
+            expect(rows.nth(n).locator(".lr-warn")).to_have_count(0)
+        # dragging run 2's slider above its stable lr turns the warning on
+        page.locator(".stage-run").nth(1).locator("input").fill("4")
+        expect(rows.nth(1).locator(".lr-warn")).to_have_text("lr 0.1")
+        assert [e for e in errors if "plotly.js did not load" not in e] == []  # (no server here to load it)
+    finally:
+        ctx.close()
