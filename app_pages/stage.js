@@ -846,6 +846,9 @@ function buildExplain(st) {
     forms.append(b);
   }
   head.append(pick, forms);
+  const legend = el("div", "xp-legend");
+  legend.innerHTML = legendHTML(r);
+  st.xpLegend = legend;
   st.xpWhere = el("div", "xp-where");
   const table = el("table", "xp-table");
   table.innerHTML = "<thead><tr><th></th><th>x</th><th>y</th></tr></thead>";
@@ -873,7 +876,7 @@ function buildExplain(st) {
   });
   while (next < form.lines.length) line(next++);
   table.append(body);
-  box.append(head, st.xpWhere, table);
+  box.append(head, legend, st.xpWhere, table);
   if (st.xpForm === "torch") box.append(el("code", "xp-code", form.code), el("div", "stage-note", form.note));
 }
 
@@ -901,13 +904,22 @@ function explainArrows(st, ctx, r, t, X, Y, len, screen) {
   }
 }
 
-// A legend naming the selected run's arrows, in the top right corner of its panel.
+// What the selected run's arrows are: label, colour, dash (white ones get a dark halo).
+const legendItems = (r) => [[GRAD_LABEL, "black", [3, 4]], ...r.explain.arrows.map((a) => [a.label, "white", []]),
+                            ["Δw: step", r.color, []]];
+
+// A legend naming the selected run's arrows, in the top right corner of its panel where it fits
+// (small multiples leave no room: the explain panel's own legend names them there).
 function explainLegend(st, ctx, A, r, fs) {
-  const items = [[GRAD_LABEL, "black", [3, 4]], ...r.explain.arrows.map((a) => [a.label, "white", []]), ["Δw: step", r.color, []]];
+  const items = legendItems(r);
   ctx.save();
   ctx.font = `${fs}px "Source Sans", "Source Sans Pro", sans-serif`;
   const w = Math.max(...items.map(([t]) => ctx.measureText(t).width)) + 44, h = items.length * (fs + 6) + 8;
-  const [bx, by, bw] = A.box, X = bx + bw - w - 6, Y = by + 6;
+  const [bx, by, bw, bh] = A.box, X = bx + bw - w - 6, Y = by + 6;
+  const fits = w <= 0.45 * bw && h <= 0.3 * bh;
+  st.explainBox.dataset.legend = "";
+  if (st.xpLegend) st.xpLegend.hidden = fits;
+  if (!fits) { ctx.restore(); return; }
   ctx.fillStyle = "rgba(255,255,255,0.9)"; ctx.fillRect(X, Y, w, h);
   ctx.strokeStyle = "#c9cbd3"; ctx.lineWidth = 1; ctx.setLineDash([]); ctx.strokeRect(X, Y, w, h);
   items.forEach(([text, color, dash], n) => {
@@ -920,6 +932,17 @@ function explainLegend(st, ctx, A, r, fs) {
   });
   ctx.restore();
   st.explainBox.dataset.legend = items.map(([t]) => t).join("|");
+}
+
+// the same legend in the explain panel (SVG arrows), shown where the map has no room for it
+function legendHTML(r) {
+  return legendItems(r).map(([text, color, dash]) => {
+    const line = (c, wd) => `<line x1="1" y1="6" x2="19" y2="6" stroke="${c}" stroke-width="${wd}" stroke-dasharray="${dash.join(" ")}"/>`;
+    const halo = color === "white" ? line("#31333f", 4.5) : "";
+    return `<span><svg width="28" height="12" aria-hidden="true">${halo}${line(color, 2.5)}` +
+      `<path d="M27 6 L18 1.5 L18 10.5Z" fill="${color}" stroke="${color === "white" ? "#31333f" : "none"}"/></svg>` +
+      `${text}</span>`;
+  }).join("");
 }
 
 // the hover read-out's extra line for run i at path point q: its gradient and step there

@@ -99,6 +99,7 @@ def test_arrows_legend_and_hover(page, app_url):
         page.keyboard.press("ArrowRight")
     wait_step(page, 5)
     assert page.locator(PANEL).get_attribute("data-legend") == "−g: downhill|−m: first moment|Δw: step"
+    expect(page.locator(f"{PANEL} .xp-legend")).to_be_hidden()  # named on the map, not twice
     box = plot_area(page)
     corner = shot(page, box)[6:60, -140:-6]  # the legend's place: the map's top right corner
     white = (corner.min(-1) > 225).mean()
