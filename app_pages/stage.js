@@ -849,9 +849,9 @@ function buildExplain(st) {
   const legend = el("div", "xp-legend");
   legend.innerHTML = legendHTML(r);
   st.xpLegend = legend;
-  st.xpWhere = el("div", "xp-where");
   const table = el("table", "xp-table");
-  table.innerHTML = "<thead><tr><th></th><th>x</th><th>y</th></tr></thead>";
+  table.innerHTML = "<thead><tr><th class='xp-where'></th><th>x</th><th>y</th></tr></thead>";
+  st.xpWhere = table.querySelector(".xp-where");
   const body = el("tbody");
   const line = (n) => {
     const tr = el("tr", "xp-line"), td = el("td");
@@ -876,7 +876,7 @@ function buildExplain(st) {
   });
   while (next < form.lines.length) line(next++);
   table.append(body);
-  box.append(head, legend, st.xpWhere, table);
+  box.append(head, legend, table);
   if (st.xpForm === "torch") box.append(el("code", "xp-code", form.code), el("div", "stage-note", form.note));
 }
 

@@ -214,7 +214,7 @@ def test_mathml_layout():
     m = ET.fromstring(mathml(r"\hat m_t = \frac{m_t}{1-\beta_1^t},\ \sqrt{x}"))
     assert m.find(".//mfrac") is not None and m.find(".//msqrt") is not None
     hat = m.find(".//mover")
-    assert hat is not None and hat.find("mo").text == "^"
+    assert hat is not None and hat.find("mo").text == "ˆ" and hat.find("mi").text == "m"
     sub = m.find(".//msubsup")  # beta_1^t
     assert [e.text for e in sub] == ["β", "1", "t"]
     half = ET.fromstring(mathml(r"\tfrac12 x"))

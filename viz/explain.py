@@ -245,7 +245,9 @@ class _Parser:
             if name == "sqrt":
                 return f"<msqrt>{self.group()}</msqrt>"
             if name == "hat":
-                return f'<mover accent="true">{self.group()}<mo>^</mo></mover>'
+                # a modifier circumflex set over (not as an accent): Chromium's accent placement
+                # makes v-hat touch its hat and read as a theta
+                return f"<mover>{self.group()}<mo>ˆ</mo></mover>"
             if name in ("left", "right"):
                 fence = self.take() if self.peek() is not None else ""
                 return f'<mo stretchy="true">{_esc(fence)}</mo>' if fence != "." else ""
