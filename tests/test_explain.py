@@ -97,6 +97,8 @@ def by_symbol(form: str, exp: dict) -> dict[str, np.ndarray]:
 
 
 def test_every_optimizer_has_a_template_that_fits_its_formula():
+    missing = set(optimizers.names()) - set(TEMPLATES)
+    assert not missing, f"add a Template to viz/explain.py TEMPLATES for {missing}"
     assert set(TEMPLATES) == set(optimizers.names())
     for name, t in TEMPLATES.items():
         rule = optimizers.rule(name)
