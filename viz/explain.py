@@ -142,7 +142,7 @@ def explain_data(tr: Trajectory) -> dict:
     d = int(tr.diverged_at)
     if d >= 0:  # update d - 1 left the domain: the path stays put, so its step and new point are no numbers
         for r in (STEP, NEW_POINT):
-            values[columns.index(r), :, d - 1:] = np.nan
+            values[columns.index(r), :, max(d - 1, 0):] = np.nan
 
     def rows(rs, keep_lines: bool):
         return [{"symbol": mathml(r.symbol), "line": r.line if keep_lines else -1, "column": columns.index(r),
