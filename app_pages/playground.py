@@ -54,7 +54,7 @@ def load(setup: Setup) -> None:
     ss.steps, ss.noise, ss.seed = setup.steps, setup.noise, setup.seed
     ss.batch_kind = BATCH_KINDS[0 if setup.batch == 0 else 1 if setup.batch == 1 else 2]
     ss.batch_size = setup.batch if setup.batch > 1 else 16
-    for flag in ("multiples", "show3d", "arrows", "speed"):
+    for flag in ("multiples", "show3d", "arrows", "explain", "speed"):
         ss[flag] = getattr(setup, flag)
     ss.panel = PANELS.get(setup.panel)
     ss.run_ids = list(range(len(setup.runs)))
@@ -215,7 +215,7 @@ sparams = ({"expression": surface.params["expression"], "domain": surface.domain
 setup = Setup(
     surface=surface.name, surface_params=sparams, start=(float(sx), float(sy)),
     steps=int(steps), runs=tuple(runs), noise=float(noise), seed=int(seed), batch=int(batch),
-    multiples=multiples, show3d=show_3d, arrows=arrows, speed=speed,
+    multiples=multiples, show3d=show_3d, arrows=arrows, explain=st.session_state.explain, speed=speed,
     panel=next((k for k, v in PANELS.items() if v == st.session_state.get("panel")), ""),
 )
 query = to_query(setup)
@@ -227,7 +227,8 @@ families = [family_for(setup, spec, surface) for spec in setup.runs]
 views = compute.runs(setup, run=lambda s, spec: family_run(s, spec, surface))
 with stage_area:
     stage(stage_data(surface, views, families, image_for(surface), arrows=arrows, show3d=show_3d,
-                     multiples=multiples, speed=speed), ids, SPEEDS, st.session_state.present)
+                     multiples=multiples, speed=speed, explain=setup.explain),
+          ids, SPEEDS, st.session_state.present)
     for v in views:
         d = int(v.trajectory.diverged_at)
         if d >= 0:
