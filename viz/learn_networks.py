@@ -1,0 +1,123 @@
+"""Figures of Learn page 10, "Real networks": Hessian spectra, per-seed values, and the small
+read-outs the page's text formats (ranges of measured numbers). Plain Plotly dicts; the line
+charts are learn_basics.series_figure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .learn_basics import _axis, _legend_below, _title
+from .style import FONT, GREY, PALETTE, clean
+
+
+def span(values, digits: int = 2) -> str:
+    """The range of measured ``values`` for text: "0.026 to 0.080" (one value: "0.026")."""
+    v = np.asarray(values, dtype=float).ravel()
+    lo, hi = f"{v.min():.{digits}g}", f"{v.max():.{digits}g}"
+    return lo if lo == hi else f"{lo} to {hi}"
+
+
+def percent(values) -> str:
+    """Accuracies (fractions) as a percent range: "91.8 to 94.0 %"."""
+    v = 100 * np.asarray(values, dtype=float).ravel()
+    lo, hi = f"{v.min():.1f}", f"{v.max():.1f}"
+    return f"{lo} %" if lo == hi else f"{lo} to {hi} %"
+
+
+def spectrum_figure(spectra, *, height: int = 420, title: str = "") -> dict:
+    """Each Hessian's eigenvalues, sorted and divided by its largest: one line per spectrum
+    (objects with step, loss and eigenvalues), the x axis the eigenvalue's rank. A value below 0
+    is a direction in which the loss curves down (a saddle's escape route)."""
+    data = []
+    colors = [PALETTE[i % len(PALETTE)] for i in range(len(spectra))]
+    for s, color in zip(spectra, colors, strict=True):
+        lam = np.asarray(s.eigenvalues, dtype=float)
+        rel = lam / np.abs(lam).max()
+        data.append({
+            "type": "scatter", "x": clean(np.arange(1, lam.size + 1)), "y": clean(rel), "mode": "lines",
+            "name": f"step {s.step} (loss {s.loss:.3g})", "line": {"color": color, "width": 3},
+            "hovertemplate": f"step {s.step}<br>eigenvalue %{{x}}: %{{y:.3g}} × the largest<extra></extra>",
+        })
+    layout = {
+        "height": height, "font": FONT, "hovermode": "closest",
+        "xaxis": _axis("eigenvalues, smallest to largest", zeroline=False),
+        "yaxis": _axis("eigenvalue / largest |eigenvalue|", range=[-1.05, 1.05], zeroline=True,
+                       zerolinecolor=GREY, zerolinewidth=2),
+        "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "legend": _legend_below(),
+    }
+    if title:
+        layout["title"] = _title(title)
+    return {"data": data, "layout": layout}
+
+
+def dots_figure(groups: list[dict], *, ytitle: str, height: int = 380, title: str = "",
+                hlines: list[dict] | None = None) -> dict:
+    """One column of dots per group (a dict with label, color, values), one dot per seed, and the
+    group's mean as a bar across; ``hlines`` (y, label) are dotted reference lines."""
+    data = []
+    for i, g in enumerate(groups):
+        v = np.asarray(g["values"], dtype=float)
+        data.append({
+            "type": "scatter", "x": [g["label"]] * v.size, "y": clean(v), "mode": "markers",
+            "name": g["label"], "marker": {"size": 14, "color": g["color"], "opacity": 0.85,
+                                           "line": {"color": "white", "width": 1}},
+            "showlegend": False, "hovertemplate": f"{g['label']}<br>%{{y:.3g}}<extra>one seed</extra>",
+        })
+        data.append({
+            "type": "scatter", "x": [g["label"]], "y": [float(np.mean(v))], "mode": "markers",
+            "name": "mean" if i == 0 else f"mean {i}", "showlegend": False,
+            "marker": {"symbol": "line-ew", "size": 60, "line": {"color": g["color"], "width": 4}},
+            "hovertemplate": f"{g['label']}: mean %{{y:.3g}}<extra></extra>",
+        })
+    labels = [g["label"] for g in groups]
+    for h in hlines or []:
+        data.append({
+            "type": "scatter", "x": [labels[0], labels[-1]], "y": [float(h["y"])] * 2, "mode": "lines",
+            "name": h["label"], "line": {"color": h.get("color", GREY), "width": 2, "dash": "dot"},
+            "hoverinfo": "skip",
+        })
+    layout = {
+        "height": height, "font": FONT, "hovermode": "closest",
+        "xaxis": _axis("", type="category"),
+        "yaxis": _axis(ytitle, rangemode="tozero"),
+        "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "legend": _legend_below(),
+        "showlegend": bool(hlines),
+    }
+    if title:
+        layout["title"] = _title(title)
+    return {"data": data, "layout": layout}
+
+
+def boundary_figure(x, y, xs, ys, curves: list[dict], *, height: int = 420, title: str = "") -> dict:
+    """The data points (x (n, 2), labels y) and each network's decision boundary: ``curves`` are
+    dicts with label, color, p (len(ys), len(xs)), the probability of class 1 on the grid
+    (xs, ys), drawn as its 0.5 contour."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y)
+    data = []
+    for cls, color in ((0, "#9ecae1"), (1, "#fdae6b")):
+        pts = x[y == cls]
+        data.append({
+            "type": "scatter", "x": clean(pts[:, 0]), "y": clean(pts[:, 1]), "mode": "markers",
+            "name": f"class {cls}",
+            "marker": {"size": 7, "color": color, "line": {"color": "white", "width": 0.5}},
+            "hovertemplate": f"class {cls}<extra></extra>",
+        })
+    for c in curves:
+        data.append({
+            "type": "contour", "x": clean(xs), "y": clean(ys), "z": np.asarray(c["p"], dtype=float).tolist(),
+            "name": c["label"], "showlegend": True, "showscale": False, "hoverinfo": "skip",
+            "contours": {"start": 0.5, "end": 0.5, "size": 1, "coloring": "none"},
+            "line": {"color": c["color"], "width": 4, "dash": c.get("dash", "solid")},
+        })
+    layout = {
+        "height": height, "font": FONT, "hovermode": "closest", "plot_bgcolor": "white",
+        "xaxis": _axis("input 1", range=[float(xs[0]), float(xs[-1])], showgrid=False, zeroline=False,
+                       constrain="domain"),
+        "yaxis": _axis("input 2", range=[float(ys[0]), float(ys[-1])], showgrid=False, zeroline=False,
+                       scaleanchor="x", scaleratio=1, constrain="domain"),
+        "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "legend": _legend_below(),
+    }
+    if title:
+        layout["title"] = _title(title)
+    return {"data": data, "layout": layout}
