@@ -12,6 +12,7 @@ from descent_lab import network_lessons as nl
 from viz import learn_basics as lb
 from viz import learn_networks as ln
 from viz.learn_networks import percent, span
+from viz.style import LIGHT_GREY
 
 NET = nl.lesson_net()
 GD_COLOR, ADAM_COLOR = optimizers.rule("gd").color, optimizers.rule("adam").color
@@ -45,8 +46,8 @@ st.markdown(
 )
 left, right = st.columns(2)
 chart(lb.series_figure(
-    [{"label": f"seed {s}", "color": viz.PALETTE[s % len(viz.PALETTE)], "y": m.loss[:, s], "width": 2}
-     for s in m.seeds],
+    [{"label": "other seeds" if s == 2 else f"seed {s}", "color": viz.PALETTE[s] if s < 2 else LIGHT_GREY,
+      "y": m.loss[:, s], "width": 3 if s < 2 else 2, "legend": s <= 2} for s in m.seeds[::-1]],
     title="Training loss of each seed", ytitle="loss (log)", log_y=True, height=420), "nets.seeds", left)
 right.markdown(
     f"They start at losses of {span(m.start_loss)} and end at **{span(m.final)}**, with training "
@@ -70,8 +71,9 @@ right.markdown(
 )
 chart(ln.spectrum_figure(m.along, title="Seed 0's Hessian along its run: every eigenvalue, scaled"),
       "nets.spectrum")
-st.caption("Each line is one Hessian's eigenvalues, smallest to largest, divided by the largest. Below "
-           "the grey zero line: directions of downward curvature.")
+st.caption("Each line is one Hessian's eigenvalues, smallest to largest, on a signed log scale (each grid "
+           f"step a factor of 10, both ways; within ±{ln.FLOOR:g} of zero linear). Below the grey zero line: "
+           "directions of downward curvature. Their size falls by orders of magnitude as the loss falls.")
 
 st.subheader("One valley or many?")
 left, mid, right = st.columns([4, 3, 3])

@@ -25,25 +25,51 @@ def percent(values) -> str:
     return f"{lo} %" if lo == hi else f"{lo} to {hi} %"
 
 
-def spectrum_figure(spectra, *, height: int = 420, title: str = "") -> dict:
-    """Each Hessian's eigenvalues, sorted and divided by its largest: one line per spectrum
-    (objects with step, loss and eigenvalues), the x axis the eigenvalue's rank. A value below 0
-    is a direction in which the loss curves down (a saddle's escape route)."""
+#: the spectra's signed log scale is linear within +-FLOOR of zero
+FLOOR = 1e-4
+
+
+def signed_log(v, floor: float) -> np.ndarray:
+    """sign(v) log10(1 + |v| / floor): a log scale for numbers of either sign, linear within
+    +-floor of zero. Equal factors are equal distances beyond the floor, on both sides."""
+    v = np.asarray(v, dtype=float)
+    return np.sign(v) * np.log10(1 + np.abs(v) / floor)
+
+
+def signed_log_ticks(lo: float, hi: float, floor: float) -> dict:
+    """Ticks for a signed_log axis covering [lo, hi]: 0 and +-floor times powers of ten."""
+    vals = [0.0]
+    for sign, end in ((-1, -lo), (1, hi)):
+        t = floor
+        while t <= max(end, floor) * 1.0001:
+            vals.append(sign * t)
+            t *= 10
+    vals.sort()
+    text = [f"{v:g}".replace("-", "−") for v in vals]
+    return {"tickvals": clean(signed_log(vals, floor)), "ticktext": text}
+
+
+def spectrum_figure(spectra, *, floor: float = FLOOR, height: int = 420, title: str = "") -> dict:
+    """Each Hessian's eigenvalues, smallest to largest: one line per spectrum (objects with step,
+    loss and eigenvalues), the x axis the eigenvalue's rank, the y axis signed_log (so the
+    negative ones, directions in which the loss curves down, show at every size)."""
     data = []
-    colors = [PALETTE[i % len(PALETTE)] for i in range(len(spectra))]
-    for s, color in zip(spectra, colors, strict=True):
+    lo = min(float(np.min(s.eigenvalues)) for s in spectra)
+    hi = max(float(np.max(s.eigenvalues)) for s in spectra)
+    for i, s in enumerate(spectra):
         lam = np.asarray(s.eigenvalues, dtype=float)
-        rel = lam / np.abs(lam).max()
+        color = PALETTE[i % len(PALETTE)]
         data.append({
-            "type": "scatter", "x": clean(np.arange(1, lam.size + 1)), "y": clean(rel), "mode": "lines",
-            "name": f"step {s.step} (loss {s.loss:.3g})", "line": {"color": color, "width": 3},
-            "hovertemplate": f"step {s.step}<br>eigenvalue %{{x}}: %{{y:.3g}} × the largest<extra></extra>",
+            "type": "scatter", "x": clean(np.arange(1, lam.size + 1)), "y": clean(signed_log(lam, floor)),
+            "customdata": clean(lam), "mode": "lines", "name": f"step {s.step} (loss {s.loss:.3g})",
+            "line": {"color": color, "width": 3},
+            "hovertemplate": f"step {s.step}<br>eigenvalue %{{x}}: %{{customdata:.3g}}<extra></extra>",
         })
     layout = {
         "height": height, "font": FONT, "hovermode": "closest",
         "xaxis": _axis("eigenvalues, smallest to largest", zeroline=False),
-        "yaxis": _axis("eigenvalue / largest |eigenvalue|", range=[-1.05, 1.05], zeroline=True,
-                       zerolinecolor=GREY, zerolinewidth=2),
+        "yaxis": _axis("eigenvalue (signed log scale)", zeroline=True, zerolinecolor=GREY, zerolinewidth=2,
+                       **signed_log_ticks(lo, hi, floor)),
         "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "legend": _legend_below(),
     }
     if title:
