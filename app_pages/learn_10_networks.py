@@ -108,7 +108,7 @@ right.markdown(
 # --- 2. mini-batch noise ----------------------------------------------------------------------
 
 st.header("2. Mini-batch noise")
-batch = st.select_slider("Mini-batch size B", MINI_BATCHES, value=20, key="nets.batch")
+batch = st.columns([1, 2])[0].select_slider("Mini-batch size B", MINI_BATCHES, value=20, key="nets.batch")
 with st.spinner("Training with three batch sizes ..."):
     z = nl.noise(batch=batch)
 full, mini, sgd = z.runs
@@ -120,8 +120,8 @@ st.markdown(
 )
 left, right = st.columns([3, 2])
 chart(lb.series_figure(
-    [{"label": r.label, "color": c, "x": r.epochs(z.n), "y": r.loss, "width": w}
-     for r, c, w in zip(z.runs, viz.PALETTE[:3], (4, 3, 1.5), strict=True)],
+    [{"label": r.label, "color": c, "x": r.epochs(z.n), "y": r.loss, "width": w}  # SGD drawn first, under
+     for r, c, w in reversed(list(zip(z.runs, viz.PALETTE[:3], (4, 3, 1), strict=True)))],
     title=f"The same {z.epochs} epochs, three batch sizes", xtitle="epoch", ytitle="loss (log)", log_y=True,
     height=440), "nets.noise", left)
 right.dataframe([{"gradient from": r.label, "updates": r.updates, "final loss": float(r.loss[-1]),
@@ -185,7 +185,7 @@ st.markdown(
 # --- 4. sharp and flat minima -----------------------------------------------------------------
 
 st.header("4. Sharp and flat minima: large and small batches")
-small = st.select_slider("Small batch size", SMALL_BATCHES, value=8, key="nets.small")
+small = st.columns([1, 2])[0].select_slider("Small batch size", SMALL_BATCHES, value=8, key="nets.small")
 with st.spinner("Training with large and small batches, measuring the curvature ..."):
     k = nl.sharp_flat(small=small)
 large = k.batches[0]

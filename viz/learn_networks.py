@@ -37,10 +37,11 @@ def signed_log(v, floor: float) -> np.ndarray:
 
 
 def signed_log_ticks(lo: float, hi: float, floor: float) -> dict:
-    """Ticks for a signed_log axis covering [lo, hi]: 0 and +-floor times powers of ten."""
+    """Ticks for a signed_log axis covering [lo, hi]: 0 and +-10 floor times powers of ten (+-floor
+    itself would crowd the 0)."""
     vals = [0.0]
     for sign, end in ((-1, -lo), (1, hi)):
-        t = floor
+        t = 10 * floor
         while t <= max(end, floor) * 1.0001:
             vals.append(sign * t)
             t *= 10
