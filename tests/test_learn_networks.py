@@ -68,6 +68,14 @@ def test_rescaled_multiplies_one_feature_of_both_data_sets():
     np.testing.assert_array_equal(net.data.x, nl.lesson_net().data.x)  # the cached net is untouched
 
 
+def test_signed_log_scale():
+    v = np.array([-1000.0, -0.1, -1e-5, 0.0, 1e-5, 0.1, 1000.0])
+    y = ln.signed_log(v, 1e-4)
+    assert np.all(np.diff(y) > 0) and np.array_equal(y, -y[::-1]) and y[3] == 0
+    assert y[-1] - y[-2] == pytest.approx(4.0, abs=1e-3)  # a factor of 10^4 is 4 units, far from 0
+    assert y[4] == pytest.approx(1e-5 / 1e-4 / np.log(10), rel=0.1)  # near 0: linear
+
+
 def test_read_outs_for_text():
     assert span([0.0258, 0.0797, 0.04]) == "0.026 to 0.08" and span([0.5, 0.5]) == "0.5"
     assert percent([0.918, 0.94]) == "91.8 to 94.0 %" and percent([1.0]) == "100.0 %"
@@ -186,7 +194,15 @@ def test_sharpness_is_the_top_hessian_eigenvalue(k):
 def test_figures(m, k):
     f = valid(ln.spectrum_figure(m.along, title="t"))
     assert len(f.data) == len(m.along) and f.data[0].name.startswith("step 0 (loss")
-    assert max(abs(v) for v in f.data[0].y) == pytest.approx(1.0)
+    np.testing.assert_allclose(np.array(f.data[0].y, dtype=float),
+                               ln.signed_log(m.along[0].eigenvalues, ln.FLOOR))
+    np.testing.assert_array_equal(np.array(f.data[0].customdata, dtype=float), m.along[0].eigenvalues)
+    ticks = dict(zip(f.layout.yaxis.ticktext, f.layout.yaxis.tickvals, strict=True))
+    assert ticks["0"] == 0 and ticks["10"] == pytest.approx(np.log10(1 + 10 / ln.FLOOR))
+    assert ticks["−0.1"] == -ticks["0.1"]  # a typographic minus
+    lo, hi = min(s.eigenvalues.min() for s in m.along), max(s.eigenvalues.max() for s in m.along)
+    assert min(f.layout.yaxis.tickvals) <= ln.signed_log(lo, ln.FLOOR) / 2  # the ticks cover the values
+    assert max(f.layout.yaxis.tickvals) >= ln.signed_log(hi, ln.FLOOR) - 1
     groups = [{"label": "a", "color": "#000000", "values": k.sharpness[200]},
               {"label": "b", "color": "#111111", "values": k.sharpness[8]}]
     f = valid(ln.dots_figure(groups, ytitle="y", hlines=[{"y": 4, "label": "2 / η = 4"}]))
