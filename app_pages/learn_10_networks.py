@@ -69,7 +69,7 @@ right.markdown(
     f"{span([100 * e.down_over_up for e in ends], 1)} % as strongly as the strongest upward one: "
     "almost flat. The runs end in long, nearly flat valleys, not stuck at saddles."
 )
-chart(ln.spectrum_figure(m.along, title="Seed 0's Hessian along its run: every eigenvalue, scaled"),
+chart(ln.spectrum_figure(m.along, title="Seed 0's Hessian eigenvalues"),
       "nets.spectrum")
 st.caption("Each line is one Hessian's eigenvalues, smallest to largest, on a signed log scale (each grid "
            f"step a factor of 10, both ways; within ±{ln.FLOOR:g} of zero linear). Below the grey zero line: "
@@ -81,7 +81,7 @@ chart(lb.series_figure(
     [{"label": "seed 0: start (0) to end (1)", "color": viz.PALETTE[2], "x": m.alpha, "y": m.from_start},
      {"label": "seed 0's end (0) to seed 1's end (1)", "color": viz.PALETTE[1], "x": m.alpha,
       "y": m.between}],
-    title="The loss on straight lines", xtitle="position α on the line", ytitle="loss", height=440),
+    title="Loss on straight lines", xtitle="position α on the line", ytitle="loss", height=440),
     "nets.lines", left)
 xs, ys, p = m.boundary
 chart(ln.boundary_figure(NET.data.x, NET.data.y, xs, ys,
@@ -122,7 +122,7 @@ left, right = st.columns([3, 2])
 chart(lb.series_figure(
     [{"label": r.label, "color": c, "x": r.epochs(z.n), "y": r.loss, "width": w}  # SGD drawn first, under
      for r, c, w in reversed(list(zip(z.runs, viz.PALETTE[:3], (4, 3, 1), strict=True)))],
-    title=f"The same {z.epochs} epochs, three batch sizes", xtitle="epoch", ytitle="loss (log)", log_y=True,
+    title=f"Loss over {z.epochs} epochs", xtitle="epoch", ytitle="loss (log)", log_y=True,
     height=440), "nets.noise", left)
 right.dataframe([{"gradient from": r.label, "updates": r.updates, "final loss": float(r.loss[-1]),
                   "loss rose after": f"{r.rises:.0%} of updates"} for r in z.runs],
@@ -160,7 +160,7 @@ names = {"gd": "GD", "adam": "Adam"}
 chart(lb.series_figure(
     [{"label": f"{names[o]}, {d} data", "color": c, "dash": dash, "x": s.lrs, "y": s.final[o, d],
       "mode": "lines+markers"} for (o, d), (c, dash) in styles.items()],
-    title=f"Loss after {s.steps} steps at each learning rate", xtitle="learning rate η (log)",
+    title=f"Loss after {s.steps} steps, per η", xtitle="learning rate η (log)",
     ytitle="final loss (log)", log_x=True, log_y=True, height=440), "nets.lrs", left)
 chart(lb.series_figure(
     [{"label": f"{names[o]}, {d} (η = {s.best(o, d)[1]:g})", "color": c, "dash": dash,
@@ -205,12 +205,12 @@ st.markdown(
 left, right = st.columns(2)
 groups = [{"label": f"full batch ({large})", "color": viz.PALETTE[0], "values": k.sharpness[large]},
           {"label": f"batch {small}", "color": viz.PALETTE[1], "values": k.sharpness[small]}]
-chart(ln.dots_figure(groups, ytitle="top Hessian eigenvalue", title="Sharpness at the end (one dot per seed)",
+chart(ln.dots_figure(groups, ytitle="top Hessian eigenvalue", title="Sharpness (a dot per seed)",
                      hlines=[{"y": k.edge, "label": f"2 / η = {k.edge:g}"}], height=420), "nets.sharp", left)
 chart(lb.series_figure(
     [{"label": f"full batch ({large})", "color": viz.PALETTE[0], "x": k.alpha, "y": k.profile[large]},
      {"label": f"batch {small}", "color": viz.PALETTE[1], "x": k.alpha, "y": k.profile[small]}],
-    title="Seed 0's end, along one filter-normalized direction", xtitle="distance (in units of the weights)",
+    title="Around seed 0's end", xtitle="α along a filter-normalized direction",
     ytitle="training loss", height=420), "nets.profile", right)
 st.dataframe([{"batch": f"full ({large})" if b == large else str(b),
                "training loss": span(k.train_loss[b], 3), "sharpness": span(k.sharpness[b]),
