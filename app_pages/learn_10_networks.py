@@ -64,8 +64,9 @@ right.markdown(
     "the loss curves around a point: a negative eigenvalue is a direction in which it curves down. "
     f"At the start the loss curves down in **{first.negative}** of {NET.dim} directions, the strongest "
     f"of them {first.down_over_up:.0%} as strongly as the strongest upward direction: the start looks "
-    f"like a saddle. By step {middle.step} that is down to {middle.down_over_up:.1%}: the runs leave the "
-    f"saddle. At the ends {span([e.negative for e in ends])} directions still curve down, but only "
+    f"like a saddle. By step {middle.step} that is down to {middle.down_over_up:.1%}: the run has left the "
+    f"saddle. At the ends of seeds 0 to {len(ends) - 1}, {span([e.negative for e in ends])} directions "
+    "still curve down, but only "
     f"{span([100 * e.down_over_up for e in ends], 1)} % as strongly as the strongest upward one: "
     "almost flat. The runs end in long, nearly flat valleys, not stuck at saddles."
 )

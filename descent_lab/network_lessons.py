@@ -255,7 +255,7 @@ class Scaling:
 
 
 @lru_cache(maxsize=8)
-def scaling(factor: float = 100.0, steps: int = 300, lrs=SCALING_LRS) -> Scaling:
+def scaling(factor: float = 100.0, steps: int = 200, lrs=SCALING_LRS) -> Scaling:
     """GD and Adam at every learning rate of ``lrs`` (one batched call each) on the plain data and
     on the data with feature 1 multiplied by ``factor``."""
     plain = lesson_net()
