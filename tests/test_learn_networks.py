@@ -4,6 +4,8 @@ its figures, and the page under AppTest, whose text must carry the measured numb
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -248,3 +250,40 @@ def test_page_shows_the_measured_numbers(m, z, s, k):
     other = nl.sharp_flat(small=32)
     assert "mini-batches of 5 make 40" in text and "mini-batches of 32" in text
     assert f"{other.mean('sharpness', 32):.2g}" in text
+
+
+def test_page_says_what_is_seen_when_the_claims_fail(m, z, s, k, monkeypatch):
+    """The same page on measurements where every claim fails: each paragraph takes its other
+    branch and says what is seen instead (no claim is printed regardless of the numbers)."""
+    loss = m.loss.copy()
+    loss[-1, 3] = loss[0].min()  # one seed ends where it started
+    bump = m.from_start.copy()
+    bump[(m.alpha > 0) & (m.alpha < 1)] += np.sin(np.pi * m.alpha[(m.alpha > 0) & (m.alpha < 1)])
+    failed_m = dataclasses.replace(m, loss=loss, between=np.full_like(m.between, 0.05), from_start=bump,
+                                   agreement=0.5)
+    assert failed_m.stalled and not failed_m.separated and not failed_m.monotone_from_start
+    full, mini, sgd = z.runs
+    failed_z = dataclasses.replace(z, runs=(dataclasses.replace(full, loss=full.loss * 0.1), mini, sgd))
+    assert failed_z.best is failed_z.runs[0]
+    final = dict(s.final)
+    final["gd", "scaled"] = np.full_like(s.lrs, 1e-3)
+    final["adam", "scaled"] = np.full_like(s.lrs, 2e-3)
+    failed_s = dataclasses.replace(s, final=final)
+    assert not failed_s.adam_wins and not failed_s.adam_hurt
+    large, small = k.batches
+    failed_k = dataclasses.replace(k, sharpness={large: np.ones(4), small: np.full(4, 10.0)},
+                                   test_acc={large: np.full(4, 0.9), small: np.ones(4)})
+    assert not failed_k.flatter and not failed_k.large_at_edge and failed_k.small_generalizes_better
+    failed = {"minima": failed_m, "noise": failed_z, "scaling": failed_s, "sharp_flat": failed_k}
+    for name, value in failed.items():
+        monkeypatch.setattr(nl, name, lambda *a, _v=value, **kw: _v)
+    at = open_page(PAGE)
+    text = " ".join(x.value for x in at.markdown)
+    for phrase in ("Some run stalls", "does not fall all the way", "no real barrier",
+                   "they found different functions", "here the exact steps win", "Here Adam does not beat GD",
+                   "do not agree that the small batches end flatter",
+                   "the small batches do better on the test set"):
+        assert phrase in text, phrase
+    for phrase in ("None is stuck", "two valleys", "more updates beat exact ones", "It is not immune",
+                   "end **flatter**", "sits near 2 / η", "generalization gap does not show"):
+        assert phrase not in text, phrase
