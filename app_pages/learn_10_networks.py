@@ -42,13 +42,16 @@ with st.spinner("Training from several seeds, taking Hessians ..."):
 st.markdown(
     "The course warns that gradient descent gets stuck in local minima, or crawls near saddle points. "
     f"Here are {len(m.seeds)} runs of Adam (η = {m.lr:g}, {m.steps} steps), each from its own random "
-    "initialization."
+    f"initialization, and {len(m.seeds)} of plain gradient descent from the same starts."
 )
 left, right = st.columns(2)
 chart(lb.series_figure(
-    [{"label": "other seeds" if s == 2 else f"seed {s}", "color": viz.PALETTE[s] if s < 2 else LIGHT_GREY,
-      "y": m.loss[:, s], "width": 3 if s < 2 else 2, "legend": s <= 2} for s in m.seeds[::-1]],
-    title="Training loss of each seed", ytitle="loss (log)", log_y=True, height=420), "nets.seeds", left)
+    [{"label": f"GD (η = {m.gd_lr:g}), every seed", "color": GD_COLOR, "dash": "dot", "y": m.gd_loss[:, s],
+      "width": 2, "legend": s == 0} for s in m.seeds]
+    + [{"label": "Adam, other seeds" if s == 2 else f"Adam, seed {s}",
+        "color": (ADAM_COLOR, viz.PALETTE[1])[s] if s < 2 else LIGHT_GREY,
+        "y": m.loss[:, s], "width": 3 if s < 2 else 2, "legend": s <= 2} for s in m.seeds[::-1]],
+    title="Training loss of each seed", ytitle="loss (log)", log_y=True, height=440), "nets.seeds", left)
 right.markdown(
     f"They start at losses of {span(m.start_loss)} and end at **{span(m.final)}**, with training "
     f"accuracy {percent(m.train_acc)} and test accuracy {percent(m.test_acc)}. "
@@ -57,6 +60,17 @@ right.markdown(
        f"None is stuck: every run ends below {m.final.max() / m.start_loss.min():.0%} of the lowest "
        "starting loss. ")
     + "They do not all reach the same number, though: each seed finds its own solution."
+)
+right.markdown(
+    f"**Plain gradient descent** (η = {m.gd_lr:g}) from the same starts: "
+    + (f"every seed ends at {span(m.gd_loss[-1], 3)}, on one **plateau**. Its gradient there is "
+       f"{span(m.gd_grad_end / m.gd_grad_start)} times its size at the start, and over its last 100 steps "
+       f"the loss fell by only {span(m.gd_last_drop, 1)}. That is the course's flat region where GD crawls: "
+       "not a minimum, since Adam from seed 0's start "
+       + (f"crosses that level at step {m.adam_passes} and goes on down."
+          if m.adam_passes >= 0 else "also stays above it here.")
+       if m.gd_plateau else
+       f"its seeds end at {span(m.gd_loss[-1], 3)}: no common plateau that holds them all.")
 )
 first, middle, ends = m.along[0], m.along[2], m.ends
 right.markdown(
@@ -100,10 +114,10 @@ right.markdown(
        if m.separated else
        f"Between the ends of seed 0 and seed 1 the loss rises only {m.barrier:.3g} above the worse end: "
        "no real barrier, the two solutions share one valley. ")
-    + f"Yet the two networks classify **{m.agreement:.1%}** of the test points alike: "
+    + f"The two networks classify **{m.agreement:.1%}** of the test points alike: "
     + ("different weights, nearly the same function. A network has many equally good solutions "
        "(swapping two hidden units, for one, gives the same function with other weights)."
-       if m.agreement >= 0.95 else "they found different functions.")
+       if m.same_function else "they found different functions.")
 )
 
 # --- 2. mini-batch noise ----------------------------------------------------------------------

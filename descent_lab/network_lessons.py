@@ -97,7 +97,36 @@ class Minima:
     agreement: float  # the fraction of test points seed 0's and seed 1's networks classify alike
     #: seed 0's and seed 1's predictions over the plane of inputs: xs (num,), ys (num,), P (2, num, num)
     boundary: tuple
+    gd_lr: float
+    gd_loss: np.ndarray  # (steps + 1, R) plain gradient descent from the same starts
+    #: (R,) the gradient's norm at GD's starts and ends
+    gd_grad_start: np.ndarray
+    gd_grad_end: np.ndarray
     end_weights: np.ndarray = dataclasses.field(repr=False)  # (R, D) each run's last weights
+
+    @property
+    def same_function(self) -> bool:
+        """Whether seed 0's and seed 1's networks classify at least 95 % of the test points alike."""
+        return self.agreement >= 0.95
+
+    @property
+    def gd_plateau(self) -> bool:
+        """Whether plain GD sits on one plateau: every seed within 10 % of one loss, above Adam's
+        worst end, with a gradient under a tenth of its size at the start."""
+        end = self.gd_loss[-1]
+        return bool(np.ptp(end) < 0.1 * end.min() and end.min() > self.final.max()
+                    and np.all(self.gd_grad_end < 0.1 * self.gd_grad_start))
+
+    @property
+    def gd_last_drop(self) -> np.ndarray:
+        """(R,) how much GD's loss fell over its last 100 steps (or its whole run, if shorter)."""
+        return self.gd_loss[max(0, self.steps - 100)] - self.gd_loss[-1]
+
+    @property
+    def adam_passes(self) -> int:
+        """The first step at which Adam's seed 0 is below GD's lowest end (-1: never)."""
+        below = np.flatnonzero(self.loss[:, 0] < self.gd_loss[-1].min())
+        return int(below[0]) if below.size else -1
 
     @property
     def final(self) -> np.ndarray:
@@ -137,13 +166,16 @@ class Minima:
 
 
 @lru_cache(maxsize=8)
-def minima(seeds: int = 8, steps: int = 400, lr: float = 0.02, hessians: int = 3,
+def minima(seeds: int = 8, steps: int = 400, lr: float = 0.02, gd_lr: float = 0.5, hessians: int = 3,
            along=(0, 10, 30, 100)) -> Minima:
-    """Adam from ``seeds`` random initializations (one batched run); full Hessians at the end of
-    the first ``hessians`` runs and at steps ``along`` (plus the end) of the first one."""
+    """Adam from ``seeds`` random initializations (one batched run) and plain gradient descent from
+    the same starts; full Hessians at the end of the first ``hessians`` Adam runs and at steps
+    ``along`` (plus the end) of the first one."""
     net = lesson_net()
     ids = np.arange(seeds)
     tr = optimizers.run(optimizers.get("adam", lr=lr), net, start=net.init(ids), steps=steps, record=False)
+    gd = optimizers.run(optimizers.get("gd", lr=gd_lr), net, start=net.init(ids), steps=steps, record=False)
+    grad_norm = np.linalg.norm(net.grad(np.stack([gd.path[0], gd.path[-1]])), axis=-1)  # (2, R)
     end = tr.path[-1]
     marks = sorted({*(s for s in along if s < steps)})
     points = np.concatenate([tr.path[marks, 0], end[:hessians]])
@@ -155,7 +187,7 @@ def minima(seeds: int = 8, steps: int = 400, lr: float = 0.02, hessians: int = 3
     same = np.mean((net.logits(end[0], net.test.x) >= 0) == (net.logits(end[1], net.test.x) >= 0))
     return Minima(ids, lr, steps, tr.loss, net.accuracy(end), net.accuracy(end, net.test),
                   (*spec, ends[0]), ends, alpha, between, from_start, float(same), net.boundary(end[:2], 81),
-                  end)
+                  gd_lr, gd.loss, grad_norm[0], grad_norm[1], end)
 
 
 @dataclass(frozen=True, eq=False)

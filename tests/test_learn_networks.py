@@ -93,6 +93,21 @@ def test_no_seed_is_stuck_and_each_finds_its_own_solution(m):
     assert m.train_acc.min() > 0.95 and m.test_acc.min() > 0.9
 
 
+def test_plain_gd_crawls_on_a_plateau_that_adam_crosses(m):
+    """Every GD seed ends on one loss level with a small gradient, barely moving, above where every
+    Adam run ends; Adam's seed 0 crosses that level early and goes on down."""
+    net = nl.lesson_net()
+    assert m.gd_loss.shape == m.loss.shape and np.array_equal(m.gd_loss[0], m.loss[0])  # the same starts
+    assert m.gd_plateau
+    end = m.gd_loss[-1]
+    assert np.ptp(end) < 0.1 * end.min() and end.min() > m.final.max()
+    assert np.all(m.gd_grad_end < 0.05 * m.gd_grad_start) and np.all(m.gd_last_drop < 0.1 * end)
+    np.testing.assert_allclose(m.gd_grad_start, np.linalg.norm(net.grad(net.init(m.seeds)), axis=-1))
+    t = m.adam_passes
+    assert 0 < t < m.steps / 2 and m.loss[t, 0] < end.min() <= m.loss[t - 1, 0]
+    assert m.final[0] < 0.5 * end.min()  # ... and goes on down
+
+
 def test_the_start_is_saddle_like_and_the_ends_almost_flat(m):
     """At the start many directions curve down strongly; by step 30 the strongest downward
     curvature is a few percent of the upward one; at the ends a tenth of a percent or less."""
@@ -232,7 +247,8 @@ def test_page_shows_the_measured_numbers(m, z, s, k):
     text = " ".join(x.value for x in at.markdown)
     full, mini, sgd = z.runs
     for phrase in (
-        f"end at **{span(m.final)}**", "None is stuck", f"curves down in **{m.along[0].negative}**",
+        f"end at **{span(m.final)}**", "None is stuck", f"every seed ends at {span(m.gd_loss[-1], 3)}",
+        f"crosses that level at step {m.adam_passes}", f"curves down in **{m.along[0].negative}**",
         f"climbs **{m.barrier:.3g} above the worse end**", f"classify **{m.agreement:.1%}**",
         "the loss falls all the way",
         f"rises after **{mini.rises:.0%}**", f"SGD's after **{sgd.rises:.0%}**",
@@ -260,8 +276,9 @@ def test_page_says_what_is_seen_when_the_claims_fail(m, z, s, k, monkeypatch):
     bump = m.from_start.copy()
     bump[(m.alpha > 0) & (m.alpha < 1)] += np.sin(np.pi * m.alpha[(m.alpha > 0) & (m.alpha < 1)])
     failed_m = dataclasses.replace(m, loss=loss, between=np.full_like(m.between, 0.05), from_start=bump,
-                                   agreement=0.5)
+                                   agreement=0.5, gd_loss=m.gd_loss * np.linspace(1, 2, m.seeds.size))
     assert failed_m.stalled and not failed_m.separated and not failed_m.monotone_from_start
+    assert not failed_m.gd_plateau and not failed_m.same_function
     full, mini, sgd = z.runs
     failed_z = dataclasses.replace(z, runs=(dataclasses.replace(full, loss=full.loss * 0.1), mini, sgd))
     assert failed_z.best is failed_z.runs[0]
@@ -279,11 +296,12 @@ def test_page_says_what_is_seen_when_the_claims_fail(m, z, s, k, monkeypatch):
         monkeypatch.setattr(nl, name, lambda *a, _v=value, **kw: _v)
     at = open_page(PAGE)
     text = " ".join(x.value for x in at.markdown)
-    for phrase in ("Some run stalls", "does not fall all the way", "no real barrier",
+    for phrase in ("Some run stalls", "no common plateau", "does not fall all the way", "no real barrier",
                    "they found different functions", "here the exact steps win", "Here Adam does not beat GD",
                    "do not agree that the small batches end flatter",
                    "the small batches do better on the test set"):
         assert phrase in text, phrase
-    for phrase in ("None is stuck", "two valleys", "more updates beat exact ones", "It is not immune",
-                   "end **flatter**", "sits near 2 / η", "generalization gap does not show"):
+    for phrase in ("None is stuck", "on one **plateau**", "two valleys", "more updates beat exact ones",
+                   "It is not immune", "end **flatter**", "sits near 2 / η",
+                   "generalization gap does not show"):
         assert phrase not in text, phrase
