@@ -53,7 +53,7 @@ chart(lb.series_figure(
         "y": m.loss[:, s], "width": 3 if s < 2 else 2, "legend": s <= 2} for s in m.seeds[::-1]],
     title="Training loss of each seed", ytitle="loss (log)", log_y=True, height=440), "nets.seeds", left)
 right.markdown(
-    f"They start at losses of {span(m.start_loss)} and end at **{span(m.final)}**, with training "
+    f"The Adam runs start at losses of {span(m.start_loss)} and end at **{span(m.final)}**, with training "
     f"accuracy {percent(m.train_acc)} and test accuracy {percent(m.test_acc)}. "
     + ("Some run stalls above half the lowest starting loss: a bad local minimum or a plateau. "
        if m.stalled else
