@@ -1,17 +1,17 @@
 """The measurements of Learn page 10, "Real networks": small MLPs trained for real, batched runs.
 
     from descent_lab import network_lessons as nl
-    m = nl.minima()          # many seeds: final losses, Hessian spectra, interpolations
+    m = nl.minima()          # Adam and GD from many seeds: losses, plateaus, Hessian spectra, lines
     z = nl.noise()           # full batch, mini-batch and SGD for the same number of epochs
     s = nl.scaling()         # one input feature x100: GD and Adam over a learning-rate grid
     k = nl.sharp_flat()      # large and small batches: sharpness, flatness, test accuracy
 
 Each function returns a frozen dataclass with the numbers the page shows (the page formats
-them; the tests check the claims on them), computed once per setting (cached here, so the
-page and the tests share one computation in a process). Every network is ``lesson_net()``: a 2-16-16-1
+them and reads its verdicts from their properties; the tests check the claims on them),
+computed once per setting: cached here, so all of a server's sessions, and the page and the
+tests in one process, share one computation. Every network is ``lesson_net()``: a 2-16-16-1
 tanh MLP on two moons (seeded), with a large separate test set so that test accuracies are
-not quantized to a few percent.
-"""
+not quantized to a few percent."""
 
 from __future__ import annotations
 
