@@ -1,0 +1,198 @@
+"""Learning rates that work: the best rate of a run's slider on its surface, and the largest
+stable one from the curvature at the start.
+
+    choice = choose_lr(setup, spec, previous="adam")  # spec: the run as switched, at its old lr
+    choice.lr, choice.caption()  # 0.0392, "lr set to 0.0392, the best on this surface for GD; ..."
+    stability(setup, spec)  # Stability(limit=0.04, ...) for GD, momentum and Nesterov, else None
+
+The best rate is found in one batched run of every value of the slider's grid (a learning-rate
+family, descent_lab.families): the one that ends closest to the minimum, in f - f*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+import optimizers
+from optimizers.analysis import stable_lr
+
+from .compute import surface_from_key, surface_key, surface_setting
+from .families import Family, lr_family
+from .setup import RunSpec, Setup, prefixes
+
+#: f - f* counts as 0 below this fraction of its value at the start (many rates converge to
+#: rounding; among those the faster one wins)
+GAP_FLOOR = 1e-12
+#: the stability hint warns from this fraction of the largest stable rate on
+NEAR = 0.9
+
+
+def slider_family(setup: Setup, spec: RunSpec) -> Family:
+    """``spec`` at every value of its learning-rate slider (and its own lr), in one batched run."""
+    lrs = optimizers.rule(spec.name).lr.options(float(spec.hyper["lr"]))
+    return lr_family(setup, spec, lrs)
+
+
+def scores(family: Family, surface) -> np.ndarray:
+    """How well each row of ``family`` does, lower is better: its final f - f* (floored, inf when
+    it diverged or ended on NaN), with ties on the floor broken by the mean log f - f* over the
+    run (the faster one)."""
+    loss = np.asarray(family.trajectory.loss, dtype=float)  # (steps + 1, R)
+    finite = np.isfinite(loss)
+    fstar = surface.global_min if surface.has_global_min else (loss[finite].min() if finite.any() else 0.0)
+    gap = loss - fstar
+    floor = GAP_FLOOR * max(float(np.nanmax(np.abs(gap[0]))), 1e-300)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        kept = np.maximum(gap, floor)
+        alive = np.isfinite(kept[-1]) & (np.asarray(family.trajectory.diverged_at) < 0)
+        final = np.where(alive, kept[-1], np.inf)
+        speed = np.nanmean(np.log10(kept), axis=0)
+    # final gap first, then speed: sort key as one number per row
+    order = np.lexsort((speed, final))
+    rank = np.empty(len(order))
+    rank[order] = np.arange(len(order))
+    return np.where(np.isfinite(final), rank, np.inf)
+
+
+@dataclass(frozen=True)
+class Best:
+    """The best rate of a slider's grid for one run, and how the run does at any rate of its family."""
+
+    lr: float
+    lrs: tuple[float, ...]
+    diverged_at: tuple[int, ...]
+    final_gap: tuple[float, ...]
+
+    def at(self, lr: float) -> tuple[int, float]:
+        """(diverged_at, final f - f*) of the run at ``lr`` (a rate of the family)."""
+        i = self.lrs.index(float(lr))
+        return self.diverged_at[i], self.final_gap[i]
+
+
+@lru_cache(maxsize=256)
+def _best(skey: tuple, run_key: tuple, start: tuple, steps: int, noise: float, seed: int, batch: int) -> Best:
+    """best_lr from hashable keys (cached per surface, optimizer and the run's other settings)."""
+    name, hyper, schedule = run_key
+    surface, params = surface_setting(skey)
+    setup = Setup(surface=surface, surface_params=params, start=start, steps=steps, noise=noise, seed=seed,
+                  batch=batch)
+    fam = slider_family(setup, RunSpec(name, dict(hyper), dict(schedule)))
+    s = surface_from_key(skey)
+    rank = scores(fam, s)
+    grid = set(optimizers.rule(name).lr.grid)
+    on_grid = [i for i, lr in enumerate(fam.lrs) if lr in grid and np.isfinite(rank[i])]
+    best = fam.lrs[min(on_grid, key=lambda i: rank[i])] if on_grid else fam.lrs[fam.index]
+    loss = fam.trajectory.loss[-1]
+    fstar = s.global_min if s.has_global_min else 0.0
+    return Best(float(best), tuple(fam.lrs), tuple(int(d) for d in np.atleast_1d(fam.trajectory.diverged_at)),
+                tuple(float(v) for v in loss - fstar))
+
+
+def best_lr(setup: Setup, spec: RunSpec) -> Best:
+    """The rate of ``spec``'s slider grid that takes it closest to the minimum of ``setup``'s surface
+    in ``setup``'s steps (from its start, with its noise), and the family's outcomes (spec's own lr
+    included)."""
+    return _best(surface_key(setup.make_surface()), spec.key(), setup.start_point(), setup.steps,
+                 setup.noise, setup.seed, setup.batch)
+
+
+def _rate(v: float) -> str:
+    return f"{v:.3g}"
+
+
+@dataclass(frozen=True)
+class LrChoice:
+    """What a switch of optimizer or surface does to a run's learning rate."""
+
+    name: str  # the run's optimizer (after the switch)
+    lr: float  # the rate the run gets
+    best: float  # the best rate of the slider on this surface
+    kept: bool  # the user's own rate for this optimizer, kept
+    previous: float  # the rate before the switch
+    previous_from: str  # whose rate it was: "Adam's" or "the rate from Rosenbrock"
+    previous_diverged_at: int  # of the run at the previous rate after the switch (-1: it did not)
+    lr_diverged_at: int  # of the run at the rate it gets
+
+    def caption(self) -> str:
+        """One sentence on the choice, e.g. "lr set to 0.0392, the best on this surface for GD;
+        Adam's 0.1 diverges at step 3"."""
+        label = optimizers.rule(self.name).short or optimizers.rule(self.name).label
+        if self.kept:
+            text = f"lr {_rate(self.lr)} kept (you set it for {label})"
+            if self.lr_diverged_at >= 0:
+                text += f"; it diverges at step {self.lr_diverged_at} here"
+            if self.best != self.lr:
+                text += f"; the best on this surface for {label} is {_rate(self.best)}"
+            return text
+        text = f"lr set to {_rate(self.lr)}, the best on this surface for {label}"
+        if self.previous != self.lr:
+            before = f"{self.previous_from} {_rate(self.previous)}"
+            if self.previous_diverged_at >= 0:
+                text += f"; {before} diverges at step {self.previous_diverged_at}"
+            else:
+                text += f"; {before} ends farther from the minimum"
+        return text
+
+
+def choose_lr(setup: Setup, spec: RunSpec, *, previous_from: str, own: float | None = None) -> LrChoice:
+    """The learning rate for run ``spec`` (the optimizer it was switched to, at the rate it had before
+    the switch) on ``setup``: ``own`` (a rate the user set for this optimizer in this run) when
+    there is one, else the best of the slider's grid."""
+    lr_param = optimizers.rule(spec.name).lr
+    previous = float(lr_param.clamp(spec.hyper["lr"]))
+    at_previous = best_lr(setup, RunSpec(spec.name, {**spec.hyper, "lr": previous}, spec.schedule))
+    lr = at_previous.lr if own is None else float(lr_param.clamp(own))
+    at_lr = at_previous if lr in at_previous.lrs else best_lr(
+        setup, RunSpec(spec.name, {**spec.hyper, "lr": lr}, spec.schedule))
+    return LrChoice(spec.name, lr, at_previous.lr, own is not None, previous, previous_from,
+                    at_previous.at(previous)[0], at_lr.at(lr)[0])
+
+
+@dataclass(frozen=True)
+class Stability:
+    """The largest stable learning rate of a run at its start (from the Hessian there) and where the
+    run's own rate stands against it."""
+
+    name: str
+    lr: float
+    limit: float  # factor(beta) / lambda_max
+    lam: float  # lambda_max of the Hessian at the start
+
+    @property
+    def level(self) -> str:
+        """"over" (lr above the limit), "near" (within NEAR of it) or "ok"."""
+        return "over" if self.lr > self.limit else "near" if self.lr >= NEAR * self.limit else "ok"
+
+    def caption(self) -> str:
+        rule = optimizers.rule(self.name)
+        formula = "2/λmax" if self.name == "gd" else "from β and λmax"
+        return (f"largest stable lr for {rule.short or rule.label} here ≈ {_rate(self.limit)} "
+                f"({formula}, λmax = {self.lam:.3g} at the start)")
+
+    def warning(self) -> str | None:
+        if self.level == "ok":
+            return None
+        if self.level == "over":
+            return (f"lr {_rate(self.lr)} is above the largest stable lr ≈ {_rate(self.limit)} at the "
+                    "start: near there each step overshoots more than the last, and the run may diverge.")
+        return (f"lr {_rate(self.lr)} is within {1 - NEAR:.0%} of the largest stable lr ≈ "
+                f"{_rate(self.limit)} at the start: a little more and the run overshoots more at each step.")
+
+
+def stability(setup: Setup, spec: RunSpec) -> Stability | None:
+    """``spec``'s stability hint on ``setup`` at its start, or None (see stable_lr)."""
+    surface, start = setup.make_surface(), setup.start_point()
+    limit = stable_lr(surface, start, spec.name, spec.hyper)
+    if limit is None:
+        return None
+    lam = float(np.linalg.eigvalsh(surface.hess(np.asarray(start, dtype=float)))[-1])
+    return Stability(spec.name, float(spec.hyper["lr"]), limit, lam)
+
+
+def given_lrs(query, runs) -> tuple[bool, ...]:
+    """Which runs of a link's ``runs`` got their learning rate from the link (``<prefix>.lr``)."""
+    return tuple(f"{pre}.lr" in query for pre in prefixes(runs))
+
