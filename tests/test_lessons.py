@@ -239,3 +239,23 @@ def test_stability_levels_and_none():
     assert optimizers.analysis.stable_lr(landscapes.get("beale"), (0, 0), "gd", {}) is None  # no Hessian
     hill = custom_surface("-(x^2 + y^2)", ((-3.0, 3.0), (-3.0, 3.0)))
     assert optimizers.analysis.stable_lr(hill, (1.0, 1.0), "gd", {}) is None  # no upward curvature
+
+
+def test_stage_data_carries_each_runs_stable_lr():
+    """The stage's lr slider marks the largest stable lr: a number for GD and momentum, None for Adam."""
+    import json
+
+    from descent_lab.families import lr_family
+    from viz.stage import stage_data
+    setup = Setup(surface="elongated_bowl", surface_params={"condition": 50.0},
+                  runs=(run_spec("gd", lr=0.01), run_spec("momentum", lr=0.01, beta=0.9), run_spec("adam")))
+    s = setup.make_surface()
+    fams = [lr_family(setup, spec, (0.001, 0.01, 0.1)) for spec in setup.runs]
+    data = stage_data(s, runs(setup), fams, ("", 0.0, 1.0))
+    limits = [r["stable_lr"] for r in data["runs"]]
+    assert limits[0] == pytest.approx(2 / 50) and limits[1] == pytest.approx(2 * 1.9 / 50)
+    assert limits[2] is None
+    assert json.loads(json.dumps(data))["runs"][0]["stable_lr"] == limits[0]
+    assert stage_data(landscapes.get("beale"), runs(Setup(surface="beale", runs=setup.runs[:1])),
+                      [lr_family(Setup(surface="beale"), setup.runs[0], (0.01,))],
+                      ("", 0.0, 1.0))["runs"][0]["stable_lr"] is None  # no Hessian: no mark
