@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import optimizers
 
-from .setup import Setup, from_query
+from .setup import VIEW_FLAGS, Setup, from_query, to_query
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,16 @@ class Preset:
         return tuple(optimizers.rule(r.name).label for r in self.setup().runs)
 
     def matches(self, setup: Setup) -> bool:
-        """Whether ``setup`` computes the lesson's runs (view settings aside)."""
+        """Whether ``setup`` computes the lesson's runs (view settings aside), compared as links
+        (so a run's schedule {"kind": "constant"} equals its widgets' {"kind": "constant", "warmup": 0})."""
+        def runs_part(s: Setup) -> dict:
+            q = to_query(s)
+            for k in (*VIEW_FLAGS, "speed", "panel", "lesson", "start"):
+                q.pop(k, None)
+            return q
+
         own = self.setup()
-        fields = ("surface", "surface_params", "steps", "runs", "noise", "seed", "batch")
-        return (all(getattr(own, f) == getattr(setup, f) for f in fields)
-                and own.start_point() == setup.start_point())
+        return runs_part(own) == runs_part(setup) and own.start_point() == setup.start_point()
 
 
 PRESETS = {p.key: p for p in (
@@ -114,7 +119,7 @@ PRESETS = {p.key: p for p in (
            question="Same learning rate, same β: which run oscillates less across the valley?",
            answer="Nesterov: it crosses the valley floor only twice and is within 0.01 of the minimum from "
            "step 143. Momentum crosses it 51 times and is still about 0.05 away after 150 steps.",
-           page="Learn 5"),
+           page="Learn 5", names=("Momentum", "Nesterov")),
     Preset("adagrad-fades", "AdaGrad's rate fades, RMSProp's does not",
            "AdaGrad divides by the sum of all squared gradients so far; RMSProp by a moving average.",
            {"surface": "rosenbrock", "optimizers": "adagrad,rmsprop", "steps": "800", "adagrad.lr": "0.5",

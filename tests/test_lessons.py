@@ -259,3 +259,12 @@ def test_stage_data_carries_each_runs_stable_lr():
     assert stage_data(landscapes.get("beale"), runs(Setup(surface="beale", runs=setup.runs[:1])),
                       [lr_family(Setup(surface="beale"), setup.runs[0], (0.01,))],
                       ("", 0.0, 1.0))["runs"][0]["stable_lr"] is None  # no Hessian: no mark
+
+
+def test_a_lesson_matches_its_runs_as_the_widgets_write_them():
+    from dataclasses import replace
+
+    from descent_lab.setup import RunSpec
+    setup = PRESETS["adagrad-fades"].setup()  # no start in its link: the surface's
+    widgets = tuple(RunSpec(r.name, r.hyper, {**r.schedule, "warmup": 0}) for r in setup.runs)
+    assert PRESETS["adagrad-fades"].matches(replace(setup, runs=widgets, start=setup.start_point()))
