@@ -28,6 +28,11 @@ from .setup import RunSpec, Setup, prefixes
 GAP_FLOOR = 1e-12
 #: the stability hint warns from this fraction of the largest stable rate on
 NEAR = 0.9
+#: how each rule's largest stable rate follows from the Hessian (optimizers.analysis.STABILITY_FACTOR)
+LIMIT_FORMULA = {
+    "gd": "2/λmax", "momentum": "2(1+β)/λmax", "momentum_ewma": "2(1+β)/((1−β) λmax)",
+    "nesterov": "2(1+β)/((1+2β) λmax)", "nesterov_lookahead": "2(1+β)/((1+2β) λmax)",
+}
 
 
 def slider_family(setup: Setup, spec: RunSpec) -> Family:
@@ -103,6 +108,11 @@ def _rate(v: float) -> str:
     return f"{v:.3g}"
 
 
+def _number(v: float) -> str:
+    """3 significant digits, without an exponent below a million (2090, not 2.09e+03)."""
+    return f"{float(f'{v:.3g}'):.0f}" if 1e3 <= abs(v) < 1e6 else f"{v:.3g}"
+
+
 @dataclass(frozen=True)
 class LrChoice:
     """What a switch of optimizer or surface does to a run's learning rate."""
@@ -168,18 +178,24 @@ class Stability:
 
     def caption(self) -> str:
         rule = optimizers.rule(self.name)
-        formula = "2/λmax" if self.name == "gd" else "from β and λmax"
         return (f"largest stable lr for {rule.short or rule.label} here ≈ {_rate(self.limit)} "
-                f"({formula}, λmax = {self.lam:.3g} at the start)")
+                f"({LIMIT_FORMULA[self.name]}, λmax = {_number(self.lam)} at the start)")
 
-    def warning(self) -> str | None:
+    def warning(self, diverged_at: int = -1) -> str | None:
+        """A warning when the run's lr is above the limit or within NEAR of it (None below), with
+        what the run did (``diverged_at``: its step of divergence, -1 if none): the limit is exact
+        on a quadratic, but a run that leaves the start for flatter ground can survive above it."""
         if self.level == "ok":
             return None
-        if self.level == "over":
-            return (f"lr {_rate(self.lr)} is above the largest stable lr ≈ {_rate(self.limit)} at the "
-                    "start: near there each step overshoots more than the last, and the run may diverge.")
-        return (f"lr {_rate(self.lr)} is within {1 - NEAR:.0%} of the largest stable lr ≈ "
-                f"{_rate(self.limit)} at the start: a little more and the run overshoots more at each step.")
+        limit = f"the largest stable lr ≈ {_rate(self.limit)} at the start"
+        if self.level == "near":
+            return (f"lr {_rate(self.lr)} is within {1 - NEAR:.0%} of {limit}: a little more and each step "
+                    "there overshoots by more than the last.")
+        text = f"lr {_rate(self.lr)} is above {limit}: there each step overshoots by more than the last"
+        if diverged_at >= 0:
+            return f"{text}, and this run diverges (step {diverged_at})."
+        return (f"{text}. On a bowl that means divergence; this run gets through because the surface "
+                "curves less where it goes.")
 
 
 def stability(setup: Setup, spec: RunSpec) -> Stability | None:

@@ -232,7 +232,10 @@ def test_stability_levels_and_none():
     levels = [tuning.stability(setup, run_spec("gd", lr=lr)).level for lr in (0.02, 0.0365, 0.039, 0.041)]
     assert levels == ["ok", "near", "near", "over"]
     over = tuning.stability(setup, run_spec("gd", lr=0.05))
-    assert over.warning().startswith("lr 0.05 is above the largest stable lr ≈ 0.04")
+    d = int(optimizers.run(optimizers.get("gd", lr=0.05), setup.make_surface(), steps=100).diverged_at)
+    assert d > 0 and over.warning(d) == (
+        "lr 0.05 is above the largest stable lr ≈ 0.04 at the start: there each step overshoots by more "
+        f"than the last, and this run diverges (step {d}).")
     assert tuning.stability(setup, run_spec("gd", lr=0.01)).warning() is None
     assert "λmax = 50" in over.caption()
     assert tuning.stability(setup, run_spec("adam", lr=0.01)) is None  # no curvature limit
@@ -268,3 +271,24 @@ def test_a_lesson_matches_its_runs_as_the_widgets_write_them():
     setup = PRESETS["adagrad-fades"].setup()  # no start in its link: the surface's
     widgets = tuple(RunSpec(r.name, r.hyper, {**r.schedule, "warmup": 0}) for r in setup.runs)
     assert PRESETS["adagrad-fades"].matches(replace(setup, runs=widgets, start=setup.start_point()))
+
+
+def test_every_rule_with_a_limit_has_its_formula_written():
+    assert set(tuning.LIMIT_FORMULA) == set(optimizers.analysis.STABILITY_FACTOR)
+    setup = Setup(surface="elongated_bowl", surface_params={"condition": 50.0})
+    assert "(2(1+β)/λmax, λmax = 50 at the start)" in tuning.stability(setup, run_spec("momentum")).caption()
+
+
+def test_above_the_limit_on_rosenbrock_a_run_can_get_through():
+    """Rosenbrock curves steeply at the start and less in its valley: GD's best rate is above the
+    start's limit, and the warning says the run gets through (it does)."""
+    setup = Setup()
+    best = tuning.best_lr(setup, run_spec("gd")).lr
+    hint = tuning.stability(setup, run_spec("gd", lr=best))
+    tr = optimizers.run(optimizers.get("gd", lr=best), setup.make_surface(), steps=setup.steps)
+    assert hint.level == "over" and tr.diverged_at == -1
+    assert hint.warning(-1).endswith("this run gets through because the surface curves less where it goes.")
+    assert "λmax = 2090 at the start" in hint.caption()
+    lam0 = np.linalg.eigvalsh(setup.make_surface().hess(np.array(setup.start_point())))[-1]
+    lam_end = np.linalg.eigvalsh(setup.make_surface().hess(tr.path[-1]))[-1]
+    assert lam_end < lam0 and best < 2 / lam_end  # flatter where it goes: stable there

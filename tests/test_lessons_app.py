@@ -131,8 +131,9 @@ def test_stability_caption_and_warning():
     at = playground({**bowl, "gd.lr": "0.02"})
     assert "largest stable lr for GD here ≈ 0.04" in captions(at) and not at.warning
     for lr, words in (("0.037", "within 10% of the largest stable lr ≈ 0.04"),
-                      ("0.05", "above the largest stable lr ≈ 0.04")):
+                      ("0.05", "above the largest stable lr ≈ 0.04 at the start: there each step overshoots "
+                               "by more than the last, and this run diverges")):
         at = playground({**bowl, "gd.lr": lr})
         (warning,) = at.warning
-        assert warning.value.startswith("**Run 1**") and words in warning.value
+        assert warning.value.startswith("**Run 1 (GD)**") and words in warning.value
     assert "largest stable lr for Adam" not in captions(at)  # adaptive: no curvature limit to show
