@@ -138,7 +138,7 @@ def lesson_box(setup: Setup) -> None:
                      for k, (n, c) in enumerate(zip(names, colors, strict=True)))
     with st.container(border=True, key="lesson_box"):
         where = f"from {p.page}" if p.page else "a classic comparison"
-        st.markdown(f"**:material/school: {p.title}** <span style='color:#666'>· {where}</span><br>"
+        st.markdown(f"**:material/school: {p.title}** <span style='color:#666'>({where})</span> "
                     f"{p.question}<br><span style='font-size:0.9em'>{chips}</span>", unsafe_allow_html=True)
         if not p.matches(setup):
             c1, c2 = st.columns([3, 1], vertical_alignment="center")
@@ -154,21 +154,23 @@ def lesson_answer(setup: Setup) -> None:
             st.markdown(p.answer)
 
 
-def run_notes(setup: Setup, ids: list[int], colors: list[str]) -> None:
+def run_notes(setup: Setup, ids: list[int], views) -> None:
     """Below the stage, per run: the learning rate a switch chose, and the stability hint (a warning
     when the run's lr is above the largest stable one at the start, or within 10 % of it)."""
-    for slot, (i, spec, color) in enumerate(zip(ids, setup.runs, colors, strict=True)):
-        who = (f"<span style='color:{color}'>●</span> Run {slot + 1} "
-               f"({optimizers.rule(spec.name).short or optimizers.rule(spec.name).label})")
+    for slot, (i, spec, view) in enumerate(zip(ids, setup.runs, views, strict=True)):
+        rule = optimizers.rule(spec.name)
+        who = f"Run {slot + 1} ({rule.short or rule.label})"
         note = st.session_state.get(f"r{i}.lr.note")
         hint = tuning.stability(setup, spec)
         parts = [note[1]] if note and note[0] == spec.hyper["lr"] else []
-        if hint is not None and hint.warning():
-            st.warning(f"**Run {slot + 1}**: {hint.warning()}", icon=":material/warning:")
+        warning = hint.warning(int(view.trajectory.diverged_at)) if hint is not None else None
+        if warning:
+            st.warning(f"**{who}**: {warning}", icon=":material/warning:")
         elif hint is not None:
             parts.append(hint.caption())
         if parts:
-            st.caption(f"{who}: " + "; ".join(parts), unsafe_allow_html=True)
+            st.caption(f"<span style='color:{view.color}'>●</span> {who}: " + "; ".join(parts),
+                       unsafe_allow_html=True)
 
 
 def set_present(on: bool) -> None:
@@ -343,7 +345,7 @@ with stage_area:
         if d >= 0:
             st.error(f"**{v.label}** diverged at step {d}: its steps grew without bound. "
                      "Try a smaller learning rate.", icon="💥")
-    run_notes(setup, ids, [v.color for v in views])
+    run_notes(setup, ids, views)
     lesson_answer(setup)
 
 # only the chosen panel is rendered: the table and code widgets cost seconds of first load
