@@ -111,7 +111,8 @@ def tune_switched_runs(base: Setup) -> None:
     """After a run switched optimizer, or the surface changed: give the run a learning rate that works
     there (descent_lab.tuning.choose_lr), unless the user set one for that optimizer; note it."""
     ss = st.session_state
-    key = compute.surface_key(base.make_surface())
+    surface = base.make_surface()
+    key = compute.surface_key(surface)
     moved = ss.get("lr.surface") not in (None, key)
     for i in ss.run_ids:
         name, was = ss[f"r{i}.opt"], ss.get(f"r{i}.was")
@@ -119,7 +120,8 @@ def tune_switched_runs(base: Setup) -> None:
             whose = f"{optimizers.rule(was).short or optimizers.rule(was).label}'s" if was != name else (
                 "the last surface's")
             choice = tuning.choose_lr(base, state_spec(i, name), previous_from=whose,
-                                      own=ss.get(f"r{i}.own.{name}"))
+                                      own=ss.get(f"r{i}.own.{name}"),
+                                      family=lambda s, spec: family_for(s, spec, surface))  # cached
             ss[f"r{i}.lr"] = choice.lr
             ss[f"r{i}.lr.note"] = (choice.lr, choice.caption())
         ss[f"r{i}.was"] = name

@@ -11,15 +11,14 @@ family, descent_lab.families): the one that ends closest to the minimum, in f - 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 import optimizers
 from optimizers.analysis import stable_lr
 
-from .compute import surface_from_key, surface_key, surface_setting
 from .families import Family, lr_family
 from .setup import RunSpec, Setup, prefixes
 
@@ -39,6 +38,9 @@ def slider_family(setup: Setup, spec: RunSpec) -> Family:
     """``spec`` at every value of its learning-rate slider (and its own lr), in one batched run."""
     lrs = optimizers.rule(spec.name).lr.options(float(spec.hyper["lr"]))
     return lr_family(setup, spec, lrs)
+
+
+FamilyFn = Callable[[Setup, RunSpec], Family]
 
 
 def scores(family: Family, surface) -> np.ndarray:
@@ -77,31 +79,20 @@ class Best:
         return self.diverged_at[i], self.final_gap[i]
 
 
-@lru_cache(maxsize=256)
-def _best(skey: tuple, run_key: tuple, start: tuple, steps: int, noise: float, seed: int, batch: int) -> Best:
-    """best_lr from hashable keys (cached per surface, optimizer and the run's other settings)."""
-    name, hyper, schedule = run_key
-    surface, params = surface_setting(skey)
-    setup = Setup(surface=surface, surface_params=params, start=start, steps=steps, noise=noise, seed=seed,
-                  batch=batch)
-    fam = slider_family(setup, RunSpec(name, dict(hyper), dict(schedule)))
-    s = surface_from_key(skey)
-    rank = scores(fam, s)
-    grid = set(optimizers.rule(name).lr.grid)
-    on_grid = [i for i, lr in enumerate(fam.lrs) if lr in grid and np.isfinite(rank[i])]
-    best = fam.lrs[min(on_grid, key=lambda i: rank[i])] if on_grid else fam.lrs[fam.index]
-    loss = fam.trajectory.loss[-1]
-    fstar = s.global_min if s.has_global_min else 0.0
-    return Best(float(best), tuple(fam.lrs), tuple(int(d) for d in np.atleast_1d(fam.trajectory.diverged_at)),
-                tuple(float(v) for v in loss - fstar))
-
-
-def best_lr(setup: Setup, spec: RunSpec) -> Best:
+def best_lr(setup: Setup, spec: RunSpec, family: FamilyFn = slider_family) -> Best:
     """The rate of ``spec``'s slider grid that takes it closest to the minimum of ``setup``'s surface
     in ``setup``'s steps (from its start, with its noise), and the family's outcomes (spec's own lr
-    included)."""
-    return _best(surface_key(setup.make_surface()), spec.key(), setup.start_point(), setup.steps,
-                 setup.noise, setup.seed, setup.batch)
+    included). ``family(setup, spec)``: the slider family (the Playground passes its cached one,
+    the same runs its stage is sent)."""
+    fam = family(setup, spec)
+    s = setup.make_surface()
+    rank = scores(fam, s)
+    grid = set(optimizers.rule(spec.name).lr.grid)
+    on_grid = [i for i, lr in enumerate(fam.lrs) if lr in grid and np.isfinite(rank[i])]
+    best = fam.lrs[min(on_grid, key=lambda i: rank[i])] if on_grid else fam.lrs[fam.index]
+    fstar = s.global_min if s.has_global_min else 0.0
+    return Best(float(best), tuple(fam.lrs), tuple(int(d) for d in np.atleast_1d(fam.trajectory.diverged_at)),
+                tuple(float(v) for v in fam.trajectory.loss[-1] - fstar))
 
 
 def _rate(v: float) -> str:
@@ -147,16 +138,17 @@ class LrChoice:
         return text
 
 
-def choose_lr(setup: Setup, spec: RunSpec, *, previous_from: str, own: float | None = None) -> LrChoice:
+def choose_lr(setup: Setup, spec: RunSpec, *, previous_from: str, own: float | None = None,
+              family: FamilyFn = slider_family) -> LrChoice:
     """The learning rate for run ``spec`` (the optimizer it was switched to, at the rate it had before
     the switch) on ``setup``: ``own`` (a rate the user set for this optimizer in this run) when
     there is one, else the best of the slider's grid."""
     lr_param = optimizers.rule(spec.name).lr
     previous = float(lr_param.clamp(spec.hyper["lr"]))
-    at_previous = best_lr(setup, RunSpec(spec.name, {**spec.hyper, "lr": previous}, spec.schedule))
+    at_previous = best_lr(setup, RunSpec(spec.name, {**spec.hyper, "lr": previous}, spec.schedule), family)
     lr = at_previous.lr if own is None else float(lr_param.clamp(own))
     at_lr = at_previous if lr in at_previous.lrs else best_lr(
-        setup, RunSpec(spec.name, {**spec.hyper, "lr": lr}, spec.schedule))
+        setup, RunSpec(spec.name, {**spec.hyper, "lr": lr}, spec.schedule), family)
     return LrChoice(spec.name, lr, at_previous.lr, own is not None, previous, previous_from,
                     at_previous.at(previous)[0], at_lr.at(lr)[0])
 
