@@ -173,10 +173,10 @@ class Stability:
         return (f"largest stable lr for {rule.short or rule.label} here ≈ {_rate(self.limit)} "
                 f"({LIMIT_FORMULA[self.name]}, λmax = {_number(self.lam)} at the start)")
 
-    def warning(self, diverged_at: int = -1) -> str | None:
-        """A warning when the run's lr is above the limit or within NEAR of it (None below), with
-        what the run did (``diverged_at``: its step of divergence, -1 if none): the limit is exact
-        on a quadratic, but a run that leaves the start for flatter ground can survive above it."""
+    def warning(self, trajectory: optimizers.Trajectory | None = None, surface=None) -> str | None:
+        """A warning when the run's lr is above the limit or within NEAR of it (None below). Above
+        it, with the run's ``trajectory`` on ``surface``, it says what the run did: the limit is
+        exact on a quadratic, but a run that reaches flatter ground can get through."""
         if self.level == "ok":
             return None
         limit = f"the largest stable lr ≈ {_rate(self.limit)} at the start"
@@ -184,10 +184,17 @@ class Stability:
             return (f"lr {_rate(self.lr)} is within {1 - NEAR:.0%} of {limit}: a little more and each step "
                     "there overshoots by more than the last.")
         text = f"lr {_rate(self.lr)} is above {limit}: there each step overshoots by more than the last"
-        if diverged_at >= 0:
-            return f"{text}, and this run diverges (step {diverged_at})."
-        return (f"{text}. On a bowl that means divergence; this run gets through because the surface "
-                "curves less where it goes.")
+        if trajectory is None:
+            return text + "."
+        if trajectory.diverged_at >= 0:
+            return f"{text}, and this run diverges (step {int(trajectory.diverged_at)})."
+        if not trajectory.loss[-1] < trajectory.loss[0]:
+            return f"{text}: this run's swings grow, and it ends higher than it started."
+        end = stable_lr(surface, trajectory.path[-1], self.name, trajectory.optimizer.hyper)
+        if end is None or self.lr < end:
+            return (f"{text}. This run gets through: where it goes the surface curves less, and there "
+                    "its lr is stable.")
+        return f"{text}. This run still ends lower than it started."
 
 
 def stability(setup: Setup, spec: RunSpec) -> Stability | None:

@@ -232,10 +232,15 @@ def test_stability_levels_and_none():
     levels = [tuning.stability(setup, run_spec("gd", lr=lr)).level for lr in (0.02, 0.0365, 0.039, 0.041)]
     assert levels == ["ok", "near", "near", "over"]
     over = tuning.stability(setup, run_spec("gd", lr=0.05))
-    d = int(optimizers.run(optimizers.get("gd", lr=0.05), setup.make_surface(), steps=100).diverged_at)
-    assert d > 0 and over.warning(d) == (
+    s = setup.make_surface()
+    tr = optimizers.run(optimizers.get("gd", lr=0.05), s, start=setup.start_point(), steps=100)
+    d = int(tr.diverged_at)
+    assert d > 0 and over.warning(tr, s) == (
         "lr 0.05 is above the largest stable lr ≈ 0.04 at the start: there each step overshoots by more "
         f"than the last, and this run diverges (step {d}).")
+    short = optimizers.run(optimizers.get("gd", lr=0.05), s, start=setup.start_point(), steps=20)
+    assert short.diverged_at == -1 and short.loss[-1] > short.loss[0]  # not yet gone, but growing
+    assert over.warning(short, s).endswith("this run's swings grow, and it ends higher than it started.")
     assert tuning.stability(setup, run_spec("gd", lr=0.01)).warning() is None
     assert "λmax = 50" in over.caption()
     assert tuning.stability(setup, run_spec("adam", lr=0.01)) is None  # no curvature limit
@@ -287,7 +292,8 @@ def test_above_the_limit_on_rosenbrock_a_run_can_get_through():
     hint = tuning.stability(setup, run_spec("gd", lr=best))
     tr = optimizers.run(optimizers.get("gd", lr=best), setup.make_surface(), steps=setup.steps)
     assert hint.level == "over" and tr.diverged_at == -1
-    assert hint.warning(-1).endswith("this run gets through because the surface curves less where it goes.")
+    assert hint.warning(tr, setup.make_surface()).endswith(
+        "This run gets through: where it goes the surface curves less, and there its lr is stable.")
     assert "λmax = 2090 at the start" in hint.caption()
     lam0 = np.linalg.eigvalsh(setup.make_surface().hess(np.array(setup.start_point())))[-1]
     lam_end = np.linalg.eigvalsh(setup.make_surface().hess(tr.path[-1]))[-1]

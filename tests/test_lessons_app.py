@@ -137,3 +137,14 @@ def test_stability_caption_and_warning():
         (warning,) = at.warning
         assert warning.value.startswith("**Run 1 (GD)**") and words in warning.value
     assert "largest stable lr for Adam" not in captions(at)  # adaptive: no curvature limit to show
+
+
+def test_stability_warnings_in_the_learning_rate_lesson_say_what_the_runs_do():
+    """Just under 2/L: a warning before the limit; just over: the run's swings grow (it has not
+    left the map within 60 steps, so it is not reported diverged)."""
+    at = playground(PRESETS["learning-rate"].full_query())
+    near, over = (w.value for w in at.warning)
+    assert near.startswith("**Run 2 (GD)**: lr 0.38 is within 10% of the largest stable lr ≈ 0.4")
+    assert over.startswith("**Run 3 (GD)**: lr 0.41 is above the largest stable lr ≈ 0.4")
+    assert over.endswith("this run's swings grow, and it ends higher than it started.")
+    assert "Run 1 (GD): largest stable lr for GD here ≈ 0.4 (2/λmax, λmax = 5 at the start)" in captions(at)
