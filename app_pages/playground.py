@@ -165,7 +165,7 @@ def run_notes(setup: Setup, ids: list[int], views) -> None:
         note = st.session_state.get(f"r{i}.lr.note")
         hint = tuning.stability(setup, spec)
         parts = [note[1]] if note and note[0] == spec.hyper["lr"] else []
-        warning = hint.warning(int(view.trajectory.diverged_at)) if hint is not None else None
+        warning = hint.warning(view.trajectory, setup.make_surface()) if hint is not None else None
         if warning:
             st.warning(f"**{who}**: {warning}", icon=":material/warning:")
         elif hint is not None:
