@@ -56,7 +56,7 @@ def load(setup: Setup, given: tuple[bool, ...] | None = None) -> None:
     ss.steps, ss.noise, ss.seed = setup.steps, setup.noise, setup.seed
     ss.batch_kind = BATCH_KINDS[0 if setup.batch == 0 else 1 if setup.batch == 1 else 2]
     ss.batch_size = setup.batch if setup.batch > 1 else 16
-    for flag in ("multiples", "show3d", "arrows", "speed"):
+    for flag in ("multiples", "show3d", "arrows", "explain", "speed"):
         ss[flag] = getattr(setup, flag)
     ss.panel = PANELS.get(setup.panel)
     ss.run_ids = list(range(len(setup.runs)))
@@ -327,7 +327,7 @@ with controls:  # run cards three to a row, so a name like "Gradient descent" is
 setup = Setup(
     surface=surface.name, surface_params=sparams, start=(float(sx), float(sy)),
     steps=int(steps), runs=tuple(runs), noise=float(noise), seed=int(seed), batch=int(batch),
-    multiples=multiples, show3d=show_3d, arrows=arrows, speed=speed,
+    multiples=multiples, show3d=show_3d, arrows=arrows, explain=st.session_state.explain, speed=speed,
     panel=next((k for k, v in PANELS.items() if v == st.session_state.get("panel")), ""),
     lesson=st.session_state.lesson or "",
 )
@@ -341,7 +341,8 @@ views = compute.runs(setup, run=lambda s, spec: family_run(s, spec, surface))
 with stage_area:
     lesson_box(setup)
     stage(stage_data(surface, views, families, image_for(surface), arrows=arrows, show3d=show_3d,
-                     multiples=multiples, speed=speed), ids, SPEEDS, st.session_state.present)
+                     multiples=multiples, speed=speed, explain=setup.explain),
+          ids, SPEEDS, st.session_state.present)
     for v in views:
         d = int(v.trajectory.diverged_at)
         if d >= 0:

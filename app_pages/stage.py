@@ -7,7 +7,7 @@ server.enableStaticServing, compressed by Streamlit and cached by the browser), 
 
 What the stage reports back arrives as trigger values and is applied by callbacks before the
 page runs: ``lr`` {run, lr} when a learning-rate drag ends, ``start`` {x, y} from a click or the
-dragged start ring, ``show3d`` and ``present`` (bools), ``speed``.
+dragged start ring, ``show3d``, ``present`` and ``explain`` (bools), ``speed``.
 """
 
 from __future__ import annotations
@@ -98,5 +98,6 @@ def stage(data: dict, run_ids: list[int], speeds, present: bool) -> None:
         on_start_change=_start("start"),
         on_show3d_change=_flag("show3d"),
         on_present_change=_flag("present"),
+        on_explain_change=_flag("explain"),
         on_speed_change=_speed(speeds),
     )

@@ -29,7 +29,7 @@ MAX_PARAMS = 200  # query entries looked at; the rest is ignored
 MAX_TEXT = 300  # characters of one value (a formula may be 300 long)
 CUSTOM = "custom"  # the surface name of a typed formula: surface=custom&f=...&domain=x0,x1,y0,y1
 DEFAULT_DOMAIN = ((-3.0, 3.0), (-3.0, 3.0))
-VIEW_FLAGS = ("multiples", "show3d", "arrows")
+VIEW_FLAGS = ("multiples", "show3d", "arrows", "explain")
 SPEEDS = ("0.25x", "0.5x", "1x", "2x", "4x")
 #: the Playground's panels below the stage, by their key in links (panel=results)
 PANELS = {"rates": "Step sizes", "results": "Results", "code": "Code", "export": "Export"}
@@ -89,6 +89,7 @@ class Setup:
     multiples: bool = False
     show3d: bool = False  # off by default: in software WebGL a change costs ~0.8 s (README, Performance)
     arrows: bool = True
+    explain: bool = False  # explain mode: the selected run's update rule with this step's numbers
     speed: str = "1x"
     panel: str = ""  # a key of PANELS, or "" for none open
     lesson: str = ""  # a key of descent_lab.presets.PRESETS, or "" for none

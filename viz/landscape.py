@@ -112,3 +112,12 @@ def landscape_png(surface: Surface, width_px: int = 700, levels: int = 30) -> tu
     buf = io.BytesIO()
     pic.save(buf, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(), lo, hi
+
+
+def global_minima(surface: Surface) -> list[bool]:
+    """Which of ``surface.minima`` are global (f within 1e-9 of f*, relative): none on a surface
+    without f*."""
+    if not surface.has_global_min or not len(surface.minima):
+        return [False] * len(surface.minima)
+    values, fstar = surface.minima_values, surface.global_min
+    return [bool(v - fstar <= 1e-9 * max(1.0, abs(fstar))) for v in values]
