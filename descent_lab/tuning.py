@@ -44,19 +44,18 @@ FamilyFn = Callable[[Setup, RunSpec], Family]
 
 
 def scores(family: Family, surface) -> np.ndarray:
-    """How well each row of ``family`` does, lower is better: its final f - f* (floored, inf when
-    it diverged or ended on NaN), with ties on the floor broken by the mean log f - f* over the
-    run (the faster one)."""
-    loss = np.asarray(family.trajectory.loss, dtype=float)  # (steps + 1, R)
-    finite = np.isfinite(loss)
-    fstar = surface.global_min if surface.has_global_min else (loss[finite].min() if finite.any() else 0.0)
-    gap = loss - fstar
-    floor = GAP_FLOOR * max(float(np.nanmax(np.abs(gap[0]))), 1e-300)
+    """How well each row of ``family`` does on ``surface`` (which has a global minimum), lower is
+    better: its final f - f* (floored; inf when it diverged or ended on NaN), with ties on the floor
+    broken by the mean log f - f* over the run (the faster one)."""
     with np.errstate(invalid="ignore", divide="ignore"):
+        gap = np.asarray(family.trajectory.loss, dtype=float) - surface.global_min  # (steps + 1, R)
+        gap = np.where(np.isfinite(gap), gap, np.inf)
+        start = np.abs(gap[0])
+        floor = GAP_FLOOR * (float(start[np.isfinite(start)].max()) if np.isfinite(start).any() else 1.0)
         kept = np.maximum(gap, floor)
         alive = np.isfinite(kept[-1]) & (np.asarray(family.trajectory.diverged_at) < 0)
         final = np.where(alive, kept[-1], np.inf)
-        speed = np.nanmean(np.log10(kept), axis=0)
+        speed = np.log10(kept).mean(axis=0)
     # final gap first, then speed: sort key as one number per row
     order = np.lexsort((speed, final))
     rank = np.empty(len(order))
@@ -71,12 +70,11 @@ class Best:
     lr: float
     lrs: tuple[float, ...]
     diverged_at: tuple[int, ...]
-    final_gap: tuple[float, ...]
+    has_minimum: bool  # False: f has no minimum on the map, and lr is the run's own
 
-    def at(self, lr: float) -> tuple[int, float]:
-        """(diverged_at, final f - f*) of the run at ``lr`` (a rate of the family)."""
-        i = self.lrs.index(float(lr))
-        return self.diverged_at[i], self.final_gap[i]
+    def diverges_at(self, lr: float) -> int:
+        """The step at which the run at ``lr`` (a rate of the family) diverges, or -1."""
+        return self.diverged_at[self.lrs.index(float(lr))]
 
 
 def best_lr(setup: Setup, spec: RunSpec, family: FamilyFn = slider_family) -> Best:
@@ -86,13 +84,15 @@ def best_lr(setup: Setup, spec: RunSpec, family: FamilyFn = slider_family) -> Be
     the same runs its stage is sent)."""
     fam = family(setup, spec)
     s = setup.make_surface()
-    rank = scores(fam, s)
-    grid = set(optimizers.rule(spec.name).lr.grid)
-    on_grid = [i for i, lr in enumerate(fam.lrs) if lr in grid and np.isfinite(rank[i])]
-    best = fam.lrs[min(on_grid, key=lambda i: rank[i])] if on_grid else fam.lrs[fam.index]
-    fstar = s.global_min if s.has_global_min else 0.0
+    best = fam.lrs[fam.index]  # no minimum to aim for: no rate is best, the run's own stays
+    if s.has_global_min:
+        rank = scores(fam, s)
+        grid = set(optimizers.rule(spec.name).lr.grid)
+        on_grid = [i for i, lr in enumerate(fam.lrs) if lr in grid and np.isfinite(rank[i])]
+        if on_grid:
+            best = fam.lrs[min(on_grid, key=lambda i: rank[i])]
     return Best(float(best), tuple(fam.lrs), tuple(int(d) for d in np.atleast_1d(fam.trajectory.diverged_at)),
-                tuple(float(v) for v in fam.trajectory.loss[-1] - fstar))
+                s.has_global_min)
 
 
 def _rate(v: float) -> str:
@@ -116,11 +116,18 @@ class LrChoice:
     previous_from: str  # whose rate it was: "Adam's" or "the rate from Rosenbrock"
     previous_diverged_at: int  # of the run at the previous rate after the switch (-1: it did not)
     lr_diverged_at: int  # of the run at the rate it gets
+    has_minimum: bool = True  # False: f has no minimum on the map, so no rate is best
 
     def caption(self) -> str:
         """One sentence on the choice, e.g. "lr set to 0.0392, the best on this surface for GD;
         Adam's 0.1 diverges at step 3"."""
         label = optimizers.rule(self.name).short or optimizers.rule(self.name).label
+        if not self.has_minimum:
+            text = (f"lr {_rate(self.lr)} {'kept' if self.kept else 'unchanged'}: f has no minimum on this "
+                    "map, so no rate is best")
+            if self.lr_diverged_at >= 0:
+                text += f"; it diverges at step {self.lr_diverged_at} here"
+            return text
         if self.kept:
             text = f"lr {_rate(self.lr)} kept (you set it for {label})"
             if self.lr_diverged_at >= 0:
@@ -150,7 +157,7 @@ def choose_lr(setup: Setup, spec: RunSpec, *, previous_from: str, own: float | N
     at_lr = at_previous if lr in at_previous.lrs else best_lr(
         setup, RunSpec(spec.name, {**spec.hyper, "lr": lr}, spec.schedule), family)
     return LrChoice(spec.name, lr, at_previous.lr, own is not None, previous, previous_from,
-                    at_previous.at(previous)[0], at_lr.at(lr)[0])
+                    at_previous.diverges_at(previous), at_lr.diverges_at(lr), at_previous.has_minimum)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ the stability hint is exact on quadratics."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -298,3 +300,20 @@ def test_above_the_limit_on_rosenbrock_a_run_can_get_through():
     lam0 = np.linalg.eigvalsh(setup.make_surface().hess(np.array(setup.start_point())))[-1]
     lam_end = np.linalg.eigvalsh(setup.make_surface().hess(tr.path[-1]))[-1]
     assert lam_end < lam0 and best < 2 / lam_end  # flatter where it goes: stable there
+
+
+def test_no_minimum_no_best_rate_and_bad_formulas_do_not_break_the_choice():
+    """On a plane (f falls for ever) the lowest end is just the farthest: the rate stays and the
+    caption says why. A formula that is NaN at the start is survived."""
+    domain = ((-3.0, 3.0), (-3.0, 3.0))
+    plane = Setup(surface="custom", surface_params={"expression": "x + y", "domain": domain})
+    choice = tuning.choose_lr(plane, run_spec("gd", lr=0.1), previous_from="Adam's")
+    assert choice.lr == 0.1
+    assert choice.caption() == "lr 0.1 unchanged: f has no minimum on this map, so no rate is best"
+    log = Setup(surface="custom", surface_params={"expression": "log(x) + y^2", "domain": domain},
+                start=(0.0, 1.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no All-NaN warnings either
+        choice = tuning.choose_lr(log, run_spec("gd", lr=0.1), previous_from="Adam's")
+    assert choice.lr in optimizers.rule("gd").lr.options(0.1)
+    assert optimizers.analysis.stable_lr(log.make_surface(), (0.0, 1.0), "gd", {}) is None
