@@ -1,8 +1,8 @@
 """Learning rates that work: the best rate of a run's slider on its surface, and the largest
 stable one from the curvature at the start.
 
-    choice = choose_lr(setup, spec, previous="adam")  # spec: the run as switched, at its old lr
-    choice.lr, choice.caption()  # 0.0392, "lr set to 0.0392, the best on this surface for GD; ..."
+    choice = choose_lr(setup, spec, previous_from="Adam's")  # spec: the run switched to GD, at its old lr
+    choice.lr, choice.caption()  # 0.002, "lr set to 0.002, the best on this surface for GD; Adam's 0.1 ..."
     stability(setup, spec)  # Stability(limit=0.04, ...) for GD, momentum and Nesterov, else None
 
 The best rate is found in one batched run of every value of the slider's grid (a learning-rate
