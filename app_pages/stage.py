@@ -66,7 +66,10 @@ def on_lr(run_ids: list[int]):
         if isinstance(v, dict) and isinstance(v.get("run"), int) and _finite(v.get("lr")):
             slot = v["run"]
             if 0 <= slot < len(run_ids) and v["lr"] > 0:
-                st.session_state[f"r{run_ids[slot]}.lr"] = float(v["lr"])
+                i = run_ids[slot]
+                st.session_state[f"r{i}.lr"] = float(v["lr"])
+                # set on purpose: kept when the run switches back to this optimizer or the surface changes
+                st.session_state[f"r{i}.own.{st.session_state[f'r{i}.opt']}"] = float(v["lr"])
     return apply
 
 

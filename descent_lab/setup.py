@@ -8,7 +8,8 @@ Query form: ``surface``, surface parameters by name (``condition=50``),
 ``start=x,y``, ``steps``, ``noise``, ``seed``, ``batch``, ``optimizers`` (a comma
 list, in order) and, per run, ``<prefix>.<setting>`` where the prefix is the
 optimizer's name, numbered from the second of a kind on (``adam``, ``adam2``):
-``adam.lr=0.01``, ``adam.schedule=cosine``, ``adam.t_max=200``.
+``adam.lr=0.01``, ``adam.schedule=cosine``, ``adam.t_max=200``; ``lesson`` (a key of
+descent_lab.presets.PRESETS) shows that lesson's question and answer beside the runs.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ class Setup:
     explain: bool = False  # explain mode: the selected run's update rule with this step's numbers
     speed: str = "1x"
     panel: str = ""  # a key of PANELS, or "" for none open
+    lesson: str = ""  # a key of descent_lab.presets.PRESETS, or "" for none
 
     def make_surface(self) -> landscapes.Surface:
         return make_surface(self.surface, self.surface_params)
@@ -150,6 +152,8 @@ def to_query(setup: Setup) -> dict[str, str]:
         q["speed"] = setup.speed
     if setup.panel:
         q["panel"] = setup.panel
+    if setup.lesson:
+        q["lesson"] = setup.lesson
     return q
 
 
@@ -257,7 +261,8 @@ def from_query(query: Mapping) -> tuple[Setup, list[str]]:
         v = r.flag(flag)
         if v is not None:
             changes[flag] = v
-    for key, options in (("panel", PANELS), ("speed", SPEEDS)):
+    from .presets import PRESETS  # the lessons are setups themselves: read from a link like one
+    for key, options in (("panel", PANELS), ("speed", SPEEDS), ("lesson", PRESETS)):
         if (v := r.choice(key, options)) is not None:
             changes[key] = v
     names = r.text("optimizers")

@@ -20,6 +20,7 @@ import numpy as np
 
 from landscapes import Surface
 from optimizers import Trajectory
+from optimizers.analysis import stable_lr
 
 from .explain import explain_data
 from .landscape import COLORMAP, display_transform, global_minima, landscape_grid, log_title, toned_colorscale
@@ -111,6 +112,8 @@ def stage_data(
         run = {
             "label": view.label, "color": view.color, "lrs": list(fam.lrs), "index": fam.index,
             "labels": _labels(slot, tr, fam.lrs),
+            # the largest stable lr at the start (GD, momentum, Nesterov on a surface with a Hessian), or None
+            "stable_lr": stable_lr(surface, tr.path[0], tr.optimizer.name, tr.optimizer.hyper),
             "diverged": [int(d) for d in np.atleast_1d(ft.diverged_at)],
             # family: (R, 2, kept) path, (R, kept) f - f*
             "fam_path": b64(np.moveaxis(ft.path[keep], 0, -1)),
