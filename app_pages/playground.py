@@ -166,10 +166,10 @@ def run_notes(setup: Setup, ids: list[int], views) -> None:
         hint = tuning.stability(setup, spec)
         parts = [note[1]] if note and note[0] == spec.hyper["lr"] else []
         warning = hint.warning(view.trajectory, setup.make_surface()) if hint is not None else None
-        if warning:
+        if warning and hint.alarming(view.trajectory):
             st.warning(f"**{who}**: {warning}", icon=":material/warning:")
         elif hint is not None:
-            parts.append(hint.caption())
+            parts.append(warning or hint.caption())
         if parts:
             st.caption(f"<span style='color:{view.color}'>●</span> {who}: " + "; ".join(parts),
                        unsafe_allow_html=True)

@@ -180,6 +180,14 @@ class Stability:
         return (f"largest stable lr for {rule.short or rule.label} here ≈ {_rate(self.limit)} "
                 f"({LIMIT_FORMULA[self.name]}, λmax = {_number(self.lam)} at the start)")
 
+    def alarming(self, trajectory: optimizers.Trajectory) -> bool:
+        """Whether the hint is a warning: the rate is near the limit (a warning before the user
+        hits it), or over it and the run diverges or ends no lower than it started. A run over the
+        limit that gets through (Rosenbrock's default GD) gets a caption, not an alarm."""
+        if self.level == "over":
+            return trajectory.diverged_at >= 0 or not trajectory.loss[-1] < trajectory.loss[0]
+        return self.level == "near"
+
     def warning(self, trajectory: optimizers.Trajectory | None = None, surface=None) -> str | None:
         """A warning when the run's lr is above the limit or within NEAR of it (None below). Above
         it, with the run's ``trajectory`` on ``surface``, it says what the run did: the limit is

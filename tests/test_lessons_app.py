@@ -148,3 +148,11 @@ def test_stability_warnings_in_the_learning_rate_lesson_say_what_the_runs_do():
     assert over.startswith("**Run 3 (GD)**: lr 0.41 is above the largest stable lr ≈ 0.4")
     assert over.endswith("this run's swings grow, and it ends higher than it started.")
     assert "Run 1 (GD): largest stable lr for GD here ≈ 0.4 (2/λmax, λmax = 5 at the start)" in captions(at)
+
+
+def test_a_run_over_the_start_limit_that_gets_through_is_a_caption_not_a_warning():
+    """The landing page's GD (lr 0.001 on Rosenbrock) is above the start's limit 0.000956 and gets
+    through: the page says so in a caption; a lecturer's first view carries no warning."""
+    at = playground({})
+    assert not at.warning
+    assert "This run gets through" in captions(at)
