@@ -59,7 +59,8 @@ def _literal(v) -> str:
         return repr(v)
     if isinstance(v, tuple):
         return "(" + ", ".join(_literal(x) for x in v) + ")"
-    return f"{v:g}" if isinstance(v, float) else repr(v)
+    # 15 digits: 0.001 stays 0.001, and any lr is exact to rounding (the scripts reproduce runs)
+    return f"{v:.15g}" if isinstance(v, float) else repr(v)
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,9 @@ class Rule:
         """The learning-rate setting (by its role)."""
         return next(p for p in self.params if p.role == LR_ROLE)
 
-    def torch_code(self, hyper: dict) -> str:
+    def torch_code(self, hyper: dict, params: str = "params") -> str:
         """``torch.optim.<Class>(params, ...)`` with these hyperparameters (numbers)."""
-        return _code("torch.optim", self.torch_class, self.torch_args(_Hyper(hyper)), "params")
+        return _code("torch.optim", self.torch_class, self.torch_args(_Hyper(hyper)), params)
 
     def keras_code(self, hyper: dict) -> str | None:
         """``keras.optimizers.<Class>(...)``, or None where Keras has no such optimizer."""
