@@ -23,7 +23,7 @@ from app_pages.widgets import (
     plain,
     surface_picker,
 )
-from descent_lab import compute, export, results
+from descent_lab import compute, export, results, script
 from descent_lab.setup import CUSTOM, MAX_RUNS, PANELS, SPEEDS, RunSpec, Setup, from_query, to_query
 from optimizers import BATCH, NOISE, SEED, STEPS, schedules
 from viz.stage import stage_data
@@ -254,9 +254,13 @@ with controls:
                      column_config={"run": st.column_config.TextColumn(width="medium"),
                                     "final f": sci, "f - f*": sci, "distance": sci})
     elif panel == "Code":
-        st.caption("Each run takes exactly the steps of this PyTorch code fed the same gradients: the "
-                   "test suite checks 300 steps against trajectories recorded from PyTorch, to 1e-7.")
-        for v in views:
-            st.code(v.trajectory.optimizer.torch_code(), language="python")
+        st.caption("Each run as a complete PyTorch script: copy it (the icon at its top right) or "
+                   "download it, and run it with only torch installed. Its last line prints the run's "
+                   "final point x y, the app's to 1e-7 (the test suite runs every optimizer and schedule).")
+        for n, (tab, v) in enumerate(zip(st.tabs([v.label for v in views]), views, strict=True)):
+            code = script.torch_script(setup, v.trajectory)
+            tab.code(code, language="python")
+            tab.download_button("Download the script", code, f"descent-lab-run{n + 1}.py", "text/x-python",
+                                key=f"script{n}", icon=":material/download:", on_click="ignore")
     elif panel == "Export":
         export_panel(setup, surface, views)
