@@ -88,9 +88,10 @@ def rule(name: str) -> Rule:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(RULES)}") from None
 
 
-def get(name: str, schedule: Schedule | str | None = None, **hyper) -> Optimizer:
-    """The optimizer ``name`` with keyword hyperparameters; defaults fill the rest."""
-    r = rule(name)
+def get(name: str, schedule: Schedule | str | None = None, form: str = "pytorch", **hyper) -> Optimizer:
+    """The optimizer ``name`` with keyword hyperparameters; defaults fill the rest. ``form``: "pytorch",
+    or "keras" for the rules whose Keras optimizer takes other steps (Rule.in_form)."""
+    r = rule(name).in_form(form)
     known = {p.name: p for p in r.params}
     unknown = set(hyper) - set(known)
     if unknown:
