@@ -24,11 +24,13 @@ from app_pages.widgets import (
     surface_picker,
 )
 from descent_lab import compute, export, results, script
-from descent_lab.setup import CUSTOM, MAX_RUNS, PANELS, SPEEDS, RunSpec, Setup, from_query, to_query
+from descent_lab.setup import CUSTOM, MAX_RUNS, PANELS, SPEEDS, RunSpec, Setup, forms, from_query, to_query
 from optimizers import BATCH, NOISE, SEED, STEPS, schedules
 from viz.stage import stage_data
 
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
+FORM_LABELS = {"pytorch": "PyTorch", "keras": "Keras"}
+FORM_HELP = "The update as torch.optim or as keras.optimizers writes it (where eps sits, where sums start)"
 CARDS_PER_ROW = 3
 #: presenter mode: no sidebar, no run controls or panels; the stage fills the screen (stage.css)
 PRESENT_CSS = ("[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],[data-testid='stHeader'],"
@@ -63,6 +65,7 @@ def load(setup: Setup) -> None:
         ss[f"r{i}.opt"] = r.name
         for k, v in r.hyper.items():
             ss[f"r{i}.{k}"] = v
+        ss[f"r{i}.form"] = r.form
         ss[f"r{i}.sched"] = r.schedule.get("kind", "constant")
         for k, v in r.schedule.items():
             if k != "kind":
@@ -125,7 +128,12 @@ def run_card(i: int, number: int, color: str) -> RunSpec:
     st.session_state.setdefault(f"r{i}.lr", lr.snap(lr.default))
     hyper = {"lr": lr.clamp(st.session_state[f"r{i}.lr"])}
     with more.popover("", icon=":material/tune:", help="More settings: betas, schedule, epsilon"):
-        st.caption(rule.note)
+        form = "pytorch"
+        if len(forms(name)) > 1:
+            st.session_state.setdefault(f"r{i}.form", "pytorch")
+            form = st.radio("Form", forms(name), key=f"r{i}.form", format_func=FORM_LABELS.get,
+                            help=FORM_HELP, horizontal=True)
+        st.caption(rule.in_form(form).note)
         for p in rule.params:
             if p.name not in ("lr", "eps"):
                 hyper[p.name] = param_widget(p, f"r{i}.{p.name}")
@@ -141,7 +149,7 @@ def run_card(i: int, number: int, color: str) -> RunSpec:
                     hyper["eps"] = param_widget(p, f"r{i}.eps")
         st.button("Remove this run", key=f"r{i}.remove", on_click=remove_run, args=(i,),
                   disabled=len(st.session_state.run_ids) == 1)
-    return RunSpec(name, hyper, sched)
+    return RunSpec(name, hyper, sched, form)
 
 
 pending = st.session_state.pop(PENDING_SETUP, None)  # sent by another page

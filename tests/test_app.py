@@ -207,3 +207,21 @@ def test_custom_formula_from_a_link():
     assert at.text_input(key="surface.custom.f").value == "x^2 + 3*y^2"
     assert at.number_input(key="surface.custom.y1").value == 1.0
     assert at.query_params["f"] == ["x^2 + 3*y^2"] or at.query_params["f"] == "x^2 + 3*y^2"
+
+
+def test_keras_form_of_a_run(app):
+    """The run's popover offers Keras's form for RMSProp (eps inside the root): the stage shows that
+    run, labelled, and the link carries it."""
+    app.selectbox(key="r2.opt").set_value("rmsprop")
+    ok(app)
+    app.radio(key="r2.form").set_value("keras")
+    ok(app)
+    data = stage(app)
+    run = data["runs"][2]
+    lr = run["lrs"][run["index"]]
+    assert run["labels"][run["index"]] == f"3. RMSProp Keras (lr={lr:g})"
+    assert app.query_params["rmsprop.form"] in ("keras", ["keras"])
+    surface = landscapes.get("rosenbrock")
+    keras = optimizers.run(optimizers.get("rmsprop", form="keras", lr=lr), surface)
+    np.testing.assert_allclose(path(run, data["steps"]), keras.path, rtol=1e-6, atol=1e-6)  # float32 sent
+    assert np.abs(keras.path - optimizers.run(optimizers.get("rmsprop", lr=lr), surface).path).max() > 1e-3
