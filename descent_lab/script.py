@@ -17,6 +17,7 @@ the same size, and a mini-batch run is written as the full-batch one; the script
 from __future__ import annotations
 
 import textwrap
+from types import SimpleNamespace
 
 import optimizers
 from landscapes.expression import formula
@@ -41,6 +42,10 @@ def torch_script(setup: Setup, trajectory: optimizers.Trajectory) -> str:
                         "newest gradient), so this script ends elsewhere: torch's NAG is the entry "
                         "Nesterov (NAG)."))
         lookahead = f"{float(opt.hyper['lr'])!r} * {float(opt.hyper['beta'])!r}"
+    if opt.rule.form == "keras":
+        about.insert(-1, f"This run is Keras's form: {opt.rule.note} torch.optim.{opt.rule.torch_class} "
+                     "takes PyTorch's form, so this script ends elsewhere; the Keras script reproduces "
+                     "the run.")
     opt_code = opt.torch_code("[w]")
 
     lines = [*_comment(about), ""]
@@ -66,6 +71,82 @@ def torch_script(setup: Setup, trajectory: optimizers.Trajectory) -> str:
     else:
         lines.append("print(*w.tolist())")
     return "\n".join(lines) + "\n"
+
+
+def keras_script(setup: Setup, trajectory: optimizers.Trajectory) -> str | None:
+    """The run as a Keras 3 script (torch backend, f in torch operations, the gradient by
+    ``loss.backward()`` and ``apply_gradients``), or None where Keras's optimizer takes other steps
+    than this run's form (see keras_difference)."""
+    if keras_difference(trajectory.optimizer):
+        return None
+    surface = setup.make_surface()
+    opt = trajectory.optimizer
+    rule, h = opt.rule, SimpleNamespace(**opt.hyper)
+    about, loop = _about(setup, surface, trajectory, "Keras 3 and PyTorch (Keras runs on its torch backend)")
+    args = rule.keras_args(h)
+    rate = opt.schedule.keras(args["learning_rate"], trajectory.steps)
+    same = []
+    if rate is None:
+        rate = repr(args["learning_rate"])
+        same.append("Keras has no schedule with this run's rates (a warm-up multiplying the schedule, or a "
+                    "cosine restarting within the run): this script keeps the rate constant")
+    changing = opt.schedule.kind != "constant" or opt.schedule.warmup > 0
+    if rule.velocity == "velocity" and changing:  # the momentum family
+        same.append("with a changing rate Keras's momentum differs: it keeps the rate in its velocity, "
+                    "v = beta v - lr g, where PyTorch applies the current rate to v = beta v + g")
+    if rule.grad_point is not None:
+        same.append(f"Keras has no {rule.label}: this is its {optimizers.rule(rule.form_of).label}, whose "
+                    "iterates are this form's look-ahead points")
+    if same:
+        text = "; ".join(same)
+        about.insert(-1, text[0].upper() + text[1:] + ". So this script ends elsewhere.")
+    schedule = []
+    if rate != repr(args["learning_rate"]):  # a Keras schedule: a line of its own
+        schedule, rate = _wrap(f"rate = {rate}", "", "    "), "rate"
+    args["learning_rate"] = _Code(rate)
+    parts = [f"{k}={_arg(v)}" for k, v in args.items()]
+    call = f"opt = keras.optimizers.{rule.keras_class}({', '.join(parts)})"
+    if len(call) > WIDTH:
+        call = f"opt = keras.optimizers.{rule.keras_class}(\n" + "".join(f"    {p},\n" for p in parts) + ")"
+    start = ", ".join(_num(v) for v in trajectory.path[0])
+    lines = [*_comment(about), "", "import os", "",
+             'os.environ["KERAS_BACKEND"] = "torch"  # before importing keras', "", "import keras",
+             "import torch", "", 'keras.config.set_floatx("float64")  # as Descent Lab computes',
+             "torch.set_default_dtype(torch.float64)", "", ""]
+    lines += _f_lines(surface)
+    lines += [f"steps = {trajectory.steps}", f'w = keras.Variable([{start}], dtype="float64")']
+    lines += [*schedule, *call.splitlines()]
+    if setup.noise:
+        lines.append(f"torch.manual_seed({setup.seed})")
+    lines += [*loop, "    loss = f(w.value[0], w.value[1])  # w.value: the torch tensor Keras keeps",
+              "    loss.backward()"]
+    if setup.noise:
+        lines.append(f"    w.value.grad += {setup.noise!r} * torch.randn(2)  # gradient noise")
+    lines += ["    opt.apply_gradients([(w.value.grad, w)])", "    w.value.grad = None", "",
+              "print(*keras.ops.convert_to_numpy(w).tolist())"]
+    return "\n".join(lines) + "\n"
+
+
+def keras_difference(opt: optimizers.Optimizer) -> str:
+    """Why Keras has no optimizer taking ``opt``'s steps (in its form), in words; "" when it has."""
+    rule = opt.rule
+    if not rule.keras_class:
+        return f"Keras has no {rule.label} optimizer."
+    if rule.name == "nadam" and rule.form == "pytorch" and opt.hyper["momentum_decay"] == 1:
+        return ""  # Keras's schedule is PyTorch's with momentum_decay = 1
+    if rule.keras_form is not None and rule.form == "pytorch":
+        return (f"keras.optimizers.{rule.keras_class} takes other steps than PyTorch's form. "
+                f"{rule.keras_form.note} Pick the Keras form in this run's settings to see its path and "
+                "its Keras script.")
+    return ""
+
+
+class _Code(str):
+    """Text that goes into a call as code, not as a string."""
+
+
+def _arg(v) -> str:
+    return str(v) if isinstance(v, _Code) else repr(float(v)) if isinstance(v, float) else repr(v)
 
 
 def _about(setup: Setup, surface, trajectory: optimizers.Trajectory, framework: str

@@ -121,3 +121,20 @@ class Schedule:
         if len(parts) < 2:
             return "".join(f"sched = {mod}{p}" for p in parts)
         return f"sched = {mod}ChainedScheduler([\n" + "".join(f"    {mod}{p},\n" for p in parts) + "])"
+
+    def keras(self, lr: float, steps: int) -> str | None:
+        """The keras.optimizers.schedules code of this schedule from the rate ``lr`` over ``steps``
+        updates: ``lr`` itself when constant, None where Keras has no schedule with these rates (a
+        warm-up that multiplies the schedule; a cosine that restarts within the run, since Keras's
+        stays at its minimum after decay_steps)."""
+        mod = "keras.optimizers.schedules."
+        if self.warmup > 0 or (self.kind == "cosine" and 0 < self.t_max < steps):
+            return None
+        return {
+            "constant": repr(lr),
+            "step": f"{mod}ExponentialDecay({lr!r}, decay_steps={self.step_size}, "
+                    f"decay_rate={self.gamma!r}, staircase=True)",
+            "exponential": f"{mod}ExponentialDecay({lr!r}, decay_steps=1, decay_rate={self.gamma!r})",
+            "cosine": f"{mod}CosineDecay({lr!r}, decay_steps={self.t_max or steps}, "
+                      f"alpha={self.eta_min / lr!r})",
+        }[self.kind]

@@ -9,7 +9,8 @@ AdaGrad, RMSProp, Adam, AdamW and Nadam (optimizers.get(name, form="keras")), an
 form of the rules Keras writes the same way (SGD, momentum, Nesterov at a constant rate; Nadam with
 momentum_decay = 1). As in scripts/make_references.py, Keras is fed our own analytic gradient,
 ``surface.grad(w)``, so the comparison isolates the update rules. The Keras optimizer is built from
-the registry's own ``keras_class`` and ``keras_args`` (what the Keras code shown to users says).
+the registry's own ``keras_class`` and ``keras_args``, its schedule from ``Schedule.keras`` (what the
+Keras code shown to users says).
 
 The fixture holds ``cases`` (a JSON list of specs: surface, start, optimizer, form, every
 hyperparameter, the schedule), ``path`` (N, STEPS+1, 2) and ``keras_version``.
@@ -84,27 +85,14 @@ def cases() -> list[dict]:
     return out
 
 
-def keras_schedule(lr: float, sched: dict, steps: int):
-    """The keras.optimizers.schedules object for our schedule settings, or the constant lr."""
-    kind, k = sched["kind"], keras.optimizers.schedules
-    if kind == "constant":
-        return lr
-    if kind == "exponential":
-        return k.ExponentialDecay(lr, decay_steps=1, decay_rate=sched["gamma"])
-    if kind == "step":
-        return k.ExponentialDecay(lr, decay_steps=sched["step_size"], decay_rate=sched["gamma"],
-                                  staircase=True)
-    if kind == "cosine":
-        return k.CosineDecay(lr, decay_steps=sched.get("t_max") or steps, alpha=sched["eta_min"] / lr)
-    raise ValueError(kind)
-
-
 def keras_run(spec: dict, steps: int = STEPS) -> np.ndarray:
     """Positions (steps+1, 2) of one case under Keras."""
     keras.config.set_floatx("float64")
     rule = optimizers.rule(spec["optimizer"]).in_form(spec["form"])
     args = rule.keras_args(SimpleNamespace(**spec["hyper"]))
-    args["learning_rate"] = keras_schedule(args["learning_rate"], spec["schedule"], steps)
+    # the schedule as the Keras scripts write it (Schedule.keras), so the fixture checks that code too
+    rate = optimizers.Schedule(**spec["schedule"]).keras(args["learning_rate"], steps)
+    args["learning_rate"] = eval(rate, {"keras": keras})  # our generated code, never user text
     opt = getattr(keras.optimizers, rule.keras_class)(**args)
     surface = landscapes.get(spec["surface"])
     w = keras.Variable(np.array(spec["start"], dtype=np.float64), dtype="float64")

@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -21,8 +22,8 @@ import torch
 import landscapes
 import optimizers
 from descent_lab import compute
-from descent_lab.script import WIDTH, torch_script
-from descent_lab.setup import CUSTOM, RunSpec, Setup, run_spec
+from descent_lab.script import WIDTH, keras_difference, keras_script, torch_script
+from descent_lab.setup import CUSTOM, RunSpec, Setup, forms, run_spec
 from landscapes.expression import compile_exprs, formula
 
 STEPS = 50
@@ -64,6 +65,8 @@ CASES = {f"{n}-{k}": _case(n, k) for n in optimizers.names() for k in SCHEDULES}
 CASES |= {f"surface-{k}": replace(s, steps=STEPS) for k, s in SURFACES.items()}
 CASES["noise"] = Setup(steps=STEPS, noise=0.3, seed=4, runs=(run_spec("adam", lr=0.05),))
 CASES["minibatch"] = Setup(surface="regression", steps=STEPS, batch=8, runs=(run_spec("gd", lr=0.05),))
+CASES["keras-form"] = Setup(surface="wells", steps=STEPS, runs=(
+    RunSpec("adam", optimizers.rule("adam").defaults() | {"lr": 0.1, "eps": 0.3}, form="keras"),))
 
 #: runs each script file given as an argument; prints {path: its output's lines} as JSON
 RUNNER = """
@@ -110,7 +113,7 @@ def _point(lines: list[str]) -> np.ndarray:
     return np.array([float(x), float(y)])
 
 
-EXACT = [k for k in CASES if k not in ("noise", "minibatch")
+EXACT = [k for k in CASES if k not in ("noise", "minibatch", "keras-form")
          and not any(k == f"{n}-{s}" for n, s in INEXACT)]
 
 
@@ -156,6 +159,12 @@ def test_noise_and_minibatch_scripts_say_they_differ(ran):
     assert "mini-batch of 8" in about and "full-batch" in about and "ends at" not in about
     full = compute.trajectory(replace(CASES["minibatch"], batch=0), CASES["minibatch"].runs[0])
     np.testing.assert_allclose(_point(printed), full.path[-1], rtol=RTOL)
+
+
+def test_a_keras_form_run_says_torch_differs(ran):
+    tr, text, printed = ran["keras-form"]
+    assert "This run is Keras's form" in _prose(text) and "ends elsewhere" in _prose(text)
+    assert np.abs(_point(printed) - tr.path[-1]).max() > 1e-4
 
 
 def test_scripts_are_readable(ran):
@@ -210,3 +219,57 @@ def test_traced_formula_reads_like_the_definition():
     assert formula(landscapes.get("himmelblau")).to_torch() == "(x**2 + y - 11.0)**2 + (x + y**2 - 7.0)**2"
     assert "torch.exp(" in formula(landscapes.get("wells")).to_torch()
     assert formula(landscapes.get("booth")) != formula(landscapes.get("himmelblau"))
+
+
+# --- the Keras scripts (Keras is not a dependency: scripts/check_keras_scripts.py runs them) ---------
+
+
+def _keras_case(name: str, form: str, schedule: str = "constant", **hyper):
+    spec = RunSpec(name, optimizers.rule(name).defaults() | hyper, SCHEDULES[schedule], form)
+    setup = Setup(steps=STEPS, runs=(spec,))
+    return setup, _trajectory(setup)
+
+
+@pytest.mark.parametrize(("name", "form"), [(n, f) for n in optimizers.names() for f in forms(n)])
+def test_keras_script_where_keras_has_the_optimizer(name, form):
+    """A Keras script (valid Python, the registry's Keras class and arguments, float64, backward) for
+    every run whose form Keras computes; for PyTorch's form of AdaGrad, RMSProp, Adam, AdamW and Nadam
+    (psi != 1) no script but words on how Keras differs and where its form is."""
+    setup, tr = _keras_case(name, form)
+    text, rule = keras_script(setup, tr), tr.optimizer.rule
+    if rule.keras_form is not None and form == "pytorch":
+        why = keras_difference(tr.optimizer)
+        assert text is None and rule.keras_form.note in why and "Keras form in this run's settings" in why
+        return
+    assert keras_difference(tr.optimizer) == "" and text is not None
+    compile(text, f"{name}-{form}", "exec")  # it is Python (compiled, not run)
+    assert f"keras.optimizers.{rule.keras_class}(" in text and 'set_floatx("float64")' in text
+    for k, v in rule.keras_args(SimpleNamespace(**tr.optimizer.hyper)).items():
+        assert f"{k}={v!r}" in text, (k, v)
+    assert "loss.backward()" in text and "apply_gradients" in text
+    assert text.rstrip().endswith("print(*keras.ops.convert_to_numpy(w).tolist())")
+    assert ("ends elsewhere" in _prose(text)) == (rule.grad_point is not None)  # constant rate: exact
+    assert all(len(line) <= WIDTH for line in text.splitlines())
+
+
+def test_nadam_pytorch_form_with_psi_1_is_kerass():
+    setup, tr = _keras_case("nadam", "pytorch", momentum_decay=1.0)
+    assert "keras.optimizers.Nadam(" in keras_script(setup, tr)
+    assert keras_script(*_keras_case("nadam", "pytorch")) is None
+
+
+@pytest.mark.parametrize("schedule", list(SCHEDULES))
+def test_keras_schedules(schedule):
+    """Keras's own schedule where it has the rates (Schedule.keras, which the Keras fixture runs); a
+    warm-up or a cosine restarting within the run, and momentum under any changing rate, say the
+    script ends elsewhere."""
+    setup, tr = _keras_case("adam", "keras", schedule)
+    text = keras_script(setup, tr)
+    code = tr.optimizer.schedule.keras(tr.optimizer.hyper["lr"], STEPS)
+    if code is None:
+        assert "ends elsewhere" in _prose(text) and "no schedule with this run's rates" in _prose(text)
+    else:
+        assert "ends elsewhere" not in _prose(text) and (schedule == "constant" or "rate = keras." in text)
+        assert " ".join(code.split()) in " ".join(text.split())
+    momentum = keras_script(*_keras_case("momentum", "pytorch", schedule))
+    assert ("ends elsewhere" in _prose(momentum)) == (schedule != "constant")
