@@ -32,6 +32,14 @@ BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
 FORM_LABELS = {"pytorch": "PyTorch", "keras": "Keras"}
 FORM_HELP = "The update as torch.optim or as keras.optimizers writes it (where eps sits, where sums start)"
 CARDS_PER_ROW = 3
+CODE_CAPTIONS = (
+    "Each run as a complete PyTorch script: copy it (the icon at its top right) or download it, and run it "
+    "with only torch installed. Its last line prints the run's final point x y, the app's to 1e-7 (the test "
+    "suite runs every optimizer and schedule).",
+    "Each run as a Keras 3 script (pip install keras torch; it runs Keras on its torch backend). Where Keras "
+    "has the same optimizer its last line prints the run's final point; where Keras's optimizer differs it "
+    "says how, and each run's settings offer Keras's form.",
+)
 #: presenter mode: no sidebar, no run controls or panels; the stage fills the screen (stage.css)
 PRESENT_CSS = ("[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],[data-testid='stHeader'],"
                "[data-testid='stExpandSidebarButton'],.st-key-controls{display:none!important}"
@@ -262,11 +270,14 @@ with controls:
                      column_config={"run": st.column_config.TextColumn(width="medium"),
                                     "final f": sci, "f - f*": sci, "distance": sci})
     elif panel == "Code":
-        st.caption("Each run as a complete PyTorch script: copy it (the icon at its top right) or "
-                   "download it, and run it with only torch installed. Its last line prints the run's "
-                   "final point x y, the app's to 1e-7 (the test suite runs every optimizer and schedule).")
+        keras = st.radio("Framework", ["PyTorch", "Keras"], key="code.framework", horizontal=True,
+                         label_visibility="collapsed") == "Keras"
+        st.caption(CODE_CAPTIONS[keras])
         for n, (tab, v) in enumerate(zip(st.tabs([v.label for v in views]), views, strict=True)):
-            code = script.torch_script(setup, v.trajectory)
+            code = (script.keras_script if keras else script.torch_script)(setup, v.trajectory)
+            if code is None:
+                tab.info(script.keras_difference(v.trajectory.optimizer), icon=":material/info:")
+                continue
             tab.code(code, language="python")
             tab.download_button("Download the script", code, f"descent-lab-run{n + 1}.py", "text/x-python",
                                 key=f"script{n}", icon=":material/download:", on_click="ignore")

@@ -225,3 +225,15 @@ def test_keras_form_of_a_run(app):
     keras = optimizers.run(optimizers.get("rmsprop", form="keras", lr=lr), surface)
     np.testing.assert_allclose(path(run, data["steps"]), keras.path, rtol=1e-6, atol=1e-6)  # float32 sent
     assert np.abs(keras.path - optimizers.run(optimizers.get("rmsprop", lr=lr), surface).path).max() > 1e-3
+
+
+def test_code_panel_keras(app):
+    """The Keras scripts: SGD and momentum have one, Adam in PyTorch's form says how Keras differs."""
+    app.get("button_group")[0].set_value("Code")
+    ok(app)
+    app.radio(key="code.framework").set_value("Keras")
+    ok(app)
+    codes = [c.value for c in app.get("code")]
+    assert len(codes) == 2 and all("keras.optimizers.SGD(" in c and "loss.backward()" in c for c in codes)
+    assert any("Adam takes other steps than PyTorch's form" in i.value and "Keras form" in i.value
+               for i in app.info)
