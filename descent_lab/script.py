@@ -12,6 +12,13 @@ autograd gradient of the same f instead of the app's analytic one differs only b
 the final point agrees to about 1e-12 relative on a well-conditioned run (tests/test_script.py runs
 the scripts for every optimizer and schedule). A run with gradient noise adds torch's own noise of
 the same size, and a mini-batch run is written as the full-batch one; the script says so.
+
+``keras_script`` writes the same run for Keras 3 (on its torch backend, so f is the same torch code,
+differentiated by ``loss.backward()`` and applied by ``apply_gradients``) where Keras's optimizer
+takes the run's steps: PyTorch's form of SGD, momentum and Nesterov (at a constant rate) and of
+Nadam with momentum_decay = 1, and the Keras form of AdaGrad, RMSProp, Adam, AdamW and Nadam
+(Rule.keras_form); elsewhere ``keras_difference`` says in words how Keras differs.
+scripts/check_keras_scripts.py runs them with Keras (not a dependency, so not a test).
 """
 
 from __future__ import annotations
