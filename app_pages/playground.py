@@ -23,14 +23,24 @@ from app_pages.widgets import (
     plain,
     surface_picker,
 )
-from descent_lab import compute, export, results, tuning
+from descent_lab import compute, export, results, script, tuning
 from descent_lab.presets import PRESETS
-from descent_lab.setup import CUSTOM, MAX_RUNS, PANELS, SPEEDS, RunSpec, Setup, from_query, to_query
+from descent_lab.setup import CUSTOM, MAX_RUNS, PANELS, SPEEDS, RunSpec, Setup, forms, from_query, to_query
 from optimizers import BATCH, NOISE, SEED, STEPS, schedules
 from viz.stage import stage_data
 
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
+FORM_LABELS = {"pytorch": "PyTorch", "keras": "Keras"}
+FORM_HELP = "The update as torch.optim or as keras.optimizers writes it (where eps sits, where sums start)"
 CARDS_PER_ROW = 3
+CODE_CAPTIONS = (
+    "Each run as a complete PyTorch script: copy it (the icon at its top right) or download it, and run it "
+    "with only torch installed. Its last line prints the run's final point x y, the app's to 1e-7 (the test "
+    "suite runs every optimizer and schedule).",
+    "Each run as a Keras 3 script (pip install keras torch; it runs Keras on its torch backend). Where Keras "
+    "has the same optimizer its last line prints the run's final point; where Keras's optimizer differs it "
+    "says how, and each run's settings offer Keras's form.",
+)
 #: presenter mode: no sidebar, no run controls or panels; the stage fills the screen (stage.css)
 PRESENT_CSS = ("[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],[data-testid='stHeader'],"
                "[data-testid='stExpandSidebarButton'],.st-key-controls{display:none!important}"
@@ -65,6 +75,7 @@ def load(setup: Setup, given: tuple[bool, ...] | None = None) -> None:
         ss[f"r{i}.opt"] = r.name
         for k, v in r.hyper.items():
             ss[f"r{i}.{k}"] = v
+        ss[f"r{i}.form"] = r.form
         ss[f"r{i}.sched"] = r.schedule.get("kind", "constant")
         for k, v in r.schedule.items():
             if k != "kind":
@@ -231,7 +242,12 @@ def run_card(i: int, number: int, color: str) -> RunSpec:
     st.session_state.setdefault(f"r{i}.lr", lr.snap(lr.default))
     hyper = {"lr": lr.clamp(st.session_state[f"r{i}.lr"])}
     with more.popover("", icon=":material/tune:", help="More settings: betas, schedule, epsilon"):
-        st.caption(rule.note)
+        form = "pytorch"
+        if len(forms(name)) > 1:
+            st.session_state.setdefault(f"r{i}.form", "pytorch")
+            form = st.radio("Form", forms(name), key=f"r{i}.form", format_func=FORM_LABELS.get,
+                            help=FORM_HELP, horizontal=True)
+        st.caption(rule.in_form(form).note)
         for p in rule.params:
             if p.name not in ("lr", "eps"):
                 hyper[p.name] = param_widget(p, f"r{i}.{p.name}")
@@ -247,7 +263,7 @@ def run_card(i: int, number: int, color: str) -> RunSpec:
                     hyper["eps"] = param_widget(p, f"r{i}.eps")
         st.button("Remove this run", key=f"r{i}.remove", on_click=remove_run, args=(i,),
                   disabled=len(st.session_state.run_ids) == 1)
-    return RunSpec(name, hyper, sched)
+    return RunSpec(name, hyper, sched, form)
 
 
 pending = st.session_state.pop(PENDING_SETUP, None)  # sent by another page
@@ -371,9 +387,16 @@ with controls:
                      column_config={"run": st.column_config.TextColumn(width="medium"),
                                     "final f": sci, "f - f*": sci, "distance": sci})
     elif panel == "Code":
-        st.caption("Each run takes exactly the steps of this PyTorch code fed the same gradients: the "
-                   "test suite checks 300 steps against trajectories recorded from PyTorch, to 1e-7.")
-        for v in views:
-            st.code(v.trajectory.optimizer.torch_code(), language="python")
+        keras = st.radio("Framework", ["PyTorch", "Keras"], key="code.framework", horizontal=True,
+                         label_visibility="collapsed") == "Keras"
+        st.caption(CODE_CAPTIONS[keras])
+        for n, (tab, v) in enumerate(zip(st.tabs([v.label for v in views]), views, strict=True)):
+            code = (script.keras_script if keras else script.torch_script)(setup, v.trajectory)
+            if code is None:
+                tab.info(script.keras_difference(v.trajectory.optimizer), icon=":material/info:")
+                continue
+            tab.code(code, language="python")
+            tab.download_button("Download the script", code, f"descent-lab-run{n + 1}.py", "text/x-python",
+                                key=f"script{n}", icon=":material/download:", on_click="ignore")
     elif panel == "Export":
         export_panel(setup, surface, views)

@@ -134,21 +134,21 @@ def lr_grid(spec: RunSpec) -> tuple[float, ...]:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _family(surface_key: tuple, name: str, hyper: tuple, schedule: tuple, lrs: tuple, start: tuple,
-            steps: int, noise: float, seed: int, batch: int) -> Family:
+def _family(surface_key: tuple, name: str, hyper: tuple, schedule: tuple, form: str, lrs: tuple,
+            start: tuple, steps: int, noise: float, seed: int, batch: int) -> Family:
     """One run at every lr of ``lrs``: computed once per configuration other than the lr itself."""
     surface, params = compute.surface_setting(surface_key)
     setup = Setup(surface=surface, surface_params=params, start=start, steps=steps, noise=noise, seed=seed,
                   batch=batch)
-    return lr_family(setup, RunSpec(name, {**dict(hyper), "lr": lrs[0]}, dict(schedule)), lrs)
+    return lr_family(setup, RunSpec(name, {**dict(hyper), "lr": lrs[0]}, dict(schedule), form), lrs)
 
 
 def family_for(setup: Setup, spec: RunSpec, surface: Surface) -> Family:
     """``spec``'s learning-rate family on ``setup`` (cached; moving the lr along its grid is free)."""
     lrs = lr_grid(spec)
     hyper = tuple(sorted((k, v) for k, v in spec.hyper.items() if k != "lr"))
-    fam = _family(surface_key(surface), spec.name, hyper, tuple(sorted(spec.schedule.items())), lrs,
-                  setup.start_point(), setup.steps, setup.noise, setup.seed, setup.batch)
+    fam = _family(surface_key(surface), spec.name, hyper, tuple(sorted(spec.schedule.items())), spec.form,
+                  lrs, setup.start_point(), setup.steps, setup.noise, setup.seed, setup.batch)
     return Family(spec, lrs, lrs.index(float(spec.hyper["lr"])), fam.trajectory)
 
 

@@ -8,8 +8,9 @@ Query form: ``surface``, surface parameters by name (``condition=50``),
 ``start=x,y``, ``steps``, ``noise``, ``seed``, ``batch``, ``optimizers`` (a comma
 list, in order) and, per run, ``<prefix>.<setting>`` where the prefix is the
 optimizer's name, numbered from the second of a kind on (``adam``, ``adam2``):
-``adam.lr=0.01``, ``adam.schedule=cosine``, ``adam.t_max=200``; ``lesson`` (a key of
-descent_lab.presets.PRESETS) shows that lesson's question and answer beside the runs.
+``adam.lr=0.01``, ``adam.schedule=cosine``, ``adam.t_max=200``, and ``adam.form=keras`` for Keras's
+form of an optimizer that has one; ``lesson`` (a key of descent_lab.presets.PRESETS) shows that
+lesson's question and answer beside the runs.
 """
 
 from __future__ import annotations
@@ -51,18 +52,25 @@ def make_surface(name: str, params: dict) -> landscapes.Surface:
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run: the optimizer's name, its settings and its schedule settings."""
+    """One run: the optimizer's name, its settings, its schedule settings and its form (optimizers.FORMS)."""
 
     name: str
     hyper: dict = field(default_factory=dict)
     schedule: dict = field(default_factory=lambda: {"kind": "constant"})
+    form: str = "pytorch"
 
     def optimizer(self) -> optimizers.Optimizer:
-        return optimizers.get(self.name, schedule=optimizers.Schedule(**self.schedule), **self.hyper)
+        return optimizers.get(self.name, schedule=optimizers.Schedule(**self.schedule), form=self.form,
+                              **self.hyper)
 
     def key(self) -> tuple:
         """Hashable identity, for caches."""
-        return self.name, tuple(sorted(self.hyper.items())), tuple(sorted(self.schedule.items()))
+        return self.name, tuple(sorted(self.hyper.items())), tuple(sorted(self.schedule.items())), self.form
+
+
+def forms(name: str) -> tuple[str, ...]:
+    """The forms optimizer ``name`` can run in: PyTorch's, and Keras's where it differs."""
+    return optimizers.FORMS if optimizers.rule(name).keras_form else ("pytorch",)
 
 
 def run_spec(name: str, **hyper) -> RunSpec:
@@ -140,6 +148,8 @@ def to_query(setup: Setup) -> dict[str, str]:
     for pre, r in zip(prefixes(setup.runs), setup.runs, strict=True):
         for k, v in r.hyper.items():
             q[f"{pre}.{k}"] = link_number(v)
+        if r.form != "pytorch":
+            q[f"{pre}.form"] = r.form
         if r.schedule.get("kind", "constant") != "constant" or r.schedule.get("warmup"):
             q[f"{pre}.schedule"] = r.schedule["kind"]
             for k, v in r.schedule.items():
@@ -354,5 +364,6 @@ def _runs(names: str, r: QueryReader) -> tuple[RunSpec, ...]:
             v = r.number(f"{pre}.{k}", schedules.PARAMS[k])
             if v is not None:
                 sched[k] = v
-        runs.append(RunSpec(name, hyper, sched))
+        form = r.choice(f"{pre}.form", forms(name), "pytorch")
+        runs.append(RunSpec(name, hyper, sched, form))
     return tuple(runs)
