@@ -21,11 +21,12 @@ from app_pages.widgets import (
     image_for,
     param_widget,
     plain,
+    schedule_widgets,
     surface_picker,
 )
 from descent_lab import compute, export, results
 from descent_lab.setup import CUSTOM, MAX_RUNS, PANELS, SPEEDS, RunSpec, Setup, from_query, to_query
-from optimizers import BATCH, NOISE, SEED, STEPS, schedules
+from optimizers import BATCH, NOISE, SEED, STEPS
 from viz.stage import stage_data
 
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
@@ -129,12 +130,7 @@ def run_card(i: int, number: int, color: str) -> RunSpec:
         for p in rule.params:
             if p.name not in ("lr", "eps"):
                 hyper[p.name] = param_widget(p, f"r{i}.{p.name}")
-        kind = st.selectbox("Learning-rate schedule", schedules.KINDS, key=f"r{i}.sched")
-        sched = {"kind": kind}
-        for k in (*schedules.USES[kind], "warmup"):
-            sched[k] = param_widget(schedules.PARAMS[k], f"r{i}.sched.{k}")
-        if sched["warmup"]:
-            sched["warmup_start"] = param_widget(schedules.PARAMS["warmup_start"], f"r{i}.sched.warmup_start")
+        sched = schedule_widgets(f"r{i}.sched")
         with st.expander("Advanced"):
             for p in rule.params:
                 if p.name == "eps":
