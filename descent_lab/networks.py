@@ -33,6 +33,8 @@ from landscapes import datasets, planes
 from landscapes.mlp import ACTIVATIONS
 from optimizers import BATCH
 from specs import Param
+from viz import run_colors
+from viz.playground import frame_steps
 
 from .setup import QueryReader, RunSpec, link_number, read_runs, run_spec, runs_query, two_numbers
 
@@ -70,6 +72,7 @@ SHARPNESS_POINTS = 21  # steps along each run where the sharpness is measured
 #: the eigenvalues of the full Hessian)
 SHARPNESS_ITERS = 30
 PCA_POINTS = 200  # steps per run the PCA plane is fitted to (evenly spread, both ends included)
+FRAMES = 41  # animation frames at most
 
 DEFAULT_RUNS = (run_spec("gd", lr=0.5), run_spec("momentum", lr=0.1), run_spec("adam", lr=0.01))
 
@@ -369,3 +372,42 @@ def sharpness(runs: Runs, points: int = SHARPNESS_POINTS, iters: int = SHARPNESS
     rate = runs.lr[np.minimum(steps, runs.steps - 1)]
     edge = np.where(gd, 2.0 / rate, np.nan)
     return steps, lam, edge
+
+
+def frame_ticks(steps: int) -> np.ndarray:
+    """The steps the animation shows: at most FRAMES round ones, the last step always among them."""
+    return frame_steps(steps, FRAMES)
+
+
+def colors(setup: NetSetup) -> list[str]:
+    """Each run's colour, as on every page."""
+    return run_colors([spec.name for spec in setup.runs])
+
+
+def plane_note(land: Landscape, runs: Runs) -> str:
+    """How far the paths leave the plane, against how far they travel: how much of them it shows."""
+    travel = float(np.max(np.linalg.norm(runs.path[-1] - runs.path[0], axis=-1)))
+    off = float(np.nanmax(land.off_plane))
+    return (f"The paths are drawn projected onto the plane: they stay within {off:.3g} of it "
+            f"(the longest run ends {travel:.3g} from the start, in weight space).")
+
+
+def diverged(runs: Runs) -> list[str]:
+    """A sentence per diverged run."""
+    return [f"{label} diverged at step {d}: its weights grew without bound. Try a smaller learning rate."
+            for label, d in zip(runs.labels, runs.diverged_at.tolist(), strict=True) if d >= 0]
+
+
+def sharpness_rows(runs: Runs, steps, values, edge) -> list[dict]:
+    """The sharpness table: per run, at the start, its largest and at the end; GD runs with 2 / lr."""
+    rows = []
+    for i, label in enumerate(runs.labels):
+        lam = values[:, i]
+        ok = np.isfinite(lam)
+        row = {"run": label,
+               "at the start": float(lam[0]),
+               "largest": float(lam[ok].max()) if ok.any() else None,
+               "at the end": float(lam[ok][-1]) if ok.any() else None,
+               "2 / lr (GD)": float(edge[-1, i]) if np.isfinite(edge[-1, i]) else None}
+        rows.append(row)
+    return rows
