@@ -171,34 +171,37 @@ def sidebar() -> dict:
 
 
 def plane_controls(runs: int) -> dict:
-    """The plane's choice and its runs, and the 3-D toggle."""
-    c1, c2, c3 = st.columns([2.2, 1.4, 1], vertical_alignment="bottom")
+    """The plane's choice and its runs, the 3-D toggle and the layout (wide, or tall on phones)."""
     st.session_state.setdefault(K + "plane", "pca")
-    plane = c1.segmented_control("Plane", list(dn.PLANES), key=K + "plane", format_func=dn.PLANES.get,
+    plane = st.segmented_control("Plane", list(dn.PLANES), key=K + "plane", format_func=dn.PLANES.get,
                                  help="(a) the two directions the paths vary most along (PCA); (b) two "
                                       "random filter-normalized directions around a run's end point; (c) the "
                                       "plane through the start and two runs' end points.") or "pca"
+    c1, c2, c3 = st.columns([1.3, 1, 1], vertical_alignment="bottom")
     numbers = list(range(1, runs + 1))
     out = {"plane": plane}
     if plane == "random":
         if st.session_state.get(K + "around") not in numbers:
             st.session_state[K + "around"] = 1
-        out["around"] = c2.selectbox("Centred on the end of run", numbers, key=K + "around")
+        out["around"] = c1.selectbox("Centred on the end of run", numbers, key=K + "around")
     elif plane == "through" and runs >= 2:
         ends = st.session_state.get(K + "ends")
         if not (isinstance(ends, list) and len(set(ends)) == 2 and set(ends) <= set(numbers)):
             st.session_state[K + "ends"] = [1, 2]
-        chosen = c2.multiselect("End points of runs", numbers, key=K + "ends", max_selections=2)
+        chosen = c1.multiselect("End points of runs", numbers, key=K + "ends", max_selections=2)
         if len(chosen) == 2:
             out["ends"] = tuple(chosen)
         else:
-            c2.caption("Choose two runs.")
+            c1.caption("Choose two runs.")
             out["plane"] = "pca"
     elif plane == "through":
-        c2.caption("Needs two runs: add one.")
+        c1.caption("Needs two runs: add one.")
         out["plane"] = "pca"
     st.session_state.setdefault(K + "show3d", False)
-    out["show3d"] = c3.toggle("3-D surface", key=K + "show3d")
+    out["show3d"] = c2.toggle("3-D surface", key=K + "show3d")
+    # phones get the panels one under another (a browser that says it is mobile, as MDN advises)
+    st.session_state.setdefault(K + "tall", "Mobi" in (st.context.headers.get("User-Agent") or ""))
+    out["tall"] = c3.toggle("Panels in one column", key=K + "tall", help="For narrow screens")
     return out
 
 
@@ -232,35 +235,39 @@ def main() -> None:
     chosen = sidebar()
 
     ids = st.session_state[K + "run_ids"]
-    colors = viz.run_colors([st.session_state[K + f"r{i}.opt"] for i in ids])
-    specs = []
-    cols = st.columns(min(len(ids) + 1, 4))
-    for slot, i in enumerate(ids):
-        with cols[slot % len(cols)]:
-            specs.append(run_card(i, slot + 1, colors[slot]))
-    cols[len(ids) % len(cols)].button(":material/add: Add run", key=K + "add_run", on_click=add_run,
-                                      disabled=len(ids) >= MAX_RUNS, width="stretch")
-    view = plane_controls(len(ids))
-    tall = st.toggle("Panels one under another (narrow screens)", key=K + "tall")
+    plane_area, figure_area = st.container(), st.container()  # the figure before the runs (phones)
+    with st.container(key=K + "controls"):
+        colors = viz.run_colors([st.session_state[K + f"r{i}.opt"] for i in ids])
+        specs = []
+        cols = st.columns(min(len(ids) + 1, 4))
+        for slot, i in enumerate(ids):
+            with cols[slot % len(cols)]:
+                specs.append(run_card(i, slot + 1, colors[slot]))
+        cols[len(ids) % len(cols)].button(":material/add: Add run", key=K + "add_run", on_click=add_run,
+                                          disabled=len(ids) >= MAX_RUNS, width="stretch")
+    with plane_area:
+        view = plane_controls(len(ids))
 
     fixes: list[str] = []
-    setup = dn.fit(dn.NetSetup(runs=tuple(specs), **chosen, **view,
+    shown = {k: v for k, v in view.items() if k != "tall"}
+    setup = dn.fit(dn.NetSetup(runs=tuple(specs), **chosen, **shown,
                                panel=next((k for k, v in dn.PANELS.items()
                                            if v == st.session_state.get(K + "panel")), "")), fixes)
     for fix in fixes:
         st.error(plain(fix), icon=":material/block:")
     st.query_params.from_dict(dn.to_query(setup))
 
-    with st.spinner("Training and slicing the landscape..."):
-        fig, title, note, plane_problems = cached_figure(dn.key(setup), tall)
-    for p in plane_problems:
-        st.warning(plain(p), icon=":material/info:")
-    st.markdown(f"**{plain(title)}**")
-    st.plotly_chart(viz.fast_figure(fig), key=K + "figure", config=CONFIG)
-    st.caption(note + " Drag the slider or press Play: the landscape, the boundaries and the curves move "
-                      "together.")
-    for text in dn.diverged(runs_of(setup)):
-        st.error(plain(text), icon="💥")
+    with figure_area:
+        with st.spinner("Training and slicing the landscape..."):
+            fig, title, note, plane_problems = cached_figure(dn.key(setup), view["tall"])
+        for p in plane_problems:
+            st.warning(plain(p), icon=":material/info:")
+        st.markdown(f"**{plain(title)}**")
+        st.plotly_chart(viz.fast_figure(fig), key=K + "figure", config=CONFIG)
+        st.caption(note + " Drag the slider or press Play: the landscape, the boundaries and the curves "
+                          "move together.")
+        for text in dn.diverged(runs_of(setup)):
+            st.error(plain(text), icon="💥")
 
     panel = st.segmented_control("Panel", list(dn.PANELS.values()), key=K + "panel",
                                  label_visibility="collapsed")

@@ -207,7 +207,8 @@ def _hidden(raw: str, problems: list[str]) -> tuple[int, ...] | None:
 
 def fit(setup: NetSetup, problems: list[str]) -> NetSetup:
     """``setup`` with what does not fit together fixed (a problem noted for each change): at most
-    MAX_WEIGHTS weights, a mini-batch smaller than the data, the plane's runs among the runs."""
+    MAX_WEIGHTS weights, a mini-batch smaller than the data, the plane's runs among the runs (and
+    at their defaults for the other planes: one setup per view)."""
     ch: dict = {}
     if (d := weights(setup.hidden)) > MAX_WEIGHTS:
         problems.append(f"hidden={','.join(map(str, setup.hidden))} ({d:,} weights; at most "
@@ -217,13 +218,14 @@ def fit(setup: NetSetup, problems: list[str]) -> NetSetup:
         problems.append(f"batch={setup.batch} (not smaller than the {setup.n} training points; used all)")
         ch["batch"] = 0
     runs = len(setup.runs)
-    if setup.around > runs:
-        ch["around"] = 1
-    if max(setup.ends) > runs:
-        ch["ends"] = (1, 2)
     if setup.plane == "through" and runs < 2:
         problems.append("plane=through (needs two runs; used the PCA plane)")
         ch["plane"] = "pca"
+    plane = ch.get("plane", setup.plane)
+    if setup.around > runs or plane != "random":  # a plane's runs only with that plane (one form per view)
+        ch["around"] = 1
+    if max(setup.ends) > runs or plane != "through":
+        ch["ends"] = (1, 2)
     return replace(setup, **ch) if ch else setup
 
 

@@ -62,15 +62,15 @@ def _panel_title(text: str, xa: str, ya: str, color: str = DARK_GREY, size: int 
 def _grid(runs: int, tall: bool) -> dict:
     """Axis domains: 'land' (x, y), 'loss', 'acc' and one 'b{i}' per run, each (xdomain, ydomain)."""
     if not tall:
-        out = {"land": ([0.0, 0.47], [0.42, 1.0]), "loss": ([0.6, 1.0], [0.76, 1.0]),
-               "acc": ([0.6, 1.0], [0.42, 0.66])}
+        out = {"land": ([0.0, 0.44], [0.42, 1.0]), "loss": ([0.62, 1.0], [0.76, 1.0]),
+               "acc": ([0.62, 1.0], [0.42, 0.66])}
         w = min(0.3, (1 - 0.04 * (runs - 1)) / runs)
         for i in range(runs):
-            out[f"b{i}"] = ([i * (w + 0.04), i * (w + 0.04) + w], [0.0, 0.3])
+            out[f"b{i}"] = ([i * (w + 0.04), i * (w + 0.04) + w], [0.0, 0.26])
         return out
     rows = -(-runs // 2)  # two boundary panels per row
     h = 0.4 / rows
-    out = {"land": ([0.0, 0.88], [0.71, 1.0]), "loss": ([0.0, 1.0], [0.555, 0.665]),
+    out = {"land": ([0.0, 0.78], [0.71, 1.0]), "loss": ([0.0, 1.0], [0.555, 0.665]),
            "acc": ([0.0, 1.0], [0.44, 0.52])}
     for i in range(runs):
         r, c = divmod(i, 2)
@@ -139,7 +139,8 @@ def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False,
 
             def upd3(k, i=i):
                 t = cursor[k]
-                return [{"x": [coords[t, i, 0]], "y": [coords[t, i, 1]], "z": [height[t, i]]}]
+                return [{"type": "scatter3d", "x": [coords[t, i, 0]], "y": [coords[t, i, 1]],
+                         "z": [height[t, i]]}]
             per_frame.append(upd3)
         layout["annotations"].append({**_panel_title(plane_title, "x", "y"), "xref": "paper", "yref": "paper",
                                       "x": xd[0], "y": yd[1]})
@@ -254,7 +255,7 @@ def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False,
         layout["annotations"].append({
             "text": "Decision boundary (P = 0.5) at the current step, over the training data "
                     "(open: class 0, filled: class 1)",
-            "xref": "paper", "yref": "paper", "x": 0.0, "y": yd[1] + (0.035 if not tall else 0.02),
+            "xref": "paper", "yref": "paper", "x": 0.0, "y": yd[1] + (0.03 if not tall else 0.02),
             "xanchor": "left", "yanchor": "bottom", "showarrow": False,
             "font": {"size": 15, "color": DARK_GREY}})
 
