@@ -71,7 +71,7 @@ SHARPNESS_POINTS = 21  # steps along each run where the sharpness is measured
 #: power-iteration products per sharpness value (tests/test_networks.py checks the values against
 #: the eigenvalues of the full Hessian)
 SHARPNESS_ITERS = 30
-PCA_POINTS = 200  # steps per run the PCA plane is fitted to (evenly spread, both ends included)
+PCA_POINTS = 50  # steps per run the PCA plane is fitted to (evenly spread, both ends included)
 FRAMES = 41  # animation frames at most
 
 DEFAULT_RUNS = (run_spec("gd", lr=0.5), run_spec("momentum", lr=0.1), run_spec("adam", lr=0.01))

@@ -69,12 +69,12 @@ def _grid(runs: int, tall: bool) -> dict:
             out[f"b{i}"] = ([i * (w + 0.04), i * (w + 0.04) + w], [0.0, 0.26])
         return out
     rows = -(-runs // 2)  # two boundary panels per row
-    h = 0.4 / rows
-    out = {"land": ([0.0, 0.78], [0.71, 1.0]), "loss": ([0.0, 1.0], [0.555, 0.665]),
-           "acc": ([0.0, 1.0], [0.44, 0.52])}
+    h = 0.34 / rows
+    out = {"land": ([0.0, 0.78], [0.72, 1.0]), "loss": ([0.0, 1.0], [0.55, 0.655]),
+           "acc": ([0.0, 1.0], [0.42, 0.5])}
     for i in range(runs):
         r, c = divmod(i, 2)
-        out[f"b{i}"] = ([c * 0.54, c * 0.54 + 0.46], [0.4 - (r + 1) * h + 0.03, 0.4 - r * h - 0.015])
+        out[f"b{i}"] = ([c * 0.54, c * 0.54 + 0.46], [0.34 - (r + 1) * h + 0.03, 0.34 - r * h - 0.015])
     return out
 
 
