@@ -285,7 +285,10 @@ def main() -> None:
                    "full-batch GD on a quadratic with a larger curvature diverges (Cohen et al. 2021 "
                    "see real networks' sharpness rise to it and hover there).")
         st.plotly_chart(viz.fast_figure(fig), key=K + "sharp", config=CONFIG)
-        st.dataframe(rows, hide_index=True, width="stretch")
+        num = st.column_config.NumberColumn(format="%.3g")
+        columns = {k: num for k in rows[0] if k != "run"}
+        st.dataframe(rows, hide_index=True, width="stretch",
+                     column_config={"run": st.column_config.TextColumn(width="medium"), **columns})
     elif panel == dn.PANELS["export"]:
         export_panel(setup)
 

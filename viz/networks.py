@@ -169,7 +169,7 @@ def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False,
                      "hovertemplate": "a %{x:.3g}, b %{y:.3g}<br>loss %{customdata:.4g}<extra></extra>"})
         for text, ma, mb in land.marks:
             data.append({"type": "scatter", "x": [ma], "y": [mb], "mode": "markers+text", "text": [text],
-                         "textposition": "bottom center", "showlegend": False, "xaxis": xa, "yaxis": ya,
+                         "textposition": "bottom right", "showlegend": False, "xaxis": xa, "yaxis": ya,
                          "marker": {"symbol": "diamond", "size": 11, "color": "white",
                                     "line": {"color": "black", "width": 1.5}},
                          "textfont": {"size": 13}, "hoverinfo": "skip"})
