@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ok
+from conftest import ok, open_page
 from streamlit.testing.v1 import AppTest
 
 from descent_lab import networks as dn
@@ -111,3 +111,8 @@ def test_three_d_and_one_column():
     ok(at)
     assert link(at)["show3d"] == "1" and "tall" not in link(at)
     assert len(at.get("plotly_chart")) == 1
+
+
+def test_the_page_is_in_the_app_navigation():
+    at = open_page("app_pages/networks.py")  # through app.py's st.navigation
+    assert at.selectbox(key="net.data").value == "moons" and len(at.get("plotly_chart")) == 1
