@@ -50,6 +50,8 @@ PANELS = {"interpolation": "1-D interpolation", "sharpness": "Sharpness", "expor
 MAX_LAYERS = 3
 #: weights the page trains (the core takes more; the page keeps its first view interactive)
 MAX_WEIGHTS = 3000
+#: weights kept along the paths (steps x runs x weights, 8 bytes each): the page's memory per view
+MAX_VALUES = 12_000_000
 N = Param("n", 200, 20, 2000, "Training points", scale="integer",
           grid=(20, 50, 100, 200, 300, 400, 600, 800, 1000, 1500, 2000),
           help="Samples in the training set; the test set has a quarter as many, drawn independently.")
@@ -207,13 +209,19 @@ def _hidden(raw: str, problems: list[str]) -> tuple[int, ...] | None:
 
 def fit(setup: NetSetup, problems: list[str]) -> NetSetup:
     """``setup`` with what does not fit together fixed (a problem noted for each change): at most
-    MAX_WEIGHTS weights, a mini-batch smaller than the data, the plane's runs among the runs (and
-    at their defaults for the other planes: one setup per view)."""
+    MAX_WEIGHTS weights and MAX_VALUES along the paths, a mini-batch smaller than the data, the
+    plane's runs among the runs (and at their defaults for the other planes: one setup per view)."""
     ch: dict = {}
     if (d := weights(setup.hidden)) > MAX_WEIGHTS:
         problems.append(f"hidden={','.join(map(str, setup.hidden))} ({d:,} weights; at most "
                         f"{MAX_WEIGHTS:,} here: used {','.join(map(str, NetSetup.hidden))})")
         ch["hidden"] = NetSetup.hidden
+    if (size := setup.steps * len(setup.runs) * weights(ch.get("hidden", setup.hidden))) > MAX_VALUES:
+        fewer = max(v for v in STEPS.grid if v * size // setup.steps <= MAX_VALUES)
+        per_run = size // setup.steps // len(setup.runs)
+        problems.append(f"steps={setup.steps} ({len(setup.runs)} runs of {per_run:,} weights: at most "
+                        f"{MAX_VALUES // 10**6} million weights along the paths; used {fewer})")
+        ch["steps"] = int(fewer)
     if setup.batch >= setup.n:
         problems.append(f"batch={setup.batch} (not smaller than the {setup.n} training points; used all)")
         ch["batch"] = 0

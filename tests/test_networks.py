@@ -69,6 +69,8 @@ def test_link_opens_the_page_on_the_setup():
     ({"hidden": "8,8,8,8"}, "1 to 3 layer widths", lambda s: s.hidden == (16, 16)),
     ({"hidden": "64,64,64"}, "8,577 weights", lambda s: s.hidden == (16, 16)),
     ({"hidden": "0"}, "hidden='0'", lambda s: s.hidden == (16, 16)),
+    ({"hidden": "32,32,32", "steps": "2000", "optimizers": "gd,adam,gd,adam,gd,adam"},
+     "at most 12 million weights along the paths; used 800", lambda s: s.steps == 800),
     ({"act": "sigmoid"}, "act='sigmoid'", lambda s: s.activation == "tanh"),
     ({"batch": "500"}, "batch=500", lambda s: s.batch == 0),
     ({"n": "1e9"}, "n=1e9 (outside", lambda s: s.n == dn.N.hi),
@@ -99,6 +101,7 @@ def test_any_link_gives_a_usable_setup(query):
     setup, problems = dn.from_query(query)
     assert isinstance(problems, list)
     assert dn.weights(setup.hidden) <= dn.MAX_WEIGHTS and 0 <= setup.batch < setup.n
+    assert setup.steps * len(setup.runs) * dn.weights(setup.hidden) <= dn.MAX_VALUES
     assert 1 <= setup.around <= len(setup.runs) and max(setup.ends) <= len(setup.runs)
     assert setup.plane != "through" or len(setup.runs) >= 2
     landscapes.network(setup.data, setup.hidden, setup.activation, setup.n, setup.noise, setup.seed)
