@@ -26,6 +26,7 @@ K = "net."  # prefix of this page's session keys
 LOADED = K + "loaded"
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
 CONFIG = {"displaylogo": False, "scrollZoom": False}
+CARDS_PER_ROW = 3
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -239,12 +240,15 @@ def main() -> None:
     with st.container(key=K + "controls"):
         colors = viz.run_colors([st.session_state[K + f"r{i}.opt"] for i in ids])
         specs = []
-        cols = st.columns(min(len(ids) + 1, 4))
-        for slot, i in enumerate(ids):
-            with cols[slot % len(cols)]:
-                specs.append(run_card(i, slot + 1, colors[slot]))
-        cols[len(ids) % len(cols)].button(":material/add: Add run", key=K + "add_run", on_click=add_run,
-                                          disabled=len(ids) >= MAX_RUNS, width="stretch")
+        rows = [list(enumerate(ids))[k:k + CARDS_PER_ROW] for k in range(0, len(ids), CARDS_PER_ROW)]
+        for r, row in enumerate(rows):  # three cards to a row (on a phone: in the runs' order)
+            cols = st.columns(CARDS_PER_ROW + 1)
+            for col, (slot, i) in zip(cols, row, strict=False):
+                with col:
+                    specs.append(run_card(i, slot + 1, colors[slot]))
+            if r == len(rows) - 1:
+                cols[-1].button(":material/add: Add run", key=K + "add_run", on_click=add_run,
+                                disabled=len(ids) >= MAX_RUNS, width="stretch")
     with plane_area:
         view = plane_controls(len(ids))
 

@@ -19,8 +19,6 @@ from .style import DARK_GREY, FONT, GREY, LIGHT_GREY
 
 PICTURE_PX = 480  # the landscape picture's side (the slice's grid is interpolated up to it)
 WIDE_HEIGHT = 1000
-#: the layout for narrow screens: every panel one under the other
-TALL_HEIGHT = 1900
 FRAME_MS = 120
 CLASS_MARKERS = ({"symbol": "circle-open", "color": GREY, "size": 6},
                  {"symbol": "circle", "color": DARK_GREY, "size": 5})
@@ -59,6 +57,17 @@ def _panel_title(text: str, xa: str, ya: str, color: str = DARK_GREY, size: int 
             "font": {"size": size, "color": color}}
 
 
+#: the one-column layout in pixels from the top: (name, height, gap below), then rows of two
+#: decision-boundary panels (a phone's plot area is about 310 px wide: panels of 140 px)
+TALL_PANELS = (("land", 470, 95), ("loss", 170, 85), ("acc", 150, 110))
+TALL_ROW = 175  # a row of boundary panels with its titles
+
+
+def tall_height(runs: int) -> int:
+    """The one-column figure's plot height in pixels (without its margins)."""
+    return sum(h + gap for _, h, gap in TALL_PANELS) + TALL_ROW * -(-runs // 2)
+
+
 def _grid(runs: int, tall: bool) -> dict:
     """Axis domains: 'land' (x, y), 'loss', 'acc' and one 'b{i}' per run, each (xdomain, ydomain)."""
     if not tall:
@@ -68,13 +77,15 @@ def _grid(runs: int, tall: bool) -> dict:
         for i in range(runs):
             out[f"b{i}"] = ([i * (w + 0.04), i * (w + 0.04) + w], [0.0, 0.26])
         return out
-    rows = -(-runs // 2)  # two boundary panels per row
-    h = 0.34 / rows
-    out = {"land": ([0.0, 0.78], [0.72, 1.0]), "loss": ([0.0, 1.0], [0.55, 0.655]),
-           "acc": ([0.0, 1.0], [0.42, 0.5])}
+    total, y = tall_height(runs), 0
+    out = {}
+    for name, h, gap in TALL_PANELS:
+        out[name] = ([0.0, 0.78 if name == "land" else 1.0], [1 - (y + h) / total, 1 - y / total])
+        y += h + gap
     for i in range(runs):
         r, c = divmod(i, 2)
-        out[f"b{i}"] = ([c * 0.54, c * 0.54 + 0.46], [0.34 - (r + 1) * h + 0.03, 0.34 - r * h - 0.015])
+        top = y + r * TALL_ROW + 25
+        out[f"b{i}"] = ([c * 0.54, c * 0.54 + 0.46], [1 - (top + TALL_ROW - 35) / total, 1 - top / total])
     return out
 
 
@@ -91,7 +102,7 @@ def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False,
     uri, lo, hi = plane_picture(land.a, land.b, land.loss)
     a0, a1, b0, b1 = float(land.a[0]), float(land.a[-1]), float(land.b[0]), float(land.b[-1])
     layout: dict = {
-        "height": TALL_HEIGHT if tall else WIDE_HEIGHT,
+        "height": tall_height(R) + 180 if tall else WIDE_HEIGHT,  # 180: the margins
         "margin": {"l": 60, "r": 20, "t": 70, "b": 110},
         "font": FONT, "plot_bgcolor": "white", "hovermode": "closest", "uirevision": "keep",
         "showlegend": True,
@@ -253,9 +264,11 @@ def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False,
     if R:
         xd, yd = dom["b0"]
         layout["annotations"].append({
-            "text": "Decision boundary (P = 0.5) at the current step, over the training data "
-                    "(open: class 0, filled: class 1)",
-            "xref": "paper", "yref": "paper", "x": 0.0, "y": yd[1] + (0.03 if not tall else 0.02),
+            "text": "Decision boundary (P = 0.5) at this step<br>open: class 0, filled: class 1" if tall else
+                    "Decision boundary (P = 0.5) at the current step, over the training data "
+                    "(open: class 0, filled: class 1)", "align": "left",
+            "xref": "paper", "yref": "paper", "x": 0.0,
+            "y": yd[1] + (0.03 if not tall else 25 / tall_height(R)),
             "xanchor": "left", "yanchor": "bottom", "showarrow": False,
             "font": {"size": 15, "color": DARK_GREY}})
 
