@@ -21,6 +21,7 @@ from app_pages.widgets import (
     image_for,
     param_widget,
     plain,
+    schedule_widgets,
     surface_picker,
 )
 from descent_lab import compute, export, results, script, tuning
@@ -115,7 +116,8 @@ def state_spec(i: int, name: str) -> RunSpec:
         sched[k] = ss.get(f"r{i}.sched.{k}", schedules.PARAMS[k].default)
     if sched["warmup"]:
         sched["warmup_start"] = ss.get(f"r{i}.sched.warmup_start", schedules.PARAMS["warmup_start"].default)
-    return RunSpec(name, hyper, sched)
+    form = ss.get(f"r{i}.form", "pytorch")
+    return RunSpec(name, hyper, sched, form if form in forms(name) else "pytorch")
 
 
 def tune_switched_runs(base: Setup) -> None:
@@ -251,12 +253,7 @@ def run_card(i: int, number: int, color: str) -> RunSpec:
         for p in rule.params:
             if p.name not in ("lr", "eps"):
                 hyper[p.name] = param_widget(p, f"r{i}.{p.name}")
-        kind = st.selectbox("Learning-rate schedule", schedules.KINDS, key=f"r{i}.sched")
-        sched = {"kind": kind}
-        for k in (*schedules.USES[kind], "warmup"):
-            sched[k] = param_widget(schedules.PARAMS[k], f"r{i}.sched.{k}")
-        if sched["warmup"]:
-            sched["warmup_start"] = param_widget(schedules.PARAMS["warmup_start"], f"r{i}.sched.warmup_start")
+        sched = schedule_widgets(f"r{i}.sched")
         with st.expander("Advanced"):
             for p in rule.params:
                 if p.name == "eps":

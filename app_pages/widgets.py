@@ -18,6 +18,7 @@ from descent_lab.compute import surface_from_key, surface_key
 from descent_lab.families import Family, lr_family, row
 from descent_lab.setup import CUSTOM, DEFAULT_DOMAIN, RunSpec, Setup, custom_surface
 from landscapes import Surface, expression
+from optimizers import schedules
 from specs import Param
 
 
@@ -49,6 +50,18 @@ def param_widget(p: Param, key: str, container=st):
                                       step=1 if p.integer else None)
     return container.select_slider(p.label, options=p.options(st.session_state[key]), key=key,
                                    help=p.help or None, format_func=lambda v: f"{v:g}")
+
+
+def schedule_widgets(key: str) -> dict:
+    """A run's learning-rate schedule: its kind (session key ``key``), that kind's settings and
+    the warm-up (keys ``key.<setting>``); returns the RunSpec.schedule dict."""
+    kind = st.selectbox("Learning-rate schedule", schedules.KINDS, key=key)
+    sched = {"kind": kind}
+    for k in (*schedules.USES[kind], "warmup"):
+        sched[k] = param_widget(schedules.PARAMS[k], f"{key}.{k}")
+    if sched["warmup"]:
+        sched["warmup_start"] = param_widget(schedules.PARAMS["warmup_start"], f"{key}.warmup_start")
+    return sched
 
 
 def side_by_side(*panels: tuple[str, list[str]]) -> None:

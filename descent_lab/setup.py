@@ -144,17 +144,7 @@ def to_query(setup: Setup) -> dict[str, str]:
         q["seed"] = str(setup.seed)
     if setup.batch:
         q["batch"] = str(setup.batch)
-    q["optimizers"] = ",".join(r.name for r in setup.runs)
-    for pre, r in zip(prefixes(setup.runs), setup.runs, strict=True):
-        for k, v in r.hyper.items():
-            q[f"{pre}.{k}"] = link_number(v)
-        if r.form != "pytorch":
-            q[f"{pre}.form"] = r.form
-        if r.schedule.get("kind", "constant") != "constant" or r.schedule.get("warmup"):
-            q[f"{pre}.schedule"] = r.schedule["kind"]
-            for k, v in r.schedule.items():
-                if k != "kind":
-                    q[f"{pre}.{k}"] = link_number(v)
+    q.update(runs_query(setup.runs))
     for flag in VIEW_FLAGS:
         if getattr(setup, flag) != getattr(Setup, flag):
             q[flag] = "1" if getattr(setup, flag) else "0"
@@ -164,6 +154,22 @@ def to_query(setup: Setup) -> dict[str, str]:
         q["panel"] = setup.panel
     if setup.lesson:
         q["lesson"] = setup.lesson
+    return q
+
+
+def runs_query(runs) -> dict[str, str]:
+    """Runs as query parameters: ``optimizers`` (a comma list) and ``<prefix>.<setting>``."""
+    q = {"optimizers": ",".join(r.name for r in runs)}
+    for pre, r in zip(prefixes(runs), runs, strict=True):
+        for k, v in r.hyper.items():
+            q[f"{pre}.{k}"] = link_number(v)
+        if r.form != "pytorch":
+            q[f"{pre}.form"] = r.form
+        if r.schedule.get("kind", "constant") != "constant" or r.schedule.get("warmup"):
+            q[f"{pre}.schedule"] = r.schedule["kind"]
+            for k, v in r.schedule.items():
+                if k != "kind":
+                    q[f"{pre}.{k}"] = link_number(v)
     return q
 
 
@@ -277,7 +283,7 @@ def from_query(query: Mapping) -> tuple[Setup, list[str]]:
             changes[key] = v
     names = r.text("optimizers")
     if names is not None:
-        changes["runs"] = _runs(names, r)
+        changes["runs"] = read_runs(names, r)
     r.leftovers()
     return replace(setup, **changes), r.problems
 
@@ -336,7 +342,9 @@ def parse_start(raw: str, s, problems: list[str]):
     return cx, cy
 
 
-def _runs(names: str, r: QueryReader) -> tuple[RunSpec, ...]:
+def read_runs(names: str, r: QueryReader, default=DEFAULT_RUNS) -> tuple[RunSpec, ...]:
+    """The runs a query lists in ``names`` (``optimizers=``) with their settings; ``default`` when
+    none is known (problems noted in ``r``)."""
     wanted = [n.strip() for n in names.split(",") if n.strip()]
     known = [n for n in wanted if n in optimizers.names()]
     for n in wanted:
@@ -347,7 +355,7 @@ def _runs(names: str, r: QueryReader) -> tuple[RunSpec, ...]:
         known = known[:MAX_RUNS]
     if not known:
         r.problems.append("no known optimizer in the list; using the default runs")
-        return DEFAULT_RUNS
+        return default
     runs = []
     for pre, name in zip(prefixes([RunSpec(n) for n in known]), known, strict=True):
         rule = optimizers.rule(name)
