@@ -8,7 +8,9 @@ learning rate, path); the only arithmetic here is on those recordings (Adam's bi
 its recorded beta powers, PyTorch's momentum buffer from the course's), never a step of the rule.
 
 Formulas are sent as MathML (``mathml``: the registry's LaTeX subset), which browsers typeset
-without a script or a font download.
+without a script or a font download. (latex2mathml 3.81 converts all of the registry's lines too,
+but writes hats as accents that Chromium draws large and overlapping the letter: v-hat reads
+badly on a projector; the subset here is ~100 lines and tested.)
 """
 
 from __future__ import annotations
