@@ -839,7 +839,7 @@ function buildExplain(st) {
   forms.setAttribute("role", "group");
   forms.setAttribute("aria-label", "Formula as written in");
   for (const [key, name] of FORMS) {
-    const b = el("button", key === st.xpForm ? "on" : "", name);
+    const b = el("button", key === st.xpForm ? "on" : "", r.explain.forms[key].title || name);
     b.type = "button";
     b.setAttribute("aria-pressed", String(key === st.xpForm));
     b.onclick = () => { st.xpForm = key; buildExplain(st); draw(st); };

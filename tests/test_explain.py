@@ -265,3 +265,42 @@ def test_playground_sends_explain_data_from_a_link_and_drops_it_when_off():
     data = stage(at)
     assert not data["explain"] and not any("explain" in r for r in data["runs"])
     assert "explain" not in at.query_params
+
+
+KERAS_FORMS = [n for n in optimizers.names() if optimizers.rule(n).keras_form]
+
+
+@pytest.mark.parametrize("name", KERAS_FORMS)
+def test_a_keras_form_run_is_explained_in_keras_form(name):
+    """A run in Keras's form shows Keras's formula with rows that fit its lines, a Keras tab with the
+    Keras constructor, and numbers that make the step: dw = -(effective lr) x (g, or m-hat for Adam),
+    less the decoupled decay, at every step (checked from the sent numbers, not from the template)."""
+    setup = Setup(runs=(replace(run_spec(name), form="keras"),), steps=STEPS)
+    fam = lr_family(setup, setup.runs[0], (1e-4, 1e-3))
+    tr = row(fam.trajectory, fam.index)
+    assert tr.optimizer.rule.form == "keras"
+    data = stage_data(setup.make_surface(), [RunView("1. run", "#000000", tr)], [fam], ("", 0.0, 1.0),
+                      explain=True)
+    xp = data["runs"][0]["explain"]
+    values = f64(xp["values"]).reshape(xp["columns"], 2, STEPS)
+    course, keras = xp["forms"]["course"], xp["forms"]["torch"]
+    assert keras["title"] == "Keras" and keras["code"].startswith("keras.optimizers.")
+    assert all(r["line"] < len(course["lines"]) for r in course["rows"])
+    col = {r["symbol"]: values[r["column"]].T for r in course["rows"]}
+    step, g = col[mathml(r"\Delta w = w_{t+1} - w_t")], col[mathml(r"g_t = \nabla f(w_t)")]
+    eff = next(v for k, v in col.items() if k.startswith('<math display="inline"><mrow><mfrac><mrow><mi>η'))
+    h = tr.optimizer.hyper
+    if name in ("adam", "adamw"):
+        n = np.arange(1, STEPS + 1, dtype=float)[:, None]
+        moved = eff * tr.state["m"] / (1 - h["beta1"] ** n)
+        np.testing.assert_allclose(col[mathml(r"\hat m_t")], tr.state["m"] / (1 - h["beta1"] ** n),
+                                   rtol=1e-12)
+        if name == "adamw":
+            moved = moved + col[mathml(r"\eta \lambda\, w_t")]
+    elif name == "nadam":  # its step mixes m and g with mu_t and mu_t+1: mu_t on Keras's 0.96^t
+        n = np.arange(1, STEPS + 1, dtype=float)
+        np.testing.assert_allclose(col[mathml(r"\mu_t")][:, 0], h["beta1"] * (1 - 0.5 * 0.96**n), rtol=1e-12)
+        return
+    else:
+        moved = eff * g
+    np.testing.assert_allclose(step, -moved, rtol=1e-9, atol=1e-15)

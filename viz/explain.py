@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -101,6 +101,27 @@ TEMPLATES["nadam"] = Template((
     _eff(r"\frac{\eta}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}", 3),
 ))
 
+#: rules whose Keras form (Rule.keras_form) keeps other quantities or lines than their own form
+KERAS_TEMPLATES: dict[str, Template] = {
+    "adagrad": Template((Row("G_t", slot("sum_sq"), 0), _eff(r"\frac{\eta}{\sqrt{G_t + \epsilon}}", 1))),
+    "rmsprop": Template((Row("v_t", slot("mean_sq"), 0), _eff(r"\frac{\eta}{\sqrt{v_t + \epsilon}}", 1))),
+}
+_ADAM_KERAS = (
+    Row("m_t", slot("m"), 0, arrow="−m: first moment", sign=-1.0),
+    Row("v_t", slot("v"), 1),
+    Row(r"\hat m_t", lambda tr: tr.state["m"] / (1 - tr.state["beta1_power"]), 2),
+    _eff(r"\frac{\eta \sqrt{1-\beta_2^t}}{\sqrt{v_t} + \epsilon}", 2),
+)
+KERAS_TEMPLATES["adam"] = Template(_ADAM_KERAS)
+KERAS_TEMPLATES["adamw"] = Template((*_ADAM_KERAS, replace(TEMPLATES["adamw"].rows[-1], line=2)))
+KERAS_TEMPLATES["nadam"] = TEMPLATES["nadam"]  # the same lines: only mu_t's schedule differs
+
+
+def template(rule) -> Template:
+    """What explain mode shows of ``rule`` in the form it computes (its own, or Keras's)."""
+    return KERAS_TEMPLATES[rule.name] if rule.form == "keras" else TEMPLATES[rule.name]
+
+
 #: the rows every rule shows: the gradient first, the step and the new point last
 GRADIENT = Row(r"g_t = \nabla f(w_t)", lambda tr: tr.grad)
 LOOKAHEAD_GRADIENT = Row(r"g_t = \nabla f(w_t + \beta v_{t-1})", lambda tr: tr.grad)
@@ -126,7 +147,7 @@ def explain_data(tr: Trajectory) -> dict:
     (columns, D, steps) in base64, the arrows (label, column, sign) and the columns of the map's
     hover read-out (gradient, step)."""
     rule = tr.optimizer.rule
-    t = TEMPLATES[rule.name]
+    t = template(rule)
     first = LOOKAHEAD_GRADIENT if rule.grad_point else GRADIENT
     course = (first, *t.rows, STEP, NEW_POINT)
     torch = None if t.torch is None else (first, *t.torch, STEP, NEW_POINT)
@@ -152,13 +173,17 @@ def explain_data(tr: Trajectory) -> dict:
 
     same = not rule.torch_formula
     forms = {"course": {"lines": [mathml(x) for x in _lines(rule.formula)], "rows": rows(course, True)}}
-    forms["torch"] = {
-        "lines": [mathml(x) for x in _lines(rule.torch_formula or rule.formula)],
-        "rows": rows(torch or course, same or torch is not None),
-        "code": tr.optimizer.torch_code(),
-        "note": ("PyTorch writes this rule as the course does." if same else rule.conventions)
-        + ("" if same or torch is not None else " The numbers are this run's, in the course's form."),
-    }
+    if rule.form == "keras":  # the run takes Keras's steps: its formula is Keras's, the code too
+        forms["torch"] = {"title": "Keras", "lines": forms["course"]["lines"], "rows": rows(course, True),
+                          "code": rule.keras_code(tr.optimizer.hyper) or "", "note": rule.note}
+    else:
+        forms["torch"] = {"title": "PyTorch",
+            "lines": [mathml(x) for x in _lines(rule.torch_formula or rule.formula)],
+            "rows": rows(torch or course, same or torch is not None),
+            "code": tr.optimizer.torch_code(),
+            "note": ("PyTorch writes this rule as the course does." if same else rule.conventions)
+            + ("" if same or torch is not None else " The numbers are this run's, in the course's form."),
+        }
     arrows = [{"label": r.arrow, "column": columns.index(r), "sign": r.sign} for r in course if r.arrow]
     return {"forms": forms, "values": b64_f64(values), "columns": len(columns), "arrows": arrows,
             "hover": {"grad": columns.index(first), "step": columns.index(STEP)}}
