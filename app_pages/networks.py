@@ -14,7 +14,7 @@ import streamlit as st
 
 import optimizers
 import viz
-from app_pages.widgets import param_widget, plain, schedule_widgets
+from app_pages.widgets import PENDING_NET, param_widget, plain, schedule_widgets
 from descent_lab import networks as dn
 from descent_lab.setup import MAX_RUNS, RunSpec
 from landscapes import datasets
@@ -229,8 +229,9 @@ def export_panel(setup: dn.NetSetup) -> None:
 
 def main() -> None:
     problems: list[str] = []
-    if LOADED not in st.session_state:
-        first, problems = dn.from_query(st.query_params.to_dict())
+    pending = st.session_state.pop(PENDING_NET, None)  # a link sent by another page
+    if pending is not None or LOADED not in st.session_state:
+        first, problems = dn.from_query(st.query_params.to_dict() if pending is None else pending)
         load(first)
         st.session_state[LOADED] = True
     st.markdown("<style>.block-container{padding-top:4.3rem;padding-bottom:1rem}"
