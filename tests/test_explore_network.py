@@ -74,8 +74,9 @@ def test_the_map_shows_the_final_losses_and_names_them(sweep):
     notes = [[f"training accuracy {a:.1%}" for a in row] for row in sweep.accuracy]
     div = sweep.diverged_at.copy()
     div[0, -1] = 7  # as a diverged cell would be shown
-    fig = vx.sweep_figure(np.where(div < 0, sweep.loss, np.nan), div, sweep.lrs, sweep.betas, x_label="Learning rate",
-                          y_label="Momentum beta", x_scale="log", y_scale="log1m", best=sweep.best(),
+    fig = vx.sweep_figure(np.where(div < 0, sweep.loss, np.nan), div, sweep.lrs, sweep.betas,
+                          x_label="Learning rate", y_label="Momentum beta", x_scale="log", y_scale="log1m",
+                          best=sweep.best(),
                           value_label="final loss", notes=notes, click="open on the Networks page")
     go.Figure(fig)
     z = np.asarray(fig["data"][0]["z"], dtype=float)
