@@ -97,11 +97,11 @@ right.markdown(
 )
 chart(ln.spectrum_figure(m.along, title="Seed 0's Hessian eigenvalues"),
       "nets.spectrum")
-networks_buttons(m, "nets.open.seeds", "Watch seed 0's Adam and GD runs cross the loss landscape, with "
-                 "their decision boundaries, on the Networks page.")
 st.caption("Each line is one Hessian's eigenvalues, smallest to largest, on a signed log scale (each grid "
            f"step a factor of 10, both ways; within ±{ln.FLOOR:g} of zero linear). Below the grey zero line: "
            "directions of downward curvature. Their size falls by orders of magnitude as the loss falls.")
+networks_buttons(m, "nets.open.seeds", "Watch seed 0's Adam and GD runs cross the loss landscape, with "
+                 "their decision boundaries, on the Networks page.")
 
 st.subheader("One valley or many?")
 left, mid, right = st.columns([4, 3, 3])
