@@ -7,6 +7,7 @@ figures in viz.
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl, urlsplit
 
 import streamlit as st
 
@@ -35,6 +36,17 @@ def open_in_playground(setup) -> None:
     """Switch to the Playground showing ``setup`` (a descent_lab.setup.Setup)."""
     st.session_state[PENDING_SETUP] = setup
     st.switch_page(PLAYGROUND)
+
+
+NETWORKS = "app_pages/networks.py"
+PENDING_NET = "net.pending"  # session key: a Networks link's query for the Networks page to load
+
+
+def open_in_networks(link: str) -> None:
+    """Switch to the Networks page showing ``link`` (descent_lab.networks.link's '/networks?...'),
+    also when the page already holds another view in this session."""
+    st.session_state[PENDING_NET] = dict(parse_qsl(urlsplit(link).query))
+    st.switch_page(NETWORKS)
 
 
 def param_widget(p: Param, key: str, container=st):
