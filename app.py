@@ -22,6 +22,7 @@ pages = {
         st.Page("app_pages/playground.py", title="Playground", icon=":material/sports_esports:",
                 default=True),
         st.Page("app_pages/explore.py", title="Explore", icon=":material/grid_on:"),
+        st.Page("app_pages/networks.py", title="Networks", icon=":material/hub:"),
     ],
     "Learn": [st.Page(path, title=title, icon=icon) for path, title, icon in LEARN_PAGES],
 }

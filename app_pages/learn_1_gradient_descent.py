@@ -21,7 +21,7 @@ START = SETUP.start_point()
 STEPS = SETUP.steps
 L = SURFACE.params["condition"]  # f = (x² + L y²) / 2: curvature 1 along x, L along y
 RATES = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 1 / 3, 0.38, 0.4, 0.41, 0.45, 0.5]
-NAMES = ("Too small", "Just right", "Too large")
+NAMES = PRESET.names  # the lesson names its runs; the Playground shows the same names
 CHALLENGES = (
     ("one-rate", "One rate for all weights",
      "A long, narrow bowl: the steep direction caps η, so the flat direction crawls. After the same "

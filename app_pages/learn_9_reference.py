@@ -31,6 +31,10 @@ st.info(
     "momentum_decay = 1 take the same steps to 1e-14.",
     icon=":material/verified:",
 )
+st.page_link("app_pages/playground.py", query_params={"panel": "code"}, icon=":material/code:",
+             label="The code below is each optimizer's constructor; the Playground's Code panel gives "
+             "any run as a complete script (surface, optimizer, schedule, loop) that prints the run's "
+             "final point.")
 
 # a formula wider than a phone scrolls sideways instead of being cut off at the right edge
 st.markdown("<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding-bottom:0.3rem}</style>",

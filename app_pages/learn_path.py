@@ -15,6 +15,7 @@ LEARN_PAGES = (
     ("app_pages/learn_7_rmsprop.py", "7. RMSProp", ":material/equalizer:"),
     ("app_pages/learn_8_adam.py", "8. Adam and Nadam", ":material/rocket_launch:"),
     ("app_pages/learn_9_reference.py", "9. Reference card", ":material/menu_book:"),
+    ("app_pages/learn_10_networks.py", "10. Real networks", ":material/hub:"),
 )
 
 

@@ -21,15 +21,27 @@ from app_pages.widgets import (
     image_for,
     param_widget,
     plain,
+    schedule_widgets,
     surface_picker,
 )
-from descent_lab import compute, export, results
-from descent_lab.setup import CUSTOM, MAX_RUNS, PANELS, SPEEDS, RunSpec, Setup, from_query, to_query
+from descent_lab import compute, export, results, script, tuning
+from descent_lab.presets import PRESETS
+from descent_lab.setup import CUSTOM, MAX_RUNS, PANELS, SPEEDS, RunSpec, Setup, forms, from_query, to_query
 from optimizers import BATCH, NOISE, SEED, STEPS, schedules
 from viz.stage import stage_data
 
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
+FORM_LABELS = {"pytorch": "PyTorch", "keras": "Keras"}
+FORM_HELP = "The update as torch.optim or as keras.optimizers writes it (where eps sits, where sums start)"
 CARDS_PER_ROW = 3
+CODE_CAPTIONS = (
+    "Each run as a complete PyTorch script: copy it (the icon at its top right) or download it, and run it "
+    "with only torch installed. Its last line prints the run's final point x y, the app's to 1e-7 (the test "
+    "suite runs every optimizer and schedule).",
+    "Each run as a Keras 3 script (pip install keras torch; it runs Keras on its torch backend). Where Keras "
+    "has the same optimizer its last line prints the run's final point; where Keras's optimizer differs it "
+    "says how, and each run's settings offer Keras's form.",
+)
 #: presenter mode: no sidebar, no run controls or panels; the stage fills the screen (stage.css)
 PRESENT_CSS = ("[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],[data-testid='stHeader'],"
                "[data-testid='stExpandSidebarButton'],.st-key-controls{display:none!important}"
@@ -37,8 +49,9 @@ PRESENT_CSS = ("[data-testid='stSidebar'],[data-testid='stSidebarCollapsedContro
 
 
 
-def load(setup: Setup) -> None:
-    """Put ``setup`` into the widgets' session state."""
+def load(setup: Setup, given: tuple[bool, ...] | None = None) -> None:
+    """Put ``setup`` into the widgets' session state; ``given``: which runs' learning rates were set
+    on purpose (from a link; None: all, as a lesson sets them)."""
     ss = st.session_state
     ss.surface = setup.surface
     if setup.surface == CUSTOM:
@@ -54,7 +67,7 @@ def load(setup: Setup) -> None:
     ss.steps, ss.noise, ss.seed = setup.steps, setup.noise, setup.seed
     ss.batch_kind = BATCH_KINDS[0 if setup.batch == 0 else 1 if setup.batch == 1 else 2]
     ss.batch_size = setup.batch if setup.batch > 1 else 16
-    for flag in ("multiples", "show3d", "arrows", "speed"):
+    for flag in ("multiples", "show3d", "arrows", "explain", "speed"):
         ss[flag] = getattr(setup, flag)
     ss.panel = PANELS.get(setup.panel)
     ss.run_ids = list(range(len(setup.runs)))
@@ -63,10 +76,116 @@ def load(setup: Setup) -> None:
         ss[f"r{i}.opt"] = r.name
         for k, v in r.hyper.items():
             ss[f"r{i}.{k}"] = v
+        ss[f"r{i}.form"] = r.form
         ss[f"r{i}.sched"] = r.schedule.get("kind", "constant")
         for k, v in r.schedule.items():
             if k != "kind":
                 ss[f"r{i}.sched.{k}"] = v
+    mark_loaded(setup, (True,) * len(setup.runs) if given is None else given)
+
+
+def mark_loaded(setup: Setup, given: tuple[bool, ...]) -> None:
+    """What the learning-rate choice after a switch starts from: each run's optimizer and surface as
+    loaded, and the rates set on purpose (kept when a run switches back to that optimizer)."""
+    ss = st.session_state
+    ss.lesson = setup.lesson
+    for k in [k for k in ss if ".own." in str(k) or str(k).endswith(".lr.note")]:
+        del ss[k]
+    for i, (r, own) in enumerate(zip(setup.runs, given, strict=True)):
+        ss[f"r{i}.was"] = r.name
+        if own:
+            ss[f"r{i}.own.{r.name}"] = r.hyper["lr"]
+    ss["lr.surface"] = compute.surface_key(setup.make_surface())
+
+
+def open_lesson() -> None:
+    """The lesson picker's callback: load the lesson picked (or leave the runs as they are)."""
+    key = st.session_state.lesson
+    if key:
+        load(PRESETS[key].setup())
+
+
+def state_spec(i: int, name: str) -> RunSpec:
+    """Run ``i`` as its widgets hold it, with optimizer ``name`` (before its card is drawn)."""
+    ss = st.session_state
+    rule = optimizers.rule(name)
+    hyper = {p.name: p.clamp(ss.get(f"r{i}.{p.name}", p.default)) for p in rule.params}
+    kind = ss.get(f"r{i}.sched", "constant")
+    sched = {"kind": kind}
+    for k in (*schedules.USES[kind], "warmup"):
+        sched[k] = ss.get(f"r{i}.sched.{k}", schedules.PARAMS[k].default)
+    if sched["warmup"]:
+        sched["warmup_start"] = ss.get(f"r{i}.sched.warmup_start", schedules.PARAMS["warmup_start"].default)
+    form = ss.get(f"r{i}.form", "pytorch")
+    return RunSpec(name, hyper, sched, form if form in forms(name) else "pytorch")
+
+
+def tune_switched_runs(base: Setup) -> None:
+    """After a run switched optimizer, or the surface changed: give the run a learning rate that works
+    there (descent_lab.tuning.choose_lr), unless the user set one for that optimizer; note it."""
+    ss = st.session_state
+    surface = base.make_surface()
+    key = compute.surface_key(surface)
+    moved = ss.get("lr.surface") not in (None, key)
+    for i in ss.run_ids:
+        name, was = ss[f"r{i}.opt"], ss.get(f"r{i}.was")
+        if was is not None and (was != name or moved):
+            whose = f"{optimizers.rule(was).short or optimizers.rule(was).label}'s" if was != name else (
+                "the last surface's")
+            choice = tuning.choose_lr(base, state_spec(i, name), previous_from=whose,
+                                      own=ss.get(f"r{i}.own.{name}"),
+                                      family=lambda s, spec: family_for(s, spec, surface))  # cached
+            ss[f"r{i}.lr"] = choice.lr
+            ss[f"r{i}.lr.note"] = (choice.lr, choice.caption())
+        ss[f"r{i}.was"] = name
+    ss["lr.surface"] = key
+
+
+def lesson_box(setup: Setup) -> None:
+    """The open lesson's title, question and run names (in the runs' colours), above the stage."""
+    p = PRESETS.get(setup.lesson)
+    if p is None:
+        return
+    names = p.run_names()
+    colors = viz.run_colors([r.name for r in p.setup().runs])
+    chips = " ".join(f"<span style='white-space:nowrap'><span style='color:{c}'>●</span> {n} "
+                     f"<span style='color:#666'>(run {k + 1})</span></span>"
+                     for k, (n, c) in enumerate(zip(names, colors, strict=True)))
+    with st.container(border=True, key="lesson_box"):
+        where = f"from {p.page}" if p.page else "a classic comparison"
+        st.markdown(f"**:material/school: {p.title}** <span style='color:#666'>({where})</span> "
+                    f"{p.question}<br><span style='font-size:0.9em'>{chips}</span>", unsafe_allow_html=True)
+        if not p.matches(setup):
+            c1, c2 = st.columns([3, 1], vertical_alignment="center")
+            c1.caption("You changed the lesson's settings: its answer is about the lesson's own runs.")
+            c2.button("Back to the lesson", key="lesson_reset", on_click=open_lesson, icon=":material/undo:")
+
+
+def lesson_answer(setup: Setup) -> None:
+    """The open lesson's answer, folded so it does not spoil the run."""
+    p = PRESETS.get(setup.lesson)
+    if p is not None:
+        with st.expander("Answer", icon=":material/lightbulb:"):
+            st.markdown(p.answer)
+
+
+def run_notes(setup: Setup, ids: list[int], views) -> None:
+    """Below the stage, per run: the learning rate a switch chose, and the stability hint (a warning
+    when the run's lr is above the largest stable one at the start, or within 10 % of it)."""
+    for slot, (i, spec, view) in enumerate(zip(ids, setup.runs, views, strict=True)):
+        rule = optimizers.rule(spec.name)
+        who = f"Run {slot + 1} ({rule.short or rule.label})"
+        note = st.session_state.get(f"r{i}.lr.note")
+        hint = tuning.stability(setup, spec)
+        parts = [note[1]] if note and note[0] == spec.hyper["lr"] else []
+        warning = hint.warning(view.trajectory, setup.make_surface()) if hint is not None else None
+        if warning and hint.alarming(view.trajectory):
+            st.warning(f"**{who}**: {warning}", icon=":material/warning:")
+        elif hint is not None:
+            parts.append(warning or hint.caption())
+        if parts:
+            st.caption(f"<span style='color:{view.color}'>●</span> {who}: " + "; ".join(parts),
+                       unsafe_allow_html=True)
 
 
 def set_present(on: bool) -> None:
@@ -125,33 +244,33 @@ def run_card(i: int, number: int, color: str) -> RunSpec:
     st.session_state.setdefault(f"r{i}.lr", lr.snap(lr.default))
     hyper = {"lr": lr.clamp(st.session_state[f"r{i}.lr"])}
     with more.popover("", icon=":material/tune:", help="More settings: betas, schedule, epsilon"):
-        st.caption(rule.note)
+        form = "pytorch"
+        if len(forms(name)) > 1:
+            st.session_state.setdefault(f"r{i}.form", "pytorch")
+            form = st.radio("Form", forms(name), key=f"r{i}.form", format_func=FORM_LABELS.get,
+                            help=FORM_HELP, horizontal=True)
+        st.caption(rule.in_form(form).note)
         for p in rule.params:
             if p.name not in ("lr", "eps"):
                 hyper[p.name] = param_widget(p, f"r{i}.{p.name}")
-        kind = st.selectbox("Learning-rate schedule", schedules.KINDS, key=f"r{i}.sched")
-        sched = {"kind": kind}
-        for k in (*schedules.USES[kind], "warmup"):
-            sched[k] = param_widget(schedules.PARAMS[k], f"r{i}.sched.{k}")
-        if sched["warmup"]:
-            sched["warmup_start"] = param_widget(schedules.PARAMS["warmup_start"], f"r{i}.sched.warmup_start")
+        sched = schedule_widgets(f"r{i}.sched")
         with st.expander("Advanced"):
             for p in rule.params:
                 if p.name == "eps":
                     hyper["eps"] = param_widget(p, f"r{i}.eps")
         st.button("Remove this run", key=f"r{i}.remove", on_click=remove_run, args=(i,),
                   disabled=len(st.session_state.run_ids) == 1)
-    return RunSpec(name, hyper, sched)
+    return RunSpec(name, hyper, sched, form)
 
 
 pending = st.session_state.pop(PENDING_SETUP, None)  # sent by another page
 if pending is not None:
-    load(pending)
+    load(pending)  # from a Learn page: its rates are the lesson's
 elif "run_ids" not in st.session_state:
     query = st.query_params.to_dict()
     st.session_state.present = query.pop("present", "0") == "1"
     first, problems = from_query(query)
-    load(first)
+    load(first, tuning.given_lrs(query, first.runs))
     if problems:
         st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".", icon="🔗")
 st.session_state.setdefault("present", False)
@@ -165,6 +284,10 @@ st.markdown(
 
 with st.sidebar:
     st.title(":material/landscape: Descent Lab")
+    st.selectbox("Lesson", ["", *PRESETS], key="lesson", on_change=open_lesson,
+                 format_func=lambda k: PRESETS[k].title if k else "None: free play",
+                 help="A question on a prepared comparison (the Learn pages' examples and classic races); "
+                 "its answer folds out below the map.")
     surface = surface_picker(st.sidebar, allow_custom=True)
     (x0, x1), (y0, y1) = surface.domain
     kx, ky = f"start.{surface.name}.x", f"start.{surface.name}.y"
@@ -193,6 +316,10 @@ with st.sidebar:
     st.button(":material/slideshow: Presenter mode", key="present_on", on_click=set_present, args=(True,),
               help="Big map and loss chart, no sidebar; keys: Space, Left / Right, Home / End; Esc leaves")
 
+sparams = ({"expression": surface.params["expression"], "domain": surface.domain}
+           if surface.name == CUSTOM else dict(surface.params))
+tune_switched_runs(Setup(surface=surface.name, surface_params=sparams, start=(float(sx), float(sy)),
+                         steps=int(steps), noise=float(noise), seed=int(seed), batch=int(batch)))
 ids = st.session_state.run_ids
 speed = st.session_state.setdefault("speed", Setup.speed)
 stage_area = st.container()  # first on the page (on a phone, the map comes before the run controls)
@@ -210,13 +337,12 @@ with controls:  # run cards three to a row, so a name like "Gradient descent" is
             cols[-1].button(":material/add: Add run", key="add_run", on_click=add_run,
                             disabled=len(ids) >= MAX_RUNS, width="stretch")
 
-sparams = ({"expression": surface.params["expression"], "domain": surface.domain}
-           if surface.name == CUSTOM else dict(surface.params))
 setup = Setup(
     surface=surface.name, surface_params=sparams, start=(float(sx), float(sy)),
     steps=int(steps), runs=tuple(runs), noise=float(noise), seed=int(seed), batch=int(batch),
-    multiples=multiples, show3d=show_3d, arrows=arrows, speed=speed,
+    multiples=multiples, show3d=show_3d, arrows=arrows, explain=st.session_state.explain, speed=speed,
     panel=next((k for k, v in PANELS.items() if v == st.session_state.get("panel")), ""),
+    lesson=st.session_state.lesson or "",
 )
 query = to_query(setup)
 if st.session_state.present:
@@ -226,13 +352,17 @@ st.query_params.from_dict(query)
 families = [family_for(setup, spec, surface) for spec in setup.runs]
 views = compute.runs(setup, run=lambda s, spec: family_run(s, spec, surface))
 with stage_area:
+    lesson_box(setup)
     stage(stage_data(surface, views, families, image_for(surface), arrows=arrows, show3d=show_3d,
-                     multiples=multiples, speed=speed), ids, SPEEDS, st.session_state.present)
+                     multiples=multiples, speed=speed, explain=setup.explain),
+          ids, SPEEDS, st.session_state.present)
     for v in views:
         d = int(v.trajectory.diverged_at)
         if d >= 0:
             st.error(f"**{v.label}** diverged at step {d}: its steps grew without bound. "
                      "Try a smaller learning rate.", icon="💥")
+    run_notes(setup, ids, views)
+    lesson_answer(setup)
 
 # only the chosen panel is rendered: the table and code widgets cost seconds of first load
 with controls:
@@ -254,9 +384,16 @@ with controls:
                      column_config={"run": st.column_config.TextColumn(width="medium"),
                                     "final f": sci, "f - f*": sci, "distance": sci})
     elif panel == "Code":
-        st.caption("Each run takes exactly the steps of this PyTorch code fed the same gradients: the "
-                   "test suite checks 300 steps against trajectories recorded from PyTorch, to 1e-7.")
-        for v in views:
-            st.code(v.trajectory.optimizer.torch_code(), language="python")
+        keras = st.radio("Framework", ["PyTorch", "Keras"], key="code.framework", horizontal=True,
+                         label_visibility="collapsed") == "Keras"
+        st.caption(CODE_CAPTIONS[keras])
+        for n, (tab, v) in enumerate(zip(st.tabs([v.label for v in views]), views, strict=True)):
+            code = (script.keras_script if keras else script.torch_script)(setup, v.trajectory)
+            if code is None:
+                tab.info(script.keras_difference(v.trajectory.optimizer), icon=":material/info:")
+                continue
+            tab.code(code, language="python")
+            tab.download_button("Download the script", code, f"descent-lab-run{n + 1}.py", "text/x-python",
+                                key=f"script{n}", icon=":material/download:", on_click="ignore")
     elif panel == "Export":
         export_panel(setup, surface, views)

@@ -68,11 +68,11 @@ function decode(data) {
       ...r, R,
       x: path.subarray(0, S + 1), y: path.subarray(S + 1), loss: r.loss, gapv: r.gap,
       grad: r.grad, z: r.z || null, famZ: r.fam_z || null,
+      xp: r.explain ? f64(r.explain.values) : null,
       fam, famGap,
     };
   });
-  return { ...data, S, K, k, kept, runs, hoverF: data.hover_f, z3: data.grid3d ? data.grid3d.z : null,
-           minimaX: data.minima.map((m) => m[0]), minimaY: data.minima.map((m) => m[1]) };
+  return { ...data, S, K, k, kept, runs, hoverF: data.hover_f, z3: data.grid3d ? data.grid3d.z : null };
 }
 
 // The run as drawn at learning-rate index j: exact arrays for the server's own lr, else the family row.
@@ -133,18 +133,22 @@ function init(parent) {
   const whole = tool("Whole paths", "Show whole paths, not only what the runs have reached");
   const b3d = tool("3-D", "3-D view");
   const present = tool("Present", "Presenter mode: big map, no sidebar (Esc leaves)");
+  const bExplain = tool("Explain", "Explain mode: the update rule with this step's numbers");
   main.append(mapBox, bar, view3d);
   const side = el("div", "stage-side"), runs = el("div", "stage-runs"), loss = el("div", "stage-loss");
   const lossBox = el("div", "stage-lossbox"), lossCanvas = el("canvas", "stage-overlay");
   lossBox.append(loss, lossCanvas);
   const note = el("div", "stage-note", "Drag the ring to move the start, or click the map to start there.");
-  side.append(tools, runs, lossBox, note);
+  const explainBox = el("div", "stage-explain");
+  explainBox.hidden = true;
+  side.append(tools, runs, explainBox, lossBox, note);
   const tip = el("div", "stage-tip");
   root.append(main, side, tip);
   parent.append(root);
 
   const st = {
     root, map, view3d, loss, runs, tip, bar, tools, mapCanvas, lossCanvas, land, stepInput: step, label, play, speed, whole, b3d, present,
+    bExplain, explainBox, xpRun: 0, xpForm: "course",
     t: 0, playing: false, wholePaths: false, preview: new Set(), lr: [], d: null, version: null,
     busy: false, dirty: false, last3d: 0, drag: null, raf: 0,
   };
@@ -158,6 +162,7 @@ function init(parent) {
   whole.onclick = () => { st.wholePaths = !st.wholePaths; draw(st); };
   b3d.onclick = () => st.api.setTriggerValue("show3d", !(st.d && st.d.show3d));
   present.onclick = () => st.api.setTriggerValue("present", !st.presenting);
+  bExplain.onclick = () => st.api.setTriggerValue("explain", !(st.d && st.d.explain));
   root.addEventListener("keydown", (e) => keys(st, e));
   lossBox.addEventListener("pointerdown", (e) => {
     const A = st.lossAxes && st.lossAxes[0], b = st.loss.getBoundingClientRect();
@@ -303,14 +308,23 @@ function mapTraces(st) {
   const { n } = panels(d);
   for (let p = 0; p < n; p++) {
     const [xa, ya] = axisName(p);
-    out.push({ type: "scatter", x: d.minimaX, y: d.minimaY, xaxis: xa, yaxis: ya, mode: "markers", hoverinfo: "skip",
-               name: "known minima", marker: { symbol: "star", size: 14, color: "white", line: { color: "black", width: 1 } } });
+    out.push(...minimaTraces(d, xa, ya));
   }
   out.push({ type: "scatter", x: [null], y: [null], mode: "markers", hoverinfo: "skip", name: "colour bar",
              marker: { colorscale: d.colorscale, cmin: d.cmin, cmax: d.cmax, color: [d.cmin], showscale: true,
                        colorbar: { title: { text: d.cbtitle, side: "right" }, x: st.colorbar.x, xanchor: "left", y: 1,
                                    yanchor: "top", len: st.colorbar.len, thickness: 14, outlinewidth: 0 } } });
   return out;
+}
+
+// The known minima: global ones as stars, local ones as dots (small where there are many, as on Rastrigin).
+function minimaTraces(d, xa, ya) {
+  const glob = d.minima_global || [], pick = (g) => d.minima.filter((_, n) => !!glob[n] === g);
+  const trace = (pts, name, marker) => ({ type: "scatter", x: pts.map((m) => m[0]), y: pts.map((m) => m[1]), xaxis: xa,
+                                          yaxis: ya, mode: "markers", hoverinfo: "skip", name, marker });
+  const local = pick(false), few = local.length <= 12;
+  return [trace(local, "local minima", { symbol: "circle", size: few ? 9 : 5, color: "white", line: { color: "black", width: few ? 1.5 : 1 } }),
+          trace(pick(true), "global minimum", { symbol: "star", size: 18, color: "white", line: { color: "black", width: 1.5 } })];
 }
 
 // The loss chart's axes: steps, and f - f* on a log scale over what the shown runs reach (whole
@@ -509,12 +523,13 @@ function drawMapOverlay(st) {
                     key: s.label + ":" + s.x[s.n - 1] + "," + s.y[s.n - 1] });
       } else {
         const X = A.px(s.x[k]), Y = A.py(s.y[k]);
-        if (d.arrows && s.exact && !ended) {
+        if ((d.arrows || explaining(st, i)) && s.exact && !ended) {
           const gx = r.grad[t], gy = r.grad[d.S + t], len = Math.abs(A.px(x0 + arrowLen) - A.px(x0));
           const screen = (vx, vy) => [A.px(s.x[k] + vx) - X, A.py(s.y[k] + vy) - Y]; // a data vector on screen
           const g = Math.hypot(gx, gy) || 1;
           arrow(ctx, X, Y, ...screen(-gx / g, -gy / g), len, "black", [3, 4]);
           arrow(ctx, X, Y, A.px(s.x[k + 1]) - X, A.py(s.y[k + 1]) - Y, len, r.color, []);
+          if (explaining(st, i)) explainArrows(st, ctx, r, t, X, Y, len, screen);
         }
         marker(ctx, diverged ? "x" : ended ? "square" : "circle", X, Y, 14, r.color);
       }
@@ -543,6 +558,9 @@ function drawMapOverlay(st) {
   }
   const A = axes[0];
   label(ctx, `step ${t}`, A.box[0] + 6, A.box[1] + 6, fs + 2, "#31333f");
+  if (d.runs[st.xpRun] && explaining(st, st.xpRun)) {
+    explainLegend(st, ctx, axes[d.multiples ? st.xpRun : 0], d.runs[st.xpRun], fs - 2);
+  }
   st.info = info;
 }
 
@@ -589,8 +607,10 @@ function draw(st) {
   st.whole.classList.toggle("on", st.wholePaths);
   const layout = mapLayout(st);
   placeLandscape(st);
+  drawExplain(st);
   st.loss.style.height = (window.innerWidth <= 720 ? 260
-    : Math.max(220, st.map.offsetHeight + st.bar.offsetHeight - st.runs.offsetHeight - st.tools.offsetHeight - 56)) + "px";
+    : Math.max(d.explain ? 160 : 220, st.map.offsetHeight + st.bar.offsetHeight - st.runs.offsetHeight - st.tools.offsetHeight
+                  - st.explainBox.offsetHeight - 56)) + "px";
   lossAxes(st);
   drawMapOverlay(st);
   drawLossOverlay(st);
@@ -659,6 +679,7 @@ function buildRuns(st) {
       const j = st.lr[i];
       name.textContent = r.labels[j];
       value.textContent = "lr " + fmt(r.lrs[j], 3);
+      stableWarn(r, j, value);
       input.setAttribute("aria-valuetext", fmt(r.lrs[j], 3));
     };
     input.oninput = () => {
@@ -669,7 +690,7 @@ function buildRuns(st) {
     };
     input.onchange = () => st.api.setTriggerValue("lr", { run: i, lr: r.lrs[Number(input.value)] });
     show();
-    lr.append(input, value);
+    lr.append(stableTrack(r, input), value);
     row.append(name, lr);
     st.runs.append(row);
   });
@@ -754,12 +775,13 @@ function hover(st, loc) {
     if (best >= 0) {
       const f = s.exact ? ` f = ${fmt(r.loss[best])}` : "";
       lines.push(`<b style="color:${r.color}">${s.label}</b>: step ${s.steps[best]}, ` +
-                 `(${fmt(s.x[best])}, ${fmt(s.y[best])})${f}`);
+                 `(${fmt(s.x[best])}, ${fmt(s.y[best])})${f}` + explainHover(st, i, best));
     }
   });
-  for (const [mx, my] of d.minima) {
-    if (Math.hypot(loc.A.px(mx) - loc.px, loc.A.py(my) - loc.py) < reach) lines.push(`minimum (${fmt(mx)}, ${fmt(my)})`);
-  }
+  d.minima.forEach(([mx, my], n) => {
+    const kind = d.minima_global && d.minima_global[n] ? "global" : "local";
+    if (Math.hypot(loc.A.px(mx) - loc.px, loc.A.py(my) - loc.py) < reach) lines.push(`${kind} minimum (${fmt(mx)}, ${fmt(my)})`);
+  });
   if (!lines.length) {
     const [x0, x1, y0, y1] = d.domain, n = d.hover_n;
     const i = Math.round(((loc.x - x0) / (x1 - x0)) * (n - 1)), j = Math.round(((loc.y - y0) / (y1 - y0)) * (n - 1));
@@ -790,6 +812,7 @@ export default function (component) {
   st.root.classList.toggle("with3d", !!data.show3d);
   st.b3d.classList.toggle("on", !!data.show3d);
   st.b3d.disabled = !!data.multiples;
+  st.bExplain.classList.toggle("on", !!data.explain);
   st.speed.value = data.speed;
   if (data.version !== st.version) {
     const old = st.d;
@@ -801,6 +824,7 @@ export default function (component) {
     st.t = Math.min(st.t, st.d.S);
     if (!st.d.show3d && st.view3d.data && window.Plotly) Plotly.purge(st.view3d);
     buildRuns(st);
+    buildExplain(st);
   }
   if (st.presentWas !== undefined && st.presentWas !== st.presenting) {
     requestAnimationFrame(() => { st.root.focus({ preventScroll: true }); });
@@ -819,4 +843,181 @@ export default function (component) {
       STATES.delete(parentElement);
     }, 0);
   };
+}
+
+// ---- explain mode: the selected run's update at the current step (viz/explain.py's numbers, picked
+// at index t, nothing computed here), its arrows on the map, and each run's stability mark ------------
+
+// explain mode's numbers come as float64 in base64 inside the header (viz/explain.py)
+const f64 = (b64) => new Float64Array(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer);
+const FORMS = [["course", "Course"], ["torch", "PyTorch"]];
+const GRAD_LABEL = "−g: downhill";
+
+// 4 significant digits, in exponent form outside 0.001..99999
+function xpNum(v) {
+  if (!Number.isFinite(v)) return "–";
+  const a = Math.abs(v);
+  return v === 0 ? "0" : a >= 1e-3 && a < 1e5 ? v.toPrecision(4) : v.toExponential(3);
+}
+
+// the value of a column of run r's explain numbers at step t, coordinate dim
+const xpAt = (d, r, column, dim, t) => r.xp[(column * 2 + dim) * d.S + t];
+
+const explaining = (st, i) => !!(st.d.explain && st.xpRun === i && st.d.runs[i].xp);
+
+// The panel for the selected run and form: formula lines with the rows they define, their cells
+// filled at every draw by drawExplain.
+function buildExplain(st) {
+  const d = st.d, box = st.explainBox;
+  box.replaceChildren();
+  st.xpCells = null;
+  box.hidden = !d.explain;
+  if (!d.explain || !d.runs.length) return;
+  if (!(st.xpRun < d.runs.length)) st.xpRun = 0;
+  const r = d.runs[st.xpRun], form = r.explain.forms[st.xpForm];
+  const head = el("div", "xp-head");
+  const pick = el("select", "xp-run");
+  pick.setAttribute("aria-label", "Run to explain");
+  d.runs.forEach((run, i) => pick.append(new Option(run.label, String(i))));
+  pick.value = String(st.xpRun);
+  pick.onchange = () => { st.xpRun = Number(pick.value); buildExplain(st); draw(st); };
+  const forms = el("span", "xp-forms");
+  forms.setAttribute("role", "group");
+  forms.setAttribute("aria-label", "Formula as written in");
+  for (const [key, name] of FORMS) {
+    const b = el("button", key === st.xpForm ? "on" : "", r.explain.forms[key].title || name);
+    b.type = "button";
+    b.setAttribute("aria-pressed", String(key === st.xpForm));
+    b.onclick = () => { st.xpForm = key; buildExplain(st); draw(st); };
+    forms.append(b);
+  }
+  head.append(pick, forms);
+  const legend = el("div", "xp-legend");
+  legend.innerHTML = legendHTML(r);
+  st.xpLegend = legend;
+  const table = el("table", "xp-table");
+  table.innerHTML = "<thead><tr><th class='xp-where'></th><th>x</th><th>y</th></tr></thead>";
+  st.xpWhere = table.querySelector(".xp-where");
+  const body = el("tbody");
+  const line = (n) => {
+    const tr = el("tr", "xp-line"), td = el("td");
+    td.colSpan = 3;
+    td.innerHTML = form.lines[n];
+    tr.append(td);
+    body.append(tr);
+  };
+  st.xpCells = [];
+  let next = 0; // the next formula line to list: the gradient comes first, the step and new point last
+  form.rows.forEach((row, n) => {
+    const upto = row.line >= 0 ? row.line : n === 0 ? -1 : form.lines.length - 1;
+    while (next <= upto) line(next++);
+    const tr = el("tr"), th = el("th");
+    th.scope = "row";
+    th.innerHTML = row.symbol;
+    const tds = row.scalar ? [el("td")] : [el("td"), el("td")];
+    if (row.scalar) tds[0].colSpan = 2;
+    tr.append(th, ...tds);
+    body.append(tr);
+    st.xpCells.push({ column: row.column, tds });
+  });
+  while (next < form.lines.length) line(next++);
+  table.append(body);
+  box.append(head, legend, table);
+  if (st.xpForm === "torch") box.append(el("code", "xp-code", form.code), el("div", "stage-note", form.note));
+}
+
+function drawExplain(st) {
+  const d = st.d;
+  if (!d.explain || !st.xpCells) return;
+  const i = st.xpRun, r = d.runs[i], s = series(st, i), t = st.t;
+  const update = s.exact && t < d.S;
+  st.xpWhere.textContent = !s.exact ? "This learning rate's numbers come when the slider is released."
+    : t >= d.S ? `Step ${t}: the last point, no update after it.`
+    : `Update ${t + 1}: from step ${t} to step ${t + 1}` + (s.div >= 0 && t >= s.div - 1 ? ` (diverged at step ${s.div})` : "");
+  for (const c of st.xpCells) c.tds.forEach((td, dim) => { td.textContent = update ? xpNum(xpAt(d, r, c.column, dim, t)) : "–"; });
+  st.explainBox.dataset.step = String(t);
+}
+
+// The selected run's velocity-like arrows (the gradient and step arrows are drawMapOverlay's own).
+function explainArrows(st, ctx, r, t, X, Y, len, screen) {
+  for (const a of r.explain.arrows) {
+    const vx = a.sign * xpAt(st.d, r, a.column, 0, t), vy = a.sign * xpAt(st.d, r, a.column, 1, t), n = Math.hypot(vx, vy);
+    if (!(n > 0) || !Number.isFinite(n)) continue;
+    ctx.save();
+    ctx.shadowColor = "rgba(0,0,0,0.9)"; ctx.shadowBlur = 3;
+    arrow(ctx, X, Y, ...screen(vx / n, vy / n), len, "white", []);
+    ctx.restore();
+  }
+}
+
+// What the selected run's arrows are: label, colour, dash (white ones get a dark halo).
+const legendItems = (r) => [[GRAD_LABEL, "black", [3, 4]], ...r.explain.arrows.map((a) => [a.label, "white", []]),
+                            ["Δw: step", r.color, []]];
+
+// A legend naming the selected run's arrows, in the top right corner of its panel where it fits
+// (small multiples leave no room: the explain panel's own legend names them there).
+function explainLegend(st, ctx, A, r, fs) {
+  const items = legendItems(r);
+  ctx.save();
+  ctx.font = `${fs}px "Source Sans", "Source Sans Pro", sans-serif`;
+  const w = Math.max(...items.map(([t]) => ctx.measureText(t).width)) + 44, h = items.length * (fs + 6) + 8;
+  const [bx, by, bw, bh] = A.box, X = bx + bw - w - 6, Y = by + 6;
+  const fits = w <= 0.45 * bw && h <= 0.3 * bh;
+  st.explainBox.dataset.legend = "";
+  if (st.xpLegend) st.xpLegend.hidden = fits;
+  if (!fits) { ctx.restore(); return; }
+  ctx.fillStyle = "rgba(255,255,255,0.9)"; ctx.fillRect(X, Y, w, h);
+  ctx.strokeStyle = "#c9cbd3"; ctx.lineWidth = 1; ctx.setLineDash([]); ctx.strokeRect(X, Y, w, h);
+  items.forEach(([text, color, dash], n) => {
+    const y = Y + 4 + n * (fs + 6) + (fs + 6) / 2;
+    if (color === "white") { ctx.shadowColor = "rgba(0,0,0,0.9)"; ctx.shadowBlur = 3; }
+    arrow(ctx, X + 6, y, 1, 0, 28, color, dash);
+    ctx.shadowBlur = 0;
+    ctx.fillStyle = "#31333f"; ctx.textBaseline = "middle";
+    ctx.fillText(text, X + 38, y);
+  });
+  ctx.restore();
+  st.explainBox.dataset.legend = items.map(([t]) => t).join("|");
+}
+
+// the same legend in the explain panel (SVG arrows), shown where the map has no room for it
+function legendHTML(r) {
+  return legendItems(r).map(([text, color, dash]) => {
+    const line = (c, wd) => `<line x1="1" y1="6" x2="19" y2="6" stroke="${c}" stroke-width="${wd}" stroke-dasharray="${dash.join(" ")}"/>`;
+    const halo = color === "white" ? line("#31333f", 4.5) : "";
+    return `<span><svg width="28" height="12" aria-hidden="true">${halo}${line(color, 2.5)}` +
+      `<path d="M27 6 L18 1.5 L18 10.5Z" fill="${color}" stroke="${color === "white" ? "#31333f" : "none"}"/></svg>` +
+      `${text}</span>`;
+  }).join("");
+}
+
+// the hover read-out's extra line for run i at path point q: its gradient and step there
+function explainHover(st, i, q) {
+  const d = st.d, r = d.runs[i];
+  if (!r.xp || !series(st, i).exact || q >= d.S) return "";
+  const pair = (c) => `(${xpNum(xpAt(d, r, c, 0, q))}, ${xpNum(xpAt(d, r, c, 1, q))})`;
+  return `<br>&nbsp;&nbsp;g = ${pair(r.explain.hover.grad)}, Δw = ${pair(r.explain.hover.step)}`;
+}
+
+// The largest stable learning rate (runs[i].stable_lr, when the server sends one within the slider's
+// range) as a tick on run r's slider; returns what goes where the slider went.
+function stableTrack(r, input) {
+  const v = r.stable_lr, lrs = r.lrs, R = lrs.length;
+  if (typeof v !== "number" || !Number.isFinite(v) || R < 2 || !(v >= lrs[0] && v <= lrs[R - 1])) return input;
+  let j = 0;
+  while (j < R - 2 && lrs[j + 1] < v) j++;
+  const frac = lrs[j + 1] > lrs[j] ? Math.log(v / lrs[j]) / Math.log(lrs[j + 1] / lrs[j]) : 0;
+  const p = (j + Math.min(1, Math.max(0, frac))) / (R - 1);
+  const track = el("span", "lr-track"), tick = el("span", "lr-stable");
+  tick.style.left = `calc(8px + (100% - 16px) * ${p})`;
+  tick.title = `largest stable lr ≈ ${fmt(v, 3)}`;
+  track.append(input, tick);
+  return track;
+}
+
+// the lr value's warning colour when the chosen lr is above the run's largest stable one
+function stableWarn(r, j, value) {
+  const v = r.stable_lr, over = typeof v === "number" && Number.isFinite(v) && r.lrs[j] > v;
+  value.classList.toggle("lr-warn", over);
+  value.title = over ? `above the largest stable lr ≈ ${fmt(v, 3)}: expect this run to diverge` : "";
 }

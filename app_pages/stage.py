@@ -11,7 +11,7 @@ them (that search imports pandas, 0.4 s of a cold first load).
 
 What the stage reports back arrives as trigger values and is applied by callbacks before the
 page runs: ``lr`` {run, lr} when a learning-rate drag ends, ``start`` {x, y} from a click or the
-dragged start ring, ``show3d`` and ``present`` (bools), ``speed``.
+dragged start ring, ``show3d``, ``present`` and ``explain`` (bools), ``speed``.
 """
 
 from __future__ import annotations
@@ -72,7 +72,10 @@ def on_lr(run_ids: list[int]):
         if isinstance(v, dict) and isinstance(v.get("run"), int) and _finite(v.get("lr")):
             slot = v["run"]
             if 0 <= slot < len(run_ids) and v["lr"] > 0:
-                st.session_state[f"r{run_ids[slot]}.lr"] = float(v["lr"])
+                i = run_ids[slot]
+                st.session_state[f"r{i}.lr"] = float(v["lr"])
+                # set on purpose: kept when the run switches back to this optimizer or the surface changes
+                st.session_state[f"r{i}.own.{st.session_state[f'r{i}.opt']}"] = float(v["lr"])
     return apply
 
 
@@ -101,5 +104,6 @@ def stage(data: dict, run_ids: list[int], speeds, present: bool) -> None:
         on_start_change=_start("start"),
         on_show3d_change=_flag("show3d"),
         on_present_change=_flag("present"),
+        on_explain_change=_flag("explain"),
         on_speed_change=_speed(speeds),
     )

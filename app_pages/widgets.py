@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from urllib.parse import parse_qsl, urlsplit
 
 import streamlit as st
 
@@ -19,6 +20,7 @@ from descent_lab.compute import surface_from_key, surface_key
 from descent_lab.families import Family, lr_family, row
 from descent_lab.setup import CUSTOM, DEFAULT_DOMAIN, RunSpec, Setup, custom_surface
 from landscapes import Surface, expression
+from optimizers import schedules
 from specs import Param
 
 
@@ -37,6 +39,17 @@ def open_in_playground(setup) -> None:
     st.switch_page(PLAYGROUND)
 
 
+NETWORKS = "app_pages/networks.py"
+PENDING_NET = "net.pending"  # session key: a Networks link's query for the Networks page to load
+
+
+def open_in_networks(link: str) -> None:
+    """Switch to the Networks page showing ``link`` (descent_lab.networks.link's '/networks?...'),
+    also when the page already holds another view in this session."""
+    st.session_state[PENDING_NET] = dict(parse_qsl(urlsplit(link).query))
+    st.switch_page(NETWORKS)
+
+
 def param_widget(p: Param, key: str, container=st):
     """A widget for ``p`` bound to ``st.session_state[key]`` (set to the default first time).
 
@@ -50,6 +63,18 @@ def param_widget(p: Param, key: str, container=st):
                                       step=1 if p.integer else None)
     return container.select_slider(p.label, options=p.options(st.session_state[key]), key=key,
                                    help=p.help or None, format_func=lambda v: f"{v:g}")
+
+
+def schedule_widgets(key: str) -> dict:
+    """A run's learning-rate schedule: its kind (session key ``key``), that kind's settings and
+    the warm-up (keys ``key.<setting>``); returns the RunSpec.schedule dict."""
+    kind = st.selectbox("Learning-rate schedule", schedules.KINDS, key=key)
+    sched = {"kind": kind}
+    for k in (*schedules.USES[kind], "warmup"):
+        sched[k] = param_widget(schedules.PARAMS[k], f"{key}.{k}")
+    if sched["warmup"]:
+        sched["warmup_start"] = param_widget(schedules.PARAMS["warmup_start"], f"{key}.warmup_start")
+    return sched
 
 
 def side_by_side(*panels: tuple[str, list[str]]) -> None:
@@ -135,8 +160,8 @@ def lr_grid(spec: RunSpec) -> tuple[float, ...]:
 
 
 @lru_cache(maxsize=32)
-def _family(surface_key: tuple, name: str, hyper: tuple, schedule: tuple, lrs: tuple, start: tuple,
-            steps: int, noise: float, seed: int, batch: int) -> Family:
+def _family(surface_key: tuple, name: str, hyper: tuple, schedule: tuple, form: str, lrs: tuple,
+            start: tuple, steps: int, noise: float, seed: int, batch: int) -> Family:
     """One run at every lr of ``lrs``: computed once per configuration other than the lr itself.
 
     Shared by every session like st.cache_resource, but keyed by Python's own hash of the
@@ -145,15 +170,15 @@ def _family(surface_key: tuple, name: str, hyper: tuple, schedule: tuple, lrs: t
     surface, params = compute.surface_setting(surface_key)
     setup = Setup(surface=surface, surface_params=params, start=start, steps=steps, noise=noise, seed=seed,
                   batch=batch)
-    return lr_family(setup, RunSpec(name, {**dict(hyper), "lr": lrs[0]}, dict(schedule)), lrs)
+    return lr_family(setup, RunSpec(name, {**dict(hyper), "lr": lrs[0]}, dict(schedule), form), lrs)
 
 
 def family_for(setup: Setup, spec: RunSpec, surface: Surface) -> Family:
     """``spec``'s learning-rate family on ``setup`` (cached; moving the lr along its grid is free)."""
     lrs = lr_grid(spec)
     hyper = tuple(sorted((k, v) for k, v in spec.hyper.items() if k != "lr"))
-    fam = _family(surface_key(surface), spec.name, hyper, tuple(sorted(spec.schedule.items())), lrs,
-                  setup.start_point(), setup.steps, setup.noise, setup.seed, setup.batch)
+    fam = _family(surface_key(surface), spec.name, hyper, tuple(sorted(spec.schedule.items())), spec.form,
+                  lrs, setup.start_point(), setup.steps, setup.noise, setup.seed, setup.batch)
     return Family(spec, lrs, lrs.index(float(spec.hyper["lr"])), fam.trajectory)
 
 

@@ -37,8 +37,8 @@ def surface_from_key(key: tuple):
 def keyed_run(surface_key: tuple, run_key: tuple, start: tuple, steps: int, noise: float, seed: int,
               batch_size: int | None) -> optimizers.Trajectory:
     """One run from hashable keys (surface_key, RunSpec.key()): what the pages cache."""
-    name, hyper, schedule = run_key
-    opt = optimizers.get(name, schedule=optimizers.Schedule(**dict(schedule)), **dict(hyper))
+    name, hyper, schedule, form = run_key
+    opt = optimizers.get(name, schedule=optimizers.Schedule(**dict(schedule)), form=form, **dict(hyper))
     return optimizers.run(opt, surface_from_key(surface_key), start=start, steps=steps, noise=noise,
                           seed=seed, batch_size=batch_size)
 

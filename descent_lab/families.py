@@ -41,7 +41,7 @@ def lr_family(setup: Setup, spec: RunSpec, lrs) -> Family:
     """``spec`` on ``setup``'s surface, start, steps, noise, seed and batch at every lr of ``lrs``
     (plus the spec's own lr), in one batched call."""
     grid = with_lr(lrs, spec.hyper["lr"])
-    opt = optimizers.get(spec.name, schedule=optimizers.Schedule(**spec.schedule),
+    opt = optimizers.get(spec.name, schedule=optimizers.Schedule(**spec.schedule), form=spec.form,
                          **{**spec.hyper, "lr": np.array(grid)})
     tr = optimizers.run(opt, setup.make_surface(), start=setup.start_point(), steps=setup.steps,
                         noise=setup.noise, seed=setup.seed, batch_size=setup.batch or None)

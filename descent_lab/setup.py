@@ -8,7 +8,9 @@ Query form: ``surface``, surface parameters by name (``condition=50``),
 ``start=x,y``, ``steps``, ``noise``, ``seed``, ``batch``, ``optimizers`` (a comma
 list, in order) and, per run, ``<prefix>.<setting>`` where the prefix is the
 optimizer's name, numbered from the second of a kind on (``adam``, ``adam2``):
-``adam.lr=0.01``, ``adam.schedule=cosine``, ``adam.t_max=200``.
+``adam.lr=0.01``, ``adam.schedule=cosine``, ``adam.t_max=200``, and ``adam.form=keras`` for Keras's
+form of an optimizer that has one; ``lesson`` (a key of descent_lab.presets.PRESETS) shows that
+lesson's question and answer beside the runs.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ MAX_PARAMS = 200  # query entries looked at; the rest is ignored
 MAX_TEXT = 300  # characters of one value (a formula may be 300 long)
 CUSTOM = "custom"  # the surface name of a typed formula: surface=custom&f=...&domain=x0,x1,y0,y1
 DEFAULT_DOMAIN = ((-3.0, 3.0), (-3.0, 3.0))
-VIEW_FLAGS = ("multiples", "show3d", "arrows")
+VIEW_FLAGS = ("multiples", "show3d", "arrows", "explain")
 SPEEDS = ("0.25x", "0.5x", "1x", "2x", "4x")
 #: the Playground's panels below the stage, by their key in links (panel=results)
 PANELS = {"rates": "Step sizes", "results": "Results", "code": "Code", "export": "Export"}
@@ -50,18 +52,25 @@ def make_surface(name: str, params: dict) -> landscapes.Surface:
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run: the optimizer's name, its settings and its schedule settings."""
+    """One run: the optimizer's name, its settings, its schedule settings and its form (optimizers.FORMS)."""
 
     name: str
     hyper: dict = field(default_factory=dict)
     schedule: dict = field(default_factory=lambda: {"kind": "constant"})
+    form: str = "pytorch"
 
     def optimizer(self) -> optimizers.Optimizer:
-        return optimizers.get(self.name, schedule=optimizers.Schedule(**self.schedule), **self.hyper)
+        return optimizers.get(self.name, schedule=optimizers.Schedule(**self.schedule), form=self.form,
+                              **self.hyper)
 
     def key(self) -> tuple:
         """Hashable identity, for caches."""
-        return self.name, tuple(sorted(self.hyper.items())), tuple(sorted(self.schedule.items()))
+        return self.name, tuple(sorted(self.hyper.items())), tuple(sorted(self.schedule.items())), self.form
+
+
+def forms(name: str) -> tuple[str, ...]:
+    """The forms optimizer ``name`` can run in: PyTorch's, and Keras's where it differs."""
+    return optimizers.FORMS if optimizers.rule(name).keras_form else ("pytorch",)
 
 
 def run_spec(name: str, **hyper) -> RunSpec:
@@ -88,8 +97,10 @@ class Setup:
     multiples: bool = False
     show3d: bool = False  # off by default: in software WebGL a change costs ~0.8 s (README, Performance)
     arrows: bool = True
+    explain: bool = False  # explain mode: the selected run's update rule with this step's numbers
     speed: str = "1x"
     panel: str = ""  # a key of PANELS, or "" for none open
+    lesson: str = ""  # a key of descent_lab.presets.PRESETS, or "" for none
 
     def make_surface(self) -> landscapes.Surface:
         return make_surface(self.surface, self.surface_params)
@@ -133,15 +144,7 @@ def to_query(setup: Setup) -> dict[str, str]:
         q["seed"] = str(setup.seed)
     if setup.batch:
         q["batch"] = str(setup.batch)
-    q["optimizers"] = ",".join(r.name for r in setup.runs)
-    for pre, r in zip(prefixes(setup.runs), setup.runs, strict=True):
-        for k, v in r.hyper.items():
-            q[f"{pre}.{k}"] = link_number(v)
-        if r.schedule.get("kind", "constant") != "constant" or r.schedule.get("warmup"):
-            q[f"{pre}.schedule"] = r.schedule["kind"]
-            for k, v in r.schedule.items():
-                if k != "kind":
-                    q[f"{pre}.{k}"] = link_number(v)
+    q.update(runs_query(setup.runs))
     for flag in VIEW_FLAGS:
         if getattr(setup, flag) != getattr(Setup, flag):
             q[flag] = "1" if getattr(setup, flag) else "0"
@@ -149,6 +152,24 @@ def to_query(setup: Setup) -> dict[str, str]:
         q["speed"] = setup.speed
     if setup.panel:
         q["panel"] = setup.panel
+    if setup.lesson:
+        q["lesson"] = setup.lesson
+    return q
+
+
+def runs_query(runs) -> dict[str, str]:
+    """Runs as query parameters: ``optimizers`` (a comma list) and ``<prefix>.<setting>``."""
+    q = {"optimizers": ",".join(r.name for r in runs)}
+    for pre, r in zip(prefixes(runs), runs, strict=True):
+        for k, v in r.hyper.items():
+            q[f"{pre}.{k}"] = link_number(v)
+        if r.form != "pytorch":
+            q[f"{pre}.form"] = r.form
+        if r.schedule.get("kind", "constant") != "constant" or r.schedule.get("warmup"):
+            q[f"{pre}.schedule"] = r.schedule["kind"]
+            for k, v in r.schedule.items():
+                if k != "kind":
+                    q[f"{pre}.{k}"] = link_number(v)
     return q
 
 
@@ -256,12 +277,13 @@ def from_query(query: Mapping) -> tuple[Setup, list[str]]:
         v = r.flag(flag)
         if v is not None:
             changes[flag] = v
-    for key, options in (("panel", PANELS), ("speed", SPEEDS)):
+    from .presets import PRESETS  # the lessons are setups themselves: read from a link like one
+    for key, options in (("panel", PANELS), ("speed", SPEEDS), ("lesson", PRESETS)):
         if (v := r.choice(key, options)) is not None:
             changes[key] = v
     names = r.text("optimizers")
     if names is not None:
-        changes["runs"] = _runs(names, r)
+        changes["runs"] = read_runs(names, r)
     r.leftovers()
     return replace(setup, **changes), r.problems
 
@@ -320,7 +342,9 @@ def parse_start(raw: str, s, problems: list[str]):
     return cx, cy
 
 
-def _runs(names: str, r: QueryReader) -> tuple[RunSpec, ...]:
+def read_runs(names: str, r: QueryReader, default=DEFAULT_RUNS) -> tuple[RunSpec, ...]:
+    """The runs a query lists in ``names`` (``optimizers=``) with their settings; ``default`` when
+    none is known (problems noted in ``r``)."""
     wanted = [n.strip() for n in names.split(",") if n.strip()]
     known = [n for n in wanted if n in optimizers.names()]
     for n in wanted:
@@ -331,7 +355,7 @@ def _runs(names: str, r: QueryReader) -> tuple[RunSpec, ...]:
         known = known[:MAX_RUNS]
     if not known:
         r.problems.append("no known optimizer in the list; using the default runs")
-        return DEFAULT_RUNS
+        return default
     runs = []
     for pre, name in zip(prefixes([RunSpec(n) for n in known]), known, strict=True):
         rule = optimizers.rule(name)
@@ -348,5 +372,6 @@ def _runs(names: str, r: QueryReader) -> tuple[RunSpec, ...]:
             v = r.number(f"{pre}.{k}", schedules.PARAMS[k])
             if v is not None:
                 sched[k] = v
-        runs.append(RunSpec(name, hyper, sched))
+        form = r.choice(f"{pre}.form", forms(name), "pytorch")
+        runs.append(RunSpec(name, hyper, sched, form))
     return tuple(runs)

@@ -7,12 +7,12 @@
 """
 
 from .analysis import Outcome, outcome
-from .rules import LR_ROLE, RULES, Rule
+from .rules import FORMS, LR_ROLE, RULES, Form, Rule
 from .run import BATCH, DIVERGENCE_FACTOR, NOISE, SEED, STEPS, Optimizer, Trajectory, get, names, rule, run
 from .schedules import KINDS as SCHEDULES
 from .schedules import Schedule
 
 __all__ = [
-    "BATCH", "DIVERGENCE_FACTOR", "LR_ROLE", "NOISE", "RULES", "SCHEDULES", "SEED", "STEPS",
+    "BATCH", "DIVERGENCE_FACTOR", "FORMS", "LR_ROLE", "NOISE", "RULES", "SCHEDULES", "SEED", "STEPS", "Form",
     "Optimizer", "Outcome", "Rule", "Schedule", "Trajectory", "get", "names", "outcome", "rule", "run",
 ]

@@ -109,6 +109,16 @@ def max_stable_lr(surface: Surface, point, name: str, beta: float = 0.0):
     return float(limit) if limit.ndim == 0 else limit
 
 
+def stable_lr(surface, point, name: str, hyper: dict) -> float | None:
+    """The largest stable rate of optimizer ``name`` with ``hyper`` at ``point`` of ``surface``
+    (max_stable_lr), or None where there is none to show: adaptive rules,
+    surfaces without an analytic Hessian, no upward curvature at the point, or a NaN."""
+    if name not in STABILITY_FACTOR or surface.hessian is None:
+        return None
+    limit = max_stable_lr(surface, np.asarray(point, dtype=float), name, float(hyper.get("beta", 0.0)))
+    return float(limit) if np.isfinite(limit) and limit > 0 else None
+
+
 @dataclass(frozen=True)
 class QuadraticTuning:
     """The fastest constant settings for a quadratic whose Hessian eigenvalues lie in [mu, L]

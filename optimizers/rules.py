@@ -17,7 +17,7 @@ Keras constructors, verdict, conventions, colour) plus its case in scripts/make_
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from specs import Param, grid_125
 
@@ -41,6 +41,9 @@ def eps_param(default: float) -> Param:
                  help="ε, added to the denominator so it is never 0.")
 
 
+#: the forms a run can take: PyTorch's (every rule) or Keras's (rules whose Keras optimizer differs)
+FORMS = ("pytorch", "keras")
+
 #: characters per line of generated code (it is shown in narrow columns): a longer call puts
 #: one argument per line
 CODE_WIDTH = 50
@@ -59,7 +62,22 @@ def _literal(v) -> str:
         return repr(v)
     if isinstance(v, tuple):
         return "(" + ", ".join(_literal(x) for x in v) + ")"
-    return f"{v:g}" if isinstance(v, float) else repr(v)
+    # 15 digits: 0.001 stays 0.001, and any lr is exact to rounding (the scripts reproduce runs)
+    return f"{v:.15g}" if isinstance(v, float) else repr(v)
+
+
+@dataclass(frozen=True)
+class Form:
+    """Another framework's way of writing a rule: the parts that differ from the rule's own (PyTorch's)
+    form; the rest, settings included, is shared."""
+
+    step: Callable = field(repr=False)
+    note: str  # how this form differs, in words
+    formula: str = ""  # the update, where it differs
+    init: tuple[float, ...] | None = None
+    derive: Callable | None = field(default=None, repr=False)
+    effective_lr: Callable | None = field(default=None, repr=False)
+    keras_args: Callable | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -98,6 +116,27 @@ class Rule:
     short: str = ""
     #: another form of the named rule (tested equal to it), not an optimizer of its own in torch
     form_of: str = ""
+    #: Keras's form of this rule, where keras.optimizers.<keras_class> takes other steps
+    keras_form: Form | None = field(default=None, repr=False)
+    #: the form this rule object computes, one of FORMS (see in_form)
+    form: str = "pytorch"
+
+    def in_form(self, form: str) -> Rule:
+        """This rule as ``form`` computes it ("pytorch": itself; "keras": its Keras form)."""
+        if form not in FORMS:
+            raise ValueError(f"unknown form {form!r}; choose one of {', '.join(FORMS)}")
+        if form == self.form:
+            return self
+        if form == "pytorch":
+            return RULES[self.name]
+        k = self.keras_form
+        if k is None:
+            raise ValueError(f"{self.label} has no Keras form: Keras takes the same steps")
+        return replace(self, form=form, label=f"{self.label} (Keras form)",
+                       short=f"{self.short or self.label} Keras", step=k.step, init=k.init or self.init,
+                       derive=k.derive or self.derive, effective_lr=k.effective_lr or self.effective_lr,
+                       formula=k.formula or self.formula, keras_args=k.keras_args or self.keras_args,
+                       note=k.note)
 
     def defaults(self) -> dict:
         return {p.name: p.default for p in self.params}
@@ -110,9 +149,9 @@ class Rule:
         """The learning-rate setting (by its role)."""
         return next(p for p in self.params if p.role == LR_ROLE)
 
-    def torch_code(self, hyper: dict) -> str:
+    def torch_code(self, hyper: dict, params: str = "params") -> str:
         """``torch.optim.<Class>(params, ...)`` with these hyperparameters (numbers)."""
-        return _code("torch.optim", self.torch_class, self.torch_args(_Hyper(hyper)), "params")
+        return _code("torch.optim", self.torch_class, self.torch_args(_Hyper(hyper)), params)
 
     def keras_code(self, hyper: dict) -> str | None:
         """``keras.optimizers.<Class>(...)``, or None where Keras has no such optimizer."""
@@ -247,15 +286,25 @@ rule(
 )
 
 
-def _adagrad(g, s, h, lr, xp, w):
-    (acc,) = s
-    acc = acc + g * g
-    return -lr * (g / (xp.sqrt(acc) + h.eps)), (acc,)
+def _adagrad_step(eps_inside: bool) -> Callable:
+    """AdaGrad's step with eps added outside the root (PyTorch) or inside it (Keras)."""
+
+    def step(g, s, h, lr, xp, w):
+        (acc,) = s
+        acc = acc + g * g
+        root = xp.sqrt(acc + h.eps) if eps_inside else xp.sqrt(acc) + h.eps
+        return -lr * (g / root), (acc,)
+
+    return step
+
+
+#: Keras's default initial_accumulator_value: the sum of squares starts there, not at 0
+KERAS_ADAGRAD_START = 0.1
 
 
 rule(
     name="adagrad", label="AdaGrad", params=(lr_param(0.1), eps_param(1e-10)),
-    slots=("sum_sq",), init=(0.0,), step=_adagrad,
+    slots=("sum_sq",), init=(0.0,), step=_adagrad_step(False),
     effective_lr=lambda s, h, lr, t, xp: lr / (xp.sqrt(s["sum_sq"]) + h.eps),
     formula=r"G_t = G_{t-1} + g_t^2 \\ w_{t+1} = w_t - \frac{\eta}{\sqrt{G_t} + \epsilon}\, g_t",
     torch_class="Adagrad", torch_args=lambda h: dict(lr=h.lr, eps=h.eps),
@@ -269,20 +318,35 @@ rule(
     conventions="In Keras that start is initial_accumulator_value (the code sets 0.0); "
     "its default ε is 1e-7.",
     color="#E69F00",
+    keras_form=Form(
+        step=_adagrad_step(True), init=(KERAS_ADAGRAD_START,),
+        effective_lr=lambda s, h, lr, t, xp: lr / xp.sqrt(s["sum_sq"] + h.eps),
+        formula=r"G_t = G_{t-1} + g_t^2,\ G_0 = 0.1 \\ "
+        r"w_{t+1} = w_t - \frac{\eta}{\sqrt{G_t + \epsilon}}\, g_t",
+        keras_args=lambda h: dict(learning_rate=h.lr, epsilon=h.eps),
+        note="Keras's Adagrad: the sum of squares starts at initial_accumulator_value = 0.1 and eps is "
+        "inside the root, sqrt(G + eps). The start at 0.1 makes the first steps smaller than "
+        "PyTorch's (whose first step is lr in every direction)."),
 )
 
 
-def _rmsprop(g, s, h, lr, xp, w):
-    (sq,) = s
-    sq = h.beta * sq + (1 - h.beta) * (g * g)
-    return -lr * (g / (xp.sqrt(sq) + h.eps)), (sq,)
+def _rmsprop_step(eps_inside: bool) -> Callable:
+    """RMSProp's step with eps added outside the root (PyTorch) or inside it (Keras)."""
+
+    def step(g, s, h, lr, xp, w):
+        (sq,) = s
+        sq = h.beta * sq + (1 - h.beta) * (g * g)
+        root = xp.sqrt(sq + h.eps) if eps_inside else xp.sqrt(sq) + h.eps
+        return -lr * (g / root), (sq,)
+
+    return step
 
 
 rule(
     name="rmsprop", label="RMSProp",
     params=(lr_param(0.01), beta_param("beta", 0.99, "Decay beta (torch alpha)",
                                        "β: how much of the running mean of g² is kept."), eps_param(1e-8)),
-    slots=("mean_sq",), init=(0.0,), step=_rmsprop,
+    slots=("mean_sq",), init=(0.0,), step=_rmsprop_step(False),
     effective_lr=lambda s, h, lr, t, xp: lr / (xp.sqrt(s["mean_sq"]) + h.eps),
     formula=r"v_t = \beta v_{t-1} + (1-\beta)\, g_t^2 \\ "
     r"w_{t+1} = w_t - \frac{\eta}{\sqrt{v_t} + \epsilon}\, g_t",
@@ -294,24 +358,53 @@ rule(
     bad="No momentum of its own; β and η still need tuning.",
     conventions="Defaults differ too: PyTorch alpha = 0.99, Keras rho = 0.9.",
     color="#CC79A7",
+    keras_form=Form(
+        step=_rmsprop_step(True),
+        effective_lr=lambda s, h, lr, t, xp: lr / xp.sqrt(s["mean_sq"] + h.eps),
+        formula=r"v_t = \beta v_{t-1} + (1-\beta)\, g_t^2 \\ "
+        r"w_{t+1} = w_t - \frac{\eta}{\sqrt{v_t + \epsilon}}\, g_t",
+        note="Keras's RMSprop: eps is inside the root, sqrt(v + eps). Where sqrt(v) is near sqrt(eps) "
+        "(a flat start, a vanishing gradient) the steps are smaller than PyTorch's."),
 )
 
 
-def _adam_core(g, s, h, lr, xp):
+def _adam_core(g, s, h, lr, xp, keras: bool):
+    """Adam's update and state; eps is added to the bias-corrected root (PyTorch) or to the
+    uncorrected one, with the correction in the step size (Keras)."""
     m, v, p1, p2 = s
     m = h.beta1 * m + (1 - h.beta1) * g
     v = h.beta2 * v + (1 - h.beta2) * (g * g)
     p1, p2 = p1 * h.beta1, p2 * h.beta2
+    if keras:
+        return -(lr * xp.sqrt(1 - p2) / (1 - p1)) * (m / (xp.sqrt(v) + h.eps)), (m, v, p1, p2)
     denom = xp.sqrt(v) / xp.sqrt(1 - p2) + h.eps
     return -(lr / (1 - p1)) * (m / denom), (m, v, p1, p2)
 
 
-def _adam(g, s, h, lr, xp, w):
-    return _adam_core(g, s, h, lr, xp)
+def _adam_step(keras: bool) -> Callable:
+    def step(g, s, h, lr, xp, w):
+        return _adam_core(g, s, h, lr, xp, keras)
+
+    return step
 
 
 def _adam_effective_lr(s, h, lr, t, xp):
     return lr / (xp.sqrt(s["v"]) / xp.sqrt(1 - h.beta2**t) + h.eps)
+
+
+def _adam_keras_effective_lr(s, h, lr, t, xp):
+    # the step is lr sqrt(1 - beta2^t) m_hat / (sqrt(v) + eps): per unit of m_hat, this
+    return lr * xp.sqrt(1 - h.beta2**t) / (xp.sqrt(s["v"]) + h.eps)
+
+
+ADAM_KERAS_NOTE = ("Keras's form: eps is added to the uncorrected root and the bias corrections go into the "
+                   "step size, lr sqrt(1 - beta2^t) / (1 - beta1^t). That is PyTorch's rule with "
+                   "eps / sqrt(1 - beta2^t) in place of eps: 31.6 eps at step 1, 1.26 eps at step 1000 "
+                   "for beta2 = 0.999.")
+ADAM_KERAS_FORMULA = (r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t \\ "
+                      r"v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2 \\ "
+                      r"w_{t+1} = w_t - \frac{\eta \sqrt{1-\beta_2^t}}{1-\beta_1^t}\, "
+                      r"\frac{m_t}{\sqrt{v_t} + \epsilon}")
 
 
 ADAM_PARAMS = (
@@ -326,7 +419,7 @@ ADAM_FORMULA = (r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t \\ v_t = \beta_2 v_{t-
 
 rule(
     name="adam", label="Adam", params=ADAM_PARAMS,
-    slots=ADAM_SLOTS, init=(0.0, 0.0, 1.0, 1.0), step=_adam,
+    slots=ADAM_SLOTS, init=(0.0, 0.0, 1.0, 1.0), step=_adam_step(False),
     effective_lr=_adam_effective_lr, velocity="m",
     formula=ADAM_FORMULA + r"w_{t+1} = w_t - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}",
     torch_class="Adam", torch_args=lambda h: dict(lr=h.lr, betas=(h.beta1, h.beta2), eps=h.eps),
@@ -343,19 +436,24 @@ rule(
     "Keras's default (and the course's) is 0.001, sized for networks with many weights. Keras's "
     "default ε is 1e-7; the code sets the values above.",
     color="#009E73",
+    keras_form=Form(step=_adam_step(True), effective_lr=_adam_keras_effective_lr, formula=ADAM_KERAS_FORMULA,
+                    note=ADAM_KERAS_NOTE),
 )
 
 
-def _adamw(g, s, h, lr, xp, w):
-    update, s = _adam_core(g, s, h, lr, xp)
-    return update - lr * h.weight_decay * w, s
+def _adamw_step(keras: bool) -> Callable:
+    def step(g, s, h, lr, xp, w):
+        update, s = _adam_core(g, s, h, lr, xp, keras)
+        return update - lr * h.weight_decay * w, s
+
+    return step
 
 
 rule(
     name="adamw", label="AdamW", params=(*ADAM_PARAMS, Param(
         "weight_decay", 0.01, 0.0, 1.0, "Weight decay λ", grid=grid_125(0.0, 1.0),
         help="λ: every step also shrinks the weights by η λ w, outside Adam's per-weight scaling.")),
-    slots=ADAM_SLOTS, init=(0.0, 0.0, 1.0, 1.0), step=_adamw,
+    slots=ADAM_SLOTS, init=(0.0, 0.0, 1.0, 1.0), step=_adamw_step(False),
     effective_lr=_adam_effective_lr, velocity="m",
     formula=ADAM_FORMULA
     + r"w_{t+1} = w_t - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon} - \eta \lambda\, w_t",
@@ -373,6 +471,9 @@ rule(
     conventions="PyTorch's defaults: η = 0.001, λ = 0.01; Keras's λ default is 0.004 and its ε "
     "placement is as for Adam.",
     color="#009E73",
+    keras_form=Form(step=_adamw_step(True), effective_lr=_adam_keras_effective_lr,
+                    formula=ADAM_KERAS_FORMULA + r" - \eta \lambda\, w_t",
+                    note=ADAM_KERAS_NOTE + " The decay eta lambda w is as in PyTorch."),
 )
 
 
@@ -392,6 +493,13 @@ def _nadam(g, s, h, lr, xp, w):
     return update, (m, v, p2, decay, mu_prod)
 
 
+NADAM_FORMULA = (
+    r"\mu_t = \beta_1 (1 - \tfrac12\, 0.96^{t\psi}) \\ m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t"
+    r" \\ v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2 \\ "
+    r"w_{t+1} = w_t - \frac{\eta}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}\left("
+    r"\frac{(1-\mu_t)\, g_t}{1-\prod_{i\le t}\mu_i} + "
+    r"\frac{\mu_{t+1}\, m_t}{1-\prod_{i\le t+1}\mu_i}\right)")
+
 rule(
     name="nadam", label="Nadam",
     params=(*ADAM_PARAMS, Param("momentum_decay", 0.004, 0.0, 1.0, "Momentum decay psi",
@@ -400,10 +508,7 @@ rule(
     step=_nadam, velocity="m",
     derive=lambda h: {"decay_per_step": 0.96**h.momentum_decay},
     effective_lr=lambda s, h, lr, t, xp: lr / (xp.sqrt(s["v"] / (1 - h.beta2**t)) + h.eps),
-    formula=r"\mu_t = \beta_1 (1 - \tfrac12\, 0.96^{t\psi}) \\ m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t"
-    r" \\ v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2 \\ "
-    r"w_{t+1} = w_t - \frac{\eta}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}\left("
-    r"\frac{(1-\mu_t)\, g_t}{1-\prod_{i\le t}\mu_i} + \frac{\mu_{t+1}\, m_t}{1-\prod_{i\le t+1}\mu_i}\right)",
+    formula=NADAM_FORMULA,
     torch_class="NAdam", torch_args=lambda h: dict(lr=h.lr, betas=(h.beta1, h.beta2), eps=h.eps,
                                                   momentum_decay=h.momentum_decay),
     keras_class="Nadam",
@@ -417,4 +522,10 @@ rule(
     conventions="PyTorch: μ_t = β₁ (1 − ½ · 0.96^(tψ)); its default η for NAdam is 0.002. "
     "Keras's schedule is 0.96^t: its Nadam takes this entry's steps with momentum_decay = 1.",
     color="#000000",
+    keras_form=Form(
+        step=_nadam, derive=lambda h: {"decay_per_step": 0.96 + 0 * h.momentum_decay},
+        formula=NADAM_FORMULA.replace(r"0.96^{t\psi}", "0.96^{t}"),
+        note="Keras's Nadam: the momentum schedule is mu_t = beta1 (1 - 0.96^t / 2), PyTorch's with "
+        "momentum_decay = 1 (this form ignores the momentum-decay setting); mu_t reaches beta1 within "
+        "about 100 steps instead of thousands. eps is placed as in PyTorch."),
 )

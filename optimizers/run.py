@@ -62,13 +62,13 @@ class Optimizer:
             f"; {self.schedule.describe()}")
         return f"{(self.rule.short or self.rule.label) if short else self.rule.label} ({args}{sched})"
 
-    def torch_code(self) -> str:
-        """The PyTorch lines that take the same steps (one run: scalar settings)."""
-        lines = [f"opt = {self.rule.torch_code(self.hyper)}"]
-        sched = self.schedule.torch()
-        if sched:
-            lines.append(f"sched = torch.optim.lr_scheduler.{sched}")
-        return "\n".join(lines)
+    def torch_code(self, params: str = "params") -> str:
+        """The PyTorch lines that take the same steps (one run: scalar settings); ``params``: the
+        code of the optimizer's first argument."""
+        lines = [f"opt = {self.rule.torch_code(self.hyper, params)}"]
+        lr = self.hyper["lr"]
+        sched = self.schedule.torch(lr, self.rule.torch_args(SimpleNamespace(**self.hyper))["lr"] / lr)
+        return "\n".join([*lines, sched] if sched else lines)
 
 
 def _fmt(v) -> str:
@@ -88,9 +88,10 @@ def rule(name: str) -> Rule:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(RULES)}") from None
 
 
-def get(name: str, schedule: Schedule | str | None = None, **hyper) -> Optimizer:
-    """The optimizer ``name`` with keyword hyperparameters; defaults fill the rest."""
-    r = rule(name)
+def get(name: str, schedule: Schedule | str | None = None, form: str = "pytorch", **hyper) -> Optimizer:
+    """The optimizer ``name`` with keyword hyperparameters; defaults fill the rest. ``form``: "pytorch",
+    or "keras" for the rules whose Keras optimizer takes other steps (Rule.in_form)."""
+    r = rule(name).in_form(form)
     known = {p.name: p for p in r.params}
     unknown = set(hyper) - set(known)
     if unknown:

@@ -93,17 +93,48 @@ class Schedule:
         }[self.kind]
         return text + (f", warm-up {self.warmup}" if np.any(self.warmup > 0) else "")
 
-    def torch(self) -> str:
-        """The torch.optim.lr_scheduler code for this schedule (after ``opt = ...``)."""
+    def torch(self, lr: float | None = None, scale: float = 1.0) -> str:
+        """The torch.optim.lr_scheduler code for this schedule (``sched = ...``, after ``opt = ...``;
+        a cosine without T uses the name ``steps``), or "" for a constant rate. A warm-up multiplies
+        the rate, as ChainedScheduler does, except for a cosine with eta_min > 0: there
+        ChainedScheduler scales only the distance above eta_min, so the code is a LambdaLR with
+        this schedule's rates (``lr``: the optimizer's, needed then; the code uses ``math``).
+        ``scale``: torch's learning rate over ours (1 - beta for the EWMA form of momentum), which
+        scales eta_min too."""
+        mod = "torch.optim.lr_scheduler."
+        period = self.t_max or "steps"
+        if self.kind == "cosine" and self.warmup > 0 and self.eta_min > 0:
+            if lr is None:
+                raise ValueError("a cosine with a warm-up and eta_min > 0 needs the learning rate")
+            m, s, w = self.eta_min / lr, self.warmup_start, self.warmup
+            return (f"sched = {mod}LambdaLR(opt, lambda t: ({s!r} + {1 - s!r} * min(t, {w}) / {w})"
+                    f" * ({m!r} + {1 - m!r} * (1 + math.cos(math.pi * t / {period})) / 2))")
         main = {
             "constant": None,
             "step": f"StepLR(opt, step_size={self.step_size}, gamma={self.gamma!r})",
             "exponential": f"ExponentialLR(opt, gamma={self.gamma!r})",
-            "cosine": f"CosineAnnealingLR(opt, T_max={self.t_max or 'steps'}, eta_min={self.eta_min!r})",
+            "cosine": f"CosineAnnealingLR(opt, T_max={period}, eta_min={self.eta_min * scale!r})",
         }[self.kind]
         parts = [main] if main else []
         if np.any(self.warmup > 0):
             parts.insert(0, f"LinearLR(opt, start_factor={self.warmup_start!r}, total_iters={self.warmup})")
-        if not parts:
-            return ""
-        return parts[0] if len(parts) == 1 else f"ChainedScheduler([{', '.join(parts)}])"
+        if len(parts) < 2:
+            return "".join(f"sched = {mod}{p}" for p in parts)
+        return f"sched = {mod}ChainedScheduler([\n" + "".join(f"    {mod}{p},\n" for p in parts) + "])"
+
+    def keras(self, lr: float, steps: int) -> str | None:
+        """The keras.optimizers.schedules code of this schedule from the rate ``lr`` over ``steps``
+        updates: ``lr`` itself when constant, None where Keras has no schedule with these rates (a
+        warm-up that multiplies the schedule; a cosine that restarts within the run, since Keras's
+        stays at its minimum after decay_steps)."""
+        mod = "keras.optimizers.schedules."
+        if self.warmup > 0 or (self.kind == "cosine" and 0 < self.t_max < steps):
+            return None
+        return {
+            "constant": repr(lr),
+            "step": f"{mod}ExponentialDecay({lr!r}, decay_steps={self.step_size}, "
+                    f"decay_rate={self.gamma!r}, staircase=True)",
+            "exponential": f"{mod}ExponentialDecay({lr!r}, decay_steps=1, decay_rate={self.gamma!r})",
+            "cosine": f"{mod}CosineDecay({lr!r}, decay_steps={self.t_max or steps}, "
+                      f"alpha={self.eta_min / lr!r})",
+        }[self.kind]

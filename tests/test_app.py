@@ -100,8 +100,8 @@ def test_every_optimizer(app, name):
     app.selectbox(key="r0.opt").set_value(name)
     app.get("button_group")[0].set_value("Code")
     ok(app)
-    code = app.get("code")[0].value
-    assert code.startswith("opt = torch.optim.")
+    code = app.get("code")[0].value  # the run's whole script
+    assert "\nopt = torch.optim." in code and "loss.backward()" in code and "print(*" in code
     assert len(stage(app)["runs"]) == 3
 
 
@@ -206,3 +206,33 @@ def test_custom_formula_from_a_link():
     assert at.text_input(key="surface.custom.f").value == "x^2 + 3*y^2"
     assert at.number_input(key="surface.custom.y1").value == 1.0
     assert at.query_params["f"] == ["x^2 + 3*y^2"] or at.query_params["f"] == "x^2 + 3*y^2"
+
+
+def test_keras_form_of_a_run(app):
+    """The run's popover offers Keras's form for RMSProp (eps inside the root): the stage shows that
+    run, labelled, and the link carries it."""
+    app.selectbox(key="r2.opt").set_value("rmsprop")
+    ok(app)
+    app.radio(key="r2.form").set_value("keras")
+    ok(app)
+    data = stage(app)
+    run = data["runs"][2]
+    lr = run["lrs"][run["index"]]
+    assert run["labels"][run["index"]] == f"3. RMSProp Keras (lr={lr:g})"
+    assert app.query_params["rmsprop.form"] in ("keras", ["keras"])
+    surface = landscapes.get("rosenbrock")
+    keras = optimizers.run(optimizers.get("rmsprop", form="keras", lr=lr), surface)
+    np.testing.assert_allclose(path(run, data["steps"]), keras.path, rtol=1e-6, atol=1e-6)  # float32 sent
+    assert np.abs(keras.path - optimizers.run(optimizers.get("rmsprop", lr=lr), surface).path).max() > 1e-3
+
+
+def test_code_panel_keras(app):
+    """The Keras scripts: SGD and momentum have one, Adam in PyTorch's form says how Keras differs."""
+    app.get("button_group")[0].set_value("Code")
+    ok(app)
+    app.radio(key="code.framework").set_value("Keras")
+    ok(app)
+    codes = [c.value for c in app.get("code")]
+    assert len(codes) == 2 and all("keras.optimizers.SGD(" in c and "loss.backward()" in c for c in codes)
+    assert any("Adam takes other steps than PyTorch's form" in i.value and "Keras form" in i.value
+               for i in app.info)

@@ -142,3 +142,17 @@ def test_the_open_panel_is_in_the_link():
     setup, problems = from_query({"panel": "<script>"})
     assert setup.panel == "" and "panel" not in to_query(setup)
     assert any("panel='<script>'" in p for p in problems)
+
+
+def test_keras_form_round_trip():
+    """A run in Keras's form is in the link (adam.form=keras) and comes back; a form an optimizer does
+    not have is refused in words."""
+    setup = Setup(runs=(RunSpec("adam", optimizers.rule("adam").defaults(), form="keras"), run_spec("adam"),
+                        RunSpec("adagrad", optimizers.rule("adagrad").defaults(), form="keras")))
+    q = to_query(setup)
+    assert q["adam.form"] == "keras" and "adam2.form" not in q and q["adagrad.form"] == "keras"
+    assert from_query(q) == (setup, [])
+    assert setup.runs[0].optimizer().rule.form == "keras"
+    again, problems = from_query({"optimizers": "momentum,adam", "momentum.form": "keras", "adam.form": "tf"})
+    assert [r.form for r in again.runs] == ["pytorch", "pytorch"]
+    assert any("momentum.form" in p for p in problems) and any("adam.form" in p for p in problems)

@@ -169,8 +169,9 @@ def series_figure(series: list[dict], *, title: str = "", xtitle: str = "step", 
                   log_y: bool = False, log_x: bool = False, height: int = 380, yrange=None,
                   hlines: list[dict] | None = None) -> dict:
     """Line chart: each series a dict with label, color, y and optionally x (default 0, 1, ...),
-    dash, mode ("lines", "markers", "lines+markers"), width. ``hlines``: dicts with y, label, color
-    drawn as dotted horizontal lines across the series' x range, named in the legend. ``yrange`` in
+    dash, mode ("lines", "markers", "lines+markers"), width, legend (False: not listed).
+    ``hlines``: dicts with y, label, color drawn as dotted horizontal lines across the series' x
+    range, named in the legend. ``yrange`` in
     data units (log10 taken on a log axis)."""
     data, xs = [], []
     for s in series:
@@ -181,7 +182,8 @@ def series_figure(series: list[dict], *, title: str = "", xtitle: str = "step", 
             y = np.where(y > 0, y, np.nan)
         data.append({
             "type": "scatter", "x": clean(x), "y": clean(y), "mode": s.get("mode", "lines"),
-            "name": s["label"], "line": {"color": s["color"], "width": s.get("width", 3),
+            "name": s["label"], "showlegend": s.get("legend", True),
+            "line": {"color": s["color"], "width": s.get("width", 3),
                                          "dash": s.get("dash", "solid")},
             "marker": {"size": s.get("size", 7), "color": s["color"]},
             "hovertemplate": f"{s['label']}<br>{xtitle} %{{x:.4g}}: %{{y:.4g}}<extra></extra>",

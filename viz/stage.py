@@ -20,8 +20,10 @@ import numpy as np
 
 from landscapes import Surface
 from optimizers import Trajectory
+from optimizers.analysis import stable_lr
 
-from .landscape import COLORMAP, display_transform, landscape_grid, log_title, toned_colorscale
+from .explain import explain_data
+from .landscape import COLORMAP, display_transform, global_minima, landscape_grid, log_title, toned_colorscale
 from .playground import RunView
 
 #: path points of all runs' learning-rate families together, beyond which families are thinned
@@ -119,12 +121,14 @@ def stage_data(
     show3d: bool = False,
     multiples: bool = False,
     speed: str = "1x",
+    explain: bool = False,
 ) -> dict:
     """Everything the stage draws, for ``views`` (the exact runs) and ``families`` (each a
     descent_lab.families.Family of the same run, in the same order).
 
     Digests of the content (``version``) and of what the map's axes show (``map_version``) let the
-    browser skip redrawing what it already shows.
+    browser skip redrawing what it already shows. ``explain``: each run also carries the numbers of
+    explain mode (viz.explain), float64 and so sent only when the mode is on.
     """
     uri, cmin, cmax = image
     (x0, x1), (y0, y1) = surface.domain
@@ -149,6 +153,8 @@ def stage_data(
         run = {
             "label": view.label, "color": view.color, "lrs": list(fam.lrs), "index": fam.index,
             "labels": _labels(slot, tr, fam.lrs),
+            # the largest stable lr at the start (GD, momentum, Nesterov on a surface with a Hessian), or None
+            "stable_lr": stable_lr(surface, tr.path[0], tr.optimizer.name, tr.optimizer.hyper),
             "diverged": [int(d) for d in np.atleast_1d(ft.diverged_at)],
             # family: (R, 2, kept) path, (R, kept) f - f*
             "fam_path": f32(np.moveaxis(ft.path[keep], 0, -1)),
@@ -157,6 +163,8 @@ def stage_data(
             "path": f32(tr.path.T), "loss": f32(np.clip(tr.loss, -LOSS_CEILING, LOSS_CEILING)),
             "gap": f32(gap(tr.loss, fstar)), "grad": f32(tr.grad.T),
         }
+        if explain:
+            run["explain"] = explain_data(tr)
         if show3d:
             with np.errstate(all="ignore"):
                 run["z"] = f32(show(tr.loss))
@@ -168,10 +176,11 @@ def stage_data(
         "image": uri, "cmin": cmin, "cmax": cmax, "colorscale": toned_colorscale(),
         "cbtitle": log_title(surface) if surface.log_scale else "f",
         "minima": np.asarray(surface.minima, dtype=float).round(6).tolist(),
+        "minima_global": global_minima(surface),
         "hover_n": HOVER_GRID, "hover_f": f32(fg),
         "gap_title": gap_title,
         "runs": runs, "arrows": bool(arrows), "multiples": bool(multiples), "speed": speed,
-        "show3d": bool(show3d),
+        "show3d": bool(show3d), "explain": bool(explain),
     }
     if show3d:
         zs = show(z3)
@@ -180,7 +189,8 @@ def stage_data(
                           "zrange": [zlo, zhi + 0.05 * (zhi - zlo)], "lift": 0.02 * (zhi - zlo)}
     data["version"] = _digest(data)
     # what the map's axes show (surface, picture, colour bar): the browser redraws them only when it changes
-    data["map_version"] = _digest([data[k] for k in ("domain", "image", "cmin", "cmax", "cbtitle", "minima")])
+    data["map_version"] = _digest([data[k] for k in ("domain", "image", "cmin", "cmax", "cbtitle", "minima",
+                                                      "minima_global")])
     return data
 
 

@@ -1,0 +1,36 @@
+"""A lesson in Chromium: opened from its link, the question sits above the map, the answer stays
+folded until asked for, and a switch of optimizer gives the run a working rate (with its caption)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from test_browser import IDLE, open_app
+
+from descent_lab.presets import PRESETS
+
+pytestmark = pytest.mark.browser
+
+
+def test_lesson_link_question_above_the_map_answer_folded(page, app_url):
+    p = PRESETS["ravine"]
+    open_app(page, app_url + p.link())
+    box = page.locator(".st-key-lesson_box")
+    expect(box).to_contain_text(p.question)
+    assert box.bounding_box()["y"] < page.locator(".stage-map").bounding_box()["y"]
+    answer = page.get_by_text(p.answer[:40])
+    expect(answer).to_be_hidden()
+    page.get_by_text("Answer", exact=True).click()
+    expect(answer).to_be_visible()
+
+
+def test_switching_adam_to_gd_in_the_browser(page, app_url):
+    open_app(page, app_url)
+    run3 = page.get_by_role("combobox", name="Run 3")
+    run3.scroll_into_view_if_needed()
+    run3.click()
+    page.get_by_role("option", name="Gradient descent").click()
+    expect(page.get_by_text("the best on this surface for GD; Adam's 0.1 diverges at step 3")).to_be_visible()
+    page.wait_for_selector(IDLE)
+    expect(page.get_by_text("diverged at step")).to_have_count(0)
+    assert "gd2.lr=0.002" in page.url

@@ -1,0 +1,118 @@
+"""The Networks page under Streamlit's AppTest: the default view, links in and out, hostile links,
+the planes and the panels. Small networks and few steps (links), so each run takes about a second."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import ok, open_page
+from streamlit.testing.v1 import AppTest
+
+from descent_lab import networks as dn
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "app_pages" / "networks.py")
+SMALL = {"data": "xor", "n": "100", "noise": "0.1", "hidden": "6", "steps": "40",
+         "optimizers": "gd,adam", "gd.lr": "0.5", "adam.lr": "0.05"}
+
+
+def page(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params.update(query or {})
+    return ok(at)
+
+
+def link(at: AppTest) -> dict:
+    return {k: v[-1] if isinstance(v, list) else v for k, v in at.query_params.items()}
+
+
+def test_default_view():
+    at = page()
+    assert not at.warning and not at.error
+    assert at.selectbox(key="net.data").value == "moons"
+    assert [at.selectbox(key=f"net.r{i}.opt").value for i in range(3)] == ["gd", "momentum", "adam"]
+    assert len(at.get("plotly_chart")) == 1
+    assert any("PCA of the paths" in m.value for m in at.markdown)
+    assert dn.from_query(link(at)) == (dn.NetSetup(), [])  # the address bar holds the default setup
+
+
+def test_a_link_sets_the_widgets_and_is_written_back():
+    query = {**SMALL, "plane": "through", "ends": "2,1", "panel": "interpolation"}
+    at = page(query)
+    assert not at.warning
+    assert at.selectbox(key="net.data").value == "xor" and at.radio(key="net.layers").value == 1
+    assert at.select_slider(key="net.width0").value == 6 and at.select_slider(key="net.steps").value == 40
+    assert at.select_slider(key="net.r1.lr").value == 0.05
+    assert at.multiselect(key="net.ends").value == [2, 1]
+    assert len(at.get("plotly_chart")) == 2  # the animated figure and the interpolation
+    assert any("The plane through the start" in m.value for m in at.markdown)
+    setup, problems = dn.from_query(link(at))
+    assert problems == [] and setup == dn.from_query(query)[0]
+
+
+def test_changing_a_widget_changes_the_link():
+    at = page(SMALL)
+    at.select_slider(key="net.r0.lr").set_value(0.2)
+    at.radio(key="net.act").set_value("relu")
+    ok(at)
+    q = link(at)
+    assert q["gd.lr"] == "0.2" and q["act"] == "relu"
+    at.segmented_control(key="net.plane").set_value("random")
+    ok(at)
+    assert link(at)["plane"] == "random" and link(at)["around"] == "1"
+    assert any("Two random filter" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("query", [
+    {**SMALL, "hidden": "64,64,64", "batch": "9999", "act": "<b>x</b>", "evil": "1"},
+    {**SMALL, "optimizers": "adam", "plane": "through", "ends": "1,7", "steps": "1e9x", "n": "-3"},
+    {**SMALL, "data": "x" * 400, "noise": "inf", "around": "0", "plane": "random", "show3d": "maybe"},
+])
+def test_hostile_links_give_a_message_and_a_working_page(query):
+    at = page(query)
+    assert at.warning and "could not be used" in at.warning[0].value
+    assert len(at.get("plotly_chart")) == 1
+    assert dn.from_query(link(at))[1] == []  # the link written back is clean
+
+
+def test_three_layers_of_64_are_refused_in_words():
+    at = page(SMALL)
+    at.radio(key="net.layers").set_value(3)
+    ok(at)
+    for i in range(3):
+        at.select_slider(key=f"net.width{i}").set_value(64)
+    ok(at)
+    assert any("577 weights" in e.value for e in at.error)
+    assert link(at)["hidden"] == "16,16" and len(at.get("plotly_chart")) == 1
+
+
+@pytest.mark.parametrize("panel", ["1-D interpolation", "Sharpness", "Export"])
+def test_panels(panel):
+    at = page(SMALL)
+    at.segmented_control(key="net.panel").set_value(panel)
+    ok(at)
+    q = link(at)
+    assert dn.PANELS[q["panel"]] == panel
+    if panel == "Sharpness":
+        assert len(at.get("plotly_chart")) == 2 and len(at.dataframe) == 1
+        assert at.dataframe[0].value["2 / lr (GD)"].iloc[0] == pytest.approx(4.0)
+    elif panel == "Export":
+        assert "?data=xor" in at.code[0].value
+        at.button(key="net.make_gif").click()
+        ok(at)
+        assert at.get("download_button")
+
+
+def test_three_d_and_one_column():
+    at = page(SMALL)
+    at.toggle(key="net.show3d").set_value(True)
+    at.toggle(key="net.tall").set_value(True)
+    ok(at)
+    assert link(at)["show3d"] == "1" and "tall" not in link(at)
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_the_page_is_in_the_app_navigation():
+    at = open_page("app_pages/networks.py")  # through app.py's st.navigation
+    assert at.selectbox(key="net.data").value == "moons" and len(at.get("plotly_chart")) == 1
