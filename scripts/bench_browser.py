@@ -129,6 +129,7 @@ def press(page, slider: str, probe: str, i: int) -> dict:
     message, the biggest server message; the bytes, and whether the stage's element was replaced
     (a remount) rather than updated."""
     thumb = page.locator(slider).first
+    page.bring_to_front()  # taken in turns with another page: this one in front, its frames not throttled
     page.wait_for_selector(IDLE)
     page.wait_for_timeout(150)
     thumb.focus()
