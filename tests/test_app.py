@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import landscapes
 import optimizers
+from viz.stage import unpack
 
 TIMEOUT = 60
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,12 +33,12 @@ def stage(at: AppTest) -> dict:
     """The data the Playground's stage (map, loss chart, playback) was sent on the last run."""
     (element,) = at.get("bidi_component")
     assert element.key == "stage"
-    return json.loads(element.proto.json)
+    return unpack(element.proto.bytes)
 
 
 def path(run: dict, steps: int) -> np.ndarray:
-    """A stage run's exact path, (steps + 1, 2), decoded from its float32 base64."""
-    return np.frombuffer(base64.b64decode(run["path"]), "<f4").reshape(2, steps + 1).T
+    """A stage run's exact path, (steps + 1, 2), from its float32 array."""
+    return run["path"].reshape(2, steps + 1).T
 
 
 def test_defaults(app):

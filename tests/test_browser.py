@@ -138,6 +138,29 @@ def test_page_loads(page, app_url):
     assert not errors, errors
 
 
+def test_loss_chart_axes_follow_the_steps(page, app_url):
+    """The loss chart's axes are drawn on its canvas (no Plotly relayout when its range changes): tick
+    labels at its left and bottom over a white plot area, and other labels for another number of steps."""
+    def loss_shot() -> np.ndarray:
+        return shot(page, page.locator(".stage-lossbox canvas").bounding_box())
+
+    open_app(page, app_url)
+    assert page.evaluate("() => document.querySelector('.stage-loss')._fullLayout === undefined")
+    img = loss_shot()
+    dark = np.abs(img - 0x44).sum(-1) < 90  # the labels' grey
+    left, bottom = dark[: -40, :40], dark[-36:, 50:]
+    assert left.sum() > 60, f"no tick labels at the left of the loss chart ({left.sum()} px)"
+    assert bottom.sum() > 60, f"no tick labels under the loss chart ({bottom.sum()} px)"
+    assert (img[10:-45, 60:-20].min(-1) > 235).mean() > 0.6, "the plot area is not white"
+    page.goto(app_url + "/?steps=100")
+    page.wait_for_function("() => document.querySelector('.stage')?.dataset.drawn?.length > 0")
+    page.wait_for_selector(IDLE)
+    other = loss_shot()
+    assert other.shape == img.shape
+    changed = (np.abs(other[-36:, 50:] - img[-36:, 50:]).sum(-1) > 60).sum()
+    assert changed > 40, f"the step axis looks the same for 100 steps as for 500 ({changed} px changed)"
+
+
 def test_trail_only_at_step_0(page, app_url):
     """Before Play, no run's path is drawn near its end; the whole paths appear when asked for."""
     open_app(page, app_url + "/?arrows=0")

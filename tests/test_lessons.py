@@ -253,10 +253,8 @@ def test_stability_levels_and_none():
 
 def test_stage_data_carries_each_runs_stable_lr():
     """The stage's lr slider marks the largest stable lr: a number for GD and momentum, None for Adam."""
-    import json
-
     from descent_lab.families import lr_family
-    from viz.stage import stage_data
+    from viz.stage import pack, stage_data, unpack
     setup = Setup(surface="elongated_bowl", surface_params={"condition": 50.0},
                   runs=(run_spec("gd", lr=0.01), run_spec("momentum", lr=0.01, beta=0.9), run_spec("adam")))
     s = setup.make_surface()
@@ -265,7 +263,7 @@ def test_stage_data_carries_each_runs_stable_lr():
     limits = [r["stable_lr"] for r in data["runs"]]
     assert limits[0] == pytest.approx(2 / 50) and limits[1] == pytest.approx(2 * 1.9 / 50)
     assert limits[2] is None
-    assert json.loads(json.dumps(data))["runs"][0]["stable_lr"] == limits[0]
+    assert unpack(pack(data))["runs"][0]["stable_lr"] == limits[0]  # as the browser reads it
     assert stage_data(landscapes.get("beale"), runs(Setup(surface="beale", runs=setup.runs[:1])),
                       [lr_family(Setup(surface="beale"), setup.runs[0], (0.01,))],
                       ("", 0.0, 1.0))["runs"][0]["stable_lr"] is None  # no Hessian: no mark

@@ -15,6 +15,7 @@ from descent_lab import tuning
 from descent_lab.presets import PRESETS
 from descent_lab.setup import Setup, run_spec
 from viz import run_colors
+from viz.stage import unpack
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,7 +28,7 @@ def playground(query: dict | None = None) -> AppTest:
 
 def stage_runs(at: AppTest) -> list[dict]:
     (element,) = at.get("bidi_component")
-    return json.loads(element.proto.json)["runs"]
+    return unpack(element.proto.bytes)["runs"]
 
 
 def box_text(at: AppTest) -> str:
