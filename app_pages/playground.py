@@ -71,6 +71,7 @@ def load(setup: Setup, given: tuple[bool, ...] | None = None) -> None:
         ss[flag] = getattr(setup, flag)
     ss.panel = PANELS.get(setup.panel)
     ss.run_ids = list(range(len(setup.runs)))
+    ss.pop("run.colors", None)  # a loaded setup gets fresh colours, as on the Learn pages
     ss.next_run = len(setup.runs)
     for i, r in enumerate(setup.runs):
         ss[f"r{i}.opt"] = r.name
@@ -326,7 +327,10 @@ stage_area = st.container()  # first on the page (on a phone, the map comes befo
 controls = st.container(key="controls")
 with controls:  # run cards three to a row, so a name like "Gradient descent" is never cut
     runs = []
-    colors = viz.run_colors([st.session_state[f"r{i}.opt"] for i in ids])  # as compute.runs gives them
+    names = [st.session_state[f"r{i}.opt"] for i in ids]
+    last = st.session_state.get("run.colors", {})  # run id -> (optimizer, colour)
+    colors = viz.run_colors(names, [last.get(i) for i in ids])
+    st.session_state["run.colors"] = dict(zip(ids, zip(names, colors, strict=True), strict=True))
     rows = [list(enumerate(ids))[k:k + CARDS_PER_ROW] for k in range(0, len(ids), CARDS_PER_ROW)]
     for r, row in enumerate(rows):
         cols = st.columns(CARDS_PER_ROW + 1)
@@ -350,7 +354,7 @@ if st.session_state.present:
 st.query_params.from_dict(query)
 
 families = [family_for(setup, spec, surface) for spec in setup.runs]
-views = compute.runs(setup, run=lambda s, spec: family_run(s, spec, surface))
+views = compute.runs(setup, run=lambda s, spec: family_run(s, spec, surface), colors=colors)
 with stage_area:
     lesson_box(setup)
     stage(stage_data(surface, views, families, image_for(surface), arrows=arrows, show3d=show_3d,

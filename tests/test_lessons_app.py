@@ -116,6 +116,21 @@ def test_switching_gd_and_adam_gives_a_rate_that_works():
     assert f"lr set to {adam_best:.3g}, the best on this surface for Adam; GD's {best:.3g}" in captions(at)
 
 
+def test_switching_a_run_recolours_no_other_run():
+    """Default runs GD, Momentum, Adam: Run 1 to Adam keeps Run 3's (Adam's) colour and gives Run 1
+    a free one; the cards and the stage agree."""
+    at = playground()
+    before = [r["color"] for r in stage_runs(at)]
+    assert [at.session_state[f"r{i}.opt"] for i in range(3)] == ["gd", "momentum", "adam"]
+    at.selectbox(key="r0.opt").set_value("adam")
+    ok(at)
+    after = [r["color"] for r in stage_runs(at)]
+    assert after[1:] == before[1:] and after[0] not in before[1:]
+    at.selectbox(key="r0.opt").set_value("gd")
+    ok(at)
+    assert [r["color"] for r in stage_runs(at)] == before
+
+
 def test_a_rate_from_a_link_is_kept_on_a_surface_switch():
     at = playground({"optimizers": "gd,adam", "gd.lr": "0.005"})  # adam's rate not given: tuned
     at.selectbox(key="surface").set_value("booth")
