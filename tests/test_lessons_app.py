@@ -106,14 +106,16 @@ def test_switching_gd_and_adam_gives_a_rate_that_works():
     ok(at)
     best = tuning.best_lr(Setup(), run_spec("gd", lr=0.1)).lr
     assert at.session_state["r2.lr"] == best
-    said = f"lr set to {best:.3g}, the best on this surface for GD; Adam's 0.1 diverges at step 3"
+    said = (f"lr set to {best:.3g} for GD, the rate on the slider that ends closest to the minimum after "
+            f"{Setup().steps} steps without leaving the map; Adam's 0.1 diverges at step 3")
     assert said in captions(at)
     assert not any("diverged" in e.value for e in at.error)
     at.selectbox(key="r2.opt").set_value("adam")
     ok(at)
     adam_best = tuning.best_lr(Setup(), run_spec("adam")).lr
     assert at.session_state["r2.lr"] == adam_best
-    assert f"lr set to {adam_best:.3g}, the best on this surface for Adam; GD's {best:.3g}" in captions(at)
+    assert f"lr set to {adam_best:.3g} for Adam, the rate on the slider that ends closest" in captions(at)
+    assert f"without leaving the map; GD's {best:.3g} ends farther from the minimum" in captions(at)
 
 
 def test_switching_a_run_recolours_no_other_run():
