@@ -25,7 +25,7 @@ from app_pages.widgets import (
     surface_picker,
 )
 from descent_lab import compute, export, results, script, tuning
-from descent_lab.presets import PRESETS
+from descent_lab.presets import PRESETS, with_lesson
 from descent_lab.setup import CUSTOM, MAX_RUNS, PANELS, SPEEDS, RunSpec, Setup, forms, from_query, to_query
 from optimizers import BATCH, NOISE, SEED, STEPS, schedules
 from viz.stage import stage_data
@@ -268,7 +268,7 @@ pending = st.session_state.pop(PENDING_SETUP, None)  # sent by another page
 if pending is not None:
     load(pending)  # from a Learn page: its rates are the lesson's
 elif "run_ids" not in st.session_state:
-    query = st.query_params.to_dict()
+    query = with_lesson(st.query_params.to_dict())  # a bare lesson link: the lesson's runs
     st.session_state.present = query.pop("present", "0") == "1"
     first, problems = from_query(query)
     load(first, tuning.given_lrs(query, first.runs))

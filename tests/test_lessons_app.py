@@ -118,6 +118,18 @@ def test_switching_gd_and_adam_gives_a_rate_that_works():
     assert f"without leaving the map; GD's {best:.3g} ends farther from the minimum" in captions(at)
 
 
+def test_a_bare_lesson_link_opens_the_lesson():
+    """/?lesson=ravine (no runs, no surface) shows the lesson's own runs, not the default ones;
+    what else the link says still counts."""
+    at = playground({"lesson": "ravine"})
+    assert_lesson_shown(at, "ravine")
+    assert not any("this link" in w.value for w in at.warning)
+    at = playground({"lesson": "ravine", "steps": "50", "present": "1"})
+    assert [r.name for r in PRESETS["ravine"].setup().runs] == [
+        at.session_state[f"r{i}.opt"] for i in at.session_state.run_ids]
+    assert at.session_state.steps == 50 and at.session_state.present
+
+
 def test_switching_a_run_recolours_no_other_run():
     """Default runs GD, Momentum, Adam: Run 1 to Adam keeps Run 3's (Adam's) colour and gives Run 1
     a free one; the cards and the stage agree."""
@@ -171,5 +183,5 @@ def test_a_run_over_the_start_limit_that_gets_through_is_a_caption_not_a_warning
     """The landing page's GD (lr 0.001 on Rosenbrock) is above the start's limit 0.000956 and gets
     through: the page says so in a caption; a lecturer's first view carries no warning."""
     at = playground({})
-    assert not at.warning
+    assert not any("this link" in w.value for w in at.warning)
     assert "This run gets through" in captions(at)
