@@ -232,7 +232,8 @@ def main() -> None:
     st.markdown("<style>.block-container{padding-top:4.3rem;padding-bottom:1rem}"
                 "[data-testid='stSidebarContent']{padding-top:0.5rem}</style>", unsafe_allow_html=True)
     if problems:
-        st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".", icon="🔗")
+        st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".",
+                   icon=":material/link:")
     chosen = sidebar()
 
     ids = st.session_state[K + "run_ids"]

@@ -273,7 +273,8 @@ elif "run_ids" not in st.session_state:
     first, problems = from_query(query)
     load(first, tuning.given_lrs(query, first.runs))
     if problems:
-        st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".", icon="🔗")
+        st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".",
+                   icon=":material/link:")
 st.session_state.setdefault("present", False)
 
 st.markdown(
