@@ -173,6 +173,7 @@ def lesson_answer(setup: Setup) -> None:
 def run_notes(setup: Setup, ids: list[int], views) -> None:
     """Below the stage, per run: the learning rate a switch chose, and the stability hint (a warning
     when the run's lr is above the largest stable one at the start, or within 10 % of it)."""
+    defined = False  # what λmax is, said in the first caption only
     for slot, (i, spec, view) in enumerate(zip(ids, setup.runs, views, strict=True)):
         rule = optimizers.rule(spec.name)
         who = f"Run {slot + 1} ({rule.short or rule.label})"
@@ -183,7 +184,8 @@ def run_notes(setup: Setup, ids: list[int], views) -> None:
         if warning and hint.alarming(view.trajectory):
             st.warning(f"**{who}**: {warning}", icon=":material/warning:")
         elif hint is not None:
-            parts.append(warning or hint.caption())
+            parts.append(warning or hint.caption(define=not defined))
+            defined = defined or not warning
         if parts:
             st.caption(f"<span style='color:{view.color}'>●</span> {who}: " + "; ".join(parts),
                        unsafe_allow_html=True)

@@ -202,10 +202,13 @@ class Stability:
         """"over" (lr above the limit), "near" (within NEAR of it) or "ok"."""
         return "over" if self.lr > self.limit else "near" if self.lr >= NEAR * self.limit else "ok"
 
-    def caption(self) -> str:
+    def caption(self, define: bool = True) -> str:
+        """E.g. "largest stable lr for GD here ≈ 0.04 (2/λmax; λmax = 50, the largest curvature
+        (Hessian eigenvalue) at the start)"; ``define=False`` leaves out what λmax is (said once)."""
         rule = optimizers.rule(self.name)
+        what = ", the largest curvature (Hessian eigenvalue)" if define else ""
         return (f"largest stable lr for {rule.short or rule.label} here ≈ {_rate(self.limit)} "
-                f"({LIMIT_FORMULA[self.name]}, λmax = {_number(self.lam)} at the start)")
+                f"({LIMIT_FORMULA[self.name]}; λmax = {_number(self.lam)}{what} at the start)")
 
     def alarming(self, trajectory: optimizers.Trajectory) -> bool:
         """Whether the hint is a warning: the rate is near the limit (a warning before the user

@@ -318,7 +318,10 @@ def test_a_lesson_matches_its_runs_as_the_widgets_write_them():
 def test_every_rule_with_a_limit_has_its_formula_written():
     assert set(tuning.LIMIT_FORMULA) == set(optimizers.analysis.STABILITY_FACTOR)
     setup = Setup(surface="elongated_bowl", surface_params={"condition": 50.0})
-    assert "(2(1+β)/λmax, λmax = 50 at the start)" in tuning.stability(setup, run_spec("momentum")).caption()
+    hint = tuning.stability(setup, run_spec("momentum"))
+    assert "(2(1+β)/λmax; λmax = 50, the largest curvature (Hessian eigenvalue) at the start)" in (
+        hint.caption())
+    assert "(2(1+β)/λmax; λmax = 50 at the start)" in hint.caption(define=False)
 
 
 def test_above_the_limit_on_rosenbrock_a_run_can_get_through():
@@ -331,7 +334,7 @@ def test_above_the_limit_on_rosenbrock_a_run_can_get_through():
     assert hint.level == "over" and tr.diverged_at == -1 and not hint.alarming(tr)
     assert hint.warning(tr, setup.make_surface()).endswith(
         "This run gets through: where it goes the surface curves less, and there its lr is stable.")
-    assert "λmax = 2090 at the start" in hint.caption()
+    assert "λmax = 2090, the largest curvature (Hessian eigenvalue) at the start" in hint.caption()
     lam0 = np.linalg.eigvalsh(setup.make_surface().hess(np.array(setup.start_point())))[-1]
     lam_end = np.linalg.eigvalsh(setup.make_surface().hess(tr.path[-1]))[-1]
     assert lam_end < lam0 and best < 2 / lam_end  # flatter where it goes: stable there

@@ -176,7 +176,16 @@ def test_stability_warnings_in_the_learning_rate_lesson_say_what_the_runs_do():
     assert near.startswith("**Run 2 (GD)**: lr 0.38 is within 10% of the largest stable lr ≈ 0.4")
     assert over.startswith("**Run 3 (GD)**: lr 0.41 is above the largest stable lr ≈ 0.4")
     assert over.endswith("this run's swings grow, and it ends higher than it started.")
-    assert "Run 1 (GD): largest stable lr for GD here ≈ 0.4 (2/λmax, λmax = 5 at the start)" in captions(at)
+    assert ("Run 1 (GD): largest stable lr for GD here ≈ 0.4 (2/λmax; λmax = 5, the largest curvature "
+            "(Hessian eigenvalue) at the start)") in captions(at)
+
+
+def test_the_stability_captions_say_what_lambda_max_is_once():
+    at = playground({"surface": "elongated_bowl", "optimizers": "gd,momentum,nesterov"})
+    hints = [c.value for c in at.caption if "largest stable lr" in c.value]
+    assert len(hints) == 3 and all("λmax = 20" in h for h in hints)
+    assert "the largest curvature (Hessian eigenvalue)" in hints[0]
+    assert not any("curvature" in h for h in hints[1:])
 
 
 def test_a_run_over_the_start_limit_that_gets_through_is_a_caption_not_a_warning():
