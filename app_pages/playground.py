@@ -45,7 +45,16 @@ CODE_CAPTIONS = (
 #: presenter mode: no sidebar, no run controls or panels; the stage fills the screen (stage.css)
 PRESENT_CSS = ("[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],[data-testid='stHeader'],"
                "[data-testid='stExpandSidebarButton'],.st-key-controls{display:none!important}"
-               ".block-container{padding-top:0.5rem!important;max-width:100%!important}")
+               ".block-container{padding-top:0.5rem!important;max-width:100%!important}"
+               # the run notes under the stage: off (the slider's red tick says the stable limit)
+               ".st-key-run_notes [data-testid='stElementContainer']:has([data-testid='stCaptionContainer'])"
+               "{display:none!important}"
+               # the lesson: one line (title and question) in the strip above the stage, out of the flow
+               "[data-testid='stLayoutWrapper']:has(> .st-key-lesson_line){display:contents}"
+               ".st-key-lesson_line{position:fixed;left:0;right:0;top:0;height:22px;z-index:100;"
+               "padding:0 1rem;text-align:center}"
+               ".st-key-lesson_line p{margin:0;font-size:14px;line-height:22px;white-space:nowrap;"
+               "overflow:hidden;text-overflow:ellipsis}")
 
 
 
@@ -146,6 +155,10 @@ def lesson_box(setup: Setup) -> None:
     """The open lesson's title, question and run names (in the runs' colours), above the stage."""
     p = PRESETS.get(setup.lesson)
     if p is None:
+        return
+    if st.session_state.present:  # one line, so the stage stays on the screen
+        with st.container(key="lesson_line"):
+            st.markdown(f"**:material/school: {p.title}** {p.question}")
         return
     names = p.run_names()
     colors = viz.run_colors([r.name for r in p.setup().runs])
@@ -368,7 +381,8 @@ with stage_area:
         if d >= 0:
             st.error(f"**{v.label}** diverged at step {d}: its steps grew without bound. "
                      "Try a smaller learning rate.", icon="💥")
-    run_notes(setup, ids, views)
+    with st.container(key="run_notes"):  # hidden in presenter mode
+        run_notes(setup, ids, views)
     lesson_answer(setup)
 
 # only the chosen panel is rendered: the table and code widgets cost seconds of first load
