@@ -272,7 +272,7 @@ def main() -> None:
         st.caption(note + " Drag the slider or press Play: the landscape, the boundaries and the curves "
                           "move together.")
         for text in dn.diverged(runs_of(setup)):
-            st.error(plain(text), icon="💥")
+            st.error(plain(text), icon=":material/error:")
 
     panel = st.segmented_control("Panel", list(dn.PANELS.values()), key=K + "panel",
                                  label_visibility="collapsed")

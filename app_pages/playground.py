@@ -380,7 +380,7 @@ with stage_area:
         d = int(v.trajectory.diverged_at)
         if d >= 0:
             st.error(f"**{v.label}** diverged at step {d}: its steps grew without bound. "
-                     "Try a smaller learning rate.", icon="💥")
+                     "Try a smaller learning rate.", icon=":material/error:")
     with st.container(key="run_notes"):  # hidden in presenter mode
         run_notes(setup, ids, views)
     lesson_answer(setup)
