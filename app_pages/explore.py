@@ -455,7 +455,8 @@ def main() -> None:
     skey = (surface.name, tuple(sorted(surface.params.items())))
     start = (float(sx), float(sy))
     if problems:
-        st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".", icon="🔗")
+        st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".",
+                   icon=":material/link:")
 
     st.markdown(
         "<style>.block-container{padding-top:2.2rem;padding-bottom:1rem}"

@@ -237,7 +237,8 @@ def main() -> None:
     st.markdown("<style>.block-container{padding-top:4.3rem;padding-bottom:1rem}"
                 "[data-testid='stSidebarContent']{padding-top:0.5rem}</style>", unsafe_allow_html=True)
     if problems:
-        st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".", icon="🔗")
+        st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".",
+                   icon=":material/link:")
     chosen = sidebar()
 
     ids = st.session_state[K + "run_ids"]
@@ -276,7 +277,7 @@ def main() -> None:
         st.caption(note + " Press Play or drag the slider: the paths, the boundaries and the curves "
                           "move together, drawn as far as the current step.")
         for text in dn.diverged(runs_of(setup)):
-            st.error(plain(text), icon="💥")
+            st.error(plain(text), icon=":material/error:")
 
     panel = st.segmented_control("Panel", list(dn.PANELS.values()), key=K + "panel",
                                  label_visibility="collapsed")

@@ -415,6 +415,33 @@ def test_presenter_mode_from_a_link(page, app_url):
     expect(page.locator(".st-key-controls")).to_be_hidden()
 
 
+@pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)], ids=["1920", "1366"])
+def test_presenter_mode_with_a_lesson_keeps_play_on_the_screen(browser, app_url, size):
+    """Presenter mode with a lesson open: the lesson is one line (title and question) above the stage,
+    Play and the step counter stay above the fold; the captions under the stage and the stage's
+    how-to line are hidden."""
+    w, h = size
+    ctx = browser.new_context(viewport={"width": w, "height": h})
+    try:
+        page = ctx.new_page()
+        open_app(page, app_url + "/?lesson=ravine&present=1")
+        line = page.locator(".st-key-lesson_line")
+        expect(line).to_contain_text("Momentum in a ravine")
+        expect(line).to_contain_text("Which run reaches the minimum first")
+        box = line.bounding_box()
+        play = page.get_by_role("button", name="Play / pause (Space)").bounding_box()
+        step = page.locator(".stage-step").bounding_box()
+        assert play["y"] + play["height"] <= h and step["y"] + step["height"] <= h, (play, step)
+        assert box["height"] <= 30 and box["y"] + box["height"] <= plot_area(page)["y"], box
+        for hidden in (".stage-side > .stage-note", ".st-key-run_notes [data-testid='stCaptionContainer']"):
+            assert page.locator(hidden).count() >= 1, hidden  # there, but not shown
+            for k in range(page.locator(hidden).count()):
+                expect(page.locator(hidden).nth(k)).to_be_hidden()
+        expect(page.get_by_text("You changed the lesson's settings")).to_have_count(0)
+    finally:
+        ctx.close()
+
+
 def test_deep_links_get_the_app_navigation(browser):
     """The first request to a fresh server is a deep link: it must still run app.py's navigation
     (with a folder named pages/, Streamlit would serve its legacy multipage app instead)."""

@@ -245,6 +245,26 @@ def test_each_optimizer_keeps_its_colour_and_repeats_get_their_own():
     assert all(c in PALETTE for c in own.values())
 
 
+def test_a_run_that_keeps_its_optimizer_keeps_its_colour():
+    from viz.style import PALETTE, run_colors
+    own = {n: optimizers.rule(n).color for n in optimizers.names()}
+    names = ["gd", "momentum", "adam"]
+    first = run_colors(names)
+    last = list(zip(names, first, strict=True))
+    switched = run_colors(["adam", "momentum", "adam"], last)  # run 1 GD -> Adam
+    assert switched[1:] == first[1:]  # runs 2 and 3 keep theirs: run 3 keeps Adam's colour
+    assert switched[0] not in first[1:] and switched[0] in PALETTE
+    assert switched != run_colors(["adam", "momentum", "adam"])  # a fresh load gives Adam's colour to run 1
+    # the switched run takes its optimizer's colour when no run holds it
+    assert run_colors(["nesterov", "momentum", "adam"], last)[0] == own["nesterov"]
+    was = list(zip(["adam", "momentum", "adam"], switched, strict=True))
+    back = run_colors(["gd", "momentum", "adam"], was)
+    assert back == first
+    # a new run (None) gets a free colour; a removed run frees its colour
+    assert run_colors(["gd", "momentum", "adam", "gd"], [*last, None])[:3] == first
+    assert run_colors(["gd", "adam"], [last[0], last[2]]) == [first[0], first[2]]
+
+
 # --- the Playground's stage: lr families and the data sent to the browser ---------------------------
 
 def stage_setup(**kw):
