@@ -1010,7 +1010,7 @@ function stableTrack(r, input) {
   const p = (j + Math.min(1, Math.max(0, frac))) / (R - 1);
   const track = el("span", "lr-track"), tick = el("span", "lr-stable");
   tick.style.left = `calc(8px + (100% - 16px) * ${p})`;
-  tick.title = `largest stable lr ≈ ${fmt(v, 3)}`;
+  tick.title = track.title = `largest stable lr ≈ ${fmt(v, 3)}`; // the track's title: the mark takes no pointer
   track.append(input, tick);
   return track;
 }
