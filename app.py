@@ -9,10 +9,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages.frozen_imports import freeze_new_imports
 from app_pages.learn_path import LEARN_PAGES
 
 # a local file, served by this server: a ":material/...:" page icon is fetched from Google's font CDN
 ICON = Path(__file__).parent / "assets" / "icon.png"
+freeze_new_imports()  # Streamlit's own modules: the page's imports are not slowed by collections over them
 st.set_page_config(page_title="Descent Lab", page_icon=str(ICON), layout="wide")
 
 pages = {
@@ -25,3 +27,4 @@ pages = {
     "Learn": [st.Page(path, title=title, icon=icon) for path, title, icon in LEARN_PAGES],
 }
 st.navigation(pages, position="top").run()
+freeze_new_imports()  # after the page: what it imported stays out of the collector's way

@@ -1,4 +1,5 @@
-"""Explore: every setting at once. Sweep maps, fair comparisons, basins of attraction, noise.
+"""Explore: every setting at once. Sweep maps, fair comparisons, basins of attraction, noise,
+and a learning-rate x beta map of a real network.
 
 The batches are in descent_lab.explore (each one vectorized call of the optimizers); this page
 wires widgets to them, caches them and shows viz.explore's figures.
@@ -14,17 +15,26 @@ import streamlit as st
 import landscapes
 import optimizers
 import viz
-from app_pages.widgets import image_for, open_in_playground, param_widget, plain, surface_picker
+from app_pages.widgets import (
+    image_for,
+    open_in_networks,
+    open_in_playground,
+    param_widget,
+    plain,
+    surface_picker,
+)
 from descent_lab import explore as dx
 from descent_lab import explore_link as el
+from descent_lab import networks as dn
 from descent_lab.setup import MAX_RUNS, RunSpec, Setup, run_spec
+from landscapes import datasets
 from optimizers import NOISE
 from viz import explore as vx
 
 TOLS = list(el.TOLS)
 FAIR_DEFAULT = list(el.FAIR_DEFAULT)
 BASIN_DEFAULT = list(el.BASIN_DEFAULT)
-SECTIONS = ["Sweep map", "Fair comparison", "Basins of attraction", "Many runs under noise"]
+SECTIONS = ["Sweep map", "Fair comparison", "Basins of attraction", "Many runs under noise", "Network sweep"]
 SECTION_OF = dict(zip(SECTIONS, el.SECTIONS, strict=True))  # tab label -> link name
 K = "explore."  # prefix of this page's session keys
 LOADED = K + "loaded"  # set once the session's link has been read
@@ -60,9 +70,15 @@ def cached_cloud(skey, start, name, hyper: tuple, steps, runs, noise, batch) -> 
     return dx.noise_cloud(_surface(skey), start, name, dict(hyper), steps, runs, noise, batch)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def cached_net_sweep(name: str, data: str) -> dx.NetSweep:
+    return dx.net_sweep(dx.net_sweep_setup(data), name)
+
+
 # --- the page ------------------------------------------------------------------------------------
 
 GOTO = K + "goto"  # a Setup to open in the Playground at the top of the next run
+NET_GOTO = K + "net_goto"  # a Networks link to open at the top of the next run
 
 
 def label(name: str) -> str:
@@ -91,6 +107,18 @@ def open_cell() -> None:
     st.session_state[GOTO] = Setup(
         surface=ctx["surface"], surface_params=dict(ctx["surface_params"]), start=ctx["start"],
         steps=ctx["steps"], runs=(RunSpec(ctx["name"], hyper),), noise=noise, seed=0)
+
+
+def open_net_cell() -> None:
+    """Click on a network sweep's cell: remember that cell's link for the Networks page."""
+    if (hit := clicked("net_chart", "net_ctx")) is None:
+        return
+    pt, ctx = hit
+    res = cached_net_sweep(ctx["name"], ctx["data"])
+    idx = pt.get("point_index", pt.get("pointIndex"))
+    if idx is None or pt.get("curve_number") not in (None, ctx["curve"]) or not 0 <= int(idx) < res.loss.size:
+        return
+    st.session_state[NET_GOTO] = dn.link(res.cell(*divmod(int(idx), res.lrs.size)))
 
 
 def open_race(setup: Setup) -> None:
@@ -125,6 +153,7 @@ def load(view: el.ExploreView, surface) -> None:
     ss[K + "noise.sigma"] = view.sigma if view.sigma is not None and not data else 1.0
     ss[K + "noise.data_sigma"] = view.sigma if view.sigma is not None and data else 0.0
     ss[K + "noise.batch"], ss[K + "noise.runs"] = view.batch, view.runs
+    ss[K + "net.opt"], ss[K + "net.data"] = view.net_opt, view.net_data
 
 
 def sweep_section(surface, skey, start, steps) -> dict:
@@ -361,10 +390,49 @@ def noise_section(surface, skey, start, steps) -> dict:
             "batch": batch if batch is not None else el.ExploreView.batch, "runs": runs}
 
 
+def network_section() -> dict:
+    setup = dx.net_sweep_setup()
+    st.markdown(
+        f"A real network instead of a surface: the Networks page's 2-{'-'.join(map(str, setup.hidden))}-1 "
+        f"{setup.activation} MLP ({dn.weights(setup.hidden):,} weights) on {setup.n} points, trained with "
+        f"full-batch gradients for {setup.steps} steps from one start (seed {setup.seed}). Every cell is one "
+        f"run with its own learning rate and β, all {dx.NET_CELLS ** 2} in one batch. "
+        "**Click a cell** to open that run on the Networks page (its landscape, path and decision boundary).")
+    c1, c2, _ = st.columns([1.1, 1, 2])
+    name = c1.selectbox("Optimizer", dx.net_sweep_names(), key=K + "net.opt", format_func=label)
+    data = c2.selectbox("Data set", dn.DATA, key=K + "net.data", format_func=lambda n: datasets.kind(n).title)
+    with st.spinner(f"Training {dx.NET_CELLS ** 2} networks ..."):
+        res = cached_net_sweep(name, data)
+    beta = optimizers.rule(name).param(res.beta)
+    notes = [[f"training accuracy {a:.1%}" if a == a else "" for a in row] for row in res.accuracy]
+    best = res.best()
+    fig = vx.sweep_figure(res.loss, res.diverged_at, res.lrs, res.betas, x_label="Learning rate",
+                          y_label=beta.label, x_scale="log", y_scale="log1m", steps=setup.steps, best=best,
+                          title=f"{label(name)} on a network ({datasets.kind(data).title})",
+                          value_label="final loss", notes=notes, click="open on the Networks page")
+    st.session_state[K + "net_ctx"] = {"name": name, "data": data, "curve": len(fig["data"]) - 1}
+    st.plotly_chart(viz.fast_figure(fig), key=K + "net_chart", on_select=open_net_cell,
+                    selection_mode="points", config=CONFIG)
+    n_div = int((res.diverged_at >= 0).sum())
+    msg = f"{n_div} of {res.loss.size} runs diverged (grey, crossed). " if n_div else "No run diverged. "
+    if best is not None:
+        j, i = best
+        msg += (f"Lowest final training loss {res.loss[j, i]:.3g} (accuracy {res.accuracy[j, i]:.1%}) at "
+                f"learning rate {res.lrs[i]:g}, {beta.label} = {res.betas[j]:g} (outlined).")
+    st.caption(msg)
+    if best is not None and st.button("Open the lowest-loss cell on the Networks page", icon=":material/hub:",
+                                      key=K + "net.open_best"):
+        st.session_state[NET_GOTO] = dn.link(res.cell(*best))
+        st.rerun()
+    return {"net_opt": name, "net_data": data}
+
+
 def main() -> None:
     pending = st.session_state.pop(GOTO, None)
     if pending is not None:
         open_in_playground(pending)  # switch_page: not allowed inside a callback, fine here
+    if (link := st.session_state.pop(NET_GOTO, None)) is not None:
+        open_in_networks(link)
 
     problems = []
     if LOADED not in st.session_state:  # a new session: the link's view (or the defaults)
@@ -387,7 +455,8 @@ def main() -> None:
     skey = (surface.name, tuple(sorted(surface.params.items())))
     start = (float(sx), float(sy))
     if problems:
-        st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".", icon="🔗")
+        st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".",
+                   icon=":material/link:")
 
     st.markdown(
         "<style>.block-container{padding-top:2.2rem;padding-bottom:1rem}"
@@ -405,6 +474,8 @@ def main() -> None:
                 shown = fair_section(surface, skey, start, steps)
             elif section == SECTIONS[2]:
                 shown = basin_section(surface, skey, steps)
+            elif section == SECTIONS[4]:
+                shown = network_section()
             else:
                 shown = noise_section(surface, skey, start, steps)
         view = el.ExploreView(section=SECTION_OF[section], surface=surface.name,

@@ -8,6 +8,7 @@ import streamlit as st
 import optimizers
 import viz
 from app_pages.learn_path import footer
+from app_pages.widgets import open_in_networks
 from descent_lab import network_lessons as nl
 from viz import learn_basics as lb
 from viz import learn_networks as ln
@@ -24,6 +25,16 @@ SMALL_BATCHES = [4, 8, 16, 32]
 def chart(fig: dict, key: str, container=st) -> None:
     # no mode bar: in these narrow columns it covers the chart's title
     container.plotly_chart(viz.fast_figure(fig), key=key, config={"displayModeBar": False})
+
+
+def networks_buttons(lesson, key: str, what: str) -> None:
+    """'Open in Networks' buttons for seed 0's runs of a lesson, and what differs there."""
+    links = nl.networks_links(lesson)
+    cols = st.columns(max(3, len(links)))
+    for col, (i, (label, link)) in zip(cols, enumerate(links), strict=False):
+        if col.button(f"Open in Networks: {label}", icon=":material/hub:", key=f"{key}.{i}", width="stretch"):
+            open_in_networks(link)
+    st.caption(f"{what} {nl.NETWORKS_NOTE}")
 
 
 st.title("Real networks")
@@ -91,6 +102,8 @@ chart(ln.spectrum_figure(m.along, title="Seed 0's Hessian eigenvalues"),
 st.caption("Each line is one Hessian's eigenvalues, smallest to largest, on a signed log scale (each grid "
            f"step a factor of 10, both ways; within ±{ln.FLOOR:g} of zero linear). Below the grey zero line: "
            "directions of downward curvature. Their size falls by orders of magnitude as the loss falls.")
+networks_buttons(m, "nets.open.seeds", "Watch seed 0's Adam and GD runs cross the loss landscape, with "
+                 "their decision boundaries, on the Networks page.")
 
 st.subheader("One valley or many?")
 left, mid, right = st.columns([4, 3, 3])
@@ -153,6 +166,9 @@ right.markdown(
     + (": per epoch, more updates beat exact ones." if z.best is not full else
        ": here the exact steps win, even per epoch.")
 )
+
+networks_buttons(z, "nets.open.noise", "Each run on the Networks page, its path on the landscape "
+                 "and its loss per update (mini-batches as here: seed 0's).")
 
 # --- 3. badly scaled inputs -------------------------------------------------------------------
 
@@ -250,5 +266,7 @@ st.markdown(
        f"batch size differ by up to {k.spread('test_acc'):.1%}. Keskar et al.'s generalization gap does "
        "not show on a small network and two moons.")
 )
+networks_buttons(k, "nets.open.sharp", "Seed 0's run with each batch size on the Networks page, its "
+                 "sharpness panel open (its own power iteration: values near these).")
 
 footer("app_pages/learn_10_networks.py")

@@ -14,7 +14,7 @@ import streamlit as st
 
 import optimizers
 import viz
-from app_pages.widgets import param_widget, plain, schedule_widgets
+from app_pages.widgets import PENDING_NET, param_widget, plain, schedule_widgets
 from descent_lab import networks as dn
 from descent_lab.setup import MAX_RUNS, RunSpec
 from landscapes import datasets
@@ -40,14 +40,14 @@ def runs_of(setup: dn.NetSetup) -> dn.Runs:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def cached_figure(key: tuple, tall: bool) -> tuple[dict, str, str, list[str]]:
+def cached_figure(key: tuple, tall: bool, whole: bool) -> tuple[dict, str, str, list[str]]:
     """The animated figure, the plane's title, a note on the paths' distance from it, problems."""
     setup = dn.from_key(key)
     runs = runs_of(setup)
     land, problems = dn.landscape(setup, runs)
     ticks = dn.frame_ticks(runs.steps)
     fig = vn.network_figure(runs, land, dn.colors(setup), ticks, dn.boundaries(runs, ticks),
-                            show3d=setup.show3d, tall=tall)
+                            show3d=setup.show3d, tall=tall, whole=whole)
     return fig, land.title, dn.plane_note(land, runs), problems
 
 
@@ -178,7 +178,7 @@ def plane_controls(runs: int) -> dict:
                                  help="(a) the two directions the paths vary most along (PCA); (b) two "
                                       "random filter-normalized directions around a run's end point; (c) the "
                                       "plane through the start and two runs' end points.") or "pca"
-    c1, c2, c3 = st.columns([1.3, 1, 1], vertical_alignment="bottom")
+    c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1], vertical_alignment="bottom")
     numbers = list(range(1, runs + 1))
     out = {"plane": plane}
     if plane == "random":
@@ -203,6 +203,10 @@ def plane_controls(runs: int) -> dict:
     # phones get the panels one under another (a browser that says it is mobile, as MDN advises)
     st.session_state.setdefault(K + "tall", "Mobi" in (st.context.headers.get("User-Agent") or ""))
     out["tall"] = c3.toggle("Panels in one column", key=K + "tall", help="For narrow screens")
+    st.session_state.setdefault(K + "whole", False)
+    out["whole"] = c4.toggle("Whole paths", key=K + "whole",
+                             help="Draw every run's whole path and curves from the start (faint), not "
+                                  "only as far as the current step")
     return out
 
 
@@ -225,14 +229,16 @@ def export_panel(setup: dn.NetSetup) -> None:
 
 def main() -> None:
     problems: list[str] = []
-    if LOADED not in st.session_state:
-        first, problems = dn.from_query(st.query_params.to_dict())
+    pending = st.session_state.pop(PENDING_NET, None)  # a link sent by another page
+    if pending is not None or LOADED not in st.session_state:
+        first, problems = dn.from_query(st.query_params.to_dict() if pending is None else pending)
         load(first)
         st.session_state[LOADED] = True
     st.markdown("<style>.block-container{padding-top:4.3rem;padding-bottom:1rem}"
                 "[data-testid='stSidebarContent']{padding-top:0.5rem}</style>", unsafe_allow_html=True)
     if problems:
-        st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".", icon="🔗")
+        st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".",
+                   icon=":material/link:")
     chosen = sidebar()
 
     ids = st.session_state[K + "run_ids"]
@@ -253,7 +259,7 @@ def main() -> None:
         view = plane_controls(len(ids))
 
     fixes: list[str] = []
-    shown = {k: v for k, v in view.items() if k != "tall"}
+    shown = {k: v for k, v in view.items() if k not in ("tall", "whole")}
     setup = dn.fit(dn.NetSetup(runs=tuple(specs), **chosen, **shown,
                                panel=next((k for k, v in dn.PANELS.items()
                                            if v == st.session_state.get(K + "panel")), "")), fixes)
@@ -263,15 +269,15 @@ def main() -> None:
 
     with figure_area:
         with st.spinner("Training and slicing the landscape..."):
-            fig, title, note, plane_problems = cached_figure(dn.key(setup), view["tall"])
+            fig, title, note, plane_problems = cached_figure(dn.key(setup), view["tall"], view["whole"])
         for p in plane_problems:
             st.warning(plain(p), icon=":material/info:")
         st.markdown(f"**{plain(title)}**")
         st.plotly_chart(viz.fast_figure(fig), key=K + "figure", config=CONFIG)
-        st.caption(note + " Drag the slider or press Play: the landscape, the boundaries and the curves "
-                          "move together.")
+        st.caption(note + " Press Play or drag the slider: the paths, the boundaries and the curves "
+                          "move together, drawn as far as the current step.")
         for text in dn.diverged(runs_of(setup)):
-            st.error(plain(text), icon="💥")
+            st.error(plain(text), icon=":material/error:")
 
     panel = st.segmented_control("Panel", list(dn.PANELS.values()), key=K + "panel",
                                  label_visibility="collapsed")

@@ -25,7 +25,7 @@ from app_pages.widgets import (
     surface_picker,
 )
 from descent_lab import compute, export, results, script, tuning
-from descent_lab.presets import PRESETS
+from descent_lab.presets import PRESETS, with_lesson
 from descent_lab.setup import CUSTOM, MAX_RUNS, PANELS, SPEEDS, RunSpec, Setup, forms, from_query, to_query
 from optimizers import BATCH, NOISE, SEED, STEPS, schedules
 from viz.stage import stage_data
@@ -45,7 +45,16 @@ CODE_CAPTIONS = (
 #: presenter mode: no sidebar, no run controls or panels; the stage fills the screen (stage.css)
 PRESENT_CSS = ("[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],[data-testid='stHeader'],"
                "[data-testid='stExpandSidebarButton'],.st-key-controls{display:none!important}"
-               ".block-container{padding-top:0.5rem!important;max-width:100%!important}")
+               ".block-container{padding-top:0.5rem!important;max-width:100%!important}"
+               # the run notes under the stage: off (the slider's red tick says the stable limit)
+               ".st-key-run_notes [data-testid='stElementContainer']:has([data-testid='stCaptionContainer'])"
+               "{display:none!important}"
+               # the lesson: one line (title and question) in the strip above the stage, out of the flow
+               "[data-testid='stLayoutWrapper']:has(> .st-key-lesson_line){display:contents}"
+               ".st-key-lesson_line{position:fixed;left:0;right:0;top:0;height:22px;z-index:100;"
+               "padding:0 1rem;text-align:center}"
+               ".st-key-lesson_line p{margin:0;font-size:14px;line-height:22px;white-space:nowrap;"
+               "overflow:hidden;text-overflow:ellipsis}")
 
 
 
@@ -71,6 +80,7 @@ def load(setup: Setup, given: tuple[bool, ...] | None = None) -> None:
         ss[flag] = getattr(setup, flag)
     ss.panel = PANELS.get(setup.panel)
     ss.run_ids = list(range(len(setup.runs)))
+    ss.pop("run.colors", None)  # a loaded setup gets fresh colours, as on the Learn pages
     ss.next_run = len(setup.runs)
     for i, r in enumerate(setup.runs):
         ss[f"r{i}.opt"] = r.name
@@ -146,6 +156,10 @@ def lesson_box(setup: Setup) -> None:
     p = PRESETS.get(setup.lesson)
     if p is None:
         return
+    if st.session_state.present:  # one line, so the stage stays on the screen
+        with st.container(key="lesson_line"):
+            st.markdown(f"**:material/school: {p.title}** {p.question}")
+        return
     names = p.run_names()
     colors = viz.run_colors([r.name for r in p.setup().runs])
     chips = " ".join(f"<span style='white-space:nowrap'><span style='color:{c}'>●</span> {n} "
@@ -172,6 +186,7 @@ def lesson_answer(setup: Setup) -> None:
 def run_notes(setup: Setup, ids: list[int], views) -> None:
     """Below the stage, per run: the learning rate a switch chose, and the stability hint (a warning
     when the run's lr is above the largest stable one at the start, or within 10 % of it)."""
+    defined = False  # what λmax is, said in the first caption only
     for slot, (i, spec, view) in enumerate(zip(ids, setup.runs, views, strict=True)):
         rule = optimizers.rule(spec.name)
         who = f"Run {slot + 1} ({rule.short or rule.label})"
@@ -182,7 +197,8 @@ def run_notes(setup: Setup, ids: list[int], views) -> None:
         if warning and hint.alarming(view.trajectory):
             st.warning(f"**{who}**: {warning}", icon=":material/warning:")
         elif hint is not None:
-            parts.append(warning or hint.caption())
+            parts.append(warning or hint.caption(define=not defined))
+            defined = defined or not warning
         if parts:
             st.caption(f"<span style='color:{view.color}'>●</span> {who}: " + "; ".join(parts),
                        unsafe_allow_html=True)
@@ -267,12 +283,13 @@ pending = st.session_state.pop(PENDING_SETUP, None)  # sent by another page
 if pending is not None:
     load(pending)  # from a Learn page: its rates are the lesson's
 elif "run_ids" not in st.session_state:
-    query = st.query_params.to_dict()
+    query = with_lesson(st.query_params.to_dict())  # a bare lesson link: the lesson's runs
     st.session_state.present = query.pop("present", "0") == "1"
     first, problems = from_query(query)
     load(first, tuning.given_lrs(query, first.runs))
     if problems:
-        st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".", icon="🔗")
+        st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".",
+                   icon=":material/link:")
 st.session_state.setdefault("present", False)
 
 st.markdown(
@@ -326,7 +343,10 @@ stage_area = st.container()  # first on the page (on a phone, the map comes befo
 controls = st.container(key="controls")
 with controls:  # run cards three to a row, so a name like "Gradient descent" is never cut
     runs = []
-    colors = viz.run_colors([st.session_state[f"r{i}.opt"] for i in ids])  # as compute.runs gives them
+    names = [st.session_state[f"r{i}.opt"] for i in ids]
+    last = st.session_state.get("run.colors", {})  # run id -> (optimizer, colour)
+    colors = viz.run_colors(names, [last.get(i) for i in ids])
+    st.session_state["run.colors"] = dict(zip(ids, zip(names, colors, strict=True), strict=True))
     rows = [list(enumerate(ids))[k:k + CARDS_PER_ROW] for k in range(0, len(ids), CARDS_PER_ROW)]
     for r, row in enumerate(rows):
         cols = st.columns(CARDS_PER_ROW + 1)
@@ -350,7 +370,7 @@ if st.session_state.present:
 st.query_params.from_dict(query)
 
 families = [family_for(setup, spec, surface) for spec in setup.runs]
-views = compute.runs(setup, run=lambda s, spec: family_run(s, spec, surface))
+views = compute.runs(setup, run=lambda s, spec: family_run(s, spec, surface), colors=colors)
 with stage_area:
     lesson_box(setup)
     stage(stage_data(surface, views, families, image_for(surface), arrows=arrows, show3d=show_3d,
@@ -360,8 +380,9 @@ with stage_area:
         d = int(v.trajectory.diverged_at)
         if d >= 0:
             st.error(f"**{v.label}** diverged at step {d}: its steps grew without bound. "
-                     "Try a smaller learning rate.", icon="💥")
-    run_notes(setup, ids, views)
+                     "Try a smaller learning rate.", icon=":material/error:")
+    with st.container(key="run_notes"):  # hidden in presenter mode
+        run_notes(setup, ids, views)
     lesson_answer(setup)
 
 # only the chosen panel is rendered: the table and code widgets cost seconds of first load

@@ -7,6 +7,7 @@
 
 const PLOTLY_SRC = "app/static/plotly.min.js";
 const STEPS_PER_S = 100; // at 1x
+const FONT = '"Source Sans", "Source Sans Pro", sans-serif'; // the page's, for what the canvases write
 const SPEEDS = ["0.25x", "0.5x", "1x", "2x", "4x"];
 const STATES = new WeakMap(); // parentElement -> the stage's state, kept across data updates
 const svg = (path) => `<svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true"><path d="${path}" fill="currentColor"/></svg>`;
@@ -31,11 +32,21 @@ function loadPlotly(version) {
   return window.__stagePlotly;
 }
 
-function f32(b64) {
-  const bin = atob(b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return new Float32Array(bytes.buffer);
+// viz/stage.py's pack: uint32 header length n, the JSON header, padding to 8, then the arrays' bytes;
+// the header refers to each array as {"$a": [dtype, byte offset, length]}. One copy of the body (the
+// bytes Streamlit hands over need not be aligned), then every array is a typed view into it.
+const TYPED = { f4: Float32Array, f8: Float64Array };
+function unpack(bytes) {
+  const n = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
+  const start = 4 + n + ((8 - ((4 + n) % 8)) % 8);
+  const body = bytes.slice(start).buffer;
+  return JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + n)), (key, v) => {
+    if (v && typeof v === "object" && Array.isArray(v.$a)) {
+      const [dtype, offset, length] = v.$a;
+      return new TYPED[dtype](body, offset, length);
+    }
+    return v;
+  });
 }
 
 const fmt = (v, d = 4) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : "–");
@@ -51,17 +62,17 @@ function decode(data) {
   const kept = new Float64Array(K);
   for (let i = 0; i < K; i++) kept[i] = Math.min(i * k, S);
   const runs = data.runs.map((r) => {
-    const path = f32(r.path), fam = f32(r.fam_path), famGap = f32(r.fam_gap);
+    const path = r.path, fam = r.fam_path, famGap = r.fam_gap;
     const R = r.lrs.length;
     return {
       ...r, R,
-      x: path.subarray(0, S + 1), y: path.subarray(S + 1), loss: f32(r.loss), gapv: f32(r.gap),
-      grad: f32(r.grad), z: r.z ? f32(r.z) : null, famZ: r.fam_z ? f32(r.fam_z) : null,
+      x: path.subarray(0, S + 1), y: path.subarray(S + 1), loss: r.loss, gapv: r.gap,
+      grad: r.grad, z: r.z || null, famZ: r.fam_z || null,
       xp: r.explain ? f64(r.explain.values) : null,
       fam, famGap,
     };
   });
-  return { ...data, S, K, k, kept, runs, hoverF: f32(data.hover_f), z3: data.grid3d ? f32(data.grid3d.z) : null };
+  return { ...data, S, K, k, kept, runs, hoverF: data.hover_f, z3: data.grid3d ? data.grid3d.z : null };
 }
 
 // The run as drawn at learning-rate index j: exact arrays for the server's own lr, else the family row.
@@ -316,9 +327,10 @@ function minimaTraces(d, xa, ya) {
           trace(pick(true), "global minimum", { symbol: "star", size: 18, color: "white", line: { color: "black", width: 1.5 } })];
 }
 
-// The loss chart's axes (its curves are drawn on the overlay): steps, and f - f* on a log scale over
-// what the shown runs reach (whole decades).
-function lossLayout(st) {
+// The loss chart's axes: steps, and f - f* on a log scale over what the shown runs reach (whole
+// decades). All of it is drawn on the chart's canvas (drawLossOverlay), so a new range (a Steps change,
+// another run) costs one canvas redraw, no Plotly relayout.
+function lossAxes(st) {
   const d = st.d, fs = st.presenting ? 18 : 13;
   let lo = Infinity, hi = -Infinity;
   d.runs.forEach((r, i) => {
@@ -326,15 +338,53 @@ function lossLayout(st) {
   });
   if (!(lo < hi)) { lo = 1e-3; hi = 1; }
   const a = Math.floor(Math.log10(lo) * 2) / 2 - 0.1, b = Math.ceil(Math.log10(hi) * 2) / 2 + 0.1;
-  const m = { l: fs * 4, r: 8, t: 8, b: fs * 3, autoexpand: false }, W = st.loss.clientWidth, H = st.loss.clientHeight;
+  const m = { l: fs * 4, r: 8, t: 8, b: fs * 3 }, W = st.loss.clientWidth, H = st.loss.clientHeight;
   st.lossAxes = [linearAxes([m.l, m.t, W - m.l - m.r, H - m.t - m.b], [0, d.S], [a, b], true)];
-  return {
-    margin: m, font: { size: fs }, showlegend: false, width: W, height: H, autosize: false,
-    xaxis: { title: { text: "step", standoff: 2 }, range: [0, d.S], fixedrange: true, zeroline: false },
-    yaxis: { type: "log", title: { text: d.gap_title }, exponentformat: "power", fixedrange: true, range: [a, b],
-             dtick: Math.max(1, Math.ceil((b - a) / 6)) },
-    hovermode: false, dragmode: false, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "white",
-  };
+  st.lossTicks = { fs, decades: Math.max(1, Math.ceil((b - a) / 6)) };
+}
+
+// About n round steps (1, 2 or 5 times a power of ten) covering [lo, hi].
+function niceTicks(lo, hi, n) {
+  const raw = (hi - lo) / Math.max(1, n), p = 10 ** Math.floor(Math.log10(raw || 1));
+  const stepv = [1, 2, 5, 10].map((f) => f * p).find((v) => v >= raw) || 10 * p;
+  const out = [];
+  for (let v = Math.ceil(lo / stepv) * stepv; v <= hi + 1e-9 * stepv; v += stepv) out.push(v);
+  return out;
+}
+
+// The loss chart's frame: white plot area, light grid at the ticks, tick labels (1, 10, 10 with a raised
+// exponent), the axis titles.
+function drawLossAxes(st, ctx, A) {
+  const d = st.d, { decades } = st.lossTicks, fs = st.lossTicks.fs + 1, [l, t, w, h] = A.box;
+  const font = (px) => `${px}px ${FONT}`;
+  ctx.save();
+  ctx.fillStyle = "white"; ctx.fillRect(l, t, w, h);
+  ctx.strokeStyle = "#eee"; ctx.lineWidth = 1; ctx.setLineDash([]);
+  ctx.fillStyle = "#444"; ctx.font = font(fs);
+  ctx.textAlign = "center"; ctx.textBaseline = "top";
+  for (const v of niceTicks(0, d.S, Math.max(3, Math.floor(w / 60)))) {
+    const X = Math.round(A.px(v)) + 0.5, half = ctx.measureText(String(v)).width / 2;
+    ctx.beginPath(); ctx.moveTo(X, t); ctx.lineTo(X, t + h); ctx.stroke();
+    ctx.fillText(String(v), Math.min(X, l + w + 8 - half), t + h + 4); // the last label inside the chart
+  }
+  const [e0, e1] = [Math.ceil(A.yRange[0] / decades) * decades, A.yRange[1]];
+  ctx.textBaseline = "middle";
+  for (let e = e0; e <= e1; e += decades) {
+    const Y = Math.round(A.py(10 ** e)) + 0.5;
+    ctx.beginPath(); ctx.moveTo(l, Y); ctx.lineTo(l + w, Y); ctx.stroke();
+    const base = e === 0 ? "1" : "10", sup = e === 0 || e === 1 ? "" : String(e).replace("-", "\u2212");
+    ctx.font = font(Math.round(0.7 * fs));
+    const ws = sup ? ctx.measureText(sup).width : 0;
+    ctx.textAlign = "right";
+    ctx.fillText(sup, l - 5, Y - 0.4 * fs);
+    ctx.font = font(fs);
+    ctx.fillText(base, l - 5 - ws, Y);
+  }
+  ctx.textAlign = "center"; ctx.textBaseline = "bottom"; ctx.font = font(fs + 1);
+  ctx.fillText("step", l + w / 2, t + h + 2.9 * fs);
+  ctx.translate(0.35 * fs, t + h / 2); ctx.rotate(-Math.PI / 2); ctx.textBaseline = "top";
+  ctx.fillText(d.gap_title, 0, 0);
+  ctx.restore();
 }
 
 function view3dFigure(st) {
@@ -373,7 +423,7 @@ const MAP_CONFIG = { ...CONFIG, responsive: false }; // sized by mapLayout
 function linearAxes(box, [x0, x1], [y0, y1], logY) {
   const [l, t, w, h] = box, ly = logY ? Math.log10 : (v) => v;
   return {
-    box, px: (x) => l + ((x - x0) / (x1 - x0)) * w, py: (y) => t + ((y1 - ly(y)) / (y1 - y0)) * h,
+    box, yRange: [y0, y1], px: (x) => l + ((x - x0) / (x1 - x0)) * w, py: (y) => t + ((y1 - ly(y)) / (y1 - y0)) * h,
     x: (px) => x0 + ((px - l) / w) * (x1 - x0), y: (py) => y1 - ((py - t) / h) * (y1 - y0),
   };
 }
@@ -435,7 +485,7 @@ function arrow(ctx, X, Y, vx, vy, len, color, dash) {
 }
 
 function label(ctx, text, X, Y, fs, color, border) {
-  ctx.font = `${fs}px "Source Sans", "Source Sans Pro", sans-serif`;
+  ctx.font = `${fs}px ${FONT}`;
   const w = ctx.measureText(text).width;
   ctx.fillStyle = "rgba(255,255,255,0.88)";
   ctx.fillRect(X, Y, w + 10, fs + 8);
@@ -518,6 +568,7 @@ function drawMapOverlay(st) {
 function drawLossOverlay(st) {
   const d = st.d, t = st.t, A = st.lossAxes[0];
   const ctx = sizeCanvas(st.lossCanvas, st.loss);
+  drawLossAxes(st, ctx, A);
   ctx.save();
   ctx.beginPath(); ctx.rect(A.box[0] - 6, A.box[1] - 6, A.box[2] + 12, A.box[3] + 12); ctx.clip();
   const pts = [];
@@ -560,15 +611,15 @@ function draw(st) {
   st.loss.style.height = (window.innerWidth <= 720 ? 260
     : Math.max(d.explain ? 160 : 220, st.map.offsetHeight + st.bar.offsetHeight - st.runs.offsetHeight - st.tools.offsetHeight
                   - st.explainBox.offsetHeight - 56)) + "px";
-  const ll = lossLayout(st);
+  lossAxes(st);
   drawMapOverlay(st);
   drawLossOverlay(st);
   st.root.dataset.step = String(st.t);
   st.root.dataset.drawn = [d.version, st.t, st.lr.join(","), st.wholePaths ? "whole" : "trail"].join(":");
-  plotlyPass(st, layout, ll);
+  plotlyPass(st, layout);
 }
 
-function plotlyPass(st, layout, ll) {
+function plotlyPass(st, layout) {
   if (!window.Plotly) return;
   if (st.busy) { st.again = true; return; }
   const d = st.d, jobs = [];
@@ -577,12 +628,6 @@ function plotlyPass(st, layout, ll) {
   if (mapKey !== st.mapKey) {
     st.mapKey = mapKey;
     jobs.push(Plotly.react(st.map, mapTraces(st), layout, MAP_CONFIG));
-  }
-  const lossKey = [d.S, d.gap_title, ll.yaxis.range.join(","), ll.width, ll.height, st.presenting].join("|");
-  if (lossKey !== st.lossKey) {
-    st.lossKey = lossKey;
-    jobs.push(Plotly.react(st.loss, [{ type: "scatter", x: [0], y: [1], mode: "markers", marker: { opacity: 0 },
-                                       hoverinfo: "skip" }], ll, CONFIG));
   }
   const now = performance.now();
   if (d.show3d && d.grid3d && (!st.playing || now - st.last3d > 250)) {
@@ -754,7 +799,7 @@ function hover(st, loc) {
 // ---- entry -----------------------------------------------------------------------------------
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { parentElement, setTriggerValue } = component, data = unpack(component.data);
   let st = STATES.get(parentElement);
   if (!st) {
     st = init(parentElement);
@@ -786,7 +831,7 @@ export default function (component) {
   }
   st.presentWas = st.presenting;
   draw(st);
-  loadPlotly(data.plotly_version).then(() => draw(st));
+  if (!window.Plotly) loadPlotly(data.plotly_version).then(() => draw(st)); // then the axes (once loaded, draw has them)
   return () => {
     // called when Streamlit unmounts the element: stop playing; drop the plots once it is gone
     setTimeout(() => {
@@ -794,7 +839,7 @@ export default function (component) {
       pause(st);
       document.removeEventListener("keydown", st.onKey);
       window.removeEventListener("resize", st.onResize);
-      for (const g of [st.map, st.loss, st.view3d]) if (window.Plotly) Plotly.purge(g);
+      for (const g of [st.map, st.view3d]) if (window.Plotly) Plotly.purge(g);
       STATES.delete(parentElement);
     }, 0);
   };
@@ -803,7 +848,8 @@ export default function (component) {
 // ---- explain mode: the selected run's update at the current step (viz/explain.py's numbers, picked
 // at index t, nothing computed here), its arrows on the map, and each run's stability mark ------------
 
-const f64 = (b64) => new Float64Array(f32(b64).buffer);
+// explain mode's numbers come as float64 in base64 inside the header (viz/explain.py)
+const f64 = (b64) => new Float64Array(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer);
 const FORMS = [["course", "Course"], ["torch", "PyTorch"]];
 const GRAD_LABEL = "−g: downhill";
 

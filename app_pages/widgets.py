@@ -7,6 +7,8 @@ figures in viz.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from urllib.parse import parse_qsl, urlsplit
 
 import streamlit as st
 
@@ -35,6 +37,17 @@ def open_in_playground(setup) -> None:
     """Switch to the Playground showing ``setup`` (a descent_lab.setup.Setup)."""
     st.session_state[PENDING_SETUP] = setup
     st.switch_page(PLAYGROUND)
+
+
+NETWORKS = "app_pages/networks.py"
+PENDING_NET = "net.pending"  # session key: a Networks link's query for the Networks page to load
+
+
+def open_in_networks(link: str) -> None:
+    """Switch to the Networks page showing ``link`` (descent_lab.networks.link's '/networks?...'),
+    also when the page already holds another view in this session."""
+    st.session_state[PENDING_NET] = dict(parse_qsl(urlsplit(link).query))
+    st.switch_page(NETWORKS)
 
 
 def param_widget(p: Param, key: str, container=st):
@@ -146,10 +159,14 @@ def lr_grid(spec: RunSpec) -> tuple[float, ...]:
     return tuple(float(v) for v in optimizers.rule(spec.name).lr.options(float(spec.hyper["lr"])))
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@lru_cache(maxsize=32)
 def _family(surface_key: tuple, name: str, hyper: tuple, schedule: tuple, form: str, lrs: tuple,
             start: tuple, steps: int, noise: float, seed: int, batch: int) -> Family:
-    """One run at every lr of ``lrs``: computed once per configuration other than the lr itself."""
+    """One run at every lr of ``lrs``: computed once per configuration other than the lr itself.
+
+    Shared by every session like st.cache_resource, but keyed by Python's own hash of the
+    arguments: st.cache_resource hashed them value by value (and inspected the signature once per
+    argument), 1-2 ms per look-up and six look-ups per Playground run."""
     surface, params = compute.surface_setting(surface_key)
     setup = Setup(surface=surface, surface_params=params, start=start, steps=steps, noise=noise, seed=seed,
                   batch=batch)

@@ -8,7 +8,7 @@ The page passes its cached runner as ``run``; the command line computes directly
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import optimizers
 from viz import RunView, run_colors
@@ -54,9 +54,11 @@ def trajectory(setup: Setup, spec: RunSpec) -> optimizers.Trajectory:
                      setup.noise, setup.seed, setup.batch or None)
 
 
-def runs(setup: Setup, run: Callable[[Setup, RunSpec], optimizers.Trajectory] = trajectory) -> list[RunView]:
-    """Every run of ``setup`` with its label and colour; ``run(setup, spec)`` makes each trajectory."""
-    colors = run_colors([spec.name for spec in setup.runs])
+def runs(setup: Setup, run: Callable[[Setup, RunSpec], optimizers.Trajectory] = trajectory,
+         colors: Sequence[str] | None = None) -> list[RunView]:
+    """Every run of ``setup`` with its label and colour (``colors``, default run_colors of its
+    optimizers); ``run(setup, spec)`` makes each trajectory."""
+    colors = colors or run_colors([spec.name for spec in setup.runs])
     out = []
     for slot, spec in enumerate(setup.runs):
         tr = run(setup, spec)

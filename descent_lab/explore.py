@@ -8,7 +8,7 @@ runs. The Explore page only wires widgets to these and to viz.explore.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -16,6 +16,9 @@ import optimizers
 from optimizers import NOISE
 from optimizers.analysis import nearest_minimum
 from specs import Param
+
+from .networks import NetSetup
+from .setup import run_spec
 
 #: the learning rates the fair comparison tries: 1e-5 .. 10
 FAIR_LRS = np.logspace(-5, 1, 40)
@@ -232,3 +235,86 @@ def sweep_range(p: Param) -> tuple[float, float]:
     else:
         lo, hi = opts[0], opts[-1]
     return float(opts[np.argmin(np.abs(opts - lo))]), float(opts[np.argmin(np.abs(opts - hi))])
+
+
+# --- a learning-rate x beta sweep of a real network ---------------------------------------------------
+
+#: the betas a network sweep tries (the optimizers' beta grid up to 0.995)
+NET_BETAS = tuple(v for v in optimizers.rule("momentum").param("beta").grid if v <= 0.995)[:8]
+NET_CELLS = 8  # learning rates (and betas) per axis
+NET_STEPS = 200
+#: the largest learning rate a network sweep tries, per optimizer (the rates below it: the
+#: learning-rate grid's next NET_CELLS - 1 values down); adaptive steps are about lr per weight
+NET_LR_TOP = {"momentum": 1.0, "momentum_ewma": 5.0, "nesterov": 1.0, "nesterov_lookahead": 1.0,
+              "rmsprop": 0.2, "adam": 0.2, "adamw": 0.2, "nadam": 0.2}
+
+
+def net_sweep_names() -> list[str]:
+    """The optimizers a network sweep can map: those with a momentum-like beta."""
+    return [n for n in optimizers.names() if n in NET_LR_TOP and net_beta(n) is not None]
+
+
+def net_beta(name: str) -> Param | None:
+    """The beta a network sweep puts on its y axis: the optimizer's first beta (beta, beta1)."""
+    return next((p for p in optimizers.rule(name).params if p.scale == "log1m"), None)
+
+
+def net_lrs(name: str) -> np.ndarray:
+    """NET_CELLS learning rates from the lr grid, the largest NET_LR_TOP[name]."""
+    grid = np.array(optimizers.rule(name).lr.grid)
+    top = int(np.argmin(np.abs(grid - NET_LR_TOP[name])))
+    return grid[top - NET_CELLS + 1: top + 1].astype(float)
+
+
+@dataclass(frozen=True, eq=False)
+class NetSweep:
+    """A learning-rate x beta sweep of one optimizer on a network; arrays (len(betas), len(lrs)),
+    cell (j, i) has lr = lrs[i], beta = betas[j]."""
+
+    setup: NetSetup  # what every cell shares: the network, its batch and steps
+    name: str
+    beta: str  # the beta's setting name
+    lrs: np.ndarray
+    betas: np.ndarray
+    loss: np.ndarray  # final training loss (NaN: diverged)
+    accuracy: np.ndarray  # final training accuracy (NaN: diverged)
+    diverged_at: np.ndarray
+
+    def best(self) -> tuple[int, int] | None:
+        """(j, i) of the lowest final loss among the runs that did not diverge, or None."""
+        i = best_index(self.loss.ravel(), self.diverged_at.ravel())
+        return None if i is None else divmod(i, self.lrs.size)
+
+    def cell(self, j: int, i: int) -> NetSetup:
+        """The NetSetup of cell (j, i) alone: its link opens exactly that run on the Networks page."""
+        spec = run_spec(self.name, lr=float(self.lrs[i]), **{self.beta: float(self.betas[j])})
+        return replace(self.setup, runs=(spec,))
+
+
+def net_sweep_setup(data: str = "moons") -> NetSetup:
+    """The network a sweep trains: the Networks page's default one on ``data``, full batch,
+    NET_STEPS steps."""
+    return NetSetup(data=data, steps=NET_STEPS)
+
+
+def net_sweep(setup: NetSetup, name: str, lrs=None, betas=NET_BETAS) -> NetSweep:
+    """Every (beta, lr) cell of optimizer ``name`` (other settings default) on ``setup``'s network,
+    from its start, with its batch and steps: one batched optimizers.run of all the cells (row
+    j * len(lrs) + i is cell (j, i), equal to that cell's single run on the Networks page)."""
+    beta = net_beta(name)
+    if beta is None:
+        raise ValueError(f"{name} has no beta to sweep")
+    lrs = net_lrs(name) if lrs is None else np.asarray(lrs, dtype=float)
+    betas = np.asarray(betas, dtype=float)
+    net = setup.network()
+    gl, gb = np.meshgrid(lrs, betas)
+    hyper = {**optimizers.rule(name).defaults(), "lr": gl.ravel(), beta.name: gb.ravel()}
+    tr = optimizers.run(optimizers.get(name, **hyper), net, start=np.tile(net.start, (gl.size, 1)),
+                        steps=setup.steps, seed=setup.seed, batch_size=setup.batch or None, record=False)
+    div = np.asarray(tr.diverged_at)
+    with np.errstate(all="ignore"):
+        loss = np.where(div < 0, tr.loss[-1], np.nan)
+        acc = np.where(div < 0, net.accuracy(tr.path[-1]), np.nan)
+    shape = gl.shape
+    return NetSweep(setup, name, beta.name, lrs, betas, loss.reshape(shape), acc.reshape(shape),
+                    div.reshape(shape))

@@ -3,12 +3,13 @@
 Like descent_lab.setup (whose QueryReader and Param specs it uses), parsing never raises:
 what cannot be used is left at its default and reported in plain words.
 
-Query form: ``section`` (sweep, fair, basins, noise), ``surface`` and its parameters by
+Query form: ``section`` (sweep, fair, basins, noise, network), ``surface`` and its parameters by
 name, ``start=x,y``, ``steps``; then only the open section's settings:
     sweep:  opt, x, y (setting names), xrange=lo,hi, yrange=lo,hi, cells, metric (gap|steps), tol
     fair:   optimizers (a comma list)
     basins: optimizers, starts (per axis), tol, <optimizer>.lr
     noise:  opt, lr, sigma, batch (dataset surfaces), runs
+    network: opt (an optimizer with a beta), data (the network's data set)
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from dataclasses import dataclass, field, replace
 import landscapes
 import optimizers
 from descent_lab import explore as dx
+from descent_lab.networks import DATA
 from descent_lab.setup import MAX_RUNS, QueryReader, link_number, parse_start, two_numbers
 from optimizers import NOISE, STEPS
 from specs import Param
 
-SECTIONS = ("sweep", "fair", "basins", "noise")
+SECTIONS = ("sweep", "fair", "basins", "noise", "network")
 METRICS = ("gap", "steps")
 TOLS = (1e-4, 1e-3, 1e-2, 0.05, 0.1, 0.5)
 TOL = Param("tol", 0.01, TOLS[0], TOLS[-1], "Tolerance (distance)", scale="log", grid=TOLS)
@@ -70,6 +72,9 @@ class ExploreView:
     sigma: float | None = None  # None: 1 (analytic surfaces) or 0 (datasets: mini-batches are the noise)
     batch: int = BATCH.default
     runs: int = RUNS.default
+    # a network's learning-rate x beta sweep
+    net_opt: str = "momentum"
+    net_data: str = "moons"
 
 
 def _pair(v) -> str:
@@ -95,6 +100,8 @@ def to_query(view: ExploreView) -> dict[str, str]:
     elif view.section == "basins":
         q.update(optimizers=",".join(view.basins), starts=str(view.starts), tol=link_number(view.basin_tol))
         q.update({f"{name}.lr": link_number(lr) for name, lr in view.basin_lrs.items()})
+    elif view.section == "network":
+        q.update(opt=view.net_opt, data=view.net_data)
     else:
         q["opt"] = view.noise_opt
         if view.noise_lr is not None:
@@ -148,6 +155,9 @@ def from_query(query: Mapping) -> tuple[ExploreView, list[str]]:
             if (v := r.number(f"{n}.lr", optimizers.rule(n).lr)) is not None:
                 lrs[n] = v
         ch["basin_lrs"] = lrs
+    elif section == "network":
+        ch["net_opt"] = r.choice("opt", tuple(dx.net_sweep_names()), view.net_opt)
+        ch["net_data"] = r.choice("data", DATA, view.net_data)
     else:
         _noise(r, ch, data=s.data is not None)
     r.leftovers()

@@ -5,6 +5,7 @@
     z = nl.noise()           # full batch, mini-batch and SGD for the same number of epochs
     s = nl.scaling()         # one input feature x100: GD and Adam over a learning-rate grid
     k = nl.sharp_flat()      # large and small batches: sharpness, flatness, test accuracy
+    nl.networks_links(m)     # (label, link) pairs: the lesson's seed-0 runs on the Networks page
 
 Each function returns a frozen dataclass with the numbers the page shows (the page formats
 them and reads its verdicts from their properties; the tests check the claims on them),
@@ -25,6 +26,9 @@ import landscapes
 import optimizers
 from landscapes import planes
 from landscapes.datasets import Samples
+
+from .networks import NetSetup, link
+from .setup import run_spec
 
 #: the page's network: the core's default MLP on 200 training points, 1,000 test points
 NET = dict(data="moons", hidden=(16, 16), activation="tanh", n=200, noise=0.2, seed=0, n_test=1000)
@@ -386,3 +390,38 @@ def sharp_flat(small: int = 8, seeds: int = 4, steps: int = 1000, lr: float = 0.
         out["rise"][b] = (net.f(moved) - net.f(end)[:, None]).mean(1)
         out["profile"][b] = net.f(end[0] + alpha[:, None] * dirs[0, 0])
     return SharpFlat(lr, steps, (n, small), ids, radius=radius, alpha=alpha, **out)
+
+
+# --- the lessons' runs on the Networks page -----------------------------------------------------------
+
+#: what a lesson link's runs share with the lesson, and what not (the page's caption says so)
+NETWORKS_NOTE = (f"The Networks page trains the same network on the same {NET['n']} training points from "
+                 "seed 0's start (the same numbers of training loss), with its own, smaller test set "
+                 f"({NET['n'] // 4} points, here {NET['n_test']:,}): its test numbers differ.")
+
+
+def networks_setup(runs, steps: int, batch: int = 0, panel: str = "") -> NetSetup:
+    """The Networks page on the lessons' network (seed 0: its data and its start) with ``runs``."""
+    return NetSetup(data=NET["data"], n=NET["n"], noise=NET["noise"], seed=NET["seed"], hidden=NET["hidden"],
+                    activation=NET["activation"], batch=batch, steps=steps, runs=tuple(runs), panel=panel)
+
+
+def networks_links(lesson) -> tuple[tuple[str, str], ...]:
+    """(label, link) pairs opening seed 0's runs of a lesson (a Minima, Noise or SharpFlat) on the
+    Networks page: the same data, start, optimizer, steps and mini-batches (seed 0's)."""
+    if isinstance(lesson, Minima):
+        setups = (("Adam and GD from seed 0's start",
+                   networks_setup((run_spec("adam", lr=lesson.lr), run_spec("gd", lr=lesson.gd_lr)),
+                                  lesson.steps)),)
+    elif isinstance(lesson, Noise):
+        gd = (run_spec("gd", lr=lesson.lr),)
+        setups = tuple((r.label, networks_setup(gd, r.updates, 0 if r.batch >= lesson.n else r.batch))
+                       for r in lesson.runs)
+    elif isinstance(lesson, SharpFlat):
+        gd = (run_spec("gd", lr=lesson.lr),)
+        large, small = lesson.batches
+        setups = ((f"full batch ({large}), seed 0", networks_setup(gd, lesson.steps, 0, "sharpness")),
+                  (f"batch {small}, seed 0", networks_setup(gd, lesson.steps, small, "sharpness")))
+    else:
+        raise TypeError(f"no Networks runs for {type(lesson).__name__}")
+    return tuple((label, link(setup)) for label, setup in setups)

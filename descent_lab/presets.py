@@ -3,6 +3,7 @@ link with a question and its answer (tests/test_lessons.py checks every answer o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -156,3 +157,13 @@ PRESETS = {p.key: p for p in (
            "does: at every rate of its slider it ends at least 4 from the minimum, and from 0.05 up "
            "it diverges within 4 steps."),
 )}
+
+
+def with_lesson(query: Mapping) -> dict:
+    """A link's query; a bare lesson link (lesson= without optimizers= and surface=, like
+    /?lesson=ravine) gets the lesson's own runs and surface (what else the link says wins)."""
+    q = dict(query)
+    p = PRESETS.get(q.get("lesson", ""))
+    if p is not None and "optimizers" not in q and "surface" not in q:
+        return {**p.query, **q}
+    return q

@@ -288,11 +288,19 @@ def from_query(query: Mapping) -> tuple[Setup, list[str]]:
     return replace(setup, **changes), r.problems
 
 
+def domain_words(domain) -> str:
+    """E.g. "x from -3 to 3, y from -3 to 3"."""
+    (x0, x1), (y0, y1) = domain
+    return f"x from {x0:g} to {x1:g}, y from {y0:g} to {y1:g}"
+
+
 def _custom(r: QueryReader) -> dict | None:
-    """A formula surface's parameters from f= and domain=, or None (with the problem noted)."""
+    """A formula surface's parameters from f= and domain=, or None (with the problem noted: a bad
+    formula under f=, a bad domain under domain=, and what is shown instead)."""
+    instead = f"showing {Setup().make_surface().title} instead"
     text = r.text("f")
     if not text:
-        r.problems.append("surface=custom needs a formula in f=, e.g. f=x^2+3*y^2")
+        r.problems.append(f"surface=custom needs a formula in f=, e.g. f=x^2+3*y^2; {instead}")
         return None
     domain = DEFAULT_DOMAIN
     raw = r.text("domain")
@@ -301,21 +309,23 @@ def _custom(r: QueryReader) -> dict | None:
             x0, x1, y0, y1 = (float(v) for v in raw.split(","))
             domain = ((x0, x1), (y0, y1))
         except ValueError:
-            r.problems.append(f"domain={raw!r} (use four numbers: xmin,xmax,ymin,ymax)")
+            r.problems.append(f"domain={raw!r} (use four numbers: xmin,xmax,ymin,ymax; using "
+                              f"{domain_words(DEFAULT_DOMAIN)})")
     try:
         custom_surface(text, domain)
+        return {"expression": text, "domain": domain}
     except ValueError as e:
-        if domain == DEFAULT_DOMAIN:
-            r.problems.append(f"f={text!r}: {e}")
-            return None
-        r.problems.append(f"domain={raw} ({e}); using {DEFAULT_DOMAIN}")
-        domain = DEFAULT_DOMAIN
+        problem = str(e)
+    if domain != DEFAULT_DOMAIN:
         try:
-            custom_surface(text, domain)
-        except ValueError as e2:
-            r.problems.append(f"f={text!r}: {e2}")
-            return None
-    return {"expression": text, "domain": domain}
+            custom_surface(text, DEFAULT_DOMAIN)  # the formula works: the domain was the problem
+        except ValueError:
+            pass
+        else:
+            r.problems.append(f"domain={raw} ({problem}; using {domain_words(DEFAULT_DOMAIN)})")
+            return {"expression": text, "domain": DEFAULT_DOMAIN}
+    r.problems.append(f"f={text!r} ({problem}; {instead})")
+    return None
 
 
 def two_numbers(key: str, raw: str, problems: list[str], example: str) -> tuple[float, float] | None:

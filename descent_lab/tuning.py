@@ -2,11 +2,12 @@
 stable one from the curvature at the start.
 
     choice = choose_lr(setup, spec, previous_from="Adam's")  # spec: the run switched to GD, at its old lr
-    choice.lr, choice.caption()  # 0.002, "lr set to 0.002, the best on this surface for GD; Adam's 0.1 ..."
+    choice.lr, choice.caption()  # 0.002, "lr set to 0.002 for GD, the rate on the slider that ends ..."
     stability(setup, spec)  # Stability(limit=0.04, ...) for GD, momentum and Nesterov, else None
 
 The best rate is found in one batched run of every value of the slider's grid (a learning-rate
-family, descent_lab.families): the one that ends closest to the minimum, in f - f*.
+family, descent_lab.families): the one that ends closest to the minimum, in f - f*, among the
+rates whose path stays on the map (the surface's domain; all rates when none does).
 """
 
 from __future__ import annotations
@@ -63,6 +64,15 @@ def scores(family: Family, surface) -> np.ndarray:
     return np.where(np.isfinite(final), rank, np.inf)
 
 
+def on_map(family: Family, surface) -> np.ndarray:
+    """Per row of ``family``: whether its whole path stays inside ``surface``'s domain (the map)."""
+    (x0, x1), (y0, y1) = surface.domain
+    path = np.asarray(family.trajectory.path, dtype=float)  # (steps + 1, R, 2)
+    with np.errstate(invalid="ignore"):
+        inside = (path[..., 0] >= x0) & (path[..., 0] <= x1) & (path[..., 1] >= y0) & (path[..., 1] <= y1)
+    return inside.all(axis=0)
+
+
 @dataclass(frozen=True)
 class Best:
     """The best rate of a slider's grid for one run, and how the run does at any rate of its family."""
@@ -71,6 +81,7 @@ class Best:
     lrs: tuple[float, ...]
     diverged_at: tuple[int, ...]
     has_minimum: bool  # False: f has no minimum on the map, and lr is the run's own
+    on_map: bool = True  # False: every rate's path leaves the map, so the best of all is taken
 
     def diverges_at(self, lr: float) -> int:
         """The step at which the run at ``lr`` (a rate of the family) diverges, or -1."""
@@ -79,20 +90,26 @@ class Best:
 
 def best_lr(setup: Setup, spec: RunSpec, family: FamilyFn = slider_family) -> Best:
     """The rate of ``spec``'s slider grid that takes it closest to the minimum of ``setup``'s surface
-    in ``setup``'s steps (from its start, with its noise), and the family's outcomes (spec's own lr
-    included). ``family(setup, spec)``: the slider family (the Playground passes its cached one,
-    the same runs its stage is sent)."""
+    in ``setup``'s steps (from its start, with its noise) without leaving the map (of all rates when
+    every one leaves it), and the family's outcomes (spec's own lr included).
+    ``family(setup, spec)``: the slider family (the Playground passes its cached one, the same runs
+    its stage is sent)."""
     fam = family(setup, spec)
     s = setup.make_surface()
     best = fam.lrs[fam.index]  # no minimum to aim for: no rate is best, the run's own stays
+    stays = True
     if s.has_global_min:
         rank = scores(fam, s)
         grid = set(optimizers.rule(spec.name).lr.grid)
         on_grid = [i for i, lr in enumerate(fam.lrs) if lr in grid and np.isfinite(rank[i])]
+        inside = on_map(fam, s)
+        stays = any(inside[i] for i in on_grid)
+        if stays:
+            on_grid = [i for i in on_grid if inside[i]]
         if on_grid:
             best = fam.lrs[min(on_grid, key=lambda i: rank[i])]
     return Best(float(best), tuple(fam.lrs), tuple(int(d) for d in np.atleast_1d(fam.trajectory.diverged_at)),
-                s.has_global_min)
+                s.has_global_min, stays)
 
 
 def _rate(v: float) -> str:
@@ -117,10 +134,19 @@ class LrChoice:
     previous_diverged_at: int  # of the run at the previous rate after the switch (-1: it did not)
     lr_diverged_at: int  # of the run at the rate it gets
     has_minimum: bool = True  # False: f has no minimum on the map, so no rate is best
+    steps: int = 0  # of the runs the best rate is chosen by
+    on_map: bool = True  # False: every rate's path leaves the map
+
+    @property
+    def criterion(self) -> str:
+        """What "best" means: e.g. "the rate on the slider that ends closest to the minimum after
+        100 steps without leaving the map"."""
+        text = f"the rate on the slider that ends closest to the minimum after {self.steps} steps"
+        return text + (" without leaving the map" if self.on_map else " (every rate leaves the map)")
 
     def caption(self) -> str:
-        """One sentence on the choice, e.g. "lr set to 0.0392, the best on this surface for GD;
-        Adam's 0.1 diverges at step 3"."""
+        """One sentence on the choice, e.g. "lr set to 0.0392 for GD, the rate on the slider that ends
+        closest to the minimum after 100 steps without leaving the map; Adam's 0.1 diverges at step 3"."""
         label = optimizers.rule(self.name).short or optimizers.rule(self.name).label
         if not self.has_minimum:
             text = (f"lr {_rate(self.lr)} {'kept' if self.kept else 'unchanged'}: f has no minimum on this "
@@ -133,9 +159,9 @@ class LrChoice:
             if self.lr_diverged_at >= 0:
                 text += f"; it diverges at step {self.lr_diverged_at} here"
             if self.best != self.lr:
-                text += f"; the best on this surface for {label} is {_rate(self.best)}"
+                text += f"; for {label}, {self.criterion} is {_rate(self.best)}"
             return text
-        text = f"lr set to {_rate(self.lr)}, the best on this surface for {label}"
+        text = f"lr set to {_rate(self.lr)} for {label}, {self.criterion}"
         if self.previous != self.lr:
             before = f"{self.previous_from} {_rate(self.previous)}"
             if self.previous_diverged_at >= 0:
@@ -157,7 +183,8 @@ def choose_lr(setup: Setup, spec: RunSpec, *, previous_from: str, own: float | N
     at_lr = at_previous if lr in at_previous.lrs else best_lr(
         setup, RunSpec(spec.name, {**spec.hyper, "lr": lr}, spec.schedule), family)
     return LrChoice(spec.name, lr, at_previous.lr, own is not None, previous, previous_from,
-                    at_previous.diverges_at(previous), at_lr.diverges_at(lr), at_previous.has_minimum)
+                    at_previous.diverges_at(previous), at_lr.diverges_at(lr), at_previous.has_minimum,
+                    setup.steps, at_previous.on_map)
 
 
 @dataclass(frozen=True)
@@ -175,10 +202,13 @@ class Stability:
         """"over" (lr above the limit), "near" (within NEAR of it) or "ok"."""
         return "over" if self.lr > self.limit else "near" if self.lr >= NEAR * self.limit else "ok"
 
-    def caption(self) -> str:
+    def caption(self, define: bool = True) -> str:
+        """E.g. "largest stable lr for GD here ≈ 0.04 (2/λmax; λmax = 50, the largest curvature
+        (Hessian eigenvalue) at the start)"; ``define=False`` leaves out what λmax is (said once)."""
         rule = optimizers.rule(self.name)
+        what = ", the largest curvature (Hessian eigenvalue)" if define else ""
         return (f"largest stable lr for {rule.short or rule.label} here ≈ {_rate(self.limit)} "
-                f"({LIMIT_FORMULA[self.name]}, λmax = {_number(self.lam)} at the start)")
+                f"({LIMIT_FORMULA[self.name]}; λmax = {_number(self.lam)}{what} at the start)")
 
     def alarming(self, trajectory: optimizers.Trajectory) -> bool:
         """Whether the hint is a warning: the rate is near the limit (a warning before the user

@@ -13,7 +13,9 @@ drives Debian's Chromium at 1366x768 and prints a table against the targets:
     the new path (timed in the page with performance.now(); the path switches in the browser);
 (c) a server change: key press on the sidebar's Steps slider to the stage painted with the
     recomputed runs (a script rerun: three lr families computed and sent);
-(d) the same round trip on a trivial Streamlit page (one slider, one st.write), for reference;
+(d) the same round trip on a trivial Streamlit page (one slider, one st.write), for reference,
+    taken in turns with (c) (a Steps change, then a trivial one, ...: on a shared machine both see
+    the same load), and the trivial page's first load;
 (e) the 3-D view: click on the stage's 3-D button to the 3-D view drawn (a rerun that adds the
     surface grid, then a WebGL plot; software WebGL here), and back off;
 (f) the stage's data for the default setup, the websocket bytes and plotly.js's transfer size.
@@ -120,32 +122,54 @@ def load_time(browser, url: str) -> dict:
             "js_wire": js[1], "js_bytes": js[2], "js_ms": js[3]}
 
 
-def round_trips(page, slider: str, probe: str, n: int) -> list[dict]:
-    """``n`` presses on ``slider`` (a CSS selector of the slider's focusable thumb), alternating
-    ArrowLeft / ArrowRight (run 1 of the Playground stays at lr 0.001 / 0.0005, away from
-    divergence; Steps at 500 / 499). Per press, ms from the keydown to: the probe's change on screen,
-    the first server message, the biggest server message; the bytes, and whether the stage's element
-    was replaced (a remount) rather than updated."""
+def press(page, slider: str, probe: str, i: int) -> dict:
+    """Press i on ``slider`` (a CSS selector of the slider's focusable thumb): ArrowLeft for even i,
+    ArrowRight for odd (run 1 of the Playground stays at lr 0.001 / 0.0005, away from divergence;
+    Steps at 500 / 499). ms from the keydown to: the probe's change on screen, the first server
+    message, the biggest server message; the bytes, and whether the stage's element was replaced
+    (a remount) rather than updated."""
     thumb = page.locator(slider).first
-    out = []
+    page.bring_to_front()  # taken in turns with another page: this one in front, its frames not throttled
+    page.wait_for_selector(IDLE)
+    page.wait_for_timeout(150)
+    thumb.focus()
+    page.evaluate(ARM, probe)
+    page.evaluate(f"() => {{ window.__ws = []; const g = {STAGE}; if (g) g.__benchMark = true; }}")
+    thumb.press("ArrowLeft" if i % 2 == 0 else "ArrowRight")
+    page.wait_for_function("() => window.__t1 !== null")
+    page.wait_for_selector(IDLE)
+    page.wait_for_timeout(100)
+    t0, t1, ws, same = page.evaluate(
+        f"() => [window.__t0, window.__t1, window.__ws, !!({STAGE} || {{}}).__benchMark]")
+    ws = [m for m in ws if m[0] <= t1]  # the messages that led to the change
+    big = max(ws, key=lambda m: m[1]) if ws else (float("nan"), 0)
+    return {"chart": t1 - t0, "first_msg": (ws[0][0] - t0) if ws else float("nan"),
+            "big_msg": big[0] - t0, "bytes": sum(m[1] for m in ws), "remounted": not same}
+
+
+def round_trips(page, slider: str, probe: str, n: int) -> list[dict]:
+    """``n`` presses on ``slider`` (see press)."""
+    return [press(page, slider, probe, i) for i in range(n)]
+
+
+def interleaved(a: tuple, b: tuple, n: int) -> tuple[list[dict], list[dict]]:
+    """``n`` presses on each of two (page, slider, probe), taken in turns: a change and its reference
+    see the same machine (on a shared machine the load moves within seconds)."""
+    out_a, out_b = [], []
     for i in range(n):
-        page.wait_for_selector(IDLE)
-        page.wait_for_timeout(150)
-        thumb.focus()
-        page.evaluate(ARM, probe)
-        page.evaluate(f"() => {{ window.__ws = []; const g = {STAGE}; if (g) g.__benchMark = true; }}")
-        thumb.press("ArrowLeft" if i % 2 == 0 else "ArrowRight")
-        page.wait_for_function("() => window.__t1 !== null")
-        page.wait_for_selector(IDLE)
-        page.wait_for_timeout(100)
-        t0, t1, ws, same = page.evaluate(
-            f"() => [window.__t0, window.__t1, window.__ws, !!({STAGE} || {{}}).__benchMark]")
-        ws = [m for m in ws if m[0] <= t1]  # the messages that led to the change
-        big = max(ws, key=lambda m: m[1]) if ws else (float("nan"), 0)
-        out.append({"chart": t1 - t0, "first_msg": (ws[0][0] - t0) if ws else float("nan"),
-                    "big_msg": big[0] - t0, "bytes": sum(m[1] for m in ws),
-                    "remounted": not same})
-    return out
+        out_a.append(press(*a, i))
+        out_b.append(press(*b, i))
+    return out_a, out_b
+
+
+def trivial_load(browser, url: str) -> float:
+    """A fresh context's load of the trivial page: seconds from navigation start to its text shown."""
+    context, page = new_page(browser)
+    page.goto(url)
+    page.wait_for_function(TRIVIAL_PROBE)
+    t = page.evaluate("() => performance.now()") / 1000
+    context.close()
+    return t
 
 
 def open_playground(browser, url: str):
@@ -177,16 +201,14 @@ def toggle_3d(page, n: int) -> list[float]:
 
 
 def stage_payload() -> int:
-    """Bytes of the stage's JSON for the default setup, built as the page builds it (lr families
-    included)."""
-    import json
-
+    """Bytes of the stage's data for the default setup, built and packed as the page does it (lr
+    families included)."""
     import viz
     from app_pages.widgets import lr_grid
     from descent_lab import compute
     from descent_lab.families import lr_family, row
     from descent_lab.setup import Setup
-    from viz.stage import stage_data
+    from viz.stage import pack, stage_data
 
     setup = Setup()
     surface = setup.make_surface()
@@ -195,7 +217,7 @@ def stage_payload() -> int:
     views = compute.runs(setup, run=lambda s, spec: (lambda f: row(f.trajectory, f.index))(next(it)))
     data = stage_data(surface, views, families, viz.landscape_png(surface), arrows=setup.arrows,
                       show3d=setup.show3d, multiples=setup.multiples, speed=setup.speed)
-    return len(json.dumps(data))
+    return len(pack(data))
 
 
 def stats(ms: list[float]) -> tuple[float, float]:
@@ -215,30 +237,29 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=20, help="changes per measurement (default 20)")
     args = ap.parse_args()
 
-    with sync_playwright() as pw:
+    with sync_playwright() as pw, tempfile.TemporaryDirectory() as tmp:
         browser = launch_chromium(pw)
-        with streamlit_server() as url:
+        Path(tmp, "trivial.py").write_text(TRIVIAL_APP)
+        with streamlit_server() as url, streamlit_server("trivial.py", cwd=tmp) as trivial_url:
             first = load_time(browser, url)
             second = load_time(browser, url)
             print(f"loads: {first}, {second}", flush=True)
+            trivial_first = trivial_load(browser, trivial_url)
             context, page = open_playground(browser, url)
             lr = round_trips(page, LR_SLIDER, STAGE_PROBE, args.n)
             print(f"lr key -> painted (ms): {[round(v) for v in col(lr, 'chart')]}", flush=True)
-            steps = round_trips(page, STEPS_SLIDER, STAGE_PROBE, args.n)
+            ref_context, ref_page = new_page(browser)
+            ref_page.goto(trivial_url)
+            ref_page.wait_for_function(TRIVIAL_PROBE)
+            steps, ref = interleaved((page, STEPS_SLIDER, STAGE_PROBE),
+                                     (ref_page, ".st-key-s input[type=range]", TRIVIAL_PROBE), args.n)
+            ref_context.close()
             print(f"steps key -> painted (ms): {[round(v) for v in col(steps, 'chart')]}", flush=True)
+            print(f"trivial slider -> text (ms), in turns with them: {[round(v) for v in col(ref, 'chart')]}",
+                  flush=True)
             three = toggle_3d(page, 3)
             print(f"3-D toggle -> drawn (ms): {[round(v) for v in three]}", flush=True)
             context.close()
-
-        with tempfile.TemporaryDirectory() as tmp:
-            Path(tmp, "trivial.py").write_text(TRIVIAL_APP)
-            with streamlit_server("trivial.py", cwd=tmp) as url:
-                context, page = new_page(browser)
-                page.goto(url)
-                page.wait_for_function(TRIVIAL_PROBE)
-                ref = round_trips(page, ".st-key-s input[type=range]", TRIVIAL_PROBE, args.n)
-                context.close()
-        print(f"trivial slider -> text (ms): {[round(v) for v in col(ref, 'chart')]}", flush=True)
         browser.close()
 
     payload = stage_payload()
@@ -254,6 +275,7 @@ def main() -> None:
         ("  plotly.js download (ms; MB on the wire / unpacked)", f"{first['js_ms']:.0f} ms",
          f"{first['js_wire'] / 1e6:.2f} / {first['js_bytes'] / 1e6:.2f}", None),
         ("second load (fresh context)", f"{second['drawn']:.2f} s", "< 2.5 s", second["drawn"] < 2.5),
+        ("  trivial page's first load (fresh context), for reference", f"{trivial_first:.2f} s", "", None),
         (f"lr key -> painted median (n={len(lr)})", f"{lmed:.0f} ms", "<= 50 ms", lmed <= 50),
         ("lr key -> painted p95", f"{lp95:.0f} ms", "", None),
         ("  painted before any server message", f"{len(lr) - before_msg}/{len(lr)}", "all", before_msg == 0),
@@ -268,7 +290,7 @@ def main() -> None:
         ("trivial page slider -> text median", f"{rmed:.0f} ms", "(reference)", None),
         ("trivial page slider -> text p95", f"{rp95:.0f} ms", "(reference)", None),
         ("Steps change / trivial (median)", f"{smed / rmed:.1f}x", "<= 2x", smed <= 2 * rmed),
-        ("stage data JSON (default setup, lr families included)", f"{payload / 1e6:.3f} MB", "< 1.5 MB",
+        ("stage data (default setup, lr families included)", f"{payload / 1e6:.3f} MB", "< 1.5 MB",
          payload < 1.5e6),
         ("websocket bytes, first load", f"{first['bytes'] / 1e6:.3f} MB", "< 1.5 MB", first["bytes"] < 1.5e6),
         ("websocket bytes per Steps change (median)",

@@ -52,6 +52,9 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.asyncio.client import connect
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from viz.stage import unpack  # noqa: E402  (the stage's data, read as its browser reads it)
+
 #: the Dockerfile CMD's flags that apply to a loopback test server (address and port are chosen here)
 DOCKER_FLAGS = ["--client.showErrorDetails", "none", "--client.toolbarMode", "viewer"]
 SUCCESS = {ForwardMsg.FINISHED_SUCCESSFULLY}
@@ -202,8 +205,8 @@ class ProtocolUser:
                     if getattr(getattr(el, kind), "id", None) == w.id)
 
     def component(self, key: str) -> dict:
-        """The JSON data a custom component (bidi_component) with ``key`` was sent."""
-        return json.loads(self.widget(key)[1].json)
+        """The data the Playground's stage (a bidi_component with ``key``) was sent, unpacked."""
+        return unpack(self.widget(key)[1].bytes)
 
     async def trigger(self, key: str, event: str, value, kind: str = "") -> Run:
         """What a custom component's setTriggerValue(event, value) sends: one rerun carrying the

@@ -138,6 +138,29 @@ def test_page_loads(page, app_url):
     assert not errors, errors
 
 
+def test_loss_chart_axes_follow_the_steps(page, app_url):
+    """The loss chart's axes are drawn on its canvas (no Plotly relayout when its range changes): tick
+    labels at its left and bottom over a white plot area, and other labels for another number of steps."""
+    def loss_shot() -> np.ndarray:
+        return shot(page, page.locator(".stage-lossbox canvas").bounding_box())
+
+    open_app(page, app_url)
+    assert page.evaluate("() => document.querySelector('.stage-loss')._fullLayout === undefined")
+    img = loss_shot()
+    dark = np.abs(img - 0x44).sum(-1) < 90  # the labels' grey
+    left, bottom = dark[: -40, :40], dark[-36:, 50:]
+    assert left.sum() > 60, f"no tick labels at the left of the loss chart ({left.sum()} px)"
+    assert bottom.sum() > 60, f"no tick labels under the loss chart ({bottom.sum()} px)"
+    assert (img[10:-45, 60:-20].min(-1) > 235).mean() > 0.6, "the plot area is not white"
+    page.goto(app_url + "/?steps=100")
+    page.wait_for_function("() => document.querySelector('.stage')?.dataset.drawn?.length > 0")
+    page.wait_for_selector(IDLE)
+    other = loss_shot()
+    assert other.shape == img.shape
+    changed = (np.abs(other[-36:, 50:] - img[-36:, 50:]).sum(-1) > 60).sum()
+    assert changed > 40, f"the step axis looks the same for 100 steps as for 500 ({changed} px changed)"
+
+
 def test_trail_only_at_step_0(page, app_url):
     """Before Play, no run's path is drawn near its end; the whole paths appear when asked for."""
     open_app(page, app_url + "/?arrows=0")
@@ -390,6 +413,33 @@ def test_presenter_mode_from_a_link(page, app_url):
     expect(page.locator(".stage.present")).to_have_count(1)
     expect(page.locator("[data-testid='stSidebar']")).to_be_hidden()
     expect(page.locator(".st-key-controls")).to_be_hidden()
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)], ids=["1920", "1366"])
+def test_presenter_mode_with_a_lesson_keeps_play_on_the_screen(browser, app_url, size):
+    """Presenter mode with a lesson open: the lesson is one line (title and question) above the stage,
+    Play and the step counter stay above the fold; the captions under the stage and the stage's
+    how-to line are hidden."""
+    w, h = size
+    ctx = browser.new_context(viewport={"width": w, "height": h})
+    try:
+        page = ctx.new_page()
+        open_app(page, app_url + "/?lesson=ravine&present=1")
+        line = page.locator(".st-key-lesson_line")
+        expect(line).to_contain_text("Momentum in a ravine")
+        expect(line).to_contain_text("Which run reaches the minimum first")
+        box = line.bounding_box()
+        play = page.get_by_role("button", name="Play / pause (Space)").bounding_box()
+        step = page.locator(".stage-step").bounding_box()
+        assert play["y"] + play["height"] <= h and step["y"] + step["height"] <= h, (play, step)
+        assert box["height"] <= 30 and box["y"] + box["height"] <= plot_area(page)["y"], box
+        for hidden in (".stage-side > .stage-note", ".st-key-run_notes [data-testid='stCaptionContainer']"):
+            assert page.locator(hidden).count() >= 1, hidden  # there, but not shown
+            for k in range(page.locator(hidden).count()):
+                expect(page.locator(hidden).nth(k)).to_be_hidden()
+        expect(page.get_by_text("You changed the lesson's settings")).to_have_count(0)
+    finally:
+        ctx.close()
 
 
 def test_deep_links_get_the_app_navigation(browser):

@@ -245,14 +245,14 @@ def test_no_global_minimum_without_f_star():
 def test_playground_sends_explain_data_from_a_link_and_drops_it_when_off():
     """explain=1 in a link turns the mode on (every run carries its numbers, the address keeps it);
     the stage's button sets the flag in the session, which turns it off again."""
-    import json
-
     from conftest import APPTEST_TIMEOUT, ROOT, ok
     from streamlit.testing.v1 import AppTest
 
+    from viz.stage import unpack
+
     def stage(at) -> dict:
         (element,) = at.get("bidi_component")
-        return json.loads(element.proto.json)
+        return unpack(element.proto.bytes)
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APPTEST_TIMEOUT)
     at.query_params.update({"explain": "1", "optimizers": "gd,adam"})

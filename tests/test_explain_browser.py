@@ -156,14 +156,14 @@ def test_stable_lr_marks_on_the_sliders(browser):
     """A run's stable_lr (sent by the server for GD and momentum) is a tick on its lr slider titled
     with the value, and the lr text warns when the chosen lr is above it; an absent, null, non-number
     or out-of-range stable_lr draws nothing. The stage module runs alone here, on viz.stage's data."""
-    import json
+    import base64
     from pathlib import Path
 
     import viz
     from descent_lab.families import lr_family, row
     from descent_lab.setup import Setup, run_spec
     from viz.playground import RunView
-    from viz.stage import stage_data
+    from viz.stage import pack, stage_data
 
     setup = Setup(runs=tuple(run_spec(n, lr=0.01) for n in ("gd", "gd", "momentum", "gd", "gd")), steps=20)
     lrs = (1e-4, 1e-3, 1e-2, 1e-1)
@@ -187,8 +187,9 @@ def test_stable_lr_marks_on_the_sliders(browser):
         module = source.replace("export default function", "window.__stage = function")
         page.add_script_tag(type="module", content=module)
         page.wait_for_function("() => window.__stage")
-        page.evaluate("(data) => window.__stage({data, parentElement: document.getElementById('host'),"
-                      " setTriggerValue: () => {}})", json.loads(json.dumps(data)))
+        page.evaluate("(b64) => window.__stage({data: Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)),"
+                      " parentElement: document.getElementById('host'), setTriggerValue: () => {}})",
+                      base64.b64encode(pack(data)).decode())  # the bytes the stage receives
         rows = page.locator(".stage-run")
         expect(rows).to_have_count(6)
         tick = rows.nth(0).locator(".lr-stable")

@@ -333,3 +333,56 @@ def test_page_says_what_is_seen_when_the_claims_fail(m, z, s, k, monkeypatch):
                    "It is not immune", "end **flatter**", "sits near 2 / η",
                    "generalization gap does not show"):
         assert phrase not in text, phrase
+
+
+# --- the lessons' runs on the Networks page ----------------------------------------------------------
+
+
+def test_networks_links_reproduce_the_lessons_runs(m, z, k):
+    """Each 'Open in Networks' link parses without a problem, and the Networks page's runs for it
+    are the lesson's seed-0 runs: the same loss at every step (training data, start, mini-batches)."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from descent_lab import networks as dn
+
+    def runs(link: str) -> dn.Runs:
+        setup, problems = dn.from_query(dict(parse_qsl(urlsplit(link).query)))
+        assert problems == [] and dn.link(setup) == link
+        return dn.train(setup)
+
+    (_, link), = nl.networks_links(m)
+    r = runs(link)
+    np.testing.assert_allclose(r.loss[:, 0], m.loss[:, 0], rtol=0, atol=1e-12)  # Adam, seed 0
+    np.testing.assert_allclose(r.loss[:, 1], m.gd_loss[:, 0], rtol=0, atol=1e-12)  # GD, seed 0
+    links = nl.networks_links(z)
+    assert [label for label, _ in links] == [run.label for run in z.runs]
+    for (_, link), run in zip(links, z.runs, strict=True):
+        r = runs(link)
+        assert r.steps == run.updates
+        np.testing.assert_allclose(r.loss[:, 0], run.loss, rtol=0, atol=1e-12)
+    links = nl.networks_links(k)
+    assert len(links) == 2
+    for (_, link), b in zip(links, k.batches, strict=True):
+        assert "panel=sharpness" in link
+        r = runs(link)
+        assert abs(r.loss[-1, 0] - k.train_loss[b][0]) < 1e-12
+        np.testing.assert_array_equal(r.path[-1, 0], k.end_weights[b][0])
+        assert r.net.test.n == nl.NET["n"] // 4  # the note's claim: a smaller test set
+    assert f"({nl.NET['n'] // 4} points, here 1,000)" in nl.NETWORKS_NOTE
+    with pytest.raises(TypeError):
+        nl.networks_links(object())
+
+
+def test_open_in_networks_lands_on_the_lessons_runs(z):
+    """The button opens the Networks page on the link, also after the page showed another view."""
+    at = open_page("app_pages/networks.py")
+    assert at.session_state["net.steps"] != z.runs[1].updates  # another view, loaded
+    at.switch_page(PAGE)
+    ok(at)
+    at.button(key="nets.open.noise.1").click()  # mini-batches of 20
+    ok(at)
+    assert at.session_state["net.batch_kind"] == "a mini-batch" and at.session_state["net.batch_size"] == 20
+    assert at.session_state["net.steps"] == z.runs[1].updates and at.session_state["net.r0.opt"] == "gd"
+    assert at.session_state["net.r0.lr"] == pytest.approx(z.lr)
+    assert at.session_state["net.run_ids"] == [0]
+    assert not at.warning and not at.error

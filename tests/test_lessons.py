@@ -167,15 +167,20 @@ def test_answer_beale_plateau():
 @pytest.mark.parametrize(("surface", "name"), [("rosenbrock", "gd"), ("elongated_bowl", "momentum"),
                                                ("beale", "adam"), ("wells", "nesterov")])
 def test_best_lr_ends_closest_among_the_slider(surface, name):
-    """No rate of the slider's grid ends closer to f* than the chosen one (each a single run)."""
+    """No rate of the slider's grid whose path stays on the map ends closer to f* than the chosen one
+    (each a single run)."""
     setup = Setup(surface=surface, steps=200)
     s = setup.make_surface()
     best = tuning.best_lr(setup, run_spec(name, lr=optimizers.rule(name).lr.default))
     assert best.lr in optimizers.rule(name).lr.grid
 
+    (x0, x1), (y0, y1) = s.domain
+
     def final_gap(lr):
         tr = optimizers.run(optimizers.get(name, lr=lr), s, start=setup.start_point(), steps=200)
-        return np.inf if tr.diverged_at >= 0 else float(tr.loss[-1] - s.global_min)
+        x, y = tr.path[:, 0], tr.path[:, 1]
+        left = not np.all((x0 <= x) & (x <= x1) & (y0 <= y) & (y <= y1))
+        return np.inf if tr.diverged_at >= 0 or left else float(tr.loss[-1] - s.global_min)
 
     gaps = {lr: final_gap(lr) for lr in optimizers.rule(name).lr.grid}
     floor = tuning.GAP_FLOOR * (s.f(np.array(setup.start_point())) - s.global_min)
@@ -191,7 +196,8 @@ def test_switching_adam_to_gd_gets_a_rate_that_works():
     choice = tuning.choose_lr(setup, run_spec("gd", lr=0.1), previous_from="Adam's")
     tr = optimizers.run(optimizers.get("gd", lr=choice.lr), setup.make_surface(), steps=setup.steps)
     assert tr.diverged_at == -1 and not choice.kept and choice.lr == choice.best
-    assert choice.caption() == (f"lr set to {choice.lr:.3g}, the best on this surface for GD; "
+    assert choice.caption() == (f"lr set to {choice.lr:.3g} for GD, the rate on the slider that ends closest "
+                                f"to the minimum after {setup.steps} steps without leaving the map; "
                                 "Adam's 0.1 diverges at step 3")
     # and back: GD's small rate would crawl for Adam; Adam gets its own best
     back = tuning.choose_lr(setup, run_spec("adam", lr=choice.lr), previous_from="GD's")
@@ -204,7 +210,36 @@ def test_a_rate_the_user_set_is_kept():
     choice = tuning.choose_lr(setup, run_spec("gd", lr=0.1), previous_from="Adam's", own=0.5)
     assert choice.kept and choice.lr == 0.5 and choice.lr_diverged_at >= 0
     assert choice.caption().startswith("lr 0.5 kept (you set it for GD); it diverges at step ")
-    assert f"the best on this surface for GD is {choice.best:.3g}" in choice.caption()
+    assert (f"for GD, the rate on the slider that ends closest to the minimum after {setup.steps} steps "
+            f"without leaving the map is {choice.best:.3g}") in choice.caption()
+
+
+def test_the_best_rate_stays_on_the_map():
+    """Rosenbrock, Adam: lr 2 ends closest to the minimum but its path jumps off the map on the way;
+    the choice is a rate whose whole path stays on the map."""
+    setup = Setup()
+    s = setup.make_surface()
+    (x0, x1), (y0, y1) = s.domain
+
+    def run(lr):
+        return optimizers.run(optimizers.get("adam", lr=lr), s, start=setup.start_point(), steps=setup.steps)
+
+    def stays(tr):
+        x, y = tr.path[:, 0], tr.path[:, 1]
+        return bool(np.all((x0 <= x) & (x <= x1) & (y0 <= y) & (y <= y1)))
+
+    wild, chosen = run(2.0), run(tuning.best_lr(setup, run_spec("adam")).lr)
+    assert not stays(wild) and wild.loss[-1] < chosen.loss[-1]
+    assert stays(chosen) and chosen.diverged_at < 0
+    # so steep that GD's smallest rate overshoots by 5% a step (its path grows off the map in 10 steps),
+    # the rest diverge: the closest of all is taken and the caption says so
+    steep = Setup(surface="custom", surface_params={"expression": "1.05e6*(x^2 + y^2)",
+                                                    "domain": ((-1.0, 1.0), (-1.0, 1.0))},
+                  start=(0.5, 0.5), steps=10)
+    best = tuning.best_lr(steep, run_spec("gd"))
+    assert not best.on_map and best.lr == optimizers.rule("gd").lr.grid[0]
+    choice = tuning.choose_lr(steep, run_spec("gd", lr=0.1), previous_from="Adam's")
+    assert "(every rate leaves the map)" in choice.caption()
 
 
 def test_given_lrs_reads_the_link():
@@ -253,10 +288,8 @@ def test_stability_levels_and_none():
 
 def test_stage_data_carries_each_runs_stable_lr():
     """The stage's lr slider marks the largest stable lr: a number for GD and momentum, None for Adam."""
-    import json
-
     from descent_lab.families import lr_family
-    from viz.stage import stage_data
+    from viz.stage import pack, stage_data, unpack
     setup = Setup(surface="elongated_bowl", surface_params={"condition": 50.0},
                   runs=(run_spec("gd", lr=0.01), run_spec("momentum", lr=0.01, beta=0.9), run_spec("adam")))
     s = setup.make_surface()
@@ -265,7 +298,7 @@ def test_stage_data_carries_each_runs_stable_lr():
     limits = [r["stable_lr"] for r in data["runs"]]
     assert limits[0] == pytest.approx(2 / 50) and limits[1] == pytest.approx(2 * 1.9 / 50)
     assert limits[2] is None
-    assert json.loads(json.dumps(data))["runs"][0]["stable_lr"] == limits[0]
+    assert unpack(pack(data))["runs"][0]["stable_lr"] == limits[0]  # as the browser reads it
     assert stage_data(landscapes.get("beale"), runs(Setup(surface="beale", runs=setup.runs[:1])),
                       [lr_family(Setup(surface="beale"), setup.runs[0], (0.01,))],
                       ("", 0.0, 1.0))["runs"][0]["stable_lr"] is None  # no Hessian: no mark
@@ -283,7 +316,10 @@ def test_a_lesson_matches_its_runs_as_the_widgets_write_them():
 def test_every_rule_with_a_limit_has_its_formula_written():
     assert set(tuning.LIMIT_FORMULA) == set(optimizers.analysis.STABILITY_FACTOR)
     setup = Setup(surface="elongated_bowl", surface_params={"condition": 50.0})
-    assert "(2(1+β)/λmax, λmax = 50 at the start)" in tuning.stability(setup, run_spec("momentum")).caption()
+    hint = tuning.stability(setup, run_spec("momentum"))
+    assert "(2(1+β)/λmax; λmax = 50, the largest curvature (Hessian eigenvalue) at the start)" in (
+        hint.caption())
+    assert "(2(1+β)/λmax; λmax = 50 at the start)" in hint.caption(define=False)
 
 
 def test_above_the_limit_on_rosenbrock_a_run_can_get_through():
@@ -296,7 +332,7 @@ def test_above_the_limit_on_rosenbrock_a_run_can_get_through():
     assert hint.level == "over" and tr.diverged_at == -1 and not hint.alarming(tr)
     assert hint.warning(tr, setup.make_surface()).endswith(
         "This run gets through: where it goes the surface curves less, and there its lr is stable.")
-    assert "λmax = 2090 at the start" in hint.caption()
+    assert "λmax = 2090, the largest curvature (Hessian eigenvalue) at the start" in hint.caption()
     lam0 = np.linalg.eigvalsh(setup.make_surface().hess(np.array(setup.start_point())))[-1]
     lam_end = np.linalg.eigvalsh(setup.make_surface().hess(tr.path[-1]))[-1]
     assert lam_end < lam0 and best < 2 / lam_end  # flatter where it goes: stable there

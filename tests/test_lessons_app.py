@@ -15,6 +15,7 @@ from descent_lab import tuning
 from descent_lab.presets import PRESETS
 from descent_lab.setup import Setup, run_spec
 from viz import run_colors
+from viz.stage import unpack
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,7 +28,7 @@ def playground(query: dict | None = None) -> AppTest:
 
 def stage_runs(at: AppTest) -> list[dict]:
     (element,) = at.get("bidi_component")
-    return json.loads(element.proto.json)["runs"]
+    return unpack(element.proto.bytes)["runs"]
 
 
 def box_text(at: AppTest) -> str:
@@ -106,14 +107,43 @@ def test_switching_gd_and_adam_gives_a_rate_that_works():
     ok(at)
     best = tuning.best_lr(Setup(), run_spec("gd", lr=0.1)).lr
     assert at.session_state["r2.lr"] == best
-    said = f"lr set to {best:.3g}, the best on this surface for GD; Adam's 0.1 diverges at step 3"
+    said = (f"lr set to {best:.3g} for GD, the rate on the slider that ends closest to the minimum after "
+            f"{Setup().steps} steps without leaving the map; Adam's 0.1 diverges at step 3")
     assert said in captions(at)
     assert not any("diverged" in e.value for e in at.error)
     at.selectbox(key="r2.opt").set_value("adam")
     ok(at)
     adam_best = tuning.best_lr(Setup(), run_spec("adam")).lr
     assert at.session_state["r2.lr"] == adam_best
-    assert f"lr set to {adam_best:.3g}, the best on this surface for Adam; GD's {best:.3g}" in captions(at)
+    assert f"lr set to {adam_best:.3g} for Adam, the rate on the slider that ends closest" in captions(at)
+    assert f"without leaving the map; GD's {best:.3g} ends farther from the minimum" in captions(at)
+
+
+def test_a_bare_lesson_link_opens_the_lesson():
+    """/?lesson=ravine (no runs, no surface) shows the lesson's own runs, not the default ones;
+    what else the link says still counts."""
+    at = playground({"lesson": "ravine"})
+    assert_lesson_shown(at, "ravine")
+    assert not any("this link" in w.value for w in at.warning)
+    at = playground({"lesson": "ravine", "steps": "50", "present": "1"})
+    assert [r.name for r in PRESETS["ravine"].setup().runs] == [
+        at.session_state[f"r{i}.opt"] for i in at.session_state.run_ids]
+    assert at.session_state.steps == 50 and at.session_state.present
+
+
+def test_switching_a_run_recolours_no_other_run():
+    """Default runs GD, Momentum, Adam: Run 1 to Adam keeps Run 3's (Adam's) colour and gives Run 1
+    a free one; the cards and the stage agree."""
+    at = playground()
+    before = [r["color"] for r in stage_runs(at)]
+    assert [at.session_state[f"r{i}.opt"] for i in range(3)] == ["gd", "momentum", "adam"]
+    at.selectbox(key="r0.opt").set_value("adam")
+    ok(at)
+    after = [r["color"] for r in stage_runs(at)]
+    assert after[1:] == before[1:] and after[0] not in before[1:]
+    at.selectbox(key="r0.opt").set_value("gd")
+    ok(at)
+    assert [r["color"] for r in stage_runs(at)] == before
 
 
 def test_a_rate_from_a_link_is_kept_on_a_surface_switch():
@@ -147,12 +177,21 @@ def test_stability_warnings_in_the_learning_rate_lesson_say_what_the_runs_do():
     assert near.startswith("**Run 2 (GD)**: lr 0.38 is within 10% of the largest stable lr ≈ 0.4")
     assert over.startswith("**Run 3 (GD)**: lr 0.41 is above the largest stable lr ≈ 0.4")
     assert over.endswith("this run's swings grow, and it ends higher than it started.")
-    assert "Run 1 (GD): largest stable lr for GD here ≈ 0.4 (2/λmax, λmax = 5 at the start)" in captions(at)
+    assert ("Run 1 (GD): largest stable lr for GD here ≈ 0.4 (2/λmax; λmax = 5, the largest curvature "
+            "(Hessian eigenvalue) at the start)") in captions(at)
+
+
+def test_the_stability_captions_say_what_lambda_max_is_once():
+    at = playground({"surface": "elongated_bowl", "optimizers": "gd,momentum,nesterov"})
+    hints = [c.value for c in at.caption if "largest stable lr" in c.value]
+    assert len(hints) == 3 and all("λmax = 20" in h for h in hints)
+    assert "the largest curvature (Hessian eigenvalue)" in hints[0]
+    assert not any("curvature" in h for h in hints[1:])
 
 
 def test_a_run_over_the_start_limit_that_gets_through_is_a_caption_not_a_warning():
     """The landing page's GD (lr 0.001 on Rosenbrock) is above the start's limit 0.000956 and gets
     through: the page says so in a caption; a lecturer's first view carries no warning."""
     at = playground({})
-    assert not at.warning
+    assert not any("this link" in w.value for w in at.warning)
     assert "This run gets through" in captions(at)

@@ -30,7 +30,7 @@ def test_switching_adam_to_gd_in_the_browser(page, app_url):
     run3.scroll_into_view_if_needed()
     run3.click()
     page.get_by_role("option", name="Gradient descent").click()
-    expect(page.get_by_text("the best on this surface for GD; Adam's 0.1 diverges at step 3")).to_be_visible()
+    expect(page.get_by_text("without leaving the map; Adam's 0.1 diverges at step 3")).to_be_visible()
     page.wait_for_selector(IDLE)
     expect(page.get_by_text("diverged at step")).to_have_count(0)
     assert "gd2.lr=0.002" in page.url

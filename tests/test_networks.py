@@ -247,6 +247,62 @@ def test_the_animated_figure_is_valid_plotly_and_moves_every_panel(tiny, show3d,
         assert fig["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
 
 
+def _drawn_points(trace: dict) -> int:
+    """Finite points of a trace's x (a binary-free figure dict: lists or arrays)."""
+    x = trace.get("x")
+    return 0 if x is None else int(np.isfinite(np.asarray([np.nan if v is None else v for v in x],
+                                                          dtype=float)).sum())
+
+
+@pytest.mark.parametrize("show3d", [False, True])
+def test_the_figure_opens_on_step_0_with_nothing_after_it_drawn(tiny, show3d):
+    land, _ = dn.landscape(TINY, tiny, num=9)
+    ticks = dn.frame_ticks(tiny.steps)
+    fig = vn.network_figure(tiny, land, dn.colors(TINY), ticks, dn.boundaries(tiny, ticks, num=9),
+                            show3d=show3d)
+    go.Figure(fig)
+    assert fig["layout"]["sliders"][0]["active"] == 0
+    start = land.coords[0]
+    path_traces = [d for d in fig["data"] if d["type"] in ("scatter", "scatter3d")
+                   and d.get("name") in tiny.labels]
+    assert len(path_traces) == len(tiny.labels)  # one per run, in the legend: its trail
+    for d in path_traces:  # at step 0 a trail is the start alone
+        assert _drawn_points(d) == 1
+        assert np.allclose([d["x"][0], d["y"][0]], start[0], atol=1e-6)
+    # no trace on the plane holds a point of a path after the start (only the start, the marks
+    # and, on the 2-D map, the hover grid of the slice)
+    later = land.coords[1:].reshape(-1, 2)
+    grid = {(float(a), float(b)) for a in np.float32(land.a) for b in np.float32(land.b)}
+    for d in fig["data"]:
+        if d.get("xaxis", "x") == "x" and d.get("x") is not None and d["type"] != "surface":
+            pts = {(float(a), float(b)) for a, b in zip(np.float32(d["x"]), np.float32(d["y"]),
+                                                        strict=True) if a is not None}
+            pts -= grid
+            assert not any(np.allclose(p, q, atol=1e-6) for p in pts for q in later), d.get("name")
+    # the curves' veils cover every step after 0, the cursors stand at 0
+    cursors = [d for d in fig["data"] if d.get("line", {}).get("dash") == "dot" and d.get("x") is not None]
+    assert [list(d["x"]) for d in cursors] == [[0, 0], [0, 0]]
+    veils = [d for d in fig["data"] if d.get("fill") == "toself"]
+    assert len(veils) == 2 and all(min(d["x"]) == 0.5 and max(d["x"]) == tiny.steps for d in veils)
+    # the boundary panels show step 0's boundary
+    xs, ys, P = dn.boundaries(tiny, [0, tiny.steps], num=9)
+    for i in range(len(tiny.labels)):
+        shown = [d for d in fig["data"] if d.get("xaxis") == f"x{4 + i}" and d.get("mode") == "lines"]
+        assert [(d["x"], d["y"]) for d in shown] == [vn.boundary_line(xs, ys, P[0, i])]
+        assert vn.boundary_line(xs, ys, P[1, i]) != vn.boundary_line(xs, ys, P[0, i])  # they do move
+    # the last frame draws each whole path; whole=True draws them from the start
+    last = dict(zip(fig["frames"][-1]["traces"], fig["frames"][-1]["data"], strict=True))
+    trails = [last[k] for k, d in enumerate(fig["data"]) if any(d is p for p in path_traces)]
+    if not show3d:
+        assert all(_drawn_points(u) == tiny.steps + 1 for u in trails)
+    whole = vn.network_figure(tiny, land, dn.colors(TINY), ticks, dn.boundaries(tiny, ticks, num=9),
+                              show3d=show3d, whole=True)
+    assert not [d for d in whole["data"] if d.get("fill") == "toself"]
+    assert sum(_drawn_points(d) == tiny.steps + 1 for d in whole["data"]
+               if d.get("legendgroup", "").startswith("run") and d.get("mode") == "lines"
+               and d.get("xaxis", "x") == "x") == len(tiny.labels)
+
+
 def test_interpolation_and_sharpness_figures_are_valid(tiny):
     go.Figure(vn.interpolation_figure(*dn.interpolation(tiny, num=9), tiny.labels, dn.colors(TINY)))
     steps, lam, edge = dn.sharpness(tiny, points=3, iters=5)

@@ -77,30 +77,34 @@ def test_networks_page_draws_the_landscape_and_the_slider_moves_the_runs(page, a
     assert len(np.unique(px @ np.array([1 << 16, 1 << 8, 1]))) > 100
 
     colors = dn.colors(dn.from_query(QUERY)[0])
-    last = page.evaluate(POINTS)
-    assert [p["text"] for p in last] == ["60", "60"]  # the figure opens on the last step
-    end = [(p["px"] - box["x"], p["py"] - box["y"]) for p in last]
-    assert all(near(img, c, e) > 40 for c, e in zip(colors, end, strict=True))  # the markers, drawn
+    first = page.evaluate(POINTS)
+    assert [p["text"] for p in first] == ["0", "0"]  # the figure opens on step 0
+    assert first[0]["a"] == pytest.approx(first[1]["a"])  # every run starts at the same weights
+    start = (first[0]["px"] - box["x"], first[0]["py"] - box["y"])
+    assert near(img, colors[1], start) > 40  # the last run's marker is on the start
+    trails = page.evaluate(f"""() => {GD}._fullData.filter(d => d.mode === 'lines' && d.showlegend)
+      .map(d => d.x.filter(v => v !== null).length)""")
+    assert trails == [1, 1]  # no path drawn beyond the start before Play
 
     page.locator(f"{FIG} .slider-rail-rect").scroll_into_view_if_needed()
     rail = page.evaluate(f"""() => {{
       const r = {GD}.querySelector('.slider-rail-rect').getBoundingClientRect();
       return {{x: r.x, y: r.y + r.height / 2, width: r.width}}; }}""")
-    page.mouse.click(rail["x"] + 2, rail["y"])  # the slider's first stop: step 0
-    page.wait_for_function(f"() => ({POINTS})()[0].text === '0'")
+    page.mouse.click(rail["x"] + rail["width"] - 2, rail["y"])  # the slider's last stop: step 60
+    page.wait_for_function(f"() => ({POINTS})()[0].text === '60'")
     top(page)
     page.wait_for_timeout(300)
     box = landscape_box(page)
-    first = page.evaluate(POINTS)
-    assert all(p["text"] == "0" for p in first)
-    assert first[0]["a"] == pytest.approx(first[1]["a"])  # every run starts at the same weights
-    ends = page.evaluate(f"""(pts) => {{ const g = {GD}, fl = g._fullLayout;
-      return pts.map(p => [fl.xaxis.l2p(p.a), fl.yaxis.l2p(p.b)]); }}""", last)  # in the axes' pixels
-    moved = [np.hypot(f["px"] - box["x"] - e[0], f["py"] - box["y"] - e[1])
-             for f, e in zip(first, ends, strict=True)]
+    last = page.evaluate(POINTS)
+    assert all(p["text"] == "60" for p in last)
+    assert page.evaluate(f"""() => {GD}._fullData.filter(d => d.mode === 'lines' && d.showlegend)
+      .map(d => d.x.length)""") == [61, 61]  # the whole paths, now that the runs got there
+    starts = page.evaluate(f"""(pts) => {{ const g = {GD}, fl = g._fullLayout;
+      return pts.map(p => [fl.xaxis.l2p(p.a), fl.yaxis.l2p(p.b)]); }}""", first)  # in the axes' pixels
+    moved = [np.hypot(f["px"] - box["x"] - s[0], f["py"] - box["y"] - s[1])
+             for f, s in zip(last, starts, strict=True)]
     assert min(moved) > 20, moved
     img = shot(page, box)
-    assert all(near(img, c, e) < 25 for c, e in zip(colors, ends, strict=True))  # gone from the ends
-    start = (first[0]["px"] - box["x"], first[0]["py"] - box["y"])
-    assert near(img, colors[1], start) > 40  # the last run's marker is on the start
+    ends = [(p["px"] - box["x"], p["py"] - box["y"]) for p in last]
+    assert all(near(img, c, e) > 40 for c, e in zip(colors, ends, strict=True))  # the markers, drawn
     assert not errors, errors

@@ -147,8 +147,10 @@ def test_formula_links_run_nothing(tmp_path):
     for f in (f"__import__('os').system('touch {target}')", f"open('{target}', 'w')",
               f"eval(\"open('{target}','w')\")", "x.__class__", "lambda: 0", "[x for x in ()]"):
         at = open_link({"surface": "custom", "f": f})
-        assert "f=" in link_warning(at)
+        assert "f=" in link_warning(at) and "showing Rosenbrock instead" in link_warning(at)
         assert at.selectbox(key="surface").value == "rosenbrock"
+        (warning,) = [w for w in at.warning if "could not be used" in w.value]
+        assert warning.icon == ":material/link:"  # Streamlit's own icon font: no emoji font needed offline
         assert not target.exists()
 
 

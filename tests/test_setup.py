@@ -134,6 +134,22 @@ def test_bad_custom_links_fall_back_with_a_message(query, fragment):
     setup.make_surface()  # still usable
 
 
+def test_a_bad_formula_is_reported_under_f_and_a_good_domain_not_at_all():
+    """The reviewer's link: the formula is the problem, the domain is fine; the message says so
+    in words and names the surface shown instead."""
+    setup, problems = from_query({"surface": "custom", "f": "sin(x)*z", "domain": "-2,2,-2,2"})
+    assert setup.surface == "rosenbrock"
+    (problem,) = problems
+    assert problem.startswith("f='sin(x)*z' (unknown name 'z'")
+    assert problem.endswith("showing Rosenbrock instead)")
+    assert "domain" not in problem and "((" not in problem
+    # a bad domain for a good formula: said in words, the formula kept
+    setup, (problem,) = from_query({"surface": "custom", "f": "x^2 + y^2", "domain": "3,1,0,1"})
+    assert setup.surface == "custom" and setup.surface_params["domain"] == ((-3.0, 3.0), (-3.0, 3.0))
+    assert problem.startswith("domain=3,1,0,1 (")
+    assert problem.endswith("using x from -3 to 3, y from -3 to 3)")
+
+
 def test_the_open_panel_is_in_the_link():
     from descent_lab.setup import PANELS
     for key in PANELS:

@@ -15,7 +15,7 @@ import landscapes
 import optimizers
 import viz
 from viz.playground import frame_steps
-from viz.stage import stage_data
+from viz.stage import pack, stage_data, unpack
 
 
 def views(surface, specs, steps=120):
@@ -285,11 +285,27 @@ def test_each_optimizer_keeps_its_colour_and_repeats_get_their_own():
     assert all(c in PALETTE for c in own.values())
 
 
+def test_a_run_that_keeps_its_optimizer_keeps_its_colour():
+    from viz.style import PALETTE, run_colors
+    own = {n: optimizers.rule(n).color for n in optimizers.names()}
+    names = ["gd", "momentum", "adam"]
+    first = run_colors(names)
+    last = list(zip(names, first, strict=True))
+    switched = run_colors(["adam", "momentum", "adam"], last)  # run 1 GD -> Adam
+    assert switched[1:] == first[1:]  # runs 2 and 3 keep theirs: run 3 keeps Adam's colour
+    assert switched[0] not in first[1:] and switched[0] in PALETTE
+    assert switched != run_colors(["adam", "momentum", "adam"])  # a fresh load gives Adam's colour to run 1
+    # the switched run takes its optimizer's colour when no run holds it
+    assert run_colors(["nesterov", "momentum", "adam"], last)[0] == own["nesterov"]
+    was = list(zip(["adam", "momentum", "adam"], switched, strict=True))
+    back = run_colors(["gd", "momentum", "adam"], was)
+    assert back == first
+    # a new run (None) gets a free colour; a removed run frees its colour
+    assert run_colors(["gd", "momentum", "adam", "gd"], [*last, None])[:3] == first
+    assert run_colors(["gd", "adam"], [last[0], last[2]]) == [first[0], first[2]]
+
+
 # --- the Playground's stage: lr families and the data sent to the browser ---------------------------
-
-def f32(b64: str) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(b64), "<f4")
-
 
 def stage_setup(**kw):
     from descent_lab.setup import Setup, run_spec
@@ -344,45 +360,92 @@ def test_family_thinning_keeps_every_step_of_the_run_itself(rosen):
     assert data["stride"] == stride(2000, [len(f.lrs) for f in fams]) > 1
     assert data["kept"] == len(kept_steps(2000, data["stride"]))
     for run in data["runs"]:
-        assert f32(run["path"]).size == 2 * 2001  # the run itself: every step
-        assert f32(run["fam_path"]).size == 2 * len(run["lrs"]) * data["kept"]
+        assert run["path"].size == 2 * 2001  # the run itself: every step
+        assert run["fam_path"].size == 2 * len(run["lrs"]) * data["kept"]
 
 
 def test_stage_data_decodes_to_the_runs(rosen):
     """What the browser decodes: each run's exact path, f - f* and gradient in float32, its family's
     row at its own lr equal to it, labels for every lr, and the default payload small."""
-    import json
-
     s, img = rosen
     setup = stage_setup()
     fams, views_ = families_and_views(setup)
-    data = stage_data(s, views_, fams, img)
-    assert len(json.dumps(data)) < 1.5e6
+    sent = stage_data(s, views_, fams, img)
+    payload = pack(sent)
+    assert len(payload) < 1.5e6
+    data = unpack(payload)  # what the browser reads: the same header, the same arrays
+    assert data.keys() == sent.keys() and data["version"] == sent["version"]
     S, K = data["steps"], data["kept"]
     assert data["stride"] == 1 and K == S + 1
     for run, v, fam in zip(data["runs"], views_, fams, strict=True):
         tr = v.trajectory
-        path = f32(run["path"]).reshape(2, S + 1)
+        assert run["path"].dtype == np.dtype("<f4")
+        path = run["path"].reshape(2, S + 1)
         np.testing.assert_allclose(path.T, tr.path, rtol=1e-6, atol=1e-7)
-        np.testing.assert_allclose(f32(run["grad"]).reshape(2, S).T, tr.grad, rtol=1e-6)
-        gap = f32(run["gap"])
+        np.testing.assert_allclose(run["grad"].reshape(2, S).T, tr.grad, rtol=1e-6)
+        gap = run["gap"]
         np.testing.assert_allclose(gap, np.maximum(tr.loss - s.global_min, 1e-16), rtol=1e-6)
-        famp = f32(run["fam_path"]).reshape(len(run["lrs"]), 2, K)
+        famp = run["fam_path"].reshape(len(run["lrs"]), 2, K)
         np.testing.assert_array_equal(famp[run["index"]], path)
         assert run["labels"][run["index"]] == v.label
         assert run["lrs"] == list(fam.lrs) and run["diverged"][run["index"]] == tr.diverged_at
         assert [lab.split(" (")[0] for lab in run["labels"]] == [v.label.split(" (")[0]] * len(run["lrs"])
     assert "grid3d" not in data and "z" not in data["runs"][0]
     with3d = stage_data(s, views_, fams, img, show3d=True)
-    assert with3d["grid3d"]["n"] ** 2 == f32(with3d["grid3d"]["z"]).size
-    assert f32(with3d["runs"][0]["z"]).size == S + 1
+    assert with3d["grid3d"]["n"] ** 2 == with3d["grid3d"]["z"].size
+    assert with3d["runs"][0]["z"].size == S + 1
     assert with3d["version"] != data["version"]
     assert stage_data(s, views_, fams, img)["version"] == data["version"]
 
 
 def test_stage_data_saturates_beyond_float32():
-    from viz.stage import b64
+    from viz.stage import f32
 
-    got = f32(b64(np.array([1e300, -1e300, np.nan, 1.5])))
+    got = unpack(pack({"a": f32(np.array([1e300, -1e300, np.nan, 1.5]))}))["a"]
     assert got[0] == np.finfo(np.float32).max and got[1] == -np.finfo(np.float32).max
     assert np.isnan(got[2]) and got[3] == 1.5
+
+
+def test_stage_pack_round_trip():
+    """The stage's binary payload: arrays of either float width come back equal, at 8-byte aligned
+    places (the browser views them as typed arrays), inside any nesting; text and numbers as JSON;
+    anything else is refused rather than sent as something else."""
+    import struct
+
+    from viz.stage import f32
+
+    rng = np.random.default_rng(3)
+    odd = f32(rng.normal(size=7))  # 28 bytes: the next array must start padded
+    wide = rng.normal(size=5)  # float64
+    data = {"runs": [{"path": odd, "label": "1. Adam (lr=0.1) β₁", "lrs": [0.1, 0.2]}, {"path": f32([])}],
+            "grid3d": {"z": wide}, "n": 3, "flag": True, "none": None}
+    payload = pack(data)
+    (n,) = struct.unpack_from("<I", payload)
+    start = 4 + n + (-(4 + n) % 8)
+    assert start % 8 == 0 and len(payload) == start + 32 + 0 + 40
+    got = unpack(payload)
+    np.testing.assert_array_equal(got["runs"][0]["path"], odd)
+    assert got["runs"][0]["path"].dtype == np.dtype("<f4") and got["grid3d"]["z"].dtype == np.dtype("<f8")
+    np.testing.assert_array_equal(got["grid3d"]["z"], wide)
+    assert got["runs"][1]["path"].size == 0
+    assert {k: v for k, v in got["runs"][0].items() if k != "path"} == {"label": "1. Adam (lr=0.1) β₁",
+                                                                         "lrs": [0.1, 0.2]}
+    assert (got["n"], got["flag"], got["none"]) == (3, True, None)
+    for bad in (np.arange(3), np.zeros(2, ">f4"), {1, 2}):
+        with pytest.raises(TypeError):
+            pack({"x": bad})
+
+
+def test_stage_version_follows_every_number(rosen):
+    """The browser redraws only when ``version`` changes: a change in any array changes it."""
+    from viz.stage import _digest
+
+    s, img = rosen
+    fams, views_ = families_and_views(stage_setup())
+    data = stage_data(s, views_, fams, img)
+    body = {k: v for k, v in data.items() if k not in ("version", "map_version")}
+    assert _digest(body) == data["version"]
+    nudged = data["runs"][1]["fam_path"].copy()
+    nudged[-1] = np.nextafter(nudged[-1], np.float32(np.inf))
+    runs = [*body["runs"][:1], {**body["runs"][1], "fam_path": nudged}, *body["runs"][2:]]
+    assert _digest({**body, "runs": runs}) != data["version"]

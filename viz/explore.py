@@ -92,6 +92,9 @@ def sweep_figure(
     title: str = "",
     best: tuple[int, int] | None = None,
     height: int = 600,
+    value_label: str = "final f − f*",
+    notes=None,
+    click: str = "open in the Playground",
 ) -> dict:
     """A heatmap of one number per cell of a two-setting sweep.
 
@@ -102,7 +105,9 @@ def sweep_figure(
     (ny, nx): -1 or the step a run diverged. xs (nx,), ys (ny,): the settings.
     Diverged cells are grey with crosses (legend "diverged"); the last trace is an
     invisible scatter of cell centres that carries the hover text and takes clicks
-    (trace index ``len(data) - 1``, point index ``j * nx + i``).
+    (trace index ``len(data) - 1``, point index ``j * nx + i``). ``value_label`` names the gap
+    metric's value (a network's "final loss"), ``notes`` (ny, nx) adds a line to each cell's
+    hover text, ``click`` says what a click does.
     """
     values = np.asarray(values, dtype=float)
     div = np.asarray(diverged_at) >= 0
@@ -112,7 +117,7 @@ def sweep_figure(
         if metric == "gap":
             shown = np.log10(np.maximum(values, FLOOR))
             shown[~np.isfinite(values)] = np.nan
-            cbar_title = "final f − f*"
+            cbar_title = value_label
         else:
             shown = np.where(values >= 0, values, np.nan)
             cbar_title = f"steps to within {tol:g}<br>of a minimum"
@@ -163,7 +168,7 @@ def sweep_figure(
         })
         data.append({
             "type": "scatter", "mode": "markers", "x": [float(ux[bi])], "y": [float(uy[bj])],
-            "name": "lowest final f − f*" if metric == "gap" else "fewest steps", "hoverinfo": "skip",
+            "name": f"lowest {value_label}" if metric == "gap" else "fewest steps", "hoverinfo": "skip",
             "marker": {"symbol": "square-open", "size": max(14.0, cell * 1.3) + 5, "color": "#000000",
                        "line": {"color": "#000000", "width": 2}},
         })
@@ -176,15 +181,15 @@ def sweep_figure(
             if d >= 0:
                 tail = f"diverged at step {d}"
             elif metric == "gap":
-                tail = f"final f − f* = {v:.3g}"
+                tail = f"{value_label} = {v:.3g}"
             else:
                 tail = f"within {tol:g} of a minimum from step {int(v)}" if v >= 0 else (
                     f"not within {tol:g} after {steps} steps")
-            text.append(head + tail)
+            text.append(head + tail + ("" if notes is None else f"<br>{notes[j][i]}"))
     data.append({
         "type": "scatter", "mode": "markers", "x": f32(gx.ravel()), "y": f32(gy.ravel()), "text": text,
         "marker": {"size": cell, "color": "rgba(0,0,0,0)", "symbol": "square"}, "showlegend": False,
-        "name": "cells", "hovertemplate": "%{text}<extra>click: open in the Playground</extra>",
+        "name": "cells", "hovertemplate": f"%{{text}}<extra>click: {click}</extra>",
     })
     dx = (ux[1] - ux[0]) / 2 if nx > 1 else 0.5
     dy = (uy[1] - uy[0]) / 2 if ny > 1 else 0.5

@@ -117,7 +117,7 @@ def bands_png(c: np.ndarray, lo: float, hi: float, levels: int = 30) -> str:
     pic = Image.fromarray(index, mode="P")
     pic.putpalette(np.round(255 * palette).astype(np.uint8).ravel().tolist())
     buf = io.BytesIO()
-    pic.save(buf, format="PNG", optimize=True)
+    pic.save(buf, format="PNG")  # optimize=True: 4 KB smaller (of ~25), 20-30 ms slower per surface
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 

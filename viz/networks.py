@@ -4,7 +4,9 @@ loss and accuracy per step (one animated figure), the 1-D interpolation and the 
 Figures are plain dicts in Plotly's JSON schema, built from arrays (``runs`` and ``land`` are
 descent_lab.networks' Runs and Landscape, read for their arrays only). As on the Playground, the
 landscape is a picture under the axes (a layout image survives animation frames, a contour
-trace does not: plotly.js #4491) and only what moves is in frames.
+trace does not: plotly.js #4491) and only what moves is in frames. The figure opens on step 0 and
+shows no more than the runs have reached: each path is a trail up to the current step and a veil
+hides the loss and accuracy curves after it (``whole=True`` draws the whole paths and curves).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .style import DARK_GREY, FONT, GREY, LIGHT_GREY
 PICTURE_PX = 480  # the landscape picture's side (the slice's grid is interpolated up to it)
 WIDE_HEIGHT = 1000
 FRAME_MS = 120
+TRAIL_3D = 200  # points per run at most in a 3-D trail (every k-th step; the current point exact)
 CLASS_MARKERS = ({"symbol": "circle-open", "color": GREY, "size": 6},
                  {"symbol": "circle", "color": DARK_GREY, "size": 5})
 
@@ -90,10 +93,12 @@ def _grid(runs: int, tall: bool) -> dict:
 
 
 def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False, tall: bool = False,
-                   frame_ms: int = FRAME_MS) -> dict:
+                   whole: bool = False, frame_ms: int = FRAME_MS) -> dict:
     """One animated figure: the loss on the plane with every run's path (a 3-D surface with
     ``show3d``), train and test loss and accuracy per step, and each run's decision boundary over
     the training data; the slider and Play move all of them together over the steps ``ticks``.
+    It opens on the first tick, each path drawn up to the current step and the curves veiled after
+    it; ``whole`` adds the whole paths (faint) and leaves the curves unveiled.
 
     boundary: (xs, ys, P) with P (len(ticks), R, len(ys), len(xs)), P(class 1) at each tick.
     """
@@ -137,21 +142,30 @@ def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False,
                      "colorscale": "Viridis", "cmin": lo, "cmax": hi, "opacity": 0.85, "showscale": False,
                      "hovertemplate": "a %{x:.3g}, b %{y:.3g}<br>log10 loss %{z:.3g}<extra></extra>"})
         height = log_loss(runs.loss)  # the runs' true loss: the paths lie off the plane
+        stride = -(-steps // TRAIL_3D) if steps else 1
         for i in range(R):
-            data.append({"type": "scatter3d", "x": f32(coords[:, i, 0]), "y": f32(coords[:, i, 1]),
-                         "z": f32(height[:, i]), "mode": "lines", "scene": "scene", "name": runs.labels[i],
-                         "legendgroup": f"run{i}",
-                         "line": {"color": colors[i], "width": 3}, "hoverinfo": "skip"})
-        for i in range(R):
+            line = {"type": "scatter3d", "mode": "lines", "scene": "scene", "name": runs.labels[i],
+                    "legendgroup": f"run{i}", "line": {"color": colors[i], "width": 3}, "hoverinfo": "skip"}
+            if whole:
+                data.append({**line, "x": f32(coords[:, i, 0]), "y": f32(coords[:, i, 1]),
+                             "z": f32(height[:, i])})
+            else:
+                animated.append(len(data))
+                data.append(line)
             animated.append(len(data))
             data.append({"type": "scatter3d", "mode": "markers", "scene": "scene", "showlegend": False,
                          "marker": {"size": 6, "color": colors[i], "line": {"color": "white", "width": 2}},
                          "hoverinfo": "skip"})
 
             def upd3(k, i=i):
-                t = cursor[k]
-                return [{"type": "scatter3d", "x": [coords[t, i, 0]], "y": [coords[t, i, 1]],
-                         "z": [height[t, i]]}]
+                t = int(cursor[k])
+                point = {"type": "scatter3d", "x": [coords[t, i, 0]], "y": [coords[t, i, 1]],
+                         "z": [height[t, i]]}
+                if whole:
+                    return [point]
+                at = np.r_[np.arange(0, t, stride), t]  # every stride-th step and the current one
+                return [{"type": "scatter3d", "x": f32(coords[at, i, 0]), "y": f32(coords[at, i, 1]),
+                         "z": f32(height[at, i])}, point]
             per_frame.append(upd3)
         layout["annotations"].append({**_panel_title(plane_title, "x", "y"), "xref": "paper", "yref": "paper",
                                       "x": xd[0], "y": yd[1]})
@@ -184,9 +198,9 @@ def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False,
                          "marker": {"symbol": "diamond", "size": 11, "color": "white",
                                     "line": {"color": "black", "width": 1.5}},
                          "textfont": {"size": 13}, "hoverinfo": "skip"})
-        for i in range(R):
+        for i in range(R * whole):
             data.append({"type": "scatter", "x": f32(coords[:, i, 0]), "y": f32(coords[:, i, 1]),
-                         "mode": "lines", "name": runs.labels[i], "legendgroup": f"run{i}",
+                         "mode": "lines", "showlegend": False, "legendgroup": f"run{i}",
                          "xaxis": xa, "yaxis": ya,
                          "line": {"color": colors[i], "width": 1.5}, "opacity": 0.45, "hoverinfo": "skip"})
         for i in range(R):
@@ -196,8 +210,9 @@ def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False,
                                     "line": {"width": 2, "color": colors[i]}}})
         for i in range(R):
             animated += [len(data), len(data) + 1]
-            data.append({"type": "scatter", "mode": "lines", "showlegend": False, "xaxis": xa, "yaxis": ya,
-                         "line": {"color": colors[i], "width": 3.5}, "hoverinfo": "skip"})
+            data.append({"type": "scatter", "mode": "lines", "name": runs.labels[i], "legendgroup": f"run{i}",
+                         "xaxis": xa, "yaxis": ya, "line": {"color": colors[i], "width": 3.5},
+                         "hoverinfo": "skip"})
             data.append({"type": "scatter", "mode": "markers", "showlegend": False, "xaxis": xa, "yaxis": ya,
                          "marker": {"size": 13, "color": colors[i], "line": {"color": "white", "width": 2}},
                          "hovertemplate": f"{runs.labels[i]}<br>step %{{text}}<extra></extra>"})
@@ -228,13 +243,20 @@ def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False,
                              "line": {"color": colors[i], "width": 2, "dash": dash},
                              "hovertemplate": f"{runs.labels[i]}<br>step %{{x}}: {what} %{{y:.4g}}"
                                               "<extra></extra>"})
+        if not whole:  # the curves after the current step, hidden under the plot's colour
+            animated.append(len(data))
+            data.append({"type": "scatter", "mode": "lines", "showlegend": False, "xaxis": xa, "yaxis": ya,
+                         "fill": "toself", "fillcolor": "white", "line": {"width": 0}, "hoverinfo": "skip"})
         animated.append(len(data))
         data.append({"type": "scatter", "mode": "lines", "showlegend": False, "xaxis": xa, "yaxis": ya,
                      "line": {"color": GREY, "width": 1.5, "dash": "dot"}, "hoverinfo": "skip"})
 
         def cursor_line(k, yrange=yrange):
             t = int(cursor[k])
-            return [{"x": [t, t], "y": yrange}]
+            lo, hi = yrange
+            veil = [] if whole else [{"x": [t + 0.5, steps, steps, t + 0.5, t + 0.5],
+                                      "y": [lo, lo, hi, hi, lo]}]
+            return [*veil, {"x": [t, t], "y": yrange}]
         per_frame.append(cursor_line)
 
     # -- decision boundaries --------------------------------------------------------------------
@@ -275,10 +297,11 @@ def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False,
     frames = []
     for k, t in enumerate(cursor):
         frames.append({"name": str(int(t)), "data": [u for f in per_frame for u in f(k)], "traces": animated})
-    if frames:  # the figure opens on the last step
-        for idx, upd in zip(animated, frames[-1]["data"], strict=True):
+    if frames:  # the figure opens on the first step: nothing after it is drawn
+        for idx, upd in zip(animated, frames[0]["data"], strict=True):
             data[idx].update(upd)
     sliders, buttons = _controls(cursor, frame_ms, redraw=show3d)
+    sliders[0]["active"] = 0
     sliders[0]["y"], buttons[0]["y"] = -0.02 if not tall else -0.01, -0.005
     sliders[0]["pad"] = {"t": 40}
     layout["sliders"], layout["updatemenus"] = sliders, buttons

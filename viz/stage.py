@@ -1,5 +1,5 @@
 """What the Playground's stage (its map component) is sent: the landscape, the runs and their
-learning-rate families, as plain JSON with float32 arrays in base64.
+learning-rate families, as one binary payload (``pack``): a JSON header and the float32 arrays' bytes.
 
 The browser draws everything from this (app_pages/stage.js): the map, the loss chart, the 3-D
 view and the playback. Each run comes twice: exactly, at full resolution (every step reachable,
@@ -10,9 +10,9 @@ so that dragging a learning-rate slider switches paths in the browser.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
+import struct
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -39,11 +39,52 @@ GRID_3D = 60
 F32_MAX = float(np.finfo(np.float32).max)
 
 
-def b64(a) -> str:
-    """Little-endian float32 bytes of ``a`` in base64. NaN stays NaN; values beyond float32's range
+def f32(a) -> np.ndarray:
+    """``a`` as sent: little-endian float32, flat. NaN stays NaN; values beyond float32's range
     (a diverging run's gradient) are sent as its largest value, with their sign."""
     a = np.clip(np.asarray(a, dtype=float), -F32_MAX, F32_MAX)
-    return base64.b64encode(np.ascontiguousarray(a, dtype="<f4").tobytes()).decode()
+    return np.ascontiguousarray(a, dtype="<f4").ravel()
+
+
+#: how ``pack`` names the NumPy dtypes it sends (the browser's typed arrays: Float32Array, Float64Array)
+DTYPES = {"<f4": "f4", "<f8": "f8"}
+ARRAY = "$a"  # a header's reference to an array: {"$a": [dtype, byte offset into the body, length]}
+
+
+def pack(data: dict) -> bytes:
+    """``data`` as the stage receives it (no base64, no JSON of numbers): a uint32 (little-endian)
+    header length n, the header (UTF-8 JSON of ``data`` with every NumPy array replaced by a
+    reference), zero padding to a multiple of 8, then the body: the arrays' bytes, each padded to a
+    multiple of 8 (app_pages/stage.js ``unpack`` reads it as typed-array views)."""
+    blobs: list[bytes] = []
+    size = 0
+
+    def ref(a):
+        nonlocal size
+        if not isinstance(a, np.ndarray) or a.dtype.str not in DTYPES:
+            raise TypeError(f"the stage cannot send {type(a).__name__}")
+        raw = np.ascontiguousarray(a).tobytes()
+        blobs.append(raw + bytes(-len(raw) % 8))
+        size, offset = size + len(blobs[-1]), size
+        return {ARRAY: [DTYPES[a.dtype.str], offset, a.size]}
+
+    head = json.dumps(data, default=ref, separators=(",", ":")).encode()
+    return b"".join([struct.pack("<I", len(head)), head, bytes(-(4 + len(head)) % 8), *blobs])
+
+
+def unpack(payload: bytes) -> dict:
+    """``pack``'s inverse: the data with its arrays as read-only NumPy views of ``payload``."""
+    (n,) = struct.unpack_from("<I", payload)
+    start = 4 + n + (-(4 + n) % 8)
+    dtypes = {v: k for k, v in DTYPES.items()}
+
+    def revive(obj: dict):
+        if set(obj) == {ARRAY}:
+            dtype, offset, length = obj[ARRAY]
+            return np.frombuffer(payload, dtypes[dtype], length, start + offset)
+        return obj
+
+    return json.loads(payload[4:4 + n], object_hook=revive)
 
 
 def stride(steps: int, family_sizes: Sequence[int], budget: int = FAMILY_POINTS) -> int:
@@ -116,18 +157,18 @@ def stage_data(
             "stable_lr": stable_lr(surface, tr.path[0], tr.optimizer.name, tr.optimizer.hyper),
             "diverged": [int(d) for d in np.atleast_1d(ft.diverged_at)],
             # family: (R, 2, kept) path, (R, kept) f - f*
-            "fam_path": b64(np.moveaxis(ft.path[keep], 0, -1)),
-            "fam_gap": b64(gap(ft.loss[keep], fstar).T),
+            "fam_path": f32(np.moveaxis(ft.path[keep], 0, -1)),
+            "fam_gap": f32(gap(ft.loss[keep], fstar).T),
             # the run itself: (2, steps + 1) path, (steps + 1,) f and f - f*, (2, steps) gradient
-            "path": b64(tr.path.T), "loss": b64(np.clip(tr.loss, -LOSS_CEILING, LOSS_CEILING)),
-            "gap": b64(gap(tr.loss, fstar)), "grad": b64(tr.grad.T),
+            "path": f32(tr.path.T), "loss": f32(np.clip(tr.loss, -LOSS_CEILING, LOSS_CEILING)),
+            "gap": f32(gap(tr.loss, fstar)), "grad": f32(tr.grad.T),
         }
         if explain:
             run["explain"] = explain_data(tr)
         if show3d:
             with np.errstate(all="ignore"):
-                run["z"] = b64(show(tr.loss))
-                run["fam_z"] = b64(show(ft.loss[keep]).T)
+                run["z"] = f32(show(tr.loss))
+                run["fam_z"] = f32(show(ft.loss[keep]).T)
         runs.append(run)
     data = {
         "steps": steps, "stride": k, "kept": len(keep),
@@ -136,7 +177,7 @@ def stage_data(
         "cbtitle": log_title(surface) if surface.log_scale else "f",
         "minima": np.asarray(surface.minima, dtype=float).round(6).tolist(),
         "minima_global": global_minima(surface),
-        "hover_n": HOVER_GRID, "hover_f": b64(fg),
+        "hover_n": HOVER_GRID, "hover_f": f32(fg),
         "gap_title": gap_title,
         "runs": runs, "arrows": bool(arrows), "multiples": bool(multiples), "speed": speed,
         "show3d": bool(show3d), "explain": bool(explain),
@@ -144,7 +185,7 @@ def stage_data(
     if show3d:
         zs = show(z3)
         zlo, zhi = float(np.nanmin(zs)), float(np.nanmax(zs))
-        data["grid3d"] = {"n": GRID_3D, "z": b64(zs), "ztitle": ztitle, "colorscale": COLORMAP.capitalize(),
+        data["grid3d"] = {"n": GRID_3D, "z": f32(zs), "ztitle": ztitle, "colorscale": COLORMAP.capitalize(),
                           "zrange": [zlo, zhi + 0.05 * (zhi - zlo)], "lift": 0.02 * (zhi - zlo)}
     data["version"] = _digest(data)
     # what the map's axes show (surface, picture, colour bar): the browser redraws them only when it changes
@@ -154,4 +195,11 @@ def stage_data(
 
 
 def _digest(obj) -> str:
-    return hashlib.blake2b(json.dumps(obj, sort_keys=True).encode(), digest_size=8).hexdigest()
+    text = json.dumps(obj, sort_keys=True, default=_array_digest)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _array_digest(a: np.ndarray) -> str:
+    """An array's place in a digest: its type, shape and a digest of its bytes."""
+    digest = hashlib.blake2b(np.ascontiguousarray(a).tobytes(), digest_size=16).hexdigest()
+    return f"{a.dtype.str}{a.shape}:{digest}"

@@ -21,14 +21,23 @@ LIGHT_GREY = "#BBBBBB"  # diverged cells, data points in the background
 DARK_GREY = "#333333"  # crosses and outlines on light grey
 
 
-def run_colors(names) -> list[str]:
-    """The colour of each run of optimizers ``names`` (in order): its optimizer's colour, or
-    for a repeat the first palette colour no earlier run has."""
-    used: list[str] = []
-    for name in names:
-        own = optimizers.rule(name).color
-        used.append(own if own not in used else next((c for c in PALETTE if c not in used), own))
-    return used
+def run_colors(names, previous=None) -> list[str]:
+    """The colour of each run of optimizers ``names`` (in order): one colour per optimizer, stable
+    across edits. ``previous``: the last assignment, one ``(optimizer, colour)`` per run in the same
+    order (None for a run that is new). A run that keeps its optimizer keeps its colour; any other
+    run takes its optimizer's colour if no run holds it, else the first free palette colour.
+    Without ``previous`` the earlier run of a repeated optimizer gets its colour."""
+    previous = list(previous or ())
+    previous += [None] * (len(names) - len(previous))
+    colors: list[str | None] = [None] * len(names)
+    for i, (name, prev) in enumerate(zip(names, previous, strict=False)):
+        if prev is not None and prev[0] == name and prev[1] not in colors:
+            colors[i] = prev[1]
+    for i, name in enumerate(names):
+        if colors[i] is None:
+            own = optimizers.rule(name).color
+            colors[i] = own if own not in colors else next((c for c in PALETTE if c not in colors), own)
+    return colors
 
 
 def rgba(hex_color: str, alpha: float) -> str:
