@@ -13,16 +13,18 @@ from descent_lab import network_lessons as nl
 from viz import learn_basics as lb
 from viz import learn_networks as ln
 from viz.learn_networks import percent, span
-from viz.style import LIGHT_GREY
+from viz.style import GREY, LIGHT_GREY
 
 NET = nl.lesson_net()
 GD_COLOR, ADAM_COLOR = optimizers.rule("gd").color, optimizers.rule("adam").color
+SEED_COLORS = (ADAM_COLOR, viz.PALETTE[1])  # Adam's seeds 0 and 1, the same in every chart of section 1
 MINI_BATCHES = [5, 10, 20, 50]
 SMALL_BATCHES = [4, 8, 16, 32]
 
 
 def chart(fig: dict, key: str, container=st) -> None:
-    container.plotly_chart(viz.fast_figure(fig), key=key)
+    # no mode bar: in these narrow columns it covers the chart's title
+    container.plotly_chart(viz.fast_figure(fig), key=key, config={"displayModeBar": False})
 
 
 def networks_buttons(lesson, key: str, what: str) -> None:
@@ -60,7 +62,7 @@ chart(lb.series_figure(
     [{"label": f"GD (η = {m.gd_lr:g}), every seed", "color": GD_COLOR, "dash": "dot", "y": m.gd_loss[:, s],
       "width": 2, "legend": s == 0} for s in m.seeds]
     + [{"label": "Adam, other seeds" if s == 2 else f"Adam, seed {s}",
-        "color": (ADAM_COLOR, viz.PALETTE[1])[s] if s < 2 else LIGHT_GREY,
+        "color": SEED_COLORS[s] if s < 2 else LIGHT_GREY,
         "y": m.loss[:, s], "width": 3 if s < 2 else 2, "legend": s <= 2} for s in m.seeds[::-1]],
     title="Training loss of each seed", ytitle="loss (log)", log_y=True, height=440), "nets.seeds", left)
 right.markdown(
@@ -106,15 +108,15 @@ networks_buttons(m, "nets.open.seeds", "Watch seed 0's Adam and GD runs cross th
 st.subheader("One valley or many?")
 left, mid, right = st.columns([4, 3, 3])
 chart(lb.series_figure(
-    [{"label": "seed 0: start (0) to end (1)", "color": viz.PALETTE[2], "x": m.alpha, "y": m.from_start},
-     {"label": "seed 0's end (0) to seed 1's end (1)", "color": viz.PALETTE[1], "x": m.alpha,
-      "y": m.between}],
+    [{"label": "seed 0: start (0) to end (1)", "color": SEED_COLORS[0], "x": m.alpha, "y": m.from_start},
+     {"label": "seed 0's end (0) to seed 1's end (1)", "color": GREY, "dash": "dash", "x": m.alpha,
+      "y": m.between}],  # between two seeds: neither seed's colour
     title="Loss on straight lines", xtitle="position α on the line", ytitle="loss", height=440),
     "nets.lines", left)
 xs, ys, p = m.boundary
 chart(ln.boundary_figure(NET.data.x, NET.data.y, xs, ys,
-                         [{"label": "seed 0", "color": viz.PALETTE[0], "p": p[0]},
-                          {"label": "seed 1", "color": viz.PALETTE[1], "p": p[1], "dash": "dash"}],
+                         [{"label": "seed 0", "color": SEED_COLORS[0], "p": p[0]},
+                          {"label": "seed 1", "color": SEED_COLORS[1], "p": p[1], "dash": "dash"}],
                          title="Their decision boundaries", height=440), "nets.boundary", mid)
 low, high = m.end_losses
 right.markdown(

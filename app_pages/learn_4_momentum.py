@@ -66,11 +66,12 @@ st.markdown(
     "Four wells; the deepest is at the top right. Both runs start at the same point, at the same "
     f"learning rate. Press *Play* and watch them for {setup.steps} steps."
 )
-left, right = st.columns([3, 2])
-fig = viz.trajectory_figure(wells, wv, image_for(wells), show_3d=False, arrows=False, height=560,
+left, right = st.columns([1, 1])
+fig = viz.trajectory_figure(wells, wv, image_for(wells), show_3d=False, arrows=False, height=600,
                             frames=100, frame_ms=60)
 fig["layout"]["font"] = {"size": 16}
 fig["layout"]["legend"]["font"] = {"size": 16}
+fig["layout"]["xaxis"]["constraintoward"] = "right"  # the square map next to its colour bar, no gap
 left.plotly_chart(viz.fast_figure(fig), key="mom.wells", config={"displaylogo": False})
 outs = [optimizers.outcome(v.trajectory, wells, 0.05) for v in wv]
 with right:
@@ -80,12 +81,13 @@ with right:
         "**Momentum** arrives in that well with speed. It rolls up the far side, over the rim, and "
         "on into the deepest well, where it swings back and forth and settles."
     )
-    for v, o in zip(wv, outs, strict=True):
-        deepest = int(o.nearest) == 0
-        st.metric(v.label, f"f = {float(o.final_loss):.2f}",
-                  "the deepest well" if deepest else "a shallow well",
-                  delta_color="normal" if deepest else "inverse", delta_arrow="off")
-    st.caption(f"The deepest well's bottom is f = {wells.global_min:.2f}.")
+    with st.expander(f"Where they end after {setup.steps} steps (press Play first)"):
+        for v, o in zip(wv, outs, strict=True):
+            deepest = int(o.nearest) == 0
+            st.metric(v.label, f"f = {float(o.final_loss):.2f}",
+                      "the deepest well" if deepest else "a shallow well",
+                      delta_color="normal" if deepest else "inverse", delta_arrow="off")
+        st.caption(f"The deepest well's bottom is f = {wells.global_min:.2f}.")
     if st.button("Open in the Playground", icon=":material/sports_esports:", key="mom.open.wells"):
         open_in_playground(WELLS.setup())
 

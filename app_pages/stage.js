@@ -259,11 +259,13 @@ function mapLayout(st) {
   const { n, cols, rows } = panels(d);
   // margins fixed (no autoexpand): the overlay computes the same axes as Plotly draws
   const narrow = window.innerWidth <= 720;
-  const m = { l: fs * (narrow ? 2.6 : 3.6), r: 4, t: d.multiples ? fs * 2.2 : 8, b: fs * 3.2, autoexpand: false };
+  // t: room for half the top y tick label (Plotly hides a label that would cross the div's edge)
+  const m = { l: fs * (narrow ? 2.6 : 3.6), r: 4, t: d.multiples ? fs * 2.2 : Math.ceil(fs * 0.8), b: fs * 3.2,
+              autoexpand: false };
   // the 3-D view beside the map where the column is wide, else below the playback bar
   st.root.classList.toggle("wide3d", st.root.querySelector(".stage-main").clientWidth >= 1000);
   const W = Math.max(200, st.map.clientWidth), H = mapLimit(st);
-  const cbw = fs * (narrow ? 4.4 : 6), gx = fs * 3.5, gy = fs * 4;
+  const cbw = fs * (narrow ? 5.2 : 6), gx = fs * 3.5, gy = fs * 4; // colour bar: its labels and title fit
   const aspect = (y1 - y0) / (x1 - x0);
   const availW = W - m.l - m.r - cbw - gx * (cols - 1), availH = H - m.t - m.b - gy * (rows - 1);
   const pw = Math.max(60, Math.min(availW / cols, availH / rows / aspect)), ph = pw * aspect;
@@ -292,7 +294,8 @@ function mapLayout(st) {
                                 yanchor: "bottom", showarrow: false, font: { color: d.runs[p].color, size: fs } });
     }
   }
-  st.colorbar = { x: Math.min(1, (cols * pw + gx * (cols - 1) + fs) / inW), len: Math.min(1, (rows * ph) / inH) };
+  st.colorbar = { x: Math.min(1, (cols * pw + gx * (cols - 1) + fs * (narrow ? 0.6 : 1)) / inW),
+                  len: Math.min(1, (rows * ph) / inH) };
   // the panels in the map's pixels, as Plotly places the axes: what the overlay and the pointer use
   st.mapAxes = [];
   for (let p = 0; p < n; p++) {
@@ -505,9 +508,12 @@ function drawMapOverlay(st) {
   const ctx = sizeCanvas(st.mapCanvas, st.map);
   const [x0, x1, y0, y1] = d.domain, arrowLen = 0.1 * Math.min(x1 - x0, y1 - y0);
   const info = [];
+  // explain mode: the explained run's arrows and marker last (on top), the others' arrows faded
+  const xp = d.explain && d.runs[st.xpRun] ? st.xpRun : -1;
+  const all = d.runs.map((_, i) => i), order = all.filter((i) => i !== xp).concat(xp >= 0 ? [xp] : []);
   for (let layer = 0; layer < 2; layer++) { // paths first, then every marker on top of every path
-    d.runs.forEach((r, i) => {
-      const s = series(st, i), A = axes[d.multiples ? i : 0], k = at(s, t, d.k);
+    (layer === 0 ? all : order).forEach((i) => {
+      const r = d.runs[i], s = series(st, i), A = axes[d.multiples ? i : 0], k = at(s, t, d.k);
       ctx.save();
       ctx.beginPath(); ctx.rect(...A.box); ctx.clip();
       const full = st.wholePaths || st.preview.has(i);
@@ -527,8 +533,11 @@ function drawMapOverlay(st) {
           const gx = r.grad[t], gy = r.grad[d.S + t], len = Math.abs(A.px(x0 + arrowLen) - A.px(x0));
           const screen = (vx, vy) => [A.px(s.x[k] + vx) - X, A.py(s.y[k] + vy) - Y]; // a data vector on screen
           const g = Math.hypot(gx, gy) || 1;
-          arrow(ctx, X, Y, ...screen(-gx / g, -gy / g), len, "black", [3, 4]);
+          ctx.globalAlpha = xp >= 0 && i !== xp ? 0.3 : 1;
+          // the step under the dashed -gradient: where they point the same way (GD) both show
           arrow(ctx, X, Y, A.px(s.x[k + 1]) - X, A.py(s.y[k + 1]) - Y, len, r.color, []);
+          arrow(ctx, X, Y, ...screen(-gx / g, -gy / g), len, "black", [3, 4]);
+          ctx.globalAlpha = 1;
           if (explaining(st, i)) explainArrows(st, ctx, r, t, X, Y, len, screen);
         }
         marker(ctx, diverged ? "x" : ended ? "square" : "circle", X, Y, 14, r.color);

@@ -382,6 +382,15 @@ def test_stage_uses_the_screen(browser, app_url, size):
         assert play["y"] + play["height"] <= h and step["y"] + step["height"] <= h, (play, step)
         cards = page.locator(".st-key-controls").bounding_box()
         assert cards["y"] >= box["y"] + box["height"], "the run controls come after the map"
+        # Rosenbrock's y range is [-1, 3]: both ends labelled (Plotly hides a label crossing the div's
+        # edge), and the colour bar's title inside the map's div
+        edges = page.evaluate(f"""() => {{ const g = {MAP};
+          const shown = (e) => getComputedStyle(e).display !== 'none' && e.getBoundingClientRect().height > 0;
+          return {{ys: [...g.querySelectorAll('.ytick text')].filter(shown).map(t => t.textContent),
+                   title: g.querySelector('.cbtitle text').getBoundingClientRect().right,
+                   right: g.getBoundingClientRect().right}}; }}""")
+        assert edges["ys"][0] == "−1" and edges["ys"][-1] == "3", edges
+        assert edges["title"] <= edges["right"], edges
         if w >= 1920:
             assert box["height"] >= 0.6 * h, box
         if w < 1000:

@@ -520,14 +520,18 @@ def test_page_momentum():
     fastest = run("momentum", BOWL50, RAVINE.start_point(), RAVINE.steps, lr=best.momentum_lr,
                   beta=best.momentum_beta)
     quick = optimizers.outcome(fastest, BOWL50, 0.01).reached_at
-    expander = " ".join(m.value for m in at.expander[0].markdown)
+    (fastest_box,) = [e for e in at.expander if e.label == "The fastest settings for this valley"]
+    expander = " ".join(m.value for m in fastest_box.markdown)
     assert f"minimum from step {quick}:" in expander and "(beyond the map)" in expander
     for beta in (0.0, 0.99):
         at.select_slider(key="mom.beta").set_value(beta)
         ok(at)
         gap = next(m for m in at.metric if m.label.startswith("Largest distance"))
         assert float(gap.value) < 1e-9
-    deltas = [m.delta for m in at.metric if m.label.startswith(("Gradient descent", "Momentum"))]
+    # the wells' outcome is told in a closed box below the animation, which opens at step 0
+    (ends_box,) = [e for e in at.expander if e.label.startswith("Where they end")]
+    assert ends_box.proto.expanded is False
+    deltas = [m.delta for m in ends_box.metric if m.label.startswith(("Gradient descent", "Momentum"))]
     assert deltas == ["a shallow well", "the deepest well"]
     for key, preset in (("mom.open.wells", "local-minima"), ("mom.open.ravine", "ravine")):
         at = open_page("app_pages/learn_4_momentum.py")

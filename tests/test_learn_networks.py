@@ -5,6 +5,7 @@ its figures, and the page under AppTest, whose text must carry the measured numb
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import plotly.graph_objects as go
@@ -259,6 +260,7 @@ def test_page_shows_the_measured_numbers(m, z, s, k):
         "But flatter is not better here", "generalization gap does not show",
     ):
         assert phrase in text, phrase
+    seed_colors_are_one_per_seed(at)
     at.select_slider(key="nets.batch").set_value(5)
     at.select_slider(key="nets.small").set_value(32)
     ok(at)
@@ -266,6 +268,32 @@ def test_page_shows_the_measured_numbers(m, z, s, k):
     other = nl.sharp_flat(small=32)
     assert "mini-batches of 5 make 40" in text and "mini-batches of 32" in text
     assert f"{other.mean('sharpness', 32):.2g}" in text
+
+
+def seed_colors_are_one_per_seed(at) -> None:
+    """Section 1 as the viewer sees it: seed 0 and seed 1 each keep one colour in the loss chart, the
+    straight lines and the boundaries; the line between two seeds' ends has neither colour; no mode bar
+    over the titles."""
+    charts = {c.proto.id.rsplit("-", 1)[-1]: c.proto for c in at.get("plotly_chart")}
+
+    def lines(key):
+        proto = next(p for k, p in charts.items() if k.endswith(key))
+        assert json.loads(proto.config)["displayModeBar"] is False
+        return [t for t in json.loads(proto.spec)["data"] if t.get("name") and t.get("line")]
+
+    def color_of(traces, name):
+        (t,) = [t for t in traces if t["name"] == name]
+        return t["line"]["color"]
+
+    seeds, straight, bounds = lines("nets.seeds"), lines("nets.lines"), lines("nets.boundary")
+    colors = [color_of(seeds, f"Adam, seed {s}") for s in (0, 1)]
+    assert colors[0] != colors[1]
+    assert colors == [color_of(bounds, f"seed {s}") for s in (0, 1)]
+    assert color_of(straight, "seed 0: start (0) to end (1)") == colors[0]
+    between = next(t for t in straight if t["name"].startswith("seed 0's end"))
+    assert between["line"]["color"] not in colors and between["line"]["dash"] == "dash"
+    gd = {t["line"]["color"] for t in seeds if t["name"].startswith("GD")}
+    assert not gd & set(colors)
 
 
 def test_page_says_what_is_seen_when_the_claims_fail(m, z, s, k, monkeypatch):

@@ -226,6 +226,21 @@ def test_sharpness_is_the_top_hessian_eigenvalue(tiny):
 # --- figures ---------------------------------------------------------------------------------------
 
 
+def test_no_animated_trace_is_ever_empty(tiny):
+    """plotly.js drops a panel's static dots when an empty trace there gets points in an animation
+    (the class dots vanished on Play when step 0 had no boundary): an empty boundary is [None]."""
+    land, _ = dn.landscape(TINY, tiny, num=9)
+    ticks = dn.frame_ticks(tiny.steps)
+    xs, ys, P = dn.boundaries(tiny, ticks, num=9)
+    P = P.copy()
+    P[0] = 0.9  # no boundary at step 0
+    fig = vn.network_figure(tiny, land, dn.colors(TINY), ticks, (xs, ys, P))
+    for k in fig["frames"][0]["traces"]:
+        assert len(fig["data"][k]["x"]) > 0, k
+    for frame in fig["frames"]:
+        assert all(len(u["x"]) > 0 for u in frame["data"]), frame["name"]
+
+
 @pytest.mark.parametrize(("show3d", "tall"), [(False, False), (True, False), (False, True)])
 def test_the_animated_figure_is_valid_plotly_and_moves_every_panel(tiny, show3d, tall):
     land, _ = dn.landscape(TINY, tiny, num=9)
@@ -288,8 +303,16 @@ def test_the_figure_opens_on_step_0_with_nothing_after_it_drawn(tiny, show3d):
     xs, ys, P = dn.boundaries(tiny, [0, tiny.steps], num=9)
     for i in range(len(tiny.labels)):
         shown = [d for d in fig["data"] if d.get("xaxis") == f"x{4 + i}" and d.get("mode") == "lines"]
-        assert [(d["x"], d["y"]) for d in shown] == [vn.boundary_line(xs, ys, P[0, i])]
+        bx, by = vn.boundary_line(xs, ys, P[0, i])
+        assert [(d["x"], d["y"]) for d in shown] == [(bx or [None], by or [None])]
         assert vn.boundary_line(xs, ys, P[1, i]) != vn.boundary_line(xs, ys, P[0, i])  # they do move
+        # zoomed to the data: every point inside, the data spanning most of the panel's larger side
+        xy = tiny.net.data.x
+        xr, yr = fig["layout"][f"xaxis{4 + i}"]["range"], fig["layout"][f"yaxis{4 + i}"]["range"]
+        lo, hi = xy.min(axis=0), xy.max(axis=0)
+        assert xr[0] < lo[0] < hi[0] < xr[1] and yr[0] < lo[1] < hi[1] < yr[1]
+        span = float((hi - lo).max())
+        assert span > 0.8 * max(xr[1] - xr[0], yr[1] - yr[0])
     # the last frame draws each whole path; whole=True draws them from the start
     last = dict(zip(fig["frames"][-1]["traces"], fig["frames"][-1]["data"], strict=True))
     trails = [last[k] for k, d in enumerate(fig["data"]) if any(d is p for p in path_traces)]

@@ -65,17 +65,44 @@ def test_frames_follow_the_path(rosen):
     fig = viz.trajectory_figure(s, vs, img, frames=50, show_3d=False)
     names = [int(f["name"]) for f in fig["frames"]]
     assert names == sorted(names) and names[0] == 0 and names[-1] == 200 and len(names) <= 50
-    point_idx = fig["frames"][0]["traces"][1]  # trail, point, -gradient, step for run 0
+    # path so far, start/end marks, divergence note, trail, point, -gradient, step for run 0
+    path_idx, ends_idx, _, _, point_idx = fig["frames"][0]["traces"][:5]
+    path = vs[0].trajectory.path
     for frame in fig["frames"]:
         t = int(frame["name"])
         upd = frame["data"][frame["traces"].index(point_idx)]
-        assert upd["x"][0] == vs[0].trajectory.path[t, 0]
-        assert upd["y"][0] == vs[0].trajectory.path[t, 1]
-    # the figure starts at the last frame: the whole result is visible before Play
-    last = fig["frames"][-1]
-    for idx, upd in zip(last["traces"], last["data"], strict=True):
-        np.testing.assert_array_equal(np.asarray(fig["data"][idx]["x"], dtype=float),
-                                      np.asarray(upd["x"], dtype=float))
+        assert upd["x"][0] == path[t, 0]
+        assert upd["y"][0] == path[t, 1]
+        so_far = frame["data"][frame["traces"].index(path_idx)]
+        np.testing.assert_array_equal(so_far["x"], np.float32(path[:t + 1, 0]))
+        ends = frame["data"][frame["traces"].index(ends_idx)]
+        assert (ends["x"][1] is None) == (t < 200)
+    assert fig["frames"][-1]["data"][1]["x"][1] == path[-1, 0]
+
+
+def test_figure_opens_at_step_zero(rosen):
+    """Nothing of a run beyond step 0 is drawn before Play (the ending is not given away),
+    and the slider stands at step 0."""
+    s, img = rosen
+    for kw in ({}, {"multiples": True, "show_3d": False}):
+        vs = views(s, DEFAULT, steps=80)
+        fig = viz.trajectory_figure(s, vs, img, frames=20, **kw)
+        assert fig["layout"]["sliders"][0]["active"] == 0
+        assert fig["layout"]["sliders"][0]["steps"][0]["label"] == "0"
+        starts = {(float(np.float32(v.trajectory.path[0, 0])), float(np.float32(v.trajectory.path[0, 1])))
+                  for v in vs}
+        for t in fig["data"]:
+            if t.get("name") in ("known minima", "map", "-gradient", "step") or t["type"] == "surface":
+                continue  # static, or the arrows at the start point
+            xy = zip(t.get("x") or [], t.get("y") or [], strict=True)
+            pts = {(float(np.float32(x)), float(np.float32(y))) for x, y in xy if None not in (x, y)}
+            assert pts <= starts, (t.get("name"), pts - starts)
+        # the initial data is frame 0 exactly
+        first = fig["frames"][0]
+        for idx, upd in zip(first["traces"], first["data"], strict=True):
+            for k in ("x", "y"):
+                np.testing.assert_array_equal(np.asarray(fig["data"][idx][k], dtype=float),
+                                              np.asarray(upd[k], dtype=float))
 
 
 def test_arrows_point_downhill_and_along_the_step(rosen):
@@ -84,7 +111,7 @@ def test_arrows_point_downhill_and_along_the_step(rosen):
     fig = viz.trajectory_figure(s, vs, img, frames=61, show_3d=False)
     tr = vs[0].trajectory
     frame = next(f for f in fig["frames"] if f["name"] == "30")
-    _, _, grad_arrow, step_arrow = frame["data"]
+    *_, grad_arrow, step_arrow = frame["data"]
     d = np.array([grad_arrow["x"][1] - grad_arrow["x"][0], grad_arrow["y"][1] - grad_arrow["y"][0]])
     g = tr.grad[30]
     assert np.dot(d, -g) > 0.999 * np.linalg.norm(d) * np.linalg.norm(g)
@@ -115,10 +142,21 @@ def test_diverged_run_is_marked(rosen):
     assert ends[0]["text"][1] == f"diverged at step {d}"
     assert ends[0]["marker"]["symbol"][1] == "x"
     assert ends[1]["text"][1] == "end (step 120)"
-    assert any(a["text"] == f"diverged at step {d}" for a in fig["layout"]["annotations"])
+    (note,) = [t for t in fig["data"] if t.get("mode") == "text" and t["text"] == [f"diverged at step {d}"]]
     go.Figure(fig)
-    ghost = next(t for t in fig["data"] if t.get("name") == "run 0")
+    # the note and the end mark appear in the last frame only, the note inside the axes
+    note_idx, ends_idx = (next(i for i, t in enumerate(fig["data"]) if t is u) for u in (note, ends[0]))
+    (x0, x1), (y0, y1) = s.domain
+    for frame in fig["frames"]:
+        upd = frame["data"][frame["traces"].index(note_idx)]
+        if frame is fig["frames"][-1]:
+            assert x0 <= upd["x"][0] <= x1 and y0 <= upd["y"][0] <= y1
+        else:
+            assert upd["x"] == [None]
+    ghost = fig["frames"][-1]["data"][fig["frames"][-1]["traces"].index(next(
+        i for i, t in enumerate(fig["data"]) if t.get("name") == "run 0"))]
     assert np.all(np.isfinite(np.asarray(ghost["x"], dtype=float)))
+    assert fig["frames"][-1]["data"][fig["frames"][-1]["traces"].index(ends_idx)]["x"][1] is not None
 
 
 def test_default_payload_is_small(rosen):
@@ -134,10 +172,12 @@ def test_fast_figure_encodes_arrays_losslessly_in_float32(rosen):
     raw = viz.trajectory_figure(s, vs, img, show_3d=False)
     enc = viz.fast_figure(raw).to_dict()
     i = next(k for k, t in enumerate(raw["data"]) if t.get("name") == "run 0")
-    spec = enc["data"][i]["x"]
+    last = len(raw["frames"]) - 1
+    j = raw["frames"][last]["traces"].index(i)
+    spec = enc["frames"][last]["data"][j]["x"]
     assert spec["dtype"] == "f4"
     decoded = np.frombuffer(base64.b64decode(spec["bdata"]), dtype="<f4")
-    np.testing.assert_array_equal(decoded, np.asarray(raw["data"][i]["x"], dtype=np.float32))
+    np.testing.assert_array_equal(decoded, np.asarray(raw["frames"][last]["data"][j]["x"], dtype=np.float32))
     np.testing.assert_allclose(decoded, vs[0].trajectory.path[:, 0], rtol=1e-6)
     go.Figure(enc)  # Plotly accepts the typed-array form
 

@@ -92,6 +92,15 @@ def _grid(runs: int, tall: bool) -> dict:
     return out
 
 
+def _data_range(xy, xs, ys, margin: float = 0.08) -> tuple[list, list]:
+    """The boundary panels' x and y ranges: the data's extent plus ``margin`` of its larger side
+    (the data fill the panel), within the boundary's grid."""
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    pad = margin * float((hi - lo).max()) if len(xy) else 0.0
+    return ([max(float(xs[0]), float(lo[0]) - pad), min(float(xs[-1]), float(hi[0]) + pad)],
+            [max(float(ys[0]), float(lo[1]) - pad), min(float(ys[-1]), float(hi[1]) + pad)])
+
+
 def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False, tall: bool = False,
                    whole: bool = False, frame_ms: int = FRAME_MS) -> dict:
     """One animated figure: the loss on the plane with every run's path (a 3-D surface with
@@ -262,10 +271,11 @@ def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False,
     # -- decision boundaries --------------------------------------------------------------------
     xs, ys, P = boundary
     xy, labels = runs.net.data.x, runs.net.data.y
+    xr, yr = _data_range(xy, xs, ys)
     for i in range(R):
-        xa, ya = axes(f"b{i}", 4 + i, {"range": [xs[0], xs[-1]], "showgrid": False, "zeroline": False,
+        xa, ya = axes(f"b{i}", 4 + i, {"range": xr, "showgrid": False, "zeroline": False,
                                        "showticklabels": False},
-                      {"range": [ys[0], ys[-1]], "showgrid": False, "zeroline": False,
+                      {"range": yr, "showgrid": False, "zeroline": False,
                        "showticklabels": False,
                        "scaleanchor": f"x{4 + i}", "constrain": "domain"})
         layout[f"xaxis{4 + i}"]["constrain"] = "domain"
@@ -281,7 +291,9 @@ def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False,
 
         def line(k, i=i):
             bx, by = boundary_line(xs, ys, P[k, i])
-            return [{"x": bx, "y": by}]
+            # never empty: plotly.js drops the panel's data points when an empty trace gets points in
+            # an animation (seen: the class dots vanished on Play from a step with no boundary)
+            return [{"x": bx or [None], "y": by or [None]}]
         per_frame.append(line)
     if R:
         xd, yd = dom["b0"]

@@ -1,8 +1,9 @@
 """The Playground's figures: animated trajectories on the map and in 3-D, loss and rate curves.
 
 Figures are plain dicts in Plotly's JSON schema, built from arrays. In the
-animated figure only what moves (trail, current point, arrows) is in frames;
-the landscape is a static layout image and the full paths are static traces.
+animated figure only what moves (the path so far, trail, current point, arrows, the
+end marks) is in frames; the landscape is a static layout image. The figure opens
+at step 0, so a Learn page does not show how its runs end before Play.
 """
 
 from __future__ import annotations
@@ -202,36 +203,34 @@ def trajectory_figure(
         xa, ya = _axis_names(i if multiples else 0)
         path = tr.path
         axes = {"xaxis": xa, "yaxis": ya, "legendgroup": f"run{i}"}
+        div = int(tr.diverged_at)
+        first = len(data)
+        # the path so far, the start and end marks and the divergence note are all in frames:
+        # the figure opens at step 0 and the end shows only when the run gets there
         data.append({
-            "type": "scatter", "x": f32(path[:, 0]), "y": f32(path[:, 1]), "mode": "lines", "name": run.label,
+            "type": "scatter", "mode": "lines", "name": run.label,
             "line": {"color": run.color, "width": 2.5}, "opacity": 0.85, **axes,
             "hovertemplate": f"{run.label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
         })
-        div = int(tr.diverged_at)
-        end = path[-1]
         data.append({
-            "type": "scatter", "x": [path[0, 0], end[0]], "y": [path[0, 1], end[1]], "mode": "markers",
-            "showlegend": False, **axes,
+            "type": "scatter", "mode": "markers", "showlegend": False, **axes,
             "marker": {"symbol": ["circle-open", "x" if div >= 0 else "square"], "size": [12, 12],
                        "color": run.color, "line": {"width": 2, "color": run.color}},
             "text": ["start", f"diverged at step {div}" if div >= 0 else f"end (step {tr.steps})"],
             "hovertemplate": f"{run.label}: %{{text}}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
         })
-        if div >= 0:  # the note's anchor must lie inside the axes or Plotly hides it
-            ax_, ay_ = np.clip(end[0], x0, x1), np.clip(end[1], y0, y1)
-            layout["annotations"].append({
-                "x": ax_, "y": ay_, "xref": xa, "yref": ya, "text": f"diverged at step {div}",
-                "showarrow": True, "arrowhead": 0, "ax": 30, "ay": -25, "bgcolor": "white",
-                "font": {"color": run.color, "size": 12}, "bordercolor": run.color,
-            })
-        first = len(data)
+        data.append({
+            "type": "scatter", "mode": "text", "showlegend": False, "hoverinfo": "skip", **axes,
+            "text": [f"diverged at step {div}" if div >= 0 else ""], "textposition": "top center",
+            "textfont": {"color": run.color, "size": 13},
+        })
         trail_trace = {"type": "scatter", "mode": "lines", "showlegend": False, "hoverinfo": "skip",
                        "line": {"color": run.color, "width": 3.5}, **axes}
         point_trace = {"type": "scatter", "mode": "markers", "showlegend": False, **axes,
                        "marker": {"size": 13, "color": run.color, "line": {"color": "white", "width": 2}},
                        "hovertemplate": f"{run.label}<br>%{{text}}<extra></extra>"}
         data += [trail_trace, point_trace]
-        n_anim = 2
+        n_anim = 5
         if arrows:
             for name, dash, col in (("-gradient", "dot", "black"), ("step", "solid", run.color)):
                 data.append({
@@ -242,7 +241,7 @@ def trajectory_figure(
                 })
             n_anim += 2
         animated += list(range(first, first + n_anim))
-        per_frame.append(_frame_updates(tr, run.label, trail, arrows, arrow_len))
+        per_frame.append(_frame_updates(tr, run.label, trail, arrows, arrow_len, surface.domain))
 
     if show_3d:
         layout["scene"] = _scene_layout(surface, width2d + 0.06)
@@ -264,34 +263,37 @@ def trajectory_figure(
         for i, run in enumerate(runs):
             z = show(surface.f(run.trajectory.path)) + lift
             path = run.trajectory.path
+            first = len(data)
             data.append({
-                "type": "scatter3d", "x": f32(path[:, 0]), "y": f32(path[:, 1]), "z": f32(z), "mode": "lines",
+                "type": "scatter3d", "mode": "lines",
                 "line": {"color": run.color, "width": 4}, "showlegend": False, "scene": "scene",
                 "hoverinfo": "skip", "legendgroup": f"run{i}",
             })
-            first = len(data)
             data.append({
                 "type": "scatter3d", "mode": "markers", "scene": "scene", "showlegend": False,
                 "marker": {"size": 6, "color": run.color, "line": {"color": "white", "width": 2}},
                 "hoverinfo": "skip",
             })
-            animated.append(first)
+            animated += [first, first + 1]
             per_frame.append(_frame_3d(path, z))
 
     frame_list = []
     for t in ticks:
         updates = [u for f in per_frame for u in f(int(t))]
         frame_list.append({"name": str(t), "data": updates, "traces": animated})
-    if frame_list:  # the figure starts by showing the last step
-        for idx, upd in zip(animated, frame_list[-1]["data"], strict=True):
+    if frame_list:  # the figure opens at step 0; Play shows the rest
+        for idx, upd in zip(animated, frame_list[0]["data"], strict=True):
             data[idx].update(upd)
     layout["sliders"], layout["updatemenus"] = _controls(ticks, frame_ms, redraw=show_3d)
     return {"data": data, "layout": layout, "frames": frame_list}
 
 
-def _frame_updates(tr: Trajectory, label, trail, arrows, arrow_len):
+def _frame_updates(tr: Trajectory, label, trail, arrows, arrow_len, domain):
     path, loss, grad = tr.path, tr.loss, tr.grad
-    steps = tr.steps
+    steps, div = tr.steps, int(tr.diverged_at)
+    (x0, x1), (y0, y1) = domain
+    end = path[-1]
+    note = [np.clip(end[0], x0, x1)], [np.clip(end[1], y0, y1)]  # inside the axes, or it is hidden
 
     def updates(t: int) -> list[dict]:
         lo = max(0, t - trail)
@@ -299,7 +301,11 @@ def _frame_updates(tr: Trajectory, label, trail, arrows, arrow_len):
         g = grad[t] if grad is not None and t < steps else None
         gn = float(np.hypot(*g)) if g is not None else float("nan")
         text = f"step {t}<br>({p[0]:.4g}, {p[1]:.4g})<br>f = {loss[t]:.4g}<br>|g| = {gn:.3g}"
+        at_end = t >= steps
         out = [
+            {"x": f32(path[:t + 1, 0]), "y": f32(path[:t + 1, 1])},
+            {"x": [path[0, 0], end[0] if at_end else None], "y": [path[0, 1], end[1] if at_end else None]},
+            {"x": note[0], "y": note[1]} if at_end and div >= 0 else {"x": [None], "y": [None]},
             {"x": f32(path[lo:t + 1, 0]), "y": f32(path[lo:t + 1, 1])},
             {"x": [p[0]], "y": [p[1]], "text": [text]},
         ]
@@ -314,7 +320,9 @@ def _frame_updates(tr: Trajectory, label, trail, arrows, arrow_len):
 
 def _frame_3d(path, z):
     def updates(t: int) -> list[dict]:
-        return [{"type": "scatter3d", "x": [path[t, 0]], "y": [path[t, 1]], "z": [z[t]]}]
+        so_far = {"x": f32(path[:t + 1, 0]), "y": f32(path[:t + 1, 1]), "z": f32(z[:t + 1])}
+        return [{"type": "scatter3d", **so_far},
+                {"type": "scatter3d", "x": [path[t, 0]], "y": [path[t, 1]], "z": [z[t]]}]
 
     return updates
 
@@ -351,7 +359,7 @@ def _controls(ticks: np.ndarray, frame_ms: int, redraw: bool):
                         "transition": {"duration": 0}, **extra}]
 
     slider = {
-        "active": len(ticks) - 1,
+        "active": 0,
         "x": 0.0, "len": 1.0, "y": -0.13, "yanchor": "top", "pad": {"t": 16},
         "currentvalue": {"prefix": "step ", "font": FONT},
         "steps": [{"method": "animate", "label": str(t), "args": go([str(t)], 0)} for t in ticks],
