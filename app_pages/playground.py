@@ -54,7 +54,11 @@ PRESENT_CSS = ("[data-testid='stSidebar'],[data-testid='stSidebarCollapsedContro
                ".st-key-lesson_line{position:fixed;left:0;right:0;top:0;height:22px;z-index:100;"
                "padding:0 1rem;text-align:center}"
                ".st-key-lesson_line p{margin:0;font-size:14px;line-height:22px;white-space:nowrap;"
-               "overflow:hidden;text-overflow:ellipsis}")
+               "overflow:hidden;text-overflow:ellipsis}"
+               # a hall's screen (1920 wide): the line at 20 px, read from the back; the stage 22 px lower
+               "@media (min-width:1600px){.st-key-lesson_line{height:30px}"
+               ".st-key-lesson_line p{font-size:20px;line-height:30px}"
+               ".block-container{padding-top:30px!important}}")
 
 
 

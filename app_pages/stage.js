@@ -249,7 +249,8 @@ function axisName(p) { return p === 0 ? ["x", "y"] : ["x" + (p + 1), "y" + (p + 
 function mapLimit(st) {
   const w = window.innerWidth, h = window.innerHeight;
   if (w <= 720) return Math.min(0.95 * w, 0.7 * h);
-  return Math.max(340, h - (st.presenting ? 40 : 150) - st.bar.offsetHeight);
+  // presenter mode on a wide screen leaves 30 px above the stage for the lesson's line (playground.py)
+  return Math.max(340, h - (st.presenting ? (w >= 1600 ? 62 : 40) : 150) - st.bar.offsetHeight);
 }
 
 // Axes sized to the domain's aspect (x and y to the same scale) and as large as the space allows,
