@@ -442,8 +442,8 @@ def test_presenter_mode_with_a_lesson_keeps_play_on_the_screen(browser, app_url,
         step = page.locator(".stage-step").bounding_box()
         assert play["y"] + play["height"] <= h and step["y"] + step["height"] <= h, (play, step)
         assert box["height"] <= 30 and box["y"] + box["height"] <= plot_area(page)["y"], box
-        size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('.st-key-lesson_line p'))"
-                             ".fontSize)")
+        size = page.evaluate("() => parseFloat(getComputedStyle("
+                             "document.querySelector('.st-key-lesson_line p')).fontSize)")
         assert size >= (18 if w >= 1600 else 14), size  # read from the back of a hall on its screen
         for hidden in (".stage-side > .stage-note", ".st-key-run_notes [data-testid='stCaptionContainer']"):
             assert page.locator(hidden).count() >= 1, hidden  # there, but not shown
