@@ -122,19 +122,31 @@ class Schedule:
             return "".join(f"sched = {mod}{p}" for p in parts)
         return f"sched = {mod}ChainedScheduler([\n" + "".join(f"    {mod}{p},\n" for p in parts) + "])"
 
-    def keras(self, lr: float, steps: int) -> str | None:
-        """The keras.optimizers.schedules code of this schedule from the rate ``lr`` over ``steps``
-        updates: ``lr`` itself when constant, None where Keras has no schedule with these rates (a
-        warm-up that multiplies the schedule; a cosine that restarts within the run, since Keras's
-        stays at its minimum after decay_steps)."""
-        mod = "keras.optimizers.schedules."
+    def keras_schedule(self, lr: float, steps: int) -> tuple[str, dict] | None:
+        """This schedule from the rate ``lr`` over ``steps`` updates as a keras.optimizers.schedules
+        class name and its arguments (``("", {"initial_learning_rate": lr})`` when constant), or None
+        where Keras has no schedule with these rates (a warm-up that multiplies the schedule; a
+        cosine that restarts within the run, since Keras's stays at its minimum after decay_steps)."""
         if self.warmup > 0 or (self.kind == "cosine" and 0 < self.t_max < steps):
             return None
         return {
-            "constant": repr(lr),
-            "step": f"{mod}ExponentialDecay({lr!r}, decay_steps={self.step_size}, "
-                    f"decay_rate={self.gamma!r}, staircase=True)",
-            "exponential": f"{mod}ExponentialDecay({lr!r}, decay_steps=1, decay_rate={self.gamma!r})",
-            "cosine": f"{mod}CosineDecay({lr!r}, decay_steps={self.t_max or steps}, "
-                      f"alpha={self.eta_min / lr!r})",
+            "constant": ("", {"initial_learning_rate": lr}),
+            "step": ("ExponentialDecay", {"initial_learning_rate": lr, "decay_steps": self.step_size,
+                                          "decay_rate": self.gamma, "staircase": True}),
+            "exponential": ("ExponentialDecay", {"initial_learning_rate": lr, "decay_steps": 1,
+                                                 "decay_rate": self.gamma}),
+            "cosine": ("CosineDecay", {"initial_learning_rate": lr, "decay_steps": self.t_max or steps,
+                                       "alpha": self.eta_min / lr}),
         }[self.kind]
+
+    def keras(self, lr: float, steps: int) -> str | None:
+        """keras_schedule as code: ``lr`` itself when constant (None where Keras has no such schedule)."""
+        parts = self.keras_schedule(lr, steps)
+        if parts is None:
+            return None
+        name, kw = parts
+        if not name:
+            return repr(lr)
+        first, *rest = kw.items()
+        args = ", ".join([repr(first[1]), *(f"{k}={v!r}" for k, v in rest)])
+        return f"keras.optimizers.schedules.{name}({args})"
