@@ -23,6 +23,9 @@ scripts/check_keras_scripts.py runs them with Keras (not a dependency, so not a 
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import textwrap
 from types import SimpleNamespace
 
@@ -216,3 +219,26 @@ def _comment(paragraphs: list[str]) -> list[str]:
     for p in paragraphs:
         out += _wrap(p, "# ")
     return out
+
+
+#: runs each script file given as an argument; prints {path: its printed lines} as JSON
+_RUNNER = """
+import contextlib, io, json, runpy, sys
+out = {}
+for path in sys.argv[1:]:
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        runpy.run_path(path, run_name="__main__")
+    out[path] = buf.getvalue().splitlines()
+print(json.dumps(out))
+"""
+
+
+def run_scripts(paths, *, cwd=None, isolated: bool = True, timeout: float = 300) -> dict[str, list[str]]:
+    """Run script files (as a student would, ``python file.py``) in one Python process, isolated
+    from the environment unless ``isolated`` is False (PYTHONPATH then counts, e.g. for a Keras
+    installed on the side): {path: the lines each printed}. Raises CalledProcessError when one fails."""
+    flags = ["-I"] if isolated else []
+    done = subprocess.run([sys.executable, *flags, "-c", _RUNNER, *map(str, paths)], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout, check=True)
+    return json.loads(done.stdout)

@@ -13,8 +13,6 @@ themselves are tested against Keras by tests/test_keras_reference.py.)
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -26,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 import optimizers  # noqa: E402
 from descent_lab import compute  # noqa: E402
-from descent_lab.script import keras_difference, keras_script  # noqa: E402
+from descent_lab.script import keras_difference, keras_script, run_scripts  # noqa: E402
 from descent_lab.setup import RunSpec, Setup, forms, run_spec  # noqa: E402
 
 STEPS = 50
@@ -38,16 +36,6 @@ SCHEDULES = {
     "cosine T=30": {"kind": "cosine", "t_max": 30, "eta_min": 1e-4},
     "warm-up": {"kind": "constant", "warmup": 10, "warmup_start": 0.2},
 }
-RUNNER = """
-import contextlib, io, json, runpy, sys
-out = {}
-for path in sys.argv[1:]:
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        runpy.run_path(path, run_name="__main__")
-    out[path] = buf.getvalue().splitlines()[-1]
-print(json.dumps(out))
-"""
 
 
 def cases() -> dict[str, Setup]:
@@ -79,9 +67,8 @@ def main() -> None:
             path = str(Path(folder) / f"case{len(files)}.py")
             Path(path).write_text(text)
             files[key], runs[key] = path, (tr, text)
-        done = subprocess.run([sys.executable, "-c", RUNNER, *files.values()], cwd=folder, text=True,
-                              capture_output=True, check=True)
-        printed = json.loads(done.stdout)
+        printed = {path: lines[-1] for path, lines in
+                   run_scripts(files.values(), cwd=folder, isolated=False).items()}
     for key, path in files.items():
         tr, text = runs[key]
         point = np.array([float(v) for v in printed[path].split()])

@@ -10,9 +10,6 @@ they contain (Keras is not a dependency; scripts/check_keras_scripts.py runs the
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -23,7 +20,7 @@ import torch
 import landscapes
 import optimizers
 from descent_lab import compute
-from descent_lab.script import WIDTH, keras_difference, keras_script, torch_script
+from descent_lab.script import WIDTH, keras_difference, keras_script, run_scripts, torch_script
 from descent_lab.setup import CUSTOM, RunSpec, Setup, forms, run_spec
 from landscapes.expression import compile_exprs, formula
 
@@ -70,17 +67,6 @@ CASES["playground-adam"] = replace(Setup(), runs=Setup().runs[2:])  # the defaul
 CASES["keras-form"] = Setup(surface="wells", steps=STEPS, runs=(
     RunSpec("adam", optimizers.rule("adam").defaults() | {"lr": 0.1, "eps": 0.3}, form="keras"),))
 
-#: runs each script file given as an argument; prints {path: its output's lines} as JSON
-RUNNER = """
-import contextlib, io, json, runpy, sys
-out = {}
-for path in sys.argv[1:]:
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        runpy.run_path(path, run_name="__main__")
-    out[path] = buf.getvalue().splitlines()
-print(json.dumps(out))
-"""
 
 
 def _trajectory(setup: Setup) -> optimizers.Trajectory:
@@ -97,9 +83,7 @@ def ran(tmp_path_factory):
         out[key] = [tr, torch_script(setup, tr)]
         (folder / f"{key}.py").write_text(out[key][1])
     files = [str(folder / f"{k}.py") for k in CASES]
-    done = subprocess.run([sys.executable, "-I", "-c", RUNNER, *files], cwd=folder, capture_output=True,
-                          text=True, timeout=300, check=True)
-    printed = json.loads(done.stdout)
+    printed = run_scripts(files, cwd=folder)
     for key, f in zip(CASES, files, strict=True):
         out[key].append(printed[f])
     return out
