@@ -10,7 +10,8 @@
     for another seed, so no cache answers), the first one right after the server is up (it also
     imports the page's modules);
     the default link again in new sessions (its computation then comes from the page's caches);
-(c) the same navigation to a trivial Streamlit page (one slider, one st.write) served the same way.
+(c) the same navigation to a trivial Streamlit page (one slider, one st.write) served the same way,
+    and to a page with one small st.plotly_chart (what Streamlit's chart element costs by itself).
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ from conftest import VIEWPORT, launch_chromium, streamlit_server  # noqa: E402
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 FIG = ".st-key-net-figure .js-plotly-plot image"
 TRIVIAL = "import streamlit as st\nv = st.slider('x', 0, 100, 50)\nst.write(v * 2)\n"
+#: the least a page with a Plotly chart costs: Streamlit's chart element and its plotly.js, ten points
+ONE_CHART = ("import streamlit as st\nimport plotly.graph_objects as go\n"
+             "st.plotly_chart(go.Figure(go.Scatter(x=list(range(10)), y=list(range(10)))), key='c')\n")
+CHART = ".st-key-c .js-plotly-plot .main-svg"
 
 
 def best(f, n: int) -> float:
@@ -97,6 +102,11 @@ def main() -> None:
         with streamlit_server(app=trivial, cwd=tmp) as url:
             ref_cold = first_views(browser, url, IDLE, 1)[0]
             ref = first_views(browser, url, IDLE, args.n)
+        chart = Path(tmp) / "chart.py"
+        chart.write_text(ONE_CHART)
+        with streamlit_server(app=chart, cwd=tmp) as url:
+            first_views(browser, url, CHART, 1)
+            one_chart = first_views(browser, url, CHART, args.n)
         browser.close()
     net, base = statistics.median(warm), statistics.median(ref)
     print("(b, c) navigation -> drawn and idle, Chromium 1366x768, fresh contexts")
@@ -107,6 +117,7 @@ def main() -> None:
     print(f"    trivial page, first session                  {ref_cold:6.2f} s")
     print(f"    trivial page, new sessions (median of {args.n})       {base:6.2f} s")
     print(f"    ratio Networks / trivial page                {net / base:6.2f}")
+    print(f"    a page with one 10-point st.plotly_chart (median) {statistics.median(one_chart):6.2f} s")
 
 
 if __name__ == "__main__":
