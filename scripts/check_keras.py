@@ -53,11 +53,12 @@ CASES = [
 SURFACES = [("rosenbrock", (-1.5, 2.0)), ("himmelblau", (-0.5, -0.5)), ("elongated_bowl", (-2.8, 1.5))]
 
 
-def keras_path(make, surface, start) -> np.ndarray:
-    opt = make()
+def keras_path(opt, surface, start, steps: int = STEPS) -> np.ndarray:
+    """Positions (steps+1, 2) of a float64 keras.Variable that Keras optimizer ``opt`` moves with
+    our analytic gradient ``surface.grad`` (so only the update rules differ)."""
     w = keras.Variable(np.array(start, dtype=np.float64), dtype="float64")
     path = [np.array(start, dtype=float)]
-    for _ in range(STEPS):
+    for _ in range(steps):
         g = surface.grad(np.asarray(keras.ops.convert_to_numpy(w), dtype=float))
         opt.apply_gradients([(keras.ops.convert_to_tensor(g, dtype="float64"), w)])
         path.append(np.asarray(keras.ops.convert_to_numpy(w), dtype=float))
@@ -75,7 +76,7 @@ def main() -> None:
         for sname, start in SURFACES:
             s = landscapes.get(sname)
             ours = optimizers.run(optimizers.get(name, **hyper), s, start=start, steps=STEPS).path
-            theirs = keras_path(make, s, start)
+            theirs = keras_path(make(), s, start)
             scale = np.abs(ours - ours[0]).max() or 1.0
             diffs.append(float(np.abs(ours - theirs).max() / scale))
         ours_text = f"{name}({', '.join(f'{k}={v:g}' for k, v in hyper.items())})"

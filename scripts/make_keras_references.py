@@ -33,6 +33,8 @@ import keras
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from check_keras import keras_path  # noqa: E402  (scripts/: the Keras loop on a surface)
+
 import landscapes  # noqa: E402
 import optimizers  # noqa: E402
 
@@ -95,14 +97,7 @@ def keras_run(spec: dict, steps: int = STEPS) -> np.ndarray:
     if name:
         args["learning_rate"] = getattr(keras.optimizers.schedules, name)(**kw)
     opt = getattr(keras.optimizers, rule.keras_class)(**args)
-    surface = landscapes.get(spec["surface"])
-    w = keras.Variable(np.array(spec["start"], dtype=np.float64), dtype="float64")
-    path = [np.array(spec["start"], dtype=float)]
-    for _ in range(steps):
-        g = surface.grad(np.asarray(keras.ops.convert_to_numpy(w), dtype=float))
-        opt.apply_gradients([(keras.ops.convert_to_tensor(g, dtype="float64"), w)])
-        path.append(np.asarray(keras.ops.convert_to_numpy(w), dtype=float))
-    return np.array(path)
+    return keras_path(opt, landscapes.get(spec["surface"]), spec["start"], steps)
 
 
 def main() -> None:
