@@ -7,6 +7,7 @@ figures viz.networks'.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from urllib.parse import urlencode
 
@@ -14,6 +15,7 @@ import streamlit as st
 
 import optimizers
 import viz
+from app_pages.net_stage import net_stage
 from app_pages.widgets import PENDING_NET, param_widget, plain, schedule_widgets
 from descent_lab import networks as dn
 from descent_lab.setup import MAX_RUNS, RunSpec
@@ -21,12 +23,15 @@ from landscapes import datasets
 from landscapes.mlp import ACTIVATIONS
 from optimizers import BATCH
 from viz import networks as vn
+from viz.net_stage import net_stage_data
 
 K = "net."  # prefix of this page's session keys
 LOADED = K + "loaded"
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
 CONFIG = {"displaylogo": False, "scrollZoom": False}
 CARDS_PER_ROW = 3
+MAX_POINTS = 500  # points a user may draw
+POINT_LIMIT = (-4.0, 4.0)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -40,15 +45,26 @@ def runs_of(setup: dn.NetSetup) -> dn.Runs:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def cached_figure(key: tuple, tall: bool, whole: bool) -> tuple[dict, str, str, list[str]]:
-    """The animated figure, the plane's title, a note on the paths' distance from it, problems."""
+def cached_stage(key: tuple, drawn: tuple, over: bool, problem: str) -> tuple[dict, list[str]]:
+    """What the stage draws (the plane, the runs' weights and curves, the projection's numbers, the
+    user's points) and the plane's problems."""
     setup = dn.from_key(key)
     runs = runs_of(setup)
     land, problems = dn.landscape(setup, runs)
+    data = net_stage_data(runs, land, dn.colors(setup), dn.projected_loss(runs, land),
+                          plane_title=land.title, notes=[dn.plane_note(land, runs)], drawn=drawn,
+                          over=over, max_points=MAX_POINTS, problem=problem)
+    return data, problems
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def cached_figure_3d(key: tuple) -> dict:
+    """The 3-D surface with the paths on it (Plotly, its own slider)."""
+    setup = dn.from_key(key)
+    runs = runs_of(setup)
+    land, _ = dn.landscape(setup, runs)
     ticks = dn.frame_ticks(runs.steps)
-    fig = vn.network_figure(runs, land, dn.colors(setup), ticks, dn.boundaries(runs, ticks),
-                            show3d=setup.show3d, tall=tall, whole=whole)
-    return fig, land.title, dn.plane_note(land, runs), problems
+    return vn.network_figure(runs, land, dn.colors(setup), ticks, dn.boundaries(runs, ticks), show3d=True)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -75,6 +91,40 @@ def cached_gif(key: tuple) -> bytes:
     runs = runs_of(setup)
     land, _ = dn.landscape(setup, runs)
     return animation.network_gif_bytes(land, runs.labels, dn.colors(setup), runs.diverged_at)
+
+
+def on_points(value) -> None:
+    """The stage's drawn points: kept when they are a list of at most MAX_POINTS [x, y, class] with
+    finite x, y in the drawing's limits and class 0 or 1; otherwise the page says what was wrong and
+    keeps the points it had."""
+    ss = st.session_state
+    try:
+        points, over = read_points(value)
+    except ValueError as e:
+        ss[K + "points_problem"] = f"Your points were not used: {e}."
+        return
+    ss[K + "points"], ss[K + "over"] = points, over
+
+
+def read_points(value) -> tuple[tuple, bool]:
+    if not isinstance(value, dict) or not isinstance(value.get("points"), list):
+        raise ValueError("the stage sent no list of points")
+    raw = value["points"]
+    if len(raw) > MAX_POINTS:
+        raise ValueError(f"{len(raw):,} points; at most {MAX_POINTS}")
+    lo, hi = POINT_LIMIT
+    out = []
+    for p in raw:
+        if (not isinstance(p, list) or len(p) != 3
+                or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in p)):
+            raise ValueError("each point must be [x, y, class]")
+        x, y, c = p
+        if not (math.isfinite(x) and math.isfinite(y) and lo <= x < hi and lo <= y < hi):
+            raise ValueError(f"points must be finite and within [{lo:g}, {hi:g})")
+        if c not in (0, 1):
+            raise ValueError("a point's class must be 0 or 1")
+        out.append((round(float(x), 3), round(float(y), 3), int(c)))
+    return tuple(out), value.get("over") is not False
 
 
 def load(setup: dn.NetSetup) -> None:
@@ -172,13 +222,13 @@ def sidebar() -> dict:
 
 
 def plane_controls(runs: int) -> dict:
-    """The plane's choice and its runs, the 3-D toggle and the layout (wide, or tall on phones)."""
+    """The plane's choice and its runs, and the 3-D toggle."""
     st.session_state.setdefault(K + "plane", "pca")
     plane = st.segmented_control("Plane", list(dn.PLANES), key=K + "plane", format_func=dn.PLANES.get,
                                  help="(a) the two directions the paths vary most along (PCA); (b) two "
                                       "random filter-normalized directions around a run's end point; (c) the "
                                       "plane through the start and two runs' end points.") or "pca"
-    c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1], vertical_alignment="bottom")
+    c1, c2 = st.columns([1.3, 2], vertical_alignment="bottom")
     numbers = list(range(1, runs + 1))
     out = {"plane": plane}
     if plane == "random":
@@ -200,13 +250,6 @@ def plane_controls(runs: int) -> dict:
         out["plane"] = "pca"
     st.session_state.setdefault(K + "show3d", False)
     out["show3d"] = c2.toggle("3-D surface", key=K + "show3d")
-    # phones get the panels one under another (a browser that says it is mobile, as MDN advises)
-    st.session_state.setdefault(K + "tall", "Mobi" in (st.context.headers.get("User-Agent") or ""))
-    out["tall"] = c3.toggle("Panels in one column", key=K + "tall", help="For narrow screens")
-    st.session_state.setdefault(K + "whole", False)
-    out["whole"] = c4.toggle("Whole paths", key=K + "whole",
-                             help="Draw every run's whole path and curves from the start (faint), not "
-                                  "only as far as the current step")
     return out
 
 
@@ -259,8 +302,7 @@ def main() -> None:
         view = plane_controls(len(ids))
 
     fixes: list[str] = []
-    shown = {k: v for k, v in view.items() if k not in ("tall", "whole")}
-    setup = dn.fit(dn.NetSetup(runs=tuple(specs), **chosen, **shown,
+    setup = dn.fit(dn.NetSetup(runs=tuple(specs), **chosen, **view,
                                panel=next((k for k, v in dn.PANELS.items()
                                            if v == st.session_state.get(K + "panel")), "")), fixes)
     for fix in fixes:
@@ -269,15 +311,18 @@ def main() -> None:
 
     with figure_area:
         with st.spinner("Training and slicing the landscape..."):
-            fig, title, note, plane_problems = cached_figure(dn.key(setup), view["tall"], view["whole"])
+            data, plane_problems = cached_stage(dn.key(setup), st.session_state.get(K + "points", ()),
+                                                st.session_state.get(K + "over", True),
+                                                st.session_state.pop(K + "points_problem", ""))
         for p in plane_problems:
             st.warning(plain(p), icon=":material/info:")
-        st.markdown(f"**{plain(title)}**")
-        st.plotly_chart(viz.fast_figure(fig), key=K + "figure", config=CONFIG)
-        st.caption(note + " Press Play or drag the slider: the paths, the boundaries and the curves "
-                          "move together, drawn as far as the current step.")
+        net_stage(data, on_points)
         for text in dn.diverged(runs_of(setup)):
             st.error(plain(text), icon=":material/error:")
+        if setup.show3d:
+            with st.spinner("Drawing the 3-D surface..."):
+                st.plotly_chart(viz.fast_figure(cached_figure_3d(dn.key(setup))), key=K + "figure3d",
+                                config=CONFIG)
 
     panel = st.segmented_control("Panel", list(dn.PANELS.values()), key=K + "panel",
                                  label_visibility="collapsed")
