@@ -735,3 +735,6 @@ export default function (component) {
     }, 0);
   };
 }
+
+// for tests/test_net_stage.py (run in Node): the payload as the stage reads it and its forward pass
+export { decode, forward, unpack };
