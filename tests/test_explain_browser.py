@@ -73,7 +73,7 @@ def test_step_through_adams_first_five_updates(page, app_url):
         expect(page.locator(f"{PANEL} .xp-where")).to_have_text(where)
         got = page.evaluate(ROWS)
         assert len(got) == len(rows)
-        assert [s for s, _ in got][:3] == ["gt=∇f(wt)", "mt", "vt"], got
+        assert [s for s, _ in got][:3] == ["gt=∇J(wt)", "mt", "vt"], got
         for (symbol, cells), want in zip(got, rows, strict=True):
             assert four_digits(cells, want[t]), (t, symbol, cells, want[t])
     # back one step with the keyboard: the panel follows, and nothing of this asked the server
