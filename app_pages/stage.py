@@ -1,7 +1,8 @@
 """The Playground's stage as a Streamlit component: map, loss chart, 3-D view and playback.
 
-One components.v2 component, inline (stage.js, stage.css; no build step), mounted with a stable
-key so it stays mounted and updates in place. plotly.js comes from this server: the plotly
+One components.v2 component, inline (viz/stage.js and viz/stage.css, the module the exported page
+and the notebook widget load too; no build step), mounted with a stable key so it stays mounted and
+updates in place. plotly.js comes from this server: the plotly
 package's own plotly.min.js, copied to static/ (served at /app/static/ with
 server.enableStaticServing, compressed by Streamlit and cached by the browser), never a CDN.
 
@@ -23,7 +24,7 @@ from pathlib import Path
 import plotly
 import streamlit as st
 
-from viz.stage import pack
+from viz.stage import STAGE_CSS, STAGE_JS, pack
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE.parent / "static"
@@ -45,8 +46,8 @@ ensure_plotly_js()
 _component = st.components.v2.component(
     "descent_lab.stage",
     html="",
-    css=(HERE / "stage.css").read_text(),
-    js=(HERE / "stage.js").read_text(),
+    css=STAGE_CSS.read_text(),
+    js=STAGE_JS.read_text(),
     isolate_styles=False,  # Plotly's stylesheet is global; in a shadow root its mode bar and hover break
 )
 
