@@ -1,4 +1,4 @@
-"""The Networks stage's data (viz.net_stage) and its forward pass in the browser (app_pages/net_stage.js,
+"""The Networks stage's data (viz.net_stage) and its forward pass in the browser (viz/net_stage.js,
 run here in Node): the weights, curves and projection numbers it is sent are the core's, and the
 output shading and unit maps it draws equal the network's own probabilities and hidden activations."""
 
@@ -14,11 +14,11 @@ import pytest
 
 from descent_lab import networks as dn
 from descent_lab.setup import run_spec
-from viz.net_stage import net_stage_data, weight_stride
+from viz.net_stage import NET_STAGE_JS, net_stage_data, weight_stride
 from viz.stage import pack, unpack
 
 ROOT = Path(__file__).resolve().parent.parent
-JS = ROOT / "app_pages" / "net_stage.js"
+JS = NET_STAGE_JS
 SMALL = dn.NetSetup(data="xor", n=60, hidden=(5, 3), steps=30,
                     runs=(run_spec("gd", lr=0.5), run_spec("adam", lr=0.05)))
 
@@ -77,11 +77,13 @@ def browser_forward(data: dict, run: int, kept: int) -> dict:
         pytest.fail("node is needed to run the stage's JavaScript")
     script = f"""
       import {{ readFileSync }} from "node:fs";
-      const mod = await import("data:text/javascript;base64," + readFileSync({json.dumps(str(JS))}).toString("base64"));
+      const src = readFileSync({json.dumps(str(JS))}).toString("base64");
+      const mod = await import("data:text/javascript;base64," + src);
       const bytes = new Uint8Array(readFileSync(0));
       const d = mod.decode(mod.unpack(bytes));
       const f = mod.forward(d, {run}, {kept});
-      process.stdout.write(JSON.stringify({{layers: f.layers.map(l => l.map(a => Array.from(a))), p: Array.from(f.p)}}));
+      const layers = f.layers.map(l => l.map(a => Array.from(a)));
+      process.stdout.write(JSON.stringify({{layers, p: Array.from(f.p)}}));
     """
     out = subprocess.run([node, "--input-type=module", "-e", script], input=pack(data), capture_output=True,
                          check=True, timeout=60)
@@ -89,7 +91,7 @@ def browser_forward(data: dict, run: int, kept: int) -> dict:
 
 
 def test_the_shading_and_the_unit_maps_are_the_networks_own_values():
-    runs, land, data = stage(SMALL)
+    runs, _, data = stage(SMALL)
     net, G = runs.net, data["density"]
     (x0, x1), (y0, y1) = net.bounds
     gx, gy = np.meshgrid(np.linspace(x0, x1, G), np.linspace(y0, y1, G))

@@ -122,7 +122,8 @@ def test_three_d():
     at.toggle(key="net.show3d").set_value(True)
     ok(at)
     assert link(at)["show3d"] == "1"
-    assert len(at.get("plotly_chart")) == 1 and len(at.get("bidi_component")) == 1  # the surface below the stage
+    # the surface below the stage
+    assert len(at.get("plotly_chart")) == 1 and len(at.get("bidi_component")) == 1
 
 
 def test_the_page_is_in_the_app_navigation():

@@ -1,5 +1,6 @@
-"""What the Networks page's stage (app_pages/net_stage.js) is sent: the weight-space plane, the runs'
-weights and curves, the data and the projection's numbers, as viz.stage.pack's binary payload.
+"""What the Networks page's stage (viz/net_stage.js, mounted by app_pages/net_stage.py) is sent: the
+weight-space plane, the runs' weights and curves, the data and the projection's numbers, as
+viz.stage.pack's binary payload.
 
 The browser draws everything from this and plays every step without asking the server: the plane's
 picture with the paths and markers, the train / test loss and accuracy curves with a cursor, the
@@ -12,11 +13,15 @@ within WEIGHT_VALUES; beyond that every k-th step (the curves and markers stay a
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from .networks import plane_picture
 from .stage import _digest, f32, kept_steps
 
+NET_STAGE_JS = Path(__file__).with_suffix(".js")
+NET_STAGE_CSS = Path(__file__).with_suffix(".css")
 #: weights sent along the paths at most (float64: 8 bytes each), beyond which every k-th step is kept
 WEIGHT_VALUES = 600_000
 #: grid points per side of the output shading and the unit maps (TensorFlow Playground: 100 and 10)
