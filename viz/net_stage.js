@@ -44,8 +44,8 @@ const el = (tag, cls, text) => {
 
 // The grid: DENSITY points per side over the data's bounds, row i at y_i (bottom first), as the core's
 // boundary grid: value [i * G + j] at (xs[j], ys[i]).
-function gridPoints(d) {
-  const G = d.density, [[x0, x1], [y0, y1]] = d.bounds;
+function gridPoints(d, G) {
+  const [[x0, x1], [y0, y1]] = d.bounds;
   const xs = Float64Array.from({ length: G }, (_, j) => x0 + ((x1 - x0) * j) / (G - 1));
   const ys = Float64Array.from({ length: G }, (_, i) => y0 + ((y1 - y0) * i) / (G - 1));
   const inputs = d.features.map((f) => {
@@ -53,30 +53,29 @@ function gridPoints(d) {
     for (let i = 0; i < G; i++) for (let j = 0; j < G; j++) a[i * G + j] = FEATURES[f](xs[j], ys[i]);
     return a;
   });
-  return { xs, ys, inputs };
+  return { G, xs, ys, inputs };
 }
 
-// Every unit's value at every grid point for run r at kept step q: the inputs, each hidden layer's
-// activations (units arrays of G * G) and the output's probability of class 1.
-function forward(d, r, q) {
+// Every unit's value at every point of ``grid`` (gridPoints) for run r at kept step q: the inputs, each
+// hidden layer's activations (units arrays of G * G) and the output's probability of class 1.
+function forward(d, r, q, grid = d.grid) {
   const R = d.runs.length, D = d.dim, w = d.weights.subarray((q * R + r) * D, (q * R + r + 1) * D);
-  const m = d.grid.inputs[0].length, sizes = [d.features.length, ...d.hidden, 1];
-  const layers = [d.grid.inputs];
+  const m = grid.inputs[0].length, sizes = [d.features.length, ...d.hidden, 1];
+  const layers = [grid.inputs], tanh = d.activation === "tanh";
   let off = 0;
   for (let k = 0; k + 1 < sizes.length; k++) {
     const inp = sizes[k], out = sizes[k + 1], a = layers[k], next = [];
     const W = off, B = off + out * inp;
     for (let o = 0; o < out; o++) {
-      const z = new Float64Array(m).fill(0);
+      const z = new Float64Array(m);
       for (let c = 0; c < inp; c++) {
         const wc = w[W + o * inp + c], ac = a[c];
         for (let p = 0; p < m; p++) z[p] += wc * ac[p];
       }
-      const b = w[B + o], last = k + 2 === sizes.length;
-      for (let p = 0; p < m; p++) {
-        const v = z[p] + b;
-        z[p] = last ? sigmoid(v) : d.activation === "tanh" ? Math.tanh(v) : Math.max(v, 0);
-      }
+      const b = w[B + o];
+      if (k + 2 === sizes.length) for (let p = 0; p < m; p++) z[p] = sigmoid(z[p] + b);
+      else if (tanh) for (let p = 0; p < m; p++) z[p] = Math.tanh(z[p] + b);
+      else for (let p = 0; p < m; p++) z[p] = Math.max(z[p] + b, 0);
       next.push(z);
     }
     off = B + out;
@@ -97,18 +96,28 @@ function shadeTable(colors) {
 }
 const shadeOf = (st, v) => st.shades[Math.max(0, Math.min(SHADES, Math.round(((v + 1) / 2) * SHADES)))] || st.shades[SHADES >> 1];
 
-// values (G * G, row 0 at the bottom) in [-1, 1] as a G x G picture, top row first
-function picture(st, values, scale = 1) {
-  const G = st.d.density, c = document.createElement("canvas");
-  c.width = c.height = G;
-  const ctx = c.getContext("2d"), img = ctx.createImageData(G, G);
+// values (G * G, row 0 at the bottom) in [-1, 1] (times scale) as a G x G picture, top row first, in a
+// scratch canvas of that size (draw it at once: the next picture of that size reuses it)
+const SCRATCH = new Map();
+function picture(st, values, G, scale = 1) {
+  let s = SCRATCH.get(G);
+  if (!s) {
+    const c = document.createElement("canvas");
+    c.width = c.height = G;
+    const ctx = c.getContext("2d");
+    s = { c, ctx, img: ctx.createImageData(G, G) };
+    SCRATCH.set(G, s);
+  }
+  const data = s.img.data;
   for (let i = 0; i < G; i++) for (let j = 0; j < G; j++) {
     const [r, g, b] = shadeOf(st, values[i * G + j] * scale), p = 4 * ((G - 1 - i) * G + j);
-    img.data[p] = r; img.data[p + 1] = g; img.data[p + 2] = b; img.data[p + 3] = ALPHA;
+    data[p] = r; data[p + 1] = g; data[p + 2] = b; data[p + 3] = ALPHA;
   }
-  ctx.putImageData(img, 0, 0);
-  return c;
+  s.ctx.putImageData(s.img, 0, 0);
+  return s.c;
 }
+
+const signed = (p) => p.map((v) => 2 * v - 1); // P(class 1) on TensorFlow Playground's -1..1 scale
 
 // The level-0.5 line of p (G x G) by marching squares: segments in grid units [j0, i0, j1, i1]
 function contour(p, G, level) {
@@ -134,11 +143,15 @@ function contour(p, G, level) {
 function decode(data) {
   const S = data.steps, R = data.runs.length, at = (a) => (t, r) => a[t * R + r];
   const d = { ...data, S, R };
-  d.grid = gridPoints(d);
+  d.grid = gridPoints(d, data.density);
+  d.thumbGrid = gridPoints(d, data.thumb_density);
   d.J = at(data.loss); d.Jtest = at(data.test_loss); d.acc = at(data.acc); d.accTest = at(data.test_acc);
   d.Jp = at(data.projected); d.off = at(data.off);
   d.a = (t, r) => data.coords[2 * (t * R + r)];
   d.b = (t, r) => data.coords[2 * (t * R + r) + 1];
+  d.projRange = logRange(data.loss, data.projected);
+  d.lossRange = logRange(data.loss, data.test_loss);
+  d.offMax = 1.08 * data.off.reduce((m, v) => (Number.isFinite(v) ? Math.max(m, v) : m), 1e-12);
   d.gone = (t, r) => data.runs[r].diverged_at >= 0 && t >= data.runs[r].diverged_at;
   return d;
 }
@@ -256,11 +269,11 @@ function pause(st) {
 }
 
 // the forward pass of the selected run at the kept step nearest below t (cached: playing back reuses it)
-function state(st, r) {
-  const d = st.d, q = Math.min(d.kept - 1, Math.floor(st.t / d.stride)), key = `${r}:${q}`;
+function state(st, r, grid = st.d.grid) {
+  const d = st.d, q = Math.min(d.kept - 1, Math.floor(st.t / d.stride)), key = `${r}:${q}:${grid.G}`;
   let f = st.cache.get(key);
   if (!f) {
-    f = forward(d, r, q);
+    f = forward(d, r, q, grid);
     f.step = Math.min(q * d.stride, d.S);
     if (st.cache.size > 64) st.cache.delete(st.cache.keys().next().value);
     st.cache.set(key, f);
@@ -287,43 +300,58 @@ function draw(st) {
   if (!st.d) return;
   const d = st.d, narrow = st.root.clientWidth < NARROW;
   st.root.classList.toggle("narrow", narrow);
+  // every width read before anything is written (no layout forced between the canvases)
+  const width = (c) => c.parentElement.clientWidth;
+  st.widths = { plane: width(st.planeCanvas), out: width(st.outCanvas), net: width(st.netCanvas),
+                curves: width(st.lossCanvas) };
   st.step.max = d.S; st.step.value = st.t;
   const r = st.run, f = state(st, r);
   headline(st);
   drawPlane(st);
   drawOutput(st, f);
   drawThumbs(st);
-  drawNetwork(st, f);
+  drawNetwork(st, state(st, r, d.thumbGrid));
   drawCurves(st);
   honesty(st);
   st.root.dataset.step = String(st.t);
   st.root.dataset.drawn = `${d.version}:${st.t}:${r}`;
 }
 
-function headline(st) {
-  const d = st.d, t = st.t, r = st.run;
-  const item = (name, v, cls = "") => `<div class="ns-stat ${cls}"><span>${name}</span><b>${v}</b></div>`;
-  st.head.innerHTML = item("Step", `${t} / ${d.S}`, "ns-stepstat") + item("Train loss", fmt(d.J(t, r), 4))
-    + item("Test loss", fmt(d.Jtest(t, r), 4))
-    + item("Train / test accuracy", `${fmt(100 * d.acc(t, r), 3)}% / ${fmt(100 * d.accTest(t, r), 3)}%`)
-    + `<div class="ns-stat ns-runpick"><span>Run shown</span></div>`;
-  const pick = el("select");
+// the headline (step, train and test loss, accuracy) and the run it is about: built once per data, then
+// only its numbers change
+function buildHead(st) {
+  const d = st.d, stat = (name) => {
+    const box = el("div", "ns-stat"), b = el("b");
+    box.append(el("span", "", name), b);
+    st.head.append(box);
+    return b;
+  };
+  st.head.replaceChildren();
+  st.stats = [stat("Step"), stat("Train loss"), stat("Test loss"), stat("Train / test accuracy")];
+  const box = el("div", "ns-stat ns-runpick"), pick = el("select");
   pick.setAttribute("aria-label", "Run shown in the output and the network");
   d.runs.forEach((run, i) => pick.append(new Option(run.label, i)));
-  pick.value = String(r);
-  pick.style.borderLeft = `6px solid ${d.runs[r].color}`;
   pick.onchange = () => { st.run = Number(pick.value); draw(st); };
-  st.head.querySelector(".ns-runpick").append(pick);
+  box.append(el("span", "", "Run shown"), pick);
+  st.head.append(box);
+  st.pick = pick;
 }
 
-function square(box, narrow, most) {
-  const w = box.clientWidth;
-  return Math.max(160, Math.min(w, most || w));
+function headline(st) {
+  const d = st.d, t = st.t, r = st.run, [step, train, test, acc] = st.stats;
+  step.textContent = `${t} / ${d.S}`;
+  train.textContent = fmt(d.J(t, r), 4);
+  test.textContent = fmt(d.Jtest(t, r), 4);
+  acc.textContent = `${fmt(100 * d.acc(t, r), 3)}% / ${fmt(100 * d.accTest(t, r), 3)}%`;
+  st.pick.value = String(r);
+  st.pick.style.borderLeft = `6px solid ${d.runs[r].color}`;
 }
+
+const square = (w, most = w) => Math.max(160, Math.min(w, most));
 
 // the plane: its picture, the paths as far as each run got, the markers at step t, a readout beside
 function drawPlane(st) {
-  const d = st.d, p = d.plane, t = st.t, W = square(st.planeCanvas.parentElement), H = Math.round(W * 0.86);
+  const d = st.d, p = d.plane, t = st.t, W = square(st.widths.plane), H = Math.round(W * 0.86);
   const ctx = sizeCanvas(st.planeCanvas, W, H), L = 44, T = 6, w = W - L - 8, h = H - T - 30;
   st.planeTitle.textContent = p.title;
   if (!st.planeImg || st.planeImg.dataset.src !== p.image) {
@@ -407,38 +435,56 @@ function axes(ctx, [l, t, w, h], [x0, x1], [y0, y1], xname, yname, logY) {
   if (xname) { ctx.fillStyle = "#6b6f7b"; ctx.fillText(xname, l + 4, t + h + 26); }
 }
 
-// beside the plane: each run's real loss, the plane's loss under its marker and its distance from the plane
+// beside the plane: each run's real loss, the plane's loss under its marker and its distance from the
+// plane (the table built once per data, its cells updated)
+function buildReadout(st) {
+  const d = st.d, table = el("table"), head = el("tr");
+  st.readStep = el("th");
+  head.append(st.readStep, el("th", "", "J(w) the run's loss"), el("th", "", "J under its marker"),
+    el("th", "", "distance from the plane"));
+  const body = el("tbody");
+  st.readCells = d.runs.map((run) => {
+    const row = el("tr"), name = el("td"), dot = el("i");
+    dot.style.background = run.color;
+    name.append(dot, run.label);
+    const cells = [el("td"), el("td"), el("td")];
+    row.append(name, ...cells);
+    body.append(row);
+    return cells;
+  });
+  const thead = el("thead");
+  thead.append(head);
+  table.append(thead, body);
+  st.readout.replaceChildren(table);
+}
+
 function readout(st) {
-  const d = st.d, t = st.t;
-  const rows = d.runs.map((run, r) => {
+  const d = st.d;
+  st.readStep.textContent = `at step ${st.t}`;
+  st.readCells.forEach(([J, Jp, off], r) => {
     const s = st.markers[r].step;
-    return `<tr><td><i style="background:${run.color}"></i>${run.label}</td><td>${fmt(d.J(s, r), 4)}</td>`
-      + `<td>${fmt(d.Jp(s, r), 4)}</td><td>${fmt(d.off(s, r), 3)}</td></tr>`;
-  }).join("");
-  st.readout.innerHTML = `<table><thead><tr><th>at step ${t}</th><th>J(w) the run's loss</th>`
-    + `<th>J under its marker</th><th>distance from the plane</th></tr></thead><tbody>${rows}</tbody></table>`;
+    J.textContent = fmt(d.J(s, r), 4); Jp.textContent = fmt(d.Jp(s, r), 4); off.textContent = fmt(d.off(s, r), 3);
+  });
 }
 
 // the small chart: for every run its loss (solid) and the plane's loss under its projection (dotted),
 // and the distance from the plane (below), the cursor at step t
 function drawProjection(st) {
-  const d = st.d, W = st.projCanvas.parentElement.clientWidth, H = 196;
+  const d = st.d, W = st.widths.plane, H = 196;
   const ctx = sizeCanvas(st.projCanvas, W, H), L = 44, w = W - L - 8;
   const top = [L, 18, w, 78], bottom = [L, 134, w, 40];
-  const logs = [], offs = [];
-  for (let r = 0; r < d.R; r++) for (let s = 0; s <= d.S; s++) {
-    for (const v of [d.J(s, r), d.Jp(s, r)]) if (v > 0 && Number.isFinite(v)) logs.push(Math.log10(v));
-    if (Number.isFinite(d.off(s, r))) offs.push(d.off(s, r));
-  }
-  const [y0, y1] = pad(logs), omax = Math.max(1e-12, ...offs) * 1.08;
+  const [y0, y1] = d.projRange, omax = d.offMax;
   chart(ctx, st, top, [y0, y1], true, (r, s) => d.J(s, r), [], "the run's loss J(w) (solid), the plane's under its marker (dotted)");
   chart(ctx, st, top, [y0, y1], true, (r, s) => d.Jp(s, r), [2, 3]);
   chart(ctx, st, bottom, [0, omax], false, (r, s) => d.off(s, r), [], "distance from the plane");
   st.projAxes = [top, bottom];
 }
 
-function pad(logs) {
-  let lo = Math.min(...logs), hi = Math.max(...logs);
+// a log10 axis's range over the positive finite values of the arrays, padded
+function logRange(...arrays) {
+  let lo = Infinity, hi = -Infinity;
+  for (const a of arrays) for (const v of a) if (v > 0 && Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  lo = Math.log10(lo); hi = Math.log10(hi);
   if (!Number.isFinite(lo)) { lo = -1; hi = 0; }
   if (hi - lo < 0.1) { lo -= 0.05; hi += 0.05; }
   return [lo - 0.04 * (hi - lo), hi + 0.04 * (hi - lo)];
@@ -480,11 +526,11 @@ function curveClick(st, canvas, e) {
 
 // the output: P(class 1) shaded over the input plane, the boundary P = 0.5, the points
 function drawOutput(st, f) {
-  const d = st.d, W = square(st.outCanvas.parentElement, false, 560), H = W;
+  const d = st.d, W = square(st.widths.out, 560), H = W;
   const ctx = sizeCanvas(st.outCanvas, W, H), L = 34, T = 4, w = W - L - 6, h = H - T - 22;
   const tail = f.step !== st.t ? ` (weights of step ${f.step})` : "";
   st.outTitle.textContent = `Output of run ${st.run + 1} at step ${st.t}${tail}: orange class 0, blue class 1, the line P = 0.5`;
-  const pic = picture(st, f.p.map((v) => 2 * v - 1));
+  const pic = picture(st, signed(f.p), d.density);
   ctx.imageSmoothingEnabled = true;
   ctx.drawImage(pic, L, T, w, h);
   const [[x0, x1], [y0, y1]] = d.bounds, G = d.density;
@@ -519,8 +565,8 @@ function drawThumbs(st) {
   }
   const S = d.R > 4 ? 72 : 92;
   d.runs.forEach((run, r) => {
-    const c = st.thumbs.children[r], ctx = sizeCanvas(c, S, S), f = state(st, r);
-    ctx.drawImage(picture(st, f.p.map((v) => 2 * v - 1)), 0, 0, S, S);
+    const c = st.thumbs.children[r], ctx = sizeCanvas(c, S, S), f = state(st, r, d.thumbGrid);
+    ctx.drawImage(picture(st, signed(f.p), d.thumb_density), 0, 0, S, S);
     ctx.strokeStyle = run.color; ctx.lineWidth = r === st.run ? 6 : 3;
     ctx.strokeRect(0, 0, S, S);
   });
@@ -529,7 +575,7 @@ function drawThumbs(st) {
 // the network: inputs, hidden units and the output, each as the map of its value over the input plane
 // (TensorFlow Playground: links coloured by the weight's sign, as wide as |w| (1 to 10 px over 0..5))
 function drawNetwork(st, f) {
-  const d = st.d, box = st.netCanvas.parentElement, W = Math.max(280, box.clientWidth), cols = f.layers.length + 1;
+  const d = st.d, W = Math.max(280, st.widths.net), cols = f.layers.length;
   const widest = Math.max(...d.hidden, d.features.length);
   if (widest > d.drawn_units) {
     sizeCanvas(st.netCanvas, W, 40);
@@ -565,14 +611,14 @@ function drawNetwork(st, f) {
     }
     off += out * (inp + 1);
   }
-  const maps = [...f.layers.slice(0, -1), [f.p.map((v) => 2 * v - 1)]];
+  const maps = [...f.layers.slice(0, -1), [signed(f.p)]];
   st.unitMaps = [];
   maps.forEach((layer, k) => layer.forEach((values, u) => {
     const { x, y } = units[k][u];
     let scale = 1;
-    if (k === 0) scale = 1 / Math.max(1e-12, ...values.map(Math.abs)); // an input: its own range
+    if (k === 0) scale = 1 / values.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-12); // an input: its own range
     ctx.imageSmoothingEnabled = true;
-    ctx.drawImage(picture(st, values, scale), x, y, size, size);
+    ctx.drawImage(picture(st, values, d.thumb_density, scale), x, y, size, size);
     ctx.strokeStyle = "#31333f"; ctx.lineWidth = 1; ctx.strokeRect(x, y, size, size);
     st.unitMaps.push({ layer: k, unit: u, x, y, size });
   }));
@@ -586,14 +632,11 @@ function drawNetwork(st, f) {
 
 function drawCurves(st) {
   const d = st.d, narrow = st.root.classList.contains("narrow");
-  const W = st.lossCanvas.parentElement.clientWidth, each = narrow ? W : Math.floor((W - 16) / 2), H = 210;
-  const logs = [];
-  for (let r = 0; r < d.R; r++) for (let s = 0; s <= d.S; s++) {
-    for (const v of [d.J(s, r), d.Jtest(s, r)]) if (v > 0 && Number.isFinite(v)) logs.push(Math.log10(v));
-  }
+  const W = st.widths.curves, each = narrow ? W : Math.floor((W - 16) / 2), H = 210;
+  const logs = d.lossRange;
   const loss = sizeCanvas(st.lossCanvas, each, H), box = [44, 22, each - 52, H - 48];
-  chart(loss, st, box, pad(logs), true, (r, s) => d.J(s, r), [], "Loss: train (solid), test (dashed)");
-  chart(loss, st, box, pad(logs), true, (r, s) => d.Jtest(s, r), [6, 4]);
+  chart(loss, st, box, logs, true, (r, s) => d.J(s, r), [], "Loss: train (solid), test (dashed)");
+  chart(loss, st, box, logs, true, (r, s) => d.Jtest(s, r), [6, 4]);
   const acc = sizeCanvas(st.accCanvas, each, H);
   chart(acc, st, box, [0, 1.02], false, (r, s) => d.acc(s, r), [], "Accuracy: train (solid), test (dashed)");
   chart(acc, st, box, [0, 1.02], false, (r, s) => d.accTest(s, r), [6, 4]);
@@ -714,6 +757,8 @@ export default function (component) {
     st.version = data.version;
     st.cache.clear();
     st.shades = shadeTable(data.class_colors);
+    buildHead(st);
+    buildReadout(st);
     if (!old) st.t = 0;
     st.t = Math.min(st.t, st.d.S);
     st.run = Math.min(st.run, st.d.R - 1);

@@ -24,8 +24,10 @@ NET_STAGE_JS = Path(__file__).with_suffix(".js")
 NET_STAGE_CSS = Path(__file__).with_suffix(".css")
 #: weights sent along the paths at most (float64: 8 bytes each), beyond which every k-th step is kept
 WEIGHT_VALUES = 600_000
-#: grid points per side of the output shading and the unit maps (TensorFlow Playground: 100 and 10)
+#: grid points per side of the output shading, and of every run's small panel and the unit maps
+#: (TensorFlow Playground: 100 and 10)
 DENSITY = 64
+THUMB_DENSITY = 32
 #: the landscape picture's bands: one band is what its colour scale resolves
 BANDS = 29
 #: the network drawn up to this many hidden units in a layer (larger: the page says so)
@@ -60,7 +62,8 @@ def net_stage_data(runs, land, colors, projected, *, plane_title: str, features=
     data = {
         "steps": S, "stride": k, "kept": len(kept), "dim": net.dim,
         "hidden": list(net.hidden), "activation": net.activation, "features": list(features),
-        "drawn_units": DRAWN_UNITS, "density": DENSITY, "bounds": [list(x0x1), list(y0y1)],
+        "drawn_units": DRAWN_UNITS, "density": DENSITY, "thumb_density": THUMB_DENSITY,
+        "bounds": [list(x0x1), list(y0y1)],
         "class_colors": list(CLASS_COLORS),
         "runs": [{"label": label, "color": c, "diverged_at": int(d)}
                  for label, c, d in zip(runs.labels, colors, runs.diverged_at.tolist(), strict=True)],
