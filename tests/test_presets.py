@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 import optimizers
-from descent_lab.presets import PRESETS
-from descent_lab.setup import from_query
+from descent_lab.presets import PRESETS, from_link
 from optimizers import moments
 from viz import learn_adaptive as la
 from viz import learn_basics as lb
@@ -29,7 +28,7 @@ def outcomes(key, tol=0.05):
 def test_preset_link_parses_cleanly(key):
     p = PRESETS[key]
     query = dict(parse_qsl(urlsplit(p.link()).query))
-    setup, problems = from_query(query)
+    setup, problems = from_link(query)
     assert problems == [] and setup == p.setup()
 
 

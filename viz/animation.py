@@ -22,11 +22,11 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
+from descent_lab.compute import RunView, frame_steps
 from landscapes import Surface
 
 from .landscape import ALPHA, COLORMAP, color_range, display_transform, landscape_grid
 from .networks import log_loss
-from .playground import RunView, frame_steps
 
 WIDTH_IN = 6.4  # the layout is made in inches at this width and scaled to width_px by the dpi
 FONT_PT = 11
