@@ -45,7 +45,7 @@ CODE_CAPTIONS = (
 #: presenter mode: no sidebar, no run controls or panels; the stage fills the screen (stage.css)
 PRESENT_CSS = ("[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],[data-testid='stHeader'],"
                "[data-testid='stExpandSidebarButton'],.st-key-controls{display:none!important}"
-               ".block-container{padding-top:0.5rem!important;max-width:100%!important}"
+               ".block-container{padding:0.5rem 1rem 1rem!important;max-width:100%!important}"
                # the run notes under the stage: off (the slider's red tick says the stable limit)
                ".st-key-run_notes [data-testid='stElementContainer']:has([data-testid='stCaptionContainer'])"
                "{display:none!important}"
