@@ -39,6 +39,10 @@ SECTION_OF = dict(zip(SECTIONS, el.SECTIONS, strict=True))  # tab label -> link 
 K = "explore."  # prefix of this page's session keys
 LOADED = K + "loaded"  # set once the session's link has been read
 CONFIG = {"displaylogo": False, "scrollZoom": False}
+BASIN_SWITCH = K + "basin.switched_from"  # the one-minimum surface the basins tab moved away from
+SIDEBAR_NOTE = ("Surface, start and steps are for the sweep map, the fair comparison and the noisy runs; "
+                "basin maps use the surface and steps and start everywhere. The network sweep trains its "
+                "own network and uses none of them.")
 
 
 def _surface(key: tuple):
@@ -123,6 +127,15 @@ def open_net_cell() -> None:
 
 def open_race(setup: Setup) -> None:
     st.session_state[GOTO] = setup
+
+
+def tab_changed() -> None:
+    """Opening the basins on a surface with one minimum (a one-colour map): show them on
+    el.BASIN_SURFACE instead, and say so."""
+    ss = st.session_state
+    if ss[K + "tab"] == SECTIONS[2] and len(landscapes.get(ss[K + "surface"]).minima) < 2:
+        ss[BASIN_SWITCH] = landscapes.get(ss[K + "surface"]).title
+        ss[K + "surface"] = el.BASIN_SURFACE
 
 
 def load(view: el.ExploreView, surface) -> None:
@@ -292,11 +305,14 @@ def open_start(k: int) -> None:
         return
     st.session_state[GOTO] = Setup(
         surface=ctx["surface"], surface_params=dict(ctx["surface_params"]),
-        start=(ctx["xs"][ii * stride], ctx["ys"][jj * stride]), steps=ctx["steps"],
+        start=dx.rounded_start(ctx["xs"], ctx["ys"], ii * stride, jj * stride), steps=ctx["steps"],
         runs=tuple(RunSpec(name, optimizers.rule(name).defaults() | hyper) for name, hyper in ctx["runs"]))
 
 
 def basin_section(surface, skey, steps) -> dict:
+    if (was := st.session_state.pop(BASIN_SWITCH, None)) is not None:
+        st.info(f"{was} has one minimum, so its basin map would be one colour: showing "
+                f"{surface.title} instead. Choose any surface in the sidebar.", icon=":material/swap_horiz:")
     st.markdown("Every pixel is a start point; its colour is the minimum the run from there ends in. "
                 "Same colour, same minimum, in every map. **Click a start** to race these optimizers "
                 "from there in the Playground.")
@@ -451,7 +467,7 @@ def main() -> None:
         sx = c1.number_input("Start x", min_value=x0, max_value=x1, key=kx, step=0.1, format="%.3f")
         sy = c2.number_input("Start y", min_value=y0, max_value=y1, key=ky, step=0.1, format="%.3f")
         steps = int(param_widget(optimizers.STEPS, K + "steps"))
-        st.caption("Start and steps apply to every section (basin maps start everywhere).")
+        st.caption(SIDEBAR_NOTE)
     skey = (surface.name, tuple(sorted(surface.params.items())))
     start = (float(sx), float(sy))
     if problems:
@@ -462,7 +478,7 @@ def main() -> None:
         "<style>.block-container{padding-top:2.2rem;padding-bottom:1rem}"
         "[data-testid='stSidebarContent']{padding-top:0.5rem}"
         "div[role='tab'] p, button[role='tab'] p{font-size:1.15rem}</style>", unsafe_allow_html=True)
-    tabs = st.tabs(SECTIONS, key=K + "tab", on_change="rerun")
+    tabs = st.tabs(SECTIONS, key=K + "tab", on_change=tab_changed)
     shown = {}
     for tab, section in zip(tabs, SECTIONS, strict=True):
         if not tab.open:

@@ -174,6 +174,15 @@ def grid_starts(surface, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return xs, ys, np.stack([gx.ravel(), gy.ravel()], -1)
 
 
+def rounded_start(xs, ys, i: int, j: int) -> tuple[float, float]:
+    """The grid start (xs[i], ys[j]) of a basin map, rounded to the grid's resolution: one more
+    decimal than the spacing between starts needs (a short number in a link, at most a tenth of a
+    cell away from the start the map ran)."""
+    spacing = min(float(np.ptp(xs)) / max(len(xs) - 1, 1), float(np.ptp(ys)) / max(len(ys) - 1, 1))
+    digits = max(0, 1 - math.floor(math.log10(spacing))) if spacing > 0 else 3
+    return round(float(xs[i]), digits), round(float(ys[j]), digits)
+
+
 def run_ends(tr, surface, tol: float) -> np.ndarray:
     """Where each run of a batch ends: index of the known minimum it is within ``tol`` of,
     -2 if none (not converged), -1 if it diverged. (R,)."""

@@ -39,6 +39,7 @@ BATCH = Param("batch", 8, CLOUD_BATCHES[0], CLOUD_BATCHES[-1], "Mini-batch size"
               grid=CLOUD_BATCHES)
 FAIR_DEFAULT = ("gd", "momentum", "adam", "rmsprop")
 BASIN_DEFAULT = ("gd", "momentum", "adam")
+BASIN_SURFACE = "himmelblau"  # basins without a surface: four minima, four colours (Rosenbrock has one)
 
 
 @dataclass(frozen=True)
@@ -121,11 +122,12 @@ def from_query(query: Mapping) -> tuple[ExploreView, list[str]]:
     ch: dict = {}
     if (section := r.choice("section", SECTIONS)) is not None:
         ch["section"] = section
+    default = BASIN_SURFACE if section == "basins" else view.surface
     name = r.text("surface")
     if name is not None and name not in landscapes.names():
-        r.problems.append(f"surface={name[:40]!r} (unknown; using {view.surface})")
+        r.problems.append(f"surface={name[:40]!r} (unknown; using {default})")
         name = None
-    name = name or view.surface
+    name = name or default
     sparams = {}
     for p in landscapes.spec(name).params:
         v = r.number(p.name, p)

@@ -8,7 +8,10 @@ parameters ``w``, and returns ``(update, new_state)``; the parameters then move 
 
 State slots start at the rule's ``init`` values; powers such as beta^t are kept as running
 products in the state, so only + - * / and sqrt are used. The PyTorch forms are the defaults;
-the textbook forms say how they relate.
+the course's forms say how they relate. Formulas use the course's notation (w, η, g_t = ∇J(w_t) for the
+loss J, β, v) and label their form wherever a rule has several: momentum's PyTorch form
+v = βv + g, its average form v = βv + (1 − β)g (the same steps with η(1 − β) in PyTorch) and the
+course's η-inside form v = βv + ηg, w = w − v (its v is PyTorch's v times η).
 
 Adding an optimizer is one ``rule(...)`` entry here (math, settings, formulas, the torch and
 Keras constructors, verdict, conventions, colour) plus its case in scripts/make_references.py.
@@ -28,7 +31,7 @@ EPSILONS = (1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 1e-1)
 
 def lr_param(default: float) -> Param:
     return Param("lr", default, 1e-6, 10.0, "Learning rate", scale="log", grid=grid_125(1e-6, 10.0),
-                 help="η: how far each step goes along the (adapted) gradient.", role=LR_ROLE)
+                 help="η: how far each step goes along the (adapted) gradient g = ∇J(w).", role=LR_ROLE)
 
 
 def beta_param(name: str, default: float, label: str, help: str = "") -> Param:
@@ -90,7 +93,7 @@ class Rule:
     slots: tuple[str, ...]
     init: tuple[float, ...]
     step: Callable = field(repr=False)
-    formula: str = ""  # LaTeX in the course's notation, one line per equation (\\ between)
+    formula: str = ""  # LaTeX in the course's notation, one line per equation (\\ between), its form labelled
     torch_formula: str = ""  # LaTeX as torch.optim's documentation writes it, when it differs
     #: torch.optim class and its keyword arguments from the hyperparameters: h -> dict
     torch_class: str = ""
@@ -191,6 +194,11 @@ rule(
 )
 
 
+#: momentum's and Nesterov's formulas in PyTorch's form (the buffer v sums gradients), labelled
+MOMENTUM_PYTORCH = r"v_t = \beta v_{t-1} + g_t \quad \text{(PyTorch form)} \\ "
+NESTEROV_PYTORCH = MOMENTUM_PYTORCH + r"w_{t+1} = w_t - \eta\,(g_t + \beta v_t)"
+
+
 def _momentum(g, s, h, lr, xp, w):
     (v,) = s
     v = h.beta * v + g
@@ -202,15 +210,16 @@ MOMENTUM_BETA = beta_param("beta", 0.9, "Momentum beta", "β: how much of the la
 rule(
     name="momentum", label="Momentum", params=(lr_param(0.001), MOMENTUM_BETA),
     slots=("velocity",), init=(0.0,), step=_momentum, velocity="velocity",
-    formula=r"v_t = \beta v_{t-1} + g_t \\ w_{t+1} = w_t - \eta\, v_t",
+    formula=MOMENTUM_PYTORCH + r"w_{t+1} = w_t - \eta\, v_t",
     torch_class="SGD", torch_args=lambda h: dict(lr=h.lr, momentum=h.beta),
     keras_class="SGD", keras_args=lambda h: dict(learning_rate=h.lr, momentum=h.beta),
-    note="PyTorch's form. The EWMA form v = beta v + (1 - beta) g takes the same steps "
-    "with learning rate lr / (1 - beta).",
+    note="PyTorch's form, v = βv + g, w = w − ηv. The course's average form v = βv + (1 − β)g "
+    "takes the same steps with η / (1 − β); its v is (1 − β) times this one.",
     good="Ravines and consistent slopes: speeds up along the valley, averages away the zig-zag; "
     "can roll over small bumps.",
     bad="Overshoots and oscillates around the minimum when β is large; one more setting to tune.",
-    conventions="Keras keeps v = βv − ηg and steps +v: the same steps while η is constant.",
+    conventions="Keras keeps v = βv − ηg and steps +v (the course's η-inside form, v = βv + ηg, w = w − v, "
+    "up to sign): the same steps while η is constant.",
     color="#D55E00",
 )
 
@@ -225,12 +234,13 @@ rule(
     name="momentum_ewma", label="Momentum (EWMA form)", short="Momentum EWMA",
     params=(lr_param(0.01), MOMENTUM_BETA),
     slots=("velocity",), init=(0.0,), step=_momentum_ewma, velocity="velocity",
-    formula=r"v_t = \beta v_{t-1} + (1-\beta)\, g_t \\ w_{t+1} = w_t - \eta\, v_t",
-    torch_formula=r"v_t = \beta v_{t-1} + g_t \\ w_{t+1} = w_t - \eta (1-\beta)\, v_t",
+    formula=r"v_t = \beta v_{t-1} + (1-\beta)\, g_t \quad \text{(average form)} \\ "
+    r"w_{t+1} = w_t - \eta\, v_t",
+    torch_formula=MOMENTUM_PYTORCH + r"w_{t+1} = w_t - \eta (1-\beta)\, v_t",
     torch_class="SGD", torch_args=lambda h: dict(lr=h.lr * (1 - h.beta), momentum=h.beta),
     keras_class="SGD", keras_args=lambda h: dict(learning_rate=h.lr * (1 - h.beta), momentum=h.beta),
-    note="The course's form: v is an exponentially weighted average of gradients. "
-    "Equal to PyTorch's momentum with lr * (1 - beta).",
+    note="The course's average form: v is an exponentially weighted average of gradients, "
+    "v = βv + (1 − β)g. The same steps as PyTorch's form v = βv + g with η(1 − β).",
     good="The same method written as an average of gradients: β changes the memory "
     "without changing the step size.",
     bad="Same as momentum. Watch the learning rate when you move code to PyTorch or Keras.",
@@ -249,14 +259,15 @@ rule(
     name="nesterov", label="Nesterov (NAG)", short="Nesterov",
     params=(lr_param(0.001), MOMENTUM_BETA),
     slots=("velocity",), init=(0.0,), step=_nesterov, velocity="velocity",
-    formula=r"v_t = \beta v_{t-1} + g_t \\ w_{t+1} = w_t - \eta\,(g_t + \beta v_t)",
+    formula=NESTEROV_PYTORCH,
     torch_class="SGD", torch_args=lambda h: dict(lr=h.lr, momentum=h.beta, nesterov=True),
     keras_class="SGD", keras_args=lambda h: dict(learning_rate=h.lr, momentum=h.beta, nesterov=True),
-    note="PyTorch's form. Its iterates are the look-ahead points of the textbook form.",
+    note="PyTorch's form. Its points w are the look-ahead points w − βv of the course's look-ahead "
+    "form, whose v (η inside) is this v times η while η is constant.",
     good="Momentum with less overshoot: a look-ahead brakes before the turn. A good default "
     "when using momentum.",
     bad="Slightly less able to coast through small bumps into a deeper valley.",
-    conventions="The course's look-ahead form is the next entry.",
+    conventions="The course's look-ahead form (η inside v) is the next entry.",
     color="#56B4E9",
 )
 
@@ -272,12 +283,14 @@ rule(
     params=(lr_param(0.001), MOMENTUM_BETA),
     slots=("velocity",), init=(0.0,), step=_nesterov_lookahead, velocity="velocity",
     grad_point=lambda w, s, h: w + h.beta * s[0],
-    formula=r"v_t = \beta v_{t-1} - \eta\, \nabla f(w_t + \beta v_{t-1}) \\ w_{t+1} = w_t + v_t",
-    torch_formula=r"v_t = \beta v_{t-1} + g_t \\ w_{t+1} = w_t - \eta\,(g_t + \beta v_t)",
+    formula=r"v_t = \beta v_{t-1} + \eta\, \nabla J(w_t - \beta v_{t-1}) \quad \text{(look-ahead form)}"
+    r" \\ w_{t+1} = w_t - v_t",
+    torch_formula=NESTEROV_PYTORCH,
     torch_class="SGD", torch_args=lambda h: dict(lr=h.lr, momentum=h.beta, nesterov=True),
     keras_class="SGD", keras_args=lambda h: dict(learning_rate=h.lr, momentum=h.beta, nesterov=True),
-    note="The course's form, with the gradient taken at the look-ahead point "
-    "w + beta v. Those look-ahead points are exactly PyTorch's NAG iterates.",
+    note="The course's look-ahead form: the gradient is taken at the look-ahead point w − βv and "
+    "v includes η. Those look-ahead points are exactly PyTorch's NAG points, and this v is "
+    "PyTorch's v times η (η constant).",
     good="The textbook picture of Nesterov: the gradient is taken at the look-ahead "
     "point, which you can see.",
     bad="Same method as Nesterov (NAG); only the points it reports differ.",
@@ -306,13 +319,13 @@ rule(
     name="adagrad", label="AdaGrad", params=(lr_param(0.1), eps_param(1e-10)),
     slots=("sum_sq",), init=(0.0,), step=_adagrad_step(False),
     effective_lr=lambda s, h, lr, t, xp: lr / (xp.sqrt(s["sum_sq"]) + h.eps),
-    formula=r"G_t = G_{t-1} + g_t^2 \\ w_{t+1} = w_t - \frac{\eta}{\sqrt{G_t} + \epsilon}\, g_t",
+    formula=r"v_t = v_{t-1} + g_t^2 \\ w_{t+1} = w_t - \frac{\eta}{\sqrt{v_t} + \epsilon}\, g_t",
     torch_class="Adagrad", torch_args=lambda h: dict(lr=h.lr, eps=h.eps),
     keras_class="Adagrad",
     keras_args=lambda h: dict(learning_rate=h.lr, initial_accumulator_value=0.0, epsilon=h.eps),
     note="eps is outside the square root, as in PyTorch. Keras starts the sum at 0.1 "
-    "by default (the code sets 0) and puts eps inside the root, sqrt(G + eps): the same steps "
-    "wherever sqrt(G) is much larger than sqrt(eps).",
+    "by default (the code sets 0) and puts eps inside the root, sqrt(v + eps): the same steps "
+    "wherever sqrt(v) is much larger than sqrt(eps).",
     good="Sparse features and features on very different scales: every weight gets its own rate.",
     bad="The rate only shrinks: long runs and deep networks stall before the minimum.",
     conventions="In Keras that start is initial_accumulator_value (the code sets 0.0); "
@@ -321,11 +334,11 @@ rule(
     keras_form=Form(
         step=_adagrad_step(True), init=(KERAS_ADAGRAD_START,),
         effective_lr=lambda s, h, lr, t, xp: lr / xp.sqrt(s["sum_sq"] + h.eps),
-        formula=r"G_t = G_{t-1} + g_t^2,\ G_0 = 0.1 \\ "
-        r"w_{t+1} = w_t - \frac{\eta}{\sqrt{G_t + \epsilon}}\, g_t",
+        formula=r"v_t = v_{t-1} + g_t^2,\ v_0 = 0.1 \\ "
+        r"w_{t+1} = w_t - \frac{\eta}{\sqrt{v_t + \epsilon}}\, g_t",
         keras_args=lambda h: dict(learning_rate=h.lr, epsilon=h.eps),
         note="Keras's Adagrad: the sum of squares starts at initial_accumulator_value = 0.1 and eps is "
-        "inside the root, sqrt(G + eps). The start at 0.1 makes the first steps smaller than "
+        "inside the root, sqrt(v + eps). The start at 0.1 makes the first steps smaller than "
         "PyTorch's (whose first step is lr in every direction)."),
 )
 
@@ -467,7 +480,7 @@ rule(
     "scaling does not weaken it. λ = 0 is Adam.",
     good="Regularised training of networks: the usual choice for transformers and large models.",
     bad="On a 2-D test surface the decay pulls every run towards the origin, so it settles near, "
-    "not at, the minimum of f.",
+    "not at, the minimum of J.",
     conventions="PyTorch's defaults: η = 0.001, λ = 0.01; Keras's λ default is 0.004 and its ε "
     "placement is as for Adam.",
     color="#009E73",

@@ -143,3 +143,20 @@ def assert_on_playground(at, setup) -> None:
     x, y = setup.start_point()
     assert at.session_state[f"start.{setup.surface}.x"] == pytest.approx(x)
     assert at.session_state[f"start.{setup.surface}.y"] == pytest.approx(y)
+
+
+def mount_stage(page, payload: bytes) -> None:
+    """viz/stage.js alone in ``page`` (no host behind it, so nothing is answered and plotly.js is not
+    loaded): its module with ``mount`` and ``unpack`` on window, mounted on ``payload`` in #host."""
+    import base64
+
+    from viz.stage import STAGE_CSS, STAGE_JS
+
+    page.set_content("<div id='host'></div>")
+    page.add_style_tag(content=STAGE_CSS.read_text())
+    page.add_script_tag(type="module", content=STAGE_JS.read_text()
+                        + "\nwindow.__stage = { mount, unpack };")
+    page.wait_for_function("() => window.__stage")
+    page.evaluate("(b64) => { window.__bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));"
+                  " window.__stage.mount(document.getElementById('host'), window.__bytes, {}); }",
+                  base64.b64encode(payload).decode())

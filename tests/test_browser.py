@@ -2,7 +2,7 @@
 
 Each test gets a fresh browser context, hence a fresh Streamlit session with the default setup:
 Rosenbrock, runs GD / Momentum / Adam, 500 steps, 3-D view off, the stage at step 0.
-The Playground's map, loss chart and playback are one component, the stage (app_pages/stage.js):
+The Playground's map, loss chart and playback are one component, the stage (viz/stage.js):
 its map is the Plotly graph in .stage-map, its loss chart .stage-loss.
 """
 

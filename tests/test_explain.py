@@ -51,8 +51,8 @@ def expected(tr) -> dict[str, np.ndarray]:
     n = np.arange(1, tr.steps + 1, dtype=float)[:, None]
     s = tr.state
     out = {
-        r"g_t = \nabla f(w_t)": tr.grad,
-        r"g_t = \nabla f(w_t + \beta v_{t-1})": tr.grad,
+        r"g_t = \nabla J(w_t)": tr.grad,
+        r"g_t = \nabla J(w_t - \beta v_{t-1})": tr.grad,
         r"\Delta w = w_{t+1} - w_t": tr.path[1:] - tr.path[:-1],
         r"w_{t+1}": tr.path[1:],
         r"\eta": np.broadcast_to(tr.lr[:, None], (tr.steps, 2)),
@@ -63,13 +63,29 @@ def expected(tr) -> dict[str, np.ndarray]:
     if name == "momentum_ewma":
         out["torch:v_t"] = s["velocity"] / (1 - h["beta"])
         out[r"\eta (1-\beta)"] = tr.lr[:, None] * (1 - h["beta"]) + 0 * tr.grad
-    if name == "nesterov_lookahead":
-        out[r"w_t + \beta v_{t-1}"] = tr.grad_point
-        ahead = tr.path[1:-1] + h["beta"] * s["velocity"][:-1]
+    if name == "nesterov_lookahead":  # the course's v is the registry's -v
+        out["v_t"] = -s["velocity"]
+        out[r"w_t - \beta v_{t-1}"] = tr.grad_point
+        ahead = tr.path[1:-1] - h["beta"] * out["v_t"][:-1]
         np.testing.assert_allclose(tr.grad_point[1:], ahead, rtol=1e-12)
+    if name == "momentum":  # the course's average form: v = (1 - beta) x PyTorch's v, eta / (1 - beta)
+        out["course:v_t"] = (1 - h["beta"]) * s["velocity"]
+        out[r"course:\eta / (1-\beta)"] = tr.lr[:, None] / (1 - h["beta"]) + 0 * tr.grad
+        np.testing.assert_allclose(tr.path[1:] - tr.path[:-1], -out[r"course:\eta / (1-\beta)"] *
+                                   out["course:v_t"], rtol=1e-12, atol=1e-15)
+    if name == "nesterov":  # the course's look-ahead form, eta inside v (lr constant here)
+        v = tr.lr[:, None] * s["velocity"]
+        course_w = tr.path[1:] + h["beta"] * v  # w_{t+1} = look-ahead point + beta v_t
+        out["course:v_t"] = v
+        out[r"course:w_t - \beta v_{t-1}"] = tr.path[:-1]
+        out[r"course:w_{t+1} - \beta v_t"] = tr.path[1:]
+        out["course:w_{t+1}"] = course_w
+        # the course's rule holds on these numbers: v_t = beta v_{t-1} + eta g_t, w_{t+1} = w_t - v_t
+        np.testing.assert_allclose(v[1:], h["beta"] * v[:-1] + tr.lr[1:, None] * tr.grad[1:], rtol=1e-12)
+        np.testing.assert_allclose(course_w[1:], course_w[:-1] - v[1:], rtol=1e-12, atol=1e-15)
     if name == "adagrad":
-        out["G_t"] = np.cumsum(tr.grad**2, axis=0)
-        out[r"\frac{\eta}{\sqrt{G_t} + \epsilon}"] = tr.lr[:, None] / (np.sqrt(out["G_t"]) + h["eps"])
+        out["v_t"] = np.cumsum(tr.grad**2, axis=0)
+        out[r"\frac{\eta}{\sqrt{v_t} + \epsilon}"] = tr.lr[:, None] / (np.sqrt(out["v_t"]) + h["eps"])
     if name == "rmsprop":
         out["v_t"] = s["mean_sq"]
         out[r"\frac{\eta}{\sqrt{v_t} + \epsilon}"] = tr.lr[:, None] / (np.sqrt(s["mean_sq"]) + h["eps"])
@@ -89,10 +105,10 @@ def expected(tr) -> dict[str, np.ndarray]:
 
 
 def by_symbol(form: str, exp: dict) -> dict[str, np.ndarray]:
-    """The expectations keyed by the MathML the panel shows (PyTorch's own ones first in its form)."""
-    keyed = {mathml(k): v for k, v in exp.items() if not k.startswith("torch:")}
-    if form == "torch":
-        keyed.update({mathml(k[6:]): v for k, v in exp.items() if k.startswith("torch:")})
+    """The expectations keyed by the MathML the panel shows (a form's own ones, prefixed "torch:" or
+    "course:", replace the shared ones in that form)."""
+    keyed = {mathml(k): v for k, v in exp.items() if ":" not in k[:7]}
+    keyed.update({mathml(k[len(form) + 1:]): v for k, v in exp.items() if k.startswith(form + ":")})
     return keyed
 
 
@@ -116,7 +132,7 @@ def test_sent_numbers_are_the_recorded_ones(name):
     where it is a recorded field, to rounding where it is derived (bias corrections, mu_t)."""
     tr, xp, values, _ = sent(name)
     exp = expected(tr)
-    direct = {mathml(k) for k in (r"g_t = \nabla f(w_t)", r"g_t = \nabla f(w_t + \beta v_{t-1})", r"w_{t+1}")}
+    direct = {mathml(k) for k in (r"g_t = \nabla J(w_t)", r"g_t = \nabla J(w_t - \beta v_{t-1})", r"w_{t+1}")}
     for form in ("course", "torch"):
         keyed = by_symbol(form, exp)
         rows = xp["forms"][form]["rows"]
@@ -137,7 +153,7 @@ def test_sent_numbers_are_the_recorded_ones(name):
             else:
                 np.testing.assert_allclose(got, want, rtol=1e-12, atol=0, err_msg=what)
     for k, v in tr.state.items():  # every state slot the rule keeps is either shown or a running power
-        shown = any(np.array_equal(values[c].T, v) for c in range(xp["columns"]))
+        shown = any(np.array_equal(abs(values[c].T), abs(v)) for c in range(xp["columns"]))
         assert shown or "power" in k or "product" in k, f"{name}: slot {k} is not shown"
 
 
@@ -164,9 +180,35 @@ def test_schedules_change_the_rate_shown():
     data = stage_data(setup.make_surface(), [RunView("1", "#000", tr)], [fam], ("", 0.0, 1.0), explain=True)
     xp = data["runs"][0]["explain"]
     values = f64(xp["values"]).reshape(xp["columns"], 2, 30)
-    eta = next(r for r in xp["forms"]["course"]["rows"] if r["symbol"] == mathml(r"\eta"))
+    eta = next(r for r in xp["forms"]["torch"]["rows"] if r["symbol"] == mathml(r"\eta"))
     np.testing.assert_array_equal(values[eta["column"], 0], tr.lr)
     assert tr.diverged_at < 0 and tr.lr[0] > 2 * tr.lr[-1]  # the schedule does change it
+    # the course's average form under the same schedule: its eta is this step's eta / (1 - beta)
+    avg = next(r for r in xp["forms"]["course"]["rows"] if r["symbol"] == mathml(r"\eta / (1-\beta)"))
+    np.testing.assert_allclose(values[avg["column"], 0], tr.lr / (1 - 0.9), rtol=1e-15)
+
+
+@pytest.mark.parametrize(("name", "course"), [("momentum", "momentum_ewma"),
+                                              ("nesterov", "nesterov_lookahead")])
+def test_the_course_tab_shows_the_course_form(name, course):
+    """A PyTorch-form momentum or Nesterov run: the "Course" tab shows the course's formula (average
+    form; look-ahead form with eta inside v), labelled, and the PyTorch tab PyTorch's, labelled too;
+    under a schedule the eta-inside form takes other steps, so the Course tab says so in words."""
+    _, xp, _, _ = sent(name)
+    lines = xp["forms"]["course"]["lines"]
+    assert lines == [mathml(x.strip()) for x in optimizers.rule(course).formula.split(r"\\")]
+    assert "form)</mtext>" in lines[0] and "(PyTorch form)" in xp["forms"]["torch"]["lines"][0]
+    assert "as the course does" not in xp["forms"]["torch"]["note"]
+    spec = replace(run_spec(name, lr=0.001), schedule={"kind": "cosine", "t_max": 30})
+    setup = Setup(runs=(spec,), steps=30)
+    fam = lr_family(setup, setup.runs[0], (1e-3,))
+    tr = row(fam.trajectory, fam.index)
+    data = stage_data(setup.make_surface(), [RunView("1", "#000", tr)], [fam], ("", 0.0, 1.0), explain=True)
+    lines = data["runs"][0]["explain"]["forms"]["course"]["lines"]
+    if name == "nesterov":
+        assert lines[0] == xp["forms"]["torch"]["lines"][0] and "The course writes Nesterov" in lines[-1]
+    else:
+        assert "(average form)" in lines[0]
 
 
 def test_a_diverged_update_has_no_step():
@@ -176,7 +218,7 @@ def test_a_diverged_update_has_no_step():
     d = int(tr.diverged_at)
     assert d > 1
     rows = {r["symbol"]: values[r["column"]] for r in xp["forms"]["course"]["rows"]}
-    g, step = rows[mathml(r"g_t = \nabla f(w_t)")], rows[mathml(r"\Delta w = w_{t+1} - w_t")]
+    g, step = rows[mathml(r"g_t = \nabla J(w_t)")], rows[mathml(r"\Delta w = w_{t+1} - w_t")]
     assert np.all(np.isfinite(g[:, : d])) and np.all(np.isnan(g[:, d:]))
     assert np.all(np.isfinite(step[:, : d - 1])) and np.all(np.isnan(step[:, d - 1:]))
 
@@ -287,7 +329,7 @@ def test_a_keras_form_run_is_explained_in_keras_form(name):
     assert keras["title"] == "Keras" and keras["code"].startswith("keras.optimizers.")
     assert all(r["line"] < len(course["lines"]) for r in course["rows"])
     col = {r["symbol"]: values[r["column"]].T for r in course["rows"]}
-    step, g = col[mathml(r"\Delta w = w_{t+1} - w_t")], col[mathml(r"g_t = \nabla f(w_t)")]
+    step, g = col[mathml(r"\Delta w = w_{t+1} - w_t")], col[mathml(r"g_t = \nabla J(w_t)")]
     eff = next(v for k, v in col.items() if k.startswith('<math display="inline"><mrow><mfrac><mrow><mi>η'))
     h = tr.optimizer.hyper
     if name in ("adam", "adamw"):

@@ -332,7 +332,10 @@ def test_click_on_a_basin_start_queues_the_playground_setup(page):
     with mock.patch.object(ex.st, "session_state", page.session_state):
         ex.open_start(1)
     setup = page.session_state[ex.GOTO]
-    assert setup.surface == "wells" and setup.start == (ctx["xs"][22], ctx["ys"][14])
+    assert setup.surface == "wells" and setup.start == dx.rounded_start(ctx["xs"], ctx["ys"], 22, 14)
+    cell = ctx["xs"][1] - ctx["xs"][0]
+    assert setup.start == pytest.approx((ctx["xs"][22], ctx["ys"][14]), abs=0.1 * cell)
+    assert all(len(str(v)) <= 6 for v in setup.start), setup.start  # short numbers in the link
     assert [r.name for r in setup.runs] == ex.BASIN_DEFAULT
     assert [r.hyper["lr"] for r in setup.runs] == [lrs[name] for name in ex.BASIN_DEFAULT]
     # a click on anything but a click grid (a minimum's star) opens nothing
@@ -479,3 +482,52 @@ def test_hostile_links_show_a_warning_not_an_error(query):
     assert at.get("plotly_chart") or at.info  # the section still shows (or asks for an optimizer)
     q = {k: v[-1] if isinstance(v, list) else v for k, v in at.query_params.items()}
     assert el.from_query(q)[1] == []  # the link the page writes back is clean
+
+
+def test_rounded_start_is_short_and_within_a_tenth_of_a_cell():
+    for name, n in (("himmelblau", 100), ("rosenbrock", 25), ("wells", 150), ("goldstein_price", 75)):
+        xs, ys, _ = dx.grid_starts(landscapes.get(name), n)
+        cell = min(xs[1] - xs[0], ys[1] - ys[0])
+        for i, j in ((0, 0), (n // 3, n - 1), (n - 2, n // 7)):
+            x, y = dx.rounded_start(xs, ys, i, j)
+            assert abs(x - xs[i]) <= 0.1 * cell and abs(y - ys[j]) <= 0.1 * cell
+            assert len(repr(x)) <= 6 and len(repr(y)) <= 6, (name, x, y)
+
+
+def test_opening_the_basins_on_one_minimum_switches_to_several(page):
+    """Rosenbrock (the page's default) has one minimum: the basins tab moves to BASIN_SURFACE and says so;
+    a surface chosen on the basins tab stays."""
+    from unittest import mock
+
+    assert page.selectbox(key="explore.surface").value == "rosenbrock"
+    page.session_state["explore.tab"] = ex.SECTIONS[2]
+    with mock.patch.object(ex.st, "session_state", page.session_state):
+        ex.tab_changed()
+    ok(page)
+    assert page.selectbox(key="explore.surface").value == el.BASIN_SURFACE
+    assert page.session_state["explore.basin_ctx"]["surface"] == el.BASIN_SURFACE
+    assert any("Rosenbrock" in i.value and "one minimum" in i.value for i in page.info)
+    page.selectbox(key="explore.surface").set_value("rosenbrock")
+    ok(page)
+    assert page.session_state["explore.basin_ctx"]["surface"] == "rosenbrock"
+    assert not any("one minimum" in i.value for i in page.info)
+
+
+def test_sidebar_says_what_start_and_steps_apply_to(page):
+    note = next(c.value for c in page.sidebar.caption if "start" in c.value.lower())
+    assert "network sweep" in note and "none of them" in note
+    assert "every section" not in note
+
+
+@pytest.mark.parametrize("lo, hi", [(0.036, 0.63), (0.106, 0.6), (0.31, 0.36), (1e-9, 10.0), (2.0, 2.0)])
+def test_colour_bar_has_several_ticks_that_read_as_their_values(lo, hi):
+    """The network sweep's losses span less than a decade: its colour bar still has more than one tick,
+    and each label is the loss at that tick."""
+    values = np.geomspace(lo, hi, 12).reshape(3, 4)
+    fig = vx.sweep_figure(values, np.full((3, 4), -1), np.arange(1.0, 5.0), np.arange(1.0, 4.0),
+                          x_label="a", y_label="b", x_scale="linear", y_scale="linear", steps=10)
+    bar = fig["data"][0]["colorbar"]
+    assert len(bar["tickvals"]) >= 2
+    for v, text in zip(bar["tickvals"], bar["ticktext"], strict=True):
+        assert fig["data"][0]["zmin"] - 1e-9 <= v <= fig["data"][0]["zmax"] + 1e-9
+        assert float(text) == pytest.approx(10.0**v, rel=5e-3)

@@ -62,7 +62,7 @@ def test_hostile_values_are_reported_and_replaced():
     for fragment in ("surface='nope'", "steps='abc'", "start=nan,1", "'evil()'", "starts=1e9 (outside",
                      "tol=NaN", "adam.lr=1e300 (outside", "unknown parameters: junk"):
         assert fragment in text, (fragment, text)
-    assert view.surface == "rosenbrock" and view.steps == optimizers.STEPS.default and view.start is None
+    assert view.surface == el.BASIN_SURFACE and view.steps == optimizers.STEPS.default and view.start is None
     assert view.basins == ("adam", "gd") and view.starts == el.STARTS.hi
     assert view.basin_lrs == {"adam": optimizers.rule("adam").lr.hi}
 
@@ -121,3 +121,11 @@ def test_any_link_gives_a_usable_view(query):
         optimizers.rule(view.noise_opt).lr.check(view.noise_lr)
     assert view.sigma is None or view.sigma in el.SIGMA.grid
     assert from_query(to_query(view)) == (view, [])
+
+
+def test_basins_without_a_surface_open_on_several_minima():
+    view, problems = from_query({"section": "basins"})
+    assert problems == [] and view.surface == el.BASIN_SURFACE
+    assert len(landscapes.get(view.surface).minima) >= 2
+    assert from_query({"section": "basins", "surface": "rosenbrock"})[0].surface == "rosenbrock"  # asked for
+    assert from_query({"section": "sweep"})[0].surface == "rosenbrock"

@@ -356,3 +356,15 @@ def test_the_landscape_gif_animates_the_paths(tiny):
     im.seek(im.n_frames - 1)
     last = np.asarray(im.convert("RGB"), dtype=int)
     assert (np.abs(first - last).sum(-1) > 60).mean() > 0.002  # the paths moved
+
+
+def test_sharpness_axis_labels_are_whole_numbers_not_bare_digits():
+    """A log axis over less than a decade: every tick is labelled with its value (20, 50), never a
+    bare mantissa digit ("2", "5" standing for 20, 50)."""
+    steps = np.arange(5)
+    lam = np.array([[12.0, 30.0], [18.0, 40.0], [25.0, 45.0], [30.0, 50.0], [35.0, 55.0]])
+    edge = np.array([[40.0, np.inf]] * 5)
+    y = vn.sharpness_figure(steps, lam, edge, ["GD", "Adam"], ["#000000", "#111111"])["layout"]["yaxis"]
+    assert y["type"] == "log" and len(y["tickvals"]) >= 2
+    assert [float(t) for t in y["ticktext"]] == pytest.approx(y["tickvals"])
+    assert min(y["tickvals"]) <= 20 and max(y["tickvals"]) >= 50

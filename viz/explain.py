@@ -3,6 +3,10 @@
 For every registered optimizer, ``TEMPLATES`` says which recorded quantities explain mode shows,
 with which symbol and under which line of the rule's formula, in the course's form and (where
 PyTorch writes the rule differently and its quantities follow exactly from the run's) in PyTorch's.
+Where the registry computes PyTorch's form and the course writes the rule another way (momentum as
+an average, Nesterov with η inside v), ``COURSE_FORMS`` gives the "Course" tab the course's formula
+with this run's numbers in that form, or, where that form takes other steps (η-inside Nesterov under
+a schedule), PyTorch's formula and a line saying how the course writes it.
 Every number comes from what optimizers.run recorded (gradient, state after each update, effective
 learning rate, path); the only arithmetic here is on those recordings (Adam's bias corrections from
 its recorded beta powers, PyTorch's momentum buffer from the course's), never a step of the rule.
@@ -24,6 +28,7 @@ from functools import lru_cache
 import numpy as np
 
 from optimizers import Trajectory
+from optimizers.rules import RULES
 
 # ---- the templates -------------------------------------------------------------------------------
 
@@ -76,11 +81,12 @@ TEMPLATES: dict[str, Template] = {
         torch=(Row("v_t", lambda tr: tr.state["velocity"] / (1 - hyper(tr, "beta")), 0),
                Row(r"\eta (1-\beta)", lambda tr: tr.effective_lr * (1 - hyper(tr, "beta")), 1))),
     "nesterov": Template((VELOCITY, ETA)),
+    # the registry keeps v with the opposite sign (v <- beta v - eta g, w <- w + v): the course's v is -v
     "nesterov_lookahead": Template((
-        Row(r"w_t + \beta v_{t-1}", lambda tr: tr.grad_point, 0),
-        Row("v_t", slot("velocity"), 0, arrow="v: velocity", sign=1.0),
+        Row(r"w_t - \beta v_{t-1}", lambda tr: tr.grad_point, 0),
+        Row("v_t", lambda tr: -tr.state["velocity"], 0, arrow="−v: velocity", sign=-1.0),
         ETA)),
-    "adagrad": Template((Row("G_t", slot("sum_sq"), 0), _eff(r"\frac{\eta}{\sqrt{G_t} + \epsilon}", 1))),
+    "adagrad": Template((Row("v_t", slot("sum_sq"), 0), _eff(r"\frac{\eta}{\sqrt{v_t} + \epsilon}", 1))),
     "rmsprop": Template((Row("v_t", slot("mean_sq"), 0), _eff(r"\frac{\eta}{\sqrt{v_t} + \epsilon}", 1))),
 }
 _ADAM = (
@@ -103,7 +109,7 @@ TEMPLATES["nadam"] = Template((
 
 #: rules whose Keras form (Rule.keras_form) keeps other quantities or lines than their own form
 KERAS_TEMPLATES: dict[str, Template] = {
-    "adagrad": Template((Row("G_t", slot("sum_sq"), 0), _eff(r"\frac{\eta}{\sqrt{G_t + \epsilon}}", 1))),
+    "adagrad": Template((Row("v_t", slot("sum_sq"), 0), _eff(r"\frac{\eta}{\sqrt{v_t + \epsilon}}", 1))),
     "rmsprop": Template((Row("v_t", slot("mean_sq"), 0), _eff(r"\frac{\eta}{\sqrt{v_t + \epsilon}}", 1))),
 }
 _ADAM_KERAS = (
@@ -123,10 +129,54 @@ def template(rule) -> Template:
 
 
 #: the rows every rule shows: the gradient first, the step and the new point last
-GRADIENT = Row(r"g_t = \nabla f(w_t)", lambda tr: tr.grad)
-LOOKAHEAD_GRADIENT = Row(r"g_t = \nabla f(w_t + \beta v_{t-1})", lambda tr: tr.grad)
+GRADIENT = Row(r"g_t = \nabla J(w_t)", lambda tr: tr.grad)
+LOOKAHEAD_GRADIENT = Row(r"g_t = \nabla J(w_t - \beta v_{t-1})", lambda tr: tr.grad)
 STEP = Row(r"\Delta w = w_{t+1} - w_t", lambda tr: np.diff(tr.path, axis=0))
 NEW_POINT = Row(r"w_{t+1}", lambda tr: tr.path[1:])
+
+
+def _beta(tr: Trajectory) -> float:
+    return hyper(tr, "beta")
+
+
+def _nag_v(tr: Trajectory) -> np.ndarray:
+    """The course's v (η inside) from PyTorch's buffer: η v, exact while η is constant."""
+    return tr.lr[:, None] * tr.state["velocity"]
+
+
+@dataclass(frozen=True)
+class CourseForm:
+    """The course's form of a rule the registry computes in PyTorch's form: the registry entry whose
+    formula is the course's (``entry``), this run's rows in that form (gradient to new point, derived
+    from the recordings), whether they are exact for a run (``exact``), and, where they are not, the
+    words the "Course" tab shows under PyTorch's formula instead."""
+
+    entry: str
+    rows: tuple[Row, ...]
+    exact: Callable[[Trajectory], bool] = lambda tr: True
+    otherwise: str = ""
+
+
+COURSE_FORMS: dict[str, CourseForm] = {
+    # average form: v = (1 - beta) x PyTorch's v, with eta / (1 - beta): exact for any schedule
+    "momentum": CourseForm("momentum_ewma", (
+        GRADIENT,
+        Row("v_t", lambda tr: (1 - _beta(tr)) * tr.state["velocity"], 0, arrow="−v: velocity", sign=-1.0),
+        Row(r"\eta / (1-\beta)", lambda tr: tr.effective_lr / (1 - _beta(tr)), 1),
+        STEP, NEW_POINT)),
+    # look-ahead form, eta inside v: its look-ahead points are this run's points, its v is eta x PyTorch's
+    "nesterov": CourseForm("nesterov_lookahead", (
+        LOOKAHEAD_GRADIENT,
+        Row(r"w_t - \beta v_{t-1}", lambda tr: tr.path[:-1], 0),
+        Row("v_t", _nag_v, 0, arrow="−v: velocity", sign=-1.0),
+        ETA,
+        Row(r"w_{t+1} - \beta v_t", lambda tr: tr.path[1:], 1),
+        Row(r"w_{t+1}", lambda tr: tr.path[1:] + _beta(tr) * _nag_v(tr), 1)),
+        exact=lambda tr: bool(np.all(tr.lr == tr.lr[0])),
+        otherwise="The course writes Nesterov with η inside v (look-ahead form: v = βv + η∇J(w − βv), "
+        "w = w − v; its v is η times PyTorch's v). With this run's changing η that form takes other "
+        "steps, so this tab shows PyTorch's form."),
+}
 
 
 # ---- what the stage is sent ----------------------------------------------------------------------
@@ -149,10 +199,12 @@ def explain_data(tr: Trajectory) -> dict:
     rule = tr.optimizer.rule
     t = template(rule)
     first = LOOKAHEAD_GRADIENT if rule.grad_point else GRADIENT
-    course = (first, *t.rows, STEP, NEW_POINT)
+    own = (first, *t.rows, STEP, NEW_POINT)
+    other = COURSE_FORMS.get(rule.name) if rule.form == "pytorch" else None
+    course = other.rows if other is not None and other.exact(tr) else own
     torch = None if t.torch is None else (first, *t.torch, STEP, NEW_POINT)
     columns: list[Row] = []
-    for r in (*course, *(torch or ())):
+    for r in (*own, *course, *(torch or ())):
         if r not in columns:
             columns.append(r)
     steps, D = tr.grad.shape
@@ -171,18 +223,27 @@ def explain_data(tr: Trajectory) -> dict:
         return [{"symbol": mathml(r.symbol), "line": r.line if keep_lines else -1, "column": columns.index(r),
                  "scalar": scalar[columns.index(r)]} for r in rs]
 
-    same = not rule.torch_formula
-    forms = {"course": {"lines": [mathml(x) for x in _lines(rule.formula)], "rows": rows(course, True)}}
+    own_lines = [mathml(x) for x in _lines(rule.formula)]
+    if other is None:
+        forms = {"course": {"lines": own_lines, "rows": rows(course, True)}}
+    elif course is own:  # the course's form takes other steps here: say so in words
+        forms = {"course": {"lines": [*own_lines, f"<span>{_esc(other.otherwise)}</span>"],
+                            "rows": rows(course, True)}}
+    else:
+        forms = {"course": {"lines": [mathml(x) for x in _lines(RULES[other.entry].formula)],
+                            "rows": rows(course, True)}}
+    same = not rule.torch_formula and other is None
     if rule.form == "keras":  # the run takes Keras's steps: its formula is Keras's, the code too
-        forms["torch"] = {"title": "Keras", "lines": forms["course"]["lines"], "rows": rows(course, True),
+        forms["torch"] = {"title": "Keras", "lines": own_lines, "rows": rows(own, True),
                           "code": rule.keras_code(tr.optimizer.hyper) or "", "note": rule.note}
     else:
         forms["torch"] = {"title": "PyTorch",
             "lines": [mathml(x) for x in _lines(rule.torch_formula or rule.formula)],
-            "rows": rows(torch or course, same or torch is not None),
+            "rows": rows(torch or own, not rule.torch_formula or torch is not None),
             "code": tr.optimizer.torch_code(),
             "note": ("PyTorch writes this rule as the course does." if same else rule.conventions)
-            + ("" if same or torch is not None else " The numbers are this run's, in the course's form."),
+            + ("" if not rule.torch_formula or torch is not None
+               else " The numbers are this run's, in the course's form."),
         }
     arrows = [{"label": r.arrow, "column": columns.index(r), "sign": r.sign} for r in course if r.arrow]
     return {"forms": forms, "values": b64_f64(values), "columns": len(columns), "arrows": arrows,
@@ -197,7 +258,7 @@ SYMBOLS = {
 }
 SPACES = {",": "0.17em", " ": "0.3em", ";": "0.28em", "quad": "1em"}
 OPERATORS = set("+-=(),/<>|") | {"≤", "∏", "∑", "∇"}
-TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[0-9]+(?:\.[0-9]+)?|\S")
+TOKEN = re.compile(r"\\text\{[^}]*\}|\\[A-Za-z]+|\\.|[0-9]+(?:\.[0-9]+)?|\S")
 
 
 def _esc(s: str) -> str:
@@ -265,6 +326,8 @@ class _Parser:
             if self.peek() == "}":
                 self.take()
             return inner
+        if tok.startswith("\\text{"):  # a label in words: \text{(PyTorch form)}
+            return f"<mtext>{_esc(tok[6:-1])}</mtext>"
         if tok.startswith("\\"):
             name = tok[1:]
             if name in ("frac", "tfrac", "dfrac"):
@@ -294,5 +357,5 @@ class _Parser:
 @lru_cache(maxsize=512)
 def mathml(tex: str) -> str:
     """``tex`` (one line of the registry's LaTeX: Greek letters, sub- and superscripts, \\frac,
-    \\tfrac12, \\sqrt, \\hat, \\left( \\right), spaces) as an inline MathML element."""
+    \\tfrac12, \\sqrt, \\hat, \\left( \\right), spaces, \\text{words}) as an inline MathML element."""
     return f'<math display="inline">{_Parser(tex).row()}</math>'

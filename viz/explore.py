@@ -11,11 +11,13 @@ import math
 
 import numpy as np
 
+from descent_lab.runlist import PALETTE
 from landscapes import Surface
 
 from .landscape import COLORMAP
+from .learn_basics import log_ticks
 from .playground import f32
-from .style import DARK_GREY, FONT, GREY, LIGHT_GREY, PALETTE, TICK_FONT, TITLE_FONT, landscape_image, rgba
+from .style import DARK_GREY, FONT, GREY, LIGHT_GREY, TICK_FONT, TITLE_FONT, landscape_image, rgba
 
 DIVERGED = LIGHT_GREY  # cell colour of diverged runs (with dark crosses on top)
 CROSS = DARK_GREY
@@ -65,6 +67,20 @@ def _ticks(values, scale: str) -> dict:
             nice = [lo, hi]
         text = [f"{v:.6g}" for v in nice]
     return {"tickvals": [float(t) for t in to_axis(nice, scale)], "ticktext": text}
+
+
+def _log_bar_ticks(lo: float, hi: float) -> dict:
+    """Ticks for a colour bar of log10 values from lo to hi: powers of ten (at most eight) over a
+    wide span; over three decades or less 1, 2, 5 in each decade, and at least the two ends."""
+    exps = list(range(math.ceil(lo), math.floor(hi) + 1))
+    if len(exps) >= 4:
+        exps = exps[::max(1, math.ceil(len(exps) / 8))]
+        return {"tickvals": exps, "ticktext": [f"1e{e}" if e else "1" for e in exps]}
+    ticks = log_ticks([], lo=10.0**lo, hi=10.0**hi)
+    vals, text = [math.log10(t) for t in ticks["tickvals"]], ticks["ticktext"]
+    if len(vals) < 2:  # less than a factor 2 between the ends: label the ends
+        vals, text = [lo, hi], [f"{10.0**lo:.3g}", f"{10.0**hi:.3g}"]
+    return {"tickvals": vals, "ticktext": text}
 
 
 def _axis_title(label: str, scale: str) -> str:
@@ -128,10 +144,7 @@ def sweep_figure(
         lo, hi = lo - 0.5, hi + 0.5
     colorbar = {"title": {"text": cbar_title, "side": "right"}, "thickness": 14, "len": 0.9}
     if metric == "gap":
-        exps = list(range(math.ceil(lo), math.floor(hi) + 1))
-        step = max(1, math.ceil(len(exps) / 8))
-        exps = exps[::step] or [round(lo)]
-        colorbar.update(tickvals=exps, ticktext=[f"1e{e}" if e else "1" for e in exps])
+        colorbar.update(_log_bar_ticks(lo, hi))
     data = [{
         "type": "heatmap", "x": f32(ux), "y": f32(uy), "z": f32(shown), "zmin": lo, "zmax": hi,
         "colorscale": COLORMAP.capitalize(), "reversescale": False, "hoverinfo": "skip",

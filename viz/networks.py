@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from .landscape import bands_png, color_range, toned_colorscale
+from .learn_basics import log_ticks
 from .playground import _controls, f32
 from .style import DARK_GREY, FONT, GREY, LIGHT_GREY
 
@@ -366,7 +367,7 @@ def sharpness_figure(steps, values, edge, labels, colors, height: int = 400) -> 
         "plot_bgcolor": "white",
         "xaxis": {"title": {"text": "step"}, "gridcolor": "#eee"},
         "yaxis": {"title": {"text": "largest Hessian eigenvalue"}, "type": "log", "gridcolor": "#eee",
-                  "exponentformat": "power"},
+                  **log_ticks([values, edge])},  # every label a whole number: no bare-digit minor ticks
         "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
     }
     return {"data": data, "layout": layout}

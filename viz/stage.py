@@ -1,7 +1,8 @@
 """What the Playground's stage (its map component) is sent: the landscape, the runs and their
 learning-rate families, as one binary payload (``pack``): a JSON header and the float32 arrays' bytes.
 
-The browser draws everything from this (app_pages/stage.js): the map, the loss chart, the 3-D
+The browser draws everything from this (viz/stage.js, beside this file: one module for the app, the
+exported page and the notebook widget): the map, the loss chart, the 3-D
 view and the playback. Each run comes twice: exactly, at full resolution (every step reachable,
 with its gradients for the arrows), and as its family, the same run at every learning rate of
 its slider (thinned to every k-th step when all families together would exceed FAMILY_POINTS),
@@ -15,6 +16,7 @@ import json
 import struct
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -26,6 +28,9 @@ from .explain import explain_data
 from .landscape import COLORMAP, display_transform, global_minima, landscape_grid, log_title, toned_colorscale
 from .playground import RunView
 
+#: the stage's ES module and style, shipped with this package (pyproject package-data)
+STAGE_JS = Path(__file__).with_name("stage.js")
+STAGE_CSS = Path(__file__).with_name("stage.css")
 #: path points of all runs' learning-rate families together, beyond which families are thinned
 FAMILY_POINTS = 60_000
 #: the smallest f - f* the loss chart shows (a log axis); values below are drawn at this floor
@@ -55,7 +60,7 @@ def pack(data: dict) -> bytes:
     """``data`` as the stage receives it (no base64, no JSON of numbers): a uint32 (little-endian)
     header length n, the header (UTF-8 JSON of ``data`` with every NumPy array replaced by a
     reference), zero padding to a multiple of 8, then the body: the arrays' bytes, each padded to a
-    multiple of 8 (app_pages/stage.js ``unpack`` reads it as typed-array views)."""
+    multiple of 8 (viz/stage.js ``unpack`` reads it as typed-array views)."""
     blobs: list[bytes] = []
     size = 0
 

@@ -1,11 +1,17 @@
-// The Playground's stage (a Streamlit components.v2 module): map, loss chart, 3-D view and
-// step-exact playback, drawn in the browser from viz/stage.py's data. It stays mounted: new data
-// from the server updates it in place (Plotly.react), and what only the browser needs (the step,
-// play / pause, a learning-rate slider being dragged) never asks the server. It reports back with
-// trigger values: lr (when a drag ends), start (a click or a dragged start marker), show3d,
-// present, speed.
+// The stage: map, loss chart, 3-D view and step-exact playback, drawn in the browser from
+// viz/stage.py's payload (its fields: viz/stage.py FIELDS). One ES module for three hosts:
+//   - the Playground (a Streamlit components.v2 module: the default export called with the component),
+//   - a notebook (an anywidget module: the default export called with no argument returns { render }),
+//   - a saved page (descent_lab/page.py: the page's own module calls mount(element, bytes, host)).
+// It stays mounted: a new payload updates it in place (Plotly.react), and what only the browser needs
+// (the step, play / pause, a learning-rate slider being dragged) asks nobody. What the viewer does is
+// reported to the host (host.report(name, value)) when the host answers it (host.answers): lr {run, lr}
+// when a drag ends, start {x, y} (a click or the dragged start ring), show3d, explain, present, speed.
+// What a host does not answer the stage does itself where its payload allows: 3-D and explain toggle
+// when their data is there, present is the browser's full screen, a start click is not offered.
 
-const PLOTLY_SRC = "app/static/plotly.min.js";
+const PLOTLY_SRC = "app/static/plotly.min.js"; // the Playground's: Streamlit serves static/plotly.min.js
+const REPORTS = ["lr", "start", "show3d", "explain", "present", "speed"];
 const STEPS_PER_S = 100; // at 1x
 const FONT = '"Source Sans", "Source Sans Pro", sans-serif'; // the page's, for what the canvases write
 const SPEEDS = ["0.25x", "0.5x", "1x", "2x", "4x"];
@@ -18,12 +24,14 @@ const ICONS = {
   pause: svg("M3 2h3v10H3zM8 2h3v10H8z") + " Pause",
 };
 
-function loadPlotly(version) {
+// plotly.js from ``src`` (a URL: the app's static file, or a blob: URL of the text a page or a kernel holds),
+// once per page
+export function loadPlotly(src) {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!window.__stagePlotly) {
     window.__stagePlotly = new Promise((resolve, reject) => {
       const s = document.createElement("script");
-      s.src = PLOTLY_SRC + "?v=" + encodeURIComponent(version || "");
+      s.src = src;
       s.onload = () => resolve(window.Plotly);
       s.onerror = () => { window.__stagePlotly = null; reject(new Error("plotly.js did not load")); };
       document.head.appendChild(s);
@@ -36,7 +44,7 @@ function loadPlotly(version) {
 // the header refers to each array as {"$a": [dtype, byte offset, length]}. One copy of the body (the
 // bytes Streamlit hands over need not be aligned), then every array is a typed view into it.
 const TYPED = { f4: Float32Array, f8: Float64Array };
-function unpack(bytes) {
+export function unpack(bytes) {
   const n = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
   const start = 4 + n + ((8 - ((4 + n) % 8)) % 8);
   const body = bytes.slice(start).buffer;
@@ -147,7 +155,7 @@ function init(parent) {
   parent.append(root);
 
   const st = {
-    root, map, view3d, loss, runs, tip, bar, tools, mapCanvas, lossCanvas, land, stepInput: step, label, play, speed, whole, b3d, present,
+    root, map, view3d, loss, runs, tip, bar, tools, note, mapCanvas, lossCanvas, land, stepInput: step, label, play, speed, whole, b3d, present,
     bExplain, explainBox, xpRun: 0, xpForm: "course",
     t: 0, playing: false, wholePaths: false, preview: new Set(), lr: [], d: null, version: null,
     busy: false, dirty: false, last3d: 0, drag: null, raf: 0,
@@ -158,11 +166,11 @@ function init(parent) {
   fwd.onclick = () => setStep(st, st.t + 1, true);
   play.onclick = () => toggle(st);
   step.oninput = () => setStep(st, Number(step.value), true);
-  speed.onchange = () => st.api.setTriggerValue("speed", speed.value);
+  speed.onchange = () => report(st, "speed", speed.value);
   whole.onclick = () => { st.wholePaths = !st.wholePaths; draw(st); };
-  b3d.onclick = () => st.api.setTriggerValue("show3d", !(st.d && st.d.show3d));
-  present.onclick = () => st.api.setTriggerValue("present", !st.presenting);
-  bExplain.onclick = () => st.api.setTriggerValue("explain", !(st.d && st.d.explain));
+  b3d.onclick = () => setView(st, "show3d", !st.show3d);
+  present.onclick = () => setView(st, "present", !st.presenting);
+  bExplain.onclick = () => setView(st, "explain", !st.explain);
   root.addEventListener("keydown", (e) => keys(st, e));
   lossBox.addEventListener("pointerdown", (e) => {
     const A = st.lossAxes && st.lossAxes[0], b = st.loss.getBoundingClientRect();
@@ -174,8 +182,13 @@ function init(parent) {
   map.addEventListener("pointermove", (e) => pointerMove(st, e));
   map.addEventListener("pointerup", (e) => pointerUp(st, e));
   map.addEventListener("pointerleave", () => { if (!st.drag) tip.style.display = "none"; });
-  st.onKey = (e) => { if (e.key === "Escape" && st.presenting) st.api.setTriggerValue("present", false); };
+  st.onKey = (e) => { if (e.key === "Escape" && st.presenting && answers(st, "present")) report(st, "present", false); };
   document.addEventListener("keydown", st.onKey);
+  st.onFullscreen = () => { // the page's presenter mode is the browser's full screen (Esc leaves it)
+    const on = document.fullscreenElement === root;
+    if (on !== st.presenting && !answers(st, "present")) { st.presenting = on; viewClasses(st); draw(st); }
+  };
+  document.addEventListener("fullscreenchange", st.onFullscreen);
   st.onResize = () => draw(st);
   root.stageRuns = () => st.info || []; // what the map shows of each run (read by the browser tests)
   window.addEventListener("resize", st.onResize);
@@ -510,7 +523,7 @@ function drawMapOverlay(st) {
   const [x0, x1, y0, y1] = d.domain, arrowLen = 0.1 * Math.min(x1 - x0, y1 - y0);
   const info = [];
   // explain mode: the explained run's arrows and marker last (on top), the others' arrows faded
-  const xp = d.explain && d.runs[st.xpRun] ? st.xpRun : -1;
+  const xp = st.explain && d.runs[st.xpRun] ? st.xpRun : -1;
   const all = d.runs.map((_, i) => i), order = all.filter((i) => i !== xp).concat(xp >= 0 ? [xp] : []);
   for (let layer = 0; layer < 2; layer++) { // paths first, then every marker on top of every path
     (layer === 0 ? all : order).forEach((i) => {
@@ -619,7 +632,7 @@ function draw(st) {
   placeLandscape(st);
   drawExplain(st);
   st.loss.style.height = (window.innerWidth <= 720 ? 260
-    : Math.max(d.explain ? 160 : 220, st.map.offsetHeight + st.bar.offsetHeight - st.runs.offsetHeight - st.tools.offsetHeight
+    : Math.max(st.explain ? 160 : 220, st.map.offsetHeight + st.bar.offsetHeight - st.runs.offsetHeight - st.tools.offsetHeight
                   - st.explainBox.offsetHeight - 56)) + "px";
   lossAxes(st);
   drawMapOverlay(st);
@@ -640,7 +653,7 @@ function plotlyPass(st, layout) {
     jobs.push(Plotly.react(st.map, mapTraces(st), layout, MAP_CONFIG));
   }
   const now = performance.now();
-  if (d.show3d && d.grid3d && (!st.playing || now - st.last3d > 250)) {
+  if (st.show3d && d.grid3d && (!st.playing || now - st.last3d > 250)) {
     st.last3d = now;
     const f3 = view3dFigure(st);
     jobs.push(Plotly.react(st.view3d, f3.traces, f3.layout, CONFIG));
@@ -698,7 +711,7 @@ function buildRuns(st) {
       show();
       draw(st);
     };
-    input.onchange = () => st.api.setTriggerValue("lr", { run: i, lr: r.lrs[Number(input.value)] });
+    input.onchange = () => report(st, "lr", { run: i, lr: r.lrs[Number(input.value)] });
     show();
     lr.append(stableTrack(r, input), value);
     row.append(name, lr);
@@ -726,7 +739,7 @@ function nearStart(st, loc) {
 }
 
 function pointerDown(st, e) {
-  if (!st.d || e.button > 0) return;
+  if (!st.d || e.button > 0 || !answers(st, "start")) return;
   const loc = locate(st, e);
   if (!loc) return;
   st.drag = { x: loc.x, y: loc.y, ring: nearStart(st, loc), moved: false, x0: e.clientX, y0: e.clientY };
@@ -750,7 +763,7 @@ function pointerMove(st, e) {
     return;
   }
   if (!loc) { st.tip.style.display = "none"; return; }
-  st.map.classList.toggle("near-start", nearStart(st, loc));
+  st.map.classList.toggle("near-start", answers(st, "start") && nearStart(st, loc));
   hover(st, loc);
 }
 
@@ -761,9 +774,9 @@ function pointerUp(st, e) {
   const loc = locate(st, e);
   st.drag = null;
   if (drag.ring && drag.moved) {
-    st.api.setTriggerValue("start", { x: drag.x, y: drag.y });
+    report(st, "start", { x: drag.x, y: drag.y });
   } else if (!drag.moved && loc) {
-    st.api.setTriggerValue("start", { x: loc.x, y: loc.y });
+    report(st, "start", { x: loc.x, y: loc.y });
   } else {
     draw(st);
   }
@@ -796,7 +809,8 @@ function hover(st, loc) {
     const [x0, x1, y0, y1] = d.domain, n = d.hover_n;
     const i = Math.round(((loc.x - x0) / (x1 - x0)) * (n - 1)), j = Math.round(((loc.y - y0) / (y1 - y0)) * (n - 1));
     const f = d.hoverF[Math.max(0, Math.min(n - 1, j)) * n + Math.max(0, Math.min(n - 1, i))];
-    lines.push(`(${fmt(loc.x, 3)}, ${fmt(loc.y, 3)}) f ≈ ${fmt(f)}`, `<span class="stage-note">click: start here</span>`);
+    lines.push(`(${fmt(loc.x, 3)}, ${fmt(loc.y, 3)}) f ≈ ${fmt(f)}`);
+    if (answers(st, "start")) lines.push(`<span class="stage-note">click: start here</span>`);
   }
   const tip = st.tip, mapBox = st.map.getBoundingClientRect(), rootBox = st.root.getBoundingClientRect();
   tip.innerHTML = lines.join("<br>");
@@ -808,21 +822,60 @@ function hover(st, loc) {
 
 // ---- entry -----------------------------------------------------------------------------------
 
-export default function (component) {
-  const { parentElement, setTriggerValue } = component, data = unpack(component.data);
+// Does the host answer the stage's report ``name`` (recompute, or keep it in its state)?
+const answers = (st, name) => !!(st.host && st.host.report && st.host.answers.includes(name));
+
+function report(st, name, value) {
+  if (answers(st, name)) st.host.report(name, value);
+}
+
+// The viewer turns 3-D, explain or presenter mode on or off: the host's to answer when it does;
+// else the stage's own (3-D and explain from the data it has, presenter mode as the browser's full screen).
+function setView(st, name, on) {
+  if (answers(st, name)) { report(st, name, on); return; }
+  if (name === "present") {
+    if (on && st.root.requestFullscreen) st.root.requestFullscreen().catch(() => {});
+    else if (!on && document.fullscreenElement) document.exitFullscreen();
+    return;
+  }
+  st[name] = on;
+  if (name === "show3d" && !on && st.view3d.data && window.Plotly) Plotly.purge(st.view3d);
+  viewClasses(st);
+  if (name === "explain") buildExplain(st);
+  draw(st);
+}
+
+function viewClasses(st) {
+  const d = st.d;
+  st.root.classList.toggle("present", st.presenting);
+  st.present.classList.toggle("on", st.presenting);
+  st.root.classList.toggle("with3d", st.show3d);
+  st.b3d.classList.toggle("on", st.show3d);
+  st.bExplain.classList.toggle("on", st.explain);
+  if (!d) return;
+  st.b3d.disabled = !!d.multiples;
+  // a button the host does not answer and the data cannot serve is not offered
+  st.b3d.hidden = !answers(st, "show3d") && !d.grid3d;
+  st.bExplain.hidden = !answers(st, "explain") && !d.runs.some((r) => r.explain);
+  st.note.hidden = !answers(st, "start");
+}
+
+/** Mount the stage in ``parentElement`` (or update the one there) with ``bytes``, a payload of
+ * viz/stage.py (stage_payload). ``host``: { report(name, value), answers: names it answers (REPORTS),
+ * plotly: where plotly.js comes from (a URL, or a function of the payload's data returning one or a
+ * promise of one) }.
+ * Returns the clean-up to call when the element goes away. */
+export function mount(parentElement, bytes, host) {
+  const data = unpack(bytes);
   let st = STATES.get(parentElement);
   if (!st) {
     st = init(parentElement);
     STATES.set(parentElement, st);
   }
-  st.api = { setTriggerValue };
-  st.presenting = !!data.present;
-  st.root.classList.toggle("present", st.presenting);
-  st.present.classList.toggle("on", st.presenting);
-  st.root.classList.toggle("with3d", !!data.show3d);
-  st.b3d.classList.toggle("on", !!data.show3d);
-  st.b3d.disabled = !!data.multiples;
-  st.bExplain.classList.toggle("on", !!data.explain);
+  st.host = { report: null, answers: [], ...host };
+  if (answers(st, "present") || st.presenting === undefined) st.presenting = !!data.present;
+  st.show3d = !!data.show3d;
+  st.explain = !!data.explain;
   st.speed.value = data.speed;
   if (data.version !== st.version) {
     const old = st.d;
@@ -832,27 +885,64 @@ export default function (component) {
     if (!old || old.runs.length !== st.d.runs.length) st.preview.clear(); // a finished lr drag keeps its preview
     if (!old) st.t = 0;
     st.t = Math.min(st.t, st.d.S);
-    if (!st.d.show3d && st.view3d.data && window.Plotly) Plotly.purge(st.view3d);
     buildRuns(st);
     buildExplain(st);
   }
+  if (!st.show3d && st.view3d.data && window.Plotly) Plotly.purge(st.view3d);
+  viewClasses(st);
   if (st.presentWas !== undefined && st.presentWas !== st.presenting) {
     requestAnimationFrame(() => { st.root.focus({ preventScroll: true }); });
   }
   st.presentWas = st.presenting;
   draw(st);
-  if (!window.Plotly) loadPlotly(data.plotly_version).then(() => draw(st)); // then the axes (once loaded, draw has them)
+  if (!window.Plotly && st.host.plotly) { // then the axes (once loaded, draw has them)
+    Promise.resolve(typeof st.host.plotly === "function" ? st.host.plotly(data) : st.host.plotly)
+      .then(loadPlotly).then(() => draw(st)).catch((e) => console.warn(e));
+  }
   return () => {
-    // called when Streamlit unmounts the element: stop playing; drop the plots once it is gone
+    // called when the host removes the element: stop playing; drop the plots once it is gone
     setTimeout(() => {
       if (st.root.isConnected) return;
       pause(st);
       document.removeEventListener("keydown", st.onKey);
+      document.removeEventListener("fullscreenchange", st.onFullscreen);
       window.removeEventListener("resize", st.onResize);
       for (const g of [st.map, st.view3d]) if (window.Plotly) Plotly.purge(g);
       STATES.delete(parentElement);
     }, 0);
   };
+}
+
+// The module's default export, for the two hosts that import it:
+// Streamlit components v2 calls it with the component ({parentElement, data, setTriggerValue});
+// anywidget calls it with nothing and takes { render } (descent_lab/notebook.py).
+export default function stage(component) {
+  if (component === undefined) return { render: renderWidget };
+  const { parentElement, data, setTriggerValue } = component;
+  return mount(parentElement, data, { report: setTriggerValue, answers: REPORTS,
+                                      plotly: (d) => PLOTLY_SRC + "?v=" + encodeURIComponent(d.plotly_version || "") });
+}
+
+// A notebook's stage: the payload is the model's ``payload`` (bytes), reports go to the kernel as custom
+// messages {report: name, value}, plotly.js comes from the kernel once (asked with {want: "plotly"}).
+function renderWidget({ model, el }) {
+  const bytes = () => { const v = model.get("payload"); return new Uint8Array(v.buffer, v.byteOffset, v.byteLength); };
+  const host = {
+    report: (name, value) => model.send({ report: name, value }), answers: model.get("answers"),
+    plotly: () => new Promise((resolve) => {
+      const take = (msg, buffers) => {
+        if (!msg || msg.plotly !== true) return;
+        model.off("msg:custom", take);
+        resolve(URL.createObjectURL(new Blob([buffers[0]], { type: "text/javascript" })));
+      };
+      model.on("msg:custom", take);
+      model.send({ want: "plotly" });
+    }),
+  };
+  let cleanup = mount(el, bytes(), host);
+  const update = () => { cleanup = mount(el, bytes(), host); };
+  model.on("change:payload", update);
+  return () => { model.off("change:payload", update); cleanup(); };
 }
 
 // ---- explain mode: the selected run's update at the current step (viz/explain.py's numbers, picked
@@ -873,7 +963,7 @@ function xpNum(v) {
 // the value of a column of run r's explain numbers at step t, coordinate dim
 const xpAt = (d, r, column, dim, t) => r.xp[(column * 2 + dim) * d.S + t];
 
-const explaining = (st, i) => !!(st.d.explain && st.xpRun === i && st.d.runs[i].xp);
+const explaining = (st, i) => !!(st.explain && st.xpRun === i && st.d.runs[i].xp);
 
 // The panel for the selected run and form: formula lines with the rows they define, their cells
 // filled at every draw by drawExplain.
@@ -881,8 +971,8 @@ function buildExplain(st) {
   const d = st.d, box = st.explainBox;
   box.replaceChildren();
   st.xpCells = null;
-  box.hidden = !d.explain;
-  if (!d.explain || !d.runs.length) return;
+  box.hidden = !st.explain;
+  if (!st.explain || !d.runs.length) return;
   if (!(st.xpRun < d.runs.length)) st.xpRun = 0;
   const r = d.runs[st.xpRun], form = r.explain.forms[st.xpForm];
   const head = el("div", "xp-head");
@@ -938,7 +1028,7 @@ function buildExplain(st) {
 
 function drawExplain(st) {
   const d = st.d;
-  if (!d.explain || !st.xpCells) return;
+  if (!st.explain || !st.xpCells) return;
   const i = st.xpRun, r = d.runs[i], s = series(st, i), t = st.t;
   const update = s.exact && t < d.S;
   st.xpWhere.textContent = !s.exact ? "This learning rate's numbers come when the slider is released."
