@@ -262,7 +262,7 @@ with st.sidebar:
     c1, c2 = st.columns(2)
     sx = c1.number_input("Start x", min_value=x0, max_value=x1, key=kx, step=0.1, format="%.3f")
     sy = c2.number_input("Start y", min_value=y0, max_value=y1, key=ky, step=0.1, format="%.3f")
-    st.caption("Or drag the ring on the map, or click the map to start there.")
+    st.caption("Or drag the ring on the map, or Shift+click the map to start there.")
     steps = param_widget(STEPS, "steps")
     batch = 0
     if surface.data is not None:

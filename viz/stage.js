@@ -15,6 +15,8 @@ const REPORTS = ["lr", "start", "show3d", "explain", "present", "speed"];
 const STEPS_PER_S = 100; // at 1x
 const FONT = '"Source Sans", "Source Sans Pro", sans-serif'; // the page's, for what the canvases write
 const SPEEDS = ["0.25x", "0.5x", "1x", "2x", "4x"];
+// a plain click on the map only gives the stage the keys; the start moves by the ring or a Shift+click
+const MOVE_START = "Move the start: drag the ring, or Shift+click the map. Keys: Space plays, Left / Right step.";
 const STATES = new WeakMap(); // parentElement -> the stage's state, kept across data updates
 const svg = (path) => `<svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true"><path d="${path}" fill="currentColor"/></svg>`;
 const ICONS = {
@@ -146,7 +148,7 @@ function init(parent) {
   const side = el("div", "stage-side"), runs = el("div", "stage-runs"), loss = el("div", "stage-loss");
   const lossBox = el("div", "stage-lossbox"), lossCanvas = el("canvas", "stage-overlay");
   lossBox.append(loss, lossCanvas);
-  const note = el("div", "stage-note", "Drag the ring to move the start, or click the map to start there.");
+  const note = el("div", "stage-note", MOVE_START);
   const explainBox = el("div", "stage-explain");
   explainBox.hidden = true;
   side.append(tools, runs, explainBox, lossBox, note);
@@ -770,10 +772,13 @@ function nearStart(st, loc) {
 }
 
 function pointerDown(st, e) {
+  st.root.focus({ preventScroll: true }); // a click on the map gives the stage the keys, and nothing else
   if (!st.d || e.button > 0 || !answers(st, "start")) return;
   const loc = locate(st, e);
   if (!loc) return;
-  st.drag = { x: loc.x, y: loc.y, ring: nearStart(st, loc), moved: false, x0: e.clientX, y0: e.clientY };
+  const ring = nearStart(st, loc);
+  if (!ring && !e.shiftKey) return;
+  st.drag = { x: loc.x, y: loc.y, ring, moved: false, x0: e.clientX, y0: e.clientY };
   st.map.setPointerCapture(e.pointerId);
   if (st.drag.ring) st.map.classList.add("dragging");
   e.preventDefault();
@@ -841,7 +846,7 @@ function hover(st, loc) {
     const i = Math.round(((loc.x - x0) / (x1 - x0)) * (n - 1)), j = Math.round(((loc.y - y0) / (y1 - y0)) * (n - 1));
     const f = d.hoverF[Math.max(0, Math.min(n - 1, j)) * n + Math.max(0, Math.min(n - 1, i))];
     lines.push(`(${fmt(loc.x, 3)}, ${fmt(loc.y, 3)}) f ≈ ${fmt(f)}`);
-    if (answers(st, "start")) lines.push(`<span class="stage-note">click: start here</span>`);
+    if (answers(st, "start")) lines.push(`<span class="stage-note">Shift+click: start here</span>`);
   }
   const tip = st.tip, mapBox = st.map.getBoundingClientRect(), rootBox = st.root.getBoundingClientRect();
   tip.innerHTML = lines.join("<br>");
@@ -891,6 +896,12 @@ function viewClasses(st) {
   st.note.hidden = !answers(st, "start");
 }
 
+// On load, the stage takes the keys (Space plays at once) unless the viewer is already somewhere else.
+function takeFocus(st) {
+  const a = document.activeElement;
+  if (!a || a === document.body || a === document.documentElement) st.root.focus({ preventScroll: true });
+}
+
 /** Mount the stage in ``parentElement`` (or update the one there) with ``bytes``, a payload of
  * viz/stage.py (stage_payload). ``host``: { report(name, value), answers: names it answers (REPORTS),
  * plotly: where plotly.js comes from (a URL, or a function of the payload's data returning one or a
@@ -921,6 +932,7 @@ export function mount(parentElement, bytes, host) {
   }
   if (!st.show3d && st.view3d.data && window.Plotly) Plotly.purge(st.view3d);
   viewClasses(st);
+  if (st.presentWas === undefined) takeFocus(st); // the first mount
   if (st.presentWas !== undefined && st.presentWas !== st.presenting) {
     requestAnimationFrame(() => { st.root.focus({ preventScroll: true }); });
   }
