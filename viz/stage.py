@@ -109,6 +109,17 @@ def gap(loss, fstar: float) -> np.ndarray:
         return np.clip(np.asarray(loss, dtype=float) - fstar, GAP_FLOOR, LOSS_CEILING)
 
 
+def loss_reference(surface: Surface, losses: Sequence) -> tuple[float, str]:
+    """What the loss chart measures from and its axis title: f* where the surface has a global
+    minimum, else the lowest finite f among ``losses`` (arrays: f on the map, the runs' losses)."""
+    if surface.has_global_min:
+        return surface.global_min, "f - f* (log scale)"
+    seen = np.concatenate([np.ravel(a) for a in losses]) if len(losses) else np.zeros(0)
+    seen = seen[np.isfinite(seen)]
+    return (float(seen.min()) if seen.size else 0.0,
+            "f - lowest f shown (log scale; no minimum in this domain)")
+
+
 def _labels(slot: int, tr: Trajectory, lrs: Sequence[float]) -> list[str]:
     """The run's label at each learning rate, as compute.label writes it ('1. GD (lr=0.001)')."""
     opt = tr.optimizer
@@ -140,13 +151,7 @@ def stage_data(
     k = stride(steps, [len(f.lrs) for f in families])
     keep = kept_steps(steps, k)
     fg = landscape_grid(surface, HOVER_GRID)[2]
-    if surface.has_global_min:
-        fstar, gap_title = surface.global_min, "f - f* (log scale)"
-    else:  # no f*: the loss chart measures from the lowest f on the map or along any run
-        seen = np.concatenate([np.ravel(fg), *(np.ravel(f.trajectory.loss) for f in families)])
-        seen = seen[np.isfinite(seen)]
-        fstar = float(seen.min()) if seen.size else 0.0
-        gap_title = "f - lowest f shown (log scale; no minimum in this domain)"
+    fstar, gap_title = loss_reference(surface, [fg, *(f.trajectory.loss for f in families)])
     show3d = show3d and not multiples
     if show3d:
         z3 = landscape_grid(surface, GRID_3D)[2]
