@@ -34,3 +34,21 @@ def test_switching_adam_to_gd_in_the_browser(page, app_url):
     page.wait_for_selector(IDLE)
     expect(page.get_by_text("diverged at step")).to_have_count(0)
     assert "gd2.lr=0.002" in page.url
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)], ids=["1920", "1366"])
+def test_a_lessons_question_keeps_play_above_the_fold(browser, app_url, size):
+    """With a lesson open (its question above the stage, not presenter mode), Play and the step
+    counter are still on the screen without scrolling."""
+    w, h = size
+    ctx = browser.new_context(viewport={"width": w, "height": h})
+    try:
+        page = ctx.new_page()
+        open_app(page, app_url + PRESETS["ravine"].link())
+        question = page.locator(".st-key-lesson_box").bounding_box()
+        for sel in (".stage-play", ".stage-label"):
+            b = page.locator(sel).bounding_box()
+            assert question["y"] + question["height"] <= b["y"] and b["y"] + b["height"] <= h, (sel, b, h)
+        assert page.locator(".stage-map").bounding_box()["height"] >= (700 if h >= 1080 else 440)
+    finally:
+        ctx.close()
