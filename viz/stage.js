@@ -12,7 +12,6 @@
 
 const PLOTLY_SRC = "app/static/plotly.min.js"; // the Playground's: Streamlit serves static/plotly.min.js
 const REPORTS = ["lr", "start", "show3d", "explain", "present", "speed"];
-const STEPS_PER_S = 100; // at 1x
 const FONT = '"Source Sans", "Source Sans Pro", sans-serif'; // the page's, for what the canvases write
 const SPEEDS = ["0.25x", "0.5x", "1x", "2x", "4x"];
 // a plain click on the map only gives the stage the keys; the start moves by the ring or a Shift+click
@@ -231,7 +230,7 @@ function playFrom(st) {
   let prev = performance.now(), acc = 0;
   const tick = (now) => {
     if (!st.playing) return;
-    acc += ((now - prev) / 1000) * STEPS_PER_S * parseFloat(st.speed.value || "1"); // a new speed applies at once
+    acc += ((now - prev) / 1000) * st.d.steps_per_s * parseFloat(st.speed.value || "1"); // a new speed applies at once
     prev = now;
     const n = Math.floor(acc);
     if (n > 0) {
@@ -919,6 +918,7 @@ export function mount(parentElement, bytes, host) {
   st.show3d = !!data.show3d;
   st.explain = !!data.explain;
   st.speed.value = data.speed;
+  st.speed.title = `Playback speed (1x: ${data.steps_per_s} steps a second)`;
   if (data.version !== st.version) {
     const old = st.d;
     st.d = decode(data);

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from descent_lab.compute import RunView
+from descent_lab.setup import STEPS_PER_SECOND
 from landscapes import Surface
 from optimizers import Trajectory
 
@@ -189,7 +190,7 @@ def stage_data(
         "hover_n": HOVER_GRID, "hover_f": f32(fg),
         "gap_title": gap_title,
         "runs": runs, "arrows": bool(arrows), "multiples": bool(multiples), "speed": speed,
-        "show3d": bool(show3d), "explain": bool(explain),
+        "show3d": bool(show3d), "explain": bool(explain), "steps_per_s": STEPS_PER_SECOND,
     }
     if show3d:
         zs = show(z3)
