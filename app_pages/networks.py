@@ -7,10 +7,10 @@ figures viz.networks'.
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from urllib.parse import urlencode
 
+import numpy as np
 import streamlit as st
 
 import viz
@@ -19,7 +19,7 @@ from app_pages.widgets import PENDING_NET, param_widget, plain, run_cards
 from descent_lab import networks as dn
 from descent_lab.runlist import RunList
 from landscapes import datasets
-from landscapes.mlp import ACTIVATIONS
+from landscapes.mlp import ACTIVATIONS, BLANK, FEATURES
 from optimizers import BATCH
 from viz import networks as vn
 from viz.net_stage import net_stage_data
@@ -29,8 +29,6 @@ LOADED = K + "loaded"
 RUNS = RunList(K)  # the page's runs: net.run_ids, net.r<id>.opt, ...
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
 CONFIG = {"displaylogo": False, "scrollZoom": False}
-MAX_POINTS = 500  # points a user may draw
-POINT_LIMIT = (-4.0, 4.0)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -44,15 +42,15 @@ def runs_of(setup: dn.NetSetup) -> dn.Runs:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def cached_stage(key: tuple, colors: tuple, drawn: tuple, over: bool, problem: str) -> tuple[dict, list[str]]:
+def cached_stage(key: tuple, colors: tuple, problem: str) -> tuple[dict, list[str]]:
     """What the stage draws (the plane, the runs' weights and curves in ``colors``, the projection's
-    numbers, the user's points) and the plane's problems."""
+    numbers, the drawn points, ``problem`` with the last points sent) and the plane's problems."""
     setup = dn.from_key(key)
     runs = runs_of(setup)
     land, problems = dn.landscape(setup, runs)
-    data = net_stage_data(runs, land, list(colors), dn.projected_loss(runs, land),
-                          plane_title=land.title, notes=[dn.plane_note(land, runs)], drawn=drawn,
-                          over=over, max_points=MAX_POINTS, problem=problem)
+    data = net_stage_data(runs, land, list(colors), dn.projection(runs, land), plane_title=land.title,
+                          notes=[dn.plane_note(land, runs)], drawn=setup.drawn(), over=setup.data != BLANK,
+                          problem=problem)
     return data, problems
 
 
@@ -91,44 +89,43 @@ def cached_gif(key: tuple, colors: tuple) -> bytes:
 
 
 def on_points(value) -> None:
-    """The stage's drawn points: kept when they are a list of at most MAX_POINTS [x, y, class] with
-    finite x, y in the drawing's limits and class 0 or 1; otherwise the page says what was wrong and
-    keeps the points it had."""
+    """The stage's drawn points, kept (as the link's text) when they are a list of at most
+    datasets.MAX_POINTS [x, y, class] that datasets.drawn accepts; otherwise the page says what was
+    wrong and keeps the points it had."""
     ss = st.session_state
     try:
         points, over = read_points(value)
     except ValueError as e:
         ss[K + "points_problem"] = f"Your points were not used: {e}."
         return
-    ss[K + "points"], ss[K + "over"] = points, over
+    ss[K + "points"], ss[K + "over"] = datasets.encode_points(points) if points.n else "", over
 
 
-def read_points(value) -> tuple[tuple, bool]:
+def read_points(value) -> tuple[datasets.Samples, bool]:
+    """The stage's report {points: [[x, y, class], ...], over: bool} as drawn points (ValueError in words)."""
     if not isinstance(value, dict) or not isinstance(value.get("points"), list):
         raise ValueError("the stage sent no list of points")
     raw = value["points"]
-    if len(raw) > MAX_POINTS:
-        raise ValueError(f"{len(raw):,} points; at most {MAX_POINTS}")
-    lo, hi = POINT_LIMIT
-    out = []
-    for p in raw:
-        if (not isinstance(p, list) or len(p) != 3
-                or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in p)):
-            raise ValueError("each point must be [x, y, class]")
-        x, y, c = p
-        if not (math.isfinite(x) and math.isfinite(y) and lo <= x < hi and lo <= y < hi):
-            raise ValueError(f"points must be finite and within [{lo:g}, {hi:g})")
-        if c not in (0, 1):
-            raise ValueError("a point's class must be 0 or 1")
-        out.append((round(float(x), 3), round(float(y), 3), int(c)))
-    return tuple(out), value.get("over") is not False
+    if len(raw) > datasets.MAX_POINTS:
+        raise ValueError(f"{len(raw):,} points; at most {datasets.MAX_POINTS} can be drawn")
+    if not all(isinstance(p, list) and len(p) == 3 and all(map(_number, p)) for p in raw):
+        raise ValueError("each point must be three numbers [x, y, class]")
+    xy = np.array([p[:2] for p in raw], dtype=float).reshape(-1, 2)
+    return datasets.drawn(xy, np.array([p[2] for p in raw], dtype=float)), value.get("over") is not False
+
+
+def _number(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
 
 
 def load(setup: dn.NetSetup) -> None:
     """Put ``setup`` into the page's widgets."""
     ss = st.session_state
-    for k in ("data", "n", "noise", "seed", "steps"):
+    for k in ("n", "noise", "seed", "steps", "l2", "test", "points"):
         ss[K + k] = getattr(setup, k)
+    ss[K + "data"] = setup.data if setup.data != BLANK else dn.NetSetup.data
+    ss[K + "over"] = setup.data != BLANK
+    ss[K + "features"] = list(setup.features)
     ss[K + "layers"] = len(setup.hidden)
     for i, w in enumerate(setup.hidden):
         ss[K + f"width{i}"] = w
@@ -143,7 +140,8 @@ def load(setup: dn.NetSetup) -> None:
 
 
 def sidebar() -> dict:
-    """The data set, the network, the gradient's batch and the steps, from the sidebar's widgets."""
+    """The data set (or a blank plane) and the drawn points, the network, its inputs and weight decay,
+    the test fraction, the gradient's batch and the steps, from the sidebar's widgets and the stage."""
     with st.sidebar:
         st.title(":material/hub: Networks")
         data = st.selectbox("Data set", dn.DATA, key=K + "data", format_func=lambda n: datasets.kind(n).title)
@@ -159,8 +157,17 @@ def sidebar() -> dict:
             with cols[i]:
                 hidden.append(int(param_widget(replace(dn.WIDTH, label=f"Layer {i + 1}"), K + f"width{i}")))
         act = st.radio("Activation", ACTIVATIONS, key=K + "act", horizontal=True)
-        st.caption(f"2-{'-'.join(map(str, hidden))}-1: {dn.weights(hidden):,} weights "
-                   f"(at most {dn.MAX_WEIGHTS:,} here)")
+        st.session_state.setdefault(K + "features", list(dn.NetSetup.features))
+        picked = st.pills("Input features", list(FEATURES), selection_mode="multi", key=K + "features",
+                          format_func=FEATURES.get, help="What the first layer sees of a point (x, y), as "
+                          "in TensorFlow Playground")
+        features = tuple(f for f in FEATURES if f in picked) or dn.NetSetup.features
+        if not picked:
+            st.caption("No input chosen: the network sees x and y.")
+        st.caption(f"{len(features)}-{'-'.join(map(str, hidden))}-1: {dn.weights(hidden, len(features)):,} "
+                   f"weights (at most {dn.MAX_WEIGHTS:,} here)")
+        l2 = param_widget(dn.L2, K + "l2")
+        test = param_widget(dn.TEST, K + "test")
         kind = st.radio("Gradient from", BATCH_KINDS, horizontal=True, key=K + "batch_kind")
         batch = 0
         if kind == BATCH_KINDS[1]:
@@ -171,8 +178,11 @@ def sidebar() -> dict:
             batch = st.select_slider(BATCH.label, sizes, key=K + "batch_size", help=BATCH.help)
         steps = param_widget(dn.STEPS, K + "steps")
         seed = param_widget(dn.SEED, K + "seed")
-    return {"data": data, "noise": float(noise), "n": int(n), "hidden": tuple(hidden), "activation": act,
-            "batch": int(batch), "steps": int(steps), "seed": int(seed)}
+    ss = st.session_state
+    return {"data": data if ss.get(K + "over", True) else BLANK, "noise": float(noise), "n": int(n),
+            "hidden": tuple(hidden), "activation": act, "features": features, "l2": float(l2),
+            "test": float(test), "points": ss.get(K + "points", ""), "batch": int(batch), "steps": int(steps),
+            "seed": int(seed)}
 
 
 def plane_controls(runs: int) -> dict:
@@ -251,12 +261,13 @@ def main() -> None:
                                            if v == st.session_state.get(K + "panel")), "")), fixes)
     for fix in fixes:
         st.error(plain(fix), icon=":material/block:")
+    if chosen["data"] == BLANK and setup.data != BLANK:  # too few drawn points for a blank plane
+        st.session_state[K + "over"] = True
     st.query_params.from_dict(dn.to_query(setup))
 
     with figure_area:
         with st.spinner("Training and slicing the landscape..."):
-            data, plane_problems = cached_stage(dn.key(setup), colors, st.session_state.get(K + "points", ()),
-                                                st.session_state.get(K + "over", True),
+            data, plane_problems = cached_stage(dn.key(setup), colors,
                                                 st.session_state.pop(K + "points_problem", ""))
         for p in plane_problems:
             st.warning(plain(p), icon=":material/info:")

@@ -425,14 +425,6 @@ def landscape(setup: NetSetup, runs: Runs, num: int = GRID) -> tuple[Landscape, 
     return Landscape(plane, title, a, b, z, coords, off, marks), problems
 
 
-def projected_loss(runs: Runs, land: Landscape) -> np.ndarray:
-    """The loss J at each path point's projection onto the plane, (steps + 1, R): what the plane's
-    colours show under a run's marker (J(w_t) is ``runs.loss``; the two differ off the plane)."""
-    a, b = land.coords[..., 0], land.coords[..., 1]
-    with np.errstate(all="ignore"):
-        return runs.net.f(land.plane.point(a, b))
-
-
 def boundaries(runs: Runs, steps, num: int = BOUNDARY_GRID) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """P(class 1) over the data at the given steps for every run: xs (num,), ys (num,),
     P (len(steps), R, num, num)."""

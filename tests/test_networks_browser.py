@@ -5,12 +5,14 @@ lists give a message and a working page; a phone gets one column without overlap
 from __future__ import annotations
 
 import io
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
+
+from landscapes import datasets
 
 pytestmark = pytest.mark.browser
 
@@ -130,6 +132,43 @@ def test_hostile_point_lists_give_a_message_and_a_working_page(page, app_url, ho
     page.keyboard.press("End")
     assert step(page) == 60
     assert not errors, errors
+
+
+def test_drawing_points_changes_the_data_the_runs_and_the_link(page, app_url):
+    errors: list[str] = []
+    open_stage(page, app_url, errors=errors)
+    before = stage(page, "s => ({n: s.d.train.y.length + s.d.test.y.length, J: s.d.J(1, 0), v: s.version})")
+    page.locator(f"{NS} .ns-tools button", has_text="+ blue").click()
+    canvas = page.locator(f"{NS} .ns-out canvas.ns-canvas")
+    canvas.scroll_into_view_if_needed()
+    axes = stage(page, "s => ({L: s.outAxes.L, T: s.outAxes.T, w: s.outAxes.w, h: s.outAxes.h})")
+    clicks = [(0.2, 0.2), (0.3, 0.8), (0.5, 0.5), (0.7, 0.25), (0.85, 0.9)]
+    for fx, fy in clicks:
+        canvas.click(position={"x": axes["L"] + fx * axes["w"], "y": axes["T"] + fy * axes["h"]})
+    assert stage(page, "s => s.drawn.length") == 5  # drawn at once, before the server answers
+    wait_stage(page, f"s => s.version !== {before['v']!r} && s.drawn.length === 5")
+    page.wait_for_selector(IDLE)
+    after = stage(page, "s => ({n: s.d.train.y.length + s.d.test.y.length, J: s.d.J(1, 0), "
+                        "drawn: s.d.drawn, box: s.d.bounds})")
+    assert after["n"] == before["n"] + 5  # the data holds the points
+    assert after["J"] != before["J"]  # the runs trained again on them
+    query = parse_qs(urlparse(page.url).query)
+    points = datasets.decode_points(query["points"][0])  # the link holds them
+    assert points.n == 5 and set(points.y) == {1.0}
+    np.testing.assert_allclose(points.x, np.array(after["drawn"])[:, :2])
+    assert not errors, errors
+
+
+def test_a_link_with_500_drawn_points_round_trips(page, app_url):
+    rng = np.random.default_rng(7)
+    x = rng.uniform(-3, 3, (500, 2))
+    text = datasets.encode_points(datasets.drawn(x, (x[:, 0] * x[:, 1] > 0).astype(float)))
+    open_stage(page, app_url, {**QUERY, "data": "none", "points": text})
+    assert not page.locator("[data-testid='stAlert']").count()  # a clean link: no message
+    got = stage(page, "s => ({n: s.d.train.y.length + s.d.test.y.length, drawn: s.d.drawn.length, "
+                      "over: s.d.over})")
+    assert got == {"n": 500, "drawn": 500, "over": False}
+    assert parse_qs(urlparse(page.url).query)["points"] == [text]
 
 
 def boxes(page) -> list[dict]:

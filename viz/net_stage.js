@@ -5,7 +5,6 @@
 // paints as soon as the data is here. It stays mounted: new data repaints it in place. It reports
 // back with trigger values: points (the user's drawn points, {points: [[x, y, class], ...], over}).
 
-const STEPS_PER_S = 100; // at 1x, as the Playground's stage
 const SPEEDS = ["0.25x", "0.5x", "1x", "2x", "4x"];
 const FONT = '"Source Sans", "Source Sans Pro", sans-serif';
 const NARROW = 760; // below this width (the component's own): one column
@@ -145,12 +144,12 @@ function decode(data) {
   const d = { ...data, S, R };
   d.grid = gridPoints(d, data.density);
   d.thumbGrid = gridPoints(d, data.thumb_density);
-  d.J = at(data.loss); d.Jtest = at(data.test_loss); d.acc = at(data.acc); d.accTest = at(data.test_acc);
+  d.J = at(data.loss); d.Jtrain = at(data.train_loss); d.Jtest = at(data.test_loss); d.acc = at(data.acc); d.accTest = at(data.test_acc);
   d.Jp = at(data.projected); d.off = at(data.off);
   d.a = (t, r) => data.coords[2 * (t * R + r)];
   d.b = (t, r) => data.coords[2 * (t * R + r) + 1];
   d.projRange = logRange(data.loss, data.projected);
-  d.lossRange = logRange(data.loss, data.test_loss);
+  d.lossRange = logRange(data.train_loss, data.test_loss);
   d.offMax = 1.08 * data.off.reduce((m, v) => (Number.isFinite(v) ? Math.max(m, v) : m), 1e-12);
   d.gone = (t, r) => data.runs[r].diverged_at >= 0 && t >= data.runs[r].diverged_at;
   return d;
@@ -252,7 +251,7 @@ function playFrom(st) {
   let prev = performance.now(), acc = 0;
   const tick = (now) => {
     if (!st.playing) return;
-    acc += ((now - prev) / 1000) * STEPS_PER_S * parseFloat(st.speed.value || "1");
+    acc += ((now - prev) / 1000) * st.d.steps_per_s * parseFloat(st.speed.value || "1"); // the stage's pace
     prev = now;
     const n = Math.floor(acc);
     if (n > 0) { acc -= n; st.t = Math.min(st.d.S, st.t + n); draw(st); }
@@ -328,6 +327,7 @@ function buildHead(st) {
   };
   st.head.replaceChildren();
   st.stats = [stat("Step"), stat("Train loss"), stat("Test loss"), stat("Train / test accuracy")];
+  if (d.l2) st.stats.push(stat(`J with weight decay λ = ${fmt(d.l2)}`));
   const box = el("div", "ns-stat ns-runpick"), pick = el("select");
   pick.setAttribute("aria-label", "Run shown in the output and the network");
   d.runs.forEach((run, i) => pick.append(new Option(run.label, i)));
@@ -338,9 +338,10 @@ function buildHead(st) {
 }
 
 function headline(st) {
-  const d = st.d, t = st.t, r = st.run, [step, train, test, acc] = st.stats;
+  const d = st.d, t = st.t, r = st.run, [step, train, test, acc, J] = st.stats;
   step.textContent = `${t} / ${d.S}`;
-  train.textContent = fmt(d.J(t, r), 4);
+  train.textContent = fmt(d.Jtrain(t, r), 4);
+  if (J) J.textContent = fmt(d.J(t, r), 4);
   test.textContent = fmt(d.Jtest(t, r), 4);
   acc.textContent = `${fmt(100 * d.acc(t, r), 3)}% / ${fmt(100 * d.accTest(t, r), 3)}%`;
   st.pick.value = String(r);
@@ -546,8 +547,10 @@ function drawOutput(st, f) {
     for (let k = 0; k < s.y.length; k++) dot(ctx, X(s.x[2 * k]), Y(s.x[2 * k + 1]), rad, cc[s.y[k] ? 2 : 0], stroke);
   };
   ctx.save(); ctx.beginPath(); ctx.rect(L, T, w, h); ctx.clip();
-  if (st.showTest) pts(d.test, "#31333f", 3.6);
-  pts(d.train, "white", 3.6);
+  if (st.over || !d.over) { // (a data set switched off here, not yet by the server: only your points)
+    if (st.showTest) pts(d.test, "#31333f", 3.6);
+    pts(d.train, "white", 3.6);
+  }
   for (const [x, y, c] of st.drawn) dot(ctx, X(x), Y(y), 4.6, cc[c ? 2 : 0], "#31333f");
   ctx.restore();
 }
@@ -635,11 +638,22 @@ function drawCurves(st) {
   const W = st.widths.curves, each = narrow ? W : Math.floor((W - 16) / 2), H = 210;
   const logs = d.lossRange;
   const loss = sizeCanvas(st.lossCanvas, each, H), box = [44, 22, each - 52, H - 48];
-  chart(loss, st, box, logs, true, (r, s) => d.J(s, r), [], "Loss: train (solid), test (dashed)");
+  chart(loss, st, box, logs, true, (r, s) => d.Jtrain(s, r), [], "Cross-entropy: train (solid), test (dashed)");
   chart(loss, st, box, logs, true, (r, s) => d.Jtest(s, r), [6, 4]);
   const acc = sizeCanvas(st.accCanvas, each, H);
   chart(acc, st, box, [0, 1.02], false, (r, s) => d.acc(s, r), [], "Accuracy: train (solid), test (dashed)");
   chart(acc, st, box, [0, 1.02], false, (r, s) => d.accTest(s, r), [6, 4]);
+}
+
+// the runs whose loss at step t and the plane's loss under their marker differ by more than one colour
+// band of the plane's picture (in log10 of the loss): [run, the difference]
+function mismatched(d, t) {
+  const out = [];
+  for (let r = 0; r < d.R; r++) {
+    const gap = Math.abs(Math.log10(d.J(t, r)) - Math.log10(d.Jp(t, r)));
+    if (Number.isFinite(gap) && gap > d.plane.resolution) out.push([r, gap]);
+  }
+  return out;
 }
 
 // the words under the plane: where the plane's colours under a marker differ from the run's loss by more
@@ -648,14 +662,11 @@ function honesty(st) {
   const d = st.d, res = d.plane.resolution, out = [];
   const bits = [];
   let worst = 0;
-  for (let r = 0; r < d.R; r++) {
-    const s = st.markers[r].step, J = d.J(s, r), Jp = d.Jp(s, r);
-    const gap = Math.abs(Math.log10(J) - Math.log10(Jp));
-    if (Number.isFinite(gap) && gap > res) {
-      worst = Math.max(worst, gap);
-      bits.push(`run ${r + 1} had J = ${fmt(J)} where the colour under its marker means ${fmt(Jp)} `
-        + `(${fmt(d.off(s, r))} off the plane)`);
-    }
+  for (const [r, gap] of mismatched(d, st.t)) {
+    const J = d.J(st.t, r), Jp = d.Jp(st.t, r);
+    worst = Math.max(worst, gap);
+    bits.push(`run ${r + 1} had J = ${fmt(J)} where the colour under its marker means ${fmt(Jp)} `
+      + `(${fmt(d.off(st.t, r))} off the plane)`);
   }
   if (bits.length) {
     out.push(`At step ${st.t} the plane's colours under the markers are not the loss the runs had: `
@@ -729,16 +740,20 @@ function drawAt(st, e) {
   changed(st);
 }
 
-// repaint at once; the server hears of it once the clicks stop (then it trains on the new data)
+// repaint at once; the server hears of it once the clicks stop (then it trains on the new data). A blank
+// plane needs a few points of both classes first.
+const BLANK_LEAST = 4;
 function changed(st) {
-  st.drawMsg.textContent = `${st.drawn.length} point${st.drawn.length === 1 ? "" : "s"} of your own`
-    + (st.over ? " over the data set" : " (no data set)") + ": training on them…";
-  st.pending = true;
-  draw(st);
+  const n = st.drawn.length, classes = new Set(st.drawn.map((p) => p[2])).size;
   clearTimeout(st.sendTimer);
-  st.sendTimer = setTimeout(() => {
-    st.api.setTriggerValue("points", { points: st.drawn, over: st.over });
-  }, SEND_AFTER_MS);
+  draw(st);
+  if (!st.over && (n < BLANK_LEAST || classes < 2)) {
+    st.drawMsg.textContent = `A blank plane: draw at least ${BLANK_LEAST} points of both classes to train on them.`;
+    return;
+  }
+  st.drawMsg.textContent = `${n} point${n === 1 ? "" : "s"} of your own`
+    + (st.over ? " over the data set" : " on a blank plane") + ": training on them…";
+  st.sendTimer = setTimeout(() => st.api.setTriggerValue("points", { points: st.drawn, over: st.over }), SEND_AFTER_MS);
 }
 
 // ---- entry -----------------------------------------------------------------------------------------
@@ -765,7 +780,6 @@ export default function (component) {
     st.drawn = (data.drawn || []).map((p) => [...p]);
     st.over = data.over !== false;
     st.overBox.checked = st.over;
-    st.pending = false;
     st.drawMsg.textContent = st.drawn.length ? `${st.drawn.length} points of your own` : "";
     if (data.problem) st.drawMsg.textContent = data.problem;
   }
@@ -782,4 +796,4 @@ export default function (component) {
 }
 
 // for tests/test_net_stage.py (run in Node): the payload as the stage reads it and its forward pass
-export { decode, forward, unpack };
+export { decode, forward, mismatched, unpack };

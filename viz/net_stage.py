@@ -17,8 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
+from descent_lab.networks import DRAWN_UNITS
+from descent_lab.setup import STEPS_PER_SECOND
+from landscapes import datasets
+
 from .networks import plane_picture
-from .stage import _digest, f32, kept_steps
+from .stage import digest, f32, kept_steps
 
 NET_STAGE_JS = Path(__file__).with_suffix(".js")
 NET_STAGE_CSS = Path(__file__).with_suffix(".css")
@@ -28,10 +32,9 @@ WEIGHT_VALUES = 600_000
 #: (TensorFlow Playground: 100 and 10)
 DENSITY = 64
 THUMB_DENSITY = 32
-#: the landscape picture's bands: one band is what its colour scale resolves
+#: the landscape picture's bands (viz.landscape.bands_png's levels - 1): one band is what its colour
+#: scale resolves (descent_lab.networks.projection_words' band)
 BANDS = 29
-#: the network drawn up to this many hidden units in a layer (larger: the page says so)
-DRAWN_UNITS = 16
 #: TensorFlow Playground's colours: class 0 / negative (orange), zero, class 1 / positive (blue)
 CLASS_COLORS = ("#f59322", "#e8eaeb", "#0877bd")
 
@@ -46,13 +49,12 @@ def resolution(lo: float, hi: float) -> float:
     return (hi - lo) / BANDS
 
 
-def net_stage_data(runs, land, colors, projected, *, plane_title: str, features=("x", "y"),
-                   notes=(), drawn=(), over: bool = True, max_points: int = 500, problem: str = "") -> dict:
+def net_stage_data(runs, land, colors, proj, *, plane_title: str, drawn, over: bool = True, notes=(),
+                   problem: str = "") -> dict:
     """Everything the stage draws: ``runs`` (descent_lab.networks.Runs), ``land`` (its Landscape),
-    each run's colour and ``projected`` (steps + 1, R), the loss at each point's projection on the
-    plane. ``features``: the network's inputs as functions of the point (x, y). ``drawn``: the user's
-    points [x, y, class] (drawn ``over`` the data set or on a blank plane, at most ``max_points``);
-    ``problem``: what was wrong with the last points sent, in words."""
+    each run's colour and ``proj`` (descent_lab.networks.Projection: J(w_t), J(proj w_t) and the
+    distance from the plane). ``drawn``: the user's points (datasets.Samples), drawn ``over`` the
+    data set or on a blank plane; ``problem``: what was wrong with the last points sent, in words."""
     net, S, R = runs.net, runs.steps, len(runs.labels)
     k = weight_stride(S, R, net.dim)
     kept = kept_steps(S, k)
@@ -60,17 +62,17 @@ def net_stage_data(runs, land, colors, projected, *, plane_title: str, features=
     x0x1, y0y1 = net.bounds
     plane = land.plane
     data = {
-        "steps": S, "stride": k, "kept": len(kept), "dim": net.dim,
-        "hidden": list(net.hidden), "activation": net.activation, "features": list(features),
+        "steps": S, "stride": k, "kept": len(kept), "dim": net.dim, "steps_per_s": STEPS_PER_SECOND,
+        "hidden": list(net.hidden), "activation": net.activation, "features": list(net.features),
         "drawn_units": DRAWN_UNITS, "density": DENSITY, "thumb_density": THUMB_DENSITY,
-        "bounds": [list(x0x1), list(y0y1)],
-        "class_colors": list(CLASS_COLORS),
+        "bounds": [list(x0x1), list(y0y1)], "limit": list(datasets.LIMIT),
+        "class_colors": list(CLASS_COLORS), "l2": net.l2,
         "runs": [{"label": label, "color": c, "diverged_at": int(d)}
                  for label, c, d in zip(runs.labels, colors, runs.diverged_at.tolist(), strict=True)],
         "weights": np.ascontiguousarray(runs.path[kept], dtype="<f8").ravel(),
-        "coords": f32(land.coords), "loss": f32(runs.loss), "test_loss": f32(runs.test_loss),
+        "coords": f32(land.coords), "loss": f32(proj.loss), "projected": f32(proj.plane_loss),
+        "off": f32(proj.distance), "train_loss": f32(runs.train_loss), "test_loss": f32(runs.test_loss),
         "acc": f32(runs.accuracy), "test_acc": f32(runs.test_accuracy),
-        "projected": f32(projected), "off": f32(land.off_plane),
         "train": {"x": f32(net.data.x), "y": f32(net.data.y)},
         "test": {"x": f32(net.test.x), "y": f32(net.test.y)},
         "plane": {"title": plane_title, "kind": plane.kind, "image": image, "lo": lo, "hi": hi,
@@ -79,8 +81,8 @@ def net_stage_data(runs, land, colors, projected, *, plane_title: str, features=
                   "explained": list(plane.explained) if plane.explained else None,
                   "marks": [list(m) for m in land.marks]},
         "notes": list(notes),
-        "drawn": [[float(x), float(y), int(c)] for x, y, c in drawn], "over": bool(over),
-        "max_points": int(max_points), "problem": problem,
+        "drawn": [[float(x), float(y), int(c)] for (x, y), c in zip(drawn.x, drawn.y, strict=True)],
+        "over": bool(over), "max_points": datasets.MAX_POINTS, "problem": problem,
     }
-    data["version"] = _digest(data)
+    data["version"] = digest(data)
     return data

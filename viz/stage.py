@@ -197,14 +197,15 @@ def stage_data(
         zlo, zhi = float(np.nanmin(zs)), float(np.nanmax(zs))
         data["grid3d"] = {"n": GRID_3D, "z": f32(zs), "ztitle": ztitle, "colorscale": COLORMAP.capitalize(),
                           "zrange": [zlo, zhi + 0.05 * (zhi - zlo)], "lift": 0.02 * (zhi - zlo)}
-    data["version"] = _digest(data)
+    data["version"] = digest(data)
     # what the map's axes show (surface, picture, colour bar): the browser redraws them only when it changes
-    data["map_version"] = _digest([data[k] for k in ("domain", "image", "cmin", "cmax", "cbtitle", "minima",
+    data["map_version"] = digest([data[k] for k in ("domain", "image", "cmin", "cmax", "cbtitle", "minima",
                                                       "minima_global")])
     return data
 
 
-def _digest(obj) -> str:
+def digest(obj) -> str:
+    """A short digest of ``obj``'s content (arrays by their type, shape and bytes): a payload's version."""
     text = json.dumps(obj, sort_keys=True, default=_array_digest)
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
