@@ -332,6 +332,9 @@ with controls:
             if code is None:
                 tab.info(script.keras_difference(v.trajectory.optimizer), icon=":material/info:")
                 continue
+            if v.trajectory.sensitive_from is not None:
+                tab.warning(v.trajectory.rounding.note("Keras" if keras else "PyTorch"),
+                            icon=":material/info:")
             tab.code(code, language="python")
             tab.download_button("Download the script", code, f"descent-lab-run{n + 1}.py", "text/x-python",
                                 key=f"script{n}", icon=":material/download:", on_click="ignore")

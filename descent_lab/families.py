@@ -39,12 +39,13 @@ def with_lr(lrs, lr: float) -> tuple[float, ...]:
 
 def lr_family(setup: Setup, spec: RunSpec, lrs) -> Family:
     """``spec`` on ``setup``'s surface, start, steps, noise, seed and batch at every lr of ``lrs``
-    (plus the spec's own lr), in one batched call."""
+    (plus the spec's own lr), in one batched call, with whether each is sensitive to rounding
+    (one more row per lr, optimizers.rounding)."""
     grid = with_lr(lrs, spec.hyper["lr"])
     opt = optimizers.get(spec.name, schedule=optimizers.Schedule(**spec.schedule), form=spec.form,
                          **{**spec.hyper, "lr": np.array(grid)})
     tr = optimizers.run(opt, setup.make_surface(), start=setup.start_point(), steps=setup.steps,
-                        noise=setup.noise, seed=setup.seed, batch_size=setup.batch or None)
+                        noise=setup.noise, seed=setup.seed, batch_size=setup.batch or None, rounding=True)
     return Family(spec, grid, grid.index(float(spec.hyper["lr"])), tr)
 
 
@@ -63,4 +64,5 @@ def row(tr: optimizers.Trajectory, r: int) -> optimizers.Trajectory:
         path=tr.path[:, r], loss=tr.loss[:, r], diverged_at=int(tr.diverged_at[r]), lr=tr.lr[:, r],
         grad=take(tr.grad), grad_point=take(tr.grad_point),
         state={k: v[:, r] for k, v in tr.state.items()}, effective_lr=take(tr.effective_lr),
+        rounding=tr.rounding and tr.rounding.row(r),
     )

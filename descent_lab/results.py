@@ -8,7 +8,8 @@ import optimizers
 def result_rows(views, surface, tol: float) -> list[dict]:
     """One row per run (viz.RunView): final f, f - f* (only where f has a minimum in the domain),
     nearest known minimum, distance to it, the step from which it stays within ``tol`` of a
-    minimum, and the step it diverged at."""
+    minimum, the step it diverged at, and the step from which it is sensitive to rounding
+    (optimizers.rounding: one changed rounding moves its end; None when it does not)."""
     rows = []
     for v in views:
         o = optimizers.outcome(v.trajectory, surface, tol)
@@ -21,5 +22,6 @@ def result_rows(views, surface, tol: float) -> list[dict]:
             "distance": float(o.distance),
             "within tolerance from step": int(o.reached_at) if o.reached_at >= 0 else None,
             "diverged at step": int(o.diverged_at) if o.diverged_at >= 0 else None,
+            "sensitive to rounding from step": v.trajectory.sensitive_from,
         })
     return rows

@@ -1023,6 +1023,7 @@ function buildExplain(st) {
   while (next < form.lines.length) line(next++);
   table.append(body);
   box.append(head, legend, table);
+  if (r.explain.rounding) box.append(el("div", "stage-note xp-rounding", r.explain.rounding));
   if (st.xpForm === "torch") box.append(el("code", "xp-code", form.code), el("div", "stage-note", form.note));
 }
 
