@@ -17,7 +17,7 @@ import optimizers
 import viz
 from descent_lab import compute
 from descent_lab.compute import surface_from_key, surface_key
-from descent_lab.families import Family, lr_family, row
+from descent_lab.families import Family, lr_family, own_run
 from descent_lab.runlist import RunList
 from descent_lab.setup import CUSTOM, DEFAULT_DOMAIN, MAX_RUNS, RunSpec, Setup, custom_surface, forms
 from landscapes import Surface, expression
@@ -243,6 +243,6 @@ def family_for(setup: Setup, spec: RunSpec, surface: Surface) -> Family:
 
 
 def family_run(setup: Setup, spec: RunSpec, surface: Surface) -> optimizers.Trajectory:
-    """The run ``spec`` itself: its row of the family (equal to the single run)."""
-    fam = family_for(setup, spec, surface)
-    return row(fam.trajectory, fam.index)
+    """The run ``spec`` itself: its row of the family (equal to the single run), checked for
+    rounding (descent_lab.families.own_run)."""
+    return own_run(setup, family_for(setup, spec, surface), surface)

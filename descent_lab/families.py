@@ -39,13 +39,12 @@ def with_lr(lrs, lr: float) -> tuple[float, ...]:
 
 def lr_family(setup: Setup, spec: RunSpec, lrs) -> Family:
     """``spec`` on ``setup``'s surface, start, steps, noise, seed and batch at every lr of ``lrs``
-    (plus the spec's own lr), in one batched call, with whether each is sensitive to rounding
-    (one more row per lr, optimizers.rounding)."""
+    (plus the spec's own lr), in one batched call."""
     grid = with_lr(lrs, spec.hyper["lr"])
     opt = optimizers.get(spec.name, schedule=optimizers.Schedule(**spec.schedule), form=spec.form,
                          **{**spec.hyper, "lr": np.array(grid)})
     tr = optimizers.run(opt, setup.make_surface(), start=setup.start_point(), steps=setup.steps,
-                        noise=setup.noise, seed=setup.seed, batch_size=setup.batch or None, rounding=True)
+                        noise=setup.noise, seed=setup.seed, batch_size=setup.batch or None)
     return Family(spec, grid, grid.index(float(spec.hyper["lr"])), tr)
 
 
@@ -66,3 +65,12 @@ def row(tr: optimizers.Trajectory, r: int) -> optimizers.Trajectory:
         state={k: v[:, r] for k, v in tr.state.items()}, effective_lr=take(tr.effective_lr),
         rounding=tr.rounding and tr.rounding.row(r),
     )
+
+
+def own_run(setup: Setup, fam: Family, surface) -> optimizers.Trajectory:
+    """The run at the spec's own lr (its row of the family, ``surface`` being ``setup``'s) with
+    whether it is sensitive to rounding: one more run, from its start moved by one ulp, not recorded
+    (optimizers.check_rounding; the family's other rates are not checked)."""
+    tr = row(fam.trajectory, fam.index)
+    return replace(tr, rounding=optimizers.check_rounding(tr, surface, noise=setup.noise, seed=setup.seed,
+                                                          batch_size=setup.batch or None))

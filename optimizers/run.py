@@ -218,11 +218,17 @@ def run(
         if rec is None:
             rec = _run_arrays(opt.rule, problem, columns, steps, h, rates, kicks, idx, record)
         out = _finish(opt, problem, rec, steps, h, rates, bound, batched, record)
-    if rounding:
-        other = run(opt, problem, nudged(start), steps, noise=noise, seed=seed, batch_size=batch_size,
-                    record=False)
-        out = replace(out, rounding=compare(out.path, other.path))
-    return out
+    return replace(out, rounding=check_rounding(out, problem, noise=noise, seed=seed, batch_size=batch_size)
+                   ) if rounding else out
+
+
+def check_rounding(tr: Trajectory, problem, *, noise=0.0, seed=0, batch_size: int | None = None) -> Rounding:
+    """Whether one changed rounding moves ``tr``, a run (or batch) of ``problem`` with these noise,
+    seed and batch settings: each run again from its start moved by one ulp (one more row per run,
+    not recorded), compared (optimizers.rounding)."""
+    other = run(tr.optimizer, problem, nudged(tr.path[0]), tr.steps, noise=noise, seed=seed,
+                batch_size=batch_size, record=False)
+    return compare(tr.path, other.path)
 
 
 def _generators(seed):
