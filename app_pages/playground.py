@@ -322,7 +322,9 @@ with controls:
         sci = st.column_config.NumberColumn(format="%.3e")
         st.dataframe(rows, hide_index=True, width="stretch",
                      column_config={"run": st.column_config.TextColumn(width="medium"),
-                                    "final f": sci, "f - f*": sci, "distance": sci})
+                                    "final f": sci, "f - f*": sci, "distance": sci,
+                                    results.SENSITIVE: st.column_config.NumberColumn(
+                                        help=results.SENSITIVE_HELP)})
     elif panel == "Code":
         keras = st.radio("Framework", ["PyTorch", "Keras"], key="code.framework", horizontal=True,
                          label_visibility="collapsed") == "Keras"

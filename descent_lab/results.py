@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import optimizers
 
+#: The table's column of runs that are sensitive to rounding (optimizers.rounding), and its help.
+SENSITIVE = "rounding-sensitive from step"
+SENSITIVE_HELP = (f"From this step on, one changed rounding (the start moved by one unit in the last place) "
+                  f"moves the path by more than {optimizers.rounding.TOL:g}: PyTorch may end elsewhere, and "
+                  "so may this app on another machine.")
+
 
 def result_rows(views, surface, tol: float) -> list[dict]:
     """One row per run (viz.RunView): final f, f - f* (only where f has a minimum in the domain),
@@ -22,6 +28,6 @@ def result_rows(views, surface, tol: float) -> list[dict]:
             "distance": float(o.distance),
             "within tolerance from step": int(o.reached_at) if o.reached_at >= 0 else None,
             "diverged at step": int(o.diverged_at) if o.diverged_at >= 0 else None,
-            "sensitive to rounding from step": v.trajectory.sensitive_from,
+            SENSITIVE: v.trajectory.sensitive_from,
         })
     return rows

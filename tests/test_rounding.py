@@ -108,7 +108,7 @@ def test_table_script_explain_and_json_say_the_same_step():
     k = view.trajectory.sensitive_from
     note = NOTE.format(k=k)
     (row,) = results.result_rows([view], setup.make_surface(), 0.01)
-    assert row["sensitive to rounding from step"] == k
+    assert row[results.SENSITIVE] == k
     assert note in unwrapped(script.torch_script(setup, view.trajectory))
     assert explain_data(view.trajectory)["rounding"] == note
     (run,) = json.loads(export.trajectories_json(setup, [view]))["runs"]
@@ -116,7 +116,7 @@ def test_table_script_explain_and_json_say_the_same_step():
     calm = compute.runs(Setup())[0]
     assert explain_data(calm.trajectory)["rounding"] == ""
     (row,) = results.result_rows([calm], Setup().make_surface(), 0.01)
-    assert row["sensitive to rounding from step"] is None
+    assert row[results.SENSITIVE] is None
 
 
 def test_the_code_panel_says_it_above_the_script():
