@@ -25,9 +25,9 @@ from app_pages.widgets import (
     surface_picker,
 )
 from descent_lab import compute, export, results, script, tuning
-from descent_lab.presets import PRESETS, with_lesson
+from descent_lab.presets import PRESETS, from_link, lesson_question, with_lesson
 from descent_lab.runlist import RunList
-from descent_lab.setup import CUSTOM, PANELS, SPEEDS, Setup, from_query, to_query
+from descent_lab.setup import CUSTOM, PANELS, SPEEDS, Setup, to_query
 from optimizers import BATCH, NOISE, SEED, STEPS
 from viz.stage import stage_data
 
@@ -44,7 +44,7 @@ CODE_CAPTIONS = (
 #: presenter mode: no sidebar, no run controls or panels; the stage fills the screen (stage.css)
 PRESENT_CSS = ("[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],[data-testid='stHeader'],"
                "[data-testid='stExpandSidebarButton'],.st-key-controls{display:none!important}"
-               ".block-container{padding-top:0.5rem!important;max-width:100%!important}"
+               ".block-container{padding:0.5rem 1rem 1rem!important;max-width:100%!important}"
                # the run notes under the stage: off (the slider's red tick says the stable limit)
                ".st-key-run_notes [data-testid='stElementContainer']:has([data-testid='stCaptionContainer'])"
                "{display:none!important}"
@@ -186,26 +186,41 @@ def set_present(on: bool) -> None:
 
 
 def export_panel(setup: Setup, surface, views) -> None:
-    """Share link and downloads: animated GIF, PNG, CSV and JSON of the runs."""
+    """Share link and downloads: animated GIF and PNG (for a slide: size, pace, loss chart, the lesson's
+    question), CSV and JSON of the runs."""
     from viz import animation  # Matplotlib: loaded on the first visit to this panel, not on every page load
     link = "?" + urlencode(to_query(setup))
     st.caption("The address bar always holds the whole setup: copy it to share this view. "
                "The same link, relative to the app's address:")
     st.code(link, language=None, wrap_lines=True)
     stem = f"descent-lab-{setup.surface}"
-    made = st.session_state.get("gif")  # (link, bytes): one GIF per session, for the current setup
-    if (made is None or made[0] != link) and st.button("Make an animated GIF", icon=":material/movie:"):
+    c1, c2, c3 = st.columns(3)
+    size = c1.selectbox("Picture size", export.SLIDE_SIZES, key="gif.size",
+                        format_func=lambda s: f"{s[0]} x {s[1]} px",
+                        help="1280 x 720 fills a 1920 x 1080 slide at 1.5x; larger sizes make larger files")
+    with c2:
+        fps = param_widget(export.GIF_FPS, "gif.fps")
+    with c3:
+        frames = param_widget(export.GIF_FRAMES, "gif.frames")
+    loss = c1.toggle("Loss chart beside the map", value=True, key="gif.loss")
+    asked = lesson_question(setup.lesson)
+    question = c2.toggle("The lesson's question on top", value=True, key="gif.question") if asked else False
+    look = {"width_px": size[0], "height_px": size[1], "loss": loss, "question": asked if question else ""}
+    made = st.session_state.get("gif")  # (link, options, bytes): one GIF per session, for the current setup
+    wanted = (link, (frames, fps, *look.values()))
+    if (made is None or made[:2] != wanted) and st.button("Make an animated GIF", icon=":material/movie:"):
         bar = st.progress(0.0, text="Drawing frames...")
-        made = link, animation.gif_bytes(surface, views, progress=lambda f: bar.progress(min(1.0, f)))
+        made = (*wanted, animation.gif_bytes(surface, views, frames=frames, fps=fps, **look,
+                                             progress=lambda f: bar.progress(min(1.0, f))))
         st.session_state.gif = made
         bar.empty()
-    if made is not None and made[0] == link:
-        gif = made[1]
+    if made is not None and made[:2] == wanted:
+        gif = made[2]
         st.download_button(f"Download GIF ({len(gif) / 1e3:.0f} kB)", gif, f"{stem}.gif", "image/gif",
                            icon=":material/download:")
     c1, c2, c3 = st.columns(3)
-    c1.download_button("PNG of the map", lambda: animation.png_bytes(surface, views), f"{stem}.png",
-                       "image/png", icon=":material/image:", on_click="ignore")
+    c1.download_button("PNG of the last frame", lambda: animation.png_bytes(surface, views, **look),
+                       f"{stem}.png", "image/png", icon=":material/image:", on_click="ignore")
     c2.download_button("Trajectories CSV", lambda: export.trajectories_csv(views), f"{stem}.csv", "text/csv",
                        icon=":material/table:", on_click="ignore")
     c3.download_button("Trajectories JSON", lambda: export.trajectories_json(setup, views), f"{stem}.json",
@@ -218,7 +233,7 @@ if pending is not None:
 elif "run_ids" not in st.session_state:
     query = with_lesson(st.query_params.to_dict())  # a bare lesson link: the lesson's runs
     st.session_state.present = query.pop("present", "0") == "1"
-    first, problems = from_query(query)
+    first, problems = from_link(query)
     load(first, tuning.given_lrs(query, first.runs))
     if problems:
         st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".",
@@ -247,7 +262,7 @@ with st.sidebar:
     c1, c2 = st.columns(2)
     sx = c1.number_input("Start x", min_value=x0, max_value=x1, key=kx, step=0.1, format="%.3f")
     sy = c2.number_input("Start y", min_value=y0, max_value=y1, key=ky, step=0.1, format="%.3f")
-    st.caption("Or drag the ring on the map, or click the map to start there.")
+    st.caption("Or drag the ring on the map, or Shift+click the map to start there.")
     steps = param_widget(STEPS, "steps")
     batch = 0
     if surface.data is not None:

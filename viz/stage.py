@@ -20,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
+from descent_lab.compute import RunView
+from descent_lab.setup import STEPS_PER_SECOND
 from landscapes import Surface
 from optimizers import Trajectory
-from optimizers.analysis import stable_lr
 
 from .explain import explain_data
 from .landscape import COLORMAP, display_transform, global_minima, landscape_grid, log_title, toned_colorscale
-from .playground import RunView
 
 #: the stage's ES module and style, shipped with this package (pyproject package-data)
 STAGE_JS = Path(__file__).with_name("stage.js")
@@ -110,6 +110,17 @@ def gap(loss, fstar: float) -> np.ndarray:
         return np.clip(np.asarray(loss, dtype=float) - fstar, GAP_FLOOR, LOSS_CEILING)
 
 
+def loss_reference(surface: Surface, losses: Sequence) -> tuple[float, str]:
+    """What the loss chart measures from and its axis title: f* where the surface has a global
+    minimum, else the lowest finite f among ``losses`` (arrays: f on the map, the runs' losses)."""
+    if surface.has_global_min:
+        return surface.global_min, "f - f* (log scale)"
+    seen = np.concatenate([np.ravel(a) for a in losses]) if len(losses) else np.zeros(0)
+    seen = seen[np.isfinite(seen)]
+    return (float(seen.min()) if seen.size else 0.0,
+            "f - lowest f shown (log scale; no minimum in this domain)")
+
+
 def _labels(slot: int, tr: Trajectory, lrs: Sequence[float]) -> list[str]:
     """The run's label at each learning rate, as compute.label writes it ('1. GD (lr=0.001)')."""
     opt = tr.optimizer
@@ -141,13 +152,7 @@ def stage_data(
     k = stride(steps, [len(f.lrs) for f in families])
     keep = kept_steps(steps, k)
     fg = landscape_grid(surface, HOVER_GRID)[2]
-    if surface.has_global_min:
-        fstar, gap_title = surface.global_min, "f - f* (log scale)"
-    else:  # no f*: the loss chart measures from the lowest f on the map or along any run
-        seen = np.concatenate([np.ravel(fg), *(np.ravel(f.trajectory.loss) for f in families)])
-        seen = seen[np.isfinite(seen)]
-        fstar = float(seen.min()) if seen.size else 0.0
-        gap_title = "f - lowest f shown (log scale; no minimum in this domain)"
+    fstar, gap_title = loss_reference(surface, [fg, *(f.trajectory.loss for f in families)])
     show3d = show3d and not multiples
     if show3d:
         z3 = landscape_grid(surface, GRID_3D)[2]
@@ -159,7 +164,7 @@ def stage_data(
             "label": view.label, "color": view.color, "lrs": list(fam.lrs), "index": fam.index,
             "labels": _labels(slot, tr, fam.lrs),
             # the largest stable lr at the start (GD, momentum, Nesterov on a surface with a Hessian), or None
-            "stable_lr": stable_lr(surface, tr.path[0], tr.optimizer.name, tr.optimizer.hyper),
+            "stable_lr": fam.stable_lr,
             "diverged": [int(d) for d in np.atleast_1d(ft.diverged_at)],
             # family: (R, 2, kept) path, (R, kept) f - f*
             "fam_path": f32(np.moveaxis(ft.path[keep], 0, -1)),
@@ -185,7 +190,7 @@ def stage_data(
         "hover_n": HOVER_GRID, "hover_f": f32(fg),
         "gap_title": gap_title,
         "runs": runs, "arrows": bool(arrows), "multiples": bool(multiples), "speed": speed,
-        "show3d": bool(show3d), "explain": bool(explain),
+        "show3d": bool(show3d), "explain": bool(explain), "steps_per_s": STEPS_PER_SECOND,
     }
     if show3d:
         zs = show(z3)
