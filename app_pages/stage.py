@@ -6,7 +6,7 @@ updates in place. plotly.js comes from this server: the plotly
 package's own plotly.min.js, copied to static/ (served at /app/static/ with
 server.enableStaticServing, compressed by Streamlit and cached by the browser), never a CDN.
 
-The data goes as bytes (viz.stage.pack: a JSON header and the arrays' float32 bytes), which
+The data goes as bytes (viz.stage.stage_payload: a JSON header and the arrays' bytes), which
 Streamlit forwards as they are: no base64, no JSON of the numbers, no search for data frames in
 them (that search imports pandas, 0.4 s of a cold first load).
 
@@ -24,7 +24,7 @@ from pathlib import Path
 import plotly
 import streamlit as st
 
-from viz.stage import STAGE_CSS, STAGE_JS, pack
+from viz.stage import STAGE_CSS, STAGE_JS
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE.parent / "static"
@@ -96,11 +96,11 @@ def _speed(speeds):
     return apply
 
 
-def stage(data: dict, run_ids: list[int], speeds, present: bool) -> None:
-    """Mount (or update) the stage with viz.stage.stage_data's ``data``."""
+def stage(payload: bytes, run_ids: list[int], speeds) -> None:
+    """Mount (or update) the stage with viz.stage.stage_payload's ``payload``."""
     _component(
         key=KEY,
-        data=pack({**data, "present": present, "plotly_version": plotly.__version__}),
+        data=payload,
         on_lr_change=on_lr(run_ids),
         on_start_change=_start("start"),
         on_show3d_change=_flag("show3d"),

@@ -37,6 +37,11 @@ def with_lr(lrs, lr: float) -> tuple[float, ...]:
     return tuple(grid)
 
 
+def lr_grid(spec: RunSpec) -> tuple[float, ...]:
+    """The values of ``spec``'s learning-rate slider, with its own lr (a link may hold any)."""
+    return tuple(float(v) for v in optimizers.rule(spec.name).lr.options(float(spec.hyper["lr"])))
+
+
 def lr_family(setup: Setup, spec: RunSpec, lrs) -> Family:
     """``spec`` on ``setup``'s surface, start, steps, noise, seed and batch at every lr of ``lrs``
     (plus the spec's own lr), in one batched call."""
