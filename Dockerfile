@@ -13,16 +13,16 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt \
     && useradd --create-home --uid 10001 descent
 
-COPY --chown=descent:descent app.py ./
-COPY --chown=descent:descent .streamlit ./.streamlit
-COPY --chown=descent:descent assets ./assets
-COPY --chown=descent:descent specs ./specs
-COPY --chown=descent:descent landscapes ./landscapes
-COPY --chown=descent:descent optimizers ./optimizers
-COPY --chown=descent:descent viz ./viz
-COPY --chown=descent:descent descent_lab ./descent_lab
-COPY --chown=descent:descent app_pages ./app_pages
-COPY --chown=descent:descent static ./static
+COPY app.py ./
+COPY .streamlit ./.streamlit
+COPY assets ./assets
+COPY specs ./specs
+COPY landscapes ./landscapes
+COPY optimizers ./optimizers
+COPY viz ./viz
+COPY descent_lab ./descent_lab
+COPY app_pages ./app_pages
+COPY static ./static
 
 USER descent
 EXPOSE 8501

@@ -12,11 +12,10 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-import optimizers
 import viz
-from app_pages.widgets import PENDING_NET, param_widget, plain, schedule_widgets
+from app_pages.widgets import PENDING_NET, param_widget, plain, run_cards
 from descent_lab import networks as dn
-from descent_lab.setup import MAX_RUNS, RunSpec
+from descent_lab.runlist import RunList
 from landscapes import datasets
 from landscapes.mlp import ACTIVATIONS
 from optimizers import BATCH
@@ -24,9 +23,9 @@ from viz import networks as vn
 
 K = "net."  # prefix of this page's session keys
 LOADED = K + "loaded"
+RUNS = RunList(K)  # the page's runs: net.run_ids, net.r<id>.opt, ...
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
 CONFIG = {"displaylogo": False, "scrollZoom": False}
-CARDS_PER_ROW = 3
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -40,41 +39,40 @@ def runs_of(setup: dn.NetSetup) -> dn.Runs:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def cached_figure(key: tuple, tall: bool, whole: bool) -> tuple[dict, str, str, list[str]]:
-    """The animated figure, the plane's title, a note on the paths' distance from it, problems."""
+def cached_figure(key: tuple, tall: bool, whole: bool, colors: tuple) -> tuple[dict, str, str, list[str]]:
+    """The animated figure (the runs in ``colors``), the plane's title, a note on the paths'
+    distance from it, problems."""
     setup = dn.from_key(key)
     runs = runs_of(setup)
     land, problems = dn.landscape(setup, runs)
     ticks = dn.frame_ticks(runs.steps)
-    fig = vn.network_figure(runs, land, dn.colors(setup), ticks, dn.boundaries(runs, ticks),
+    fig = vn.network_figure(runs, land, list(colors), ticks, dn.boundaries(runs, ticks),
                             show3d=setup.show3d, tall=tall, whole=whole)
     return fig, land.title, dn.plane_note(land, runs), problems
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def cached_interpolation(training_key: tuple) -> dict:
-    setup = dn.from_key(training_key)
-    runs = runs_of(setup)
-    return vn.interpolation_figure(*dn.interpolation(runs), runs.labels, dn.colors(setup))
+def cached_interpolation(training_key: tuple, colors: tuple) -> dict:
+    runs = runs_of(dn.from_key(training_key))
+    return vn.interpolation_figure(*dn.interpolation(runs), runs.labels, list(colors))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def cached_sharpness(training_key: tuple) -> tuple[dict, list]:
-    setup = dn.from_key(training_key)
-    runs = runs_of(setup)
+def cached_sharpness(training_key: tuple, colors: tuple) -> tuple[dict, list]:
+    runs = runs_of(dn.from_key(training_key))
     steps, lam, edge = dn.sharpness(runs)
     rows = dn.sharpness_rows(runs, steps, lam, edge)
-    return vn.sharpness_figure(steps, lam, edge, runs.labels, dn.colors(setup)), rows
+    return vn.sharpness_figure(steps, lam, edge, runs.labels, list(colors)), rows
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def cached_gif(key: tuple) -> bytes:
+def cached_gif(key: tuple, colors: tuple) -> bytes:
     from viz import animation  # Matplotlib: loaded on the first export, not on every page load
 
     setup = dn.from_key(key)
     runs = runs_of(setup)
     land, _ = dn.landscape(setup, runs)
-    return animation.network_gif_bytes(land, runs.labels, dn.colors(setup), runs.diverged_at)
+    return animation.network_gif_bytes(land, runs.labels, list(colors), runs.diverged_at)
 
 
 def load(setup: dn.NetSetup) -> None:
@@ -88,54 +86,11 @@ def load(setup: dn.NetSetup) -> None:
     ss[K + "act"] = setup.activation
     ss[K + "batch_kind"] = BATCH_KINDS[0 if setup.batch == 0 else 1 if setup.batch == 1 else 2]
     ss[K + "batch_size"] = setup.batch if setup.batch > 1 else 16
-    ss[K + "run_ids"] = list(range(len(setup.runs)))
-    ss[K + "next_run"] = len(setup.runs)
-    for i, r in enumerate(setup.runs):
-        ss[K + f"r{i}.opt"] = r.name
-        for k, v in r.hyper.items():
-            ss[K + f"r{i}.{k}"] = v
-        ss[K + f"r{i}.sched"] = r.schedule.get("kind", "constant")
-        for k, v in r.schedule.items():
-            if k != "kind":
-                ss[K + f"r{i}.sched.{k}"] = v
+    RUNS.load(ss, setup.runs)
     ss[K + "plane"] = setup.plane
     ss[K + "around"], ss[K + "ends"] = setup.around, list(setup.ends)
     ss[K + "show3d"] = setup.show3d
     ss[K + "panel"] = dn.PANELS.get(setup.panel)
-
-
-def add_run() -> None:
-    ss = st.session_state
-    ids = ss[K + "run_ids"]
-    if len(ids) < MAX_RUNS:
-        ss[K + f"r{ss[K + 'next_run']}.opt"] = "nesterov"
-        ids.append(ss[K + "next_run"])
-        ss[K + "next_run"] += 1
-
-
-def remove_run(i: int) -> None:
-    if len(st.session_state[K + "run_ids"]) > 1:
-        st.session_state[K + "run_ids"].remove(i)
-
-
-def run_card(i: int, number: int, color: str) -> RunSpec:
-    """One run's optimizer and learning rate; its other settings and schedule in a popover."""
-    pick, more = st.columns([4, 1], vertical_alignment="bottom", gap="small")
-    name = pick.selectbox(f"Run {number}", optimizers.names(), key=K + f"r{i}.opt",
-                          format_func=lambda n: optimizers.rule(n).label)
-    st.markdown(f"<div style='height:4px;background:{color};margin:-0.6rem 0 0.2rem'></div>",
-                unsafe_allow_html=True)
-    rule = optimizers.rule(name)
-    hyper = {"lr": param_widget(rule.lr, K + f"r{i}.lr")}
-    with more.popover("", icon=":material/tune:", help="More settings: betas, schedule, epsilon"):
-        st.caption(rule.note)
-        for p in rule.params:
-            if p.name != "lr":
-                hyper[p.name] = param_widget(p, K + f"r{i}.{p.name}")
-        sched = schedule_widgets(K + f"r{i}.sched")
-        st.button("Remove this run", key=K + f"r{i}.remove", on_click=remove_run, args=(i,),
-                  disabled=len(st.session_state[K + "run_ids"]) == 1)
-    return RunSpec(name, hyper, sched)
 
 
 def sidebar() -> dict:
@@ -210,7 +165,7 @@ def plane_controls(runs: int) -> dict:
     return out
 
 
-def export_panel(setup: dn.NetSetup) -> None:
+def export_panel(setup: dn.NetSetup, colors: tuple) -> None:
     link = "?" + urlencode(dn.to_query(setup))
     st.caption("The address bar always holds the whole setup: copy it to share this view. "
                "The same link, relative to the app's address:")
@@ -219,7 +174,7 @@ def export_panel(setup: dn.NetSetup) -> None:
     if (made is None or made[0] != link) and st.button("Make an animated GIF of the landscape",
                                                        icon=":material/movie:", key=K + "make_gif"):
         with st.spinner("Drawing frames..."):
-            made = link, cached_gif(dn.key(setup))
+            made = link, cached_gif(dn.key(setup), colors)
         st.session_state[K + "gif"] = made
     if made is not None and made[0] == link:
         st.download_button(f"Download GIF ({len(made[1]) / 1e3:.0f} kB)", made[1],
@@ -241,20 +196,10 @@ def main() -> None:
                    icon=":material/link:")
     chosen = sidebar()
 
-    ids = st.session_state[K + "run_ids"]
     plane_area, figure_area = st.container(), st.container()  # the figure before the runs (phones)
     with st.container(key=K + "controls"):
-        colors = viz.run_colors([st.session_state[K + f"r{i}.opt"] for i in ids])
-        specs = []
-        rows = [list(enumerate(ids))[k:k + CARDS_PER_ROW] for k in range(0, len(ids), CARDS_PER_ROW)]
-        for r, row in enumerate(rows):  # three cards to a row (on a phone: in the runs' order)
-            cols = st.columns(CARDS_PER_ROW + 1)
-            for col, (slot, i) in zip(cols, row, strict=False):
-                with col:
-                    specs.append(run_card(i, slot + 1, colors[slot]))
-            if r == len(rows) - 1:
-                cols[-1].button(":material/add: Add run", key=K + "add_run", on_click=add_run,
-                                disabled=len(ids) >= MAX_RUNS, width="stretch")
+        ids, colors, specs = run_cards(RUNS)
+    colors = tuple(colors)
     with plane_area:
         view = plane_controls(len(ids))
 
@@ -269,7 +214,8 @@ def main() -> None:
 
     with figure_area:
         with st.spinner("Training and slicing the landscape..."):
-            fig, title, note, plane_problems = cached_figure(dn.key(setup), view["tall"], view["whole"])
+            fig, title, note, plane_problems = cached_figure(dn.key(setup), view["tall"], view["whole"],
+                                                             colors)
         for p in plane_problems:
             st.warning(plain(p), icon=":material/info:")
         st.markdown(f"**{plain(title)}**")
@@ -286,10 +232,10 @@ def main() -> None:
         st.caption("The loss on the straight line from the start (0) through each run's end point (1) "
                    "and beyond (Goodfellow et al. 2015). A line that falls all the way means no barrier "
                    "lies between start and end on that line.")
-        st.plotly_chart(viz.fast_figure(cached_interpolation(tkey)), key=K + "interp", config=CONFIG)
+        st.plotly_chart(viz.fast_figure(cached_interpolation(tkey, colors)), key=K + "interp", config=CONFIG)
     elif panel == dn.PANELS["sharpness"]:
         with st.spinner("Power iteration on Hessian-vector products..."):
-            fig, rows = cached_sharpness(tkey)
+            fig, rows = cached_sharpness(tkey, colors)
         st.caption("The largest eigenvalue of the loss's Hessian along each run (power iteration on "
                    "exact Hessian-vector products). Dotted: 2 / η of each GD run, the edge of stability: "
                    "full-batch GD on a quadratic with a larger curvature diverges (Cohen et al. 2021 "
@@ -300,7 +246,7 @@ def main() -> None:
         st.dataframe(rows, hide_index=True, width="stretch",
                      column_config={"run": st.column_config.TextColumn(width="medium"), **columns})
     elif panel == dn.PANELS["export"]:
-        export_panel(setup)
+        export_panel(setup, colors)
 
 
 main()

@@ -20,19 +20,18 @@ from app_pages.widgets import (
     image_for,
     param_widget,
     plain,
-    schedule_widgets,
+    run_cards,
     surface_picker,
 )
 from descent_lab import compute, export, results, script, tuning
-from descent_lab.presets import PRESETS, with_lesson
-from descent_lab.setup import CUSTOM, MAX_RUNS, PANELS, SPEEDS, RunSpec, Setup, forms, from_query, to_query
-from optimizers import BATCH, NOISE, SEED, STEPS, schedules
+from descent_lab.presets import PRESETS, lesson_question, with_lesson
+from descent_lab.runlist import RunList
+from descent_lab.setup import CUSTOM, PANELS, SPEEDS, Setup, from_query, to_query
+from optimizers import BATCH, NOISE, SEED, STEPS
 from viz.stage import stage_payload, stage_runs
 
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
-FORM_LABELS = {"pytorch": "PyTorch", "keras": "Keras"}
-FORM_HELP = "The update as torch.optim or as keras.optimizers writes it (where eps sits, where sums start)"
-CARDS_PER_ROW = 3
+RUNS = RunList()  # the page's runs: run_ids, r<id>.opt, r<id>.lr, ...
 CODE_CAPTIONS = (
     "Each run as a complete PyTorch script: copy it (the icon at its top right) or download it, and run it "
     "with only torch installed. Its last line prints the run's final point x y, the app's to 1e-7 (the test "
@@ -82,18 +81,7 @@ def load(setup: Setup, given: tuple[bool, ...] | None = None) -> None:
     for flag in ("multiples", "show3d", "arrows", "explain", "speed"):
         ss[flag] = getattr(setup, flag)
     ss.panel = PANELS.get(setup.panel)
-    ss.run_ids = list(range(len(setup.runs)))
-    ss.pop("run.colors", None)  # a loaded setup gets fresh colours, as on the Learn pages
-    ss.next_run = len(setup.runs)
-    for i, r in enumerate(setup.runs):
-        ss[f"r{i}.opt"] = r.name
-        for k, v in r.hyper.items():
-            ss[f"r{i}.{k}"] = v
-        ss[f"r{i}.form"] = r.form
-        ss[f"r{i}.sched"] = r.schedule.get("kind", "constant")
-        for k, v in r.schedule.items():
-            if k != "kind":
-                ss[f"r{i}.sched.{k}"] = v
+    RUNS.load(ss, setup.runs)  # fresh colours, as on the Learn pages
     mark_loaded(setup, (True,) * len(setup.runs) if given is None else given)
 
 
@@ -105,9 +93,9 @@ def mark_loaded(setup: Setup, given: tuple[bool, ...]) -> None:
     for k in [k for k in ss if ".own." in str(k) or str(k).endswith(".lr.note")]:
         del ss[k]
     for i, (r, own) in enumerate(zip(setup.runs, given, strict=True)):
-        ss[f"r{i}.was"] = r.name
+        ss[RUNS.key(i, "was")] = r.name
         if own:
-            ss[f"r{i}.own.{r.name}"] = r.hyper["lr"]
+            ss[RUNS.key(i, f"own.{r.name}")] = r.hyper["lr"]
     ss["lr.surface"] = compute.surface_key(setup.make_surface())
 
 
@@ -118,21 +106,6 @@ def open_lesson() -> None:
         load(PRESETS[key].setup())
 
 
-def state_spec(i: int, name: str) -> RunSpec:
-    """Run ``i`` as its widgets hold it, with optimizer ``name`` (before its card is drawn)."""
-    ss = st.session_state
-    rule = optimizers.rule(name)
-    hyper = {p.name: p.clamp(ss.get(f"r{i}.{p.name}", p.default)) for p in rule.params}
-    kind = ss.get(f"r{i}.sched", "constant")
-    sched = {"kind": kind}
-    for k in (*schedules.USES[kind], "warmup"):
-        sched[k] = ss.get(f"r{i}.sched.{k}", schedules.PARAMS[k].default)
-    if sched["warmup"]:
-        sched["warmup_start"] = ss.get(f"r{i}.sched.warmup_start", schedules.PARAMS["warmup_start"].default)
-    form = ss.get(f"r{i}.form", "pytorch")
-    return RunSpec(name, hyper, sched, form if form in forms(name) else "pytorch")
-
-
 def tune_switched_runs(base: Setup) -> None:
     """After a run switched optimizer, or the surface changed: give the run a learning rate that works
     there (descent_lab.tuning.choose_lr), unless the user set one for that optimizer; note it."""
@@ -140,17 +113,17 @@ def tune_switched_runs(base: Setup) -> None:
     surface = base.make_surface()
     key = compute.surface_key(surface)
     moved = ss.get("lr.surface") not in (None, key)
-    for i in ss.run_ids:
-        name, was = ss[f"r{i}.opt"], ss.get(f"r{i}.was")
+    for i in RUNS.ids(ss):
+        name, was = ss[RUNS.key(i, "opt")], ss.get(RUNS.key(i, "was"))
         if was is not None and (was != name or moved):
             whose = f"{optimizers.rule(was).short or optimizers.rule(was).label}'s" if was != name else (
                 "the last surface's")
-            choice = tuning.choose_lr(base, state_spec(i, name), previous_from=whose,
-                                      own=ss.get(f"r{i}.own.{name}"),
+            choice = tuning.choose_lr(base, RUNS.spec(ss, i, name), previous_from=whose,
+                                      own=ss.get(RUNS.key(i, f"own.{name}")),
                                       family=lambda s, spec: family_for(s, spec, surface))  # cached
-            ss[f"r{i}.lr"] = choice.lr
-            ss[f"r{i}.lr.note"] = (choice.lr, choice.caption())
-        ss[f"r{i}.was"] = name
+            ss[RUNS.key(i, "lr")] = choice.lr
+            ss[RUNS.key(i, "lr.note")] = (choice.lr, choice.caption())
+        ss[RUNS.key(i, "was")] = name
     ss["lr.surface"] = key
 
 
@@ -193,7 +166,7 @@ def run_notes(setup: Setup, ids: list[int], views) -> None:
     for slot, (i, spec, view) in enumerate(zip(ids, setup.runs, views, strict=True)):
         rule = optimizers.rule(spec.name)
         who = f"Run {slot + 1} ({rule.short or rule.label})"
-        note = st.session_state.get(f"r{i}.lr.note")
+        note = st.session_state.get(RUNS.key(i, "lr.note"))
         hint = tuning.stability(setup, spec)
         parts = [note[1]] if note and note[0] == spec.hyper["lr"] else []
         warning = hint.warning(view.trajectory, setup.make_surface()) if hint is not None else None
@@ -211,75 +184,46 @@ def set_present(on: bool) -> None:
     st.session_state.present = on
 
 
-def add_run() -> None:
-    ss = st.session_state
-    if len(ss.run_ids) < MAX_RUNS:
-        ss[f"r{ss.next_run}.opt"] = "nesterov"
-        ss.run_ids.append(ss.next_run)
-        ss.next_run += 1
-
-
-def remove_run(i: int) -> None:
-    if len(st.session_state.run_ids) > 1:
-        st.session_state.run_ids.remove(i)
-
-
 def export_panel(setup: Setup, surface, views) -> None:
-    """Share link and downloads: animated GIF, PNG, CSV and JSON of the runs."""
+    """Share link and downloads: animated GIF and PNG (for a slide: size, pace, loss chart, the lesson's
+    question), CSV and JSON of the runs."""
     from viz import animation  # Matplotlib: loaded on the first visit to this panel, not on every page load
     link = "?" + urlencode(to_query(setup))
     st.caption("The address bar always holds the whole setup: copy it to share this view. "
                "The same link, relative to the app's address:")
     st.code(link, language=None, wrap_lines=True)
     stem = f"descent-lab-{setup.surface}"
-    made = st.session_state.get("gif")  # (link, bytes): one GIF per session, for the current setup
-    if (made is None or made[0] != link) and st.button("Make an animated GIF", icon=":material/movie:"):
+    c1, c2, c3 = st.columns(3)
+    size = c1.selectbox("Picture size", export.SLIDE_SIZES, key="gif.size",
+                        format_func=lambda s: f"{s[0]} x {s[1]} px",
+                        help="1280 x 720 fills a 1920 x 1080 slide at 1.5x; larger sizes make larger files")
+    with c2:
+        fps = param_widget(export.GIF_FPS, "gif.fps")
+    with c3:
+        frames = param_widget(export.GIF_FRAMES, "gif.frames")
+    loss = c1.toggle("Loss chart beside the map", value=True, key="gif.loss")
+    asked = lesson_question(setup.lesson)
+    question = c2.toggle("The lesson's question on top", value=True, key="gif.question") if asked else False
+    look = {"width_px": size[0], "height_px": size[1], "loss": loss, "question": asked if question else ""}
+    made = st.session_state.get("gif")  # (link, options, bytes): one GIF per session, for the current setup
+    wanted = (link, (frames, fps, *look.values()))
+    if (made is None or made[:2] != wanted) and st.button("Make an animated GIF", icon=":material/movie:"):
         bar = st.progress(0.0, text="Drawing frames...")
-        made = link, animation.gif_bytes(surface, views, progress=lambda f: bar.progress(min(1.0, f)))
+        made = (*wanted, animation.gif_bytes(surface, views, frames=frames, fps=fps, **look,
+                                             progress=lambda f: bar.progress(min(1.0, f))))
         st.session_state.gif = made
         bar.empty()
-    if made is not None and made[0] == link:
-        gif = made[1]
+    if made is not None and made[:2] == wanted:
+        gif = made[2]
         st.download_button(f"Download GIF ({len(gif) / 1e3:.0f} kB)", gif, f"{stem}.gif", "image/gif",
                            icon=":material/download:")
     c1, c2, c3 = st.columns(3)
-    c1.download_button("PNG of the map", lambda: animation.png_bytes(surface, views), f"{stem}.png",
-                       "image/png", icon=":material/image:", on_click="ignore")
+    c1.download_button("PNG of the last frame", lambda: animation.png_bytes(surface, views, **look),
+                       f"{stem}.png", "image/png", icon=":material/image:", on_click="ignore")
     c2.download_button("Trajectories CSV", lambda: export.trajectories_csv(views), f"{stem}.csv", "text/csv",
                        icon=":material/table:", on_click="ignore")
     c3.download_button("Trajectories JSON", lambda: export.trajectories_json(setup, views), f"{stem}.json",
                        "application/json", icon=":material/data_object:", on_click="ignore")
-
-
-def run_card(i: int, number: int, color: str) -> RunSpec:
-    """One run's controls: optimizer and learning rate; the rest in a popover."""
-    pick, more = st.columns([4, 1], vertical_alignment="bottom", gap="small")
-    name = pick.selectbox(f"Run {number}", optimizers.names(), key=f"r{i}.opt",
-                          format_func=lambda n: optimizers.rule(n).label)
-    st.markdown(f"<div style='height:4px;background:{color};margin:-0.6rem 0 0.2rem'></div>",
-                unsafe_allow_html=True)
-    rule = optimizers.rule(name)
-    lr = rule.lr  # its slider is on the stage, beside the map: dragging it needs no server
-    st.session_state.setdefault(f"r{i}.lr", lr.snap(lr.default))
-    hyper = {"lr": lr.clamp(st.session_state[f"r{i}.lr"])}
-    with more.popover("", icon=":material/tune:", help="More settings: betas, schedule, epsilon"):
-        form = "pytorch"
-        if len(forms(name)) > 1:
-            st.session_state.setdefault(f"r{i}.form", "pytorch")
-            form = st.radio("Form", forms(name), key=f"r{i}.form", format_func=FORM_LABELS.get,
-                            help=FORM_HELP, horizontal=True)
-        st.caption(rule.in_form(form).note)
-        for p in rule.params:
-            if p.name not in ("lr", "eps"):
-                hyper[p.name] = param_widget(p, f"r{i}.{p.name}")
-        sched = schedule_widgets(f"r{i}.sched")
-        with st.expander("Advanced"):
-            for p in rule.params:
-                if p.name == "eps":
-                    hyper["eps"] = param_widget(p, f"r{i}.eps")
-        st.button("Remove this run", key=f"r{i}.remove", on_click=remove_run, args=(i,),
-                  disabled=len(st.session_state.run_ids) == 1)
-    return RunSpec(name, hyper, sched, form)
 
 
 pending = st.session_state.pop(PENDING_SETUP, None)  # sent by another page
@@ -340,25 +284,11 @@ sparams = ({"expression": surface.params["expression"], "domain": surface.domain
            if surface.name == CUSTOM else dict(surface.params))
 tune_switched_runs(Setup(surface=surface.name, surface_params=sparams, start=(float(sx), float(sy)),
                          steps=int(steps), noise=float(noise), seed=int(seed), batch=int(batch)))
-ids = st.session_state.run_ids
 speed = st.session_state.setdefault("speed", Setup.speed)
 stage_area = st.container()  # first on the page (on a phone, the map comes before the run controls)
 controls = st.container(key="controls")
-with controls:  # run cards three to a row, so a name like "Gradient descent" is never cut
-    runs = []
-    names = [st.session_state[f"r{i}.opt"] for i in ids]
-    last = st.session_state.get("run.colors", {})  # run id -> (optimizer, colour)
-    colors = viz.run_colors(names, [last.get(i) for i in ids])
-    st.session_state["run.colors"] = dict(zip(ids, zip(names, colors, strict=True), strict=True))
-    rows = [list(enumerate(ids))[k:k + CARDS_PER_ROW] for k in range(0, len(ids), CARDS_PER_ROW)]
-    for r, row in enumerate(rows):
-        cols = st.columns(CARDS_PER_ROW + 1)
-        for col, (slot, i) in zip(cols, row, strict=False):
-            with col:
-                runs.append(run_card(i, slot + 1, colors[slot]))
-        if r == len(rows) - 1:
-            cols[-1].button(":material/add: Add run", key="add_run", on_click=add_run,
-                            disabled=len(ids) >= MAX_RUNS, width="stretch")
+with controls:
+    ids, colors, runs = run_cards(RUNS, lr_on_stage=True)
 
 setup = Setup(
     surface=surface.name, surface_params=sparams, start=(float(sx), float(sy)),

@@ -2,9 +2,11 @@
 
 One components.v2 component, inline (viz/stage.js and viz/stage.css, the module the exported page
 and the notebook widget load too; no build step), mounted with a stable key so it stays mounted and
-updates in place. plotly.js comes from this server: the plotly
-package's own plotly.min.js, copied to static/ (served at /app/static/ with
-server.enableStaticServing, compressed by Streamlit and cached by the browser), never a CDN.
+updates in place. plotly.js comes from this server, never a CDN: static/plotly.min.js beside the
+entry script (served at /app/static/ with server.enableStaticServing, cached by the browser). It is
+the pinned plotly package's own file, kept in the repository and shipped in the wheel
+(tests/test_install.py checks it is that file), so nothing is written at run time: the app runs
+from a read-only install.
 
 The data goes as bytes (viz.stage.stage_payload: a JSON header and the arrays' bytes), which
 Streamlit forwards as they are: no base64, no JSON of the numbers, no search for data frames in
@@ -17,32 +19,12 @@ dragged start ring, ``show3d``, ``present`` and ``explain`` (bools), ``speed``.
 
 from __future__ import annotations
 
-import filecmp
-import shutil
-from pathlib import Path
-
-import plotly
 import streamlit as st
 
 from viz.stage import STAGE_CSS, STAGE_JS
 
-HERE = Path(__file__).resolve().parent
-STATIC = HERE.parent / "static"
-PLOTLY_JS = STATIC / "plotly.min.js"
 KEY = "stage"
 
-
-def ensure_plotly_js() -> None:
-    """static/plotly.min.js as the installed plotly package ships it (copied once per version)."""
-    src = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    if not PLOTLY_JS.exists() or not filecmp.cmp(src, PLOTLY_JS, shallow=True):
-        STATIC.mkdir(exist_ok=True)
-        tmp = PLOTLY_JS.with_suffix(".tmp")
-        shutil.copyfile(src, tmp)
-        tmp.replace(PLOTLY_JS)
-
-
-ensure_plotly_js()
 _component = st.components.v2.component(
     "descent_lab.stage",
     html="",

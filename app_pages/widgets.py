@@ -18,7 +18,8 @@ import viz
 from descent_lab import compute
 from descent_lab.compute import surface_from_key, surface_key
 from descent_lab.families import Family, lr_family, lr_grid
-from descent_lab.setup import CUSTOM, DEFAULT_DOMAIN, RunSpec, Setup, custom_surface
+from descent_lab.runlist import RunList
+from descent_lab.setup import CUSTOM, DEFAULT_DOMAIN, MAX_RUNS, RunSpec, Setup, custom_surface, forms
 from landscapes import Surface, expression
 from optimizers import schedules
 from specs import Param
@@ -75,6 +76,65 @@ def schedule_widgets(key: str) -> dict:
     if sched["warmup"]:
         sched["warmup_start"] = param_widget(schedules.PARAMS["warmup_start"], f"{key}.warmup_start")
     return sched
+
+
+FORM_LABELS = {"pytorch": "PyTorch", "keras": "Keras"}
+FORM_HELP = "The update as torch.optim or as keras.optimizers writes it (where eps sits, where sums start)"
+CARDS_PER_ROW = 3
+
+
+def run_cards(runs: RunList, lr_on_stage: bool = False) -> tuple[list[int], list[str], list[RunSpec]]:
+    """The run cards of ``runs``, three to a row (a name like "Gradient descent" is never cut), and
+    "Add run" after the last; returns the runs' ids, colours and RunSpecs, in order."""
+    ss = st.session_state
+    ids = runs.ids(ss)
+    colors = runs.colors(ss)
+    specs = []
+    rows = [list(enumerate(ids))[k:k + CARDS_PER_ROW] for k in range(0, len(ids), CARDS_PER_ROW)]
+    for r, cards in enumerate(rows):
+        cols = st.columns(CARDS_PER_ROW + 1)
+        for col, (slot, i) in zip(cols, cards, strict=False):
+            with col:
+                specs.append(run_card(runs, i, slot + 1, colors[slot], lr_on_stage))
+        if r == len(rows) - 1:
+            cols[-1].button(":material/add: Add run", key=f"{runs.prefix}add_run", on_click=runs.add,
+                            args=(ss,), disabled=len(ids) >= MAX_RUNS, width="stretch")
+    return ids, colors, specs
+
+
+def run_card(runs: RunList, i: int, number: int, color: str, lr_on_stage: bool) -> RunSpec:
+    """One run's optimizer and learning rate (``lr_on_stage``: its slider is on the stage, beside the
+    map, where dragging it needs no server); its form, other settings and schedule in a popover."""
+    ss = st.session_state
+    pick, more = st.columns([4, 1], vertical_alignment="bottom", gap="small")
+    name = pick.selectbox(f"Run {number}", optimizers.names(), key=runs.key(i, "opt"),
+                          format_func=lambda n: optimizers.rule(n).label)
+    st.markdown(f"<div style='height:4px;background:{color};margin:-0.6rem 0 0.2rem'></div>",
+                unsafe_allow_html=True)
+    rule = optimizers.rule(name)
+    if lr_on_stage:
+        ss.setdefault(runs.key(i, "lr"), rule.lr.snap(rule.lr.default))
+        hyper = {"lr": rule.lr.clamp(ss[runs.key(i, "lr")])}
+    else:
+        hyper = {"lr": param_widget(rule.lr, runs.key(i, "lr"))}
+    with more.popover("", icon=":material/tune:", help="More settings: betas, schedule, epsilon"):
+        form = "pytorch"
+        if len(forms(name)) > 1:
+            ss.setdefault(runs.key(i, "form"), "pytorch")
+            form = st.radio("Form", forms(name), key=runs.key(i, "form"), format_func=FORM_LABELS.get,
+                            help=FORM_HELP, horizontal=True)
+        st.caption(rule.in_form(form).note)
+        for p in rule.params:
+            if p.name not in ("lr", "eps"):
+                hyper[p.name] = param_widget(p, runs.key(i, p.name))
+        sched = schedule_widgets(runs.key(i, "sched"))
+        with st.expander("Advanced"):
+            for p in rule.params:
+                if p.name == "eps":
+                    hyper["eps"] = param_widget(p, runs.key(i, "eps"))
+        st.button("Remove this run", key=runs.key(i, "remove"), on_click=runs.remove, args=(ss, i),
+                  disabled=len(runs.ids(ss)) == 1)
+    return RunSpec(name, hyper, sched, form)
 
 
 def side_by_side(*panels: tuple[str, list[str]]) -> None:

@@ -19,6 +19,8 @@ from urllib.parse import parse_qsl
 import landscapes
 import optimizers
 
+from .export import GIF_FPS, GIF_FRAMES, SLIDE_SIZES
+from .presets import lesson_question
 from .setup import from_query
 
 OUTPUTS = ("gif", "png", "csv", "json")
@@ -82,12 +84,19 @@ def parser(prog: str = "descent-lab") -> argparse.ArgumentParser:
     o.add_argument("--png", type=Path, metavar="FILE", help="PNG of the final view")
     o.add_argument("--csv", type=Path, metavar="FILE", help="every step of every run as CSV")
     o.add_argument("--json", type=Path, metavar="FILE", help="the setup and every run as JSON")
-    a = e.add_argument_group("pictures")
-    a.add_argument("--frames", type=_whole(1, 1000), default=60,
-                   help="at most this many GIF frames, at round steps (default 60)")
-    a.add_argument("--fps", type=_whole(1, 1000), default=15, help="GIF frames per second (default 15)")
-    a.add_argument("--width", type=_whole(160, 4000, "pixels"), default=None, metavar="PX",
-                   help="picture width in pixels (default 640 for the GIF, 1280 for the PNG)")
+    a = e.add_argument_group("pictures (defaults: a 16:9 picture for a 1920x1080 slide)")
+    for spec in (GIF_FRAMES, GIF_FPS):
+        a.add_argument(f"--{spec.name}", type=_whole(int(spec.lo), int(spec.hi)), default=int(spec.default),
+                       help=f"{spec.help} (default {spec.default:g})".replace("%", "%%"))
+    a.add_argument("--width", type=_whole(160, 4000, "pixels"), default=SLIDE_SIZES[0][0], metavar="PX",
+                   help=f"picture width in pixels (default {SLIDE_SIZES[0][0]})")
+    a.add_argument("--height", type=_whole(90, 4000, "pixels"), default=None, metavar="PX",
+                   help="picture height in pixels (default: 16:9 with the loss chart, else as the map needs)")
+    a.add_argument("--no-loss", dest="loss", action="store_false",
+                   help="the map alone, without the loss chart beside it")
+    a.add_argument("--no-question", dest="question", action="store_false",
+                   help="head the picture with the surface's name, not the lesson's question (when the "
+                        "link has a lesson)")
     return p
 
 
@@ -150,12 +159,14 @@ def export(args: argparse.Namespace) -> int:
         from viz import animation
 
         surface = setup.make_surface()
+        look = {"width_px": args.width, "height_px": args.height, "loss": args.loss,
+                "question": lesson_question(setup.lesson) if args.question else ""}
         if args.gif:
             progress = _progress_bar() if sys.stderr.isatty() else None
             outputs.append((args.gif, animation.gif_bytes(surface, runs, frames=args.frames, fps=args.fps,
-                                                          width_px=args.width or 640, progress=progress)))
+                                                          progress=progress, **look)))
         if args.png:
-            outputs.append((args.png, animation.png_bytes(surface, runs, width_px=args.width or 1280)))
+            outputs.append((args.png, animation.png_bytes(surface, runs, **look)))
     if args.csv:
         outputs.append((args.csv, files.trajectories_csv(runs).encode()))
     if args.json:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import optimizers
-from viz import RunView, run_colors
+from viz import RunView
 
+from .runlist import run_colors
 from .setup import CUSTOM, RunSpec, Setup, make_surface
 
 

@@ -35,12 +35,22 @@ import numpy as np
 
 from optimizers import Trajectory
 from optimizers.schedules import USES
+from specs import Param
 
 from .setup import Setup, prefixes, to_query
 
 FORMAT = "descent-lab/trajectories"
 VERSION = 1
 FIXED_COLUMNS = ("step", "run", "optimizer", "x", "y", "loss")
+
+# the animated picture for a slide (viz.animation draws it; the Export panel and the command line offer these)
+GIF_FRAMES = Param("frames", 60, 1, 1000, "Frames (at most)", scale="integer", grid=(20, 30, 45, 60, 90, 120),
+                   help="at most this many GIF frames, at round steps")
+GIF_FPS = Param("fps", 10, 1, 50, "Pace (frames a second)", scale="integer", grid=(2, 4, 5, 10, 20, 25),
+                help="GIF frames a second (a GIF times frames in hundredths of a second: 2, 4, 5, 10, 20, "
+                     "25 are exact, others rounded)")
+#: picture sizes in pixels, the default first: 16:9, two thirds of a 1920x1080 slide (1.5x fills it)
+SLIDE_SIZES = ((1280, 720), (1920, 1080), (960, 540), (640, 360))
 
 
 def _single(tr: Trajectory) -> Trajectory:

@@ -33,9 +33,9 @@ from landscapes import datasets, planes
 from landscapes.mlp import ACTIVATIONS
 from optimizers import BATCH
 from specs import Param
-from viz import run_colors
 from viz.playground import frame_steps
 
+from .runlist import run_colors
 from .setup import QueryReader, RunSpec, link_number, read_runs, run_spec, runs_query, two_numbers
 
 #: the page's address in the app (Streamlit's url path of app_pages/networks.py)
@@ -261,8 +261,8 @@ class Runs:
 
 
 def train(setup: NetSetup) -> Runs:
-    """Run every optimizer of ``setup`` on its network: one batched optimizers.run per optimizer
-    and schedule kind (the runs of one kind are rows of one batch; row r equals the single run)."""
+    """Run every optimizer of ``setup`` on its network: one batched optimizers.run per optimizer,
+    form and schedule kind (the runs of one kind are rows of one batch; row r equals the single run)."""
     net = setup.network()
     R, T = len(setup.runs), setup.steps
     path = np.empty((T + 1, R, net.dim))
@@ -271,13 +271,13 @@ def train(setup: NetSetup) -> Runs:
     div = np.empty(R, dtype=int)
     groups: dict[tuple, list[int]] = {}
     for i, spec in enumerate(setup.runs):
-        groups.setdefault((spec.name, spec.schedule.get("kind", "constant")), []).append(i)
-    for (name, kind), rows in groups.items():
+        groups.setdefault((spec.name, spec.form, spec.schedule.get("kind", "constant")), []).append(i)
+    for (name, form, kind), rows in groups.items():
         specs = [setup.runs[i] for i in rows]
         hyper = {k: np.array([s.hyper[k] for s in specs]) for k in specs[0].hyper}
         sched = {k: np.array([s.schedule.get(k, getattr(optimizers.Schedule, k)) for s in specs])
                  for k in optimizers.schedules.PARAMS}
-        opt = optimizers.get(name, schedule=optimizers.Schedule(kind, **sched), **hyper)
+        opt = optimizers.get(name, schedule=optimizers.Schedule(kind, **sched), form=form, **hyper)
         tr = optimizers.run(opt, net, start=np.tile(net.start, (len(rows), 1)), steps=T, seed=setup.seed,
                             batch_size=setup.batch or None, record=False)
         path[:, rows], loss[:, rows], lr[:, rows], div[rows] = tr.path, tr.loss, tr.lr, tr.diverged_at

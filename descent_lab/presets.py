@@ -167,3 +167,9 @@ def with_lesson(query: Mapping) -> dict:
     if p is not None and "optimizers" not in q and "surface" not in q:
         return {**p.query, **q}
     return q
+
+
+def lesson_question(key: str) -> str:
+    """The heading of a slide of lesson ``key``: its title and question ("" for no lesson)."""
+    p = PRESETS.get(key)
+    return f"{p.title}: {p.question}" if p is not None else ""

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import landscapes
 import optimizers
+from descent_lab.presets import lesson_question
 from viz.stage import unpack
 
 TIMEOUT = 60
@@ -169,10 +170,31 @@ def test_export_panel(app):
     make = next(b for b in app.button if b.label == "Make an animated GIF")
     make.click()
     ok(app)
-    assert app.session_state["gif"][0] == link and app.session_state["gif"][1][:6] == b"GIF89a"
+    made = app.session_state["gif"]
+    assert made[0] == link and made[1] == (60, 10, 1280, 720, True, "") and made[2][:6] == b"GIF89a"
     labels = [b.label for b in app.get("download_button")]
     assert labels[0].startswith("Download GIF (") and labels[1:] == [
-        "PNG of the map", "Trajectories CSV", "Trajectories JSON"]
+        "PNG of the last frame", "Trajectories CSV", "Trajectories JSON"]
+    assert not [t for t in app.toggle if t.key == "gif.question"]  # no lesson open: no question to show
+    app.select_slider(key="gif.fps").set_value(4)
+    app.toggle(key="gif.loss").set_value(False)
+    ok(app)
+    # the options changed: the GIF made before is not offered, a new one is to be made
+    assert not [b for b in app.get("download_button") if b.label.startswith("Download GIF")]
+    next(b for b in app.button if b.label == "Make an animated GIF").click()
+    ok(app)
+    assert app.session_state["gif"][1] == (60, 4, 1280, 720, False, "")
+
+
+def test_export_panel_offers_the_lessons_question(app):
+    app.selectbox(key="lesson").set_value("saddle")
+    ok(app)
+    app.get("button_group")[0].set_value("Export")
+    ok(app)
+    assert app.toggle(key="gif.question").value
+    next(b for b in app.button if b.label == "Make an animated GIF").click()
+    ok(app)
+    assert app.session_state["gif"][1][-1] == lesson_question("saddle") != ""
 
 
 def test_custom_formula(app):

@@ -47,6 +47,7 @@ def test_small_image_non_root_pinned():
     # only the app is copied in: no tests, no .venv
     copied = " ".join(instruction("COPY"))
     assert "tests" not in copied and ".venv" not in copied
+    assert "--chown" not in copied  # the app's files stay root's: the user it runs as cannot change them
 
 
 def test_command_listens_everywhere_without_telemetry_or_tracebacks():

@@ -7,6 +7,7 @@ import io
 import itertools
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -74,7 +75,7 @@ def test_gif_decodes_loops_and_moves(plain):
     im = Image.open(io.BytesIO(data))
     assert im.format == "GIF"
     assert im.info["loop"] == 0  # loops forever
-    assert im.size[0] == WIDTH and WIDTH * 0.8 < im.size[1] < WIDTH * 1.4
+    assert im.size == (WIDTH, round(WIDTH * 9 / 16))  # with the loss chart: 16:9, for a slide
     # every frame shows a different step number, so Pillow merges none of them
     assert im.n_frames == len(frame_steps(setup.steps, 12)) == 9  # 80 steps: every 10th, round steps
     assert im.info["duration"] == 100
@@ -97,6 +98,85 @@ def test_gif_keeps_run_colours_exact(plain):
     colours = {c for _, c in last.getcolors(maxcolors=256 * 256)}
     for r in runs:
         assert tuple(int(r.color[i:i + 2], 16) for i in (1, 3, 5)) in colours
+
+
+def rgb_of(color: str) -> np.ndarray:
+    return np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)])
+
+
+def colour_pixels(im: Image.Image, color: str, box) -> int:
+    """Pixels of ``im`` in ``box`` (left, top, right, bottom as fractions) that are exactly ``color``."""
+    a = np.asarray(im.convert("RGB"))
+    h, w = a.shape[:2]
+    left, top, right, bottom = box
+    part = a[round(top * h):round(bottom * h), round(left * w):round(right * w)]
+    return int(np.all(part == rgb_of(color), axis=-1).sum())
+
+
+def ink(im: Image.Image, box) -> int:
+    """Dark (text) pixels in ``box`` (fractions, as colour_pixels)."""
+    a = np.asarray(im.convert("L"))
+    h, w = a.shape
+    left, top, right, bottom = box
+    return int((a[round(top * h):round(bottom * h), round(left * w):round(right * w)] < 90).sum())
+
+
+CHART = (0.72, 0.2, 0.97, 0.8)  # inside the loss chart, right of the map and its colour bar
+HEADING = (0.02, 0.0, 0.98, 0.075)  # the heading's first line, above the map and the chart
+
+
+def test_default_gif_is_a_slide_of_sensible_size():
+    """The default export (the default Playground setup, 500 steps): 1280 x 720, 51 frames at round steps,
+    a tenth of a second each, the last held 3 s; a few hundred kB (the README's figures)."""
+    setup = setup_of({})
+    data = gif_bytes(setup.make_surface(), compute.runs(setup))
+    im = Image.open(io.BytesIO(data))
+    assert im.size == (1280, 720) and im.n_frames == len(frame_steps(500, 60)) == 51
+    durations = []
+    for i in range(im.n_frames):
+        im.seek(i)
+        durations.append(im.info["duration"])
+    assert durations == [100] * 50 + [3000]
+    assert 100e3 < len(data) < 400e3, len(data)
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    said = re.search(r"that is (\d+) frames, ([\d.]+) s a loop and (\d+) kB", readme)
+    assert said is not None, "the README's figures for the default GIF"
+    assert int(said[1]) == im.n_frames and float(said[2]) == sum(durations) / 1000
+    assert abs(int(said[3]) - len(data) / 1e3) < 0.1 * len(data) / 1e3, (said[3], len(data))
+
+
+def test_loss_chart_grows_beside_the_map(plain):
+    setup, runs = plain
+    surface = setup.make_surface()
+    frames = frames_of(gif_bytes(surface, runs, frames=5, width_px=480))
+    first, last = frames[0], frames[-1]
+    for r in runs:  # each run's curve is drawn in the chart, and grows from the first frame to the last
+        assert colour_pixels(last, r.color, CHART) > 3 * colour_pixels(first, r.color, CHART) + 20, r.label
+    alone = frames_of(gif_bytes(surface, runs, frames=5, width_px=480, loss=False))[-1]
+    assert alone.size[1] > alone.size[0] * 0.5
+    assert all(colour_pixels(alone, r.color, CHART) == 0 for r in runs)  # no chart: nothing there
+    assert all(colour_pixels(alone, r.color, (0, 0, 1, 1)) > 0 for r in runs)  # the map still shows the runs
+
+
+def test_question_heads_the_picture(plain):
+    setup, runs = plain
+    surface = setup.make_surface()
+    question = ("Which of the three gets down the curved valley of the Rosenbrock function first, and "
+                "why does the one with the largest step not win?")
+    asked = Image.open(io.BytesIO(png_bytes(surface, runs, width_px=640, question=question)))
+    titled = Image.open(io.BytesIO(png_bytes(surface, runs, width_px=640)))
+    assert asked.size == titled.size == (640, 360)
+    # a line of the question against the surface's one-word name
+    assert ink(asked, HEADING) > 4 * ink(titled, HEADING) > 0
+
+
+@pytest.mark.parametrize(("size", "fps", "ms"),
+                         [((1920, 1080), 4, 250), ((400, 400), 15, 70), ((960, 540), 20, 50)])
+def test_size_and_pace_are_the_exporters(plain, size, fps, ms):
+    setup, runs = plain
+    im = Image.open(io.BytesIO(gif_bytes(setup.make_surface(), runs, frames=3, fps=fps, width_px=size[0],
+                                         height_px=size[1])))
+    assert im.size == size and im.info["duration"] == ms
 
 
 def test_png_is_the_final_view(plain):
@@ -191,6 +271,30 @@ def test_cli_writes_all_four_files(tmp_path):
     assert len(rows) == 2 * 31 and rows[-1]["run"] == "adam" and rows[-1]["lr"] == "0.05"
     doc = json.loads(files["json"].read_text())
     assert doc["setup"]["optimizers"] == "gd,adam" and doc["setup"]["steps"] == "30"
+
+
+def test_cli_picture_flags(tmp_path):
+    """--width/--height set the size, --fps the pace, --no-loss drops the chart, a lesson in the link heads
+    the picture with its question unless --no-question."""
+    lesson = tmp_path / "lesson.png"
+    plain_png, bare, gif = tmp_path / "plain.png", tmp_path / "bare.png", tmp_path / "out.gif"
+    link = "lesson=learning-rate"
+    done = cli("export", "--link", link, "--width", "640", "--png", str(lesson))
+    assert done.returncode == 0, done.stderr
+    done = cli("export", "--link", link, "--width", "640", "--no-question", "--png", str(plain_png))
+    assert done.returncode == 0, done.stderr
+    done = cli("export", "--link", link, "--width", "640", "--no-loss", "--png", str(bare),
+               "--gif", str(gif), "--fps", "4", "--frames", "5", "--height", "400")
+    assert done.returncode == 0, done.stderr
+    asked, titled, alone = (Image.open(p) for p in (lesson, plain_png, bare))
+    assert asked.size == titled.size == (640, 360) and alone.size == (640, 400)
+    assert ink(asked, HEADING) > 4 * ink(titled, HEADING) > 0  # the question, not the surface's name
+    colors = viz.run_colors(["gd", "gd", "gd"])
+    assert all(colour_pixels(asked, c, CHART) > 0 for c in colors[:2])
+    assert all(colour_pixels(alone, c, CHART) == 0 for c in colors)
+    anim = Image.open(gif)
+    assert anim.size == (640, 400) and anim.n_frames == len(frame_steps(60, 5)) == 4
+    assert anim.info["duration"] == 250
 
 
 def test_cli_link_then_set(tmp_path):

@@ -18,6 +18,7 @@ import socketserver
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import threading
 import time
 import urllib.request
@@ -53,7 +54,11 @@ def wheel(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def venv(wheel, tmp_path_factory) -> Path:
     """A new virtualenv with the wheel installed; returns its bin directory."""
-    env_dir = tmp_path_factory.mktemp("venv")
+    return install(wheel, tmp_path_factory.mktemp("venv"))
+
+
+def install(wheel: Path, env_dir: Path) -> Path:
+    """A new virtualenv in ``env_dir`` with ``wheel`` installed; returns its bin directory."""
     run(sys.executable, "-m", "venv", "--without-pip", env_dir, cwd=env_dir)
     python = env_dir / "bin" / "python"
     purelib = run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])",
@@ -91,7 +96,8 @@ def test_wheel_has_the_app_and_the_pinned_dependencies(wheel):
     lines = (ROOT / "requirements.txt").read_text().splitlines()
     assert requires == [ln for ln in lines if ln and not ln.startswith("#")]
     assert "descent-lab = descent_lab.launch:main" in entry_points
-    app = {f"descent_lab/app/{f}" for f in ("app.py", ".streamlit/config.toml", "assets/icon.png")}
+    app = {f"descent_lab/app/{f}" for f in ("app.py", ".streamlit/config.toml", "assets/icon.png",
+                                            "static/plotly.min.js")}
     pages = {f"descent_lab/app/app_pages/{p.name}" for p in (ROOT / "app_pages").iterdir()
              if p.suffix in (".py", ".js", ".css")}
     modules = {f"{p.relative_to(ROOT)}" for pkg in ("specs", "landscapes", "optimizers", "viz", "descent_lab")
@@ -161,6 +167,18 @@ class _Recorder(socketserver.ThreadingTCPServer):
         super().__init__(("127.0.0.1", 0), Handler)
 
 
+def wait_healthy(proc: subprocess.Popen, port: int, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        assert proc.poll() is None, log.read_text()
+        with contextlib.suppress(OSError), urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+            if r.read() == b"ok":
+                return
+        assert time.monotonic() < deadline, "no healthy answer within 60 s:\n" + log.read_text()
+        time.sleep(0.3)
+
+
 def test_descent_lab_command_serves_the_app(venv, elsewhere):
     """`descent-lab --server.port N` from another directory: healthy, the page served, Streamlit's
     options passed through, and no request to another host while it starts (a proxy that records
@@ -176,15 +194,7 @@ def test_descent_lab_command_serves_the_app(venv, elsewhere):
         proc = subprocess.Popen([str(venv / "descent-lab"), "--server.port", str(port)], cwd=elsewhere,
                                 env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, log.read_text()
-            with contextlib.suppress(OSError), urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.read() == b"ok":
-                    break
-            assert time.monotonic() < deadline, "no healthy answer within 60 s:\n" + log.read_text()
-            time.sleep(0.3)
+        wait_healthy(proc, port, log)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as r:
             assert r.status == 200 and b"<div id=\"root\">" in r.read()
         time.sleep(1)  # what the server does just after it starts (Streamlit's banner)
@@ -196,3 +206,95 @@ def test_descent_lab_command_serves_the_app(venv, elsewhere):
     text = log.read_text()
     assert f"http://localhost:{port}" in text, text  # the banner, from the installed config.toml
     assert proxy.requests == [], proxy.requests
+
+
+def test_plotly_js_is_the_pinned_packages_file():
+    """static/plotly.min.js (served to the stage, shipped in the wheel) is the plotly package's own
+    file for the version requirements.txt pins: after a new pin, copy the new one in."""
+    import plotly
+
+    pinned = (ROOT / "static" / "plotly.min.js").read_bytes()
+    own = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+    assert f"plotly=={plotly.__version__}" in (ROOT / "requirements.txt").read_text().split()
+    assert pinned == own, "static/plotly.min.js is not this plotly's: copy package_data/plotly.min.js"
+
+
+def files_of(root: Path) -> dict[str, tuple[int, int, int]]:
+    return {str(p.relative_to(root)): (p.stat().st_mode, p.stat().st_size, p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*"))}
+
+
+@contextlib.contextmanager
+def read_only(env_dir: Path):
+    """``env_dir`` with every write bit off; the bits come back afterwards (for the clean-up)."""
+    modes = {p: p.stat().st_mode for p in [env_dir, *env_dir.rglob("*")] if not p.is_symlink()}
+    for p, mode in modes.items():
+        p.chmod(mode & ~0o222)
+    try:
+        yield
+    finally:
+        for p, mode in modes.items():
+            p.chmod(mode)
+
+
+def as_another_user(home: Path) -> list[str]:
+    """The command prefix that runs a command as a user who owns nothing of the install: ``nobody``
+    when the tests run as root (CI does), else this (non-root) user; ``home`` is made theirs."""
+    if os.geteuid() != 0:
+        return []
+    shutil.chown(home, "nobody", "nogroup")
+    return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
+
+
+@pytest.mark.browser
+def test_read_only_install_serves_the_playground_as_another_user(wheel, browser, tmp_path):
+    """The wheel in a virtualenv whose every file is read-only, `descent-lab` started by a user who
+    owns none of it: the Playground's map and Plotly's axes are drawn, plotly.js comes from the
+    install, the server prints no warning, and not one file of the install changed."""
+    from conftest import VIEWPORT
+    from playwright.sync_api import expect
+
+    shared = Path(tempfile.mkdtemp(prefix="descent-lab-ro-"))  # pytest's tmp_path is root's alone (0700)
+    try:
+        shared.chmod(0o755)
+        env_dir, home, cwd = shared / "venv", shared / "home", shared / "cwd"
+        for d in (env_dir, home, cwd):
+            d.mkdir()
+        bin_dir = install(wheel, env_dir)
+        before = files_of(env_dir)
+        port = free_port()
+        log = tmp_path / "server.log"
+        with read_only(env_dir), log.open("wb") as out:
+            proc = subprocess.Popen(
+                [*as_another_user(home), str(bin_dir / "descent-lab"), "--server.port", str(port),
+                 "--server.address", "127.0.0.1"],
+                cwd=cwd, env=clean_env(HOME=str(home)), stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True)
+            try:
+                wait_healthy(proc, port, log)
+                context = browser.new_context(viewport=VIEWPORT)
+                try:
+                    page = context.new_page()
+                    page.goto(f"http://127.0.0.1:{port}/")
+                    page.wait_for_function(  # the landscape and the runs, then Plotly's axes
+                        "() => { const s = document.querySelector('.stage');"
+                        " return s && s.dataset.drawn && s.dataset.axes"
+                        " && s.querySelector('.stage-land img'); }",
+                        timeout=60_000)
+                    expect(page.locator(".stage-map .xtick text").first).to_be_visible()
+                    ticks = page.locator(".stage-map .xtick text, .stage-map .ytick text").all_text_contents()
+                    assert len([t for t in ticks if t.strip()]) >= 4, ticks
+                    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+                finally:
+                    context.close()
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/app/static/plotly.min.js") as r:
+                    assert r.read() == (ROOT / "static" / "plotly.min.js").read_bytes()
+            finally:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=20)
+        assert files_of(env_dir) == before
+        text = log.read_text()
+        assert f"http://localhost:{port}" in text, text
+        assert "warning" not in text.lower() and "error" not in text.lower(), text
+    finally:
+        shutil.rmtree(shared)

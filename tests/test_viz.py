@@ -274,7 +274,7 @@ def test_landscape_picture_is_dark_in_the_valley_and_light_on_the_walls():
 
 
 def test_each_optimizer_keeps_its_colour_and_repeats_get_their_own():
-    from viz.style import PALETTE, run_colors
+    from descent_lab.runlist import PALETTE, run_colors
     own = {n: optimizers.rule(n).color for n in optimizers.names()}
     assert run_colors(["adam", "gd"]) == [own["adam"], own["gd"]]  # not by slot
     assert run_colors(["gd"])[0] == run_colors(["momentum", "gd"])[1]
@@ -286,7 +286,7 @@ def test_each_optimizer_keeps_its_colour_and_repeats_get_their_own():
 
 
 def test_a_run_that_keeps_its_optimizer_keeps_its_colour():
-    from viz.style import PALETTE, run_colors
+    from descent_lab.runlist import PALETTE, run_colors
     own = {n: optimizers.rule(n).color for n in optimizers.names()}
     names = ["gd", "momentum", "adam"]
     first = run_colors(names)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from descent_lab.runlist import PALETTE, run_colors
 from landscapes import Surface
 
 from .learn_basics import log_ticks
-from .style import FONT, PALETTE, clean, landscape_image, run_colors
+from .style import FONT, clean, landscape_image
 
 #: the loss charts' y title, and the sentence that explains it where it appears
 GAP_TITLE = "f − f* (log scale)"

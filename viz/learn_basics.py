@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from descent_lab.runlist import PALETTE
 from landscapes import Surface
 
-from .style import FONT, GREY, LIGHT_GREY, PALETTE, clean, landscape_image
+from .style import FONT, GREY, LIGHT_GREY, clean, landscape_image
 
 TICKS = {"size": 15}
 

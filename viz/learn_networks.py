@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from descent_lab.runlist import PALETTE
+
 from .learn_basics import _axis, _legend_below, _title
-from .style import FONT, GREY, PALETTE, clean
+from .style import FONT, GREY, clean
 
 
 def span(values, digits: int = 2) -> str:

@@ -10,7 +10,7 @@
 // What a host does not answer the stage does itself where its payload allows: 3-D and explain toggle
 // when their data is there, present is the browser's full screen, a start click is not offered.
 
-const PLOTLY_SRC = "app/static/plotly.min.js"; // the Playground's: Streamlit serves it (app_pages/stage.py)
+const PLOTLY_SRC = "app/static/plotly.min.js"; // the Playground's: Streamlit serves static/plotly.min.js
 const REPORTS = ["lr", "start", "show3d", "explain", "present", "speed"];
 const STEPS_PER_S = 100; // at 1x
 const FONT = '"Source Sans", "Source Sans Pro", sans-serif'; // the page's, for what the canvases write

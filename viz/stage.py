@@ -178,6 +178,17 @@ def gap(loss, fstar: float) -> np.ndarray:
         return np.clip(np.asarray(loss, dtype=float) - fstar, GAP_FLOOR, LOSS_CEILING)
 
 
+def loss_reference(surface: Surface, losses: Sequence) -> tuple[float, str]:
+    """What the loss chart measures from and its axis title: f* where the surface has a global
+    minimum, else the lowest finite f among ``losses`` (arrays: f on the map, the runs' losses)."""
+    if surface.has_global_min:
+        return surface.global_min, "f - f* (log scale)"
+    seen = np.concatenate([np.ravel(a) for a in losses]) if len(losses) else np.zeros(0)
+    seen = seen[np.isfinite(seen)]
+    return (float(seen.min()) if seen.size else 0.0,
+            "f - lowest f shown (log scale; no minimum in this domain)")
+
+
 def _labels(slot: int, tr: Trajectory, lrs: Sequence[float]) -> list[str]:
     """The run's label at each learning rate, as compute.label writes it ('1. GD (lr=0.001)')."""
     opt = tr.optimizer
@@ -212,7 +223,7 @@ def stage_data(
     steps = views[0].trajectory.steps if views else 0
     k = stride(steps, [len(f.lrs) for f in families])
     fg = landscape_grid(surface, HOVER_GRID)[2]
-    fstar, gap_title = _floor(surface, fg, families)
+    fstar, gap_title = loss_reference(surface, [fg, *(f.trajectory.loss for f in families)])
     show3d = show3d and not multiples
     with3d = (show3d or standalone) and not multiples
     z3 = landscape_grid(surface, GRID_3D)[2] if with3d else None
@@ -244,17 +255,6 @@ def stage_data(
     data["map_version"] = _digest([data[k] for k in ("domain", "image", "cmin", "cmax", "cbtitle", "minima",
                                                       "minima_global")])
     return data
-
-
-def _floor(surface: Surface, fg: np.ndarray, families: Sequence) -> tuple[float, str]:
-    """What the loss chart measures from (f*, or the lowest f seen) and its title."""
-    if surface.has_global_min:
-        return surface.global_min, "f - f* (log scale)"
-    # no f*: the loss chart measures from the lowest f on the map or along any run
-    seen = np.concatenate([np.ravel(fg), *(np.ravel(f.trajectory.loss) for f in families)])
-    seen = seen[np.isfinite(seen)]
-    title = "f - lowest f shown (log scale; no minimum in this domain)"
-    return (float(seen.min()) if seen.size else 0.0), title
 
 
 def _grid3d(zs: np.ndarray, ztitle: str) -> dict:
