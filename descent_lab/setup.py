@@ -176,8 +176,10 @@ def runs_query(runs) -> dict[str, str]:
 class QueryReader:
     """Takes values out of a query, noting every problem."""
 
-    def __init__(self, query: Mapping):
+    def __init__(self, query: Mapping, long: Mapping[str, int] | None = None):
+        """``long``: keys whose values may be longer than MAX_TEXT, with their own limits."""
         items = list(query.items())
+        long = long or {}
         self.problems: list[str] = []
         if len(items) > MAX_PARAMS:
             self.problems.append(f"{len(items) - MAX_PARAMS} parameters beyond the first {MAX_PARAMS}")
@@ -186,8 +188,8 @@ class QueryReader:
         for k, v in items:
             v = v[-1] if isinstance(v, list | tuple) and v else v
             k, v = str(k)[:MAX_TEXT], str(v)
-            if len(v) > MAX_TEXT:
-                self.problems.append(f"{k} (value longer than {MAX_TEXT} characters)")
+            if len(v) > (limit := long.get(k, MAX_TEXT)):
+                self.problems.append(f"{k} (value longer than {limit} characters)")
                 continue
             self.q[k] = v.strip()
         self.used: set[str] = set()

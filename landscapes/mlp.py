@@ -10,11 +10,18 @@
     net.hvp(w, v)               # exact Hessian-vector product (Pearlmutter's R-op on the backprop)
     net.sharpness(w)            # top Hessian eigenvalue by power iteration
     net.loss(w, net.test), net.accuracy(w, net.test), net.proba(w, x), net.boundary(w)
+    net.activations(w, x)       # every hidden layer's outputs at points x
 
-The model is torch's ``nn.Sequential(Linear(2, h1), act, ..., Linear(hk, 1))`` with the
-loss ``BCEWithLogitsLoss`` (mean). A weight vector lists each layer's weight matrix
-(out, in) row by row, then its bias, layer after layer: the order of
-``torch.nn.utils.parameters_to_vector(model.parameters())``.
+Options (as TensorFlow Playground's): ``features`` the inputs the first layer sees, computed
+from a point (x, y): any of x, y, x², y², xy, sin x, sin y (FEATURES); ``l2`` a weight decay
+term in the loss, J(w) = mean cross-entropy + (l2 / 2) |w|² over every weight and bias, which
+is what torch's ``weight_decay=l2`` adds to the gradient in torch.optim.SGD and Adam;
+``points`` drawn points (datasets.drawn) added to the data set, ``data="none"`` for only them.
+
+The model is torch's ``nn.Sequential(Linear(F, h1), act, ..., Linear(hk, 1))`` (F features, 2
+by default) with the loss ``BCEWithLogitsLoss`` (mean), plus the L2 term when ``l2`` > 0. A
+weight vector lists each layer's weight matrix (out, in) row by row, then its bias, layer
+after layer: the order of ``torch.nn.utils.parameters_to_vector(model.parameters())``.
 
 Initialization is torch's default for nn.Linear in distribution: weights and biases
 uniform on +-1/sqrt(fan_in) (kaiming_uniform_ with a = sqrt(5)), drawn with NumPy from
@@ -38,6 +45,10 @@ from . import datasets
 from .datasets import Samples
 
 ACTIVATIONS = ("tanh", "relu")
+#: the input features a network may take, in the order its first layer sees them: name -> label
+FEATURES = {"x": "x", "y": "y", "x2": "x²", "y2": "y²", "xy": "xy", "sinx": "sin x", "siny": "sin y"}
+#: data="none": no generated set, only the drawn points
+BLANK = "none"
 MAX_WEIGHTS = 10_000
 MAX_WIDTH = 256
 MAX_LAYERS = 4
@@ -80,20 +91,22 @@ class Network:
     test: Samples
     seed: int
     params: dict = field(default_factory=dict)  # the arguments that made it
+    features: tuple[str, ...] = ("x", "y")  # the first layer's inputs, keys of FEATURES in its order
+    l2: float = 0.0  # weight decay: f adds (l2 / 2) |w|^2
     layers: tuple[Layer, ...] = field(init=False, repr=False)
     start: np.ndarray = field(init=False, repr=False)
-    _xa: np.ndarray = field(init=False, repr=False)  # the training inputs as (1, 3, n)
+    _xa: np.ndarray = field(init=False, repr=False)  # the training inputs as (1, features + 1, n)
     _views: tuple = field(init=False, repr=False)  # per layer: weight slice, bias slice, out, inp
 
     def __post_init__(self):
-        sizes = (2, *self.hidden, 1)
+        sizes = (len(self.features), *self.hidden, 1)
         layers, offset = [], 0
         for inp, out in pairwise(sizes):
             layers.append(Layer(offset, inp, out))
             offset += layers[-1].size
         object.__setattr__(self, "layers", tuple(layers))
         object.__setattr__(self, "start", self.init(self.seed))
-        object.__setattr__(self, "_xa", _inputs(self.data.x))
+        object.__setattr__(self, "_xa", self._inputs(self.data.x))
         object.__setattr__(self, "_views", tuple((la.weight, la.bias, la.out, la.inp) for la in layers))
 
     # --- the problem protocol -------------------------------------------------
@@ -108,8 +121,10 @@ class Network:
         return max(1.0, float(np.abs(self.start).max()))
 
     def f(self, w) -> np.ndarray:
-        """Mean cross-entropy on the training set at weights (..., D): shape (...)."""
-        return self.loss(w)
+        """The loss J at weights (..., D), shape (...): the mean cross-entropy on the training
+        set, plus (l2 / 2) |w|^2 when l2 > 0."""
+        w2, lead = self._rows(w)
+        return self._penalize(w2, self.loss(w2), None).reshape(lead)
 
     def grad(self, w) -> np.ndarray:
         """Gradient of f by backpropagation, (..., D)."""
@@ -123,7 +138,7 @@ class Network:
         loss = np.empty(len(w2))
         for s in self._blocks(len(w2), self.data.n):
             loss[s] = self._backward(w2[s], self._xa, self.data.y, out[s])
-        return loss.reshape(lead), out.reshape(*lead, self.dim)
+        return self._penalize(w2, loss, out).reshape(lead), out.reshape(*lead, self.dim)
 
     def batch_grad(self, w, idx) -> np.ndarray:
         """Gradient of the mean loss over training samples ``idx``: w (D,) or (R, D) with idx (B,)
@@ -140,11 +155,22 @@ class Network:
             if w.ndim != 2:
                 raise ValueError(f"idx (R, B) needs w (R, D) or (D,), got {w.shape}")
         w2, lead = self._rows(w)
-        xa, y = _inputs(self.data.x[idx]), self.data.y[idx]
+        xa, y = self._inputs(self.data.x[idx]), self.data.y[idx]
         out = np.empty_like(w2)
         for s in self._blocks(len(w2), idx.shape[-1]):
             self._backward(w2[s], *((xa, y) if idx.ndim == 1 else (xa[s], y[s])), out[s])
+        self._penalize(w2, None, out)
         return out.reshape(*lead, self.dim)
+
+    def _penalize(self, w2, loss, grad):
+        """Add the L2 term to the losses (R,) and its gradient l2 w to grad (R, D) (either may be
+        None), in place; nothing when l2 is 0. Returns loss."""
+        if self.l2:
+            if loss is not None:
+                loss += 0.5 * self.l2 * np.add.reduce(w2 * w2, -1)
+            if grad is not None:
+                grad += self.l2 * w2
+        return loss
 
     # --- more of the model ----------------------------------------------------
 
@@ -162,11 +188,12 @@ class Network:
         return w
 
     def loss(self, w, samples: Samples | None = None) -> np.ndarray:
-        """Mean cross-entropy over ``samples`` (default the training set), shape (...)."""
+        """Mean cross-entropy over ``samples`` (default the training set), shape (...): the data
+        term of J, without the L2 term (f adds it)."""
         if samples is None:
             samples, xa = self.data, self._xa
         else:
-            xa = _inputs(samples.x)
+            xa = self._inputs(samples.x)
         w2, lead = self._rows(w)
         out = np.empty(len(w2))
         for s in self._blocks(len(w2), samples.n):
@@ -176,12 +203,24 @@ class Network:
     def logits(self, w, x) -> np.ndarray:
         """Network outputs before the sigmoid at points x (m, 2): shape (..., m)."""
         w2, lead = self._rows(w)
-        xa = _inputs(np.asarray(x, dtype=float).reshape(-1, 2))
+        xa = self._inputs(np.asarray(x, dtype=float).reshape(-1, 2))
         m = xa.shape[-1]
         out = np.empty((len(w2), m))
         for s in self._blocks(len(w2), m):
             out[s] = self._forward(w2[s], xa)[-1][:, 0]
         return out.reshape(*lead, m)
+
+    def activations(self, w, x) -> list[np.ndarray]:
+        """Each hidden layer's outputs at points x (m, 2), the same bits the loss and the logits
+        are computed from: a list with one array (..., units, m) per hidden layer."""
+        w2, lead = self._rows(w)
+        xa = self._inputs(np.asarray(x, dtype=float).reshape(-1, 2))
+        m = xa.shape[-1]
+        out = [np.empty((len(w2), h, m)) for h in self.hidden]
+        for s in self._blocks(len(w2), m):
+            for o, a in zip(out, self._forward(w2[s], xa)[1:-1], strict=True):
+                o[s] = a[:, :-1]
+        return [o.reshape(*lead, *o.shape[1:]) for o in out]
 
     def proba(self, w, x) -> np.ndarray:
         """Predicted probability of class 1 at points x (m, 2): shape (..., m)."""
@@ -216,7 +255,9 @@ class Network:
         v2 = v.reshape(-1, self.dim)
         out = np.empty_like(w2)
         for s in self._blocks(len(w2), self.data.n, arrays=3):
-            self._hvp(w2[s], v2[s], self._xa[:, :2], self.data.y, out[s])
+            self._hvp(w2[s], v2[s], self._xa[:, :-1], self.data.y, out[s])
+        if self.l2:
+            out += self.l2 * v2
         return out.reshape(*lead, self.dim)
 
     def sharpness(self, w, iters: int = 100, seed: int = 0) -> np.ndarray:
@@ -235,6 +276,14 @@ class Network:
         return lam.reshape(lead)
 
     # --- the computation on (R, D) blocks ---------------------------------------
+
+    def _inputs(self, x: np.ndarray) -> np.ndarray:
+        """Points (m, 2) as the network's input layout (1, F + 1, m): the F features and a row
+        of ones; points (R, m, 2) as (R, F + 1, m)."""
+        x = x[None] if x.ndim == 2 else x
+        xa = np.ones((len(x), len(self.features) + 1, x.shape[1]))
+        xa[:, :-1] = np.swapaxes(features(self.features, x), -1, -2)
+        return xa
 
     def _rows(self, w) -> tuple[np.ndarray, tuple]:
         w = np.asarray(w, dtype=float)
@@ -344,13 +393,12 @@ def _affine_t(W, d):
     return np.matmul(W.transpose(0, 2, 1), d)
 
 
-def _inputs(x: np.ndarray) -> np.ndarray:
-    """Points (m, 2) as the network's input layout (1, 3, m), the coordinates and a row of
-    ones; points (R, m, 2) as (R, 3, m)."""
-    x = x[None] if x.ndim == 2 else x
-    xa = np.ones((len(x), 3, x.shape[1]))
-    xa[:, :2] = np.swapaxes(x, -1, -2)
-    return xa
+def features(names, x: np.ndarray) -> np.ndarray:
+    """The input features ``names`` (keys of FEATURES) of points x (..., 2): (..., len(names))."""
+    u, v = x[..., 0], x[..., 1]
+    make = {"x": lambda: u, "y": lambda: v, "x2": lambda: u * u, "y2": lambda: v * v, "xy": lambda: u * v,
+            "sinx": lambda: np.sin(u), "siny": lambda: np.sin(v)}
+    return np.stack([make[k]() for k in names], -1)
 
 
 def _activate(name: str, z: np.ndarray) -> None:
@@ -383,36 +431,64 @@ def _mean_loss(z, y):
 
 
 def network(data: str = "moons", hidden=(16, 16), activation: str = "tanh", n: int = 400,
-            noise: float = 0.2, seed: int = 0, n_test: int | None = None) -> Network:
-    """An MLP 2 -> hidden... -> 1 on ``n`` training samples of data set ``data``
-    (see landscapes.datasets); ``seed`` draws the data and the initial weights."""
+            noise: float = 0.2, seed: int = 0, n_test: int | None = None, *, features=("x", "y"),
+            l2: float = 0.0, points: str | Samples = "", test_fraction: float = 0.2) -> Network:
+    """An MLP F -> hidden... -> 1 on ``n`` training samples of data set ``data``
+    (see landscapes.datasets; BLANK for none); ``seed`` draws the data and the initial weights.
+    ``features``: the inputs (keys of FEATURES); ``l2``: the weight decay term of the loss;
+    ``points``: drawn points (Samples, or the text datasets.encode_points wrote), of which
+    datasets.split holds ``test_fraction`` out for the test set (seeded by ``seed``)."""
     hidden = (int(hidden),) if np.ndim(hidden) == 0 else tuple(int(h) for h in hidden)
     if len(hidden) > MAX_LAYERS or any(not 1 <= h <= MAX_WIDTH for h in hidden):
         raise ValueError(f"hidden must be at most {MAX_LAYERS} layer widths from 1 to {MAX_WIDTH}, "
                          f"got {hidden}")
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
-    datasets.kind(data)
+    if data != BLANK:
+        datasets.kind(data)
     if not 2 <= int(n) <= MAX_SAMPLES or int(n) != n:
         raise ValueError(f"n must be a whole number from 2 to {MAX_SAMPLES}, got {n!r}")
     if int(seed) != seed or seed < 0:
         raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
-    sizes = (2, *hidden, 1)
+    features = tuple(features)
+    if not features or len(set(features)) != len(features) or not set(features) <= set(FEATURES):
+        raise ValueError(f"features must be some of {', '.join(FEATURES)} (each once), got {features!r}")
+    features = tuple(k for k in FEATURES if k in features)
+    if not (math.isfinite(l2) and 0 <= l2 <= 1):
+        raise ValueError(f"l2 must be a number from 0 to 1, got {l2!r}")
+    if not (math.isfinite(test_fraction) and 0 <= test_fraction < 1):
+        raise ValueError(f"test_fraction must be a number from 0 to below 1, got {test_fraction!r}")
+    points = points if isinstance(points, str) else datasets.encode_points(points)
+    datasets.decode_points(points)  # ValueError for text that is not a point list
+    if data == BLANK and len(points) < 3 * datasets.POINT_CHARS:
+        raise ValueError("a blank plane needs at least 3 drawn points (2 to train on, 1 to test)")
+    sizes = (len(features), *hidden, 1)
     dim = sum(o * (i + 1) for i, o in pairwise(sizes))
     if dim > MAX_WEIGHTS:
         raise ValueError(f"{'-'.join(map(str, sizes))} has {dim} weights; at most {MAX_WEIGHTS}")
     return _make(data, hidden, activation, int(n), float(noise), int(seed),
-                 None if n_test is None else int(n_test))
+                 None if n_test is None else int(n_test), features, float(l2), points, float(test_fraction))
 
 
 @lru_cache(maxsize=32)
-def _make(data, hidden, activation, n, noise, seed, n_test) -> Network:
-    train, test = datasets.train_test(data, n, noise, seed, n_test)
-    arch = "-".join(map(str, (2, *hidden, 1)))
+def _make(data, hidden, activation, n, noise, seed, n_test, features, l2, points, test_fraction) -> Network:
+    mine = datasets.decode_points(points)
+    train, test = ((datasets.EMPTY, datasets.EMPTY) if data == BLANK
+                   else datasets.train_test(data, n, noise, seed, n_test))
+    if mine.n:
+        drawn_train, drawn_test = datasets.split(mine, test_fraction, seed)
+        train, test = datasets.join(train, drawn_train), datasets.join(test, drawn_test)
+    if train.n < 2 or test.n < 1:
+        raise ValueError(f"{mine.n} drawn points with a test fraction of {test_fraction:g} leave {train.n} "
+                         f"to train on and {test.n} to test on: draw more, or change the test fraction")
+    arch = "-".join(map(str, (len(features), *hidden, 1)))
+    what = (f"your points ({mine.n} drawn)" if data == BLANK else f"{datasets.kind(data).title.lower()} "
+            f"({n} points{f' + {mine.n} drawn' if mine.n else ''})")
     return Network(
         name="network",
-        title=f"{arch} {activation} MLP on {datasets.kind(data).title.lower()} ({n} points)",
+        title=f"{arch} {activation} MLP on {what}",
         hidden=hidden, activation=activation, data=train, test=test, seed=seed,
         params=dict(data=data, hidden=hidden, activation=activation, n=n, noise=noise, seed=seed,
-                    n_test=test.n),
+                    n_test=test.n, features=features, l2=l2, points=points, test_fraction=test_fraction),
+        features=features, l2=l2,
     )
