@@ -43,7 +43,7 @@ CODE_CAPTIONS = (
 #: presenter mode: no sidebar, no run controls or panels; the stage fills the screen (stage.css)
 PRESENT_CSS = ("[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],[data-testid='stHeader'],"
                "[data-testid='stExpandSidebarButton'],.st-key-controls{display:none!important}"
-               ".block-container{padding-top:0.5rem!important;max-width:100%!important}"
+               ".block-container{padding:0.5rem 1rem 1rem!important;max-width:100%!important}"
                # the run notes under the stage: off (the slider's red tick says the stable limit)
                ".st-key-run_notes [data-testid='stElementContainer']:has([data-testid='stCaptionContainer'])"
                "{display:none!important}"
@@ -261,7 +261,7 @@ with st.sidebar:
     c1, c2 = st.columns(2)
     sx = c1.number_input("Start x", min_value=x0, max_value=x1, key=kx, step=0.1, format="%.3f")
     sy = c2.number_input("Start y", min_value=y0, max_value=y1, key=ky, step=0.1, format="%.3f")
-    st.caption("Or drag the ring on the map, or click the map to start there.")
+    st.caption("Or drag the ring on the map, or Shift+click the map to start there.")
     steps = param_widget(STEPS, "steps")
     batch = 0
     if surface.data is not None:

@@ -32,6 +32,8 @@ CUSTOM = "custom"  # the surface name of a typed formula: surface=custom&f=...&d
 DEFAULT_DOMAIN = ((-3.0, 3.0), (-3.0, 3.0))
 VIEW_FLAGS = ("multiples", "show3d", "arrows", "explain")
 SPEEDS = ("0.25x", "0.5x", "1x", "2x", "4x")
+#: the stage's playback at 1x, steps a second: a pace a lecturer can talk over (a lesson sets its own speed)
+STEPS_PER_SECOND = 20
 #: the Playground's panels below the stage, by their key in links (panel=results)
 PANELS = {"rates": "Step sizes", "results": "Results", "code": "Code", "export": "Export"}
 

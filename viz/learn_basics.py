@@ -1,20 +1,19 @@
 """Figures of the first Learn pages (gradient descent, batches, EWMA, momentum): static maps with
 paths, line charts, the data with fitted lines, EWMA weights. Plain Plotly dicts, large fonts for
-a projector, colours from PALETTE. Also the small read-outs those pages show (path length,
-samples seen), so the pages hold no arithmetic of their own.
+a projector, colours from PALETTE. The numbers the pages print come from descent_lab.learn.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from descent_lab.learn import path_length, samples_per_update
 from descent_lab.runlist import PALETTE
 from landscapes import Surface
 
 from .style import FONT, GREY, LIGHT_GREY, clean, landscape_image
 
 TICKS = {"size": 15}
-
 
 
 def _title(text: str) -> dict:
@@ -56,47 +55,6 @@ def log_ticks(values, *, lo=None, hi=None) -> dict:
     return {"tickvals": ticks, "ticktext": text}
 
 
-# --- read-outs -----------------------------------------------------------------------------------
-
-
-def path_length(path) -> float:
-    """Total distance travelled along ``path`` (n, 2): the sum of the step lengths (NaN steps
-    after a divergence are left out). A noisy path is long for the ground it covers."""
-    d = np.linalg.norm(np.diff(np.asarray(path, dtype=float), axis=0), axis=1)
-    return float(np.sum(d[np.isfinite(d)]))
-
-
-def samples_per_update(batch_size: int | None, n: int) -> int:
-    """Samples one gradient evaluation reads: all n for batch GD, else the batch size."""
-    return n if batch_size is None or batch_size >= n else int(batch_size)
-
-
-def samples_seen(batch_size: int | None, n: int, steps: int) -> np.ndarray:
-    """Samples read before each recorded point, 0, B, 2B, ... (steps + 1 values)."""
-    return np.arange(steps + 1) * samples_per_update(batch_size, n)
-
-
-def overshoot(path, target) -> float:
-    """How far ``path`` (n, 2) goes past ``target`` along the line from its start to the target
-    (0 if it never passes it): the overshoot of a run aimed at a minimum."""
-    path = np.asarray(path, dtype=float)
-    target = np.asarray(target, dtype=float)
-    d = target - path[0]
-    norm = float(np.hypot(*d))
-    if not norm:
-        return 0.0
-    beyond = (path - target) @ (d / norm)
-    beyond = beyond[np.isfinite(beyond)]
-    return float(max(0.0, beyond.max())) if beyond.size else 0.0
-
-
-def widest_swing(y, start: int) -> float:
-    """The largest distance |y| from the valley floor y = 0 from step ``start`` on (NaNs left out)."""
-    y = np.abs(np.asarray(y, dtype=float)[start:])
-    y = y[np.isfinite(y)]
-    return float(y.max()) if y.size else float("nan")
-
-
 def step_text(step) -> str:
     """A step number as the pages print it: "not within the run" for -1 (never)."""
     return str(int(step)) if int(step) >= 0 else "not within the run"
@@ -115,9 +73,10 @@ def map_figure(surface: Surface, image: tuple[str, float, float], paths: list[di
                axis_titles: tuple[str, str] = ("x", "y")) -> dict:
     """A static map of ``surface`` (``image`` = viz.landscape_png(surface)) with paths drawn on it.
 
-    Each path is a dict: label, color, path (n, 2) and optionally dash, width, opacity and diverged
-    (bool). The start is an open circle, the end a filled square, or an x if the run diverged (or
-    its path ends in NaNs).
+    Each path is a dict: label, color, path (n, 2) and optionally dash, width, opacity, diverged
+    (bool) and casing (bool: a white line under it, so it stays visible over paths drawn before it).
+    The start is an open circle, the end a filled square, or an x if the run diverged (or its path
+    ends in NaNs).
     """
     uri, _, _ = image
     (x0, x1), (y0, y1) = surface.domain
@@ -131,6 +90,10 @@ def map_figure(surface: Surface, image: tuple[str, float, float], paths: list[di
     for p in paths:
         path = np.asarray(p["path"], dtype=float)
         color = p["color"]
+        if p.get("casing"):
+            data.append({"type": "scatter", "x": clean(path[:, 0]), "y": clean(path[:, 1]), "mode": "lines",
+                         "showlegend": False, "hoverinfo": "skip",
+                         "line": {"color": "white", "width": p.get("width", 3) + 4}})
         data.append({
             "type": "scatter", "x": clean(path[:, 0]), "y": clean(path[:, 1]), "name": p["label"],
             "mode": "lines+markers" if step_dots else "lines", "opacity": p.get("opacity", 1.0),

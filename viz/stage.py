@@ -24,7 +24,7 @@ import plotly
 
 from descent_lab import compute
 from descent_lab.families import Family, lr_family, lr_grid, row
-from descent_lab.setup import RunSpec, Setup
+from descent_lab.setup import STEPS_PER_SECOND, RunSpec, Setup
 from landscapes import Surface
 from optimizers import Trajectory
 from optimizers.analysis import stable_lr
@@ -122,6 +122,7 @@ FIELDS = {
     "arrows": "bool: gradient and step arrows shown",
     "multiples": "bool: one panel per run",
     "speed": "str: playback speed ('0.25x' ... '4x')",
+    "steps_per_s": "float: steps a second at 1x",
     "show3d": "bool: the 3-D view shown",
     "explain": "bool: explain mode on",
     "every_lr": "bool: every learning rate of each family is step-exact (fam_loss, fam_grad, fam_xp)",
@@ -243,6 +244,7 @@ def stage_data(
         "gap_title": gap_title,
         "runs": runs, "arrows": bool(arrows), "multiples": bool(multiples), "speed": speed,
         "show3d": bool(show3d), "explain": bool(explain), "every_lr": every_lr,
+        "steps_per_s": STEPS_PER_SECOND,
     }
     if standalone and not every_lr:
         data["every_lr_note"] = (
