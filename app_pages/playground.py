@@ -24,9 +24,9 @@ from app_pages.widgets import (
     surface_picker,
 )
 from descent_lab import compute, export, results, script, tuning
-from descent_lab.presets import PRESETS, lesson_question, with_lesson
+from descent_lab.presets import PRESETS, from_link, lesson_question, with_lesson
 from descent_lab.runlist import RunList
-from descent_lab.setup import CUSTOM, PANELS, SPEEDS, Setup, from_query, to_query
+from descent_lab.setup import CUSTOM, PANELS, SPEEDS, Setup, to_query
 from optimizers import BATCH, NOISE, SEED, STEPS
 from viz.stage import stage_payload, stage_runs
 
@@ -232,7 +232,7 @@ if pending is not None:
 elif "run_ids" not in st.session_state:
     query = with_lesson(st.query_params.to_dict())  # a bare lesson link: the lesson's runs
     st.session_state.present = query.pop("present", "0") == "1"
-    first, problems = from_query(query)
+    first, problems = from_link(query)
     load(first, tuning.given_lrs(query, first.runs))
     if problems:
         st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".",

@@ -7,6 +7,7 @@ figures in viz.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlsplit
 
@@ -234,4 +235,4 @@ def family_for(setup: Setup, spec: RunSpec, surface: Surface) -> Family:
     hyper = tuple(sorted((k, v) for k, v in spec.hyper.items() if k != "lr"))
     fam = _family(surface_key(surface), spec.name, hyper, tuple(sorted(spec.schedule.items())), spec.form,
                   lrs, setup.start_point(), setup.steps, setup.noise, setup.seed, setup.batch)
-    return Family(spec, lrs, lrs.index(float(spec.hyper["lr"])), fam.trajectory)
+    return replace(fam, spec=spec, lrs=lrs, index=lrs.index(float(spec.hyper["lr"])))

@@ -23,15 +23,14 @@ import numpy as np
 import plotly
 
 from descent_lab import compute
+from descent_lab.compute import RunView
 from descent_lab.families import Family, lr_family, lr_grid, row
 from descent_lab.setup import STEPS_PER_SECOND, RunSpec, Setup
 from landscapes import Surface
 from optimizers import Trajectory
-from optimizers.analysis import stable_lr
 
 from .explain import explain_data
 from .landscape import COLORMAP, display_transform, global_minima, landscape_grid, log_title, toned_colorscale
-from .playground import RunView
 
 #: the stage's ES module and style, shipped with this package (pyproject package-data)
 STAGE_JS = Path(__file__).with_name("stage.js")
@@ -230,7 +229,7 @@ def stage_data(
     z3 = landscape_grid(surface, GRID_3D)[2] if with3d else None
     show, ztitle = display_transform(surface, z3) if with3d else (None, "")
     every_lr = standalone and k == 1
-    runs = [_run_data(slot, view, fam, surface, fstar, kept_steps(steps, k), explain=explain or standalone,
+    runs = [_run_data(slot, view, fam, fstar, kept_steps(steps, k), explain=explain or standalone,
                       every_lr=every_lr, show=show)
             for slot, (view, fam) in enumerate(zip(views, families, strict=True))]
     data = {
@@ -265,14 +264,14 @@ def _grid3d(zs: np.ndarray, ztitle: str) -> dict:
             "zrange": [zlo, zhi + 0.05 * (zhi - zlo)], "lift": 0.02 * (zhi - zlo)}
 
 
-def _run_data(slot: int, view: RunView, fam, surface: Surface, fstar: float, keep: np.ndarray, *,
+def _run_data(slot: int, view: RunView, fam: Family, fstar: float, keep: np.ndarray, *,
               explain: bool, every_lr: bool, show) -> dict:
     """One run's entry of ``runs`` (RUN_FIELDS)."""
     tr, ft = view.trajectory, fam.trajectory
     run = {
         "label": view.label, "color": view.color, "lrs": list(fam.lrs), "index": fam.index,
         "labels": _labels(slot, tr, fam.lrs),
-        "stable_lr": stable_lr(surface, tr.path[0], tr.optimizer.name, tr.optimizer.hyper),
+        "stable_lr": fam.stable_lr,
         "diverged": [int(d) for d in np.atleast_1d(ft.diverged_at)],
         "fam_path": f32(np.moveaxis(ft.path[keep], 0, -1)),
         "fam_gap": f32(gap(ft.loss[keep], fstar).T),
