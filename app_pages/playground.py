@@ -25,9 +25,9 @@ from app_pages.widgets import (
     surface_picker,
 )
 from descent_lab import compute, export, results, script, tuning
-from descent_lab.presets import PRESETS, lesson_question, with_lesson
+from descent_lab.presets import PRESETS, from_link, lesson_question, with_lesson
 from descent_lab.runlist import RunList
-from descent_lab.setup import CUSTOM, PANELS, SPEEDS, Setup, from_query, to_query
+from descent_lab.setup import CUSTOM, PANELS, SPEEDS, Setup, to_query
 from optimizers import BATCH, NOISE, SEED, STEPS
 from viz.stage import stage_data
 
@@ -44,7 +44,7 @@ CODE_CAPTIONS = (
 #: presenter mode: no sidebar, no run controls or panels; the stage fills the screen (stage.css)
 PRESENT_CSS = ("[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],[data-testid='stHeader'],"
                "[data-testid='stExpandSidebarButton'],.st-key-controls{display:none!important}"
-               ".block-container{padding-top:0.5rem!important;max-width:100%!important}"
+               ".block-container{padding:0.5rem 1rem 1rem!important;max-width:100%!important}"
                # the run notes under the stage: off (the slider's red tick says the stable limit)
                ".st-key-run_notes [data-testid='stElementContainer']:has([data-testid='stCaptionContainer'])"
                "{display:none!important}"
@@ -233,7 +233,7 @@ if pending is not None:
 elif "run_ids" not in st.session_state:
     query = with_lesson(st.query_params.to_dict())  # a bare lesson link: the lesson's runs
     st.session_state.present = query.pop("present", "0") == "1"
-    first, problems = from_query(query)
+    first, problems = from_link(query)
     load(first, tuning.given_lrs(query, first.runs))
     if problems:
         st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".",
@@ -262,7 +262,7 @@ with st.sidebar:
     c1, c2 = st.columns(2)
     sx = c1.number_input("Start x", min_value=x0, max_value=x1, key=kx, step=0.1, format="%.3f")
     sy = c2.number_input("Start y", min_value=y0, max_value=y1, key=ky, step=0.1, format="%.3f")
-    st.caption("Or drag the ring on the map, or click the map to start there.")
+    st.caption("Or drag the ring on the map, or Shift+click the map to start there.")
     steps = param_widget(STEPS, "steps")
     batch = 0
     if surface.data is not None:

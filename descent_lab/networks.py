@@ -18,6 +18,14 @@ optimizers.run call per optimizer and schedule kind, its runs as rows), with tra
 and accuracy at every step; ``landscape`` the chosen plane, the 41 x 41 loss slice on it and the
 paths projected; ``boundaries`` the decision boundaries at given steps; ``interpolation`` the
 loss from the start to each end point; ``sharpness`` the top Hessian eigenvalue along each run.
+
+For the live page (TensorFlow Playground's pictures, all from a run's own weights at a step):
+``output_maps`` P(class 1) over the input plane, ``unit_maps`` each hidden unit's activation
+over the same grid (drawn for networks of at most DRAWN_LAYERS x DRAWN_UNITS: ``drawable``),
+``link_weights`` the weights the links are drawn by; and the honest projection: ``projection``
+gives at every step the run's real loss J(w_t), the plane's loss under its projection
+J(proj(w_t)) and the distance from the plane; ``projection_words`` says in words where the two
+losses differ by more than one colour band of the picture.
 """
 
 from __future__ import annotations
@@ -36,8 +44,8 @@ from landscapes import datasets, planes
 from landscapes.mlp import ACTIVATIONS, BLANK, FEATURES
 from optimizers import BATCH
 from specs import Param
-from viz.playground import frame_steps
 
+from .compute import frame_steps
 from .runlist import run_colors
 from .setup import QueryReader, RunSpec, link_number, read_runs, run_spec, runs_query, two_numbers
 
@@ -320,6 +328,11 @@ class Runs:
         return len(self.path) - 1
 
 
+def after_divergence(diverged_at: np.ndarray, steps: int) -> np.ndarray:
+    """(steps + 1, R): True from each diverged run's divergence step on."""
+    return np.arange(steps + 1)[:, None] >= np.where(diverged_at >= 0, diverged_at, steps + 1)
+
+
 def train(setup: NetSetup) -> Runs:
     """Run every optimizer of ``setup`` on its network: one batched optimizers.run per optimizer,
     form and schedule kind (the runs of one kind are rows of one batch; row r equals the single run)."""
@@ -341,7 +354,7 @@ def train(setup: NetSetup) -> Runs:
         tr = optimizers.run(opt, net, start=np.tile(net.start, (len(rows), 1)), steps=T, seed=setup.seed,
                             batch_size=setup.batch or None, record=False)
         path[:, rows], loss[:, rows], lr[:, rows], div[rows] = tr.path, tr.loss, tr.lr, tr.diverged_at
-    gone = np.arange(T + 1)[:, None] >= np.where(div >= 0, div, T + 1)
+    gone = after_divergence(div, T)
     with np.errstate(all="ignore"):
         test_loss = np.where(gone, np.nan, net.loss(path, net.test))
         train_loss = np.where(gone, np.nan, net.loss(path)) if net.l2 else loss
@@ -443,6 +456,79 @@ def sharpness(runs: Runs, points: int = SHARPNESS_POINTS, iters: int = SHARPNESS
     rate = runs.lr[np.minimum(steps, runs.steps - 1)]
     edge = np.where(gd, 2.0 / rate, np.nan)
     return steps, lam, edge
+
+
+#: networks drawn unit by unit: at most this many hidden layers of at most this many units
+DRAWN_LAYERS, DRAWN_UNITS = 3, 16
+
+
+def drawable(hidden) -> bool:
+    """Whether a network with these hidden layer widths is drawn unit by unit (maps and links)."""
+    return len(hidden) <= DRAWN_LAYERS and max(hidden, default=0) <= DRAWN_UNITS
+
+
+def output_maps(runs: Runs, run: int, steps, num: int = BOUNDARY_GRID, box=None):
+    """P(class 1) of run ``run`` (0-based) over the input plane at ``steps`` (an int or an array of
+    steps): xs (num,), ys (num,), P (*steps.shape, num, num), P[..., i, j] at (xs[j], ys[i]); the grid
+    spans ``box`` ((x0, x1), (y0, y1); default the data's box, net.bounds). The bits of
+    net.proba(runs.path[step, run], points) (Network.boundary)."""
+    with np.errstate(all="ignore"):
+        return runs.net.boundary(runs.path[np.asarray(steps), run], num, box)
+
+
+def unit_maps(runs: Runs, run: int, steps, num: int = BOUNDARY_GRID, box=None) -> list[np.ndarray]:
+    """Each hidden unit's activation over the same grid as ``output_maps``: one array per hidden
+    layer, (*steps.shape, units, num, num), [..., u, i, j] unit u's output at (xs[j], ys[i]): the
+    bits the network's forward pass computes (Network.activations)."""
+    net = runs.net
+    _, _, pts = net.input_grid(num, box)
+    with np.errstate(all="ignore"):
+        acts = net.activations(runs.path[np.asarray(steps), run], pts)
+    return [a.reshape(*a.shape[:-1], num, num) for a in acts]
+
+
+def link_weights(runs: Runs, run: int, step: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Run ``run``'s weights at ``step``, layer by layer: W (out, inp) (W[u, k] the link from input
+    or unit k of the layer below to unit u) and the biases b (out,). The first layer's inputs are
+    net.features (landscapes.mlp.FEATURES names them)."""
+    return runs.net.layer_weights(runs.path[step, run])
+
+
+@dataclass(frozen=True, eq=False)
+class Projection:
+    """What a projected path hides, at every step of every run, each (steps + 1, R), NaN after a
+    divergence: the loss J the run really had, the loss J the plane has under the run's marker (at
+    the projection of w_t, the nearest point of the plane), and the distance between the two."""
+
+    loss: np.ndarray  # J(w_t)
+    plane_loss: np.ndarray  # J(proj(w_t))
+    distance: np.ndarray  # |w_t - proj(w_t)|
+
+
+def projection(runs: Runs, land: Landscape) -> Projection:
+    """The honest numbers beside the projected paths of ``land`` (one batched evaluation of J)."""
+    ab = land.coords
+    gone = after_divergence(runs.diverged_at, runs.steps)
+    with np.errstate(all="ignore"):
+        plane_loss = np.where(gone, np.nan, runs.net.f(land.plane.point(ab[..., 0], ab[..., 1])))
+    return Projection(runs.loss, plane_loss, np.where(gone, np.nan, land.off_plane))
+
+
+def projection_words(runs: Runs, proj: Projection, step: int, band: float) -> list[str]:
+    """A sentence for each run whose real loss at ``step`` and the plane's loss under its marker
+    differ by more than ``band``, the width of one colour band of the landscape picture in log10 of
+    the loss (viz.networks.plane_picture: (hi - lo) / (levels - 1)): there the colour under the
+    marker is not the run's loss."""
+    out = []
+    with np.errstate(all="ignore"):
+        gap = np.abs(np.log10(proj.loss[step]) - np.log10(proj.plane_loss[step]))
+    for r, label in enumerate(runs.labels):
+        if np.isfinite(gap[r]) and gap[r] > band:
+            real, seen, off = proj.loss[step, r], proj.plane_loss[step, r], proj.distance[step, r]
+            out.append(f"{label}: at step {step} its loss is {real:.3g}, but the plane under its marker "
+                       f"shows {seen:.3g}; the run is {off:.3g} away from the plane, so the colour there "
+                       "is not its loss.")
+    return out
 
 
 def frame_ticks(steps: int) -> np.ndarray:

@@ -238,14 +238,27 @@ class Network:
         lo, hi = np.floor(2 * pts.min(0) - 1) / 2, np.ceil(2 * pts.max(0) + 1) / 2
         return (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
 
-    def boundary(self, w, num: int = 101) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """P(class 1) on a num x num grid over ``bounds``: xs (num,), ys (num,), P (..., num, num)
-        with P[..., i, j] at (xs[j], ys[i]). The decision boundary is P = 0.5."""
-        (x0, x1), (y0, y1) = self.bounds
+    def input_grid(self, num: int = 101, box=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A num x num grid of the input plane over ``box`` ((x0, x1), (y0, y1); default
+        ``bounds``): xs (num,), ys (num,) and the points (num * num, 2), row i of the grid (at
+        ys[i]) after row i - 1, so values at the points reshape to (num, num) as [i, j]."""
+        (x0, x1), (y0, y1) = self.bounds if box is None else box
         xs, ys = np.linspace(x0, x1, num), np.linspace(y0, y1, num)
         gx, gy = np.meshgrid(xs, ys)
-        p = self.proba(w, np.stack([gx.ravel(), gy.ravel()], -1))
+        return xs, ys, np.stack([gx.ravel(), gy.ravel()], -1)
+
+    def boundary(self, w, num: int = 101, box=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """P(class 1) on a num x num grid over ``box`` (default ``bounds``): xs (num,), ys (num,),
+        P (..., num, num) with P[..., i, j] at (xs[j], ys[i]). The decision boundary is P = 0.5."""
+        xs, ys, pts = self.input_grid(num, box)
+        p = self.proba(w, pts)
         return xs, ys, p.reshape(*p.shape[:-1], num, num)
+
+    def layer_weights(self, w) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each layer's weight matrix (..., out, inp) and bias (..., out) in w (..., D) (views)."""
+        w = np.asarray(w, dtype=float)
+        lead = w.shape[:-1]
+        return [(w[..., ws].reshape(*lead, out, inp), w[..., bs]) for ws, bs, out, inp in self._views]
 
     def hvp(self, w, v) -> np.ndarray:
         """Exact Hessian-vector product of f: w, v (..., D) broadcast together -> (..., D).

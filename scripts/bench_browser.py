@@ -204,9 +204,8 @@ def stage_payload() -> int:
     """Bytes of the stage's data for the default setup, built and packed as the page does it (lr
     families included)."""
     import viz
-    from app_pages.widgets import lr_grid
     from descent_lab import compute
-    from descent_lab.families import lr_family, row
+    from descent_lab.families import lr_family, lr_grid, row
     from descent_lab.setup import Setup
     from viz.stage import pack, stage_data
 

@@ -12,9 +12,10 @@
 
 const PLOTLY_SRC = "app/static/plotly.min.js"; // the Playground's: Streamlit serves static/plotly.min.js
 const REPORTS = ["lr", "start", "show3d", "explain", "present", "speed"];
-const STEPS_PER_S = 100; // at 1x
 const FONT = '"Source Sans", "Source Sans Pro", sans-serif'; // the page's, for what the canvases write
 const SPEEDS = ["0.25x", "0.5x", "1x", "2x", "4x"];
+// a plain click on the map only gives the stage the keys; the start moves by the ring or a Shift+click
+const MOVE_START = "Move the start: drag the ring, or Shift+click the map. Keys: Space plays, Left / Right step.";
 const STATES = new WeakMap(); // parentElement -> the stage's state, kept across data updates
 const svg = (path) => `<svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true"><path d="${path}" fill="currentColor"/></svg>`;
 const ICONS = {
@@ -146,7 +147,7 @@ function init(parent) {
   const side = el("div", "stage-side"), runs = el("div", "stage-runs"), loss = el("div", "stage-loss");
   const lossBox = el("div", "stage-lossbox"), lossCanvas = el("canvas", "stage-overlay");
   lossBox.append(loss, lossCanvas);
-  const note = el("div", "stage-note", "Drag the ring to move the start, or click the map to start there.");
+  const note = el("div", "stage-note", MOVE_START);
   const explainBox = el("div", "stage-explain");
   explainBox.hidden = true;
   side.append(tools, runs, explainBox, lossBox, note);
@@ -155,7 +156,7 @@ function init(parent) {
   parent.append(root);
 
   const st = {
-    root, map, view3d, loss, runs, tip, bar, tools, note, mapCanvas, lossCanvas, land, stepInput: step, label, play, speed, whole, b3d, present,
+    root, map, view3d, loss, runs, tip, bar, tools, note, mapCanvas, lossCanvas, lossBox, land, stepInput: step, label, play, speed, whole, b3d, present,
     bExplain, explainBox, xpRun: 0, xpForm: "course",
     t: 0, playing: false, wholePaths: false, preview: new Set(), lr: [], d: null, version: null,
     busy: false, dirty: false, last3d: 0, drag: null, raf: 0,
@@ -229,7 +230,7 @@ function playFrom(st) {
   let prev = performance.now(), acc = 0;
   const tick = (now) => {
     if (!st.playing) return;
-    acc += ((now - prev) / 1000) * STEPS_PER_S * parseFloat(st.speed.value || "1"); // a new speed applies at once
+    acc += ((now - prev) / 1000) * st.d.steps_per_s * parseFloat(st.speed.value || "1"); // a new speed applies at once
     prev = now;
     const n = Math.floor(acc);
     if (n > 0) {
@@ -258,18 +259,50 @@ function panels(d) {
 
 function axisName(p) { return p === 0 ? ["x", "y"] : ["x" + (p + 1), "y" + (p + 1)]; }
 
-// The map's height limit: the window less the top bar and the playback bar (a phone: near square).
+// The map's height limit: the window below the stage's top (under the top bar, a lesson's question or
+// presenter mode's lesson line) less the playback bar, so Play stays above the fold (a phone: near square).
 function mapLimit(st) {
   const w = window.innerWidth, h = window.innerHeight;
   if (w <= 720) return Math.min(0.95 * w, 0.7 * h);
-  // presenter mode on a wide screen leaves 30 px above the stage for the lesson's line (playground.py)
-  return Math.max(340, h - (st.presenting ? (w >= 1600 ? 62 : 40) : 150) - st.bar.offsetHeight);
+  return Math.max(340, h - pageTop(st.root) - st.bar.offsetHeight - 14);
+}
+
+// Presenter mode's text sizes (read from the back of a hall), except on a phone's narrow screen.
+const hallText = (st) => st.presenting && window.innerWidth > 720;
+
+// An element's top in the page (not the window): its place below whatever scrolls above it.
+function pageTop(e) {
+  let top = e.getBoundingClientRect().top + window.scrollY;
+  for (let a = e.parentElement; a; a = a.parentElement) top += a.scrollTop;
+  return top;
+}
+
+// Explain mode in presenter mode: the panel at the stage's text size, in the column beside the map where
+// the runs, the panel and a loss chart fit in the window's height, else in a column of its own (the map
+// narrows) so the loss chart stays on the screen.
+function placeExplain(st) {
+  const box = st.explainBox, side = st.root.querySelector(".stage-side");
+  const need = st.tools.offsetHeight + st.runs.offsetHeight + box.offsetHeight + 160 + 40;
+  const apart = !!(st.explain && st.presenting && window.innerWidth > 720 &&
+                   pageTop(st.root) + need > window.innerHeight);
+  st.root.classList.toggle("xp-apart", apart);
+  if (apart && box.parentElement === side) st.root.insertBefore(box, side);
+  else if (!apart && box.parentElement !== side) side.insertBefore(box, st.lossBox);
+}
+
+// The loss chart's height: down to the map column's bottom (or the explain column's, when apart).
+function lossHeight(st) {
+  if (window.innerWidth <= 720) return 260;
+  const inSide = st.explainBox.parentElement !== st.root;
+  const column = Math.max(st.map.offsetHeight + st.bar.offsetHeight, inSide ? 0 : st.explainBox.offsetHeight);
+  return Math.max(st.explain ? 160 : 220, column - st.runs.offsetHeight - st.tools.offsetHeight
+                  - (inSide ? st.explainBox.offsetHeight : 0) - 56);
 }
 
 // Axes sized to the domain's aspect (x and y to the same scale) and as large as the space allows,
 // the colour bar right beside them; the map's div takes exactly the height they need.
 function mapLayout(st) {
-  const d = st.d, [x0, x1, y0, y1] = d.domain, fs = st.presenting ? 20 : 14;
+  const d = st.d, [x0, x1, y0, y1] = d.domain, fs = hallText(st) ? 20 : 14;
   const { n, cols, rows } = panels(d);
   // margins fixed (no autoexpand): the overlay computes the same axes as Plotly draws
   const narrow = window.innerWidth <= 720;
@@ -348,7 +381,7 @@ function minimaTraces(d, xa, ya) {
 // decades). All of it is drawn on the chart's canvas (drawLossOverlay), so a new range (a Steps change,
 // another run) costs one canvas redraw, no Plotly relayout.
 function lossAxes(st) {
-  const d = st.d, fs = st.presenting ? 18 : 13;
+  const d = st.d, fs = hallText(st) ? 18 : 13;
   let lo = Infinity, hi = -Infinity;
   d.runs.forEach((r, i) => {
     for (const v of series(st, i).gap) if (v > 0 && v < Infinity) { if (v < lo) lo = v; if (v > hi) hi = v; }
@@ -423,7 +456,7 @@ function view3dFigure(st) {
   });
   const layout = {
     margin: { l: 0, r: 0, t: 0, b: 0 }, showlegend: false, uirevision: "keep", paper_bgcolor: "rgba(0,0,0,0)",
-    font: { size: st.presenting ? 16 : 12 },
+    font: { size: hallText(st) ? 16 : 12 },
     scene: {
       xaxis: { title: { text: "x" }, range: [x0, x1], nticks: 5 }, yaxis: { title: { text: "y" }, range: [y0, y1], nticks: 5 },
       zaxis: { title: { text: g.ztitle }, range: g.zrange, nticks: 4 }, aspectmode: "manual",
@@ -518,7 +551,7 @@ const dashOf = (d, i) => (d.runs.length > 3 ? DASHES[i] : []);
 
 // Everything on the map that moves: paths (trail, or whole), markers, arrows, the start ring, notes.
 function drawMapOverlay(st) {
-  const d = st.d, t = st.t, fs = st.presenting ? 20 : 14, axes = st.mapAxes;
+  const d = st.d, t = st.t, fs = hallText(st) ? 20 : 14, axes = st.mapAxes;
   const ctx = sizeCanvas(st.mapCanvas, st.map);
   const [x0, x1, y0, y1] = d.domain, arrowLen = 0.1 * Math.min(x1 - x0, y1 - y0);
   const info = [];
@@ -628,12 +661,11 @@ function draw(st) {
   st.stepInput.value = st.t;
   st.label.textContent = `step ${st.t} / ${d.S}`;
   st.whole.classList.toggle("on", st.wholePaths);
+  placeExplain(st);
   const layout = mapLayout(st);
   placeLandscape(st);
   drawExplain(st);
-  st.loss.style.height = (window.innerWidth <= 720 ? 260
-    : Math.max(st.explain ? 160 : 220, st.map.offsetHeight + st.bar.offsetHeight - st.runs.offsetHeight - st.tools.offsetHeight
-                  - st.explainBox.offsetHeight - 56)) + "px";
+  st.loss.style.height = lossHeight(st) + "px";
   lossAxes(st);
   drawMapOverlay(st);
   drawLossOverlay(st);
@@ -739,10 +771,13 @@ function nearStart(st, loc) {
 }
 
 function pointerDown(st, e) {
+  st.root.focus({ preventScroll: true }); // a click on the map gives the stage the keys, and nothing else
   if (!st.d || e.button > 0 || !answers(st, "start")) return;
   const loc = locate(st, e);
   if (!loc) return;
-  st.drag = { x: loc.x, y: loc.y, ring: nearStart(st, loc), moved: false, x0: e.clientX, y0: e.clientY };
+  const ring = nearStart(st, loc);
+  if (!ring && !e.shiftKey) return;
+  st.drag = { x: loc.x, y: loc.y, ring, moved: false, x0: e.clientX, y0: e.clientY };
   st.map.setPointerCapture(e.pointerId);
   if (st.drag.ring) st.map.classList.add("dragging");
   e.preventDefault();
@@ -810,7 +845,7 @@ function hover(st, loc) {
     const i = Math.round(((loc.x - x0) / (x1 - x0)) * (n - 1)), j = Math.round(((loc.y - y0) / (y1 - y0)) * (n - 1));
     const f = d.hoverF[Math.max(0, Math.min(n - 1, j)) * n + Math.max(0, Math.min(n - 1, i))];
     lines.push(`(${fmt(loc.x, 3)}, ${fmt(loc.y, 3)}) f ≈ ${fmt(f)}`);
-    if (answers(st, "start")) lines.push(`<span class="stage-note">click: start here</span>`);
+    if (answers(st, "start")) lines.push(`<span class="stage-note">Shift+click: start here</span>`);
   }
   const tip = st.tip, mapBox = st.map.getBoundingClientRect(), rootBox = st.root.getBoundingClientRect();
   tip.innerHTML = lines.join("<br>");
@@ -860,6 +895,12 @@ function viewClasses(st) {
   st.note.hidden = !answers(st, "start");
 }
 
+// On load, the stage takes the keys (Space plays at once) unless the viewer is already somewhere else.
+function takeFocus(st) {
+  const a = document.activeElement;
+  if (!a || a === document.body || a === document.documentElement) st.root.focus({ preventScroll: true });
+}
+
 /** Mount the stage in ``parentElement`` (or update the one there) with ``bytes``, a payload of
  * viz/stage.py (stage_payload). ``host``: { report(name, value), answers: names it answers (REPORTS),
  * plotly: where plotly.js comes from (a URL, or a function of the payload's data returning one or a
@@ -877,6 +918,7 @@ export function mount(parentElement, bytes, host) {
   st.show3d = !!data.show3d;
   st.explain = !!data.explain;
   st.speed.value = data.speed;
+  st.speed.title = `Playback speed (1x: ${data.steps_per_s} steps a second)`;
   if (data.version !== st.version) {
     const old = st.d;
     st.d = decode(data);
@@ -890,6 +932,7 @@ export function mount(parentElement, bytes, host) {
   }
   if (!st.show3d && st.view3d.data && window.Plotly) Plotly.purge(st.view3d);
   viewClasses(st);
+  if (st.presentWas === undefined) takeFocus(st); // the first mount
   if (st.presentWas !== undefined && st.presentWas !== st.presenting) {
     requestAnimationFrame(() => { st.root.focus({ preventScroll: true }); });
   }

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
+from descent_lab.compute import RunView
+from descent_lab.setup import STEPS_PER_SECOND
 from landscapes import Surface
 from optimizers import Trajectory
-from optimizers.analysis import stable_lr
 
 from .explain import explain_data
 from .landscape import COLORMAP, display_transform, global_minima, landscape_grid, log_title, toned_colorscale
-from .playground import RunView
 
 #: the stage's ES module and style, shipped with this package (pyproject package-data)
 STAGE_JS = Path(__file__).with_name("stage.js")
@@ -164,7 +164,7 @@ def stage_data(
             "label": view.label, "color": view.color, "lrs": list(fam.lrs), "index": fam.index,
             "labels": _labels(slot, tr, fam.lrs),
             # the largest stable lr at the start (GD, momentum, Nesterov on a surface with a Hessian), or None
-            "stable_lr": stable_lr(surface, tr.path[0], tr.optimizer.name, tr.optimizer.hyper),
+            "stable_lr": fam.stable_lr,
             "diverged": [int(d) for d in np.atleast_1d(ft.diverged_at)],
             # family: (R, 2, kept) path, (R, kept) f - f*
             "fam_path": f32(np.moveaxis(ft.path[keep], 0, -1)),
@@ -190,7 +190,7 @@ def stage_data(
         "hover_n": HOVER_GRID, "hover_f": f32(fg),
         "gap_title": gap_title,
         "runs": runs, "arrows": bool(arrows), "multiples": bool(multiples), "speed": speed,
-        "show3d": bool(show3d), "explain": bool(explain),
+        "show3d": bool(show3d), "explain": bool(explain), "steps_per_s": STEPS_PER_SECOND,
     }
     if show3d:
         zs = show(z3)
