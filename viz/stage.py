@@ -26,7 +26,15 @@ from optimizers import Trajectory
 from optimizers.analysis import stable_lr
 
 from .explain import explain_data
-from .landscape import COLORMAP, display_transform, global_minima, landscape_grid, log_title, toned_colorscale
+from .landscape import (
+    COLORMAP,
+    display_transform,
+    global_minima,
+    landscape_floor,
+    landscape_grid,
+    log_title,
+    toned_colorscale,
+)
 from .playground import RunView
 
 #: the stage's ES module and style, shipped with this package (pyproject package-data)
@@ -39,7 +47,7 @@ GAP_FLOOR = 1e-16
 #: largest value sent for a loss (float32 holds 3.4e38; a diverging run's loss goes beyond)
 LOSS_CEILING = 1e30
 HOVER_GRID = 61  # f on an n x n grid, for the map's hover read-out
-GRID_3D = 60
+GRID_3D = 100
 
 
 F32_MAX = float(np.finfo(np.float32).max)
@@ -156,7 +164,7 @@ def stage_data(
     fstar, gap_title = loss_reference(surface, [fg, *(f.trajectory.loss for f in families)])
     show3d = show3d and not multiples
     if show3d:
-        z3 = landscape_grid(surface, GRID_3D)[2]
+        z3 = landscape_floor(surface, GRID_3D)
         show, ztitle = display_transform(surface, z3)
     runs = []
     for slot, (view, fam) in enumerate(zip(views, families, strict=True)):
