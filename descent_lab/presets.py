@@ -29,7 +29,7 @@ class Preset:
     speed: str = Setup.speed  # its playback speed (setup.SPEEDS): a pace to talk over for its steps
 
     def setup(self) -> Setup:
-        setup, problems = from_query(self.full_query())
+        setup, problems = from_query(self.full_query(), (self.key,))
         assert not problems, problems  # presets are ours: they must parse cleanly
         return setup
 
@@ -172,6 +172,11 @@ PRESETS = {p.key: p for p in (
            "does: at every rate of its slider it ends at least 4 from the minimum, and from 0.05 up "
            "it diverges within 4 steps."),
 )}
+
+
+def from_link(query: Mapping) -> tuple[Setup, list[str]]:
+    """The Playground setup a link describes, its lesson one of PRESETS (descent_lab.setup.from_query)."""
+    return from_query(query, PRESETS)
 
 
 def with_lesson(query: Mapping) -> dict:

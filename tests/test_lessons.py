@@ -13,7 +13,7 @@ import landscapes
 import optimizers
 from descent_lab import learn, tuning
 from descent_lab.compute import runs
-from descent_lab.presets import PRESETS
+from descent_lab.presets import PRESETS, from_link
 from descent_lab.setup import Setup, custom_surface, from_query, run_spec, to_query
 from viz import run_colors
 
@@ -41,7 +41,7 @@ def test_every_lesson_asks_and_answers(key):
     setup = p.setup()
     assert p.question.endswith("?") and len(p.answer) > 40 and p.title
     assert setup.lesson == key and p.matches(setup)
-    assert to_query(setup)["lesson"] == key and from_query(to_query(setup)) == (setup, [])
+    assert to_query(setup)["lesson"] == key and from_link(to_query(setup)) == (setup, [])
     assert len(p.run_names()) == len(setup.runs)
     # one colour per optimizer: the Playground's runs have the colours the Learn pages take from run_colors
     colors = [v.color for v in runs(setup)]
@@ -56,7 +56,7 @@ def test_lesson_links_stay_backwards_compatible():
     query = dict(PRESETS["ravine"].query)
     setup, problems = from_query(query)
     assert problems == [] and setup.lesson == "" and PRESETS["ravine"].matches(setup)
-    setup, problems = from_query({**query, "lesson": "no-such"})
+    setup, problems = from_link({**query, "lesson": "no-such"})
     assert setup.lesson == "" and len(problems) == 1 and "lesson" in problems[0]
 
 

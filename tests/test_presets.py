@@ -9,8 +9,8 @@ import pytest
 
 import optimizers
 from descent_lab import learn
-from descent_lab.presets import PRESETS
-from descent_lab.setup import SPEEDS, STEPS_PER_SECOND, from_query
+from descent_lab.presets import PRESETS, from_link
+from descent_lab.setup import SPEEDS, STEPS_PER_SECOND
 
 
 def outcomes(key, tol=0.05):
@@ -27,7 +27,7 @@ def outcomes(key, tol=0.05):
 def test_preset_link_parses_cleanly(key):
     p = PRESETS[key]
     query = dict(parse_qsl(urlsplit(p.link()).query))
-    setup, problems = from_query(query)
+    setup, problems = from_link(query)
     assert problems == [] and setup == p.setup()
 
 

@@ -77,26 +77,30 @@ function decode(data) {
       ...r, R,
       x: path.subarray(0, S + 1), y: path.subarray(S + 1), loss: r.loss, gapv: r.gap,
       grad: r.grad, z: r.z || null, famZ: r.fam_z || null,
-      xp: r.explain ? f64(r.explain.values) : null,
+      xp: r.explain ? r.explain.values : null,
       fam, famGap,
     };
   });
   return { ...data, S, K, k, kept, runs, hoverF: data.hover_f, z3: data.grid3d ? data.grid3d.z : null };
 }
 
-// The run as drawn at learning-rate index j: exact arrays for the server's own lr, else the family row.
+// The run as drawn at learning-rate index j: exact arrays for the server's own lr, else the family row
+// (step-exact too, with its loss, gradients and explain numbers, when the payload has every_lr).
 function series(st, i) {
-  const d = st.d, r = d.runs[i], j = st.lr[i];
+  const d = st.d, r = d.runs[i], j = st.lr[i], S = d.S;
   if (j === r.index) {
-    const n = d.S + 1;
+    const n = S + 1;
     const steps = Float64Array.from({ length: n }, (_, t) => t);
-    return { exact: true, x: r.x, y: r.y, gap: r.gapv, z: r.z, steps, n, div: r.diverged[j], label: r.labels[j] };
+    return { exact: true, x: r.x, y: r.y, gap: r.gapv, z: r.z, steps, n, div: r.diverged[j], label: r.labels[j],
+             loss: r.loss, grad: r.grad, xp: r.xp, code: null };
   }
-  const K = d.K, base = j * 2 * K;
+  const K = d.K, base = j * 2 * K, every = !!r.fam_grad, C = r.explain ? r.explain.columns : 0;
+  const row = (a, n) => (a ? a.subarray(j * n, (j + 1) * n) : null);
   return {
-    exact: false, x: r.fam.subarray(base, base + K), y: r.fam.subarray(base + K, base + 2 * K),
-    gap: r.famGap.subarray(j * K, (j + 1) * K), z: r.famZ ? r.famZ.subarray(j * K, (j + 1) * K) : null,
-    steps: d.kept, n: K, div: r.diverged[j], label: r.labels[j],
+    exact: every, x: r.fam.subarray(base, base + K), y: r.fam.subarray(base + K, base + 2 * K),
+    gap: row(r.famGap, K), z: row(r.famZ, K), steps: d.kept, n: K, div: r.diverged[j], label: r.labels[j],
+    loss: row(r.fam_loss, S + 1), grad: row(r.fam_grad, 2 * S), xp: row(r.fam_xp, C * 2 * S),
+    code: r.fam_code ? r.fam_code[j] : null,
   };
 }
 
@@ -581,7 +585,7 @@ function drawMapOverlay(st) {
       } else {
         const X = A.px(s.x[k]), Y = A.py(s.y[k]);
         if ((d.arrows || explaining(st, i)) && s.exact && !ended) {
-          const gx = r.grad[t], gy = r.grad[d.S + t], len = Math.abs(A.px(x0 + arrowLen) - A.px(x0));
+          const gx = s.grad[t], gy = s.grad[d.S + t], len = Math.abs(A.px(x0 + arrowLen) - A.px(x0));
           const screen = (vx, vy) => [A.px(s.x[k] + vx) - X, A.py(s.y[k] + vy) - Y]; // a data vector on screen
           const g = Math.hypot(gx, gy) || 1;
           ctx.globalAlpha = xp >= 0 && i !== xp ? 0.3 : 1;
@@ -589,7 +593,7 @@ function drawMapOverlay(st) {
           arrow(ctx, X, Y, A.px(s.x[k + 1]) - X, A.py(s.y[k + 1]) - Y, len, r.color, []);
           arrow(ctx, X, Y, ...screen(-gx / g, -gy / g), len, "black", [3, 4]);
           ctx.globalAlpha = 1;
-          if (explaining(st, i)) explainArrows(st, ctx, r, t, X, Y, len, screen);
+          if (explaining(st, i)) explainArrows(st, ctx, r, s, t, X, Y, len, screen);
         }
         marker(ctx, diverged ? "x" : ended ? "square" : "circle", X, Y, 14, r.color);
       }
@@ -835,7 +839,7 @@ function hover(st, loc) {
       if (dist < bestD) { bestD = dist; best = q; }
     }
     if (best >= 0) {
-      const f = s.exact ? ` f = ${fmt(r.loss[best])}` : "";
+      const f = s.exact ? ` f = ${fmt(s.loss[best])}` : "";
       lines.push(`<b style="color:${r.color}">${s.label}</b>: step ${s.steps[best]}, ` +
                  `(${fmt(s.x[best])}, ${fmt(s.y[best])})${f}` + explainHover(st, i, best));
     }
@@ -998,8 +1002,6 @@ function renderWidget({ model, el }) {
 // ---- explain mode: the selected run's update at the current step (viz/explain.py's numbers, picked
 // at index t, nothing computed here), its arrows on the map, and each run's stability mark ------------
 
-// explain mode's numbers come as float64 in base64 inside the header (viz/explain.py)
-const f64 = (b64) => new Float64Array(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer);
 const FORMS = [["course", "Course"], ["torch", "PyTorch"]];
 const GRAD_LABEL = "−g: downhill";
 
@@ -1011,7 +1013,7 @@ function xpNum(v) {
 }
 
 // the value of a column of run r's explain numbers at step t, coordinate dim
-const xpAt = (d, r, column, dim, t) => r.xp[(column * 2 + dim) * d.S + t];
+const xpAt = (d, xp, column, dim, t) => xp[(column * 2 + dim) * d.S + t];
 
 const explaining = (st, i) => !!(st.explain && st.xpRun === i && st.d.runs[i].xp);
 
@@ -1073,25 +1075,34 @@ function buildExplain(st) {
   while (next < form.lines.length) line(next++);
   table.append(body);
   box.append(head, legend, table);
-  if (st.xpForm === "torch") box.append(el("code", "xp-code", form.code), el("div", "stage-note", form.note));
+  st.xpCode = null;
+  if (st.xpForm === "torch") {
+    st.xpCode = el("code", "xp-code", form.code);
+    box.append(st.xpCode, el("div", "stage-note", form.note));
+  }
 }
 
 function drawExplain(st) {
   const d = st.d;
   if (!st.explain || !st.xpCells) return;
   const i = st.xpRun, r = d.runs[i], s = series(st, i), t = st.t;
-  const update = s.exact && t < d.S;
-  st.xpWhere.textContent = !s.exact ? "This learning rate's numbers come when the slider is released."
+  const update = !!s.xp && t < d.S;
+  if (st.xpCode) st.xpCode.textContent = s.code || r.explain.forms[st.xpForm].code;
+  // no numbers for this lr: the host computes them when the slider is released, or the page says why not
+  const absent = answers(st, "lr") ? "This learning rate's numbers come when the slider is released."
+    : d.every_lr_note || "This page holds explain numbers for each run's own learning rate only.";
+  st.xpWhere.textContent = !s.xp ? absent
     : t >= d.S ? `Step ${t}: the last point, no update after it.`
     : `Update ${t + 1}: from step ${t} to step ${t + 1}` + (s.div >= 0 && t >= s.div - 1 ? ` (diverged at step ${s.div})` : "");
-  for (const c of st.xpCells) c.tds.forEach((td, dim) => { td.textContent = update ? xpNum(xpAt(d, r, c.column, dim, t)) : "–"; });
+  for (const c of st.xpCells) c.tds.forEach((td, dim) => { td.textContent = update ? xpNum(xpAt(d, s.xp, c.column, dim, t)) : "–"; });
   st.explainBox.dataset.step = String(t);
 }
 
 // The selected run's velocity-like arrows (the gradient and step arrows are drawMapOverlay's own).
-function explainArrows(st, ctx, r, t, X, Y, len, screen) {
+function explainArrows(st, ctx, r, s, t, X, Y, len, screen) {
+  if (!s.xp) return;
   for (const a of r.explain.arrows) {
-    const vx = a.sign * xpAt(st.d, r, a.column, 0, t), vy = a.sign * xpAt(st.d, r, a.column, 1, t), n = Math.hypot(vx, vy);
+    const vx = a.sign * xpAt(st.d, s.xp, a.column, 0, t), vy = a.sign * xpAt(st.d, s.xp, a.column, 1, t), n = Math.hypot(vx, vy);
     if (!(n > 0) || !Number.isFinite(n)) continue;
     ctx.save();
     ctx.shadowColor = "rgba(0,0,0,0.9)"; ctx.shadowBlur = 3;
@@ -1144,8 +1155,9 @@ function legendHTML(r) {
 // the hover read-out's extra line for run i at path point q: its gradient and step there
 function explainHover(st, i, q) {
   const d = st.d, r = d.runs[i];
-  if (!r.xp || !series(st, i).exact || q >= d.S) return "";
-  const pair = (c) => `(${xpNum(xpAt(d, r, c, 0, q))}, ${xpNum(xpAt(d, r, c, 1, q))})`;
+  const xp = series(st, i).xp;
+  if (!xp || q >= d.S) return "";
+  const pair = (c) => `(${xpNum(xpAt(d, xp, c, 0, q))}, ${xpNum(xpAt(d, xp, c, 1, q))})`;
   return `<br>&nbsp;&nbsp;g = ${pair(r.explain.hover.grad)}, Δw = ${pair(r.explain.hover.step)}`;
 }
 
