@@ -1,7 +1,7 @@
 """The command line: ``descent-lab export ...`` or ``python -m descent_lab export ...`` (see README,
 "Export from the command line"; descent_lab.launch starts the app when no command is given).
 
-The setup is built exactly as a Playground link is read (descent_lab.setup.from_query):
+The setup is built exactly as a Playground link is read (descent_lab.presets.from_link):
 ``--link`` gives a whole query string, the options below override it, and ``--set``
 gives single link entries (``--set adam.lr=0.01``). What the link reader cannot
 use is printed as a warning and left at its default; arguments argparse cannot
@@ -20,8 +20,7 @@ import landscapes
 import optimizers
 
 from .export import GIF_FPS, GIF_FRAMES, SLIDE_SIZES
-from .presets import lesson_question
-from .setup import from_query
+from .presets import from_link, lesson_question
 
 OUTPUTS = ("gif", "png", "csv", "json")
 
@@ -142,7 +141,7 @@ def _size(n: int) -> str:
 def export(args: argparse.Namespace) -> int:
     if not any(getattr(args, k) for k in OUTPUTS):
         args.parser.error("nothing to write: give at least one of --gif, --png, --csv, --json")
-    setup, problems = from_query(query(args))
+    setup, problems = from_link(query(args))
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
     # imported once the arguments are checked: plotting libraries take a moment to load

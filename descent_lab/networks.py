@@ -44,8 +44,8 @@ from landscapes import datasets, planes
 from landscapes.mlp import ACTIVATIONS, BLANK, FEATURES
 from optimizers import BATCH
 from specs import Param
-from viz.playground import frame_steps
 
+from .compute import frame_steps
 from .runlist import run_colors
 from .setup import QueryReader, RunSpec, link_number, read_runs, run_spec, runs_query, two_numbers
 

@@ -9,14 +9,14 @@ Query form: ``surface``, surface parameters by name (``condition=50``),
 list, in order) and, per run, ``<prefix>.<setting>`` where the prefix is the
 optimizer's name, numbered from the second of a kind on (``adam``, ``adam2``):
 ``adam.lr=0.01``, ``adam.schedule=cosine``, ``adam.t_max=200``, and ``adam.form=keras`` for Keras's
-form of an optimizer that has one; ``lesson`` (a key of descent_lab.presets.PRESETS) shows that
-lesson's question and answer beside the runs.
+form of an optimizer that has one; ``lesson`` (one of the lessons given to from_query:
+descent_lab.presets.from_link gives its PRESETS) shows that lesson's question and answer beside the runs.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -32,6 +32,8 @@ CUSTOM = "custom"  # the surface name of a typed formula: surface=custom&f=...&d
 DEFAULT_DOMAIN = ((-3.0, 3.0), (-3.0, 3.0))
 VIEW_FLAGS = ("multiples", "show3d", "arrows", "explain")
 SPEEDS = ("0.25x", "0.5x", "1x", "2x", "4x")
+#: the stage's playback at 1x, steps a second: a pace a lecturer can talk over (a lesson sets its own speed)
+STEPS_PER_SECOND = 20
 #: the Playground's panels below the stage, by their key in links (panel=results)
 PANELS = {"rates": "Step sizes", "results": "Results", "code": "Code", "export": "Export"}
 
@@ -245,8 +247,9 @@ class QueryReader:
             self.problems.append(f"unknown parameters: {shown}")
 
 
-def from_query(query: Mapping) -> tuple[Setup, list[str]]:
-    """The setup a query describes, and what was ignored or changed (never raises)."""
+def from_query(query: Mapping, lessons: Collection[str] = ()) -> tuple[Setup, list[str]]:
+    """The setup a query describes, and what was ignored or changed (never raises); ``lesson=``
+    is one of ``lessons`` (the keys of descent_lab.presets.PRESETS, which are setups themselves)."""
     r = QueryReader(query)
     setup = Setup()
     name = r.text("surface")
@@ -279,8 +282,7 @@ def from_query(query: Mapping) -> tuple[Setup, list[str]]:
         v = r.flag(flag)
         if v is not None:
             changes[flag] = v
-    from .presets import PRESETS  # the lessons are setups themselves: read from a link like one
-    for key, options in (("panel", PANELS), ("speed", SPEEDS), ("lesson", PRESETS)):
+    for key, options in (("panel", PANELS), ("speed", SPEEDS), ("lesson", tuple(lessons))):
         if (v := r.choice(key, options)) is not None:
             changes[key] = v
     names = r.text("optimizers")

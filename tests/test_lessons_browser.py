@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from test_browser import IDLE, open_app
 
 from descent_lab.presets import PRESETS
+from descent_lab.setup import STEPS_PER_SECOND
 
 pytestmark = pytest.mark.browser
 
@@ -17,6 +18,9 @@ def test_lesson_link_question_above_the_map_answer_folded(page, app_url):
     open_app(page, app_url + p.link())
     box = page.locator(".st-key-lesson_box")
     expect(box).to_contain_text(p.question)
+    speed = page.locator(".stage-speed")  # the lesson's own pace
+    expect(speed).to_have_value(p.speed)
+    expect(speed).to_have_attribute("title", f"Playback speed (1x: {STEPS_PER_SECOND} steps a second)")
     assert box.bounding_box()["y"] < page.locator(".stage-map").bounding_box()["y"]
     answer = page.get_by_text(p.answer[:40])
     expect(answer).to_be_hidden()

@@ -9,8 +9,8 @@ import pytest
 
 import optimizers
 from descent_lab import learn
-from descent_lab.presets import PRESETS
-from descent_lab.setup import from_query
+from descent_lab.presets import PRESETS, from_link
+from descent_lab.setup import SPEEDS, STEPS_PER_SECOND
 
 
 def outcomes(key, tol=0.05):
@@ -27,7 +27,7 @@ def outcomes(key, tol=0.05):
 def test_preset_link_parses_cleanly(key):
     p = PRESETS[key]
     query = dict(parse_qsl(urlsplit(p.link()).query))
-    setup, problems = from_query(query)
+    setup, problems = from_link(query)
     assert problems == [] and setup == p.setup()
 
 
@@ -116,3 +116,32 @@ def test_adam_nadam_preset():
     # Nadam stays ahead of Adam (lower loss) from early on to the end
     assert 0 < learn.ahead_from(nadam.loss, adam.loss) <= 20
     assert n.distance < a.distance and n.gap < a.gap
+
+
+@pytest.mark.parametrize("key", PRESETS)
+def test_lesson_plays_at_a_pace_to_talk_over(key):
+    """Each lesson's link sets its speed (a field of the lesson) so that Play takes 5 to 20 s at the
+    stage's pace (1x: STEPS_PER_SECOND), and the link's setup keeps it."""
+    p = PRESETS[key]
+    setup = p.setup()
+    assert setup.speed == p.speed in SPEEDS
+    seconds = setup.steps / (STEPS_PER_SECOND * float(p.speed.rstrip("x")))
+    assert 5 <= seconds <= 20, (key, setup.steps, p.speed, seconds)
+
+
+def test_default_pace_is_narratable():
+    """At 1x the default run (500 steps) takes 25 s and a 150-step lesson 7.5 s (100 steps a second
+    made the ravine lesson a 1.5 s blur); the stage is sent the same pace."""
+    import landscapes
+    from descent_lab.families import lr_family, row
+    from descent_lab.setup import Setup
+    from viz import landscape_png
+    from viz.playground import RunView
+    from viz.stage import stage_data
+
+    assert 10 <= STEPS_PER_SECOND <= 30
+    setup = Setup(steps=20)
+    fams = [lr_family(setup, spec, (1e-3,)) for spec in setup.runs[:1]]
+    views = [RunView("1. run", "#0072B2", row(fams[0].trajectory, fams[0].index))]
+    surface = landscapes.get("rosenbrock")
+    assert stage_data(surface, views, fams, landscape_png(surface))["steps_per_s"] == STEPS_PER_SECOND

@@ -16,16 +16,16 @@ from .style import FONT, GREY, LIGHT_GREY, clean, landscape_image
 TICKS = {"size": 15}
 
 
-def _title(text: str) -> dict:
+def figure_title(text: str) -> dict:
     return {"text": text, "x": 0.5, "xref": "paper", "xanchor": "center", "y": 0.98, "yanchor": "top",
             "font": {"size": 19}}
 
 
-def _axis(title: str, **extra) -> dict:
+def axis(title: str, **extra) -> dict:
     return {"title": {"text": title}, "tickfont": TICKS, "automargin": True, **extra}
 
 
-def _legend_below() -> dict:
+def legend_below() -> dict:
     """A horizontal legend at the bottom of the figure (container-referenced, so the plot area and
     its axis title make room for it instead of sitting under it)."""
     return {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0,
@@ -114,15 +114,15 @@ def map_figure(surface: Surface, image: tuple[str, float, float], paths: list[di
     layout = {
         "height": height, "font": FONT, "plot_bgcolor": "white", "showlegend": legend,
         "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10},
-        "xaxis": _axis(axis_titles[0], range=[x0, x1], showgrid=False, zeroline=False, constrain="domain"),
-        "yaxis": _axis(axis_titles[1], range=[y0, y1], showgrid=False, zeroline=False, scaleanchor="x",
+        "xaxis": axis(axis_titles[0], range=[x0, x1], showgrid=False, zeroline=False, constrain="domain"),
+        "yaxis": axis(axis_titles[1], range=[y0, y1], showgrid=False, zeroline=False, scaleanchor="x",
                        scaleratio=1, constrain="domain"),
         "images": [landscape_image(uri, surface.domain)],
-        "legend": _legend_below(),
+        "legend": legend_below(),
         "hovermode": "closest",
     }
     if title:
-        layout["title"] = _title(title)
+        layout["title"] = figure_title(title)
     return {"data": data, "layout": layout}
 
 
@@ -159,22 +159,22 @@ def series_figure(series: list[dict], *, title: str = "", xtitle: str = "step", 
             "mode": "lines", "name": h["label"],
             "line": {"color": h.get("color", GREY), "width": 2, "dash": "dot"}, "hoverinfo": "skip",
         })
-    yaxis = _axis(ytitle, type="log" if log_y else "linear")
+    yaxis = axis(ytitle, type="log" if log_y else "linear")
     if log_y:
         ys = [s["y"] for s in series] + [[h["y"]] for h in hlines or []]
         yaxis.update(log_ticks(ys, **({"lo": yrange[0], "hi": yrange[1]} if yrange is not None else {})))
     if yrange is not None:
         lo, hi = yrange
         yaxis["range"] = [float(np.log10(lo)), float(np.log10(hi))] if log_y else [float(lo), float(hi)]
-    xaxis = _axis(xtitle, type="log" if log_x else "linear")
+    xaxis = axis(xtitle, type="log" if log_x else "linear")
     if log_x:
         xaxis.update(log_ticks(xs))
     layout = {
         "height": height, "font": FONT, "hovermode": "closest", "xaxis": xaxis, "yaxis": yaxis,
-        "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "legend": _legend_below(),
+        "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "legend": legend_below(),
     }
     if title:
-        layout["title"] = _title(title)
+        layout["title"] = figure_title(title)
     return {"data": data, "layout": layout}
 
 
@@ -205,12 +205,12 @@ def fit_figure(x, y, lines: list[dict], *, height: int = 440, title: str = "") -
     ypad = 0.1 * (float(y.max()) - float(y.min()))
     layout = {
         "height": height, "font": FONT, "hovermode": "closest",
-        "xaxis": _axis("x (feature)", range=[xs[0], xs[1]], zeroline=False),
-        "yaxis": _axis("y (target)", range=[float(y.min()) - ypad, float(y.max()) + ypad], zeroline=False),
-        "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "legend": _legend_below(),
+        "xaxis": axis("x (feature)", range=[xs[0], xs[1]], zeroline=False),
+        "yaxis": axis("y (target)", range=[float(y.min()) - ypad, float(y.max()) + ypad], zeroline=False),
+        "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "legend": legend_below(),
     }
     if title:
-        layout["title"] = _title(title)
+        layout["title"] = figure_title(title)
     return {"data": data, "layout": layout}
 
 
@@ -261,9 +261,9 @@ def ewma_figure(theta, v, *, beta: float, v_hat=None, mark: int | None = None, h
                        "line": {"color": "black", "width": 2, "dash": "dot"}})
     layout = {
         "height": height, "font": FONT, "hovermode": "closest",
-        "xaxis": _axis("t (day)", range=[0, len(theta) + 1]),
-        "yaxis": _axis("value", rangemode="tozero"),
-        "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "legend": _legend_below(), "shapes": shapes,
+        "xaxis": axis("t (day)", range=[0, len(theta) + 1]),
+        "yaxis": axis("value", rangemode="tozero"),
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "legend": legend_below(), "shapes": shapes,
     }
     return {"data": data, "layout": layout}
 
@@ -290,8 +290,8 @@ def weights_figure(w, *, t: int, window: float, height: int = 380) -> dict:
                       "font": {"color": PALETTE[1]}})
     layout = {
         "height": height, "font": FONT, "bargap": 0.1,
-        "xaxis": _axis("the value θ it weighs (t − k)", range=[0.5, t + 0.5]),
-        "yaxis": _axis("its weight in Vₜ", rangemode="tozero"),
+        "xaxis": axis("the value θ it weighs (t − k)", range=[0.5, t + 0.5]),
+        "yaxis": axis("its weight in Vₜ", rangemode="tozero"),
         "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "showlegend": False,
         "shapes": shapes, "annotations": notes,
     }
