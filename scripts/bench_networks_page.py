@@ -62,7 +62,8 @@ def view_compute(setup) -> None:
 
     runs = dn.train(setup)
     land, _ = dn.landscape(setup, runs)
-    pack(net_stage_data(runs, land, dn.colors(setup), dn.projected_loss(runs, land), plane_title=land.title))
+    pack(net_stage_data(runs, land, dn.colors(setup), dn.projection(runs, land), plane_title=land.title,
+                        drawn=setup.drawn()))
 
 
 def compute(n: int) -> dict[str, float]:
@@ -73,13 +74,13 @@ def compute(n: int) -> dict[str, float]:
     setup = dn.NetSetup()
     runs = dn.train(setup)
     land, _ = dn.landscape(setup, runs)
-    proj = dn.projected_loss(runs, land)
+    proj = dn.projection(runs, land)
     return {
         "train 3 runs x 300 steps (337 weights, 200 points)": best(lambda: dn.train(setup), n),
         "PCA plane + 41 x 41 slice + projection": best(lambda: dn.landscape(setup, runs), n),
-        "loss at the paths' projections (301 x 3)": best(lambda: dn.projected_loss(runs, land), n),
+        "loss at the paths' projections (301 x 3)": best(lambda: dn.projection(runs, land), n),
         "stage payload (picture, weights) + pack": best(lambda: pack(net_stage_data(
-            runs, land, dn.colors(setup), proj, plane_title=land.title)), n),
+            runs, land, dn.colors(setup), proj, plane_title=land.title, drawn=setup.drawn())), n),
     }
 
 
