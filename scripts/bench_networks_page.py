@@ -15,6 +15,9 @@ same run.
     trained again) until the stage has repainted in place and the script is idle, against the same
     edit on a trivial page (a number input and st.write), and the training's own compute for those
     seeds measured in this process (so the round trip beyond it can be compared with the trivial one);
+    then the same seeds again in a new session, their views from the page's caches: the change's
+    round trip without the training (on a loaded machine the in-process compute is a rough estimate
+    of the server's, this one is measured directly);
 (d) the same navigation to a trivial Streamlit page (one slider, one st.write) served the same way,
     and to a page with one small st.plotly_chart (what Streamlit's chart element costs by itself).
 """
@@ -158,6 +161,9 @@ def main() -> None:
             warm = [first_views(browser, f"{url}/networks?seed={s}", DRAWN, 1)[0]
                     for s in range(1, args.n + 1)]
             change = changes(browser, f"{url}/networks", "Seed", seeds, NET_CHANGED, args.n)
+            # the same seeds again: their views come from the page's caches, so what is left is the
+            # change's round trip (script, transfer, the stage's repaint) without the training
+            revisit = changes(browser, f"{url}/networks", "Seed", seeds, NET_CHANGED, args.n)
         with streamlit_server(app=trivial, cwd=tmp) as url:
             ref_cold = first_views(browser, url, IDLE, 1)[0]
             ref = first_views(browser, url, IDLE, args.n)
@@ -186,6 +192,9 @@ def main() -> None:
     print(f"    trivial page: the same edit                   {med(ref_change):6.2f} s")
     beyond = (med(change) - med(own)) / med(ref_change)
     print(f"    (change - compute) / trivial change           {beyond:6.2f}")
+    print(f"    Networks: the same seeds again (cached views) {med(revisit):6.2f} s   "
+          f"(range {min(revisit):.2f}-{max(revisit):.2f})")
+    print(f"    cached change / trivial change                {med(revisit) / med(ref_change):6.2f}")
 
 
 if __name__ == "__main__":

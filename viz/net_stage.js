@@ -766,6 +766,7 @@ function changed(st) {
 // ---- entry -----------------------------------------------------------------------------------------
 
 export default function (component) {
+  performance.mark("net_stage:data"); // (marks for scripts/bench_networks_page.py: data in, painted)
   const { parentElement, setTriggerValue } = component, data = unpack(component.data);
   let st = STATES.get(parentElement);
   if (!st) {
@@ -791,6 +792,7 @@ export default function (component) {
     if (data.problem) st.drawMsg.textContent = data.problem;
   }
   draw(st);
+  performance.mark("net_stage:drawn");
   return () => {
     setTimeout(() => {
       if (st.root.isConnected) return;
