@@ -377,7 +377,9 @@ with controls:
         sci = st.column_config.NumberColumn(format="%.3e")
         st.dataframe(rows, hide_index=True, width="stretch",
                      column_config={"run": st.column_config.TextColumn(width="medium"),
-                                    "final f": sci, "f - f*": sci, "distance": sci})
+                                    "final f": sci, "f - f*": sci, "distance": sci,
+                                    results.SENSITIVE: st.column_config.NumberColumn(
+                                        help=results.SENSITIVE_HELP)})
     elif panel == "Code":
         keras = st.radio("Framework", ["PyTorch", "Keras"], key="code.framework", horizontal=True,
                          label_visibility="collapsed") == "Keras"
@@ -387,6 +389,9 @@ with controls:
             if code is None:
                 tab.info(script.keras_difference(v.trajectory.optimizer), icon=":material/info:")
                 continue
+            if v.trajectory.sensitive_from is not None:
+                tab.warning(v.trajectory.rounding.note("Keras" if keras else "PyTorch"),
+                            icon=":material/info:")
             tab.code(code, language="python")
             tab.download_button("Download the script", code, f"descent-lab-run{n + 1}.py", "text/x-python",
                                 key=f"script{n}", icon=":material/download:", on_click="ignore")

@@ -188,8 +188,9 @@ def _lines(tex: str) -> list[str]:
 def explain_data(tr: Trajectory) -> dict:
     """One run's explain data: per form (course, torch) its formula lines (MathML) and rows
     (symbol, line, column, one number or one per coordinate), the columns' values as float64
-    (columns, D, steps), flat, the arrows (label, column, sign) and the columns of the map's
-    hover read-out (gradient, step)."""
+    (columns, D, steps), flat, the arrows (label, column, sign), the columns of the map's hover
+    read-out (gradient, step) and what to say when the run is sensitive to rounding ("" when it is
+    not: optimizers.rounding)."""
     rule = tr.optimizer.rule
     t = template(rule)
     first = LOOKAHEAD_GRADIENT if rule.grad_point else GRADIENT
@@ -243,7 +244,8 @@ def explain_data(tr: Trajectory) -> dict:
     # the numbers explain mode prints, unrounded: little-endian float64, flat (viz.stage.pack sends the bytes)
     return {"forms": forms, "values": np.ascontiguousarray(values, dtype="<f8").ravel(),
             "columns": len(columns), "arrows": arrows,
-            "hover": {"grad": columns.index(first), "step": columns.index(STEP)}}
+            "hover": {"grad": columns.index(first), "step": columns.index(STEP)},
+            "rounding": tr.rounding.note() if tr.sensitive_from is not None else ""}
 
 
 # ---- LaTeX (the registry's subset) to MathML -----------------------------------------------------

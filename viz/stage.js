@@ -1068,6 +1068,7 @@ function buildExplain(st) {
   while (next < form.lines.length) line(next++);
   table.append(body);
   box.append(head, legend, table);
+  if (r.explain.rounding) box.append(el("div", "stage-note xp-rounding", r.explain.rounding));
   st.xpCode = null;
   if (st.xpForm === "torch") {
     st.xpCode = el("code", "xp-code", form.code);

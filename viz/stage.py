@@ -24,7 +24,7 @@ import plotly
 
 from descent_lab import compute
 from descent_lab.compute import RunView
-from descent_lab.families import Family, lr_family, lr_grid, row
+from descent_lab.families import Family, lr_family, lr_grid, own_run, row
 from descent_lab.setup import STEPS_PER_SECOND, RunSpec, Setup
 from landscapes import Surface
 from optimizers import Trajectory
@@ -306,12 +306,12 @@ def stage_runs(setup: Setup, family: Callable[[Setup, RunSpec], Family] | None =
                colors: Sequence[str] | None = None) -> tuple[list[Family], list[RunView]]:
     """Each run of ``setup`` as its learning-rate family (``family(setup, spec)``; by default
     descent_lab.families.lr_family over its slider's grid) and as the run itself: its family's row
-    at its own lr (equal to the single run), labelled and coloured (``colors``)."""
+    at its own lr (equal to the single run, checked for rounding: families.own_run), labelled and
+    coloured (``colors``)."""
     family = family or (lambda s, spec: lr_family(s, spec, lr_grid(spec)))
     families = [family(setup, spec) for spec in setup.runs]
-    own = iter(families)
-    views = compute.runs(setup, run=lambda _s, _spec: (lambda f: row(f.trajectory, f.index))(next(own)),
-                         colors=colors)
+    own, surface = iter(families), setup.make_surface()
+    views = compute.runs(setup, run=lambda _s, _spec: own_run(setup, next(own), surface), colors=colors)
     return families, views
 
 
