@@ -17,7 +17,6 @@ from app_pages.stage import stage
 from app_pages.widgets import (
     PENDING_SETUP,
     family_for,
-    family_run,
     image_for,
     param_widget,
     plain,
@@ -29,7 +28,7 @@ from descent_lab.presets import PRESETS, from_link, lesson_question, with_lesson
 from descent_lab.runlist import RunList
 from descent_lab.setup import CUSTOM, PANELS, SPEEDS, Setup, to_query
 from optimizers import BATCH, NOISE, SEED, STEPS
-from viz.stage import stage_data
+from viz.stage import stage_payload, stage_runs
 
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
 RUNS = RunList()  # the page's runs: run_ids, r<id>.opt, r<id>.lr, ...
@@ -303,13 +302,11 @@ if st.session_state.present:
     query["present"] = "1"
 st.query_params.from_dict(query)
 
-families = [family_for(setup, spec, surface) for spec in setup.runs]
-views = compute.runs(setup, run=lambda s, spec: family_run(s, spec, surface), colors=colors)
+families, views = stage_runs(setup, lambda s, spec: family_for(s, spec, surface), colors)
 with stage_area:
     lesson_box(setup)
-    stage(stage_data(surface, views, families, image_for(surface), arrows=arrows, show3d=show_3d,
-                     multiples=multiples, speed=speed, explain=setup.explain),
-          ids, SPEEDS, st.session_state.present)
+    stage(stage_payload(setup, surface, families, views, image_for(surface),
+                        present=st.session_state.present), ids, SPEEDS)
     for v in views:
         d = int(v.trajectory.diverged_at)
         if d >= 0:
@@ -337,7 +334,9 @@ with controls:
         sci = st.column_config.NumberColumn(format="%.3e")
         st.dataframe(rows, hide_index=True, width="stretch",
                      column_config={"run": st.column_config.TextColumn(width="medium"),
-                                    "final f": sci, "f - f*": sci, "distance": sci})
+                                    "final f": sci, "f - f*": sci, "distance": sci,
+                                    results.SENSITIVE: st.column_config.NumberColumn(
+                                        help=results.SENSITIVE_HELP)})
     elif panel == "Code":
         keras = st.radio("Framework", ["PyTorch", "Keras"], key="code.framework", horizontal=True,
                          label_visibility="collapsed") == "Keras"
@@ -347,6 +346,9 @@ with controls:
             if code is None:
                 tab.info(script.keras_difference(v.trajectory.optimizer), icon=":material/info:")
                 continue
+            if v.trajectory.sensitive_from is not None:
+                tab.warning(v.trajectory.rounding.note("Keras" if keras else "PyTorch"),
+                            icon=":material/info:")
             tab.code(code, language="python")
             tab.download_button("Download the script", code, f"descent-lab-run{n + 1}.py", "text/x-python",
                                 key=f"script{n}", icon=":material/download:", on_click="ignore")

@@ -18,7 +18,7 @@ import optimizers
 import viz
 from descent_lab import compute
 from descent_lab.compute import surface_from_key, surface_key
-from descent_lab.families import Family, lr_family, lr_grid, row
+from descent_lab.families import Family, lr_family, lr_grid
 from descent_lab.runlist import RunList
 from descent_lab.setup import CUSTOM, DEFAULT_DOMAIN, MAX_RUNS, RunSpec, Setup, custom_surface, forms
 from landscapes import Surface, expression
@@ -236,9 +236,3 @@ def family_for(setup: Setup, spec: RunSpec, surface: Surface) -> Family:
     fam = _family(surface_key(surface), spec.name, hyper, tuple(sorted(spec.schedule.items())), spec.form,
                   lrs, setup.start_point(), setup.steps, setup.noise, setup.seed, setup.batch)
     return replace(fam, spec=spec, lrs=lrs, index=lrs.index(float(spec.hyper["lr"])))
-
-
-def family_run(setup: Setup, spec: RunSpec, surface: Surface) -> optimizers.Trajectory:
-    """The run ``spec`` itself: its row of the family (equal to the single run)."""
-    fam = family_for(setup, spec, surface)
-    return row(fam.trajectory, fam.index)

@@ -60,7 +60,7 @@ def keyed_run(surface_key: tuple, run_key: tuple, start: tuple, steps: int, nois
     name, hyper, schedule, form = run_key
     opt = optimizers.get(name, schedule=optimizers.Schedule(**dict(schedule)), form=form, **dict(hyper))
     return optimizers.run(opt, surface_from_key(surface_key), start=start, steps=steps, noise=noise,
-                          seed=seed, batch_size=batch_size)
+                          seed=seed, batch_size=batch_size, rounding=True)
 
 
 def label(slot: int, trajectory: optimizers.Trajectory) -> str:

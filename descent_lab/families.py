@@ -72,4 +72,14 @@ def row(tr: optimizers.Trajectory, r: int) -> optimizers.Trajectory:
         path=tr.path[:, r], loss=tr.loss[:, r], diverged_at=int(tr.diverged_at[r]), lr=tr.lr[:, r],
         grad=take(tr.grad), grad_point=take(tr.grad_point),
         state={k: v[:, r] for k, v in tr.state.items()}, effective_lr=take(tr.effective_lr),
+        rounding=tr.rounding and tr.rounding.row(r),
     )
+
+
+def own_run(setup: Setup, fam: Family, surface) -> optimizers.Trajectory:
+    """The run at the spec's own lr (its row of the family, ``surface`` being ``setup``'s) with
+    whether it is sensitive to rounding: one more run, from its start moved by one ulp, not recorded
+    (optimizers.check_rounding; the family's other rates are not checked)."""
+    tr = row(fam.trajectory, fam.index)
+    return replace(tr, rounding=optimizers.check_rounding(tr, surface, noise=setup.noise, seed=setup.seed,
+                                                          batch_size=setup.batch or None))

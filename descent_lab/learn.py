@@ -120,6 +120,10 @@ def gd_verdict(tr: optimizers.Trajectory, surface, steps: int) -> tuple[str, str
     out = optimizers.outcome(tr, surface, NEAR)
     if out.diverged_at >= 0:
         return "diverged", f"at step {int(out.diverged_at)}"
+    start = float(optimizers.analysis.nearest_minimum(tr.path[0], surface)[1])
+    if float(out.distance) > start:  # still inside the bounds the core checks, but flying off
+        return "diverging", (f"{float(out.distance):.2g} from the minimum after {steps} steps "
+                             f"(it started {start:.2g} away)")
     if out.reached_at >= 0:
         return "converged", f"within {NEAR:g} of the minimum from step {int(out.reached_at)}"
     return "not there yet", f"still more than {NEAR:g} away after {steps} steps"

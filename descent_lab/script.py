@@ -179,7 +179,9 @@ def _about(setup: Setup, surface, trajectory: optimizers.Trajectory, framework: 
                      "is not in it), so it runs full-batch gradient steps and ends elsewhere.")
         exact = False
     if exact:
-        about.append(f"Descent Lab's run ends at {_num(end[0])} {_num(end[1])}.")
+        sensitive = trajectory.sensitive_from is not None
+        about.append(f"Descent Lab's run ends at {_num(end[0])} {_num(end[1])}."
+                     + (" " + trajectory.rounding.note(framework.split(" (")[0]) if sensitive else ""))
     loop = ["", "for t in range(steps):"]
     d = int(trajectory.diverged_at)
     if d >= 0:

@@ -478,9 +478,9 @@ register(
     torch_class="Adagrad", torch_args=lambda h: dict(lr=h.lr, eps=h.eps),
     keras_class="Adagrad",
     keras_args=lambda h: dict(learning_rate=h.lr, initial_accumulator_value=0.0, epsilon=h.eps),
-    note="eps is outside the square root, as in PyTorch. Keras starts the sum at 0.1 "
-    "by default (the code sets 0) and puts eps inside the root, sqrt(v + eps): the same steps "
-    "wherever sqrt(v) is much larger than sqrt(eps).",
+    note="ε is outside the square root, as in PyTorch. Keras starts the sum at 0.1 "
+    "by default (the code sets 0) and puts ε inside the root, √(v + ε): the same steps "
+    "wherever √v is much larger than √ε.",
     good="Sparse features and features on very different scales: every weight gets its own rate.",
     bad="The rate only shrinks: long runs and deep networks stall before the minimum.",
     conventions="In Keras that start is initial_accumulator_value (the code sets 0.0); "
@@ -493,9 +493,9 @@ register(
         formula=r"v_t = v_{t-1} + g_t^2,\ v_0 = 0.1 \\ "
         r"w_{t+1} = w_t - \frac{\eta}{\sqrt{v_t + \epsilon}}\, g_t",
         keras_args=lambda h: dict(learning_rate=h.lr, epsilon=h.eps),
-        note="Keras's Adagrad: the sum of squares starts at initial_accumulator_value = 0.1 and eps is "
-        "inside the root, sqrt(v + eps). The start at 0.1 makes the first steps smaller than "
-        "PyTorch's (whose first step is lr in every direction)."),
+        note="Keras's Adagrad: the sum of squares starts at initial_accumulator_value = 0.1 and ε is "
+        "inside the root, √(v + ε). The start at 0.1 makes the first steps smaller than "
+        "PyTorch's (whose first step is η in every direction)."),
 )
 
 
@@ -521,8 +521,8 @@ register(
     r"w_{t+1} = w_t - \frac{\eta}{\sqrt{v_t} + \epsilon}\, g_t",
     torch_class="RMSprop", torch_args=lambda h: dict(lr=h.lr, alpha=h.beta, eps=h.eps),
     keras_class="RMSprop", keras_args=lambda h: dict(learning_rate=h.lr, rho=h.beta, epsilon=h.eps),
-    note="beta is PyTorch's alpha (Keras's rho); eps outside the square root, as in PyTorch. "
-    "Keras puts eps inside the root.",
+    note="β is PyTorch's alpha (Keras's rho); ε outside the square root, as in PyTorch. "
+    "Keras puts ε inside the root.",
     good="Per-weight rates that can grow back: long, non-convex training; recurrent networks.",
     bad="No momentum of its own; β and η still need tuning.",
     conventions="Defaults differ too: PyTorch alpha = 0.99, Keras rho = 0.9.",
@@ -533,7 +533,7 @@ register(
         effective_lr=lambda s, h, lr, t, xp: lr / xp.sqrt(s["mean_sq"] + h.eps),
         formula=r"v_t = \beta v_{t-1} + (1-\beta)\, g_t^2 \\ "
         r"w_{t+1} = w_t - \frac{\eta}{\sqrt{v_t + \epsilon}}\, g_t",
-        note="Keras's RMSprop: eps is inside the root, sqrt(v + eps). Where sqrt(v) is near sqrt(eps) "
+        note="Keras's RMSprop: ε is inside the root, √(v + ε). Where √v is near √ε "
         "(a flat start, a vanishing gradient) the steps are smaller than PyTorch's."),
 )
 
@@ -566,10 +566,10 @@ def _adam_keras_effective_lr(s, h, lr, t, xp):
     return lr * xp.sqrt(1 - h.beta2**t) / (xp.sqrt(s["v"]) + h.eps)
 
 
-ADAM_KERAS_NOTE = ("Keras's form: eps is added to the uncorrected root and the bias corrections go into the "
-                   "step size, lr sqrt(1 - beta2^t) / (1 - beta1^t). That is PyTorch's rule with "
-                   "eps / sqrt(1 - beta2^t) in place of eps: 31.6 eps at step 1, 1.26 eps at step 1000 "
-                   "for beta2 = 0.999.")
+ADAM_KERAS_NOTE = ("Keras's form: ε is added to the uncorrected root and the bias corrections go into the "
+                   "step size, η √(1 − β₂ᵗ) / (1 − β₁ᵗ). That is PyTorch's rule with "
+                   "ε / √(1 − β₂ᵗ) in place of ε: 31.6 ε at step 1, 1.26 ε at step 1000 "
+                   "for β₂ = 0.999.")
 ADAM_KERAS_FORMULA = (r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t \\ "
                       r"v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2 \\ "
                       r"w_{t+1} = w_t - \frac{\eta \sqrt{1-\beta_2^t}}{1-\beta_1^t}\, "
@@ -610,10 +610,10 @@ register(
     torch_class="Adam", torch_args=lambda h: dict(lr=h.lr, betas=(h.beta1, h.beta2), eps=h.eps),
     keras_class="Adam",
     keras_args=lambda h: dict(learning_rate=h.lr, beta_1=h.beta1, beta_2=h.beta2, epsilon=h.eps),
-    note="As PyTorch: eps is added after the bias-corrected square root. Keras adds eps to the "
-    "uncorrected root, which is PyTorch's rule with eps / sqrt(1 - beta2^t) in place of eps "
-    "(31.6 eps at step 1, 1.26 eps at step 1000 for beta2 = 0.999): it matters only where "
-    "sqrt(v_hat) is near eps.",
+    note="As PyTorch: ε is added after the bias-corrected square root. Keras adds ε to the "
+    "uncorrected root, which is PyTorch's rule with ε / √(1 − β₂ᵗ) in place of ε "
+    "(31.6 ε at step 1, 1.26 ε at step 1000 for β₂ = 0.999): it matters only where "
+    "√v̂ is near ε.",
     good="The usual default: momentum plus per-weight rates, bias-corrected so the first steps "
     "are about η. Little tuning.",
     bad="Can settle where well-tuned SGD with momentum generalises a little better; η still matters.",
@@ -711,9 +711,9 @@ register(
     keras_class="Nadam",
     keras_args=lambda h: dict(learning_rate=h.lr, beta_1=h.beta1, beta_2=h.beta2, epsilon=h.eps),
     note="PyTorch's NAdam: Adam whose first moment looks one step ahead, with Dozat's "
-    "momentum schedule mu_t (psi = 0.004 by default). Keras 3 has no psi setting: its mu_t uses "
+    "momentum schedule μ_t (ψ = 0.004 by default). Keras 3 has no ψ setting: its μ_t uses "
     "0.96^t, so keras.optimizers.Nadam takes torch.optim.NAdam(momentum_decay=1)'s steps, and "
-    "mu_t reaches beta1 within about 100 steps instead of thousands.",
+    "μ_t reaches β₁ within about 100 steps instead of thousands.",
     good="Adam with Nesterov's look-ahead on the first moment: sometimes faster, rarely worse.",
     bad="One more setting (the momentum decay); gains over Adam depend on the problem.",
     conventions="PyTorch: μ_t = β₁ (1 − ½ · 0.96^(tψ)); its default η for NAdam is 0.002. "
@@ -722,9 +722,9 @@ register(
     keras_form=Form(
         step=_nadam, derive=lambda h: {"decay_per_step": 0.96 + 0 * h.momentum_decay},
         formula=NADAM_FORMULA.replace(r"0.96^{t\psi}", "0.96^{t}"),
-        note="Keras's Nadam: the momentum schedule is mu_t = beta1 (1 - 0.96^t / 2), PyTorch's with "
-        "momentum_decay = 1 (this form ignores the momentum-decay setting); mu_t reaches beta1 within "
-        "about 100 steps instead of thousands. eps is placed as in PyTorch."),
+        note="Keras's Nadam: the momentum schedule is μ_t = β₁ (1 − 0.96^t / 2), PyTorch's with "
+        "momentum_decay = 1 (this form ignores the momentum-decay setting); μ_t reaches β₁ within "
+        "about 100 steps instead of thousands. ε is placed as in PyTorch."),
     explain=(
         # mu_t from the recorded 0.96^(t psi): the formula's first line, read off the state
         Row(r"\mu_t", lambda tr: setting(tr, "beta1") * (1 - 0.5 * tr.state["decay_power"][:, 0]), 0),
@@ -792,7 +792,7 @@ register(
     note="Rectified Adam (Liu et al., 2020): while few squared gradients are averaged (ρ_t <= 5: the "
     "first 5 steps for β₂ = 0.999) v̂ is too noisy to divide by, so it steps η m̂ (momentum SGD); then "
     "it is Adam with its step scaled by r_t, which grows from near 0 to 1: a built-in warm-up. "
-    "eps is added to the uncorrected root √v, as in torch.optim.RAdam.",
+    "ε is added to the uncorrected root √v, as in torch.optim.RAdam.",
     good="Adam without a hand-made warm-up: the early steps are damped by the variance's own uncertainty.",
     bad="Its first steps are plain momentum steps of size η |m̂|: from a steep start they can "
     "overshoot where Adam's first steps are about η.",

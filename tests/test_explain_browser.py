@@ -243,3 +243,21 @@ def test_presenter_mode_explains_adam_in_the_halls_text(browser, app_url, size):
         no_exception(page)
     finally:
         ctx.close()
+
+
+def test_a_run_sensitive_to_rounding_says_so_in_explain_mode(page, app_url):
+    """Nadam on Beale (issue 25): the explained run's panel says from which step rounding moves it,
+    the step the results table and the Code panel give (tests/test_rounding.py); the default runs'
+    panels say nothing of it."""
+    from test_rounding import NOTE, beale
+
+    _, view = beale()
+    open_app(page, app_url + "/?surface=beale&optimizers=nadam&nadam.lr=0.01&steps=150&start=-1.2,1.5"
+             "&explain=1")
+    note = page.locator(f"{PANEL} .xp-rounding")
+    expect(note).to_be_visible()
+    assert note.text_content() == NOTE.format(k=view.trajectory.sensitive_from)
+    open_app(page, app_url + "/?explain=1")
+    expect(page.locator(PANEL)).to_be_visible()
+    expect(page.locator(f"{PANEL} .xp-rounding")).to_have_count(0)
+    no_exception(page)

@@ -235,8 +235,9 @@ def test_json_round_trips_with_nan_as_null(diverging):
     assert again == setup and not problems
     for r, out in zip(runs, doc["runs"], strict=True):
         tr = r.trajectory
-        assert list(out) == ["run", "label", "optimizer", "settings", "schedule", "diverged_at", "steps",
-                             "step", "x", "y", "loss"]
+        assert list(out) == ["run", "label", "optimizer", "settings", "schedule", "diverged_at",
+                             "sensitive_from", "steps", "step", "x", "y", "loss"]
+        assert out["sensitive_from"] == tr.sensitive_from
         assert out["label"] == r.label and out["optimizer"] == tr.optimizer.name
         assert out["settings"] == tr.optimizer.hyper
         assert out["step"] == list(range(tr.steps + 1))

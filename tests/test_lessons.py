@@ -5,6 +5,7 @@ the stability hint is exact on quadratics."""
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,17 +16,31 @@ from descent_lab import learn, tuning
 from descent_lab.compute import runs
 from descent_lab.presets import PRESETS, from_link
 from descent_lab.setup import Setup, custom_surface, from_query, run_spec, to_query
+from optimizers.rounding import nudged
 from viz import run_colors
 
 
-def lesson(key, tol=0.01):
-    """The lesson's surface and, per run, its trajectory and outcome (as the Playground runs it)."""
+def lesson(key, tol=0.01, nudge=False):
+    """The lesson's surface and, per run, its trajectory and outcome (as the Playground runs it);
+    ``nudge``: from the start moved by one unit in the last place (optimizers.rounding.nudged)."""
     setup = PRESETS[key].setup()
+    if nudge:
+        setup = replace(setup, start=tuple(nudged(np.array(setup.start_point()))))
     s = setup.make_surface()
     out = []
     for v in runs(setup):
         out.append((v.trajectory, optimizers.outcome(v.trajectory, s, tol)))
     return s, out
+
+
+#: The lessons with a run that is sensitive to rounding: their answers are checked from the nudged
+#: start too (where the run may go on another machine), and must still hold there.
+SENSITIVE = {"adagrad-fades", "adam-nadam"}
+
+
+def test_only_the_lessons_checked_from_a_nudged_start_are_sensitive_to_rounding():
+    sensitive = {key for key, p in PRESETS.items() for v in runs(p.setup()) if v.trajectory.sensitive_from}
+    assert sensitive == SENSITIVE
 
 
 def distance(tr, s, k):
@@ -61,7 +76,6 @@ def test_lesson_links_stay_backwards_compatible():
 
 
 def test_a_changed_setup_no_longer_matches_its_lesson():
-    from dataclasses import replace
     setup = PRESETS["ravine"].setup()
     assert PRESETS["ravine"].matches(replace(setup, show3d=True, lesson=""))  # view settings aside
     assert not PRESETS["ravine"].matches(replace(setup, steps=151))
@@ -126,15 +140,18 @@ def test_answer_nesterov():
     assert (n.reached_at, m.reached_at) == (92, 111)
 
 
-def test_answer_adagrad_fades():
-    _, [(ada, a), (rms, r)] = lesson("adagrad-fades")
+@pytest.mark.parametrize("nudge", [False, True])
+def test_answer_adagrad_fades(nudge):
+    _, [(ada, a), (rms, r)] = lesson("adagrad-fades", nudge=nudge)
     assert np.all(np.diff(ada.effective_lr, axis=0) <= 0)
     assert np.all(ada.effective_lr[-1] < rms.effective_lr[-1])  # in both directions
-    assert (round(float(r.distance), 2), round(float(a.distance), 1)) == (0.55, 1.7)
+    # "about 0.55": 0.547 from the link's start, 0.541 from the nudged one (RMSProp is sensitive)
+    assert abs(float(r.distance) - 0.55) < 0.01 and round(float(a.distance), 1) == 1.7
 
 
-def test_answer_adam_nadam():
-    _, [(adam, a), (nadam, n)] = lesson("adam-nadam")
+@pytest.mark.parametrize("nudge", [False, True])
+def test_answer_adam_nadam(nudge):
+    _, [(adam, a), (nadam, n)] = lesson("adam-nadam", nudge=nudge)
     assert learn.ahead_from(nadam.loss, adam.loss) == 11
     assert np.all(nadam.loss[11:] < adam.loss[11:])
     assert (round(float(n.distance), 2), round(float(a.distance), 2)) == (0.46, 0.88)

@@ -20,7 +20,6 @@ badly on a projector; the subset here is ~100 lines and tested.)
 
 from __future__ import annotations
 
-import base64
 import re
 from functools import lru_cache
 
@@ -32,11 +31,6 @@ from optimizers.rules import GRADIENT, LOOKAHEAD_GRADIENT, NEW_POINT, RULES, STE
 # ---- what the stage is sent ----------------------------------------------------------------------
 
 
-def b64_f64(a) -> str:
-    """Little-endian float64 bytes in base64: the numbers explain mode prints, unrounded."""
-    return base64.b64encode(np.ascontiguousarray(a, dtype="<f8").tobytes()).decode()
-
-
 def _lines(tex: str) -> list[str]:
     return [line.strip() for line in tex.split(r"\\") if line.strip()]
 
@@ -44,8 +38,9 @@ def _lines(tex: str) -> list[str]:
 def explain_data(tr: Trajectory) -> dict:
     """One run's explain data: per form (course, torch) its formula lines (MathML) and rows
     (symbol, line, column, one number or one per coordinate), the columns' values as float64
-    (columns, D, steps) in base64, the arrows (label, column, sign) and the columns of the map's
-    hover read-out (gradient, step)."""
+    (columns, D, steps), flat, the arrows (label, column, sign), the columns of the map's hover
+    read-out (gradient, step) and what to say when the run is sensitive to rounding ("" when it is
+    not: optimizers.rounding)."""
     rule = tr.optimizer.rule
     first = LOOKAHEAD_GRADIENT if rule.grad_point else GRADIENT
     own = (first, *rule.explain, STEP, NEW_POINT)
@@ -95,8 +90,11 @@ def explain_data(tr: Trajectory) -> dict:
                else " The numbers are this run's, in the course's form."),
         }
     arrows = [{"label": r.arrow, "column": columns.index(r), "sign": r.sign} for r in course if r.arrow]
-    return {"forms": forms, "values": b64_f64(values), "columns": len(columns), "arrows": arrows,
-            "hover": {"grad": columns.index(first), "step": columns.index(STEP)}}
+    # the numbers explain mode prints, unrounded: little-endian float64, flat (viz.stage.pack sends the bytes)
+    return {"forms": forms, "values": np.ascontiguousarray(values, dtype="<f8").ravel(),
+            "columns": len(columns), "arrows": arrows,
+            "hover": {"grad": columns.index(first), "step": columns.index(STEP)},
+            "rounding": tr.rounding.note() if tr.sensitive_from is not None else ""}
 
 
 # ---- LaTeX (the registry's subset) to MathML -----------------------------------------------------

@@ -77,26 +77,30 @@ function decode(data) {
       ...r, R,
       x: path.subarray(0, S + 1), y: path.subarray(S + 1), loss: r.loss, gapv: r.gap,
       grad: r.grad, z: r.z || null, famZ: r.fam_z || null,
-      xp: r.explain ? f64(r.explain.values) : null,
+      xp: r.explain ? r.explain.values : null,
       fam, famGap,
     };
   });
   return { ...data, S, K, k, kept, runs, hoverF: data.hover_f, z3: data.grid3d ? data.grid3d.z : null };
 }
 
-// The run as drawn at learning-rate index j: exact arrays for the server's own lr, else the family row.
+// The run as drawn at learning-rate index j: exact arrays for the server's own lr, else the family row
+// (step-exact too, with its loss, gradients and explain numbers, when the payload has every_lr).
 function series(st, i) {
-  const d = st.d, r = d.runs[i], j = st.lr[i];
+  const d = st.d, r = d.runs[i], j = st.lr[i], S = d.S;
   if (j === r.index) {
-    const n = d.S + 1;
+    const n = S + 1;
     const steps = Float64Array.from({ length: n }, (_, t) => t);
-    return { exact: true, x: r.x, y: r.y, gap: r.gapv, z: r.z, steps, n, div: r.diverged[j], label: r.labels[j] };
+    return { exact: true, x: r.x, y: r.y, gap: r.gapv, z: r.z, steps, n, div: r.diverged[j], label: r.labels[j],
+             loss: r.loss, grad: r.grad, xp: r.xp, code: null };
   }
-  const K = d.K, base = j * 2 * K;
+  const K = d.K, base = j * 2 * K, every = !!r.fam_grad, C = r.explain ? r.explain.columns : 0;
+  const row = (a, n) => (a ? a.subarray(j * n, (j + 1) * n) : null);
   return {
-    exact: false, x: r.fam.subarray(base, base + K), y: r.fam.subarray(base + K, base + 2 * K),
-    gap: r.famGap.subarray(j * K, (j + 1) * K), z: r.famZ ? r.famZ.subarray(j * K, (j + 1) * K) : null,
-    steps: d.kept, n: K, div: r.diverged[j], label: r.labels[j],
+    exact: every, x: r.fam.subarray(base, base + K), y: r.fam.subarray(base + K, base + 2 * K),
+    gap: row(r.famGap, K), z: row(r.famZ, K), steps: d.kept, n: K, div: r.diverged[j], label: r.labels[j],
+    loss: row(r.fam_loss, S + 1), grad: row(r.fam_grad, 2 * S), xp: row(r.fam_xp, C * 2 * S),
+    code: r.fam_code ? r.fam_code[j] : null,
   };
 }
 
@@ -141,6 +145,7 @@ function init(parent) {
   const tool = (label, title) => { const b = btn(label, title); tools.append(b); return b; };
   const whole = tool("Whole paths", "Show whole paths, not only what the runs have reached");
   const b3d = tool("3-D", "3-D view");
+  const beside = tool("Map + 3-D", "The map beside the 3-D view (else the 3-D view takes the map's place, at its size)");
   const present = tool("Present", "Presenter mode: big map, no sidebar (Esc leaves)");
   const bExplain = tool("Explain", "Explain mode: the update rule with this step's numbers");
   main.append(mapBox, bar, view3d);
@@ -156,7 +161,7 @@ function init(parent) {
   parent.append(root);
 
   const st = {
-    root, map, view3d, loss, runs, tip, bar, tools, note, mapCanvas, lossCanvas, lossBox, land, stepInput: step, label, play, speed, whole, b3d, present,
+    root, map, view3d, loss, runs, tip, bar, tools, note, mapCanvas, lossCanvas, lossBox, land, stepInput: step, label, play, speed, whole, b3d, beside, present,
     bExplain, explainBox, xpRun: 0, xpForm: "course",
     t: 0, playing: false, wholePaths: false, preview: new Set(), lr: [], d: null, version: null,
     busy: false, dirty: false, last3d: 0, drag: null, raf: 0,
@@ -170,6 +175,7 @@ function init(parent) {
   speed.onchange = () => report(st, "speed", speed.value);
   whole.onclick = () => { st.wholePaths = !st.wholePaths; draw(st); };
   b3d.onclick = () => setView(st, "show3d", !st.show3d);
+  beside.onclick = () => { st.beside3d = !st.beside3d; viewClasses(st); draw(st); }; // the browser's own choice
   present.onclick = () => setView(st, "present", !st.presenting);
   bExplain.onclick = () => setView(st, "explain", !st.explain);
   root.addEventListener("keydown", (e) => keys(st, e));
@@ -310,7 +316,9 @@ function mapLayout(st) {
   const m = { l: fs * (narrow ? 2.6 : 3.6), r: 4, t: d.multiples ? fs * 2.2 : Math.ceil(fs * 0.8), b: fs * 3.2,
               autoexpand: false };
   // the 3-D view beside the map where the column is wide, else below the playback bar
-  st.root.classList.toggle("wide3d", st.root.querySelector(".stage-main").clientWidth >= 1000);
+  // the 3-D view in the map's place, at its size; or beside it where the column is wide, else below the bar
+  const besideMap = st.show3d && !!st.beside3d;
+  st.root.classList.toggle("wide3d", besideMap && st.root.querySelector(".stage-main").clientWidth >= 1000);
   const W = Math.max(200, st.map.clientWidth), H = mapLimit(st);
   const cbw = fs * (narrow ? 5.2 : 6), gx = fs * 3.5, gy = fs * 4; // colour bar: its labels and title fit
   const aspect = (y1 - y0) / (x1 - x0);
@@ -319,7 +327,7 @@ function mapLayout(st) {
   const inW = W - m.l - m.r, inH = rows * ph + gy * (rows - 1);
   const height = Math.round(inH + m.t + m.b);
   st.map.style.height = height + "px";
-  st.view3d.style.height = (st.root.classList.contains("wide3d") ? height : Math.round(0.7 * H)) + "px";
+  st.view3d.style.height = (!besideMap || st.root.classList.contains("wide3d") ? height : Math.round(0.7 * H)) + "px";
   const layout = {
     width: W, height, autosize: false, margin: m,
     font: { size: fs }, showlegend: false, hovermode: false, dragmode: false, plot_bgcolor: "rgba(0,0,0,0)",
@@ -450,7 +458,7 @@ function view3dFigure(st) {
     const k = at(s, t, d.k), m = st.wholePaths || st.preview.has(i) ? s.n : k + 1;
     const lift = (a) => Array.from(a.subarray(0, m), (v) => v + g.lift);
     traces.push({ type: "scatter3d", mode: "lines", x: Array.from(s.x.subarray(0, m)), y: Array.from(s.y.subarray(0, m)),
-                  z: lift(s.z), line: { color: r.color, width: 5 }, hoverinfo: "skip" });
+                  z: lift(s.z), line: { color: r.color, width: 7 }, hoverinfo: "skip" });
     traces.push({ type: "scatter3d", mode: "markers", x: [s.x[k]], y: [s.y[k]], z: [s.z[k] + g.lift], hoverinfo: "skip",
                   marker: { size: 6, color: r.color, line: { color: "white", width: 2 } } });
   });
@@ -460,7 +468,7 @@ function view3dFigure(st) {
     scene: {
       xaxis: { title: { text: "x" }, range: [x0, x1], nticks: 5 }, yaxis: { title: { text: "y" }, range: [y0, y1], nticks: 5 },
       zaxis: { title: { text: g.ztitle }, range: g.zrange, nticks: 4 }, aspectmode: "manual",
-      aspectratio: { x: 1, y: (y1 - y0) / (x1 - x0), z: 0.6 }, camera: { eye: { x: -1.4, y: -1.5, z: 1.0 } },
+      aspectratio: { x: 1, y: (y1 - y0) / (x1 - x0), z: 0.6 }, camera: { eye: { x: -0.9, y: -1.3, z: 1.7 } },
     },
   };
   return { traces, layout };
@@ -577,7 +585,7 @@ function drawMapOverlay(st) {
       } else {
         const X = A.px(s.x[k]), Y = A.py(s.y[k]);
         if ((d.arrows || explaining(st, i)) && s.exact && !ended) {
-          const gx = r.grad[t], gy = r.grad[d.S + t], len = Math.abs(A.px(x0 + arrowLen) - A.px(x0));
+          const gx = s.grad[t], gy = s.grad[d.S + t], len = Math.abs(A.px(x0 + arrowLen) - A.px(x0));
           const screen = (vx, vy) => [A.px(s.x[k] + vx) - X, A.py(s.y[k] + vy) - Y]; // a data vector on screen
           const g = Math.hypot(gx, gy) || 1;
           ctx.globalAlpha = xp >= 0 && i !== xp ? 0.3 : 1;
@@ -585,7 +593,7 @@ function drawMapOverlay(st) {
           arrow(ctx, X, Y, A.px(s.x[k + 1]) - X, A.py(s.y[k + 1]) - Y, len, r.color, []);
           arrow(ctx, X, Y, ...screen(-gx / g, -gy / g), len, "black", [3, 4]);
           ctx.globalAlpha = 1;
-          if (explaining(st, i)) explainArrows(st, ctx, r, t, X, Y, len, screen);
+          if (explaining(st, i)) explainArrows(st, ctx, r, s, t, X, Y, len, screen);
         }
         marker(ctx, diverged ? "x" : ended ? "square" : "circle", X, Y, 14, r.color);
       }
@@ -831,7 +839,7 @@ function hover(st, loc) {
       if (dist < bestD) { bestD = dist; best = q; }
     }
     if (best >= 0) {
-      const f = s.exact ? ` f = ${fmt(r.loss[best])}` : "";
+      const f = s.exact ? ` f = ${fmt(s.loss[best])}` : "";
       lines.push(`<b style="color:${r.color}">${s.label}</b>: step ${s.steps[best]}, ` +
                  `(${fmt(s.x[best])}, ${fmt(s.y[best])})${f}` + explainHover(st, i, best));
     }
@@ -886,6 +894,9 @@ function viewClasses(st) {
   st.present.classList.toggle("on", st.presenting);
   st.root.classList.toggle("with3d", st.show3d);
   st.b3d.classList.toggle("on", st.show3d);
+  st.root.classList.toggle("beside3d", !!st.beside3d);
+  st.beside.classList.toggle("on", !!st.beside3d);
+  st.beside.hidden = !st.show3d;
   st.bExplain.classList.toggle("on", st.explain);
   if (!d) return;
   st.b3d.disabled = !!d.multiples;
@@ -991,8 +1002,6 @@ function renderWidget({ model, el }) {
 // ---- explain mode: the selected run's update at the current step (viz/explain.py's numbers, picked
 // at index t, nothing computed here), its arrows on the map, and each run's stability mark ------------
 
-// explain mode's numbers come as float64 in base64 inside the header (viz/explain.py)
-const f64 = (b64) => new Float64Array(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer);
 const FORMS = [["course", "Course"], ["torch", "PyTorch"]];
 const GRAD_LABEL = "−g: downhill";
 
@@ -1004,7 +1013,7 @@ function xpNum(v) {
 }
 
 // the value of a column of run r's explain numbers at step t, coordinate dim
-const xpAt = (d, r, column, dim, t) => r.xp[(column * 2 + dim) * d.S + t];
+const xpAt = (d, xp, column, dim, t) => xp[(column * 2 + dim) * d.S + t];
 
 const explaining = (st, i) => !!(st.explain && st.xpRun === i && st.d.runs[i].xp);
 
@@ -1066,25 +1075,35 @@ function buildExplain(st) {
   while (next < form.lines.length) line(next++);
   table.append(body);
   box.append(head, legend, table);
-  if (st.xpForm === "torch") box.append(el("code", "xp-code", form.code), el("div", "stage-note", form.note));
+  if (r.explain.rounding) box.append(el("div", "stage-note xp-rounding", r.explain.rounding));
+  st.xpCode = null;
+  if (st.xpForm === "torch") {
+    st.xpCode = el("code", "xp-code", form.code);
+    box.append(st.xpCode, el("div", "stage-note", form.note));
+  }
 }
 
 function drawExplain(st) {
   const d = st.d;
   if (!st.explain || !st.xpCells) return;
   const i = st.xpRun, r = d.runs[i], s = series(st, i), t = st.t;
-  const update = s.exact && t < d.S;
-  st.xpWhere.textContent = !s.exact ? "This learning rate's numbers come when the slider is released."
+  const update = !!s.xp && t < d.S;
+  if (st.xpCode) st.xpCode.textContent = s.code || r.explain.forms[st.xpForm].code;
+  // no numbers for this lr: the host computes them when the slider is released, or the page says why not
+  const absent = answers(st, "lr") ? "This learning rate's numbers come when the slider is released."
+    : d.every_lr_note || "This page holds explain numbers for each run's own learning rate only.";
+  st.xpWhere.textContent = !s.xp ? absent
     : t >= d.S ? `Step ${t}: the last point, no update after it.`
     : `Update ${t + 1}: from step ${t} to step ${t + 1}` + (s.div >= 0 && t >= s.div - 1 ? ` (diverged at step ${s.div})` : "");
-  for (const c of st.xpCells) c.tds.forEach((td, dim) => { td.textContent = update ? xpNum(xpAt(d, r, c.column, dim, t)) : "–"; });
+  for (const c of st.xpCells) c.tds.forEach((td, dim) => { td.textContent = update ? xpNum(xpAt(d, s.xp, c.column, dim, t)) : "–"; });
   st.explainBox.dataset.step = String(t);
 }
 
 // The selected run's velocity-like arrows (the gradient and step arrows are drawMapOverlay's own).
-function explainArrows(st, ctx, r, t, X, Y, len, screen) {
+function explainArrows(st, ctx, r, s, t, X, Y, len, screen) {
+  if (!s.xp) return;
   for (const a of r.explain.arrows) {
-    const vx = a.sign * xpAt(st.d, r, a.column, 0, t), vy = a.sign * xpAt(st.d, r, a.column, 1, t), n = Math.hypot(vx, vy);
+    const vx = a.sign * xpAt(st.d, s.xp, a.column, 0, t), vy = a.sign * xpAt(st.d, s.xp, a.column, 1, t), n = Math.hypot(vx, vy);
     if (!(n > 0) || !Number.isFinite(n)) continue;
     ctx.save();
     ctx.shadowColor = "rgba(0,0,0,0.9)"; ctx.shadowBlur = 3;
@@ -1137,8 +1156,9 @@ function legendHTML(r) {
 // the hover read-out's extra line for run i at path point q: its gradient and step there
 function explainHover(st, i, q) {
   const d = st.d, r = d.runs[i];
-  if (!r.xp || !series(st, i).exact || q >= d.S) return "";
-  const pair = (c) => `(${xpNum(xpAt(d, r, c, 0, q))}, ${xpNum(xpAt(d, r, c, 1, q))})`;
+  const xp = series(st, i).xp;
+  if (!xp || q >= d.S) return "";
+  const pair = (c) => `(${xpNum(xpAt(d, xp, c, 0, q))}, ${xpNum(xpAt(d, xp, c, 1, q))})`;
   return `<br>&nbsp;&nbsp;g = ${pair(r.explain.hover.grad)}, Δw = ${pair(r.explain.hover.step)}`;
 }
 
