@@ -14,7 +14,7 @@ from PIL import Image
 import landscapes
 import optimizers
 import viz
-from viz.playground import frame_steps
+from descent_lab.compute import frame_steps
 from viz.stage import pack, stage_data, unpack
 
 
