@@ -50,7 +50,7 @@ GAP_FLOOR = 1e-16
 #: largest value sent for a loss (float32 holds 3.4e38; a diverging run's loss goes beyond)
 LOSS_CEILING = 1e30
 HOVER_GRID = 61  # f on an n x n grid, for the map's hover read-out
-GRID_3D = 100
+GRID_3D = 100  # nodes a side of the 3-D surface, each its cell's lowest f (viz.landscape.landscape_floor)
 
 
 F32_MAX = float(np.finfo(np.float32).max)
