@@ -218,6 +218,7 @@ def test_the_course_tab_shows_the_course_form(name, course):
     assert lines == [mathml(x.strip()) for x in optimizers.rule(course).formula.split(r"\\")]
     assert "form)</mtext>" in lines[0] and "(PyTorch form)" in xp["forms"]["torch"]["lines"][0]
     assert "as the course does" not in xp["forms"]["torch"]["note"]
+    assert "the course's" in xp["forms"]["torch"]["note"].lower()  # and it says how the forms correspond
     spec = replace(run_spec(name, lr=0.001), schedule={"kind": "cosine", "t_max": 30})
     setup = Setup(runs=(spec,), steps=30)
     fam = lr_family(setup, setup.runs[0], (1e-3,))

@@ -85,7 +85,9 @@ def explain_data(tr: Trajectory) -> dict:
             "lines": [mathml(x) for x in _lines(rule.torch_formula or rule.formula)],
             "rows": rows(torch or own, not rule.torch_formula or torch is not None),
             "code": tr.optimizer.torch_code(),
-            "note": ("PyTorch writes this rule as the course does." if same else rule.conventions)
+            # a PyTorch-form rule the course writes otherwise: the note says how the two correspond
+            "note": ("PyTorch writes this rule as the course does." if same
+                     else rule.note if other is not None else rule.conventions)
             + ("" if not rule.torch_formula or torch is not None
                else " The numbers are this run's, in the course's form."),
         }
