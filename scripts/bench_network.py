@@ -58,7 +58,7 @@ def numpy_runs(net, starts, steps=STEPS, lr=0.01):
     rule = optimizers.rule("adam")
     h = SimpleNamespace(**optimizers.get("adam", lr=lr).hyper)
     w = starts.copy()
-    state = tuple(np.full(w.shape, v) for v in rule.init)
+    state = rule.start_state(w.shape)
     path = np.empty((steps + 1, *w.shape))
     loss = np.empty((steps + 1, *w.shape[:-1]))
     path[0] = w

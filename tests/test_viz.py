@@ -14,7 +14,7 @@ from PIL import Image
 import landscapes
 import optimizers
 import viz
-from viz.playground import frame_steps
+from descent_lab.compute import frame_steps
 from viz.stage import pack, stage_data, unpack
 
 
@@ -438,17 +438,17 @@ def test_stage_pack_round_trip():
 
 def test_stage_version_follows_every_number(rosen):
     """The browser redraws only when ``version`` changes: a change in any array changes it."""
-    from viz.stage import _digest
+    from viz.stage import digest
 
     s, img = rosen
     fams, views_ = families_and_views(stage_setup())
     data = stage_data(s, views_, fams, img)
     body = {k: v for k, v in data.items() if k not in ("version", "map_version")}
-    assert _digest(body) == data["version"]
+    assert digest(body) == data["version"]
     nudged = data["runs"][1]["fam_path"].copy()
     nudged[-1] = np.nextafter(nudged[-1], np.float32(np.inf))
     runs = [*body["runs"][:1], {**body["runs"][1], "fam_path": nudged}, *body["runs"][2:]]
-    assert _digest({**body, "runs": runs}) != data["version"]
+    assert digest({**body, "runs": runs}) != data["version"]
 
 
 def surface_under(z: np.ndarray, domain, x, y) -> np.ndarray:
