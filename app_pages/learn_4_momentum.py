@@ -60,8 +60,8 @@ st.markdown(
     "speed: a velocity v, the exponentially weighted average of the gradients (page 3), and it steps "
     "along v instead of along the gradient."
 )
-st.latex(r"\begin{gathered} v_t = \beta\, v_{t-1} + (1-\beta)\, \nabla J(w_t) \quad \text{(average form)} \\"
-         r" w_{t+1} = w_t - \eta\, v_t \end{gathered}")
+st.latex(lb.stacked(r"v_t = \beta\, v_{t-1} + (1-\beta)\, \nabla J(w_t) \quad \text{(average form)}",
+                    r"w_{t+1} = w_t - \eta\, v_t"))
 st.caption("v₀ = 0. β = 0 is plain gradient descent; β = 0.9 (a memory of about 10 steps) is the "
            "usual choice. This is the course's average form. PyTorch and Keras write momentum another way, "
            "and so do the runs on this page: the last section shows the forms and how they correspond.")
@@ -82,7 +82,7 @@ fig = viz.trajectory_figure(wells, wv, image_for(wells), show_3d=False, arrows=F
 fig["layout"]["font"] = {"size": 16}
 fig["layout"]["legend"]["font"] = {"size": 16}
 fig["layout"]["xaxis"]["constraintoward"] = "right"  # the square map next to its colour bar, no gap
-left.plotly_chart(viz.fast_figure(fig), key="mom.wells", config={"displaylogo": False})
+left.plotly_chart(viz.fast_figure(lb.loss_named_j(fig)), key="mom.wells", config={"displaylogo": False})
 outs = learn.final_points(wv, wells)
 with right:
     st.markdown(
@@ -210,17 +210,17 @@ st.subheader("Three ways to write momentum")
 ewma_lr = LR / (1 - beta)
 ewma = bowl_run("momentum_ewma", lr=ewma_lr, beta=beta)
 side_by_side(
-    ("**This course** (page 4)", formula_lines("momentum_ewma")),
-    ("**PyTorch, Keras**", formula_lines("momentum")),
-    ("**This course** (page 5)", [ETA_INSIDE, r"w_{t+1} = w_t - v_t"]),
+    ("**This course** (page 4)", [lb.stacked(*formula_lines("momentum_ewma"))]),
+    ("**PyTorch, Keras**", [lb.stacked(*formula_lines("momentum"))]),
+    ("**This course** (page 5)", [lb.stacked(ETA_INSIDE, r"w_{t+1} = w_t - v_t")]),
 )
 st.markdown(
-    "Here g_t = ∇J(w_t). The three take exactly the same steps; they differ in what v and η mean:\n\n"
+    "Here gₜ = ∇J(wₜ). The three take exactly the same steps; they differ in what v and η mean:\n\n"
     "- **Average form with η = PyTorch form with η (1 − β).** The average form's v is (1 − β) times "
     "PyTorch's v. With β = 0.9, the course's η = 0.1 is PyTorch's lr = 0.01.\n"
     "- **η-inside form: its v is PyTorch's v times η**, with the same η (while η is constant; "
     "under a schedule the two differ). Page 5 writes momentum and Nesterov this way.\n\n"
-    "Every formula in Descent Lab says which form it is in."
+    "Every momentum and Nesterov formula in Descent Lab says which form it is in."
 )
 c1, c2 = st.columns([3, 2])
 c1.plotly_chart(viz.fast_figure(lb.map_figure(BOWL, image_for(BOWL), [

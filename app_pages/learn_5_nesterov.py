@@ -44,10 +44,9 @@ st.markdown(
 )
 side_by_side(
     ("**Momentum**: slope at $w_t$",
-     [r"v_t = \beta v_{t-1} + \eta\,\nabla J(w_t) \quad \text{(}\eta\text{-inside form)}",
-      r"w_{t+1} = w_t - v_t"]),
-    ("**Nesterov (NAG)**: slope at the look-ahead point",
-     [x.strip() for x in optimizers.rule(NESTEROV).formula.split(r"\\")]),
+     [lb.stacked(r"v_t = \beta v_{t-1} + \eta\,\nabla J(w_t) \quad \text{(}\eta\text{-inside form)}",
+                 r"w_{t+1} = w_t - v_t")]),
+    ("**Nesterov (NAG)**: slope at the look-ahead point", [lb.stacked(optimizers.rule(NESTEROV).formula)]),
 )
 st.caption(
     f"Same learning rate η = {LR:g}, same β for both; one gradient per step for both. The course writes "
@@ -110,7 +109,7 @@ st.markdown(
     "stores $w_t$: the weights it holds are the **look-ahead points**, and its v is the look-ahead "
     "form's v divided by η. Same learning rate, same β, same method; only the points you get to see differ."
 )
-st.latex(r"\begin{gathered}" + optimizers.rule("nesterov").formula + r"\end{gathered}")
+st.latex(lb.stacked(optimizers.rule("nesterov").formula))
 st.caption(f"Shown on this run: PyTorch-form points minus the look-ahead points above, largest "
            f"difference over {STEPS} steps = {learn.largest_gap(torch_form, nag, lookahead=True):.1e}.")
 st.markdown("**Good to know**: Nesterov lets you use a large β with less overshoot. The same braking "

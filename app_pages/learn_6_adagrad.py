@@ -38,7 +38,7 @@ st.markdown(
     "gradients get small rates, weights with small gradients get large ones."
 )
 st.latex(r"\begin{gathered}" + optimizers.rule("adagrad").formula + r"\end{gathered}")
-st.caption("g_t = ∇J(w_t). Everything is per weight: each one has its own v and so its own rate "
+st.caption("gₜ = ∇J(wₜ). Everything is per weight: each one has its own v and so its own rate "
            "η / (√v + ε). ε (1e-10 here) only prevents a division by zero. The course writes the sum "
            "as V and puts ε inside the root, √(V + ε) (as Keras does); PyTorch and this app add it outside.")
 

@@ -41,7 +41,7 @@ side_by_side(
     ("**RMSProp**: an average that forgets", [r"v_t = \beta v_{t-1} + (1-\beta)\, g_t^2"]),
 )
 st.latex(r"w_{t+1} = w_t - \frac{\eta}{\sqrt{v_t} + \epsilon}\, g_t")
-st.caption("g_t = ∇J(w_t), and everything is per weight. β sets the memory: about the last "
+st.caption("gₜ = ∇J(wₜ), and everything is per weight. β sets the memory: about the last "
            "1 / (1 − β) steps count. Common values 0.9 to 0.99 "
            "(PyTorch's default 0.99).")
 

@@ -39,7 +39,7 @@ st.markdown(
 )
 st.latex(r"\begin{gathered} m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\"
          r" v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \end{gathered}")
-st.caption("g_t = ∇J(w_t). m is momentum's velocity in its average form (page 4), v is RMSProp's average.")
+st.caption("gₜ = ∇J(wₜ). m is momentum's velocity in its average form (page 4), v is RMSProp's average.")
 st.latex(r"\hat m_t = \frac{m_t}{1-\beta_1^t} \qquad \hat v_t = \frac{v_t}{1-\beta_2^t}")
 st.latex(r"w_{t+1} = w_t - \frac{\eta}{\sqrt{\hat v_t} + \epsilon}\, \hat m_t")
 slow = run(run_spec("adam", lr=COURSE_LR))
@@ -130,7 +130,7 @@ st.caption("Only near |g| ≈ ε (1e-8) does the step shrink: ε is there to avo
 st.subheader("Nadam: Nesterov's look-ahead on the first moment")
 st.markdown(
     "Nadam borrows Nesterov's idea. Adam steps along m̂ₜ, an average that lags behind. Nadam steps "
-    "along where the average will be after one more step: it uses m_t as if it were already "
+    "along where the average will be after one more step: it uses mₜ as if it were already "
     "the next average, plus the current gradient's share:"
 )
 st.latex(r"\begin{aligned} w_{t+1} = w_t - \frac{\eta}{\sqrt{\hat v_t} + \epsilon} \Big(&"
@@ -145,7 +145,7 @@ st.caption(
     "over thousands of steps. Keras's Nadam uses 0.96^t (ψ = 1): about 0.9 within 100 steps."
 )
 trs = [run(spec) for spec in SETUP.runs]
-views = [(t.optimizer.describe(short=True), color, t)
+views = [(f"{t.optimizer.rule.label} (η = {t.optimizer.hyper['lr']:g})", color, t)
          for t, color in zip(trs, viz.run_colors([t.optimizer.name for t in trs]), strict=True)]
 c1, c2 = st.columns(2)
 c1.plotly_chart(viz.fast_figure(la.map_figure(SURFACE, image_for(SURFACE),

@@ -542,11 +542,21 @@ def colors(setup: NetSetup) -> list[str]:
 
 
 def plane_note(land: Landscape, runs: Runs) -> str:
-    """How far the paths leave the plane, against how far they travel: how much of them it shows."""
+    """How far the paths leave the plane, against how far they travel: how much of them it shows. A
+    PCA plane is where the paths lie (its explained variance says how much); random directions are
+    not, and the note says the paths are far from them."""
     travel = float(np.max(np.linalg.norm(runs.path[-1] - runs.path[0], axis=-1)))
     off = float(np.nanmax(land.off_plane))
-    return (f"The paths are drawn projected onto the plane: they stay within {off:.3g} of it "
+    text = (f"The paths are drawn projected onto the plane: they stay within {off:.3g} of it "
             f"(the longest run ends {travel:.3g} from the start, in weight space).")
+    if land.plane.kind == "random":
+        text += (" Random directions are not where the paths lie: away from the end point the runs are far "
+                 "from this plane, and the colours under them are not the loss they had.")
+    elif land.plane.kind == "pca" and land.plane.explained:
+        rest = 1 - sum(land.plane.explained)
+        text += (f" The PCA plane holds {100 * (1 - rest):.1f}% of the paths' variance; the other "
+                 f"{100 * rest:.1f}% is the distance off the plane.")
+    return text
 
 
 def diverged(runs: Runs) -> list[str]:

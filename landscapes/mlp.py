@@ -35,9 +35,11 @@ a time. Row r of a stack gives exactly the bits of the single evaluation of that
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -56,6 +58,10 @@ MAX_SAMPLES = 20_000
 #: values per hidden-activation array in one block of rows (128 KB of float64): larger blocks
 #: measured slower here (new temporaries above about that size cost page faults on allocation)
 BLOCK = 1 << 14
+#: the gradient's block of rows: values of all its work arrays together (scripts/bench_network.py
+#: measured 2 to 8 rows of the 2-16-16-1 net on 400 points best: the arrays stay in the L2 cache)
+GRAD_BLOCK = 1 << 18
+_WORK = threading.local()  # each thread's work arrays for the gradient (see _work)
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,9 @@ class Network:
     start: np.ndarray = field(init=False, repr=False)
     _xa: np.ndarray = field(init=False, repr=False)  # the training inputs as (1, features + 1, n)
     _views: tuple = field(init=False, repr=False)  # per layer: weight slice, bias slice, out, inp
+    #: per layer: where [W | b] (out, inp + 1) is in w; and all of them flattened, inverted
+    _wb_index: tuple = field(init=False, repr=False)
+    _wb_order: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self):
         sizes = (len(self.features), *self.hidden, 1)
@@ -108,6 +117,10 @@ class Network:
         object.__setattr__(self, "start", self.init(self.seed))
         object.__setattr__(self, "_xa", self._inputs(self.data.x))
         object.__setattr__(self, "_views", tuple((la.weight, la.bias, la.out, la.inp) for la in layers))
+        index = tuple(np.concatenate([np.arange(la.weight.start, la.weight.stop).reshape(la.out, la.inp),
+                                      np.arange(la.bias.start, la.bias.stop)[:, None]], -1) for la in layers)
+        object.__setattr__(self, "_wb_index", index)
+        object.__setattr__(self, "_wb_order", np.argsort(np.concatenate([i.ravel() for i in index])))
 
     # --- the problem protocol -------------------------------------------------
 
@@ -134,10 +147,7 @@ class Network:
         """f and its gradient from one forward and one backward pass: (...), (..., D); the
         same bits as f(w) and grad(w). A run records the loss at no extra cost this way."""
         w2, lead = self._rows(w)
-        out = np.empty_like(w2)
-        loss = np.empty(len(w2))
-        for s in self._blocks(len(w2), self.data.n):
-            loss[s] = self._backward(w2[s], self._xa, self.data.y, out[s])
+        loss, out = self._gradient(w2, self._xa, self.data.y)
         return self._penalize(w2, loss, out).reshape(lead), out.reshape(*lead, self.dim)
 
     def batch_grad(self, w, idx) -> np.ndarray:
@@ -155,10 +165,7 @@ class Network:
             if w.ndim != 2:
                 raise ValueError(f"idx (R, B) needs w (R, D) or (D,), got {w.shape}")
         w2, lead = self._rows(w)
-        xa, y = self._inputs(self.data.x[idx]), self.data.y[idx]
-        out = np.empty_like(w2)
-        for s in self._blocks(len(w2), idx.shape[-1]):
-            self._backward(w2[s], *((xa, y) if idx.ndim == 1 else (xa[s], y[s])), out[s])
+        _, out = self._gradient(w2, self._inputs(self.data.x[idx]), self.data.y[idx])
         self._penalize(w2, None, out)
         return out.reshape(*lead, self.dim)
 
@@ -333,24 +340,52 @@ class Network:
             acts.append(a)
         return acts
 
-    def _backward(self, w2, xa, y, out) -> np.ndarray:
-        """Write the gradient of the mean loss over samples (xa, y) into out (R, D); return
-        the mean loss (R,)."""
-        layers = self._unpack(w2)
-        acts = self._forward(w2, xa, layers)
-        z = acts[-1]
-        loss = _mean_loss(z[:, 0], y)
-        d = (_sigmoid(z) - y[..., None, :]) / z.shape[-1]  # dloss/dlogit, (R, 1, m)
-        R = len(w2)
-        for k in range(len(layers) - 1, -1, -1):
-            ws, bs, _, _ = self._views[k]
-            a = acts[k]
-            gb = np.matmul(d, a.transpose(0, 2, 1))  # [dW | db] (R, out, inp + 1)
-            out[:, ws] = gb[:, :, :-1].reshape(R, -1)
-            out[:, bs] = gb[:, :, -1]
+    def _gradient(self, w2, xa, y) -> tuple[np.ndarray, np.ndarray]:
+        """The mean loss over the samples xa (1 | R, F + 1, m), y (m,) | (R, m) at the rows of w2
+        (R, D), and its gradient: (R,), (R, D). Each layer's [W | b] is gathered once for all rows;
+        then a block of rows at a time goes through the same work arrays (no new large temporaries,
+        ufuncs write in place), so every pass runs on data in the cache. A row's arithmetic does not
+        depend on its block: row r equals the single evaluation bit for bit."""
+        R, m = len(w2), xa.shape[-1]
+        # (R, out, inp + 1), C order (w2[:, i] would put R innermost: no BLAS, other bits per R)
+        wbs = [np.take(w2, i, axis=1) for i in self._wb_index]
+        grads = [np.empty_like(wb) for wb in wbs]  # [dW | db]
+        loss = np.empty(R)
+        per_row = m * (sum(2 * h + 1 for h in self.hidden) + max(self.hidden, default=0) + 1)
+        rows = max(1, GRAD_BLOCK // per_row)
+        work = _work(rows, self.hidden, m)
+        for i in range(0, R, rows):
+            s = slice(i, min(i + rows, R))
+            loss[s] = self._gradient_block([wb[s] for wb in wbs], xa if len(xa) == 1 else xa[s],
+                                           y if y.ndim == 1 else y[s], [g[s] for g in grads], work)
+        flat = np.concatenate([g.reshape(R, -1) for g in grads], -1)
+        return loss, np.take(flat, self._wb_order, axis=1)
+
+    def _gradient_block(self, wbs, xa, y, grads, work) -> np.ndarray:
+        """Backpropagation on B rows: [W | b] (B, out, inp + 1) per layer; writes [dW | db] into
+        grads; returns the mean losses (B,). work: the arrays of _work (at least B rows)."""
+        B, last = len(wbs[0]), len(wbs) - 1
+        acts = [xa]
+        for k in range(last):
+            a = work.acts[k][:B]  # its last row holds ones
+            np.matmul(wbs[k], acts[-1], out=a[:, :-1])
+            _activate(self.activation, a[:, :-1])
+            acts.append(a)
+        z = np.matmul(wbs[last], acts[-1])[:, 0]  # the logits (B, m)
+        e = np.exp(-np.abs(z))
+        loss = _mean_loss(z, y, e)
+        d = ((_sigmoid(z, e) - y) / z.shape[-1])[:, None]  # dloss/dlogit (B, 1, m)
+        for k in range(last, -1, -1):
+            np.matmul(d, acts[k].transpose(0, 2, 1), out=grads[k])
             if k:
-                d = _affine_t(layers[k][0], d)
-                d *= _slope(self.activation, a[:, :-1])
+                back = work.d[k - 1][:B]
+                W = wbs[k][:, :, :-1]
+                if W.shape[1] == 1:  # a single output: W^T d elementwise
+                    np.multiply(W[:, 0, :, None], d, out=back)
+                else:
+                    np.matmul(W.transpose(0, 2, 1), d, out=back)
+                _times_slope(self.activation, back, acts[k][:, :-1], work.tmp[:B, : back.shape[1]])
+                d = back
         return loss
 
     def _hvp(self, w2, v2, xt, y, out) -> None:
@@ -421,6 +456,33 @@ def _activate(name: str, z: np.ndarray) -> None:
         np.maximum(z, 0.0, out=z)
 
 
+def _work(rows: int, hidden: tuple[int, ...], m: int) -> SimpleNamespace:
+    """This thread's work arrays for _gradient_block, made once per shape: each hidden layer's
+    outputs with a row of ones (rows, h + 1, m), its backpropagated gradient (rows, h, m), and one
+    scratch array (rows, max h, m). Per thread: Streamlit serves sessions from threads."""
+    key = (rows, hidden, m)
+    cache = getattr(_WORK, "arrays", None)
+    if cache is None or cache[0] != key:
+        acts = [np.empty((rows, h + 1, m)) for h in hidden]
+        for a in acts:
+            a[:, -1] = 1.0
+        cache = key, SimpleNamespace(acts=acts, d=[np.empty((rows, h, m)) for h in hidden],
+                                     tmp=np.empty((rows, max(hidden, default=0), m)))
+        _WORK.arrays = cache
+    return cache[1]
+
+
+def _times_slope(name: str, d: np.ndarray, a: np.ndarray, tmp: np.ndarray) -> None:
+    """d *= the activation's derivative, from its output a, in place (tmp: scratch of d's shape);
+    the bits of d * _slope(name, a)."""
+    if name == "tanh":
+        np.multiply(a, a, out=tmp)
+        np.subtract(1.0, tmp, out=tmp)
+        np.multiply(d, tmp, out=d)
+    else:
+        np.multiply(d, a > 0, out=d)
+
+
 def _slope(name: str, a: np.ndarray) -> np.ndarray:
     """The activation's derivative, from its output a."""
     if name == "tanh":
@@ -429,17 +491,19 @@ def _slope(name: str, a: np.ndarray) -> np.ndarray:
     return (a > 0).astype(float)
 
 
-def _sigmoid(z):
-    """Logistic function without overflow: exp of -|z| only."""
-    e = np.exp(-np.abs(z))
+def _sigmoid(z, e=None):
+    """Logistic function without overflow: exp of -|z| only (``e``, if already computed)."""
+    e = np.exp(-np.abs(z)) if e is None else e
     r = 1.0 / (1.0 + e)
     return np.where(z >= 0, r, e * r)
 
 
-def _mean_loss(z, y):
+def _mean_loss(z, y, e=None):
     """Mean binary cross-entropy of logits z (..., m) for labels y, as torch's BCEWithLogitsLoss:
-    log(1 + exp(z)) - y z = max(z, 0) - y z + log1p(exp(-|z|)) per sample."""
-    per = np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z)))
+    log(1 + exp(z)) - y z = max(z, 0) - y z + log1p(exp(-|z|)) per sample (``e``: exp(-|z|), if
+    already computed)."""
+    e = np.exp(-np.abs(z)) if e is None else e
+    per = np.maximum(z, 0.0) - y * z + np.log1p(e)
     return np.add.reduce(per, -1) / z.shape[-1]
 
 

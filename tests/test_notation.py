@@ -114,3 +114,6 @@ def test_learn_pages(page):
         check_text(el.value, page)
     for m in at.metric:
         check_text(f"{m.label} {m.value}", page)
+    for chart in at.get("plotly_chart"):  # axis, colour-bar and legend titles: the loss is J there too
+        spec = chart.proto.spec
+        assert '"text":"f"' not in spec and "f − f*" not in spec, page

@@ -5,6 +5,8 @@ a projector, colours from PALETTE. The numbers the pages print come from descent
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from descent_lab.learn import path_length, samples_per_update
@@ -53,6 +55,31 @@ def log_ticks(values, *, lo=None, hi=None) -> dict:
     else:
         text = [f"10<sup>{round(np.log10(t))}</sup>" for t in ticks]
     return {"tickvals": ticks, "ticktext": text}
+
+
+#: a formula's form label, as the registry and the pages write it: \quad \text{(average form)}
+FORM_LABEL = re.compile(r"\s*\\quad\s*(\\text\{\(.*?form\)\})")
+
+
+def stacked(*lines: str) -> str:
+    """Formula lines as one gathered block, a form label (``\\quad \\text{(… form)}``) moved to a line
+    of its own at the end: a phone's narrow column keeps the whole formula and its label."""
+    tex = r" \\ ".join(lines)
+    m = FORM_LABEL.search(tex)
+    if m:
+        tex = tex[:m.start()] + tex[m.end():] + r" \\ " + m.group(1)
+    return r"\begin{gathered} " + tex + r" \end{gathered}"
+
+
+def loss_named_j(fig: dict) -> dict:
+    """A Playground figure (viz.trajectory_figure) on a Learn page: its colour bar names the value the
+    Learn pages call the loss, J (the Playground, over any function, calls it f)."""
+    for trace in fig["data"]:
+        for holder in (trace, trace.get("marker", {})):
+            title = holder.get("colorbar", {}).get("title", {})
+            if title.get("text") == "f":
+                title["text"] = "J"
+    return fig
 
 
 def step_text(step) -> str:

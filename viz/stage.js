@@ -145,6 +145,7 @@ function init(parent) {
   const tool = (label, title) => { const b = btn(label, title); tools.append(b); return b; };
   const whole = tool("Whole paths", "Show whole paths, not only what the runs have reached");
   const b3d = tool("3-D", "3-D view");
+  const beside = tool("Map + 3-D", "The map beside the 3-D view (else the 3-D view takes the map's place, at its size)");
   const present = tool("Present", "Presenter mode: big map, no sidebar (Esc leaves)");
   const bExplain = tool("Explain", "Explain mode: the update rule with this step's numbers");
   main.append(mapBox, bar, view3d);
@@ -160,7 +161,7 @@ function init(parent) {
   parent.append(root);
 
   const st = {
-    root, map, view3d, loss, runs, tip, bar, tools, note, mapCanvas, lossCanvas, lossBox, land, stepInput: step, label, play, speed, whole, b3d, present,
+    root, map, view3d, loss, runs, tip, bar, tools, note, mapCanvas, lossCanvas, lossBox, land, stepInput: step, label, play, speed, whole, b3d, beside, present,
     bExplain, explainBox, xpRun: 0, xpForm: "course",
     t: 0, playing: false, wholePaths: false, preview: new Set(), lr: [], d: null, version: null,
     busy: false, dirty: false, last3d: 0, drag: null, raf: 0,
@@ -174,6 +175,7 @@ function init(parent) {
   speed.onchange = () => report(st, "speed", speed.value);
   whole.onclick = () => { st.wholePaths = !st.wholePaths; draw(st); };
   b3d.onclick = () => setView(st, "show3d", !st.show3d);
+  beside.onclick = () => { st.beside3d = !st.beside3d; viewClasses(st); draw(st); }; // the browser's own choice
   present.onclick = () => setView(st, "present", !st.presenting);
   bExplain.onclick = () => setView(st, "explain", !st.explain);
   root.addEventListener("keydown", (e) => keys(st, e));
@@ -314,7 +316,9 @@ function mapLayout(st) {
   const m = { l: fs * (narrow ? 2.6 : 3.6), r: 4, t: d.multiples ? fs * 2.2 : Math.ceil(fs * 0.8), b: fs * 3.2,
               autoexpand: false };
   // the 3-D view beside the map where the column is wide, else below the playback bar
-  st.root.classList.toggle("wide3d", st.root.querySelector(".stage-main").clientWidth >= 1000);
+  // the 3-D view in the map's place, at its size; or beside it where the column is wide, else below the bar
+  const besideMap = st.show3d && !!st.beside3d;
+  st.root.classList.toggle("wide3d", besideMap && st.root.querySelector(".stage-main").clientWidth >= 1000);
   const W = Math.max(200, st.map.clientWidth), H = mapLimit(st);
   const cbw = fs * (narrow ? 5.2 : 6), gx = fs * 3.5, gy = fs * 4; // colour bar: its labels and title fit
   const aspect = (y1 - y0) / (x1 - x0);
@@ -323,7 +327,7 @@ function mapLayout(st) {
   const inW = W - m.l - m.r, inH = rows * ph + gy * (rows - 1);
   const height = Math.round(inH + m.t + m.b);
   st.map.style.height = height + "px";
-  st.view3d.style.height = (st.root.classList.contains("wide3d") ? height : Math.round(0.7 * H)) + "px";
+  st.view3d.style.height = (!besideMap || st.root.classList.contains("wide3d") ? height : Math.round(0.7 * H)) + "px";
   const layout = {
     width: W, height, autosize: false, margin: m,
     font: { size: fs }, showlegend: false, hovermode: false, dragmode: false, plot_bgcolor: "rgba(0,0,0,0)",
@@ -454,7 +458,7 @@ function view3dFigure(st) {
     const k = at(s, t, d.k), m = st.wholePaths || st.preview.has(i) ? s.n : k + 1;
     const lift = (a) => Array.from(a.subarray(0, m), (v) => v + g.lift);
     traces.push({ type: "scatter3d", mode: "lines", x: Array.from(s.x.subarray(0, m)), y: Array.from(s.y.subarray(0, m)),
-                  z: lift(s.z), line: { color: r.color, width: 5 }, hoverinfo: "skip" });
+                  z: lift(s.z), line: { color: r.color, width: 7 }, hoverinfo: "skip" });
     traces.push({ type: "scatter3d", mode: "markers", x: [s.x[k]], y: [s.y[k]], z: [s.z[k] + g.lift], hoverinfo: "skip",
                   marker: { size: 6, color: r.color, line: { color: "white", width: 2 } } });
   });
@@ -464,7 +468,7 @@ function view3dFigure(st) {
     scene: {
       xaxis: { title: { text: "x" }, range: [x0, x1], nticks: 5 }, yaxis: { title: { text: "y" }, range: [y0, y1], nticks: 5 },
       zaxis: { title: { text: g.ztitle }, range: g.zrange, nticks: 4 }, aspectmode: "manual",
-      aspectratio: { x: 1, y: (y1 - y0) / (x1 - x0), z: 0.6 }, camera: { eye: { x: -1.4, y: -1.5, z: 1.0 } },
+      aspectratio: { x: 1, y: (y1 - y0) / (x1 - x0), z: 0.6 }, camera: { eye: { x: -0.9, y: -1.3, z: 1.7 } },
     },
   };
   return { traces, layout };
@@ -906,6 +910,9 @@ function viewClasses(st) {
   st.present.classList.toggle("on", st.presenting);
   st.root.classList.toggle("with3d", st.show3d);
   st.b3d.classList.toggle("on", st.show3d);
+  st.root.classList.toggle("beside3d", !!st.beside3d);
+  st.beside.classList.toggle("on", !!st.beside3d);
+  st.beside.hidden = !st.show3d;
   st.bExplain.classList.toggle("on", st.explain);
   if (!d) return;
   st.b3d.disabled = !!d.multiples;

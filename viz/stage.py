@@ -30,7 +30,15 @@ from landscapes import Surface
 from optimizers import Trajectory
 
 from .explain import explain_data
-from .landscape import COLORMAP, display_transform, global_minima, landscape_grid, log_title, toned_colorscale
+from .landscape import (
+    COLORMAP,
+    display_transform,
+    global_minima,
+    landscape_floor,
+    landscape_grid,
+    log_title,
+    toned_colorscale,
+)
 
 #: the stage's ES module and style, shipped with this package (pyproject package-data)
 STAGE_JS = Path(__file__).with_name("stage.js")
@@ -42,7 +50,7 @@ GAP_FLOOR = 1e-16
 #: largest value sent for a loss (float32 holds 3.4e38; a diverging run's loss goes beyond)
 LOSS_CEILING = 1e30
 HOVER_GRID = 61  # f on an n x n grid, for the map's hover read-out
-GRID_3D = 60
+GRID_3D = 100  # nodes a side of the 3-D surface, each its cell's lowest f (viz.landscape.landscape_floor)
 
 
 F32_MAX = float(np.finfo(np.float32).max)
@@ -226,7 +234,7 @@ def stage_data(
     fstar, gap_title = loss_reference(surface, [fg, *(f.trajectory.loss for f in families)])
     show3d = show3d and not multiples
     with3d = (show3d or standalone) and not multiples
-    z3 = landscape_grid(surface, GRID_3D)[2] if with3d else None
+    z3 = landscape_floor(surface, GRID_3D) if with3d else None
     show, ztitle = display_transform(surface, z3) if with3d else (None, "")
     every_lr = standalone and k == 1
     runs = [_run_data(slot, view, fam, fstar, kept_steps(steps, k), explain=explain or standalone,
@@ -251,9 +259,9 @@ def stage_data(
             f"{k}th step of the other learning rates, so their numbers are not in it: the app computes them.")
     if with3d:
         data["grid3d"] = _grid3d(show(z3), ztitle)
-    data["version"] = _digest(data)
+    data["version"] = digest(data)
     # what the map's axes show (surface, picture, colour bar): the browser redraws them only when it changes
-    data["map_version"] = _digest([data[k] for k in ("domain", "image", "cmin", "cmax", "cbtitle", "minima",
+    data["map_version"] = digest([data[k] for k in ("domain", "image", "cmin", "cmax", "cbtitle", "minima",
                                                       "minima_global")])
     return data
 
@@ -327,7 +335,8 @@ def stage_payload(setup: Setup, surface: Surface, families: Sequence[Family], vi
     return pack({**data, "present": bool(present), "plotly_version": plotly.__version__})
 
 
-def _digest(obj) -> str:
+def digest(obj) -> str:
+    """A short digest of ``obj``'s content (arrays by their type, shape and bytes): a payload's version."""
     text = json.dumps(obj, sort_keys=True, default=_array_digest)
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
