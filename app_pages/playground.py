@@ -30,10 +30,18 @@ from app_pages.widgets import (
     surface_picker,
 )
 from descent_lab import compute, export, results, script, tuning
-from descent_lab.cli import DEFAULT_APP_URL
 from descent_lab.presets import PRESETS, from_link, lesson_question, with_lesson
 from descent_lab.runlist import RunList
-from descent_lab.setup import CUSTOM, LESSON_TEXT, PANELS, SPEEDS, LessonText, Setup, to_query
+from descent_lab.setup import (
+    CUSTOM,
+    DEFAULT_APP_URL,
+    LESSON_TEXT,
+    PANELS,
+    SPEEDS,
+    LessonText,
+    Setup,
+    to_query,
+)
 from optimizers import BATCH, NOISE, SEED, STEPS
 from viz.stage import stage_payload, stage_runs
 

@@ -165,9 +165,13 @@ def test_sweep_figure_when_every_cell_diverges():
     xs, ys = np.array([1.0, 2.0]), np.array([0.1, 0.2])
     fig = vx.sweep_figure(np.full((2, 2), np.nan), np.full((2, 2), 3), xs, ys, x_label="a", y_label="b")
     go.Figure(fig)
+    cells = fig["data"][-1]
+    assert cells["name"] == "cells" and all(t.endswith("diverged at step 3") for t in cells["text"])
     fig = vx.sweep_figure(np.zeros((2, 2)), np.full((2, 2), -1), xs, ys, x_label="a", y_label="b",
                           x_scale="linear")
     go.Figure(fig)
+    assert all(t.endswith("final f − f* = 0") for t in fig["data"][-1]["text"])
+    np.testing.assert_allclose(np.asarray(fig["data"][-1]["x"], dtype=float), [1, 2, 1, 2])  # linear x
 
 
 def test_fair_comparison_figures_are_valid():
