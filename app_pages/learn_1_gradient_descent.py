@@ -79,7 +79,7 @@ for axis in ("yaxis2", "yaxis3"):  # one y title and one set of y ticks (the pan
     fig["layout"][axis]["showticklabels"] = False
 for axis in ("xaxis", "xaxis2", "xaxis3"):  # at this font size an x title would sit under the Play button
     fig["layout"][axis]["title"] = {"text": ""}
-st.plotly_chart(viz.fast_figure(fig), key="gd.three", config={"displaylogo": False})
+st.plotly_chart(viz.fast_figure(lb.loss_named_j(fig)), key="gd.three", config={"displaylogo": False})
 small, right, large = (v.trajectory.optimizer.hyper["lr"] for v in views)
 c1, c2, c3 = st.columns(3)
 c1.markdown(f"**Too small** (η = {small:g}): every step is safe but tiny; after {STEPS} steps it "

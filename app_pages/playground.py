@@ -11,27 +11,55 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+import landscapes
 import optimizers
 import viz
-from app_pages.stage import stage
+from app_pages import reconnect
+from app_pages.stage import KEY as STAGE_KEY
+from app_pages.stage import apply_report, stage
 from app_pages.widgets import (
+    FORM_LABELS,
     PENDING_SETUP,
     family_for,
     image_for,
+    optimizer_label,
     param_widget,
     plain,
     run_cards,
+    surface_label,
     surface_picker,
 )
 from descent_lab import compute, export, results, script, tuning
 from descent_lab.presets import PRESETS, from_link, lesson_question, with_lesson
 from descent_lab.runlist import RunList
-from descent_lab.setup import CUSTOM, PANELS, SPEEDS, Setup, to_query
+from descent_lab.setup import (
+    CUSTOM,
+    DEFAULT_APP_URL,
+    LESSON_TEXT,
+    PANELS,
+    SPEEDS,
+    LessonText,
+    Setup,
+    to_query,
+)
 from optimizers import BATCH, NOISE, SEED, STEPS
 from viz.stage import stage_payload, stage_runs
 
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
 RUNS = RunList()  # the page's runs: run_ids, r<id>.opt, r<id>.lr, ...
+
+
+def lesson_label(key: str) -> str:
+    return PRESETS[key].title if key else "None: free play"
+
+
+#: the select boxes and radios whose option labels are not their values: key pattern -> (options, label)
+LABELS = {
+    "surface": ([*landscapes.names(), CUSTOM], surface_label),
+    r"r\d+\.opt": (optimizers.names(), optimizer_label),
+    r"r\d+\.form": (tuple(FORM_LABELS), FORM_LABELS.get),
+    "lesson": (["", *PRESETS], lesson_label),
+}
 CODE_CAPTIONS = (
     "Each run as a complete PyTorch script: copy it (the icon at its top right) or download it, and run it "
     "with only torch installed. Its last line prints the run's final point x y, the app's to 1e-7 (the test "
@@ -90,6 +118,7 @@ def mark_loaded(setup: Setup, given: tuple[bool, ...]) -> None:
     loaded, and the rates set on purpose (kept when a run switches back to that optimizer)."""
     ss = st.session_state
     ss.lesson = setup.lesson
+    ss.own_lesson = setup.own_lesson
     for k in [k for k in ss if ".own." in str(k) or str(k).endswith(".lr.note")]:
         del ss[k]
     for i, (r, own) in enumerate(zip(setup.runs, given, strict=True)):
@@ -129,6 +158,9 @@ def tune_switched_runs(base: Setup) -> None:
 
 def lesson_box(setup: Setup) -> None:
     """The open lesson's title, question and run names (in the runs' colours), above the stage."""
+    if setup.own_lesson:
+        own_lesson_box(setup.own_lesson)
+        return
     p = PRESETS.get(setup.lesson)
     if p is None:
         return
@@ -154,9 +186,45 @@ def lesson_box(setup: Setup) -> None:
 def lesson_answer(setup: Setup) -> None:
     """The open lesson's answer, folded so it does not spoil the run."""
     p = PRESETS.get(setup.lesson)
-    if p is not None:
+    answer = plain(setup.own_lesson.answer).replace("\n", "  \n") if setup.own_lesson else p and p.answer
+    if answer:
         with st.expander("Answer", icon=":material/lightbulb:"):
-            st.markdown(p.answer)
+            st.markdown(answer)
+
+
+def own_lesson_box(own: LessonText) -> None:
+    """The lecturer's own lesson (from the link, or written in the Export panel) above the stage, as
+    typed: its text is escaped, never Markdown or HTML."""
+    title = f"**:material/edit_note: {plain(own.title)}** " if own.title else ":material/edit_note: "
+    if st.session_state.present:  # one line, so the stage stays on the screen
+        with st.container(key="lesson_line"):
+            st.markdown(title + plain(own.question.replace("\n", " ")))
+        return
+    with st.container(border=True, key="own_lesson_box"):
+        st.markdown(title + plain(own.question).replace("\n", "  \n"))
+
+
+def write_lesson(setup: Setup) -> None:
+    """The Export panel's own lesson: a title, a question and an answer for this setup (kept in its
+    link), and the lesson page to download (descent_lab.page: one .html file that works offline)."""
+    from descent_lab.page import page_html
+
+    own, limits = setup.own_lesson, LESSON_TEXT
+    with st.form("own_lesson_form", border=True):
+        st.markdown("**Your own lesson** for this setup: it goes into the link and the page, shown as typed.")
+        title = st.text_input("Title", own.title, max_chars=limits["title"])
+        question = st.text_area("Question", own.question, max_chars=limits["question"], height=80)
+        answer = st.text_area("Answer (folded under the map)", own.answer, max_chars=limits["answer"],
+                              height=100)
+        if st.form_submit_button("Use this lesson", icon=":material/edit_note:"):
+            st.session_state.own_lesson = LessonText(title.strip(), question.strip(), answer.strip())
+            st.rerun()
+    app_url = st.context.url.split("?", 1)[0] if st.context.url else DEFAULT_APP_URL
+    st.download_button("Lesson page (.html, works offline)", lambda: page_html(setup, app_url),
+                       f"descent-lab-{setup.surface}.html", "text/html", icon=":material/web:",
+                       on_click="ignore", help="The stage of this view as one file: play, keys, lr sliders, "
+                       "3-D, explain and presenter mode work in any browser, with no server; a link in it "
+                       "reopens this setup in the app.")
 
 
 def run_notes(setup: Setup, ids: list[int], views) -> None:
@@ -224,6 +292,7 @@ def export_panel(setup: Setup, surface, views) -> None:
                        icon=":material/table:", on_click="ignore")
     c3.download_button("Trajectories JSON", lambda: export.trajectories_json(setup, views), f"{stem}.json",
                        "application/json", icon=":material/data_object:", on_click="ignore")
+    write_lesson(setup)
 
 
 pending = st.session_state.pop(PENDING_SETUP, None)  # sent by another page
@@ -234,6 +303,10 @@ elif "run_ids" not in st.session_state:
     st.session_state.present = query.pop("present", "0") == "1"
     first, problems = from_link(query)
     load(first, tuning.given_lrs(query, first.runs))
+    # a browser that comes back from a replica that died: what it chose since the link wins
+    reconnect.keep_browser_values(
+        reconnect.browser_values(), LABELS, stage_key=STAGE_KEY,
+        report=lambda name, v: apply_report(name, v, RUNS.ids(st.session_state), SPEEDS))
     if problems:
         st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".",
                    icon=":material/link:")
@@ -248,8 +321,7 @@ st.markdown(
 
 with st.sidebar:
     st.title(":material/landscape: Descent Lab")
-    st.selectbox("Lesson", ["", *PRESETS], key="lesson", on_change=open_lesson,
-                 format_func=lambda k: PRESETS[k].title if k else "None: free play",
+    st.selectbox("Lesson", ["", *PRESETS], key="lesson", on_change=open_lesson, format_func=lesson_label,
                  help="A question on a prepared comparison (the Learn pages' examples and classic races); "
                  "its answer folds out below the map.")
     surface = surface_picker(st.sidebar, allow_custom=True)
@@ -296,6 +368,7 @@ setup = Setup(
     multiples=multiples, show3d=show_3d, arrows=arrows, explain=st.session_state.explain, speed=speed,
     panel=next((k for k, v in PANELS.items() if v == st.session_state.get("panel")), ""),
     lesson=st.session_state.lesson or "",
+    own_lesson=st.session_state.get("own_lesson", LessonText()),
 )
 query = to_query(setup)
 if st.session_state.present:

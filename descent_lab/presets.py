@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import optimizers
 
-from .setup import VIEW_FLAGS, Setup, from_query, to_query
+from .setup import LESSON_TEXT, VIEW_FLAGS, Setup, from_query, to_query
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,8 @@ class Preset:
         (so a run's schedule {"kind": "constant"} equals its widgets' {"kind": "constant", "warmup": 0})."""
         def runs_part(s: Setup) -> dict:
             q = to_query(s)
-            for k in (*VIEW_FLAGS, "speed", "panel", "lesson", "start"):
+            texts = [f"lesson.{k}" for k in LESSON_TEXT]  # the lecturer's own lesson
+            for k in (*VIEW_FLAGS, "speed", "panel", "lesson", "start", *texts):
                 q.pop(k, None)
             return q
 

@@ -142,8 +142,8 @@ def keras_difference(opt: optimizers.Optimizer) -> str:
     rule = opt.rule
     if not rule.keras_class:
         return f"Keras has no {rule.label} optimizer."
-    if rule.name == "nadam" and rule.form == "pytorch" and opt.hyper["momentum_decay"] == 1:
-        return ""  # Keras's schedule is PyTorch's with momentum_decay = 1
+    if rule.keras_takes is not None and rule.keras_takes(opt.hyper):
+        return ""  # Keras's optimizer takes this form's steps with these settings (Rule.keras_takes)
     if rule.keras_form is not None and rule.form == "pytorch":
         return (f"keras.optimizers.{rule.keras_class} takes other steps than PyTorch's form. "
                 f"{rule.keras_form.note} Pick the Keras form in this run's settings to see its path and "

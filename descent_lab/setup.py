@@ -10,12 +10,15 @@ list, in order) and, per run, ``<prefix>.<setting>`` where the prefix is the
 optimizer's name, numbered from the second of a kind on (``adam``, ``adam2``):
 ``adam.lr=0.01``, ``adam.schedule=cosine``, ``adam.t_max=200``, and ``adam.form=keras`` for Keras's
 form of an optimizer that has one; ``lesson`` (one of the lessons given to from_query:
-descent_lab.presets.from_link gives its PRESETS) shows that lesson's question and answer beside the runs.
+descent_lab.presets.from_link gives its PRESETS) shows that lesson's question and answer beside the runs;
+``lesson.title``, ``lesson.question`` and ``lesson.answer`` are a lecturer's own lesson for the setup
+(plain text within LESSON_TEXT's limits, shown escaped wherever it appears).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -26,6 +29,7 @@ from optimizers import BATCH, NOISE, SEED, STEPS, schedules
 from specs import Param
 
 MAX_RUNS = 6
+DEFAULT_APP_URL = "http://localhost:8501/"  # the app as `descent-lab` starts it on this machine
 MAX_PARAMS = 200  # query entries looked at; the rest is ignored
 MAX_TEXT = 300  # characters of one value (a formula may be 300 long)
 CUSTOM = "custom"  # the surface name of a typed formula: surface=custom&f=...&domain=x0,x1,y0,y1
@@ -34,6 +38,10 @@ VIEW_FLAGS = ("multiples", "show3d", "arrows", "explain")
 SPEEDS = ("0.25x", "0.5x", "1x", "2x", "4x")
 #: the stage's playback at 1x, steps a second: a pace a lecturer can talk over (a lesson sets its own speed)
 STEPS_PER_SECOND = 20
+#: a lecturer's own lesson in a link (lesson.title=...): its texts and their limits in characters
+LESSON_TEXT = {"title": 120, "question": 600, "answer": 2000}
+#: characters a lesson's text cannot hold (control characters other than tab and newline)
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 #: the Playground's panels below the stage, by their key in links (panel=results)
 PANELS = {"rates": "Step sizes", "results": "Results", "code": "Code", "export": "Export"}
 
@@ -85,6 +93,19 @@ DEFAULT_RUNS = (run_spec("gd", lr=0.001), run_spec("momentum", lr=0.001), run_sp
 
 
 @dataclass(frozen=True)
+class LessonText:
+    """A lecturer's own lesson for a setup: a title, a question and its answer. Plain text: every
+    front end shows it escaped (never as HTML or Markdown); LESSON_TEXT bounds its length."""
+
+    title: str = ""
+    question: str = ""
+    answer: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.title or self.question or self.answer)
+
+
+@dataclass(frozen=True)
 class Setup:
     """The whole Playground view."""
 
@@ -103,6 +124,7 @@ class Setup:
     speed: str = "1x"
     panel: str = ""  # a key of PANELS, or "" for none open
     lesson: str = ""  # a key of descent_lab.presets.PRESETS, or "" for none
+    own_lesson: LessonText = LessonText()  # the lecturer's own title, question and answer
 
     def make_surface(self) -> landscapes.Surface:
         return make_surface(self.surface, self.surface_params)
@@ -156,6 +178,9 @@ def to_query(setup: Setup) -> dict[str, str]:
         q["panel"] = setup.panel
     if setup.lesson:
         q["lesson"] = setup.lesson
+    for k in LESSON_TEXT:
+        if text := getattr(setup.own_lesson, k):
+            q[f"lesson.{k}"] = text
     return q
 
 
@@ -250,7 +275,7 @@ class QueryReader:
 def from_query(query: Mapping, lessons: Collection[str] = ()) -> tuple[Setup, list[str]]:
     """The setup a query describes, and what was ignored or changed (never raises); ``lesson=``
     is one of ``lessons`` (the keys of descent_lab.presets.PRESETS, which are setups themselves)."""
-    r = QueryReader(query)
+    r = QueryReader(query, long={f"lesson.{k}": n for k, n in LESSON_TEXT.items()})
     setup = Setup()
     name = r.text("surface")
     if name is not None and name not in (*landscapes.names(), CUSTOM):
@@ -288,8 +313,24 @@ def from_query(query: Mapping, lessons: Collection[str] = ()) -> tuple[Setup, li
     names = r.text("optimizers")
     if names is not None:
         changes["runs"] = read_runs(names, r)
+    changes["own_lesson"] = read_lesson_text(r)
     r.leftovers()
     return replace(setup, **changes), r.problems
+
+
+def read_lesson_text(r: QueryReader) -> LessonText:
+    """The link's own lesson (lesson.title, lesson.question, lesson.answer): a text beyond its limit
+    is refused by the reader; control characters are dropped, each with a problem noted."""
+    texts = {}
+    for k in LESSON_TEXT:
+        raw = r.text(f"lesson.{k}")
+        if raw is None:
+            continue
+        text = CONTROL.sub("", raw.replace("\r\n", "\n").replace("\r", "\n"))
+        if CONTROL.search(raw.replace("\r", "")):
+            r.problems.append(f"lesson.{k} (control characters removed)")
+        texts[k] = text.strip()
+    return LessonText(**texts)
 
 
 def domain_words(domain) -> str:

@@ -253,7 +253,7 @@ def _run_arrays(rule: Rule, problem, P, steps, h, rates, kicks, idx, record):
     in its input's memory order, so a transposed view would change the order of a problem's sums
     with R, and a batch row would no longer equal the single run bit for bit."""
     D, R = P.shape
-    state = tuple(np.full((D, R), v) for v in rule.init)
+    state = rule.start_state((D, R))
     path = np.empty((steps + 1, D, R))
     path[0] = P
     grads, points, states = [], [], []
@@ -298,7 +298,7 @@ def _gradient(problem, q, idx):
 def _run_floats(rule: Rule, surface: Surface, P, steps, h, rates, kicks, bound, record):
     """The single-run loop on plain floats, one coordinate at a time."""
     x, y = float(P[0]), float(P[1])
-    sx = sy = tuple(rule.init)
+    sx = sy = rule.init
     lrs = rates.tolist()
     kx = ky = None
     if kicks is not None:

@@ -158,9 +158,9 @@ def test_stable_lr_marks_on_the_sliders(browser):
     with the value, and the lr text warns when the chosen lr is above it; an absent, null, non-number
     or out-of-range stable_lr draws nothing. The stage module runs alone here, on viz.stage's data."""
     import viz
+    from descent_lab.compute import RunView
     from descent_lab.families import lr_family, row
     from descent_lab.setup import Setup, run_spec
-    from viz.playground import RunView
     from viz.stage import pack, stage_data
 
     setup = Setup(runs=tuple(run_spec(n, lr=0.01) for n in ("gd", "gd", "momentum", "gd", "gd")), steps=20)

@@ -19,10 +19,10 @@ from PIL import Image, ImageChops
 import viz
 from descent_lab import compute
 from descent_lab.cli import main
+from descent_lab.compute import frame_steps
 from descent_lab.export import trajectories_csv, trajectories_json
 from descent_lab.setup import from_query, to_query
 from viz.animation import gif_bytes, png_bytes
-from viz.playground import frame_steps
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDTH = 240  # small pictures keep the tests fast

@@ -99,7 +99,7 @@ QUADRATICS = [landscapes.get("elongated_bowl", condition=5), landscapes.get("elo
 
 
 @pytest.mark.parametrize("surface", QUADRATICS, ids=lambda s: f"{s.name}{s.params.get('condition', '')}")
-@pytest.mark.parametrize("name", list(analysis.STABILITY_FACTOR))
+@pytest.mark.parametrize("name", [n for n in optimizers.names() if optimizers.rule(n).limit])
 def test_max_stable_lr_is_exact_on_quadratics(surface, name):
     """Just below the limit a run converges, just above it diverges, for every beta."""
     betas = [0.0] if name == "gd" else [0.0, 0.5, 0.9]

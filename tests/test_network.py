@@ -297,7 +297,7 @@ def replay(net, name, hyper, steps, idx=None, start=None):
     if rule.derive:
         h.__dict__.update(rule.derive(SimpleNamespace(**{k: np.asarray(v) for k, v in opt.hyper.items()})))
     w = (net.start if start is None else start).copy()
-    state = tuple(np.full(w.shape, v) for v in rule.init)
+    state = rule.start_state(w.shape)
     path = [w]
     for t in range(steps):
         g = net.grad(w) if idx is None else net.batch_grad(w, idx[t])

@@ -133,10 +133,10 @@ def test_default_pace_is_narratable():
     """At 1x the default run (500 steps) takes 25 s and a 150-step lesson 7.5 s (100 steps a second
     made the ravine lesson a 1.5 s blur); the stage is sent the same pace."""
     import landscapes
+    from descent_lab.compute import RunView
     from descent_lab.families import lr_family, row
     from descent_lab.setup import Setup
     from viz import landscape_png
-    from viz.playground import RunView
     from viz.stage import stage_data
 
     assert 10 <= STEPS_PER_SECOND <= 30
