@@ -160,3 +160,67 @@ def mount_stage(page, payload: bytes) -> None:
     page.evaluate("(b64) => { window.__bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));"
                   " window.__stage.mount(document.getElementById('host'), window.__bytes, {}); }",
                   base64.b64encode(payload).decode())
+
+
+@contextlib.contextmanager
+def jupyter_lab(root_dir: str | Path, timeout: float = 90.0) -> Iterator[str]:
+    """A real JupyterLab on loopback, no token, serving ``root_dir``, its kernels importing this
+    checkout; yields its URL once /api/status answers. The news and update checks are off (the
+    server's only reasons to reach the network); --allow-root lets it run as root, as CI does."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tempfile.TemporaryFile()  # noqa: SIM115 -- closed in the finally below
+    cmd = [sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser", "--ip", "127.0.0.1",
+           "--port", str(port), "--IdentityProvider.token=", "--ServerApp.password=",
+           f"--ServerApp.root_dir={root_dir}", "--LabApp.news_url=None",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "JUPYTER_PLATFORM_DIRS": "1"}
+    proc = subprocess.Popen(cmd, cwd=root_dir, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True, env=env)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                raise RuntimeError(f"jupyter lab exited with code {proc.returncode}:\n{log.read().decode()}")
+            try:
+                with urllib.request.urlopen(f"{url}/api/status", timeout=2):
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"jupyter lab did not answer {url} within {timeout:.0f} s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+        log.close()
+
+
+def notebook_file(path: Path, cells: Sequence[str]) -> Path:
+    """A notebook of code ``cells`` (nbformat 4), for a test to open in JupyterLab."""
+    import json
+
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {
+        "name": "python3", "display_name": "Python 3", "language": "python"}},
+          "cells": [{"cell_type": "code", "id": f"c{n}", "metadata": {}, "execution_count": None,
+                     "outputs": [], "source": src} for n, src in enumerate(cells)]}
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def run_cell(page, n: int) -> None:
+    """Run cell ``n`` of the open notebook (click into it, Shift+Enter) and wait until it has run."""
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(n)
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_function(
+        "(n) => /\\[\\d+\\]/.test(document.querySelectorAll('.jp-Notebook .jp-Cell')[n]"
+        ".querySelector('.jp-InputPrompt').textContent)", arg=n)
