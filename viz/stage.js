@@ -145,7 +145,7 @@ function init(parent) {
   const tool = (label, title) => { const b = btn(label, title); tools.append(b); return b; };
   const whole = tool("Whole paths", "Show whole paths, not only what the runs have reached");
   const b3d = tool("3-D", "3-D view");
-  const beside = tool("Map + 3-D", "The map beside the 3-D view (else the 3-D view takes the map's place, at its size)");
+  const beside = tool("Map + 3-D", "Map and 3-D side by side (else the 3-D takes the map's place, at its size)");
   const present = tool("Present", "Presenter mode: big map, no sidebar (Esc leaves)");
   const bExplain = tool("Explain", "Explain mode: the update rule with this step's numbers");
   main.append(mapBox, bar, view3d);
