@@ -33,6 +33,11 @@ from viz.stage import stage_data
 
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
 RUNS = RunList()  # the page's runs: run_ids, r<id>.opt, r<id>.lr, ...
+WRITTEN = "query.written"  # the query this page last put in the address bar (another one: a link followed)
+PICKED = "lesson.picked"  # how many lessons were picked this session (each pick closes a phone's sidebar)
+# Streamlit's md breakpoint: at or below it the sidebar lies over the page instead of beside it
+CLOSE_SIDEBAR_JS = ("if (matchMedia('(max-width: 768px)').matches) {"
+                    "document.querySelector('[data-testid=stSidebarCollapseButton] button')?.click();}")
 CODE_CAPTIONS = (
     "Each run as a complete PyTorch script: copy it (the icon at its top right) or download it, and run it "
     "with only torch installed. Its last line prints the run's final point x y, the app's to 1e-7 (the test "
@@ -105,6 +110,14 @@ def open_lesson() -> None:
     key = st.session_state.lesson
     if key:
         load(PRESETS[key].setup())
+    st.session_state[PICKED] = st.session_state.get(PICKED, 0) + 1  # on a phone, close the sidebar
+
+
+def close_sidebar_on_a_phone() -> None:
+    """After a lesson is picked: on a phone, where the open sidebar covers most of the screen, close it
+    (its own button, so it opens again as always); wider screens keep it."""
+    st.html(f"<script data-pick='{st.session_state[PICKED]}'>{CLOSE_SIDEBAR_JS}</script>", width="content",
+            unsafe_allow_javascript=True)
 
 
 def tune_switched_runs(base: Setup) -> None:
@@ -228,10 +241,12 @@ def export_panel(setup: Setup, surface, views) -> None:
 
 
 pending = st.session_state.pop(PENDING_SETUP, None)  # sent by another page
+arrived = st.query_params.to_dict()
 if pending is not None:
-    load(pending)  # from a Learn page: its rates are the lesson's
-elif "run_ids" not in st.session_state:
-    query = with_lesson(st.query_params.to_dict())  # a bare lesson link: the lesson's runs
+    load(pending)  # from Explore: its rates are the cell's
+elif "run_ids" not in st.session_state or (arrived and arrived != st.session_state.get(WRITTEN)):
+    # a new session, or a link followed in this one (a Learn page's, or Back to an earlier setup)
+    query = with_lesson(arrived)  # a bare lesson link: the lesson's runs
     st.session_state.present = query.pop("present", "0") == "1"
     first, problems = from_query(query)
     load(first, tuning.given_lrs(query, first.runs))
@@ -253,6 +268,8 @@ with st.sidebar:
                  format_func=lambda k: PRESETS[k].title if k else "None: free play",
                  help="A question on a prepared comparison (the Learn pages' examples and classic races); "
                  "its answer folds out below the map.")
+    if PICKED in st.session_state:
+        close_sidebar_on_a_phone()
     surface = surface_picker(st.sidebar, allow_custom=True)
     (x0, x1), (y0, y1) = surface.domain
     kx, ky = f"start.{surface.name}.x", f"start.{surface.name}.y"
@@ -302,6 +319,7 @@ query = to_query(setup)
 if st.session_state.present:
     query["present"] = "1"
 st.query_params.from_dict(query)
+st.session_state[WRITTEN] = query
 
 families = [family_for(setup, spec, surface) for spec in setup.runs]
 views = compute.runs(setup, run=lambda s, spec: family_run(s, spec, surface), colors=colors)
