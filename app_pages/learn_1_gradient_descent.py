@@ -9,7 +9,7 @@ import optimizers
 import viz
 from app_pages.learn_path import footer
 from app_pages.widgets import cached_run, image_for, playground_link, surface_key
-from descent_lab import compute
+from descent_lab import compute, learn
 from descent_lab.presets import PRESETS
 from descent_lab.setup import Setup, run_spec
 from viz import learn_basics as lb
@@ -19,7 +19,7 @@ SETUP = PRESET.setup()
 SURFACE = SETUP.make_surface()
 START = SETUP.start_point()
 STEPS = SETUP.steps
-L = SURFACE.params["condition"]  # f = (x² + L y²) / 2: curvature 1 along x, L along y
+L = SURFACE.params["condition"]  # J = (x² + L y²) / 2: curvature 1 along x, L along y
 RATES = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 1 / 3, 0.38, 0.4, 0.41, 0.45, 0.5]
 NAMES = PRESET.names  # the lesson names its runs; the Playground shows the same names
 # three maps side by side are ~65 px high on a phone: there the page shows them one under another
@@ -52,17 +52,17 @@ st.title("Gradient descent and the learning rate")
 st.markdown(
     "Training a model means finding the weights that make the **loss** (how wrong its predictions "
     "are) as small as possible. Picture the loss as a landscape over the weights: we want its "
-    "lowest point.\n\n"
-    "The **gradient** ∇f(w) points uphill, the steepest way up. Gradient descent takes a small "
+    "lowest point. We call the loss **J** and the weights **w**.\n\n"
+    "The **gradient** g = ∇J(w) points uphill, the steepest way up. Gradient descent takes a small "
     "step the other way, again and again. The **learning rate** η sets the size of the step."
 )
-st.latex(r"w_{t+1} = w_t - \eta\, \nabla f(w_t)")
+st.latex(r"w_{t+1} = w_t - \eta\, \nabla J(w_t)")
 st.caption("New weight = old weight − learning rate × gradient. Here w = (x, y): two weights, "
            "so the landscape is a map.")
 
 st.subheader("Too small, too large, just right")
 st.markdown(
-    f"A long bowl, f(x, y) = (x² + {L:g} y²) / 2. It curves {L:g}× more steeply along y (up the map) "
+    f"A long bowl, J(x, y) = (x² + {L:g} y²) / 2. It curves {L:g}× more steeply along y (up the map) "
     "than along x (across). "
     f"That steepest curvature is called **L** (here L = {L:g}). Gradient descent converges only if "
     f"**η < 2 / L = {2 / L:g}**. Press *Play*: {STEPS} steps at three learning rates."
@@ -85,7 +85,7 @@ def three_panels(columns: int, height: int) -> dict:
         fig["layout"][f"yaxis{k}"]["showticklabels"] = columns == 1
     for k in ("", *map(str, range(2, len(views) + 1))):  # an x title would sit under the Play button
         fig["layout"][f"xaxis{k}"]["title"] = {"text": ""}
-    return viz.fast_figure(fig)
+    return viz.fast_figure(lb.loss_named_j(fig))
 
 
 st.markdown(f"<style>{PHONE_CSS}</style>", unsafe_allow_html=True)
@@ -111,16 +111,10 @@ st.markdown(
 )
 lr = st.select_slider("Learning rate η", RATES, value=0.1, key="gd.lr", format_func=lambda v: f"{v:.3g}")
 tr = gd(lr)
-out = optimizers.outcome(tr, SURFACE, 0.01)
 m1, m2, m3 = st.columns(3)
 m1.metric("η × L", f"{lr * L:.3g}", help="Below 2: converges. Above 2: diverges.")
 m2.metric("Factor per step along y, 1 − ηL", f"{1 - lr * L:.3g}")
-if out.diverged_at >= 0:
-    verdict, when = "diverged", f"at step {int(out.diverged_at)}"
-elif out.reached_at >= 0:
-    verdict, when = "converged", f"within 0.01 of the minimum from step {int(out.reached_at)}"
-else:
-    verdict, when = "not there yet", f"still more than 0.01 away after {STEPS} steps"
+verdict, when = learn.gd_verdict(tr, SURFACE, STEPS)
 m3.metric("Outcome", verdict, when, delta_color="off", delta_arrow="off")
 color = viz.PALETTE[0] if lr * L < 2 else viz.PALETTE[1]
 left, right_col = st.columns(2)
@@ -130,7 +124,7 @@ left.plotly_chart(viz.fast_figure(lb.map_figure(
     height=440, step_dots=True, legend=False)), key="gd.map")
 right_col.plotly_chart(viz.fast_figure(lb.series_figure(
     [{"label": f"GD, η = {lr:.3g}", "color": color, "y": tr.loss - SURFACE.global_min}],
-    ytitle="loss f (log scale; 0 at the minimum)", log_y=True, height=440, yrange=(1e-12, 1e8),
+    ytitle="loss J (log scale; 0 at the minimum)", log_y=True, height=440, yrange=(1e-12, 1e8),
     hlines=[{"y": float(tr.loss[0]), "label": "loss at the start"}])), key="gd.loss")
 st.caption("Try η = 1/3 (fastest here), η = 0.4 = 2/L exactly (it bounces for ever) and η = 0.41.")
 

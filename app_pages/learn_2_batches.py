@@ -10,6 +10,7 @@ import optimizers
 import viz
 from app_pages.learn_path import footer
 from app_pages.widgets import cached_run, image_for, playground_link, surface_key
+from descent_lab import learn
 from descent_lab.setup import Setup, run_spec
 from viz import learn_basics as lb
 
@@ -35,10 +36,10 @@ st.markdown(
     "coordinates of the map (the Playground, which names every map's axes x and y, shows w across "
     "and b up)."
 )
-st.latex(r"f(w, b) = \frac{1}{n} \sum_{i=1}^{n} \left(w x_i + b - y_i\right)^2")
+st.latex(r"J(w, b) = \frac{1}{n} \sum_{i=1}^{n} \left(w x_i + b - y_i\right)^2")
 st.markdown(
     "The true gradient averages over **every** sample. We can instead estimate it from a few, "
-    "and update sooner. Same rule, w ← w − η ∇f, three ways to get the gradient:"
+    "and update sooner. Same rule, w ← w − η ∇J (for both weights, w and b), three ways to get the gradient:"
 )
 st.markdown(
     "| | gradient from | per update |\n|---|---|---|\n"
@@ -51,14 +52,7 @@ c1, c2, c3 = st.columns(3)
 size = c1.select_slider("Mini-batch size B", BATCHES, value=10, key="b.size")
 steps = c2.select_slider("Updates", UPDATES, value=200, key="b.steps")
 seed = c3.number_input("Random seed (which samples are drawn)", 0, 10_000, value=0, key="b.seed")
-runs = [
-    {"key": "batch", "label": f"Batch (all {N})", "batch_size": None},
-    {"key": "sgd", "label": "SGD (1 sample)", "batch_size": 1},
-    {"key": "mini", "label": f"Mini-batch (B = {size})", "batch_size": size},
-]
-for r in runs:
-    r["trajectory"] = run(r["batch_size"], steps, int(seed))
-    r["color"] = COLORS[r["key"]]
+runs = learn.batch_runs(run, N, size, steps, int(seed), COLORS)
 
 st.subheader("Watch the line learn")
 t = st.slider("Update", 0, steps, value=steps, key="b.step",
@@ -69,16 +63,19 @@ lines = [{"label": r["label"], "color": r["color"], "w": r["trajectory"].path[t,
 left.plotly_chart(viz.fast_figure(lb.fit_figure(DATA.x, DATA.y, lines, height=460,
                                                 title=f"The data and each run's line after {t} updates")),
                   key="b.fit")
+# batch GD's smooth path last, on top, wide and with a white casing: the noisy paths run around it
 paths = [{"label": r["label"], "color": r["color"], "path": r["trajectory"].path[: t + 1],
-          "width": 2.5 if r["key"] == "sgd" else 3.5} for r in runs]
+          "width": {"sgd": 2, "mini": 2.5, "batch": 5}[r["key"]], "casing": r["key"] == "batch"}
+         for r in sorted(runs, key=lambda r: r["key"] == "batch")]
 right.plotly_chart(viz.fast_figure(lb.map_figure(SURFACE, image_for(SURFACE), paths, height=460,
                                                  title="The same runs on the loss map",
                                                  axis_titles=("w (slope)", "b (intercept)"))),
                    key="b.map")
 st.markdown(
-    "Batch GD walks a smooth curve straight to the star. SGD hears one sample at a time, each "
-    "pulling its own way: its path shakes and it never quite settles. The mini-batch averages B "
-    "samples, so it shakes less. Change the seed: SGD's path changes, the batch path does not."
+    "Batch GD (the wide line with a white edge) walks a smooth curve to the star. SGD hears one "
+    "sample at a time, each pulling its own way: its path shakes and it never quite settles. The "
+    "mini-batch averages B samples, so it shakes less. Change the seed: SGD's path changes, the "
+    "batch path does not."
 )
 
 st.subheader("What does an update cost?")
@@ -91,8 +88,8 @@ st.dataframe(rows, hide_index=True, width="stretch", column_config={
 })
 best = float(SURFACE.global_min)
 by_update = [{"label": r["label"], "color": r["color"], "y": r["trajectory"].loss} for r in runs]
-by_sample = [{"label": r["label"], "color": r["color"], "y": r["trajectory"].loss,
-              "x": lb.samples_seen(r["batch_size"], N, steps)} for r in runs]
+by_sample = [{"label": r["label"], "color": r["color"], "y": r["trajectory"].loss, "x": r["samples"]}
+             for r in runs]
 floor = [{"y": best, "label": f"best possible {best:.2f}"}]
 c1, c2 = st.columns(2)
 c1.plotly_chart(viz.fast_figure(lb.series_figure(by_update, title="Loss per update", xtitle="update",

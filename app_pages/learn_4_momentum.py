@@ -1,5 +1,6 @@
 """Learn 4: momentum, the rolling ball: over a rim into a deeper well, through a ravine, beta's
-overshoot, and the EWMA form against PyTorch's form (the same steps up to the learning rate)."""
+overshoot, and the three ways momentum is written (average, PyTorch, eta inside v) with their exact
+correspondence."""
 
 from __future__ import annotations
 
@@ -9,10 +10,9 @@ import optimizers
 import viz
 from app_pages.learn_path import footer
 from app_pages.widgets import cached_run, image_for, playground_link, side_by_side, surface_key
-from descent_lab import compute
+from descent_lab import compute, learn
 from descent_lab.presets import PRESETS
 from descent_lab.setup import Setup, run_spec
-from optimizers import moments
 from optimizers.analysis import max_stable_lr, quadratic_tuning
 from viz import learn_basics as lb
 
@@ -23,10 +23,19 @@ BOWL = RAVINE_SETUP.make_surface()
 START = RAVINE_SETUP.start_point()
 STEPS = RAVINE_SETUP.steps
 LR = RAVINE_SETUP.runs[1].hyper["lr"]  # PyTorch-form momentum's rate in the ravine
-MU, L = 1.0, BOWL.params["condition"]  # f = (x² + L y²) / 2: curvature 1 along x, L across (y)
+MU, L = 1.0, BOWL.params["condition"]  # J = (x² + L y²) / 2: curvature 1 along x, L across (y)
 SWING_STEP = 20  # where the page compares the two runs' swings across the valley
 BETAS = [0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99]
 GD_COLOR, MOM_COLOR, EWMA_COLOR = viz.run_colors(["gd", "momentum", "momentum_ewma"])
+
+
+#: momentum with eta inside v, as the course's Nesterov section (and page 5) writes it
+ETA_INSIDE = r"v_t = \beta v_{t-1} + \eta\, g_t \quad \text{(}\eta\text{-inside form)}"
+
+
+def formula_lines(name: str) -> list[str]:
+    """The registry's formula of ``name``, one LaTeX line each (its form labelled there)."""
+    return [x.strip() for x in optimizers.rule(name).formula.split(r"\\") if x.strip()]
 
 
 def run_setup(setup: Setup, spec) -> optimizers.Trajectory:
@@ -51,17 +60,18 @@ st.markdown(
     "speed: a velocity v, the exponentially weighted average of the gradients (page 3), and it steps "
     "along v instead of along the gradient."
 )
-st.latex(r"\begin{gathered} v_t = \beta\, v_{t-1} + (1-\beta)\, \nabla J(w_t) \\ w_{t+1} = w_t - \eta\, v_t"
-         r"\end{gathered}")
+st.latex(lb.stacked(r"v_t = \beta\, v_{t-1} + (1-\beta)\, \nabla J(w_t) \quad \text{(average form)}",
+                    r"w_{t+1} = w_t - \eta\, v_t"))
 st.caption("v₀ = 0. β = 0 is plain gradient descent; β = 0.9 (a memory of about 10 steps) is the "
-           "usual choice.")
+           "usual choice. This is the course's average form. PyTorch and Keras write momentum another way, "
+           "and so do the runs on this page: the last section shows the forms and how they correspond.")
 
 st.subheader("Over a rim into a deeper well")
 setup = WELLS.setup()
 wells = setup.make_surface()
 gd_h, mom_h = (r.hyper for r in setup.runs)
 wv = views(setup, (f"Gradient descent (η = {gd_h['lr']:g})",
-                   f"Momentum (η = {mom_h['lr']:g}, β = {mom_h['beta']:g})"))
+                   f"Momentum (PyTorch form, η = {mom_h['lr']:g}, β = {mom_h['beta']:g})"))
 st.markdown(
     "Four wells; the deepest is at the top right. Both runs start at the same point, at the same "
     f"learning rate. Press *Play* and watch them for {setup.steps} steps."
@@ -72,8 +82,8 @@ fig = viz.trajectory_figure(wells, wv, image_for(wells), show_3d=False, arrows=F
 fig["layout"]["font"] = {"size": 16}
 fig["layout"]["legend"]["font"] = {"size": 16}
 fig["layout"]["xaxis"]["constraintoward"] = "right"  # the square map next to its colour bar, no gap
-left.plotly_chart(viz.fast_figure(fig), key="mom.wells", config={"displaylogo": False})
-outs = [optimizers.outcome(v.trajectory, wells, 0.05) for v in wv]
+left.plotly_chart(viz.fast_figure(lb.loss_named_j(fig)), key="mom.wells", config={"displaylogo": False})
+outs = learn.final_points(wv, wells)
 with right:
     st.markdown(
         "**Gradient descent** rolls into the nearest well and stops at its bottom: there the slope "
@@ -82,21 +92,21 @@ with right:
         "on into the deepest well, where it swings back and forth and settles."
     )
     with st.expander(f"Where they end after {setup.steps} steps (press Play first)"):
-        for v, o in zip(wv, outs, strict=True):
-            deepest = int(o.nearest) == 0
-            st.metric(v.label, f"f = {float(o.final_loss):.2f}",
+        for v, (loss, deepest) in zip(wv, outs, strict=True):
+            st.metric(v.label, f"J = {loss:.2f}",
                       "the deepest well" if deepest else "a shallow well",
                       delta_color="normal" if deepest else "inverse", delta_arrow="off")
-        st.caption(f"The deepest well's bottom is f = {wells.global_min:.2f}.")
+        st.caption(f"The deepest well's bottom is J = {wells.global_min:.2f}.")
     playground_link(WELLS.setup())
 
 st.subheader("Through a ravine")
 gd_r, mom_r = (r.hyper for r in RAVINE_SETUP.runs)
 rv = views(RAVINE_SETUP, (f"Gradient descent (η = {gd_r['lr']:g})",
-                          f"Momentum (η = {mom_r['lr']:g}, β = {mom_r['beta']:g})"))
+                          f"Momentum (PyTorch form, η = {mom_r['lr']:g}, β = {mom_r['beta']:g})"))
 best = quadratic_tuning(MU, L)
+rav = learn.ravine(rv[0].trajectory, rv[1].trajectory, BOWL, SWING_STEP)
 st.markdown(
-    f"A long narrow valley, f = (x² + {L:g} y²) / 2: along its floor (x) the curvature is μ = {MU:g}, "
+    f"A long narrow valley, J = (x² + {L:g} y²) / 2: along its floor (x) the curvature is μ = {MU:g}, "
     f"across it (y) it is L = {L:g}. Gradient descent has one rate for both. Its best choice is "
     f"η = 2 / (μ + L) ≈ {best.gd_lr:.3g}: then every step multiplies the distance across the valley by "
     f"1 − ηL ≈ {lb.signed(1 - best.gd_lr * L)} and the distance along the floor by 1 − ημ ≈ "
@@ -104,27 +114,27 @@ st.markdown(
     f"{1 - best.gd_rate:.0%} smaller than the last, and moves along the floor just as slowly. "
     "A smaller η calms the zig-zag but crawls even slower along the floor; a larger one zig-zags "
     f"longer, and beyond 2 / L = {2 / L:g} the zig-zag grows and the run diverges (page 1).\n\n"
-    f"**Momentum** (η = {mom_r['lr']:g}, β = {mom_r['beta']:g} in PyTorch's form; the course's form "
+    f"**Momentum** (PyTorch form, η = {mom_r['lr']:g}, β = {mom_r['beta']:g}; the average form above "
     f"takes the same steps with η = {LR / (1 - mom_r['beta']):.3g}, see the end of the page) takes "
     "gradient descent's first step, "
     "then its velocity remembers. Along the floor the gradient always points the same way, so the "
-    f"velocity builds up: from step 5 on it is more than 1 / (1 − β) ≈ {1 / (1 - mom_r['beta']):.2g} "
-    "times the gradient there. Across the "
+    f"steps build up: from step {rav.longer[0]} to step {rav.longer[1]} each step along the floor is "
+    f"more than 1 / (1 − β) ≈ {1 / (1 - rav.beta):.2g} times as long as gradient descent's step from the "
+    f"same point at the same η = {mom_r['lr']:g}. Across the "
     "valley the gradient flips sign, and in the velocity those flips partly cancel: its swings "
     "across never get wider than the first one, and soon die out (the table below). With too large "
     "a β the ball overshoots along the valley as well: see the next section."
 )
-gd_o, mom_o = (optimizers.outcome(v.trajectory, BOWL, 0.01) for v in rv)
-swing = [lb.widest_swing(v.trajectory.path[:, 1], SWING_STEP) for v in rv]
+swing = rav.swing
 st.markdown(
     "| | Gradient descent | Momentum |\n|---|---|---|\n"
     f"| widest swing across the valley from step {SWING_STEP} on, largest \\|y\\| (both start at "
     f"{START[1]:g}) "
     f"| {swing[0]:.2g} | {swing[1]:.2g} |\n"
-    f"| within 0.01 of the minimum from step | {lb.step_text(gd_o.reached_at)} | "
-    f"{lb.step_text(mom_o.reached_at)} |\n"
-    f"| distance from the minimum after {STEPS} steps | {float(gd_o.distance):.2g} | "
-    f"{float(mom_o.distance):.2g} |"
+    f"| within {learn.NEAR:g} of the minimum from step | {lb.step_text(rav.reached[0])} | "
+    f"{lb.step_text(rav.reached[1])} |\n"
+    f"| distance from the minimum after {STEPS} steps | {rav.distance[0]:.2g} | "
+    f"{rav.distance[1]:.2g} |"
 )
 c1, c2 = st.columns(2)
 c1.plotly_chart(viz.fast_figure(lb.map_figure(
@@ -140,12 +150,12 @@ st.caption("The zig-zag step by step: gradient descent's y flips sign at every s
            f"by {1 - best.gd_rate:.0%} a step; momentum's swings shrink much faster.")
 playground_link(RAVINE.setup())
 fastest = bowl_run("momentum", lr=best.momentum_lr, beta=best.momentum_beta)
-fastest_swing = lb.widest_swing(fastest.path[:, 1], 0)
-fastest_out = optimizers.outcome(fastest, BOWL, 0.01)
+fastest_swing, fastest_reached = learn.fastest(fastest, BOWL)
 with st.expander("The fastest settings for this valley"):
     st.markdown(
         f"For a bowl whose curvatures lie between μ and L, the heavy-ball theory (G. Goh, *Why momentum "
-        f"really works*, Distill 2017) gives the fastest constant momentum: η = (2 / (√L + √μ))² ≈ "
+        f"really works*, Distill 2017) gives the fastest constant momentum (PyTorch form): "
+        f"η = (2 / (√L + √μ))² ≈ "
         f"{best.momentum_lr:.3g} and β = ((√L − √μ) / (√L + √μ))² ≈ {best.momentum_beta:.2f}. In the long "
         f"run every direction then shrinks by √β ≈ {best.momentum_rate:.2f} per step, against "
         f"(L − μ) / (L + μ) ≈ {best.gd_rate:.2f} for gradient descent at its best. That η is beyond "
@@ -153,24 +163,26 @@ with st.expander("The fastest settings for this valley"):
         f"{max_stable_lr(BOWL, START, 'momentum', best.momentum_beta):.3g}), so its first swings are "
         f"wide: from this start they reach |y| = {fastest_swing:.2g}"
         f"{' (beyond the map)' if fastest_swing > BOWL.domain[1][1] else ''} before they die out. "
-        f"It is within 0.01 of the minimum from step {lb.step_text(fastest_out.reached_at)}: the gentler "
-        f"setting above gets there at step {lb.step_text(mom_o.reached_at)} without the wide swings."
+        f"It is within {learn.NEAR:g} of the minimum from step {lb.step_text(fastest_reached)}: the gentler "
+        f"setting above gets there at step {lb.step_text(rav.reached[1])} without the wide swings."
     )
 
 st.subheader("β too large: more memory, more overshoot")
 st.markdown(
     "A ball with a lot of momentum does not stop at the bottom: it rolls past, comes back, rolls "
-    f"past again. Keep η = {LR:g} from the ravine above, move β and watch the run along the valley."
+    f"past again. Keep η = {LR:g} (PyTorch form) from the ravine above, move β and watch the run along "
+    "the valley."
 )
 beta = st.select_slider("β", BETAS, value=mom_r["beta"], key="mom.beta", format_func=lambda v: f"{v:g}")
 mom = bowl_run("momentum", lr=LR, beta=beta)
-o = optimizers.outcome(mom, BOWL, 0.01)
+sw = learn.swings(mom, BOWL)
 m1, m2, m3 = st.columns(3)
-m1.metric("Overshoot past the minimum", f"{lb.overshoot(mom.path, BOWL.minima[0]):.2f}",
+m1.metric("Overshoot past the minimum", f"{sw.overshoot:.2f}",
           help="How far along the valley the run goes beyond the minimum.")
-m2.metric("Times it crossed the minimum", moments.sign_flips(mom.path[:, 0]),
-          help="Along the valley (sign changes of x).")
-m3.metric("Within 0.01 of the minimum", f"from step {int(o.reached_at)}" if o.reached_at >= 0 else
+m2.metric("Times it crossed the minimum", sw.crossings,
+          help=f"Along the valley: x goes from more than {learn.CROSSING_TOL:g} on one side of the minimum "
+          f"to more than {learn.CROSSING_TOL:g} on the other.")
+m3.metric(f"Within {learn.NEAR:g} of the minimum", f"from step {sw.reached}" if sw.reached >= 0 else
           f"not after {STEPS} steps")
 label = f"Momentum (PyTorch form, η = {LR:g}, β = {beta:g})"
 c1, c2 = st.columns(2)
@@ -188,34 +200,36 @@ st.markdown(
     f"that take hundreds of steps to die out; at 0.99 the run is still more than 1 away after {STEPS} "
     "steps. If a run oscillates too much, lower β; if it is too slow, raise it."
 )
-st.caption(f"This run uses PyTorch's form of momentum at η = {LR:g}; the next section shows how it "
-           "relates to the formula above.")
+st.caption(f"This run uses PyTorch's form of momentum at η = {LR:g}: the average form at the top of the "
+           f"page takes the same steps with η = {LR:g} / (1 − β). The next section shows how the forms "
+           "relate.")
 
-st.subheader("Two ways to write momentum")
+st.subheader("Three ways to write momentum")
 ewma_lr = LR / (1 - beta)
 ewma = bowl_run("momentum_ewma", lr=ewma_lr, beta=beta)
-gap = float(abs(ewma.path - mom.path).max())
 side_by_side(
-    ("**This course** (an average of gradients)",
-     [r"v_t = \beta v_{t-1} + (1-\beta)\, g_t \\ w_{t+1} = w_t - \eta\, v_t"]),
-    ("**PyTorch, Keras** (a sum of gradients)",
-     [r"u_t = \beta u_{t-1} + g_t \\ w_{t+1} = w_t - \eta'\, u_t"]),
+    ("**This course** (page 4)", [lb.stacked(*formula_lines("momentum_ewma"))]),
+    ("**PyTorch, Keras**", [lb.stacked(*formula_lines("momentum"))]),
+    ("**This course** (page 5)", [lb.stacked(ETA_INSIDE, r"w_{t+1} = w_t - v_t")]),
 )
 st.markdown(
-    "Multiply PyTorch's u by (1 − β) and you get the course's v: **v = (1 − β) u**. So both take "
-    "exactly the same steps when **η′ = η (1 − β)**. They differ only in what the learning rate "
-    "means: with β = 0.9, the course's η = 0.1 is PyTorch's lr = 0.01."
+    "Here gₜ = ∇J(wₜ). The three take exactly the same steps; they differ in what v and η mean:\n\n"
+    "- **Average form with η = PyTorch form with η (1 − β).** The average form's v is (1 − β) times "
+    "PyTorch's v. With β = 0.9, the course's η = 0.1 is PyTorch's lr = 0.01.\n"
+    "- **η-inside form: its v is PyTorch's v times η**, with the same η (while η is constant; "
+    "under a schedule the two differ). Page 5 writes momentum and Nesterov this way.\n\n"
+    "Every momentum and Nesterov formula in Descent Lab says which form it is in."
 )
 c1, c2 = st.columns([3, 2])
 c1.plotly_chart(viz.fast_figure(lb.map_figure(BOWL, image_for(BOWL), [
-    {"label": f"PyTorch form, η′ = {LR:g}", "color": MOM_COLOR, "path": mom.path, "width": 9,
+    {"label": f"PyTorch form, η = {LR:g}", "color": MOM_COLOR, "path": mom.path, "width": 9,
      "opacity": 0.55},
-    {"label": f"Course form, η = {ewma_lr:.3g}", "color": EWMA_COLOR, "path": ewma.path, "dash": "dash"},
+    {"label": f"Average form, η = {ewma_lr:.3g}", "color": EWMA_COLOR, "path": ewma.path, "dash": "dash"},
 ], height=440, step_dots=False)), key="mom.forms")
 with c2:
     st.markdown(f"Both at β = {beta:g} (the slider above). The dashed line runs exactly inside the "
                 "thick one.")
-    st.metric("Largest distance between the two paths", f"{gap:.1e}",
+    st.metric("Largest distance between the two paths", f"{learn.largest_gap(mom, ewma):.1e}",
               help="Over all steps: rounding error only.")
     st.code(f"torch.optim.SGD(params, lr={LR:g}, momentum={beta:g})", language="python", wrap_lines=True)
 

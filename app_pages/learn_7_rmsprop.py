@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 import optimizers
 import viz
 from app_pages.learn_path import footer
 from app_pages.widgets import cached_run, image_for, playground_link, side_by_side, surface_key
+from descent_lab import learn
 from descent_lab.presets import PRESETS
 from descent_lab.setup import run_spec
 from viz import learn_adaptive as la
@@ -37,11 +37,11 @@ st.markdown(
     "the average shrinks and the rate grows back."
 )
 side_by_side(
-    ("**AdaGrad**: a sum that only grows", [r"V_t = V_{t-1} + g_t^2"]),
-    ("**RMSProp**: an average that forgets", [r"V_t = \beta V_{t-1} + (1-\beta)\, g_t^2"]),
+    ("**AdaGrad**: a sum that only grows", [r"v_t = v_{t-1} + g_t^2"]),
+    ("**RMSProp**: an average that forgets", [r"v_t = \beta v_{t-1} + (1-\beta)\, g_t^2"]),
 )
-st.latex(r"w_{t+1} = w_t - \frac{\eta}{\sqrt{V_t} + \epsilon}\, g_t")
-st.caption("g_t = ∇J(w_t), and everything is per weight. β sets the memory: about the last "
+st.latex(r"w_{t+1} = w_t - \frac{\eta}{\sqrt{v_t} + \epsilon}\, g_t")
+st.caption("gₜ = ∇J(wₜ), and everything is per weight. β sets the memory: about the last "
            "1 / (1 − β) steps count. Common values 0.9 to 0.99 "
            "(PyTorch's default 0.99).")
 
@@ -57,18 +57,17 @@ yr = la.positive_range(ada.effective_lr, rms.effective_lr)
 left, right = st.columns(2)
 left.plotly_chart(viz.fast_figure(la.series_figure(
     la.rate_series("AdaGrad", ADA_COLOR, ada.effective_lr), title="AdaGrad: rate per weight",
-    ytitle="η / (√V + ε)", log_y=True, yrange=yr, height=380)), key="rms.ada_rates")
+    ytitle="η / (√v + ε)", log_y=True, yrange=yr, height=380)), key="rms.ada_rates")
 right.plotly_chart(viz.fast_figure(la.series_figure(
     la.rate_series("RMSProp", RMS_COLOR, rms.effective_lr),
     title=f"RMSProp (β = {beta:g}): rate per weight",
-    ytitle="η / (√V + ε)", log_y=True, yrange=yr, height=380)), key="rms.rms_rates")
-ups = [la.steps_rate_rose(t.effective_lr) for t in (ada, rms)]
+    ytitle="η / (√v + ε)", log_y=True, yrange=yr, height=380)), key="rms.rms_rates")
+*ups, ratio = learn.rates_rose(ada, rms)
 m1, m2, m3 = st.columns(3)
 m1.metric(f"Steps (of {STEPS}) where AdaGrad's rate rose", ups[0],
           help="Steps where the rate of at least one of the two weights went up.")
 m2.metric(f"Steps (of {STEPS}) where RMSProp's rate rose", ups[1],
           help="Steps where the rate of at least one of the two weights went up.")
-ratio = float(np.min(rms.effective_lr[-1] / ada.effective_lr[-1]))
 m3.metric("RMSProp's last rate ÷ AdaGrad's", f"{ratio:.2g}×",
           help="The smaller of the two weights' ratios.")
 st.markdown(
@@ -83,8 +82,8 @@ paths = [(f"AdaGrad (η = {ADA.hyper['lr']:g})", ADA_COLOR, ada.path),
          (f"RMSProp (η = {RMS.hyper['lr']:g}, β = {beta:g})", RMS_COLOR, rms.path)]
 c1.plotly_chart(viz.fast_figure(la.map_figure(SURFACE, image_for(SURFACE), paths, height=430,
                                               show_steps=False)), key="rms.map")
-gaps = [{"label": label, "color": color, "y": np.maximum(t.loss - SURFACE.global_min, 1e-16),
-         "x": np.arange(STEPS + 1)} for (label, color, _), t in zip(paths, (ada, rms), strict=True)]
+gaps = la.gap_series(SURFACE, [(label, color, t)
+                               for (label, color, _), t in zip(paths, (ada, rms), strict=True)])
 c2.plotly_chart(viz.fast_figure(la.series_figure(gaps, title="Loss above the minimum", ytitle=la.GAP_TITLE,
                                                  log_y=True, height=430)), key="rms.loss")
 st.caption(la.GAP_NOTE)

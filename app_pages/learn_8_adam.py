@@ -9,9 +9,9 @@ import optimizers
 import viz
 from app_pages.learn_path import footer
 from app_pages.widgets import cached_run, image_for, playground_link, surface_key
+from descent_lab import learn
 from descent_lab.presets import PRESETS
 from descent_lab.setup import run_spec
-from optimizers import moments
 from viz import learn_adaptive as la
 
 PRESET = PRESETS["adam-nadam"]
@@ -39,10 +39,11 @@ st.markdown(
 )
 st.latex(r"\begin{gathered} m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\"
          r" v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \end{gathered}")
+st.caption("gₜ = ∇J(wₜ). m is momentum's velocity in its average form (page 4), v is RMSProp's average.")
 st.latex(r"\hat m_t = \frac{m_t}{1-\beta_1^t} \qquad \hat v_t = \frac{v_t}{1-\beta_2^t}")
 st.latex(r"w_{t+1} = w_t - \frac{\eta}{\sqrt{\hat v_t} + \epsilon}\, \hat m_t")
 slow = run(run_spec("adam", lr=COURSE_LR))
-moved = float(np.linalg.norm(slow.path[-1] - slow.path[0]))
+moved = learn.moved(slow)
 st.caption(
     f"Defaults: η = {COURSE_LR:g} (the course's value, and PyTorch's and Keras's default), β₁ = 0.9, "
     "β₂ = 0.999, ε = 1e-8. Each Adam step moves a weight by about η, whatever the size of the gradient "
@@ -63,10 +64,7 @@ h = adam.optimizer.hyper
 c1, c2 = st.columns([1, 2])
 corrected = c1.toggle("Bias correction", value=True, key="adam.correct")
 shown = c1.select_slider("Steps shown", [10, 30, 100, 300, STEPS], value=30, key="adam.shown")
-m, v = adam.state["m"][:shown], adam.state["v"][:shown]
-if corrected:
-    m, v = moments.bias_corrected(m, v, h["beta1"], h["beta2"])
-g = adam.grad[:shown]
+mom = learn.adam_moments(adam, shown, corrected)
 c1.markdown(
     "Grey: the gradient itself. Blue: " + ("m̂, its corrected average" if corrected else "m, its raw average")
     + ". Orange: " + ("√v̂" if corrected else "√v") + ", the size of recent gradients. "
@@ -79,17 +77,15 @@ with c2:
     tabs = st.tabs(["weight x", "weight y"])
     for k, tab in enumerate(tabs):
         fig = la.series_figure([
-            {"label": "gradient g", "color": GREY, "y": g[:, k], "dash": "dot"},
-            {"label": "m̂" if corrected else "m", "color": viz.PALETTE[0], "y": m[:, k]},
-            {"label": "√v̂" if corrected else "√v", "color": viz.PALETTE[1], "y": np.sqrt(v[:, k])},
+            {"label": "gradient g", "color": GREY, "y": mom["g"][:, k], "dash": "dot"},
+            {"label": "m̂" if corrected else "m", "color": viz.PALETTE[0], "y": mom["m"][:, k]},
+            {"label": "√v̂" if corrected else "√v", "color": viz.PALETTE[1], "y": mom["root_v"][:, k]},
         ], ytitle=f"value for weight {'xy'[k]}", height=340)
         tab.plotly_chart(viz.fast_figure(fig), key=f"adam.moments.{k}")
 
 st.markdown("What the step would be: the real (corrected) steps of this run, and the steps that m and "
             "v alone would give, η m / (√v + ε), computed from the same recorded averages.")
-betas_eps = (h["beta1"], h["beta2"], h["eps"])
-real = np.abs(moments.adam_updates(adam.state["m"], adam.state["v"], adam.lr, *betas_eps))
-raw = np.abs(moments.adam_updates(adam.state["m"], adam.state["v"], adam.lr, *betas_eps, corrected=False))
+real, raw = learn.adam_step_sizes(adam)
 first = shown
 st.plotly_chart(viz.fast_figure(la.series_figure([
     {"label": "with correction (what Adam does): x", "color": viz.PALETTE[0], "y": real[:first, 0]},
@@ -114,27 +110,27 @@ st.markdown(
 )
 scales = np.logspace(-10, 4, 57)
 eta = h["lr"]
+first_sizes = learn.first_steps(scales, h)
 sizes = [
-    {"label": "Adam, corrected: η|g| / (|g| + ε)", "color": viz.PALETTE[0],
-     "y": moments.adam_first_step(scales, eta, h["beta1"], h["beta2"], h["eps"])},
-    {"label": "Adam, uncorrected", "color": viz.PALETTE[3], "dash": "dash",
-     "y": moments.adam_first_step(scales, eta, h["beta1"], h["beta2"], h["eps"], corrected=False)},
-    {"label": "gradient descent: η|g|", "color": viz.PALETTE[1], "y": eta * scales},
+    {"label": "Adam, corrected: η|g| / (|g| + ε)", "color": viz.PALETTE[0], "y": first_sizes["adam"]},
+    {"label": "Adam, uncorrected", "color": viz.PALETTE[3], "dash": "dash", "y": first_sizes["raw"]},
+    {"label": "gradient descent: η|g|", "color": viz.PALETTE[1], "y": first_sizes["gd"]},
 ]
 st.plotly_chart(viz.fast_figure(la.series_figure(
     sizes, x=scales, xtitle="gradient size |g|", ytitle="size of the first step", log_x=True, log_y=True,
     yrange=(eta * 1e-4, eta * 30), title=f"First step for η = {eta:g}, ε = {h['eps']:g}", height=400)),
     key="adam.first")
-rows = [{"|g|": f"{s:g}", "GD step η|g|": f"{eta * s:.3g}",
-         "Adam step": f"{float(moments.adam_first_step(s, eta, h['beta1'], h['beta2'], h['eps'])):.3g}"}
-        for s in (1e-6, 1e-3, 1.0, 1e3)]
+TABLE = (1e-6, 1e-3, 1.0, 1e3)
+table = learn.first_steps(TABLE, h)
+rows = [{"|g|": f"{s:g}", "GD step η|g|": f"{gd:.3g}", "Adam step": f"{a:.3g}"}
+        for s, gd, a in zip(TABLE, table["gd"], table["adam"], strict=True)]
 st.dataframe(rows, hide_index=True)
 st.caption("Only near |g| ≈ ε (1e-8) does the step shrink: ε is there to avoid dividing by zero.")
 
 st.subheader("Nadam: Nesterov's look-ahead on the first moment")
 st.markdown(
     "Nadam borrows Nesterov's idea. Adam steps along m̂ₜ, an average that lags behind. Nadam steps "
-    "along where the average will be after one more step: it uses m_t as if it were already "
+    "along where the average will be after one more step: it uses mₜ as if it were already "
     "the next average, plus the current gradient's share:"
 )
 st.latex(r"\begin{aligned} w_{t+1} = w_t - \frac{\eta}{\sqrt{\hat v_t} + \epsilon} \Big(&"
@@ -144,37 +140,35 @@ psi = RUNS["nadam"].hyper["momentum_decay"]
 st.caption(
     "The simple form. PyTorch's NAdam (used here) puts a schedule μₜ = β₁ (1 − ½ · 0.96^(ψt)) in "
     "place of β₁ in this formula (and the product μ₁ ⋯ μₜ in place of β₁ᵗ). With its default "
-    f"ψ = {psi:g}, μₜ starts at {la.nadam_mu(1, 0.9, psi):.2f} "
-    f"and is still {la.nadam_mu(STEPS, 0.9, psi):.2f} at step {STEPS}: it grows towards β₁ = 0.9 only "
+    f"ψ = {psi:g}, μₜ starts at {learn.nadam_mu(1, 0.9, psi):.2f} "
+    f"and is still {learn.nadam_mu(STEPS, 0.9, psi):.2f} at step {STEPS}: it grows towards β₁ = 0.9 only "
     "over thousands of steps. Keras's Nadam uses 0.96^t (ψ = 1): about 0.9 within 100 steps."
 )
 trs = [run(spec) for spec in SETUP.runs]
-views = [(t.optimizer.describe(short=True), color, t)
+views = [(f"{t.optimizer.rule.label} (η = {t.optimizer.hyper['lr']:g})", color, t)
          for t, color in zip(trs, viz.run_colors([t.optimizer.name for t in trs]), strict=True)]
 c1, c2 = st.columns(2)
 c1.plotly_chart(viz.fast_figure(la.map_figure(SURFACE, image_for(SURFACE),
                                               [(lb, col, t.path) for lb, col, t in views],
                                               height=460, show_steps=False)), key="adam.map")
-gaps = [{"label": lb, "color": col, "y": np.maximum(t.loss - SURFACE.global_min, 1e-16),
-         "x": np.arange(STEPS + 1)} for lb, col, t in views]
-c2.plotly_chart(viz.fast_figure(la.series_figure(gaps, title="Loss above the minimum", ytitle=la.GAP_TITLE,
-                                                 log_y=True, height=460)), key="adam.loss")
+c2.plotly_chart(viz.fast_figure(la.series_figure(la.gap_series(SURFACE, views), ytitle=la.GAP_TITLE,
+                                                 title="Loss above the minimum", log_y=True, height=460)),
+                key="adam.loss")
 st.caption(la.GAP_NOTE)
-adam_tr, nadam_tr = (run(RUNS[n]) for n in ("adam", "nadam"))
-lead = la.ahead_from(nadam_tr.loss, adam_tr.loss)
-far = [float(np.linalg.norm(t.path[-1] - SURFACE.minima[0])) for t in (adam_tr, nadam_tr)]
+rc = learn.race(*(run(RUNS[n]) for n in ("adam", "nadam")), SURFACE)
 st.markdown(
-    f"Same η = {ADAM['lr']:g} for both. From step {lead} on, Nadam's loss stays below Adam's; after "
-    f"{STEPS} steps Adam is {far[0]:.2g} from the minimum (f − f* = {float(adam_tr.loss[-1]):.2g}), Nadam "
-    f"{far[1]:.2g} (f − f* = {float(nadam_tr.loss[-1]):.2g}). On this curved valley the look-ahead "
+    f"Same η = {ADAM['lr']:g} for both. From step {rc.lead} on, Nadam's loss stays below Adam's; after "
+    f"{STEPS} steps Adam is {rc.distance[0]:.2g} from the minimum (J − J* = {rc.gap[0]:.2g}), Nadam "
+    f"{rc.distance[1]:.2g} (J − J* = {rc.gap[1]:.2g}). On this curved valley the look-ahead "
     "pays. Neither has reached the star yet: Rosenbrock's long, flat, curved floor is hard for both."
 )
 hot_adam, hot = (run(run_spec(n, lr=HOT_LR)) for n in ("adam", "nadam"))
-rise, at = la.largest_rise(hot.loss)
+rise, at = learn.largest_rise(hot.loss)
+hot_gaps = learn.race(hot_adam, hot, SURFACE).gap
 st.markdown(
     f"A larger η is not free. At η = {HOT_LR:g}, near step {at} Nadam's loss jumps {rise:.0f}-fold before "
-    f"it recovers, and after {STEPS} steps it is behind Adam at the same η (f − f* = "
-    f"{float(hot.loss[-1]):.2g} against {float(hot_adam.loss[-1]):.2g}): adaptive methods still need η "
+    f"it recovers, and after {STEPS} steps it is behind Adam at the same η (J − J* = "
+    f"{hot_gaps[1]:.2g} against {hot_gaps[0]:.2g}): adaptive methods still need η "
     "tuned, and which one wins can depend on it."
 )
 playground_link(PRESET.setup(), "Open this comparison in the Playground")

@@ -19,7 +19,7 @@ def code(rule, framework: str) -> str | None:
 st.title("Reference card")
 st.markdown(
     "Every optimizer in Descent Lab: its update rule, its default settings, what it is good and bad "
-    "at, and the same optimizer in PyTorch and Keras, ready to copy. Notation: g_t = ∇J(w_t) is the "
+    "at, and the same optimizer in PyTorch and Keras, ready to copy. Notation: gₜ = ∇J(wₜ) is the "
     "gradient, η the learning rate; everything acts on each weight separately."
 )
 st.info(

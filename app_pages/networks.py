@@ -10,16 +10,19 @@ from __future__ import annotations
 from dataclasses import replace
 from urllib.parse import urlencode
 
+import numpy as np
 import streamlit as st
 
 import viz
+from app_pages.net_stage import net_stage
 from app_pages.widgets import PENDING_NET, param_widget, plain, run_cards
 from descent_lab import networks as dn
 from descent_lab.runlist import RunList
 from landscapes import datasets
-from landscapes.mlp import ACTIVATIONS
+from landscapes.mlp import ACTIVATIONS, BLANK, FEATURES
 from optimizers import BATCH
 from viz import networks as vn
+from viz.net_stage import net_stage_data
 
 K = "net."  # prefix of this page's session keys
 LOADED = K + "loaded"
@@ -39,16 +42,26 @@ def runs_of(setup: dn.NetSetup) -> dn.Runs:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def cached_figure(key: tuple, tall: bool, whole: bool, colors: tuple) -> tuple[dict, str, str, list[str]]:
-    """The animated figure (the runs in ``colors``), the plane's title, a note on the paths'
-    distance from it, problems."""
+def cached_stage(key: tuple, colors: tuple, problem: str) -> tuple[dict, list[str]]:
+    """What the stage draws (the plane, the runs' weights and curves in ``colors``, the projection's
+    numbers, the drawn points, ``problem`` with the last points sent) and the plane's problems."""
     setup = dn.from_key(key)
     runs = runs_of(setup)
     land, problems = dn.landscape(setup, runs)
+    data = net_stage_data(runs, land, list(colors), dn.projection(runs, land), plane_title=land.title,
+                          notes=[dn.plane_note(land, runs)], drawn=setup.drawn(), over=setup.data != BLANK,
+                          problem=problem)
+    return data, problems
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def cached_figure_3d(key: tuple, colors: tuple) -> dict:
+    """The 3-D surface with the paths on it (Plotly, its own slider)."""
+    setup = dn.from_key(key)
+    runs = runs_of(setup)
+    land, _ = dn.landscape(setup, runs)
     ticks = dn.frame_ticks(runs.steps)
-    fig = vn.network_figure(runs, land, list(colors), ticks, dn.boundaries(runs, ticks),
-                            show3d=setup.show3d, tall=tall, whole=whole)
-    return fig, land.title, dn.plane_note(land, runs), problems
+    return vn.network_figure(runs, land, list(colors), ticks, dn.boundaries(runs, ticks), show3d=True)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -75,11 +88,44 @@ def cached_gif(key: tuple, colors: tuple) -> bytes:
     return animation.network_gif_bytes(land, runs.labels, list(colors), runs.diverged_at)
 
 
+def on_points(value) -> None:
+    """The stage's drawn points, kept (as the link's text) when they are a list of at most
+    datasets.MAX_POINTS [x, y, class] that datasets.drawn accepts; otherwise the page says what was
+    wrong and keeps the points it had."""
+    ss = st.session_state
+    try:
+        points, over = read_points(value)
+    except ValueError as e:
+        ss[K + "points_problem"] = f"Your points were not used: {e}."
+        return
+    ss[K + "points"], ss[K + "over"] = datasets.encode_points(points) if points.n else "", over
+
+
+def read_points(value) -> tuple[datasets.Samples, bool]:
+    """The stage's report {points: [[x, y, class], ...], over: bool} as drawn points (ValueError in words)."""
+    if not isinstance(value, dict) or not isinstance(value.get("points"), list):
+        raise ValueError("the stage sent no list of points")
+    raw = value["points"]
+    if len(raw) > datasets.MAX_POINTS:
+        raise ValueError(f"{len(raw):,} points; at most {datasets.MAX_POINTS} can be drawn")
+    if not all(isinstance(p, list) and len(p) == 3 and all(map(_number, p)) for p in raw):
+        raise ValueError("each point must be three numbers [x, y, class]")
+    xy = np.array([p[:2] for p in raw], dtype=float).reshape(-1, 2)
+    return datasets.drawn(xy, np.array([p[2] for p in raw], dtype=float)), value.get("over") is not False
+
+
+def _number(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
 def load(setup: dn.NetSetup) -> None:
     """Put ``setup`` into the page's widgets."""
     ss = st.session_state
-    for k in ("data", "n", "noise", "seed", "steps"):
+    for k in ("n", "noise", "seed", "steps", "l2", "test", "points"):
         ss[K + k] = getattr(setup, k)
+    ss[K + "data"] = setup.data if setup.data != BLANK else dn.NetSetup.data
+    ss[K + "over"] = setup.data != BLANK
+    ss[K + "features"] = list(setup.features)
     ss[K + "layers"] = len(setup.hidden)
     for i, w in enumerate(setup.hidden):
         ss[K + f"width{i}"] = w
@@ -94,7 +140,8 @@ def load(setup: dn.NetSetup) -> None:
 
 
 def sidebar() -> dict:
-    """The data set, the network, the gradient's batch and the steps, from the sidebar's widgets."""
+    """The data set (or a blank plane) and the drawn points, the network, its inputs and weight decay,
+    the test fraction, the gradient's batch and the steps, from the sidebar's widgets and the stage."""
     with st.sidebar:
         st.title(":material/hub: Networks")
         data = st.selectbox("Data set", dn.DATA, key=K + "data", format_func=lambda n: datasets.kind(n).title)
@@ -110,8 +157,17 @@ def sidebar() -> dict:
             with cols[i]:
                 hidden.append(int(param_widget(replace(dn.WIDTH, label=f"Layer {i + 1}"), K + f"width{i}")))
         act = st.radio("Activation", ACTIVATIONS, key=K + "act", horizontal=True)
-        st.caption(f"2-{'-'.join(map(str, hidden))}-1: {dn.weights(hidden):,} weights "
-                   f"(at most {dn.MAX_WEIGHTS:,} here)")
+        st.session_state.setdefault(K + "features", list(dn.NetSetup.features))
+        picked = st.pills("Input features", list(FEATURES), selection_mode="multi", key=K + "features",
+                          format_func=FEATURES.get, help="What the first layer sees of a point (x, y), as "
+                          "in TensorFlow Playground")
+        features = tuple(f for f in FEATURES if f in picked) or dn.NetSetup.features
+        if not picked:
+            st.caption("No input chosen: the network sees x and y.")
+        st.caption(f"{len(features)}-{'-'.join(map(str, hidden))}-1: {dn.weights(hidden, len(features)):,} "
+                   f"weights (at most {dn.MAX_WEIGHTS:,} here)")
+        l2 = param_widget(dn.L2, K + "l2")
+        test = param_widget(dn.TEST, K + "test")
         kind = st.radio("Gradient from", BATCH_KINDS, horizontal=True, key=K + "batch_kind")
         batch = 0
         if kind == BATCH_KINDS[1]:
@@ -122,18 +178,21 @@ def sidebar() -> dict:
             batch = st.select_slider(BATCH.label, sizes, key=K + "batch_size", help=BATCH.help)
         steps = param_widget(dn.STEPS, K + "steps")
         seed = param_widget(dn.SEED, K + "seed")
-    return {"data": data, "noise": float(noise), "n": int(n), "hidden": tuple(hidden), "activation": act,
-            "batch": int(batch), "steps": int(steps), "seed": int(seed)}
+    ss = st.session_state
+    return {"data": data if ss.get(K + "over", True) else BLANK, "noise": float(noise), "n": int(n),
+            "hidden": tuple(hidden), "activation": act, "features": features, "l2": float(l2),
+            "test": float(test), "points": ss.get(K + "points", ""), "batch": int(batch), "steps": int(steps),
+            "seed": int(seed)}
 
 
 def plane_controls(runs: int) -> dict:
-    """The plane's choice and its runs, the 3-D toggle and the layout (wide, or tall on phones)."""
+    """The plane's choice and its runs, and the 3-D toggle."""
     st.session_state.setdefault(K + "plane", "pca")
     plane = st.segmented_control("Plane", list(dn.PLANES), key=K + "plane", format_func=dn.PLANES.get,
                                  help="(a) the two directions the paths vary most along (PCA); (b) two "
                                       "random filter-normalized directions around a run's end point; (c) the "
                                       "plane through the start and two runs' end points.") or "pca"
-    c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1], vertical_alignment="bottom")
+    c1, c2 = st.columns([1.3, 2], vertical_alignment="bottom")
     numbers = list(range(1, runs + 1))
     out = {"plane": plane}
     if plane == "random":
@@ -155,13 +214,6 @@ def plane_controls(runs: int) -> dict:
         out["plane"] = "pca"
     st.session_state.setdefault(K + "show3d", False)
     out["show3d"] = c2.toggle("3-D surface", key=K + "show3d")
-    # phones get the panels one under another (a browser that says it is mobile, as MDN advises)
-    st.session_state.setdefault(K + "tall", "Mobi" in (st.context.headers.get("User-Agent") or ""))
-    out["tall"] = c3.toggle("Panels in one column", key=K + "tall", help="For narrow screens")
-    st.session_state.setdefault(K + "whole", False)
-    out["whole"] = c4.toggle("Whole paths", key=K + "whole",
-                             help="Draw every run's whole path and curves from the start (faint), not "
-                                  "only as far as the current step")
     return out
 
 
@@ -204,26 +256,28 @@ def main() -> None:
         view = plane_controls(len(ids))
 
     fixes: list[str] = []
-    shown = {k: v for k, v in view.items() if k not in ("tall", "whole")}
-    setup = dn.fit(dn.NetSetup(runs=tuple(specs), **chosen, **shown,
+    setup = dn.fit(dn.NetSetup(runs=tuple(specs), **chosen, **view,
                                panel=next((k for k, v in dn.PANELS.items()
                                            if v == st.session_state.get(K + "panel")), "")), fixes)
     for fix in fixes:
         st.error(plain(fix), icon=":material/block:")
+    if chosen["data"] == BLANK and setup.data != BLANK:  # too few drawn points for a blank plane
+        st.session_state[K + "over"] = True
     st.query_params.from_dict(dn.to_query(setup))
 
     with figure_area:
         with st.spinner("Training and slicing the landscape..."):
-            fig, title, note, plane_problems = cached_figure(dn.key(setup), view["tall"], view["whole"],
-                                                             colors)
+            data, plane_problems = cached_stage(dn.key(setup), colors,
+                                                st.session_state.pop(K + "points_problem", ""))
         for p in plane_problems:
             st.warning(plain(p), icon=":material/info:")
-        st.markdown(f"**{plain(title)}**")
-        st.plotly_chart(viz.fast_figure(fig), key=K + "figure", config=CONFIG)
-        st.caption(note + " Press Play or drag the slider: the paths, the boundaries and the curves "
-                          "move together, drawn as far as the current step.")
+        net_stage(data, on_points)
         for text in dn.diverged(runs_of(setup)):
             st.error(plain(text), icon=":material/error:")
+        if setup.show3d:
+            with st.spinner("Drawing the 3-D surface..."):
+                st.plotly_chart(viz.fast_figure(cached_figure_3d(dn.key(setup), colors)), key=K + "figure3d",
+                                config=CONFIG)
 
     panel = st.segmented_control("Panel", list(dn.PANELS.values()), key=K + "panel",
                                  label_visibility="collapsed")

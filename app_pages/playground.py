@@ -17,7 +17,6 @@ from app_pages.stage import stage
 from app_pages.widgets import (
     PENDING_SETUP,
     family_for,
-    family_run,
     image_for,
     param_widget,
     plain,
@@ -25,11 +24,12 @@ from app_pages.widgets import (
     surface_picker,
 )
 from descent_lab import compute, export, results, script, tuning
-from descent_lab.presets import PRESETS, lesson_question, with_lesson
+from descent_lab.cli import DEFAULT_APP_URL
+from descent_lab.presets import PRESETS, from_link, lesson_question, with_lesson
 from descent_lab.runlist import RunList
-from descent_lab.setup import CUSTOM, PANELS, SPEEDS, Setup, from_query, to_query
+from descent_lab.setup import CUSTOM, LESSON_TEXT, PANELS, SPEEDS, LessonText, Setup, to_query
 from optimizers import BATCH, NOISE, SEED, STEPS
-from viz.stage import stage_data
+from viz.stage import stage_payload, stage_runs
 
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
 RUNS = RunList()  # the page's runs: run_ids, r<id>.opt, r<id>.lr, ...
@@ -49,7 +49,7 @@ CODE_CAPTIONS = (
 #: presenter mode: no sidebar, no run controls or panels; the stage fills the screen (stage.css)
 PRESENT_CSS = ("[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],[data-testid='stHeader'],"
                "[data-testid='stExpandSidebarButton'],.st-key-controls{display:none!important}"
-               ".block-container{padding-top:0.5rem!important;max-width:100%!important}"
+               ".block-container{padding:0.5rem 1rem 1rem!important;max-width:100%!important}"
                # the run notes under the stage: off (the slider's red tick says the stable limit)
                ".st-key-run_notes [data-testid='stElementContainer']:has([data-testid='stCaptionContainer'])"
                "{display:none!important}"
@@ -96,6 +96,7 @@ def mark_loaded(setup: Setup, given: tuple[bool, ...]) -> None:
     loaded, and the rates set on purpose (kept when a run switches back to that optimizer)."""
     ss = st.session_state
     ss.lesson = setup.lesson
+    ss.own_lesson = setup.own_lesson
     for k in [k for k in ss if ".own." in str(k) or str(k).endswith(".lr.note")]:
         del ss[k]
     for i, (r, own) in enumerate(zip(setup.runs, given, strict=True)):
@@ -143,6 +144,9 @@ def tune_switched_runs(base: Setup) -> None:
 
 def lesson_box(setup: Setup) -> None:
     """The open lesson's title, question and run names (in the runs' colours), above the stage."""
+    if setup.own_lesson:
+        own_lesson_box(setup.own_lesson)
+        return
     p = PRESETS.get(setup.lesson)
     if p is None:
         return
@@ -168,9 +172,45 @@ def lesson_box(setup: Setup) -> None:
 def lesson_answer(setup: Setup) -> None:
     """The open lesson's answer, folded so it does not spoil the run."""
     p = PRESETS.get(setup.lesson)
-    if p is not None:
+    answer = plain(setup.own_lesson.answer).replace("\n", "  \n") if setup.own_lesson else p and p.answer
+    if answer:
         with st.expander("Answer", icon=":material/lightbulb:"):
-            st.markdown(p.answer)
+            st.markdown(answer)
+
+
+def own_lesson_box(own: LessonText) -> None:
+    """The lecturer's own lesson (from the link, or written in the Export panel) above the stage, as
+    typed: its text is escaped, never Markdown or HTML."""
+    title = f"**:material/edit_note: {plain(own.title)}** " if own.title else ":material/edit_note: "
+    if st.session_state.present:  # one line, so the stage stays on the screen
+        with st.container(key="lesson_line"):
+            st.markdown(title + plain(own.question.replace("\n", " ")))
+        return
+    with st.container(border=True, key="own_lesson_box"):
+        st.markdown(title + plain(own.question).replace("\n", "  \n"))
+
+
+def write_lesson(setup: Setup) -> None:
+    """The Export panel's own lesson: a title, a question and an answer for this setup (kept in its
+    link), and the lesson page to download (descent_lab.page: one .html file that works offline)."""
+    from descent_lab.page import page_html
+
+    own, limits = setup.own_lesson, LESSON_TEXT
+    with st.form("own_lesson_form", border=True):
+        st.markdown("**Your own lesson** for this setup: it goes into the link and the page, shown as typed.")
+        title = st.text_input("Title", own.title, max_chars=limits["title"])
+        question = st.text_area("Question", own.question, max_chars=limits["question"], height=80)
+        answer = st.text_area("Answer (folded under the map)", own.answer, max_chars=limits["answer"],
+                              height=100)
+        if st.form_submit_button("Use this lesson", icon=":material/edit_note:"):
+            st.session_state.own_lesson = LessonText(title.strip(), question.strip(), answer.strip())
+            st.rerun()
+    app_url = st.context.url.split("?", 1)[0] if st.context.url else DEFAULT_APP_URL
+    st.download_button("Lesson page (.html, works offline)", lambda: page_html(setup, app_url),
+                       f"descent-lab-{setup.surface}.html", "text/html", icon=":material/web:",
+                       on_click="ignore", help="The stage of this view as one file: play, keys, lr sliders, "
+                       "3-D, explain and presenter mode work in any browser, with no server; a link in it "
+                       "reopens this setup in the app.")
 
 
 def run_notes(setup: Setup, ids: list[int], views) -> None:
@@ -238,6 +278,7 @@ def export_panel(setup: Setup, surface, views) -> None:
                        icon=":material/table:", on_click="ignore")
     c3.download_button("Trajectories JSON", lambda: export.trajectories_json(setup, views), f"{stem}.json",
                        "application/json", icon=":material/data_object:", on_click="ignore")
+    write_lesson(setup)
 
 
 pending = st.session_state.pop(PENDING_SETUP, None)  # sent by another page
@@ -248,7 +289,7 @@ elif "run_ids" not in st.session_state or (arrived and arrived != st.session_sta
     # a new session, or a link followed in this one (a Learn page's, or Back to an earlier setup)
     query = with_lesson(arrived)  # a bare lesson link: the lesson's runs
     st.session_state.present = query.pop("present", "0") == "1"
-    first, problems = from_query(query)
+    first, problems = from_link(query)
     load(first, tuning.given_lrs(query, first.runs))
     if problems:
         st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".",
@@ -279,7 +320,7 @@ with st.sidebar:
     c1, c2 = st.columns(2)
     sx = c1.number_input("Start x", min_value=x0, max_value=x1, key=kx, step=0.1, format="%.3f")
     sy = c2.number_input("Start y", min_value=y0, max_value=y1, key=ky, step=0.1, format="%.3f")
-    st.caption("Or drag the ring on the map, or click the map to start there.")
+    st.caption("Or drag the ring on the map, or Shift+click the map to start there.")
     steps = param_widget(STEPS, "steps")
     batch = 0
     if surface.data is not None:
@@ -314,6 +355,7 @@ setup = Setup(
     multiples=multiples, show3d=show_3d, arrows=arrows, explain=st.session_state.explain, speed=speed,
     panel=next((k for k, v in PANELS.items() if v == st.session_state.get("panel")), ""),
     lesson=st.session_state.lesson or "",
+    own_lesson=st.session_state.get("own_lesson", LessonText()),
 )
 query = to_query(setup)
 if st.session_state.present:
@@ -321,13 +363,11 @@ if st.session_state.present:
 st.query_params.from_dict(query)
 st.session_state[WRITTEN] = query
 
-families = [family_for(setup, spec, surface) for spec in setup.runs]
-views = compute.runs(setup, run=lambda s, spec: family_run(s, spec, surface), colors=colors)
+families, views = stage_runs(setup, lambda s, spec: family_for(s, spec, surface), colors)
 with stage_area:
     lesson_box(setup)
-    stage(stage_data(surface, views, families, image_for(surface), arrows=arrows, show3d=show_3d,
-                     multiples=multiples, speed=speed, explain=setup.explain),
-          ids, SPEEDS, st.session_state.present)
+    stage(stage_payload(setup, surface, families, views, image_for(surface),
+                        present=st.session_state.present), ids, SPEEDS)
     for v in views:
         d = int(v.trajectory.diverged_at)
         if d >= 0:
@@ -355,7 +395,9 @@ with controls:
         sci = st.column_config.NumberColumn(format="%.3e")
         st.dataframe(rows, hide_index=True, width="stretch",
                      column_config={"run": st.column_config.TextColumn(width="medium"),
-                                    "final f": sci, "f - f*": sci, "distance": sci})
+                                    "final f": sci, "f - f*": sci, "distance": sci,
+                                    results.SENSITIVE: st.column_config.NumberColumn(
+                                        help=results.SENSITIVE_HELP)})
     elif panel == "Code":
         keras = st.radio("Framework", ["PyTorch", "Keras"], key="code.framework", horizontal=True,
                          label_visibility="collapsed") == "Keras"
@@ -365,6 +407,9 @@ with controls:
             if code is None:
                 tab.info(script.keras_difference(v.trajectory.optimizer), icon=":material/info:")
                 continue
+            if v.trajectory.sensitive_from is not None:
+                tab.warning(v.trajectory.rounding.note("Keras" if keras else "PyTorch"),
+                            icon=":material/info:")
             tab.code(code, language="python")
             tab.download_button("Download the script", code, f"descent-lab-run{n + 1}.py", "text/x-python",
                                 key=f"script{n}", icon=":material/download:", on_click="ignore")

@@ -8,7 +8,7 @@ the pinned plotly package's own file, kept in the repository and shipped in the 
 (tests/test_install.py checks it is that file), so nothing is written at run time: the app runs
 from a read-only install.
 
-The data goes as bytes (viz.stage.pack: a JSON header and the arrays' float32 bytes), which
+The data goes as bytes (viz.stage.stage_payload: a JSON header and the arrays' bytes), which
 Streamlit forwards as they are: no base64, no JSON of the numbers, no search for data frames in
 them (that search imports pandas, 0.4 s of a cold first load).
 
@@ -19,10 +19,9 @@ dragged start ring, ``show3d``, ``present`` and ``explain`` (bools), ``speed``.
 
 from __future__ import annotations
 
-import plotly
 import streamlit as st
 
-from viz.stage import STAGE_CSS, STAGE_JS, pack
+from viz.stage import STAGE_CSS, STAGE_JS
 
 KEY = "stage"
 
@@ -79,11 +78,11 @@ def _speed(speeds):
     return apply
 
 
-def stage(data: dict, run_ids: list[int], speeds, present: bool) -> None:
-    """Mount (or update) the stage with viz.stage.stage_data's ``data``."""
+def stage(payload: bytes, run_ids: list[int], speeds) -> None:
+    """Mount (or update) the stage with viz.stage.stage_payload's ``payload``."""
     _component(
         key=KEY,
-        data=pack({**data, "present": present, "plotly_version": plotly.__version__}),
+        data=payload,
         on_lr_change=on_lr(run_ids),
         on_start_change=_start("start"),
         on_show3d_change=_flag("show3d"),

@@ -7,6 +7,7 @@ figures in viz.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlsplit
 
@@ -17,7 +18,7 @@ import optimizers
 import viz
 from descent_lab import compute
 from descent_lab.compute import surface_from_key, surface_key
-from descent_lab.families import Family, lr_family, row
+from descent_lab.families import Family, lr_family, lr_grid
 from descent_lab.runlist import RunList
 from descent_lab.setup import (
     CUSTOM,
@@ -231,11 +232,6 @@ def cached_run(surface_key: tuple, run_key: tuple, start: tuple, steps: int,
     return compute.keyed_run(surface_key, run_key, start, steps, noise, seed, batch_size)
 
 
-def lr_grid(spec: RunSpec) -> tuple[float, ...]:
-    """The values of ``spec``'s learning-rate slider, with its own lr (a link may hold any)."""
-    return tuple(float(v) for v in optimizers.rule(spec.name).lr.options(float(spec.hyper["lr"])))
-
-
 @lru_cache(maxsize=32)
 def _family(surface_key: tuple, name: str, hyper: tuple, schedule: tuple, form: str, lrs: tuple,
             start: tuple, steps: int, noise: float, seed: int, batch: int) -> Family:
@@ -256,10 +252,4 @@ def family_for(setup: Setup, spec: RunSpec, surface: Surface) -> Family:
     hyper = tuple(sorted((k, v) for k, v in spec.hyper.items() if k != "lr"))
     fam = _family(surface_key(surface), spec.name, hyper, tuple(sorted(spec.schedule.items())), spec.form,
                   lrs, setup.start_point(), setup.steps, setup.noise, setup.seed, setup.batch)
-    return Family(spec, lrs, lrs.index(float(spec.hyper["lr"])), fam.trajectory)
-
-
-def family_run(setup: Setup, spec: RunSpec, surface: Surface) -> optimizers.Trajectory:
-    """The run ``spec`` itself: its row of the family (equal to the single run)."""
-    fam = family_for(setup, spec, surface)
-    return row(fam.trajectory, fam.index)
+    return replace(fam, spec=spec, lrs=lrs, index=lrs.index(float(spec.hyper["lr"])))

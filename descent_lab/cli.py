@@ -1,7 +1,7 @@
 """The command line: ``descent-lab export ...`` or ``python -m descent_lab export ...`` (see README,
 "Export from the command line"; descent_lab.launch starts the app when no command is given).
 
-The setup is built exactly as a Playground link is read (descent_lab.setup.from_query):
+The setup is built exactly as a Playground link is read (descent_lab.presets.from_link):
 ``--link`` gives a whole query string, the options below override it, and ``--set``
 gives single link entries (``--set adam.lr=0.01``). What the link reader cannot
 use is printed as a warning and left at its default; arguments argparse cannot
@@ -14,16 +14,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import landscapes
 import optimizers
 
 from .export import GIF_FPS, GIF_FRAMES, SLIDE_SIZES
-from .presets import lesson_question
-from .setup import from_query
+from .presets import from_link, lesson_question
 
-OUTPUTS = ("gif", "png", "csv", "json")
+DEFAULT_APP_URL = "http://localhost:8501/"  # the app as `descent-lab` starts it on this machine
+
+OUTPUTS = ("gif", "png", "csv", "json", "html")
 
 
 def _optimizer_list(text: str) -> str:
@@ -45,6 +46,12 @@ def _pair(text: str) -> tuple[str, str]:
 def _link(text: str) -> list[tuple[str, str]]:
     query = text.split("?", 1)[1] if "?" in text else text  # a whole URL works too
     return parse_qsl(query, keep_blank_values=True)
+
+
+def _app_url(text: str) -> str:
+    if urlsplit(text).scheme not in ("http", "https") or not urlsplit(text).netloc:
+        raise argparse.ArgumentTypeError(f"{text[:60]!r} is not an http:// or https:// address")
+    return text
 
 
 def _start(text: str) -> str:
@@ -84,6 +91,13 @@ def parser(prog: str = "descent-lab") -> argparse.ArgumentParser:
     o.add_argument("--png", type=Path, metavar="FILE", help="PNG of the final view")
     o.add_argument("--csv", type=Path, metavar="FILE", help="every step of every run as CSV")
     o.add_argument("--json", type=Path, metavar="FILE", help="the setup and every run as JSON")
+    o.add_argument("--html", type=Path, metavar="FILE",
+                   help="a lesson page: the stage as one self-contained .html file that works offline "
+                        "(your own lesson: --set lesson.title=... --set lesson.question=... "
+                        "--set lesson.answer=...)")
+    o.add_argument("--app-url", type=_app_url, default=DEFAULT_APP_URL, metavar="URL",
+                   help="the app's address, for the page's link that reopens the setup "
+                        f"(default {DEFAULT_APP_URL})")
     a = e.add_argument_group("pictures (defaults: a 16:9 picture for a 1920x1080 slide)")
     for spec in (GIF_FRAMES, GIF_FPS):
         a.add_argument(f"--{spec.name}", type=_whole(int(spec.lo), int(spec.hi)), default=int(spec.default),
@@ -141,8 +155,8 @@ def _size(n: int) -> str:
 
 def export(args: argparse.Namespace) -> int:
     if not any(getattr(args, k) for k in OUTPUTS):
-        args.parser.error("nothing to write: give at least one of --gif, --png, --csv, --json")
-    setup, problems = from_query(query(args))
+        args.parser.error("nothing to write: give at least one of --gif, --png, --csv, --json, --html")
+    setup, problems = from_link(query(args))
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
     # imported once the arguments are checked: plotting libraries take a moment to load
@@ -171,6 +185,10 @@ def export(args: argparse.Namespace) -> int:
         outputs.append((args.csv, files.trajectories_csv(runs).encode()))
     if args.json:
         outputs.append((args.json, files.trajectories_json(setup, runs).encode()))
+    if args.html:
+        from .page import page_html
+
+        outputs.append((args.html, page_html(setup, args.app_url).encode()))
     for path, data in outputs:
         try:
             path.write_bytes(data)

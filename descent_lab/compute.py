@@ -1,7 +1,7 @@
 """A Setup's runs, computed: what the Playground draws and the exports write.
 
     from descent_lab.compute import runs
-    views = runs(setup)  # [viz.RunView(label, color, trajectory), ...], in the setup's order
+    views = runs(setup)  # [RunView(label, color, trajectory), ...], in the setup's order
 
 The page passes its cached runner as ``run``; the command line computes directly.
 """
@@ -9,12 +9,31 @@ The page passes its cached runner as ``run``; the command line computes directly
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 import optimizers
-from viz import RunView
 
 from .runlist import run_colors
 from .setup import CUSTOM, RunSpec, Setup, make_surface
+
+
+@dataclass(frozen=True)
+class RunView:
+    """One run as the figures draw it: its label, colour and single-run trajectory."""
+
+    label: str
+    color: str
+    trajectory: optimizers.Trajectory
+
+
+def frame_steps(steps: int, frames: int) -> np.ndarray:
+    """At most ``frames`` step numbers from 0 to ``steps``: every k-th step for a round k (1, 2, 5,
+    10, 20, ...), so the slider reads 0 20 40 ..., and always ``steps`` itself last."""
+    need = 1 if steps + 1 <= frames else steps / max(1, frames - 2)  # room for the last step too
+    k = next(m * 10**e for e in range(12) for m in (1, 2, 5) if m * 10**e >= need)
+    return np.unique(np.append(np.arange(0, steps + 1, k), steps))
 
 
 def surface_key(surface) -> tuple:
@@ -41,7 +60,7 @@ def keyed_run(surface_key: tuple, run_key: tuple, start: tuple, steps: int, nois
     name, hyper, schedule, form = run_key
     opt = optimizers.get(name, schedule=optimizers.Schedule(**dict(schedule)), form=form, **dict(hyper))
     return optimizers.run(opt, surface_from_key(surface_key), start=start, steps=steps, noise=noise,
-                          seed=seed, batch_size=batch_size)
+                          seed=seed, batch_size=batch_size, rounding=True)
 
 
 def label(slot: int, trajectory: optimizers.Trajectory) -> str:

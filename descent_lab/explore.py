@@ -252,15 +252,11 @@ def sweep_range(p: Param) -> tuple[float, float]:
 NET_BETAS = tuple(v for v in optimizers.rule("momentum").param("beta").grid if v <= 0.995)[:8]
 NET_CELLS = 8  # learning rates (and betas) per axis
 NET_STEPS = 200
-#: the largest learning rate a network sweep tries, per optimizer (the rates below it: the
-#: learning-rate grid's next NET_CELLS - 1 values down); adaptive steps are about lr per weight
-NET_LR_TOP = {"momentum": 1.0, "momentum_ewma": 5.0, "nesterov": 1.0, "nesterov_lookahead": 1.0,
-              "rmsprop": 0.2, "adam": 0.2, "adamw": 0.2, "nadam": 0.2}
 
 
 def net_sweep_names() -> list[str]:
     """The optimizers a network sweep can map: those with a momentum-like beta."""
-    return [n for n in optimizers.names() if n in NET_LR_TOP and net_beta(n) is not None]
+    return [n for n in optimizers.names() if optimizers.rule(n).net_lr_top and net_beta(n) is not None]
 
 
 def net_beta(name: str) -> Param | None:
@@ -269,9 +265,11 @@ def net_beta(name: str) -> Param | None:
 
 
 def net_lrs(name: str) -> np.ndarray:
-    """NET_CELLS learning rates from the lr grid, the largest NET_LR_TOP[name]."""
-    grid = np.array(optimizers.rule(name).lr.grid)
-    top = int(np.argmin(np.abs(grid - NET_LR_TOP[name])))
+    """NET_CELLS learning rates from the lr grid, the largest the entry's net_lr_top (the rates below
+    it: the grid's next NET_CELLS - 1 values down; adaptive steps are about lr per weight)."""
+    rule = optimizers.rule(name)
+    grid = np.array(rule.lr.grid)
+    top = int(np.argmin(np.abs(grid - rule.net_lr_top)))
     return grid[top - NET_CELLS + 1: top + 1].astype(float)
 
 

@@ -18,8 +18,11 @@ that step; its x and y then stay at the last point before the divergence.
 JSON (``trajectories_json``): ``{"format", "version", "setup", "surface", "runs"}``
 where ``setup`` is the Playground link's query (descent_lab.setup.to_query) and
 each run is ``{"run", "label", "optimizer", "settings", "schedule",
-"diverged_at", "steps", "step", "x", "y", "loss"}``; ``diverged_at`` is null for a
-run that did not diverge, and a loss that is not a finite number is null.
+"diverged_at", "sensitive_from", "steps", "step", "x", "y", "loss"}``; ``diverged_at`` is null for a
+run that did not diverge, ``sensitive_from`` the step from which the run is sensitive to rounding
+(optimizers.rounding: its start moved by one unit in the last place moves its end by more than 1e-6,
+relative; another program, or this one on another machine, may end elsewhere), null for a run that
+is not, and a loss that is not a finite number is null.
 Keys are always in this order.
 """
 
@@ -138,6 +141,7 @@ def trajectories_json(setup: Setup, runs: Sequence) -> str:
             "settings": settings(tr),
             "schedule": schedule(tr),
             "diverged_at": d if d >= 0 else None,
+            "sensitive_from": tr.sensitive_from,
             "steps": tr.steps,
             "step": list(range(tr.steps + 1)),
             "x": [_number(v) for v in tr.path[:, 0].tolist()],

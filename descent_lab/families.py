@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 import optimizers
+from optimizers.analysis import stable_lr
 
 from .setup import RunSpec, Setup
 
@@ -29,6 +30,7 @@ class Family:
     lrs: tuple[float, ...]
     index: int
     trajectory: optimizers.Trajectory  # batched over lrs: path (steps + 1, R, 2), loss (steps + 1, R)
+    stable_lr: float | None = None  # the largest stable lr at the start (optimizers.analysis.stable_lr)
 
 
 def with_lr(lrs, lr: float) -> tuple[float, ...]:
@@ -37,15 +39,22 @@ def with_lr(lrs, lr: float) -> tuple[float, ...]:
     return tuple(grid)
 
 
+def lr_grid(spec: RunSpec) -> tuple[float, ...]:
+    """The values of ``spec``'s learning-rate slider, with its own lr (a link may hold any)."""
+    return tuple(float(v) for v in optimizers.rule(spec.name).lr.options(float(spec.hyper["lr"])))
+
+
 def lr_family(setup: Setup, spec: RunSpec, lrs) -> Family:
     """``spec`` on ``setup``'s surface, start, steps, noise, seed and batch at every lr of ``lrs``
     (plus the spec's own lr), in one batched call."""
     grid = with_lr(lrs, spec.hyper["lr"])
     opt = optimizers.get(spec.name, schedule=optimizers.Schedule(**spec.schedule), form=spec.form,
                          **{**spec.hyper, "lr": np.array(grid)})
-    tr = optimizers.run(opt, setup.make_surface(), start=setup.start_point(), steps=setup.steps,
-                        noise=setup.noise, seed=setup.seed, batch_size=setup.batch or None)
-    return Family(spec, grid, grid.index(float(spec.hyper["lr"])), tr)
+    surface, start = setup.make_surface(), setup.start_point()
+    tr = optimizers.run(opt, surface, start=start, steps=setup.steps, noise=setup.noise, seed=setup.seed,
+                        batch_size=setup.batch or None)
+    return Family(spec, grid, grid.index(float(spec.hyper["lr"])), tr,
+                  stable_lr(surface, start, spec.name, spec.hyper))
 
 
 def row(tr: optimizers.Trajectory, r: int) -> optimizers.Trajectory:
@@ -63,4 +72,14 @@ def row(tr: optimizers.Trajectory, r: int) -> optimizers.Trajectory:
         path=tr.path[:, r], loss=tr.loss[:, r], diverged_at=int(tr.diverged_at[r]), lr=tr.lr[:, r],
         grad=take(tr.grad), grad_point=take(tr.grad_point),
         state={k: v[:, r] for k, v in tr.state.items()}, effective_lr=take(tr.effective_lr),
+        rounding=tr.rounding and tr.rounding.row(r),
     )
+
+
+def own_run(setup: Setup, fam: Family, surface) -> optimizers.Trajectory:
+    """The run at the spec's own lr (its row of the family, ``surface`` being ``setup``'s) with
+    whether it is sensitive to rounding: one more run, from its start moved by one ulp, not recorded
+    (optimizers.check_rounding; the family's other rates are not checked)."""
+    tr = row(fam.trajectory, fam.index)
+    return replace(tr, rounding=optimizers.check_rounding(tr, surface, noise=setup.noise, seed=setup.seed,
+                                                          batch_size=setup.batch or None))

@@ -4,8 +4,11 @@ The page's whole view is a NetSetup, read from and written to URL query paramete
 Playground's conventions (descent_lab.setup: QueryReader, the same run prefixes and settings).
 Parsing never raises: what cannot be used is left at its default and reported in plain words.
 
-Query form: ``data`` (moons, circles, spirals, xor, blobs), ``n``, ``noise`` (the data's),
-``seed`` (data, initial weights, mini-batches), ``hidden=16,16``, ``act`` (tanh, relu),
+Query form: ``data`` (moons, circles, spirals, xor, blobs; none: only drawn points), ``n``,
+``noise`` (the data's), ``seed`` (data, initial weights, mini-batches), ``points`` (drawn points,
+datasets.encode_points' text, 4 characters a point), ``test`` (the test fraction), ``features``
+(the inputs, e.g. x,y,xy,sinx; default x,y), ``l2`` (weight decay λ: the loss adds (λ/2)|w|²),
+``hidden=16,16``, ``act`` (tanh, relu),
 ``batch`` (0 = all samples), ``steps``, ``optimizers`` and ``<prefix>.<setting>`` as in the
 Playground, ``plane`` (pca, random, through) with ``around=k`` (random: run k's end point)
 or ``ends=j,k`` (through: the start and runs j and k's end points), ``show3d``, ``panel``.
@@ -15,6 +18,14 @@ optimizers.run call per optimizer and schedule kind, its runs as rows), with tra
 and accuracy at every step; ``landscape`` the chosen plane, the 41 x 41 loss slice on it and the
 paths projected; ``boundaries`` the decision boundaries at given steps; ``interpolation`` the
 loss from the start to each end point; ``sharpness`` the top Hessian eigenvalue along each run.
+
+For the live page (TensorFlow Playground's pictures, all from a run's own weights at a step):
+``output_maps`` P(class 1) over the input plane, ``unit_maps`` each hidden unit's activation
+over the same grid (drawn for networks of at most DRAWN_LAYERS x DRAWN_UNITS: ``drawable``),
+``link_weights`` the weights the links are drawn by; and the honest projection: ``projection``
+gives at every step the run's real loss J(w_t), the plane's loss under its projection
+J(proj(w_t)) and the distance from the plane; ``projection_words`` says in words where the two
+losses differ by more than one colour band of the picture.
 """
 
 from __future__ import annotations
@@ -30,17 +41,17 @@ import numpy as np
 import landscapes
 import optimizers
 from landscapes import datasets, planes
-from landscapes.mlp import ACTIVATIONS
+from landscapes.mlp import ACTIVATIONS, BLANK, FEATURES
 from optimizers import BATCH
 from specs import Param
-from viz.playground import frame_steps
 
+from .compute import frame_steps
 from .runlist import run_colors
 from .setup import QueryReader, RunSpec, link_number, read_runs, run_spec, runs_query, two_numbers
 
 #: the page's address in the app (Streamlit's url path of app_pages/networks.py)
 PAGE = "networks"
-DATA = tuple(datasets.KINDS)
+DATA = tuple(datasets.KINDS)  # the generated sets; data=BLANK ("none") is a blank plane for drawn points
 PLANES = {
     "pca": "PCA of the paths",
     "random": "Random directions at an end point",
@@ -58,6 +69,15 @@ N = Param("n", 200, 20, 2000, "Training points", scale="integer",
 NOISE = Param("noise", 0.2, 0.0, 1.0, "Data noise σ",
               grid=(0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0),
               help="Standard deviation of the Gaussian noise on every point's coordinates.")
+TEST = Param("test", 0.2, 0.1, 0.5, "Test fraction", grid=(0.1, 0.2, 0.3, 0.4, 0.5),
+             help="The share of all points held out to measure the test loss: drawn points are split by "
+                  "the seed; a generated set draws its test points independently, as many as this share.")
+L2 = Param("l2", 0.0, 0.0, 0.1, "Weight decay λ (L2)", grid=(0.0, 1e-4, 3e-4, 0.001, 0.003, 0.01, 0.03, 0.1),
+           help="Adds (λ/2)|w|² over all weights and biases to the loss J: the landscape, the runs and the "
+                "numbers are of that J (torch's weight_decay=λ in SGD and Adam adds the same λw to the "
+                "gradient; AdamW decays the weights apart from the gradient instead).")
+#: characters of the ``points`` value (MAX_POINTS points)
+POINTS_TEXT = datasets.MAX_POINTS * datasets.POINT_CHARS
 SEED = Param("seed", 0, 0, 1_000_000, "Seed", scale="integer",
              help="Draws the data, the initial weights (the same for every run) and the mini-batches.")
 WIDTH = Param("width", 16, 1, 64, "Units", scale="integer", grid=(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64),
@@ -89,6 +109,10 @@ class NetSetup:
     seed: int = SEED.default
     hidden: tuple[int, ...] = (16, 16)
     activation: str = "tanh"
+    features: tuple[str, ...] = ("x", "y")  # the inputs, keys of landscapes.mlp.FEATURES in its order
+    l2: float = L2.default  # weight decay: the loss adds (l2 / 2) |w|^2
+    test: float = TEST.default  # the test fraction
+    points: str = ""  # drawn points, datasets.encode_points' text
     batch: int = 0  # samples per gradient, 0 = all
     steps: int = STEPS.default
     runs: tuple[RunSpec, ...] = DEFAULT_RUNS
@@ -99,12 +123,24 @@ class NetSetup:
     panel: str = ""  # a key of PANELS, or "" for none open
 
     def network(self) -> landscapes.Network:
-        return landscapes.network(self.data, self.hidden, self.activation, self.n, self.noise, self.seed)
+        return landscapes.network(self.data, self.hidden, self.activation, self.n, self.noise, self.seed,
+                                  n_test=test_points(self.n, self.test), features=self.features, l2=self.l2,
+                                  points=self.points, test_fraction=self.test)
+
+    def drawn(self) -> datasets.Samples:
+        """The drawn points (empty for none)."""
+        return datasets.decode_points(self.points)
 
 
-def weights(hidden) -> int:
-    """Number of weights of a 2 -> hidden... -> 1 MLP."""
-    sizes = (2, *hidden, 1)
+def test_points(n: int, fraction: float) -> int:
+    """Test points of a generated set of n training points: a ``fraction`` of all points (n // 4
+    at the default 0.2), at least 2."""
+    return max(2, math.floor(n * fraction / (1 - fraction) + 1e-9))
+
+
+def weights(hidden, inputs: int = 2) -> int:
+    """Number of weights of an inputs -> hidden... -> 1 MLP."""
+    sizes = (inputs, *hidden, 1)
     return sum(o * (i + 1) for i, o in pairwise(sizes))
 
 
@@ -112,6 +148,14 @@ def to_query(setup: NetSetup) -> dict[str, str]:
     """The setup as query parameters (all of it: a link reproduces the view)."""
     q = {"data": setup.data, "n": str(setup.n), "noise": link_number(setup.noise), "seed": str(setup.seed),
          "hidden": ",".join(map(str, setup.hidden)), "act": setup.activation}
+    if setup.features != NetSetup.features:
+        q["features"] = ",".join(setup.features)
+    if setup.l2:
+        q["l2"] = link_number(setup.l2)
+    if setup.test != TEST.default:
+        q["test"] = link_number(setup.test)
+    if setup.points:
+        q["points"] = setup.points
     if setup.batch:
         q["batch"] = str(setup.batch)
     q["steps"] = str(setup.steps)
@@ -151,14 +195,27 @@ def from_key(k: tuple) -> NetSetup:
 
 def from_query(query: Mapping) -> tuple[NetSetup, list[str]]:
     """The setup a query describes, and what was ignored or changed (never raises)."""
-    r = QueryReader(query)
+    r = QueryReader(query, long={"points": POINTS_TEXT})
     s = NetSetup()
     ch: dict = {}
-    if (v := r.choice("data", DATA)) is not None:
+    if (v := r.choice("data", (*DATA, BLANK))) is not None:
         ch["data"] = v
-    for k, p in (("n", N), ("noise", NOISE), ("seed", SEED), ("steps", STEPS)):
+    for k, p in (("n", N), ("noise", NOISE), ("seed", SEED), ("steps", STEPS), ("l2", L2), ("test", TEST)):
         if (v := r.number(k, p)) is not None:
             ch[k] = v
+    if (raw := r.text("features")) is not None:
+        names = tuple(v.strip() for v in raw.split(","))
+        if names and len(set(names)) == len(names) and set(names) <= set(FEATURES):
+            ch["features"] = tuple(k for k in FEATURES if k in names)
+        else:
+            r.problems.append(f"features={raw[:40]!r} (use some of {', '.join(FEATURES)}, "
+                              "like features=x,y,xy)")
+    if (raw := r.text("points")) is not None:
+        try:
+            datasets.decode_points(raw)
+            ch["points"] = raw
+        except ValueError as e:
+            r.problems.append(f"points ({e}; the drawn points were left out)")
     if (raw := r.text("hidden")) is not None and (hidden := _hidden(raw, r.problems)) is not None:
         ch["hidden"] = hidden
     if (v := r.choice("act", ACTIVATIONS)) is not None:
@@ -212,11 +269,15 @@ def fit(setup: NetSetup, problems: list[str]) -> NetSetup:
     MAX_WEIGHTS weights and MAX_VALUES along the paths, a mini-batch smaller than the data, the
     plane's runs among the runs (and at their defaults for the other planes: one setup per view)."""
     ch: dict = {}
-    if (d := weights(setup.hidden)) > MAX_WEIGHTS:
+    if setup.data == BLANK and not setup.points:
+        problems.append(f"data={BLANK} (no points drawn: used {NetSetup.data})")
+        ch["data"] = NetSetup.data
+    if (d := weights(setup.hidden, len(setup.features))) > MAX_WEIGHTS:
         problems.append(f"hidden={','.join(map(str, setup.hidden))} ({d:,} weights; at most "
                         f"{MAX_WEIGHTS:,} here: used {','.join(map(str, NetSetup.hidden))})")
         ch["hidden"] = NetSetup.hidden
-    if (size := setup.steps * len(setup.runs) * weights(ch.get("hidden", setup.hidden))) > MAX_VALUES:
+    per_step = len(setup.runs) * weights(ch.get("hidden", setup.hidden), len(setup.features))
+    if (size := setup.steps * per_step) > MAX_VALUES:
         fewer = max(v for v in STEPS.grid if v * size // setup.steps <= MAX_VALUES)
         per_run = size // setup.steps // len(setup.runs)
         problems.append(f"steps={setup.steps} ({len(setup.runs)} runs of {per_run:,} weights: at most "
@@ -234,7 +295,13 @@ def fit(setup: NetSetup, problems: list[str]) -> NetSetup:
         ch["around"] = 1
     if max(setup.ends) > runs or plane != "through":
         ch["ends"] = (1, 2)
-    return replace(setup, **ch) if ch else setup
+    setup = replace(setup, **ch) if ch else setup
+    try:
+        setup.network()
+    except ValueError as e:  # too few drawn points left to train or to test on
+        problems.append(f"{e} (used {NetSetup.data} with them)")
+        setup = replace(setup, data=NetSetup.data)
+    return setup
 
 
 # --- the computations -----------------------------------------------------------------------------
@@ -248,8 +315,9 @@ class Runs:
     specs: tuple[RunSpec, ...]
     labels: tuple[str, ...]
     path: np.ndarray  # (steps + 1, R, D) weights
-    loss: np.ndarray  # (steps + 1, R) mean cross-entropy on the training set
-    test_loss: np.ndarray
+    loss: np.ndarray  # (steps + 1, R) the loss J the runs minimize (cross-entropy + the L2 term)
+    train_loss: np.ndarray  # (steps + 1, R) mean cross-entropy on the training set (loss when l2 = 0)
+    test_loss: np.ndarray  # (steps + 1, R) mean cross-entropy on the test set
     accuracy: np.ndarray  # (steps + 1, R) fraction of the training set classified right
     test_accuracy: np.ndarray
     lr: np.ndarray  # (steps, R) the learning rate of each update
@@ -258,6 +326,11 @@ class Runs:
     @property
     def steps(self) -> int:
         return len(self.path) - 1
+
+
+def after_divergence(diverged_at: np.ndarray, steps: int) -> np.ndarray:
+    """(steps + 1, R): True from each diverged run's divergence step on."""
+    return np.arange(steps + 1)[:, None] >= np.where(diverged_at >= 0, diverged_at, steps + 1)
 
 
 def train(setup: NetSetup) -> Runs:
@@ -281,13 +354,14 @@ def train(setup: NetSetup) -> Runs:
         tr = optimizers.run(opt, net, start=np.tile(net.start, (len(rows), 1)), steps=T, seed=setup.seed,
                             batch_size=setup.batch or None, record=False)
         path[:, rows], loss[:, rows], lr[:, rows], div[rows] = tr.path, tr.loss, tr.lr, tr.diverged_at
-    gone = np.arange(T + 1)[:, None] >= np.where(div >= 0, div, T + 1)
+    gone = after_divergence(div, T)
     with np.errstate(all="ignore"):
         test_loss = np.where(gone, np.nan, net.loss(path, net.test))
+        train_loss = np.where(gone, np.nan, net.loss(path)) if net.l2 else loss
         acc = np.where(gone, np.nan, net.accuracy(path))
         test_acc = np.where(gone, np.nan, net.accuracy(path, net.test))
     labels = tuple(f"{i + 1}. {spec.optimizer().describe(short=True)}" for i, spec in enumerate(setup.runs))
-    return Runs(net, setup.runs, labels, path, loss, test_loss, acc, test_acc, lr, div)
+    return Runs(net, setup.runs, labels, path, loss, train_loss, test_loss, acc, test_acc, lr, div)
 
 
 @dataclass(frozen=True, eq=False)
@@ -384,6 +458,79 @@ def sharpness(runs: Runs, points: int = SHARPNESS_POINTS, iters: int = SHARPNESS
     return steps, lam, edge
 
 
+#: networks drawn unit by unit: at most this many hidden layers of at most this many units
+DRAWN_LAYERS, DRAWN_UNITS = 3, 16
+
+
+def drawable(hidden) -> bool:
+    """Whether a network with these hidden layer widths is drawn unit by unit (maps and links)."""
+    return len(hidden) <= DRAWN_LAYERS and max(hidden, default=0) <= DRAWN_UNITS
+
+
+def output_maps(runs: Runs, run: int, steps, num: int = BOUNDARY_GRID, box=None):
+    """P(class 1) of run ``run`` (0-based) over the input plane at ``steps`` (an int or an array of
+    steps): xs (num,), ys (num,), P (*steps.shape, num, num), P[..., i, j] at (xs[j], ys[i]); the grid
+    spans ``box`` ((x0, x1), (y0, y1); default the data's box, net.bounds). The bits of
+    net.proba(runs.path[step, run], points) (Network.boundary)."""
+    with np.errstate(all="ignore"):
+        return runs.net.boundary(runs.path[np.asarray(steps), run], num, box)
+
+
+def unit_maps(runs: Runs, run: int, steps, num: int = BOUNDARY_GRID, box=None) -> list[np.ndarray]:
+    """Each hidden unit's activation over the same grid as ``output_maps``: one array per hidden
+    layer, (*steps.shape, units, num, num), [..., u, i, j] unit u's output at (xs[j], ys[i]): the
+    bits the network's forward pass computes (Network.activations)."""
+    net = runs.net
+    _, _, pts = net.input_grid(num, box)
+    with np.errstate(all="ignore"):
+        acts = net.activations(runs.path[np.asarray(steps), run], pts)
+    return [a.reshape(*a.shape[:-1], num, num) for a in acts]
+
+
+def link_weights(runs: Runs, run: int, step: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Run ``run``'s weights at ``step``, layer by layer: W (out, inp) (W[u, k] the link from input
+    or unit k of the layer below to unit u) and the biases b (out,). The first layer's inputs are
+    net.features (landscapes.mlp.FEATURES names them)."""
+    return runs.net.layer_weights(runs.path[step, run])
+
+
+@dataclass(frozen=True, eq=False)
+class Projection:
+    """What a projected path hides, at every step of every run, each (steps + 1, R), NaN after a
+    divergence: the loss J the run really had, the loss J the plane has under the run's marker (at
+    the projection of w_t, the nearest point of the plane), and the distance between the two."""
+
+    loss: np.ndarray  # J(w_t)
+    plane_loss: np.ndarray  # J(proj(w_t))
+    distance: np.ndarray  # |w_t - proj(w_t)|
+
+
+def projection(runs: Runs, land: Landscape) -> Projection:
+    """The honest numbers beside the projected paths of ``land`` (one batched evaluation of J)."""
+    ab = land.coords
+    gone = after_divergence(runs.diverged_at, runs.steps)
+    with np.errstate(all="ignore"):
+        plane_loss = np.where(gone, np.nan, runs.net.f(land.plane.point(ab[..., 0], ab[..., 1])))
+    return Projection(runs.loss, plane_loss, np.where(gone, np.nan, land.off_plane))
+
+
+def projection_words(runs: Runs, proj: Projection, step: int, band: float) -> list[str]:
+    """A sentence for each run whose real loss at ``step`` and the plane's loss under its marker
+    differ by more than ``band``, the width of one colour band of the landscape picture in log10 of
+    the loss (viz.networks.plane_picture: (hi - lo) / (levels - 1)): there the colour under the
+    marker is not the run's loss."""
+    out = []
+    with np.errstate(all="ignore"):
+        gap = np.abs(np.log10(proj.loss[step]) - np.log10(proj.plane_loss[step]))
+    for r, label in enumerate(runs.labels):
+        if np.isfinite(gap[r]) and gap[r] > band:
+            real, seen, off = proj.loss[step, r], proj.plane_loss[step, r], proj.distance[step, r]
+            out.append(f"{label}: at step {step} its loss is {real:.3g}, but the plane under its marker "
+                       f"shows {seen:.3g}; the run is {off:.3g} away from the plane, so the colour there "
+                       "is not its loss.")
+    return out
+
+
 def frame_ticks(steps: int) -> np.ndarray:
     """The steps the animation shows: at most FRAMES round ones, the last step always among them."""
     return frame_steps(steps, FRAMES)
@@ -395,11 +542,21 @@ def colors(setup: NetSetup) -> list[str]:
 
 
 def plane_note(land: Landscape, runs: Runs) -> str:
-    """How far the paths leave the plane, against how far they travel: how much of them it shows."""
+    """How far the paths leave the plane, against how far they travel: how much of them it shows. A
+    PCA plane is where the paths lie (its explained variance says how much); random directions are
+    not, and the note says the paths are far from them."""
     travel = float(np.max(np.linalg.norm(runs.path[-1] - runs.path[0], axis=-1)))
     off = float(np.nanmax(land.off_plane))
-    return (f"The paths are drawn projected onto the plane: they stay within {off:.3g} of it "
+    text = (f"The paths are drawn projected onto the plane: they stay within {off:.3g} of it "
             f"(the longest run ends {travel:.3g} from the start, in weight space).")
+    if land.plane.kind == "random":
+        text += (" Random directions are not where the paths lie: away from the end point the runs are far "
+                 "from this plane, and the colours under them are not the loss they had.")
+    elif land.plane.kind == "pca" and land.plane.explained:
+        rest = 1 - sum(land.plane.explained)
+        text += (f" The PCA plane holds {100 * (1 - rest):.1f}% of the paths' variance; the other "
+                 f"{100 * rest:.1f}% is the distance off the plane.")
+    return text
 
 
 def diverged(runs: Runs) -> list[str]:

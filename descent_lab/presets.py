@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import optimizers
 
-from .setup import VIEW_FLAGS, Setup, from_query, to_query
+from .setup import LESSON_TEXT, VIEW_FLAGS, Setup, from_query, to_query
 
 
 @dataclass(frozen=True)
@@ -26,15 +26,17 @@ class Preset:
     answer: str = ""
     page: str = ""
     names: tuple[str, ...] = ()
+    speed: str = Setup.speed  # its playback speed (setup.SPEEDS): a pace to talk over for its steps
 
     def setup(self) -> Setup:
-        setup, problems = from_query(self.full_query())
+        setup, problems = from_query(self.full_query(), (self.key,))
         assert not problems, problems  # presets are ours: they must parse cleanly
         return setup
 
     def full_query(self) -> dict:
-        """The query with the lesson itself (lesson=key): the Playground shows its question."""
-        return {**self.query, "lesson": self.key}
+        """The query with the lesson itself (lesson=key): the Playground shows its question; and its speed."""
+        pace = {"speed": self.speed} if self.speed != Setup.speed else {}
+        return {**self.query, **pace, "lesson": self.key}
 
     def link(self) -> str:
         """Relative URL of the Playground showing this preset."""
@@ -51,7 +53,8 @@ class Preset:
         (so a run's schedule {"kind": "constant"} equals its widgets' {"kind": "constant", "warmup": 0})."""
         def runs_part(s: Setup) -> dict:
             q = to_query(s)
-            for k in (*VIEW_FLAGS, "speed", "panel", "lesson", "start"):
+            texts = [f"lesson.{k}" for k in LESSON_TEXT]  # the lecturer's own lesson
+            for k in (*VIEW_FLAGS, "speed", "panel", "lesson", "start", *texts):
                 q.pop(k, None)
             return q
 
@@ -64,6 +67,7 @@ PRESETS = {p.key: p for p in (
            "Three learning rates for gradient descent on the same bowl.",
            {"surface": "elongated_bowl", "condition": "5", "optimizers": "gd,gd,gd", "steps": "60",
             "gd.lr": "0.02", "gd2.lr": "0.38", "gd3.lr": "0.41", "start": "-2.8,1.5"},
+           speed="0.5x",
            question="Three learning rates for gradient descent on the same bowl: which one arrives, and "
            "what do the other two do?",
            answer="Just right (η = 0.38, just under 2/L = 0.4) zig-zags across the bowl, each zig smaller "
@@ -76,6 +80,7 @@ PRESETS = {p.key: p for p in (
            "per-parameter rates fix it.",
            {"surface": "elongated_bowl", "condition": "50", "optimizers": "gd,rmsprop,adam", "steps": "80",
             "gd.lr": "0.038", "rmsprop.lr": "0.05", "adam.lr": "0.1", "start": "-2.8,1.5"},
+           speed="0.5x",
            question="After 80 steps on a long, narrow bowl, which runs have reached the minimum?",
            answer="RMSProp and Adam: each parameter gets its own rate, and both end within 0.03 of the "
            "minimum. Gradient descent, at 0.038, just under the largest stable rate 2/50, is still more "
@@ -85,6 +90,7 @@ PRESETS = {p.key: p for p in (
            "Gradient descent settles in the nearest well; momentum rolls over the rim into the deepest.",
            {"surface": "wells", "optimizers": "gd,momentum", "steps": "400", "gd.lr": "0.1",
             "momentum.lr": "0.1", "momentum.beta": "0.9", "start": "3.4,-1.6", "multiples": "1"},
+           speed="2x",
            question="Same start, same learning rate: which well does each run end in?",
            answer="Gradient descent settles in the shallow well nearest its start and stays. Momentum "
            "arrives there with speed, rolls over the rim and ends in the deepest well (the star at the top "
@@ -95,6 +101,7 @@ PRESETS = {p.key: p for p in (
            "Adam escape sooner.",
            {"surface": "saddle", "optimizers": "gd,momentum,adam", "steps": "300", "gd.lr": "0.05",
             "momentum.lr": "0.05", "adam.lr": "0.05", "start": "0.001,1.8"},
+           speed="2x",
            question="All three start just beside a saddle point: which one leaves it first?",
            answer="Adam, at step 11 (more than 0.5 from the saddle along x), then momentum at step 37. "
            "Gradient descent lingers until step 131, more than three times longer: where the slope is "
@@ -106,6 +113,7 @@ PRESETS = {p.key: p for p in (
            "arrives about four times sooner.",
            {"surface": "elongated_bowl", "condition": "50", "optimizers": "gd,momentum", "steps": "150",
             "gd.lr": "0.0392", "momentum.lr": "0.035", "momentum.beta": "0.7", "start": "-2.8,1.5"},
+           speed="0.5x",
            question="Which run reaches the minimum first, and how does each cross the valley?",
            answer="Momentum, about four times sooner: within 0.01 of the minimum from step 34, gradient "
            "descent only from step 144. Gradient descent zig-zags from wall to wall at every step; "
@@ -113,18 +121,23 @@ PRESETS = {p.key: p for p in (
            "loss is below gradient descent's at every step.",
            page="Learn 4"),
     Preset("nesterov", "Nesterov looks ahead",
-           "At the same beta, Nesterov's look-ahead gradient damps the oscillation of momentum.",
-           {"surface": "elongated_bowl", "condition": "50", "optimizers": "momentum,nesterov", "steps": "150",
-            "momentum.lr": "0.02", "momentum.beta": "0.95", "nesterov.lr": "0.02", "nesterov.beta": "0.95",
-            "start": "-2.8,1.5"},
-           question="Same learning rate, same β: which run oscillates less across the valley?",
-           answer="Nesterov: it crosses the valley floor only twice and is within 0.01 of the minimum from "
-           "step 143. Momentum crosses it 51 times and is still about 0.05 away after 150 steps.",
+           "At the same η and β momentum and Nesterov both swing past the floor of a narrow valley; "
+           "Nesterov's look-ahead brakes each swing.",
+           {"surface": "elongated_bowl", "condition": "50", "optimizers": "momentum,nesterov_lookahead",
+            "steps": "150", "momentum.lr": "0.01", "momentum.beta": "0.9", "nesterov_lookahead.lr": "0.01",
+            "nesterov_lookahead.beta": "0.9", "start": "-2.8,1.5"},
+           speed="0.5x",
+           question="Same learning rate, same β: both swing past the valley floor. Which swings less, and "
+           "which reaches the minimum first?",
+           answer="Nesterov. Counting crossings of the floor by more than 0.02 either side, momentum crosses "
+           "it 19 times and swings down to y = −1.26; Nesterov crosses it 2 times and only to y = −0.30. "
+           "Nesterov is within 0.01 of the minimum from step 92, momentum from step 111.",
            page="Learn 5", names=("Momentum", "Nesterov")),
     Preset("adagrad-fades", "AdaGrad's rate fades, RMSProp's does not",
            "AdaGrad divides by the sum of all squared gradients so far; RMSProp by a moving average.",
            {"surface": "rosenbrock", "optimizers": "adagrad,rmsprop", "steps": "800", "adagrad.lr": "0.5",
             "rmsprop.lr": "0.01"},
+           speed="4x",
            question="Which optimizer's step size keeps shrinking, and which ends closer to the minimum?",
            answer="AdaGrad's: its per-parameter rate only ever falls, and after 800 steps it is below "
            "RMSProp's in both directions. RMSProp ends closer to the minimum (about 0.55 away, AdaGrad "
@@ -135,6 +148,7 @@ PRESETS = {p.key: p for p in (
            "keeps it ahead of Adam at the same lr.",
            {"surface": "rosenbrock", "optimizers": "adam,nadam", "steps": "600",
             "adam.lr": "0.03", "nadam.lr": "0.03"},
+           speed="2x",
            question="Same learning rate: which one is ahead, and from when?",
            answer="Nadam: its loss is below Adam's from step 11 to the end, and after 600 steps it is "
            "closer to the minimum (about 0.46 away, Adam about 0.88).",
@@ -144,6 +158,7 @@ PRESETS = {p.key: p for p in (
            "The Playground's opening comparison: the three best-known optimizers in a long, curved valley.",
            {"surface": "rosenbrock", "optimizers": "gd,momentum,adam", "steps": "500", "gd.lr": "0.001",
             "momentum.lr": "0.001", "adam.lr": "0.1"},
+           speed="2x",
            question="Which run is closest to the minimum after 500 steps, and who leads on the way?",
            answer="Momentum, about 0.15 away, and it is closer than both others at steps 100, 200, 300 and "
            "500. Adam follows, about 0.2 away. Gradient descent, at the same rate as momentum, has "
@@ -152,11 +167,17 @@ PRESETS = {p.key: p for p in (
            "Beale's function is flat over a wide plateau and steep at its walls.",
            {"surface": "beale", "optimizers": "gd,momentum,adam", "steps": "500", "gd.lr": "0.01",
             "momentum.lr": "0.02", "adam.lr": "0.5"},
+           speed="2x",
            question="Which run reaches the minimum first, and can gradient descent get there at all?",
            answer="Momentum, within 0.01 from step 118; Adam from step 248. Gradient descent never "
            "does: at every rate of its slider it ends at least 4 from the minimum, and from 0.05 up "
            "it diverges within 4 steps."),
 )}
+
+
+def from_link(query: Mapping) -> tuple[Setup, list[str]]:
+    """The Playground setup a link describes, its lesson one of PRESETS (descent_lab.setup.from_query)."""
+    return from_query(query, PRESETS)
 
 
 def with_lesson(query: Mapping) -> dict:

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import optimizers
 
+#: The table's column of runs that are sensitive to rounding (optimizers.rounding), and its help.
+SENSITIVE = "rounding-sensitive from step"
+SENSITIVE_HELP = (f"From this step on, one changed rounding (the start moved by one unit in the last place) "
+                  f"moves the path by more than {optimizers.rounding.TOL:g}: PyTorch may end elsewhere, and "
+                  "so may this app on another machine.")
+
 
 def result_rows(views, surface, tol: float) -> list[dict]:
     """One row per run (viz.RunView): final f, f - f* (only where f has a minimum in the domain),
     nearest known minimum, distance to it, the step from which it stays within ``tol`` of a
-    minimum, and the step it diverged at."""
+    minimum, the step it diverged at, and the step from which it is sensitive to rounding
+    (optimizers.rounding: one changed rounding moves its end; None when it does not)."""
     rows = []
     for v in views:
         o = optimizers.outcome(v.trajectory, surface, tol)
@@ -21,5 +28,6 @@ def result_rows(views, surface, tol: float) -> list[dict]:
             "distance": float(o.distance),
             "within tolerance from step": int(o.reached_at) if o.reached_at >= 0 else None,
             "diverged at step": int(o.diverged_at) if o.diverged_at >= 0 else None,
+            SENSITIVE: v.trajectory.sensitive_from,
         })
     return rows

@@ -142,8 +142,8 @@ def keras_difference(opt: optimizers.Optimizer) -> str:
     rule = opt.rule
     if not rule.keras_class:
         return f"Keras has no {rule.label} optimizer."
-    if rule.name == "nadam" and rule.form == "pytorch" and opt.hyper["momentum_decay"] == 1:
-        return ""  # Keras's schedule is PyTorch's with momentum_decay = 1
+    if rule.keras_takes is not None and rule.keras_takes(opt.hyper):
+        return ""  # Keras's optimizer takes this form's steps with these settings (Rule.keras_takes)
     if rule.keras_form is not None and rule.form == "pytorch":
         return (f"keras.optimizers.{rule.keras_class} takes other steps than PyTorch's form. "
                 f"{rule.keras_form.note} Pick the Keras form in this run's settings to see its path and "
@@ -179,7 +179,9 @@ def _about(setup: Setup, surface, trajectory: optimizers.Trajectory, framework: 
                      "is not in it), so it runs full-batch gradient steps and ends elsewhere.")
         exact = False
     if exact:
-        about.append(f"Descent Lab's run ends at {_num(end[0])} {_num(end[1])}.")
+        sensitive = trajectory.sensitive_from is not None
+        about.append(f"Descent Lab's run ends at {_num(end[0])} {_num(end[1])}."
+                     + (" " + trajectory.rounding.note(framework.split(" (")[0]) if sensitive else ""))
     loop = ["", "for t in range(steps):"]
     d = int(trajectory.diverged_at)
     if d >= 0:

@@ -9,14 +9,17 @@ Query form: ``surface``, surface parameters by name (``condition=50``),
 list, in order) and, per run, ``<prefix>.<setting>`` where the prefix is the
 optimizer's name, numbered from the second of a kind on (``adam``, ``adam2``):
 ``adam.lr=0.01``, ``adam.schedule=cosine``, ``adam.t_max=200``, and ``adam.form=keras`` for Keras's
-form of an optimizer that has one; ``lesson`` (a key of descent_lab.presets.PRESETS) shows that
-lesson's question and answer beside the runs.
+form of an optimizer that has one; ``lesson`` (one of the lessons given to from_query:
+descent_lab.presets.from_link gives its PRESETS) shows that lesson's question and answer beside the runs;
+``lesson.title``, ``lesson.question`` and ``lesson.answer`` are a lecturer's own lesson for the setup
+(plain text within LESSON_TEXT's limits, shown escaped wherever it appears).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -32,6 +35,12 @@ CUSTOM = "custom"  # the surface name of a typed formula: surface=custom&f=...&d
 DEFAULT_DOMAIN = ((-3.0, 3.0), (-3.0, 3.0))
 VIEW_FLAGS = ("multiples", "show3d", "arrows", "explain")
 SPEEDS = ("0.25x", "0.5x", "1x", "2x", "4x")
+#: the stage's playback at 1x, steps a second: a pace a lecturer can talk over (a lesson sets its own speed)
+STEPS_PER_SECOND = 20
+#: a lecturer's own lesson in a link (lesson.title=...): its texts and their limits in characters
+LESSON_TEXT = {"title": 120, "question": 600, "answer": 2000}
+#: characters a lesson's text cannot hold (control characters other than tab and newline)
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 #: the Playground's panels below the stage, by their key in links (panel=results)
 PANELS = {"rates": "Step sizes", "results": "Results", "code": "Code", "export": "Export"}
 
@@ -83,6 +92,19 @@ DEFAULT_RUNS = (run_spec("gd", lr=0.001), run_spec("momentum", lr=0.001), run_sp
 
 
 @dataclass(frozen=True)
+class LessonText:
+    """A lecturer's own lesson for a setup: a title, a question and its answer. Plain text: every
+    front end shows it escaped (never as HTML or Markdown); LESSON_TEXT bounds its length."""
+
+    title: str = ""
+    question: str = ""
+    answer: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.title or self.question or self.answer)
+
+
+@dataclass(frozen=True)
 class Setup:
     """The whole Playground view."""
 
@@ -101,6 +123,7 @@ class Setup:
     speed: str = "1x"
     panel: str = ""  # a key of PANELS, or "" for none open
     lesson: str = ""  # a key of descent_lab.presets.PRESETS, or "" for none
+    own_lesson: LessonText = LessonText()  # the lecturer's own title, question and answer
 
     def make_surface(self) -> landscapes.Surface:
         return make_surface(self.surface, self.surface_params)
@@ -162,6 +185,9 @@ def to_query(setup: Setup) -> dict[str, str]:
         q["panel"] = setup.panel
     if setup.lesson:
         q["lesson"] = setup.lesson
+    for k in LESSON_TEXT:
+        if text := getattr(setup.own_lesson, k):
+            q[f"lesson.{k}"] = text
     return q
 
 
@@ -184,8 +210,10 @@ def runs_query(runs) -> dict[str, str]:
 class QueryReader:
     """Takes values out of a query, noting every problem."""
 
-    def __init__(self, query: Mapping):
+    def __init__(self, query: Mapping, long: Mapping[str, int] | None = None):
+        """``long``: keys whose values may be longer than MAX_TEXT, with their own limits."""
         items = list(query.items())
+        long = long or {}
         self.problems: list[str] = []
         if len(items) > MAX_PARAMS:
             self.problems.append(f"{len(items) - MAX_PARAMS} parameters beyond the first {MAX_PARAMS}")
@@ -194,8 +222,8 @@ class QueryReader:
         for k, v in items:
             v = v[-1] if isinstance(v, list | tuple) and v else v
             k, v = str(k)[:MAX_TEXT], str(v)
-            if len(v) > MAX_TEXT:
-                self.problems.append(f"{k} (value longer than {MAX_TEXT} characters)")
+            if len(v) > (limit := long.get(k, MAX_TEXT)):
+                self.problems.append(f"{k} (value longer than {limit} characters)")
                 continue
             self.q[k] = v.strip()
         self.used: set[str] = set()
@@ -251,9 +279,10 @@ class QueryReader:
             self.problems.append(f"unknown parameters: {shown}")
 
 
-def from_query(query: Mapping) -> tuple[Setup, list[str]]:
-    """The setup a query describes, and what was ignored or changed (never raises)."""
-    r = QueryReader(query)
+def from_query(query: Mapping, lessons: Collection[str] = ()) -> tuple[Setup, list[str]]:
+    """The setup a query describes, and what was ignored or changed (never raises); ``lesson=``
+    is one of ``lessons`` (the keys of descent_lab.presets.PRESETS, which are setups themselves)."""
+    r = QueryReader(query, long={f"lesson.{k}": n for k, n in LESSON_TEXT.items()})
     setup = Setup()
     name = r.text("surface")
     if name is not None and name not in (*landscapes.names(), CUSTOM):
@@ -285,15 +314,30 @@ def from_query(query: Mapping) -> tuple[Setup, list[str]]:
         v = r.flag(flag)
         if v is not None:
             changes[flag] = v
-    from .presets import PRESETS  # the lessons are setups themselves: read from a link like one
-    for key, options in (("panel", PANELS), ("speed", SPEEDS), ("lesson", PRESETS)):
+    for key, options in (("panel", PANELS), ("speed", SPEEDS), ("lesson", tuple(lessons))):
         if (v := r.choice(key, options)) is not None:
             changes[key] = v
     names = r.text("optimizers")
     if names is not None:
         changes["runs"] = read_runs(names, r)
+    changes["own_lesson"] = read_lesson_text(r)
     r.leftovers()
     return replace(setup, **changes), r.problems
+
+
+def read_lesson_text(r: QueryReader) -> LessonText:
+    """The link's own lesson (lesson.title, lesson.question, lesson.answer): a text beyond its limit
+    is refused by the reader; control characters are dropped, each with a problem noted."""
+    texts = {}
+    for k in LESSON_TEXT:
+        raw = r.text(f"lesson.{k}")
+        if raw is None:
+            continue
+        text = CONTROL.sub("", raw.replace("\r\n", "\n").replace("\r", "\n"))
+        if CONTROL.search(raw.replace("\r", "")):
+            r.problems.append(f"lesson.{k} (control characters removed)")
+        texts[k] = text.strip()
+    return LessonText(**texts)
 
 
 def domain_words(domain) -> str:

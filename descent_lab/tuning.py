@@ -28,11 +28,6 @@ from .setup import RunSpec, Setup, prefixes
 GAP_FLOOR = 1e-12
 #: the stability hint warns from this fraction of the largest stable rate on
 NEAR = 0.9
-#: how each rule's largest stable rate follows from the Hessian (optimizers.analysis.STABILITY_FACTOR)
-LIMIT_FORMULA = {
-    "gd": "2/λmax", "momentum": "2(1+β)/λmax", "momentum_ewma": "2(1+β)/((1−β) λmax)",
-    "nesterov": "2(1+β)/((1+2β) λmax)", "nesterov_lookahead": "2(1+β)/((1+2β) λmax)",
-}
 
 
 def slider_family(setup: Setup, spec: RunSpec) -> Family:
@@ -208,7 +203,7 @@ class Stability:
         rule = optimizers.rule(self.name)
         what = ", the largest curvature (Hessian eigenvalue)" if define else ""
         return (f"largest stable lr for {rule.short or rule.label} here ≈ {_rate(self.limit)} "
-                f"({LIMIT_FORMULA[self.name]}; λmax = {_number(self.lam)}{what} at the start)")
+                f"({rule.limit.formula}; λmax = {_number(self.lam)}{what} at the start)")
 
     def alarming(self, trajectory: optimizers.Trajectory) -> bool:
         """Whether the hint is a warning: the rate is near the limit (a warning before the user

@@ -7,12 +7,27 @@
 """
 
 from .analysis import Outcome, outcome
+from .rounding import Rounding
 from .rules import FORMS, LR_ROLE, RULES, Form, Rule
-from .run import BATCH, DIVERGENCE_FACTOR, NOISE, SEED, STEPS, Optimizer, Trajectory, get, names, rule, run
+from .run import (
+    BATCH,
+    DIVERGENCE_FACTOR,
+    NOISE,
+    SEED,
+    STEPS,
+    Optimizer,
+    Trajectory,
+    check_rounding,
+    get,
+    names,
+    rule,
+    run,
+)
 from .schedules import KINDS as SCHEDULES
 from .schedules import Schedule
 
 __all__ = [
     "BATCH", "DIVERGENCE_FACTOR", "FORMS", "LR_ROLE", "NOISE", "RULES", "SCHEDULES", "SEED", "STEPS", "Form",
-    "Optimizer", "Outcome", "Rule", "Schedule", "Trajectory", "get", "names", "outcome", "rule", "run",
+    "Optimizer", "Outcome", "Rounding", "Rule", "Schedule", "Trajectory", "check_rounding", "get", "names",
+    "outcome", "rule", "run",
 ]

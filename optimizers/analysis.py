@@ -8,6 +8,7 @@ import numpy as np
 
 from landscapes import Surface
 
+from .rules import RULES
 from .run import Trajectory
 
 
@@ -75,19 +76,12 @@ def outcome(tr: Trajectory, surface: Surface, tol: float) -> Outcome:
     )
 
 
-#: Curvature limits of the rules whose steps are linear in the gradient: on a quadratic with
-#: largest Hessian eigenvalue lam, a run is stable exactly when lr < factor(beta) / lam. From
-#: the roots of each rule's characteristic polynomial (lr lam = h): gradient descent z = 1 - h;
-#: heavy ball (PyTorch form v = beta v + g, w -= lr v) z^2 - (1 + beta - h) z + beta; Nesterov
-#: z^2 - (1 + beta)(1 - h) z + beta (1 - h); the EWMA form of momentum is the heavy ball with
-#: lr (1 - beta). Adaptive rules rescale the gradient per weight and have no such limit.
-STABILITY_FACTOR = {
-    "gd": lambda beta: 2.0,
-    "momentum": lambda beta: 2.0 * (1 + beta),
-    "momentum_ewma": lambda beta: 2.0 * (1 + beta) / (1 - beta),
-    "nesterov": lambda beta: 2.0 * (1 + beta) / (1 + 2 * beta),
-    "nesterov_lookahead": lambda beta: 2.0 * (1 + beta) / (1 + 2 * beta),
-}
+# Curvature limits (each rule's Rule.limit) of the rules whose steps are linear in the gradient: on
+# a quadratic with largest Hessian eigenvalue lam, a run is stable exactly when lr < factor(beta) / lam.
+# From the roots of each rule's characteristic polynomial (lr lam = h): gradient descent z = 1 - h;
+# heavy ball (PyTorch form v = beta v + g, w -= lr v) z^2 - (1 + beta - h) z + beta; Nesterov
+# z^2 - (1 + beta)(1 - h) z + beta (1 - h); the EWMA form of momentum is the heavy ball with
+# lr (1 - beta). Adaptive rules rescale the gradient per weight and have no such limit.
 
 
 def max_stable_lr(surface: Surface, point, name: str, beta: float = 0.0):
@@ -97,13 +91,14 @@ def max_stable_lr(surface: Surface, point, name: str, beta: float = 0.0):
     PyTorch-form momentum). Exact on quadratic surfaces: just below it a run converges, just
     above it diverges. inf where no direction curves upwards (lambda_max <= 0).
 
-    Raises ValueError for a rule without a curvature limit (see STABILITY_FACTOR) or a surface
+    Raises ValueError for a rule without a curvature limit (Rule.limit) or a surface
     without an analytic Hessian.
     """
-    if name not in STABILITY_FACTOR:
+    limit = RULES[name].limit
+    if limit is None:
         raise ValueError(f"{name} has no curvature limit on its learning rate")
     lam = np.linalg.eigvalsh(surface.hess(point))[..., -1]
-    factor = STABILITY_FACTOR[name](float(beta))
+    factor = limit.factor(float(beta))
     with np.errstate(divide="ignore"):
         limit = np.where(lam > 0, factor / np.where(lam > 0, lam, 1.0), np.inf)
     return float(limit) if limit.ndim == 0 else limit
@@ -113,7 +108,7 @@ def stable_lr(surface, point, name: str, hyper: dict) -> float | None:
     """The largest stable rate of optimizer ``name`` with ``hyper`` at ``point`` of ``surface``
     (max_stable_lr), or None where there is none to show: adaptive rules,
     surfaces without an analytic Hessian, no upward curvature at the point, or a NaN."""
-    if name not in STABILITY_FACTOR or surface.hessian is None:
+    if RULES[name].limit is None or surface.hessian is None:
         return None
     limit = max_stable_lr(surface, np.asarray(point, dtype=float), name, float(hyper.get("beta", 0.0)))
     return float(limit) if np.isfinite(limit) and limit > 0 else None

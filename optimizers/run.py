@@ -13,7 +13,7 @@ dominates on (2,) arrays.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -21,6 +21,7 @@ import numpy as np
 from landscapes import Surface
 from specs import SCALAR_MATH, Param
 
+from .rounding import Rounding, compare, nudged
 from .rules import RULES, Rule
 from .schedules import PARAMS as SCHEDULE_PARAMS
 from .schedules import Schedule
@@ -115,7 +116,9 @@ class Trajectory:
     the gradient, or Adam's bias-corrected m_hat; plain lr for the others).
     After a divergence at step d the path stays at path[d - 1]; loss[d:] and the recorded
     fields from update d on are NaN.
-    Recorded fields are None when the run was made with ``record=False``.
+    Recorded fields are None when the run was made with ``record=False``. rounding (made with
+    ``rounding=True``): whether one changed rounding moves the end, and from which step
+    (optimizers.rounding).
     """
 
     optimizer: Optimizer
@@ -127,6 +130,7 @@ class Trajectory:
     grad_point: np.ndarray | None = field(default=None, repr=False)
     state: dict = field(default_factory=dict, repr=False)
     effective_lr: np.ndarray | None = field(default=None, repr=False)
+    rounding: Rounding | None = None
 
     @property
     def steps(self) -> int:
@@ -137,6 +141,13 @@ class Trajectory:
         """The rule's velocity-like state slot (momentum buffer, Adam's m), if it has one."""
         slot = self.optimizer.rule.velocity
         return self.state.get(slot) if slot else None
+
+    @property
+    def sensitive_from(self) -> int | None:
+        """For a single run made with ``rounding=True``: the step from which one changed rounding
+        moves its path (optimizers.rounding), or None when it does not move its end."""
+        r = self.rounding
+        return int(r.departs_at) if r is not None and r.sensitive else None
 
 
 def run(
@@ -149,6 +160,7 @@ def run(
     seed=0,
     batch_size: int | None = None,
     record: bool = True,
+    rounding: bool = False,
 ) -> Trajectory:
     """Run ``opt`` on ``problem`` for ``steps`` updates from ``start`` (default problem.start).
 
@@ -159,6 +171,9 @@ def run(
     batch_size: for data-set problems, samples per gradient (None or 0 = all; 1 = SGD);
     mini-batches are drawn without replacement, reshuffled every epoch, and an
     epoch's last partial batch is dropped.
+    rounding: also run each run from its start moved by one unit in the last place (one more row
+    per run, not recorded) and say in ``Trajectory.rounding`` whether, and from which step, that
+    changes the path by more than optimizers.rounding.TOL.
     """
     steps = int(STEPS.check(steps))
     D = problem.dim
@@ -202,7 +217,18 @@ def run(
             rec = _run_floats(opt.rule, problem, columns[:, 0], steps, h, rates, kicks, bound, record)
         if rec is None:
             rec = _run_arrays(opt.rule, problem, columns, steps, h, rates, kicks, idx, record)
-        return _finish(opt, problem, rec, steps, h, rates, bound, batched, record)
+        out = _finish(opt, problem, rec, steps, h, rates, bound, batched, record)
+    return replace(out, rounding=check_rounding(out, problem, noise=noise, seed=seed, batch_size=batch_size)
+                   ) if rounding else out
+
+
+def check_rounding(tr: Trajectory, problem, *, noise=0.0, seed=0, batch_size: int | None = None) -> Rounding:
+    """Whether one changed rounding moves ``tr``, a run (or batch) of ``problem`` with these noise,
+    seed and batch settings: each run again from its start moved by one ulp (one more row per run,
+    not recorded), compared (optimizers.rounding)."""
+    other = run(tr.optimizer, problem, nudged(tr.path[0]), tr.steps, noise=noise, seed=seed,
+                batch_size=batch_size, record=False)
+    return compare(tr.path, other.path)
 
 
 def _generators(seed):
@@ -227,7 +253,7 @@ def _run_arrays(rule: Rule, problem, P, steps, h, rates, kicks, idx, record):
     in its input's memory order, so a transposed view would change the order of a problem's sums
     with R, and a batch row would no longer equal the single run bit for bit."""
     D, R = P.shape
-    state = tuple(np.full((D, R), v) for v in rule.init)
+    state = rule.start_state((D, R))
     path = np.empty((steps + 1, D, R))
     path[0] = P
     grads, points, states = [], [], []
@@ -272,7 +298,7 @@ def _gradient(problem, q, idx):
 def _run_floats(rule: Rule, surface: Surface, P, steps, h, rates, kicks, bound, record):
     """The single-run loop on plain floats, one coordinate at a time."""
     x, y = float(P[0]), float(P[1])
-    sx = sy = tuple(rule.init)
+    sx = sy = rule.init
     lrs = rates.tolist()
     kx = ky = None
     if kicks is not None:

@@ -200,24 +200,17 @@ def toggle_3d(page, n: int) -> list[float]:
     return out
 
 
-def stage_payload() -> int:
-    """Bytes of the stage's data for the default setup, built and packed as the page does it (lr
-    families included)."""
+def stage_payload_bytes() -> int:
+    """Bytes of the stage's payload for the default setup, built as the page builds it (lr families
+    included)."""
     import viz
-    from app_pages.widgets import lr_grid
-    from descent_lab import compute
-    from descent_lab.families import lr_family, row
     from descent_lab.setup import Setup
-    from viz.stage import pack, stage_data
+    from viz.stage import stage_payload, stage_runs
 
     setup = Setup()
     surface = setup.make_surface()
-    families = [lr_family(setup, spec, lr_grid(spec)) for spec in setup.runs]
-    it = iter(families)
-    views = compute.runs(setup, run=lambda s, spec: (lambda f: row(f.trajectory, f.index))(next(it)))
-    data = stage_data(surface, views, families, viz.landscape_png(surface), arrows=setup.arrows,
-                      show3d=setup.show3d, multiples=setup.multiples, speed=setup.speed)
-    return len(pack(data))
+    families, views = stage_runs(setup)
+    return len(stage_payload(setup, surface, families, views, viz.landscape_png(surface)))
 
 
 def stats(ms: list[float]) -> tuple[float, float]:
@@ -262,7 +255,7 @@ def main() -> None:
             context.close()
         browser.close()
 
-    payload = stage_payload()
+    payload = stage_payload_bytes()
     lmed, lp95 = stats(col(lr, "chart"))
     smed, sp95 = stats(col(steps, "chart"))
     rmed, rp95 = stats(col(ref, "chart"))

@@ -13,6 +13,10 @@ timing is the best of N after a warm-up call.
     random subset of configurations and scaled linearly (--full times all).
 (b) One 1,000-step Adam run (record=True, the default) versus one torch.optim
     loop of 1,000 steps; a naive NumPy loop on (2,) arrays is shown for context.
+(c) What ``rounding=True`` costs (one more run per run, from the start moved by one ulp, not
+    recorded: optimizers.rounding): the sweep, the single run, and the Playground's default
+    learning-rate families (3 runs x 22 rates x 500 steps, descent_lab.families; the run at
+    its own rate is checked: families.own_run), each with and without it, as a ratio.
 """
 
 from __future__ import annotations
@@ -94,6 +98,35 @@ def check_agreement(surface, start) -> None:
     assert np.allclose(ours, naive, rtol=1e-9, atol=1e-12), "ours and the NumPy loop disagree"
 
 
+def rounding_costs(surface, repeat: int) -> list[tuple[str, float, float]]:
+    """(case, seconds without rounding, seconds with it), each the best of ``repeat``."""
+    from descent_lab.families import lr_family, own_run
+    from descent_lab.setup import Setup
+
+    lr, beta1 = sweep_grid()
+    sweep = optimizers.get("adam", lr=lr, beta1=beta1)
+    single = optimizers.get("adam", lr=0.01)
+    setup = Setup()
+    grids = [optimizers.rule(spec.name).lr.options(float(spec.hyper["lr"])) for spec in setup.runs]
+
+    def families(rounding: bool):
+        for spec, lrs in zip(setup.runs, grids, strict=True):
+            fam = lr_family(setup, spec, lrs)
+            if rounding:
+                own_run(setup, fam, surface)
+
+    cases = [
+        (f"sweep {lr.size} Adam x {SWEEP_STEPS} steps, record=False",
+         lambda r: optimizers.run(sweep, surface, steps=SWEEP_STEPS, record=False, rounding=r)),
+        (f"one Adam run x {SINGLE_STEPS} steps, record=True",
+         lambda r: optimizers.run(single, surface, steps=SINGLE_STEPS, rounding=r)),
+        (f"Playground default: 3 lr families ({', '.join(str(len(g)) for g in grids)} rates) "
+         f"x {setup.steps} steps", families),
+    ]
+    return [(name, best_of(lambda f=f: f(False), repeat), best_of(lambda f=f: f(True), repeat))
+            for name, f in cases]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--full", action="store_true", help="time torch over all 1,600 configurations")
@@ -173,6 +206,11 @@ def main() -> None:
     per_step, ours_step = torch_one / SINGLE_STEPS * 1e6, ours_one / SINGLE_STEPS * 1e6
     print(f"torch.optim costs {per_step:.1f} us per step; ours {ours_step:.2f} us per step "
           f"single, {ours_fast / (SWEEP_STEPS * n) * 1e9:.1f} ns per run-step in the sweep")
+    costs = rounding_costs(s, args.repeat)
+    width = max(len(c[0]) for c in costs)
+    print(f"\n(c) rounding=True\n{'case':<{width}}  {'without (ms)':>12}  {'with (ms)':>10}  {'ratio':>6}")
+    for name, without, with_ in costs:
+        print(f"{name:<{width}}  {without * 1e3:>12.2f}  {with_ * 1e3:>10.2f}  {with_ / without:>5.2f}x")
     sys.exit(0 if ok else 1)
 
 

@@ -22,7 +22,7 @@ import landscapes
 import viz
 from descent_lab import explore as ex
 from viz import explore as vx
-from viz.playground import _encode
+from viz.playground import typed_arrays
 
 
 def best_of(repeat: int, fn):
@@ -35,7 +35,7 @@ def best_of(repeat: int, fn):
 
 
 def size_kb(fig: dict) -> float:
-    return len(json.dumps(_encode(fig), default=float)) / 1024
+    return len(json.dumps(typed_arrays(fig), default=float)) / 1024
 
 
 def report(name: str, t_core: float, t_fig: float, fig: dict) -> None:

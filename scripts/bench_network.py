@@ -1,7 +1,7 @@
 """Benchmark the NumPy networks against the PyTorch loop a user would write.
 
     .venv/bin/python scripts/bench_network.py [--activation tanh|relu] [--repeat N]
-                                              [--torch-threads T] [--full]
+                                              [--torch-threads T] [--full] [--roofline]
 
 The problem: landscapes.network("moons", hidden=(16, 16)), a 2-16-16-1 MLP (337 weights)
 on 400 points, full-batch Adam (lr 0.01), 500 steps. Every ratio is measured in this run,
@@ -12,12 +12,15 @@ both reported (on a machine shared with other jobs, CPU time is the steadier of 
     path in one batched call) versus the torch loop (forward, BCEWithLogitsLoss, backward,
     torch.optim.Adam step) on the same float64 model;
 (b) 64 runs (64 seeded initializations) in one loop on (64, D) arrays versus 64 torch loops
-    (timed on 8 of them and scaled, unless --full);
+    (timed on 8 of them and scaled, unless --full); and the same 64 runs through
+    optimizers.run (what the Networks page calls: it also checks divergence and records the
+    loss), against the same torch timing;
 (c) a 41 x 41 slice of the loss on a filter-normalized plane (1,681 full-data losses in one
     batched evaluation) versus torch evaluating the same 1,681 weight vectors one by one.
 
-Until optimizers.run takes networks, "our loop" is the plain loop over the rule's step
-(the same arithmetic optimizers.run does).
+--roofline adds where a step of the 64 runs goes, measured in this run: the matrix products
+(their FLOPs and a 1000 x 1000 matmul's rate), np.tanh (ns a value), the other passes and
+Python, against the 64-run loop's CPU time (the GFLOP/s it reaches).
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ def numpy_runs(net, starts, steps=STEPS, lr=0.01):
     rule = optimizers.rule("adam")
     h = SimpleNamespace(**optimizers.get("adam", lr=lr).hyper)
     w = starts.copy()
-    state = tuple(np.full(w.shape, v) for v in rule.init)
+    state = rule.start_state(w.shape)
     path = np.empty((steps + 1, *w.shape))
     loss = np.empty((steps + 1, *w.shape[:-1]))
     path[0] = w
@@ -105,16 +108,62 @@ def timed(fn) -> tuple[float, float]:
 
 
 def compare(ours, theirs, repeat: int, scale: float = 1.0) -> dict:
-    """Best wall and CPU seconds of each side, timed alternately after one warm-up each."""
-    ours()
-    theirs()
-    best = {"ours": [np.inf, np.inf], "torch": [np.inf, np.inf]}
+    """Best wall and CPU seconds of each side, timed alternately after one warm-up each. ``ours``:
+    a function, or a dict of named functions (each against the same torch timing)."""
+    mine = ours if isinstance(ours, dict) else {"ours": ours}
+    sides = {**mine, "torch": theirs}
+    for fn in sides.values():
+        fn()
+    best = {name: [np.inf, np.inf] for name in sides}
     for _ in range(repeat):
-        for name, fn in (("ours", ours), ("torch", theirs)):
+        for name, fn in sides.items():
             t = timed(fn)
             best[name] = [min(b, v) for b, v in zip(best[name], t, strict=True)]
     best["torch"] = [v * scale for v in best["torch"]]
     return best
+
+
+def step_flops(net) -> float:
+    """Floating-point operations of one gradient step of one run: the matrix products of the
+    forward pass ([W | b] @ [a; 1]), of the weight gradients (d @ [a; 1]^T) and of the gradients
+    sent back (W^T d), 2 per multiply-add."""
+    m = net.data.n
+    layers = net.layers
+    forward = sum(la.out * (la.inp + 1) for la in layers)
+    back = sum(la.out * la.inp for la in layers[1:])
+    return 2.0 * m * (2 * forward + back)
+
+
+def per_value(fn, values: int, repeat: int = 20) -> float:
+    """Best CPU nanoseconds a value of fn (run ``repeat`` times), over 5 tries."""
+    best = np.inf
+    for _ in range(5):
+        c = time.process_time()
+        for _ in range(repeat):
+            fn()
+        best = min(best, (time.process_time() - c) / repeat)
+    return best / values * 1e9
+
+
+def roofline(net, runs_cpu: float) -> None:
+    """Where a step of the 64 runs goes: matmuls at the machine's matmul rate, np.tanh at its
+    measured cost a value, against the measured CPU time of the whole loop."""
+    a = np.random.default_rng(0).standard_normal((1000, 1000))
+    gflops = 2.0 / per_value(lambda: a @ a, 10**9, 3)  # 2e9 FLOPs a product, over its seconds, in G
+    x = np.random.default_rng(1).uniform(-2, 2, (8, 16, net.data.n))
+    tanh_ns = per_value(lambda: np.tanh(x, out=x), x.size, 200)
+    flops = step_flops(net) * RUNS * STEPS
+    tanhs = RUNS * STEPS * net.data.n * sum(net.hidden)
+    rows = [("matrix products", flops / gflops / 1e9, f"{flops / 1e9:.1f} GFLOP at {gflops:.0f} GFLOP/s"),
+            ("np.tanh", tanhs * tanh_ns / 1e9, f"{tanhs / 1e6:.0f} M values at {tanh_ns:.2f} ns")]
+    floor = sum(r[1] for r in rows)
+    print(f"\nRoofline of the {RUNS} runs x {STEPS} steps (CPU seconds; 1000x1000 matmul and np.tanh "
+          "measured now):")
+    for name, sec, what in rows:
+        print(f"  {name:>22} {sec:6.2f} s  ({what})")
+    print(f"  {'sum (the floor)':>22} {floor:6.2f} s")
+    print(f"  {'the loop measured':>22} {runs_cpu:6.2f} s  ({flops / runs_cpu / 1e9:.1f} GFLOP/s reached; "
+          f"{runs_cpu - floor:.2f} s of other elementwise passes, the Adam update and Python)")
 
 
 def main() -> None:
@@ -123,6 +172,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--torch-threads", type=int, default=1)
     ap.add_argument("--full", action="store_true", help=f"time all {RUNS} torch loops in (b)")
+    ap.add_argument("--roofline", action="store_true", help="where a step of the 64 runs goes")
     args = ap.parse_args()
     torch.set_num_threads(args.torch_threads)
     torch.set_default_dtype(torch.float64)
@@ -141,7 +191,9 @@ def main() -> None:
     rows = {
         "one run": compare(lambda: numpy_runs(net, net.start), lambda: torch_run(net, net.start),
                            args.repeat),
-        f"{RUNS} runs": compare(lambda: numpy_runs(net, starts),
+        f"{RUNS} runs": compare({"ours": lambda: numpy_runs(net, starts), "run": lambda: optimizers.run(
+                                    optimizers.get("adam", lr=0.01), net, start=starts, steps=STEPS,
+                                    record=False)},
                                 lambda: [torch_run(net, s) for s in sampled], max(1, args.repeat - 1),
                                 RUNS / len(sampled)),
         f"{GRID}x{GRID} slice": compare(lambda: planes.grid(net, plane, (-1, 1), (-1, 1), GRID),
@@ -152,12 +204,18 @@ def main() -> None:
     print(f"{'':>12} {'NumPy wall':>11} {'torch wall':>11} {'ratio':>7} {'NumPy CPU':>10} {'torch CPU':>10} "
           f"{'ratio':>7} {'target':>7}")
     for name, r in rows.items():
-        (ow, oc), (tw, tc) = r["ours"], r["torch"]
+        (tw, tc) = r["torch"]
         target = f"{REQUIRED[name]:g}x" if name in REQUIRED else f"<{SLICE_SECONDS:g} s"
-        print(f"{name:>12} {ow:10.3f}s {tw:10.3f}s {tw / ow:6.1f}x {oc:9.3f}s {tc:9.3f}s {tc / oc:6.1f}x "
-              f"{target:>7}")
+        for side in (k for k in r if k != "torch"):
+            (ow, oc) = r[side]
+            label = name if side == "ours" else "  (.run)"
+            print(f"{label:>12} {ow:10.3f}s {tw:10.3f}s {tw / ow:6.1f}x {oc:9.3f}s {tc:9.3f}s "
+                  f"{tc / oc:6.1f}x {target:>7}")
     if not args.full:
-        print(f"({RUNS} torch loops: {len(sampled)} timed, scaled by {RUNS // len(sampled)})")
+        print(f"({RUNS} torch loops: {len(sampled)} timed, scaled by {RUNS // len(sampled)}; (.run): the "
+              "same runs through optimizers.run)")
+    if args.roofline:
+        roofline(net, rows[f"{RUNS} runs"]["ours"][1])
 
 
 if __name__ == "__main__":

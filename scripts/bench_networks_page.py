@@ -1,16 +1,21 @@
-"""Benchmark of the Networks page's first view, against a trivial Streamlit page in the same run.
+"""Benchmark of the Networks page's first view and of a change, against a trivial Streamlit page in the
+same run.
 
     .venv/bin/python scripts/bench_networks_page.py [--n 5]
 
 (a) the computation behind the default view, in this process: training the three runs (one
-    batched optimizers.run per optimizer), the PCA plane with its 41 x 41 slice, the decision
-    boundaries at the animation's steps and the figure (each the best of n, cold caches);
-(b) in Chromium at 1366x768: navigation to the landscape drawn (the picture in the Plotly figure)
-    and the script idle, in fresh browser contexts (new sessions, each computing its view: each asks
-    for another seed, so no cache answers), the first one right after the server is up (it also
-    imports the page's modules);
-    the default link again in new sessions (its computation then comes from the page's caches);
-(c) the same navigation to a trivial Streamlit page (one slider, one st.write) served the same way,
+    batched optimizers.run per optimizer), the PCA plane with its 41 x 41 slice, the loss at the
+    paths' projections and the stage's payload (each the best of n, cold caches);
+(b) in Chromium at 1366x768: navigation to the stage drawn (viz/net_stage.js paints the plane, the
+    output and the network at once) and the script idle, in fresh browser contexts (new sessions,
+    each computing its view: each asks for another seed, so no cache answers), the first one right
+    after the server is up (it also imports the page's modules); the default link again in new
+    sessions (its computation then comes from the page's caches);
+(c) a change in one session: a new seed typed into the sidebar (new data, new start: everything
+    trained again) until the stage has repainted in place and the script is idle, against the same
+    edit on a trivial page (a number input and st.write), and the training's own compute for those
+    seeds measured in this process (so the round trip beyond it can be compared with the trivial one);
+(d) the same navigation to a trivial Streamlit page (one slider, one st.write) served the same way,
     and to a page with one small st.plotly_chart (what Streamlit's chart element costs by itself).
 """
 
@@ -31,8 +36,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from conftest import VIEWPORT, launch_chromium, streamlit_server  # noqa: E402
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-FIG = ".st-key-net-figure .js-plotly-plot image"
-TRIVIAL = "import streamlit as st\nv = st.slider('x', 0, 100, 50)\nst.write(v * 2)\n"
+DRAWN = ".ns[data-drawn]"  # the Networks stage, painted (Playwright's selectors reach into its shadow root)
+TRIVIAL = ("import streamlit as st\nv = st.slider('x', 0, 100, 50)\nst.write(v * 2)\n"
+           "k = st.number_input('k', value=0)\nst.write(f'k is {k}')\n")
 #: the least a page with a Plotly chart costs: Streamlit's chart element and its plotly.js, ten points
 ONE_CHART = ("import streamlit as st\nimport plotly.graph_objects as go\n"
              "st.plotly_chart(go.Figure(go.Scatter(x=list(range(10)), y=list(range(10)))), key='c')\n")
@@ -48,22 +54,32 @@ def best(f, n: int) -> float:
     return min(times)
 
 
+def view_compute(setup) -> None:
+    """Everything the page computes for a view it has not seen: runs, plane, projection, payload."""
+    from descent_lab import networks as dn
+    from viz.net_stage import net_stage_data
+    from viz.stage import pack
+
+    runs = dn.train(setup)
+    land, _ = dn.landscape(setup, runs)
+    pack(net_stage_data(runs, land, dn.colors(setup), dn.projected_loss(runs, land), plane_title=land.title))
+
+
 def compute(n: int) -> dict[str, float]:
     from descent_lab import networks as dn
-    from viz import fast_figure
-    from viz import networks as vn
+    from viz.net_stage import net_stage_data
+    from viz.stage import pack
 
     setup = dn.NetSetup()
     runs = dn.train(setup)
     land, _ = dn.landscape(setup, runs)
-    ticks = dn.frame_ticks(runs.steps)
-    boundary = dn.boundaries(runs, ticks)
+    proj = dn.projected_loss(runs, land)
     return {
         "train 3 runs x 300 steps (337 weights, 200 points)": best(lambda: dn.train(setup), n),
         "PCA plane + 41 x 41 slice + projection": best(lambda: dn.landscape(setup, runs), n),
-        f"decision boundaries at {len(ticks)} steps": best(lambda: dn.boundaries(runs, ticks), n),
-        "figure dict + binary encoding": best(lambda: fast_figure(vn.network_figure(
-            runs, land, dn.colors(setup), ticks, boundary)).to_dict(), n),
+        "loss at the paths' projections (301 x 3)": best(lambda: dn.projected_loss(runs, land), n),
+        "stage payload (picture, weights) + pack": best(lambda: pack(net_stage_data(
+            runs, land, dn.colors(setup), proj, plane_title=land.title)), n),
     }
 
 
@@ -83,25 +99,68 @@ def first_views(browser, url: str, selector: str, n: int) -> list[float]:
     return times
 
 
+def changes(browser, url: str, label: str, values, drawn: str, n: int) -> list[float]:
+    """In one session: type each of ``values`` into the number input ``label``; the time from Enter
+    until ``drawn`` (a JS predicate on the page) holds and the script is idle."""
+    ctx = browser.new_context(viewport=VIEWPORT)
+    page = ctx.new_page()
+    page.set_default_timeout(180_000)
+    page.goto(url)
+    page.wait_for_selector(IDLE)
+    times = []
+    for v in list(values)[:n]:
+        box = page.get_by_label(label, exact=True)
+        box.fill(str(v))
+        before = page.evaluate(STAGE_VERSION)
+        t = time.monotonic()
+        box.press("Enter")
+        page.wait_for_function(drawn, arg={"v": str(v), "before": before})
+        page.wait_for_selector(IDLE)
+        times.append(time.monotonic() - t)
+    ctx.close()
+    return times
+
+
+#: the version of the data the Networks stage shows (its root sits in a shadow root), or null
+STAGE_VERSION = """() => { for (const e of document.querySelectorAll('*')) {
+  const r = e.shadowRoot && e.shadowRoot.querySelector('.ns[data-drawn]');
+  if (r) return r.dataset.drawn.split(':')[0]; } return null; }"""
+#: the stage has repainted with new data, for the new seed (the link holds it)
+NET_CHANGED = f"""(a) => new URL(location.href).searchParams.get('seed') === a.v
+  && ({STAGE_VERSION})() !== a.before"""
+TRIVIAL_CHANGED = "(a) => [...document.querySelectorAll('p')].some(p => p.textContent === 'k is ' + a.v)"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=5)
     args = ap.parse_args()
+    from descent_lab import networks as dn
+
     print("(a) the default view's computation, best of", args.n)
     for k, v in compute(args.n).items():
         print(f"    {k:<55} {v * 1e3:7.0f} ms")
+    seeds = range(101, 101 + args.n)
+    own = []
+    for s in seeds:  # what a change to each seed costs to compute, in this process
+        t = time.perf_counter()
+        view_compute(dn.NetSetup(seed=s))
+        own.append(time.perf_counter() - t)
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
         trivial = Path(tmp) / "trivial.py"
         trivial.write_text(TRIVIAL)
         browser = launch_chromium(pw)
         with streamlit_server(flags=["--server.runOnSave", "false"]) as url:
-            cold = first_views(browser, f"{url}/networks", FIG, 1)[0]
-            cached = first_views(browser, f"{url}/networks", FIG, args.n)  # the default view, cached
+            cold = first_views(browser, f"{url}/networks", DRAWN, 1)[0]
+            cached = first_views(browser, f"{url}/networks", DRAWN, args.n)  # the default view, cached
             # every later session computes the view again: vary the seed so no cache answers
-            warm = [first_views(browser, f"{url}/networks?seed={s}", FIG, 1)[0] for s in range(1, args.n + 1)]
+            warm = [first_views(browser, f"{url}/networks?seed={s}", DRAWN, 1)[0]
+                    for s in range(1, args.n + 1)]
+            change = changes(browser, f"{url}/networks", "Seed", seeds, NET_CHANGED, args.n)
         with streamlit_server(app=trivial, cwd=tmp) as url:
             ref_cold = first_views(browser, url, IDLE, 1)[0]
             ref = first_views(browser, url, IDLE, args.n)
+            ref_change = changes(browser, url, "k", range(1, args.n + 1), TRIVIAL_CHANGED, args.n)
         chart = Path(tmp) / "chart.py"
         chart.write_text(ONE_CHART)
         with streamlit_server(app=chart, cwd=tmp) as url:
@@ -109,15 +168,23 @@ def main() -> None:
             one_chart = first_views(browser, url, CHART, args.n)
         browser.close()
     net, base = statistics.median(warm), statistics.median(ref)
-    print("(b, c) navigation -> drawn and idle, Chromium 1366x768, fresh contexts")
+    med = statistics.median
+    print("(b, d) navigation -> drawn and idle, Chromium 1366x768, fresh contexts")
     print(f"    Networks, first session after server start   {cold:6.2f} s")
-    print(f"    Networks default link, new sessions (cached)  {statistics.median(cached):6.2f} s")
+    print(f"    Networks default link, new sessions (cached)  {med(cached):6.2f} s")
     print(f"    Networks, new sessions (median of {args.n})           {net:6.2f} s   "
           f"(range {min(warm):.2f}-{max(warm):.2f})")
     print(f"    trivial page, first session                  {ref_cold:6.2f} s")
     print(f"    trivial page, new sessions (median of {args.n})       {base:6.2f} s")
     print(f"    ratio Networks / trivial page                {net / base:6.2f}")
-    print(f"    a page with one 10-point st.plotly_chart (median) {statistics.median(one_chart):6.2f} s")
+    print(f"    a page with one 10-point st.plotly_chart (median) {med(one_chart):6.2f} s")
+    print("(c) a change in one session: a new seed typed, Enter -> repainted and idle (median)")
+    print(f"    Networks: new seed, everything trained again  {med(change):6.2f} s   "
+          f"(range {min(change):.2f}-{max(change):.2f})")
+    print(f"    of which the training's own compute           {med(own):6.2f} s   (in this process)")
+    print(f"    trivial page: the same edit                   {med(ref_change):6.2f} s")
+    beyond = (med(change) - med(own)) / med(ref_change)
+    print(f"    (change - compute) / trivial change           {beyond:6.2f}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,12 @@ Two kinds of references, each a JSON spec plus arrays:
   mini-batch indices), keeping the loss at every step and the weights at KEEP steps
   (the whole path would make the fixture large).
 tests/test_network.py replays every case with the NumPy code and our optimizers.
+
+The Networks page's options get a second fixture, tests/fixtures/network_options_reference.npz
+(OPTION_NETS, option_cases): input features (x², xy, sin x, ...) computed by torch from the
+points, and the L2 term: points add (l2 / 2) |w|² to the torch loss; runs train plain
+BCEWithLogitsLoss with torch.optim's ``weight_decay=l2`` (SGD, Adam), which our optimizers on the
+network with ``l2`` match, and AdamW (decoupled decay) on the network.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import landscapes  # noqa: E402
 import optimizers  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "fixtures" / "network_reference.npz"
+OPTIONS_FIXTURE = ROOT / "tests" / "fixtures" / "network_options_reference.npz"
 STEPS = 100
 KEEP = (1, 10, 100)  # steps whose weights are stored
 BATCH = 16  # samples per mini-batch in the mini-batch cases
@@ -45,6 +52,13 @@ POINT_NETS = [
 ]
 RUN_NET = dict(data="moons", hidden=[8, 8], activation="tanh", n=64, noise=0.2, seed=1)
 RELU_NET = dict(data="xor", hidden=[8, 8], activation="relu", n=64, noise=0.1, seed=2)
+OPTION_NETS = [
+    dict(data="circles", hidden=[6, 5], activation="tanh", n=80, noise=0.1, seed=5,
+         features=["x", "y", "x2", "y2", "xy", "sinx", "siny"], l2=0.01),
+    dict(data="xor", hidden=[6], activation="relu", n=80, noise=0.1, seed=6, features=["xy", "sinx"], l2=0.0),
+]
+FEATURE_NET = dict(data="circles", hidden=[8], activation="tanh", n=64, noise=0.1, seed=1,
+                   features=["x2", "y2", "xy"])
 
 
 def _run(optimizer, net=RUN_NET, minibatch=False, **hyper) -> dict:
@@ -72,8 +86,29 @@ def run_cases() -> list[dict]:
     ]
 
 
+def option_cases() -> list[dict]:
+    """Runs with weight decay and features: torch's weight_decay=l2 against our net with l2."""
+    def decayed(case, l2):
+        return {**case, "id": f"{case['id']}-weight_decay={l2:g}", "weight_decay": l2}
+
+    return [
+        decayed(_run("adam", net=FEATURE_NET, lr=0.01), 0.01),
+        decayed(_run("gd", net=FEATURE_NET, lr=0.5), 0.01),
+        _run("adamw", net=FEATURE_NET, lr=0.01, weight_decay=0.1),
+    ]
+
+
 def network(spec: dict) -> landscapes.Network:
-    return landscapes.network(**{**spec, "hidden": tuple(spec["hidden"])})
+    return landscapes.network(**{**spec, "hidden": tuple(spec["hidden"]),
+                                 **({"features": tuple(spec["features"])} if "features" in spec else {})})
+
+
+def torch_inputs(net: landscapes.Network, x: np.ndarray) -> torch.Tensor:
+    """The network's input features of points x (m, 2), computed by torch."""
+    u, v = torch.from_numpy(x).unbind(-1)
+    make = {"x": lambda: u, "y": lambda: v, "x2": lambda: u**2, "y2": lambda: v**2, "xy": lambda: u * v,
+            "sinx": lambda: torch.sin(u), "siny": lambda: torch.sin(v)}
+    return torch.stack([make[k]() for k in net.features], -1)
 
 
 def torch_model(net: landscapes.Network, w: np.ndarray) -> torch.nn.Sequential:
@@ -92,8 +127,13 @@ def torch_loss(model, net, idx=None):
     x, y = net.data.x, net.data.y
     if idx is not None:
         x, y = x[idx], y[idx]
-    logits = model(torch.from_numpy(x)).squeeze(-1)
+    logits = model(torch_inputs(net, x)).squeeze(-1)
     return torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.from_numpy(y))
+
+
+def penalty(net, params) -> torch.Tensor | float:
+    """The L2 term (l2 / 2) |w|² over every parameter."""
+    return 0.5 * net.l2 * sum((p**2).sum() for p in params) if net.l2 else 0.0
 
 
 def _grad(model) -> np.ndarray:
@@ -110,12 +150,12 @@ def points(spec: dict) -> dict[str, np.ndarray]:
     out = dict(w=ws, idx=idx, v=v, loss=[], grad=[], batch_grad=[], hvp=[])
     for w in ws:
         model = torch_model(net, w)
-        loss = torch_loss(model, net)
+        loss = torch_loss(model, net) + penalty(net, model.parameters())
         loss.backward()
         out["loss"].append(loss.item())
         out["grad"].append(_grad(model))
         model.zero_grad()
-        torch_loss(model, net, idx).backward()
+        (torch_loss(model, net, idx) + penalty(net, model.parameters())).backward()
         out["batch_grad"].append(_grad(model))
         _, hv = torch.autograd.functional.hvp(lambda theta, model=model: _flat_loss(model, net, theta),
                                               torch.tensor(w), torch.tensor(v))
@@ -129,8 +169,9 @@ def _flat_loss(model, net, theta):
     sizes = [p.numel() for p in named.values()]
     parts = [t.view(p.shape) for t, p in zip(torch.split(theta, sizes), named.values(), strict=True)]
     logits = torch.func.functional_call(model, dict(zip(named, parts, strict=True)),
-                                        (torch.from_numpy(net.data.x),)).squeeze(-1)
-    return torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.from_numpy(net.data.y))
+                                        (torch_inputs(net, net.data.x),)).squeeze(-1)
+    return (torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.from_numpy(net.data.y))
+            + penalty(net, parts))
 
 
 def batches(case: dict, n: int) -> np.ndarray | None:
@@ -149,6 +190,8 @@ def torch_run(case: dict, start=None) -> tuple[np.ndarray, np.ndarray]:
     net = network(case["net"])
     model = torch_model(net, net.start if start is None else start)
     opt = torch_optimizer(list(model.parameters()), case["optimizer"], case["hyper"])
+    if "weight_decay" in case:  # torch's L2 term, for the net with l2 = weight_decay
+        opt.param_groups[0]["weight_decay"] = case["weight_decay"]
     idx = batches(case, net.data.n)
     path, loss = [], []
     for t in range(STEPS + 1):
@@ -173,13 +216,13 @@ def sensitivity(case: dict, path: np.ndarray, rel: float = 1e-12) -> float:
     return float((np.abs(other - path) / np.maximum(np.abs(path), 1e-3)).max())
 
 
-def make() -> dict[str, np.ndarray]:
+def make(point_nets=POINT_NETS, cases=None) -> dict[str, np.ndarray]:
     torch.set_default_dtype(torch.float64)
     out = {}
-    for i, spec in enumerate(POINT_NETS):
+    for i, spec in enumerate(point_nets):
         for k, a in points(spec).items():
             out[f"points{i}_{k}"] = a
-    cases = run_cases()
+    cases = run_cases() if cases is None else cases
     keep, losses, idx, sens = [], [], [], []
     for case in cases:
         path, loss = torch_run(case)
@@ -194,7 +237,7 @@ def make() -> dict[str, np.ndarray]:
         b = batches(case, network(case["net"]).data.n)
         idx.append(np.full((STEPS, BATCH), -1) if b is None else b)
     out.update(
-        point_nets=np.array(json.dumps(POINT_NETS)),
+        point_nets=np.array(json.dumps(point_nets)),
         cases=np.array(json.dumps(cases)),
         keep=np.array(KEEP),
         path=np.stack(keep),
@@ -207,11 +250,12 @@ def make() -> dict[str, np.ndarray]:
 
 
 def main() -> None:
-    data = make()
     FIXTURE.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(FIXTURE, **data)
-    print(f"wrote {len(run_cases())} runs x {STEPS} steps and {len(POINT_NETS)} point sets to "
-          f"{FIXTURE.relative_to(ROOT)} ({FIXTURE.stat().st_size / 1024:.0f} KiB, torch {torch.__version__})")
+    for path, nets, cases in ((FIXTURE, POINT_NETS, run_cases()),
+                              (OPTIONS_FIXTURE, OPTION_NETS, option_cases())):
+        np.savez_compressed(path, **make(nets, cases))
+        print(f"wrote {len(cases)} runs x {STEPS} steps and {len(nets)} point sets to "
+              f"{path.relative_to(ROOT)} ({path.stat().st_size / 1024:.0f} KiB, torch {torch.__version__})")
 
 
 if __name__ == "__main__":

@@ -102,6 +102,9 @@ def cases() -> list[dict]:
         c("rosenbrock", "nadam", momentum_decay=0.1),
         c("rosenbrock", "adamw"),
         c("rosenbrock", "adamw", lr=0.05, weight_decay=0.1),
+        c("rosenbrock", "radam"),
+        c("rosenbrock", "radam", lr=0.002, beta1=0.8, beta2=0.99, eps=1e-6),
+        c("himmelblau", "radam", lr=0.01, beta2=0.9, start=(1.0, -3.5)),
         # Other surfaces (wells goes through exp; Goldstein-Price has huge gradients).
         c("elongated_bowl", "gd", lr=0.08),
         c("elongated_bowl", "momentum", lr=0.02, beta=0.8, surface_params={"condition": 50.0}),

@@ -174,7 +174,8 @@ def test_export_panel(app):
     assert made[0] == link and made[1] == (60, 10, 1280, 720, True, "") and made[2][:6] == b"GIF89a"
     labels = [b.label for b in app.get("download_button")]
     assert labels[0].startswith("Download GIF (") and labels[1:] == [
-        "PNG of the last frame", "Trajectories CSV", "Trajectories JSON"]
+        "PNG of the last frame", "Trajectories CSV", "Trajectories JSON",
+        "Lesson page (.html, works offline)"]
     assert not [t for t in app.toggle if t.key == "gif.question"]  # no lesson open: no question to show
     app.select_slider(key="gif.fps").set_value(4)
     app.toggle(key="gif.loss").set_value(False)

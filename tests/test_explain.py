@@ -8,27 +8,29 @@ independent computation from the step number, not from the recorded running prod
 
 from __future__ import annotations
 
-import base64
 import xml.etree.ElementTree as ET
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 import landscapes
 import optimizers
+from descent_lab.compute import RunView
 from descent_lab.families import lr_family, row
 from descent_lab.setup import Setup, from_query, run_spec, to_query
-from viz.explain import TEMPLATES, mathml
+from viz.explain import mathml
 from viz.landscape import global_minima
-from viz.playground import RunView
 from viz.stage import stage_data
 
 STEPS = 40
 
 
-def f64(b64: str) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(b64), "<f8")
+def f64(values) -> np.ndarray:
+    """explain mode's numbers as sent: float64, flat."""
+    assert values.dtype == np.dtype("<f8") and values.ndim == 1
+    return values
 
 
 def sent(name: str, steps: int = STEPS, **kw):
@@ -89,13 +91,28 @@ def expected(tr) -> dict[str, np.ndarray]:
     if name == "rmsprop":
         out["v_t"] = s["mean_sq"]
         out[r"\frac{\eta}{\sqrt{v_t} + \epsilon}"] = tr.lr[:, None] / (np.sqrt(s["mean_sq"]) + h["eps"])
-    if name in ("adam", "adamw", "nadam"):
+    if name in ("adam", "adamw", "nadam", "radam"):
         out["m_t"], out["v_t"] = s["m"], s["v"]
         vhat = s["v"] / (1 - h["beta2"] ** n)
-    if name in ("adam", "adamw"):
+    if name in ("adam", "adamw", "radam"):
         out[r"\hat m_t"] = s["m"] / (1 - h["beta1"] ** n)
         out[r"\hat v_t"] = vhat
+    if name in ("adam", "adamw"):
         out[r"\frac{\eta}{\sqrt{\hat v_t} + \epsilon}"] = tr.lr[:, None] / (np.sqrt(vhat) + h["eps"])
+    if name == "radam":  # Liu et al.'s rectification, from t and beta2 (not from the run's state)
+        b2 = h["beta2"]
+        rho_inf = 2 / (1 - b2) - 1
+        b2n = np.cumprod(np.full(tr.steps, b2))  # beta2^t as a running product, as torch's step keeps t
+        rho = rho_inf - 2 * n[:, 0] * b2n / (1 - b2n)
+        r = np.sqrt(np.abs((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho)))
+        out[r"\rho_t"] = rho
+        eff = np.where((rho > 5)[:, None], tr.lr[:, None] * r[:, None] * np.sqrt(1 - b2 ** n) /
+                       (np.sqrt(s["v"]) + h["eps"]), tr.lr[:, None] + 0 * tr.grad)
+        out[r"\eta\, r_t \frac{\sqrt{1-\beta_2^t}}{\sqrt{v_t} + \epsilon}"] = eff
+        # the rule holds on these numbers: the step is -(that rate) m_hat, momentum SGD while rho_t <= 5
+        assert (rho[:5] <= 5).all() and (rho[-1] > 5)
+        np.testing.assert_allclose(tr.path[1:] - tr.path[:-1], -eff * out[r"\hat m_t"], rtol=1e-10,
+                                   atol=1e-15)
     if name == "adamw":
         out[r"\eta \lambda\, w_t"] = tr.lr[:, None] * h["weight_decay"] * tr.path[:-1]
     if name == "nadam":
@@ -112,12 +129,11 @@ def by_symbol(form: str, exp: dict) -> dict[str, np.ndarray]:
     return keyed
 
 
-def test_every_optimizer_has_a_template_that_fits_its_formula():
-    missing = set(optimizers.names()) - set(TEMPLATES)
-    assert not missing, f"add a Template to viz/explain.py TEMPLATES for {missing}"
-    assert set(TEMPLATES) == set(optimizers.names())
-    for name, t in TEMPLATES.items():
+def test_every_optimizer_has_explain_rows_that_fit_its_formula():
+    for name in optimizers.names():
         rule = optimizers.rule(name)
+        t = SimpleNamespace(rows=rule.explain, torch=rule.explain_torch)
+        assert rule.explain, f"{name}: give its entry explain rows"
         n_course = len([x for x in rule.formula.split(r"\\") if x.strip()])
         n_torch = len([x for x in (rule.torch_formula or rule.formula).split(r"\\") if x.strip()])
         assert all(r.line < n_course for r in t.rows), name
@@ -152,9 +168,12 @@ def test_sent_numbers_are_the_recorded_ones(name):
                 np.testing.assert_array_equal(got, want, err_msg=what)
             else:
                 np.testing.assert_allclose(got, want, rtol=1e-12, atol=0, err_msg=what)
-    for k, v in tr.state.items():  # every state slot the rule keeps is either shown or a running power
+    # every state field the rule keeps is shown, or is bookkeeping that no gradient changes (powers
+    # beta^t, Nadam's mu product, RAdam's t): the same on another surface from another start
+    elsewhere = optimizers.run(tr.optimizer, landscapes.get("himmelblau"), start=(1.0, -3.5), steps=tr.steps)
+    for k, v in tr.state.items():
         shown = any(np.array_equal(abs(values[c].T), abs(v)) for c in range(xp["columns"]))
-        assert shown or "power" in k or "product" in k, f"{name}: slot {k} is not shown"
+        assert shown or np.array_equal(elsewhere.state[k], v), f"{name}: state {k} is not shown"
 
 
 def test_adam_first_steps_by_hand():
@@ -199,6 +218,7 @@ def test_the_course_tab_shows_the_course_form(name, course):
     assert lines == [mathml(x.strip()) for x in optimizers.rule(course).formula.split(r"\\")]
     assert "form)</mtext>" in lines[0] and "(PyTorch form)" in xp["forms"]["torch"]["lines"][0]
     assert "as the course does" not in xp["forms"]["torch"]["note"]
+    assert "the course's" in xp["forms"]["torch"]["note"].lower()  # and it says how the forms correspond
     spec = replace(run_spec(name, lr=0.001), schedule={"kind": "cosine", "t_max": 30})
     setup = Setup(runs=(spec,), steps=30)
     fam = lr_family(setup, setup.runs[0], (1e-3,))
@@ -246,7 +266,7 @@ def test_formulas_are_well_formed_mathml(name):
     became a symbol or a layout (no command name left as text)."""
     rule = optimizers.rule(name)
     texts = [x for f in (rule.formula, rule.torch_formula) for x in f.split(r"\\") if x.strip()]
-    texts += [r.symbol for r in (*TEMPLATES[name].rows, *(TEMPLATES[name].torch or ()))]
+    texts += [r.symbol for r in (*rule.explain, *(rule.explain_torch or ()))]
     for tex in texts:
         root = ET.fromstring(mathml(tex))
         names = [e.text for e in root.iter("mi")]

@@ -158,9 +158,9 @@ def test_stable_lr_marks_on_the_sliders(browser):
     with the value, and the lr text warns when the chosen lr is above it; an absent, null, non-number
     or out-of-range stable_lr draws nothing. The stage module runs alone here, on viz.stage's data."""
     import viz
+    from descent_lab.compute import RunView
     from descent_lab.families import lr_family, row
     from descent_lab.setup import Setup, run_spec
-    from viz.playground import RunView
     from viz.stage import pack, stage_data
 
     setup = Setup(runs=tuple(run_spec(n, lr=0.01) for n in ("gd", "gd", "momentum", "gd", "gd")), steps=20)
@@ -200,3 +200,64 @@ def test_stable_lr_marks_on_the_sliders(browser):
         assert errors == []
     finally:
         ctx.close()
+
+
+def apart(a: dict, b: dict) -> bool:
+    """Two bounding boxes do not overlap (1 px of slack)."""
+    return (a["x"] + a["width"] <= b["x"] + 1 or b["x"] + b["width"] <= a["x"] + 1
+            or a["y"] + a["height"] <= b["y"] + 1 or b["y"] + b["height"] <= a["y"] + 1)
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1366, 768), (390, 844)], ids=["1920", "1366", "phone"])
+def test_presenter_mode_explains_adam_in_the_halls_text(browser, app_url, size):
+    """Presenter mode with explain mode on Adam: the panel's numbers as large as the stage's text (20 px
+    on a hall's screen), the whole table inside its panel, and the loss chart on the screen beside it;
+    on a phone (touch) the map, the playback bar, the buttons and the panel one under the other."""
+    w, h = size
+    phone = w < 500
+    ctx = browser.new_context(viewport={"width": w, "height": h}, is_mobile=phone, has_touch=phone)
+    try:
+        page = ctx.new_page()
+        open_app(page, app_url + "/?present=1&explain=1")
+        page.select_option(f"{PANEL} select", label="3. Adam (lr=0.1)")
+        page.wait_for_timeout(300)
+        sizes = page.evaluate(f"""() => ['.stage', '{PANEL} td', '{PANEL} tbody th'].map(
+          (s) => parseFloat(getComputedStyle(document.querySelector(s)).fontSize))""")
+        assert sizes[1] == sizes[2] == sizes[0] >= (18 if w >= 1920 else 16), sizes
+        table, panel = page.locator(f"{PANEL} table").bounding_box(), page.locator(PANEL).bounding_box()
+        assert table["x"] + table["width"] <= panel["x"] + panel["width"] + 1, (table, panel)
+        boxes = {name: page.locator(sel).bounding_box() for name, sel in (
+            ("map", ".stage-map"), ("loss", ".stage-loss"), ("panel", PANEL), ("runs", ".stage-runs"),
+            ("play", ".stage-play"), ("step", ".stage-label"), ("tools", ".stage-tools"))}
+        names = list(boxes)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                assert apart(boxes[a], boxes[b]), (a, boxes[a], b, boxes[b])
+        if phone:
+            assert boxes["map"]["height"] >= 250 and boxes["map"]["width"] >= 340, boxes["map"]
+            assert plot_area(page)["width"] >= 230
+        else:
+            loss = boxes["loss"]
+            assert loss["y"] + loss["height"] <= h and loss["height"] >= 150, loss  # on the screen
+            assert boxes["play"]["y"] + boxes["play"]["height"] <= h, boxes["play"]
+        no_exception(page)
+    finally:
+        ctx.close()
+
+
+def test_a_run_sensitive_to_rounding_says_so_in_explain_mode(page, app_url):
+    """Nadam on Beale (issue 25): the explained run's panel says from which step rounding moves it,
+    the step the results table and the Code panel give (tests/test_rounding.py); the default runs'
+    panels say nothing of it."""
+    from test_rounding import NOTE, beale
+
+    _, view = beale()
+    open_app(page, app_url + "/?surface=beale&optimizers=nadam&nadam.lr=0.01&steps=150&start=-1.2,1.5"
+             "&explain=1")
+    note = page.locator(f"{PANEL} .xp-rounding")
+    expect(note).to_be_visible()
+    assert note.text_content() == NOTE.format(k=view.trajectory.sensitive_from)
+    open_app(page, app_url + "/?explain=1")
+    expect(page.locator(PANEL)).to_be_visible()
+    expect(page.locator(f"{PANEL} .xp-rounding")).to_have_count(0)
+    no_exception(page)

@@ -19,10 +19,10 @@ from PIL import Image, ImageChops
 import viz
 from descent_lab import compute
 from descent_lab.cli import main
+from descent_lab.compute import frame_steps
 from descent_lab.export import trajectories_csv, trajectories_json
 from descent_lab.setup import from_query, to_query
 from viz.animation import gif_bytes, png_bytes
-from viz.playground import frame_steps
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDTH = 240  # small pictures keep the tests fast
@@ -235,8 +235,9 @@ def test_json_round_trips_with_nan_as_null(diverging):
     assert again == setup and not problems
     for r, out in zip(runs, doc["runs"], strict=True):
         tr = r.trajectory
-        assert list(out) == ["run", "label", "optimizer", "settings", "schedule", "diverged_at", "steps",
-                             "step", "x", "y", "loss"]
+        assert list(out) == ["run", "label", "optimizer", "settings", "schedule", "diverged_at",
+                             "sensitive_from", "steps", "step", "x", "y", "loss"]
+        assert out["sensitive_from"] == tr.sensitive_from
         assert out["label"] == r.label and out["optimizer"] == tr.optimizer.name
         assert out["settings"] == tr.optimizer.hyper
         assert out["step"] == list(range(tr.steps + 1))

@@ -14,10 +14,10 @@ from streamlit.testing.v1 import AppTest
 import landscapes
 import optimizers
 import viz
+from descent_lab import learn
 from descent_lab.presets import PRESETS
 from optimizers import moments
 from viz import learn_adaptive as la
-from viz import learn_basics as lb
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
@@ -72,29 +72,34 @@ def test_lookahead_points_are_w_plus_beta_v_and_torch_iterates(beta):
 
 
 def test_nesterov_oscillates_less_than_momentum_at_same_beta():
+    """Page 5 at every beta of its slider: both runs cross the valley floor (by more than the page's
+    tolerance): Nesterov can overshoot too, but crosses fewer times and swings less deep."""
     setup = PRESETS["nesterov"].setup()
     lr = setup.runs[1].hyper["lr"]
     for beta in (0.5, 0.8, 0.9, 0.95, 0.98):  # the page's beta slider
         mom = run("momentum", lr=lr, beta=beta)
         nag = run("nesterov_lookahead", lr=lr, beta=beta)
-        assert moments.sign_flips(nag.path[:, 1]) < moments.sign_flips(mom.path[:, 1])
+        assert 1 <= learn.crossings(nag.path[:, 1]) < learn.crossings(mom.path[:, 1]), beta
+        assert np.nanmin(mom.path[:, 1]) < np.nanmin(nag.path[:, 1]) < -learn.CROSSING_TOL, beta
+    # not eta = 1/L across the valley, where Nesterov would settle y in one step for any beta
+    assert lr * setup.make_surface().params["condition"] != pytest.approx(1.0, abs=0.1)
 
 
-def test_step_one_look_ahead_brakes_and_momentum_swings_longer():
-    """Page 5: at step 1 the look-ahead point lies past the valley floor, the slope there pushes back
-    and cancels the velocity across the valley; at the larger betas momentum keeps swinging across
-    for many steps while Nesterov's swing stops at once."""
-    lr = PRESETS["nesterov"].setup().runs[1].hyper["lr"]
+def test_the_brake_step():
+    """Page 5's telling step: w_t is still on the start's side of the floor, its look-ahead point is
+    past it, the slope there points back, and the velocity across shrinks by more than beta alone."""
+    setup = PRESETS["nesterov"].setup()
+    lr, s = setup.runs[1].hyper["lr"], setup.make_surface()
     for beta in (0.5, 0.8, 0.9, 0.95, 0.98):
         nag = run("nesterov_lookahead", lr=lr, beta=beta)
-        mom = run("momentum", lr=lr, beta=beta)
-        y0, w1, look1 = nag.path[0, 1], nag.path[1, 1], nag.grad_point[1, 1]
-        assert np.sign(look1) == -np.sign(y0) and abs(look1) > 0.4 * abs(y0)  # far past the floor
-        assert np.sign(nag.grad[1, 1]) == np.sign(look1)  # downhill there points back across
-        assert abs(nag.state["velocity"][1, 1]) < 1e-12 * abs(y0)  # the velocity across is cancelled
-        assert np.all(np.abs(nag.path[2:, 1]) <= abs(w1) + 1e-12)  # and the swing stops
-        if beta >= 0.8:
-            assert lb.widest_swing(mom.path[:, 1], 20) > 0.1 > lb.widest_swing(nag.path[:, 1], 2)
+        t = learn.nesterov(run("momentum", lr=lr, beta=beta), nag, s).brake
+        assert t >= 1, beta
+        y0, w, look = nag.path[0, 1], nag.path[t, 1], nag.grad_point[t, 1]
+        assert np.sign(w) == np.sign(y0) and np.sign(look) == -np.sign(y0)
+        assert abs(look) > learn.CROSSING_TOL
+        assert np.sign(nag.grad[t, 1]) == np.sign(look)  # downhill there points back across
+        v = nag.state["velocity"][:, 1]
+        assert abs(v[t]) < beta * abs(v[t - 1])  # braked beyond the decay
 
 
 def test_lookahead_figure():
@@ -202,9 +207,9 @@ def test_rmsprop_rate_recovers(beta):
     hyper = {**setup.runs[1].hyper, "beta": beta}
     rms = optimizers.run(optimizers.get("rmsprop", **hyper), s, start=setup.start_point(), steps=setup.steps)
     assert rms.diverged_at == -1
-    rose = la.steps_rate_rose(rms.effective_lr)  # the page's count: steps, not weights
+    rose = learn.steps_rate_rose(rms.effective_lr)  # the page's count: steps, not weights
     assert 100 < rose <= setup.steps  # it rises again, often
-    assert la.steps_rate_rose(ada.effective_lr) == 0  # AdaGrad's never does
+    assert learn.steps_rate_rose(ada.effective_lr) == 0  # AdaGrad's never does
     if beta <= 0.999:  # a very long memory (0.9999) ends up much like AdaGrad, as the page says
         assert np.all(rms.effective_lr[-1] > ada.effective_lr[-1])
     if beta == 0.0:  # no memory: every step is lr * sign(g)
@@ -296,13 +301,13 @@ def test_nadam_claims_of_page_8():
     """Page 8: at the same lr Nadam stays below Adam from an early step on and ends closer; at
     lr = 0.1 its loss jumps by a large factor near step 500, recovers, and ends behind Adam."""
     adam, nadam = preset_run("adam"), preset_run("nadam")
-    lead = la.ahead_from(nadam.loss, adam.loss)
+    lead = learn.ahead_from(nadam.loss, adam.loss)
     assert 0 < lead <= 20 and np.all(nadam.loss[lead:] < adam.loss[lead:])
     star = ROSEN.minima[0]
     assert np.linalg.norm(nadam.path[-1] - star) < 0.6 * np.linalg.norm(adam.path[-1] - star)
     assert min(np.linalg.norm(t.path[-1] - star) for t in (adam, nadam)) > 0.1  # neither is there yet
     hot_adam, hot = preset_run("adam", lr=0.1), preset_run("nadam", lr=0.1)
-    rise, at = la.largest_rise(hot.loss)
+    rise, at = learn.largest_rise(hot.loss)
     assert rise > 100 and 400 <= at <= 550
     assert hot.loss[-1] < 0.01 * hot.loss[at]  # it recovers ...
     assert hot.loss[-1] > 10 * hot_adam.loss[-1]  # ... but ends behind Adam at the same lr
@@ -323,18 +328,18 @@ def test_nadam_schedule_read_out():
     prod = nadam.state["mu_product"][:, 0]  # the same for both weights
     psi = nadam.optimizer.hyper["momentum_decay"]
     mu = prod / np.concatenate([[1.0], prod[:-1]])  # mu_t = prod_t / prod_{t-1}
-    np.testing.assert_allclose(mu, la.nadam_mu(np.arange(1, 51), 0.9, psi), rtol=1e-12)
-    assert la.nadam_mu(1, 0.9, 0.004) == pytest.approx(0.45, abs=0.01)
-    assert la.nadam_mu(600, 0.9, 0.004) < 0.5 < 0.89 < la.nadam_mu(100, 0.9, 1.0)  # Keras: ~0.9 by 100
+    np.testing.assert_allclose(mu, learn.nadam_mu(np.arange(1, 51), 0.9, psi), rtol=1e-12)
+    assert learn.nadam_mu(1, 0.9, 0.004) == pytest.approx(0.45, abs=0.01)
+    assert learn.nadam_mu(600, 0.9, 0.004) < 0.5 < 0.89 < learn.nadam_mu(100, 0.9, 1.0)  # Keras: ~0.9 by 100
 
 
 def test_read_outs():
-    assert la.ahead_from([1, 3, 1, 1], [2, 2, 2, 2]) == 2
-    assert la.ahead_from([1, 1], [2, 2]) == 0 and la.ahead_from([1, 3], [2, 2]) == -1
-    assert la.largest_rise([4.0, 2.0, 3.0, 1.0, 5.0]) == (5.0, 4)
-    assert la.largest_rise([3.0, 2.0, 1.0]) == (1.0, 0)
-    assert la.largest_rise([1.0, 2.0, np.nan]) == (2.0, 1)  # NaN (after a divergence) is left out
-    assert la.steps_rate_rose([[1, 1], [2, 2], [2, 1], [3, 0]]) == 2
+    assert learn.ahead_from([1, 3, 1, 1], [2, 2, 2, 2]) == 2
+    assert learn.ahead_from([1, 1], [2, 2]) == 0 and learn.ahead_from([1, 3], [2, 2]) == -1
+    assert learn.largest_rise([4.0, 2.0, 3.0, 1.0, 5.0]) == (5.0, 4)
+    assert learn.largest_rise([3.0, 2.0, 1.0]) == (1.0, 0)
+    assert learn.largest_rise([1.0, 2.0, np.nan]) == (2.0, 1)  # NaN (after a divergence) is left out
+    assert learn.steps_rate_rose([[1, 1], [2, 2], [2, 1], [3, 0]]) == 2
 
 
 def test_page_adam():
@@ -344,8 +349,8 @@ def test_page_adam():
     footer_ok(at, "adam")
     text = " ".join(m.value for m in at.markdown)
     adam, nadam = preset_run("adam"), preset_run("nadam")
-    assert f"From step {la.ahead_from(nadam.loss, adam.loss)} on, Nadam's loss stays below Adam's" in text
-    assert "f* is the lowest value of the loss" in " ".join(c.value for c in at.caption)
+    assert f"From step {learn.ahead_from(nadam.loss, adam.loss)} on, Nadam's loss stays below Adam's" in text
+    assert "J* is the lowest value of the loss" in " ".join(c.value for c in at.caption)
     at.toggle(key="adam.correct").set_value(False)
     for shown in (10, 600):
         at.select_slider(key="adam.shown").set_value(shown)

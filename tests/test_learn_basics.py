@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 import landscapes
 import optimizers
 import viz
+from descent_lab import learn
 from descent_lab.presets import PRESETS
 from optimizers import analysis, ewma, moments
 from optimizers.run import _generators, _minibatches
@@ -98,7 +99,7 @@ QUADRATICS = [landscapes.get("elongated_bowl", condition=5), landscapes.get("elo
 
 
 @pytest.mark.parametrize("surface", QUADRATICS, ids=lambda s: f"{s.name}{s.params.get('condition', '')}")
-@pytest.mark.parametrize("name", list(analysis.STABILITY_FACTOR))
+@pytest.mark.parametrize("name", [n for n in optimizers.names() if optimizers.rule(n).limit])
 def test_max_stable_lr_is_exact_on_quadratics(surface, name):
     """Just below the limit a run converges, just above it diverges, for every beta."""
     betas = [0.0] if name == "gd" else [0.0, 0.5, 0.9]
@@ -160,7 +161,7 @@ def test_sgd_is_noisier_than_batch(seed):
     batch = run("gd", REG, steps=steps, lr=0.05)
     sgd = run("gd", REG, steps=steps, lr=0.05, batch_size=1, seed=seed)
     mini = run("gd", REG, steps=steps, lr=0.05, batch_size=10, seed=seed)
-    lengths = [lb.path_length(t.path) for t in (batch, mini, sgd)]
+    lengths = [learn.path_length(t.path) for t in (batch, mini, sgd)]
     assert lengths[0] < lengths[1] < lengths[2]  # more noise, longer path
     off = [float(np.linalg.norm(t.path - batch.path, axis=1).mean()) for t in (mini, sgd)]
     assert off[0] < off[1]
@@ -194,7 +195,7 @@ def test_each_update_reads_the_stated_number_of_samples(size):
     steps, seed = 30, 3
     tr = run("gd", REG, steps=steps, lr=0.05, batch_size=size, seed=seed)
     idx = _minibatches(_generators(seed), REG.data.n, size, steps)
-    assert idx.shape == (steps, lb.samples_per_update(size, REG.data.n))
+    assert idx.shape == (steps, learn.samples_per_update(size, REG.data.n))
     for t in range(steps):
         assert len(set(idx[t])) == size
         gx, gy = _batch_grad(REG, np.array(tr.path[t, 0]), np.array(tr.path[t, 1]), idx[t])
@@ -205,15 +206,15 @@ def test_each_update_reads_the_stated_number_of_samples(size):
 
 def test_cost_read_outs():
     n = REG.data.n
-    assert lb.samples_per_update(None, n) == n and lb.samples_per_update(1, n) == 1
-    assert lb.samples_per_update(n + 5, n) == n
-    np.testing.assert_array_equal(lb.samples_seen(10, n, 3), [0, 10, 20, 30])
+    assert learn.samples_per_update(None, n) == n and learn.samples_per_update(1, n) == 1
+    assert learn.samples_per_update(n + 5, n) == n
+    np.testing.assert_array_equal(learn.samples_seen(10, n, 3), [0, 10, 20, 30])
     trs = {b: run("gd", REG, steps=40, lr=0.05, batch_size=b) for b in (None, 1, 10)}
     rows = lb.cost_rows([{"label": str(b), "batch_size": b, "trajectory": t} for b, t in trs.items()], n)
     assert [r["samples seen"] for r in rows] == [40 * n, 40, 400]
     assert [r["epochs"] for r in rows] == [40, 0.4, 4]
     assert rows[0]["final loss"] == pytest.approx(trs[None].loss[-1])
-    assert lb.path_length([[0, 0], [3, 4], [3, 4], [np.nan, np.nan]]) == 5
+    assert learn.path_length([[0, 0], [3, 4], [3, 4], [np.nan, np.nan]]) == 5
 
 
 # --- page 3: EWMA -------------------------------------------------------------------------------
@@ -347,7 +348,7 @@ def test_the_fastest_heavy_ball_settings_claims():
     assert best.momentum_lr < analysis.max_stable_lr(BOWL50, start, "momentum", best.momentum_beta)
     fastest = run("momentum", BOWL50, start, RAVINE.steps, lr=best.momentum_lr, beta=best.momentum_beta)
     assert fastest.diverged_at == -1
-    assert lb.widest_swing(fastest.path[:, 1], 0) > BOWL50.domain[1][1]  # beyond the map
+    assert learn.widest_swing(fastest.path[:, 1], 0) > BOWL50.domain[1][1]  # beyond the map
     gentle = optimizers.outcome(ravine_runs()[1], BOWL50, 0.01).reached_at
     quick = optimizers.outcome(fastest, BOWL50, 0.01).reached_at
     assert 0 <= quick <= gentle <= quick + 5
@@ -360,7 +361,7 @@ def test_beta_too_large_overshoots():
     trs = {b: run("momentum", BOWL50, start, RAVINE.steps, lr=lr, beta=b)
            for b in (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99)}
     out = {b: optimizers.outcome(t, BOWL50, 0.01) for b, t in trs.items()}
-    over = {b: lb.overshoot(t.path, (0, 0)) for b, t in trs.items()}
+    over = {b: learn.overshoot(t.path, (0, 0)) for b, t in trs.items()}
     assert all(t.diverged_at == -1 for t in trs.values())
     assert over[0.0] == 0 and out[0.0].reached_at == -1  # plain GD: never passes, not within 0.01
     assert over[0.5] == 0 and 0 < over[0.7] < 0.02  # 0.5 to 0.7: stops at the minimum (0.7: ~0.01 past)
@@ -510,7 +511,7 @@ def test_page_momentum():
     footer_ok(at, 4)
     gd, mom = ravine_runs()
     table = next(m.value for m in at.markdown if m.value.startswith("| | Gradient descent | Momentum |"))
-    swings = [lb.widest_swing(t.path[:, 1], 20) for t in (gd, mom)]
+    swings = [learn.widest_swing(t.path[:, 1], 20) for t in (gd, mom)]
     assert f"| {swings[0]:.2g} | {swings[1]:.2g} |" in table
     reached = [optimizers.outcome(t, BOWL50, 0.01).reached_at for t in (gd, mom)]
     assert f"| {reached[0]} | {reached[1]} |" in table

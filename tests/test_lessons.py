@@ -5,30 +5,42 @@ the stability hint is exact on quadratics."""
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 import landscapes
 import optimizers
-from descent_lab import tuning
+from descent_lab import learn, tuning
 from descent_lab.compute import runs
-from descent_lab.presets import PRESETS
+from descent_lab.presets import PRESETS, from_link
 from descent_lab.setup import Setup, custom_surface, from_query, run_spec, to_query
-from optimizers import moments
-from viz import learn_adaptive as la
-from viz import learn_basics as lb
+from optimizers.rounding import nudged
 from viz import run_colors
 
 
-def lesson(key, tol=0.01):
-    """The lesson's surface and, per run, its trajectory and outcome (as the Playground runs it)."""
+def lesson(key, tol=0.01, nudge=False):
+    """The lesson's surface and, per run, its trajectory and outcome (as the Playground runs it);
+    ``nudge``: from the start moved by one unit in the last place (optimizers.rounding.nudged)."""
     setup = PRESETS[key].setup()
+    if nudge:
+        setup = replace(setup, start=tuple(nudged(np.array(setup.start_point()))))
     s = setup.make_surface()
     out = []
     for v in runs(setup):
         out.append((v.trajectory, optimizers.outcome(v.trajectory, s, tol)))
     return s, out
+
+
+#: The lessons with a run that is sensitive to rounding: their answers are checked from the nudged
+#: start too (where the run may go on another machine), and must still hold there.
+SENSITIVE = {"adagrad-fades", "adam-nadam"}
+
+
+def test_only_the_lessons_checked_from_a_nudged_start_are_sensitive_to_rounding():
+    sensitive = {key for key, p in PRESETS.items() for v in runs(p.setup()) if v.trajectory.sensitive_from}
+    assert sensitive == SENSITIVE
 
 
 def distance(tr, s, k):
@@ -44,7 +56,7 @@ def test_every_lesson_asks_and_answers(key):
     setup = p.setup()
     assert p.question.endswith("?") and len(p.answer) > 40 and p.title
     assert setup.lesson == key and p.matches(setup)
-    assert to_query(setup)["lesson"] == key and from_query(to_query(setup)) == (setup, [])
+    assert to_query(setup)["lesson"] == key and from_link(to_query(setup)) == (setup, [])
     assert len(p.run_names()) == len(setup.runs)
     # one colour per optimizer: the Playground's runs have the colours the Learn pages take from run_colors
     colors = [v.color for v in runs(setup)]
@@ -59,12 +71,11 @@ def test_lesson_links_stay_backwards_compatible():
     query = dict(PRESETS["ravine"].query)
     setup, problems = from_query(query)
     assert problems == [] and setup.lesson == "" and PRESETS["ravine"].matches(setup)
-    setup, problems = from_query({**query, "lesson": "no-such"})
+    setup, problems = from_link({**query, "lesson": "no-such"})
     assert setup.lesson == "" and len(problems) == 1 and "lesson" in problems[0]
 
 
 def test_a_changed_setup_no_longer_matches_its_lesson():
-    from dataclasses import replace
     setup = PRESETS["ravine"].setup()
     assert PRESETS["ravine"].matches(replace(setup, show3d=True, lesson=""))  # view settings aside
     assert not PRESETS["ravine"].matches(replace(setup, steps=151))
@@ -117,26 +128,31 @@ def test_answer_ravine():
     y = gd.path[:, 1]
     assert np.all(np.sign(y[1:]) == -np.sign(y[:-1]))  # wall to wall at every step
     ym = mom.path[:, 1]
-    assert np.all(np.abs(ym[2:]) <= np.abs(ym[1])) and lb.widest_swing(ym, 20) < 0.04 * abs(ym[0])
+    assert np.all(np.abs(ym[2:]) <= np.abs(ym[1])) and learn.widest_swing(ym, 20) < 0.04 * abs(ym[0])
     assert np.all(mom.loss[1:] < gd.loss[1:])
 
 
 def test_answer_nesterov():
     _, [(mom, m), (nag, n)] = lesson("nesterov")
-    assert moments.sign_flips(nag.path[:, 1]) == 2 and moments.sign_flips(mom.path[:, 1]) == 51
-    assert n.reached_at == 143 and m.reached_at == -1 and round(float(m.distance), 2) == 0.05
+    assert learn.crossings(mom.path[:, 1], 0.02) == 19 and learn.crossings(nag.path[:, 1], 0.02) == 2
+    deepest = [round(float(np.min(t.path[:, 1])), 2) for t in (mom, nag)]
+    assert deepest == [-1.26, -0.30]
+    assert (n.reached_at, m.reached_at) == (92, 111)
 
 
-def test_answer_adagrad_fades():
-    _, [(ada, a), (rms, r)] = lesson("adagrad-fades")
+@pytest.mark.parametrize("nudge", [False, True])
+def test_answer_adagrad_fades(nudge):
+    _, [(ada, a), (rms, r)] = lesson("adagrad-fades", nudge=nudge)
     assert np.all(np.diff(ada.effective_lr, axis=0) <= 0)
     assert np.all(ada.effective_lr[-1] < rms.effective_lr[-1])  # in both directions
-    assert (round(float(r.distance), 2), round(float(a.distance), 1)) == (0.55, 1.7)
+    # "about 0.55": 0.547 from the link's start, 0.541 from the nudged one (RMSProp is sensitive)
+    assert abs(float(r.distance) - 0.55) < 0.01 and round(float(a.distance), 1) == 1.7
 
 
-def test_answer_adam_nadam():
-    _, [(adam, a), (nadam, n)] = lesson("adam-nadam")
-    assert la.ahead_from(nadam.loss, adam.loss) == 11
+@pytest.mark.parametrize("nudge", [False, True])
+def test_answer_adam_nadam(nudge):
+    _, [(adam, a), (nadam, n)] = lesson("adam-nadam", nudge=nudge)
+    assert learn.ahead_from(nadam.loss, adam.loss) == 11
     assert np.all(nadam.loss[11:] < adam.loss[11:])
     assert (round(float(n.distance), 2), round(float(a.distance), 2)) == (0.46, 0.88)
 
@@ -313,8 +329,7 @@ def test_a_lesson_matches_its_runs_as_the_widgets_write_them():
     assert PRESETS["adagrad-fades"].matches(replace(setup, runs=widgets, start=setup.start_point()))
 
 
-def test_every_rule_with_a_limit_has_its_formula_written():
-    assert set(tuning.LIMIT_FORMULA) == set(optimizers.analysis.STABILITY_FACTOR)
+def test_the_limit_formula_is_written_in_the_caption():
     setup = Setup(surface="elongated_bowl", surface_params={"condition": 50.0})
     hint = tuning.stability(setup, run_spec("momentum"))
     assert "(2(1+β)/λmax; λmax = 50, the largest curvature (Hessian eigenvalue) at the start)" in (

@@ -174,6 +174,20 @@ def test_batch_rows_equal_single_evaluations_bit_for_bit(net):
         assert np.array_equal(H[r], net.hvp(W[r], V[r]))
 
 
+@pytest.mark.parametrize("hidden, n", [((5,), 61), ((3, 7), 64), ((16, 16), 400), ((), 30), ((8, 8, 8), 100)])
+def test_gradient_rows_equal_single_runs_for_any_shape(hidden, n):
+    """The gradient's blocks of rows and work arrays (landscapes.mlp._gradient): every row of a
+    batch spanning several blocks equals its single evaluation, whatever the widths and samples."""
+    net = landscapes.network("circles", hidden=hidden, n=n, seed=1)
+    per_row = n * (sum(2 * h + 1 for h in hidden) + max(hidden, default=0) + 1)
+    R = 3 * max(1, landscapes.mlp.GRAD_BLOCK // per_row) + 2  # three blocks and a part
+    W = net.init(range(R))
+    loss, grad = net.value_and_grad(W)
+    for r in (0, 1, R // 2, R - 1):
+        one_loss, one_grad = net.value_and_grad(W[r])
+        assert loss[r] == one_loss and np.array_equal(grad[r], one_grad)
+
+
 def test_batch_gradients(net):
     W = net.init(range(30))
     rng = np.random.default_rng(3)
@@ -283,7 +297,7 @@ def replay(net, name, hyper, steps, idx=None, start=None):
     if rule.derive:
         h.__dict__.update(rule.derive(SimpleNamespace(**{k: np.asarray(v) for k, v in opt.hyper.items()})))
     w = (net.start if start is None else start).copy()
-    state = tuple(np.full(w.shape, v) for v in rule.init)
+    state = rule.start_state(w.shape)
     path = [w]
     for t in range(steps):
         g = net.grad(w) if idx is None else net.batch_grad(w, idx[t])

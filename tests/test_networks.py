@@ -18,9 +18,9 @@ from PIL import Image
 import landscapes
 import optimizers
 from descent_lab import networks as dn
+from descent_lab.compute import frame_steps
 from descent_lab.setup import RunSpec, run_spec
 from viz import networks as vn
-from viz.playground import frame_steps
 
 TINY = dn.NetSetup(data="circles", n=40, noise=0.1, seed=3, hidden=(4,), steps=30,
                    runs=(run_spec("gd", lr=0.5), run_spec("adam", lr=0.05), run_spec("gd", lr=0.2)))

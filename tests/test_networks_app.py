@@ -10,6 +10,7 @@ from conftest import ok, open_page
 from streamlit.testing.v1 import AppTest
 
 from descent_lab import networks as dn
+from viz.stage import unpack
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "app_pages" / "networks.py")
@@ -23,6 +24,13 @@ def page(query: dict | None = None) -> AppTest:
     return ok(at)
 
 
+def stage(at: AppTest) -> dict:
+    """The data the Networks stage (app_pages/net_stage.py) was sent on the last run."""
+    (element,) = at.get("bidi_component")
+    assert element.key == "net.stage"
+    return unpack(element.proto.bytes)
+
+
 def link(at: AppTest) -> dict:
     return {k: v[-1] if isinstance(v, list) else v for k, v in at.query_params.items()}
 
@@ -32,8 +40,11 @@ def test_default_view():
     assert not at.warning and not at.error
     assert at.selectbox(key="net.data").value == "moons"
     assert [at.selectbox(key=f"net.r{i}.opt").value for i in range(3)] == ["gd", "momentum", "adam"]
-    assert len(at.get("plotly_chart")) == 1
-    assert any("PCA of the paths" in m.value for m in at.markdown)
+    assert not at.get("plotly_chart")  # the figure is the stage's, not a Plotly chart
+    data = stage(at)
+    assert data["plane"]["title"].startswith("PCA of the paths") and data["steps"] == 300
+    assert [r["label"] for r in data["runs"]] == ["1. GD (lr=0.5)", "2. Momentum (lr=0.1)",
+                                                  "3. Adam (lr=0.01)"]
     assert dn.from_query(link(at)) == (dn.NetSetup(), [])  # the address bar holds the default setup
 
 
@@ -45,8 +56,8 @@ def test_a_link_sets_the_widgets_and_is_written_back():
     assert at.select_slider(key="net.width0").value == 6 and at.select_slider(key="net.steps").value == 40
     assert at.select_slider(key="net.r1.lr").value == 0.05
     assert at.multiselect(key="net.ends").value == [2, 1]
-    assert len(at.get("plotly_chart")) == 2  # the animated figure and the interpolation
-    assert any("The plane through the start" in m.value for m in at.markdown)
+    assert len(at.get("plotly_chart")) == 1  # the interpolation (the stage is no Plotly chart)
+    assert stage(at)["plane"]["title"].startswith("The plane through the start")
     setup, problems = dn.from_query(link(at))
     assert problems == [] and setup == dn.from_query(query)[0]
 
@@ -61,7 +72,9 @@ def test_changing_a_widget_changes_the_link():
     at.segmented_control(key="net.plane").set_value("random")
     ok(at)
     assert link(at)["plane"] == "random" and link(at)["around"] == "1"
-    assert any("Two random filter" in m.value for m in at.markdown)
+    data = stage(at)
+    assert data["plane"]["title"].startswith("Two random filter")
+    assert "Random directions are not where the paths lie" in data["notes"][0]
 
 
 @pytest.mark.parametrize("query", [
@@ -72,7 +85,7 @@ def test_changing_a_widget_changes_the_link():
 def test_hostile_links_give_a_message_and_a_working_page(query):
     at = page(query)
     assert at.warning and "could not be used" in at.warning[0].value
-    assert len(at.get("plotly_chart")) == 1
+    assert stage(at)["steps"] > 0
     assert dn.from_query(link(at))[1] == []  # the link written back is clean
 
 
@@ -84,7 +97,7 @@ def test_three_layers_of_64_are_refused_in_words():
         at.select_slider(key=f"net.width{i}").set_value(64)
     ok(at)
     assert any("577 weights" in e.value for e in at.error)
-    assert link(at)["hidden"] == "16,16" and len(at.get("plotly_chart")) == 1
+    assert link(at)["hidden"] == "16,16" and stage(at)["hidden"] == [16, 16]
 
 
 @pytest.mark.parametrize("panel", ["1-D interpolation", "Sharpness", "Export"])
@@ -95,7 +108,7 @@ def test_panels(panel):
     q = link(at)
     assert dn.PANELS[q["panel"]] == panel
     if panel == "Sharpness":
-        assert len(at.get("plotly_chart")) == 2 and len(at.dataframe) == 1
+        assert len(at.get("plotly_chart")) == 1 and len(at.dataframe) == 1
         assert at.dataframe[0].value["2 / lr (GD)"].iloc[0] == pytest.approx(4.0)
     elif panel == "Export":
         assert "?data=xor" in at.code[0].value
@@ -104,15 +117,15 @@ def test_panels(panel):
         assert at.get("download_button")
 
 
-def test_three_d_and_one_column():
+def test_three_d():
     at = page(SMALL)
     at.toggle(key="net.show3d").set_value(True)
-    at.toggle(key="net.tall").set_value(True)
     ok(at)
-    assert link(at)["show3d"] == "1" and "tall" not in link(at)
-    assert len(at.get("plotly_chart")) == 1
+    assert link(at)["show3d"] == "1"
+    # the surface below the stage
+    assert len(at.get("plotly_chart")) == 1 and len(at.get("bidi_component")) == 1
 
 
 def test_the_page_is_in_the_app_navigation():
     at = open_page("app_pages/networks.py")  # through app.py's st.navigation
-    assert at.selectbox(key="net.data").value == "moons" and len(at.get("plotly_chart")) == 1
+    assert at.selectbox(key="net.data").value == "moons" and len(at.get("bidi_component")) == 1

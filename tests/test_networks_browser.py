@@ -1,110 +1,199 @@
-"""The Networks page in Chromium: it loads from a link, the landscape is drawn (pixels), and the
-step slider moves the runs' markers over it."""
+"""The Networks page's stage in Chromium, read in pixels: the first view paints the plane and the output
+shading at step 0; Play moves the markers, the shading and the unit maps; the keys step; hostile point
+lists give a message and a working page; a phone gets one column without overlap."""
 
 from __future__ import annotations
 
 import io
-import time
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from descent_lab import networks as dn
+from landscapes import datasets
 
 pytestmark = pytest.mark.browser
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-FIG = ".st-key-net-figure .js-plotly-plot"
-GD = f"document.querySelector('{FIG}')"
+NS = ".ns"
+
+def stage(page, js: str):
+    """``js``, a function of the stage's state (net_stage.js's, on its root element), evaluated."""
+    return page.locator(NS).evaluate(f"root => ({js})(root.netStage)")
+
+
+def wait_stage(page, js: str) -> None:
+    page.wait_for_function(f"() => {{ const f = {js}; return f(window.__ns.netStage); }}")
 QUERY = {"data": "moons", "n": "100", "hidden": "8", "steps": "60", "optimizers": "gd,adam",
          "gd.lr": "1", "adam.lr": "0.05"}
-#: the current point of each run on the plane: (page x, page y) of its marker, and its data (a, b)
-POINTS = f"""() => {{
-  const g = {GD}, fl = g._fullLayout, b = g.getBoundingClientRect();
-  return g._fullData.filter(d => (d.hovertemplate || '').includes('step %{{text}}')).map(d => ({{
-    a: d.x[0], b: d.y[0], text: d.text[0],
-    px: b.x + fl.xaxis._offset + fl.xaxis.l2p(d.x[0]), py: b.y + fl.yaxis._offset + fl.yaxis.l2p(d.y[0])}}));
-}}"""
 
 
-def landscape_box(page) -> dict:
-    return page.evaluate(f"""() => {{ const g = {GD}, fl = g._fullLayout, b = g.getBoundingClientRect();
-      return {{x: b.x + fl.xaxis._offset, y: b.y + fl.yaxis._offset, width: fl.xaxis._length,
-               height: fl.yaxis._length}}; }}""")
-
-
-def top(page) -> None:
-    """Scroll the figure's top to the window's top (the landscape then fits in 1366 x 768)."""
-    page.evaluate(f"() => {GD}.scrollIntoView({{block: 'start'}})")
+def open_stage(page, app_url, query=QUERY, errors=None) -> None:
+    if errors is not None:
+        page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_default_timeout(120_000)
+    page.goto(f"{app_url}/networks?{urlencode(query)}")
+    page.wait_for_selector(f"{NS}[data-drawn]")
+    page.wait_for_selector(IDLE)
+    page.locator(NS).evaluate("root => { window.__ns = root; }")  # (the stage lives in a shadow root)
+    # the plane's picture decoded and drawn (it paints once its image has loaded)
+    wait_stage(page, "s => s.planeImg && s.planeImg.complete")
     page.wait_for_timeout(200)
 
 
-def shot(page, box: dict) -> np.ndarray:
-    png = page.screenshot(clip=box)
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+def pixels(page, selector: str) -> np.ndarray:
+    loc = page.locator(selector)
+    loc.scroll_into_view_if_needed()
+    return np.asarray(Image.open(io.BytesIO(loc.screenshot())).convert("RGB")).astype(int)
 
 
-def near(img: np.ndarray, hex_colour: str, at: tuple[float, float], radius: float = 9) -> int:
-    rgb = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)])
-    yy, xx = np.mgrid[: img.shape[0], : img.shape[1]]
-    inside = np.hypot(xx - at[0], yy - at[1]) <= radius
-    return int((inside & (np.abs(img - rgb).sum(-1) < 60)).sum())
+def step(page) -> int:
+    return int(page.locator(NS).get_attribute("data-step"))
 
 
-def test_networks_page_draws_the_landscape_and_the_slider_moves_the_runs(page, app_url):
+def markers(page) -> list[tuple[float, float]]:
+    return [tuple(m) for m in stage(page, "s => s.markers.map(m => [m.x, m.y])")]
+
+
+def test_first_view_paints_the_plane_and_the_shading_at_step_0(page, app_url):
     errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.set_default_timeout(90_000)
-    t = time.monotonic()
-    page.goto(f"{app_url}/networks?{urlencode(QUERY)}")
-    drawn = f"() => {{ const g = {GD}; return g && g._fullLayout && g.querySelector('image'); }}"
-    page.wait_for_function(drawn, timeout=120_000)
-    print(f"link -> landscape drawn: {time.monotonic() - t:.2f} s")
+    open_stage(page, app_url, errors=errors)
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+    assert step(page) == 0
+    plane = pixels(page, f"{NS} .ns-plane canvas.ns-canvas >> nth=0")
+    inner = plane[10:-40, 50:-10].reshape(-1, 3)
+    assert (inner.min(axis=1) < 230).mean() > 0.8  # the landscape's colours fill the plane
+    assert len(np.unique(inner @ np.array([1 << 16, 1 << 8, 1]))) > 50
+    out = pixels(page, f"{NS} .ns-out canvas.ns-canvas")
+    area = out[10:-30, 40:-10].reshape(-1, 3)
+    assert (area.sum(axis=1) < 3 * 250).mean() > 0.95  # shaded all over (no white left)
+    orange, blue = np.array([0xF5, 0x93, 0x22]), np.array([0x08, 0x77, 0xBD])
+    assert (np.abs(area - orange).sum(1) < 40).sum() > 100 and (np.abs(area - blue).sum(1) < 40).sum() > 100
+    starts = markers(page)
+    assert max(abs(a[0] - b[0]) + abs(a[1] - b[1]) for a in starts for b in starts) < 1e-9  # one start
+    assert not errors, errors
+
+
+def test_play_moves_the_markers_the_shading_and_the_unit_maps_and_the_keys_step(page, app_url):
+    errors: list[str] = []
+    open_stage(page, app_url, errors=errors)
+    before = markers(page)
+    out0 = pixels(page, f"{NS} .ns-out canvas.ns-canvas")
+    net0 = pixels(page, f"{NS} .ns-net canvas")
+    page.locator(f"{NS} .ns-play").click()
+    wait_stage(page, "s => !s.playing && Number(s.root.dataset.step) === 60")  # played to the end
+    assert step(page) == 60
+    after = markers(page)
+    assert max(np.hypot(a[0] - b[0], a[1] - b[1]) for a, b in zip(before, after, strict=True)) > 10
+    out1 = pixels(page, f"{NS} .ns-out canvas.ns-canvas")
+    assert np.abs(out1 - out0).sum(-1).mean() > 20  # the shading changed: the network learned
+    net1 = pixels(page, f"{NS} .ns-net canvas")
+    maps = stage(page, "s => s.unitMaps.filter(m => m.layer === 1)")
+    assert len(maps) == 8
+    changed = [np.abs(net1[int(m["y"]):int(m["y"] + m["size"]), int(m["x"]):int(m["x"] + m["size"])]
+                      - net0[int(m["y"]):int(m["y"] + m["size"]), int(m["x"]):int(m["x"] + m["size"])]).mean()
+               for m in maps]
+    assert sum(c > 2 for c in changed) >= 4, changed  # the hidden units' maps moved with the weights
+
+    page.locator(NS).focus()
+    page.keyboard.press("Home")
+    assert step(page) == 0
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    assert step(page) == 3
+    page.keyboard.press("ArrowLeft")
+    assert step(page) == 2
+    page.keyboard.press("End")
+    assert step(page) == 60
+    page.keyboard.press("Space")
+    wait_stage(page, "s => Number(s.root.dataset.step) < 60")  # from 0 again
+    page.keyboard.press("Space")
+    assert not errors, errors
+
+
+@pytest.mark.parametrize("hostile", [
+    "'a string'",
+    "{points: Array.from({length: 1000000}, () => [0, 0, 1]), over: true}",
+    "{points: [[NaN, 0, 1]], over: true}",
+    "{points: [[0, 0, 'blue']], over: true}",
+    "{points: [[1e300, 0, 1]], over: false}",
+])
+def test_hostile_point_lists_give_a_message_and_a_working_page(page, app_url, hostile):
+    errors: list[str] = []
+    open_stage(page, app_url, errors=errors)
+    stage(page, f"s => s.api.setTriggerValue('points', {hostile})")
+    msg = page.locator(f"{NS} .ns-msg")
+    expect(msg).to_contain_text("Your points were not used", timeout=60_000)
     page.wait_for_selector(IDLE)
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
-    assert not page.locator("[data-testid='stAlert']").count()  # a clean link: no message
-
-    top(page)
-    box = landscape_box(page)
-    assert box["width"] > 200 and box["height"] > 200, box
-    img = shot(page, box)
-    px = img.reshape(-1, 3)
-    coloured = float((px.min(axis=1) < 225).mean())
-    assert coloured > 0.7, f"only {coloured:.0%} of the landscape is coloured"
-    assert len(np.unique(px @ np.array([1 << 16, 1 << 8, 1]))) > 100
-
-    colors = dn.colors(dn.from_query(QUERY)[0])
-    first = page.evaluate(POINTS)
-    assert [p["text"] for p in first] == ["0", "0"]  # the figure opens on step 0
-    assert first[0]["a"] == pytest.approx(first[1]["a"])  # every run starts at the same weights
-    start = (first[0]["px"] - box["x"], first[0]["py"] - box["y"])
-    assert near(img, colors[1], start) > 40  # the last run's marker is on the start
-    trails = page.evaluate(f"""() => {GD}._fullData.filter(d => d.mode === 'lines' && d.showlegend)
-      .map(d => d.x.filter(v => v !== null).length)""")
-    assert trails == [1, 1]  # no path drawn beyond the start before Play
-
-    page.locator(f"{FIG} .slider-rail-rect").scroll_into_view_if_needed()
-    rail = page.evaluate(f"""() => {{
-      const r = {GD}.querySelector('.slider-rail-rect').getBoundingClientRect();
-      return {{x: r.x, y: r.y + r.height / 2, width: r.width}}; }}""")
-    page.mouse.click(rail["x"] + rail["width"] - 2, rail["y"])  # the slider's last stop: step 60
-    page.wait_for_function(f"() => ({POINTS})()[0].text === '60'")
-    top(page)
-    page.wait_for_timeout(300)
-    box = landscape_box(page)
-    last = page.evaluate(POINTS)
-    assert all(p["text"] == "60" for p in last)
-    assert page.evaluate(f"""() => {GD}._fullData.filter(d => d.mode === 'lines' && d.showlegend)
-      .map(d => d.x.length)""") == [61, 61]  # the whole paths, now that the runs got there
-    starts = page.evaluate(f"""(pts) => {{ const g = {GD}, fl = g._fullLayout;
-      return pts.map(p => [fl.xaxis.l2p(p.a), fl.yaxis.l2p(p.b)]); }}""", first)  # in the axes' pixels
-    moved = [np.hypot(f["px"] - box["x"] - s[0], f["py"] - box["y"] - s[1])
-             for f, s in zip(last, starts, strict=True)]
-    assert min(moved) > 20, moved
-    img = shot(page, box)
-    ends = [(p["px"] - box["x"], p["py"] - box["y"]) for p in last]
-    assert all(near(img, c, e) > 40 for c, e in zip(colors, ends, strict=True))  # the markers, drawn
+    page.locator(NS).focus()
+    page.keyboard.press("End")
+    assert step(page) == 60
     assert not errors, errors
+
+
+def test_drawing_points_changes_the_data_the_runs_and_the_link(page, app_url):
+    errors: list[str] = []
+    open_stage(page, app_url, errors=errors)
+    before = stage(page, "s => ({n: s.d.train.y.length + s.d.test.y.length, J: s.d.J(1, 0), v: s.version})")
+    page.locator(f"{NS} .ns-tools button", has_text="+ blue").click()
+    canvas = page.locator(f"{NS} .ns-out canvas.ns-canvas")
+    canvas.scroll_into_view_if_needed()
+    axes = stage(page, "s => ({L: s.outAxes.L, T: s.outAxes.T, w: s.outAxes.w, h: s.outAxes.h})")
+    clicks = [(0.2, 0.2), (0.3, 0.8), (0.5, 0.5), (0.7, 0.25), (0.85, 0.9)]
+    for fx, fy in clicks:
+        canvas.click(position={"x": axes["L"] + fx * axes["w"], "y": axes["T"] + fy * axes["h"]})
+    assert stage(page, "s => s.drawn.length") == 5  # drawn at once, before the server answers
+    wait_stage(page, f"s => s.version !== {before['v']!r} && s.drawn.length === 5")
+    page.wait_for_selector(IDLE)
+    after = stage(page, "s => ({n: s.d.train.y.length + s.d.test.y.length, J: s.d.J(1, 0), "
+                        "drawn: s.d.drawn, box: s.d.bounds})")
+    assert after["n"] == before["n"] + 5  # the data holds the points
+    assert after["J"] != before["J"]  # the runs trained again on them
+    query = parse_qs(urlparse(page.url).query)
+    points = datasets.decode_points(query["points"][0])  # the link holds them
+    assert points.n == 5 and set(points.y) == {1.0}
+    np.testing.assert_allclose(points.x, np.array(after["drawn"])[:, :2])
+    assert not errors, errors
+
+
+def test_a_link_with_500_drawn_points_round_trips(page, app_url):
+    rng = np.random.default_rng(7)
+    x = rng.uniform(-3, 3, (500, 2))
+    text = datasets.encode_points(datasets.drawn(x, (x[:, 0] * x[:, 1] > 0).astype(float)))
+    open_stage(page, app_url, {**QUERY, "data": "none", "points": text})
+    assert not page.locator("[data-testid='stAlert']").count()  # a clean link: no message
+    got = stage(page, "s => ({n: s.d.train.y.length + s.d.test.y.length, drawn: s.d.drawn.length, "
+                      "over: s.d.over})")
+    assert got == {"n": 500, "drawn": 500, "over": False}
+    assert parse_qs(urlparse(page.url).query)["points"] == [text]
+
+
+def boxes(page) -> list[dict]:
+    return page.locator(NS).evaluate("""root => [...root.querySelectorAll(
+        '.ns-grid > .ns-box, .ns-head, .ns-bar')]
+      .map(e => { const b = e.getBoundingClientRect();
+                  return {cls: e.className, x: b.x, y: b.y, r: b.right, b: b.bottom}; })""")
+
+
+def test_a_phone_gets_one_column_without_overlap(browser, app_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        open_stage(page, app_url)
+        assert page.locator(f"{NS}.narrow").count() == 1  # the component chose one column itself
+        found = boxes(page)
+        assert len(found) == 6
+        for e in found:
+            assert e["x"] >= -1 and e["r"] <= 391, e  # nothing clipped at the sides
+        for i, a in enumerate(found):
+            for b in found[i + 1:]:
+                overlap = min(a["r"], b["r"]) - max(a["x"], b["x"]), min(a["b"], b["b"]) - max(a["y"], b["y"])
+                assert min(overlap) <= 0.5, (a, b)
+        rights = page.locator(NS).evaluate(
+            "root => [...root.querySelectorAll('canvas')].map(c => c.getBoundingClientRect().right)")
+        assert max(rights) <= 391
+    finally:
+        context.close()

@@ -8,11 +8,9 @@ import numpy as np
 import pytest
 
 import optimizers
-from descent_lab.presets import PRESETS
-from descent_lab.setup import from_query
-from optimizers import moments
-from viz import learn_adaptive as la
-from viz import learn_basics as lb
+from descent_lab import learn
+from descent_lab.presets import PRESETS, from_link
+from descent_lab.setup import SPEEDS, STEPS_PER_SECOND
 
 
 def outcomes(key, tol=0.05):
@@ -29,7 +27,7 @@ def outcomes(key, tol=0.05):
 def test_preset_link_parses_cleanly(key):
     p = PRESETS[key]
     query = dict(parse_qsl(urlsplit(p.link()).query))
-    setup, problems = from_query(query)
+    setup, problems = from_link(query)
     assert problems == [] and setup == p.setup()
 
 
@@ -82,11 +80,11 @@ def test_ravine_preset_tells_the_true_story():
     y = gd_tr.path[:, 1]
     assert np.all(np.sign(y[1:]) == -np.sign(y[:-1]))
     np.testing.assert_allclose(np.abs(y[1:] / y[:-1]), 0.96, atol=0.002)
-    assert lb.widest_swing(y, 20) > 0.4 * abs(y[0])  # still swinging wide from step 20 on
+    assert learn.widest_swing(y, 20) > 0.4 * abs(y[0])  # still swinging wide from step 20 on
     # momentum: its swings across never get wider than its first, and die out within ~20 steps
     ym = mom_tr.path[:, 1]
     assert np.all(np.abs(ym[2:]) <= np.abs(ym[1]))
-    assert lb.widest_swing(ym, 20) < 0.04 * abs(ym[0]) < 0.1 * lb.widest_swing(y, 20)
+    assert learn.widest_swing(ym, 20) < 0.04 * abs(ym[0]) < 0.1 * learn.widest_swing(y, 20)
     # its loss is below GD's at every step, and it arrives about four times sooner
     assert np.all(mom_tr.loss[1:] < gd_tr.loss[1:])
     assert mom.reached_at >= 0 and gd.reached_at >= 3.5 * mom.reached_at
@@ -94,8 +92,8 @@ def test_ravine_preset_tells_the_true_story():
 
 def test_nesterov_preset():
     (m_tr, _), (n_tr, _) = outcomes("nesterov")
-    flips = [moments.sign_flips(t.path[:, 1]) for t in (m_tr, n_tr)]  # crossings of the valley floor
-    assert flips[1] < flips[0]
+    flips = [learn.crossings(t.path[:, 1]) for t in (m_tr, n_tr)]  # crossings of the valley floor
+    assert 1 <= flips[1] < flips[0]
 
 
 def test_saddle_preset():
@@ -116,5 +114,34 @@ def test_adam_nadam_preset():
     (adam, a), (nadam, n) = outcomes("adam-nadam")
     assert [r.hyper["lr"] for r in PRESETS["adam-nadam"].setup().runs] == [0.03, 0.03]  # the same lr
     # Nadam stays ahead of Adam (lower loss) from early on to the end
-    assert 0 < la.ahead_from(nadam.loss, adam.loss) <= 20
+    assert 0 < learn.ahead_from(nadam.loss, adam.loss) <= 20
     assert n.distance < a.distance and n.gap < a.gap
+
+
+@pytest.mark.parametrize("key", PRESETS)
+def test_lesson_plays_at_a_pace_to_talk_over(key):
+    """Each lesson's link sets its speed (a field of the lesson) so that Play takes 5 to 20 s at the
+    stage's pace (1x: STEPS_PER_SECOND), and the link's setup keeps it."""
+    p = PRESETS[key]
+    setup = p.setup()
+    assert setup.speed == p.speed in SPEEDS
+    seconds = setup.steps / (STEPS_PER_SECOND * float(p.speed.rstrip("x")))
+    assert 5 <= seconds <= 20, (key, setup.steps, p.speed, seconds)
+
+
+def test_default_pace_is_narratable():
+    """At 1x the default run (500 steps) takes 25 s and a 150-step lesson 7.5 s (100 steps a second
+    made the ravine lesson a 1.5 s blur); the stage is sent the same pace."""
+    import landscapes
+    from descent_lab.compute import RunView
+    from descent_lab.families import lr_family, row
+    from descent_lab.setup import Setup
+    from viz import landscape_png
+    from viz.stage import stage_data
+
+    assert 10 <= STEPS_PER_SECOND <= 30
+    setup = Setup(steps=20)
+    fams = [lr_family(setup, spec, (1e-3,)) for spec in setup.runs[:1]]
+    views = [RunView("1. run", "#0072B2", row(fams[0].trajectory, fams[0].index))]
+    surface = landscapes.get("rosenbrock")
+    assert stage_data(surface, views, fams, landscape_png(surface))["steps_per_s"] == STEPS_PER_SECOND

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from conftest import ok
@@ -16,6 +15,7 @@ from descent_lab import networks as dn
 from descent_lab.runlist import PALETTE, RunList, normal, run_colors
 from descent_lab.setup import MAX_RUNS, QueryReader, RunSpec, forms, read_runs, runs_query
 from optimizers import schedules
+from viz.stage import unpack
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,15 +98,15 @@ def test_a_switch_recolours_no_other_run():
 
 
 def test_a_switch_on_the_networks_page_recolours_no_other_run():
-    """The Networks page's runs: Run 1 GD -> Adam keeps Run 3's Adam colour in the figure."""
+    """The Networks page's runs: Run 1 GD -> Adam keeps Run 3's Adam colour on the stage."""
     query = {"data": "xor", "n": "100", "hidden": "6", "steps": "20", "optimizers": "gd,momentum,adam"}
     at = AppTest.from_file(str(ROOT / "app_pages" / "networks.py"), default_timeout=120)
     at.query_params.update(query)
     ok(at)
 
     def path_colors() -> list[str]:
-        traces = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
-        return [t["line"]["color"] for t in traces if str(t.get("name")).startswith(("1.", "2.", "3."))]
+        (element,) = at.get("bidi_component")  # the Networks stage and the runs it was sent
+        return [r["color"] for r in unpack(element.proto.bytes)["runs"]]
 
     before = path_colors()
     assert before == run_colors(["gd", "momentum", "adam"])

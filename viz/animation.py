@@ -23,12 +23,12 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
+from descent_lab.compute import RunView, frame_steps
 from descent_lab.export import GIF_FPS, GIF_FRAMES, SLIDE_SIZES
 from landscapes import Surface
 
 from .landscape import ALPHA, COLORMAP, color_range, display_transform, landscape_grid
 from .networks import log_loss
-from .playground import RunView, frame_steps
 from .stage import GAP_FLOOR, gap, loss_reference
 
 WIDTH_IN = 6.4  # the map alone is laid out in inches at this width and scaled to width_px by the dpi

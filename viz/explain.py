@@ -1,12 +1,13 @@
 """Explain mode: each update rule as the course writes it, with the numbers one run recorded.
 
-For every registered optimizer, ``TEMPLATES`` says which recorded quantities explain mode shows,
-with which symbol and under which line of the rule's formula, in the course's form and (where
-PyTorch writes the rule differently and its quantities follow exactly from the run's) in PyTorch's.
-Where the registry computes PyTorch's form and the course writes the rule another way (momentum as
-an average, Nesterov with η inside v), ``COURSE_FORMS`` gives the "Course" tab the course's formula
-with this run's numbers in that form, or, where that form takes other steps (η-inside Nesterov under
-a schedule), PyTorch's formula and a line saying how the course writes it.
+Each registry entry (optimizers.rules) says which recorded quantities explain mode shows, with
+which symbol and under which line of its formula (``Rule.explain``), in the course's form and (where
+PyTorch writes the rule differently and its quantities follow exactly from the run's) in PyTorch's
+(``Rule.explain_torch``). Where the registry computes PyTorch's form and the course writes the rule
+another way (momentum as an average, Nesterov with η inside v), ``Rule.course_form`` gives the
+"Course" tab the course's formula with this run's numbers in that form, or, where that form takes
+other steps (η-inside Nesterov under a schedule), PyTorch's formula and a line saying how the course
+writes it. This module only renders them.
 Every number comes from what optimizers.run recorded (gradient, state after each update, effective
 learning rate, path); the only arithmetic here is on those recordings (Adam's bias corrections from
 its recorded beta powers, PyTorch's momentum buffer from the course's), never a step of the rule.
@@ -19,172 +20,15 @@ badly on a projector; the subset here is ~100 lines and tested.)
 
 from __future__ import annotations
 
-import base64
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 
 from optimizers import Trajectory
-from optimizers.rules import RULES
-
-# ---- the templates -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Row:
-    """A number explain mode shows at each step: its symbol (LaTeX), its value from a run's
-    recording, ``value(tr) -> (steps, D)`` or ``(steps,)`` for one number per step, and the formula
-    line (0-based) it is listed under (-1: after the formula). ``arrow``: a label when the row is
-    also drawn on the map as an arrow beside the gradient and the step (the velocity, Adam's first
-    moment), ``sign`` the arrow's direction (-1: drawn as -value, the way the step goes)."""
-
-    symbol: str
-    value: Callable[[Trajectory], np.ndarray]
-    line: int = -1
-    arrow: str = ""
-    sign: float = 1.0
-
-
-def slot(name: str) -> Callable[[Trajectory], np.ndarray]:
-    return lambda tr: tr.state[name]
-
-
-def hyper(tr: Trajectory, name: str) -> float:
-    return float(tr.optimizer.hyper[name])
-
-
-def _eff(symbol: str, line: int) -> Row:
-    return Row(symbol, lambda tr: tr.effective_lr, line)
-
-
-@dataclass(frozen=True)
-class Template:
-    """What explain mode shows of a rule: rows under the course's formula, and under PyTorch's
-    (``torch``: None when PyTorch writes the rule as the course does, or when its quantities are
-    not the run's; the course's rows are then listed after PyTorch's formula)."""
-
-    rows: tuple[Row, ...]
-    torch: tuple[Row, ...] | None = None
-
-
-ETA = _eff(r"\eta", -1)
-VELOCITY = Row("v_t", slot("velocity"), 0, arrow="−v: velocity", sign=-1.0)
-
-TEMPLATES: dict[str, Template] = {
-    "gd": Template((ETA,)),
-    "momentum": Template((VELOCITY, ETA)),
-    "momentum_ewma": Template(
-        (VELOCITY, ETA),
-        torch=(Row("v_t", lambda tr: tr.state["velocity"] / (1 - hyper(tr, "beta")), 0),
-               Row(r"\eta (1-\beta)", lambda tr: tr.effective_lr * (1 - hyper(tr, "beta")), 1))),
-    "nesterov": Template((VELOCITY, ETA)),
-    # the registry keeps v with the opposite sign (v <- beta v - eta g, w <- w + v): the course's v is -v
-    "nesterov_lookahead": Template((
-        Row(r"w_t - \beta v_{t-1}", lambda tr: tr.grad_point, 0),
-        Row("v_t", lambda tr: -tr.state["velocity"], 0, arrow="−v: velocity", sign=-1.0),
-        ETA)),
-    "adagrad": Template((Row("v_t", slot("sum_sq"), 0), _eff(r"\frac{\eta}{\sqrt{v_t} + \epsilon}", 1))),
-    "rmsprop": Template((Row("v_t", slot("mean_sq"), 0), _eff(r"\frac{\eta}{\sqrt{v_t} + \epsilon}", 1))),
-}
-_ADAM = (
-    Row("m_t", slot("m"), 0, arrow="−m: first moment", sign=-1.0),
-    Row("v_t", slot("v"), 1),
-    Row(r"\hat m_t", lambda tr: tr.state["m"] / (1 - tr.state["beta1_power"]), 2),
-    Row(r"\hat v_t", lambda tr: tr.state["v"] / (1 - tr.state["beta2_power"]), 2),
-    _eff(r"\frac{\eta}{\sqrt{\hat v_t} + \epsilon}", 3),
-)
-TEMPLATES["adam"] = Template(_ADAM)
-TEMPLATES["adamw"] = Template((*_ADAM, Row(r"\eta \lambda\, w_t", lambda tr: (
-    tr.lr[:, None] * hyper(tr, "weight_decay") * tr.path[:-1]), 3)))
-TEMPLATES["nadam"] = Template((
-    # mu_t from the recorded 0.96^(t psi): the formula's first line, read off the state
-    Row(r"\mu_t", lambda tr: hyper(tr, "beta1") * (1 - 0.5 * tr.state["decay_power"][:, 0]), 0),
-    Row("m_t", slot("m"), 1, arrow="−m: first moment", sign=-1.0),
-    Row("v_t", slot("v"), 2),
-    _eff(r"\frac{\eta}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}", 3),
-))
-
-#: rules whose Keras form (Rule.keras_form) keeps other quantities or lines than their own form
-KERAS_TEMPLATES: dict[str, Template] = {
-    "adagrad": Template((Row("v_t", slot("sum_sq"), 0), _eff(r"\frac{\eta}{\sqrt{v_t + \epsilon}}", 1))),
-    "rmsprop": Template((Row("v_t", slot("mean_sq"), 0), _eff(r"\frac{\eta}{\sqrt{v_t + \epsilon}}", 1))),
-}
-_ADAM_KERAS = (
-    Row("m_t", slot("m"), 0, arrow="−m: first moment", sign=-1.0),
-    Row("v_t", slot("v"), 1),
-    Row(r"\hat m_t", lambda tr: tr.state["m"] / (1 - tr.state["beta1_power"]), 2),
-    _eff(r"\frac{\eta \sqrt{1-\beta_2^t}}{\sqrt{v_t} + \epsilon}", 2),
-)
-KERAS_TEMPLATES["adam"] = Template(_ADAM_KERAS)
-KERAS_TEMPLATES["adamw"] = Template((*_ADAM_KERAS, replace(TEMPLATES["adamw"].rows[-1], line=2)))
-KERAS_TEMPLATES["nadam"] = TEMPLATES["nadam"]  # the same lines: only mu_t's schedule differs
-
-
-def template(rule) -> Template:
-    """What explain mode shows of ``rule`` in the form it computes (its own, or Keras's)."""
-    return KERAS_TEMPLATES[rule.name] if rule.form == "keras" else TEMPLATES[rule.name]
-
-
-#: the rows every rule shows: the gradient first, the step and the new point last
-GRADIENT = Row(r"g_t = \nabla J(w_t)", lambda tr: tr.grad)
-LOOKAHEAD_GRADIENT = Row(r"g_t = \nabla J(w_t - \beta v_{t-1})", lambda tr: tr.grad)
-STEP = Row(r"\Delta w = w_{t+1} - w_t", lambda tr: np.diff(tr.path, axis=0))
-NEW_POINT = Row(r"w_{t+1}", lambda tr: tr.path[1:])
-
-
-def _beta(tr: Trajectory) -> float:
-    return hyper(tr, "beta")
-
-
-def _nag_v(tr: Trajectory) -> np.ndarray:
-    """The course's v (η inside) from PyTorch's buffer: η v, exact while η is constant."""
-    return tr.lr[:, None] * tr.state["velocity"]
-
-
-@dataclass(frozen=True)
-class CourseForm:
-    """The course's form of a rule the registry computes in PyTorch's form: the registry entry whose
-    formula is the course's (``entry``), this run's rows in that form (gradient to new point, derived
-    from the recordings), whether they are exact for a run (``exact``), and, where they are not, the
-    words the "Course" tab shows under PyTorch's formula instead."""
-
-    entry: str
-    rows: tuple[Row, ...]
-    exact: Callable[[Trajectory], bool] = lambda tr: True
-    otherwise: str = ""
-
-
-COURSE_FORMS: dict[str, CourseForm] = {
-    # average form: v = (1 - beta) x PyTorch's v, with eta / (1 - beta): exact for any schedule
-    "momentum": CourseForm("momentum_ewma", (
-        GRADIENT,
-        Row("v_t", lambda tr: (1 - _beta(tr)) * tr.state["velocity"], 0, arrow="−v: velocity", sign=-1.0),
-        Row(r"\eta / (1-\beta)", lambda tr: tr.effective_lr / (1 - _beta(tr)), 1),
-        STEP, NEW_POINT)),
-    # look-ahead form, eta inside v: its look-ahead points are this run's points, its v is eta x PyTorch's
-    "nesterov": CourseForm("nesterov_lookahead", (
-        LOOKAHEAD_GRADIENT,
-        Row(r"w_t - \beta v_{t-1}", lambda tr: tr.path[:-1], 0),
-        Row("v_t", _nag_v, 0, arrow="−v: velocity", sign=-1.0),
-        ETA,
-        Row(r"w_{t+1} - \beta v_t", lambda tr: tr.path[1:], 1),
-        Row(r"w_{t+1}", lambda tr: tr.path[1:] + _beta(tr) * _nag_v(tr), 1)),
-        exact=lambda tr: bool(np.all(tr.lr == tr.lr[0])),
-        otherwise="The course writes Nesterov with η inside v (look-ahead form: v = βv + η∇J(w − βv), "
-        "w = w − v; its v is η times PyTorch's v). With this run's changing η that form takes other "
-        "steps, so this tab shows PyTorch's form."),
-}
-
+from optimizers.rules import GRADIENT, LOOKAHEAD_GRADIENT, NEW_POINT, RULES, STEP, Row
 
 # ---- what the stage is sent ----------------------------------------------------------------------
-
-
-def b64_f64(a) -> str:
-    """Little-endian float64 bytes in base64: the numbers explain mode prints, unrounded."""
-    return base64.b64encode(np.ascontiguousarray(a, dtype="<f8").tobytes()).decode()
 
 
 def _lines(tex: str) -> list[str]:
@@ -194,15 +38,15 @@ def _lines(tex: str) -> list[str]:
 def explain_data(tr: Trajectory) -> dict:
     """One run's explain data: per form (course, torch) its formula lines (MathML) and rows
     (symbol, line, column, one number or one per coordinate), the columns' values as float64
-    (columns, D, steps) in base64, the arrows (label, column, sign) and the columns of the map's
-    hover read-out (gradient, step)."""
+    (columns, D, steps), flat, the arrows (label, column, sign), the columns of the map's hover
+    read-out (gradient, step) and what to say when the run is sensitive to rounding ("" when it is
+    not: optimizers.rounding)."""
     rule = tr.optimizer.rule
-    t = template(rule)
     first = LOOKAHEAD_GRADIENT if rule.grad_point else GRADIENT
-    own = (first, *t.rows, STEP, NEW_POINT)
-    other = COURSE_FORMS.get(rule.name) if rule.form == "pytorch" else None
+    own = (first, *rule.explain, STEP, NEW_POINT)
+    other = rule.course_form
     course = other.rows if other is not None and other.exact(tr) else own
-    torch = None if t.torch is None else (first, *t.torch, STEP, NEW_POINT)
+    torch = None if rule.explain_torch is None else (first, *rule.explain_torch, STEP, NEW_POINT)
     columns: list[Row] = []
     for r in (*own, *course, *(torch or ())):
         if r not in columns:
@@ -241,13 +85,18 @@ def explain_data(tr: Trajectory) -> dict:
             "lines": [mathml(x) for x in _lines(rule.torch_formula or rule.formula)],
             "rows": rows(torch or own, not rule.torch_formula or torch is not None),
             "code": tr.optimizer.torch_code(),
-            "note": ("PyTorch writes this rule as the course does." if same else rule.conventions)
+            # a PyTorch-form rule the course writes otherwise: the note says how the two correspond
+            "note": ("PyTorch writes this rule as the course does." if same
+                     else rule.note if other is not None else rule.conventions)
             + ("" if not rule.torch_formula or torch is not None
                else " The numbers are this run's, in the course's form."),
         }
     arrows = [{"label": r.arrow, "column": columns.index(r), "sign": r.sign} for r in course if r.arrow]
-    return {"forms": forms, "values": b64_f64(values), "columns": len(columns), "arrows": arrows,
-            "hover": {"grad": columns.index(first), "step": columns.index(STEP)}}
+    # the numbers explain mode prints, unrounded: little-endian float64, flat (viz.stage.pack sends the bytes)
+    return {"forms": forms, "values": np.ascontiguousarray(values, dtype="<f8").ravel(),
+            "columns": len(columns), "arrows": arrows,
+            "hover": {"grad": columns.index(first), "step": columns.index(STEP)},
+            "rounding": tr.rounding.note() if tr.sensitive_from is not None else ""}
 
 
 # ---- LaTeX (the registry's subset) to MathML -----------------------------------------------------

@@ -53,6 +53,20 @@ def landscape_grid(surface: Surface, n: int = 160, ny: int | None = None) -> tup
     return x, y, np.where(np.isfinite(z), z, np.nan)
 
 
+def landscape_floor(surface: Surface, n: int, sub: int = 4) -> np.ndarray:
+    """f for a 3-D surface of n x n nodes, indexed [y, x]: at each node the lowest f over its cell (the
+    square half a node spacing around it), sampled ``sub`` times finer; NaN where nothing is finite.
+
+    A plain grid samples a narrow valley (Rosenbrock's) at random depths, node by node: its floor becomes
+    a saw-tooth, and a path along the true floor runs under the triangles spanned between the walls. The
+    cell minima keep the floor's depth along the whole valley and put the surface under the paths."""
+    f = landscape_grid(surface, (n - 1) * sub + 1)[2]
+    cells = np.lib.stride_tricks.sliding_window_view(
+        np.pad(np.where(np.isnan(f), np.inf, f), sub // 2, mode="edge"), (sub + 1, sub + 1))[::sub, ::sub]
+    low = cells.min(axis=(-2, -1))
+    return np.where(np.isfinite(low), low, np.nan)
+
+
 def display_transform(surface: Surface, z_grid: np.ndarray):
     """The map from f to what colour and height show, and its axis title.
 

@@ -13,13 +13,12 @@ from .learn_basics import log_ticks
 from .style import FONT, clean, landscape_image
 
 #: the loss charts' y title, and the sentence that explains it where it appears
-GAP_TITLE = "f − f* (log scale)"
-GAP_NOTE = ("f* is the lowest value of the loss f (at the star), so f − f* is how far a run's loss still is "
+GAP_TITLE = "J − J* (log scale)"
+GAP_NOTE = ("J* is the lowest value of the loss J (at the star), so J − J* is how far a run's loss still is "
             "above the best possible; the axis is logarithmic: each grid step is a factor, not a difference.")
 #: a horizontal legend at the bottom of the figure; container-referenced, so axis titles make room
 LEGEND = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0,
           "bgcolor": "rgba(255,255,255,0.8)"}
-
 
 
 def map_figure(surface: Surface, image: tuple[str, float, float], paths, *, height: int = 520,
@@ -186,37 +185,8 @@ def positive_range(*arrays, pad: float = 1.5) -> tuple[float, float]:
     return float(vals.min() / pad), float(vals.max() * pad)
 
 
-# --- read-outs of page 8 -------------------------------------------------------------------------
-
-
-def ahead_from(a, b) -> int:
-    """The first step from which ``a`` stays below ``b`` to the end (two loss curves of the same
-    length), or -1 if it is not below at the last step."""
-    below = np.asarray(a, dtype=float) < np.asarray(b, dtype=float)
-    if not below[-1]:
-        return -1
-    not_below = np.flatnonzero(~below)
-    return int(not_below[-1] + 1) if not_below.size else 0
-
-
-def largest_rise(loss) -> tuple[float, int]:
-    """The largest factor by which ``loss`` climbs above its lowest value so far, and the step
-    where it does (1.0 and 0 for a loss that never rises)."""
-    loss = np.asarray(loss, dtype=float)
-    lowest = np.minimum.accumulate(loss)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = loss[1:] / lowest[:-1]
-    ratio = np.where(np.isfinite(ratio), ratio, 1.0)
-    k = int(np.argmax(ratio))
-    return (float(ratio[k]), k + 1) if ratio[k] > 1 else (1.0, 0)
-
-
-def steps_rate_rose(effective_lr) -> int:
-    """How many steps raised the rate of at least one weight (``effective_lr`` (steps, 2))."""
-    eff = np.asarray(effective_lr, dtype=float)
-    return int(np.sum(np.any(np.diff(eff, axis=0) > 0, axis=1)))
-
-
-def nadam_mu(t, beta1: float, psi: float):
-    """PyTorch NAdam's momentum schedule mu_t = beta1 (1 - 0.5 * 0.96^(t psi)) at step t."""
-    return beta1 * (1 - 0.5 * 0.96 ** (np.asarray(t, dtype=float) * psi))
+def gap_series(surface: Surface, runs) -> list[dict]:
+    """Loss-above-the-minimum curves, J - J* floored at 1e-16 for a log axis, of ``runs``
+    ((label, colour, trajectory) each)."""
+    return [{"label": label, "color": color, "y": np.maximum(tr.loss - surface.global_min, 1e-16),
+             "x": np.arange(len(tr.loss))} for label, color, tr in runs]

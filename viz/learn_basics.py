@@ -1,13 +1,15 @@
 """Figures of the first Learn pages (gradient descent, batches, EWMA, momentum): static maps with
 paths, line charts, the data with fitted lines, EWMA weights. Plain Plotly dicts, large fonts for
-a projector, colours from PALETTE. Also the small read-outs those pages show (path length,
-samples seen), so the pages hold no arithmetic of their own.
+a projector, colours from PALETTE. The numbers the pages print come from descent_lab.learn.
 """
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
+from descent_lab.learn import path_length, samples_per_update
 from descent_lab.runlist import PALETTE
 from landscapes import Surface
 
@@ -16,17 +18,16 @@ from .style import FONT, GREY, LIGHT_GREY, clean, landscape_image
 TICKS = {"size": 15}
 
 
-
-def _title(text: str) -> dict:
+def figure_title(text: str) -> dict:
     return {"text": text, "x": 0.5, "xref": "paper", "xanchor": "center", "y": 0.98, "yanchor": "top",
             "font": {"size": 19}}
 
 
-def _axis(title: str, **extra) -> dict:
+def axis(title: str, **extra) -> dict:
     return {"title": {"text": title}, "tickfont": TICKS, "automargin": True, **extra}
 
 
-def _legend_below() -> dict:
+def legend_below() -> dict:
     """A horizontal legend at the bottom of the figure (container-referenced, so the plot area and
     its axis title make room for it instead of sitting under it)."""
     return {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0,
@@ -56,45 +57,29 @@ def log_ticks(values, *, lo=None, hi=None) -> dict:
     return {"tickvals": ticks, "ticktext": text}
 
 
-# --- read-outs -----------------------------------------------------------------------------------
+#: a formula's form label, as the registry and the pages write it: \quad \text{(average form)}
+FORM_LABEL = re.compile(r"\s*\\quad\s*(\\text\{\(.*?form\)\})")
 
 
-def path_length(path) -> float:
-    """Total distance travelled along ``path`` (n, 2): the sum of the step lengths (NaN steps
-    after a divergence are left out). A noisy path is long for the ground it covers."""
-    d = np.linalg.norm(np.diff(np.asarray(path, dtype=float), axis=0), axis=1)
-    return float(np.sum(d[np.isfinite(d)]))
+def stacked(*lines: str) -> str:
+    """Formula lines as one gathered block, a form label (``\\quad \\text{(… form)}``) moved to a line
+    of its own at the end: a phone's narrow column keeps the whole formula and its label."""
+    tex = r" \\ ".join(lines)
+    m = FORM_LABEL.search(tex)
+    if m:
+        tex = tex[:m.start()] + tex[m.end():] + r" \\ " + m.group(1)
+    return r"\begin{gathered} " + tex + r" \end{gathered}"
 
 
-def samples_per_update(batch_size: int | None, n: int) -> int:
-    """Samples one gradient evaluation reads: all n for batch GD, else the batch size."""
-    return n if batch_size is None or batch_size >= n else int(batch_size)
-
-
-def samples_seen(batch_size: int | None, n: int, steps: int) -> np.ndarray:
-    """Samples read before each recorded point, 0, B, 2B, ... (steps + 1 values)."""
-    return np.arange(steps + 1) * samples_per_update(batch_size, n)
-
-
-def overshoot(path, target) -> float:
-    """How far ``path`` (n, 2) goes past ``target`` along the line from its start to the target
-    (0 if it never passes it): the overshoot of a run aimed at a minimum."""
-    path = np.asarray(path, dtype=float)
-    target = np.asarray(target, dtype=float)
-    d = target - path[0]
-    norm = float(np.hypot(*d))
-    if not norm:
-        return 0.0
-    beyond = (path - target) @ (d / norm)
-    beyond = beyond[np.isfinite(beyond)]
-    return float(max(0.0, beyond.max())) if beyond.size else 0.0
-
-
-def widest_swing(y, start: int) -> float:
-    """The largest distance |y| from the valley floor y = 0 from step ``start`` on (NaNs left out)."""
-    y = np.abs(np.asarray(y, dtype=float)[start:])
-    y = y[np.isfinite(y)]
-    return float(y.max()) if y.size else float("nan")
+def loss_named_j(fig: dict) -> dict:
+    """A Playground figure (viz.trajectory_figure) on a Learn page: its colour bar names the value the
+    Learn pages call the loss, J (the Playground, over any function, calls it f)."""
+    for trace in fig["data"]:
+        for holder in (trace, trace.get("marker", {})):
+            title = holder.get("colorbar", {}).get("title", {})
+            if title.get("text") == "f":
+                title["text"] = "J"
+    return fig
 
 
 def step_text(step) -> str:
@@ -115,9 +100,10 @@ def map_figure(surface: Surface, image: tuple[str, float, float], paths: list[di
                axis_titles: tuple[str, str] = ("x", "y")) -> dict:
     """A static map of ``surface`` (``image`` = viz.landscape_png(surface)) with paths drawn on it.
 
-    Each path is a dict: label, color, path (n, 2) and optionally dash, width, opacity and diverged
-    (bool). The start is an open circle, the end a filled square, or an x if the run diverged (or
-    its path ends in NaNs).
+    Each path is a dict: label, color, path (n, 2) and optionally dash, width, opacity, diverged
+    (bool) and casing (bool: a white line under it, so it stays visible over paths drawn before it).
+    The start is an open circle, the end a filled square, or an x if the run diverged (or its path
+    ends in NaNs).
     """
     uri, _, _ = image
     (x0, x1), (y0, y1) = surface.domain
@@ -131,6 +117,10 @@ def map_figure(surface: Surface, image: tuple[str, float, float], paths: list[di
     for p in paths:
         path = np.asarray(p["path"], dtype=float)
         color = p["color"]
+        if p.get("casing"):
+            data.append({"type": "scatter", "x": clean(path[:, 0]), "y": clean(path[:, 1]), "mode": "lines",
+                         "showlegend": False, "hoverinfo": "skip",
+                         "line": {"color": "white", "width": p.get("width", 3) + 4}})
         data.append({
             "type": "scatter", "x": clean(path[:, 0]), "y": clean(path[:, 1]), "name": p["label"],
             "mode": "lines+markers" if step_dots else "lines", "opacity": p.get("opacity", 1.0),
@@ -151,15 +141,15 @@ def map_figure(surface: Surface, image: tuple[str, float, float], paths: list[di
     layout = {
         "height": height, "font": FONT, "plot_bgcolor": "white", "showlegend": legend,
         "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10},
-        "xaxis": _axis(axis_titles[0], range=[x0, x1], showgrid=False, zeroline=False, constrain="domain"),
-        "yaxis": _axis(axis_titles[1], range=[y0, y1], showgrid=False, zeroline=False, scaleanchor="x",
+        "xaxis": axis(axis_titles[0], range=[x0, x1], showgrid=False, zeroline=False, constrain="domain"),
+        "yaxis": axis(axis_titles[1], range=[y0, y1], showgrid=False, zeroline=False, scaleanchor="x",
                        scaleratio=1, constrain="domain"),
         "images": [landscape_image(uri, surface.domain)],
-        "legend": _legend_below(),
+        "legend": legend_below(),
         "hovermode": "closest",
     }
     if title:
-        layout["title"] = _title(title)
+        layout["title"] = figure_title(title)
     return {"data": data, "layout": layout}
 
 
@@ -196,22 +186,22 @@ def series_figure(series: list[dict], *, title: str = "", xtitle: str = "step", 
             "mode": "lines", "name": h["label"],
             "line": {"color": h.get("color", GREY), "width": 2, "dash": "dot"}, "hoverinfo": "skip",
         })
-    yaxis = _axis(ytitle, type="log" if log_y else "linear")
+    yaxis = axis(ytitle, type="log" if log_y else "linear")
     if log_y:
         ys = [s["y"] for s in series] + [[h["y"]] for h in hlines or []]
         yaxis.update(log_ticks(ys, **({"lo": yrange[0], "hi": yrange[1]} if yrange is not None else {})))
     if yrange is not None:
         lo, hi = yrange
         yaxis["range"] = [float(np.log10(lo)), float(np.log10(hi))] if log_y else [float(lo), float(hi)]
-    xaxis = _axis(xtitle, type="log" if log_x else "linear")
+    xaxis = axis(xtitle, type="log" if log_x else "linear")
     if log_x:
         xaxis.update(log_ticks(xs))
     layout = {
         "height": height, "font": FONT, "hovermode": "closest", "xaxis": xaxis, "yaxis": yaxis,
-        "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "legend": _legend_below(),
+        "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "legend": legend_below(),
     }
     if title:
-        layout["title"] = _title(title)
+        layout["title"] = figure_title(title)
     return {"data": data, "layout": layout}
 
 
@@ -242,12 +232,12 @@ def fit_figure(x, y, lines: list[dict], *, height: int = 440, title: str = "") -
     ypad = 0.1 * (float(y.max()) - float(y.min()))
     layout = {
         "height": height, "font": FONT, "hovermode": "closest",
-        "xaxis": _axis("x (feature)", range=[xs[0], xs[1]], zeroline=False),
-        "yaxis": _axis("y (target)", range=[float(y.min()) - ypad, float(y.max()) + ypad], zeroline=False),
-        "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "legend": _legend_below(),
+        "xaxis": axis("x (feature)", range=[xs[0], xs[1]], zeroline=False),
+        "yaxis": axis("y (target)", range=[float(y.min()) - ypad, float(y.max()) + ypad], zeroline=False),
+        "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "legend": legend_below(),
     }
     if title:
-        layout["title"] = _title(title)
+        layout["title"] = figure_title(title)
     return {"data": data, "layout": layout}
 
 
@@ -298,9 +288,9 @@ def ewma_figure(theta, v, *, beta: float, v_hat=None, mark: int | None = None, h
                        "line": {"color": "black", "width": 2, "dash": "dot"}})
     layout = {
         "height": height, "font": FONT, "hovermode": "closest",
-        "xaxis": _axis("t (day)", range=[0, len(theta) + 1]),
-        "yaxis": _axis("value", rangemode="tozero"),
-        "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "legend": _legend_below(), "shapes": shapes,
+        "xaxis": axis("t (day)", range=[0, len(theta) + 1]),
+        "yaxis": axis("value", rangemode="tozero"),
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "legend": legend_below(), "shapes": shapes,
     }
     return {"data": data, "layout": layout}
 
@@ -327,8 +317,8 @@ def weights_figure(w, *, t: int, window: float, height: int = 380) -> dict:
                       "font": {"color": PALETTE[1]}})
     layout = {
         "height": height, "font": FONT, "bargap": 0.1,
-        "xaxis": _axis("the value θ it weighs (t − k)", range=[0.5, t + 0.5]),
-        "yaxis": _axis("its weight in Vₜ", rangemode="tozero"),
+        "xaxis": axis("the value θ it weighs (t − k)", range=[0.5, t + 0.5]),
+        "yaxis": axis("its weight in Vₜ", rangemode="tozero"),
         "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "showlegend": False,
         "shapes": shapes, "annotations": notes,
     }

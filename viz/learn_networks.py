@@ -9,7 +9,7 @@ import numpy as np
 
 from descent_lab.runlist import PALETTE
 
-from .learn_basics import _axis, _legend_below, _title
+from .learn_basics import axis, figure_title, legend_below
 from .style import FONT, GREY, clean
 
 
@@ -70,13 +70,13 @@ def spectrum_figure(spectra, *, floor: float = FLOOR, height: int = 420, title: 
         })
     layout = {
         "height": height, "font": FONT, "hovermode": "closest",
-        "xaxis": _axis("eigenvalues, smallest to largest", zeroline=False),
-        "yaxis": _axis("eigenvalue (signed log scale)", zeroline=True, zerolinecolor=GREY, zerolinewidth=2,
+        "xaxis": axis("eigenvalues, smallest to largest", zeroline=False),
+        "yaxis": axis("eigenvalue (signed log scale)", zeroline=True, zerolinecolor=GREY, zerolinewidth=2,
                        **signed_log_ticks(lo, hi, floor)),
-        "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "legend": _legend_below(),
+        "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "legend": legend_below(),
     }
     if title:
-        layout["title"] = _title(title)
+        layout["title"] = figure_title(title)
     return {"data": data, "layout": layout}
 
 
@@ -108,13 +108,13 @@ def dots_figure(groups: list[dict], *, ytitle: str, height: int = 380, title: st
         })
     layout = {
         "height": height, "font": FONT, "hovermode": "closest",
-        "xaxis": _axis("", type="category"),
-        "yaxis": _axis(ytitle, rangemode="tozero"),
-        "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "legend": _legend_below(),
+        "xaxis": axis("", type="category"),
+        "yaxis": axis(ytitle, rangemode="tozero"),
+        "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "legend": legend_below(),
         "showlegend": bool(hlines),
     }
     if title:
-        layout["title"] = _title(title)
+        layout["title"] = figure_title(title)
     return {"data": data, "layout": layout}
 
 
@@ -141,12 +141,12 @@ def boundary_figure(x, y, xs, ys, curves: list[dict], *, height: int = 420, titl
         })
     layout = {
         "height": height, "font": FONT, "hovermode": "closest", "plot_bgcolor": "white",
-        "xaxis": _axis("input 1", range=[float(xs[0]), float(xs[-1])], showgrid=False, zeroline=False,
+        "xaxis": axis("input 1", range=[float(xs[0]), float(xs[-1])], showgrid=False, zeroline=False,
                        constrain="domain"),
-        "yaxis": _axis("input 2", range=[float(ys[0]), float(ys[-1])], showgrid=False, zeroline=False,
+        "yaxis": axis("input 2", range=[float(ys[0]), float(ys[-1])], showgrid=False, zeroline=False,
                        scaleanchor="x", scaleratio=1, constrain="domain"),
-        "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "legend": _legend_below(),
+        "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "legend": legend_below(),
     }
     if title:
-        layout["title"] = _title(title)
+        layout["title"] = figure_title(title)
     return {"data": data, "layout": layout}

@@ -17,7 +17,7 @@ from PIL import Image
 
 from .landscape import bands_png, color_range, toned_colorscale
 from .learn_basics import log_ticks
-from .playground import _controls, f32
+from .playground import animation_controls, f32
 from .style import DARK_GREY, FONT, GREY, LIGHT_GREY
 
 PICTURE_PX = 480  # the landscape picture's side (the slice's grid is interpolated up to it)
@@ -313,7 +313,7 @@ def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False,
     if frames:  # the figure opens on the first step: nothing after it is drawn
         for idx, upd in zip(animated, frames[0]["data"], strict=True):
             data[idx].update(upd)
-    sliders, buttons = _controls(cursor, frame_ms, redraw=show3d)
+    sliders, buttons = animation_controls(cursor, frame_ms, redraw=show3d)
     sliders[0]["active"] = 0
     sliders[0]["y"], buttons[0]["y"] = -0.02 if not tall else -0.01, -0.005
     sliders[0]["pad"] = {"t": 40}

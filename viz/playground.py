@@ -10,28 +10,16 @@ from __future__ import annotations
 
 import base64
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 
+from descent_lab.compute import RunView, frame_steps
 from landscapes import Surface
 from optimizers import Trajectory
 
 from .landscape import COLORMAP, display_transform, landscape_grid, log_title, toned_colorscale
 from .style import FONT, landscape_image
-
-
-@dataclass(frozen=True)
-class RunView:
-    """One run as drawn: its label, colour and single-run trajectory."""
-
-    label: str
-    color: str
-    trajectory: Trajectory
-
-
-
 
 F32_MAX = float(np.finfo(np.float32).max)
 
@@ -58,13 +46,14 @@ def _typed(a: np.ndarray) -> dict:
     return spec
 
 
-def _encode(obj):
+def typed_arrays(obj):
+    """``obj`` (a figure dict) with every numeric array in Plotly's binary form (_typed)."""
     if isinstance(obj, np.ndarray) and obj.dtype.kind in "fiu":
         return _typed(obj)
     if isinstance(obj, dict):
-        return {k: _encode(v) for k, v in obj.items()}
+        return {k: typed_arrays(v) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_encode(v) for v in obj]
+        return [typed_arrays(v) for v in obj]
     return obj
 
 
@@ -84,15 +73,7 @@ class _Prebuilt(go.Figure):
 
 def fast_figure(fig: dict) -> go.Figure:
     """The figure dict as a go.Figure for st.plotly_chart: arrays binary-encoded, no re-validation."""
-    return _Prebuilt(_encode(fig))
-
-
-def frame_steps(steps: int, frames: int) -> np.ndarray:
-    """At most ``frames`` step numbers from 0 to ``steps``: every k-th step for a round k (1, 2, 5,
-    10, 20, ...), so the slider reads 0 20 40 ..., and always ``steps`` itself last."""
-    need = 1 if steps + 1 <= frames else steps / max(1, frames - 2)  # room for the last step too
-    k = next(m * 10**e for e in range(12) for m in (1, 2, 5) if m * 10**e >= need)
-    return np.unique(np.append(np.arange(0, steps + 1, k), steps))
+    return _Prebuilt(typed_arrays(fig))
 
 
 def _axis_names(panel: int) -> tuple[str, str]:
@@ -287,7 +268,7 @@ def trajectory_figure(
     if frame_list:  # the figure opens at step 0; Play shows the rest
         for idx, upd in zip(animated, frame_list[0]["data"], strict=True):
             data[idx].update(upd)
-    layout["sliders"], layout["updatemenus"] = _controls(ticks, frame_ms, redraw=show_3d)
+    layout["sliders"], layout["updatemenus"] = animation_controls(ticks, frame_ms, redraw=show_3d)
     return {"data": data, "layout": layout, "frames": frame_list}
 
 
@@ -356,7 +337,7 @@ def _scene_layout(surface: Surface, left: float) -> dict:
     }
 
 
-def _controls(ticks: np.ndarray, frame_ms: int, redraw: bool):
+def animation_controls(ticks: np.ndarray, frame_ms: int, redraw: bool):
     def go(names, duration, **extra):
         return [names, {"mode": "immediate", "frame": {"duration": duration, "redraw": redraw},
                         "transition": {"duration": 0}, **extra}]

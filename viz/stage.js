@@ -12,9 +12,10 @@
 
 const PLOTLY_SRC = "app/static/plotly.min.js"; // the Playground's: Streamlit serves static/plotly.min.js
 const REPORTS = ["lr", "start", "show3d", "explain", "present", "speed"];
-const STEPS_PER_S = 100; // at 1x
 const FONT = '"Source Sans", "Source Sans Pro", sans-serif'; // the page's, for what the canvases write
 const SPEEDS = ["0.25x", "0.5x", "1x", "2x", "4x"];
+// a plain click on the map only gives the stage the keys; the start moves by the ring or a Shift+click
+const MOVE_START = "Move the start: drag the ring, or Shift+click the map. Keys: Space plays, Left / Right step.";
 const STATES = new WeakMap(); // parentElement -> the stage's state, kept across data updates
 const svg = (path) => `<svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true"><path d="${path}" fill="currentColor"/></svg>`;
 const ICONS = {
@@ -76,26 +77,30 @@ function decode(data) {
       ...r, R,
       x: path.subarray(0, S + 1), y: path.subarray(S + 1), loss: r.loss, gapv: r.gap,
       grad: r.grad, z: r.z || null, famZ: r.fam_z || null,
-      xp: r.explain ? f64(r.explain.values) : null,
+      xp: r.explain ? r.explain.values : null,
       fam, famGap,
     };
   });
   return { ...data, S, K, k, kept, runs, hoverF: data.hover_f, z3: data.grid3d ? data.grid3d.z : null };
 }
 
-// The run as drawn at learning-rate index j: exact arrays for the server's own lr, else the family row.
+// The run as drawn at learning-rate index j: exact arrays for the server's own lr, else the family row
+// (step-exact too, with its loss, gradients and explain numbers, when the payload has every_lr).
 function series(st, i) {
-  const d = st.d, r = d.runs[i], j = st.lr[i];
+  const d = st.d, r = d.runs[i], j = st.lr[i], S = d.S;
   if (j === r.index) {
-    const n = d.S + 1;
+    const n = S + 1;
     const steps = Float64Array.from({ length: n }, (_, t) => t);
-    return { exact: true, x: r.x, y: r.y, gap: r.gapv, z: r.z, steps, n, div: r.diverged[j], label: r.labels[j] };
+    return { exact: true, x: r.x, y: r.y, gap: r.gapv, z: r.z, steps, n, div: r.diverged[j], label: r.labels[j],
+             loss: r.loss, grad: r.grad, xp: r.xp, code: null };
   }
-  const K = d.K, base = j * 2 * K;
+  const K = d.K, base = j * 2 * K, every = !!r.fam_grad, C = r.explain ? r.explain.columns : 0;
+  const row = (a, n) => (a ? a.subarray(j * n, (j + 1) * n) : null);
   return {
-    exact: false, x: r.fam.subarray(base, base + K), y: r.fam.subarray(base + K, base + 2 * K),
-    gap: r.famGap.subarray(j * K, (j + 1) * K), z: r.famZ ? r.famZ.subarray(j * K, (j + 1) * K) : null,
-    steps: d.kept, n: K, div: r.diverged[j], label: r.labels[j],
+    exact: every, x: r.fam.subarray(base, base + K), y: r.fam.subarray(base + K, base + 2 * K),
+    gap: row(r.famGap, K), z: row(r.famZ, K), steps: d.kept, n: K, div: r.diverged[j], label: r.labels[j],
+    loss: row(r.fam_loss, S + 1), grad: row(r.fam_grad, 2 * S), xp: row(r.fam_xp, C * 2 * S),
+    code: r.fam_code ? r.fam_code[j] : null,
   };
 }
 
@@ -140,13 +145,14 @@ function init(parent) {
   const tool = (label, title) => { const b = btn(label, title); tools.append(b); return b; };
   const whole = tool("Whole paths", "Show whole paths, not only what the runs have reached");
   const b3d = tool("3-D", "3-D view");
+  const beside = tool("Map + 3-D", "The map beside the 3-D view (else the 3-D view takes the map's place, at its size)");
   const present = tool("Present", "Presenter mode: big map, no sidebar (Esc leaves)");
   const bExplain = tool("Explain", "Explain mode: the update rule with this step's numbers");
   main.append(mapBox, bar, view3d);
   const side = el("div", "stage-side"), runs = el("div", "stage-runs"), loss = el("div", "stage-loss");
   const lossBox = el("div", "stage-lossbox"), lossCanvas = el("canvas", "stage-overlay");
   lossBox.append(loss, lossCanvas);
-  const note = el("div", "stage-note", "Drag the ring to move the start, or click the map to start there.");
+  const note = el("div", "stage-note", MOVE_START);
   const explainBox = el("div", "stage-explain");
   explainBox.hidden = true;
   side.append(tools, runs, explainBox, lossBox, note);
@@ -155,7 +161,7 @@ function init(parent) {
   parent.append(root);
 
   const st = {
-    root, map, view3d, loss, runs, tip, bar, tools, note, mapCanvas, lossCanvas, land, stepInput: step, label, play, speed, whole, b3d, present,
+    root, map, view3d, loss, runs, tip, bar, tools, note, mapCanvas, lossCanvas, lossBox, land, stepInput: step, label, play, speed, whole, b3d, beside, present,
     bExplain, explainBox, xpRun: 0, xpForm: "course",
     t: 0, playing: false, wholePaths: false, preview: new Set(), lr: [], d: null, version: null,
     busy: false, dirty: false, last3d: 0, drag: null, raf: 0,
@@ -169,6 +175,7 @@ function init(parent) {
   speed.onchange = () => report(st, "speed", speed.value);
   whole.onclick = () => { st.wholePaths = !st.wholePaths; draw(st); };
   b3d.onclick = () => setView(st, "show3d", !st.show3d);
+  beside.onclick = () => { st.beside3d = !st.beside3d; viewClasses(st); draw(st); }; // the browser's own choice
   present.onclick = () => setView(st, "present", !st.presenting);
   bExplain.onclick = () => setView(st, "explain", !st.explain);
   root.addEventListener("keydown", (e) => keys(st, e));
@@ -229,7 +236,7 @@ function playFrom(st) {
   let prev = performance.now(), acc = 0;
   const tick = (now) => {
     if (!st.playing) return;
-    acc += ((now - prev) / 1000) * STEPS_PER_S * parseFloat(st.speed.value || "1"); // a new speed applies at once
+    acc += ((now - prev) / 1000) * st.d.steps_per_s * parseFloat(st.speed.value || "1"); // a new speed applies at once
     prev = now;
     const n = Math.floor(acc);
     if (n > 0) {
@@ -258,18 +265,50 @@ function panels(d) {
 
 function axisName(p) { return p === 0 ? ["x", "y"] : ["x" + (p + 1), "y" + (p + 1)]; }
 
-// The map's height limit: the window less the top bar and the playback bar (a phone: near square).
+// The map's height limit: the window below the stage's top (under the top bar, a lesson's question or
+// presenter mode's lesson line) less the playback bar, so Play stays above the fold (a phone: near square).
 function mapLimit(st) {
   const w = window.innerWidth, h = window.innerHeight;
   if (w <= 720) return Math.min(0.95 * w, 0.7 * h);
-  // presenter mode on a wide screen leaves 30 px above the stage for the lesson's line (playground.py)
-  return Math.max(340, h - (st.presenting ? (w >= 1600 ? 62 : 40) : 150) - st.bar.offsetHeight);
+  return Math.max(340, h - pageTop(st.root) - st.bar.offsetHeight - 14);
+}
+
+// Presenter mode's text sizes (read from the back of a hall), except on a phone's narrow screen.
+const hallText = (st) => st.presenting && window.innerWidth > 720;
+
+// An element's top in the page (not the window): its place below whatever scrolls above it.
+function pageTop(e) {
+  let top = e.getBoundingClientRect().top + window.scrollY;
+  for (let a = e.parentElement; a; a = a.parentElement) top += a.scrollTop;
+  return top;
+}
+
+// Explain mode in presenter mode: the panel at the stage's text size, in the column beside the map where
+// the runs, the panel and a loss chart fit in the window's height, else in a column of its own (the map
+// narrows) so the loss chart stays on the screen.
+function placeExplain(st) {
+  const box = st.explainBox, side = st.root.querySelector(".stage-side");
+  const need = st.tools.offsetHeight + st.runs.offsetHeight + box.offsetHeight + 160 + 40;
+  const apart = !!(st.explain && st.presenting && window.innerWidth > 720 &&
+                   pageTop(st.root) + need > window.innerHeight);
+  st.root.classList.toggle("xp-apart", apart);
+  if (apart && box.parentElement === side) st.root.insertBefore(box, side);
+  else if (!apart && box.parentElement !== side) side.insertBefore(box, st.lossBox);
+}
+
+// The loss chart's height: down to the map column's bottom (or the explain column's, when apart).
+function lossHeight(st) {
+  if (window.innerWidth <= 720) return 260;
+  const inSide = st.explainBox.parentElement !== st.root;
+  const column = Math.max(st.map.offsetHeight + st.bar.offsetHeight, inSide ? 0 : st.explainBox.offsetHeight);
+  return Math.max(st.explain ? 160 : 220, column - st.runs.offsetHeight - st.tools.offsetHeight
+                  - (inSide ? st.explainBox.offsetHeight : 0) - 56);
 }
 
 // Axes sized to the domain's aspect (x and y to the same scale) and as large as the space allows,
 // the colour bar right beside them; the map's div takes exactly the height they need.
 function mapLayout(st) {
-  const d = st.d, [x0, x1, y0, y1] = d.domain, fs = st.presenting ? 20 : 14;
+  const d = st.d, [x0, x1, y0, y1] = d.domain, fs = hallText(st) ? 20 : 14;
   const { n, cols, rows } = panels(d);
   // margins fixed (no autoexpand): the overlay computes the same axes as Plotly draws
   const narrow = window.innerWidth <= 720;
@@ -277,7 +316,9 @@ function mapLayout(st) {
   const m = { l: fs * (narrow ? 2.6 : 3.6), r: 4, t: d.multiples ? fs * 2.2 : Math.ceil(fs * 0.8), b: fs * 3.2,
               autoexpand: false };
   // the 3-D view beside the map where the column is wide, else below the playback bar
-  st.root.classList.toggle("wide3d", st.root.querySelector(".stage-main").clientWidth >= 1000);
+  // the 3-D view in the map's place, at its size; or beside it where the column is wide, else below the bar
+  const besideMap = st.show3d && !!st.beside3d;
+  st.root.classList.toggle("wide3d", besideMap && st.root.querySelector(".stage-main").clientWidth >= 1000);
   const W = Math.max(200, st.map.clientWidth), H = mapLimit(st);
   const cbw = fs * (narrow ? 5.2 : 6), gx = fs * 3.5, gy = fs * 4; // colour bar: its labels and title fit
   const aspect = (y1 - y0) / (x1 - x0);
@@ -286,7 +327,7 @@ function mapLayout(st) {
   const inW = W - m.l - m.r, inH = rows * ph + gy * (rows - 1);
   const height = Math.round(inH + m.t + m.b);
   st.map.style.height = height + "px";
-  st.view3d.style.height = (st.root.classList.contains("wide3d") ? height : Math.round(0.7 * H)) + "px";
+  st.view3d.style.height = (!besideMap || st.root.classList.contains("wide3d") ? height : Math.round(0.7 * H)) + "px";
   const layout = {
     width: W, height, autosize: false, margin: m,
     font: { size: fs }, showlegend: false, hovermode: false, dragmode: false, plot_bgcolor: "rgba(0,0,0,0)",
@@ -348,7 +389,7 @@ function minimaTraces(d, xa, ya) {
 // decades). All of it is drawn on the chart's canvas (drawLossOverlay), so a new range (a Steps change,
 // another run) costs one canvas redraw, no Plotly relayout.
 function lossAxes(st) {
-  const d = st.d, fs = st.presenting ? 18 : 13;
+  const d = st.d, fs = hallText(st) ? 18 : 13;
   let lo = Infinity, hi = -Infinity;
   d.runs.forEach((r, i) => {
     for (const v of series(st, i).gap) if (v > 0 && v < Infinity) { if (v < lo) lo = v; if (v > hi) hi = v; }
@@ -417,17 +458,17 @@ function view3dFigure(st) {
     const k = at(s, t, d.k), m = st.wholePaths || st.preview.has(i) ? s.n : k + 1;
     const lift = (a) => Array.from(a.subarray(0, m), (v) => v + g.lift);
     traces.push({ type: "scatter3d", mode: "lines", x: Array.from(s.x.subarray(0, m)), y: Array.from(s.y.subarray(0, m)),
-                  z: lift(s.z), line: { color: r.color, width: 5 }, hoverinfo: "skip" });
+                  z: lift(s.z), line: { color: r.color, width: 7 }, hoverinfo: "skip" });
     traces.push({ type: "scatter3d", mode: "markers", x: [s.x[k]], y: [s.y[k]], z: [s.z[k] + g.lift], hoverinfo: "skip",
                   marker: { size: 6, color: r.color, line: { color: "white", width: 2 } } });
   });
   const layout = {
     margin: { l: 0, r: 0, t: 0, b: 0 }, showlegend: false, uirevision: "keep", paper_bgcolor: "rgba(0,0,0,0)",
-    font: { size: st.presenting ? 16 : 12 },
+    font: { size: hallText(st) ? 16 : 12 },
     scene: {
       xaxis: { title: { text: "x" }, range: [x0, x1], nticks: 5 }, yaxis: { title: { text: "y" }, range: [y0, y1], nticks: 5 },
       zaxis: { title: { text: g.ztitle }, range: g.zrange, nticks: 4 }, aspectmode: "manual",
-      aspectratio: { x: 1, y: (y1 - y0) / (x1 - x0), z: 0.6 }, camera: { eye: { x: -1.4, y: -1.5, z: 1.0 } },
+      aspectratio: { x: 1, y: (y1 - y0) / (x1 - x0), z: 0.6 }, camera: { eye: { x: -0.9, y: -1.3, z: 1.7 } },
     },
   };
   return { traces, layout };
@@ -518,7 +559,7 @@ const dashOf = (d, i) => (d.runs.length > 3 ? DASHES[i] : []);
 
 // Everything on the map that moves: paths (trail, or whole), markers, arrows, the start ring, notes.
 function drawMapOverlay(st) {
-  const d = st.d, t = st.t, fs = st.presenting ? 20 : 14, axes = st.mapAxes;
+  const d = st.d, t = st.t, fs = hallText(st) ? 20 : 14, axes = st.mapAxes;
   const ctx = sizeCanvas(st.mapCanvas, st.map);
   const [x0, x1, y0, y1] = d.domain, arrowLen = 0.1 * Math.min(x1 - x0, y1 - y0);
   const info = [];
@@ -544,7 +585,7 @@ function drawMapOverlay(st) {
       } else {
         const X = A.px(s.x[k]), Y = A.py(s.y[k]);
         if ((d.arrows || explaining(st, i)) && s.exact && !ended) {
-          const gx = r.grad[t], gy = r.grad[d.S + t], len = Math.abs(A.px(x0 + arrowLen) - A.px(x0));
+          const gx = s.grad[t], gy = s.grad[d.S + t], len = Math.abs(A.px(x0 + arrowLen) - A.px(x0));
           const screen = (vx, vy) => [A.px(s.x[k] + vx) - X, A.py(s.y[k] + vy) - Y]; // a data vector on screen
           const g = Math.hypot(gx, gy) || 1;
           ctx.globalAlpha = xp >= 0 && i !== xp ? 0.3 : 1;
@@ -552,7 +593,7 @@ function drawMapOverlay(st) {
           arrow(ctx, X, Y, A.px(s.x[k + 1]) - X, A.py(s.y[k + 1]) - Y, len, r.color, []);
           arrow(ctx, X, Y, ...screen(-gx / g, -gy / g), len, "black", [3, 4]);
           ctx.globalAlpha = 1;
-          if (explaining(st, i)) explainArrows(st, ctx, r, t, X, Y, len, screen);
+          if (explaining(st, i)) explainArrows(st, ctx, r, s, t, X, Y, len, screen);
         }
         marker(ctx, diverged ? "x" : ended ? "square" : "circle", X, Y, 14, r.color);
       }
@@ -628,12 +669,11 @@ function draw(st) {
   st.stepInput.value = st.t;
   st.label.textContent = `step ${st.t} / ${d.S}`;
   st.whole.classList.toggle("on", st.wholePaths);
+  placeExplain(st);
   const layout = mapLayout(st);
   placeLandscape(st);
   drawExplain(st);
-  st.loss.style.height = (window.innerWidth <= 720 ? 260
-    : Math.max(st.explain ? 160 : 220, st.map.offsetHeight + st.bar.offsetHeight - st.runs.offsetHeight - st.tools.offsetHeight
-                  - st.explainBox.offsetHeight - 56)) + "px";
+  st.loss.style.height = lossHeight(st) + "px";
   lossAxes(st);
   drawMapOverlay(st);
   drawLossOverlay(st);
@@ -739,10 +779,13 @@ function nearStart(st, loc) {
 }
 
 function pointerDown(st, e) {
+  st.root.focus({ preventScroll: true }); // a click on the map gives the stage the keys, and nothing else
   if (!st.d || e.button > 0 || !answers(st, "start")) return;
   const loc = locate(st, e);
   if (!loc) return;
-  st.drag = { x: loc.x, y: loc.y, ring: nearStart(st, loc), moved: false, x0: e.clientX, y0: e.clientY };
+  const ring = nearStart(st, loc);
+  if (!ring && !e.shiftKey) return;
+  st.drag = { x: loc.x, y: loc.y, ring, moved: false, x0: e.clientX, y0: e.clientY };
   st.map.setPointerCapture(e.pointerId);
   if (st.drag.ring) st.map.classList.add("dragging");
   e.preventDefault();
@@ -796,7 +839,7 @@ function hover(st, loc) {
       if (dist < bestD) { bestD = dist; best = q; }
     }
     if (best >= 0) {
-      const f = s.exact ? ` f = ${fmt(r.loss[best])}` : "";
+      const f = s.exact ? ` f = ${fmt(s.loss[best])}` : "";
       lines.push(`<b style="color:${r.color}">${s.label}</b>: step ${s.steps[best]}, ` +
                  `(${fmt(s.x[best])}, ${fmt(s.y[best])})${f}` + explainHover(st, i, best));
     }
@@ -810,7 +853,7 @@ function hover(st, loc) {
     const i = Math.round(((loc.x - x0) / (x1 - x0)) * (n - 1)), j = Math.round(((loc.y - y0) / (y1 - y0)) * (n - 1));
     const f = d.hoverF[Math.max(0, Math.min(n - 1, j)) * n + Math.max(0, Math.min(n - 1, i))];
     lines.push(`(${fmt(loc.x, 3)}, ${fmt(loc.y, 3)}) f ≈ ${fmt(f)}`);
-    if (answers(st, "start")) lines.push(`<span class="stage-note">click: start here</span>`);
+    if (answers(st, "start")) lines.push(`<span class="stage-note">Shift+click: start here</span>`);
   }
   const tip = st.tip, mapBox = st.map.getBoundingClientRect(), rootBox = st.root.getBoundingClientRect();
   tip.innerHTML = lines.join("<br>");
@@ -851,6 +894,9 @@ function viewClasses(st) {
   st.present.classList.toggle("on", st.presenting);
   st.root.classList.toggle("with3d", st.show3d);
   st.b3d.classList.toggle("on", st.show3d);
+  st.root.classList.toggle("beside3d", !!st.beside3d);
+  st.beside.classList.toggle("on", !!st.beside3d);
+  st.beside.hidden = !st.show3d;
   st.bExplain.classList.toggle("on", st.explain);
   if (!d) return;
   st.b3d.disabled = !!d.multiples;
@@ -858,6 +904,12 @@ function viewClasses(st) {
   st.b3d.hidden = !answers(st, "show3d") && !d.grid3d;
   st.bExplain.hidden = !answers(st, "explain") && !d.runs.some((r) => r.explain);
   st.note.hidden = !answers(st, "start");
+}
+
+// On load, the stage takes the keys (Space plays at once) unless the viewer is already somewhere else.
+function takeFocus(st) {
+  const a = document.activeElement;
+  if (!a || a === document.body || a === document.documentElement) st.root.focus({ preventScroll: true });
 }
 
 /** Mount the stage in ``parentElement`` (or update the one there) with ``bytes``, a payload of
@@ -877,6 +929,7 @@ export function mount(parentElement, bytes, host) {
   st.show3d = !!data.show3d;
   st.explain = !!data.explain;
   st.speed.value = data.speed;
+  st.speed.title = `Playback speed (1x: ${data.steps_per_s} steps a second)`;
   if (data.version !== st.version) {
     const old = st.d;
     st.d = decode(data);
@@ -890,6 +943,7 @@ export function mount(parentElement, bytes, host) {
   }
   if (!st.show3d && st.view3d.data && window.Plotly) Plotly.purge(st.view3d);
   viewClasses(st);
+  if (st.presentWas === undefined) takeFocus(st); // the first mount
   if (st.presentWas !== undefined && st.presentWas !== st.presenting) {
     requestAnimationFrame(() => { st.root.focus({ preventScroll: true }); });
   }
@@ -948,8 +1002,6 @@ function renderWidget({ model, el }) {
 // ---- explain mode: the selected run's update at the current step (viz/explain.py's numbers, picked
 // at index t, nothing computed here), its arrows on the map, and each run's stability mark ------------
 
-// explain mode's numbers come as float64 in base64 inside the header (viz/explain.py)
-const f64 = (b64) => new Float64Array(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer);
 const FORMS = [["course", "Course"], ["torch", "PyTorch"]];
 const GRAD_LABEL = "−g: downhill";
 
@@ -961,7 +1013,7 @@ function xpNum(v) {
 }
 
 // the value of a column of run r's explain numbers at step t, coordinate dim
-const xpAt = (d, r, column, dim, t) => r.xp[(column * 2 + dim) * d.S + t];
+const xpAt = (d, xp, column, dim, t) => xp[(column * 2 + dim) * d.S + t];
 
 const explaining = (st, i) => !!(st.explain && st.xpRun === i && st.d.runs[i].xp);
 
@@ -1023,25 +1075,35 @@ function buildExplain(st) {
   while (next < form.lines.length) line(next++);
   table.append(body);
   box.append(head, legend, table);
-  if (st.xpForm === "torch") box.append(el("code", "xp-code", form.code), el("div", "stage-note", form.note));
+  if (r.explain.rounding) box.append(el("div", "stage-note xp-rounding", r.explain.rounding));
+  st.xpCode = null;
+  if (st.xpForm === "torch") {
+    st.xpCode = el("code", "xp-code", form.code);
+    box.append(st.xpCode, el("div", "stage-note", form.note));
+  }
 }
 
 function drawExplain(st) {
   const d = st.d;
   if (!st.explain || !st.xpCells) return;
   const i = st.xpRun, r = d.runs[i], s = series(st, i), t = st.t;
-  const update = s.exact && t < d.S;
-  st.xpWhere.textContent = !s.exact ? "This learning rate's numbers come when the slider is released."
+  const update = !!s.xp && t < d.S;
+  if (st.xpCode) st.xpCode.textContent = s.code || r.explain.forms[st.xpForm].code;
+  // no numbers for this lr: the host computes them when the slider is released, or the page says why not
+  const absent = answers(st, "lr") ? "This learning rate's numbers come when the slider is released."
+    : d.every_lr_note || "This page holds explain numbers for each run's own learning rate only.";
+  st.xpWhere.textContent = !s.xp ? absent
     : t >= d.S ? `Step ${t}: the last point, no update after it.`
     : `Update ${t + 1}: from step ${t} to step ${t + 1}` + (s.div >= 0 && t >= s.div - 1 ? ` (diverged at step ${s.div})` : "");
-  for (const c of st.xpCells) c.tds.forEach((td, dim) => { td.textContent = update ? xpNum(xpAt(d, r, c.column, dim, t)) : "–"; });
+  for (const c of st.xpCells) c.tds.forEach((td, dim) => { td.textContent = update ? xpNum(xpAt(d, s.xp, c.column, dim, t)) : "–"; });
   st.explainBox.dataset.step = String(t);
 }
 
 // The selected run's velocity-like arrows (the gradient and step arrows are drawMapOverlay's own).
-function explainArrows(st, ctx, r, t, X, Y, len, screen) {
+function explainArrows(st, ctx, r, s, t, X, Y, len, screen) {
+  if (!s.xp) return;
   for (const a of r.explain.arrows) {
-    const vx = a.sign * xpAt(st.d, r, a.column, 0, t), vy = a.sign * xpAt(st.d, r, a.column, 1, t), n = Math.hypot(vx, vy);
+    const vx = a.sign * xpAt(st.d, s.xp, a.column, 0, t), vy = a.sign * xpAt(st.d, s.xp, a.column, 1, t), n = Math.hypot(vx, vy);
     if (!(n > 0) || !Number.isFinite(n)) continue;
     ctx.save();
     ctx.shadowColor = "rgba(0,0,0,0.9)"; ctx.shadowBlur = 3;
@@ -1094,8 +1156,9 @@ function legendHTML(r) {
 // the hover read-out's extra line for run i at path point q: its gradient and step there
 function explainHover(st, i, q) {
   const d = st.d, r = d.runs[i];
-  if (!r.xp || !series(st, i).exact || q >= d.S) return "";
-  const pair = (c) => `(${xpNum(xpAt(d, r, c, 0, q))}, ${xpNum(xpAt(d, r, c, 1, q))})`;
+  const xp = series(st, i).xp;
+  if (!xp || q >= d.S) return "";
+  const pair = (c) => `(${xpNum(xpAt(d, xp, c, 0, q))}, ${xpNum(xpAt(d, xp, c, 1, q))})`;
   return `<br>&nbsp;&nbsp;g = ${pair(r.explain.hover.grad)}, Δw = ${pair(r.explain.hover.step)}`;
 }
 

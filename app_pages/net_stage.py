@@ -1,0 +1,32 @@
+"""The Networks page's stage as a Streamlit component: the weight-space plane, the output shading, the
+network with its unit maps, the curves and the projection's numbers, playing every step in the browser.
+
+One components.v2 component, inline (viz/net_stage.js and viz/net_stage.css, beside the payload's
+builder viz/net_stage.py; canvas only, no plotly.js), mounted with a stable key so it stays mounted
+and repaints in place when a setting changes. The data goes as
+viz.stage.pack's bytes (viz.net_stage.net_stage_data). What it reports back is applied by a callback
+before the page runs: ``points`` {points: [[x, y, class], ...], over} when the user's drawing pauses.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from viz.net_stage import NET_STAGE_CSS, NET_STAGE_JS
+from viz.stage import pack
+
+KEY = "net.stage"
+
+_component = st.components.v2.component(
+    "descent_lab.net_stage",
+    html="",
+    css=NET_STAGE_CSS.read_text(),
+    js=NET_STAGE_JS.read_text(),
+)
+
+
+def net_stage(data: dict, on_points) -> None:
+    """Mount (or update) the stage with viz.net_stage.net_stage_data's ``data``; ``on_points(value)``
+    gets what the user drew (unchecked: the callback checks it)."""
+    _component(key=KEY, data=pack(data),
+               on_points_change=lambda: on_points(st.session_state[KEY].get("points")))

@@ -1,0 +1,416 @@
+"""Every number a Learn page prints, read off the page as it renders (AppTest) and recomputed here
+from the runs: the optimizers' own trajectories, measured with plain NumPy written in this file (not
+with descent_lab.learn, which the pages call), formatted the way the page formats it.
+
+The second half checks that each Learn page and the lesson it opens (descent_lab.presets) agree on
+every claim they share: the same runs, and the same numbers where both state one."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from conftest import ok, open_page
+
+import landscapes
+import optimizers
+from descent_lab.presets import PRESETS
+
+START = (-2.8, 1.5)
+
+
+def run(name, surface, steps, start=START, **hyper):
+    return optimizers.run(optimizers.get(name, **hyper), surface, start=start, steps=steps)
+
+
+def page_text(at) -> str:
+    """Everything the page shows as text: markdown, captions, metrics (label, value, delta)."""
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [f"{m.label}: {m.value} ({m.delta})" for m in at.metric]
+    return "\n".join(parts)
+
+
+def metric(at, label: str):
+    (m,) = [m for m in at.metric if m.label == label]
+    return m
+
+
+def reached(path, target=(0.0, 0.0), tol=0.01) -> int:
+    """The first step from which the run stays within tol of target (-1: not by the end)."""
+    d = np.linalg.norm(np.asarray(path) - np.asarray(target), axis=1)
+    outside = np.flatnonzero(~(d <= tol))
+    if not outside.size:
+        return 0
+    return -1 if outside[-1] == len(d) - 1 else int(outside[-1] + 1)
+
+
+def floor_crossings(x, tol) -> int:
+    """Crossings of 0 by more than tol either side, by walking the values (hysteresis)."""
+    count, side = 0, 0
+    for v in x:
+        if not np.isfinite(v):
+            break
+        s = 1 if v > tol else -1 if v < -tol else 0
+        if s and side and s != side:
+            count += 1
+        side = s or side
+    return count
+
+
+def past(path) -> float:
+    """How far a run gets beyond the minimum (0, 0), along the line from its start through it."""
+    d = -np.asarray(path[0]) / np.linalg.norm(path[0])
+    return max(0.0, float(np.max(np.asarray(path) @ d)))
+
+
+def steps_text(step: int) -> str:
+    return str(step) if step >= 0 else "not within the run"
+
+
+# --- page 1 ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lr", [0.1, 0.45, 0.5])
+def test_page1_numbers(lr):
+    at = open_page("app_pages/learn_1_gradient_descent.py")
+    at.select_slider(key="gd.lr").set_value(lr)
+    ok(at)
+    text = page_text(at)
+    bowl = landscapes.get("elongated_bowl", condition=5)
+    L = 5.0
+    assert f"η < 2 / L = {2 / L:g}" in text
+    assert metric(at, "η × L").value == f"{lr * L:.3g}"
+    assert metric(at, "Factor per step along y, 1 − ηL").value == f"{1 - lr * L:.3g}"
+    tr = run("gd", bowl, 60, lr=lr)
+    out = metric(at, "Outcome")
+    start, end = (float(np.linalg.norm(tr.path[i])) for i in (0, -1))
+    if tr.diverged_at >= 0:
+        assert out.value == "diverged" and out.delta == f"at step {int(tr.diverged_at)}"
+    elif end > start:
+        assert out.value == "diverging"
+        assert out.delta == f"{end:.2g} from the minimum after 60 steps (it started {start:.2g} away)"
+    else:
+        assert out.value == "converged"
+        assert out.delta == f"within 0.01 of the minimum from step {reached(tr.path)}"
+    # the three panels: too small is far away after 60 steps, just right arrives, too large flies off
+    small, right, large = (run("gd", bowl, 60, lr=r) for r in (0.02, 0.38, 0.41))
+    assert np.linalg.norm(small.path[-1]) > 0.5 and reached(right.path) >= 0
+    assert np.linalg.norm(large.path[-1]) > 5 * np.linalg.norm(large.path[0])
+    for r in (0.02, 0.38, 0.41):
+        assert f"η = {r:g}" in text
+
+
+# --- page 2 ---------------------------------------------------------------------------------------
+
+
+def test_page2_cost_table():
+    at = open_page("app_pages/learn_2_batches.py")
+    table = at.dataframe[0].value
+    reg = landscapes.get("regression")
+    n, steps = reg.data.n, 200
+    for row, b in zip(table.to_dict("records"), (None, 1, 10), strict=True):
+        tr = optimizers.run(optimizers.get("gd", lr=0.05), reg, start=tuple(reg.start), steps=steps,
+                            batch_size=b, seed=0)
+        per = n if b is None else b
+        length = float(np.sum(np.linalg.norm(np.diff(tr.path, axis=0), axis=1)))
+        assert (row["samples per update"], row["updates"], row["samples seen"]) == (per, steps, per * steps)
+        assert row["epochs"] == pytest.approx(per * steps / n, rel=1e-12)
+        assert row["path length"] == pytest.approx(length, rel=1e-9)
+        assert row["final loss"] == pytest.approx(float(tr.loss[-1]), rel=1e-9)
+    assert f"reads all {n} samples" in page_text(at)
+
+
+def test_page2_batch_path_is_drawn_on_top_and_visible():
+    """Batch GD's smooth path is drawn after the noisy ones, wider, over a white casing."""
+    at = open_page("app_pages/learn_2_batches.py")
+    fig = next(c for c in at.get("plotly_chart") if "loss map" in c.proto.spec)
+    data = json.loads(fig.proto.spec)["data"]
+    lines = [t for t in data if t.get("mode") == "lines" and t.get("name")]
+    names = [t["name"] for t in lines]
+    assert names[-1].startswith("Batch"), names
+    batch = lines[-1]
+    casing = data[data.index(batch) - 1]
+    assert casing["line"]["color"] == "white" and casing["line"]["width"] > batch["line"]["width"]
+    assert all(batch["line"]["width"] > t["line"]["width"] for t in lines[:-1])
+
+
+# --- page 3 ---------------------------------------------------------------------------------------
+
+
+def test_page3_numbers():
+    at = open_page("app_pages/learn_3_ewma.py")
+    from optimizers import ewma
+
+    theta = ewma.demo_series(120, 0)
+    beta, t = 0.9, 30
+    assert metric(at, "Effective window 1 / (1 − β)").value == f"{1 / (1 - beta):.3g} values"
+    assert metric(at, "First value θ₁").value == f"{theta[0]:.1f}"
+    assert metric(at, "First average V₁ = (1 − β) θ₁").value == f"{(1 - beta) * theta[0]:.1f}"
+    assert metric(at, f"Sum of the weights on day {t}, 1 − βᵗ").value == f"{1 - beta ** t:.4f}"
+    share = sum((1 - beta) * beta**k for k in range(10))
+    assert f"they carry {share:.0%} of the weight" in page_text(at)
+    assert f"The missing βᵗ = {beta ** t:.2g}" in page_text(at)
+
+
+# --- page 4 ---------------------------------------------------------------------------------------
+
+
+def test_page4_numbers():
+    at = open_page("app_pages/learn_4_momentum.py")
+    text = page_text(at)
+    bowl = landscapes.get("elongated_bowl", condition=50)
+    gd, mom = run("gd", bowl, 150, lr=0.0392), run("momentum", bowl, 150, lr=0.035, beta=0.7)
+    swing = [float(np.max(np.abs(t.path[20:, 1]))) for t in (gd, mom)]
+    dist = [float(np.linalg.norm(t.path[-1])) for t in (gd, mom)]
+    assert f"| {swing[0]:.2g} | {swing[1]:.2g} |" in text
+    assert f"| {reached(gd.path)} | {reached(mom.path)} |" in text
+    assert f"| {dist[0]:.2g} | {dist[1]:.2g} |" in text
+    # momentum's steps along the floor against gradient descent's step from the same point, same eta
+    ratio = np.diff(mom.path[:, 0]) / (-0.035 * mom.grad[:, 0])
+    longer = ratio > 1 / 0.3
+    first = int(np.argmax(longer))
+    last = first + int(np.argmax(~longer[first:])) - 1
+    claim = (f"from step {first + 1} to step {last + 1} each step along the floor is more than "
+             "1 / (1 − β) ≈ 3.3")
+    assert claim in text
+    # the fastest heavy ball
+    lr, beta = (2 / (np.sqrt(50) + 1)) ** 2, ((np.sqrt(50) - 1) / (np.sqrt(50) + 1)) ** 2
+    fastest = run("momentum", bowl, 150, lr=lr, beta=beta)
+    assert f"η = (2 / (√L + √μ))² ≈ {lr:.3g} and β = ((√L − √μ) / (√L + √μ))² ≈ {beta:.2f}" in text
+    assert f"stable up to 2 (1 + β) / L ≈ {2 * (1 + beta) / 50:.3g}" in text
+    assert f"reach |y| = {np.max(np.abs(fastest.path[:, 1])):.2g}" in text
+    assert f"within 0.01 of the minimum from step {reached(fastest.path)}: the gentler" in text
+    # beta's section at the default beta, and the two forms
+    x = mom.path[:, 0]
+    assert metric(at, "Overshoot past the minimum").value == f"{past(mom.path):.2f}"
+    assert metric(at, "Times it crossed the minimum").value == str(floor_crossings(x, 0.02))
+    assert metric(at, "Within 0.01 of the minimum").value == f"from step {reached(mom.path)}"
+    ewma = run("momentum_ewma", bowl, 150, lr=0.035 / (1 - 0.7), beta=0.7)
+    gap = float(np.max(np.abs(ewma.path - mom.path)))
+    assert metric(at, "Largest distance between the two paths").value == f"{gap:.1e}"
+    # the wells: each run's final loss and where it ends
+    s = PRESETS["local-minima"].setup()
+    wells = s.make_surface()
+    g2, m2 = (run(r.name, wells, s.steps, start=s.start_point(), **r.hyper) for r in s.runs)
+    assert f"J = {float(g2.loss[-1]):.2f}" in text and f"J = {float(m2.loss[-1]):.2f}" in text
+    assert f"bottom is J = {wells.global_min:.2f}" in text
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.9, 0.99])
+def test_page4_beta_slider(beta):
+    at = open_page("app_pages/learn_4_momentum.py")
+    at.select_slider(key="mom.beta").set_value(beta)
+    ok(at)
+    bowl = landscapes.get("elongated_bowl", condition=50)
+    mom = run("momentum", bowl, 150, lr=0.035, beta=beta)
+    x = mom.path[:, 0]
+    assert metric(at, "Overshoot past the minimum").value == f"{past(mom.path):.2f}"
+    assert metric(at, "Times it crossed the minimum").value == str(floor_crossings(x, 0.02))
+    r = reached(mom.path)
+    assert metric(at, "Within 0.01 of the minimum").value == (f"from step {r}" if r >= 0 else
+                                                               "not after 150 steps")
+    # the words under the chart: beta = 0 never passes and is not there; 0.99 is still more than 1 away
+    if beta == 0.0:
+        assert past(mom.path) == 0 and r < 0
+    if beta == 0.99:
+        assert np.linalg.norm(mom.path[-1]) > 1
+
+
+# --- page 5 ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("beta", [0.9, 0.5, 0.98])
+def test_page5_numbers(beta):
+    at = open_page("app_pages/learn_5_nesterov.py")
+    if beta != 0.9:
+        at.select_slider(key="nag.beta").set_value(beta)
+        ok(at)
+    text = page_text(at)
+    bowl = landscapes.get("elongated_bowl", condition=50)
+    mom = run("momentum", bowl, 150, lr=0.01, beta=beta)
+    nag = run("nesterov_lookahead", bowl, 150, lr=0.01, beta=beta)
+    assert "η = 0.01" in text
+    assert metric(at, "Momentum").value == str(floor_crossings(mom.path[:, 1], 0.02))
+    assert metric(at, "Nesterov").value == str(floor_crossings(nag.path[:, 1], 0.02))
+    deep = [f"{float(np.min(t.path[:, 1])):.2f}".replace("-", "−") for t in (mom, nag)]
+    assert f"momentum swings down to y = {deep[0]}, Nesterov only to y = {deep[1]}" in text
+    assert f"momentum {steps_text(reached(mom.path))}, Nesterov {steps_text(reached(nag.path))}" in text
+    # the telling step: the look-ahead point past the floor, w_t not yet
+    y, look = nag.path[:-1, 1], nag.grad_point[:, 1]
+    brake = int(np.flatnonzero((np.sign(look) != np.sign(y)) & (np.abs(look) > 0.02))[0])
+    assert f"Step {brake} is the telling one" in text
+    t = at.slider(key="nag.step").value
+    if beta == 0.9:
+        assert t == brake  # the slider opens on it
+    w, la = nag.path[t], nag.grad_point[t]
+    assert f"= ({w[0]:.3f}, {w[1]:.3f}); the look-ahead point is ({la[0]:.3f}, {la[1]:.3f})" in text
+    torch_form = run("nesterov", bowl, 150, lr=0.01, beta=beta)
+    assert f"= {float(np.max(np.abs(torch_form.path[:-1] - nag.grad_point))):.1e}." in text
+
+
+# --- pages 6 and 7 -----------------------------------------------------------------------------------
+
+
+def adagrad_rates(tr, lr, eps):
+    return lr / (np.sqrt(np.cumsum(tr.grad**2, axis=0)) + eps)
+
+
+def test_page6_numbers():
+    at = open_page("app_pages/learn_6_adagrad.py")
+    text = page_text(at)
+    bowl = landscapes.get("elongated_bowl", condition=100)
+    gd, ada = run("gd", bowl, 100, lr=0.01), run("adagrad", bowl, 100, lr=0.5)
+    assert metric(at, "GD: distance left").value == f"{np.linalg.norm(gd.path[-1]):.2g}"
+    assert metric(at, "AdaGrad: distance left").value == f"{np.linalg.norm(ada.path[-1]):.2g}"
+    eff = adagrad_rates(ada, 0.5, 1e-10)[-1]
+    assert f"rate for x is **{eff[0] / eff[1]:.0f} times**" in text
+    s = PRESETS["adagrad-fades"].setup()
+    rosen = s.make_surface()
+    tr = run("adagrad", rosen, 800, start=s.start_point(), lr=0.5)
+    rates = adagrad_rates(tr, 0.5, 1e-10)
+    first, last = rates[0], rates[-1]
+    assert (f"from {first[0]:.2g} and {first[1]:.2g} to **{last[0]:.2g}** and **{last[1]:.2g}**, and the "
+            f"run is still {np.linalg.norm(tr.path[-1] - (1, 1)):.2f} away") in text
+    assert f"its loss is still {float(tr.loss[-1]) - rosen.global_min:.2g} above" in text
+
+
+def test_page7_numbers():
+    at = open_page("app_pages/learn_7_rmsprop.py")
+    s = PRESETS["adagrad-fades"].setup()
+    rosen = s.make_surface()
+    ada = run("adagrad", rosen, 800, start=s.start_point(), lr=0.5)
+    rms = run("rmsprop", rosen, 800, start=s.start_point(), lr=0.01)
+    ada_rates = adagrad_rates(ada, 0.5, 1e-10)
+    v, mean_sq = np.zeros(2), []
+    for g in rms.grad:
+        v = 0.99 * v + 0.01 * g * g
+        mean_sq.append(v)
+    rms_rates = 0.01 / (np.sqrt(np.array(mean_sq)) + 1e-8)
+    rose = [int(np.sum(np.any(np.diff(r, axis=0) > 0, axis=1))) for r in (ada_rates, rms_rates)]
+    assert metric(at, "Steps (of 800) where AdaGrad's rate rose").value == str(rose[0])
+    assert metric(at, "Steps (of 800) where RMSProp's rate rose").value == str(rose[1])
+    ratio = float(np.min(rms_rates[-1] / ada_rates[-1]))
+    assert metric(at, "RMSProp's last rate ÷ AdaGrad's").value == f"{ratio:.2g}×"
+
+
+# --- page 8 ---------------------------------------------------------------------------------------
+
+
+def test_page8_numbers():
+    at = open_page("app_pages/learn_8_adam.py")
+    text = page_text(at)
+    s = PRESETS["adam-nadam"].setup()
+    rosen, start = s.make_surface(), s.start_point()
+    slow = run("adam", rosen, 600, start=start, lr=0.001)
+    assert f"would move Adam only {np.linalg.norm(slow.path[-1] - slow.path[0]):.2g} in 600 steps" in text
+    adam = run("adam", rosen, 600, start=start, lr=0.03)
+    step1 = np.abs(adam.path[1] - adam.path[0])  # the real first step, as the run took it
+    g = np.abs(adam.grad[0])
+    raw = 0.03 * 0.1 * g / (np.sqrt(0.001 * g * g) + 1e-8)
+    assert f"The first real step is **{step1[0]:.3g}** in x and **{step1[1]:.3g}** in y" in text
+    assert f"Without correction it would be {raw[0]:.3g}" in text
+    nadam = run("nadam", rosen, 600, start=start, lr=0.03)
+    below = nadam.loss < adam.loss
+    lead = int(np.flatnonzero(~below)[-1] + 1)
+    far = [np.linalg.norm(t.path[-1] - (1, 1)) for t in (adam, nadam)]
+    gaps = [float(t.loss[-1]) - rosen.global_min for t in (adam, nadam)]
+    assert (f"From step {lead} on, Nadam's loss stays below Adam's; after 600 steps Adam is {far[0]:.2g} "
+            f"from the minimum (J − J* = {gaps[0]:.2g}), Nadam {far[1]:.2g} (J − J* = {gaps[1]:.2g})") in text
+    hot_adam, hot = (run(n, rosen, 600, start=start, lr=0.1) for n in ("adam", "nadam"))
+    lowest = np.minimum.accumulate(hot.loss)
+    rises = hot.loss[1:] / lowest[:-1]
+    at_step = int(np.argmax(rises)) + 1
+    assert f"near step {at_step} Nadam's loss jumps {rises.max():.0f}-fold" in text
+    assert f"(J − J* = {float(hot.loss[-1]):.2g} against {float(hot_adam.loss[-1]):.2g})" in text
+    mu = [0.9 * (1 - 0.5 * 0.96 ** (t * 0.004)) for t in (1, 600)]
+    assert f"μₜ starts at {mu[0]:.2f} and is still {mu[1]:.2f} at step 600" in text
+    table = at.dataframe[0].value.to_dict("records")
+    for row, size in zip(table, (1e-6, 1e-3, 1.0, 1e3), strict=True):
+        assert row["GD step η|g|"] == f"{0.03 * size:.3g}"
+        assert row["Adam step"] == f"{0.03 * size / (size + 1e-8):.3g}"
+
+
+# --- a page and its lesson ---------------------------------------------------------------------------
+
+#: each Learn page's lessons: the preset it opens (by its button) and the runs they share
+PAGE_LESSONS = {
+    "learn_1_gradient_descent": ("gd.open.rates", "learning-rate"),
+    "learn_4_momentum": ("mom.open.ravine", "ravine"),
+    "learn_5_nesterov": ("nag.open", "nesterov"),
+    "learn_7_rmsprop": ("rms.open", "adagrad-fades"),
+    "learn_8_adam": ("adam.open", "adam-nadam"),
+}
+
+
+def numbers(text: str) -> list[str]:
+    return re.findall(r"−?\d+(?:\.\d+)?", text)
+
+
+def test_page5_and_its_lesson_tell_the_same_story():
+    """Learn 5 at its defaults and the Nesterov lesson: the same runs, the same crossings, the same
+    deepest swing and the same arrival steps, word for word where both state them."""
+    at = open_page("app_pages/learn_5_nesterov.py")
+    text = page_text(at)
+    lesson = PRESETS["nesterov"]
+    m, n = metric(at, "Momentum").value, metric(at, "Nesterov").value
+    assert f"momentum crosses it {m} times" in lesson.answer
+    assert f"Nesterov crosses it {n} times" in lesson.answer
+    deep = re.search(r"momentum swings down to y = (\S+), Nesterov only to y = (\S+?),", text).groups()
+    assert f"swings down to y = {deep[0]}" in lesson.answer and f"only to y = {deep[1]}" in lesson.answer
+    arrive = re.search(r"momentum (\d+), Nesterov (\d+)\.", text).groups()
+    assert f"Nesterov is within 0.01 of the minimum from step {arrive[1]}, momentum from step {arrive[0]}" \
+        in lesson.answer
+    assert f"by more than {0.02:g}" in lesson.answer and "more than 0.02 on" in text
+
+
+def test_page4_and_its_lesson_agree():
+    at = open_page("app_pages/learn_4_momentum.py")
+    text = page_text(at)
+    row = re.search(r"within 0\.01 of the minimum from step \| (\d+) \| (\d+) \|", text).groups()
+    answer = PRESETS["ravine"].answer
+    assert f"from step {row[1]}, gradient descent only from step {row[0]}" in answer
+    assert "within about 20 steps" in answer and f"from step {20} on" in text
+
+
+def test_page8_and_its_lesson_agree():
+    at = open_page("app_pages/learn_8_adam.py")
+    text = page_text(at)
+    lead, adam_far, nadam_far = re.search(
+        r"From step (\d+) on, Nadam's loss stays below Adam's; after \d+ steps Adam is (\S+) from the "
+        r"minimum \(J − J\* = \S+\), Nadam (\S+) ", text).groups()
+    answer = PRESETS["adam-nadam"].answer
+    assert f"below Adam's from step {lead} to the end" in answer
+    assert f"about {nadam_far} away, Adam about {adam_far}" in answer
+
+
+def test_pages_6_7_and_their_lesson_agree():
+    at = open_page("app_pages/learn_6_adagrad.py")
+    far = re.search(r"the run is still (\S+) away from the minimum", page_text(at)).group(1)
+    assert f"AdaGrad about {float(far):.1f}" in PRESETS["adagrad-fades"].answer
+    at7 = open_page("app_pages/learn_7_rmsprop.py")
+    assert metric(at7, "Steps (of 800) where AdaGrad's rate rose").value == "0"  # "only ever falls"
+    assert "only ever falls" in PRESETS["adagrad-fades"].answer
+
+
+def test_page1_and_its_lesson_agree():
+    at = open_page("app_pages/learn_1_gradient_descent.py")
+    text = page_text(at)
+    answer = PRESETS["learning-rate"].answer
+    for lr in ("0.02", "0.38", "0.41"):
+        assert f"η = {lr}" in text and lr in answer
+    assert "2/L = 0.4" in answer and "2 / L = 0.4" in text
+
+
+@pytest.mark.parametrize("page", list(PAGE_LESSONS))
+def test_each_page_opens_the_lesson_it_talks_about(page):
+    """The runs a page describes are the lesson's runs: same optimizers and hyperparameters, in order
+    (the page's button opens exactly that lesson)."""
+    from conftest import assert_on_playground
+
+    button, key = PAGE_LESSONS[page]
+    at = open_page(f"app_pages/{page}.py")
+    at.button(key=button).click()
+    ok(at)
+    assert_on_playground(at, PRESETS[key].setup())

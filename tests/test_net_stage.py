@@ -1,0 +1,120 @@
+"""The Networks stage's data (viz.net_stage) and its forward pass in the browser (viz/net_stage.js,
+run here in Node): the weights, curves and projection numbers it is sent are the core's, and the
+output shading and unit maps it draws equal the network's own probabilities and hidden activations."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from descent_lab import networks as dn
+from descent_lab.setup import run_spec
+from viz.net_stage import NET_STAGE_JS, net_stage_data, weight_stride
+from viz.stage import pack, unpack
+
+ROOT = Path(__file__).resolve().parent.parent
+JS = NET_STAGE_JS
+SMALL = dn.NetSetup(data="xor", n=60, hidden=(5, 3), steps=30,
+                    runs=(run_spec("gd", lr=0.5), run_spec("adam", lr=0.05)))
+
+
+def stage(setup: dn.NetSetup):
+    runs = dn.train(setup)
+    land, _ = dn.landscape(setup, runs)
+    data = net_stage_data(runs, land, dn.colors(setup), dn.projection(runs, land), plane_title=land.title,
+                          drawn=setup.drawn())
+    return runs, land, data
+
+
+def test_the_stage_is_sent_every_weight_and_curve_of_the_runs():
+    runs, land, data = stage(SMALL)
+    got = unpack(pack(data))
+    S, R, D = runs.path.shape
+    assert got["stride"] == 1 and got["kept"] == S
+    np.testing.assert_array_equal(got["weights"].reshape(S, R, D), runs.path)  # float64: the same bits
+    np.testing.assert_array_equal(got["loss"], runs.loss.astype(np.float32).ravel())
+    np.testing.assert_array_equal(got["coords"], land.coords.astype(np.float32).ravel())
+    assert [r["label"] for r in got["runs"]] == list(runs.labels)
+
+
+def test_long_runs_send_every_kth_weight_within_the_budget():
+    assert weight_stride(300, 3, 337) == 1
+    k = weight_stride(2000, 6, 3000)
+    assert k > 1 and -(-2001 // k) * 6 * 3000 <= 600_000 + 6 * 3000
+
+
+@pytest.mark.parametrize("plane", ["pca", "through", "random"])
+def test_the_projection_numbers_sent_are_the_runs_loss_and_the_loss_at_the_projection(plane):
+    setup = dn.fit(replace(SMALL, plane=plane), [])
+    runs, land, data = stage(setup)
+    sent = unpack(pack(data))
+    # J(w_t): the run's own loss at its weights; J(proj w_t): the loss at the point of the plane nearest
+    # to w_t (w_t minus a part orthogonal to the plane), as the stage's table and chart show them
+    p = land.plane
+    foot = p.point(land.coords[..., 0], land.coords[..., 1])
+    residual = runs.path - foot
+    assert np.abs(residual @ np.stack([p.d1, p.d2]).T).max() < 1e-9 * np.abs(runs.path).max()
+    for name, want in (("loss", runs.net.f(runs.path)), ("projected", runs.net.f(foot)),
+                       ("off", np.linalg.norm(residual, axis=-1))):
+        np.testing.assert_allclose(sent[name], want.astype(np.float32).ravel(), rtol=2e-7, err_msg=name)
+    if plane == "through":  # the start and the two end points lie on this plane: there the numbers agree
+        J, Jp = sent["loss"].reshape(-1, 2), sent["projected"].reshape(-1, 2)
+        for t, r in ((0, 0), (-1, 0), (-1, 1)):
+            assert Jp[t, r] == pytest.approx(J[t, r], rel=1e-6)
+
+
+def test_the_stage_words_on_the_projection_agree_with_the_core():
+    """The stage says the colours under a marker are not the run's loss (net_stage.js's mismatched, run
+    in Node at every step) exactly where descent_lab.networks.projection_words does, at one colour band."""
+    setup = dn.fit(replace(SMALL, plane="through"), [])
+    runs, land, data = stage(setup)
+    proj = dn.projection(runs, land)
+    said = in_browser(data, f"Array.from({{length: {runs.steps + 1}}}, (_, t) => mod.mismatched(d, t)"
+                            ".map(([r]) => r))")
+    for step, runs_said in enumerate(said):
+        words = dn.projection_words(runs, proj, step, data["plane"]["resolution"])
+        assert [runs.labels[r] for r in runs_said] == [w.split(":")[0] for w in words], step
+    assert said[0] == [] and any(said)  # the start lies on this plane; elsewhere the paths leave it
+
+
+def in_browser(data: dict, expression: str):
+    """``expression`` evaluated by Node with net_stage.js as ``mod`` and the stage's decoded payload as
+    ``d`` (the packed bytes read as the browser reads them), as JSON."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is needed to run the stage's JavaScript")
+    script = f"""
+      import {{ readFileSync }} from "node:fs";
+      const src = readFileSync({json.dumps(str(JS))}).toString("base64");
+      const mod = await import("data:text/javascript;base64," + src);
+      const d = mod.decode(mod.unpack(new Uint8Array(readFileSync(0))));
+      process.stdout.write(JSON.stringify({expression}));
+    """
+    out = subprocess.run([node, "--input-type=module", "-e", script], input=pack(data), capture_output=True,
+                         check=True, timeout=60)
+    return json.loads(out.stdout)
+
+
+def browser_forward(data: dict, run: int, kept: int) -> dict:
+    """net_stage.js's forward pass on the payload: each layer's maps and P."""
+    return in_browser(data, "((f) => ({layers: f.layers.map(l => l.map(a => Array.from(a))), "
+                            f"p: Array.from(f.p)}}))(mod.forward(d, {run}, {kept}))")
+
+
+@pytest.mark.parametrize("setup", [SMALL, replace(SMALL, features=("x", "y", "x2", "xy", "sinx"), l2=0.01,
+                                                   activation="relu", hidden=(4, 3, 2))])
+def test_the_shading_and_the_unit_maps_are_the_networks_own_values(setup):
+    runs, _, data = stage(setup)
+    G = data["density"]
+    for run, step in ((0, 0), (1, 17), (0, setup.steps)):
+        got = browser_forward(data, run, step)
+        _, _, P = dn.output_maps(runs, run, step, num=G)
+        np.testing.assert_allclose(got["p"], P.ravel(), rtol=1e-12, atol=1e-14)
+        for layer, want in zip(got["layers"][1:-1], dn.unit_maps(runs, run, step, num=G), strict=True):
+            np.testing.assert_allclose(np.array(layer), want.reshape(len(layer), -1), rtol=1e-12, atol=1e-14)

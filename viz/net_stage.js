@@ -1,0 +1,799 @@
+// The Networks page's stage (a Streamlit components.v2 module): the weight-space plane with the runs'
+// paths, the network's output shaded over the input plane with the data, the network drawn with a
+// map of every unit, the curves and the projection's numbers, all at one step that plays in the
+// browser (viz/net_stage.py's data; no server round trip until a setting changes). Canvas only: it
+// paints as soon as the data is here. It stays mounted: new data repaints it in place. It reports
+// back with trigger values: points (the user's drawn points, {points: [[x, y, class], ...], over}).
+
+const SPEEDS = ["0.25x", "0.5x", "1x", "2x", "4x"];
+const FONT = '"Source Sans", "Source Sans Pro", sans-serif';
+const NARROW = 760; // below this width (the component's own): one column
+const SHADES = 30; // TensorFlow Playground's shades of its colour scale
+const ALPHA = 160; // and its shading's opacity (of 255)
+const SEND_AFTER_MS = 700; // drawn points go to the server after this long without a click
+const STATES = new WeakMap();
+const svg = (path) => `<svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true"><path d="${path}" fill="currentColor"/></svg>`;
+const ICONS = { first: svg("M2 2h2v10H2zM12 2v10L5 7z"), last: svg("M10 2h2v10h-2zM2 2v10l7-5z") };
+const FEATURES = {
+  x: (x, y) => x, y: (x, y) => y, x2: (x, y) => x * x, y2: (x, y) => y * y, xy: (x, y) => x * y,
+  sinx: (x, y) => Math.sin(x), siny: (x, y) => Math.sin(y),
+};
+const FEATURE_NAMES = { x: "x₁", y: "x₂", x2: "x₁²", y2: "x₂²", xy: "x₁x₂", sinx: "sin x₁", siny: "sin x₂" };
+
+// viz/stage.py's pack (as the Playground's stage reads it): uint32 header length, JSON header, padding
+// to 8, the arrays' bytes; the header refers to each array as {"$a": [dtype, byte offset, length]}.
+const TYPED = { f4: Float32Array, f8: Float64Array };
+function unpack(bytes) {
+  const n = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
+  const start = 4 + n + ((8 - ((4 + n) % 8)) % 8);
+  const body = bytes.slice(start).buffer;
+  return JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + n)), (key, v) =>
+    v && typeof v === "object" && Array.isArray(v.$a) ? new TYPED[v.$a[0]](body, v.$a[1], v.$a[2]) : v);
+}
+
+const fmt = (v, d = 3) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : "–");
+const el = (tag, cls, text) => {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+};
+
+// ---- the network's forward pass on a grid (the core's model: landscapes/mlp.py) ----------------------
+
+// The grid: DENSITY points per side over the data's bounds, row i at y_i (bottom first), as the core's
+// boundary grid: value [i * G + j] at (xs[j], ys[i]).
+function gridPoints(d, G) {
+  const [[x0, x1], [y0, y1]] = d.bounds;
+  const xs = Float64Array.from({ length: G }, (_, j) => x0 + ((x1 - x0) * j) / (G - 1));
+  const ys = Float64Array.from({ length: G }, (_, i) => y0 + ((y1 - y0) * i) / (G - 1));
+  const inputs = d.features.map((f) => {
+    const a = new Float64Array(G * G);
+    for (let i = 0; i < G; i++) for (let j = 0; j < G; j++) a[i * G + j] = FEATURES[f](xs[j], ys[i]);
+    return a;
+  });
+  return { G, xs, ys, inputs };
+}
+
+// Every unit's value at every point of ``grid`` (gridPoints) for run r at kept step q: the inputs, each
+// hidden layer's activations (units arrays of G * G) and the output's probability of class 1.
+function forward(d, r, q, grid = d.grid) {
+  const R = d.runs.length, D = d.dim, w = d.weights.subarray((q * R + r) * D, (q * R + r + 1) * D);
+  const m = grid.inputs[0].length, sizes = [d.features.length, ...d.hidden, 1];
+  const layers = [grid.inputs], tanh = d.activation === "tanh";
+  let off = 0;
+  for (let k = 0; k + 1 < sizes.length; k++) {
+    const inp = sizes[k], out = sizes[k + 1], a = layers[k], next = [];
+    const W = off, B = off + out * inp;
+    for (let o = 0; o < out; o++) {
+      const z = new Float64Array(m);
+      for (let c = 0; c < inp; c++) {
+        const wc = w[W + o * inp + c], ac = a[c];
+        for (let p = 0; p < m; p++) z[p] += wc * ac[p];
+      }
+      const b = w[B + o];
+      if (k + 2 === sizes.length) for (let p = 0; p < m; p++) z[p] = sigmoid(z[p] + b);
+      else if (tanh) for (let p = 0; p < m; p++) z[p] = Math.tanh(z[p] + b);
+      else for (let p = 0; p < m; p++) z[p] = Math.max(z[p] + b, 0);
+      next.push(z);
+    }
+    off = B + out;
+    layers.push(next);
+  }
+  return { layers, p: layers[layers.length - 1][0] };
+}
+
+function sigmoid(z) { const e = Math.exp(-Math.abs(z)), r = 1 / (1 + e); return z >= 0 ? r : e * r; }
+
+// TensorFlow Playground's colour scale: -1 orange, 0 light grey, +1 blue, in SHADES steps
+function shadeTable(colors) {
+  const rgb = colors.map((c) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)));
+  return Array.from({ length: SHADES + 1 }, (_, k) => {
+    const v = (2 * k) / SHADES - 1, [a, b, u] = v < 0 ? [rgb[1], rgb[0], -v] : [rgb[1], rgb[2], v];
+    return a.map((c, i) => Math.round(c + (b[i] - c) * u));
+  });
+}
+const shadeOf = (st, v) => st.shades[Math.max(0, Math.min(SHADES, Math.round(((v + 1) / 2) * SHADES)))] || st.shades[SHADES >> 1];
+
+// values (G * G, row 0 at the bottom) in [-1, 1] (times scale) as a G x G picture, top row first, in a
+// scratch canvas of that size (draw it at once: the next picture of that size reuses it)
+const SCRATCH = new Map();
+function picture(st, values, G, scale = 1) {
+  let s = SCRATCH.get(G);
+  if (!s) {
+    const c = document.createElement("canvas");
+    c.width = c.height = G;
+    const ctx = c.getContext("2d");
+    s = { c, ctx, img: ctx.createImageData(G, G) };
+    SCRATCH.set(G, s);
+  }
+  const data = s.img.data;
+  for (let i = 0; i < G; i++) for (let j = 0; j < G; j++) {
+    const [r, g, b] = shadeOf(st, values[i * G + j] * scale), p = 4 * ((G - 1 - i) * G + j);
+    data[p] = r; data[p + 1] = g; data[p + 2] = b; data[p + 3] = ALPHA;
+  }
+  s.ctx.putImageData(s.img, 0, 0);
+  return s.c;
+}
+
+const signed = (p) => p.map((v) => 2 * v - 1); // P(class 1) on TensorFlow Playground's -1..1 scale
+
+// The level-0.5 line of p (G x G) by marching squares: segments in grid units [j0, i0, j1, i1]
+function contour(p, G, level) {
+  const seg = [];
+  for (let i = 0; i + 1 < G; i++) for (let j = 0; j + 1 < G; j++) {
+    const v = [p[i * G + j], p[i * G + j + 1], p[(i + 1) * G + j + 1], p[(i + 1) * G + j]];
+    const corner = [[j, i], [j + 1, i], [j + 1, i + 1], [j, i + 1]], cut = [];
+    for (let e = 0; e < 4; e++) {
+      const a = v[e] - level, b = v[(e + 1) % 4] - level;
+      if ((a < 0) !== (b < 0) && Number.isFinite(a) && Number.isFinite(b)) {
+        const u = a / (a - b), [x0, y0] = corner[e], [x1, y1] = corner[(e + 1) % 4];
+        cut.push([x0 + u * (x1 - x0), y0 + u * (y1 - y0)]);
+      }
+    }
+    if (cut.length >= 2) seg.push([...cut[0], ...cut[1]]);
+    if (cut.length === 4) seg.push([...cut[2], ...cut[3]]);
+  }
+  return seg;
+}
+
+// ---- the state ------------------------------------------------------------------------------------
+
+function decode(data) {
+  const S = data.steps, R = data.runs.length, at = (a) => (t, r) => a[t * R + r];
+  const d = { ...data, S, R };
+  d.grid = gridPoints(d, data.density);
+  d.thumbGrid = gridPoints(d, data.thumb_density);
+  d.J = at(data.loss); d.Jtrain = at(data.train_loss); d.Jtest = at(data.test_loss); d.acc = at(data.acc); d.accTest = at(data.test_acc);
+  d.Jp = at(data.projected); d.off = at(data.off);
+  d.a = (t, r) => data.coords[2 * (t * R + r)];
+  d.b = (t, r) => data.coords[2 * (t * R + r) + 1];
+  d.projRange = logRange(data.loss, data.projected);
+  d.lossRange = logRange(data.train_loss, data.test_loss);
+  d.offMax = 1.08 * data.off.reduce((m, v) => (Number.isFinite(v) ? Math.max(m, v) : m), 1e-12);
+  d.gone = (t, r) => data.runs[r].diverged_at >= 0 && t >= data.runs[r].diverged_at;
+  return d;
+}
+
+function init(parent) {
+  const root = el("div", "ns");
+  root.tabIndex = 0;
+  root.setAttribute("role", "application");
+  root.setAttribute("aria-label", "Networks stage: Space plays or pauses, Left / Right step, Home / End jump");
+  const bar = el("div", "ns-bar");
+  const btn = (text, title, box = bar) => {
+    const b = el("button", "", text);
+    b.type = "button"; b.title = title; b.setAttribute("aria-label", title);
+    box.append(b);
+    return b;
+  };
+  const first = btn("", "First step (Home)"), back = btn("−1", "Step back (Left)");
+  const play = btn("▶ Play", "Play / pause (Space)"); play.classList.add("ns-play");
+  const fwd = btn("+1", "Step forward (Right)"), last = btn("", "Last step (End)");
+  first.innerHTML = ICONS.first;
+  last.innerHTML = ICONS.last;
+  const step = el("input", "ns-step"); step.type = "range"; step.min = 0; step.value = 0;
+  step.setAttribute("aria-label", "Step");
+  const speed = el("select"); speed.title = "Playback speed"; speed.setAttribute("aria-label", "Playback speed");
+  for (const s of SPEEDS) speed.append(new Option(s, s));
+  speed.value = "1x";
+  bar.append(step, speed);
+  const head = el("div", "ns-head");
+  const grid = el("div", "ns-grid");
+  const planeBox = el("div", "ns-box ns-plane"), outBox = el("div", "ns-box ns-out");
+  const netBox = el("div", "ns-box ns-net"), curveBox = el("div", "ns-box ns-curves");
+  const planeTitle = el("div", "ns-title"), planeCanvas = el("canvas", "ns-canvas");
+  const readout = el("div", "ns-readout"), projCanvas = el("canvas", "ns-canvas ns-small"), warn = el("div", "ns-warn");
+  planeBox.append(planeTitle, planeCanvas, warn, readout, projCanvas);
+  const outTitle = el("div", "ns-title"), outCanvas = el("canvas", "ns-canvas ns-draw");
+  const tools = el("div", "ns-tools"), thumbs = el("div", "ns-thumbs");
+  const drawMsg = el("div", "ns-msg");
+  outBox.append(outTitle, outCanvas, tools, drawMsg, thumbs);
+  const netTitle = el("div", "ns-title"), netCanvas = el("canvas", "ns-canvas");
+  netBox.append(netTitle, netCanvas);
+  const lossCanvas = el("canvas", "ns-canvas ns-curve"), accCanvas = el("canvas", "ns-canvas ns-curve");
+  curveBox.append(lossCanvas, accCanvas);
+  grid.append(planeBox, outBox, netBox, curveBox);
+  const tip = el("div", "ns-tip");
+  root.append(bar, head, grid, tip);
+  parent.append(root);
+  const st = {
+    root, bar, head, grid, play, step, speed, planeTitle, planeCanvas, readout, projCanvas, warn, outTitle,
+    outCanvas, tools, thumbs, drawMsg, netTitle, netCanvas, lossCanvas, accCanvas, tip,
+    t: 0, run: 0, playing: false, raf: 0, d: null, version: null, showTest: false,
+    mode: "", drawn: [], over: true, sendTimer: 0, cache: new Map(),
+  };
+  first.onclick = () => setStep(st, 0, true);
+  last.onclick = () => setStep(st, st.d ? st.d.S : 0, true);
+  back.onclick = () => setStep(st, st.t - 1, true);
+  fwd.onclick = () => setStep(st, st.t + 1, true);
+  play.onclick = () => toggle(st);
+  step.oninput = () => setStep(st, Number(step.value), true);
+  root.addEventListener("keydown", (e) => keys(st, e));
+  for (const c of [lossCanvas, accCanvas, projCanvas]) c.addEventListener("pointerdown", (e) => curveClick(st, c, e));
+  outCanvas.addEventListener("pointerdown", (e) => drawAt(st, e));
+  planeCanvas.addEventListener("pointermove", (e) => planeHover(st, e));
+  planeCanvas.addEventListener("pointerleave", () => { tip.style.display = "none"; });
+  buildTools(st);
+  st.resize = new ResizeObserver(() => draw(st));
+  st.resize.observe(root);
+  root.netStage = st; // read by the browser tests (what is drawn at which step)
+  return st;
+}
+
+function keys(st, e) {
+  if (!st.d || e.target.tagName === "SELECT") return;
+  const big = e.shiftKey ? 10 : 1;
+  if (e.key === " " || e.key === "Spacebar" || e.key === "k") toggle(st);
+  else if (e.key === "ArrowLeft") setStep(st, st.t - big, true);
+  else if (e.key === "ArrowRight") setStep(st, st.t + big, true);
+  else if (e.key === "Home") setStep(st, 0, true);
+  else if (e.key === "End") setStep(st, st.d.S, true);
+  else return;
+  e.preventDefault();
+  e.stopPropagation();
+}
+
+function setStep(st, t, user) {
+  if (!st.d) return;
+  if (user && st.playing) pause(st);
+  st.t = Math.max(0, Math.min(st.d.S, Math.round(t)));
+  draw(st);
+}
+
+function toggle(st) { if (st.playing) pause(st); else playFrom(st); }
+
+function playFrom(st) {
+  if (!st.d) return;
+  if (st.t >= st.d.S) st.t = 0;
+  st.playing = true;
+  st.play.textContent = "❚❚ Pause";
+  let prev = performance.now(), acc = 0;
+  const tick = (now) => {
+    if (!st.playing) return;
+    acc += ((now - prev) / 1000) * st.d.steps_per_s * parseFloat(st.speed.value || "1"); // the stage's pace
+    prev = now;
+    const n = Math.floor(acc);
+    if (n > 0) { acc -= n; st.t = Math.min(st.d.S, st.t + n); draw(st); }
+    if (st.t >= st.d.S) pause(st);
+    else st.raf = requestAnimationFrame(tick);
+  };
+  st.raf = requestAnimationFrame(tick);
+}
+
+function pause(st) {
+  st.playing = false;
+  cancelAnimationFrame(st.raf);
+  st.play.textContent = "▶ Play";
+}
+
+// the forward pass of the selected run at the kept step nearest below t (cached: playing back reuses it)
+function state(st, r, grid = st.d.grid) {
+  const d = st.d, q = Math.min(d.kept - 1, Math.floor(st.t / d.stride)), key = `${r}:${q}:${grid.G}`;
+  let f = st.cache.get(key);
+  if (!f) {
+    f = forward(d, r, q, grid);
+    f.step = Math.min(q * d.stride, d.S);
+    if (st.cache.size > 64) st.cache.delete(st.cache.keys().next().value);
+    st.cache.set(key, f);
+  }
+  return f;
+}
+
+// ---- drawing -------------------------------------------------------------------------------------
+
+function sizeCanvas(canvas, w, h) {
+  const r = window.devicePixelRatio || 1;
+  if (canvas.width !== Math.round(w * r) || canvas.height !== Math.round(h * r)) {
+    canvas.width = Math.round(w * r); canvas.height = Math.round(h * r);
+    canvas.style.width = w + "px"; canvas.style.height = h + "px";
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(r, 0, 0, r, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  ctx.font = `13px ${FONT}`;
+  return ctx;
+}
+
+function draw(st) {
+  if (!st.d) return;
+  const d = st.d, narrow = st.root.clientWidth < NARROW;
+  st.root.classList.toggle("narrow", narrow);
+  // every width read before anything is written (no layout forced between the canvases)
+  const width = (c) => c.parentElement.clientWidth;
+  st.widths = { plane: width(st.planeCanvas), out: width(st.outCanvas), net: width(st.netCanvas),
+                curves: width(st.lossCanvas) };
+  st.step.max = d.S; st.step.value = st.t;
+  const r = st.run, f = state(st, r);
+  headline(st);
+  drawPlane(st);
+  drawOutput(st, f);
+  drawThumbs(st);
+  drawNetwork(st, state(st, r, d.thumbGrid));
+  drawCurves(st);
+  honesty(st);
+  st.root.dataset.step = String(st.t);
+  st.root.dataset.drawn = `${d.version}:${st.t}:${r}`;
+}
+
+// the headline (step, train and test loss, accuracy) and the run it is about: built once per data, then
+// only its numbers change
+function buildHead(st) {
+  const d = st.d, stat = (name) => {
+    const box = el("div", "ns-stat"), b = el("b");
+    box.append(el("span", "", name), b);
+    st.head.append(box);
+    return b;
+  };
+  st.head.replaceChildren();
+  st.stats = [stat("Step"), stat("Train loss"), stat("Test loss"), stat("Train / test accuracy")];
+  if (d.l2) st.stats.push(stat(`J with weight decay λ = ${fmt(d.l2)}`));
+  const box = el("div", "ns-stat ns-runpick"), pick = el("select");
+  pick.setAttribute("aria-label", "Run shown in the output and the network");
+  d.runs.forEach((run, i) => pick.append(new Option(run.label, i)));
+  pick.onchange = () => { st.run = Number(pick.value); draw(st); };
+  box.append(el("span", "", "Run shown"), pick);
+  st.head.append(box);
+  st.pick = pick;
+}
+
+function headline(st) {
+  const d = st.d, t = st.t, r = st.run, [step, train, test, acc, J] = st.stats;
+  step.textContent = `${t} / ${d.S}`;
+  train.textContent = fmt(d.Jtrain(t, r), 4);
+  if (J) J.textContent = fmt(d.J(t, r), 4);
+  test.textContent = fmt(d.Jtest(t, r), 4);
+  acc.textContent = `${fmt(100 * d.acc(t, r), 3)}% / ${fmt(100 * d.accTest(t, r), 3)}%`;
+  st.pick.value = String(r);
+  st.pick.style.borderLeft = `6px solid ${d.runs[r].color}`;
+}
+
+const square = (w, most = w) => Math.max(160, Math.min(w, most));
+
+// the plane: its picture, the paths as far as each run got, the markers at step t, a readout beside
+function drawPlane(st) {
+  const d = st.d, p = d.plane, t = st.t, W = square(st.widths.plane), H = Math.round(W * 0.86);
+  const ctx = sizeCanvas(st.planeCanvas, W, H), L = 44, T = 6, w = W - L - 8, h = H - T - 30;
+  st.planeTitle.textContent = p.title;
+  if (!st.planeImg || st.planeImg.dataset.src !== p.image) {
+    st.planeImg = new Image();
+    st.planeImg.dataset.src = p.image;
+    st.planeImg.onload = () => draw(st);
+    st.planeImg.src = p.image;
+  }
+  if (st.planeImg.complete && st.planeImg.naturalWidth) ctx.drawImage(st.planeImg, L, T, w, h);
+  const [a0, a1] = p.a, [b0, b1] = p.b;
+  const X = (a) => L + ((a - a0) / (a1 - a0)) * w, Y = (b) => T + ((b1 - b) / (b1 - b0)) * h;
+  st.planeAxes = { X, Y, L, T, w, h };
+  axes(ctx, [L, T, w, h], [a0, a1], [b0, b1], "a (first direction)", "b");
+  for (const [text, a, b] of p.marks) label(ctx, text, X(a) + 6, Y(b) - 8);
+  ctx.save();
+  ctx.beginPath(); ctx.rect(L, T, w, h); ctx.clip();
+  for (let r = d.R - 1; r >= 0; r--) {
+    ctx.strokeStyle = d.runs[r].color; ctx.lineWidth = r === st.run ? 3 : 2.2;
+    ctx.beginPath();
+    for (let s = 0; s <= t && !d.gone(s, r); s++) {
+      if (s) ctx.lineTo(X(d.a(s, r)), Y(d.b(s, r))); else ctx.moveTo(X(d.a(s, r)), Y(d.b(s, r)));
+    }
+    ctx.stroke();
+  }
+  ring(ctx, X(d.a(0, 0)), Y(d.b(0, 0)));
+  const shown = [];
+  for (let r = d.R - 1; r >= 0; r--) {
+    let s = t;
+    while (s > 0 && d.gone(s, r)) s--;
+    const x = X(d.a(s, r)), y = Y(d.b(s, r));
+    dot(ctx, x, y, r === st.run ? 8 : 6.5, d.runs[r].color);
+    shown[r] = { run: r, step: s, a: d.a(s, r), b: d.b(s, r), x, y };
+  }
+  ctx.restore();
+  st.markers = shown;
+  readout(st);
+  drawProjection(st);
+}
+
+function ring(ctx, x, y) {
+  ctx.setLineDash([]); ctx.lineWidth = 2.5; ctx.strokeStyle = "#31333f";
+  ctx.beginPath(); ctx.arc(x, y, 8, 0, 2 * Math.PI); ctx.stroke();
+}
+
+function dot(ctx, x, y, r, color, stroke = "white") {
+  ctx.setLineDash([]);
+  ctx.fillStyle = color; ctx.strokeStyle = stroke; ctx.lineWidth = 2;
+  ctx.beginPath(); ctx.arc(x, y, r, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
+}
+
+function label(ctx, text, x, y) {
+  const w = ctx.measureText(text).width;
+  ctx.fillStyle = "rgba(255,255,255,0.85)"; ctx.fillRect(x - 3, y - 9, w + 6, 18);
+  ctx.fillStyle = "#31333f"; ctx.textBaseline = "middle"; ctx.fillText(text, x, y);
+}
+
+function ticks(lo, hi, n) {
+  const step = Math.pow(10, Math.floor(Math.log10((hi - lo) / n))), k = [1, 2, 5, 10].find((m) => (hi - lo) / (m * step) <= n) || 10;
+  const s = k * step, out = [];
+  for (let v = Math.ceil(lo / s) * s; v <= hi + 1e-9 * s; v += s) out.push(Math.abs(v) < 1e-12 * s ? 0 : v);
+  return out;
+}
+
+// ticks of a log10 axis from lo to hi (log10 values): whole decades, or 1-2-5 values when it spans less
+function logTicks(lo, hi, n) {
+  if (hi - lo >= 2) return ticks(Math.ceil(lo), Math.floor(hi), n).filter((v) => v === Math.round(v));
+  return ticks(Math.pow(10, lo), Math.pow(10, hi), n).filter((v) => v > 0).map(Math.log10);
+}
+
+function axes(ctx, [l, t, w, h], [x0, x1], [y0, y1], xname, yname, logY) {
+  ctx.strokeStyle = "#9a9ca5"; ctx.lineWidth = 1; ctx.setLineDash([]);
+  ctx.strokeRect(l, t, w, h);
+  ctx.fillStyle = "#555866"; ctx.font = `12px ${FONT}`;
+  ctx.textAlign = "center"; ctx.textBaseline = "top";
+  for (const v of ticks(x0, x1, Math.max(2, Math.floor(w / 70)))) ctx.fillText(fmt(v, 3), l + ((v - x0) / (x1 - x0)) * w, t + h + 3);
+  ctx.textAlign = "right"; ctx.textBaseline = "middle";
+  for (const v of (logY ? logTicks : ticks)(y0, y1, Math.max(2, Math.floor(h / 30)))) {
+    ctx.fillText(logY ? fmt(Math.pow(10, v), 3) : fmt(v, 3), l - 4, t + ((y1 - v) / (y1 - y0)) * h);
+  }
+  ctx.textAlign = "left"; ctx.textBaseline = "alphabetic";
+  if (xname) { ctx.fillStyle = "#6b6f7b"; ctx.fillText(xname, l + 4, t + h + 26); }
+}
+
+// beside the plane: each run's real loss, the plane's loss under its marker and its distance from the
+// plane (the table built once per data, its cells updated)
+function buildReadout(st) {
+  const d = st.d, table = el("table"), head = el("tr");
+  st.readStep = el("th");
+  head.append(st.readStep, el("th", "", "J(w) the run's loss"), el("th", "", "J under its marker"),
+    el("th", "", "distance from the plane"));
+  const body = el("tbody");
+  st.readCells = d.runs.map((run) => {
+    const row = el("tr"), name = el("td"), dot = el("i");
+    dot.style.background = run.color;
+    name.append(dot, run.label);
+    const cells = [el("td"), el("td"), el("td")];
+    row.append(name, ...cells);
+    body.append(row);
+    return cells;
+  });
+  const thead = el("thead");
+  thead.append(head);
+  table.append(thead, body);
+  st.readout.replaceChildren(table);
+}
+
+function readout(st) {
+  const d = st.d;
+  st.readStep.textContent = `at step ${st.t}`;
+  st.readCells.forEach(([J, Jp, off], r) => {
+    const s = st.markers[r].step;
+    J.textContent = fmt(d.J(s, r), 4); Jp.textContent = fmt(d.Jp(s, r), 4); off.textContent = fmt(d.off(s, r), 3);
+  });
+}
+
+// the small chart: for every run its loss (solid) and the plane's loss under its projection (dotted),
+// and the distance from the plane (below), the cursor at step t
+function drawProjection(st) {
+  const d = st.d, W = st.widths.plane, H = 196;
+  const ctx = sizeCanvas(st.projCanvas, W, H), L = 44, w = W - L - 8;
+  const top = [L, 18, w, 78], bottom = [L, 134, w, 40];
+  const [y0, y1] = d.projRange, omax = d.offMax;
+  chart(ctx, st, top, [y0, y1], true, (r, s) => d.J(s, r), [], "the run's loss J(w) (solid), the plane's under its marker (dotted)");
+  chart(ctx, st, top, [y0, y1], true, (r, s) => d.Jp(s, r), [2, 3]);
+  chart(ctx, st, bottom, [0, omax], false, (r, s) => d.off(s, r), [], "distance from the plane");
+  st.projAxes = [top, bottom];
+}
+
+// a log10 axis's range over the positive finite values of the arrays, padded
+function logRange(...arrays) {
+  let lo = Infinity, hi = -Infinity;
+  for (const a of arrays) for (const v of a) if (v > 0 && Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  lo = Math.log10(lo); hi = Math.log10(hi);
+  if (!Number.isFinite(lo)) { lo = -1; hi = 0; }
+  if (hi - lo < 0.1) { lo -= 0.05; hi += 0.05; }
+  return [lo - 0.04 * (hi - lo), hi + 0.04 * (hi - lo)];
+}
+
+// one chart's lines, every run up to step t (each as far as it got), with axes and the cursor
+function chart(ctx, st, box, [y0, y1], logY, value, dash, title) {
+  const d = st.d, [l, t, w, h] = box, S = d.S || 1;
+  if (title !== undefined) {
+    axes(ctx, box, [0, S], [y0, y1], "", "", logY);
+    ctx.fillStyle = "#31333f"; ctx.font = `600 13px ${FONT}`; ctx.textBaseline = "bottom";
+    ctx.fillText(title, l, t - 3);
+  }
+  const X = (s) => l + (s / S) * w, Y = (v) => t + ((y1 - (logY ? Math.log10(v) : v)) / (y1 - y0)) * h;
+  ctx.save(); ctx.beginPath(); ctx.rect(l, t, w, h); ctx.clip();
+  for (let r = d.R - 1; r >= 0; r--) {
+    ctx.strokeStyle = d.runs[r].color; ctx.lineWidth = r === st.run ? 2.6 : 1.8; ctx.setLineDash(dash);
+    ctx.beginPath();
+    let pen = false;
+    for (let s = 0; s <= st.t; s++) {
+      const v = value(r, s), y = Y(v);
+      if (!Number.isFinite(y)) { pen = false; continue; }
+      if (pen) ctx.lineTo(X(s), y); else { ctx.moveTo(X(s), y); pen = true; }
+    }
+    ctx.stroke();
+  }
+  ctx.setLineDash([4, 4]); ctx.strokeStyle = "#31333f"; ctx.lineWidth = 1.2;
+  ctx.beginPath(); ctx.moveTo(X(st.t), t); ctx.lineTo(X(st.t), t + h); ctx.stroke();
+  ctx.restore();
+  ctx.setLineDash([]);
+}
+
+function curveClick(st, canvas, e) {
+  const d = st.d;
+  if (!d) return;
+  const b = canvas.getBoundingClientRect(), x = e.clientX - b.left, L = 44, w = b.width - L - 8;
+  if (x >= L && x <= L + w) setStep(st, ((x - L) / w) * d.S, true);
+}
+
+// the output: P(class 1) shaded over the input plane, the boundary P = 0.5, the points
+function drawOutput(st, f) {
+  const d = st.d, W = square(st.widths.out, 560), H = W;
+  const ctx = sizeCanvas(st.outCanvas, W, H), L = 34, T = 4, w = W - L - 6, h = H - T - 22;
+  const tail = f.step !== st.t ? ` (weights of step ${f.step})` : "";
+  st.outTitle.textContent = `Output of run ${st.run + 1} at step ${st.t}${tail}: orange class 0, blue class 1, the line P = 0.5`;
+  const pic = picture(st, signed(f.p), d.density);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(pic, L, T, w, h);
+  const [[x0, x1], [y0, y1]] = d.bounds, G = d.density;
+  const X = (x) => L + ((x - x0) / (x1 - x0)) * w, Y = (y) => T + ((y1 - y) / (y1 - y0)) * h;
+  st.outAxes = { X, Y, L, T, w, h, x: (px) => x0 + ((px - L) / w) * (x1 - x0), y: (py) => y1 - ((py - T) / h) * (y1 - y0) };
+  axes(ctx, [L, T, w, h], [x0, x1], [y0, y1]);
+  ctx.strokeStyle = "#31333f"; ctx.lineWidth = 2.2;
+  ctx.beginPath();
+  const gx = (j) => L + (j / (G - 1)) * w, gy = (i) => T + h - (i / (G - 1)) * h;
+  for (const [j0, i0, j1, i1] of contour(f.p, G, 0.5)) { ctx.moveTo(gx(j0), gy(i0)); ctx.lineTo(gx(j1), gy(i1)); }
+  ctx.stroke();
+  const cc = d.class_colors, pts = (s, stroke, rad) => {
+    for (let k = 0; k < s.y.length; k++) dot(ctx, X(s.x[2 * k]), Y(s.x[2 * k + 1]), rad, cc[s.y[k] ? 2 : 0], stroke);
+  };
+  ctx.save(); ctx.beginPath(); ctx.rect(L, T, w, h); ctx.clip();
+  if (st.over || !d.over) { // (a data set switched off here, not yet by the server: only your points)
+    if (st.showTest) pts(d.test, "#31333f", 3.6);
+    pts(d.train, "white", 3.6);
+  }
+  for (const [x, y, c] of st.drawn) dot(ctx, X(x), Y(y), 4.6, cc[c ? 2 : 0], "#31333f");
+  ctx.restore();
+}
+
+// every run's output as a small panel: click one to show it
+function drawThumbs(st) {
+  const d = st.d;
+  if (st.thumbs.children.length !== d.R) {
+    st.thumbs.replaceChildren(...d.runs.map((run, r) => {
+      const c = el("canvas", "ns-thumb");
+      c.title = `${run.label}: click to show this run`;
+      c.onclick = () => { st.run = r; draw(st); };
+      return c;
+    }));
+  }
+  const S = d.R > 4 ? 72 : 92;
+  d.runs.forEach((run, r) => {
+    const c = st.thumbs.children[r], ctx = sizeCanvas(c, S, S), f = state(st, r, d.thumbGrid);
+    ctx.drawImage(picture(st, signed(f.p), d.thumb_density), 0, 0, S, S);
+    ctx.strokeStyle = run.color; ctx.lineWidth = r === st.run ? 6 : 3;
+    ctx.strokeRect(0, 0, S, S);
+  });
+}
+
+// the network: inputs, hidden units and the output, each as the map of its value over the input plane
+// (TensorFlow Playground: links coloured by the weight's sign, as wide as |w| (1 to 10 px over 0..5))
+function drawNetwork(st, f) {
+  const d = st.d, W = Math.max(280, st.widths.net), cols = f.layers.length;
+  const widest = Math.max(...d.hidden, d.features.length);
+  if (widest > d.drawn_units) {
+    sizeCanvas(st.netCanvas, W, 40);
+    st.netTitle.textContent = `This network has ${widest} units in a layer: the page draws networks of up to `
+      + `${d.drawn_units} units a layer.`;
+    return;
+  }
+  const size = Math.max(16, Math.min(36, Math.floor((W - 40) / (cols * 2.2)), Math.floor(440 / widest) - 4));
+  const gap = Math.round(size * 0.22);
+  const H = widest * (size + gap) + 30;
+  const ctx = sizeCanvas(st.netCanvas, W, H), colX = (k) => 20 + (k / (cols - 1)) * (W - 40 - size);
+  st.netTitle.textContent = `Network of run ${st.run + 1} at step ${st.t}: each unit's output over the input `
+    + "plane; links blue for positive weights, orange for negative, as thick as |w|";
+  const units = f.layers.map((layer, k) => layer.map((_, u) => {
+    const x = colX(k), y = 24 + ((widest - layer.length) / 2 + u) * (size + gap);
+    return { x, y };
+  }));
+  const R = d.R, D = d.dim, q = Math.min(d.kept - 1, Math.floor(st.t / d.stride));
+  const w = d.weights.subarray((q * R + st.run) * D, (q * R + st.run + 1) * D);
+  const sizes = [d.features.length, ...d.hidden, 1];
+  let off = 0;
+  for (let k = 0; k + 1 < sizes.length; k++) {
+    const inp = sizes[k], out = sizes[k + 1];
+    for (let o = 0; o < out; o++) for (let c = 0; c < inp; c++) {
+      const v = w[off + o * inp + c], a = units[k][c], b = units[k + 1][o];
+      const [r, g, bl] = shadeOf(st, Math.max(-1, Math.min(1, v)));
+      ctx.strokeStyle = `rgb(${r},${g},${bl})`;
+      ctx.lineWidth = 1 + 9 * Math.min(1, Math.abs(v) / 5);
+      ctx.beginPath();
+      const x0 = a.x + size + 1, y0 = a.y + size / 2, x1 = b.x - 1, y1 = b.y + size / 2, mx = (x0 + x1) / 2;
+      ctx.moveTo(x0, y0); ctx.bezierCurveTo(mx, y0, mx, y1, x1, y1);
+      ctx.stroke();
+    }
+    off += out * (inp + 1);
+  }
+  const maps = [...f.layers.slice(0, -1), [signed(f.p)]];
+  st.unitMaps = [];
+  maps.forEach((layer, k) => layer.forEach((values, u) => {
+    const { x, y } = units[k][u];
+    let scale = 1;
+    if (k === 0) scale = 1 / values.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-12); // an input: its own range
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(picture(st, values, d.thumb_density, scale), x, y, size, size);
+    ctx.strokeStyle = "#31333f"; ctx.lineWidth = 1; ctx.strokeRect(x, y, size, size);
+    st.unitMaps.push({ layer: k, unit: u, x, y, size });
+  }));
+  ctx.fillStyle = "#555866"; ctx.font = `12px ${FONT}`; ctx.textAlign = "center"; ctx.textBaseline = "bottom";
+  const names = ["inputs", ...d.hidden.map((n, k) => `layer ${k + 1} (${n})`), "output"];
+  names.forEach((n, k) => ctx.fillText(n, colX(k) + size / 2, 18));
+  ctx.textAlign = "right"; ctx.textBaseline = "middle";
+  d.features.forEach((n, c) => ctx.fillText(FEATURE_NAMES[n] || n, units[0][c].x - 3, units[0][c].y + size / 2));
+  ctx.textAlign = "left";
+}
+
+function drawCurves(st) {
+  const d = st.d, narrow = st.root.classList.contains("narrow");
+  const W = st.widths.curves, each = narrow ? W : Math.floor((W - 16) / 2), H = 210;
+  const logs = d.lossRange;
+  const loss = sizeCanvas(st.lossCanvas, each, H), box = [44, 22, each - 52, H - 48];
+  chart(loss, st, box, logs, true, (r, s) => d.Jtrain(s, r), [], "Cross-entropy: train (solid), test (dashed)");
+  chart(loss, st, box, logs, true, (r, s) => d.Jtest(s, r), [6, 4]);
+  const acc = sizeCanvas(st.accCanvas, each, H);
+  chart(acc, st, box, [0, 1.02], false, (r, s) => d.acc(s, r), [], "Accuracy: train (solid), test (dashed)");
+  chart(acc, st, box, [0, 1.02], false, (r, s) => d.accTest(s, r), [6, 4]);
+}
+
+// the runs whose loss at step t and the plane's loss under their marker differ by more than one colour
+// band of the plane's picture (in log10 of the loss): [run, the difference]
+function mismatched(d, t) {
+  const out = [];
+  for (let r = 0; r < d.R; r++) {
+    const gap = Math.abs(Math.log10(d.J(t, r)) - Math.log10(d.Jp(t, r)));
+    if (Number.isFinite(gap) && gap > d.plane.resolution) out.push([r, gap]);
+  }
+  return out;
+}
+
+// the words under the plane: where the plane's colours under a marker differ from the run's loss by more
+// than the colour scale resolves, and the server's notes on the plane
+function honesty(st) {
+  const d = st.d, res = d.plane.resolution, out = [];
+  const bits = [];
+  let worst = 0;
+  for (const [r, gap] of mismatched(d, st.t)) {
+    const J = d.J(st.t, r), Jp = d.Jp(st.t, r);
+    worst = Math.max(worst, gap);
+    bits.push(`run ${r + 1} had J = ${fmt(J)} where the colour under its marker means ${fmt(Jp)} `
+      + `(${fmt(d.off(st.t, r))} off the plane)`);
+  }
+  if (bits.length) {
+    out.push(`At step ${st.t} the plane's colours under the markers are not the loss the runs had: `
+      + `${bits.join("; ")}. They differ up to ${fmt(Math.pow(10, worst), 2)}×, more than one colour band `
+      + `(${fmt(Math.pow(10, res), 2)}×) resolves: the paths are projections.`);
+  }
+  st.warn.innerHTML = "";
+  for (const text of [...d.notes, ...out]) st.warn.append(el("p", "", text));
+  st.warn.hidden = !st.warn.childElementCount;
+  st.root.dataset.mismatch = String(bits.length);
+}
+
+function planeHover(st, e) {
+  if (!st.d || !st.markers) return;
+  const b = st.planeCanvas.getBoundingClientRect(), x = e.clientX - b.left, y = e.clientY - b.top;
+  let best = null;
+  for (const m of st.markers) if (m && Math.hypot(m.x - x, m.y - y) < 14 && !best) best = m;
+  if (!best) { st.tip.style.display = "none"; return; }
+  const d = st.d, r = best.run, s = best.step;
+  st.tip.innerHTML = `<b>${d.runs[r].label}</b>, step ${s}<br>J(w), the run's loss: ${fmt(d.J(s, r), 4)}`
+    + `<br>J under the marker (projection): ${fmt(d.Jp(s, r), 4)}<br>distance from the plane: ${fmt(d.off(s, r), 3)}`;
+  const rb = st.root.getBoundingClientRect();
+  st.tip.style.display = "block";
+  st.tip.style.left = Math.min(e.clientX - rb.left + 14, rb.width - st.tip.offsetWidth - 4) + "px";
+  st.tip.style.top = e.clientY - rb.top + 14 + "px";
+}
+
+// ---- your own points --------------------------------------------------------------------------------
+
+function buildTools(st) {
+  const modes = [["0", "+ orange (class 0)"], ["1", "+ blue (class 1)"], ["erase", "Erase"]];
+  st.modeButtons = modes.map(([mode, text]) => {
+    const b = el("button", "", text);
+    b.type = "button";
+    b.onclick = () => { st.mode = st.mode === mode ? "" : mode; tools(st); };
+    return b;
+  });
+  const clear = el("button", "", "Clear my points");
+  clear.type = "button";
+  clear.onclick = () => { st.drawn = []; changed(st); };
+  const over = el("label", "ns-check"), box = el("input");
+  box.type = "checkbox"; box.checked = true;
+  box.onchange = () => { st.over = box.checked; changed(st); };
+  over.append(box, " over the data set");
+  const test = el("label", "ns-check"), tbox = el("input");
+  tbox.type = "checkbox";
+  tbox.onchange = () => { st.showTest = tbox.checked; draw(st); };
+  test.append(tbox, " test points");
+  st.overBox = over.firstChild;
+  st.tools.append(el("span", "ns-tools-label", "Draw:"), ...st.modeButtons, clear, over, test);
+  tools(st);
+}
+
+function tools(st) {
+  st.modeButtons.forEach((b, k) => b.classList.toggle("on", ["0", "1", "erase"][k] === st.mode));
+  st.outCanvas.classList.toggle("drawing", !!st.mode);
+}
+
+function drawAt(st, e) {
+  if (!st.d || !st.mode || !st.outAxes) return;
+  const b = st.outCanvas.getBoundingClientRect(), A = st.outAxes, px = e.clientX - b.left, py = e.clientY - b.top;
+  if (px < A.L || px > A.L + A.w || py < A.T || py > A.T + A.h) return;
+  if (st.mode === "erase") {
+    st.drawn = st.drawn.filter(([x, y]) => Math.hypot(A.X(x) - px, A.Y(y) - py) > 12);
+  } else if (st.drawn.length >= st.d.max_points) {
+    st.drawMsg.textContent = `At most ${st.d.max_points} points of your own: erase some first.`;
+    return;
+  } else {
+    st.drawn.push([Number(A.x(px).toFixed(2)), Number(A.y(py).toFixed(2)), Number(st.mode)]);
+  }
+  changed(st);
+}
+
+// repaint at once; the server hears of it once the clicks stop (then it trains on the new data). A blank
+// plane needs a few points of both classes first.
+const BLANK_LEAST = 4;
+function changed(st) {
+  const n = st.drawn.length, classes = new Set(st.drawn.map((p) => p[2])).size;
+  clearTimeout(st.sendTimer);
+  draw(st);
+  if (!st.over && (n < BLANK_LEAST || classes < 2)) {
+    st.drawMsg.textContent = `A blank plane: draw at least ${BLANK_LEAST} points of both classes to train on them.`;
+    return;
+  }
+  st.drawMsg.textContent = `${n} point${n === 1 ? "" : "s"} of your own`
+    + (st.over ? " over the data set" : " on a blank plane") + ": training on them…";
+  st.sendTimer = setTimeout(() => st.api.setTriggerValue("points", { points: st.drawn, over: st.over }), SEND_AFTER_MS);
+}
+
+// ---- entry -----------------------------------------------------------------------------------------
+
+export default function (component) {
+  const { parentElement, setTriggerValue } = component, data = unpack(component.data);
+  let st = STATES.get(parentElement);
+  if (!st) {
+    st = init(parentElement);
+    STATES.set(parentElement, st);
+  }
+  st.api = { setTriggerValue };
+  if (data.version !== st.version) {
+    const old = st.d;
+    st.d = decode(data);
+    st.version = data.version;
+    st.cache.clear();
+    st.shades = shadeTable(data.class_colors);
+    buildHead(st);
+    buildReadout(st);
+    if (!old) st.t = 0;
+    st.t = Math.min(st.t, st.d.S);
+    st.run = Math.min(st.run, st.d.R - 1);
+    st.drawn = (data.drawn || []).map((p) => [...p]);
+    st.over = data.over !== false;
+    st.overBox.checked = st.over;
+    st.drawMsg.textContent = st.drawn.length ? `${st.drawn.length} points of your own` : "";
+    if (data.problem) st.drawMsg.textContent = data.problem;
+  }
+  draw(st);
+  return () => {
+    setTimeout(() => {
+      if (st.root.isConnected) return;
+      pause(st);
+      st.resize.disconnect();
+      clearTimeout(st.sendTimer);
+      STATES.delete(parentElement);
+    }, 0);
+  };
+}
+
+// for tests/test_net_stage.py (run in Node): the payload as the stage reads it and its forward pass
+export { decode, forward, mismatched, unpack };
