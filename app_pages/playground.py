@@ -256,7 +256,7 @@ def export_panel(setup: Setup, surface, views) -> None:
     with c3:
         frames = param_widget(export.GIF_FRAMES, "gif.frames")
     loss = c1.toggle("Loss chart beside the map", value=True, key="gif.loss")
-    asked = lesson_question(setup.lesson)
+    asked = lesson_question(setup)
     question = c2.toggle("The lesson's question on top", value=True, key="gif.question") if asked else False
     look = {"width_px": size[0], "height_px": size[1], "loss": loss, "question": asked if question else ""}
     made = st.session_state.get("gif")  # (link, options, bytes): one GIF per session, for the current setup

@@ -177,7 +177,7 @@ def test_keras_form_round_trip():
 def test_spelt_out_is_the_same_setup_with_start_and_surface_written():
     """A Learn page's Playground link is the address the Playground writes for it (spelt_out), so following
     it adds one history entry; spelling out changes nothing the runs use."""
-    from descent_lab.presets import PRESETS
+    from descent_lab.presets import PRESETS, from_link
     from descent_lab.setup import spelt_out
 
     for p in PRESETS.values():
@@ -189,4 +189,4 @@ def test_spelt_out_is_the_same_setup_with_start_and_surface_written():
         assert spelt_out(out) == out
         q = to_query(out)
         assert "start" in q and all(k in q for k in out.surface_params)
-        assert from_query(q) == (out, [])
+        assert from_link(q) == (out, [])
