@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 import optimizers
@@ -108,7 +107,7 @@ st.markdown(
     "gradient: about η for any gradient "
     "much bigger than ε. Gradient descent's first step is η |g|, tied to the gradient's scale."
 )
-scales = np.logspace(-10, 4, 57)
+scales = learn.GRADIENT_SIZES
 eta = h["lr"]
 first_sizes = learn.first_steps(scales, h)
 sizes = [

@@ -11,23 +11,37 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+import landscapes
 import optimizers
 import viz
-from app_pages.stage import stage
+from app_pages import reconnect
+from app_pages.stage import KEY as STAGE_KEY
+from app_pages.stage import apply_report, stage
 from app_pages.widgets import (
+    FORM_LABELS,
     PENDING_SETUP,
     family_for,
     image_for,
+    optimizer_label,
     param_widget,
     plain,
     run_cards,
+    surface_label,
     surface_picker,
 )
 from descent_lab import compute, export, results, script, tuning
-from descent_lab.cli import DEFAULT_APP_URL
 from descent_lab.presets import PRESETS, from_link, lesson_question, with_lesson
 from descent_lab.runlist import RunList
-from descent_lab.setup import CUSTOM, LESSON_TEXT, PANELS, SPEEDS, LessonText, Setup, to_query
+from descent_lab.setup import (
+    CUSTOM,
+    DEFAULT_APP_URL,
+    LESSON_TEXT,
+    PANELS,
+    SPEEDS,
+    LessonText,
+    Setup,
+    to_query,
+)
 from optimizers import BATCH, NOISE, SEED, STEPS
 from viz.stage import stage_payload, stage_runs
 
@@ -38,6 +52,19 @@ PICKED = "lesson.picked"  # how many lessons were picked this session (each pick
 # Streamlit's md breakpoint: at or below it the sidebar lies over the page instead of beside it
 CLOSE_SIDEBAR_JS = ("if (matchMedia('(max-width: 768px)').matches) {"
                     "document.querySelector('[data-testid=stSidebarCollapseButton] button')?.click();}")
+
+
+def lesson_label(key: str) -> str:
+    return PRESETS[key].title if key else "None: free play"
+
+
+#: the select boxes and radios whose option labels are not their values: key pattern -> (options, label)
+LABELS = {
+    "surface": ([*landscapes.names(), CUSTOM], surface_label),
+    r"r\d+\.opt": (optimizers.names(), optimizer_label),
+    r"r\d+\.form": (tuple(FORM_LABELS), FORM_LABELS.get),
+    "lesson": (["", *PRESETS], lesson_label),
+}
 CODE_CAPTIONS = (
     "Each run as a complete PyTorch script: copy it (the icon at its top right) or download it, and run it "
     "with only torch installed. Its last line prints the run's final point x y, the app's to 1e-7 (the test "
@@ -291,6 +318,10 @@ elif "run_ids" not in st.session_state or (arrived and arrived != st.session_sta
     st.session_state.present = query.pop("present", "0") == "1"
     first, problems = from_link(query)
     load(first, tuning.given_lrs(query, first.runs))
+    # a browser that comes back from a replica that died: what it chose since the link wins
+    reconnect.keep_browser_values(
+        reconnect.browser_values(), LABELS, stage_key=STAGE_KEY,
+        report=lambda name, v: apply_report(name, v, RUNS.ids(st.session_state), SPEEDS))
     if problems:
         st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".",
                    icon=":material/link:")
@@ -305,8 +336,7 @@ st.markdown(
 
 with st.sidebar:
     st.title(":material/landscape: Descent Lab")
-    st.selectbox("Lesson", ["", *PRESETS], key="lesson", on_change=open_lesson,
-                 format_func=lambda k: PRESETS[k].title if k else "None: free play",
+    st.selectbox("Lesson", ["", *PRESETS], key="lesson", on_change=open_lesson, format_func=lesson_label,
                  help="A question on a prepared comparison (the Learn pages' examples and classic races); "
                  "its answer folds out below the map.")
     if PICKED in st.session_state:

@@ -126,7 +126,7 @@ def run_card(runs: RunList, i: int, number: int, color: str, lr_on_stage: bool) 
     ss = st.session_state
     pick, more = st.columns([4, 1], vertical_alignment="bottom", gap="small")
     name = pick.selectbox(f"Run {number}", optimizers.names(), key=runs.key(i, "opt"),
-                          format_func=lambda n: optimizers.rule(n).label)
+                          format_func=optimizer_label)
     st.markdown(f"<div style='height:4px;background:{color};margin:-0.6rem 0 0.2rem'></div>",
                 unsafe_allow_html=True)
     rule = optimizers.rule(name)
@@ -169,6 +169,16 @@ FORMULA_HELP = (f"Use x, y, numbers, + - * / ^, parentheses, {', '.join(expressi
                 f"constant powers up to ±{expression.MAX_POWER}.")
 
 
+def surface_label(name: str) -> str:
+    """A surface as the Surface select box lists it."""
+    return "Your own formula" if name == CUSTOM else landscapes.spec(name).title
+
+
+def optimizer_label(name: str) -> str:
+    """An optimizer as a run's select box lists it."""
+    return optimizers.rule(name).label
+
+
 def surface_picker(container, key: str = "surface", allow_custom: bool = False) -> Surface:
     """Surface select box, its lesson and its parameter widgets; returns the surface.
 
@@ -177,9 +187,7 @@ def surface_picker(container, key: str = "surface", allow_custom: bool = False) 
     """
     names = landscapes.names() + ([CUSTOM] if allow_custom else [])
     st.session_state.setdefault(key, "rosenbrock")
-    name = container.selectbox("Surface", names, key=key,
-                               format_func=lambda n: "Your own formula" if n == CUSTOM
-                               else landscapes.spec(n).title)
+    name = container.selectbox("Surface", names, key=key, format_func=surface_label)
     if name == CUSTOM:
         return formula_picker(container, f"{key}.custom")
     spec = landscapes.spec(name)

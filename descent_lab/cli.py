@@ -21,8 +21,7 @@ import optimizers
 
 from .export import GIF_FPS, GIF_FRAMES, SLIDE_SIZES
 from .presets import from_link, lesson_question
-
-DEFAULT_APP_URL = "http://localhost:8501/"  # the app as `descent-lab` starts it on this machine
+from .setup import DEFAULT_APP_URL
 
 OUTPUTS = ("gif", "png", "csv", "json", "html")
 

@@ -29,6 +29,7 @@ from optimizers import BATCH, NOISE, SEED, STEPS, schedules
 from specs import Param
 
 MAX_RUNS = 6
+DEFAULT_APP_URL = "http://localhost:8501/"  # the app as `descent-lab` starts it on this machine
 MAX_PARAMS = 200  # query entries looked at; the rest is ignored
 MAX_TEXT = 300  # characters of one value (a formula may be 300 long)
 CUSTOM = "custom"  # the surface name of a typed formula: surface=custom&f=...&domain=x0,x1,y0,y1

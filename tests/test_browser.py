@@ -412,7 +412,7 @@ def test_3d_view_follows_the_step(page, app_url):
         assert np.allclose([mx, my], run(page, n)["now"], atol=1e-6), n
     img = np.asarray(Image.open(io.BytesIO(page.locator(".stage-3d").screenshot())).convert("RGB"))
     assert len(np.unique(img.reshape(-1, 3), axis=0)) > 200, "the 3-D view is blank"
-    page.get_by_role("button", name="The map beside the 3-D view").click()
+    page.get_by_role("button", name="Map and 3-D side by side").click()
     expect(page.locator(".stage-mapbox")).to_be_visible()
     m, v = page.locator(".stage-map").bounding_box(), page.locator(".stage-3d").bounding_box()
     assert m["y"] + m["height"] <= v["y"] + 1 or m["x"] + m["width"] <= v["x"] + 1, (m, v)  # apart

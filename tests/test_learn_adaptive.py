@@ -221,12 +221,12 @@ def test_page_adagrad():
     assert at.title[0].value.startswith("AdaGrad")
     assert len(at.get("plotly_chart")) == 4
     footer_ok(at, "adagrad")
-    for k in (10.0, 1000.0):
-        at.select_slider(key="ada.k").set_value(k)
+    pictures = [[c.proto.spec for c in at.get("plotly_chart")]]
+    for key, value in (("ada.k", 10.0), ("ada.k", 1000.0), ("ada.steps", 200), ("ada.steps", 1600)):
+        at.select_slider(key=key).set_value(value)
         ok(at)
-    for steps in (200, 1600):
-        at.select_slider(key="ada.steps").set_value(steps)
-        ok(at)
+        pictures.append([c.proto.spec for c in at.get("plotly_chart")])
+        assert pictures[-1] != pictures[-2], f"{key}={value} changed no chart"
     assert_opens_preset(at, "Open AdaGrad vs RMSProp on Rosenbrock in the Playground", "adagrad-fades")
 
 

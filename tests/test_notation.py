@@ -16,15 +16,16 @@ import optimizers
 from descent_lab.compute import runs
 from descent_lab.presets import PRESETS
 from descent_lab.setup import Setup, run_spec
-from viz.explain import COURSE_FORMS, TEMPLATES, explain_data
+from viz.explain import explain_data
 
 LEARN = ["learn_1_gradient_descent", "learn_2_batches", "learn_3_ewma", "learn_4_momentum",
          "learn_5_nesterov", "learn_6_adagrad", "learn_7_rmsprop", "learn_8_adam", "learn_9_reference"]
 
 #: symbols of other notations: the loss as f, PyTorch's buffer as u, a primed rate, G for AdaGrad's sum,
-#: alpha / gamma / rho for settings the course calls eta and beta
+#: alpha / gamma for the rates and decays the course calls eta and beta (rho stays free: RAdam's rho_t is
+#: the paper's length of the moving average, not a setting)
 FOREIGN_TEX = [r"\\nabla f", r"\bf\(w", r"(?<![\\a-z])u_t", r"\\eta'", r"\bG_t", r"\\alpha", r"\\gamma",
-               r"\\rho", r"\bf\^\*"]
+               r"\bf\^\*"]
 FOREIGN_TEXT = ["∇f", "f − f*", "f - f*", "loss f", "f* ", "f(w", "η′", "η'"]
 #: a momentum-like recurrence in LaTeX: v_t = beta v_{t-1} + (...) g or grad, not a square
 MOMENTUM_TEX = re.compile(r"v_t = \\beta\\?,? ?v_\{t-1\} \+ (?![^\\]*g_t\^2)(?!.*g_t\^2)")
@@ -78,10 +79,11 @@ def test_registry_formulas_and_words(name):
 
 @pytest.mark.parametrize("name", optimizers.names())
 def test_explain_templates_and_what_the_stage_is_sent(name):
-    """Every row symbol of every template, and the formula lines explain mode sends for a run of each
-    rule in both tabs (the course's and PyTorch's)."""
-    t = TEMPLATES[name]
-    for row in (*t.rows, *(t.torch or ()), *(COURSE_FORMS[name].rows if name in COURSE_FORMS else ())):
+    """Every symbol of every rule's explain rows (its own, PyTorch's, the course form's), and the formula
+    lines explain mode sends for a run of each rule in both tabs (the course's and PyTorch's)."""
+    rule = optimizers.rule(name)
+    rows = (*rule.explain, *(rule.explain_torch or ()), *(rule.course_form.rows if rule.course_form else ()))
+    for row in rows:
         check_tex(row.symbol, f"explain {name}")
     setup = Setup(runs=(run_spec(name),), steps=5)
     (view,) = runs(setup)

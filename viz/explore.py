@@ -17,8 +17,7 @@ from landscapes import Surface
 
 from .landscape import COLORMAP
 from .learn_basics import log_ticks
-from .playground import f32
-from .style import DARK_GREY, FONT, GREY, LIGHT_GREY, TICK_FONT, TITLE_FONT, landscape_image, rgba
+from .style import DARK_GREY, FONT, GREY, LIGHT_GREY, TICK_FONT, TITLE_FONT, f32, landscape_image, rgba
 
 DIVERGED = LIGHT_GREY  # cell colour of diverged runs (with dark crosses on top)
 CROSS = DARK_GREY

@@ -19,17 +19,7 @@ from landscapes import Surface
 from optimizers import Trajectory
 
 from .landscape import COLORMAP, display_transform, landscape_grid, log_title, toned_colorscale
-from .style import FONT, landscape_image
-
-F32_MAX = float(np.finfo(np.float32).max)
-
-
-def f32(a) -> np.ndarray:
-    """Float32 copy for drawing (half the payload, far more precision than pixels);
-    float64 where values would overflow float32 (a diverging loss)."""
-    a = np.asarray(a, dtype=float)
-    fits = not a.size or np.nanmax(np.abs(np.where(np.isfinite(a), a, 0))) < F32_MAX
-    return a.astype(np.float32) if fits else a
+from .style import FONT, f32, landscape_image
 
 
 def _typed(a: np.ndarray) -> dict:
