@@ -249,6 +249,7 @@ def _sweep_layout(xs, ys, ux, uy, x_label: str, y_label: str, x_scale: str, y_sc
                            "yanchor": "top"}
     return layout
 
+
 def for_phone(fig: dict) -> dict:
     """A sweep_figure laid out for a phone's width: the colour bar lies under the map (not beside
     it), the margins are narrow and the title is one size smaller, so the map keeps most of the
