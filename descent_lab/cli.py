@@ -173,7 +173,7 @@ def export(args: argparse.Namespace) -> int:
 
         surface = setup.make_surface()
         look = {"width_px": args.width, "height_px": args.height, "loss": args.loss,
-                "question": lesson_question(setup.lesson) if args.question else ""}
+                "question": lesson_question(setup) if args.question else ""}
         if args.gif:
             progress = _progress_bar() if sys.stderr.isatty() else None
             outputs.append((args.gif, animation.gif_bytes(surface, runs, frames=args.frames, fps=args.fps,
