@@ -11,28 +11,60 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+import landscapes
 import optimizers
 import viz
-from app_pages.stage import stage
+from app_pages import reconnect
+from app_pages.stage import KEY as STAGE_KEY
+from app_pages.stage import apply_report, stage
 from app_pages.widgets import (
+    FORM_LABELS,
     PENDING_SETUP,
     family_for,
     image_for,
+    optimizer_label,
     param_widget,
     plain,
     run_cards,
+    surface_label,
     surface_picker,
 )
 from descent_lab import compute, export, results, script, tuning
-from descent_lab.cli import DEFAULT_APP_URL
 from descent_lab.presets import PRESETS, from_link, lesson_question, with_lesson
 from descent_lab.runlist import RunList
-from descent_lab.setup import CUSTOM, LESSON_TEXT, PANELS, SPEEDS, LessonText, Setup, to_query
+from descent_lab.setup import (
+    CUSTOM,
+    DEFAULT_APP_URL,
+    LESSON_TEXT,
+    PANELS,
+    SPEEDS,
+    LessonText,
+    Setup,
+    to_query,
+)
 from optimizers import BATCH, NOISE, SEED, STEPS
 from viz.stage import stage_payload, stage_runs
 
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
 RUNS = RunList()  # the page's runs: run_ids, r<id>.opt, r<id>.lr, ...
+WRITTEN = "query.written"  # the query this page last put in the address bar (another one: a link followed)
+PICKED = "lesson.picked"  # how many lessons were picked this session (each pick closes a phone's sidebar)
+# Streamlit's md breakpoint: at or below it the sidebar lies over the page instead of beside it
+CLOSE_SIDEBAR_JS = ("if (matchMedia('(max-width: 768px)').matches) {"
+                    "document.querySelector('[data-testid=stSidebarCollapseButton] button')?.click();}")
+
+
+def lesson_label(key: str) -> str:
+    return PRESETS[key].title if key else "None: free play"
+
+
+#: the select boxes and radios whose option labels are not their values: key pattern -> (options, label)
+LABELS = {
+    "surface": ([*landscapes.names(), CUSTOM], surface_label),
+    r"r\d+\.opt": (optimizers.names(), optimizer_label),
+    r"r\d+\.form": (tuple(FORM_LABELS), FORM_LABELS.get),
+    "lesson": (["", *PRESETS], lesson_label),
+}
 CODE_CAPTIONS = (
     "Each run as a complete PyTorch script: copy it (the icon at its top right) or download it, and run it "
     "with only torch installed. Its last line prints the run's final point x y, the app's to 1e-7 (the test "
@@ -106,6 +138,14 @@ def open_lesson() -> None:
     key = st.session_state.lesson
     if key:
         load(PRESETS[key].setup())
+    st.session_state[PICKED] = st.session_state.get(PICKED, 0) + 1  # on a phone, close the sidebar
+
+
+def close_sidebar_on_a_phone() -> None:
+    """After a lesson is picked: on a phone, where the open sidebar covers most of the screen, close it
+    (its own button, so it opens again as always); wider screens keep it."""
+    st.html(f"<script data-pick='{st.session_state[PICKED]}'>{CLOSE_SIDEBAR_JS}</script>", width="content",
+            unsafe_allow_javascript=True)
 
 
 def tune_switched_runs(base: Setup) -> None:
@@ -243,7 +283,7 @@ def export_panel(setup: Setup, surface, views) -> None:
     with c3:
         frames = param_widget(export.GIF_FRAMES, "gif.frames")
     loss = c1.toggle("Loss chart beside the map", value=True, key="gif.loss")
-    asked = lesson_question(setup.lesson)
+    asked = lesson_question(setup)
     question = c2.toggle("The lesson's question on top", value=True, key="gif.question") if asked else False
     look = {"width_px": size[0], "height_px": size[1], "loss": loss, "question": asked if question else ""}
     made = st.session_state.get("gif")  # (link, options, bytes): one GIF per session, for the current setup
@@ -269,13 +309,19 @@ def export_panel(setup: Setup, surface, views) -> None:
 
 
 pending = st.session_state.pop(PENDING_SETUP, None)  # sent by another page
+arrived = st.query_params.to_dict()
 if pending is not None:
-    load(pending)  # from a Learn page: its rates are the lesson's
-elif "run_ids" not in st.session_state:
-    query = with_lesson(st.query_params.to_dict())  # a bare lesson link: the lesson's runs
+    load(pending)  # from Explore: its rates are the cell's
+elif "run_ids" not in st.session_state or (arrived and arrived != st.session_state.get(WRITTEN)):
+    # a new session, or a link followed in this one (a Learn page's, or Back to an earlier setup)
+    query = with_lesson(arrived)  # a bare lesson link: the lesson's runs
     st.session_state.present = query.pop("present", "0") == "1"
     first, problems = from_link(query)
     load(first, tuning.given_lrs(query, first.runs))
+    # a browser that comes back from a replica that died: what it chose since the link wins
+    reconnect.keep_browser_values(
+        reconnect.browser_values(), LABELS, stage_key=STAGE_KEY,
+        report=lambda name, v: apply_report(name, v, RUNS.ids(st.session_state), SPEEDS))
     if problems:
         st.warning("Some of this link could not be used: " + plain("; ".join(problems)) + ".",
                    icon=":material/link:")
@@ -290,10 +336,11 @@ st.markdown(
 
 with st.sidebar:
     st.title(":material/landscape: Descent Lab")
-    st.selectbox("Lesson", ["", *PRESETS], key="lesson", on_change=open_lesson,
-                 format_func=lambda k: PRESETS[k].title if k else "None: free play",
+    st.selectbox("Lesson", ["", *PRESETS], key="lesson", on_change=open_lesson, format_func=lesson_label,
                  help="A question on a prepared comparison (the Learn pages' examples and classic races); "
                  "its answer folds out below the map.")
+    if PICKED in st.session_state:
+        close_sidebar_on_a_phone()
     surface = surface_picker(st.sidebar, allow_custom=True)
     (x0, x1), (y0, y1) = surface.domain
     kx, ky = f"start.{surface.name}.x", f"start.{surface.name}.y"
@@ -344,6 +391,7 @@ query = to_query(setup)
 if st.session_state.present:
     query["present"] = "1"
 st.query_params.from_dict(query)
+st.session_state[WRITTEN] = query
 
 families, views = stage_runs(setup, lambda s, spec: family_for(s, spec, surface), colors)
 with stage_area:

@@ -24,6 +24,8 @@ import streamlit as st
 from viz.stage import STAGE_CSS, STAGE_JS
 
 KEY = "stage"
+#: What the stage reports back (viz/stage.js REPORTS): each a trigger value, applied by apply_report.
+REPORTS = ("lr", "start", "show3d", "present", "explain", "speed")
 
 _component = st.components.v2.component(
     "descent_lab.stage",
@@ -34,48 +36,34 @@ _component = st.components.v2.component(
 )
 
 
-def _start(name: str):
-    def apply() -> None:
-        v = st.session_state[KEY].get("start")
-        if isinstance(v, dict) and _finite(v.get("x")) and _finite(v.get("y")):
-            surface = st.session_state.surface
-            st.session_state[f"start.{surface}.x"] = round(float(v["x"]), 3)
-            st.session_state[f"start.{surface}.y"] = round(float(v["y"]), 3)
-    return apply
-
-
 def _finite(v) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and abs(v) < float("inf")
 
 
-def on_lr(run_ids: list[int]):
-    """The callback for a finished learning-rate drag: run slot -> that run's lr in the state."""
-    def apply() -> None:
-        v = st.session_state[KEY].get("lr")
-        if isinstance(v, dict) and isinstance(v.get("run"), int) and _finite(v.get("lr")):
-            slot = v["run"]
-            if 0 <= slot < len(run_ids) and v["lr"] > 0:
-                i = run_ids[slot]
-                st.session_state[f"r{i}.lr"] = float(v["lr"])
-                # set on purpose: kept when the run switches back to this optimizer or the surface changes
-                st.session_state[f"r{i}.own.{st.session_state[f'r{i}.opt']}"] = float(v["lr"])
-    return apply
+def apply_report(name: str, v, run_ids: list[int], speeds) -> None:
+    """Put what the stage reported (``name``: one of REPORTS, ``v`` its value as the browser sent it)
+    into the state: ``lr`` {run, lr} a finished learning-rate drag (run slot -> that run's lr),
+    ``start`` {x, y}, ``show3d`` / ``present`` / ``explain`` (bools), ``speed``. Values of the wrong
+    shape are ignored."""
+    ss = st.session_state
+    if name == "lr" and isinstance(v, dict) and isinstance(v.get("run"), int) and _finite(v.get("lr")):
+        if 0 <= v["run"] < len(run_ids) and v["lr"] > 0:
+            i = run_ids[v["run"]]
+            ss[f"r{i}.lr"] = float(v["lr"])
+            # set on purpose: kept when the run switches back to this optimizer or the surface changes
+            ss[f"r{i}.own.{ss[f'r{i}.opt']}"] = float(v["lr"])
+    elif name == "start" and isinstance(v, dict) and _finite(v.get("x")) and _finite(v.get("y")):
+        ss[f"start.{ss.surface}.x"] = round(float(v["x"]), 3)
+        ss[f"start.{ss.surface}.y"] = round(float(v["y"]), 3)
+    elif name in ("show3d", "present", "explain") and isinstance(v, bool):
+        ss[name] = v
+    elif name == "speed" and v in speeds:
+        ss.speed = v
 
 
-def _flag(name: str):
-    def apply() -> None:
-        v = st.session_state[KEY].get(name)
-        if isinstance(v, bool):
-            st.session_state[name] = v
-    return apply
-
-
-def _speed(speeds):
-    def apply() -> None:
-        v = st.session_state[KEY].get("speed")
-        if v in speeds:
-            st.session_state.speed = v
-    return apply
+def _on(name: str, run_ids: list[int], speeds):
+    """The callback for the stage's report ``name``."""
+    return lambda: apply_report(name, st.session_state[KEY].get(name), run_ids, speeds)
 
 
 def stage(payload: bytes, run_ids: list[int], speeds) -> None:
@@ -83,10 +71,5 @@ def stage(payload: bytes, run_ids: list[int], speeds) -> None:
     _component(
         key=KEY,
         data=payload,
-        on_lr_change=on_lr(run_ids),
-        on_start_change=_start("start"),
-        on_show3d_change=_flag("show3d"),
-        on_present_change=_flag("present"),
-        on_explain_change=_flag("explain"),
-        on_speed_change=_speed(speeds),
+        **{f"on_{name}_change": _on(name, run_ids, speeds) for name in REPORTS},
     )

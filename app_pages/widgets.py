@@ -20,7 +20,17 @@ from descent_lab import compute
 from descent_lab.compute import surface_from_key, surface_key
 from descent_lab.families import Family, lr_family, lr_grid
 from descent_lab.runlist import RunList
-from descent_lab.setup import CUSTOM, DEFAULT_DOMAIN, MAX_RUNS, RunSpec, Setup, custom_surface, forms
+from descent_lab.setup import (
+    CUSTOM,
+    DEFAULT_DOMAIN,
+    MAX_RUNS,
+    RunSpec,
+    Setup,
+    custom_surface,
+    forms,
+    spelt_out,
+    to_query,
+)
 from landscapes import Surface, expression
 from optimizers import schedules
 from specs import Param
@@ -39,6 +49,13 @@ def open_in_playground(setup) -> None:
     """Switch to the Playground showing ``setup`` (a descent_lab.setup.Setup)."""
     st.session_state[PENDING_SETUP] = setup
     st.switch_page(PLAYGROUND)
+
+
+def playground_link(setup, label: str = "Open in the Playground") -> None:
+    """A link to the Playground showing ``setup``: a real link whose address is the setup's (so it
+    opens in a new tab too), one step in the browser's history (so Back returns here in one press)."""
+    st.page_link(PLAYGROUND, label=label, icon=":material/sports_esports:",
+                 query_params=to_query(spelt_out(setup)))
 
 
 NETWORKS = "app_pages/networks.py"
@@ -109,7 +126,7 @@ def run_card(runs: RunList, i: int, number: int, color: str, lr_on_stage: bool) 
     ss = st.session_state
     pick, more = st.columns([4, 1], vertical_alignment="bottom", gap="small")
     name = pick.selectbox(f"Run {number}", optimizers.names(), key=runs.key(i, "opt"),
-                          format_func=lambda n: optimizers.rule(n).label)
+                          format_func=optimizer_label)
     st.markdown(f"<div style='height:4px;background:{color};margin:-0.6rem 0 0.2rem'></div>",
                 unsafe_allow_html=True)
     rule = optimizers.rule(name)
@@ -152,6 +169,16 @@ FORMULA_HELP = (f"Use x, y, numbers, + - * / ^, parentheses, {', '.join(expressi
                 f"constant powers up to ±{expression.MAX_POWER}.")
 
 
+def surface_label(name: str) -> str:
+    """A surface as the Surface select box lists it."""
+    return "Your own formula" if name == CUSTOM else landscapes.spec(name).title
+
+
+def optimizer_label(name: str) -> str:
+    """An optimizer as a run's select box lists it."""
+    return optimizers.rule(name).label
+
+
 def surface_picker(container, key: str = "surface", allow_custom: bool = False) -> Surface:
     """Surface select box, its lesson and its parameter widgets; returns the surface.
 
@@ -160,9 +187,7 @@ def surface_picker(container, key: str = "surface", allow_custom: bool = False) 
     """
     names = landscapes.names() + ([CUSTOM] if allow_custom else [])
     st.session_state.setdefault(key, "rosenbrock")
-    name = container.selectbox("Surface", names, key=key,
-                               format_func=lambda n: "Your own formula" if n == CUSTOM
-                               else landscapes.spec(n).title)
+    name = container.selectbox("Surface", names, key=key, format_func=surface_label)
     if name == CUSTOM:
         return formula_picker(container, f"{key}.custom")
     spec = landscapes.spec(name)

@@ -21,8 +21,7 @@ import optimizers
 
 from .export import GIF_FPS, GIF_FRAMES, SLIDE_SIZES
 from .presets import from_link, lesson_question
-
-DEFAULT_APP_URL = "http://localhost:8501/"  # the app as `descent-lab` starts it on this machine
+from .setup import DEFAULT_APP_URL
 
 OUTPUTS = ("gif", "png", "csv", "json", "html")
 
@@ -175,7 +174,7 @@ def export(args: argparse.Namespace) -> int:
 
         surface = setup.make_surface()
         look = {"width_px": args.width, "height_px": args.height, "loss": args.loss,
-                "question": lesson_question(setup.lesson) if args.question else ""}
+                "question": lesson_question(setup) if args.question else ""}
         if args.gif:
             progress = _progress_bar() if sys.stderr.isatty() else None
             outputs.append((args.gif, animation.gif_bytes(surface, runs, frames=args.frames, fps=args.fps,

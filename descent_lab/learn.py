@@ -292,6 +292,10 @@ def adam_step_sizes(adam: optimizers.Trajectory) -> tuple[np.ndarray, np.ndarray
     return np.abs(moments.adam_updates(*args)), np.abs(moments.adam_updates(*args, corrected=False))
 
 
+#: gradient sizes for page 8's first-step chart: from far below Adam's eps to far above 1
+GRADIENT_SIZES = np.logspace(-10, 4, 57)
+
+
 def first_steps(scales, hyper: dict) -> dict:
     """Adam's first step (corrected, uncorrected) and gradient descent's, for gradients of size ``scales``."""
     args = (hyper["lr"], hyper["beta1"], hyper["beta2"], hyper["eps"])

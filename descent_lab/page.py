@@ -26,9 +26,8 @@ import plotly
 import viz
 from viz.stage import STAGE_CSS, STAGE_JS, stage_payload, stage_runs
 
-from .cli import DEFAULT_APP_URL
 from .presets import PRESETS
-from .setup import Setup, to_query
+from .setup import DEFAULT_APP_URL, Setup, to_query
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 

@@ -29,6 +29,7 @@ from optimizers import BATCH, NOISE, SEED, STEPS, schedules
 from specs import Param
 
 MAX_RUNS = 6
+DEFAULT_APP_URL = "http://localhost:8501/"  # the app as `descent-lab` starts it on this machine
 MAX_PARAMS = 200  # query entries looked at; the rest is ignored
 MAX_TEXT = 300  # characters of one value (a formula may be 300 long)
 CUSTOM = "custom"  # the surface name of a typed formula: surface=custom&f=...&domain=x0,x1,y0,y1
@@ -147,6 +148,14 @@ def prefixes(runs) -> list[str]:
 
 def link_number(v) -> str:
     return repr(int(v)) if isinstance(v, int) or (float(v).is_integer() and abs(v) < 1e15) else repr(float(v))
+
+
+def spelt_out(setup: Setup) -> Setup:
+    """The same setup with its start and every surface setting written out, as the Playground holds
+    it: its to_query is the address the Playground writes for it."""
+    if setup.surface == CUSTOM:
+        return replace(setup, start=setup.start_point())
+    return replace(setup, start=setup.start_point(), surface_params=dict(setup.make_surface().params))
 
 
 def to_query(setup: Setup) -> dict[str, str]:

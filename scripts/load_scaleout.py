@@ -2,7 +2,7 @@
 replica killed mid-run, and what one interaction costs the server.
 
     .venv/bin/python scripts/load_scaleout.py [--replicas 3] [--users 30] [--interval 5]
-        [--seconds 40] [--ramp 10] [--browsers 3] [--kill-after 15]
+        [--seconds 40] [--ramp 10] [--browsers 3] [--kill-after 15] [--repeat N] [--failure-only]
 
 Starts the topology of deploy/ on loopback (scripts/scaleout.py: Debian's HAProxy with
 deploy/haproxy.cfg in front of N `streamlit run app.py` replicas), then:
@@ -17,12 +17,15 @@ deploy/haproxy.cfg in front of N `streamlit run app.py` replicas), then:
    latency, sessions per replica (from the balancer's cookie each student was given).
 4. Failure: the same again; after --kill-after s replica r1 is killed (SIGKILL). Students whose
    next change fails reconnect through the balancer, as a browser does (at most --retries tries,
-   0.5 s apart), and must get their setup back from the URL. Reported: errors by replica, when
-   the balancer marked r1 DOWN, whether any new session went to r1 after the kill, and each
-   affected student's time from the kill to their view back: the URL the student had when the
-   change failed (the failed run may already have put its setup there, as in a browser's address
-   bar) and, if that is the URL from before the change, the same map byte for byte (its message
-   hash).
+   0.5 s apart), sending their widgets' values; a learning rate the new page does not show is
+   sent once more, as the stage does (viz/stage.js). Reported: errors by replica, when the
+   balancer marked r1 DOWN, whether any new session went to r1 after the kill, and each affected
+   student's time from the kill to their view back, and whether it came back with their change:
+   the URL equal to what a healthy replica gives for the URL they had and the same change
+   (``oracle``).
+
+With --failure-only only phase 4 runs; --repeat N starts the topology afresh N times and ends with
+a table of the failure runs.
 
 The students are load_protocol.py's simulated users (Streamlit's WebSocket protocol, no
 rendering) that also keep the balancer's cookie, as a browser does. Only loopback traffic;
@@ -64,11 +67,34 @@ RETRY_S = 0.5
 class StickyUser(ProtocolUser):
     """A simulated student that keeps the balancer's stickiness cookie as a browser does: sent
     with every WebSocket it opens, replaced when the balancer sets a new one (it moved the
-    student to another replica)."""
+    student to another replica). It remembers its last change (``last``: the method and its
+    arguments) and, as the stage does (viz/stage.js), sends a learning rate once more when the
+    data that comes next does not show it."""
 
     def __init__(self, url: str, link: str, timeout: float, replica: str = ""):
         super().__init__(url, link, timeout)
         self.replica = replica
+        self.last: tuple[str, tuple] = ("", ())
+
+    async def trigger(self, key: str, event: str, value, kind: str = "") -> Run:
+        self.last = ("trigger", (key, event, value, kind))
+        return await super().trigger(key, event, value, kind)
+
+    async def change(self, key: str, value, kind: str = "") -> Run:
+        self.last = ("change", (key, value, kind))
+        return await super().change(key, value, kind)
+
+    def shows_last(self) -> bool:
+        """Does the page show the last change? (A widget's value is the browser's own: always.)"""
+        method, args = self.last
+        if method != "trigger" or args[1] != "lr":
+            return True
+        runs = self.component("stage")["runs"]
+        r = runs[args[2]["run"]] if args[2]["run"] < len(runs) else None
+        return r is not None and r["lrs"][r["index"]] == args[2]["lr"]
+
+    async def replay(self, method: str, args: tuple) -> Run:
+        return await (self.trigger(*args) if method == "trigger" else self.change(*args))
 
     async def _connect(self, session_id: str = "") -> None:
         from websockets.asyncio.client import connect
@@ -90,8 +116,12 @@ class Student:
     runs: list[Run] = field(default_factory=list)
     replicas: list[tuple[float, str]] = field(default_factory=list)  # (when, replica) per connect
     failed_at: float = math.nan  # first failed change
-    back_at: float = math.nan  # view back after a reconnect
-    setup_back: bool | None = None  # after the reconnect: the URL it had, and the same map if unchanged
+    back_at: float = math.nan  # view back after a reconnect (and the stage's re-sent report)
+    setup_back: bool | None = None  # after the reconnect: the setup the failed change makes (see oracle)
+    resent: bool = False  # the stage sent the failed change again after the reconnect
+    failed: tuple[str, str, tuple] = ("", "", ())  # the URL when the change failed, and the change
+    url_back: str = ""  # the URL after the reconnect
+    url_oracle: str = ""  # the URL the same link and change give on a healthy replica
 
     @property
     def errors(self) -> list[Run]:
@@ -115,25 +145,27 @@ async def student(url: str, link: str, s: Student, start_at: float, stop_at: flo
         if due >= stop_at:
             return
         await asyncio.sleep(max(0.0, due - time.monotonic()))
-        link_before, map_before = user.query_string, user.figure("stage")
         run = await next_change(user, rng, walk)
         s.runs.append(run)
         if not run.error:
             continue
         s.failed_at = time.monotonic()
-        # the browser's URL now: the failed run may have changed it before the replica died
-        url_at_failure = user.query_string
+        # the URL now (the failed run may have put its setup there before the replica died) and the change
+        s.failed = (user.query_string, *user.last)
         for _ in range(retries):
             try:
                 again = await user.reconnect()
+                if not again.error and not user.shows_last():  # the stage sends it once more
+                    s.resent = True
+                    s.runs.append(again)
+                    again = await user.replay(*user.last)
             except Exception as e:  # the balancer refused or the socket did not open
                 again = Run("reconnect", error=f"connect: {type(e).__name__}: {e}"[:200])
             s.runs.append(again)
             if not again.error:
                 s.replicas.append((time.monotonic(), user.replica))
                 s.back_at = time.monotonic()
-                s.setup_back = user.query_string == url_at_failure and (
-                    url_at_failure != link_before or user.figure("stage") == map_before)
+                s.url_back = user.query_string
                 walk[0] = 0
                 break
             await asyncio.sleep(RETRY_S)
@@ -219,6 +251,27 @@ async def run_phase(name: str, url: str, topo: Topology | None, pids: dict[str, 
                  os.getloadavg()[0], health, killed_at, down_after)
 
 
+async def oracle(url: str, students: list[Student], timeout: float) -> None:
+    """Each student whose change failed: is the setup they got back (their URL after the reconnect) the
+    one the change makes when nothing fails? The URL they had when it failed loaded on a healthy
+    replica (``url``), the same change made there, the URLs compared (``setup_back``). (What the URL
+    does not hold is not compared: which learning rates the student set on purpose, which a switch
+    of surface or optimizer keeps; a session started from a link takes all of the link's as set.)"""
+    for s in students:
+        link, method, args = s.failed
+        if not method or not s.url_back:
+            continue
+        u = StickyUser(url, "/?" + link, timeout)
+        try:
+            if (await u.open()).error:
+                raise RuntimeError(f"oracle: the link {link} did not load")
+            done = await u.replay(method, args)
+        finally:
+            await u.close()
+        s.url_oracle = u.query_string if not done.error else f"(the change failed there: {done.error})"
+        s.setup_back = s.url_oracle == s.url_back
+
+
 async def calibrate(url: str, pid: int, args) -> tuple[float, float, list[float], list[float]]:
     """CPU ms of one replica per page load and per learning-rate change, one user alone; and the
     wall ms of each."""
@@ -289,24 +342,34 @@ def describe(p: Phase) -> list[str]:
     after = [r for s in p.students for t, r in s.replicas if t > k and r == "r1"]
     back = [s.back_at - k for s in hit if not math.isnan(s.back_at)]
     first_error = [s.failed_at - k for s in hit]
+    failed = [r for s in hit for r in s.errors]
     out += [f"  r1 killed: the balancer marked it DOWN after {p.down_after:.2f} s; sessions opened on r1 "
             f"after the kill: {len(after)}",
             f"  students on r1 at the kill: {len(on_killed)}; students with a failed change: {len(hit)} "
             f"(all on r1: {all(on_at(s, k) == 'r1' for s in hit)}); students of other replicas with an "
             f"error: {len(others)}",
+            f"  failed changes: {len(failed)} (the change each sent to the dead replica; "
+            f"{sum(s.resent for s in hit)} of them learning rates the stage sent again after the reconnect), "
+            f"re-applied: {sum(bool(s.setup_back) for s in hit)}",
             f"  their first failed change {pct(first_error, 50):.1f} s after the kill (median; they change "
             f"every ~{p.interval:g} s); view back on another replica {pct(back, 50):.1f} s after the kill "
-            f"(median, max {pct(back, 100):.1f}), with their setup (their URL; the same map if the URL "
-            f"was unchanged): "
+            f"(median, max {pct(back, 100):.1f}), with the setup their change makes (the URL a healthy "
+            f"replica gives for the same link and change): "
             f"{sum(bool(s.setup_back) for s in hit)} of {len(hit)}; moved to "
             + ", ".join(f"{r}: {sum(s.replicas[-1][1] == r for s in hit)}" for r in sorted(
                 {s.replicas[-1][1] for s in hit}))]
     out += [f"  student {s.index} (on {on_at(s, k)}): {r.kind}: {r.error[:100]}"
             for s in p.students for r in s.errors][:6]
+    out += [f"  student {s.index}: {s.failed[1]} {s.failed[2]} from ?{s.failed[0]}: back with ?{s.url_back}, "
+            f"a healthy replica gives ?{s.url_oracle}" for s in hit if s.setup_back is False][:6]
     return out
 
 
-async def main_async(args) -> int:
+async def topology_run(args) -> tuple[list[Phase], tuple[float, float] | None]:
+    """One topology, started afresh: calibration and the three phases (with --failure-only, the
+    failure phase alone), each described as it ends; the failure phase's students checked
+    against the oracle."""
+    calibrated = None
     with scaleout(args.replicas) as topo:
         pids = {r.name: r.proc.pid for r in topo.replicas}
         print(f"balancer {topo.url}; replicas " + ", ".join(f"{r.name} {r.url}" for r in topo.replicas)
@@ -316,33 +379,68 @@ async def main_async(args) -> int:
             await u.open()
             await u.close()
         r1 = topo.replicas[0]
-        load_cpu, change_cpu, loads, changes = await calibrate(r1.url, r1.proc.pid, args)
-        print(f"capacity ({args.calibrate} loads, {2 * args.calibrate} changes, one user alone on r1): "
-              f"CPU per page load {load_cpu:.0f} ms (wall median {pct(loads, 50):.0f} ms), per change "
-              f"{change_cpu:.0f} ms (wall median {pct(changes, 50):.0f} ms)", flush=True)
+        if not args.failure_only:
+            load_cpu, change_cpu, loads, changes = await calibrate(r1.url, r1.proc.pid, args)
+            calibrated = load_cpu, change_cpu
+            print(f"capacity ({args.calibrate} loads, {2 * args.calibrate} changes, one user alone on r1): "
+                  f"CPU per page load {load_cpu:.0f} ms (wall median {pct(loads, 50):.0f} ms), per change "
+                  f"{change_cpu:.0f} ms (wall median {pct(changes, 50):.0f} ms)", flush=True)
         phases: list[Phase] = []
         from conftest import launch_chromium
         from playwright.async_api import async_playwright
 
         async with async_playwright() as pw:
             browser = await launch_chromium(pw) if args.browsers else None
-            phases.append(await run_phase(f"single server (r1 directly, {args.users} students)", r1.url,
-                                          None, {"r1": r1.proc.pid}, args, browser))
-            print("\n".join(describe(phases[-1])), flush=True)
-            phases.append(await run_phase(f"balanced ({args.replicas} replicas)", topo.url, topo, pids,
-                                          args, browser))
-            print("\n".join(describe(phases[-1])), flush=True)
+            if not args.failure_only:
+                phases.append(await run_phase(f"single server (r1 directly, {args.users} students)", r1.url,
+                                              None, {"r1": r1.proc.pid}, args, browser))
+                print("\n".join(describe(phases[-1])), flush=True)
+                phases.append(await run_phase(f"balanced ({args.replicas} replicas)", topo.url, topo, pids,
+                                              args, browser))
+                print("\n".join(describe(phases[-1])), flush=True)
             phases.append(await run_phase(f"balanced, r1 killed after {args.kill_after:g} s", topo.url,
                                           topo, pids, args, browser, kill="r1"))
+            await oracle(topo.replicas[1].url, phases[-1].students, args.timeout)
             print("\n".join(describe(phases[-1])), flush=True)
             if browser:
                 await browser.close()
-    print(f"\nOne core at one change per student every 5 s: {5 / (change_cpu / 1000):.0f} students "
-          f"({change_cpu:.0f} ms CPU per change); 200 students arriving within a minute: "
-          f"{200 * load_cpu / 1000 / 60:.2f} cores for their page loads, then "
-          f"{200 / 5 * change_cpu / 1000:.2f} cores for their changes")
-    errors = sum(len(s.errors) for p in phases[:2] for s in p.students)
-    print(f"errors without a failure: {errors}")
+    return phases, calibrated
+
+
+def failure_row(n: int, p: Phase) -> str:
+    """One failure run as a row of the summary table."""
+    k = p.killed_at
+    on_r1 = [s for s in p.students if on_at(s, k) == "r1"]
+    hit = [s for s in p.students if not math.isnan(s.failed_at)]
+    others = sum(len(s.errors) for s in p.students if on_at(s, k) != "r1")
+    back = [s.back_at - k for s in hit if not math.isnan(s.back_at)]
+    setup = sum(bool(s.setup_back) for s in hit)
+    return (f"| {n} | {len(on_r1)} | {sum(len(s.errors) for s in hit)} | {sum(s.resent for s in hit)} | "
+            f"{setup} of {len(hit)} ({100 * setup / max(1, len(hit)):.0f} %) | {others} | "
+            f"{p.down_after:.2f} | {pct(back, 50):.1f} / {pct(back, 100):.1f} | {p.loadavg:.1f} |")
+
+
+async def main_async(args) -> int:
+    rows, errors = [], 0
+    for n in range(1, args.repeat + 1):
+        phases, calibrated = await topology_run(args)
+        rows.append(failure_row(n, phases[-1]))
+        errors += sum(len(s.errors) for p in phases[:-1] for s in p.students)
+        if calibrated:
+            load_cpu, change_cpu = calibrated
+            print(f"\nOne core at one change per student every 5 s: {5 / (change_cpu / 1000):.0f} students "
+                  f"({change_cpu:.0f} ms CPU per change); 200 students arriving within a minute: "
+                  f"{200 * load_cpu / 1000 / 60:.2f} cores for their page loads, then "
+                  f"{200 / 5 * change_cpu / 1000:.2f} cores for their changes")
+    print(f"\n{args.users} students, {args.replicas} replicas, r1 killed {args.kill_after:g} s after "
+          "the ramp:")
+    print("| run | students on r1 | failed changes (sent to the dead r1) | of them re-sent by the stage | "
+          "setup back with the change (oracle) | errors elsewhere | r1 DOWN after (s) | "
+          "view back after the kill, median / max (s) | load average (1 min) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
+    if not args.failure_only:
+        print(f"errors without a failure: {errors}")
     return 1 if errors else 0
 
 
@@ -361,6 +459,10 @@ def main() -> None:
     ap.add_argument("--link", default="/?steps=500", help="the Playground link every student loads")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds before a wait is an error")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--repeat", type=int, default=1, choices=range(1, 11), metavar="N",
+                    help="start the topology and run everything N times (a table of the failure runs)")
+    ap.add_argument("--failure-only", action="store_true", help="only the failure phase (no calibration, "
+                    "no single-server or balanced phase)")
     args = ap.parse_args()
     args.seconds = min(args.seconds, 600.0)
     if not 0 < args.kill_after < args.seconds:

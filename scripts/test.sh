@@ -16,6 +16,10 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/haproxy ]; then
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+# requirements-dev.txt pins PyTorch's CPU build; on Linux x86_64 that is torch==2.13.0+cpu, which PyPI
+# does not have: where pip does not find it already (a local wheel), PyTorch's CPU index has it
+.venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt \
+  || .venv/bin/pip install -q --disable-pip-version-check \
+       --extra-index-url https://download.pytorch.org/whl/cpu -r requirements-dev.txt
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"

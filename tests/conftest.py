@@ -137,6 +137,23 @@ def open_page(file: str):
     return ok(at)
 
 
+def follow_playground_link(at, label: str = "Open in the Playground", nth: int = 0):
+    """Follow the page's ``nth`` link labelled ``label`` to the Playground as a browser does: the
+    Playground, in the same session, with the link's query in the address bar. The Playground then
+    writes the same query back (no second history entry, so Back takes one press)."""
+    from urllib.parse import parse_qsl
+
+    links = [e.proto for e in at.get("page_link") if e.proto.label == label]
+    assert links[nth].page == "", "a link to the Playground (the default page)"
+    query = dict(parse_qsl(links[nth].query_string, keep_blank_values=True))
+    at.query_params.clear()
+    at.query_params.update(query)
+    at.switch_page("app_pages/playground.py")
+    ok(at)
+    assert dict(at.query_params) == query
+    return at
+
+
 def assert_on_playground(at, setup) -> None:
     """The Playground shows ``setup``: its surface, runs and settings are in the widgets."""
     assert at.selectbox(key="surface").value == setup.surface

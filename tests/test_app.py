@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import landscapes
 import optimizers
-from descent_lab.presets import lesson_question
+from descent_lab.presets import PRESETS, lesson_question
 from viz.stage import unpack
 
 TIMEOUT = 60
@@ -130,23 +130,43 @@ def test_extreme_settings(app):
     ok(app)
 
 
+def link(at: AppTest) -> dict:
+    return {k: v[-1] if isinstance(v, list) else v for k, v in at.query_params.items()}
+
+
 def test_bowl_condition_and_schedules(app):
+    """The condition and each schedule kind reach the run: the link says them, run 3's path changes."""
     app.selectbox(key="surface").set_value("elongated_bowl")
     ok(app)
     app.select_slider(key="surface.elongated_bowl.condition").set_value(1000.0)
+    ok(app)
+    assert link(app)["condition"] == "1000"
+    steps = stage(app)["steps"]
+    paths = {}
     for kind in optimizers.SCHEDULES:
         app.selectbox(key="r2.sched").set_value(kind)
         ok(app)
+        assert link(app).get("adam.schedule", "constant") == kind
+        paths[kind] = path(stage(app)["runs"][2], steps)
+    for kind, p in paths.items():
+        assert kind == "constant" or not np.array_equal(p, paths["constant"]), kind
     app.number_input(key="r2.sched.warmup").set_value(50)
     ok(app)
+    assert link(app)["adam.warmup"] == "50"
+    assert not np.array_equal(path(stage(app)["runs"][2], steps), paths[kind])
 
 
 def test_regression_batches(app):
+    """Each kind of gradient reaches the runs: the link's batch and the paths change."""
     app.selectbox(key="surface").set_value("regression")
     ok(app)
-    for kind in ("one sample (SGD)", "a mini-batch", "all samples"):
+    steps, paths = stage(app)["steps"], {}
+    for kind, batch in (("one sample (SGD)", "1"), ("a mini-batch", "16"), ("all samples", None)):
         app.radio(key="batch_kind").set_value(kind)
         ok(app)
+        assert link(app).get("batch") == batch
+        paths[kind] = path(stage(app)["runs"][0], steps)
+    assert len({p.tobytes() for p in paths.values()}) == 3
 
 
 def test_add_and_remove_runs(app):
@@ -195,7 +215,7 @@ def test_export_panel_offers_the_lessons_question(app):
     assert app.toggle(key="gif.question").value
     next(b for b in app.button if b.label == "Make an animated GIF").click()
     ok(app)
-    assert app.session_state["gif"][1][-1] == lesson_question("saddle") != ""
+    assert app.session_state["gif"][1][-1] == lesson_question(PRESETS["saddle"].setup()) != ""
 
 
 def test_custom_formula(app):

@@ -301,3 +301,19 @@ def test_read_only_install_serves_the_playground_as_another_user(wheel, browser,
         assert "warning" not in text.lower() and "error" not in text.lower(), text
     finally:
         shutil.rmtree(shared)
+
+
+def test_dev_requirements_pin_the_cpu_build_of_torch():
+    """A new Linux x86_64 machine gets PyTorch's CPU build (PyPI's torch there is a CUDA build of
+    several GB); every other platform one exact release; and the torch installed here is a CPU build."""
+    import torch
+    from packaging.requirements import Requirement
+
+    lines = (ROOT / "requirements-dev.txt").read_text().splitlines()
+    torches = [Requirement(ln) for ln in lines if ln.startswith("torch")]
+    for system, machine in [("Linux", "x86_64"), ("Linux", "aarch64"), ("Darwin", "arm64"),
+                            ("Windows", "AMD64")]:
+        env = {"platform_system": system, "platform_machine": machine}
+        (pin,) = [str(r.specifier) for r in torches if r.marker is None or r.marker.evaluate(env)]
+        assert pin == ("==2.13.0+cpu" if (system, machine) == ("Linux", "x86_64") else "==2.13.0"), pin
+    assert torch.version.cuda is None and torch.__version__.startswith("2.13.0")

@@ -2,8 +2,11 @@
 inside a function, points down or sideways in one order, and no modules import each other in a
 circle. No exceptions are listed: a new import against the order fails here.
 
-    specs < landscapes < optimizers < descent_lab (computations) < viz < app (app.py, app_pages)
-          < front ends (descent_lab.cli, .launch, .__main__, .notebook, .page) < scripts
+    specs < landscapes < optimizers < descent_lab (computations) < viz < page export (descent_lab.page)
+          < app (app.py, app_pages) < front ends (descent_lab.cli, .launch, .__main__, .notebook) < scripts
+
+The page export (one HTML file with the stage) draws with viz and is offered by the Playground, so it
+sits between them.
 
 Also: plotting libraries only from viz up, Streamlit only from the app up, and no module takes a
 private name (``_x``) from another module; scripts take nothing from a page.
@@ -12,15 +15,17 @@ private name (``_x``) from another module; scripts take nothing from a page.
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("specs", "landscapes", "optimizers", "descent_lab", "viz", "app_pages", "scripts")
-FRONT_ENDS = ("descent_lab.cli", "descent_lab.launch", "descent_lab.__main__", "descent_lab.notebook",
-              "descent_lab.page")
-LAYERS = ("specs", "landscapes", "optimizers", "descent_lab", "viz", "app", "front ends", "scripts")
+FRONT_ENDS = ("descent_lab.cli", "descent_lab.launch", "descent_lab.__main__", "descent_lab.notebook")
+PAGE_EXPORT = ("descent_lab.page",)
+LAYERS = ("specs", "landscapes", "optimizers", "descent_lab", "viz", "page export", "app", "front ends",
+          "scripts")
 #: third-party packages a layer may use only from the given layer up
 LOWEST = {"plotly": "viz", "matplotlib": "viz", "PIL": "viz", "streamlit": "app"}
 
@@ -41,6 +46,8 @@ MODULES = modules()
 def layer(module: str) -> int:
     if module in FRONT_ENDS:
         return LAYERS.index("front ends")
+    if module in PAGE_EXPORT:
+        return LAYERS.index("page export")
     top = module.split(".")[0]
     return LAYERS.index("app" if top in ("app", "app_pages") else top)
 
@@ -72,6 +79,14 @@ def own(name: str) -> str | None:
 
 
 GRAPH = {m: [(own(t), t, what, line) for t, what, line in imports(m, p)] for m, p in MODULES.items()}
+
+
+def test_every_package_is_installed():
+    """A package (a folder with __init__.py) the wheel leaves out would import here and fail installed."""
+    listed = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    inits = [p for pkg in PACKAGES[:5] for p in (ROOT / pkg).rglob("__init__.py")]
+    found = {".".join(p.relative_to(ROOT).parent.parts) for p in inits}
+    assert found <= set(listed)
 
 
 def test_every_package_is_seen():

@@ -192,7 +192,7 @@ def test_a_plane_that_cannot_be_made_falls_back_with_a_message():
     assert land.plane.kind == "pca" and "No plane through" in problems[0]
     still = dn.train(replace(TINY, runs=(run_spec("gd", lr=1e-6),), steps=10))
     land, problems = dn.landscape(replace(TINY, runs=still.specs), still, num=5)
-    assert land.plane.kind in ("pca", "random")
+    assert land.plane.kind == "pca" and problems == []  # paths of 1e-6 steps still have a PCA plane
 
 
 def test_boundaries_and_interpolation_are_the_network_at_those_weights(tiny):

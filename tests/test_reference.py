@@ -166,8 +166,15 @@ def test_batched_run_matches_torch(group):
         np.testing.assert_allclose(tr.lr[:, j], REF["lr"][i], rtol=1e-12, atol=0)
 
 
-def test_batch_groups_exist():
-    assert len(GROUPS) >= 7 and sum(map(len, GROUPS.values())) >= 15
+def test_every_optimizer_is_checked_as_a_batch():
+    """test_batched_run_matches_torch covers every optimizer torch has (not only some): each is in a
+    group whose rows have different settings, so a batch that mixed rows up would fail there."""
+    grouped = {CASES[INDEX[ids[0]]]["optimizer"] for ids in GROUPS.values()}
+    assert {n for n in optimizers.names() if not optimizers.rule(n).form_of} <= grouped
+    for ids in GROUPS.values():
+        rows = [CASES[INDEX[i]] for i in ids]
+        settings = {json.dumps([r["hyper"], r["start"], r["schedule"]], sort_keys=True) for r in rows}
+        assert len(settings) == len(rows)
 
 
 # --- the textbook forms ---------------------------------------------------------

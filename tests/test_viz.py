@@ -36,10 +36,17 @@ DEFAULT = [("gd", {"lr": 0.001}), ("momentum", {"lr": 0.001}), ("adam", {"lr": 0
 
 
 @pytest.mark.parametrize("kw", [{}, {"show_3d": False}, {"multiples": True}, {"arrows": False}])
-def test_figure_is_valid_plotly(rosen, kw):
+def test_figure_is_valid_plotly_and_draws_what_it_is_asked(rosen, kw):
     s, img = rosen
     fig = viz.trajectory_figure(s, views(s, DEFAULT), img, **kw)
     go.Figure(fig)  # full validation: raises on any property Plotly does not know
+    multiples, show_3d = kw.get("multiples", False), kw.get("show_3d", True) and not kw.get("multiples")
+    layout = fig["layout"]
+    assert ("scene" in layout) == show_3d
+    assert any(t["type"] == "scatter3d" for t in fig["data"]) == show_3d
+    assert ("xaxis3" in layout) == multiples  # one panel per run: three runs, three map axes
+    arrows = [t["name"] for t in fig["data"] if t.get("name") in ("-gradient", "step")]
+    assert arrows == (["-gradient", "step"] * 3 if kw.get("arrows", True) else [])
 
 
 def test_landscape_is_a_static_image_never_in_frames(rosen):
@@ -398,12 +405,17 @@ def test_stage_data_decodes_to_the_runs(rosen):
     assert stage_data(s, views_, fams, img)["version"] == data["version"]
 
 
-def test_stage_data_saturates_beyond_float32():
-    from viz.stage import f32
+def test_one_f32_for_figures_and_stages():
+    """viz.style.f32: float32 where every value fits (half the bytes), float64 where one would
+    overflow (a diverging run): the stage receives the numbers unclipped, as Plotly's figures do."""
+    from viz.style import f32
 
-    got = unpack(pack({"a": f32(np.array([1e300, -1e300, np.nan, 1.5]))}))["a"]
-    assert got[0] == np.finfo(np.float32).max and got[1] == -np.finfo(np.float32).max
-    assert np.isnan(got[2]) and got[3] == 1.5
+    small = np.array([[1.5, np.nan], [-2.0, np.inf]])
+    assert f32(small).dtype == np.dtype("<f4") and f32(small).shape == (2, 2)
+    wide = np.array([1e300, -1e300, np.nan, 1.5])
+    got = unpack(pack({"a": f32(wide)}))["a"]
+    assert got.dtype == np.dtype("<f8")
+    np.testing.assert_array_equal(got, wide)
 
 
 def test_stage_pack_round_trip():
@@ -412,7 +424,7 @@ def test_stage_pack_round_trip():
     anything else is refused rather than sent as something else."""
     import struct
 
-    from viz.stage import f32
+    from viz.style import f32
 
     rng = np.random.default_rng(3)
     odd = f32(rng.normal(size=7))  # 28 bytes: the next array must start padded

@@ -419,6 +419,13 @@ function ticks(lo, hi, n) {
 // ticks of a log10 axis from lo to hi (log10 values): whole decades, or 1-2-5 values when it spans less
 function logTicks(lo, hi, n) {
   if (hi - lo >= 2) return ticks(Math.ceil(lo), Math.floor(hi), n).filter((v) => v === Math.round(v));
+  if (hi - lo >= 0.6) {
+    const out = [];
+    for (let k = Math.floor(lo); k <= Math.ceil(hi); k++) {
+      for (const m of [1, 2, 5]) { const v = Math.log10(m) + k; if (v >= lo && v <= hi) out.push(v); }
+    }
+    return out;
+  }
   return ticks(Math.pow(10, lo), Math.pow(10, hi), n).filter((v) => v > 0).map(Math.log10);
 }
 
@@ -670,8 +677,8 @@ function honesty(st) {
   }
   if (bits.length) {
     out.push(`At step ${st.t} the plane's colours under the markers are not the loss the runs had: `
-      + `${bits.join("; ")}. They differ up to ${fmt(Math.pow(10, worst), 2)}×, more than one colour band `
-      + `(${fmt(Math.pow(10, res), 2)}×) resolves: the paths are projections.`);
+      + `${bits.join("; ")}. They differ up to ${fmt(Math.pow(10, worst), 3)}×, more than one colour band `
+      + `(${fmt(Math.pow(10, res), 3)}×) resolves: the paths are projections.`);
   }
   st.warn.innerHTML = "";
   for (const text of [...d.notes, ...out]) st.warn.append(el("p", "", text));
@@ -759,6 +766,7 @@ function changed(st) {
 // ---- entry -----------------------------------------------------------------------------------------
 
 export default function (component) {
+  performance.mark("net_stage:data"); // (marks for scripts/bench_networks_page.py: data in, painted)
   const { parentElement, setTriggerValue } = component, data = unpack(component.data);
   let st = STATES.get(parentElement);
   if (!st) {
@@ -784,6 +792,7 @@ export default function (component) {
     if (data.problem) st.drawMsg.textContent = data.problem;
   }
   draw(st);
+  performance.mark("net_stage:drawn");
   return () => {
     setTimeout(() => {
       if (st.root.isConnected) return;

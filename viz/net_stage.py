@@ -22,7 +22,8 @@ from descent_lab.setup import STEPS_PER_SECOND
 from landscapes import datasets
 
 from .networks import plane_picture
-from .stage import digest, f32, kept_steps
+from .stage import digest, kept_steps
+from .style import f32
 
 NET_STAGE_JS = Path(__file__).with_suffix(".js")
 NET_STAGE_CSS = Path(__file__).with_suffix(".css")

@@ -17,8 +17,8 @@ from PIL import Image
 
 from .landscape import bands_png, color_range, toned_colorscale
 from .learn_basics import log_ticks
-from .playground import animation_controls, f32
-from .style import DARK_GREY, FONT, GREY, LIGHT_GREY
+from .playground import animation_controls
+from .style import DARK_GREY, FONT, GREY, LIGHT_GREY, f32
 
 PICTURE_PX = 480  # the landscape picture's side (the slice's grid is interpolated up to it)
 WIDE_HEIGHT = 1000

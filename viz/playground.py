@@ -19,17 +19,7 @@ from landscapes import Surface
 from optimizers import Trajectory
 
 from .landscape import COLORMAP, display_transform, landscape_grid, log_title, toned_colorscale
-from .style import FONT, landscape_image
-
-F32_MAX = float(np.finfo(np.float32).max)
-
-
-def f32(a) -> np.ndarray:
-    """Float32 copy for drawing (half the payload, far more precision than pixels);
-    float64 where values would overflow float32 (a diverging loss)."""
-    a = np.asarray(a, dtype=float)
-    fits = not a.size or np.nanmax(np.abs(np.where(np.isfinite(a), a, 0))) < F32_MAX
-    return a.astype(np.float32) if fits else a
+from .style import FONT, f32, landscape_image
 
 
 def _typed(a: np.ndarray) -> dict:
@@ -107,8 +97,10 @@ def trajectory_figure(
     trail: int = 40,
     frame_ms: int = 80,
     height: int = 550,
+    columns: int = 3,
 ) -> dict:
-    """The animated figure: the map (one panel, or one per run) and optionally the 3-D view.
+    """The animated figure: the map (one panel, or one per run, ``columns`` to a row, ``height`` px
+    each row) and optionally the 3-D view.
 
     ``image`` is ``landscape_png(surface)``: (data URI, colour min, colour max).
     """
@@ -116,8 +108,9 @@ def trajectory_figure(
     (x0, x1), (y0, y1) = surface.domain
     panels = len(runs) if multiples and runs else 1
     show_3d = show_3d and not multiples
-    cols = min(panels, 3)
+    cols = min(panels, columns)
     rows = math.ceil(panels / cols)
+    row_gap = (0.06 if cols > 1 else 0.15) / rows  # a stack leaves room for each panel's title
     width2d = 0.45 if show_3d else 0.92
     gap = 0.04
     layout: dict = {
@@ -140,7 +133,7 @@ def trajectory_figure(
         c, r = p % cols, p // cols
         w = (width2d - gap * (cols - 1)) / cols
         xdom = [c * (w + gap), c * (w + gap) + w]
-        ydom = [1 - (r + 1) / rows + 0.06 / rows, 1 - r / rows]
+        ydom = [1 - (r + 1) / rows + row_gap, 1 - r / rows]
         layout["xaxis" + xa[1:]] = {
             "domain": xdom, "range": [x0, x1], "title": {"text": "x"}, "showgrid": False,
             "zeroline": False, "anchor": ya, "constrain": "domain",

@@ -869,7 +869,23 @@ function hover(st, loc) {
 const answers = (st, name) => !!(st.host && st.host.report && st.host.answers.includes(name));
 
 function report(st, name, value) {
-  if (answers(st, name)) st.host.report(name, value);
+  if (!answers(st, name)) return;
+  if (name === "lr" || name === "start") st.pending = { name, value, resent: false };
+  st.host.report(name, value);
+}
+
+// A learning rate or start the host has not shown yet (a server that died with the report, or a new
+// one that started from the link): the next data that does not show it sends it once more.
+const shows = (d, p) => p.name === "lr"
+  ? !!d.runs[p.value.run] && d.runs[p.value.run].lrs[d.runs[p.value.run].index] === p.value.lr
+  : d.runs.every((r) => Math.abs(r.x[0] - p.value.x) < 6e-4 && Math.abs(r.y[0] - p.value.y) < 6e-4);
+
+function resendPending(st) {
+  const p = st.pending;
+  if (!p) return;
+  if (shows(st.d, p) || p.resent) { st.pending = null; return; }
+  p.resent = true;
+  st.host.report(p.name, p.value);
 }
 
 // The viewer turns 3-D, explain or presenter mode on or off: the host's to answer when it does;
@@ -940,6 +956,7 @@ export function mount(parentElement, bytes, host) {
     st.t = Math.min(st.t, st.d.S);
     buildRuns(st);
     buildExplain(st);
+    resendPending(st);
   }
   if (!st.show3d && st.view3d.data && window.Plotly) Plotly.purge(st.view3d);
   viewClasses(st);

@@ -39,6 +39,7 @@ from .landscape import (
     log_title,
     toned_colorscale,
 )
+from .style import f32
 
 #: the stage's ES module and style, shipped with this package (pyproject package-data)
 STAGE_JS = Path(__file__).with_name("stage.js")
@@ -51,16 +52,6 @@ GAP_FLOOR = 1e-16
 LOSS_CEILING = 1e30
 HOVER_GRID = 61  # f on an n x n grid, for the map's hover read-out
 GRID_3D = 100  # nodes a side of the 3-D surface, each its cell's lowest f (viz.landscape.landscape_floor)
-
-
-F32_MAX = float(np.finfo(np.float32).max)
-
-
-def f32(a) -> np.ndarray:
-    """``a`` as sent: little-endian float32, flat. NaN stays NaN; values beyond float32's range
-    (a diverging run's gradient) are sent as its largest value, with their sign."""
-    a = np.clip(np.asarray(a, dtype=float), -F32_MAX, F32_MAX)
-    return np.ascontiguousarray(a, dtype="<f4").ravel()
 
 
 #: how ``pack`` names the NumPy dtypes it sends (the browser's typed arrays: Float32Array, Float64Array)

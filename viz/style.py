@@ -16,6 +16,18 @@ LIGHT_GREY = "#BBBBBB"  # diverged cells, data points in the background
 DARK_GREY = "#333333"  # crosses and outlines on light grey
 
 
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+def f32(a) -> np.ndarray:
+    """``a`` as drawn and sent (Plotly's binary arrays, the stages' payloads): little-endian float32,
+    half the bytes and far more precision than pixels; float64 where a value would overflow float32
+    (a diverging run), so no number is changed beyond rounding. NaN and inf stay."""
+    a = np.asarray(a, dtype=float)
+    fits = not a.size or np.nanmax(np.abs(np.where(np.isfinite(a), a, 0))) < F32_MAX
+    return np.ascontiguousarray(a, dtype="<f4" if fits else "<f8")
+
+
 def rgba(hex_color: str, alpha: float) -> str:
     r, g, b = hex_to_rgb(hex_color)
     return f"rgba({r},{g},{b},{alpha})"
