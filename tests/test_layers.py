@@ -15,6 +15,7 @@ private name (``_x``) from another module; scripts take nothing from a page.
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,14 @@ def own(name: str) -> str | None:
 
 
 GRAPH = {m: [(own(t), t, what, line) for t, what, line in imports(m, p)] for m, p in MODULES.items()}
+
+
+def test_every_package_is_installed():
+    """A package (a folder with __init__.py) the wheel leaves out would import here and fail installed."""
+    listed = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    inits = [p for pkg in PACKAGES[:5] for p in (ROOT / pkg).rglob("__init__.py")]
+    found = {".".join(p.relative_to(ROOT).parent.parts) for p in inits}
+    assert found <= set(listed)
 
 
 def test_every_package_is_seen():

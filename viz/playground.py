@@ -97,8 +97,10 @@ def trajectory_figure(
     trail: int = 40,
     frame_ms: int = 80,
     height: int = 550,
+    columns: int = 3,
 ) -> dict:
-    """The animated figure: the map (one panel, or one per run) and optionally the 3-D view.
+    """The animated figure: the map (one panel, or one per run, ``columns`` to a row, ``height`` px
+    each row) and optionally the 3-D view.
 
     ``image`` is ``landscape_png(surface)``: (data URI, colour min, colour max).
     """
@@ -106,8 +108,9 @@ def trajectory_figure(
     (x0, x1), (y0, y1) = surface.domain
     panels = len(runs) if multiples and runs else 1
     show_3d = show_3d and not multiples
-    cols = min(panels, 3)
+    cols = min(panels, columns)
     rows = math.ceil(panels / cols)
+    row_gap = (0.06 if cols > 1 else 0.15) / rows  # a stack leaves room for each panel's title
     width2d = 0.45 if show_3d else 0.92
     gap = 0.04
     layout: dict = {
@@ -130,7 +133,7 @@ def trajectory_figure(
         c, r = p % cols, p // cols
         w = (width2d - gap * (cols - 1)) / cols
         xdom = [c * (w + gap), c * (w + gap) + w]
-        ydom = [1 - (r + 1) / rows + 0.06 / rows, 1 - r / rows]
+        ydom = [1 - (r + 1) / rows + row_gap, 1 - r / rows]
         layout["xaxis" + xa[1:]] = {
             "domain": xdom, "range": [x0, x1], "title": {"text": "x"}, "showgrid": False,
             "zeroline": False, "anchor": ya, "constrain": "domain",
