@@ -11,6 +11,8 @@ hides the loss and accuracy curves after it (``whole=True`` draws the whole path
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import contourpy
 import numpy as np
 from PIL import Image
@@ -112,10 +114,8 @@ def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False,
 
     boundary: (xs, ys, P) with P (len(ticks), R, len(ys), len(xs)), P(class 1) at each tick.
     """
-    R, steps = len(runs.labels), runs.steps
+    R = len(runs.labels)
     dom = _grid(R, tall)
-    uri, lo, hi = plane_picture(land.a, land.b, land.loss)
-    a0, a1, b0, b1 = float(land.a[0]), float(land.a[-1]), float(land.b[0]), float(land.b[-1])
     layout: dict = {
         "height": tall_height(R) + 180 if tall else WIDE_HEIGHT,  # 180: the margins
         "margin": {"l": 60, "r": 20, "t": 70, "b": 110},
@@ -124,116 +124,164 @@ def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False,
         "legend": {"orientation": "h", "x": 0.0, "y": 1.035, "yanchor": "bottom", "font": {"size": 14}},
         "images": [], "annotations": [],
     }
-
-    def axes(name: str, n: int, x: dict, y: dict) -> tuple[str, str]:
-        xd, yd = dom[name]
-        s = "" if n == 1 else str(n)
-        layout["xaxis" + s] = {"domain": xd, "anchor": "y" + s, **x}
-        layout["yaxis" + s] = {"domain": yd, "anchor": "x" + s, **y}
-        return "x" + s, "y" + s
-
-    data: list[dict] = []
-    animated: list[int] = []
-    per_frame = []  # callables t_index -> list of trace updates, in `animated` order
-    coords = land.coords
+    fig = _Animated()
     cursor = np.asarray(ticks)
+    (_landscape_3d if show3d else _landscape_2d)(fig, layout, dom, runs, land, colors, cursor, whole)
+    _curves(fig, layout, dom, runs, colors, cursor, whole)
+    _boundaries(fig, layout, dom, runs, colors, boundary, tall)
+    data, animated = fig.data, fig.animated
+    frames = []
+    for k, t in enumerate(cursor):
+        updates = [u for f in fig.per_frame for u in f(k)]
+        frames.append({"name": str(int(t)), "data": updates, "traces": animated})
+    if frames:  # the figure opens on the first step: nothing after it is drawn
+        for idx, upd in zip(animated, frames[0]["data"], strict=True):
+            data[idx].update(upd)
+    sliders, buttons = animation_controls(cursor, frame_ms, redraw=show3d)
+    sliders[0]["active"] = 0
+    sliders[0]["y"], buttons[0]["y"] = -0.02 if not tall else -0.01, -0.005
+    sliders[0]["pad"] = {"t": 40}
+    layout["sliders"], layout["updatemenus"] = sliders, buttons
+    return {"data": data, "layout": layout, "frames": frames}
 
-    # -- the landscape ------------------------------------------------------------------------
-    plane_title = "Loss on the plane (colour: log10 loss)"
-    if show3d:
-        xd, yd = dom["land"]
-        layout["scene"] = {
-            "domain": {"x": xd, "y": yd}, "aspectmode": "manual", "aspectratio": {"x": 1, "y": 1, "z": 0.6},
-            "xaxis": {"title": {"text": "a"}}, "yaxis": {"title": {"text": "b"}},
-            "zaxis": {"title": {"text": "log10 loss"}}, "camera": {"eye": {"x": 1.5, "y": -1.5, "z": 1.1}},
-        }
-        c = log_loss(land.loss)
-        data.append({"type": "surface", "x": f32(land.a), "y": f32(land.b), "z": f32(c), "scene": "scene",
-                     "colorscale": "Viridis", "cmin": lo, "cmax": hi, "opacity": 0.85, "showscale": False,
-                     "hovertemplate": "a %{x:.3g}, b %{y:.3g}<br>log10 loss %{z:.3g}<extra></extra>"})
-        height = log_loss(runs.loss)  # the runs' true loss: the paths lie off the plane
-        stride = -(-steps // TRAIL_3D) if steps else 1
-        for i in range(R):
-            line = {"type": "scatter3d", "mode": "lines", "scene": "scene", "name": runs.labels[i],
-                    "legendgroup": f"run{i}", "line": {"color": colors[i], "width": 3}, "hoverinfo": "skip"}
+
+@dataclass
+class _Animated:
+    """The traces of an animated figure as they are added: which of them the frames update
+    (``animated``, indices into ``data``) and the callables k -> those traces' updates at tick k,
+    in the same order (``per_frame``)."""
+
+    data: list = field(default_factory=list)
+    animated: list = field(default_factory=list)
+    per_frame: list = field(default_factory=list)
+
+    def mark(self, n: int = 1) -> None:
+        """The next ``n`` traces added are updated by the frames."""
+        self.animated += range(len(self.data), len(self.data) + n)
+
+
+def _axes(layout: dict, dom: dict, name: str, n: int, x: dict, y: dict) -> tuple[str, str]:
+    """Axes pair ``n`` of the panel ``name`` (its domain from ``dom``) into ``layout``."""
+    xd, yd = dom[name]
+    s = "" if n == 1 else str(n)
+    layout["xaxis" + s] = {"domain": xd, "anchor": "y" + s, **x}
+    layout["yaxis" + s] = {"domain": yd, "anchor": "x" + s, **y}
+    return "x" + s, "y" + s
+
+
+PLANE_TITLE = "Loss on the plane (colour: log10 loss)"
+
+
+def _landscape_3d(fig: _Animated, layout: dict, dom: dict, runs, land, colors, cursor, whole: bool) -> None:
+    """The loss on the plane as a 3-D surface, each run's path at its true loss over it."""
+    data, per_frame = fig.data, fig.per_frame
+    R, steps, coords = len(runs.labels), runs.steps, land.coords
+    _, lo, hi = plane_picture(land.a, land.b, land.loss)
+    xd, yd = dom["land"]
+    layout["scene"] = {
+        "domain": {"x": xd, "y": yd}, "aspectmode": "manual", "aspectratio": {"x": 1, "y": 1, "z": 0.6},
+        "xaxis": {"title": {"text": "a"}}, "yaxis": {"title": {"text": "b"}},
+        "zaxis": {"title": {"text": "log10 loss"}}, "camera": {"eye": {"x": 1.5, "y": -1.5, "z": 1.1}},
+    }
+    c = log_loss(land.loss)
+    data.append({"type": "surface", "x": f32(land.a), "y": f32(land.b), "z": f32(c), "scene": "scene",
+                 "colorscale": "Viridis", "cmin": lo, "cmax": hi, "opacity": 0.85, "showscale": False,
+                 "hovertemplate": "a %{x:.3g}, b %{y:.3g}<br>log10 loss %{z:.3g}<extra></extra>"})
+    height = log_loss(runs.loss)  # the runs' true loss: the paths lie off the plane
+    stride = -(-steps // TRAIL_3D) if steps else 1
+    for i in range(R):
+        line = {"type": "scatter3d", "mode": "lines", "scene": "scene", "name": runs.labels[i],
+                "legendgroup": f"run{i}", "line": {"color": colors[i], "width": 3}, "hoverinfo": "skip"}
+        if whole:
+            data.append({**line, "x": f32(coords[:, i, 0]), "y": f32(coords[:, i, 1]),
+                         "z": f32(height[:, i])})
+        else:
+            fig.mark()
+            data.append(line)
+        fig.mark()
+        data.append({"type": "scatter3d", "mode": "markers", "scene": "scene", "showlegend": False,
+                     "marker": {"size": 6, "color": colors[i], "line": {"color": "white", "width": 2}},
+                     "hoverinfo": "skip"})
+
+        def upd3(k, i=i):
+            t = int(cursor[k])
+            point = {"type": "scatter3d", "x": [coords[t, i, 0]], "y": [coords[t, i, 1]],
+                     "z": [height[t, i]]}
             if whole:
-                data.append({**line, "x": f32(coords[:, i, 0]), "y": f32(coords[:, i, 1]),
-                             "z": f32(height[:, i])})
-            else:
-                animated.append(len(data))
-                data.append(line)
-            animated.append(len(data))
-            data.append({"type": "scatter3d", "mode": "markers", "scene": "scene", "showlegend": False,
-                         "marker": {"size": 6, "color": colors[i], "line": {"color": "white", "width": 2}},
-                         "hoverinfo": "skip"})
+                return [point]
+            at = np.r_[np.arange(0, t, stride), t]  # every stride-th step and the current one
+            return [{"type": "scatter3d", "x": f32(coords[at, i, 0]), "y": f32(coords[at, i, 1]),
+                     "z": f32(height[at, i])}, point]
+        per_frame.append(upd3)
+    layout["annotations"].append({**_panel_title(PLANE_TITLE, "x", "y"), "xref": "paper", "yref": "paper",
+                                  "x": xd[0], "y": yd[1]})
 
-            def upd3(k, i=i):
-                t = int(cursor[k])
-                point = {"type": "scatter3d", "x": [coords[t, i, 0]], "y": [coords[t, i, 1]],
-                         "z": [height[t, i]]}
-                if whole:
-                    return [point]
-                at = np.r_[np.arange(0, t, stride), t]  # every stride-th step and the current one
-                return [{"type": "scatter3d", "x": f32(coords[at, i, 0]), "y": f32(coords[at, i, 1]),
-                         "z": f32(height[at, i])}, point]
-            per_frame.append(upd3)
-        layout["annotations"].append({**_panel_title(plane_title, "x", "y"), "xref": "paper", "yref": "paper",
-                                      "x": xd[0], "y": yd[1]})
-    else:
-        xa, ya = axes("land", 1, {"range": [a0, a1], "title": {"text": "a (first direction)"},
-                                  "showgrid": False, "zeroline": False},
-                      {"range": [b0, b1], "title": {"text": "b (second direction)"}, "showgrid": False,
-                       "zeroline": False})
-        layout["images"].append({"source": uri, "xref": xa, "yref": ya, "x": a0, "y": b1, "sizex": a1 - a0,
-                                 "sizey": b1 - b0, "sizing": "stretch", "layer": "below"})
-        layout["annotations"].append(_panel_title(plane_title, xa, ya))
-        xd, yd = dom["land"]
-        data.append({  # the colour bar of the picture
-            "type": "scatter", "x": [None], "y": [None], "mode": "markers", "showlegend": False,
-            "hoverinfo": "skip", "xaxis": xa, "yaxis": ya,
-            "marker": {"colorscale": toned_colorscale(), "cmin": lo, "cmax": hi, "color": [lo],
-                       "showscale": True,
-                       "colorbar": {"title": {"text": "log10 loss", "side": "right"}, "x": xd[1] + 0.005,
-                                    "xanchor": "left", "y": sum(yd) / 2, "len": yd[1] - yd[0],
-                                    "thickness": 12}},
-        })
-        data.append({"type": "scatter", "x": f32(np.repeat(land.a[None], len(land.b), 0).ravel()),
-                     "y": f32(np.repeat(land.b, len(land.a))), "mode": "markers", "showlegend": False,
-                     "xaxis": xa, "yaxis": ya, "marker": {"size": 12, "opacity": 0},
-                     "customdata": f32(land.loss.ravel()),
-                     "hovertemplate": "a %{x:.3g}, b %{y:.3g}<br>loss %{customdata:.4g}<extra></extra>"})
-        for text, ma, mb in land.marks:
-            data.append({"type": "scatter", "x": [ma], "y": [mb], "mode": "markers+text", "text": [text],
-                         "textposition": "bottom right", "showlegend": False, "xaxis": xa, "yaxis": ya,
-                         "marker": {"symbol": "diamond", "size": 11, "color": "white",
-                                    "line": {"color": "black", "width": 1.5}},
-                         "textfont": {"size": 13}, "hoverinfo": "skip"})
-        for i in range(R * whole):
-            data.append({"type": "scatter", "x": f32(coords[:, i, 0]), "y": f32(coords[:, i, 1]),
-                         "mode": "lines", "showlegend": False, "legendgroup": f"run{i}",
-                         "xaxis": xa, "yaxis": ya,
-                         "line": {"color": colors[i], "width": 1.5}, "opacity": 0.45, "hoverinfo": "skip"})
-        for i in range(R):
-            data.append({"type": "scatter", "x": [coords[0, i, 0]], "y": [coords[0, i, 1]], "mode": "markers",
-                         "showlegend": False, "xaxis": xa, "yaxis": ya, "hoverinfo": "skip",
-                         "marker": {"symbol": "circle-open", "size": 13, "color": colors[i],
-                                    "line": {"width": 2, "color": colors[i]}}})
-        for i in range(R):
-            animated += [len(data), len(data) + 1]
-            data.append({"type": "scatter", "mode": "lines", "name": runs.labels[i], "legendgroup": f"run{i}",
-                         "xaxis": xa, "yaxis": ya, "line": {"color": colors[i], "width": 3.5},
-                         "hoverinfo": "skip"})
-            data.append({"type": "scatter", "mode": "markers", "showlegend": False, "xaxis": xa, "yaxis": ya,
-                         "marker": {"size": 13, "color": colors[i], "line": {"color": "white", "width": 2}},
-                         "hovertemplate": f"{runs.labels[i]}<br>step %{{text}}<extra></extra>"})
 
-            def upd(k, i=i):
-                t = cursor[k]
-                return [{"x": f32(coords[:t + 1, i, 0]), "y": f32(coords[:t + 1, i, 1])},
-                        {"x": [coords[t, i, 0]], "y": [coords[t, i, 1]], "text": [str(t)]}]
-            per_frame.append(upd)
+def _landscape_2d(fig: _Animated, layout: dict, dom: dict, runs, land, colors, cursor, whole: bool) -> None:
+    """The loss on the plane as a picture under the paths projected onto it, with its marks."""
+    data, per_frame = fig.data, fig.per_frame
+    R, coords = len(runs.labels), land.coords
+    uri, lo, hi = plane_picture(land.a, land.b, land.loss)
+    a0, a1, b0, b1 = float(land.a[0]), float(land.a[-1]), float(land.b[0]), float(land.b[-1])
+    xa, ya = _axes(layout, dom, "land", 1,
+                   {"range": [a0, a1], "title": {"text": "a (first direction)"}, "showgrid": False,
+                    "zeroline": False},
+                   {"range": [b0, b1], "title": {"text": "b (second direction)"}, "showgrid": False,
+                    "zeroline": False})
+    layout["images"].append({"source": uri, "xref": xa, "yref": ya, "x": a0, "y": b1, "sizex": a1 - a0,
+                             "sizey": b1 - b0, "sizing": "stretch", "layer": "below"})
+    layout["annotations"].append(_panel_title(PLANE_TITLE, xa, ya))
+    xd, yd = dom["land"]
+    data.append({  # the colour bar of the picture
+        "type": "scatter", "x": [None], "y": [None], "mode": "markers", "showlegend": False,
+        "hoverinfo": "skip", "xaxis": xa, "yaxis": ya,
+        "marker": {"colorscale": toned_colorscale(), "cmin": lo, "cmax": hi, "color": [lo],
+                   "showscale": True,
+                   "colorbar": {"title": {"text": "log10 loss", "side": "right"}, "x": xd[1] + 0.005,
+                                "xanchor": "left", "y": sum(yd) / 2, "len": yd[1] - yd[0],
+                                "thickness": 12}},
+    })
+    data.append({"type": "scatter", "x": f32(np.repeat(land.a[None], len(land.b), 0).ravel()),
+                 "y": f32(np.repeat(land.b, len(land.a))), "mode": "markers", "showlegend": False,
+                 "xaxis": xa, "yaxis": ya, "marker": {"size": 12, "opacity": 0},
+                 "customdata": f32(land.loss.ravel()),
+                 "hovertemplate": "a %{x:.3g}, b %{y:.3g}<br>loss %{customdata:.4g}<extra></extra>"})
+    for text, ma, mb in land.marks:
+        data.append({"type": "scatter", "x": [ma], "y": [mb], "mode": "markers+text", "text": [text],
+                     "textposition": "bottom right", "showlegend": False, "xaxis": xa, "yaxis": ya,
+                     "marker": {"symbol": "diamond", "size": 11, "color": "white",
+                                "line": {"color": "black", "width": 1.5}},
+                     "textfont": {"size": 13}, "hoverinfo": "skip"})
+    for i in range(R * whole):
+        data.append({"type": "scatter", "x": f32(coords[:, i, 0]), "y": f32(coords[:, i, 1]),
+                     "mode": "lines", "showlegend": False, "legendgroup": f"run{i}",
+                     "xaxis": xa, "yaxis": ya,
+                     "line": {"color": colors[i], "width": 1.5}, "opacity": 0.45, "hoverinfo": "skip"})
+    for i in range(R):
+        data.append({"type": "scatter", "x": [coords[0, i, 0]], "y": [coords[0, i, 1]], "mode": "markers",
+                     "showlegend": False, "xaxis": xa, "yaxis": ya, "hoverinfo": "skip",
+                     "marker": {"symbol": "circle-open", "size": 13, "color": colors[i],
+                                "line": {"width": 2, "color": colors[i]}}})
+    for i in range(R):
+        fig.mark(2)
+        data.append({"type": "scatter", "mode": "lines", "name": runs.labels[i], "legendgroup": f"run{i}",
+                     "xaxis": xa, "yaxis": ya, "line": {"color": colors[i], "width": 3.5},
+                     "hoverinfo": "skip"})
+        data.append({"type": "scatter", "mode": "markers", "showlegend": False, "xaxis": xa, "yaxis": ya,
+                     "marker": {"size": 13, "color": colors[i], "line": {"color": "white", "width": 2}},
+                     "hovertemplate": f"{runs.labels[i]}<br>step %{{text}}<extra></extra>"})
 
-    # -- loss and accuracy per step -------------------------------------------------------------
+        def upd(k, i=i):
+            t = cursor[k]
+            return [{"x": f32(coords[:t + 1, i, 0]), "y": f32(coords[:t + 1, i, 1])},
+                    {"x": [coords[t, i, 0]], "y": [coords[t, i, 1]], "text": [str(t)]}]
+        per_frame.append(upd)
+
+
+def _curves(fig: _Animated, layout: dict, dom: dict, runs, colors, cursor, whole: bool) -> None:
+    """Train and test loss and accuracy per step, with the current step's line (and a veil after it)."""
+    data, per_frame = fig.data, fig.per_frame
+    R, steps = len(runs.labels), runs.steps
     x = np.arange(steps + 1)
     finite = runs.loss[np.isfinite(runs.loss)]
     top = float(max(np.nanmax(runs.test_loss, initial=0.0), finite.max(initial=1.0))) if finite.size else 1.0
@@ -243,8 +291,9 @@ def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False,
         ("acc", 3, runs.accuracy, runs.test_accuracy, "Accuracy per step (solid: train, dashed: test)",
          "accuracy", [0.4, 1.02]),
     ):
-        xa, ya = axes(name, n, {"range": [0, steps], "title": {"text": "step"}, "gridcolor": "#eee"},
-                      {"range": yrange, "title": {"text": ytitle}, "gridcolor": "#eee"})
+        xa, ya = _axes(layout, dom, name, n,
+                       {"range": [0, steps], "title": {"text": "step"}, "gridcolor": "#eee"},
+                       {"range": yrange, "title": {"text": ytitle}, "gridcolor": "#eee"})
         layout["annotations"].append(_panel_title(title, xa, ya))
         for i in range(R):
             for values, dash, what in ((train, "solid", "train"), (test, "dash", "test")):
@@ -254,10 +303,10 @@ def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False,
                              "hovertemplate": f"{runs.labels[i]}<br>step %{{x}}: {what} %{{y:.4g}}"
                                               "<extra></extra>"})
         if not whole:  # the curves after the current step, hidden under the plot's colour
-            animated.append(len(data))
+            fig.mark()
             data.append({"type": "scatter", "mode": "lines", "showlegend": False, "xaxis": xa, "yaxis": ya,
                          "fill": "toself", "fillcolor": "white", "line": {"width": 0}, "hoverinfo": "skip"})
-        animated.append(len(data))
+        fig.mark()
         data.append({"type": "scatter", "mode": "lines", "showlegend": False, "xaxis": xa, "yaxis": ya,
                      "line": {"color": GREY, "width": 1.5, "dash": "dot"}, "hoverinfo": "skip"})
 
@@ -269,16 +318,19 @@ def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False,
             return [*veil, {"x": [t, t], "y": yrange}]
         per_frame.append(cursor_line)
 
-    # -- decision boundaries --------------------------------------------------------------------
+
+def _boundaries(fig: _Animated, layout: dict, dom: dict, runs, colors, boundary, tall: bool) -> None:
+    """Each run's decision boundary at the current step over the training data, a panel per run."""
+    data, per_frame = fig.data, fig.per_frame
+    R = len(runs.labels)
     xs, ys, P = boundary
     xy, labels = runs.net.data.x, runs.net.data.y
     xr, yr = _data_range(xy, xs, ys)
     for i in range(R):
-        xa, ya = axes(f"b{i}", 4 + i, {"range": xr, "showgrid": False, "zeroline": False,
-                                       "showticklabels": False},
-                      {"range": yr, "showgrid": False, "zeroline": False,
-                       "showticklabels": False,
-                       "scaleanchor": f"x{4 + i}", "constrain": "domain"})
+        xa, ya = _axes(layout, dom, f"b{i}", 4 + i,
+                       {"range": xr, "showgrid": False, "zeroline": False, "showticklabels": False},
+                       {"range": yr, "showgrid": False, "zeroline": False, "showticklabels": False,
+                        "scaleanchor": f"x{4 + i}", "constrain": "domain"})
         layout[f"xaxis{4 + i}"]["constrain"] = "domain"
         layout["annotations"].append(_panel_title(runs.labels[i], xa, ya, colors[i], size=14))
         for cls in (0, 1):
@@ -286,7 +338,7 @@ def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False,
             data.append({"type": "scatter", "x": f32(pts[:, 0]), "y": f32(pts[:, 1]), "mode": "markers",
                          "showlegend": False, "xaxis": xa, "yaxis": ya,
                          "marker": CLASS_MARKERS[cls], "hoverinfo": "skip"})
-        animated.append(len(data))
+        fig.mark()
         data.append({"type": "scatter", "mode": "lines", "showlegend": False, "xaxis": xa, "yaxis": ya,
                      "line": {"color": colors[i], "width": 3}, "hoverinfo": "skip"})
 
@@ -297,7 +349,7 @@ def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False,
             return [{"x": bx or [None], "y": by or [None]}]
         per_frame.append(line)
     if R:
-        xd, yd = dom["b0"]
+        yd = dom["b0"][1]
         layout["annotations"].append({
             "text": "Decision boundary (P = 0.5) at this step<br>open: class 0, filled: class 1" if tall else
                     "Decision boundary (P = 0.5) at the current step, over the training data "
@@ -306,19 +358,6 @@ def network_figure(runs, land, colors, ticks, boundary, *, show3d: bool = False,
             "y": yd[1] + (0.03 if not tall else 25 / tall_height(R)),
             "xanchor": "left", "yanchor": "bottom", "showarrow": False,
             "font": {"size": 15, "color": DARK_GREY}})
-
-    frames = []
-    for k, t in enumerate(cursor):
-        frames.append({"name": str(int(t)), "data": [u for f in per_frame for u in f(k)], "traces": animated})
-    if frames:  # the figure opens on the first step: nothing after it is drawn
-        for idx, upd in zip(animated, frames[0]["data"], strict=True):
-            data[idx].update(upd)
-    sliders, buttons = animation_controls(cursor, frame_ms, redraw=show3d)
-    sliders[0]["active"] = 0
-    sliders[0]["y"], buttons[0]["y"] = -0.02 if not tall else -0.01, -0.005
-    sliders[0]["pad"] = {"t": 40}
-    layout["sliders"], layout["updatemenus"] = sliders, buttons
-    return {"data": data, "layout": layout, "frames": frames}
 
 
 def interpolation_figure(alpha, train, test, labels, colors, height: int = 380) -> dict:
