@@ -9,7 +9,7 @@ import landscapes
 import optimizers
 import viz
 from app_pages.learn_path import footer
-from app_pages.widgets import cached_run, image_for, open_in_playground, surface_key
+from app_pages.widgets import cached_run, image_for, playground_link, surface_key
 from descent_lab import learn
 from descent_lab.setup import Setup, run_spec
 from viz import learn_basics as lb
@@ -109,9 +109,7 @@ st.markdown(
     "down the slope before batch GD has taken its first few steps. On big datasets that is what "
     "matters; mini-batches also suit the hardware (a GPU computes B samples at once)."
 )
-if st.button("Open the mini-batch run in the Playground", icon=":material/sports_esports:",
-             key="b.open"):
-    open_in_playground(Setup(surface="regression", start=START, steps=steps, runs=(SPEC,), seed=int(seed),
-                             batch=size))
+playground_link(Setup(surface="regression", start=START, steps=steps, runs=(SPEC,), seed=int(seed),
+                      batch=size), "Open the mini-batch run in the Playground")
 
 footer("app_pages/learn_2_batches.py")

@@ -20,9 +20,10 @@ paths projected; ``boundaries`` the decision boundaries at given steps; ``interp
 loss from the start to each end point; ``sharpness`` the top Hessian eigenvalue along each run.
 
 For the live page (TensorFlow Playground's pictures, all from a run's own weights at a step):
-``output_maps`` P(class 1) over the input plane, ``unit_maps`` each hidden unit's activation
-over the same grid (drawn for networks of at most DRAWN_LAYERS x DRAWN_UNITS: ``drawable``),
-``link_weights`` the weights the links are drawn by; and the honest projection: ``projection``
+``output_maps`` P(class 1) over the input plane, ``feature_maps`` the inputs (x, x², sin x, ...)
+and ``unit_maps`` each hidden unit's activation over the same grid (drawn for networks of at
+most DRAWN_LAYERS x DRAWN_UNITS: ``drawable``), ``link_weights`` the weights the links are drawn
+by; and the honest projection: ``projection``
 gives at every step the run's real loss J(w_t), the plane's loss under its projection
 J(proj(w_t)) and the distance from the plane; ``projection_words`` says in words where the two
 losses differ by more than one colour band of the picture.
@@ -485,6 +486,14 @@ def unit_maps(runs: Runs, run: int, steps, num: int = BOUNDARY_GRID, box=None) -
     with np.errstate(all="ignore"):
         acts = net.activations(runs.path[np.asarray(steps), run], pts)
     return [a.reshape(*a.shape[:-1], num, num) for a in acts]
+
+
+def feature_maps(runs: Runs, num: int = BOUNDARY_GRID, box=None) -> np.ndarray:
+    """The network's inputs over the same grid as ``output_maps`` (the first column of the drawn
+    network): (F, num, num), [k, i, j] feature runs.net.features[k] at (xs[j], ys[i])."""
+    net = runs.net
+    _, _, pts = net.input_grid(num, box)
+    return np.moveaxis(landscapes.mlp.features(net.features, pts), -1, 0).reshape(-1, num, num)
 
 
 def link_weights(runs: Runs, run: int, step: int) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 import pytest
-from conftest import assert_on_playground, ok, open_page
+from conftest import assert_on_playground, follow_playground_link, ok, open_page
 from streamlit.testing.v1 import AppTest
 
 import landscapes
@@ -142,10 +142,9 @@ def test_series_and_map_figures():
 
 
 
-def assert_opens_preset(at: AppTest, button_key: str, preset: str) -> None:
-    """Clicking the demo button lands on the Playground with the preset's surface and runs."""
-    at.button(key=button_key).click()
-    ok(at)
+def assert_opens_preset(at: AppTest, label: str, preset: str) -> None:
+    """Following the demo link lands on the Playground with the preset's surface and runs."""
+    follow_playground_link(at, label)
     assert_on_playground(at, PRESETS[preset].setup())
 
 
@@ -163,7 +162,7 @@ def test_page_nesterov():
         for step in (0, 149):
             at.slider(key="nag.step").set_value(step)
             ok(at)
-    assert_opens_preset(at, "nag.open", "nesterov")
+    assert_opens_preset(at, "Open this comparison in the Playground", "nesterov")
 
 
 # --- the claims of pages 6 and 7: AdaGrad and RMSProp -------------------------------------------
@@ -228,7 +227,7 @@ def test_page_adagrad():
         ok(at)
         pictures.append([c.proto.spec for c in at.get("plotly_chart")])
         assert pictures[-1] != pictures[-2], f"{key}={value} changed no chart"
-    assert_opens_preset(at, "ada.open", "adagrad-fades")
+    assert_opens_preset(at, "Open AdaGrad vs RMSProp on Rosenbrock in the Playground", "adagrad-fades")
 
 
 def test_page_rmsprop():
@@ -242,7 +241,7 @@ def test_page_rmsprop():
         ok(at)
         rose = next(m for m in at.metric if "RMSProp's rate rose" in m.label)
         assert f"of {steps}" in rose.label and 0 < int(rose.value) <= steps  # steps, not weights
-    assert_opens_preset(at, "rms.open", "adagrad-fades")
+    assert_opens_preset(at, "Open this comparison in the Playground", "adagrad-fades")
 
 
 # --- the claims of page 8: Adam and Nadam -------------------------------------------------------
@@ -356,7 +355,7 @@ def test_page_adam():
     for shown in (10, 600):
         at.select_slider(key="adam.shown").set_value(shown)
         ok(at)
-    assert_opens_preset(at, "adam.open", "adam-nadam")
+    assert_opens_preset(at, "Open this comparison in the Playground", "adam-nadam")
 
 
 # --- page 9: the reference card -----------------------------------------------------------------

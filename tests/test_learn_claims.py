@@ -334,13 +334,14 @@ def test_page8_numbers():
 
 # --- a page and its lesson ---------------------------------------------------------------------------
 
-#: each Learn page's lessons: the preset it opens (by its button) and the runs they share
+#: each Learn page's lessons: the preset it opens (by its Playground link: label, which of them) and the
+#: runs they share
 PAGE_LESSONS = {
-    "learn_1_gradient_descent": ("gd.open.rates", "learning-rate"),
-    "learn_4_momentum": ("mom.open.ravine", "ravine"),
-    "learn_5_nesterov": ("nag.open", "nesterov"),
-    "learn_7_rmsprop": ("rms.open", "adagrad-fades"),
-    "learn_8_adam": ("adam.open", "adam-nadam"),
+    "learn_1_gradient_descent": (("Open these three in the Playground", 0), "learning-rate"),
+    "learn_4_momentum": (("Open in the Playground", 1), "ravine"),
+    "learn_5_nesterov": (("Open this comparison in the Playground", 0), "nesterov"),
+    "learn_7_rmsprop": (("Open this comparison in the Playground", 0), "adagrad-fades"),
+    "learn_8_adam": (("Open this comparison in the Playground", 0), "adam-nadam"),
 }
 
 
@@ -406,13 +407,12 @@ def test_page1_and_its_lesson_agree():
 @pytest.mark.parametrize("page", list(PAGE_LESSONS))
 def test_each_page_opens_the_lesson_it_talks_about(page):
     """The runs a page describes are the lesson's runs: same optimizers and hyperparameters, in order
-    (the page's button opens exactly that lesson)."""
-    from conftest import assert_on_playground
+    (the page's link opens exactly that lesson)."""
+    from conftest import assert_on_playground, follow_playground_link
 
-    button, key = PAGE_LESSONS[page]
+    link, key = PAGE_LESSONS[page]
     at = open_page(f"app_pages/{page}.py")
-    at.button(key=button).click()
-    ok(at)
+    follow_playground_link(at, *link)
     assert_on_playground(at, PRESETS[key].setup())
 
 

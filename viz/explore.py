@@ -7,6 +7,7 @@ as their own category (grey, crossed cells; crosses; gaps), never as errors.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -247,6 +248,27 @@ def _sweep_layout(xs, ys, ux, uy, x_label: str, y_label: str, x_scale: str, y_sc
         layout["title"] = {"text": title, "font": TITLE_FONT, "x": 0.01, "xanchor": "left", "y": 0.99,
                            "yanchor": "top"}
     return layout
+
+
+def for_phone(fig: dict) -> dict:
+    """A sweep_figure laid out for a phone's width: the colour bar lies under the map (not beside
+    it), the margins are narrow and the title is one size smaller, so the map keeps most of the
+    width."""
+    out = copy.deepcopy(fig)
+    lay = out["layout"]
+    for trace in out["data"]:
+        if "colorbar" in trace:
+            bar = trace["colorbar"]
+            bar.update(orientation="h", x=0, xanchor="left", len=1, lenmode="fraction", y=-0.15,
+                       yanchor="top", thickness=12, title={**bar["title"], "side": "top"})
+            if len(bar.get("tickvals", ())) > 4:  # a phone's width holds four labels side by side
+                bar["tickvals"], bar["ticktext"] = bar["tickvals"][::2], bar["ticktext"][::2]
+    lay["margin"] = {**lay["margin"], "l": 64, "r": 20, "b": lay["margin"]["b"] + 140}
+    lay["height"] = lay["height"] + 140
+    if "title" in lay:
+        lay["title"]["font"] = {**lay["title"].get("font", {}), "size": FONT["size"]}
+    return out
+
 
 LEGEND_ROW = 28  # px per legend row
 #: a legend under the x axis title: anchored to the bottom of the whole figure (Plotly then grows

@@ -98,15 +98,17 @@ def trajectory_figure(
     trail: int = 40,
     frame_ms: int = 80,
     height: int = 550,
+    columns: int = 3,
 ) -> dict:
-    """The animated figure: the map (one panel, or one per run) and optionally the 3-D view.
+    """The animated figure: the map (one panel, or one per run, ``columns`` to a row, ``height`` px
+    each row) and optionally the 3-D view.
 
     ``image`` is ``landscape_png(surface)``: (data URI, colour min, colour max).
     """
     (x0, x1), (y0, y1) = surface.domain
     panels = len(runs) if multiples and runs else 1
     show_3d = show_3d and not multiples
-    rows = math.ceil(panels / min(panels, 3))
+    rows = math.ceil(panels / min(panels, columns))
     width2d = 0.45 if show_3d else 0.92
     layout: dict = {
         "height": height * rows if multiples else height,
@@ -122,7 +124,8 @@ def trajectory_figure(
         "uirevision": "keep",
         "plot_bgcolor": "white",
     }
-    data = _map_panels(surface, runs, image, layout, panels=panels, multiples=multiples, width2d=width2d)
+    data = _map_panels(surface, runs, image, layout, panels=panels, columns=columns, multiples=multiples,
+                       width2d=width2d)
     steps = runs[0].trajectory.steps if runs else 0
     ticks = frame_steps(steps, frames)
     arrow_len = 0.1 * min(x1 - x0, y1 - y0)
@@ -153,14 +156,15 @@ def trajectory_figure(
     return {"data": data, "layout": layout, "frames": frame_list}
 
 
-def _map_panels(surface: Surface, runs: list[RunView], image, layout: dict, *, panels: int, multiples: bool,
-                width2d: float) -> list[dict]:
+def _map_panels(surface: Surface, runs: list[RunView], image, layout: dict, *, panels: int, columns: int,
+                multiples: bool, width2d: float) -> list[dict]:
     """The map panels' axes, pictures and titles (into ``layout``), and their static traces: the
     minima, the click targets and the colour bar."""
     uri, cmin, cmax = image
     (x0, x1), (y0, y1) = surface.domain
-    cols = min(panels, 3)
+    cols = min(panels, columns)
     rows = math.ceil(panels / cols)
+    row_gap = (0.06 if cols > 1 else 0.15) / rows  # a stack leaves room for each panel's title
     gap = 0.04
     data: list[dict] = []
     for p in range(panels):
@@ -168,7 +172,7 @@ def _map_panels(surface: Surface, runs: list[RunView], image, layout: dict, *, p
         c, r = p % cols, p // cols
         w = (width2d - gap * (cols - 1)) / cols
         xdom = [c * (w + gap), c * (w + gap) + w]
-        ydom = [1 - (r + 1) / rows + 0.06 / rows, 1 - r / rows]
+        ydom = [1 - (r + 1) / rows + row_gap, 1 - r / rows]
         layout["xaxis" + xa[1:]] = {
             "domain": xdom, "range": [x0, x1], "title": {"text": "x"}, "showgrid": False,
             "zeroline": False, "anchor": ya, "constrain": "domain",
