@@ -200,7 +200,7 @@ def sweep_section(surface, skey, start, steps) -> dict:
     y_opts = [s for s in settings if s != xname]
     yname = c3.selectbox("Up (y)", y_opts, key=K + f"sw.{name}.y", format_func=nice.get)
     metric = c4.radio("Colour shows", list(el.METRICS), key=K + "sw.metric", horizontal=False,
-                      format_func={"gap": "final f − f*", "steps": "steps to reach a minimum"}.get,
+                      format_func={"gap": "final J − J*", "steps": "steps to reach a minimum"}.get,
                       help=vx.GAP_TEXT + ".")
     c1, c2, c3, c4 = st.columns([1.1, 1, 1, 1])
     ranges = {}
@@ -241,7 +241,7 @@ def sweep_section(surface, skey, start, steps) -> dict:
     msg = f"{n}×{n} runs of {steps} steps. "
     msg += f"{n_div} of {n * n} runs diverged (grey, crossed)." if n_div else "No run diverged."
     if (low := res.best()) is not None:
-        msg += (f" Lowest final f − f* = {max(res.gap[low], 0.0):.3g} at {nice[xname]} = {xs[low[1]]:g}, "
+        msg += (f" Lowest final J − J* = {max(res.gap[low], 0.0):.3g} at {nice[xname]} = {xs[low[1]]:g}, "
                 f"{nice[yname]} = {ys[low[0]]:g} (outlined).")
     if metric == "steps" and best is not None:
         msg += (f" Fewest steps to within {tol:g}: {res.reached_at[best]} at {nice[xname]} = "
@@ -252,7 +252,7 @@ def sweep_section(surface, skey, start, steps) -> dict:
 
 
 def fair_section(surface, skey, start, steps) -> dict:
-    st.markdown("Each optimizer gets its own best learning rate (the lowest final f − f* among "
+    st.markdown("Each optimizer gets its own best learning rate (the lowest final J − J* among "
                 f"{len(dx.FAIR_LRS)} rates from {dx.FAIR_LRS[0]:g} to {dx.FAIR_LRS[-1]:g}, other settings at "
                 "their defaults); then they race. A robust optimizer has a wide valley in the "
                 "sensitivity plot.")
@@ -281,7 +281,7 @@ def fair_section(surface, skey, start, steps) -> dict:
         rows.append({
             "optimizer": label(r.name),
             "best lr": float(r.lrs[r.best]) if r.best is not None else None,
-            "final f − f*": float(r.gap[r.best]) if r.best is not None else None,
+            "final J − J*": float(r.gap[r.best]) if r.best is not None else None,
             "rates not diverging": f"{r.not_diverged()} of {len(ok)}",
             "rates ending near a minimum": f"{r.near_a_minimum()} of {len(ok)}",
             "diverges from lr": float(r.lrs[~ok].min()) if (~ok).any() else None,
@@ -289,7 +289,7 @@ def fair_section(surface, skey, start, steps) -> dict:
     near = f"within {dx.FAIR_TOL:g} (distance) of a known minimum at the end"
     st.dataframe(rows, hide_index=True, width="stretch",
                  column_config={"best lr": st.column_config.NumberColumn(format="%.3g"),
-                                "final f − f*": st.column_config.NumberColumn(format="%.3g",
+                                "final J − J*": st.column_config.NumberColumn(format="%.3g",
                                                                               help=vx.GAP_TEXT),
                                 "rates ending near a minimum": st.column_config.TextColumn(help=near),
                                 "diverges from lr": st.column_config.NumberColumn(format="%.3g")})
@@ -300,7 +300,7 @@ def fair_section(surface, skey, start, steps) -> dict:
                       runs=tuned)
         c2.button(":material/open_in_new: Race them in the Playground", key=K + "fair.open",
                   on_click=open_race, args=(setup,), width="stretch")
-    c1.caption(f"{vx.GAP_TEXT}. A low f − f* can still be far from the minimum in a flat valley: the last "
+    c1.caption(f"{vx.GAP_TEXT}. A low J − J* can still be far from the minimum in a flat valley: the last "
                f"column counts the rates whose run ends within {dx.FAIR_TOL:g} (distance) of a known "
                "minimum.")
     return {"fair": tuple(chosen)}

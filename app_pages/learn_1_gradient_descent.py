@@ -85,7 +85,7 @@ def three_panels(columns: int, height: int) -> dict:
         fig["layout"][f"yaxis{k}"]["showticklabels"] = columns == 1
     for k in ("", *map(str, range(2, len(views) + 1))):  # an x title would sit under the Play button
         fig["layout"][f"xaxis{k}"]["title"] = {"text": ""}
-    return viz.fast_figure(lb.loss_named_j(fig))
+    return viz.fast_figure(fig)
 
 
 st.markdown(f"<style>{PHONE_CSS}</style>", unsafe_allow_html=True)

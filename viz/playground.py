@@ -202,7 +202,7 @@ def _map_panels(surface: Surface, runs: list[RunView], image, layout: dict, *, p
         "marker": {"colorscale": toned_colorscale(), "cmin": cmin, "cmax": cmax,
                    "color": [cmin],
                    "showscale": True, "colorbar": {
-                       "title": {"text": log_title(surface) if surface.log_scale else "f"},
+                       "title": {"text": log_title(surface) if surface.log_scale else "J"},
                        "x": width2d + 0.005, "len": 0.8, "thickness": 12}},
     })
     return data
@@ -291,7 +291,7 @@ def _frame_updates(tr: Trajectory, label, trail, arrows, arrow_len, domain):
         p = path[t]
         g = grad[t] if grad is not None and t < steps else None
         gn = float(np.hypot(*g)) if g is not None else float("nan")
-        text = f"step {t}<br>({p[0]:.4g}, {p[1]:.4g})<br>f = {loss[t]:.4g}<br>|g| = {gn:.3g}"
+        text = f"step {t}<br>({p[0]:.4g}, {p[1]:.4g})<br>J = {loss[t]:.4g}<br>|g| = {gn:.3g}"
         at_end = t >= steps
         out = [
             {"x": f32(path[:t + 1, 0]), "y": f32(path[:t + 1, 1])},
@@ -319,7 +319,7 @@ def _frame_3d(path, z):
 
 
 def _click_targets(surface: Surface, n: int = 25) -> dict:
-    """An invisible grid over the map: hovering shows f, clicking picks a start point."""
+    """An invisible grid over the map: hovering shows J, clicking picks a start point."""
     (x0, x1), (y0, y1) = surface.domain
     gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
     f = surface.f(np.stack([gx, gy], -1))
@@ -327,7 +327,7 @@ def _click_targets(surface: Surface, n: int = 25) -> dict:
         "type": "scatter", "x": f32(gx.ravel()), "y": f32(gy.ravel()), "customdata": f32(f.ravel()),
         "mode": "markers",
         "marker": {"size": 9, "color": "rgba(0,0,0,0)"}, "showlegend": False, "name": "map",
-        "hovertemplate": "(%{x:.3g}, %{y:.3g})<br>f = %{customdata:.4g}<extra>click: start here</extra>",
+        "hovertemplate": "(%{x:.3g}, %{y:.3g})<br>J = %{customdata:.4g}<extra>click: start here</extra>",
     }
 
 
