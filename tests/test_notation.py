@@ -35,10 +35,12 @@ LEARN = ["learn_1_gradient_descent", "learn_2_batches", "learn_3_ewma", "learn_4
 #: the paper's length of the moving average, not a setting)
 FOREIGN_TEX = [r"\\nabla f", r"\bf\(w", r"(?<![\\a-z])u_t", r"\\eta'", r"\bG_t", r"\\alpha", r"\\gamma",
                r"\bf\^\*"]
-FOREIGN_TEXT = ["∇f", "f − f*", "f - f*", "loss f", "f* ", "f(w", "η′", "η'"]
-#: the loss called f in a label: "f" alone, "f = 3", "f ≈", "f ≥", "f − f*", "f - f*", "f(x, y)", "final f"
+FOREIGN_TEXT = ["∇f", "f − f*", "f - f*", "f* ", "f(w", "η′", "η'"]
+#: the loss called f in words: "the loss f", "final f", "lowest f" (not "the loss fell")
+LOSS_F_WORDS = re.compile(r"\b(?:final|lowest|loss) f\b")
+#: the loss called f in a label: "f" alone, "f = 3", "f ≈", "f ≥", "f − f*", "f - f*", "f(x, y)"
 #: (not the f of "%{y:.3f}", "of (" or "\\frac")
-LOSS_F = re.compile(r"(?:^|[^\w\\%{.:'])f(?:$|\s?[=≈≥−*(]|\s-\s)|\b(?:final|lowest|loss) f\b")
+LOSS_F = re.compile(r"(?:^|[^\w\\%{.:'])f(?:$|\s?[=≈≥−*(]|\s-\s)")
 #: a momentum-like recurrence in LaTeX: v_t = beta v_{t-1} + (...) g or grad, not a square
 MOMENTUM_TEX = re.compile(r"v_t = \\beta\\?,? ?v_\{t-1\} \+ (?![^\\]*g_t\^2)(?!.*g_t\^2)")
 #: the same in prose: v = βv + ...
@@ -60,6 +62,7 @@ def check_tex(tex: str, where: str) -> None:
 def check_text(text: str, where: str) -> None:
     for bad in FOREIGN_TEXT:
         assert bad not in text, f"{where}: {bad!r} is not the course's notation in {text!r}"
+    assert not LOSS_F_WORDS.search(text), f"{where}: the loss is J, not f, in {text!r}"
     for sentence in re.split(r"(?<=[.;])\s", text):
         if MOMENTUM_TEXT.search(sentence):
             assert "form" in sentence, f"{where}: a momentum formula in words without its form: {sentence!r}"
@@ -87,7 +90,7 @@ def check_charts(at, where: str) -> None:
     for chart in at.get("plotly_chart"):
         for text in strings(json.loads(chart.proto.spec)):
             check_label(text, f"{where} chart {chart.proto.id or ''}")
-    for frame in at.dataframe:
+    for frame in (*at.dataframe, *at.table):
         for column in frame.value.columns:
             check_label(str(column), f"{where} table")
     for el in (*at.markdown, *at.caption, *at.info, *at.warning):
@@ -110,7 +113,8 @@ def test_the_checks_catch_what_they_should():
         with pytest.raises(AssertionError):
             check_label(bad, "x")
     for good in ("J − J* (log scale)", "log10(J − lowest J shown)", "J(x, y)", "step %{x}<br>y = %{y:.3f}",
-                 r"\frac{1}{2}", "the slope of (x, y)", "J = 3", "log10 loss"):
+                 r"\frac{1}{2}", "the slope of (x, y)", "J = 3", "log10 loss",
+                 "the loss fell by 0.01"):
         check_label(good, "x")
 
 
@@ -157,16 +161,14 @@ def test_learn_pages(page):
     at = open_page(f"app_pages/{page}.py")
     assert not at.exception
     tex = [x.value for x in at.latex]
-    assert tex or page in ("learn_9_reference",), page
+    assert tex or page in ("learn_9_reference", "learn_10_networks"), page  # tables and words only
     for x in tex:
         check_tex(x, page)
     for el in (*at.markdown, *at.caption, *at.info, *at.title, *at.subheader):
         check_text(el.value, page)
     for m in at.metric:
         check_text(f"{m.label} {m.value}", page)
-    for chart in at.get("plotly_chart"):  # axis, colour-bar and legend titles: the loss is J there too
-        spec = chart.proto.spec
-        assert '"text":"f"' not in spec and "f − f*" not in spec, page
+    check_charts(at, page)  # axis, colour-bar and legend titles, hovers, tables: the loss is J there too
 
 
 # --- the rest of the app: the Playground, its stage and results, Explore, the exports ------------------
