@@ -110,7 +110,7 @@ def trajectory_figure(
     show_3d = show_3d and not multiples
     cols = min(panels, columns)
     rows = math.ceil(panels / cols)
-    row_gap = (0.06 if cols > 1 else 0.15) / rows  # a stack leaves room for each panel's title
+    row_gap = (0.06 if cols > 1 else 0.22) / rows  # a stack leaves room for the ticks and each title
     width2d = 0.45 if show_3d else 0.92
     gap = 0.04
     layout: dict = {
@@ -133,7 +133,11 @@ def trajectory_figure(
         c, r = p % cols, p // cols
         w = (width2d - gap * (cols - 1)) / cols
         xdom = [c * (w + gap), c * (w + gap) + w]
-        ydom = [1 - (r + 1) / rows + row_gap, 1 - r / rows]
+        if cols > 1:  # the gap under each row
+            ydom = [1 - (r + 1) / rows + row_gap, 1 - r / rows]
+        else:  # a stack: equal rows, the gaps between them (the last sits on the controls)
+            h = (1 - (rows - 1) * row_gap) / rows
+            ydom = [1 - r * (h + row_gap) - h, 1 - r * (h + row_gap)]
         layout["xaxis" + xa[1:]] = {
             "domain": xdom, "range": [x0, x1], "title": {"text": "x"}, "showgrid": False,
             "zeroline": False, "anchor": ya, "constrain": "domain",
