@@ -39,6 +39,9 @@ SECTION_OF = dict(zip(SECTIONS, el.SECTIONS, strict=True))  # tab label -> link 
 K = "explore."  # prefix of this page's session keys
 LOADED = K + "loaded"  # set once the session's link has been read
 CONFIG = {"displaylogo": False, "scrollZoom": False}
+# a sweep map beside its colour bar is ~150 px wide on a phone: there the page shows its phone layout
+PHONE_CSS = ("@media (max-width:640px){.st-key-wide_chart{display:none}}"
+             "@media (min-width:641px){.st-key-phone_chart{display:none}}")
 BASIN_SWITCH = K + "basin.switched_from"  # the one-minimum surface the basins tab moved away from
 SIDEBAR_NOTE = ("Surface, start and steps are for the sweep map, the fair comparison and the noisy runs; "
                 "basin maps use the surface and steps and start everywhere. The network sweep trains its "
@@ -97,9 +100,10 @@ def clicked(chart: str, context: str) -> tuple[dict, dict] | None:
     return (points[0], ctx) if points and ctx is not None else None
 
 
-def open_cell() -> None:
-    """Click on a sweep cell: remember that cell's exact configuration for the Playground."""
-    if (hit := clicked("sweep_chart", "sweep_ctx")) is None:
+def open_cell(chart: str = "sweep_chart") -> None:
+    """Click on a sweep cell (of the map keyed ``chart``): remember that cell's exact configuration for
+    the Playground."""
+    if (hit := clicked(chart, "sweep_ctx")) is None:
         return
     pt, ctx = hit
     n_cells = len(ctx["xs"]) * len(ctx["ys"])
@@ -113,9 +117,10 @@ def open_cell() -> None:
         steps=ctx["steps"], runs=(RunSpec(ctx["name"], hyper),), noise=noise, seed=0)
 
 
-def open_net_cell() -> None:
-    """Click on a network sweep's cell: remember that cell's link for the Networks page."""
-    if (hit := clicked("net_chart", "net_ctx")) is None:
+def open_net_cell(chart: str = "net_chart") -> None:
+    """Click on a network sweep's cell (of the map keyed ``chart``): remember that cell's link for the
+    Networks page."""
+    if (hit := clicked(chart, "net_ctx")) is None:
         return
     pt, ctx = hit
     res = cached_net_sweep(ctx["name"], ctx["data"])
@@ -123,6 +128,18 @@ def open_net_cell() -> None:
     if idx is None or pt.get("curve_number") not in (None, ctx["curve"]) or not 0 <= int(idx) < res.loss.size:
         return
     st.session_state[NET_GOTO] = dn.link(res.cell(*divmod(int(idx), res.lrs.size)))
+
+
+def sweep_chart(fig: dict, chart: str, on_select) -> None:
+    """A sweep map keyed ``chart``, and for a phone (shown instead by PHONE_CSS) the same map with its
+    colour bar under it and no toolbar over its title; a click on either calls ``on_select(key)``."""
+    with st.container(key="wide_chart"):
+        st.plotly_chart(viz.fast_figure(fig), key=K + chart, on_select=partial(on_select, chart),
+                        selection_mode="points", config=CONFIG)
+    with st.container(key="phone_chart"):
+        st.plotly_chart(viz.fast_figure(vx.for_phone(fig)), key=K + chart + "_phone",
+                        on_select=partial(on_select, chart + "_phone"), selection_mode="points",
+                        config={**CONFIG, "displayModeBar": False})
 
 
 def open_race(setup: Setup) -> None:
@@ -219,8 +236,7 @@ def sweep_section(surface, skey, start, steps) -> dict:
         "surface": surface.name, "surface_params": dict(surface.params), "start": start, "steps": steps,
         "curve": len(fig["data"]) - 1,
     }
-    st.plotly_chart(viz.fast_figure(fig), key=K + "sweep_chart", on_select=open_cell,
-                    selection_mode="points", config=CONFIG)
+    sweep_chart(fig, "sweep_chart", open_cell)
     n_div = int((res.diverged_at >= 0).sum())
     msg = f"{n}×{n} runs of {steps} steps. "
     msg += f"{n_div} of {n * n} runs diverged (grey, crossed)." if n_div else "No run diverged."
@@ -427,8 +443,7 @@ def network_section() -> dict:
                           title=f"{label(name)} on a network ({datasets.kind(data).title})",
                           value_label="final loss", notes=notes, click="open on the Networks page")
     st.session_state[K + "net_ctx"] = {"name": name, "data": data, "curve": len(fig["data"]) - 1}
-    st.plotly_chart(viz.fast_figure(fig), key=K + "net_chart", on_select=open_net_cell,
-                    selection_mode="points", config=CONFIG)
+    sweep_chart(fig, "net_chart", open_net_cell)
     n_div = int((res.diverged_at >= 0).sum())
     msg = f"{n_div} of {res.loss.size} runs diverged (grey, crossed). " if n_div else "No run diverged. "
     if best is not None:
@@ -477,7 +492,8 @@ def main() -> None:
     st.markdown(
         "<style>.block-container{padding-top:2.2rem;padding-bottom:1rem}"
         "[data-testid='stSidebarContent']{padding-top:0.5rem}"
-        "div[role='tab'] p, button[role='tab'] p{font-size:1.15rem}</style>", unsafe_allow_html=True)
+        "div[role='tab'] p, button[role='tab'] p{font-size:1.15rem}" + PHONE_CSS + "</style>",
+        unsafe_allow_html=True)
     tabs = st.tabs(SECTIONS, key=K + "tab", on_change=tab_changed)
     shown = {}
     for tab, section in zip(tabs, SECTIONS, strict=True):

@@ -8,7 +8,7 @@ import streamlit as st
 import optimizers
 import viz
 from app_pages.learn_path import footer
-from app_pages.widgets import cached_run, image_for, open_in_playground, surface_key
+from app_pages.widgets import cached_run, image_for, playground_link, surface_key
 from descent_lab import compute, learn
 from descent_lab.presets import PRESETS
 from descent_lab.setup import Setup, run_spec
@@ -22,6 +22,9 @@ STEPS = SETUP.steps
 L = SURFACE.params["condition"]  # J = (x² + L y²) / 2: curvature 1 along x, L along y
 RATES = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 1 / 3, 0.38, 0.4, 0.41, 0.45, 0.5]
 NAMES = PRESET.names  # the lesson names its runs; the Playground shows the same names
+# three maps side by side are ~65 px high on a phone: there the page shows them one under another
+PHONE_CSS = (".st-key-three_tall{display:none}"
+             "@media (max-width:640px){.st-key-three_wide{display:none}.st-key-three_tall{display:block}}")
 CHALLENGES = (
     ("one-rate", "One rate for all weights",
      "A long, narrow bowl: the steep direction caps η, so the flat direction crawls. After the same "
@@ -64,22 +67,32 @@ st.markdown(
     f"That steepest curvature is called **L** (here L = {L:g}). Gradient descent converges only if "
     f"**η < 2 / L = {2 / L:g}**. Press *Play*: {STEPS} steps at three learning rates."
 )
-# two short title lines: three panels side by side stay readable on a phone
+# two short title lines per panel; three side by side, and on a phone (CSS below) one under another
 colors = viz.run_colors([r.name for r in SETUP.runs])
 views = [viz.RunView(f"{name}<br>η = {r.hyper['lr']:g}", color, run(SETUP, r))
          for color, name, r in zip(colors, NAMES, SETUP.runs, strict=True)]
-fig = viz.trajectory_figure(SURFACE, views, image_for(SURFACE), multiples=True, show_3d=False, arrows=False,
-                            height=470, frames=STEPS + 1, frame_ms=120)
-fig["layout"]["font"] = {"size": 16}
-fig["layout"]["margin"]["t"] = 60  # room for the two-line panel titles
-for note in fig["layout"]["annotations"]:
-    note.setdefault("font", {})["size"] = 17
-for axis in ("yaxis2", "yaxis3"):  # one y title and one set of y ticks (the panels share the range)
-    fig["layout"][axis]["title"] = {"text": ""}
-    fig["layout"][axis]["showticklabels"] = False
-for axis in ("xaxis", "xaxis2", "xaxis3"):  # at this font size an x title would sit under the Play button
-    fig["layout"][axis]["title"] = {"text": ""}
-st.plotly_chart(viz.fast_figure(lb.loss_named_j(fig)), key="gd.three", config={"displaylogo": False})
+
+
+def three_panels(columns: int, height: int) -> dict:
+    fig = viz.trajectory_figure(SURFACE, views, image_for(SURFACE), multiples=True, show_3d=False,
+                                arrows=False, height=height, frames=STEPS + 1, frame_ms=120, columns=columns)
+    fig["layout"]["font"] = {"size": 16}
+    fig["layout"]["margin"]["t"] = 60  # room for the two-line panel titles
+    for note in fig["layout"]["annotations"]:
+        note.setdefault("font", {})["size"] = 17
+    for k in range(2, len(views) + 1):  # one y title, and ticks on each stacked panel only
+        fig["layout"][f"yaxis{k}"]["title"] = {"text": ""}
+        fig["layout"][f"yaxis{k}"]["showticklabels"] = columns == 1
+    for k in ("", *map(str, range(2, len(views) + 1))):  # an x title would sit under the Play button
+        fig["layout"][f"xaxis{k}"]["title"] = {"text": ""}
+    return viz.fast_figure(lb.loss_named_j(fig))
+
+
+st.markdown(f"<style>{PHONE_CSS}</style>", unsafe_allow_html=True)
+with st.container(key="three_wide"):
+    st.plotly_chart(three_panels(3, 470), key="gd.three", config={"displaylogo": False})
+with st.container(key="three_tall"):  # no toolbar over the first title on a phone
+    st.plotly_chart(three_panels(1, 390), key="gd.three_tall", config={"displayModeBar": False})
 small, right, large = (v.trajectory.optimizer.hyper["lr"] for v in views)
 c1, c2, c3 = st.columns(3)
 c1.markdown(f"**Too small** (η = {small:g}): every step is safe but tiny; after {STEPS} steps it "
@@ -88,8 +101,7 @@ c2.markdown(f"**Just right** (η = {right:g}, just under 2/L): it zig-zags acros
             "zig is smaller than the last, and it arrives.")
 c3.markdown(f"**Too large** (η = {large:g}, just over 2/L): each step overshoots by more than the "
             "last. The zig-zag grows and the run flies off.")
-if st.button("Open these three in the Playground", icon=":material/sports_esports:", key="gd.open.rates"):
-    open_in_playground(PRESET.setup())
+playground_link(PRESET.setup(), "Open these three in the Playground")
 
 st.subheader("Try it: your learning rate")
 st.markdown(
@@ -132,8 +144,7 @@ for col, (key, heading, text) in zip(cols, CHALLENGES, strict=True):
         st.markdown(f"#### {heading}")
         st.markdown(text)
         st.plotly_chart(viz.fast_figure(lb.map_figure(s, image_for(s), paths, height=420)), key=f"gd.{key}")
-        if st.button("Open in the Playground", icon=":material/sports_esports:", key=f"gd.open.{key}"):
-            open_in_playground(PRESETS[key].setup())
+        playground_link(PRESETS[key].setup())
 st.markdown("The next pages build the fixes one idea at a time: first how much data each step uses, "
             "then moving averages, then momentum.")
 

@@ -9,7 +9,7 @@ import landscapes
 import optimizers
 import viz
 from app_pages.learn_path import footer
-from app_pages.widgets import cached_run, image_for, open_in_playground, surface_key
+from app_pages.widgets import cached_run, image_for, playground_link, surface_key
 from descent_lab import learn
 from descent_lab.setup import Setup, run_spec
 from viz import learn_basics as lb
@@ -58,8 +58,11 @@ st.subheader("Watch the line learn")
 t = st.slider("Update", 0, steps, value=steps, key="b.step",
               help="Drag to replay: the lines on the left are the weights at this update.")
 left, right = st.columns(2)
+# batch GD's line and loss curves lie almost on the mini-batch ones: drawn first and wide, they show
+# as a band around the thinner noisy lines drawn over them
+UNDER = {"batch": 9, "sgd": 3, "mini": 3}
 lines = [{"label": r["label"], "color": r["color"], "w": r["trajectory"].path[t, 0],
-          "b": r["trajectory"].path[t, 1]} for r in runs]
+          "b": r["trajectory"].path[t, 1], "width": UNDER[r["key"]]} for r in runs]
 left.plotly_chart(viz.fast_figure(lb.fit_figure(DATA.x, DATA.y, lines, height=460,
                                                 title=f"The data and each run's line after {t} updates")),
                   key="b.fit")
@@ -87,9 +90,10 @@ st.dataframe(rows, hide_index=True, width="stretch", column_config={
     "final loss": st.column_config.NumberColumn(format="%.4f"),
 })
 best = float(SURFACE.global_min)
-by_update = [{"label": r["label"], "color": r["color"], "y": r["trajectory"].loss} for r in runs]
-by_sample = [{"label": r["label"], "color": r["color"], "y": r["trajectory"].loss, "x": r["samples"]}
+by_update = [{"label": r["label"], "color": r["color"], "y": r["trajectory"].loss, "width": UNDER[r["key"]]}
              for r in runs]
+by_sample = [{"label": r["label"], "color": r["color"], "y": r["trajectory"].loss, "x": r["samples"],
+              "width": UNDER[r["key"]]} for r in runs]
 floor = [{"y": best, "label": f"best possible {best:.2f}"}]
 c1, c2 = st.columns(2)
 c1.plotly_chart(viz.fast_figure(lb.series_figure(by_update, title="Loss per update", xtitle="update",
@@ -105,9 +109,7 @@ st.markdown(
     "down the slope before batch GD has taken its first few steps. On big datasets that is what "
     "matters; mini-batches also suit the hardware (a GPU computes B samples at once)."
 )
-if st.button("Open the mini-batch run in the Playground", icon=":material/sports_esports:",
-             key="b.open"):
-    open_in_playground(Setup(surface="regression", start=START, steps=steps, runs=(SPEC,), seed=int(seed),
-                             batch=size))
+playground_link(Setup(surface="regression", start=START, steps=steps, runs=(SPEC,), seed=int(seed),
+                      batch=size), "Open the mini-batch run in the Playground")
 
 footer("app_pages/learn_2_batches.py")

@@ -9,7 +9,7 @@ import streamlit as st
 import optimizers
 import viz
 from app_pages.learn_path import footer
-from app_pages.widgets import cached_run, image_for, open_in_playground, side_by_side, surface_key
+from app_pages.widgets import cached_run, image_for, playground_link, side_by_side, surface_key
 from descent_lab import compute, learn
 from descent_lab.presets import PRESETS
 from descent_lab.setup import Setup, run_spec
@@ -97,8 +97,7 @@ with right:
                       "the deepest well" if deepest else "a shallow well",
                       delta_color="normal" if deepest else "inverse", delta_arrow="off")
         st.caption(f"The deepest well's bottom is J = {wells.global_min:.2f}.")
-    if st.button("Open in the Playground", icon=":material/sports_esports:", key="mom.open.wells"):
-        open_in_playground(WELLS.setup())
+    playground_link(WELLS.setup())
 
 st.subheader("Through a ravine")
 gd_r, mom_r = (r.hyper for r in RAVINE_SETUP.runs)
@@ -149,8 +148,7 @@ c2.plotly_chart(viz.fast_figure(lb.series_figure(
     key="mom.ravine_y")
 st.caption("The zig-zag step by step: gradient descent's y flips sign at every step and shrinks "
            f"by {1 - best.gd_rate:.0%} a step; momentum's swings shrink much faster.")
-if st.button("Open in the Playground", icon=":material/sports_esports:", key="mom.open.ravine"):
-    open_in_playground(RAVINE.setup())
+playground_link(RAVINE.setup())
 fastest = bowl_run("momentum", lr=best.momentum_lr, beta=best.momentum_beta)
 fastest_swing, fastest_reached = learn.fastest(fastest, BOWL)
 with st.expander("The fastest settings for this valley"):

@@ -7,7 +7,7 @@ import streamlit as st
 import optimizers
 import viz
 from app_pages.learn_path import footer
-from app_pages.widgets import cached_run, image_for, open_in_playground, side_by_side, surface_key
+from app_pages.widgets import cached_run, image_for, playground_link, side_by_side, surface_key
 from descent_lab import learn
 from descent_lab.presets import PRESETS
 from descent_lab.setup import run_spec
@@ -99,8 +99,7 @@ ys = lb.series_figure([
     hlines=[{"y": TOL, "label": f"±{TOL:g}: a crossing counts beyond these"}, {"y": -TOL, "label": ""}])
 ys["data"][-1]["showlegend"] = False
 st.plotly_chart(viz.fast_figure(ys), key="nag.y")
-if st.button("Open this comparison in the Playground", icon=":material/sports_esports:", key="nag.open"):
-    open_in_playground(PRESET.setup())
+playground_link(PRESET.setup(), "Open this comparison in the Playground")
 
 st.subheader("Which points does PyTorch report?")
 torch_form = run("nesterov", beta)

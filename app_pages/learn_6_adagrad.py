@@ -8,7 +8,7 @@ import landscapes
 import optimizers
 import viz
 from app_pages.learn_path import footer
-from app_pages.widgets import cached_run, image_for, open_in_playground, surface_key
+from app_pages.widgets import cached_run, image_for, playground_link, surface_key
 from descent_lab import learn
 from descent_lab.presets import PRESETS
 from descent_lab.setup import run_spec
@@ -99,9 +99,7 @@ st.markdown(
     "most of the fall happens in "
     f"the first steps, where the gradients are huge. The next lesson keeps the idea and removes the catch."
 )
-if st.button("Open AdaGrad vs RMSProp on Rosenbrock in the Playground", icon=":material/sports_esports:",
-             key="ada.open"):
-    open_in_playground(FADES.setup())
+playground_link(FADES.setup(), "Open AdaGrad vs RMSProp on Rosenbrock in the Playground")
 st.markdown("**Good at**: sparse features and features on very different scales, convex problems. "
             "**Bad at**: long training runs and deep networks, where the rate fades before the end.")
 

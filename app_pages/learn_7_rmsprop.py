@@ -7,7 +7,7 @@ import streamlit as st
 import optimizers
 import viz
 from app_pages.learn_path import footer
-from app_pages.widgets import cached_run, image_for, open_in_playground, side_by_side, surface_key
+from app_pages.widgets import cached_run, image_for, playground_link, side_by_side, surface_key
 from descent_lab import learn
 from descent_lab.presets import PRESETS
 from descent_lab.setup import run_spec
@@ -87,8 +87,7 @@ gaps = la.gap_series(SURFACE, [(label, color, t)
 c2.plotly_chart(viz.fast_figure(la.series_figure(gaps, title="Loss above the minimum", ytitle=la.GAP_TITLE,
                                                  log_y=True, height=430)), key="rms.loss")
 st.caption(la.GAP_NOTE)
-if st.button("Open this comparison in the Playground", icon=":material/sports_esports:", key="rms.open"):
-    open_in_playground(PRESET.setup())
+playground_link(PRESET.setup(), "Open this comparison in the Playground")
 st.markdown("**Good at**: deep networks and non-convex problems, where training is long; before Adam "
             "it was the most used optimizer, and it is still competitive. On simple convex problems it "
             "behaves much like AdaGrad. **Bad at**: it has no momentum of its own, so it still zig-zags "

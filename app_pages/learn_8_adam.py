@@ -7,7 +7,7 @@ import streamlit as st
 import optimizers
 import viz
 from app_pages.learn_path import footer
-from app_pages.widgets import cached_run, image_for, open_in_playground, surface_key
+from app_pages.widgets import cached_run, image_for, playground_link, surface_key
 from descent_lab import learn
 from descent_lab.presets import PRESETS
 from descent_lab.setup import run_spec
@@ -170,8 +170,7 @@ st.markdown(
     f"{hot_gaps[1]:.2g} against {hot_gaps[0]:.2g}): adaptive methods still need η "
     "tuned, and which one wins can depend on it."
 )
-if st.button("Open this comparison in the Playground", icon=":material/sports_esports:", key="adam.open"):
-    open_in_playground(PRESET.setup())
+playground_link(PRESET.setup(), "Open this comparison in the Playground")
 st.markdown("**Good at**: almost everything, with little tuning: the default choice for most deep "
             "networks. **Bad at**: it can settle in solutions that generalise a little worse than well-"
             "tuned SGD with momentum, and η still matters.")

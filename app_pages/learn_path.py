@@ -19,8 +19,42 @@ LEARN_PAGES = (
 )
 
 
+# Back to a Learn page re-renders it from the top: remember how far down the reader was when they
+# followed a link, and scroll there again once the page is back (charts render late: retry a while).
+# Streamlit writes a link to the default page (the Playground, at /) with a query as "?query", which
+# resolves to the current page: make it "./?query", so a new tab opens the Playground too.
+KEEP_PLACE_JS = """(() => {
+  const main = () => document.querySelector('[data-testid=stMain]');
+  const key = () => 'place:' + location.pathname;
+  if (!window.dlPlaces) {
+    window.dlPlaces = true;
+    document.addEventListener('click', (e) => {
+      if (e.target.closest('a') && main()) sessionStorage.setItem(key(), String(main().scrollTop));
+    }, true);
+    window.addEventListener('popstate', () => { window.dlBack = true; });
+    const fix = () => document.querySelectorAll('a[data-testid=stPageLink-NavLink][href^="?"]')
+      .forEach((a) => a.setAttribute('href', './' + a.getAttribute('href')));
+    new MutationObserver(fix).observe(document.body, {subtree: true, childList: true, attributes: true,
+                                                      attributeFilter: ['href']});
+    fix();
+  }
+  const top = Number(sessionStorage.getItem(key()) || 0);
+  if (!window.dlBack || !top) return;
+  window.dlBack = false;
+  let tries = 0;
+  const go = () => {
+    const m = main();
+    if (m) m.scrollTop = top;
+    if ((!m || Math.abs(m.scrollTop - top) > 2) && ++tries < 60) setTimeout(go, 100);
+  };
+  go();
+})();"""
+
+
 def footer(current: str) -> None:
-    """'Page k of n' and links to the previous and next Learn pages."""
+    """'Page k of n' and links to the previous and next Learn pages; Back to this page from a link
+    on it returns to where the reader was (KEEP_PLACE_JS)."""
+    st.html(f"<script>{KEEP_PLACE_JS}</script>", width="content", unsafe_allow_javascript=True)
     pages = LEARN_PAGES
     files = [p[0] for p in pages]
     k = files.index(current)

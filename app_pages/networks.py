@@ -42,26 +42,17 @@ def runs_of(setup: dn.NetSetup) -> dn.Runs:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def cached_stage(key: tuple, colors: tuple, problem: str) -> tuple[dict, list[str]]:
+def cached_stage(key: tuple, colors: tuple, problem: str) -> tuple[dict, list[str], list[str]]:
     """What the stage draws (the plane, the runs' weights and curves in ``colors``, the projection's
-    numbers, the drawn points, ``problem`` with the last points sent) and the plane's problems."""
+    numbers, the drawn points, ``problem`` with the last points sent), the plane's problems and a
+    sentence per diverged run (all of it from this cache: a view seen before needs no runs)."""
     setup = dn.from_key(key)
     runs = runs_of(setup)
     land, problems = dn.landscape(setup, runs)
     data = net_stage_data(runs, land, list(colors), dn.projection(runs, land), plane_title=land.title,
                           notes=[dn.plane_note(land, runs)], drawn=setup.drawn(), over=setup.data != BLANK,
-                          problem=problem)
-    return data, problems
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def cached_figure_3d(key: tuple, colors: tuple) -> dict:
-    """The 3-D surface with the paths on it (Plotly, its own slider)."""
-    setup = dn.from_key(key)
-    runs = runs_of(setup)
-    land, _ = dn.landscape(setup, runs)
-    ticks = dn.frame_ticks(runs.steps)
-    return vn.network_figure(runs, land, list(colors), ticks, dn.boundaries(runs, ticks), show3d=True)
+                          problem=problem, show3d=setup.show3d)
+    return data, problems, dn.diverged(runs)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -267,17 +258,13 @@ def main() -> None:
 
     with figure_area:
         with st.spinner("Training and slicing the landscape..."):
-            data, plane_problems = cached_stage(dn.key(setup), colors,
-                                                st.session_state.pop(K + "points_problem", ""))
+            data, plane_problems, diverged = cached_stage(dn.key(setup), colors,
+                                                          st.session_state.pop(K + "points_problem", ""))
         for p in plane_problems:
             st.warning(plain(p), icon=":material/info:")
         net_stage(data, on_points)
-        for text in dn.diverged(runs_of(setup)):
+        for text in diverged:
             st.error(plain(text), icon=":material/error:")
-        if setup.show3d:
-            with st.spinner("Drawing the 3-D surface..."):
-                st.plotly_chart(viz.fast_figure(cached_figure_3d(dn.key(setup), colors)), key=K + "figure3d",
-                                config=CONFIG)
 
     panel = st.segmented_control("Panel", list(dn.PANELS.values()), key=K + "panel",
                                  label_visibility="collapsed")

@@ -47,6 +47,11 @@ from viz.stage import stage_payload, stage_runs
 
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
 RUNS = RunList()  # the page's runs: run_ids, r<id>.opt, r<id>.lr, ...
+WRITTEN = "query.written"  # the query this page last put in the address bar (another one: a link followed)
+PICKED = "lesson.picked"  # how many lessons were picked this session (each pick closes a phone's sidebar)
+# Streamlit's md breakpoint: at or below it the sidebar lies over the page instead of beside it
+CLOSE_SIDEBAR_JS = ("if (matchMedia('(max-width: 768px)').matches) {"
+                    "document.querySelector('[data-testid=stSidebarCollapseButton] button')?.click();}")
 
 
 def lesson_label(key: str) -> str:
@@ -133,6 +138,14 @@ def open_lesson() -> None:
     key = st.session_state.lesson
     if key:
         load(PRESETS[key].setup())
+    st.session_state[PICKED] = st.session_state.get(PICKED, 0) + 1  # on a phone, close the sidebar
+
+
+def close_sidebar_on_a_phone() -> None:
+    """After a lesson is picked: on a phone, where the open sidebar covers most of the screen, close it
+    (its own button, so it opens again as always); wider screens keep it."""
+    st.html(f"<script data-pick='{st.session_state[PICKED]}'>{CLOSE_SIDEBAR_JS}</script>", width="content",
+            unsafe_allow_javascript=True)
 
 
 def tune_switched_runs(base: Setup) -> None:
@@ -270,7 +283,7 @@ def export_panel(setup: Setup, surface, views) -> None:
     with c3:
         frames = param_widget(export.GIF_FRAMES, "gif.frames")
     loss = c1.toggle("Loss chart beside the map", value=True, key="gif.loss")
-    asked = lesson_question(setup.lesson)
+    asked = lesson_question(setup)
     question = c2.toggle("The lesson's question on top", value=True, key="gif.question") if asked else False
     look = {"width_px": size[0], "height_px": size[1], "loss": loss, "question": asked if question else ""}
     made = st.session_state.get("gif")  # (link, options, bytes): one GIF per session, for the current setup
@@ -296,10 +309,12 @@ def export_panel(setup: Setup, surface, views) -> None:
 
 
 pending = st.session_state.pop(PENDING_SETUP, None)  # sent by another page
+arrived = st.query_params.to_dict()
 if pending is not None:
-    load(pending)  # from a Learn page: its rates are the lesson's
-elif "run_ids" not in st.session_state:
-    query = with_lesson(st.query_params.to_dict())  # a bare lesson link: the lesson's runs
+    load(pending)  # from Explore: its rates are the cell's
+elif "run_ids" not in st.session_state or (arrived and arrived != st.session_state.get(WRITTEN)):
+    # a new session, or a link followed in this one (a Learn page's, or Back to an earlier setup)
+    query = with_lesson(arrived)  # a bare lesson link: the lesson's runs
     st.session_state.present = query.pop("present", "0") == "1"
     first, problems = from_link(query)
     load(first, tuning.given_lrs(query, first.runs))
@@ -324,6 +339,8 @@ with st.sidebar:
     st.selectbox("Lesson", ["", *PRESETS], key="lesson", on_change=open_lesson, format_func=lesson_label,
                  help="A question on a prepared comparison (the Learn pages' examples and classic races); "
                  "its answer folds out below the map.")
+    if PICKED in st.session_state:
+        close_sidebar_on_a_phone()
     surface = surface_picker(st.sidebar, allow_custom=True)
     (x0, x1), (y0, y1) = surface.domain
     kx, ky = f"start.{surface.name}.x", f"start.{surface.name}.y"
@@ -374,6 +391,7 @@ query = to_query(setup)
 if st.session_state.present:
     query["present"] = "1"
 st.query_params.from_dict(query)
+st.session_state[WRITTEN] = query
 
 families, views = stage_runs(setup, lambda s, spec: family_for(s, spec, surface), colors)
 with stage_area:

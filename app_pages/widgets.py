@@ -20,7 +20,17 @@ from descent_lab import compute
 from descent_lab.compute import surface_from_key, surface_key
 from descent_lab.families import Family, lr_family, lr_grid
 from descent_lab.runlist import RunList
-from descent_lab.setup import CUSTOM, DEFAULT_DOMAIN, MAX_RUNS, RunSpec, Setup, custom_surface, forms
+from descent_lab.setup import (
+    CUSTOM,
+    DEFAULT_DOMAIN,
+    MAX_RUNS,
+    RunSpec,
+    Setup,
+    custom_surface,
+    forms,
+    spelt_out,
+    to_query,
+)
 from landscapes import Surface, expression
 from optimizers import schedules
 from specs import Param
@@ -39,6 +49,13 @@ def open_in_playground(setup) -> None:
     """Switch to the Playground showing ``setup`` (a descent_lab.setup.Setup)."""
     st.session_state[PENDING_SETUP] = setup
     st.switch_page(PLAYGROUND)
+
+
+def playground_link(setup, label: str = "Open in the Playground") -> None:
+    """A link to the Playground showing ``setup``: a real link whose address is the setup's (so it
+    opens in a new tab too), one step in the browser's history (so Back returns here in one press)."""
+    st.page_link(PLAYGROUND, label=label, icon=":material/sports_esports:",
+                 query_params=to_query(spelt_out(setup)))
 
 
 NETWORKS = "app_pages/networks.py"

@@ -42,7 +42,8 @@ def _pair(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
-def _link(text: str) -> list[tuple[str, str]]:
+def link_query(text: str) -> list[tuple[str, str]]:
+    """The entries of a link (a whole URL, or its query), in order."""
     query = text.split("?", 1)[1] if "?" in text else text  # a whole URL works too
     return parse_qsl(query, keep_blank_values=True)
 
@@ -70,7 +71,7 @@ def parser(prog: str = "descent-lab") -> argparse.ArgumentParser:
                "--set adam.lr=0.05 --gif runs.gif --csv runs.csv",
     )
     s = e.add_argument_group("setup (as in a Playground link; later ones override earlier)")
-    s.add_argument("--link", type=_link, metavar="QUERY",
+    s.add_argument("--link", type=link_query, metavar="QUERY",
                    help='a Playground link or its query, e.g. "surface=himmelblau&optimizers=adam,nesterov"')
     s.add_argument("--surface", choices=landscapes.names(), metavar="NAME",
                    help=f"test surface: {', '.join(landscapes.names())}")
@@ -173,7 +174,7 @@ def export(args: argparse.Namespace) -> int:
 
         surface = setup.make_surface()
         look = {"width_px": args.width, "height_px": args.height, "loss": args.loss,
-                "question": lesson_question(setup.lesson) if args.question else ""}
+                "question": lesson_question(setup) if args.question else ""}
         if args.gif:
             progress = _progress_bar() if sys.stderr.isatty() else None
             outputs.append((args.gif, animation.gif_bytes(surface, runs, frames=args.frames, fps=args.fps,

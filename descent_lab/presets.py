@@ -190,7 +190,10 @@ def with_lesson(query: Mapping) -> dict:
     return q
 
 
-def lesson_question(key: str) -> str:
-    """The heading of a slide of lesson ``key``: its title and question ("" for no lesson)."""
-    p = PRESETS.get(key)
-    return f"{p.title}: {p.question}" if p is not None else ""
+def lesson_question(setup: Setup) -> str:
+    """The heading of a slide of ``setup``: its lesson's title and question (the lecturer's own lesson
+    if the link has one, else its PRESETS lesson), "" for no lesson."""
+    own = setup.own_lesson
+    p = PRESETS.get(setup.lesson)
+    title, question = (own.title, own.question) if own else (p.title, p.question) if p else ("", "")
+    return ": ".join(t for t in (title, question) if t)

@@ -150,6 +150,14 @@ def link_number(v) -> str:
     return repr(int(v)) if isinstance(v, int) or (float(v).is_integer() and abs(v) < 1e15) else repr(float(v))
 
 
+def spelt_out(setup: Setup) -> Setup:
+    """The same setup with its start and every surface setting written out, as the Playground holds
+    it: its to_query is the address the Playground writes for it."""
+    if setup.surface == CUSTOM:
+        return replace(setup, start=setup.start_point())
+    return replace(setup, start=setup.start_point(), surface_params=dict(setup.make_surface().params))
+
+
 def to_query(setup: Setup) -> dict[str, str]:
     """The setup as query parameters (all of it, so a link reproduces the view exactly)."""
     q = {"surface": setup.surface}

@@ -58,8 +58,8 @@ MAX_SAMPLES = 20_000
 #: values per hidden-activation array in one block of rows (128 KB of float64): larger blocks
 #: measured slower here (new temporaries above about that size cost page faults on allocation)
 BLOCK = 1 << 14
-#: the gradient's block of rows: values of all its work arrays together (scripts/bench_network.py
-#: measured 2 to 8 rows of the 2-16-16-1 net on 400 points best: the arrays stay in the L2 cache)
+#: the gradient's block of rows: values of all its work arrays together, 2 MB (7 rows of the
+#: 2-16-16-1 net on 400 points; 3 to 15 rows measured about as fast here, 1 or 31 slower)
 GRAD_BLOCK = 1 << 18
 _WORK = threading.local()  # each thread's work arrays for the gradient (see _work)
 

@@ -107,6 +107,12 @@ class CourseForm:
     otherwise: str = ""
 
 
+def course_in_words(text: str) -> CourseForm:
+    """The course writes the rule in a form that takes other steps (no entry computes it): the "Course"
+    tab keeps this rule's formula and says in ``text`` how the course writes it."""
+    return CourseForm("", (), exact=lambda tr: False, otherwise=text)
+
+
 @dataclass(frozen=True)
 class Limit:
     """The largest stable learning rate of a rule on a quadratic, ``factor(beta) / λmax``
@@ -465,6 +471,10 @@ def _adagrad_step(eps_inside: bool) -> Callable:
     return step
 
 
+#: how AdaGrad and RMSProp differ in the course: ε inside the root
+COURSE_EPS = ("The course writes {what} with ε inside the root, η / √(v + ε) (as Keras does): the same "
+              "steps as this run's wherever √v is much larger than √ε.")
+
 #: Keras's default initial_accumulator_value: the sum of squares starts there, not at 0
 KERAS_ADAGRAD_START = 0.1
 
@@ -486,6 +496,7 @@ register(
     conventions="In Keras that start is initial_accumulator_value (the code sets 0.0); "
     "its default ε is 1e-7.",
     color="#E69F00",
+    course_form=course_in_words(COURSE_EPS.format(what="AdaGrad")),
     keras_form=Form(
         step=_adagrad_step(True), init=SumSq(KERAS_ADAGRAD_START),
         explain=(Row("v_t", recorded("sum_sq"), 0), rate_row(r"\frac{\eta}{\sqrt{v_t + \epsilon}}", 1)),
@@ -527,6 +538,7 @@ register(
     bad="No momentum of its own; β and η still need tuning.",
     conventions="Defaults differ too: PyTorch alpha = 0.99, Keras rho = 0.9.",
     color="#CC79A7",
+    course_form=course_in_words(COURSE_EPS.format(what="RMSProp")),
     keras_form=Form(
         step=_rmsprop_step(True),
         explain=(Row("v_t", recorded("mean_sq"), 0), rate_row(r"\frac{\eta}{\sqrt{v_t + \epsilon}}", 1)),

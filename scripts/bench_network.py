@@ -145,25 +145,75 @@ def per_value(fn, values: int, repeat: int = 20) -> float:
     return best / values * 1e9
 
 
-def roofline(net, runs_cpu: float) -> None:
-    """Where a step of the 64 runs goes: matmuls at the machine's matmul rate, np.tanh at its
-    measured cost a value, against the measured CPU time of the whole loop."""
+class TimedNumpy:
+    """NumPy with its calls timed (process CPU time, summed per function name): put in place of
+    landscapes.mlp's ``np`` to see where the network's own code spends its time."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    def __getattr__(self, name):
+        fn = getattr(np, name)
+        if not callable(fn) or isinstance(fn, type):
+            return fn
+        return TimedCall(fn, name, self.seconds)
+
+
+class TimedCall:
+    """A NumPy function (or ufunc: its methods too, as ``add.reduce``) that adds its CPU time to
+    seconds[name]."""
+
+    def __init__(self, fn, name: str, seconds: dict):
+        self.fn, self.name, self.seconds = fn, name, seconds
+
+    def __call__(self, *args, **kwargs):
+        c = time.process_time()
+        try:
+            return self.fn(*args, **kwargs)
+        finally:
+            self.seconds[self.name] = self.seconds.get(self.name, 0.0) + time.process_time() - c
+
+    def __getattr__(self, attr):
+        return TimedCall(getattr(self.fn, attr), f"{self.name}.{attr}", self.seconds)
+
+
+def roofline(net, starts, runs_cpu: float, steps: int = 50) -> None:
+    """Where the 64 runs' time goes: the network's NumPy calls timed inside its own code over
+    ``steps`` Adam steps (scaled to STEPS), against the floor of the machine measured now (matrix
+    products at a 1000 x 1000 matmul's rate, np.tanh at its cost a value)."""
     a = np.random.default_rng(0).standard_normal((1000, 1000))
     gflops = 2.0 / per_value(lambda: a @ a, 10**9, 3)  # 2e9 FLOPs a product, over its seconds, in G
     x = np.random.default_rng(1).uniform(-2, 2, (8, 16, net.data.n))
     tanh_ns = per_value(lambda: np.tanh(x, out=x), x.size, 200)
     flops = step_flops(net) * RUNS * STEPS
     tanhs = RUNS * STEPS * net.data.n * sum(net.hidden)
-    rows = [("matrix products", flops / gflops / 1e9, f"{flops / 1e9:.1f} GFLOP at {gflops:.0f} GFLOP/s"),
-            ("np.tanh", tanhs * tanh_ns / 1e9, f"{tanhs / 1e6:.0f} M values at {tanh_ns:.2f} ns")]
-    floor = sum(r[1] for r in rows)
-    print(f"\nRoofline of the {RUNS} runs x {STEPS} steps (CPU seconds; 1000x1000 matmul and np.tanh "
-          "measured now):")
-    for name, sec, what in rows:
-        print(f"  {name:>22} {sec:6.2f} s  ({what})")
-    print(f"  {'sum (the floor)':>22} {floor:6.2f} s")
-    print(f"  {'the loop measured':>22} {runs_cpu:6.2f} s  ({flops / runs_cpu / 1e9:.1f} GFLOP/s reached; "
-          f"{runs_cpu - floor:.2f} s of other elementwise passes, the Adam update and Python)")
+    spy = TimedNumpy()
+    landscapes.mlp.np = spy
+    try:
+        c = time.process_time()
+        numpy_runs(net, starts, steps=steps)
+        spent = (time.process_time() - c) * STEPS / steps
+    finally:
+        landscapes.mlp.np = np
+    calls = {k: v * STEPS / steps for k, v in spy.seconds.items()}
+    groups = {"matmul": "matrix products", "tanh": "np.tanh",
+              "multiply subtract": "other elementwise passes (slope, W^T d, ...)",
+              "exp abs log1p maximum add.reduce where": "loss and sigmoid (400 values a run)",
+              "take concatenate empty": "gathering [W | b] and the gradient"}
+    print(f"\nWhere the {RUNS} runs x {STEPS} steps go (CPU seconds; the network's calls timed in its "
+          f"own code over {steps} steps, scaled; the timers add some):")
+    print(f"  {'':>46} {'measured':>9} {'floor':>7}")
+    floors = {"matrix products": flops / gflops / 1e9, "np.tanh": tanhs * tanh_ns / 1e9}
+    for names, label in groups.items():
+        sec = sum(calls.pop(k, 0.0) for k in names.split())
+        floor = f"{floors[label]:6.2f}s" if label in floors else ""
+        print(f"  {label:>46} {sec:8.2f}s {floor:>7}")
+    rest = spent - sum(spy.seconds.values()) * STEPS / steps + sum(calls.values())
+    print(f"  {'the Adam update, Python and the rest':>46} {rest:8.2f}s")
+    print(f"  {'the loop (timers in)':>46} {spent:8.2f}s {sum(floors.values()):6.2f}s")
+    print(f"  matrix products: {flops / 1e9:.1f} GFLOP, {gflops:.0f} GFLOP/s for a 1000 x 1000 matmul here; "
+          f"np.tanh: {tanhs / 1e6:.0f} M values at {tanh_ns:.2f} ns")
+    print(f"  the loop timed above: {runs_cpu:.2f} s CPU, {flops / runs_cpu / 1e9:.1f} GFLOP/s reached")
 
 
 def main() -> None:
@@ -215,7 +265,7 @@ def main() -> None:
         print(f"({RUNS} torch loops: {len(sampled)} timed, scaled by {RUNS // len(sampled)}; (.run): the "
               "same runs through optimizers.run)")
     if args.roofline:
-        roofline(net, rows[f"{RUNS} runs"]["ours"][1])
+        roofline(net, starts, rows[f"{RUNS} runs"]["ours"][1])
 
 
 if __name__ == "__main__":

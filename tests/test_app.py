@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import landscapes
 import optimizers
-from descent_lab.presets import lesson_question
+from descent_lab.presets import PRESETS, lesson_question
 from viz.stage import unpack
 
 TIMEOUT = 60
@@ -215,7 +215,7 @@ def test_export_panel_offers_the_lessons_question(app):
     assert app.toggle(key="gif.question").value
     next(b for b in app.button if b.label == "Make an animated GIF").click()
     ok(app)
-    assert app.session_state["gif"][1][-1] == lesson_question("saddle") != ""
+    assert app.session_state["gif"][1][-1] == lesson_question(PRESETS["saddle"].setup()) != ""
 
 
 def test_custom_formula(app):

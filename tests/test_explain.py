@@ -366,3 +366,14 @@ def test_a_keras_form_run_is_explained_in_keras_form(name):
     else:
         moved = eff * g
     np.testing.assert_allclose(step, -moved, rtol=1e-9, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["adagrad", "rmsprop"])
+def test_the_course_tab_says_where_the_course_puts_eps(name):
+    """The course writes AdaGrad and RMSProp with ε inside the root; these runs take PyTorch's steps (ε
+    outside), so the Course tab keeps the run's formula and says how the course differs, in words."""
+    _, xp, _, _ = sent(name)
+    course = xp["forms"]["course"]
+    assert course["lines"][:-1] == xp["forms"]["torch"]["lines"]
+    assert "ε inside the root" in course["lines"][-1] and "<math" not in course["lines"][-1]
+    assert all(r["line"] < len(course["lines"]) - 1 for r in course["rows"])  # rows stay under the formula

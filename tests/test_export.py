@@ -331,3 +331,15 @@ def test_cli_rejects_unusable_arguments(args, says, capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert says in err and "usage:" in err
+
+
+def test_slide_heading_is_the_lessons_question():
+    """The heading a slide gets: the lecturer's own lesson if the link has one, else the lesson's."""
+    from descent_lab.presets import PRESETS, from_link, lesson_question
+
+    saddle = PRESETS["saddle"]
+    assert lesson_question(saddle.setup()) == f"{saddle.title}: {saddle.question}"
+    own, problems = from_link({"lesson": "saddle", "lesson.title": "Mine", "lesson.question": "Which wins?"})
+    assert not problems and lesson_question(own) == "Mine: Which wins?"
+    assert lesson_question(from_link({"lesson.question": "Only a question?"})[0]) == "Only a question?"
+    assert lesson_question(setup_of({})) == ""

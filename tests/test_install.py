@@ -90,11 +90,14 @@ def test_wheel_has_the_app_and_the_pinned_dependencies(wheel):
         names = set(z.namelist())
         (meta,) = (n for n in names if n.endswith(".dist-info/METADATA"))
         requires = [ln.split(": ", 1)[1] for ln in z.read(meta).decode().splitlines()
-                    if ln.startswith("Requires-Dist: ")]
+                    if ln.startswith("Requires-Dist: ") and "extra ==" not in ln]
+        extras = [ln.split(": ", 1)[1] for ln in z.read(meta).decode().splitlines()
+                  if ln.startswith("Requires-Dist: ") and "extra ==" in ln]
         (entry,) = (n for n in names if n.endswith(".dist-info/entry_points.txt"))
         entry_points = z.read(entry).decode()
     lines = (ROOT / "requirements.txt").read_text().splitlines()
     assert requires == [ln for ln in lines if ln and not ln.startswith("#")]
+    assert extras == ['anywidget>=0.9; extra == "notebook"']  # the notebook widget, optional
     assert "descent-lab = descent_lab.launch:main" in entry_points
     app = {f"descent_lab/app/{f}" for f in ("app.py", ".streamlit/config.toml", "assets/icon.png",
                                             "static/plotly.min.js")}

@@ -15,6 +15,7 @@ private name (``_x``) from another module; scripts take nothing from a page.
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,14 @@ def own(name: str) -> str | None:
 
 
 GRAPH = {m: [(own(t), t, what, line) for t, what, line in imports(m, p)] for m, p in MODULES.items()}
+
+
+def test_every_package_is_installed():
+    """A package (a folder with __init__.py) the wheel leaves out would import here and fail installed."""
+    listed = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    inits = [p for pkg in PACKAGES[:5] for p in (ROOT / pkg).rglob("__init__.py")]
+    found = {".".join(p.relative_to(ROOT).parent.parts) for p in inits}
+    assert found <= set(listed)
 
 
 def test_every_package_is_seen():
@@ -154,3 +163,20 @@ def test_the_checks_catch_what_they_look_for(tmp_path):
     assert imports("descent_lab.fake", fake) == [
         ("viz.stage", None, 1), ("descent_lab.setup", "_hidden", 2), ("descent_lab.setup", "RunSpec", 2),
         ("streamlit", None, 4)]
+
+
+MAX_FUNCTION_LINES = 80
+
+
+def test_no_product_function_over_80_lines():
+    """Functions short enough to read at once (the developers' guide): every function of the product
+    packages, methods and nested functions included, is under 80 lines."""
+    long = []
+    for module, path in MODULES.items():
+        if module.startswith("scripts."):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            size = getattr(node, "end_lineno", 0) - getattr(node, "lineno", 0) + 1
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and size >= MAX_FUNCTION_LINES:
+                long.append(f"{module}.{node.name}: {size} lines")
+    assert not long, "\n".join(long)

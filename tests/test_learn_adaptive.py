@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 import pytest
-from conftest import assert_on_playground, ok, open_page
+from conftest import assert_on_playground, follow_playground_link, ok, open_page
 from streamlit.testing.v1 import AppTest
 
 import landscapes
@@ -142,10 +142,9 @@ def test_series_and_map_figures():
 
 
 
-def assert_opens_preset(at: AppTest, button_key: str, preset: str) -> None:
-    """Clicking the demo button lands on the Playground with the preset's surface and runs."""
-    at.button(key=button_key).click()
-    ok(at)
+def assert_opens_preset(at: AppTest, label: str, preset: str) -> None:
+    """Following the demo link lands on the Playground with the preset's surface and runs."""
+    follow_playground_link(at, label)
     assert_on_playground(at, PRESETS[preset].setup())
 
 
@@ -163,7 +162,7 @@ def test_page_nesterov():
         for step in (0, 149):
             at.slider(key="nag.step").set_value(step)
             ok(at)
-    assert_opens_preset(at, "nag.open", "nesterov")
+    assert_opens_preset(at, "Open this comparison in the Playground", "nesterov")
 
 
 # --- the claims of pages 6 and 7: AdaGrad and RMSProp -------------------------------------------
@@ -222,13 +221,13 @@ def test_page_adagrad():
     assert at.title[0].value.startswith("AdaGrad")
     assert len(at.get("plotly_chart")) == 4
     footer_ok(at, "adagrad")
-    for k in (10.0, 1000.0):
-        at.select_slider(key="ada.k").set_value(k)
+    pictures = [[c.proto.spec for c in at.get("plotly_chart")]]
+    for key, value in (("ada.k", 10.0), ("ada.k", 1000.0), ("ada.steps", 200), ("ada.steps", 1600)):
+        at.select_slider(key=key).set_value(value)
         ok(at)
-    for steps in (200, 1600):
-        at.select_slider(key="ada.steps").set_value(steps)
-        ok(at)
-    assert_opens_preset(at, "ada.open", "adagrad-fades")
+        pictures.append([c.proto.spec for c in at.get("plotly_chart")])
+        assert pictures[-1] != pictures[-2], f"{key}={value} changed no chart"
+    assert_opens_preset(at, "Open AdaGrad vs RMSProp on Rosenbrock in the Playground", "adagrad-fades")
 
 
 def test_page_rmsprop():
@@ -242,7 +241,7 @@ def test_page_rmsprop():
         ok(at)
         rose = next(m for m in at.metric if "RMSProp's rate rose" in m.label)
         assert f"of {steps}" in rose.label and 0 < int(rose.value) <= steps  # steps, not weights
-    assert_opens_preset(at, "rms.open", "adagrad-fades")
+    assert_opens_preset(at, "Open this comparison in the Playground", "adagrad-fades")
 
 
 # --- the claims of page 8: Adam and Nadam -------------------------------------------------------
@@ -356,7 +355,7 @@ def test_page_adam():
     for shown in (10, 600):
         at.select_slider(key="adam.shown").set_value(shown)
         ok(at)
-    assert_opens_preset(at, "adam.open", "adam-nadam")
+    assert_opens_preset(at, "Open this comparison in the Playground", "adam-nadam")
 
 
 # --- page 9: the reference card -----------------------------------------------------------------
@@ -366,14 +365,14 @@ def test_page_reference_card():
     at = open_page("app_pages/learn_9_reference.py")
     assert at.title[0].value == "Reference card"
     footer_ok(at, "reference")
-    codes = [c.value for c in at.code]
+    codes = iter(c.value for c in at.code)
     names = optimizers.names()
-    assert len(codes) == 2 * len(names)  # PyTorch and Keras for each
-    for i, n in enumerate(names):
+    for n in names:  # PyTorch's constructor for each, Keras's where Keras has the optimizer (RAdam: not)
         rule = optimizers.rule(n)
-        torch_code, keras_code = codes[2 * i], codes[2 * i + 1]
+        torch_code = next(codes)
         assert torch_code.endswith(rule.torch_code(rule.defaults())), n  # the registry's constructor
-        assert keras_code.endswith(rule.keras_code(rule.defaults())), n
+        if rule.keras_code(rule.defaults()) is not None:
+            assert next(codes).endswith(rule.keras_code(rule.defaults())), n
         for p in rule.params:
             if not rule.form_of:  # another form's code carries the torch form's numbers
                 assert f"{p.default:g}" in torch_code, (n, p.name, torch_code)
@@ -386,7 +385,8 @@ def test_page_reference_card():
                    "momentum_decay", "0.001"):
         assert phrase in text, phrase
     assert "tests/" not in text and "scripts/" not in text and ".py" not in text  # no repository paths
-    for c in codes:  # laid out for a narrow column: comments on lines of their own, short lines
+    assert next(codes, None) is None  # no code block beyond those
+    for c in (c.value for c in at.code):  # laid out for a narrow column: comments on own lines, short lines
         for line in c.splitlines():
             assert len(line) <= 56, line
             assert "#" not in line or line.startswith("#"), line

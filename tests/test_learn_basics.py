@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 import pytest
-from conftest import assert_on_playground, ok, open_page
+from conftest import assert_on_playground, follow_playground_link, ok, open_page
 from hypothesis import given, settings
 from hypothesis import strategies as hst
 from streamlit.testing.v1 import AppTest
@@ -437,21 +437,21 @@ def footer_ok(at: AppTest, page: int) -> None:
     assert any(f"Learn · page {page} of" in c.value for c in at.caption)
 
 
-@pytest.mark.parametrize("button, preset", [
-    ("gd.open.rates", "learning-rate"), ("gd.open.one-rate", "one-rate"),
-    ("gd.open.local-minima", "local-minima"), ("gd.open.saddle", "saddle"),
+@pytest.mark.parametrize("label, nth, preset", [
+    ("Open these three in the Playground", 0, "learning-rate"), ("Open in the Playground", 0, "one-rate"),
+    ("Open in the Playground", 1, "local-minima"), ("Open in the Playground", 2, "saddle"),
 ])
-def test_page_gradient_descent_demo_buttons(button, preset):
+def test_page_gradient_descent_demo_links(label, nth, preset):
     at = open_page("app_pages/learn_1_gradient_descent.py")
-    at.button(key=button).click()
-    ok(at)
+    follow_playground_link(at, label, nth)
     assert_on_playground(at, PRESETS[preset].setup())
 
 
 def test_page_gradient_descent():
     at = open_page("app_pages/learn_1_gradient_descent.py")
     assert at.title[0].value.startswith("Gradient descent")
-    assert len(at.get("plotly_chart")) == 6  # three rates, map, loss, three challenges
+    assert len(at.get("plotly_chart")) == 7  # three rates (side by side, and stacked for a phone), map, loss,
+    # three challenges
     footer_ok(at, 1)
     for lr in (0.005, 0.4, 0.41, 0.5):
         at.select_slider(key="gd.lr").set_value(lr)
@@ -481,8 +481,7 @@ def test_page_batches():
             at.slider(key="b.step").set_value(t)
             ok(at)
     assert list(at.dataframe[0].value["samples seen"]) == [400 * n, 400, 400 * 50]
-    at.button(key="b.open").click()
-    ok(at)
+    follow_playground_link(at, "Open the mini-batch run in the Playground")
     assert at.selectbox(key="surface").value == "regression"
     assert at.session_state["batch_kind"] == "a mini-batch" and at.session_state["batch_size"] == 50
     assert at.session_state["seed"] == 9999 and at.select_slider(key="steps").value == 400
@@ -534,10 +533,9 @@ def test_page_momentum():
     assert ends_box.proto.expanded is False
     deltas = [m.delta for m in ends_box.metric if m.label.startswith(("Gradient descent", "Momentum"))]
     assert deltas == ["a shallow well", "the deepest well"]
-    for key, preset in (("mom.open.wells", "local-minima"), ("mom.open.ravine", "ravine")):
+    for nth, preset in ((0, "local-minima"), (1, "ravine")):
         at = open_page("app_pages/learn_4_momentum.py")
-        at.button(key=key).click()
-        ok(at)
+        follow_playground_link(at, nth=nth)
         assert_on_playground(at, PRESETS[preset].setup())
 
 

@@ -334,13 +334,14 @@ def test_page8_numbers():
 
 # --- a page and its lesson ---------------------------------------------------------------------------
 
-#: each Learn page's lessons: the preset it opens (by its button) and the runs they share
+#: each Learn page's lessons: the preset it opens (by its Playground link: label, which of them) and the
+#: runs they share
 PAGE_LESSONS = {
-    "learn_1_gradient_descent": ("gd.open.rates", "learning-rate"),
-    "learn_4_momentum": ("mom.open.ravine", "ravine"),
-    "learn_5_nesterov": ("nag.open", "nesterov"),
-    "learn_7_rmsprop": ("rms.open", "adagrad-fades"),
-    "learn_8_adam": ("adam.open", "adam-nadam"),
+    "learn_1_gradient_descent": (("Open these three in the Playground", 0), "learning-rate"),
+    "learn_4_momentum": (("Open in the Playground", 1), "ravine"),
+    "learn_5_nesterov": (("Open this comparison in the Playground", 0), "nesterov"),
+    "learn_7_rmsprop": (("Open this comparison in the Playground", 0), "adagrad-fades"),
+    "learn_8_adam": (("Open this comparison in the Playground", 0), "adam-nadam"),
 }
 
 
@@ -406,11 +407,40 @@ def test_page1_and_its_lesson_agree():
 @pytest.mark.parametrize("page", list(PAGE_LESSONS))
 def test_each_page_opens_the_lesson_it_talks_about(page):
     """The runs a page describes are the lesson's runs: same optimizers and hyperparameters, in order
-    (the page's button opens exactly that lesson)."""
-    from conftest import assert_on_playground
+    (the page's link opens exactly that lesson)."""
+    from conftest import assert_on_playground, follow_playground_link
 
-    button, key = PAGE_LESSONS[page]
+    link, key = PAGE_LESSONS[page]
     at = open_page(f"app_pages/{page}.py")
-    at.button(key=button).click()
-    ok(at)
+    follow_playground_link(at, *link)
     assert_on_playground(at, PRESETS[key].setup())
+
+
+def test_page1_problems_and_their_lessons_agree():
+    """Learn 1's three problems and the lessons their buttons open: the same step counts, the same
+    winners (the lessons' answers are checked on the runs in tests/test_lessons.py)."""
+    at = open_page("app_pages/learn_1_gradient_descent.py")
+    text = page_text(at)
+    one_rate = PRESETS["one-rate"]
+    steps = one_rate.setup().steps
+    assert f"After the same {steps} steps GD is still short of the minimum; RMSProp and Adam" in text
+    assert f"After {steps} steps" in one_rate.question and one_rate.answer.startswith("RMSProp and Adam")
+    assert "momentum rolls on into the deepest (the star at the top right)" in text
+    assert "ends in the deepest well (the star at the top right)" in PRESETS["local-minima"].answer
+    # the lesson's answer names Adam, then momentum, then gradient descent, each with its step
+    steps_out = map(int, re.findall(r"step (\d+)", PRESETS["saddle"].answer))
+    escape = dict(zip(("adam", "momentum", "gd"), steps_out, strict=True))
+    assert "GD lingers there much longer than momentum or Adam" in text
+    assert escape["gd"] > 3 * max(escape["adam"], escape["momentum"])
+
+
+def test_page4_wells_and_their_lesson_agree():
+    at = open_page("app_pages/learn_4_momentum.py")
+    text = page_text(at)
+    s = PRESETS["local-minima"].setup()
+    assert f"watch them for {s.steps} steps" in text
+    assert len({r.hyper["lr"] for r in s.runs}) == 1 and "at the same learning rate" in text
+    deepest = [m for m in at.metric if "deepest" in (m.delta or "")]
+    assert [m.label.split(" (")[0] for m in deepest] == ["Momentum"]  # as the lesson says
+    assert "Momentum arrives there with speed, rolls over the rim and ends in the deepest well" in \
+        PRESETS["local-minima"].answer

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import APPTEST_TIMEOUT, ok, open_page
+from conftest import APPTEST_TIMEOUT, follow_playground_link, ok, open_page
 from streamlit.testing.v1 import AppTest
 
 from descent_lab import tuning
@@ -79,20 +79,21 @@ def test_lesson_from_a_link_and_a_change_noted():
     assert_lesson_shown(at, "ravine")
 
 
-@pytest.mark.parametrize(("page", "button", "chart", "key"), [
-    ("app_pages/learn_1_gradient_descent.py", "gd.open.rates", "gd.three", "learning-rate"),
-    ("app_pages/learn_4_momentum.py", "mom.open.ravine", "mom.ravine", "ravine"),
-    ("app_pages/learn_5_nesterov.py", "nag.open", "nag.map", "nesterov"),
-    ("app_pages/learn_7_rmsprop.py", "rms.open", "rms.map", "adagrad-fades"),
-    ("app_pages/learn_8_adam.py", "adam.open", "adam.map", "adam-nadam"),
+@pytest.mark.parametrize(("page", "link", "chart", "key"), [
+    ("app_pages/learn_1_gradient_descent.py", ("Open these three in the Playground", 0), "gd.three",
+     "learning-rate"),
+    ("app_pages/learn_4_momentum.py", ("Open in the Playground", 1), "mom.ravine", "ravine"),
+    ("app_pages/learn_5_nesterov.py", ("Open this comparison in the Playground", 0), "nag.map", "nesterov"),
+    ("app_pages/learn_7_rmsprop.py", ("Open this comparison in the Playground", 0), "rms.map",
+     "adagrad-fades"),
+    ("app_pages/learn_8_adam.py", ("Open this comparison in the Playground", 0), "adam.map", "adam-nadam"),
 ])
-def test_learn_page_opens_its_lesson_with_its_names_and_colours(page, button, chart, key):
+def test_learn_page_opens_its_lesson_with_its_names_and_colours(page, link, chart, key):
     """Each run's name and colour on the Learn page's chart are the ones the Playground shows."""
     at = open_page(page)
     (fig,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id.endswith(chart)]
     on_page = {t["name"]: t["line"]["color"] for t in fig["data"] if t.get("name") and t.get("line")}
-    at.button(key=button).click()
-    ok(at)
+    follow_playground_link(at, *link)
     assert_lesson_shown(at, key)
     for name, run in zip(PRESETS[key].run_names(), stage_runs(at), strict=True):
         (color,) = [c for n, c in on_page.items() if n.startswith(name)]

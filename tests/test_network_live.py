@@ -54,6 +54,14 @@ def test_output_and_unit_maps_are_the_network_at_that_step(runs):
     assert (xs[0], xs[-1]) == net.bounds[0] and (ys[0], ys[-1]) == net.bounds[1]
 
 
+def test_feature_maps_are_the_inputs_over_the_grid(runs):
+    xs, ys, _ = dn.output_maps(runs, 0, 0, num=6)
+    maps = dn.feature_maps(runs, num=6)
+    assert maps.shape == (3, 6, 6)  # x, y, sin x
+    gx, gy = np.meshgrid(xs, ys)
+    assert np.array_equal(maps[0], gx) and np.array_equal(maps[1], gy) and np.array_equal(maps[2], np.sin(gx))
+
+
 def test_maps_at_many_steps_are_the_maps_at_each(runs):
     steps = np.array([0, 10, 40])
     _, _, P = dn.output_maps(runs, 2, steps, num=7, box=((-4, 4), (-4, 4)))

@@ -17,7 +17,8 @@ from conftest import VIEWPORT, ok, streamlit_server
 from streamlit.testing.v1 import AppTest
 
 import optimizers
-from descent_lab.setup import MAX_PARAMS, MAX_TEXT
+from descent_lab.setup import MAX_PARAMS, MAX_TEXT, RunSpec, prefixes
+from optimizers import schedules
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
@@ -134,9 +135,14 @@ def test_hostile_link(case):
     assert_usable(at)
     # the address is rewritten from what was used: nothing hostile survives in it
     clean = query_now(at)
+    # the allowed keys come from the setup's own vocabulary, never from the output checked: each run's
+    # keys are its prefix (descent_lab.setup.prefixes) and a setting of its optimizer or schedule, or form
+    runs = [RunSpec(n) for n in clean["optimizers"].split(",")]
+    common = (*schedules.PARAMS, "schedule", "form")
+    settings = {r.name: (*(p.name for p in optimizers.rule(r.name).params), *common) for r in runs}
+    per_run = {f"{pre}.{k}" for pre, r in zip(prefixes(runs), runs, strict=True) for k in settings[r.name]}
     assert set(clean) <= {"surface", "steps", "start", "optimizers", "noise", "seed", "batch", "condition",
-                          "f", "domain", "multiples", "show3d", "arrows", "speed"} | {
-        k for k in clean if re.fullmatch(r"[a-z]+\d?\.[a-z_0-9]+", k)}
+                          "f", "domain", "multiples", "show3d", "arrows", "speed"} | per_run
     assert all(len(v) <= MAX_TEXT for v in clean.values())
     assert clean["surface"] in ("rosenbrock", "elongated_bowl", "custom")
 

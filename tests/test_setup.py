@@ -172,3 +172,21 @@ def test_keras_form_round_trip():
     again, problems = from_query({"optimizers": "momentum,adam", "momentum.form": "keras", "adam.form": "tf"})
     assert [r.form for r in again.runs] == ["pytorch", "pytorch"]
     assert any("momentum.form" in p for p in problems) and any("adam.form" in p for p in problems)
+
+
+def test_spelt_out_is_the_same_setup_with_start_and_surface_written():
+    """A Learn page's Playground link is the address the Playground writes for it (spelt_out), so following
+    it adds one history entry; spelling out changes nothing the runs use."""
+    from descent_lab.presets import PRESETS, from_link
+    from descent_lab.setup import spelt_out
+
+    for p in PRESETS.values():
+        setup = p.setup()
+        out = spelt_out(setup)
+        assert out.start is not None and out.start_point() == setup.start_point()
+        assert out.make_surface().params == setup.make_surface().params
+        assert out.runs == setup.runs and out.steps == setup.steps and out.lesson == setup.lesson
+        assert spelt_out(out) == out
+        q = to_query(out)
+        assert "start" in q and all(k in q for k in out.surface_params)
+        assert from_link(q) == (out, [])

@@ -7,6 +7,7 @@ as their own category (grey, crossed cells; crosses; gaps), never as errors.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -151,6 +152,25 @@ def sweep_figure(
     }]
     gx, gy = np.meshgrid(ux, uy)
     cell = max(4.0, min(22.0, 420.0 / max(nx, ny)))
+    data += _sweep_marks(ux, uy, div, cell, metric=metric, tol=tol, steps=steps, best=best,
+                         value_label=value_label)
+    text = _cell_texts(values, diverged_at, xs, ys, x_label, y_label, metric=metric, tol=tol, steps=steps,
+                       value_label=value_label, notes=notes)
+    data.append({
+        "type": "scatter", "mode": "markers", "x": f32(gx.ravel()), "y": f32(gy.ravel()), "text": text,
+        "marker": {"size": cell, "color": "rgba(0,0,0,0)", "symbol": "square"}, "showlegend": False,
+        "name": "cells", "hovertemplate": f"%{{text}}<extra>click: {click}</extra>",
+    })
+    layout = _sweep_layout(xs, ys, ux, uy, x_label, y_label, x_scale, y_scale, title, height)
+    return _readable({"data": data, "layout": layout})
+
+
+def _sweep_marks(ux, uy, div, cell: float, *, metric: str, tol: float, steps: int, best, value_label: str
+                 ) -> list[dict]:
+    """The sweep's marks over the heatmap: diverged cells (grey, crossed), the "not within tol" legend
+    entry, and the best cell's outline."""
+    gx, gy = np.meshgrid(ux, uy)
+    data = []
     if div.any():
         data.append({
             "type": "heatmap", "x": f32(ux), "y": f32(uy), "z": f32(np.where(div, 1.0, np.nan)),
@@ -184,7 +204,14 @@ def sweep_figure(
             "marker": {"symbol": "square-open", "size": max(14.0, cell * 1.3) + 5, "color": "#000000",
                        "line": {"color": "#000000", "width": 2}},
         })
+    return data
+
+
+def _cell_texts(values, diverged_at, xs, ys, x_label: str, y_label: str, *, metric: str, tol: float,
+                steps: int, value_label: str, notes) -> list[str]:
+    """Each cell's hover text, row by row: its settings and its outcome."""
     text = []
+    ny, nx = np.shape(values)
     for j in range(ny):
         for i in range(nx):
             head = f"{x_label} = {xs[i]:.4g}<br>{y_label} = {ys[j]:.4g}<br>"
@@ -198,11 +225,12 @@ def sweep_figure(
                 tail = f"within {tol:g} of a minimum from step {int(v)}" if v >= 0 else (
                     f"not within {tol:g} after {steps} steps")
             text.append(head + tail + ("" if notes is None else f"<br>{notes[j][i]}"))
-    data.append({
-        "type": "scatter", "mode": "markers", "x": f32(gx.ravel()), "y": f32(gy.ravel()), "text": text,
-        "marker": {"size": cell, "color": "rgba(0,0,0,0)", "symbol": "square"}, "showlegend": False,
-        "name": "cells", "hovertemplate": f"%{{text}}<extra>click: {click}</extra>",
-    })
+    return text
+
+
+def _sweep_layout(xs, ys, ux, uy, x_label: str, y_label: str, x_scale: str, y_scale: str, title: str,
+                  height: int) -> dict:
+    nx, ny = len(ux), len(uy)
     dx = (ux[1] - ux[0]) / 2 if nx > 1 else 0.5
     dy = (uy[1] - uy[0]) / 2 if ny > 1 else 0.5
     layout = {
@@ -219,7 +247,27 @@ def sweep_figure(
     if title:
         layout["title"] = {"text": title, "font": TITLE_FONT, "x": 0.01, "xanchor": "left", "y": 0.99,
                            "yanchor": "top"}
-    return _readable({"data": data, "layout": layout})
+    return layout
+
+
+def for_phone(fig: dict) -> dict:
+    """A sweep_figure laid out for a phone's width: the colour bar lies under the map (not beside
+    it), the margins are narrow and the title is one size smaller, so the map keeps most of the
+    width."""
+    out = copy.deepcopy(fig)
+    lay = out["layout"]
+    for trace in out["data"]:
+        if "colorbar" in trace:
+            bar = trace["colorbar"]
+            bar.update(orientation="h", x=0, xanchor="left", len=1, lenmode="fraction", y=-0.15,
+                       yanchor="top", thickness=12, title={**bar["title"], "side": "top"})
+            if len(bar.get("tickvals", ())) > 4:  # a phone's width holds four labels side by side
+                bar["tickvals"], bar["ticktext"] = bar["tickvals"][::2], bar["ticktext"][::2]
+    lay["margin"] = {**lay["margin"], "l": 64, "r": 20, "b": lay["margin"]["b"] + 140}
+    lay["height"] = lay["height"] + 140
+    if "title" in lay:
+        lay["title"]["font"] = {**lay["title"].get("font", {}), "size": FONT["size"]}
+    return out
 
 
 LEGEND_ROW = 28  # px per legend row
@@ -374,7 +422,6 @@ def basin_figure(surface: Surface, xs, ys, maps: list[tuple[str, np.ndarray | No
     panels = max(len(maps), 1)
     cols = min(panels, 3)
     rows = math.ceil(panels / cols)
-    gap = 0.05
     aspect = (y1 - y0) / (x1 - x0)
     panel_px = min(520, width / cols * aspect)
     panel_height = int(panel_px + 50)  # square cells on a ~width px page
@@ -395,15 +442,7 @@ def basin_figure(surface: Surface, xs, ys, maps: list[tuple[str, np.ndarray | No
     short = np.array([*(n.split(" (")[0].split(",")[0] for n in names[:nc]), "not converged", "diverged"])
     for p, (title, labels) in enumerate(maps):
         s = "" if p == 0 else str(p + 1)
-        c, r = p % cols, p // cols
-        w = (1 - gap * (cols - 1)) / cols
-        layout["xaxis" + s] = {"domain": [c * (w + gap), c * (w + gap) + w], "range": [x0, x1],
-                               "anchor": "y" + s, "showgrid": False, "zeroline": False, "constrain": "domain",
-                               "title": {"text": "start x"}}
-        layout["yaxis" + s] = {"domain": [1 - (r + 1) / rows + 0.08 / rows, 1 - r / rows - 0.06 / rows],
-                               "range": [y0, y1], "anchor": "x" + s, "scaleanchor": "x" + s,
-                               "showgrid": False, "zeroline": False, "constrain": "domain",
-                               "title": {"text": "start y" if c == 0 else ""}}
+        layout.update(_basin_axes(p, cols, rows, surface.domain))
         layout["annotations"].append({"text": f"<b>{title}</b>", "xref": f"x{s} domain",
                                       "yref": f"y{s} domain", "x": 0.5, "y": 1.0, "yanchor": "bottom",
                                       "showarrow": False, "font": TITLE_FONT})
@@ -431,31 +470,58 @@ def basin_figure(surface: Surface, xs, ys, maps: list[tuple[str, np.ndarray | No
                 "hovertemplate": "start (%{x:.3g}, %{y:.3g})<br>→ %{text}"
                                  "<extra>click: open in the Playground</extra>",
             })
-        mins = surface.minima
-        data.append({
-            "type": "scatter", "x": mins[:, 0], "y": mins[:, 1], "xaxis": "x" + s, "yaxis": "y" + s,
-            "mode": "markers", "showlegend": False, "name": "minima",
-            "marker": {"symbol": "star", "size": 16, "color": [colors[c] for c in cls_of_min],
-                       "line": {"color": "black", "width": 1.5}},
-            "hovertemplate": "minimum (%{x:.4g}, %{y:.4g})<extra></extra>",
-        })
-    total = max(counts.sum(), 1)
-    shown = 0
-    for c, (name, col) in enumerate(zip(names, colors, strict=True)):
-        if counts.sum() and counts[c] == 0 and c != nc:
-            continue  # a minimum no run ends in, or "diverged" when nothing diverged
-        shown += 1
-        share = f"{100 * counts[c] / total:.0f}%: " if counts.sum() else ""
-        label = name if c < nc else (f"not within {tol:g} of a minimum" if c == nc else "diverged")
-        data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": share + label,
-                     "marker": {"symbol": "star" if c < nc else "square", "size": 16, "color": col,
-                                "line": {"color": "black" if c < nc else GREY, "width": 1}},
-                     "hoverinfo": "skip"})
-    layout["height"] += LEGEND_ROW * (shown + 1)  # one entry a row on a narrow column, and the title
+        data.append(_minima_stars(surface.minima, [colors[c] for c in cls_of_min], s))
+    legend = _basin_legend(names, colors, counts, tol)
+    data += legend
+    layout["height"] += LEGEND_ROW * (len(legend) + 1)  # one entry a row on a narrow column, and the title
     if counts.sum():
         layout["legend"] = {**BELOW, "font": TICK_FONT, "title": {"text": "where the runs end (% of starts)",
                                                                  "side": "top", "font": TICK_FONT}}
     return _readable({"data": data, "layout": layout})
+
+
+def _minima_stars(minima: np.ndarray, colors: list[str], s: str) -> dict:
+    """The minima as stars in their basins' colours, on the panel with axes suffix ``s``."""
+    return {"type": "scatter", "x": minima[:, 0], "y": minima[:, 1], "xaxis": "x" + s, "yaxis": "y" + s,
+            "mode": "markers", "showlegend": False, "name": "minima",
+            "marker": {"symbol": "star", "size": 16, "color": colors,
+                       "line": {"color": "black", "width": 1.5}},
+            "hovertemplate": "minimum (%{x:.4g}, %{y:.4g})<extra></extra>"}
+
+
+def _basin_axes(p: int, cols: int, rows: int, domain, gap: float = 0.05) -> dict:
+    """Panel ``p``'s axes in a grid of ``cols`` x ``rows`` maps of ``domain`` (square cells)."""
+    (x0, x1), (y0, y1) = domain
+    s = "" if p == 0 else str(p + 1)
+    c, r = p % cols, p // cols
+    w = (1 - gap * (cols - 1)) / cols
+    return {
+        "xaxis" + s: {"domain": [c * (w + gap), c * (w + gap) + w], "range": [x0, x1], "anchor": "y" + s,
+                      "showgrid": False, "zeroline": False, "constrain": "domain",
+                      "title": {"text": "start x"}},
+        "yaxis" + s: {"domain": [1 - (r + 1) / rows + 0.08 / rows, 1 - r / rows - 0.06 / rows],
+                      "range": [y0, y1], "anchor": "x" + s, "scaleanchor": "x" + s, "showgrid": False,
+                      "zeroline": False, "constrain": "domain",
+                      "title": {"text": "start y" if c == 0 else ""}},
+    }
+
+
+def _basin_legend(names, colors, counts: np.ndarray, tol: float) -> list[dict]:
+    """The basin maps' legend: each class that some run ends in (minima, not converged, diverged) and
+    its share of the starts."""
+    nc = len(names) - 2
+    total = max(counts.sum(), 1)
+    out = []
+    for c, (name, col) in enumerate(zip(names, colors, strict=True)):
+        if counts.sum() and counts[c] == 0 and c != nc:
+            continue  # a minimum no run ends in, or "diverged" when nothing diverged
+        share = f"{100 * counts[c] / total:.0f}%: " if counts.sum() else ""
+        label = name if c < nc else (f"not within {tol:g} of a minimum" if c == nc else "diverged")
+        out.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": share + label,
+                    "marker": {"symbol": "star" if c < nc else "square", "size": 16, "color": col,
+                               "line": {"color": "black" if c < nc else GREY, "width": 1}},
+                    "hoverinfo": "skip"})
+    return out
 
 
 def cloud_figure(surface: Surface, image: tuple[str, float, float], paths: np.ndarray,

@@ -211,7 +211,7 @@ def series_figure(series: list[dict], *, title: str = "", xtitle: str = "step", 
 def fit_figure(x, y, lines: list[dict], *, height: int = 440, title: str = "") -> dict:
     """The samples (x_i, y_i) as dots and, per run, its current line y = w x + b.
 
-    ``lines``: dicts with label, color, w, b and optionally dash."""
+    ``lines``: dicts with label, color, w, b and optionally dash and width."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     lo, hi = float(x.min()), float(x.max())
     pad = 0.05 * (hi - lo)
@@ -226,7 +226,7 @@ def fit_figure(x, y, lines: list[dict], *, height: int = 440, title: str = "") -
         ys = w * xs + b if np.isfinite(w) and np.isfinite(b) else np.full(2, np.nan)
         data.append({
             "type": "scatter", "x": clean(xs), "y": clean(ys), "mode": "lines", "name": ln["label"],
-            "line": {"color": ln["color"], "width": 4, "dash": ln.get("dash", "solid")},
+            "line": {"color": ln["color"], "width": ln.get("width", 4), "dash": ln.get("dash", "solid")},
             "hovertemplate": f"{ln['label']}: y = {w:.3g} x + {b:.3g}<extra></extra>",
         })
     ypad = 0.1 * (float(y.max()) - float(y.min()))

@@ -12,6 +12,7 @@ const SHADES = 30; // TensorFlow Playground's shades of its colour scale
 const ALPHA = 160; // and its shading's opacity (of 255)
 const SEND_AFTER_MS = 700; // drawn points go to the server after this long without a click
 const STATES = new WeakMap();
+const PLOTLY_SRC = "app/static/plotly.min.js"; // the app serves static/plotly.min.js (the 3-D view only)
 const svg = (path) => `<svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true"><path d="${path}" fill="currentColor"/></svg>`;
 const ICONS = { first: svg("M2 2h2v10H2zM12 2v10L5 7z"), last: svg("M10 2h2v10h-2zM2 2v10l7-5z") };
 const FEATURES = {
@@ -29,6 +30,21 @@ function unpack(bytes) {
   const body = bytes.slice(start).buffer;
   return JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + n)), (key, v) =>
     v && typeof v === "object" && Array.isArray(v.$a) ? new TYPED[v.$a[0]](body, v.$a[1], v.$a[2]) : v);
+}
+
+// plotly.js from this server, once per page (the Playground's stage shares the promise)
+function loadPlotly(version) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!window.__stagePlotly) {
+    window.__stagePlotly = new Promise((resolve, reject) => {
+      const s = document.createElement("script");
+      s.src = PLOTLY_SRC + "?v=" + encodeURIComponent(version || "");
+      s.onload = () => resolve(window.Plotly);
+      s.onerror = () => { window.__stagePlotly = null; reject(new Error("plotly.js did not load")); };
+      document.head.appendChild(s);
+    });
+  }
+  return window.__stagePlotly;
 }
 
 const fmt = (v, d = 3) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : "–");
@@ -184,7 +200,8 @@ function init(parent) {
   const netBox = el("div", "ns-box ns-net"), curveBox = el("div", "ns-box ns-curves");
   const planeTitle = el("div", "ns-title"), planeCanvas = el("canvas", "ns-canvas");
   const readout = el("div", "ns-readout"), projCanvas = el("canvas", "ns-canvas ns-small"), warn = el("div", "ns-warn");
-  planeBox.append(planeTitle, planeCanvas, warn, readout, projCanvas);
+  const view3d = el("div", "ns-3d");
+  planeBox.append(planeTitle, planeCanvas, view3d, warn, readout, projCanvas);
   const outTitle = el("div", "ns-title"), outCanvas = el("canvas", "ns-canvas ns-draw");
   const tools = el("div", "ns-tools"), thumbs = el("div", "ns-thumbs");
   const drawMsg = el("div", "ns-msg");
@@ -198,7 +215,7 @@ function init(parent) {
   root.append(bar, head, grid, tip);
   parent.append(root);
   const st = {
-    root, bar, head, grid, play, step, speed, planeTitle, planeCanvas, readout, projCanvas, warn, outTitle,
+    root, bar, head, grid, play, step, speed, planeTitle, planeCanvas, view3d, readout, projCanvas, warn, outTitle,
     outCanvas, tools, thumbs, drawMsg, netTitle, netCanvas, lossCanvas, accCanvas, tip,
     t: 0, run: 0, playing: false, raf: 0, d: null, version: null, showTest: false,
     mode: "", drawn: [], over: true, sendTimer: 0, cache: new Map(),
@@ -311,6 +328,7 @@ function draw(st) {
   drawThumbs(st);
   drawNetwork(st, state(st, r, d.thumbGrid));
   drawCurves(st);
+  draw3d(st);
   honesty(st);
   st.root.dataset.step = String(st.t);
   st.root.dataset.drawn = `${d.version}:${st.t}:${r}`;
@@ -419,6 +437,13 @@ function ticks(lo, hi, n) {
 // ticks of a log10 axis from lo to hi (log10 values): whole decades, or 1-2-5 values when it spans less
 function logTicks(lo, hi, n) {
   if (hi - lo >= 2) return ticks(Math.ceil(lo), Math.floor(hi), n).filter((v) => v === Math.round(v));
+  if (hi - lo >= 0.6) {
+    const out = [];
+    for (let k = Math.floor(lo); k <= Math.ceil(hi); k++) {
+      for (const m of [1, 2, 5]) { const v = Math.log10(m) + k; if (v >= lo && v <= hi) out.push(v); }
+    }
+    return out;
+  }
   return ticks(Math.pow(10, lo), Math.pow(10, hi), n).filter((v) => v > 0).map(Math.log10);
 }
 
@@ -670,8 +695,8 @@ function honesty(st) {
   }
   if (bits.length) {
     out.push(`At step ${st.t} the plane's colours under the markers are not the loss the runs had: `
-      + `${bits.join("; ")}. They differ up to ${fmt(Math.pow(10, worst), 2)}×, more than one colour band `
-      + `(${fmt(Math.pow(10, res), 2)}×) resolves: the paths are projections.`);
+      + `${bits.join("; ")}. They differ up to ${fmt(Math.pow(10, worst), 3)}×, more than one colour band `
+      + `(${fmt(Math.pow(10, res), 3)}×) resolves: the paths are projections.`);
   }
   st.warn.innerHTML = "";
   for (const text of [...d.notes, ...out]) st.warn.append(el("p", "", text));
@@ -692,6 +717,34 @@ function planeHover(st, e) {
   st.tip.style.display = "block";
   st.tip.style.left = Math.min(e.clientX - rb.left + 14, rb.width - st.tip.offsetWidth - 4) + "px";
   st.tip.style.top = e.clientY - rb.top + 14 + "px";
+}
+
+// the 3-D view (when the page asks for it): the plane's log10 loss as a surface, each run's projected
+// path on it up to step t (Plotly, loaded on first use; redrawn at most every 250 ms while playing)
+function draw3d(st) {
+  const d = st.d, sf = d.surface;
+  st.view3d.hidden = !sf;
+  if (!sf) { if (window.Plotly && st.view3d.data) Plotly.purge(st.view3d); return; }
+  if (!window.Plotly) { loadPlotly(d.plotly_version).then(() => draw(st)); return; }
+  const now = performance.now();
+  if (st.playing && now - (st.last3d || 0) < 250) return;
+  st.last3d = now;
+  const n = sf.n, rows = Array.from({ length: n }, (_, i) => Array.from(sf.z.subarray(i * n, (i + 1) * n)));
+  const traces = [{ type: "surface", x: Array.from(sf.a), y: Array.from(sf.b), z: rows, colorscale: "Viridis",
+    showscale: false, opacity: 0.85, hoverinfo: "skip" }];
+  for (let r = 0; r < d.R; r++) {
+    const x = [], y = [], z = [];
+    for (let s = 0; s <= st.t && !d.gone(s, r); s++) { x.push(d.a(s, r)); y.push(d.b(s, r)); z.push(Math.log10(d.Jp(s, r))); }
+    traces.push({ type: "scatter3d", mode: "lines", x, y, z, name: d.runs[r].label, line: { color: d.runs[r].color, width: 6 },
+      hoverinfo: "skip" });
+    traces.push({ type: "scatter3d", mode: "markers", x: x.slice(-1), y: y.slice(-1), z: z.slice(-1), showlegend: false,
+      marker: { color: d.runs[r].color, size: 5, line: { color: "white", width: 1 } }, hoverinfo: "skip" });
+  }
+  const W = st.widths.plane, layout = {
+    width: W, height: Math.round(W * 0.8), margin: { l: 0, r: 0, t: 0, b: 0 }, showlegend: false, uirevision: "keep",
+    scene: { xaxis: { title: { text: "a" } }, yaxis: { title: { text: "b" } }, zaxis: { title: { text: "log10 J" } } },
+  };
+  Plotly.react(st.view3d, traces, layout, { displayModeBar: false, responsive: false });
 }
 
 // ---- your own points --------------------------------------------------------------------------------
@@ -759,6 +812,7 @@ function changed(st) {
 // ---- entry -----------------------------------------------------------------------------------------
 
 export default function (component) {
+  performance.mark("net_stage:data"); // (marks for scripts/bench_networks_page.py: data in, painted)
   const { parentElement, setTriggerValue } = component, data = unpack(component.data);
   let st = STATES.get(parentElement);
   if (!st) {
@@ -784,6 +838,7 @@ export default function (component) {
     if (data.problem) st.drawMsg.textContent = data.problem;
   }
   draw(st);
+  performance.mark("net_stage:drawn");
   return () => {
     setTimeout(() => {
       if (st.root.isConnected) return;
