@@ -106,11 +106,9 @@ def open_cell(chart: str = "sweep_chart") -> None:
     if (hit := clicked(chart, "sweep_ctx")) is None:
         return
     pt, ctx = hit
-    n_cells = len(ctx["xs"]) * len(ctx["ys"])
-    idx = pt.get("point_index", pt.get("pointIndex"))
-    if idx is None or pt.get("curve_number") not in (None, ctx["curve"]) or not 0 <= int(idx) < n_cells:
+    if (cell := dx.clicked_cell(pt, ctx["curve"], len(ctx["xs"]), len(ctx["ys"]))) is None:
         return
-    j, i = divmod(int(idx), len(ctx["xs"]))
+    j, i = cell
     hyper, noise = dx.cell_hyper(ctx["name"], ctx["xname"], ctx["xs"][i], ctx["yname"], ctx["ys"][j])
     st.session_state[GOTO] = Setup(
         surface=ctx["surface"], surface_params=dict(ctx["surface_params"]), start=ctx["start"],
@@ -124,10 +122,8 @@ def open_net_cell(chart: str = "net_chart") -> None:
         return
     pt, ctx = hit
     res = cached_net_sweep(ctx["name"], ctx["data"])
-    idx = pt.get("point_index", pt.get("pointIndex"))
-    if idx is None or pt.get("curve_number") not in (None, ctx["curve"]) or not 0 <= int(idx) < res.loss.size:
-        return
-    st.session_state[NET_GOTO] = dn.link(res.cell(*divmod(int(idx), res.lrs.size)))
+    if (cell := dx.clicked_cell(pt, ctx["curve"], res.lrs.size, res.betas.size)) is not None:
+        st.session_state[NET_GOTO] = dn.link(res.cell(*cell))
 
 
 def sweep_chart(fig: dict, chart: str, on_select) -> None:
@@ -311,17 +307,10 @@ def open_start(k: int) -> None:
     if (hit := clicked(f"basins{k}", "basin_ctx")) is None:
         return
     pt, ctx = hit
-    idx = pt.get("point_index", pt.get("pointIndex"))
-    if idx is None or pt.get("curve_number") != ctx["clicks"][k]:
-        return
-    stride = ctx["stride"]
-    columns = len(ctx["xs"][::stride])
-    jj, ii = divmod(int(idx), columns)
-    if not (0 <= ii * stride < len(ctx["xs"]) and 0 <= jj * stride < len(ctx["ys"])):
+    if (start := dx.clicked_start(pt, ctx["clicks"][k], ctx["xs"], ctx["ys"], ctx["stride"])) is None:
         return
     st.session_state[GOTO] = Setup(
-        surface=ctx["surface"], surface_params=dict(ctx["surface_params"]),
-        start=dx.rounded_start(ctx["xs"], ctx["ys"], ii * stride, jj * stride), steps=ctx["steps"],
+        surface=ctx["surface"], surface_params=dict(ctx["surface_params"]), start=start, steps=ctx["steps"],
         runs=tuple(RunSpec(name, optimizers.rule(name).defaults() | hyper) for name, hyper in ctx["runs"]))
 
 

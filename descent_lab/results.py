@@ -9,7 +9,7 @@ FINAL = "final J"
 GAP = "J − J*"
 
 #: The table's column of runs that are sensitive to rounding (optimizers.rounding), and its help.
-SENSITIVE = "rounding-sensitive from step"
+SENSITIVE = "chaotic from"
 SENSITIVE_HELP = (f"From this step on, one changed rounding (the start moved by one unit in the last place) "
                   f"moves the path by more than {optimizers.rounding.TOL:g}: PyTorch may end elsewhere, and "
                   "so may this app on another machine.")

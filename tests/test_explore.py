@@ -546,3 +546,18 @@ def test_colour_bar_has_several_ticks_that_read_as_their_values(lo, hi):
     for v, text in zip(bar["tickvals"], bar["ticktext"], strict=True):
         assert fig["data"][0]["zmin"] - 1e-9 <= v <= fig["data"][0]["zmax"] + 1e-9
         assert float(text) == pytest.approx(10.0**v, rel=5e-3)
+
+
+def test_a_click_picks_its_cell_or_nothing():
+    """Plotly's selection point -> the sweep cell (row-major on the cells trace), or None off it."""
+    assert dx.clicked_cell({"point_index": 7, "curve_number": 4}, 4, nx=3, ny=3) == (2, 1)
+    assert dx.clicked_cell({"pointIndex": 0}, 4, nx=3, ny=3) == (0, 0)  # older event form, no curve
+    assert dx.clicked_cell({"point_index": 7, "curve_number": 2}, 4, nx=3, ny=3) is None  # another trace
+    assert dx.clicked_cell({"point_index": 9, "curve_number": 4}, 4, nx=3, ny=3) is None  # past the cells
+    assert dx.clicked_cell({"curve_number": 4}, 4, nx=3, ny=3) is None
+    xs, ys = np.linspace(-2, 2, 9), np.linspace(-1, 3, 9)
+    # every 2nd start both ways: 5 columns; point 6 is row 1, column 1 -> start (xs[2], ys[2])
+    want = dx.rounded_start(xs, ys, 2, 2)
+    assert dx.clicked_start({"point_index": 6, "curve_number": 1}, 1, xs, ys, 2) == want
+    assert dx.clicked_start({"point_index": 6, "curve_number": 0}, 1, xs, ys, 2) is None
+    assert dx.clicked_start({"point_index": 25, "curve_number": 1}, 1, xs, ys, 2) is None  # below the grid

@@ -497,10 +497,10 @@ function readout(st) {
 // and the distance from the plane (below), the cursor at step t
 function drawProjection(st) {
   const d = st.d, W = st.widths.plane, H = 196;
-  const ctx = sizeCanvas(st.projCanvas, W, H), L = 44, w = W - L - 8;
+  const ctx = sizeCanvas(st.projCanvas, W, H), L = 44, w = W - L - 16;
   const top = [L, 18, w, 78], bottom = [L, 134, w, 40];
   const [y0, y1] = d.projRange, omax = d.offMax;
-  chart(ctx, st, top, [y0, y1], true, (r, s) => d.J(s, r), [], "the run's loss J(w) (solid), the plane's under its marker (dotted)");
+  chart(ctx, st, top, [y0, y1], true, (r, s) => d.J(s, r), [], "J(w) of the run (solid), J under its marker (dotted)");
   chart(ctx, st, top, [y0, y1], true, (r, s) => d.Jp(s, r), [2, 3]);
   chart(ctx, st, bottom, [0, omax], false, (r, s) => d.off(s, r), [], "distance from the plane");
   st.projAxes = [top, bottom];
@@ -546,7 +546,7 @@ function chart(ctx, st, box, [y0, y1], logY, value, dash, title) {
 function curveClick(st, canvas, e) {
   const d = st.d;
   if (!d) return;
-  const b = canvas.getBoundingClientRect(), x = e.clientX - b.left, L = 44, w = b.width - L - 8;
+  const b = canvas.getBoundingClientRect(), x = e.clientX - b.left, L = 44, w = b.width - L - 16;
   if (x >= L && x <= L + w) setStep(st, ((x - L) / w) * d.S, true);
 }
 
@@ -662,7 +662,7 @@ function drawCurves(st) {
   const d = st.d, narrow = st.root.classList.contains("narrow");
   const W = st.widths.curves, each = narrow ? W : Math.floor((W - 16) / 2), H = 210;
   const logs = d.lossRange;
-  const loss = sizeCanvas(st.lossCanvas, each, H), box = [44, 22, each - 52, H - 48];
+  const loss = sizeCanvas(st.lossCanvas, each, H), box = [44, 22, each - 60, H - 48];
   chart(loss, st, box, logs, true, (r, s) => d.Jtrain(s, r), [], "Cross-entropy: train (solid), test (dashed)");
   chart(loss, st, box, logs, true, (r, s) => d.Jtest(s, r), [6, 4]);
   const acc = sizeCanvas(st.accCanvas, each, H);

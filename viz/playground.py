@@ -164,7 +164,7 @@ def _map_panels(surface: Surface, runs: list[RunView], image, layout: dict, *, p
     (x0, x1), (y0, y1) = surface.domain
     cols = min(panels, columns)
     rows = math.ceil(panels / cols)
-    row_gap = (0.06 if cols > 1 else 0.15) / rows  # a stack leaves room for each panel's title
+    row_gap = (0.06 if cols > 1 else 0.22) / rows  # a stack leaves room for the ticks and each title
     gap = 0.04
     data: list[dict] = []
     for p in range(panels):
@@ -172,7 +172,11 @@ def _map_panels(surface: Surface, runs: list[RunView], image, layout: dict, *, p
         c, r = p % cols, p // cols
         w = (width2d - gap * (cols - 1)) / cols
         xdom = [c * (w + gap), c * (w + gap) + w]
-        ydom = [1 - (r + 1) / rows + row_gap, 1 - r / rows]
+        if cols > 1:  # the gap under each row
+            ydom = [1 - (r + 1) / rows + row_gap, 1 - r / rows]
+        else:  # a stack: equal rows, the gaps between them (the last sits on the controls)
+            h = (1 - (rows - 1) * row_gap) / rows
+            ydom = [1 - r * (h + row_gap) - h, 1 - r * (h + row_gap)]
         layout["xaxis" + xa[1:]] = {
             "domain": xdom, "range": [x0, x1], "title": {"text": "x"}, "showgrid": False,
             "zeroline": False, "anchor": ya, "constrain": "domain",
