@@ -106,11 +106,9 @@ def open_cell(chart: str = "sweep_chart") -> None:
     if (hit := clicked(chart, "sweep_ctx")) is None:
         return
     pt, ctx = hit
-    n_cells = len(ctx["xs"]) * len(ctx["ys"])
-    idx = pt.get("point_index", pt.get("pointIndex"))
-    if idx is None or pt.get("curve_number") not in (None, ctx["curve"]) or not 0 <= int(idx) < n_cells:
+    if (cell := dx.clicked_cell(pt, ctx["curve"], len(ctx["xs"]), len(ctx["ys"]))) is None:
         return
-    j, i = divmod(int(idx), len(ctx["xs"]))
+    j, i = cell
     hyper, noise = dx.cell_hyper(ctx["name"], ctx["xname"], ctx["xs"][i], ctx["yname"], ctx["ys"][j])
     st.session_state[GOTO] = Setup(
         surface=ctx["surface"], surface_params=dict(ctx["surface_params"]), start=ctx["start"],
@@ -124,10 +122,8 @@ def open_net_cell(chart: str = "net_chart") -> None:
         return
     pt, ctx = hit
     res = cached_net_sweep(ctx["name"], ctx["data"])
-    idx = pt.get("point_index", pt.get("pointIndex"))
-    if idx is None or pt.get("curve_number") not in (None, ctx["curve"]) or not 0 <= int(idx) < res.loss.size:
-        return
-    st.session_state[NET_GOTO] = dn.link(res.cell(*divmod(int(idx), res.lrs.size)))
+    if (cell := dx.clicked_cell(pt, ctx["curve"], res.lrs.size, res.betas.size)) is not None:
+        st.session_state[NET_GOTO] = dn.link(res.cell(*cell))
 
 
 def sweep_chart(fig: dict, chart: str, on_select) -> None:
@@ -200,7 +196,7 @@ def sweep_section(surface, skey, start, steps) -> dict:
     y_opts = [s for s in settings if s != xname]
     yname = c3.selectbox("Up (y)", y_opts, key=K + f"sw.{name}.y", format_func=nice.get)
     metric = c4.radio("Colour shows", list(el.METRICS), key=K + "sw.metric", horizontal=False,
-                      format_func={"gap": "final f − f*", "steps": "steps to reach a minimum"}.get,
+                      format_func={"gap": "final J − J*", "steps": "steps to reach a minimum"}.get,
                       help=vx.GAP_TEXT + ".")
     c1, c2, c3, c4 = st.columns([1.1, 1, 1, 1])
     ranges = {}
@@ -241,7 +237,7 @@ def sweep_section(surface, skey, start, steps) -> dict:
     msg = f"{n}×{n} runs of {steps} steps. "
     msg += f"{n_div} of {n * n} runs diverged (grey, crossed)." if n_div else "No run diverged."
     if (low := res.best()) is not None:
-        msg += (f" Lowest final f − f* = {max(res.gap[low], 0.0):.3g} at {nice[xname]} = {xs[low[1]]:g}, "
+        msg += (f" Lowest final J − J* = {max(res.gap[low], 0.0):.3g} at {nice[xname]} = {xs[low[1]]:g}, "
                 f"{nice[yname]} = {ys[low[0]]:g} (outlined).")
     if metric == "steps" and best is not None:
         msg += (f" Fewest steps to within {tol:g}: {res.reached_at[best]} at {nice[xname]} = "
@@ -252,7 +248,7 @@ def sweep_section(surface, skey, start, steps) -> dict:
 
 
 def fair_section(surface, skey, start, steps) -> dict:
-    st.markdown("Each optimizer gets its own best learning rate (the lowest final f − f* among "
+    st.markdown("Each optimizer gets its own best learning rate (the lowest final J − J* among "
                 f"{len(dx.FAIR_LRS)} rates from {dx.FAIR_LRS[0]:g} to {dx.FAIR_LRS[-1]:g}, other settings at "
                 "their defaults); then they race. A robust optimizer has a wide valley in the "
                 "sensitivity plot.")
@@ -281,7 +277,7 @@ def fair_section(surface, skey, start, steps) -> dict:
         rows.append({
             "optimizer": label(r.name),
             "best lr": float(r.lrs[r.best]) if r.best is not None else None,
-            "final f − f*": float(r.gap[r.best]) if r.best is not None else None,
+            "final J − J*": float(r.gap[r.best]) if r.best is not None else None,
             "rates not diverging": f"{r.not_diverged()} of {len(ok)}",
             "rates ending near a minimum": f"{r.near_a_minimum()} of {len(ok)}",
             "diverges from lr": float(r.lrs[~ok].min()) if (~ok).any() else None,
@@ -289,7 +285,7 @@ def fair_section(surface, skey, start, steps) -> dict:
     near = f"within {dx.FAIR_TOL:g} (distance) of a known minimum at the end"
     st.dataframe(rows, hide_index=True, width="stretch",
                  column_config={"best lr": st.column_config.NumberColumn(format="%.3g"),
-                                "final f − f*": st.column_config.NumberColumn(format="%.3g",
+                                "final J − J*": st.column_config.NumberColumn(format="%.3g",
                                                                               help=vx.GAP_TEXT),
                                 "rates ending near a minimum": st.column_config.TextColumn(help=near),
                                 "diverges from lr": st.column_config.NumberColumn(format="%.3g")})
@@ -300,7 +296,7 @@ def fair_section(surface, skey, start, steps) -> dict:
                       runs=tuned)
         c2.button(":material/open_in_new: Race them in the Playground", key=K + "fair.open",
                   on_click=open_race, args=(setup,), width="stretch")
-    c1.caption(f"{vx.GAP_TEXT}. A low f − f* can still be far from the minimum in a flat valley: the last "
+    c1.caption(f"{vx.GAP_TEXT}. A low J − J* can still be far from the minimum in a flat valley: the last "
                f"column counts the rates whose run ends within {dx.FAIR_TOL:g} (distance) of a known "
                "minimum.")
     return {"fair": tuple(chosen)}
@@ -311,17 +307,10 @@ def open_start(k: int) -> None:
     if (hit := clicked(f"basins{k}", "basin_ctx")) is None:
         return
     pt, ctx = hit
-    idx = pt.get("point_index", pt.get("pointIndex"))
-    if idx is None or pt.get("curve_number") != ctx["clicks"][k]:
-        return
-    stride = ctx["stride"]
-    columns = len(ctx["xs"][::stride])
-    jj, ii = divmod(int(idx), columns)
-    if not (0 <= ii * stride < len(ctx["xs"]) and 0 <= jj * stride < len(ctx["ys"])):
+    if (start := dx.clicked_start(pt, ctx["clicks"][k], ctx["xs"], ctx["ys"], ctx["stride"])) is None:
         return
     st.session_state[GOTO] = Setup(
-        surface=ctx["surface"], surface_params=dict(ctx["surface_params"]),
-        start=dx.rounded_start(ctx["xs"], ctx["ys"], ii * stride, jj * stride), steps=ctx["steps"],
+        surface=ctx["surface"], surface_params=dict(ctx["surface_params"]), start=start, steps=ctx["steps"],
         runs=tuple(RunSpec(name, optimizers.rule(name).defaults() | hyper) for name, hyper in ctx["runs"]))
 
 

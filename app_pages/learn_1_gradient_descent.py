@@ -85,14 +85,14 @@ def three_panels(columns: int, height: int) -> dict:
         fig["layout"][f"yaxis{k}"]["showticklabels"] = columns == 1
     for k in ("", *map(str, range(2, len(views) + 1))):  # an x title would sit under the Play button
         fig["layout"][f"xaxis{k}"]["title"] = {"text": ""}
-    return viz.fast_figure(lb.loss_named_j(fig))
+    return viz.fast_figure(fig)
 
 
 st.markdown(f"<style>{PHONE_CSS}</style>", unsafe_allow_html=True)
 with st.container(key="three_wide"):
     st.plotly_chart(three_panels(3, 470), key="gd.three", config={"displaylogo": False})
-with st.container(key="three_tall"):
-    st.plotly_chart(three_panels(1, 390), key="gd.three_tall", config={"displaylogo": False})
+with st.container(key="three_tall"):  # no toolbar over the first title on a phone
+    st.plotly_chart(three_panels(1, 390), key="gd.three_tall", config={"displayModeBar": False})
 small, right, large = (v.trajectory.optimizer.hyper["lr"] for v in views)
 c1, c2, c3 = st.columns(3)
 c1.markdown(f"**Too small** (η = {small:g}): every step is safe but tiny; after {STEPS} steps it "

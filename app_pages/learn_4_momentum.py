@@ -82,7 +82,7 @@ fig = viz.trajectory_figure(wells, wv, image_for(wells), show_3d=False, arrows=F
 fig["layout"]["font"] = {"size": 16}
 fig["layout"]["legend"]["font"] = {"size": 16}
 fig["layout"]["xaxis"]["constraintoward"] = "right"  # the square map next to its colour bar, no gap
-left.plotly_chart(viz.fast_figure(lb.loss_named_j(fig)), key="mom.wells", config={"displaylogo": False})
+left.plotly_chart(viz.fast_figure(fig), key="mom.wells", config={"displaylogo": False})
 outs = learn.final_points(wv, wells)
 with right:
     st.markdown(

@@ -51,18 +51,8 @@ def cached_stage(key: tuple, colors: tuple, problem: str) -> tuple[dict, list[st
     land, problems = dn.landscape(setup, runs)
     data = net_stage_data(runs, land, list(colors), dn.projection(runs, land), plane_title=land.title,
                           notes=[dn.plane_note(land, runs)], drawn=setup.drawn(), over=setup.data != BLANK,
-                          problem=problem)
+                          problem=problem, show3d=setup.show3d)
     return data, problems, dn.diverged(runs)
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def cached_figure_3d(key: tuple, colors: tuple) -> dict:
-    """The 3-D surface with the paths on it (Plotly, its own slider)."""
-    setup = dn.from_key(key)
-    runs = runs_of(setup)
-    land, _ = dn.landscape(setup, runs)
-    ticks = dn.frame_ticks(runs.steps)
-    return vn.network_figure(runs, land, list(colors), ticks, dn.boundaries(runs, ticks), show3d=True)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -275,10 +265,6 @@ def main() -> None:
         net_stage(data, on_points)
         for text in diverged:
             st.error(plain(text), icon=":material/error:")
-        if setup.show3d:
-            with st.spinner("Drawing the 3-D surface..."):
-                st.plotly_chart(viz.fast_figure(cached_figure_3d(dn.key(setup), colors)), key=K + "figure3d",
-                                config=CONFIG)
 
     panel = st.segmented_control("Panel", list(dn.PANELS.values()), key=K + "panel",
                                  label_visibility="collapsed")

@@ -419,13 +419,13 @@ with controls:
         tol = st.select_slider("Tolerance (distance to a minimum)", [1e-4, 1e-3, 1e-2, 1e-1], value=1e-2,
                                key="tol", format_func=lambda v: f"{v:g}")
         if not surface.has_global_min:
-            st.caption("f has no minimum in this domain (it keeps falling past an edge), so there is "
-                       "no f* and no f - f* column: compare the final f.")
+            st.caption("J has no minimum in this domain (it keeps falling past an edge), so there is "
+                       f"no J* and no {results.GAP} column: compare the {results.FINAL}.")
         rows = results.result_rows(views, surface, tol)
         sci = st.column_config.NumberColumn(format="%.3e")
         st.dataframe(rows, hide_index=True, width="stretch",
                      column_config={"run": st.column_config.TextColumn(width="medium"),
-                                    "final f": sci, "f - f*": sci, "distance": sci,
+                                    results.FINAL: sci, results.GAP: sci, "distance": sci,
                                     results.SENSITIVE: st.column_config.NumberColumn(
                                         help=results.SENSITIVE_HELP)})
     elif panel == "Code":

@@ -201,7 +201,7 @@ def formula_picker(container, key: str) -> Surface:
     """A formula box and its domain. A formula that cannot be used is reported, and the last
     good one stays on the map (nothing the user had is lost)."""
     st.session_state.setdefault(f"{key}.f", DEFAULT_FORMULA)
-    text = container.text_input("f(x, y) =", key=f"{key}.f", max_chars=300,
+    text = container.text_input("J(x, y) =", key=f"{key}.f", max_chars=300,
                                 help=FORMULA_HELP)
     cols = container.columns(4)
     bounds = []
@@ -218,7 +218,7 @@ def formula_picker(container, key: str) -> Surface:
         container.error(f"That formula or domain can't be used: {plain(str(e))}", icon=":material/function:")
         text, domain = st.session_state.get(f"{key}.last", (DEFAULT_FORMULA, DEFAULT_DOMAIN))
         shown = " ".join(text.split())  # inline code: no Markdown (x**2 is not bold)
-        container.caption(f"Still showing `f(x, y) = {shown}`")
+        container.caption(f"Still showing `J(x, y) = {shown}`")
         surface = custom_surface(text, domain)
     return surface
 

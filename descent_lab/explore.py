@@ -174,6 +174,28 @@ def grid_starts(surface, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return xs, ys, np.stack([gx.ravel(), gy.ravel()], -1)
 
 
+def clicked_cell(point: dict, curve: int, nx: int, ny: int) -> tuple[int, int] | None:
+    """The cell (row j, column i) of a sweep map that a click ``point`` (Plotly's selection event)
+    chose on the map's trace of cells ``curve`` (cells row by row: point index j * nx + i), or None
+    for a click elsewhere."""
+    idx = point.get("point_index", point.get("pointIndex"))
+    if idx is None or point.get("curve_number") not in (None, curve) or not 0 <= int(idx) < nx * ny:
+        return None
+    return divmod(int(idx), nx)
+
+
+def clicked_start(point: dict, curve: int, xs, ys, stride: int) -> tuple[float, float] | None:
+    """The start a click ``point`` chose on a basin map's grid of clickable starts ``curve`` (every
+    ``stride``-th start both ways, row by row), rounded (rounded_start); None for a click elsewhere."""
+    idx = point.get("point_index", point.get("pointIndex"))
+    if idx is None or point.get("curve_number") != curve:
+        return None
+    jj, ii = divmod(int(idx), len(xs[::stride]))
+    if not (0 <= ii * stride < len(xs) and 0 <= jj * stride < len(ys)):
+        return None
+    return rounded_start(xs, ys, ii * stride, jj * stride)
+
+
 def rounded_start(xs, ys, i: int, j: int) -> tuple[float, float]:
     """The grid start (xs[i], ys[j]) of a basin map, rounded to the grid's resolution: one more
     decimal than the spacing between starts needs (a short number in a link, at most a tenth of a

@@ -16,8 +16,8 @@ or ``ends=j,k`` (through: the start and runs j and k's end points), ``show3d``, 
 The computations (all batched): ``train`` runs every optimizer of a setup on its network (one
 optimizers.run call per optimizer and schedule kind, its runs as rows), with train and test loss
 and accuracy at every step; ``landscape`` the chosen plane, the 41 x 41 loss slice on it and the
-paths projected; ``boundaries`` the decision boundaries at given steps; ``interpolation`` the
-loss from the start to each end point; ``sharpness`` the top Hessian eigenvalue along each run.
+paths projected; ``interpolation`` the loss from the start to each end point; ``sharpness`` the
+top Hessian eigenvalue along each run.
 
 For the live page (TensorFlow Playground's pictures, all from a run's own weights at a step):
 ``output_maps`` P(class 1) over the input plane, ``feature_maps`` the inputs (x, x², sin x, ...)
@@ -46,7 +46,6 @@ from landscapes.mlp import ACTIVATIONS, BLANK, FEATURES
 from optimizers import BATCH
 from specs import Param
 
-from .compute import frame_steps
 from .runlist import run_colors
 from .setup import QueryReader, RunSpec, link_number, read_runs, run_spec, runs_query, two_numbers
 
@@ -95,7 +94,6 @@ SHARPNESS_POINTS = 21  # steps along each run where the sharpness is measured
 #: the eigenvalues of the full Hessian)
 SHARPNESS_ITERS = 30
 PCA_POINTS = 50  # steps per run the PCA plane is fitted to (evenly spread, both ends included)
-FRAMES = 41  # animation frames at most
 
 DEFAULT_RUNS = (run_spec("gd", lr=0.5), run_spec("momentum", lr=0.1), run_spec("adam", lr=0.01))
 
@@ -426,13 +424,6 @@ def landscape(setup: NetSetup, runs: Runs, num: int = GRID) -> tuple[Landscape, 
     return Landscape(plane, title, a, b, z, coords, off, marks), problems
 
 
-def boundaries(runs: Runs, steps, num: int = BOUNDARY_GRID) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """P(class 1) over the data at the given steps for every run: xs (num,), ys (num,),
-    P (len(steps), R, num, num)."""
-    with np.errstate(all="ignore"):
-        return runs.net.boundary(runs.path[np.asarray(steps)], num)
-
-
 def interpolation(runs: Runs, num: int = 81) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The loss on the line from the start to each run's end point (Goodfellow et al. 2015): alpha
     (num,) from -0.5 to 1.5 (0 the start, 1 the end), train and test loss, each (R, num)."""
@@ -538,11 +529,6 @@ def projection_words(runs: Runs, proj: Projection, step: int, band: float) -> li
                        f"shows {seen:.3g}; the run is {off:.3g} away from the plane, so the colour there "
                        "is not its loss.")
     return out
-
-
-def frame_ticks(steps: int) -> np.ndarray:
-    """The steps the animation shows: at most FRAMES round ones, the last step always among them."""
-    return frame_steps(steps, FRAMES)
 
 
 def colors(setup: NetSetup) -> list[str]:

@@ -182,11 +182,12 @@ def from_link(query: Mapping) -> tuple[Setup, list[str]]:
 
 def with_lesson(query: Mapping) -> dict:
     """A link's query; a bare lesson link (lesson= without optimizers= and surface=, like
-    /?lesson=ravine) gets the lesson's own runs and surface (what else the link says wins)."""
+    /?lesson=ravine) gets the lesson's own runs, surface and speed, as its full link and the picker
+    give (what else the link says wins)."""
     q = dict(query)
     p = PRESETS.get(q.get("lesson", ""))
     if p is not None and "optimizers" not in q and "surface" not in q:
-        return {**p.query, **q}
+        return {**p.full_query(), **q}
     return q
 
 

@@ -797,9 +797,9 @@ register(
     effective_lr=_radam_effective_lr,
     formula=ADAM_FORMULA
     + r"\rho_t = \rho_∞ - \frac{2 t \beta_2^t}{1-\beta_2^t},\ \rho_∞ = \frac{2}{1-\beta_2} - 1 \\ "
-    r"r_t = \sqrt{\frac{(\rho_t-4)(\rho_t-2)\rho_∞}{(\rho_∞-4)(\rho_∞-2)\rho_t}} \\ "
+    r"r_t = \frac{\sqrt{(\rho_t-4)(\rho_t-2)\rho_∞}}{\sqrt{(\rho_∞-4)(\rho_∞-2)\rho_t}} \\ "
     r"w_{t+1} = w_t - \eta\, r_t\, \frac{\sqrt{1-\beta_2^t}\, \hat m_t}{\sqrt{v_t} + \epsilon}\ \text{if}\ "
-    r"\rho_t > 5,\ \text{else}\ w_t - \eta\, \hat m_t",
+    r"\rho_t > 5 \\ w_{t+1} = w_t - \eta\, \hat m_t\ \text{if}\ \rho_t \le 5",
     torch_class="RAdam", torch_args=lambda h: dict(lr=h.lr, betas=(h.beta1, h.beta2), eps=h.eps),
     note="Rectified Adam (Liu et al., 2020): while few squared gradients are averaged (ρ_t <= 5: the "
     "first 5 steps for β₂ = 0.999) v̂ is too noisy to divide by, so it steps η m̂ (momentum SGD); then "

@@ -232,7 +232,7 @@ def test_custom_formula(app):
         app.text_input(key="surface.custom.f").set_value(bad)
         ok(app)
         assert any("can't be used" in e.value for e in app.error), bad
-        assert any("Still showing `f(x, y) = (1-x)^2 + 100*(y-x^2)^2`" in c.value for c in app.caption)
+        assert any("Still showing `J(x, y) = (1-x)^2 + 100*(y-x^2)^2`" in c.value for c in app.caption)
         assert len(stage(app)["runs"]) == 3
     # a domain with min > max is refused the same way
     app.text_input(key="surface.custom.f").set_value("x^2 + y^2")

@@ -171,7 +171,7 @@ def test_sweep_figure_when_every_cell_diverges():
     fig = vx.sweep_figure(np.zeros((2, 2)), np.full((2, 2), -1), xs, ys, x_label="a", y_label="b",
                           x_scale="linear")
     go.Figure(fig)
-    assert all(t.endswith("final f − f* = 0") for t in fig["data"][-1]["text"])
+    assert all(t.endswith("final J − J* = 0") for t in fig["data"][-1]["text"])
     np.testing.assert_allclose(np.asarray(fig["data"][-1]["x"], dtype=float), [1, 2, 1, 2])  # linear x
 
 
@@ -421,11 +421,11 @@ def test_sweep_values_are_rounded_to_what_the_map_resolves():
 def test_best_cell_is_outlined_and_diverged_only_in_the_legend_when_some_run_diverged():
     res, fig = _sweep_fig("gap")
     names = [t.get("name") for t in fig["data"]]
-    assert "lowest final f − f*" not in names  # no best passed
+    assert "lowest final J − J*" not in names  # no best passed
     xs, ys = res.xs, res.ys
     fig = vx.sweep_figure(res.gap, res.diverged_at, xs, ys, x_label="lr", y_label="beta", y_scale="log1m",
                           best=res.best())
-    mark = next(t for t in fig["data"] if t.get("name") == "lowest final f − f*")
+    mark = next(t for t in fig["data"] if t.get("name") == "lowest final J − J*")
     j, i = res.best()
     assert np.isclose(mark["x"][0], np.log10(xs[i])) and np.isclose(mark["y"][0], -np.log10(1 - ys[j]))
     assert "0.9, 0.99, 0.999 equally spaced" in fig["layout"]["yaxis"]["title"]["text"]
@@ -442,7 +442,7 @@ def test_best_cell_is_outlined_and_diverged_only_in_the_legend_when_some_run_div
 def test_fastest_cell():
     res = dx.Sweep(np.arange(2.0), np.arange(2.0), np.zeros((2, 2, 2)), np.zeros((2, 2)),
                    np.array([[0.5, 0.1], [0.2, 0.3]]), np.array([[5, 7], [5, -1]]), np.full((2, 2), -1))
-    assert res.fastest() == (1, 0)  # step 5 twice: the lower f - f*
+    assert res.fastest() == (1, 0)  # step 5 twice: the lower J − J*
     assert res.best() == (0, 1)
 
 
@@ -546,3 +546,18 @@ def test_colour_bar_has_several_ticks_that_read_as_their_values(lo, hi):
     for v, text in zip(bar["tickvals"], bar["ticktext"], strict=True):
         assert fig["data"][0]["zmin"] - 1e-9 <= v <= fig["data"][0]["zmax"] + 1e-9
         assert float(text) == pytest.approx(10.0**v, rel=5e-3)
+
+
+def test_a_click_picks_its_cell_or_nothing():
+    """Plotly's selection point -> the sweep cell (row-major on the cells trace), or None off it."""
+    assert dx.clicked_cell({"point_index": 7, "curve_number": 4}, 4, nx=3, ny=3) == (2, 1)
+    assert dx.clicked_cell({"pointIndex": 0}, 4, nx=3, ny=3) == (0, 0)  # older event form, no curve
+    assert dx.clicked_cell({"point_index": 7, "curve_number": 2}, 4, nx=3, ny=3) is None  # another trace
+    assert dx.clicked_cell({"point_index": 9, "curve_number": 4}, 4, nx=3, ny=3) is None  # past the cells
+    assert dx.clicked_cell({"curve_number": 4}, 4, nx=3, ny=3) is None
+    xs, ys = np.linspace(-2, 2, 9), np.linspace(-1, 3, 9)
+    # every 2nd start both ways: 5 columns; point 6 is row 1, column 1 -> start (xs[2], ys[2])
+    want = dx.rounded_start(xs, ys, 2, 2)
+    assert dx.clicked_start({"point_index": 6, "curve_number": 1}, 1, xs, ys, 2) == want
+    assert dx.clicked_start({"point_index": 6, "curve_number": 0}, 1, xs, ys, 2) is None
+    assert dx.clicked_start({"point_index": 25, "curve_number": 1}, 1, xs, ys, 2) is None  # below the grid

@@ -135,10 +135,12 @@ def test_click_on_a_basin_start_races_the_optimizers_from_there(page, app_url):
                x, y, text: grid.text[k]}};
     }}""")
     q = click_to_playground(page, target["px"], target["py"], "momentum.lr")
-    assert q["surface"] == "rosenbrock"
+    assert q["surface"] == "himmelblau"  # the basins open on several minima (Rosenbrock has one)
     assert q["optimizers"] == "gd,momentum,adam"
     x, y = (float(v) for v in q["start"].split(","))
-    assert abs(x - target["x"]) < 1e-5 and abs(y - target["y"]) < 1e-5, (q["start"], target)
+    cell = 10 / 99  # Himmelblau's domain, 100 starts a side
+    assert abs(x - target["x"]) <= 0.1 * cell and abs(y - target["y"]) <= 0.1 * cell, (q["start"], target)
+    assert all(len(v) <= 6 for v in q["start"].split(",")), q["start"]  # rounded, not 16 digits
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
 
 

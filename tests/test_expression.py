@@ -797,7 +797,7 @@ def test_outcome_without_a_minimum_has_no_gap():
 
 
 def test_loss_chart_says_there_is_no_minimum():
-    """The stage's loss chart: f - f* where there is an f*, else f less the lowest f shown, and
+    """The stage's loss chart: J − J* where there is a J*, else J less the lowest J shown, and
     its title says so (a run falling past the edge must not look "converged to 1e-15")."""
     from descent_lab.families import lr_family, row
     from descent_lab.setup import Setup, run_spec
@@ -813,13 +813,13 @@ def test_loss_chart_says_there_is_no_minimum():
                                  multiples=False, speed="1x")
 
     views, d = data("x^2 - y^2", 100)
-    assert "no minimum" in d["gap_title"] and "f*" not in d["gap_title"]
+    assert "no minimum" in d["gap_title"] and "J*" not in d["gap_title"]
     loss = views[0].trajectory.loss
     assert loss[-1] < -5  # it keeps falling past the edge
     gap = d["runs"][0]["gap"]
-    assert np.all(np.diff(gap) <= 0) and gap[0] > gap[-1] >= 0  # measured from the lowest f shown
+    assert np.all(np.diff(gap) <= 0) and gap[0] > gap[-1] >= 0  # measured from the lowest J shown
     _, d = data("x^2 + y^2", 10)
-    assert d["gap_title"] == "f - f* (log scale)"
+    assert d["gap_title"] == "J − J* (log scale)"
 
 
 def test_log_map_of_a_surface_without_a_minimum():
@@ -827,7 +827,7 @@ def test_log_map_of_a_surface_without_a_minimum():
     assert s.log_scale and not s.has_global_min
     z = viz.landscape_grid(s, 60)[2]
     show, title = viz.display_transform(s, z)
-    assert title == "log10(f - lowest f shown)"
+    assert title == "log10(J − lowest J shown)"
     c = show(z)
     assert np.all(np.isfinite(c)) and np.nanmin(c) == pytest.approx(np.log10(1e-4 * (np.nanpercentile(z, 99)
                                                                                        - np.nanmin(z))))
@@ -852,16 +852,16 @@ def _app_with(query: dict, panel: str | None = None):
 def test_playground_results_and_loss_without_a_minimum():
     at = _app_with({"surface": "custom", "f": "x^2 - y^2", "optimizers": "adam,gd"}, "Results")
     columns = list(at.dataframe[0].value.columns)
-    assert "f - f*" not in columns and "final f" in columns
+    assert "J − J*" not in columns and "final J" in columns
     assert set(at.dataframe[0].value["nearest minimum"]) == {"none known"}
     assert any("no minimum in this domain" in c.value for c in at.caption)
     from viz.stage import unpack
 
-    (stage,) = at.get("bidi_component")  # the stage's loss chart says why there is no f - f*
+    (stage,) = at.get("bidi_component")  # the stage's loss chart says why there is no J − J*
     assert "no minimum in this domain" in unpack(stage.proto.bytes)["gap_title"]
-    # and a surface with a minimum keeps its f - f* column
+    # and a surface with a minimum keeps its J − J* column
     at = _app_with({"surface": "custom", "f": "x^2 + y^2", "optimizers": "adam"}, "Results")
-    assert "f - f*" in list(at.dataframe[0].value.columns)
+    assert "J − J*" in list(at.dataframe[0].value.columns)
 
 
 def test_formula_text_is_not_rendered_as_markdown():
@@ -882,4 +882,4 @@ def test_formula_text_is_not_rendered_as_markdown():
     (error,) = [e.value for e in at.error if "can't be used" in e.value]
     assert "1 / 0 divides by zero" in error.replace("\\", "")
     assert not re.search(r"(?<!\\)\*", error)
-    assert any(c.value == "Still showing `f(x, y) = x**2 + y**2`" for c in at.caption)
+    assert any(c.value == "Still showing `J(x, y) = x**2 + y**2`" for c in at.caption)

@@ -163,3 +163,20 @@ def test_the_checks_catch_what_they_look_for(tmp_path):
     assert imports("descent_lab.fake", fake) == [
         ("viz.stage", None, 1), ("descent_lab.setup", "_hidden", 2), ("descent_lab.setup", "RunSpec", 2),
         ("streamlit", None, 4)]
+
+
+MAX_FUNCTION_LINES = 80
+
+
+def test_no_product_function_over_80_lines():
+    """Functions short enough to read at once (the developers' guide): every function of the product
+    packages, methods and nested functions included, is under 80 lines."""
+    long = []
+    for module, path in MODULES.items():
+        if module.startswith("scripts."):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            size = getattr(node, "end_lineno", 0) - getattr(node, "lineno", 0) + 1
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and size >= MAX_FUNCTION_LINES:
+                long.append(f"{module}.{node.name}: {size} lines")
+    assert not long, "\n".join(long)

@@ -1,7 +1,7 @@
 """The protocol load generator (scripts/load_protocol.py): its simulated user is a browser tab as the
 server sees it, and the short form of the load test runs clean.
 
-The long form (N = 10..300 users, the memory phase) is the script; its figures are in the README.
+The long form (N = 10..300 users, the memory phase) is the script; its figures are in docs/load.md.
 """
 
 from __future__ import annotations

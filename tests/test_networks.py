@@ -195,10 +195,7 @@ def test_a_plane_that_cannot_be_made_falls_back_with_a_message():
     assert land.plane.kind == "pca" and problems == []  # paths of 1e-6 steps still have a PCA plane
 
 
-def test_boundaries_and_interpolation_are_the_network_at_those_weights(tiny):
-    xs, ys, P = dn.boundaries(tiny, [0, 10, 30], num=7)
-    assert P.shape == (3, 3, 7, 7)
-    assert np.allclose(P[1, 2, 4, 5], tiny.net.proba(tiny.path[10, 2], [[xs[5], ys[4]]])[0])
+def test_interpolation_is_the_network_at_those_weights(tiny):
     alpha, train, test = dn.interpolation(tiny, num=9)
     k0, k1 = int(np.flatnonzero(alpha == 0)[0]), int(np.flatnonzero(alpha == 1)[0])
     assert np.allclose(train[:, k0], tiny.loss[0]) and np.allclose(train[:, k1], tiny.loss[-1])
@@ -226,106 +223,6 @@ def test_sharpness_is_the_top_hessian_eigenvalue(tiny):
 # --- figures ---------------------------------------------------------------------------------------
 
 
-def test_no_animated_trace_is_ever_empty(tiny):
-    """plotly.js drops a panel's static dots when an empty trace there gets points in an animation
-    (the class dots vanished on Play when step 0 had no boundary): an empty boundary is [None]."""
-    land, _ = dn.landscape(TINY, tiny, num=9)
-    ticks = dn.frame_ticks(tiny.steps)
-    xs, ys, P = dn.boundaries(tiny, ticks, num=9)
-    P = P.copy()
-    P[0] = 0.9  # no boundary at step 0
-    fig = vn.network_figure(tiny, land, dn.colors(TINY), ticks, (xs, ys, P))
-    for k in fig["frames"][0]["traces"]:
-        assert len(fig["data"][k]["x"]) > 0, k
-    for frame in fig["frames"]:
-        assert all(len(u["x"]) > 0 for u in frame["data"]), frame["name"]
-
-
-@pytest.mark.parametrize(("show3d", "tall"), [(False, False), (True, False), (False, True)])
-def test_the_animated_figure_is_valid_plotly_and_moves_every_panel(tiny, show3d, tall):
-    land, _ = dn.landscape(TINY, tiny, num=9)
-    ticks = dn.frame_ticks(tiny.steps)
-    boundary = dn.boundaries(tiny, ticks, num=9)
-    fig = vn.network_figure(tiny, land, dn.colors(TINY), ticks, boundary, show3d=show3d, tall=tall)
-    go.Figure(fig)  # validates every trace, the layout and the frames
-    assert [f["name"] for f in fig["frames"]] == [str(t) for t in ticks]
-    frame = fig["frames"][1]
-    t = int(ticks[1])
-    moved = dict(zip(frame["traces"], frame["data"], strict=True))
-    if not show3d:  # the current point of run 2 on the plane
-        points = [i for i in frame["traces"]
-                  if fig["data"][i].get("hovertemplate", "").startswith(tiny.labels[1])]
-        assert np.allclose([moved[points[0]]["x"][0], moved[points[0]]["y"][0]], land.coords[t, 1])
-    assert any(isinstance(u.get("x"), list) and u["x"] == [t, t] for u in frame["data"])  # the step cursor
-    assert fig["layout"]["sliders"][0]["steps"][-1]["label"] == str(tiny.steps)
-    if not show3d:
-        assert fig["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
-
-
-def _drawn_points(trace: dict) -> int:
-    """Finite points of a trace's x (a binary-free figure dict: lists or arrays)."""
-    x = trace.get("x")
-    return 0 if x is None else int(np.isfinite(np.asarray([np.nan if v is None else v for v in x],
-                                                          dtype=float)).sum())
-
-
-@pytest.mark.parametrize("show3d", [False, True])
-def test_the_figure_opens_on_step_0_with_nothing_after_it_drawn(tiny, show3d):
-    land, _ = dn.landscape(TINY, tiny, num=9)
-    ticks = dn.frame_ticks(tiny.steps)
-    fig = vn.network_figure(tiny, land, dn.colors(TINY), ticks, dn.boundaries(tiny, ticks, num=9),
-                            show3d=show3d)
-    go.Figure(fig)
-    assert fig["layout"]["sliders"][0]["active"] == 0
-    start = land.coords[0]
-    path_traces = [d for d in fig["data"] if d["type"] in ("scatter", "scatter3d")
-                   and d.get("name") in tiny.labels]
-    assert len(path_traces) == len(tiny.labels)  # one per run, in the legend: its trail
-    for d in path_traces:  # at step 0 a trail is the start alone
-        assert _drawn_points(d) == 1
-        assert np.allclose([d["x"][0], d["y"][0]], start[0], atol=1e-6)
-    # no trace on the plane holds a point of a path after the start (only the start, the marks
-    # and, on the 2-D map, the hover grid of the slice)
-    later = land.coords[1:].reshape(-1, 2)
-    grid = {(float(a), float(b)) for a in np.float32(land.a) for b in np.float32(land.b)}
-    for d in fig["data"]:
-        if d.get("xaxis", "x") == "x" and d.get("x") is not None and d["type"] != "surface":
-            pts = {(float(a), float(b)) for a, b in zip(np.float32(d["x"]), np.float32(d["y"]),
-                                                        strict=True) if a is not None}
-            pts -= grid
-            assert not any(np.allclose(p, q, atol=1e-6) for p in pts for q in later), d.get("name")
-    # the curves' veils cover every step after 0, the cursors stand at 0
-    cursors = [d for d in fig["data"] if d.get("line", {}).get("dash") == "dot" and d.get("x") is not None]
-    assert [list(d["x"]) for d in cursors] == [[0, 0], [0, 0]]
-    veils = [d for d in fig["data"] if d.get("fill") == "toself"]
-    assert len(veils) == 2 and all(min(d["x"]) == 0.5 and max(d["x"]) == tiny.steps for d in veils)
-    # the boundary panels show step 0's boundary
-    xs, ys, P = dn.boundaries(tiny, [0, tiny.steps], num=9)
-    for i in range(len(tiny.labels)):
-        shown = [d for d in fig["data"] if d.get("xaxis") == f"x{4 + i}" and d.get("mode") == "lines"]
-        bx, by = vn.boundary_line(xs, ys, P[0, i])
-        assert [(d["x"], d["y"]) for d in shown] == [(bx or [None], by or [None])]
-        assert vn.boundary_line(xs, ys, P[1, i]) != vn.boundary_line(xs, ys, P[0, i])  # they do move
-        # zoomed to the data: every point inside, the data spanning most of the panel's larger side
-        xy = tiny.net.data.x
-        xr, yr = fig["layout"][f"xaxis{4 + i}"]["range"], fig["layout"][f"yaxis{4 + i}"]["range"]
-        lo, hi = xy.min(axis=0), xy.max(axis=0)
-        assert xr[0] < lo[0] < hi[0] < xr[1] and yr[0] < lo[1] < hi[1] < yr[1]
-        span = float((hi - lo).max())
-        assert span > 0.8 * max(xr[1] - xr[0], yr[1] - yr[0])
-    # the last frame draws each whole path; whole=True draws them from the start
-    last = dict(zip(fig["frames"][-1]["traces"], fig["frames"][-1]["data"], strict=True))
-    trails = [last[k] for k, d in enumerate(fig["data"]) if any(d is p for p in path_traces)]
-    if not show3d:
-        assert all(_drawn_points(u) == tiny.steps + 1 for u in trails)
-    whole = vn.network_figure(tiny, land, dn.colors(TINY), ticks, dn.boundaries(tiny, ticks, num=9),
-                              show3d=show3d, whole=True)
-    assert not [d for d in whole["data"] if d.get("fill") == "toself"]
-    assert sum(_drawn_points(d) == tiny.steps + 1 for d in whole["data"]
-               if d.get("legendgroup", "").startswith("run") and d.get("mode") == "lines"
-               and d.get("xaxis", "x") == "x") == len(tiny.labels)
-
-
 def test_interpolation_and_sharpness_figures_are_valid(tiny):
     go.Figure(vn.interpolation_figure(*dn.interpolation(tiny, num=9), tiny.labels, dn.colors(TINY)))
     steps, lam, edge = dn.sharpness(tiny, points=3, iters=5)
@@ -333,15 +230,6 @@ def test_interpolation_and_sharpness_figures_are_valid(tiny):
     go.Figure(fig)
     assert [d["name"] for d in fig["data"]].count("2 / lr of run 1") == 1
     assert "2 / lr of run 2" not in [d["name"] for d in fig["data"]]  # Adam: no GD edge
-
-
-def test_boundary_line_is_the_half_level():
-    xs = ys = np.linspace(-1, 1, 21)
-    X, Y = np.meshgrid(xs, ys)
-    x, y = vn.boundary_line(xs, ys, 1 / (1 + np.exp(-(X + Y - 0.2) * 5)))
-    pts = np.array([(a, b) for a, b in zip(x, y, strict=True) if a is not None])
-    assert len(pts) > 5 and np.allclose(pts.sum(1), 0.2, atol=1e-2)
-    assert vn.boundary_line(xs, ys, np.full((21, 21), np.nan)) == ([], [])
 
 
 def test_the_landscape_gif_animates_the_paths(tiny):

@@ -134,6 +134,20 @@ def test_hostile_point_lists_give_a_message_and_a_working_page(page, app_url, ho
     assert not errors, errors
 
 
+def test_the_3d_view_is_the_planes_surface_with_the_paths_as_far_as_the_step(page, app_url):
+    errors: list[str] = []
+    open_stage(page, app_url, {**QUERY, "show3d": "1"}, errors=errors)
+    # the surface, and each of the 2 runs' path and marker
+    wait_stage(page, "s => s.view3d.data && s.view3d.data.length === 5")
+    assert stage(page, "s => s.view3d.data.slice(1).map(t => t.x.length)") == [1, 1, 1, 1]  # step 0
+    page.locator(NS).focus()
+    page.keyboard.press("End")
+    wait_stage(page, "s => s.view3d.data[1].x.length === 61")
+    z = stage(page, "s => [s.view3d.data[1].z[60], Math.log10(s.d.Jp(60, 0))]")
+    assert z[0] == pytest.approx(z[1])  # the path lies on the surface: the plane's loss under the marker
+    assert not errors, errors
+
+
 def test_drawing_points_changes_the_data_the_runs_and_the_link(page, app_url):
     errors: list[str] = []
     open_stage(page, app_url, errors=errors)

@@ -3,30 +3,44 @@ registry formula and explain-mode formula; where a rule has several forms (momen
 η inside v; Nesterov: look-ahead, PyTorch) every formula of it says which form it is.
 
 The pages are scanned as they render (AppTest: every st.latex and every line of text), the registry
-and explain mode as the strings they show (explain_data's MathML included)."""
+and explain mode as the strings they show (explain_data's MathML included). The rest of the app names
+the loss J too: the Playground stage's titles as its payload sends them and its hover texts as stage.js
+writes them, the results table's headers, the formula box, Explore's figures and texts, and the labels
+of the GIF / PNG export."""
 
 from __future__ import annotations
 
+import json
 import re
 
+import matplotlib.text
 import pytest
-from conftest import open_page
+from conftest import ROOT, ok, open_page
+from streamlit.testing.v1 import AppTest
 
 import optimizers
 from descent_lab.compute import runs
 from descent_lab.presets import PRESETS
 from descent_lab.setup import Setup, run_spec
+from viz.animation import _surface_view
 from viz.explain import explain_data
+from viz.stage import unpack
 
 LEARN = ["learn_1_gradient_descent", "learn_2_batches", "learn_3_ewma", "learn_4_momentum",
-         "learn_5_nesterov", "learn_6_adagrad", "learn_7_rmsprop", "learn_8_adam", "learn_9_reference"]
+         "learn_5_nesterov", "learn_6_adagrad", "learn_7_rmsprop", "learn_8_adam", "learn_9_reference",
+         "learn_10_networks"]
 
 #: symbols of other notations: the loss as f, PyTorch's buffer as u, a primed rate, G for AdaGrad's sum,
 #: alpha / gamma for the rates and decays the course calls eta and beta (rho stays free: RAdam's rho_t is
 #: the paper's length of the moving average, not a setting)
 FOREIGN_TEX = [r"\\nabla f", r"\bf\(w", r"(?<![\\a-z])u_t", r"\\eta'", r"\bG_t", r"\\alpha", r"\\gamma",
                r"\bf\^\*"]
-FOREIGN_TEXT = ["∇f", "f − f*", "f - f*", "loss f", "f* ", "f(w", "η′", "η'"]
+FOREIGN_TEXT = ["∇f", "f − f*", "f - f*", "f* ", "f(w", "η′", "η'"]
+#: the loss called f in words: "the loss f", "final f", "lowest f" (not "the loss fell")
+LOSS_F_WORDS = re.compile(r"\b(?:final|lowest|loss) f\b")
+#: the loss called f in a label: "f" alone, "f = 3", "f ≈", "f ≥", "f − f*", "f - f*", "f(x, y)"
+#: (not the f of "%{y:.3f}", "of (" or "\\frac")
+LOSS_F = re.compile(r"(?:^|[^\w\\%{.:'])f(?:$|\s?[=≈≥−*(]|\s-\s)")
 #: a momentum-like recurrence in LaTeX: v_t = beta v_{t-1} + (...) g or grad, not a square
 MOMENTUM_TEX = re.compile(r"v_t = \\beta\\?,? ?v_\{t-1\} \+ (?![^\\]*g_t\^2)(?!.*g_t\^2)")
 #: the same in prose: v = βv + ...
@@ -48,9 +62,39 @@ def check_tex(tex: str, where: str) -> None:
 def check_text(text: str, where: str) -> None:
     for bad in FOREIGN_TEXT:
         assert bad not in text, f"{where}: {bad!r} is not the course's notation in {text!r}"
+    assert not LOSS_F_WORDS.search(text), f"{where}: the loss is J, not f, in {text!r}"
     for sentence in re.split(r"(?<=[.;])\s", text):
         if MOMENTUM_TEXT.search(sentence):
             assert "form" in sentence, f"{where}: a momentum formula in words without its form: {sentence!r}"
+
+
+def check_label(text: str, where: str) -> None:
+    """A label, title, hover text or table header: the loss is J there, never f."""
+    check_text(text, where)
+    assert not LOSS_F.search(text), f"{where}: the loss is J, not f, in {text!r}"
+
+
+def strings(tree) -> list[str]:
+    """Every string in a JSON-like tree (a figure's spec: titles, names, hover templates, texts)."""
+    if isinstance(tree, str):
+        return [tree]
+    if isinstance(tree, dict):
+        return [s for v in tree.values() for s in strings(v)]
+    if isinstance(tree, list | tuple):
+        return [s for v in tree for s in strings(v)]
+    return []
+
+
+def check_charts(at, where: str) -> None:
+    """Every text of every Plotly chart the page shows, every table header and every line of text."""
+    for chart in at.get("plotly_chart"):
+        for text in strings(json.loads(chart.proto.spec)):
+            check_label(text, f"{where} chart {chart.proto.id or ''}")
+    for frame in (*at.dataframe, *at.table):
+        for column in frame.value.columns:
+            check_label(str(column), f"{where} table")
+    for el in (*at.markdown, *at.caption, *at.info, *at.warning):
+        check_text(el.value, where)
 
 
 def test_the_checks_catch_what_they_should():
@@ -64,6 +108,14 @@ def test_the_checks_catch_what_they_should():
     check_tex(r"v_t = \beta v_{t-1} + \eta\, g_t \quad \text{(}\eta\text{-inside form)}", "x")
     check_tex(r"v_t = \beta v_{t-1} + (1-\beta)\, g_t^2", "x")  # RMSProp's average is no momentum
     check_text("The average form v = βv + (1 − β)g takes the same steps.", "x")
+    for bad in ("f", "f - f* (log scale)", "log10(f − f*)", "f(x, y)", "final f", "(1, 2) f ≈ 3",
+                "step 3<br>f = %{y:.3g}", "lowest f shown", "other minima, f ≥ 2"):
+        with pytest.raises(AssertionError):
+            check_label(bad, "x")
+    for good in ("J − J* (log scale)", "log10(J − lowest J shown)", "J(x, y)", "step %{x}<br>y = %{y:.3f}",
+                 r"\frac{1}{2}", "the slope of (x, y)", "J = 3", "log10 loss",
+                 "the loss fell by 0.01"):
+        check_label(good, "x")
 
 
 @pytest.mark.parametrize("name", optimizers.names())
@@ -109,13 +161,82 @@ def test_learn_pages(page):
     at = open_page(f"app_pages/{page}.py")
     assert not at.exception
     tex = [x.value for x in at.latex]
-    assert tex or page in ("learn_9_reference",), page
+    assert tex or page in ("learn_9_reference", "learn_10_networks"), page  # tables and words only
     for x in tex:
         check_tex(x, page)
     for el in (*at.markdown, *at.caption, *at.info, *at.title, *at.subheader):
         check_text(el.value, page)
     for m in at.metric:
         check_text(f"{m.label} {m.value}", page)
-    for chart in at.get("plotly_chart"):  # axis, colour-bar and legend titles: the loss is J there too
-        spec = chart.proto.spec
-        assert '"text":"f"' not in spec and "f − f*" not in spec, page
+    check_charts(at, page)  # axis, colour-bar and legend titles, hovers, tables: the loss is J there too
+
+
+# --- the rest of the app: the Playground, its stage and results, Explore, the exports ------------------
+
+
+def playground(query: dict) -> AppTest:
+    """The Playground opened from a link, its Results panel shown."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params.update({**query, "panel": "results"})
+    return ok(at)
+
+
+#: a log map with J*, a plain one with the 3-D view, a formula without a minimum (plain and log)
+PLAYGROUND = [{"surface": "rosenbrock"}, {"surface": "booth", "show3d": "1"},
+              {"surface": "custom", "f": "x^2 - y^2", "start": "0.5,0.1"},
+              {"surface": "custom", "f": "exp(x*y*3)", "domain": "-1,1,-1,1", "start": "0.2,0.2"}]
+
+
+@pytest.mark.parametrize("query", PLAYGROUND, ids=lambda q: q.get("f", q["surface"]))
+def test_playground_stage_results_and_formula_box(query):
+    at = playground(query)
+    (stage,) = at.get("bidi_component")
+    data = unpack(stage.proto.bytes)
+    assert data["gap_title"].startswith("J − ") and data["cbtitle"].startswith(("J", "log10(J"))
+    sent = [data["title"], data["gap_title"], data["cbtitle"], *(r["label"] for r in data["runs"])]
+    if query.get("show3d"):
+        sent.append(data["grid3d"]["ztitle"])
+    for text in sent:
+        check_label(text, f"stage {query}")
+    columns = [str(c) for c in at.dataframe[0].value.columns]
+    assert "final J" in columns and ("J − J*" in columns) == (query.get("f") is None)
+    check_charts(at, f"playground {query}")
+    if query["surface"] == "custom":
+        (box,) = [t for t in at.text_input if t.key == "surface.custom.f"]
+        assert box.label == "J(x, y) ="
+        check_label(box.label, "formula box")
+
+
+def test_stage_js_hover_texts():
+    """What stage.js writes itself (hover lines, labels): its string and template literals, the
+    ${...} parts left out."""
+    source = (ROOT / "viz" / "stage.js").read_text()
+    literals = re.findall(r"`(?:[^`\\]|\\.)*`|\"(?:[^\"\\\n]|\\.)*\"", source)
+    assert any("J ≈" in x for x in literals) and any(" J = " in x for x in literals)
+    for lit in literals:
+        check_label(re.sub(r"\$\{[^}]*\}", "", lit[1:-1]), "stage.js")
+
+
+def test_explore_figures_titles_hovers_and_tables():
+    at = ok(AppTest.from_file(str(ROOT / "app_pages" / "explore.py"), default_timeout=120))
+    for section in ("Sweep map", "Fair comparison", "Basins of attraction", "Many runs under noise"):
+        at.session_state["explore.tab"] = section
+        ok(at)
+        assert at.get("plotly_chart"), section
+        check_charts(at, f"explore {section}")
+        for el in at.radio:
+            for option in el.options:
+                check_label(option, f"explore {section} {el.key}")
+
+
+@pytest.mark.parametrize(("surface", "kw"), [("rosenbrock", {}), ("booth", {}),
+                                             ("custom", {"expression": "x^2 - y^2"})])
+def test_gif_and_png_labels(surface, kw):
+    """Every text the export's figure draws (colour bar, loss chart, axes, legend, header)."""
+    setup = Setup(surface=surface, surface_params={**kw, **({"domain": ((-3, 3), (-3, 3))} if kw else {})},
+                  start=(0.5, 0.1), steps=20, runs=(run_spec("gd", lr=0.001), run_spec("adam", lr=0.05)))
+    view = _surface_view(setup.make_surface(), runs(setup), 1280, None, True, "")
+    texts = [t.get_text() for t in view.fig.findobj(matplotlib.text.Text) if t.get_text()]
+    assert any(t.startswith("J − ") for t in texts), texts
+    for text in texts:
+        check_label(text, f"export {surface}")

@@ -18,14 +18,14 @@ def test_rows_say_what_each_run_achieved():
     rows = results.result_rows(views, surface, 1e-2)
     assert [r["run"] for r in rows] == [v.label for v in views]
     gd, adam, wild = rows
-    # GD at 0.01 from (0, 0) settles in Himmelblau's (3, 2) well: f* = 0 there
+    # GD at 0.01 from (0, 0) settles in Himmelblau's (3, 2) well: J* = 0 there
     assert gd["nearest minimum"] == "(3, 2)" and gd["distance"] < 1e-2
-    assert gd["f - f*"] == gd["final f"] - surface.global_min
+    assert gd["J − J*"] == gd["final J"] - surface.global_min
     assert 0 < gd["within tolerance from step"] < 300 and gd["diverged at step"] is None
-    assert adam["final f"] == float(views[1].trajectory.loss[-1])
+    assert adam["final J"] == float(views[1].trajectory.loss[-1])
     # lr 0.2 on Himmelblau blows up: no tolerance step, a divergence step, NaN values
     assert wild["diverged at step"] == int(views[2].trajectory.diverged_at) > 0
-    assert wild["within tolerance from step"] is None and np.isnan(wild["final f"])
+    assert wild["within tolerance from step"] is None and np.isnan(wild["final J"])
 
 
 def test_tolerance_changes_the_settle_step():
@@ -44,5 +44,5 @@ def test_no_minimum_in_the_domain_has_no_gap_column():
     surface = setup.make_surface()
     assert not surface.has_global_min
     (row,) = results.result_rows(compute.runs(setup), surface, 1e-2)
-    assert "f - f*" not in row and row["nearest minimum"] == "none known"
-    assert np.isfinite(row["final f"]) and row["final f"] < surface.f([0.5, 0.1])
+    assert "J − J*" not in row and row["nearest minimum"] == "none known"
+    assert np.isfinite(row["final J"]) and row["final J"] < surface.f([0.5, 0.1])

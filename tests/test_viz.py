@@ -220,7 +220,7 @@ def test_log_transform_is_monotone_and_finite():
     assert np.all(np.isfinite(v)) and np.all(np.diff(v) > 0)
     assert "log10" in title
     lin, title = viz.display_transform(landscapes.get("booth"), z)
-    assert title == "f(x, y)" and lin(3.0) == 3.0
+    assert title == "J(x, y)" and lin(3.0) == 3.0
 
 
 def test_rate_figure(rosen):

@@ -89,7 +89,7 @@ def _axis_title(label: str, scale: str) -> str:
 
 
 #: what f - f* means, for captions and help texts where it appears
-GAP_TEXT = "f − f*: the final loss minus the lowest value f can take (0 = at the global minimum)"
+GAP_TEXT = "J − J*: the final loss minus the lowest value J can take (0 = at the global minimum)"
 
 
 def sweep_figure(
@@ -108,7 +108,7 @@ def sweep_figure(
     title: str = "",
     best: tuple[int, int] | None = None,
     height: int = 600,
-    value_label: str = "final f − f*",
+    value_label: str = "final J − J*",
     notes=None,
     click: str = "open in the Playground",
 ) -> dict:
@@ -311,7 +311,7 @@ def sensitivity_figure(lrs, curves: list[tuple[str, str, np.ndarray, np.ndarray,
         data.append({"type": "scatter", "x": lrs, "y": gap, "mode": "lines+markers", "name": label,
                      "legendgroup": label, "line": {"color": color, "width": 3},
                      "marker": {"size": 6, "color": color},
-                     "hovertemplate": f"{label}<br>lr = %{{x:.3g}}<br>final f − f* = %{{y:.3g}}"
+                     "hovertemplate": f"{label}<br>lr = %{{x:.3g}}<br>final J − J* = %{{y:.3g}}"
                                       "<extra></extra>"})
         if bad.any():
             top.append((label, color, lrs[bad]))
@@ -320,7 +320,7 @@ def sensitivity_figure(lrs, curves: list[tuple[str, str, np.ndarray, np.ndarray,
                          "showlegend": False, "legendgroup": label,
                          "marker": {"size": 16, "color": color, "symbol": "circle",
                                     "line": {"color": "black", "width": 2}},
-                         "hovertemplate": f"{label}: best lr %{{x:.3g}}<br>f − f* = %{{y:.3g}}"
+                         "hovertemplate": f"{label}: best lr %{{x:.3g}}<br>J − J* = %{{y:.3g}}"
                                           "<extra></extra>"})
     for k, (label, color, xs) in enumerate(top):
         data.append({"type": "scatter", "x": xs, "y": [1.02 + 0.06 * k] * len(xs), "yaxis": "y2",
@@ -335,7 +335,7 @@ def sensitivity_figure(lrs, curves: list[tuple[str, str, np.ndarray, np.ndarray,
         "title": {"text": "Sensitivity to the learning rate", "font": TITLE_FONT,
                   "x": 0.01, "xanchor": "left", "xref": "paper", "y": 0.98, "yanchor": "top"},
         "xaxis": {"type": "log", "title": {"text": "learning rate"}, "exponentformat": "power"},
-        "yaxis": {"type": "log", "title": {"text": "final f − f*"}, "exponentformat": "power",
+        "yaxis": {"type": "log", "title": {"text": "final J − J*"}, "exponentformat": "power",
                   "domain": [0, 0.9]},
         "yaxis2": {"domain": [0.9, 1.0], "range": [1.0, 1.04 + 0.06 * max(len(top), 1)], "visible": False,
                    "fixedrange": True},
@@ -353,13 +353,13 @@ def race_figure(fstar: float, curves: list[tuple[str, str, np.ndarray]], height:
         gap = _gap_for_log(np.asarray(loss, dtype=float) - fstar)
         data.append({"type": "scatter", "x": np.arange(len(gap)), "y": gap, "mode": "lines", "name": label,
                      "line": {"color": color, "width": 3},
-                     "hovertemplate": f"{label}<br>step %{{x}}<br>f − f* = %{{y:.3g}}<extra></extra>"})
+                     "hovertemplate": f"{label}<br>step %{{x}}<br>J − J* = %{{y:.3g}}<extra></extra>"})
     layout = {
         "height": height, "font": FONT, "margin": {"l": 80, "r": 20, "t": 60, "b": 60},
         "title": {"text": "The race, each at its best rate", "font": TITLE_FONT,
                   "x": 0.01, "xanchor": "left", "xref": "paper", "y": 0.98, "yanchor": "top"},
         "xaxis": {"title": {"text": "step"}},
-        "yaxis": {"type": "log", "title": {"text": "f − f* (loss above the minimum)"},
+        "yaxis": {"type": "log", "title": {"text": "J − J* (loss above the minimum)"},
                   "exponentformat": "power"},
         "legend": BELOW,
         "hovermode": "x unified",
@@ -378,7 +378,7 @@ def basin_classes(surface: Surface, max_classes: int = 6) -> tuple[np.ndarray, l
     k = len(mins)
     if k <= max_classes:
         cls = np.arange(k)
-        names = [f"minimum {i + 1} ({m[0]:.3g}, {m[1]:.3g}), f = {v:.4g}"
+        names = [f"minimum {i + 1} ({m[0]:.3g}, {m[1]:.3g}), J = {v:.4g}"
                  for i, (m, v) in enumerate(zip(mins, vals, strict=True))]
     else:
         levels = np.unique(np.round(vals, 6))
@@ -387,9 +387,9 @@ def basin_classes(surface: Surface, max_classes: int = 6) -> tuple[np.ndarray, l
         for c in range(max_classes):
             n = int(np.sum(cls == c))
             if c < max_classes - 1:
-                names.append(f"f = {levels[c]:.4g} ({n} minim{'um' if n == 1 else 'a'})")
+                names.append(f"J = {levels[c]:.4g} ({n} minim{'um' if n == 1 else 'a'})")
             else:
-                names.append(f"other minima, f ≥ {levels[c]:.4g} ({n})")
+                names.append(f"other minima, J ≥ {levels[c]:.4g} ({n})")
     colors = [PALETTE[i] for i in range(len(names))]  # one each (max_classes <= len(PALETTE))
     return cls, [*names, "not converged", "diverged"], [*colors, NOT_CONVERGED, DIVERGED]
 
@@ -613,13 +613,13 @@ def band_figure(fstar: float, loss: np.ndarray, clean: np.ndarray | None, *, col
          "hoverinfo": "skip"},
         {"type": "scatter", "x": steps, "y": f32(mean), "mode": "lines", "line": {"color": color, "width": 3},
          "name": "mean of the noisy runs",
-         "hovertemplate": "step %{x}<br>mean f − f* = %{y:.3g}<extra></extra>"},
+         "hovertemplate": "step %{x}<br>mean J − J* = %{y:.3g}<extra></extra>"},
     ]
     if clean is not None:
         data.append({"type": "scatter", "x": steps, "y": f32(_gap_for_log(np.asarray(clean) - fstar)),
                      "mode": "lines", "name": "without noise", "line": {"color": "black", "width": 2.5,
                                                                          "dash": "dash"},
-                     "hovertemplate": "step %{x}<br>without noise f − f* = %{y:.3g}<extra></extra>"})
+                     "hovertemplate": "step %{x}<br>without noise J − J* = %{y:.3g}<extra></extra>"})
     height += LEGEND_ROW * 3  # the legend under the axis title
     title = "Loss of the noisy runs"
     if n_div:
@@ -629,7 +629,7 @@ def band_figure(fstar: float, loss: np.ndarray, clean: np.ndarray | None, *, col
         "title": {"text": title, "font": TITLE_FONT, "x": 0.01, "xanchor": "left", "y": 0.99,
                   "yanchor": "top"},
         "xaxis": {"title": {"text": "step"}},
-        "yaxis": {"type": "log", "title": {"text": "f − f* (loss above the minimum)"},
+        "yaxis": {"type": "log", "title": {"text": "J − J* (loss above the minimum)"},
                   "exponentformat": "power"},
         "legend": BELOW,
         "hovermode": "closest",

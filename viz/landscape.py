@@ -75,7 +75,7 @@ def display_transform(surface: Surface, z_grid: np.ndarray):
     the grid's lowest f on a surface without a minimum in its domain.
     """
     if not surface.log_scale:
-        return (lambda f: np.asarray(f, dtype=float)), "f(x, y)"
+        return (lambda f: np.asarray(f, dtype=float)), "J(x, y)"
     fmin = float(np.nanmin(z_grid))
     if surface.has_global_min:
         fmin = min(surface.global_min, fmin)
@@ -85,7 +85,7 @@ def display_transform(surface: Surface, z_grid: np.ndarray):
 
 def log_title(surface: Surface) -> str:
     """What a log surface's colours and heights show."""
-    return "log10(f - f*)" if surface.has_global_min else "log10(f - lowest f shown)"
+    return "log10(J − J*)" if surface.has_global_min else "log10(J − lowest J shown)"
 
 
 def color_range(c: np.ndarray) -> tuple[float, float]:

@@ -71,17 +71,6 @@ def stacked(*lines: str) -> str:
     return r"\begin{gathered} " + tex + r" \end{gathered}"
 
 
-def loss_named_j(fig: dict) -> dict:
-    """A Playground figure (viz.trajectory_figure) on a Learn page: its colour bar names the value the
-    Learn pages call the loss, J (the Playground, over any function, calls it f)."""
-    for trace in fig["data"]:
-        for holder in (trace, trace.get("marker", {})):
-            title = holder.get("colorbar", {}).get("title", {})
-            if title.get("text") == "f":
-                title["text"] = "J"
-    return fig
-
-
 def step_text(step) -> str:
     """A step number as the pages print it: "not within the run" for -1 (never)."""
     return str(int(step)) if int(step) >= 0 else "not within the run"

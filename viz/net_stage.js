@@ -12,6 +12,7 @@ const SHADES = 30; // TensorFlow Playground's shades of its colour scale
 const ALPHA = 160; // and its shading's opacity (of 255)
 const SEND_AFTER_MS = 700; // drawn points go to the server after this long without a click
 const STATES = new WeakMap();
+const PLOTLY_SRC = "app/static/plotly.min.js"; // the app serves static/plotly.min.js (the 3-D view only)
 const svg = (path) => `<svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true"><path d="${path}" fill="currentColor"/></svg>`;
 const ICONS = { first: svg("M2 2h2v10H2zM12 2v10L5 7z"), last: svg("M10 2h2v10h-2zM2 2v10l7-5z") };
 const FEATURES = {
@@ -29,6 +30,21 @@ function unpack(bytes) {
   const body = bytes.slice(start).buffer;
   return JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + n)), (key, v) =>
     v && typeof v === "object" && Array.isArray(v.$a) ? new TYPED[v.$a[0]](body, v.$a[1], v.$a[2]) : v);
+}
+
+// plotly.js from this server, once per page (the Playground's stage shares the promise)
+function loadPlotly(version) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!window.__stagePlotly) {
+    window.__stagePlotly = new Promise((resolve, reject) => {
+      const s = document.createElement("script");
+      s.src = PLOTLY_SRC + "?v=" + encodeURIComponent(version || "");
+      s.onload = () => resolve(window.Plotly);
+      s.onerror = () => { window.__stagePlotly = null; reject(new Error("plotly.js did not load")); };
+      document.head.appendChild(s);
+    });
+  }
+  return window.__stagePlotly;
 }
 
 const fmt = (v, d = 3) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : "–");
@@ -184,7 +200,8 @@ function init(parent) {
   const netBox = el("div", "ns-box ns-net"), curveBox = el("div", "ns-box ns-curves");
   const planeTitle = el("div", "ns-title"), planeCanvas = el("canvas", "ns-canvas");
   const readout = el("div", "ns-readout"), projCanvas = el("canvas", "ns-canvas ns-small"), warn = el("div", "ns-warn");
-  planeBox.append(planeTitle, planeCanvas, warn, readout, projCanvas);
+  const view3d = el("div", "ns-3d");
+  planeBox.append(planeTitle, planeCanvas, view3d, warn, readout, projCanvas);
   const outTitle = el("div", "ns-title"), outCanvas = el("canvas", "ns-canvas ns-draw");
   const tools = el("div", "ns-tools"), thumbs = el("div", "ns-thumbs");
   const drawMsg = el("div", "ns-msg");
@@ -198,7 +215,7 @@ function init(parent) {
   root.append(bar, head, grid, tip);
   parent.append(root);
   const st = {
-    root, bar, head, grid, play, step, speed, planeTitle, planeCanvas, readout, projCanvas, warn, outTitle,
+    root, bar, head, grid, play, step, speed, planeTitle, planeCanvas, view3d, readout, projCanvas, warn, outTitle,
     outCanvas, tools, thumbs, drawMsg, netTitle, netCanvas, lossCanvas, accCanvas, tip,
     t: 0, run: 0, playing: false, raf: 0, d: null, version: null, showTest: false,
     mode: "", drawn: [], over: true, sendTimer: 0, cache: new Map(),
@@ -311,6 +328,7 @@ function draw(st) {
   drawThumbs(st);
   drawNetwork(st, state(st, r, d.thumbGrid));
   drawCurves(st);
+  draw3d(st);
   honesty(st);
   st.root.dataset.step = String(st.t);
   st.root.dataset.drawn = `${d.version}:${st.t}:${r}`;
@@ -479,10 +497,10 @@ function readout(st) {
 // and the distance from the plane (below), the cursor at step t
 function drawProjection(st) {
   const d = st.d, W = st.widths.plane, H = 196;
-  const ctx = sizeCanvas(st.projCanvas, W, H), L = 44, w = W - L - 8;
+  const ctx = sizeCanvas(st.projCanvas, W, H), L = 44, w = W - L - 16;
   const top = [L, 18, w, 78], bottom = [L, 134, w, 40];
   const [y0, y1] = d.projRange, omax = d.offMax;
-  chart(ctx, st, top, [y0, y1], true, (r, s) => d.J(s, r), [], "the run's loss J(w) (solid), the plane's under its marker (dotted)");
+  chart(ctx, st, top, [y0, y1], true, (r, s) => d.J(s, r), [], "J(w) of the run (solid), J under its marker (dotted)");
   chart(ctx, st, top, [y0, y1], true, (r, s) => d.Jp(s, r), [2, 3]);
   chart(ctx, st, bottom, [0, omax], false, (r, s) => d.off(s, r), [], "distance from the plane");
   st.projAxes = [top, bottom];
@@ -528,7 +546,7 @@ function chart(ctx, st, box, [y0, y1], logY, value, dash, title) {
 function curveClick(st, canvas, e) {
   const d = st.d;
   if (!d) return;
-  const b = canvas.getBoundingClientRect(), x = e.clientX - b.left, L = 44, w = b.width - L - 8;
+  const b = canvas.getBoundingClientRect(), x = e.clientX - b.left, L = 44, w = b.width - L - 16;
   if (x >= L && x <= L + w) setStep(st, ((x - L) / w) * d.S, true);
 }
 
@@ -644,7 +662,7 @@ function drawCurves(st) {
   const d = st.d, narrow = st.root.classList.contains("narrow");
   const W = st.widths.curves, each = narrow ? W : Math.floor((W - 16) / 2), H = 210;
   const logs = d.lossRange;
-  const loss = sizeCanvas(st.lossCanvas, each, H), box = [44, 22, each - 52, H - 48];
+  const loss = sizeCanvas(st.lossCanvas, each, H), box = [44, 22, each - 60, H - 48];
   chart(loss, st, box, logs, true, (r, s) => d.Jtrain(s, r), [], "Cross-entropy: train (solid), test (dashed)");
   chart(loss, st, box, logs, true, (r, s) => d.Jtest(s, r), [6, 4]);
   const acc = sizeCanvas(st.accCanvas, each, H);
@@ -699,6 +717,34 @@ function planeHover(st, e) {
   st.tip.style.display = "block";
   st.tip.style.left = Math.min(e.clientX - rb.left + 14, rb.width - st.tip.offsetWidth - 4) + "px";
   st.tip.style.top = e.clientY - rb.top + 14 + "px";
+}
+
+// the 3-D view (when the page asks for it): the plane's log10 loss as a surface, each run's projected
+// path on it up to step t (Plotly, loaded on first use; redrawn at most every 250 ms while playing)
+function draw3d(st) {
+  const d = st.d, sf = d.surface;
+  st.view3d.hidden = !sf;
+  if (!sf) { if (window.Plotly && st.view3d.data) Plotly.purge(st.view3d); return; }
+  if (!window.Plotly) { loadPlotly(d.plotly_version).then(() => draw(st)); return; }
+  const now = performance.now();
+  if (st.playing && now - (st.last3d || 0) < 250) return;
+  st.last3d = now;
+  const n = sf.n, rows = Array.from({ length: n }, (_, i) => Array.from(sf.z.subarray(i * n, (i + 1) * n)));
+  const traces = [{ type: "surface", x: Array.from(sf.a), y: Array.from(sf.b), z: rows, colorscale: "Viridis",
+    showscale: false, opacity: 0.85, hoverinfo: "skip" }];
+  for (let r = 0; r < d.R; r++) {
+    const x = [], y = [], z = [];
+    for (let s = 0; s <= st.t && !d.gone(s, r); s++) { x.push(d.a(s, r)); y.push(d.b(s, r)); z.push(Math.log10(d.Jp(s, r))); }
+    traces.push({ type: "scatter3d", mode: "lines", x, y, z, name: d.runs[r].label, line: { color: d.runs[r].color, width: 6 },
+      hoverinfo: "skip" });
+    traces.push({ type: "scatter3d", mode: "markers", x: x.slice(-1), y: y.slice(-1), z: z.slice(-1), showlegend: false,
+      marker: { color: d.runs[r].color, size: 5, line: { color: "white", width: 1 } }, hoverinfo: "skip" });
+  }
+  const W = st.widths.plane, layout = {
+    width: W, height: Math.round(W * 0.8), margin: { l: 0, r: 0, t: 0, b: 0 }, showlegend: false, uirevision: "keep",
+    scene: { xaxis: { title: { text: "a" } }, yaxis: { title: { text: "b" } }, zaxis: { title: { text: "log10 J" } } },
+  };
+  Plotly.react(st.view3d, traces, layout, { displayModeBar: false, responsive: false });
 }
 
 // ---- your own points --------------------------------------------------------------------------------

@@ -16,12 +16,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import plotly
 
 from descent_lab.networks import DRAWN_UNITS
 from descent_lab.setup import STEPS_PER_SECOND
 from landscapes import datasets
 
-from .networks import plane_picture
+from .networks import log_loss, plane_picture
 from .stage import digest, kept_steps
 from .style import f32
 
@@ -51,7 +52,7 @@ def resolution(lo: float, hi: float) -> float:
 
 
 def net_stage_data(runs, land, colors, proj, *, plane_title: str, drawn, over: bool = True, notes=(),
-                   problem: str = "") -> dict:
+                   problem: str = "", show3d: bool = False) -> dict:
     """Everything the stage draws: ``runs`` (descent_lab.networks.Runs), ``land`` (its Landscape),
     each run's colour and ``proj`` (descent_lab.networks.Projection: J(w_t), J(proj w_t) and the
     distance from the plane). ``drawn``: the user's points (datasets.Samples), drawn ``over`` the
@@ -85,5 +86,9 @@ def net_stage_data(runs, land, colors, proj, *, plane_title: str, drawn, over: b
         "drawn": [[float(x), float(y), int(c)] for (x, y), c in zip(drawn.x, drawn.y, strict=True)],
         "over": bool(over), "max_points": datasets.MAX_POINTS, "problem": problem,
     }
+    if show3d:
+        z = f32(log_loss(land.loss))
+        data["surface"] = {"n": len(land.a), "a": f32(land.a), "b": f32(land.b), "z": z}
+        data["plotly_version"] = plotly.__version__
     data["version"] = digest(data)
     return data

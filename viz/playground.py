@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import math
+from collections.abc import Callable
 
 import numpy as np
 import plotly.graph_objects as go
@@ -104,15 +105,11 @@ def trajectory_figure(
 
     ``image`` is ``landscape_png(surface)``: (data URI, colour min, colour max).
     """
-    uri, cmin, cmax = image
     (x0, x1), (y0, y1) = surface.domain
     panels = len(runs) if multiples and runs else 1
     show_3d = show_3d and not multiples
-    cols = min(panels, columns)
-    rows = math.ceil(panels / cols)
-    row_gap = (0.06 if cols > 1 else 0.15) / rows  # a stack leaves room for each panel's title
+    rows = math.ceil(panels / min(panels, columns))
     width2d = 0.45 if show_3d else 0.92
-    gap = 0.04
     layout: dict = {
         "height": height * rows if multiples else height,
         "margin": {"l": 50, "r": 10, "t": 30, "b": 125},
@@ -127,13 +124,59 @@ def trajectory_figure(
         "uirevision": "keep",
         "plot_bgcolor": "white",
     }
+    data = _map_panels(surface, runs, image, layout, panels=panels, columns=columns, multiples=multiples,
+                       width2d=width2d)
+    steps = runs[0].trajectory.steps if runs else 0
+    ticks = frame_steps(steps, frames)
+    arrow_len = 0.1 * min(x1 - x0, y1 - y0)
+    animated: list[int] = []  # indices of traces that frames update
+    per_frame = []  # callables t -> list of trace updates, in `animated` order
+    for i, run in enumerate(runs):
+        traces = _run_traces(run, i, multiples, arrows)
+        animated += list(range(len(data), len(data) + len(traces)))
+        data += traces
+        per_frame.append(_frame_updates(run.trajectory, run.label, trail, arrows, arrow_len, surface.domain))
+    if show_3d:
+        layout["scene"] = _scene_layout(surface, width2d + 0.06)
+        view, show, lift = _surface_3d(surface, image, layout["scene"])
+        data.append(view)
+        for i, run in enumerate(runs):
+            animated += [len(data), len(data) + 1]
+            data += _run_traces_3d(run, i)
+            per_frame.append(_frame_3d(run.trajectory.path, show(surface.f(run.trajectory.path)) + lift))
+
+    frame_list = []
+    for t in ticks:
+        updates = [u for f in per_frame for u in f(int(t))]
+        frame_list.append({"name": str(t), "data": updates, "traces": animated})
+    if frame_list:  # the figure opens at step 0; Play shows the rest
+        for idx, upd in zip(animated, frame_list[0]["data"], strict=True):
+            data[idx].update(upd)
+    layout["sliders"], layout["updatemenus"] = animation_controls(ticks, frame_ms, redraw=show_3d)
+    return {"data": data, "layout": layout, "frames": frame_list}
+
+
+def _map_panels(surface: Surface, runs: list[RunView], image, layout: dict, *, panels: int, columns: int,
+                multiples: bool, width2d: float) -> list[dict]:
+    """The map panels' axes, pictures and titles (into ``layout``), and their static traces: the
+    minima, the click targets and the colour bar."""
+    uri, cmin, cmax = image
+    (x0, x1), (y0, y1) = surface.domain
+    cols = min(panels, columns)
+    rows = math.ceil(panels / cols)
+    row_gap = (0.06 if cols > 1 else 0.22) / rows  # a stack leaves room for the ticks and each title
+    gap = 0.04
     data: list[dict] = []
     for p in range(panels):
         xa, ya = _axis_names(p)
         c, r = p % cols, p // cols
         w = (width2d - gap * (cols - 1)) / cols
         xdom = [c * (w + gap), c * (w + gap) + w]
-        ydom = [1 - (r + 1) / rows + row_gap, 1 - r / rows]
+        if cols > 1:  # the gap under each row
+            ydom = [1 - (r + 1) / rows + row_gap, 1 - r / rows]
+        else:  # a stack: equal rows, the gaps between them (the last sits on the controls)
+            h = (1 - (rows - 1) * row_gap) / rows
+            ydom = [1 - r * (h + row_gap) - h, 1 - r * (h + row_gap)]
         layout["xaxis" + xa[1:]] = {
             "domain": xdom, "range": [x0, x1], "title": {"text": "x"}, "showgrid": False,
             "zeroline": False, "anchor": ya, "constrain": "domain",
@@ -163,103 +206,81 @@ def trajectory_figure(
         "marker": {"colorscale": toned_colorscale(), "cmin": cmin, "cmax": cmax,
                    "color": [cmin],
                    "showscale": True, "colorbar": {
-                       "title": {"text": log_title(surface) if surface.log_scale else "f"},
+                       "title": {"text": log_title(surface) if surface.log_scale else "J"},
                        "x": width2d + 0.005, "len": 0.8, "thickness": 12}},
     })
+    return data
 
-    steps = runs[0].trajectory.steps if runs else 0
-    ticks = frame_steps(steps, frames)
-    arrow_len = 0.1 * min(x1 - x0, y1 - y0)
-    animated: list[int] = []  # indices of traces that frames update
-    per_frame = []  # callables t -> list of trace updates, in `animated` order
-    for i, run in enumerate(runs):
-        tr = run.trajectory
-        xa, ya = _axis_names(i if multiples else 0)
-        path = tr.path
-        axes = {"xaxis": xa, "yaxis": ya, "legendgroup": f"run{i}"}
-        div = int(tr.diverged_at)
-        first = len(data)
-        # the path so far, the start and end marks and the divergence note are all in frames:
-        # the figure opens at step 0 and the end shows only when the run gets there
-        data.append({
-            "type": "scatter", "mode": "lines", "name": run.label,
-            "line": {"color": run.color, "width": 2.5}, "opacity": 0.85, **axes,
-            "hovertemplate": f"{run.label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
-        })
-        data.append({
-            "type": "scatter", "mode": "markers", "showlegend": False, **axes,
-            "marker": {"symbol": ["circle-open", "x" if div >= 0 else "square"], "size": [12, 12],
-                       "color": run.color, "line": {"width": 2, "color": run.color}},
-            "text": ["start", f"diverged at step {div}" if div >= 0 else f"end (step {tr.steps})"],
-            "hovertemplate": f"{run.label}: %{{text}}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
-        })
-        data.append({
-            "type": "scatter", "mode": "text", "showlegend": False, "hoverinfo": "skip", **axes,
-            "text": [f"diverged at step {div}" if div >= 0 else ""], "textposition": "top center",
-            "textfont": {"color": run.color, "size": 13},
-        })
-        trail_trace = {"type": "scatter", "mode": "lines", "showlegend": False, "hoverinfo": "skip",
-                       "line": {"color": run.color, "width": 3.5}, **axes}
-        point_trace = {"type": "scatter", "mode": "markers", "showlegend": False, **axes,
-                       "marker": {"size": 13, "color": run.color, "line": {"color": "white", "width": 2}},
-                       "hovertemplate": f"{run.label}<br>%{{text}}<extra></extra>"}
-        data += [trail_trace, point_trace]
-        n_anim = 5
-        if arrows:
-            for name, dash, col in (("-gradient", "dot", "black"), ("step", "solid", run.color)):
-                data.append({
-                    "type": "scatter", "mode": "lines+markers", "showlegend": False, "hoverinfo": "skip",
-                    "name": name, "line": {"color": col, "width": 2.5, "dash": dash}, **axes,
-                    "marker": {"symbol": ["circle", "arrow"], "size": [1, 13], "angleref": "previous",
-                               "color": col},
-                })
-            n_anim += 2
-        animated += list(range(first, first + n_anim))
-        per_frame.append(_frame_updates(tr, run.label, trail, arrows, arrow_len, surface.domain))
 
-    if show_3d:
-        layout["scene"] = _scene_layout(surface, width2d + 0.06)
-        g = landscape_grid(surface, 60)
-        show, ztitle = display_transform(surface, g[2])
-        zs = show(g[2])
-        data.append({
-            "type": "surface", "x": f32(g[0]), "y": f32(g[1]), "z": f32(zs),
-            "colorscale": COLORMAP.capitalize(),
-            "showscale": False, "opacity": 0.85, "cmin": cmin, "cmax": cmax, "scene": "scene",
-            "hovertemplate": "(%{x:.3g}, %{y:.3g})<br>" + ztitle + " %{z:.3g}<extra></extra>",
-            "contours": {"z": {"show": False}},
-        })
-        layout["scene"]["zaxis"]["title"] = {"text": ztitle}
-        zlo, zhi = float(np.nanmin(zs)), float(np.nanmax(zs))
-        # a fixed range: a runaway path must not flatten the surface
-        layout["scene"]["zaxis"]["range"] = [zlo, zhi + 0.05 * (zhi - zlo)]
-        lift = 0.02 * (float(np.nanmax(zs)) - float(np.nanmin(zs)))
-        for i, run in enumerate(runs):
-            z = show(surface.f(run.trajectory.path)) + lift
-            path = run.trajectory.path
-            first = len(data)
+def _run_traces(run: RunView, i: int, multiples: bool, arrows: bool) -> list[dict]:
+    """Run ``i``'s traces on its map panel, all updated by the frames: the path so far, the start and
+    end marks, the divergence note, the trail, the current point and (``arrows``) the -gradient and
+    step arrows. The figure opens at step 0: the end shows only when the run gets there."""
+    tr = run.trajectory
+    xa, ya = _axis_names(i if multiples else 0)
+    axes = {"xaxis": xa, "yaxis": ya, "legendgroup": f"run{i}"}
+    div = int(tr.diverged_at)
+    data = [{
+        "type": "scatter", "mode": "lines", "name": run.label,
+        "line": {"color": run.color, "width": 2.5}, "opacity": 0.85, **axes,
+        "hovertemplate": f"{run.label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+    }, {
+        "type": "scatter", "mode": "markers", "showlegend": False, **axes,
+        "marker": {"symbol": ["circle-open", "x" if div >= 0 else "square"], "size": [12, 12],
+                   "color": run.color, "line": {"width": 2, "color": run.color}},
+        "text": ["start", f"diverged at step {div}" if div >= 0 else f"end (step {tr.steps})"],
+        "hovertemplate": f"{run.label}: %{{text}}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+    }, {
+        "type": "scatter", "mode": "text", "showlegend": False, "hoverinfo": "skip", **axes,
+        "text": [f"diverged at step {div}" if div >= 0 else ""], "textposition": "top center",
+        "textfont": {"color": run.color, "size": 13},
+    }, {
+        "type": "scatter", "mode": "lines", "showlegend": False, "hoverinfo": "skip",
+        "line": {"color": run.color, "width": 3.5}, **axes,
+    }, {
+        "type": "scatter", "mode": "markers", "showlegend": False, **axes,
+        "marker": {"size": 13, "color": run.color, "line": {"color": "white", "width": 2}},
+        "hovertemplate": f"{run.label}<br>%{{text}}<extra></extra>",
+    }]
+    if arrows:
+        for name, dash, col in (("-gradient", "dot", "black"), ("step", "solid", run.color)):
             data.append({
-                "type": "scatter3d", "mode": "lines",
-                "line": {"color": run.color, "width": 4}, "showlegend": False, "scene": "scene",
-                "hoverinfo": "skip", "legendgroup": f"run{i}",
+                "type": "scatter", "mode": "lines+markers", "showlegend": False, "hoverinfo": "skip",
+                "name": name, "line": {"color": col, "width": 2.5, "dash": dash}, **axes,
+                "marker": {"symbol": ["circle", "arrow"], "size": [1, 13], "angleref": "previous",
+                           "color": col},
             })
-            data.append({
-                "type": "scatter3d", "mode": "markers", "scene": "scene", "showlegend": False,
-                "marker": {"size": 6, "color": run.color, "line": {"color": "white", "width": 2}},
-                "hoverinfo": "skip",
-            })
-            animated += [first, first + 1]
-            per_frame.append(_frame_3d(path, z))
+    return data
 
-    frame_list = []
-    for t in ticks:
-        updates = [u for f in per_frame for u in f(int(t))]
-        frame_list.append({"name": str(t), "data": updates, "traces": animated})
-    if frame_list:  # the figure opens at step 0; Play shows the rest
-        for idx, upd in zip(animated, frame_list[0]["data"], strict=True):
-            data[idx].update(upd)
-    layout["sliders"], layout["updatemenus"] = animation_controls(ticks, frame_ms, redraw=show_3d)
-    return {"data": data, "layout": layout, "frames": frame_list}
+
+def _surface_3d(surface: Surface, image, scene: dict) -> tuple[dict, Callable, float]:
+    """The 3-D view's surface trace (its z axis's title and fixed range set in ``scene``), the
+    transform of f it shows, and how far above it the paths are drawn."""
+    _, cmin, cmax = image
+    g = landscape_grid(surface, 60)
+    show, ztitle = display_transform(surface, g[2])
+    zs = show(g[2])
+    scene["zaxis"]["title"] = {"text": ztitle}
+    zlo, zhi = float(np.nanmin(zs)), float(np.nanmax(zs))
+    scene["zaxis"]["range"] = [zlo, zhi + 0.05 * (zhi - zlo)]  # fixed: a runaway path must not flatten it
+    return {
+        "type": "surface", "x": f32(g[0]), "y": f32(g[1]), "z": f32(zs), "colorscale": COLORMAP.capitalize(),
+        "showscale": False, "opacity": 0.85, "cmin": cmin, "cmax": cmax, "scene": "scene",
+        "hovertemplate": "(%{x:.3g}, %{y:.3g})<br>" + ztitle + " %{z:.3g}<extra></extra>",
+        "contours": {"z": {"show": False}},
+    }, show, 0.02 * (zhi - zlo)
+
+
+def _run_traces_3d(run: RunView, i: int) -> list[dict]:
+    """Run ``i``'s path and current point in the 3-D view (updated by the frames)."""
+    return [{
+        "type": "scatter3d", "mode": "lines", "line": {"color": run.color, "width": 4},
+        "showlegend": False, "scene": "scene", "hoverinfo": "skip", "legendgroup": f"run{i}",
+    }, {
+        "type": "scatter3d", "mode": "markers", "scene": "scene", "showlegend": False,
+        "marker": {"size": 6, "color": run.color, "line": {"color": "white", "width": 2}},
+        "hoverinfo": "skip",
+    }]
 
 
 def _frame_updates(tr: Trajectory, label, trail, arrows, arrow_len, domain):
@@ -274,7 +295,7 @@ def _frame_updates(tr: Trajectory, label, trail, arrows, arrow_len, domain):
         p = path[t]
         g = grad[t] if grad is not None and t < steps else None
         gn = float(np.hypot(*g)) if g is not None else float("nan")
-        text = f"step {t}<br>({p[0]:.4g}, {p[1]:.4g})<br>f = {loss[t]:.4g}<br>|g| = {gn:.3g}"
+        text = f"step {t}<br>({p[0]:.4g}, {p[1]:.4g})<br>J = {loss[t]:.4g}<br>|g| = {gn:.3g}"
         at_end = t >= steps
         out = [
             {"x": f32(path[:t + 1, 0]), "y": f32(path[:t + 1, 1])},
@@ -302,7 +323,7 @@ def _frame_3d(path, z):
 
 
 def _click_targets(surface: Surface, n: int = 25) -> dict:
-    """An invisible grid over the map: hovering shows f, clicking picks a start point."""
+    """An invisible grid over the map: hovering shows J, clicking picks a start point."""
     (x0, x1), (y0, y1) = surface.domain
     gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
     f = surface.f(np.stack([gx, gy], -1))
@@ -310,7 +331,7 @@ def _click_targets(surface: Surface, n: int = 25) -> dict:
         "type": "scatter", "x": f32(gx.ravel()), "y": f32(gy.ravel()), "customdata": f32(f.ravel()),
         "mode": "markers",
         "marker": {"size": 9, "color": "rgba(0,0,0,0)"}, "showlegend": False, "name": "map",
-        "hovertemplate": "(%{x:.3g}, %{y:.3g})<br>f = %{customdata:.4g}<extra>click: start here</extra>",
+        "hovertemplate": "(%{x:.3g}, %{y:.3g})<br>J = %{customdata:.4g}<extra>click: start here</extra>",
     }
 
 

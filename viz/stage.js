@@ -385,7 +385,7 @@ function minimaTraces(d, xa, ya) {
           trace(pick(true), "global minimum", { symbol: "star", size: 18, color: "white", line: { color: "black", width: 1.5 } })];
 }
 
-// The loss chart's axes: steps, and f - f* on a log scale over what the shown runs reach (whole
+// The loss chart's axes: steps, and J − J* on a log scale over what the shown runs reach (whole
 // decades). All of it is drawn on the chart's canvas (drawLossOverlay), so a new range (a Steps change,
 // another run) costs one canvas redraw, no Plotly relayout.
 function lossAxes(st) {
@@ -839,7 +839,7 @@ function hover(st, loc) {
       if (dist < bestD) { bestD = dist; best = q; }
     }
     if (best >= 0) {
-      const f = s.exact ? ` f = ${fmt(s.loss[best])}` : "";
+      const f = s.exact ? ` J = ${fmt(s.loss[best])}` : "";
       lines.push(`<b style="color:${r.color}">${s.label}</b>: step ${s.steps[best]}, ` +
                  `(${fmt(s.x[best])}, ${fmt(s.y[best])})${f}` + explainHover(st, i, best));
     }
@@ -852,7 +852,7 @@ function hover(st, loc) {
     const [x0, x1, y0, y1] = d.domain, n = d.hover_n;
     const i = Math.round(((loc.x - x0) / (x1 - x0)) * (n - 1)), j = Math.round(((loc.y - y0) / (y1 - y0)) * (n - 1));
     const f = d.hoverF[Math.max(0, Math.min(n - 1, j)) * n + Math.max(0, Math.min(n - 1, i))];
-    lines.push(`(${fmt(loc.x, 3)}, ${fmt(loc.y, 3)}) f ≈ ${fmt(f)}`);
+    lines.push(`(${fmt(loc.x, 3)}, ${fmt(loc.y, 3)}) J ≈ ${fmt(f)}`);
     if (answers(st, "start")) lines.push(`<span class="stage-note">Shift+click: start here</span>`);
   }
   const tip = st.tip, mapBox = st.map.getBoundingClientRect(), rootBox = st.root.getBoundingClientRect();

@@ -181,11 +181,11 @@ def loss_reference(surface: Surface, losses: Sequence) -> tuple[float, str]:
     """What the loss chart measures from and its axis title: f* where the surface has a global
     minimum, else the lowest finite f among ``losses`` (arrays: f on the map, the runs' losses)."""
     if surface.has_global_min:
-        return surface.global_min, "f - f* (log scale)"
+        return surface.global_min, "J − J* (log scale)"
     seen = np.concatenate([np.ravel(a) for a in losses]) if len(losses) else np.zeros(0)
     seen = seen[np.isfinite(seen)]
     return (float(seen.min()) if seen.size else 0.0,
-            "f - lowest f shown (log scale; no minimum in this domain)")
+            "J − lowest J shown (log scale; no minimum in this domain)")
 
 
 def _labels(slot: int, tr: Trajectory, lrs: Sequence[float]) -> list[str]:
@@ -235,7 +235,7 @@ def stage_data(
         "steps": steps, "stride": k, "kept": len(kept_steps(steps, k)),
         "domain": [x0, x1, y0, y1], "title": surface.title,
         "image": uri, "cmin": cmin, "cmax": cmax, "colorscale": toned_colorscale(),
-        "cbtitle": log_title(surface) if surface.log_scale else "f",
+        "cbtitle": log_title(surface) if surface.log_scale else "J",
         "minima": np.asarray(surface.minima, dtype=float).round(6).tolist(),
         "minima_global": global_minima(surface),
         "hover_n": HOVER_GRID, "hover_f": f32(fg),

@@ -136,7 +136,7 @@ def from_expression(text: str, domain=((-3.0, 3.0), (-3.0, 3.0)), start=None,
     return Surface(
         name=name,
         title=f"Custom: {shown}",
-        lesson=f"Your own surface: f(x, y) = {shown}",
+        lesson=f"Your own surface: J(x, y) = {shown}",
         value=value,
         gradient=gradient,
         domain=dom,
