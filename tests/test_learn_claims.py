@@ -94,7 +94,7 @@ def test_page1_numbers(lr):
     else:
         assert out.value == "converged"
         assert out.delta == f"within 0.01 of the minimum from step {reached(tr.path)}"
-    # the three panels: too small is far away after 60 steps, just right arrives, too large flies off
+    # the three panels: too small is far away after 60 steps, just under 2/L arrives, too large flies off
     small, right, large = (run("gd", bowl, 60, lr=r) for r in (0.02, 0.38, 0.41))
     assert np.linalg.norm(small.path[-1]) > 0.5 and reached(right.path) >= 0
     assert np.linalg.norm(large.path[-1]) > 5 * np.linalg.norm(large.path[0])
@@ -276,6 +276,24 @@ def test_page6_numbers():
     assert f"its loss is still {float(tr.loss[-1]) - rosen.global_min:.2g} above" in text
 
 
+def test_page6_every_rate_in_the_legend_is_visible():
+    """GD's x and y rates are the same number at every step: a dashed y line would lie exactly on the
+    solid x line. No line may be hidden under an identical earlier one; GD's y shows as dots over x."""
+    at = open_page("app_pages/learn_6_adagrad.py")
+    fig = next(c for c in at.get("plotly_chart") if "The rate each weight gets" in c.proto.spec)
+    data = json.loads(fig.proto.spec)["data"]
+    drawn = [(t["line"]["color"], dict(zip(t["x"], t["y"], strict=True))) for t in data]
+    for i, t in enumerate(data):
+        if t["mode"] == "lines":
+            assert all(not (c == drawn[i][0] and pts == drawn[i][1]) for c, pts in drawn[:i]), t["name"]
+    (gd_y,) = [t for t in data if t["name"].startswith("Gradient descent: y")]
+    gd_x = next(t for t in data if t["name"] == "Gradient descent: x")
+    assert gd_y["mode"] == "markers" and "the same rate" in gd_y["name"]
+    assert data.index(gd_y) > data.index(gd_x)
+    assert all(drawn[data.index(gd_x)][1][x] == y for x, y in zip(gd_y["x"], gd_y["y"], strict=True))
+    assert 5 <= len(gd_y["x"]) <= 20
+
+
 def test_page7_numbers():
     at = open_page("app_pages/learn_7_rmsprop.py")
     s = PRESETS["adagrad-fades"].setup()
@@ -402,6 +420,16 @@ def test_page1_and_its_lesson_agree():
     for lr in ("0.02", "0.38", "0.41"):
         assert f"η = {lr}" in text and lr in answer
     assert "2/L = 0.4" in answer and "2 / L = 0.4" in text
+    # η = 0.38 zig-zags in but is not the best rate: page and lesson both say η = 1/3 arrives sooner
+    bowl = landscapes.get("elongated_bowl", condition=5)
+    under, third = (reached(run("gd", bowl, 60, lr=r).path) for r in (0.38, 1 / 3))
+    assert 0 <= third < under
+    assert (f"**Just under 2/L** (η = 0.38): it zig-zags across the bowl, but each zig is smaller than the "
+            f"last, and it arrives (within 0.01 of the minimum from step {under}). Converging is not yet "
+            f"fast: η = 1/3 arrives sooner (within 0.01 of the minimum from step {third}; see below).") \
+        in text
+    assert "η = 1/3 would arrive sooner" in answer and "Try η = 1/3 (fastest here" in text
+    assert "just right" not in (text + answer).lower()
 
 
 @pytest.mark.parametrize("page", list(PAGE_LESSONS))
