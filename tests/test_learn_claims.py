@@ -122,18 +122,31 @@ def test_page2_cost_table():
     assert f"reads all {n} samples" in page_text(at)
 
 
-def test_page2_batch_path_is_drawn_on_top_and_visible():
-    """Batch GD's smooth path is drawn after the noisy ones, wider, over a white casing."""
+@pytest.mark.parametrize(("size", "seed"), [(10, 0), (2, 7), (50, 3)])
+def test_page2_each_path_has_its_own_map_and_the_mini_batch_shakes_less(size, seed):
+    """Batch and mini-batch paths nearly coincide: each run gets a map of its own (same domain), with
+    its path alone on it, so none hides another; the text's path lengths are the drawn paths' lengths,
+    and the mini-batch's is shorter than SGD's ("it shakes less")."""
     at = open_page("app_pages/learn_2_batches.py")
-    fig = next(c for c in at.get("plotly_chart") if "loss map" in c.proto.spec)
-    data = json.loads(fig.proto.spec)["data"]
-    lines = [t for t in data if t.get("mode") == "lines" and t.get("name")]
-    names = [t["name"] for t in lines]
-    assert names[-1].startswith("Batch"), names
-    batch = lines[-1]
-    casing = data[data.index(batch) - 1]
-    assert casing["line"]["color"] == "white" and casing["line"]["width"] > batch["line"]["width"]
-    assert all(batch["line"]["width"] > t["line"]["width"] for t in lines[:-1])
+    at.select_slider(key="b.size").set_value(size)
+    at.number_input(key="b.seed").set_value(seed)
+    ok(at.run())
+    reg = landscapes.get("regression")
+    maps = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "w (slope)" in c.proto.spec]
+    labels = ["Batch (all 100)", "SGD (1 sample)", f"Mini-batch (B = {size})"]
+    assert [m["layout"]["title"]["text"] for m in maps] == labels
+    lengths = []
+    for m, b in zip(maps, (None, 1, size), strict=True):
+        assert m["layout"]["xaxis"]["range"] == [-1.0, 5.0] and m["layout"]["yaxis"]["range"] == [-5.0, 3.0]
+        (path,) = [t for t in m["data"] if t.get("mode") == "lines"]
+        tr = optimizers.run(optimizers.get("gd", lr=0.05), reg, start=tuple(reg.start), steps=200,
+                            batch_size=b, seed=seed)
+        np.testing.assert_allclose(np.c_[path["x"], path["y"]], tr.path, rtol=1e-12)
+        lengths.append(float(np.sum(np.linalg.norm(np.diff(tr.path, axis=0), axis=1))))
+    batch, sgd, mini = lengths
+    assert batch < mini < sgd
+    assert (f"so it shakes less: up to update 200 SGD's path is {sgd:.3g} long, the mini-batch's {mini:.3g}, "
+            f"batch GD's {batch:.3g}.") in page_text(at)
 
 
 # --- page 3 ---------------------------------------------------------------------------------------
@@ -311,6 +324,63 @@ def test_page7_numbers():
     assert metric(at, "Steps (of 800) where RMSProp's rate rose").value == str(rose[1])
     ratio = float(np.min(rms_rates[-1] / ada_rates[-1]))
     assert metric(at, "RMSProp's last rate ÷ AdaGrad's").value == f"{ratio:.2g}×"
+
+
+def bursts_of(gap, factor=2.0):
+    """(first step, peak ratio) of each run of steps where gap exceeds factor × its lowest before."""
+    out, lowest = [], gap[0]
+    for t in range(1, len(gap)):
+        r = gap[t] / lowest
+        if r > factor:
+            if out and out[-1][2] == t - 1:
+                out[-1] = (out[-1][0], max(out[-1][1], r), t)
+            else:
+                out.append((t, r, t))
+        lowest = min(lowest, gap[t])
+    return [(t, r) for t, r, _ in out]
+
+
+@pytest.mark.parametrize("beta", [0.9, 0.99, 0.995, 0.9999])
+def test_page7_explains_the_spikes_in_rmsprops_loss(beta):
+    """Learn 7's loss chart: RMSProp's spikes at the default β = 0.99 (and its jump at the start at
+    β near 1) are named in the text, at the steps where J − J* climbs above twice its lowest so far;
+    during each later spike the run zig-zags across the valley floor (y = x²), further each time, and
+    a rate falls at once."""
+    at = open_page("app_pages/learn_7_rmsprop.py")
+    at.select_slider(key="rms.beta").set_value(beta)
+    ok(at.run())
+    text = page_text(at)
+    s = PRESETS["adagrad-fades"].setup()
+    rosen = s.make_surface()
+    rms = run("rmsprop", rosen, 800, start=s.start_point(), lr=0.01, beta=beta)
+    bursts = bursts_of(rms.loss - rosen.global_min)
+    start, later = [b for b in bursts if b[0] <= 5], [b for b in bursts if b[0] > 5]
+    if not bursts:
+        assert f"At β = {beta:g} RMSProp's loss has no spikes" in text
+        assert "spikes in RMSProp" not in text and "jump at the start" not in text
+    if start:
+        first = np.max(np.abs(rms.path[1] - rms.path[0]))
+        assert first == pytest.approx(0.01 / np.sqrt(1 - beta), rel=1e-3)  # "about η / √(1 − β)"
+        assert (f"**The jump at the start** (J − J* up {max(r for _, r in start):.2g}-fold)" in text
+                and f"here {first:.2g}, not η = 0.01" in text)
+    if later:
+        steps = [t for t, _ in later]
+        listed = f"at step {steps[0]}" if len(steps) == 1 else \
+            "at steps " + ", ".join(map(str, steps[:-1])) + f" and {steps[-1]}"
+        assert (f"in RMSProp's loss** ({listed}: J − J* jumps to up to {max(r for _, r in later):.2g} times "
+                "the lowest it had reached)") in text
+        off = rms.path[:, 1] - rms.path[:, 0] ** 2  # above (+) or below (−) the valley floor
+        for t in steps:
+            window = off[t - 3:t + 1]
+            assert np.all(np.sign(window[1:]) == -np.sign(window[:-1])), (t, window)  # wall to wall
+            assert abs(off[t]) > abs(off[t - 3])  # further each time
+        ratios = [(rms.effective_lr[t + k - 1] / rms.effective_lr[t + k - 2], t + k)
+                  for t in steps for k in range(6) if t + k <= 800]
+        fall, at_step, weight = min((float(r.min()), step, int(np.argmin(r))) for r, step in ratios)
+        assert fall < 0.9
+        assert f"at step {at_step} the rate for {'xy'[weight]} drops to {fall:.2g} of the step before" in text
+    if beta == 0.99:  # the page's default, the lesson's run: its spikes are explained
+        assert len(later) >= 3 and not start
 
 
 # --- page 8 ---------------------------------------------------------------------------------------
