@@ -424,10 +424,11 @@ def network_section() -> dict:
     data = c2.selectbox("Data set", dn.DATA, key=K + "net.data", format_func=lambda n: datasets.kind(n).title)
     with st.spinner(f"Training {dx.NET_CELLS ** 2} networks ..."):
         res = cached_net_sweep(name, data)
-    beta = optimizers.rule(name).param(res.beta)
+    beta_rule = optimizers.rule(name)
+    beta = beta_rule.param(res.beta)
     notes = [[f"training accuracy {a:.1%}" if a == a else "" for a in row] for row in res.accuracy]
     best = res.best()
-    fig = vx.sweep_figure(res.loss, res.diverged_at, res.lrs, res.betas, x_label="Learning rate",
+    fig = vx.sweep_figure(res.loss, res.diverged_at, res.lrs, res.betas, x_label=beta_rule.lr.label,
                           y_label=beta.label, x_scale="log", y_scale="log1m", steps=setup.steps, best=best,
                           title=f"{label(name)} on a network ({datasets.kind(data).title})",
                           value_label="final loss", notes=notes, click="open on the Networks page")
@@ -438,7 +439,7 @@ def network_section() -> dict:
     if best is not None:
         j, i = best
         msg += (f"Lowest final training loss {res.loss[j, i]:.3g} (accuracy {res.accuracy[j, i]:.1%}) at "
-                f"learning rate {res.lrs[i]:g}, {beta.label} = {res.betas[j]:g} (outlined).")
+                f"η = {res.lrs[i]:g}, {beta.symbol} = {res.betas[j]:g} (outlined).")
     st.caption(msg)
     if best is not None and st.button("Open the lowest-loss cell on the Networks page", icon=":material/hub:",
                                       key=K + "net.open_best"):

@@ -61,7 +61,7 @@ def test_step_through_adams_first_five_updates(page, app_url):
     effective rate, the step and the new point, both coordinates, as the core computed them."""
     open_app(page, app_url + "/?explain=1")
     expect(page.locator(PANEL)).to_be_visible()
-    page.select_option(f"{PANEL} select", label="3. Adam (lr=0.1)")
+    page.select_option(f"{PANEL} select", label="3. Adam (η=0.1)")
     expect(page.locator(f"{PANEL} .xp-line")).to_have_count(4)  # Adam's four formula lines
     tr, rows = adam_core()
     sent = page.evaluate("() => window.__sent")
@@ -94,7 +94,7 @@ def test_arrows_legend_and_hover(page, app_url):
     """Explain mode draws a legend naming the gradient, first-moment and step arrows in the map's
     corner, and gone when the mode is turned off; the hover read-out gives a point's g and step."""
     open_app(page, app_url + "/?explain=1&arrows=0")
-    page.select_option(f"{PANEL} select", label="3. Adam (lr=0.1)")
+    page.select_option(f"{PANEL} select", label="3. Adam (η=0.1)")
     page.evaluate(FOCUS)
     for _ in range(5):
         page.keyboard.press("ArrowRight")
@@ -219,7 +219,7 @@ def test_presenter_mode_explains_adam_in_the_halls_text(browser, app_url, size):
     try:
         page = ctx.new_page()
         open_app(page, app_url + "/?present=1&explain=1")
-        page.select_option(f"{PANEL} select", label="3. Adam (lr=0.1)")
+        page.select_option(f"{PANEL} select", label="3. Adam (η=0.1)")
         page.wait_for_timeout(300)
         sizes = page.evaluate(f"""() => ['.stage', '{PANEL} td', '{PANEL} tbody th'].map(
           (s) => parseFloat(getComputedStyle(document.querySelector(s)).fontSize))""")

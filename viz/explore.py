@@ -311,7 +311,7 @@ def sensitivity_figure(lrs, curves: list[tuple[str, str, np.ndarray, np.ndarray,
         data.append({"type": "scatter", "x": lrs, "y": gap, "mode": "lines+markers", "name": label,
                      "legendgroup": label, "line": {"color": color, "width": 3},
                      "marker": {"size": 6, "color": color},
-                     "hovertemplate": f"{label}<br>lr = %{{x:.3g}}<br>final J − J* = %{{y:.3g}}"
+                     "hovertemplate": f"{label}<br>η = %{{x:.3g}}<br>final J − J* = %{{y:.3g}}"
                                       "<extra></extra>"})
         if bad.any():
             top.append((label, color, lrs[bad]))
@@ -334,7 +334,7 @@ def sensitivity_figure(lrs, curves: list[tuple[str, str, np.ndarray, np.ndarray,
         "height": height, "font": FONT, "margin": {"l": 80, "r": 20, "t": 60, "b": 60},
         "title": {"text": "Sensitivity to the learning rate", "font": TITLE_FONT,
                   "x": 0.01, "xanchor": "left", "xref": "paper", "y": 0.98, "yanchor": "top"},
-        "xaxis": {"type": "log", "title": {"text": "learning rate"}, "exponentformat": "power"},
+        "xaxis": {"type": "log", "title": {"text": "η (learning rate)"}, "exponentformat": "power"},
         "yaxis": {"type": "log", "title": {"text": "final J − J*"}, "exponentformat": "power",
                   "domain": [0, 0.9]},
         "yaxis2": {"domain": [0.9, 1.0], "range": [1.0, 1.04 + 0.06 * max(len(top), 1)], "visible": False,
