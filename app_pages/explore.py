@@ -424,11 +424,11 @@ def network_section() -> dict:
     data = c2.selectbox("Data set", dn.DATA, key=K + "net.data", format_func=lambda n: datasets.kind(n).title)
     with st.spinner(f"Training {dx.NET_CELLS ** 2} networks ..."):
         res = cached_net_sweep(name, data)
-    beta_rule = optimizers.rule(name)
-    beta = beta_rule.param(res.beta)
+    net_rule = optimizers.rule(name)
+    beta = net_rule.param(res.beta)
     notes = [[f"training accuracy {a:.1%}" if a == a else "" for a in row] for row in res.accuracy]
     best = res.best()
-    fig = vx.sweep_figure(res.loss, res.diverged_at, res.lrs, res.betas, x_label=beta_rule.lr.label,
+    fig = vx.sweep_figure(res.loss, res.diverged_at, res.lrs, res.betas, x_label=net_rule.lr.label,
                           y_label=beta.label, x_scale="log", y_scale="log1m", steps=setup.steps, best=best,
                           title=f"{label(name)} on a network ({datasets.kind(data).title})",
                           value_label="final loss", notes=notes, click="open on the Networks page")
