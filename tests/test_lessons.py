@@ -58,6 +58,13 @@ def test_every_lesson_asks_and_answers(key):
     assert setup.lesson == key and p.matches(setup)
     assert to_query(setup)["lesson"] == key and from_link(to_query(setup)) == (setup, [])
     assert len(p.run_names()) == len(setup.runs)
+    # each run's card calls it what the lesson does (its optimizer's name first) and shows its η and β
+    for spec, name in zip(setup.runs, p.run_names(), strict=True):
+        rule, card = optimizers.rule(spec.name), spec.optimizer().describe(short=True)
+        if rule.label.split()[0] == name.split()[0]:  # the lesson names the run by its optimizer
+            assert card.startswith(name) or (name == rule.label and card.startswith(rule.short)), (card, name)
+        assert f"η={spec.optimizer().hyper['lr']:g}" in card
+        assert ("beta" not in rule.defaults()) or f"β={spec.optimizer().hyper['beta']:g}" in card, card
     # one colour per optimizer: the Playground's runs have the colours the Learn pages take from run_colors
     colors = [v.color for v in runs(setup)]
     assert colors == run_colors([r.name for r in setup.runs])
