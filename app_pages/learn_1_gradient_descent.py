@@ -1,5 +1,5 @@
-"""Learn 1: gradient descent, the learning rate (too small, too large, just right; 2/L), and the
-three problems that the rest of the path solves."""
+"""Learn 1: gradient descent, the learning rate (too small, too large, just under the limit 2/L; the
+fastest), and the three problems that the rest of the path solves."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ SURFACE = SETUP.make_surface()
 START = SETUP.start_point()
 STEPS = SETUP.steps
 L = SURFACE.params["condition"]  # J = (x² + L y²) / 2: curvature 1 along x, L along y
-RATES = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 1 / 3, 0.38, 0.4, 0.41, 0.45, 0.5]
+FASTEST = 2 / (1 + L)  # 1 − η along x and 1 − ηL along y equally small: 1/3 here
+RATES = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, FASTEST, 0.38, 0.4, 0.41, 0.45, 0.5]
 NAMES = PRESET.names  # the lesson names its runs; the Playground shows the same names
 # three maps side by side are ~65 px high on a phone: there the page shows them one under another
 PHONE_CSS = (".st-key-three_tall{display:none}"
@@ -60,7 +61,7 @@ st.latex(r"w_{t+1} = w_t - \eta\, \nabla J(w_t)")
 st.caption("New weight = old weight − learning rate × gradient. Here w = (x, y): two weights, "
            "so the landscape is a map.")
 
-st.subheader("Too small, too large, just right")
+st.subheader("Too small, too large, just under the limit")
 st.markdown(
     f"A long bowl, J(x, y) = (x² + {L:g} y²) / 2. It curves {L:g}× more steeply along y (up the map) "
     "than along x (across). "
@@ -94,11 +95,14 @@ with st.container(key="three_wide"):
 with st.container(key="three_tall"):  # no toolbar over the first title on a phone
     st.plotly_chart(three_panels(1, 390), key="gd.three_tall", config={"displayModeBar": False})
 small, right, large = (v.trajectory.optimizer.hyper["lr"] for v in views)
+right_when = learn.gd_verdict(views[1].trajectory, SURFACE, STEPS)[1]
+fastest_when = learn.gd_verdict(gd(FASTEST), SURFACE, STEPS)[1]
 c1, c2, c3 = st.columns(3)
 c1.markdown(f"**Too small** (η = {small:g}): every step is safe but tiny; after {STEPS} steps it "
             "is still far from the minimum.")
-c2.markdown(f"**Just right** (η = {right:g}, just under 2/L): it zig-zags across the bowl, but each "
-            "zig is smaller than the last, and it arrives.")
+c2.markdown(f"**Just under 2/L** (η = {right:g}): it zig-zags across the bowl, but each zig is smaller "
+            f"than the last, and it arrives ({right_when}). Converging is not yet fast: η = 1/3 arrives "
+            f"sooner ({fastest_when}; see below).")
 c3.markdown(f"**Too large** (η = {large:g}, just over 2/L): each step overshoots by more than the "
             "last. The zig-zag grows and the run flies off.")
 playground_link(PRESET.setup(), "Open these three in the Playground")
@@ -126,7 +130,9 @@ right_col.plotly_chart(viz.fast_figure(lb.series_figure(
     [{"label": f"GD, η = {lr:.3g}", "color": color, "y": tr.loss - SURFACE.global_min}],
     ytitle="loss J (log scale; 0 at the minimum)", log_y=True, height=440, yrange=(1e-12, 1e8),
     hlines=[{"y": float(tr.loss[0]), "label": "loss at the start"}])), key="gd.loss")
-st.caption("Try η = 1/3 (fastest here), η = 0.4 = 2/L exactly (it bounces for ever) and η = 0.41.")
+st.caption("Try η = 1/3 (fastest here: along x each step multiplies the distance by 1 − η = 2/3, along "
+           "y by 1 − ηL = −2/3, and no other η makes the worse of the two smaller), η = 0.38 (it zig-zags "
+           "in), η = 0.4 = 2/L exactly (it bounces for ever) and η = 0.41.")
 
 st.subheader("Three problems plain gradient descent cannot solve")
 st.markdown(

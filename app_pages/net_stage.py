@@ -13,7 +13,7 @@ from __future__ import annotations
 import streamlit as st
 
 from viz.net_stage import NET_STAGE_CSS, NET_STAGE_JS
-from viz.stage import pack
+from viz.stage import module_text, pack
 
 KEY = "net.stage"
 
@@ -21,7 +21,7 @@ _component = st.components.v2.component(
     "descent_lab.net_stage",
     html="",
     css=NET_STAGE_CSS.read_text(),
-    js=NET_STAGE_JS.read_text(),
+    js=module_text(NET_STAGE_JS),
 )
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from viz.stage import STAGE_CSS, STAGE_JS
+from viz.stage import STAGE_CSS, STAGE_JS, module_text
 
 KEY = "stage"
 #: What the stage reports back (viz/stage.js REPORTS): each a trigger value, applied by apply_report.
@@ -31,7 +31,7 @@ _component = st.components.v2.component(
     "descent_lab.stage",
     html="",
     css=STAGE_CSS.read_text(),
-    js=STAGE_JS.read_text(),
+    js=module_text(STAGE_JS),
     isolate_styles=False,  # Plotly's stylesheet is global; in a shadow root its mode bar and hover break
 )
 

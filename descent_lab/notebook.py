@@ -7,7 +7,8 @@
     stage.runs                  # the runs as optimizers.Trajectory objects
     stage.link                  # the Playground link of this setup; Stage(link=...) opens one
 
-An anywidget whose module is viz/stage.js itself (the file, not a copy) and whose payload is
+An anywidget whose module is viz/stage.js itself (the file, not a copy; viz.stage.module_text puts
+viz/payload.js in front, as for every stage) and whose payload is
 viz.stage.stage_payload's, the app's. What the stage reports (an lr drag that ends, a start click or
 drag, 3-D, explain) comes to the kernel as a message; the kernel recomputes through the link reader
 (descent_lab.presets.from_link, as the app and the CLI read links) and the widget updates in place.
@@ -26,7 +27,7 @@ import anywidget
 import traitlets
 
 import viz
-from viz.stage import STAGE_CSS, STAGE_JS, stage_payload, stage_runs
+from viz.stage import STAGE_CSS, STAGE_JS, module_text, stage_payload, stage_runs
 
 from .cli import link_query
 from .families import Family, lr_family, lr_grid
@@ -59,7 +60,7 @@ def link_entries(settings: Mapping) -> dict[str, str]:
 class Stage(anywidget.AnyWidget):
     """The Playground's stage for one setup, in a notebook cell (see the module's docstring)."""
 
-    _esm = STAGE_JS
+    _esm = module_text(STAGE_JS)
     _css = STAGE_CSS
     payload = traitlets.Bytes(b"").tag(sync=True)
     #: what the kernel answers of the stage's reports (the rest the stage does itself)

@@ -2,8 +2,9 @@
 it may use viz).
 
 Everything is inline: the stage's style (viz/stage.css) and module (viz/stage.js, the same file the
-app and the notebook widget load), its payload (viz.stage.stage_payload, standalone: 3-D, explain and
-every learning rate of each family in it) and plotly.js, the last two gzipped and in base64. Nothing
+app and the notebook widget load, as viz.stage.module_text gives it), its payload
+(viz.stage.stage_payload, standalone: 3-D, explain and every learning rate of each family in it) and
+plotly.js, the last two gzipped and in base64. Nothing
 is fetched from any host, so the file works from file://, on a course site and in an iframe. The map
 is drawn before plotly.js is unpacked (the stage draws the landscape and the runs itself; plotly.js
 adds the axes and the 3-D view after).
@@ -24,7 +25,7 @@ from urllib.parse import urlencode, urlsplit
 import plotly
 
 import viz
-from viz.stage import STAGE_CSS, STAGE_JS, stage_payload, stage_runs
+from viz.stage import STAGE_CSS, STAGE_JS, module_text, stage_payload, stage_runs
 
 from .presets import PRESETS
 from .setup import DEFAULT_APP_URL, Setup, to_query
@@ -83,7 +84,7 @@ def page_html(setup: Setup, app_url: str = DEFAULT_APP_URL) -> str:
         "or the steps needs new runs: the app does that. Reopen this setup in the app: "
         f"<a href='{_text(link)}' target='_blank' rel='noopener'>{_text(link)}</a></p>",
         _data_script("stage-payload", payload),
-        f"<script type='module' async>{_script(STAGE_JS.read_text())}\n{BOOT_JS}</script>",
+        f"<script type='module' async>{_script(module_text(STAGE_JS))}\n{BOOT_JS}</script>",
         _data_script("plotly-js", PLOTLY_JS.read_bytes()),
     ]
     return "\n".join([

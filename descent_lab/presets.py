@@ -63,18 +63,19 @@ class Preset:
 
 
 PRESETS = {p.key: p for p in (
-    Preset("learning-rate", "Too small, too large, just right",
+    Preset("learning-rate", "Too small, too large, just under the limit",
            "Three learning rates for gradient descent on the same bowl.",
            {"surface": "elongated_bowl", "condition": "5", "optimizers": "gd,gd,gd", "steps": "60",
             "gd.lr": "0.02", "gd2.lr": "0.38", "gd3.lr": "0.41", "start": "-2.8,1.5"},
            speed="0.5x",
            question="Three learning rates for gradient descent on the same bowl: which one arrives, and "
            "what do the other two do?",
-           answer="Just right (η = 0.38, just under 2/L = 0.4) zig-zags across the bowl, each zig smaller "
-           "than the last, and arrives. Too small (0.02) is safe but still far from the minimum after 60 "
+           answer="Just under 2/L (η = 0.38, under 2/L = 0.4) zig-zags across the bowl, each zig "
+           "smaller than the last, and arrives, though slowly: η = 1/3 would arrive sooner. Too small "
+           "(0.02) is safe but still far from the minimum after 60 "
            "steps. Too large (0.41, just over 2/L) overshoots by more at every step: the zig-zag grows and "
            "the run flies off.",
-           page="Learn 1", names=("Too small", "Just right", "Too large")),
+           page="Learn 1", names=("Too small", "Just under 2/L", "Too large")),
     Preset("one-rate", "One learning rate for all parameters",
            "On a long, narrow bowl the steep direction caps the rate and the flat one crawls; "
            "per-parameter rates fix it.",
@@ -182,11 +183,12 @@ def from_link(query: Mapping) -> tuple[Setup, list[str]]:
 
 def with_lesson(query: Mapping) -> dict:
     """A link's query; a bare lesson link (lesson= without optimizers= and surface=, like
-    /?lesson=ravine) gets the lesson's own runs and surface (what else the link says wins)."""
+    /?lesson=ravine) gets the lesson's own runs, surface and speed, as its full link and the picker
+    give (what else the link says wins)."""
     q = dict(query)
     p = PRESETS.get(q.get("lesson", ""))
     if p is not None and "optimizers" not in q and "surface" not in q:
-        return {**p.query, **q}
+        return {**p.full_query(), **q}
     return q
 
 

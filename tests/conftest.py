@@ -174,11 +174,11 @@ def mount_stage(page, payload: bytes) -> None:
     loaded): its module with ``mount`` and ``unpack`` on window, mounted on ``payload`` in #host."""
     import base64
 
-    from viz.stage import STAGE_CSS, STAGE_JS
+    from viz.stage import STAGE_CSS, STAGE_JS, module_text
 
     page.set_content("<div id='host'></div>")
     page.add_style_tag(content=STAGE_CSS.read_text())
-    page.add_script_tag(type="module", content=STAGE_JS.read_text()
+    page.add_script_tag(type="module", content=module_text(STAGE_JS)
                         + "\nwindow.__stage = { mount, unpack };")
     page.wait_for_function("() => window.__stage")
     page.evaluate("(b64) => { window.__bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));"

@@ -94,7 +94,7 @@ def test_page1_numbers(lr):
     else:
         assert out.value == "converged"
         assert out.delta == f"within 0.01 of the minimum from step {reached(tr.path)}"
-    # the three panels: too small is far away after 60 steps, just right arrives, too large flies off
+    # the three panels: too small is far away after 60 steps, just under 2/L arrives, too large flies off
     small, right, large = (run("gd", bowl, 60, lr=r) for r in (0.02, 0.38, 0.41))
     assert np.linalg.norm(small.path[-1]) > 0.5 and reached(right.path) >= 0
     assert np.linalg.norm(large.path[-1]) > 5 * np.linalg.norm(large.path[0])
@@ -276,6 +276,24 @@ def test_page6_numbers():
     assert f"its loss is still {float(tr.loss[-1]) - rosen.global_min:.2g} above" in text
 
 
+def test_page6_every_rate_in_the_legend_is_visible():
+    """GD's x and y rates are the same number at every step: a dashed y line would lie exactly on the
+    solid x line. No line may be hidden under an identical earlier one; GD's y shows as dots over x."""
+    at = open_page("app_pages/learn_6_adagrad.py")
+    fig = next(c for c in at.get("plotly_chart") if "The rate each weight gets" in c.proto.spec)
+    data = json.loads(fig.proto.spec)["data"]
+    drawn = [(t["line"]["color"], dict(zip(t["x"], t["y"], strict=True))) for t in data]
+    for i, t in enumerate(data):
+        if t["mode"] == "lines":
+            assert all(not (c == drawn[i][0] and pts == drawn[i][1]) for c, pts in drawn[:i]), t["name"]
+    (gd_y,) = [t for t in data if t["name"].startswith("Gradient descent: y")]
+    gd_x = next(t for t in data if t["name"] == "Gradient descent: x")
+    assert gd_y["mode"] == "markers" and "the same rate" in gd_y["name"]
+    assert data.index(gd_y) > data.index(gd_x)
+    assert all(drawn[data.index(gd_x)][1][x] == y for x, y in zip(gd_y["x"], gd_y["y"], strict=True))
+    assert 5 <= len(gd_y["x"]) <= 20
+
+
 def test_page7_numbers():
     at = open_page("app_pages/learn_7_rmsprop.py")
     s = PRESETS["adagrad-fades"].setup()
@@ -402,6 +420,16 @@ def test_page1_and_its_lesson_agree():
     for lr in ("0.02", "0.38", "0.41"):
         assert f"η = {lr}" in text and lr in answer
     assert "2/L = 0.4" in answer and "2 / L = 0.4" in text
+    # η = 0.38 zig-zags in but is not the best rate: page and lesson both say η = 1/3 arrives sooner
+    bowl = landscapes.get("elongated_bowl", condition=5)
+    under, third = (reached(run("gd", bowl, 60, lr=r).path) for r in (0.38, 1 / 3))
+    assert 0 <= third < under
+    assert (f"**Just under 2/L** (η = 0.38): it zig-zags across the bowl, but each zig is smaller than the "
+            f"last, and it arrives (within 0.01 of the minimum from step {under}). Converging is not yet "
+            f"fast: η = 1/3 arrives sooner (within 0.01 of the minimum from step {third}; see below).") \
+        in text
+    assert "η = 1/3 would arrive sooner" in answer and "Try η = 1/3 (fastest here" in text
+    assert "just right" not in (text + answer).lower()
 
 
 @pytest.mark.parametrize("page", list(PAGE_LESSONS))
@@ -444,3 +472,347 @@ def test_page4_wells_and_their_lesson_agree():
     assert [m.label.split(" (")[0] for m in deepest] == ["Momentum"]  # as the lesson says
     assert "Momentum arrives there with speed, rolls over the rim and ends in the deepest well" in \
         PRESETS["local-minima"].answer
+
+
+
+# --- page 9: the reference card -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def page9():
+    return open_page("app_pages/learn_9_reference.py")
+
+
+def torch_path(code: str, surface, start, steps: int) -> np.ndarray:
+    """The card's PyTorch code (our own text, shown on the page) run for ``steps`` steps in float64, fed
+    the surface's gradient: the points it visits (steps + 1, 2)."""
+    import torch
+
+    w = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    scope = {"params": [w]}
+    exec(code, scope)  # the page's generated code, in a test only (no user text)
+    opt, path = scope["opt"], [w.detach().numpy().copy()]
+    for _ in range(steps):
+        w.grad = torch.tensor(surface.grad(w.detach().numpy()), dtype=torch.float64)
+        opt.step()
+        path.append(w.detach().numpy().copy())
+    return np.array(path)
+
+
+def test_page9_table_defaults_and_code_take_the_same_steps(page9):
+    """Each card's defaults (table and text) are the optimizer's own, and its PyTorch code, run, takes our
+    steps at those defaults for 300 steps to the 1e-7 the page states (the look-ahead form: its look-ahead
+    points, as its conventions say)."""
+    table = page9.dataframe[0].value.to_dict("records")
+    torch_codes = [c.value for c in page9.code if c.value.startswith("import torch")]
+    text = page_text(page9)
+    surface, start = landscapes.get("rosenbrock"), (-1.5, 2.0)
+    assert len(table) == len(torch_codes) == len(optimizers.names())
+    for row, code, name in zip(table, torch_codes, optimizers.names(), strict=True):
+        rule, opt = optimizers.rule(name), optimizers.get(name)
+        defaults = ", ".join(f"{p.name} = {opt.hyper[p.name]:g}" for p in rule.params)
+        assert row == {"optimizer": rule.label, "defaults": defaults,
+                       "PyTorch": f"torch.optim.{rule.torch_class}"}
+        assert f"torch.optim.{rule.torch_class}(" in code
+        for p in rule.params:
+            assert f"`{p.name} = {opt.hyper[p.name]:g}`" in text
+        ours = optimizers.run(opt, surface, start=start, steps=300)
+        theirs = torch_path(code, surface, start, 300)
+        mine = ours.grad_point if name == "nesterov_lookahead" else ours.path
+        np.testing.assert_allclose(mine, theirs[:len(mine)], rtol=1e-7, atol=1e-12, err_msg=name)
+    assert "require 300 steps to agree to 1e-7" in page9.info[0].value
+
+
+def test_page9_the_reference_runs_it_cites(page9):
+    """The torch fixture the card cites: several surfaces, with and without schedules, every optimizer,
+    300 steps checked to 1e-7; the Keras one: Keras 3.15, and SGD, momentum, Nesterov and Nadam with
+    momentum_decay = 1 in their PyTorch form on Keras's steps to 1e-14."""
+    import test_reference as ref
+
+    text = page9.info[0].value
+    assert ref.STEPS == 300 and ref.RTOL == 1e-7 and "require 300 steps to agree to 1e-7" in text
+    assert len({c["surface"] for c in ref.CASES}) >= 3
+    assert {c["schedule"]["kind"] == "constant" for c in ref.CASES} == {True, False}
+    course_forms = {"momentum_ewma", "nesterov_lookahead"}  # checked through their relations to torch's
+    assert {c["optimizer"] for c in ref.CASES} >= set(optimizers.names()) - course_forms
+    with np.load(ref.ROOT / "tests" / "fixtures" / "keras_reference.npz") as data:
+        version, cases, paths = str(data["keras_version"]), json.loads(str(data["cases"])), data["path"]
+    assert version.startswith("3.15") and "Keras 3.15" in text
+    same = [(c, p) for c, p in zip(cases, paths, strict=True) if c["form"] == "pytorch"
+            and c["optimizer"] in ("gd", "momentum", "nesterov", "nadam")]
+    assert {c["optimizer"] for c, _ in same} == {"gd", "momentum", "nesterov", "nadam"}
+    assert all(c["hyper"]["momentum_decay"] == 1 for c, _ in same if c["optimizer"] == "nadam")
+    for c, keras_path in same:
+        opt = optimizers.get(c["optimizer"], schedule=optimizers.Schedule(**c["schedule"]), **c["hyper"])
+        tr = optimizers.run(opt, landscapes.get(c["surface"]), start=c["start"], steps=len(keras_path) - 1)
+        assert np.abs(tr.path - keras_path).max() < 1e-14, c["id"]
+    assert "take the same steps to 1e-14" in text
+
+
+def test_page9_numbers_in_the_rules_notes():
+    """The numbers in the cards' notes: Keras's ε as a multiple of PyTorch's, torch.optim's own defaults,
+    Nadam's schedules, RAdam's first momentum-only steps."""
+    import inspect
+
+    import torch
+
+    def torch_default(cls, name):
+        return inspect.signature(getattr(torch.optim, cls)).parameters[name].default
+
+    adam = optimizers.rule("adam")
+    eps_at = [1 / np.sqrt(1 - 0.999 ** t) for t in (1, 1000)]
+    assert f"({eps_at[0]:.1f} ε at step 1, {eps_at[1]:.3g} ε at step 1000 for β₂ = 0.999)" in adam.note
+    assert torch_default("Adam", "lr") == 0.001 and "PyTorch's and Keras's default" in adam.conventions
+    assert (torch_default("AdamW", "lr"), torch_default("AdamW", "weight_decay")) == (0.001, 0.01)
+    assert "PyTorch's defaults: η = 0.001, λ = 0.01" in optimizers.rule("adamw").conventions
+    assert torch_default("RMSprop", "alpha") == 0.99
+    assert "PyTorch alpha = 0.99" in optimizers.rule("rmsprop").conventions
+    nadam = optimizers.rule("nadam")
+    assert torch_default("NAdam", "lr") == 0.002 and "its default η for NAdam is 0.002" in nadam.conventions
+    assert torch_default("NAdam", "momentum_decay") == 0.004 and "ψ = 0.004 by default" in nadam.note
+    t = np.arange(1, 100_000)
+    near = [int(t[np.argmax(0.9 * (1 - 0.5 * 0.96 ** (t * psi)) > 0.99 * 0.9)]) for psi in (1.0, 0.004)]
+    assert 90 <= near[0] <= 110 and near[1] > 1000  # "within about 100 steps instead of thousands"
+    assert "within about 100 steps instead of thousands" in nadam.note
+    radam = optimizers.rule("radam")
+    rho_inf = 2 / (1 - 0.999) - 1
+    rho = rho_inf - 2 * t[:50] * 0.999 ** t[:50] / (1 - 0.999 ** t[:50])
+    first = int(np.sum(rho <= 5))
+    assert np.all(rho[:first] <= 5) and f"the first {first} steps for β₂ = 0.999" in radam.note
+    assert torch_default("RAdam", "lr") == 0.001 and "PyTorch's default η is 0.001" in radam.conventions
+    tr = optimizers.run(optimizers.get("radam"), landscapes.get("booth"), start=(-1.0, 4.0), steps=first + 1)
+    m = np.zeros(2)
+    for k in range(first):  # those steps are η m̂ (momentum SGD)
+        m = 0.9 * m + 0.1 * tr.grad[k]
+        np.testing.assert_allclose(tr.path[k] - tr.path[k + 1], 0.01 * m / (1 - 0.9 ** (k + 1)), rtol=1e-12)
+
+
+# --- page 10: real networks ---------------------------------------------------------------------------
+# Its runs redone here from what the page says it ran (a 2-16-16-1 tanh MLP on 200 points of two moons,
+# seed 0, 1000 test points), measured with NumPy: Hessians from the network's exact Hessian-vector
+# products, accuracies and cross-entropies from its logits, lines and directions built here.
+
+
+@pytest.fixture(scope="module")
+def page10():
+    return open_page("app_pages/learn_10_networks.py")
+
+
+@pytest.fixture(scope="module")
+def net10():
+    return landscapes.network(data="moons", hidden=(16, 16), activation="tanh", n=200, noise=0.2, seed=0,
+                              n_test=1000)
+
+
+def markdown(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def full_hessian(net, w) -> np.ndarray:
+    h = net.hvp(np.repeat(np.asarray(w)[None], net.dim, axis=0), np.eye(net.dim))
+    return (h + h.T) / 2
+
+
+def curving_down(eig) -> tuple[int, float]:
+    """Directions of downward curvature (below -1e-6 of the largest |eigenvalue|, the page's zero) and
+    the strongest of them against the strongest upward one."""
+    return int(np.sum(eig < -1e-6 * np.abs(eig).max())), max(0.0, -eig[0]) / eig[-1]
+
+
+def cross_entropy(net, w, samples) -> float:
+    z = net.logits(w, samples.x)
+    return float(np.mean(np.logaddexp(0, z) - samples.y * z))
+
+
+def accuracy(net, w, samples) -> float:
+    return float(np.mean((net.logits(w, samples.x) >= 0) == (samples.y == 1)))
+
+
+def test_page10_network_and_seeds(page10, net10):
+    from viz.learn_networks import percent, span
+
+    text = markdown(page10)
+    assert f"1 output: **{net10.dim} weights**" in text and net10.dim == 2 * 16 + 16 + 16 * 16 + 16 + 16 + 1
+    assert f"({net10.data.n} training points, {net10.test.n} test points" in text
+    seeds = np.arange(8)
+    adam = run("adam", net10, 400, start=net10.init(seeds), lr=0.02)
+    gd = run("gd", net10, 400, start=net10.init(seeds), lr=0.5)
+    assert "Here are 8 runs of Adam (η = 0.02, 400 steps)" in text
+    assert "and 8 of plain gradient descent" in text
+    ends = adam.path[-1]
+    train = [accuracy(net10, w, net10.data) for w in ends]
+    test = [accuracy(net10, w, net10.test) for w in ends]
+    assert (f"start at losses of {span(adam.loss[0])} and end at **{span(adam.loss[-1])}**, with training "
+            f"accuracy {percent(train)} and test accuracy {percent(test)}") in text
+    assert adam.loss[-1].max() < 0.5 * adam.loss[0].min()  # "None is stuck"
+    assert f"every run ends below {adam.loss[-1].max() / adam.loss[0].min():.0%} of the lowest" in text
+    g0, g1 = (np.linalg.norm(net10.grad(gd.path[t]), axis=-1) for t in (0, -1))
+    drop = gd.loss[300] - gd.loss[-1]
+    passes = int(np.flatnonzero(adam.loss[:, 0] < gd.loss[-1].min())[0])
+    assert (f"every seed ends at {span(gd.loss[-1], 3)}, on one **plateau**. Its gradient there is "
+            f"{span(g1 / g0)} times its size at the start, and over its last 100 steps the loss fell by "
+            f"only {span(drop, 1)}") in text
+    assert f"crosses that level at step {passes} and goes on down" in text
+
+
+def test_page10_hessians_and_lines(page10, net10):
+    from viz.learn_networks import span
+
+    text = markdown(page10)
+    seeds = np.arange(8)
+    adam = run("adam", net10, 400, start=net10.init(seeds), lr=0.02)
+    start = curving_down(np.linalg.eigvalsh(full_hessian(net10, adam.path[0, 0])))
+    at30 = curving_down(np.linalg.eigvalsh(full_hessian(net10, adam.path[30, 0])))
+    ends = [curving_down(np.linalg.eigvalsh(full_hessian(net10, adam.path[-1, r]))) for r in range(3)]
+    assert (f"At the start the loss curves down in **{start[0]}** of {net10.dim} directions, the strongest "
+            f"of them {start[1]:.0%} as strongly") in text
+    assert f"By step 30 that is down to {at30[1]:.1%}" in text
+    assert (f"At the ends of seeds 0 to 2, {span([e[0] for e in ends])} directions still curve down, but "
+            f"only {span([100 * e[1] for e in ends], 1)} % as strongly") in text
+    a, b = adam.path[-1, 0], adam.path[-1, 1]
+    alpha = np.linspace(0, 1, 41)  # the segment, at the page's spacing (1/40)
+    between = net10.f(a + alpha[:, None] * (b - a))
+    from_start = net10.f(adam.path[0, 0] + alpha[:, None] * (a - adam.path[0, 0]))
+    assert np.all(np.diff(from_start) <= 0) and "the loss falls all the way" in text
+    barrier = between.max() - max(between[0], between[-1])
+    assert barrier > 0.1 * max(between[0], between[-1]) and "two valleys" in text
+    assert (f"(losses {between[0]:.3g} and {between[-1]:.3g}) it climbs **{barrier:.3g} above the worse "
+            "end**") in text
+    alike = np.mean((net10.logits(a, net10.test.x) >= 0) == (net10.logits(b, net10.test.x) >= 0))
+    assert f"classify **{alike:.1%}** of the test points alike" in text
+
+
+def test_page10_mini_batch_noise(page10, net10):
+    """Three runs of GD (η = 0.5) for 10 epochs; their loss on all 200 points after every update, from
+    their paths."""
+    text = markdown(page10)
+    n = net10.data.n
+    assert ("η = 0.5), fed three kinds of gradient, for the same **10 epochs** (passes over the 200 "
+            "training points): the full batch makes one update per epoch, mini-batches of 20 make 10, SGD "
+            "makes 200") in text
+    table = page10.dataframe[0].value.to_dict("records")
+    runs = {}
+    for row, b in zip(table, (n, 20, 1), strict=True):
+        tr = optimizers.run(optimizers.get("gd", lr=0.5), net10, steps=10 * n // b,
+                            batch_size=b if b < n else None, seed=0)
+        loss = np.array([cross_entropy(net10, w, net10.data) for w in tr.path])
+        rises = float(np.mean(np.diff(loss) > 0))
+        assert row["updates"] == 10 * n // b and row["final loss"] == pytest.approx(loss[-1], rel=1e-9)
+        assert row["loss rose after"] == f"{rises:.0%} of updates"
+        runs[b] = loss, rises
+    (full, full_r), (_, mini_r), (sgd, sgd_r) = runs.values()
+    assert f"falls at every update ({full_r:.0%} rises)" in text and full_r == 0
+    assert f"rises after **{mini_r:.0%}** of its updates and SGD's after **{sgd_r:.0%}**" in text
+    assert f"SGD's loss swings by {np.ptp(sgd[-n - 1:]):.2g} within its last epoch" in text
+    best = min(runs, key=lambda b: runs[b][0][-1])
+    label = {n: "full batch", 20: "mini-batch (B = 20)", 1: "SGD (B = 1)"}[best]
+    assert f"**{label}** run's ({runs[best][0][-1]:.3f}; full batch {full[-1]:.3f})" in text
+    assert ("more updates beat exact ones" in text) == (best != n)
+
+
+def test_page10_badly_scaled_inputs(page10, net10):
+    """GD and Adam at 8 learning rates for 200 steps from the network's start, on the data and on the data
+    with feature 1 x100; the first layer's gradients and tanh outputs at the start."""
+    from dataclasses import replace
+
+    from landscapes.datasets import Samples
+
+    text = markdown(page10)
+    lrs = np.array([1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0])
+    scale = np.array([100.0, 1.0])
+    nets = {"plain": net10, "scaled": replace(net10, data=Samples(net10.data.x * scale, net10.data.y),
+                                              test=Samples(net10.test.x * scale, net10.test.y))}
+    first = net10.layers[0]
+    w1, b1 = net10.start[first.weight].reshape(first.out, first.inp), net10.start[first.bias]
+    best, ratio, flat = {}, {}, {}
+    for data, net in nets.items():
+        g = np.abs(net.grad(net.start)[first.weight].reshape(first.out, first.inp)).mean(0)
+        ratio[data] = g[0] / g[1]
+        flat[data] = np.mean(np.abs(np.tanh(net.data.x @ w1.T + b1)) > 0.99)
+        for name in ("gd", "adam"):
+            tr = optimizers.run(optimizers.get(name, lr=lrs), net, start=np.tile(net.start, (lrs.size, 1)),
+                                steps=200)
+            end = np.where(tr.diverged_at < 0, tr.loss[-1], np.nan)
+            i = int(np.nanargmin(end))
+            best[name, data] = end[i], lrs[i]
+    assert (f"at the start they average {ratio['scaled']:.2g} times those on the other feature (on the plain "
+            f"data {ratio['plain']:.2g} times)") in text
+    assert "multiply the first input feature by **100**" in text
+    assert f"Both ran 200 steps at each of {lrs.size} learning rates" in text
+    (gp, _), (ap, _) = best["gd", "plain"], best["adam", "plain"]
+    (gs, gs_lr), (as_, as_lr) = best["gd", "scaled"], best["adam", "scaled"]
+    assert (f"the best GD run reaches {gp:.3g} and the best Adam run {ap:.3g}. Scaled, GD's best is "
+            f"**{gs:.3g}** (at η = {gs_lr:g}) and Adam's **{as_:.3g}** (at η = {as_lr:g})") in text
+    assert as_ < gs and f"ends {gs / as_:.2g} times lower than GD can" in text
+    assert as_ > ap and "its best loss is higher than on the plain data" in text
+    assert (f"at the start {flat['scaled']:.0%} of their outputs are beyond ±0.99, where the slope is almost "
+            f"zero (plain data: {flat['plain']:.0%})") in text
+    legends = {t["name"] for c in page10.get("plotly_chart") if c.proto.id.endswith("nets.curves")
+               for t in json.loads(c.proto.spec)["data"] if t.get("name")}
+    for (o, d), (_, lr) in best.items():
+        assert f"{'GD' if o == 'gd' else 'Adam'}, {d} (η = {lr:g})" in legends
+
+
+def test_page10_sharp_and_flat(page10, net10):
+    """GD (η = 0.5) for 1000 updates from 4 seeds, full batch and batches of 8: the top Hessian eigenvalue
+    at each end (the full Hessian's, not a power iteration), the mean loss increase at 0.5 along 4
+    filter-normalized directions (drawn here as the page says: each neuron's incoming weights scaled to
+    that neuron's norm in w, biases 0), test loss and accuracy from the logits."""
+    from viz.learn_networks import percent, span
+
+    text = markdown(page10)
+    assert ("gradient descent with η = 0.5, 1000 updates, from 4 initializations, once with the full batch "
+            "(200 samples per update) and once with mini-batches of 8") in text
+    seeds = np.arange(4)
+    got = {}
+    for b in (200, 8):
+        tr = optimizers.run(optimizers.get("gd", lr=0.5), net10, start=net10.init(seeds), steps=1000,
+                            batch_size=b if b < 200 else None, seed=seeds)
+        ends = tr.path[-1]
+        rng = np.random.default_rng(0)
+        rise = []
+        for w in ends:
+            dirs = []
+            for _ in range(4):
+                d = np.zeros(net10.dim)
+                for layer in net10.layers:
+                    rows = rng.standard_normal((layer.out, layer.inp))
+                    own = np.linalg.norm(w[layer.weight].reshape(layer.out, layer.inp), axis=1)
+                    d[layer.weight] = (rows * (own / np.linalg.norm(rows, axis=1))[:, None]).ravel()
+                dirs.append(d)
+            rise.append(np.mean(net10.f(w + 0.5 * np.array(dirs)) - net10.f(w)))
+        got[b] = {"train": net10.f(ends), "rise": np.array(rise),
+                  "sharp": np.array([np.linalg.eigvalsh(full_hessian(net10, w))[-1] for w in ends]),
+                  "test": [cross_entropy(net10, w, net10.test) for w in ends],
+                  "acc": np.array([accuracy(net10, w, net10.test) for w in ends])}
+    table = page10.dataframe[1].value.to_dict("records")
+    for row, b in zip(table, (200, 8), strict=True):
+        g = got[b]
+        assert row == {"batch": "full (200)" if b == 200 else "8", "training loss": span(g["train"], 3),
+                       "sharpness": span(g["sharp"]), "loss increase at 0.5": span(g["rise"]),
+                       "test loss": span(g["test"], 3), "test accuracy": percent(g["acc"])}, b
+    mean = {b: {k: float(np.mean(v)) for k, v in g.items()} for b, g in got.items()}
+    large, small = mean[200], mean[8]
+    assert small["sharp"] < large["sharp"] and small["rise"] < large["rise"]
+    assert (f"mean sharpness {small['sharp']:.2g} against {large['sharp']:.2g}, and a loss increase of "
+            f"{small['rise']:.2g} against {large['rise']:.2g}") in text
+    assert abs(large["sharp"] / (2 / 0.5) - 1) < 0.3 and "sits near 2 / η = 4" in text
+    spread = max(np.ptp(g["acc"]) for g in got.values())
+    assert small["acc"] - large["acc"] <= 0.5 * spread and "But flatter is not better here" in text
+    assert (f"test accuracy {small['acc']:.1%} against {large['acc']:.1%}, while seeds of one batch size "
+            f"differ by up to {spread:.1%}") in text
+
+
+def test_page10_networks_note(page10, net10):
+    """What the captions say of the Networks page's runs: its network trains on the same points from the
+    same start, with a test set of 50 points."""
+    from descent_lab.network_lessons import networks_setup
+
+    theirs = networks_setup((), 10).network()
+    np.testing.assert_array_equal(theirs.data.x, net10.data.x)
+    np.testing.assert_array_equal(theirs.start, net10.start)
+    captions = [c.value for c in page10.caption if "The Networks page trains" in c.value]
+    assert len(captions) == 3
+    for c in captions:
+        assert f"same {theirs.data.n} training points" in c
+        assert f"smaller test set ({theirs.test.n} points, here {net10.test.n:,})" in c

@@ -94,7 +94,7 @@ def test_a_changed_setup_no_longer_matches_its_lesson():
 def test_answer_learning_rate():
     s, [(small, o1), (right, o2), (large, _)] = lesson("learning-rate")
     L = s.params["condition"]
-    assert PRESETS["learning-rate"].run_names() == ("Too small", "Just right", "Too large")
+    assert PRESETS["learning-rate"].run_names() == ("Too small", "Just under 2/L", "Too large")
     assert [t.optimizer.hyper["lr"] for t in (small, right, large)] == [0.02, 0.38, 0.41]
     assert 0.38 < 2 / L == 0.4 < 0.41
     assert o2.reached_at >= 0 and o1.reached_at == -1 and distance(small, s, -1) > 0.5

@@ -132,6 +132,21 @@ def test_a_bare_lesson_link_opens_the_lesson():
     assert at.session_state.steps == 50 and at.session_state.present
 
 
+@pytest.mark.parametrize("key", ["ravine", "local-minima"])
+def test_a_bare_lesson_link_plays_at_the_speed_the_picker_gives(key):
+    """/?lesson=ravine plays at the lesson's pace (0.5x), as the picker and its Learn link do, on the
+    stage too; a speed the link gives wins."""
+    bare = playground({"lesson": key})
+    picked = playground()
+    picked.selectbox(key="lesson").set_value(key)
+    ok(picked)
+    speeds = [at.session_state.speed for at in (bare, picked)]
+    assert speeds == [PRESETS[key].speed] * 2 and PRESETS[key].speed != Setup.speed
+    (element,) = bare.get("bidi_component")
+    assert unpack(element.proto.bytes)["speed"] == PRESETS[key].speed
+    assert playground({"lesson": key, "speed": "4x"}).session_state.speed == "4x"
+
+
 def test_switching_a_run_recolours_no_other_run():
     """Default runs GD, Momentum, Adam: Run 1 to Adam keeps Run 3's (Adam's) colour and gives Run 1
     a free one; the cards and the stage agree."""

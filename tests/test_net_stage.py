@@ -16,7 +16,7 @@ import pytest
 from descent_lab import networks as dn
 from descent_lab.setup import run_spec
 from viz.net_stage import NET_STAGE_JS, net_stage_data, weight_stride
-from viz.stage import pack, unpack
+from viz.stage import module_text, pack, unpack
 
 ROOT = Path(__file__).resolve().parent.parent
 JS = NET_STAGE_JS
@@ -91,7 +91,7 @@ def in_browser(data: dict, expression: str):
         pytest.fail("node is needed to run the stage's JavaScript")
     script = f"""
       import {{ readFileSync }} from "node:fs";
-      const src = readFileSync({json.dumps(str(JS))}).toString("base64");
+      const src = Buffer.from({json.dumps(module_text(JS))}).toString("base64");
       const mod = await import("data:text/javascript;base64," + src);
       const d = mod.decode(mod.unpack(new Uint8Array(readFileSync(0))));
       process.stdout.write(JSON.stringify({expression}));

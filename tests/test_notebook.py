@@ -14,7 +14,7 @@ pytest.importorskip("anywidget", reason="the notebook extra: pip install 'descen
 from descent_lab.notebook import Stage, link_entries
 from descent_lab.presets import from_link
 from descent_lab.setup import LessonText, Setup, to_query
-from viz.stage import STAGE_JS, unpack
+from viz.stage import STAGE_JS, module_text, unpack
 
 
 def test_keywords_are_link_entries():
@@ -26,7 +26,7 @@ def test_keywords_are_link_entries():
 
 def test_the_stage_is_the_apps_module_and_payload():
     stage = Stage(surface="rosenbrock", optimizers=["gd", "adam"], steps=60)
-    assert str(Stage._esm) == STAGE_JS.read_text()  # read from the file itself: one stage.js
+    assert Stage._esm == module_text(STAGE_JS)  # the files themselves: one stage.js, one payload.js
     data = unpack(stage.payload)
     assert [r["label"] for r in data["runs"]] == ["1. GD (η=0.001)", "2. Adam (η=0.01)"]
     np.testing.assert_array_equal(data["runs"][1]["path"], stage.runs[1].path.T.ravel().astype("<f4"))

@@ -137,3 +137,19 @@ def test_chromium_reads_every_field_as_python_does(page):
     want = plain(unpack(sent))
     assert {"grid3d", "every_lr"} <= set(want) and {"fam_xp", "explain", "fam_z"} <= set(want["runs"][1])
     assert_same(page.evaluate(TO_PLAIN), want)
+
+
+def test_one_unpack_and_one_plotly_loader_for_every_stage():
+    """viz/payload.js holds the reader of pack's bytes and the plotly.js loader; the stages' modules
+    (the Playground's, the Networks page's) hold no copy and get it from module_text, as the exported
+    page does."""
+    from descent_lab.page import page_html
+    from viz.net_stage import NET_STAGE_JS
+    from viz.stage import PAYLOAD_JS, STAGE_JS, module_text
+
+    for name in ("function unpack(", "function loadPlotly(", "const TYPED"):
+        assert PAYLOAD_JS.read_text().count(name) == 1
+        for js in (STAGE_JS, NET_STAGE_JS):
+            assert name not in js.read_text(), (js.name, name)
+            assert module_text(js).count(name) == 1
+        assert page_html(SETUP).count(name) == 1

@@ -138,7 +138,8 @@ def lookahead_figure(surface: Surface, image, momentum_path, nesterov_path, look
 def series_figure(series, *, title: str = "", ytitle: str = "", xtitle: str = "step", log_y: bool = False,
                   log_x: bool = False, height: int = 360, yrange=None, x=None) -> dict:
     """Line chart of per-step series: ``series`` is a list of dicts with label, colour, y and
-    optionally x and dash. ``yrange`` is in data units (log10 is applied for a log axis)."""
+    optionally x, dash, mode and symbol (a marker symbol). ``yrange`` is in data units (log10 is
+    applied for a log axis)."""
     data = []
     for s in series:
         y = np.asarray(s["y"], dtype=float)
@@ -146,7 +147,8 @@ def series_figure(series, *, title: str = "", ytitle: str = "", xtitle: str = "s
         data.append({
             "type": "scatter", "x": clean(xs), "y": clean(y), "mode": s.get("mode", "lines"),
             "name": s["label"], "line": {"color": s["color"], "width": 3, "dash": s.get("dash", "solid")},
-            "marker": {"size": 8, "color": s["color"]},
+            "marker": {"size": 11 if "symbol" in s else 8, "color": s["color"],
+                       "symbol": s.get("symbol", "circle"), "line": {"color": s["color"], "width": 2}},
             "hovertemplate": f"{s['label']}<br>{xtitle} %{{x:.4g}}: %{{y:.4g}}<extra></extra>",
         })
     yaxis: dict = {"title": {"text": ytitle}, "type": "log" if log_y else "linear", "automargin": True}
@@ -170,10 +172,18 @@ def series_figure(series, *, title: str = "", ytitle: str = "", xtitle: str = "s
 
 
 def rate_series(label: str, color: str, effective_lr) -> list[dict]:
-    """The two per-parameter rates of one run as series: x solid, y dashed."""
+    """The two per-parameter rates of one run as series: x solid, y dashed. When the two rates are
+    equal at every step (plain GD: one rate for all weights) a dashed y would lie exactly on the
+    solid x and vanish: y is then drawn as dots on every tenth step, over the x line, and its legend
+    entry says it is the same rate."""
     eff = np.asarray(effective_lr, dtype=float)
-    return [{"label": f"{label}: x", "color": color, "y": eff[:, 0]},
-            {"label": f"{label}: y", "color": color, "y": eff[:, 1], "dash": "dash"}]
+    x = {"label": f"{label}: x", "color": color, "y": eff[:, 0]}
+    if np.array_equal(eff[:, 0], eff[:, 1]):
+        every = np.arange(0, len(eff), 10)
+        return [x, {"label": f"{label}: y (the same rate)", "color": color, "y": eff[every, 1],
+                    "x": every + 1, "mode": "markers",
+                    "symbol": "circle-open"}]
+    return [x, {"label": f"{label}: y", "color": color, "y": eff[:, 1], "dash": "dash"}]
 
 
 def positive_range(*arrays, pad: float = 1.5) -> tuple[float, float]:

@@ -4,6 +4,7 @@
 // browser (viz/net_stage.py's data; no server round trip until a setting changes). Canvas only: it
 // paints as soon as the data is here. It stays mounted: new data repaints it in place. It reports
 // back with trigger values: points (the user's drawn points, {points: [[x, y, class], ...], over}).
+// unpack, loadPlotly and appPlotly: viz/payload.js, which viz/stage.py module_text puts in front of this file.
 
 const SPEEDS = ["0.25x", "0.5x", "1x", "2x", "4x"];
 const FONT = '"Source Sans", "Source Sans Pro", sans-serif';
@@ -12,7 +13,6 @@ const SHADES = 30; // TensorFlow Playground's shades of its colour scale
 const ALPHA = 160; // and its shading's opacity (of 255)
 const SEND_AFTER_MS = 700; // drawn points go to the server after this long without a click
 const STATES = new WeakMap();
-const PLOTLY_SRC = "app/static/plotly.min.js"; // the app serves static/plotly.min.js (the 3-D view only)
 const svg = (path) => `<svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true"><path d="${path}" fill="currentColor"/></svg>`;
 const ICONS = { first: svg("M2 2h2v10H2zM12 2v10L5 7z"), last: svg("M10 2h2v10h-2zM2 2v10l7-5z") };
 const FEATURES = {
@@ -20,32 +20,6 @@ const FEATURES = {
   sinx: (x, y) => Math.sin(x), siny: (x, y) => Math.sin(y),
 };
 const FEATURE_NAMES = { x: "x₁", y: "x₂", x2: "x₁²", y2: "x₂²", xy: "x₁x₂", sinx: "sin x₁", siny: "sin x₂" };
-
-// viz/stage.py's pack (as the Playground's stage reads it): uint32 header length, JSON header, padding
-// to 8, the arrays' bytes; the header refers to each array as {"$a": [dtype, byte offset, length]}.
-const TYPED = { f4: Float32Array, f8: Float64Array };
-function unpack(bytes) {
-  const n = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
-  const start = 4 + n + ((8 - ((4 + n) % 8)) % 8);
-  const body = bytes.slice(start).buffer;
-  return JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + n)), (key, v) =>
-    v && typeof v === "object" && Array.isArray(v.$a) ? new TYPED[v.$a[0]](body, v.$a[1], v.$a[2]) : v);
-}
-
-// plotly.js from this server, once per page (the Playground's stage shares the promise)
-function loadPlotly(version) {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  if (!window.__stagePlotly) {
-    window.__stagePlotly = new Promise((resolve, reject) => {
-      const s = document.createElement("script");
-      s.src = PLOTLY_SRC + "?v=" + encodeURIComponent(version || "");
-      s.onload = () => resolve(window.Plotly);
-      s.onerror = () => { window.__stagePlotly = null; reject(new Error("plotly.js did not load")); };
-      document.head.appendChild(s);
-    });
-  }
-  return window.__stagePlotly;
-}
 
 const fmt = (v, d = 3) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : "–");
 const el = (tag, cls, text) => {
@@ -725,7 +699,7 @@ function draw3d(st) {
   const d = st.d, sf = d.surface;
   st.view3d.hidden = !sf;
   if (!sf) { if (window.Plotly && st.view3d.data) Plotly.purge(st.view3d); return; }
-  if (!window.Plotly) { loadPlotly(d.plotly_version).then(() => draw(st)); return; }
+  if (!window.Plotly) { loadPlotly(appPlotly(d.plotly_version)).then(() => draw(st)); return; }
   const now = performance.now();
   if (st.playing && now - (st.last3d || 0) < 250) return;
   st.last3d = now;
@@ -851,4 +825,4 @@ export default function (component) {
 }
 
 // for tests/test_net_stage.py (run in Node): the payload as the stage reads it and its forward pass
-export { decode, forward, mismatched, unpack };
+export { decode, forward, mismatched };

@@ -9,8 +9,8 @@
 // when a drag ends, start {x, y} (a click or the dragged start ring), show3d, explain, present, speed.
 // What a host does not answer the stage does itself where its payload allows: 3-D and explain toggle
 // when their data is there, present is the browser's full screen, a start click is not offered.
+// unpack, loadPlotly and appPlotly: viz/payload.js, which viz/stage.py module_text puts in front of this file.
 
-const PLOTLY_SRC = "app/static/plotly.min.js"; // the Playground's: Streamlit serves static/plotly.min.js
 const REPORTS = ["lr", "start", "show3d", "explain", "present", "speed"];
 const FONT = '"Source Sans", "Source Sans Pro", sans-serif'; // the page's, for what the canvases write
 const SPEEDS = ["0.25x", "0.5x", "1x", "2x", "4x"];
@@ -24,39 +24,6 @@ const ICONS = {
   play: svg("M3 1.5v11l9-5.5z") + " Play",
   pause: svg("M3 2h3v10H3zM8 2h3v10H8z") + " Pause",
 };
-
-// plotly.js from ``src`` (a URL: the app's static file, or a blob: URL of the text a page or a kernel holds),
-// once per page
-export function loadPlotly(src) {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  if (!window.__stagePlotly) {
-    window.__stagePlotly = new Promise((resolve, reject) => {
-      const s = document.createElement("script");
-      s.src = src;
-      s.onload = () => resolve(window.Plotly);
-      s.onerror = () => { window.__stagePlotly = null; reject(new Error("plotly.js did not load")); };
-      document.head.appendChild(s);
-    });
-  }
-  return window.__stagePlotly;
-}
-
-// viz/stage.py's pack: uint32 header length n, the JSON header, padding to 8, then the arrays' bytes;
-// the header refers to each array as {"$a": [dtype, byte offset, length]}. One copy of the body (the
-// bytes Streamlit hands over need not be aligned), then every array is a typed view into it.
-const TYPED = { f4: Float32Array, f8: Float64Array };
-export function unpack(bytes) {
-  const n = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
-  const start = 4 + n + ((8 - ((4 + n) % 8)) % 8);
-  const body = bytes.slice(start).buffer;
-  return JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + n)), (key, v) => {
-    if (v && typeof v === "object" && Array.isArray(v.$a)) {
-      const [dtype, offset, length] = v.$a;
-      return new TYPED[dtype](body, offset, length);
-    }
-    return v;
-  });
-}
 
 const fmt = (v, d = 4) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : "–");
 const el = (tag, cls, text) => {
@@ -991,7 +958,7 @@ export default function stage(component) {
   if (component === undefined) return { render: renderWidget };
   const { parentElement, data, setTriggerValue } = component;
   return mount(parentElement, data, { report: setTriggerValue, answers: REPORTS,
-                                      plotly: (d) => PLOTLY_SRC + "?v=" + encodeURIComponent(d.plotly_version || "") });
+                                      plotly: (d) => appPlotly(d.plotly_version) });
 }
 
 // A notebook's stage: the payload is the model's ``payload`` (bytes), reports go to the kernel as custom

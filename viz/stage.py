@@ -44,6 +44,8 @@ from .style import f32
 #: the stage's ES module and style, shipped with this package (pyproject package-data)
 STAGE_JS = Path(__file__).with_name("stage.js")
 STAGE_CSS = Path(__file__).with_name("stage.css")
+#: what every stage's module starts with (unpack, loadPlotly): see module_text
+PAYLOAD_JS = Path(__file__).with_name("payload.js")
 #: path points of all runs' learning-rate families together, beyond which families are thinned
 FAMILY_POINTS = 60_000
 #: the smallest f - f* the loss chart shows (a log axis); values below are drawn at this floor
@@ -57,6 +59,13 @@ GRID_3D = 100  # nodes a side of the 3-D surface, each its cell's lowest f (viz.
 #: how ``pack`` names the NumPy dtypes it sends (the browser's typed arrays: Float32Array, Float64Array)
 DTYPES = {"<f4": "f4", "<f8": "f8"}
 ARRAY = "$a"  # a header's reference to an array: {"$a": [dtype, byte offset into the body, length]}
+
+
+def module_text(module: Path) -> str:
+    """The text of a stage's ES module as every host loads it (the app's components, the exported page,
+    the notebook widget): viz/payload.js (``unpack``, ``loadPlotly``), then ``module``. An inline
+    Streamlit component cannot import another module, so the one copy goes in front of each."""
+    return PAYLOAD_JS.read_text() + "\n" + module.read_text()
 
 
 def pack(data: dict) -> bytes:
