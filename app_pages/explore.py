@@ -260,7 +260,7 @@ def fair_section(surface, skey, start, steps) -> dict:
     with st.spinner(f"Trying {len(dx.FAIR_LRS)} learning rates for each optimizer …"):
         results = [cached_lr_sweep(skey, start, n, steps) for n in chosen]
     colors = dict(zip(chosen, viz.run_colors(chosen), strict=True))
-    race = [(label(r.name) + f" (lr {r.lrs[r.best]:.3g})", colors[r.name], r.loss[:, r.best])
+    race = [(label(r.name) + f" (η {r.lrs[r.best]:.3g})", colors[r.name], r.loss[:, r.best])
             for r in results if r.best is not None]
     c1, c2 = st.columns(2)
     with c1:
@@ -353,7 +353,7 @@ def basin_section(surface, skey, steps) -> dict:
     for k, name in enumerate(chosen):
         with slots[k], st.spinner(f"{label(name)}: {n * n:,} starts × {steps} steps …"):
             _, _, labels = cached_basins(skey, name, tuple(hypers[name].items()), n, steps, tol)
-        fig = vx.basin_figure(surface, xs, ys, [(f"{label(name)}, lr {hypers[name]['lr']:g}", labels)],
+        fig = vx.basin_figure(surface, xs, ys, [(f"{label(name)}, η {hypers[name]['lr']:g}", labels)],
                               tol=tol, width=300)  # about one column of three at 1366 px
         clicks.append(next(i for i, t in enumerate(fig["data"]) if t.get("name") == vx.BASIN_CLICKS))
         st.session_state[K + "basin_ctx"] = {
@@ -401,7 +401,7 @@ def noise_section(surface, skey, start, steps) -> dict:
         if noise:
             what += (" + " if what else "") + f"σ = {noise:g}"
         cloud = vx.cloud_figure(surface, image_for(surface), cloud_runs.path, cloud_runs.clean_path,
-                                color=color, label=f"{label(name)}, lr {lr:g}, {what}")
+                                color=color, label=f"{label(name)}, η {lr:g}, {what}")
         band = vx.band_figure(surface.global_min, cloud_runs.loss, cloud_runs.clean_loss, color=color)
     c1, c2 = st.columns([1.1, 1])
     c1.plotly_chart(viz.fast_figure(cloud), key=K + "cloud", config=CONFIG)

@@ -183,12 +183,12 @@ def test_stable_lr_marks_on_the_sliders(browser):
         expect(rows).to_have_count(6)
         tick = rows.nth(0).locator(".lr-stable")
         expect(tick).to_have_count(1)
-        assert tick.get_attribute("title") == "largest stable lr ≈ 0.001"
+        assert tick.get_attribute("title") == "largest stable η ≈ 0.001"
         # 0.001 is the 2nd of the slider's 4 stops: a third of the way along the thumb's travel
         track, mark = rows.nth(0).locator("input").bounding_box(), tick.bounding_box()
         want = track["x"] + 8 + (track["width"] - 16) / 3
         assert abs(mark["x"] + mark["width"] / 2 - want) < 1.5, (track, mark)
-        expect(rows.nth(0).locator(".lr-warn")).to_have_text("lr 0.01")
+        expect(rows.nth(0).locator(".lr-warn")).to_have_text("η 0.01")
         expect(rows.nth(1).locator(".lr-stable")).to_have_count(1)
         expect(rows.nth(1).locator(".lr-warn")).to_have_count(0)
         for n in (2, 3, 4, 5):
@@ -196,7 +196,7 @@ def test_stable_lr_marks_on_the_sliders(browser):
             expect(rows.nth(n).locator(".lr-warn")).to_have_count(0)
         # dragging run 2's slider above its stable lr turns the warning on
         page.locator(".stage-run").nth(1).locator("input").fill("4")
-        expect(rows.nth(1).locator(".lr-warn")).to_have_text("lr 0.1")
+        expect(rows.nth(1).locator(".lr-warn")).to_have_text("η 0.1")
         assert errors == []
     finally:
         ctx.close()

@@ -301,7 +301,9 @@ def test_explore_figures_titles_hovers_and_tables():
         for el in at.radio:
             for option in el.options:
                 check_label(option, f"explore {section} {el.key}")
-        for text in (*widget_labels(at), *(o for el in at.selectbox for o in el.options)):
+        traces = [t for chart in at.get("plotly_chart") for t in json.loads(chart.proto.spec)["data"]]
+        for text in (*widget_labels(at), *(o for el in at.selectbox for o in el.options),
+                     *(t.get("name") or "" for t in traces), *(t.get("hovertemplate") or "" for t in traces)):
             check_setting_label(text, f"explore {section}")
 
 
