@@ -73,10 +73,10 @@ for n in names:
         st.markdown(f"**Bad at**: {rule.bad}")
     with right:
         tab_t, tab_k = st.tabs(["PyTorch", "Keras"])
-        tab_t.code(code(rule, "torch"), language="python")
+        tab_t.code(code(rule, "torch"), language="python", wrap_lines=True)
         keras = code(rule, "keras")
         if keras:
-            tab_k.code(keras, language="python")
+            tab_k.code(keras, language="python", wrap_lines=True)
         else:
             tab_k.caption("Keras has no such optimizer.")
         st.markdown(f"**Conventions**: {rule.note} {rule.conventions}")

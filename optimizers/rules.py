@@ -344,7 +344,7 @@ register(
     torch_class="SGD", torch_args=lambda h: dict(lr=h.lr, momentum=h.beta),
     keras_class="SGD", keras_args=lambda h: dict(learning_rate=h.lr, momentum=h.beta),
     note="PyTorch's form, v = βv + g, w = w − ηv. The course's average form v = βv + (1 − β)g "
-    "takes the same steps with η / (1 − β); its v is (1 − β) times this one.",
+    "takes the same steps when its η is this η / (1 − β); its v is (1 − β) times this one.",
     good="Ravines and consistent slopes: speeds up along the valley, averages away the zig-zag; "
     "can roll over small bumps.",
     bad="Overshoots and oscillates around the minimum when β is large; one more setting to tune.",
