@@ -279,7 +279,7 @@ def test_a_replica_dies_mid_lecture(browser, topo):
         pa.wait_for_function("() => location.search.includes('gd.lr=0.0002')", timeout=60_000)
         pa.wait_for_selector(IDLE, timeout=60_000)
         pa.wait_for_function("() => { const r = document.querySelector('.stage').stageRuns()[0];"
-                             " return r && r.name.includes('lr=0.0002'); }", timeout=30_000)
+                             " return r && r.name.includes('η=0.0002'); }", timeout=30_000)
         working = time.monotonic() - killed
         no_exception(pa)
         assert replica_cookie(a) in ("r2", "r3")
