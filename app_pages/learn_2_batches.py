@@ -57,28 +57,27 @@ runs = learn.batch_runs(run, N, size, steps, int(seed), COLORS)
 st.subheader("Watch the line learn")
 t = st.slider("Update", 0, steps, value=steps, key="b.step",
               help="Drag to replay: the lines on the left are the weights at this update.")
-left, right = st.columns(2)
-# batch GD's line and loss curves lie almost on the mini-batch ones: drawn first and wide, they show
-# as a band around the thinner noisy lines drawn over them
+# batch GD's line lies almost on the mini-batch one: drawn first and wide, it shows as a band around
+# the thinner noisy lines drawn over it
 UNDER = {"batch": 9, "sgd": 3, "mini": 3}
 lines = [{"label": r["label"], "color": r["color"], "w": r["trajectory"].path[t, 0],
           "b": r["trajectory"].path[t, 1], "width": UNDER[r["key"]]} for r in runs]
-left.plotly_chart(viz.fast_figure(lb.fit_figure(DATA.x, DATA.y, lines, height=460,
-                                                title=f"The data and each run's line after {t} updates")),
-                  key="b.fit")
-# batch GD's smooth path last, on top, wide and with a white casing: the noisy paths run around it
-paths = [{"label": r["label"], "color": r["color"], "path": r["trajectory"].path[: t + 1],
-          "width": {"sgd": 2, "mini": 2.5, "batch": 5}[r["key"]], "casing": r["key"] == "batch"}
-         for r in sorted(runs, key=lambda r: r["key"] == "batch")]
-right.plotly_chart(viz.fast_figure(lb.map_figure(SURFACE, image_for(SURFACE), paths, height=460,
-                                                 title="The same runs on the loss map",
-                                                 axis_titles=("w (slope)", "b (intercept)"))),
-                   key="b.map")
+st.plotly_chart(viz.fast_figure(lb.fit_figure(DATA.x, DATA.y, lines, height=420,
+                                              title=f"Each run's line after {t} updates")),
+                key="b.fit")
+st.markdown("**The same runs on the loss map**, one map each (the mini-batch path runs almost on the "
+            "batch path, so on one map it would hide under it):")
+paths = [{"label": r["label"], "color": r["color"], "path": r["trajectory"].path[: t + 1]} for r in runs]
+maps = lb.run_maps(SURFACE, image_for(SURFACE), paths, height=460, axis_titles=("w (slope)", "b (intercept)"))
+for col, r, fig in zip(st.columns(3), runs, maps, strict=True):
+    col.plotly_chart(viz.fast_figure(fig), key=f"b.map.{r['key']}")
+lengths = {r["key"]: learn.path_length(r["trajectory"].path[: t + 1]) for r in runs}
 st.markdown(
-    "Batch GD (the wide line with a white edge) walks a smooth curve to the star. SGD hears one "
-    "sample at a time, each pulling its own way: its path shakes and it never quite settles. The "
-    "mini-batch averages B samples, so it shakes less. Change the seed: SGD's path changes, the "
-    "batch path does not."
+    "Batch GD walks a smooth curve to the star. SGD hears one sample at a time, each pulling its own "
+    "way: its path shakes and it never quite settles. The mini-batch averages B samples, so it shakes "
+    f"less: up to update {t} SGD's path is {lengths['sgd']:.3g} long, the mini-batch's "
+    f"{lengths['mini']:.3g}, batch GD's {lengths['batch']:.3g}. Change the seed: SGD's path changes, "
+    "the batch path does not."
 )
 
 st.subheader("What does an update cost?")

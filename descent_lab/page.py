@@ -35,8 +35,8 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 PAGE_CSS = """
 body { margin: 0; padding: 0.8rem 1.2rem 1.5rem; font-family: "Source Sans", "Source Sans Pro", system-ui,
        -apple-system, "Segoe UI", Roboto, sans-serif; color: #31333f; background: #fff; line-height: 1.4; }
-.lesson h1 { font-size: 1.5rem; margin: 0 0 0.2rem; overflow-wrap: anywhere; }
-.lesson .question { font-size: 1.15rem; margin: 0 0 0.6rem; overflow-wrap: anywhere; white-space: pre-line; }
+.lesson h1 { font-size: 1.6rem; margin: 0 0 0.2rem; overflow-wrap: anywhere; }
+.lesson .question { font-size: 1.2rem; margin: 0 0 0.6rem; overflow-wrap: anywhere; white-space: pre-line; }
 .lesson details { margin: 0.8rem 0; font-size: 1.05rem; }
 .lesson details summary { cursor: pointer; font-weight: 600; }
 .lesson details p { white-space: pre-line; overflow-wrap: anywhere; }
@@ -81,8 +81,9 @@ def page_html(setup: Setup, app_url: str = DEFAULT_APP_URL) -> str:
          "</section>" if answer else ""),
         "<p class='page-foot'>A page saved from Descent Lab: play the runs, step with the arrow keys, drag "
         "a learning rate, turn on 3-D or explain. Moving the start, or changing the surface, the optimizers "
-        "or the steps needs new runs: the app does that. Reopen this setup in the app: "
-        f"<a href='{_text(link)}' target='_blank' rel='noopener'>{_text(link)}</a></p>",
+        "or the steps needs new runs: the app does that. "
+        f"<a href='{_text(link)}' target='_blank' rel='noopener' title='{_text(link)}'>Reopen this setup in "
+        f"the app</a> ({_text(urlsplit(link).netloc)}).</p>",
         _data_script("stage-payload", payload),
         f"<script type='module' async>{_script(module_text(STAGE_JS))}\n{BOOT_JS}</script>",
         _data_script("plotly-js", PLOTLY_JS.read_bytes()),

@@ -124,6 +124,26 @@ def test_lookahead_figure():
             assert pos.endswith("right" if x < 0 else "left"), (step, x, pos)
 
 
+def test_lookahead_labels_keep_apart_where_the_points_are_close():
+    """Learn 5's run at its telling step 2, where w_2 and w_3 lie 0.34 apart on the map (about 25 px):
+    each label sits above, level with or below its point as the point is the highest, middle or lowest
+    of the three, so the labels stack in the points' order instead of running into each other."""
+    from descent_lab.presets import PRESETS
+
+    setup = PRESETS["nesterov"].setup()
+    surface = setup.make_surface()
+    mom, nag = (optimizers.run(optimizers.get(r.name, **r.hyper), surface, start=setup.start_point(),
+                               steps=setup.steps) for r in setup.runs)
+    image = viz.landscape_png(surface)
+    for step in range(setup.steps):
+        fig = la.lookahead_figure(surface, image, mom.path, nag.path, nag.grad_point, nag.grad, step)
+        labels = next(d for d in fig["data"] if d.get("mode") == "markers+text")
+        order = np.argsort(-np.asarray(labels["y"], dtype=float), kind="stable")
+        assert [labels["textposition"][i].split()[0] for i in order] == ["top", "middle", "bottom"], step
+    w2, w3 = nag.path[2], nag.path[3]
+    assert w2[1] > w3[1] and np.linalg.norm(w2 - w3) < 0.4  # the close pair this is about
+
+
 def test_series_and_map_figures():
     tr = run("adam", lr=0.1)
     f = valid(la.series_figure(la.rate_series("Adam", viz.PALETTE[0], tr.effective_lr), log_y=True,

@@ -466,7 +466,7 @@ def test_page_gradient_descent():
 def test_page_batches():
     at = open_page("app_pages/learn_2_batches.py")
     assert at.title[0].value.startswith("Batch, stochastic")
-    assert len(at.get("plotly_chart")) == 4
+    assert len(at.get("plotly_chart")) == 6  # the data, one loss map per run, two loss charts
     footer_ok(at, 2)
     table = at.dataframe[0].value
     n = REG.data.n

@@ -122,18 +122,31 @@ def test_page2_cost_table():
     assert f"reads all {n} samples" in page_text(at)
 
 
-def test_page2_batch_path_is_drawn_on_top_and_visible():
-    """Batch GD's smooth path is drawn after the noisy ones, wider, over a white casing."""
+@pytest.mark.parametrize(("size", "seed"), [(10, 0), (2, 7), (50, 3)])
+def test_page2_each_path_has_its_own_map_and_the_mini_batch_shakes_less(size, seed):
+    """Batch and mini-batch paths nearly coincide: each run gets a map of its own (same domain), with
+    its path alone on it, so none hides another; the text's path lengths are the drawn paths' lengths,
+    and the mini-batch's is shorter than SGD's ("it shakes less")."""
     at = open_page("app_pages/learn_2_batches.py")
-    fig = next(c for c in at.get("plotly_chart") if "loss map" in c.proto.spec)
-    data = json.loads(fig.proto.spec)["data"]
-    lines = [t for t in data if t.get("mode") == "lines" and t.get("name")]
-    names = [t["name"] for t in lines]
-    assert names[-1].startswith("Batch"), names
-    batch = lines[-1]
-    casing = data[data.index(batch) - 1]
-    assert casing["line"]["color"] == "white" and casing["line"]["width"] > batch["line"]["width"]
-    assert all(batch["line"]["width"] > t["line"]["width"] for t in lines[:-1])
+    at.select_slider(key="b.size").set_value(size)
+    at.number_input(key="b.seed").set_value(seed)
+    ok(at.run())
+    reg = landscapes.get("regression")
+    maps = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "w (slope)" in c.proto.spec]
+    labels = ["Batch (all 100)", "SGD (1 sample)", f"Mini-batch (B = {size})"]
+    assert [m["layout"]["title"]["text"] for m in maps] == labels
+    lengths = []
+    for m, b in zip(maps, (None, 1, size), strict=True):
+        assert m["layout"]["xaxis"]["range"] == [-1.0, 5.0] and m["layout"]["yaxis"]["range"] == [-5.0, 3.0]
+        (path,) = [t for t in m["data"] if t.get("mode") == "lines"]
+        tr = optimizers.run(optimizers.get("gd", lr=0.05), reg, start=tuple(reg.start), steps=200,
+                            batch_size=b, seed=seed)
+        np.testing.assert_allclose(np.c_[path["x"], path["y"]], tr.path, rtol=1e-12)
+        lengths.append(float(np.sum(np.linalg.norm(np.diff(tr.path, axis=0), axis=1))))
+    batch, sgd, mini = lengths
+    assert batch < mini < sgd
+    assert (f"so it shakes less: up to update 200 SGD's path is {sgd:.3g} long, the mini-batch's {mini:.3g}, "
+            f"batch GD's {batch:.3g}.") in page_text(at)
 
 
 # --- page 3 ---------------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ def test_first_view_paints_the_plane_and_the_shading_at_step_0(page, app_url):
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
     assert step(page) == 0
     plane = pixels(page, f"{NS} .ns-plane canvas.ns-canvas >> nth=0")
-    inner = plane[10:-40, 50:-10].reshape(-1, 3)
+    inner = plane[10:-40, 60:-80].reshape(-1, 3)
     assert (inner.min(axis=1) < 230).mean() > 0.8  # the landscape's colours fill the plane
     assert len(np.unique(inner @ np.array([1 << 16, 1 << 8, 1]))) > 50
     out = pixels(page, f"{NS} .ns-out canvas.ns-canvas")
@@ -74,6 +74,26 @@ def test_first_view_paints_the_plane_and_the_shading_at_step_0(page, app_url):
     starts = markers(page)
     assert max(abs(a[0] - b[0]) + abs(a[1] - b[1]) for a in starts for b in starts) < 1e-9  # one start
     assert not errors, errors
+
+
+def hex_rgb(c: str) -> np.ndarray:
+    return np.array([int(c[k:k + 2], 16) for k in (1, 3, 5)])
+
+
+def test_the_plane_has_a_colour_bar_in_j_and_the_distance_chart_is_readable(page, app_url):
+    open_stage(page, app_url)
+    plane = pixels(page, f"{NS} .ns-plane canvas.ns-canvas >> nth=0")
+    bar = stage(page, "s => ({bar: s.planeBar, p: s.d.plane})")
+    (left, t, w, h), p = bar["bar"]["box"], bar["p"]
+    x = int(left + w / 2)
+    assert np.abs(plane[int(t + h) - 3, x] - hex_rgb(p["bands"][0])).sum() < 12  # the lowest J at the bottom
+    assert np.abs(plane[int(t) + 3, x] - hex_rgb(p["bands"][-1])).sum() < 12
+    labels = [float(v) for v, _ in bar["bar"]["ticks"]]
+    assert len(labels) >= 2 and labels == sorted(labels)
+    assert all(10 ** p["lo"] * 0.99 <= v <= 10 ** p["hi"] * 1.01 for v in labels)  # J itself, not log10 J
+    assert (plane[int(t):int(t + h), :8].min(axis=2) < 160).any()  # the b axis's title, at the left edge
+    bottom = stage(page, "s => s.projAxes[1][3]")
+    assert bottom >= 60  # the distance from the plane: a chart, not a strip
 
 
 def test_play_moves_the_markers_the_shading_and_the_unit_maps_and_the_keys_step(page, app_url):
@@ -209,5 +229,9 @@ def test_a_phone_gets_one_column_without_overlap(browser, app_url):
         rights = page.locator(NS).evaluate(
             "root => [...root.querySelectorAll('canvas')].map(c => c.getBoundingClientRect().right)")
         assert max(rights) <= 391
+        titles = page.locator(NS).evaluate(  # every chart title within its canvas (wrapped, not cut)
+            "root => [...root.querySelectorAll('canvas')].filter(c => c.titleRight)"
+            ".map(c => [c.titleRight, c.getBoundingClientRect().width])")
+        assert len(titles) == 3 and all(right <= width for right, width in titles), titles
     finally:
         context.close()

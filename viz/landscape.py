@@ -113,6 +113,12 @@ def landscape_png(surface: Surface, width_px: int = 700, levels: int = 30) -> tu
     return bands_png(c, lo, hi, levels), lo, hi
 
 
+def band_colors(bands: int) -> np.ndarray:
+    """The colours of a landscape picture's ``bands`` bands, lowest first, as drawn (toned to ALPHA
+    over white): RGB in [0, 1], shape (bands, 3). Its colour bar shows these."""
+    return ALPHA * colors((np.arange(bands) + 0.5) / bands) + 1 - ALPHA
+
+
 def bands_png(c: np.ndarray, lo: float, hi: float, levels: int = 30) -> str:
     """Values c (rows top first, columns left to right) as the landscape picture's data URI:
     levels - 1 bands from lo to hi, each in the colour of its middle, a light line at every
@@ -126,7 +132,7 @@ def bands_png(c: np.ndarray, lo: float, hi: float, levels: int = 30) -> str:
         edge[: a.shape[0], : a.shape[1]] |= (a != b) & (np.maximum(a, b) % 2 == 0)
     # a palette picture: the bands' colours, the same lightened (lines), white (no value)
     fill = colors((np.arange(bands) + 0.5) / bands)
-    palette = ALPHA * np.vstack([fill, 0.55 * fill + 0.45, [1.0, 1.0, 1.0]]) + 1 - ALPHA
+    palette = np.vstack([band_colors(bands), ALPHA * (0.55 * fill + 0.45) + 1 - ALPHA, [1.0, 1.0, 1.0]])
     index = np.where(finite, band + bands * edge, 2 * bands).astype(np.uint8)
     pic = Image.fromarray(index, mode="P")
     pic.putpalette(np.round(255 * palette).astype(np.uint8).ravel().tolist())

@@ -119,13 +119,17 @@ def lookahead_figure(surface: Surface, image, momentum_path, nesterov_path, look
         })
     w = nesterov_path[t]
     points = [w, la, nesterov_path[t + 1]]
-    # each label on the side away from the nearer edge of the map, so none runs off it
+    # each label on the side away from the nearer edge of the map, so none runs off it, and above, level
+    # with or below its point as the point is the highest, middle or lowest of the three: two points
+    # close together (w_2 and w_3 as the run meets the valley floor) get their labels apart
     sides = ["right" if np.isfinite(p[0]) and p[0] < (x0 + x1) / 2 else "left" for p in points]
+    by_height = sorted(range(3), key=lambda i: -points[i][1] if np.isfinite(points[i][1]) else np.inf)
+    levels = dict(zip(by_height, ("top", "middle", "bottom"), strict=True))
     fig["data"].append({
         "type": "scatter", "x": clean([w[0], la[0], nesterov_path[t + 1, 0]]),
         "y": clean([w[1], la[1], nesterov_path[t + 1, 1]]), "mode": "markers+text", "showlegend": False,
         "text": [f"w<sub>{t}</sub>", "look-ahead", f"w<sub>{t + 1}</sub>"],
-        "textposition": [f"{v} {h}" for v, h in zip(("bottom", "middle", "top"), sides, strict=True)],
+        "textposition": [f"{levels[i]} {h}" for i, h in enumerate(sides)],
         "cliponaxis": False,
         "textfont": {"size": 16, "color": "black"},
         "marker": {"size": [15, 13, 11], "color": [PALETTE[0], "white", PALETTE[0]],

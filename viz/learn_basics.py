@@ -142,6 +142,20 @@ def map_figure(surface: Surface, image: tuple[str, float, float], paths: list[di
     return {"data": data, "layout": layout}
 
 
+def run_maps(surface: Surface, image: tuple[str, float, float], paths: list[dict], *, height: int = 460,
+             axis_titles: tuple[str, str] = ("x", "y")) -> list[dict]:
+    """One map per path (dicts as for map_figure), each titled with its run's label in its colour and
+    no legend: runs whose paths nearly coincide (batch and mini-batch GD) each stay fully visible,
+    and the maps share the surface's domain, so their shakes compare at one scale."""
+    figs = []
+    for p in paths:
+        fig = map_figure(surface, image, [p], height=height, title=p["label"], legend=False,
+                         axis_titles=axis_titles)
+        fig["layout"]["title"]["font"]["color"] = p["color"]
+        figs.append(fig)
+    return figs
+
+
 # --- line charts ---------------------------------------------------------------------------------
 
 

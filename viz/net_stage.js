@@ -283,6 +283,7 @@ function sizeCanvas(canvas, w, h) {
   ctx.setTransform(r, 0, 0, r, 0, 0);
   ctx.clearRect(0, 0, w, h);
   ctx.font = `13px ${FONT}`;
+  canvas.titleRight = 0; // the right end of the titles drawn on it (chart)
   return ctx;
 }
 
@@ -345,7 +346,7 @@ const square = (w, most = w) => Math.max(160, Math.min(w, most));
 // the plane: its picture, the paths as far as each run got, the markers at step t, a readout beside
 function drawPlane(st) {
   const d = st.d, p = d.plane, t = st.t, W = square(st.widths.plane), H = Math.round(W * 0.86);
-  const ctx = sizeCanvas(st.planeCanvas, W, H), L = 44, T = 6, w = W - L - 8, h = H - T - 30;
+  const ctx = sizeCanvas(st.planeCanvas, W, H), L = 58, T = 6, w = W - L - 78, h = H - T - 30;
   st.planeTitle.textContent = p.title;
   if (!st.planeImg || st.planeImg.dataset.src !== p.image) {
     st.planeImg = new Image();
@@ -357,7 +358,8 @@ function drawPlane(st) {
   const [a0, a1] = p.a, [b0, b1] = p.b;
   const X = (a) => L + ((a - a0) / (a1 - a0)) * w, Y = (b) => T + ((b1 - b) / (b1 - b0)) * h;
   st.planeAxes = { X, Y, L, T, w, h };
-  axes(ctx, [L, T, w, h], [a0, a1], [b0, b1], "a (first direction)", "b");
+  axes(ctx, [L, T, w, h], [a0, a1], [b0, b1], "a (first direction)", "b (second direction)");
+  colorBar(st, ctx, [L + w + 12, T, 12, h]);
   for (const [text, a, b] of p.marks) label(ctx, text, X(a) + 6, Y(b) - 8);
   ctx.save();
   ctx.beginPath(); ctx.rect(L, T, w, h); ctx.clip();
@@ -382,6 +384,28 @@ function drawPlane(st) {
   st.markers = shown;
   readout(st);
   drawProjection(st);
+}
+
+// the plane's colour bar in ``box`` (its bands, lowest loss at the bottom), ticks in J, titled
+function colorBar(st, ctx, [l, t, w, h]) {
+  const p = st.d.plane, n = p.bands.length, y = (v) => t + ((p.hi - v) / (p.hi - p.lo)) * h;
+  p.bands.forEach((c, k) => { ctx.fillStyle = c; ctx.fillRect(l, t + h - ((k + 1) * h) / n, w, h / n + 0.5); });
+  ctx.strokeStyle = "#9a9ca5"; ctx.lineWidth = 1; ctx.strokeRect(l, t, w, h);
+  ctx.fillStyle = "#555866"; ctx.font = `12px ${FONT}`; ctx.textAlign = "left"; ctx.textBaseline = "middle";
+  const most = Math.max(2, Math.floor(h / 30));
+  let at = logTicks(p.lo, p.hi, most);
+  if (at.length < 3) at = ticks(Math.pow(10, p.lo), Math.pow(10, p.hi), most).filter((v) => v > 0).map(Math.log10);
+  const labels = at.map((v) => [fmt(Math.pow(10, v), 3), y(v)]);
+  for (const [text, ty] of labels) { ctx.fillText(text, l + w + 4, ty); ctx.fillRect(l + w, ty, 3, 1); }
+  st.planeBar = { box: [l, t, w, h], ticks: labels };
+  vertical(ctx, "J (loss, log scale)", l + w + 44, t + h / 2, "#6b6f7b");
+}
+
+// ``text`` written upwards, centred on (x, y)
+function vertical(ctx, text, x, y, color) {
+  ctx.save(); ctx.translate(x, y); ctx.rotate(-Math.PI / 2);
+  ctx.fillStyle = color; ctx.font = `12px ${FONT}`; ctx.textAlign = "center"; ctx.textBaseline = "middle";
+  ctx.fillText(text, 0, 0); ctx.restore();
 }
 
 function ring(ctx, x, y) {
@@ -433,6 +457,7 @@ function axes(ctx, [l, t, w, h], [x0, x1], [y0, y1], xname, yname, logY) {
   }
   ctx.textAlign = "left"; ctx.textBaseline = "alphabetic";
   if (xname) { ctx.fillStyle = "#6b6f7b"; ctx.fillText(xname, l + 4, t + h + 26); }
+  if (yname) vertical(ctx, yname, 8, t + h / 2, "#6b6f7b");
 }
 
 // beside the plane: each run's real loss, the plane's loss under its marker and its distance from the
@@ -470,13 +495,16 @@ function readout(st) {
 // the small chart: for every run its loss (solid) and the plane's loss under its projection (dotted),
 // and the distance from the plane (below), the cursor at step t
 function drawProjection(st) {
-  const d = st.d, W = st.widths.plane, H = 196;
-  const ctx = sizeCanvas(st.projCanvas, W, H), L = 44, w = W - L - 16;
-  const top = [L, 18, w, 78], bottom = [L, 134, w, 40];
+  const d = st.d, W = st.widths.plane, L = 44, w = W - L - 16;
+  const loss = "J(w) of the run (solid), J under its marker (dotted)", off = "distance from the plane";
+  const t1 = 4 + TITLE_LINE * titleLines(st.projCanvas, loss, W - L).length, h1 = 84;
+  const t2 = t1 + h1 + 20 + TITLE_LINE * titleLines(st.projCanvas, off, W - L).length, h2 = 72;
+  const ctx = sizeCanvas(st.projCanvas, W, t2 + h2 + 20);
+  const top = [L, t1, w, h1], bottom = [L, t2, w, h2];
   const [y0, y1] = d.projRange, omax = d.offMax;
-  chart(ctx, st, top, [y0, y1], true, (r, s) => d.J(s, r), [], "J(w) of the run (solid), J under its marker (dotted)");
+  chart(ctx, st, top, [y0, y1], true, (r, s) => d.J(s, r), [], loss);
   chart(ctx, st, top, [y0, y1], true, (r, s) => d.Jp(s, r), [2, 3]);
-  chart(ctx, st, bottom, [0, omax], false, (r, s) => d.off(s, r), [], "distance from the plane");
+  chart(ctx, st, bottom, [0, omax], false, (r, s) => d.off(s, r), [], off);
   st.projAxes = [top, bottom];
 }
 
@@ -490,13 +518,28 @@ function logRange(...arrays) {
   return [lo - 0.04 * (hi - lo), hi + 0.04 * (hi - lo)];
 }
 
+// a chart's title in lines that fit ``width`` css px (a phone's canvas is narrow), split between words
+const TITLE_FONT = `600 13px ${FONT}`, TITLE_LINE = 16;
+function titleLines(canvas, title, width) {
+  const ctx = canvas.getContext("2d"), lines = [];
+  ctx.font = TITLE_FONT;
+  let line = "";
+  for (const word of title.split(" ")) {
+    const next = line ? line + " " + word : word;
+    if (line && ctx.measureText(next).width > width) { lines.push(line); line = word; } else line = next;
+  }
+  return [...lines, line];
+}
+
 // one chart's lines, every run up to step t (each as far as it got), with axes and the cursor
 function chart(ctx, st, box, [y0, y1], logY, value, dash, title) {
   const d = st.d, [l, t, w, h] = box, S = d.S || 1;
   if (title !== undefined) {
     axes(ctx, box, [0, S], [y0, y1], "", "", logY);
-    ctx.fillStyle = "#31333f"; ctx.font = `600 13px ${FONT}`; ctx.textBaseline = "bottom";
-    ctx.fillText(title, l, t - 3);
+    const lines = titleLines(ctx.canvas, title, parseFloat(ctx.canvas.style.width) - l);
+    ctx.fillStyle = "#31333f"; ctx.font = TITLE_FONT; ctx.textBaseline = "bottom";
+    lines.forEach((line, k) => ctx.fillText(line, l, t - 3 - (lines.length - 1 - k) * TITLE_LINE));
+    ctx.canvas.titleRight = Math.max(ctx.canvas.titleRight || 0, ...lines.map((x) => l + ctx.measureText(x).width));
   }
   const X = (s) => l + (s / S) * w, Y = (v) => t + ((y1 - (logY ? Math.log10(v) : v)) / (y1 - y0)) * h;
   ctx.save(); ctx.beginPath(); ctx.rect(l, t, w, h); ctx.clip();
@@ -636,10 +679,11 @@ function drawCurves(st) {
   const d = st.d, narrow = st.root.classList.contains("narrow");
   const W = st.widths.curves, each = narrow ? W : Math.floor((W - 16) / 2), H = 210;
   const logs = d.lossRange;
-  const loss = sizeCanvas(st.lossCanvas, each, H), box = [44, 22, each - 60, H - 48];
+  const titled = 4 + TITLE_LINE * titleLines(st.lossCanvas, "Cross-entropy: train (solid), test (dashed)", each - 44).length;
+  const loss = sizeCanvas(st.lossCanvas, each, H + titled - 22), box = [44, titled, each - 60, H - 48];
   chart(loss, st, box, logs, true, (r, s) => d.Jtrain(s, r), [], "Cross-entropy: train (solid), test (dashed)");
   chart(loss, st, box, logs, true, (r, s) => d.Jtest(s, r), [6, 4]);
-  const acc = sizeCanvas(st.accCanvas, each, H);
+  const acc = sizeCanvas(st.accCanvas, each, H + titled - 22);
   chart(acc, st, box, [0, 1.02], false, (r, s) => d.acc(s, r), [], "Accuracy: train (solid), test (dashed)");
   chart(acc, st, box, [0, 1.02], false, (r, s) => d.accTest(s, r), [6, 4]);
 }

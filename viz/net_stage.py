@@ -22,6 +22,7 @@ from descent_lab.networks import DRAWN_UNITS
 from descent_lab.setup import STEPS_PER_SECOND
 from landscapes import datasets
 
+from .landscape import band_colors
 from .networks import log_loss, plane_picture
 from .stage import digest, kept_steps
 from .style import f32
@@ -51,6 +52,11 @@ def resolution(lo: float, hi: float) -> float:
     return (hi - lo) / BANDS
 
 
+def band_hex() -> list[str]:
+    """The plane picture's band colours, lowest loss first, as its colour bar draws them."""
+    return ["#" + "".join(f"{v:02x}" for v in c) for c in np.round(255 * band_colors(BANDS)).astype(int)]
+
+
 def net_stage_data(runs, land, colors, proj, *, plane_title: str, drawn, over: bool = True, notes=(),
                    problem: str = "", show3d: bool = False) -> dict:
     """Everything the stage draws: ``runs`` (descent_lab.networks.Runs), ``land`` (its Landscape),
@@ -78,7 +84,7 @@ def net_stage_data(runs, land, colors, proj, *, plane_title: str, drawn, over: b
         "train": {"x": f32(net.data.x), "y": f32(net.data.y)},
         "test": {"x": f32(net.test.x), "y": f32(net.test.y)},
         "plane": {"title": plane_title, "kind": plane.kind, "image": image, "lo": lo, "hi": hi,
-                  "resolution": resolution(lo, hi),
+                  "resolution": resolution(lo, hi), "bands": band_hex(),
                   "a": [float(land.a[0]), float(land.a[-1])], "b": [float(land.b[0]), float(land.b[-1])],
                   "explained": list(plane.explained) if plane.explained else None,
                   "marks": [list(m) for m in land.marks]},
