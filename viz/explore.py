@@ -320,13 +320,13 @@ def sensitivity_figure(lrs, curves: list[tuple[str, str, np.ndarray, np.ndarray,
                          "showlegend": False, "legendgroup": label,
                          "marker": {"size": 16, "color": color, "symbol": "circle",
                                     "line": {"color": "black", "width": 2}},
-                         "hovertemplate": f"{label}: best lr %{{x:.3g}}<br>J − J* = %{{y:.3g}}"
+                         "hovertemplate": f"{label}: best η %{{x:.3g}}<br>J − J* = %{{y:.3g}}"
                                           "<extra></extra>"})
     for k, (label, color, xs) in enumerate(top):
         data.append({"type": "scatter", "x": xs, "y": [1.02 + 0.06 * k] * len(xs), "yaxis": "y2",
                      "mode": "markers", "showlegend": False, "legendgroup": label,
                      "marker": {"symbol": "x", "size": 10, "color": color},
-                     "hovertemplate": f"{label}: diverges at lr %{{x:.3g}}<extra></extra>"})
+                     "hovertemplate": f"{label}: diverges at η %{{x:.3g}}<extra></extra>"})
     if top:
         data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "diverged (×)",
                      "marker": {"symbol": "x", "size": 10, "color": CROSS}, "hoverinfo": "skip"})
