@@ -21,10 +21,50 @@ STEPS = SETUP.steps
 ADA_COLOR, RMS_COLOR = optimizers.rule("adagrad").color, optimizers.rule("rmsprop").color
 ADA, RMS = SETUP.runs
 BETAS = [0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999]
+START_STEPS = 5  # a burst of the loss this early is the start's (v from 0), not the rates' growing back
 
 
 def run(name: str, **hyper) -> optimizers.Trajectory:
     return cached_run(surface_key(SURFACE), run_spec(name, **hyper).key(), START, STEPS, 0.0, 0, None)
+
+
+def listed(steps: list[int]) -> str:
+    if len(steps) > 5:
+        return f"{len(steps)} times, first at step {steps[0]}"
+    return ("at step " if len(steps) == 1 else "at steps ") + ", ".join(map(str, steps[:-1])) + \
+        (" and " if len(steps) > 1 else "") + str(steps[-1])
+
+
+def spikes_text(rms: optimizers.Trajectory, beta: float) -> str:
+    """What RMSProp's loss chart shows at this β: no spikes, a jump at the start, spikes later on."""
+    bursts = learn.loss_bursts(rms.loss - SURFACE.global_min)
+    start = [(t, peak) for t, peak in bursts if t <= START_STEPS]
+    later = [(t, peak) for t, peak in bursts if t > START_STEPS]
+    if not bursts:
+        return (f"At β = {beta:g} RMSProp's loss has no spikes: it never climbs back to twice the lowest "
+                "value it had reached.")
+    text = []
+    if start:
+        first = learn.first_step(rms)
+        text.append(
+            f"**The jump at the start** (J − J* up {max(p for _, p in start):.2g}-fold): v starts at 0, so "
+            "after the first gradient it is only (1 − β) g², and the first step is about η / √(1 − β) in "
+            f"each weight, here {first:.2g}, not η = {RMS.hyper['lr']:g}. Adam, next, corrects this start.")
+    if later:
+        after = [t + k for t, _ in later for k in range(6)]  # the steps just after each burst began
+        fall, at, weight = learn.largest_rate_fall(rms.effective_lr, after)
+        one = len(later) == 1
+        text.append(
+            f"**The {'spike' if one else 'spikes'} in RMSProp's loss** ({listed([t for t, _ in later])}: "
+            f"J − J* jumps to up to {max(p for _, p in later):.2g} times the lowest it had reached) "
+            f"{'is' if one else 'are'} its rates growing back too far. On the valley floor the "
+            "gradients are small, so the rates climb (the rising lines above) until the steps across the "
+            "valley are too long for its steep walls: the run zig-zags from wall to wall, further each time. "
+            "The big gradients there enter v and the rates fall back at once (at step "
+            f"{at} the rate for {'xy'[weight]} drops to {fall:.2g} of the step before), and the run settles "
+            "again. With a constant η, RMSProp keeps doing this: it hovers near the valley floor instead of "
+            "coming to rest.")
+    return "\n\n".join(text)
 
 
 st.title("RMSProp: rates that can grow back")
@@ -87,6 +127,7 @@ gaps = la.gap_series(SURFACE, [(label, color, t)
 c2.plotly_chart(viz.fast_figure(la.series_figure(gaps, title="Loss above the minimum", ytitle=la.GAP_TITLE,
                                                  log_y=True, height=430)), key="rms.loss")
 st.caption(la.GAP_NOTE)
+st.markdown(spikes_text(rms, beta))
 playground_link(PRESET.setup(), "Open this comparison in the Playground")
 st.markdown("**Good at**: deep networks and non-convex problems, where training is long; before Adam "
             "it was the most used optimizer, and it is still competitive. On simple convex problems it "

@@ -96,6 +96,37 @@ def largest_rise(loss) -> tuple[float, int]:
     return (float(ratio[k]), k + 1) if ratio[k] > 1 else (1.0, 0)
 
 
+def loss_bursts(loss, factor: float = 2.0) -> tuple[tuple[int, float], ...]:
+    """The bursts of ``loss`` (J − J*, one value per point of the path): runs of steps where it is
+    above ``factor`` times its lowest value before. Each as (its first step, its peak loss ÷ that
+    lowest value)."""
+    loss = np.asarray(loss, dtype=float)
+    ratio = np.ones(len(loss))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio[1:] = loss[1:] / np.minimum.accumulate(loss)[:-1]
+    above = np.isfinite(ratio) & (ratio > factor)
+    edges = np.flatnonzero(np.diff(np.r_[0, above.astype(int), 0]))
+    return tuple((int(a), float(ratio[a:b].max())) for a, b in zip(edges[::2], edges[1::2], strict=True))
+
+
+def first_step(tr: optimizers.Trajectory) -> float:
+    """The length of a run's first step in the weight it moved most."""
+    return float(np.max(np.abs(tr.path[1] - tr.path[0])))
+
+
+def largest_rate_fall(effective_lr, steps) -> tuple[float, int, int]:
+    """The largest one-step fall of a per-weight rate at any of ``steps`` (each >= 2; those beyond
+    the run are left out): (new rate ÷ old rate, the step that took the new rate, which weight: 0 for
+    x, 1 for y). effective_lr[t - 1] is the rate of step t."""
+    eff = np.asarray(effective_lr, dtype=float)
+    t = np.array(sorted({int(k) for k in steps if 2 <= int(k) <= len(eff)}), dtype=int)
+    if not t.size:
+        return 1.0, 0, 0
+    ratio = eff[t - 1] / eff[t - 2]
+    k, w = np.unravel_index(int(np.argmin(ratio)), ratio.shape)
+    return float(ratio[k, w]), int(t[k]), int(w)
+
+
 def steps_rate_rose(effective_lr) -> int:
     """How many steps raised the rate of at least one weight (``effective_lr`` (steps, 2))."""
     eff = np.asarray(effective_lr, dtype=float)

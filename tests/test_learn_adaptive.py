@@ -360,6 +360,14 @@ def test_read_outs():
     assert learn.largest_rise([3.0, 2.0, 1.0]) == (1.0, 0)
     assert learn.largest_rise([1.0, 2.0, np.nan]) == (2.0, 1)  # NaN (after a divergence) is left out
     assert learn.steps_rate_rose([[1, 1], [2, 2], [2, 1], [3, 0]]) == 2
+    # bursts: runs of steps above twice the lowest before; each with its first step and peak ratio
+    assert learn.loss_bursts([4.0, 2.0, 5.0, 1.0, 3.0, 2.5, 1.0, 1.9]) == ((2, 2.5), (4, 3.0))
+    assert learn.loss_bursts([3.0, 2.0, 1.0]) == () == learn.loss_bursts([1.0, 0.5, np.nan, 3.0])  # NaN: over
+    # the largest one-step fall of a rate, at the steps asked about only (rate of step t: row t - 1)
+    rates = [[1.0, 1.0], [0.5, 1.0], [0.5, 0.2], [0.4, 0.2]]
+    assert learn.largest_rate_fall(rates, [2, 3, 4]) == (0.2, 3, 1)
+    assert learn.largest_rate_fall(rates, [2, 4, 9]) == (0.5, 2, 0)
+    assert learn.largest_rate_fall(rates, [1, 9]) == (1.0, 0, 0)
 
 
 def test_page_adam():

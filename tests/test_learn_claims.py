@@ -326,6 +326,63 @@ def test_page7_numbers():
     assert metric(at, "RMSProp's last rate ÷ AdaGrad's").value == f"{ratio:.2g}×"
 
 
+def bursts_of(gap, factor=2.0):
+    """(first step, peak ratio) of each run of steps where gap exceeds factor × its lowest before."""
+    out, lowest = [], gap[0]
+    for t in range(1, len(gap)):
+        r = gap[t] / lowest
+        if r > factor:
+            if out and out[-1][2] == t - 1:
+                out[-1] = (out[-1][0], max(out[-1][1], r), t)
+            else:
+                out.append((t, r, t))
+        lowest = min(lowest, gap[t])
+    return [(t, r) for t, r, _ in out]
+
+
+@pytest.mark.parametrize("beta", [0.9, 0.99, 0.995, 0.9999])
+def test_page7_explains_the_spikes_in_rmsprops_loss(beta):
+    """Learn 7's loss chart: RMSProp's spikes at the default β = 0.99 (and its jump at the start at
+    β near 1) are named in the text, at the steps where J − J* climbs above twice its lowest so far;
+    during each later spike the run zig-zags across the valley floor (y = x²), further each time, and
+    a rate falls at once."""
+    at = open_page("app_pages/learn_7_rmsprop.py")
+    at.select_slider(key="rms.beta").set_value(beta)
+    ok(at.run())
+    text = page_text(at)
+    s = PRESETS["adagrad-fades"].setup()
+    rosen = s.make_surface()
+    rms = run("rmsprop", rosen, 800, start=s.start_point(), lr=0.01, beta=beta)
+    bursts = bursts_of(rms.loss - rosen.global_min)
+    start, later = [b for b in bursts if b[0] <= 5], [b for b in bursts if b[0] > 5]
+    if not bursts:
+        assert f"At β = {beta:g} RMSProp's loss has no spikes" in text
+        assert "spikes in RMSProp" not in text and "jump at the start" not in text
+    if start:
+        first = np.max(np.abs(rms.path[1] - rms.path[0]))
+        assert first == pytest.approx(0.01 / np.sqrt(1 - beta), rel=1e-3)  # "about η / √(1 − β)"
+        assert (f"**The jump at the start** (J − J* up {max(r for _, r in start):.2g}-fold)" in text
+                and f"here {first:.2g}, not η = 0.01" in text)
+    if later:
+        steps = [t for t, _ in later]
+        listed = f"at step {steps[0]}" if len(steps) == 1 else \
+            "at steps " + ", ".join(map(str, steps[:-1])) + f" and {steps[-1]}"
+        assert (f"in RMSProp's loss** ({listed}: J − J* jumps to up to {max(r for _, r in later):.2g} times "
+                "the lowest it had reached)") in text
+        off = rms.path[:, 1] - rms.path[:, 0] ** 2  # above (+) or below (−) the valley floor
+        for t in steps:
+            window = off[t - 3:t + 1]
+            assert np.all(np.sign(window[1:]) == -np.sign(window[:-1])), (t, window)  # wall to wall
+            assert abs(off[t]) > abs(off[t - 3])  # further each time
+        ratios = [(rms.effective_lr[t + k - 1] / rms.effective_lr[t + k - 2], t + k)
+                  for t in steps for k in range(6) if t + k <= 800]
+        fall, at_step, weight = min((float(r.min()), step, int(np.argmin(r))) for r, step in ratios)
+        assert fall < 0.9
+        assert f"at step {at_step} the rate for {'xy'[weight]} drops to {fall:.2g} of the step before" in text
+    if beta == 0.99:  # the page's default, the lesson's run: its spikes are explained
+        assert len(later) >= 3 and not start
+
+
 # --- page 8 ---------------------------------------------------------------------------------------
 
 
