@@ -265,7 +265,7 @@ def test_lr_drag_switches_the_path_in_the_browser_and_reruns_once_it_ends(page, 
         page.wait_for_timeout(30)
     page.wait_for_function(f"(n) => ({RUN})(1).name !== n", arg=first["name"])
     dragged = run(page, 1)
-    assert dragged["name"] != first["name"] and "η=0.001," not in dragged["name"], dragged["name"]
+    assert dragged["name"] != first["name"] and "η=0.001)" not in dragged["name"], dragged["name"]
     assert dragged["whole"] is not None, "the dragged run shows where its new lr leads"
     during = shot(page, box)
     assert (np.abs(during - at0).sum(-1) > 40).sum() > 50, "the map did not change while dragging"
@@ -274,7 +274,7 @@ def test_lr_drag_switches_the_path_in_the_browser_and_reruns_once_it_ends(page, 
     page.mouse.up()
     page.wait_for_function("(s) => window.__sent > s", arg=sent)
     page.wait_for_function("(lr) => location.search.includes('gd.lr=' + lr)",
-                           arg=dragged["name"].split("lr=")[1].split(")")[0].split(",")[0])
+                           arg=dragged["name"].split("η=")[1].split(")")[0].split(",")[0])
     page.wait_for_selector(IDLE)
     assert run(page, 2)["key"] == second["key"], "run 2 did not change"
     assert run(page, 1)["name"] == dragged["name"]

@@ -155,7 +155,7 @@ def move_lr(page, presses: int, expected: str) -> dict:
         page.wait_for_selector(IDLE)
     page.wait_for_function("(v) => { const s = document.querySelector('.stage');"
                            " const r = s && s.stageRuns && s.stageRuns()[0];"
-                           " return r && r.name.includes('lr=' + v); }", arg=expected)
+                           " return r && r.name.includes('η=' + v); }", arg=expected)
     page.wait_for_function("(v) => location.search.includes('gd.lr=' + v)", arg=expected)
     page.wait_for_selector(IDLE)
     new = run(page, 1)
