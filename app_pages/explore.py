@@ -279,19 +279,19 @@ def fair_section(surface, skey, start, steps) -> dict:
         ok = r.diverged_at < 0
         rows.append({
             "optimizer": label(r.name),
-            "best lr": float(r.lrs[r.best]) if r.best is not None else None,
+            "best η": float(r.lrs[r.best]) if r.best is not None else None,
             "final J − J*": float(r.gap[r.best]) if r.best is not None else None,
             "rates not diverging": f"{r.not_diverged()} of {len(ok)}",
             "rates ending near a minimum": f"{r.near_a_minimum()} of {len(ok)}",
-            "diverges from lr": float(r.lrs[~ok].min()) if (~ok).any() else None,
+            "diverges from η": float(r.lrs[~ok].min()) if (~ok).any() else None,
         })
     near = f"within {dx.FAIR_TOL:g} (distance) of a known minimum at the end"
     st.dataframe(rows, hide_index=True, width="stretch",
-                 column_config={"best lr": st.column_config.NumberColumn(format="%.3g"),
+                 column_config={"best η": st.column_config.NumberColumn(format="%.3g"),
                                 "final J − J*": st.column_config.NumberColumn(format="%.3g",
                                                                               help=vx.GAP_TEXT),
                                 "rates ending near a minimum": st.column_config.TextColumn(help=near),
-                                "diverges from lr": st.column_config.NumberColumn(format="%.3g")})
+                                "diverges from η": st.column_config.NumberColumn(format="%.3g")})
     c1, c2 = st.columns([3, 1])
     tuned = tuple(run_spec(r.name, lr=float(r.lrs[r.best])) for r in results if r.best is not None)
     if tuned:

@@ -303,7 +303,8 @@ def test_explore_figures_titles_hovers_and_tables():
                 check_label(option, f"explore {section} {el.key}")
         traces = [t for chart in at.get("plotly_chart") for t in json.loads(chart.proto.spec)["data"]]
         for text in (*widget_labels(at), *(o for el in at.selectbox for o in el.options),
-                     *(t.get("name") or "" for t in traces), *(t.get("hovertemplate") or "" for t in traces)):
+                     *(t.get("name") or "" for t in traces), *(t.get("hovertemplate") or "" for t in traces),
+                     *(str(c) for frame in at.dataframe for c in frame.value.columns)):
             check_setting_label(text, f"explore {section}")
 
 
@@ -318,3 +319,16 @@ def test_gif_and_png_labels(surface, kw):
     assert any(t.startswith("J − ") for t in texts), texts
     for text in texts:
         check_label(text, f"export {surface}")
+
+
+def test_networks_page_run_and_setting_labels():
+    """The Networks page: its stage's run labels and every setting's widget label in the course's symbols."""
+    at = AppTest.from_file(str(ROOT / "app_pages" / "networks.py"), default_timeout=120)
+    at.query_params.update({"data": "xor", "n": "100", "hidden": "6", "steps": "40",
+                            "optimizers": "gd,momentum,adam", "momentum.beta": "0.7"})
+    ok(at)
+    (stage,) = at.get("bidi_component")
+    labels = [r["label"] for r in unpack(stage.proto.bytes)["runs"]]
+    assert any("β=0.7" in x for x in labels), labels
+    for text in (*labels, *widget_labels(at)):
+        check_setting_label(text, "networks")
