@@ -42,6 +42,9 @@ CONFIG = {"displaylogo": False, "scrollZoom": False}
 # a sweep map beside its colour bar is ~150 px wide on a phone: there the page shows its phone layout
 PHONE_CSS = ("@media (max-width:640px){.st-key-wide_chart{display:none}}"
              "@media (min-width:641px){.st-key-phone_chart{display:none}}")
+# every chosen optimizer's chip in sight: they wrap to new lines (Streamlit scrolls them sideways, cut off)
+CHIPS_CSS = ("[data-testid='stMultiSelectTagsContainer']{overflow:visible;flex-wrap:wrap}"
+             "[data-testid='stMultiSelectTagsContainer']>span[role='group']{flex-wrap:wrap}")
 BASIN_SWITCH = K + "basin.switched_from"  # the one-minimum surface the basins tab moved away from
 SIDEBAR_NOTE = ("Surface, start and steps are for the sweep map, the fair comparison and the noisy runs; "
                 "basin maps use the surface and steps and start everywhere. The network sweep trains its "
@@ -481,7 +484,7 @@ def main() -> None:
     st.markdown(
         "<style>.block-container{padding-top:2.2rem;padding-bottom:1rem}"
         "[data-testid='stSidebarContent']{padding-top:0.5rem}"
-        "div[role='tab'] p, button[role='tab'] p{font-size:1.15rem}" + PHONE_CSS + "</style>",
+        "div[role='tab'] p, button[role='tab'] p{font-size:1.15rem}" + PHONE_CSS + CHIPS_CSS + "</style>",
         unsafe_allow_html=True)
     tabs = st.tabs(SECTIONS, key=K + "tab", on_change=tab_changed)
     shown = {}

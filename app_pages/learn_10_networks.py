@@ -215,6 +215,25 @@ st.markdown(
        if s.adam_hurt else "")
 )
 
+spike = nl.gd_spike(gd_plain[1], s.steps)
+if spike.rise > 2:
+    lr, (sharp0, sharp1), limit = spike.lr, spike.sharpness, 2 / spike.lr
+    unstable = sharp0 > limit and spike.back >= 0 and sharp1 < limit
+    st.markdown(
+        f"**The spike in GD's plain-data curve** (η = {lr:g}): near step {spike.at} its loss jumps "
+        f"{spike.rise:.2g}-fold. "
+        + (f"The rate is too large for where the run has got to: at step {spike.began}, where the rise "
+           f"begins, the Hessian's largest eigenvalue is {sharp0:.3g}, above 2 / η = {limit:g}, and along "
+           "that direction each step overshoots by more than the last (page 1's limit, 2 / L). The "
+           f"overshoot throws the run somewhere flatter: by step {spike.back} the loss is back below its "
+           f"earlier lowest, and there the largest eigenvalue is {sharp1:.3g}, below 2 / η. "
+           if unstable else
+           (f"By step {spike.back} it is back below its earlier lowest. " if spike.back >= 0
+            else "It does not come back down within the run. "))
+        + f"Even so η = {lr:g} is GD's best rate on the plain data: it ends at {gd_plain[0]:.3g}, the next "
+        f"best (η = {s.runner_up('gd', 'plain')[1]:g}) at {s.runner_up('gd', 'plain')[0]:.3g}."
+    )
+
 # --- 4. sharp and flat minima -----------------------------------------------------------------
 
 st.header("4. Sharp and flat minima: large and small batches")

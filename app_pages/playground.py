@@ -87,9 +87,14 @@ PRESENT_CSS = ("[data-testid='stSidebar'],[data-testid='stSidebarCollapsedContro
                ".st-key-lesson_line p{margin:0;font-size:14px;line-height:22px;white-space:nowrap;"
                "overflow:hidden;text-overflow:ellipsis}"
                # a hall's screen (1920 wide): the line at 20 px, read from the back; the stage 22 px lower
+               # when there is a line (no lesson: no empty strip)
                "@media (min-width:1600px){.st-key-lesson_line{height:30px}"
                ".st-key-lesson_line p{font-size:20px;line-height:30px}"
-               ".block-container{padding-top:30px!important}}")
+               ".block-container:has(.st-key-lesson_line){padding-top:30px!important}}"
+               # a phone: the whole question, wrapped, in the flow above the stage (no room for one line)
+               "@media (max-width:720px){.st-key-lesson_line{position:static;height:auto;padding:0 0 0.3rem}"
+               ".st-key-lesson_line p{white-space:normal;line-height:1.3;overflow:visible;"
+               "text-overflow:clip}}")
 
 
 

@@ -27,6 +27,7 @@ import optimizers
 from landscapes import planes
 from landscapes.datasets import Samples
 
+from .learn import largest_rise
 from .networks import NetSetup, link
 from .setup import run_spec
 
@@ -279,6 +280,12 @@ class Scaling:
         i = int(np.nanargmin(f))
         return float(f[i]), float(self.lrs[i])
 
+    def runner_up(self, opt: str, data: str) -> tuple[float, float]:
+        """(second-best final loss, its learning rate), diverged runs left out."""
+        f = self.final[opt, data]
+        i = np.argsort(np.where(np.isfinite(f), f, np.inf))[1]
+        return float(f[i]), float(self.lrs[i])
+
     @property
     def adam_wins(self) -> bool:
         """Whether Adam's best run on the scaled data ends below GD's best there."""
@@ -311,6 +318,39 @@ def scaling(factor: float = 100.0, steps: int = 200, lrs=SCALING_LRS) -> Scaling
             final[name, data] = end
             curves[name, data] = tr.loss[:, int(np.nanargmin(end))]
     return Scaling(factor, steps, lrs, final, curves, ratio, saturated)
+
+
+@dataclass(frozen=True)
+class Spike:
+    """The largest spike in plain GD's loss on the plain data at one learning rate, and the
+    curvature around it: the Hessian's top eigenvalue where the rise began and where the loss is
+    back below its lowest before the spike (GD is stable along a direction only while that
+    eigenvalue is below 2 / η)."""
+
+    lr: float
+    rise: float  # the loss's largest climb over its lowest value so far (a factor)
+    at: int  # the step where it peaks
+    began: int  # the last step before the peak where the loss was at its lowest so far
+    back: int  # the first step after the peak below that lowest value (-1: not within the run)
+    sharpness: tuple[float, float]  # top Hessian eigenvalue at `began` and at `back` (NaN if never back)
+
+
+@lru_cache(maxsize=8)
+def gd_spike(lr: float, steps: int) -> Spike:
+    """Plain GD at ``lr`` on the plain data (the badly-scaled lesson's GD run), its largest spike."""
+    net = lesson_net()
+    tr = optimizers.run(optimizers.get("gd", lr=lr), net, start=net.start, steps=steps)
+    loss = tr.loss
+    rise, at = largest_rise(loss)
+    lowest = np.minimum.accumulate(loss)
+    began = int(np.flatnonzero(loss[:at] <= lowest[:at])[-1])
+    below = np.flatnonzero(loss[at:] < loss[began])
+    back = int(below[0] + at) if below.size else -1
+
+    def top(t: int) -> float:
+        return float(np.linalg.eigvalsh(hessian(net, tr.path[t]))[-1]) if t >= 0 else float("nan")
+
+    return Spike(lr, rise, at, began, back, (top(began), top(back)))
 
 
 @dataclass(frozen=True, eq=False)

@@ -428,7 +428,10 @@ def test_best_cell_is_outlined_and_diverged_only_in_the_legend_when_some_run_div
     mark = next(t for t in fig["data"] if t.get("name") == "lowest final J − J*")
     j, i = res.best()
     assert np.isclose(mark["x"][0], np.log10(xs[i])) and np.isclose(mark["y"][0], -np.log10(1 - ys[j]))
-    assert "0.9, 0.99, 0.999 equally spaced" in fig["layout"]["yaxis"]["title"]["text"]
+    y = fig["layout"]["yaxis"]  # the title names the ticks the axis shows, no more
+    shown = ", ".join(y["ticktext"])
+    assert y["title"]["text"].endswith(f"(log scale of 1 − value: {shown} equally far apart)")
+    assert "0.999" not in y["ticktext"] and "0.999" not in y["title"]["text"]
     calm = vx.sweep_figure(np.ones((3, 3)), np.full((3, 3), -1), xs[:3], ys[:3], x_label="lr", y_label="b")
     assert not any(t.get("name") == "diverged" for t in calm["data"])
     s = landscapes.get("booth")
@@ -561,3 +564,15 @@ def test_a_click_picks_its_cell_or_nothing():
     assert dx.clicked_start({"point_index": 6, "curve_number": 1}, 1, xs, ys, 2) == want
     assert dx.clicked_start({"point_index": 6, "curve_number": 0}, 1, xs, ys, 2) is None
     assert dx.clicked_start({"point_index": 25, "curve_number": 1}, 1, xs, ys, 2) is None  # below the grid
+
+
+def test_himmelblau_minima_read_j_0_in_the_basin_legend_not_rounding_noise():
+    s = landscapes.get("himmelblau")
+    assert s.minima_values.max() > 0  # (f at the published points: 0 up to 7.9e-31)
+    labels = np.zeros((4, 4), dtype=int)
+    labels[:, 1], labels[:, 2], labels[:, 3] = 1, 2, 3
+    fig = vx.basin_figure(s, *dx.grid_starts(s, 4)[:2], [("GD", labels)], tol=0.1)
+    legend = [t["name"] for t in fig["data"] if isinstance(t["x"], list) and t["x"] == [None]
+              and "minimum " in t["name"]]
+    assert len(legend) == 4 and all(n.endswith(", J = 0") for n in legend), legend
+    assert list(vx.published_values([-1.0316284, 3.0, 1e-6, 1e-13])) == [-1.0316284, 3.0, 1e-6, 0]

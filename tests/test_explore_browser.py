@@ -126,6 +126,10 @@ def test_click_on_a_basin_start_races_the_optimizers_from_there(page, app_url):
     page.wait_for_selector(IDLE)
     assert "section=basins" in page.url  # the open section is in the link
     page.locator(BASINS).scroll_into_view_if_needed()
+    top = page.evaluate(f"() => {{ const g = document.querySelector('{BASINS}');"
+                        " return g.querySelector('.nsewdrag').getBoundingClientRect().top"
+                        " - g.getBoundingClientRect().top; }")
+    assert top < 60, top  # the map right under its title, no empty band above it
     # start (ii, jj) of the click grid in the second map (Momentum's)
     target = page.evaluate(f"""() => {{
       const g = document.querySelector('{BASINS}'), fl = g._fullLayout, b = g.getBoundingClientRect();

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import pytest
 from conftest import ok, open_page
 
+import optimizers
 from app_pages.learn_path import LEARN_PAGES
 from descent_lab import network_lessons as nl
 from viz import learn_networks as ln
@@ -174,6 +175,36 @@ def test_adam_copes_with_a_badly_scaled_feature_and_gd_does_not(s):
     assert s.saturated["scaled"] > 0.5 and s.saturated["plain"] < 0.05
     for key, curve in s.curves.items():
         assert curve[-1] == s.best(*key)[0] and curve.size == s.steps + 1
+
+
+def test_the_spike_in_gds_best_plain_curve_is_explained(s):
+    """The "Each at its best learning rate" chart: GD's plain-data curve at its best η spikes. The page
+    says where and how much (read off the curve drawn), that the Hessian's top eigenvalue is above
+    2 / η where the rise begins and below it where the loss is back under its earlier lowest, and
+    that this η still ends lowest (the runner-up from the final losses)."""
+    curve = s.curves["gd", "plain"]
+    lr = s.best("gd", "plain")[1]
+    lowest = np.minimum.accumulate(curve)
+    ratio = curve[1:] / lowest[:-1]
+    at = int(np.argmax(ratio)) + 1
+    began = max(t for t in range(at) if curve[t] == lowest[t])
+    back = at + int(np.flatnonzero(curve[at:] < curve[began])[0])
+    spike = nl.gd_spike(lr, s.steps)
+    assert (spike.rise, spike.at, spike.began, spike.back) == (ratio.max(), at, began, back)
+    assert ratio.max() > 5  # a spike anyone sees on the chart
+    net = nl.lesson_net()
+    tr = optimizers.run(optimizers.get("gd", lr=lr), net, start=net.start, steps=s.steps)
+    np.testing.assert_array_equal(tr.loss, curve)  # the spike's run is the curve drawn
+    top = [float(np.linalg.eigvalsh(nl.hessian(net, tr.path[t]))[-1]) for t in (began, back)]
+    assert top[0] > 2 / lr > top[1]
+    f = np.sort(s.final["gd", "plain"][np.isfinite(s.final["gd", "plain"])])
+    at_text = " ".join(x.value for x in open_page(PAGE).markdown)
+    assert (f"(η = {lr:g}): near step {at} its loss jumps {ratio.max():.2g}-fold. The rate is too large "
+            f"for where the run has got to: at step {began}, where the rise begins, the Hessian's largest "
+            f"eigenvalue is {top[0]:.3g}, above 2 / η = {2 / lr:g}") in at_text
+    assert (f"by step {back} the loss is back below its earlier lowest, and there the largest eigenvalue "
+            f"is {top[1]:.3g}, below 2 / η") in at_text
+    assert f"it ends at {f[0]:.3g}, the next best" in at_text and f") at {f[1]:.3g}." in at_text
 
 
 def test_best_leaves_out_diverged_runs(s):

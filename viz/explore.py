@@ -83,9 +83,11 @@ def _log_bar_ticks(lo: float, hi: float) -> dict:
     return {"tickvals": vals, "ticktext": text}
 
 
-def _axis_title(label: str, scale: str) -> str:
-    return {"log": f"{label} (log scale)",
-            "log1m": f"{label} (0.9, 0.99, 0.999 equally spaced)"}.get(scale, label)
+def _axis_title(label: str, scale: str, ticks: dict) -> str:
+    """A sweep axis's title: its label and scale; on a log scale of 1 − value, the ticks it shows."""
+    if scale == "log1m":
+        return f"{label} (log scale of 1 − value: {', '.join(ticks['ticktext'])} equally far apart)"
+    return f"{label} (log scale)" if scale == "log" else label
 
 
 #: what f - f* means, for captions and help texts where it appears
@@ -233,13 +235,14 @@ def _sweep_layout(xs, ys, ux, uy, x_label: str, y_label: str, x_scale: str, y_sc
     nx, ny = len(ux), len(uy)
     dx = (ux[1] - ux[0]) / 2 if nx > 1 else 0.5
     dy = (uy[1] - uy[0]) / 2 if ny > 1 else 0.5
+    xt, yt = _ticks(xs, x_scale), _ticks(ys, y_scale)
     layout = {
         "height": height + LEGEND_ROW * 2, "font": FONT,
         "margin": {"l": 80, "r": 10, "t": 40 if title else 20, "b": 60},
-        "xaxis": {"title": {"text": _axis_title(x_label, x_scale)}, "range": [ux[0] - dx, ux[-1] + dx],
-                  "showgrid": False, "zeroline": False, **_ticks(xs, x_scale)},
-        "yaxis": {"title": {"text": _axis_title(y_label, y_scale)}, "range": [uy[0] - dy, uy[-1] + dy],
-                  "showgrid": False, "zeroline": False, **_ticks(ys, y_scale)},
+        "xaxis": {"title": {"text": _axis_title(x_label, x_scale, xt)}, "range": [ux[0] - dx, ux[-1] + dx],
+                  "showgrid": False, "zeroline": False, **xt},
+        "yaxis": {"title": {"text": _axis_title(y_label, y_scale, yt)}, "range": [uy[0] - dy, uy[-1] + dy],
+                  "showgrid": False, "zeroline": False, **yt},
         "legend": BELOW,
         "plot_bgcolor": NOT_CONVERGED, "hovermode": "closest", "hoverlabel": {"font": FONT},
         "clickmode": "event+select", "dragmode": False, "uirevision": "sweep",
@@ -367,6 +370,13 @@ def race_figure(fstar: float, curves: list[tuple[str, str, np.ndarray]], height:
     return _readable({"data": data, "layout": layout})
 
 
+def published_values(values) -> np.ndarray:
+    """Minima's values as a surface's references publish them: rounding noise (below 1e-12 of the
+    largest magnitude, or of 1) is 0 (Himmelblau's minima are all 0, not 7.9e-31)."""
+    v = np.asarray(values, dtype=float)
+    return np.where(np.abs(v) < 1e-12 * max(1.0, float(np.abs(v).max(initial=0))), 0.0, v)
+
+
 def basin_classes(surface: Surface, max_classes: int = 6) -> tuple[np.ndarray, list[str], list[str]]:
     """How basin maps colour the known minima: class of each minimum, class names, colours.
 
@@ -374,7 +384,7 @@ def basin_classes(surface: Surface, max_classes: int = 6) -> tuple[np.ndarray, l
     value share a class, from the lowest value up, and the rest share "other minima".
     Two more classes follow: "not converged" and "diverged" (in that order).
     """
-    mins, vals = surface.minima, surface.minima_values
+    mins, vals = surface.minima, published_values(surface.minima_values)
     k = len(mins)
     if k <= max_classes:
         cls = np.arange(k)
@@ -423,14 +433,16 @@ def basin_figure(surface: Surface, xs, ys, maps: list[tuple[str, np.ndarray | No
     cols = min(panels, 3)
     rows = math.ceil(panels / cols)
     aspect = (y1 - y0) / (x1 - x0)
-    panel_px = min(520, width / cols * aspect)
-    panel_height = int(panel_px + 50)  # square cells on a ~width px page
+    # a map's height: its width (the figure's less the margins, shared by the columns) times the aspect,
+    # over the share of its row the y axis takes (_basin_axes); taller leaves a gap above and below
+    panel_px = min(520, (width - 100) * (1 - 0.05 * (cols - 1)) / cols * aspect)  # margins: ~80 + 20
+    panel_height = int(panel_px / 0.86)
     scale = []
     for c, col in enumerate(colors):
         scale += [[c / n_cls, col], [(c + 1) / n_cls, col]]
     data: list[dict] = []
     layout: dict = {
-        "height": panel_height * rows + 60, "font": FONT, "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
+        "height": panel_height * rows + 78, "font": FONT, "margin": {"l": 60, "r": 20, "t": 28, "b": 50},
         "annotations": [], "showlegend": True, "hovermode": "closest", "plot_bgcolor": "white",
         "legend": BELOW,
         "hoverlabel": {"font": FONT}, "dragmode": False, "clickmode": "event", "uirevision": "basins",
@@ -501,7 +513,7 @@ def _basin_axes(p: int, cols: int, rows: int, domain, gap: float = 0.05) -> dict
                       "title": {"text": "start x"}},
         "yaxis" + s: {"domain": [1 - (r + 1) / rows + 0.08 / rows, 1 - r / rows - 0.06 / rows],
                       "range": [y0, y1], "anchor": "x" + s, "scaleanchor": "x" + s, "showgrid": False,
-                      "zeroline": False, "constrain": "domain",
+                      "zeroline": False, "constrain": "domain", "constraintoward": "top",  # no gap above
                       "title": {"text": "start y" if c == 0 else ""}},
     }
 

@@ -255,12 +255,34 @@ function pageTop(e) {
 // narrows) so the loss chart stays on the screen.
 function placeExplain(st) {
   const box = st.explainBox, side = st.root.querySelector(".stage-side");
-  const need = st.tools.offsetHeight + st.runs.offsetHeight + box.offsetHeight + 160 + 40;
+  const need = st.tools.offsetHeight + st.runs.offsetHeight + box.offsetHeight + LOSS_MIN + 40;
   const apart = !!(st.explain && st.presenting && window.innerWidth > 720 &&
                    pageTop(st.root) + need > window.innerHeight);
   st.root.classList.toggle("xp-apart", apart);
+  // apart: the map's column no wider than the map the window's height allows (the rest to the panel)
+  if (apart) st.root.style.setProperty("--map-w", Math.ceil(mapFullWidth(st)) + "px");
   if (apart && box.parentElement === side) st.root.insertBefore(box, side);
   else if (!apart && box.parentElement !== side) side.insertBefore(box, st.lossBox);
+}
+// the loss chart's height that keeps the explain panel beside the runs in presenter mode (else apart)
+const LOSS_MIN = 300;
+
+// The map's margins, colour bar and gaps (px) at the stage's text size.
+function mapFrame(st) {
+  const d = st.d, fs = hallText(st) ? 20 : 14, narrow = window.innerWidth <= 720;
+  // margins fixed (no autoexpand): the overlay computes the same axes as Plotly draws
+  // t: room for half the top y tick label (Plotly hides a label that would cross the div's edge)
+  const m = { l: fs * (narrow ? 2.6 : 3.6), r: 4, t: d.multiples ? fs * 2.2 : Math.ceil(fs * 0.8), b: fs * 3.2,
+              autoexpand: false };
+  // colour bar: its labels and title fit
+  return { fs, narrow, m, cbw: fs * (narrow ? 5.6 : 6), gx: fs * 3.5, gy: fs * 4 };
+}
+
+// The map div's width when the window's height is all that limits the map.
+function mapFullWidth(st) {
+  const [x0, x1, y0, y1] = st.d.domain, { m, cbw, gx, gy } = mapFrame(st), { cols, rows } = panels(st.d);
+  const ph = (mapLimit(st) - m.t - m.b - gy * (rows - 1)) / rows;
+  return m.l + m.r + cbw + gx * (cols - 1) + cols * ph * (x1 - x0) / (y1 - y0);
 }
 
 // The loss chart's height: down to the map column's bottom (or the explain column's, when apart).
@@ -275,19 +297,12 @@ function lossHeight(st) {
 // Axes sized to the domain's aspect (x and y to the same scale) and as large as the space allows,
 // the colour bar right beside them; the map's div takes exactly the height they need.
 function mapLayout(st) {
-  const d = st.d, [x0, x1, y0, y1] = d.domain, fs = hallText(st) ? 20 : 14;
+  const d = st.d, [x0, x1, y0, y1] = d.domain, { fs, narrow, m, cbw, gx, gy } = mapFrame(st);
   const { n, cols, rows } = panels(d);
-  // margins fixed (no autoexpand): the overlay computes the same axes as Plotly draws
-  const narrow = window.innerWidth <= 720;
-  // t: room for half the top y tick label (Plotly hides a label that would cross the div's edge)
-  const m = { l: fs * (narrow ? 2.6 : 3.6), r: 4, t: d.multiples ? fs * 2.2 : Math.ceil(fs * 0.8), b: fs * 3.2,
-              autoexpand: false };
-  // the 3-D view beside the map where the column is wide, else below the playback bar
   // the 3-D view in the map's place, at its size; or beside it where the column is wide, else below the bar
   const besideMap = st.show3d && !!st.beside3d;
   st.root.classList.toggle("wide3d", besideMap && st.root.querySelector(".stage-main").clientWidth >= 1000);
   const W = Math.max(200, st.map.clientWidth), H = mapLimit(st);
-  const cbw = fs * (narrow ? 5.2 : 6), gx = fs * 3.5, gy = fs * 4; // colour bar: its labels and title fit
   const aspect = (y1 - y0) / (x1 - x0);
   const availW = W - m.l - m.r - cbw - gx * (cols - 1), availH = H - m.t - m.b - gy * (rows - 1);
   const pw = Math.max(60, Math.min(availW / cols, availH / rows / aspect)), ph = pw * aspect;
@@ -352,21 +367,35 @@ function minimaTraces(d, xa, ya) {
           trace(pick(true), "global minimum", { symbol: "star", size: 18, color: "white", line: { color: "black", width: 1.5 } })];
 }
 
-// The loss chart's axes: steps, and J − J* on a log scale over what the shown runs reach (whole
-// decades). All of it is drawn on the chart's canvas (drawLossOverlay), so a new range (a Steps change,
-// another run) costs one canvas redraw, no Plotly relayout.
+// The loss chart's axes: steps, and J − J* on a log scale over what is drawn so far (whole decades),
+// as the map shows only the paths so far: before Play the range gives away no ending (how low the runs
+// will go); the floor stays a decade below the lowest point drawn, so the curves do not run along it and
+// the axis moves a decade at a time. All of it is drawn on the chart's canvas (drawLossOverlay), so a new
+// range costs one canvas redraw, no Plotly relayout.
 function lossAxes(st) {
   const d = st.d, fs = hallText(st) ? 18 : 13;
   let lo = Infinity, hi = -Infinity;
   d.runs.forEach((r, i) => {
-    for (const v of series(st, i).gap) if (v > 0 && v < Infinity) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    const s = series(st, i), last = lastDrawn(st, i);
+    for (let q = 0; q <= last; q++) {
+      const v = s.gap[q];
+      if (v > 0 && v < Infinity) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    }
   });
-  if (!(lo < hi)) { lo = 1e-3; hi = 1; }
-  const a = Math.floor(Math.log10(lo) * 2) / 2 - 0.1, b = Math.ceil(Math.log10(hi) * 2) / 2 + 0.1;
+  if (!(lo <= hi)) { lo = 1e-3; hi = 1; }
+  const a = Math.floor(Math.log10(lo)) - 1 - 0.1, b = Math.ceil(Math.log10(hi) * 2) / 2 + 0.1;
   const m = { l: fs * 4, r: 8, t: 8, b: fs * 3 }, W = st.loss.clientWidth, H = st.loss.clientHeight;
   st.lossAxes = [linearAxes([m.l, m.t, W - m.l - m.r, H - m.t - m.b], [0, d.S], [a, b], true)];
   st.lossTicks = { fs, decades: Math.max(1, Math.ceil((b - a) / 6)) };
+  st.loss.dataset.range = `${a.toFixed(1)},${b.toFixed(1)}`; // log10 J − J*: what a test reads
 }
+
+// The last step of run i the loss chart draws: the curve so far (the ending is not shown before it is
+// played, like the map), or all of it (whole paths, a previewed run).
+const lastDrawn = (st, i) => {
+  const s = series(st, i);
+  return st.wholePaths || st.preview.has(i) ? s.n - 1 : at(s, st.t, st.d.k);
+};
 
 // About n round steps (1, 2 or 5 times a power of ten) covering [lo, hi].
 function niceTicks(lo, hi, n) {
@@ -436,13 +465,17 @@ function view3dFigure(st) {
     traces.push({ type: "scatter3d", mode: "markers", x: [s.x[k]], y: [s.y[k]], z: [s.z[k] + g.lift], hoverinfo: "skip",
                   marker: { size: 6, color: r.color, line: { color: "white", width: 2 } } });
   });
+  const narrow = window.innerWidth <= 720;
   const layout = {
     margin: { l: 0, r: 0, t: 0, b: 0 }, showlegend: false, uirevision: "keep", paper_bgcolor: "rgba(0,0,0,0)",
     font: { size: hallText(st) ? 16 : 12 },
     scene: {
       xaxis: { title: { text: "x" }, range: [x0, x1], ...innerTicks(x0, x1) },
       yaxis: { title: { text: "y" }, range: [y0, y1], ...innerTicks(y0, y1) },
-      zaxis: { title: { text: g.ztitle }, range: g.zrange, nticks: 4 }, aspectmode: "manual",
+      zaxis: { title: { text: narrow ? "" : g.ztitle }, range: g.zrange, nticks: 4 }, aspectmode: "manual",
+      // a phone: the z title over the axis's top end, where no tick label is (beside the axis it lay on them)
+      annotations: narrow ? [{ x: x0, y: y1, z: g.zrange[1], text: g.ztitle, showarrow: false, yanchor: "bottom",
+                               yshift: 6, font: { size: 12 } }] : [],
       aspectratio: { x: 1, y: (y1 - y0) / (x1 - x0), z: 0.6 }, camera: { eye: { x: -0.9, y: -1.3, z: 1.7 } },
     },
   };
@@ -616,8 +649,7 @@ function drawLossOverlay(st) {
     ctx.strokeStyle = r.color; ctx.lineWidth = 2.5; ctx.setLineDash(dashOf(d, i)); ctx.lineJoin = "round";
     ctx.beginPath();
     let pen = false;
-    // like the map: the curve so far (the ending is not shown before it is played), or all of it
-    const last = st.wholePaths || st.preview.has(i) ? s.n - 1 : at(s, t, d.k);
+    const last = lastDrawn(st, i);
     for (let q = 0; q <= last; q++) {
       const v = s.gap[q];
       if (!(v > 0) || !Number.isFinite(v)) { pen = false; continue; }
