@@ -263,7 +263,7 @@ def fair_section(surface, skey, start, steps) -> dict:
     with st.spinner(f"Trying {len(dx.FAIR_LRS)} learning rates for each optimizer …"):
         results = [cached_lr_sweep(skey, start, n, steps) for n in chosen]
     colors = dict(zip(chosen, viz.run_colors(chosen), strict=True))
-    race = [(label(r.name) + f" (lr {r.lrs[r.best]:.3g})", colors[r.name], r.loss[:, r.best])
+    race = [(label(r.name) + f" (η {r.lrs[r.best]:.3g})", colors[r.name], r.loss[:, r.best])
             for r in results if r.best is not None]
     c1, c2 = st.columns(2)
     with c1:
@@ -279,19 +279,19 @@ def fair_section(surface, skey, start, steps) -> dict:
         ok = r.diverged_at < 0
         rows.append({
             "optimizer": label(r.name),
-            "best lr": float(r.lrs[r.best]) if r.best is not None else None,
+            "best η": float(r.lrs[r.best]) if r.best is not None else None,
             "final J − J*": float(r.gap[r.best]) if r.best is not None else None,
             "rates not diverging": f"{r.not_diverged()} of {len(ok)}",
             "rates ending near a minimum": f"{r.near_a_minimum()} of {len(ok)}",
-            "diverges from lr": float(r.lrs[~ok].min()) if (~ok).any() else None,
+            "diverges from η": float(r.lrs[~ok].min()) if (~ok).any() else None,
         })
     near = f"within {dx.FAIR_TOL:g} (distance) of a known minimum at the end"
     st.dataframe(rows, hide_index=True, width="stretch",
-                 column_config={"best lr": st.column_config.NumberColumn(format="%.3g"),
+                 column_config={"best η": st.column_config.NumberColumn(format="%.3g"),
                                 "final J − J*": st.column_config.NumberColumn(format="%.3g",
                                                                               help=vx.GAP_TEXT),
                                 "rates ending near a minimum": st.column_config.TextColumn(help=near),
-                                "diverges from lr": st.column_config.NumberColumn(format="%.3g")})
+                                "diverges from η": st.column_config.NumberColumn(format="%.3g")})
     c1, c2 = st.columns([3, 1])
     tuned = tuple(run_spec(r.name, lr=float(r.lrs[r.best])) for r in results if r.best is not None)
     if tuned:
@@ -356,7 +356,7 @@ def basin_section(surface, skey, steps) -> dict:
     for k, name in enumerate(chosen):
         with slots[k], st.spinner(f"{label(name)}: {n * n:,} starts × {steps} steps …"):
             _, _, labels = cached_basins(skey, name, tuple(hypers[name].items()), n, steps, tol)
-        fig = vx.basin_figure(surface, xs, ys, [(f"{label(name)}, lr {hypers[name]['lr']:g}", labels)],
+        fig = vx.basin_figure(surface, xs, ys, [(f"{label(name)}, η {hypers[name]['lr']:g}", labels)],
                               tol=tol, width=300)  # about one column of three at 1366 px
         clicks.append(next(i for i, t in enumerate(fig["data"]) if t.get("name") == vx.BASIN_CLICKS))
         st.session_state[K + "basin_ctx"] = {
@@ -404,7 +404,7 @@ def noise_section(surface, skey, start, steps) -> dict:
         if noise:
             what += (" + " if what else "") + f"σ = {noise:g}"
         cloud = vx.cloud_figure(surface, image_for(surface), cloud_runs.path, cloud_runs.clean_path,
-                                color=color, label=f"{label(name)}, lr {lr:g}, {what}")
+                                color=color, label=f"{label(name)}, η {lr:g}, {what}")
         band = vx.band_figure(surface.global_min, cloud_runs.loss, cloud_runs.clean_loss, color=color)
     c1, c2 = st.columns([1.1, 1])
     c1.plotly_chart(viz.fast_figure(cloud), key=K + "cloud", config=CONFIG)
@@ -427,10 +427,11 @@ def network_section() -> dict:
     data = c2.selectbox("Data set", dn.DATA, key=K + "net.data", format_func=lambda n: datasets.kind(n).title)
     with st.spinner(f"Training {dx.NET_CELLS ** 2} networks ..."):
         res = cached_net_sweep(name, data)
-    beta = optimizers.rule(name).param(res.beta)
+    net_rule = optimizers.rule(name)
+    beta = net_rule.param(res.beta)
     notes = [[f"training accuracy {a:.1%}" if a == a else "" for a in row] for row in res.accuracy]
     best = res.best()
-    fig = vx.sweep_figure(res.loss, res.diverged_at, res.lrs, res.betas, x_label="Learning rate",
+    fig = vx.sweep_figure(res.loss, res.diverged_at, res.lrs, res.betas, x_label=net_rule.lr.label,
                           y_label=beta.label, x_scale="log", y_scale="log1m", steps=setup.steps, best=best,
                           title=f"{label(name)} on a network ({datasets.kind(data).title})",
                           value_label="final loss", notes=notes, click="open on the Networks page")
@@ -441,7 +442,7 @@ def network_section() -> dict:
     if best is not None:
         j, i = best
         msg += (f"Lowest final training loss {res.loss[j, i]:.3g} (accuracy {res.accuracy[j, i]:.1%}) at "
-                f"learning rate {res.lrs[i]:g}, {beta.label} = {res.betas[j]:g} (outlined).")
+                f"η = {res.lrs[i]:g}, {beta.symbol} = {res.betas[j]:g} (outlined).")
     st.caption(msg)
     if best is not None and st.button("Open the lowest-loss cell on the Networks page", icon=":material/hub:",
                                       key=K + "net.open_best"):

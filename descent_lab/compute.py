@@ -64,7 +64,7 @@ def keyed_run(surface_key: tuple, run_key: tuple, start: tuple, steps: int, nois
 
 
 def label(slot: int, trajectory: optimizers.Trajectory) -> str:
-    """E.g. '2. Adam (lr=0.1)': the run's number and its short description."""
+    """E.g. '2. Adam (η=0.1)': the run's number and its short description."""
     return f"{slot + 1}. {trajectory.optimizer.describe(short=True)}"
 
 

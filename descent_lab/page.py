@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import gzip
 import html
+from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -31,6 +32,9 @@ from .presets import PRESETS
 from .setup import DEFAULT_APP_URL, Setup, to_query
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+#: the app's typeface (the Source Sans file Streamlit ships, a variable font; found, not imported:
+#: the page uses no Streamlit code), inlined so the page reads as the app does without fetching a font
+FONTS = Path(find_spec("streamlit").origin).parent / "static" / "static" / "media"
 
 PAGE_CSS = """
 body { margin: 0; padding: 0.8rem 1.2rem 1.5rem; font-family: "Source Sans", "Source Sans Pro", system-ui,
@@ -93,7 +97,7 @@ def page_html(setup: Setup, app_url: str = DEFAULT_APP_URL) -> str:
         "<html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>{_text(title or 'Descent Lab')}</title>",
-        f"<style>{PAGE_CSS}\n{STAGE_CSS.read_text()}</style>",
+        f"<style>{_font_face()}{PAGE_CSS}\n{STAGE_CSS.read_text()}</style>",
         "</head><body>", *[b for b in body if b], "</body></html>", "",
     ])
 
@@ -112,6 +116,17 @@ def app_link(setup: Setup, app_url: str = DEFAULT_APP_URL) -> str:
     if urlsplit(app_url).scheme not in ("http", "https"):
         raise ValueError(f"the app's address must start with http:// or https:// (got {app_url[:60]!r})")
     return app_url.split("?", 1)[0] + "?" + urlencode(to_query(setup))
+
+
+def _font_face() -> str:
+    """Source Sans as a data: URL ("" where this Streamlit has no such file: the page then uses the
+    system's sans-serif)."""
+    found = sorted(FONTS.glob("SourceSansVF-Upright*.woff2"))
+    if not found:
+        return ""
+    b64 = base64.b64encode(found[0].read_bytes()).decode()
+    return ("@font-face { font-family: 'Source Sans'; font-weight: 200 900; font-display: swap; "
+            f"src: url(data:font/woff2;base64,{b64}) format('woff2'); }}\n")
 
 
 def _text(s: str) -> str:

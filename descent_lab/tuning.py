@@ -2,7 +2,7 @@
 stable one from the curvature at the start.
 
     choice = choose_lr(setup, spec, previous_from="Adam's")  # spec: the run switched to GD, at its old lr
-    choice.lr, choice.caption()  # 0.002, "lr set to 0.002 for GD, the rate on the slider that ends ..."
+    choice.lr, choice.caption()  # 0.002, "η set to 0.002 for GD, the rate on the slider that ends ..."
     stability(setup, spec)  # Stability(limit=0.04, ...) for GD, momentum and Nesterov, else None
 
 The best rate is found in one batched run of every value of the slider's grid (a learning-rate
@@ -140,23 +140,23 @@ class LrChoice:
         return text + (" without leaving the map" if self.on_map else " (every rate leaves the map)")
 
     def caption(self) -> str:
-        """One sentence on the choice, e.g. "lr set to 0.0392 for GD, the rate on the slider that ends
+        """One sentence on the choice, e.g. "η set to 0.0392 for GD, the rate on the slider that ends
         closest to the minimum after 100 steps without leaving the map; Adam's 0.1 diverges at step 3"."""
         label = optimizers.rule(self.name).short or optimizers.rule(self.name).label
         if not self.has_minimum:
-            text = (f"lr {_rate(self.lr)} {'kept' if self.kept else 'unchanged'}: f has no minimum on this "
+            text = (f"η {_rate(self.lr)} {'kept' if self.kept else 'unchanged'}: J has no minimum on this "
                     "map, so no rate is best")
             if self.lr_diverged_at >= 0:
                 text += f"; it diverges at step {self.lr_diverged_at} here"
             return text
         if self.kept:
-            text = f"lr {_rate(self.lr)} kept (you set it for {label})"
+            text = f"η {_rate(self.lr)} kept (you set it for {label})"
             if self.lr_diverged_at >= 0:
                 text += f"; it diverges at step {self.lr_diverged_at} here"
             if self.best != self.lr:
                 text += f"; for {label}, {self.criterion} is {_rate(self.best)}"
             return text
-        text = f"lr set to {_rate(self.lr)} for {label}, {self.criterion}"
+        text = f"η set to {_rate(self.lr)} for {label}, {self.criterion}"
         if self.previous != self.lr:
             before = f"{self.previous_from} {_rate(self.previous)}"
             if self.previous_diverged_at >= 0:
@@ -198,11 +198,11 @@ class Stability:
         return "over" if self.lr > self.limit else "near" if self.lr >= NEAR * self.limit else "ok"
 
     def caption(self, define: bool = True) -> str:
-        """E.g. "largest stable lr for GD here ≈ 0.04 (2/λmax; λmax = 50, the largest curvature
+        """E.g. "largest stable η for GD here ≈ 0.04 (2/λmax; λmax = 50, the largest curvature
         (Hessian eigenvalue) at the start)"; ``define=False`` leaves out what λmax is (said once)."""
         rule = optimizers.rule(self.name)
         what = ", the largest curvature (Hessian eigenvalue)" if define else ""
-        return (f"largest stable lr for {rule.short or rule.label} here ≈ {_rate(self.limit)} "
+        return (f"largest stable η for {rule.short or rule.label} here ≈ {_rate(self.limit)} "
                 f"({rule.limit.formula}; λmax = {_number(self.lam)}{what} at the start)")
 
     def alarming(self, trajectory: optimizers.Trajectory) -> bool:
@@ -219,11 +219,11 @@ class Stability:
         exact on a quadratic, but a run that reaches flatter ground can get through."""
         if self.level == "ok":
             return None
-        limit = f"the largest stable lr ≈ {_rate(self.limit)} at the start"
+        limit = f"the largest stable η ≈ {_rate(self.limit)} at the start"
         if self.level == "near":
-            return (f"lr {_rate(self.lr)} is within {1 - NEAR:.0%} of {limit}: a little more and each step "
+            return (f"η {_rate(self.lr)} is within {1 - NEAR:.0%} of {limit}: a little more and each step "
                     "there overshoots by more than the last.")
-        text = f"lr {_rate(self.lr)} is above {limit}: there each step overshoots by more than the last"
+        text = f"η {_rate(self.lr)} is above {limit}: there each step overshoots by more than the last"
         if trajectory is None:
             return text + "."
         if trajectory.diverged_at >= 0:

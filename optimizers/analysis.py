@@ -80,7 +80,7 @@ def outcome(tr: Trajectory, surface: Surface, tol: float) -> Outcome:
 # a quadratic with largest Hessian eigenvalue lam, a run is stable exactly when lr < factor(beta) / lam.
 # From the roots of each rule's characteristic polynomial (lr lam = h): gradient descent z = 1 - h;
 # heavy ball (PyTorch form v = beta v + g, w -= lr v) z^2 - (1 + beta - h) z + beta; Nesterov
-# z^2 - (1 + beta)(1 - h) z + beta (1 - h); the EWMA form of momentum is the heavy ball with
+# z^2 - (1 + beta)(1 - h) z + beta (1 - h); the average form of momentum is the heavy ball with
 # lr (1 - beta). Adaptive rules rescale the gradient per weight and have no such limit.
 
 

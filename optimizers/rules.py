@@ -37,18 +37,20 @@ EPSILONS = (1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 1e-1)
 
 
 def lr_param(default: float) -> Param:
-    return Param("lr", default, 1e-6, 10.0, "Learning rate", scale="log", grid=grid_125(1e-6, 10.0),
-                 help="η: how far each step goes along the (adapted) gradient g = ∇J(w).", role=LR_ROLE)
+    return Param("lr", default, 1e-6, 10.0, "η (learning rate)", scale="log", grid=grid_125(1e-6, 10.0),
+                 help="η: how far each step goes along the (adapted) gradient g = ∇J(w); PyTorch's lr.",
+                 role=LR_ROLE, symbol="η")
 
 
-def beta_param(name: str, default: float, label: str, help: str = "") -> Param:
-    return Param(name, default, 0.0, 0.9999, label, scale="log1m", grid=BETAS, help=help)
+def beta_param(name: str, symbol: str, default: float, what: str, help: str = "") -> Param:
+    return Param(name, default, 0.0, 0.9999, f"{symbol} ({what})", scale="log1m", grid=BETAS, help=help,
+                 symbol=symbol)
 
 
 def eps_param(default: float) -> Param:
     # eps > 0: with eps = 0 a zero gradient component gives 0/0 (as in PyTorch)
-    return Param("eps", default, 1e-16, 1.0, "Epsilon", scale="log", grid=EPSILONS,
-                 help="ε, added to the denominator so it is never 0.")
+    return Param("eps", default, 1e-16, 1.0, "ε (epsilon)", scale="log", grid=EPSILONS,
+                 help="ε, added to the denominator so it is never 0.", symbol="ε")
 
 
 # ---- what explain mode shows of a rule (viz.explain renders it) -----------------------------------
@@ -324,6 +326,8 @@ register(
 #: momentum's and Nesterov's formulas in PyTorch's form (the buffer v sums gradients), labelled
 MOMENTUM_PYTORCH = r"v_t = \beta v_{t-1} + g_t \quad \text{(PyTorch form)} \\ "
 NESTEROV_PYTORCH = MOMENTUM_PYTORCH + r"w_{t+1} = w_t - \eta\,(g_t + \beta v_t)"
+#: the average form's η in terms of PyTorch's (the lr of PyTorch-form momentum taking the same steps)
+AVERAGE_ETA = r"\eta = \eta_{\text{PyTorch}} / (1-\beta)"
 
 
 def _momentum(g, s, h, lr, xp, w):
@@ -331,7 +335,7 @@ def _momentum(g, s, h, lr, xp, w):
     return -lr * v, Velocity(v)
 
 
-MOMENTUM_BETA = beta_param("beta", 0.9, "Momentum beta", "β: how much of the last velocity is kept.")
+MOMENTUM_BETA = beta_param("beta", "β", 0.9, "momentum", "β: how much of the last velocity is kept.")
 
 register(
     name="momentum", label="Momentum", params=(lr_param(0.001), MOMENTUM_BETA),
@@ -340,7 +344,7 @@ register(
     torch_class="SGD", torch_args=lambda h: dict(lr=h.lr, momentum=h.beta),
     keras_class="SGD", keras_args=lambda h: dict(learning_rate=h.lr, momentum=h.beta),
     note="PyTorch's form, v = βv + g, w = w − ηv. The course's average form v = βv + (1 − β)g "
-    "takes the same steps with η / (1 − β); its v is (1 − β) times this one.",
+    "takes the same steps when its η is this η / (1 − β); its v is (1 − β) times this one.",
     good="Ravines and consistent slopes: speeds up along the valley, averages away the zig-zag; "
     "can roll over small bumps.",
     bad="Overshoots and oscillates around the minimum when β is large; one more setting to tune.",
@@ -353,7 +357,8 @@ register(
         GRADIENT,
         Row("v_t", lambda tr: (1 - setting(tr, "beta")) * tr.state["velocity"], 0, arrow="−v: velocity",
             sign=-1.0),
-        Row(r"\eta / (1-\beta)", lambda tr: tr.effective_lr / (1 - setting(tr, "beta")), 1),
+        # the course's eta (the formula's) from PyTorch's: one symbol, one value in the tab
+        Row(AVERAGE_ETA, lambda tr: tr.effective_lr / (1 - setting(tr, "beta")), 1),
         STEP, NEW_POINT)),
 )
 
@@ -364,7 +369,7 @@ def _momentum_ewma(g, s, h, lr, xp, w):
 
 
 register(
-    name="momentum_ewma", label="Momentum (EWMA form)", short="Momentum EWMA",
+    name="momentum_ewma", label="Momentum (average form)", short="Momentum average",
     params=(lr_param(0.01), MOMENTUM_BETA),
     init=Velocity(0.0), step=_momentum_ewma, velocity="velocity",
     formula=r"v_t = \beta v_{t-1} + (1-\beta)\, g_t \quad \text{(average form)} \\ "
@@ -435,7 +440,7 @@ def _nesterov_lookahead(g, s, h, lr, xp, w):
 
 
 register(
-    name="nesterov_lookahead", label="Nesterov (look-ahead form)", short="NAG look-ahead",
+    name="nesterov_lookahead", label="Nesterov (look-ahead form)", short="Nesterov look-ahead",
     params=(lr_param(0.001), MOMENTUM_BETA),
     init=Velocity(0.0), step=_nesterov_lookahead, velocity="velocity",
     grad_point=lambda w, s, h: w + h.beta * s.velocity,
@@ -523,7 +528,7 @@ def _rmsprop_step(eps_inside: bool) -> Callable:
 
 register(
     name="rmsprop", label="RMSProp",
-    params=(lr_param(0.01), beta_param("beta", 0.99, "Decay beta (torch alpha)",
+    params=(lr_param(0.01), beta_param("beta", "β", 0.99, "decay; torch alpha",
                                        "β: how much of the running mean of g² is kept."), eps_param(1e-8)),
     init=MeanSq(0.0), step=_rmsprop_step(False), net_lr_top=0.2,
     explain=(Row("v_t", recorded("mean_sq"), 0), rate_row(r"\frac{\eta}{\sqrt{v_t} + \epsilon}", 1)),
@@ -607,8 +612,8 @@ DECAY = Row(r"\eta \lambda\, w_t", lambda tr: tr.lr[:, None] * setting(tr, "weig
 
 ADAM_PARAMS = (
     lr_param(0.01),
-    beta_param("beta1", 0.9, "beta1 (first moment)", "β₁: how much of the running mean of g is kept."),
-    beta_param("beta2", 0.999, "beta2 (second moment)", "β₂: how much of the running mean of g² is kept."),
+    beta_param("beta1", "β₁", 0.9, "first moment", "β₁: how much of the running mean of g is kept."),
+    beta_param("beta2", "β₂", 0.999, "second moment", "β₂: how much of the running mean of g² is kept."),
     eps_param(1e-8),
 )
 ADAM_FORMULA = (r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t \\ v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2 \\ "
@@ -649,7 +654,7 @@ def _adamw_step(keras: bool) -> Callable:
 
 register(
     name="adamw", label="AdamW", params=(*ADAM_PARAMS, Param(
-        "weight_decay", 0.01, 0.0, 1.0, "Weight decay λ", grid=grid_125(0.0, 1.0),
+        "weight_decay", 0.01, 0.0, 1.0, "λ (weight decay)", grid=grid_125(0.0, 1.0), symbol="λ",
         help="λ: every step also shrinks the weights by η λ w, outside Adam's per-weight scaling.")),
     init=Moments(0.0, 0.0, 1.0, 1.0), step=_adamw_step(False),
     effective_lr=_adam_effective_lr, velocity="m",
@@ -711,7 +716,7 @@ NADAM_FORMULA = (
 
 register(
     name="nadam", label="Nadam",
-    params=(*ADAM_PARAMS, Param("momentum_decay", 0.004, 0.0, 1.0, "Momentum decay psi",
+    params=(*ADAM_PARAMS, Param("momentum_decay", 0.004, 0.0, 1.0, "ψ (momentum decay)", symbol="ψ",
                                    grid=grid_125(0.0, 1.0), help="ψ: how fast μ_t approaches β₁.")),
     init=NadamState(0.0, 0.0, 1.0, 1.0, 1.0),
     step=_nadam, velocity="m",

@@ -54,11 +54,12 @@ class Optimizer:
         return self.rule.name
 
     def describe(self, short: bool = False) -> str:
-        """E.g. 'Adam (lr=0.01, beta1=0.9, beta2=0.999, eps=1e-08)'; ``short`` keeps lr and
+        """E.g. 'Adam (η=0.01, β₁=0.9, β₂=0.999, ε=1e-08)', in the course's symbols (the link keys
+        and PyTorch's code say lr, beta1, ...); ``short`` keeps η, a momentum's or RMSProp's β and
         the settings that differ from the defaults."""
         defaults = self.rule.defaults()
-        args = ", ".join(f"{k}={_fmt(v)}" for k, v in self.hyper.items()
-                         if not short or k == "lr" or np.any(v != defaults[k]))
+        args = ", ".join(f"{self.rule.param(k).symbol or k}={_fmt(v)}" for k, v in self.hyper.items()
+                         if not short or k in ("lr", "beta") or np.any(v != defaults[k]))
         sched = "" if self.schedule.kind == "constant" and not np.any(self.schedule.warmup) else (
             f"; {self.schedule.describe()}")
         return f"{(self.rule.short or self.rule.label) if short else self.rule.label} ({args}{sched})"

@@ -99,7 +99,7 @@ class Schedule:
         the rate, as ChainedScheduler does, except for a cosine with eta_min > 0: there
         ChainedScheduler scales only the distance above eta_min, so the code is a LambdaLR with
         this schedule's rates (``lr``: the optimizer's, needed then; the code uses ``math``).
-        ``scale``: torch's learning rate over ours (1 - beta for the EWMA form of momentum), which
+        ``scale``: torch's learning rate over ours (1 - beta for the average form of momentum), which
         scales eta_min too."""
         mod = "torch.optim.lr_scheduler."
         period = self.t_max or "steps"

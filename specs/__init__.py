@@ -1,6 +1,6 @@
 """What every layer shares: the specification of a setting, and float math for the fast path.
 
-A ``Param`` is the one place a setting's name, label, default, range, scale, slider grid,
+A ``Param`` is the one place a setting's name, symbol, label, default, range, scale, slider grid,
 help text and role are written. The core checks values with it, the link parser clamps
 with it, the widgets, the sweeps, the command line and the reference card read it.
 
@@ -57,6 +57,7 @@ class Param:
     grid: tuple[float, ...] | None = None
     help: str = ""
     role: str = ""
+    symbol: str = ""  # the course's symbol (η, β, β₁, ...): what run labels show instead of the name
 
     def __post_init__(self):
         if self.scale not in SCALES:

@@ -47,7 +47,7 @@ def test_defaults(app):
     assert [app.selectbox(key=f"r{i}.opt").value for i in range(3)] == ["gd", "momentum", "adam"]
     data = stage(app)
     assert [r["labels"][r["index"]] for r in data["runs"]] == [
-        "1. GD (lr=0.001)", "2. Momentum (lr=0.001)", "3. Adam (lr=0.1)"]
+        "1. GD (η=0.001)", "2. Momentum (η=0.001, β=0.9)", "3. Adam (η=0.1)"]
     assert not data["show3d"] and not data["present"] and data["plotly_version"]
     assert len(charts(app)) == 0  # no panel open: the map and the loss chart are on the stage
     assert not app.error
@@ -70,7 +70,7 @@ def test_stage_follows_the_run_settings(app):
     ok(app)
     data = stage(app)
     run = data["runs"][0]
-    assert run["labels"][run["index"]] == "1. GD (lr=0.0005)" and run["lrs"][run["index"]] == 0.0005
+    assert run["labels"][run["index"]] == "1. GD (η=0.0005)" and run["lrs"][run["index"]] == 0.0005
     assert len(run["lrs"]) >= 20 and run["lrs"] == sorted(run["lrs"])
     p = path(run, data["steps"])
     assert p[0].tolist() == pytest.approx([0.5, 2.0])
@@ -263,7 +263,7 @@ def test_keras_form_of_a_run(app):
     data = stage(app)
     run = data["runs"][2]
     lr = run["lrs"][run["index"]]
-    assert run["labels"][run["index"]] == f"3. RMSProp Keras (lr={lr:g})"
+    assert run["labels"][run["index"]] == f"3. RMSProp Keras (η={lr:g}, β=0.99)"
     assert app.query_params["rmsprop.form"] in ("keras", ["keras"])
     surface = landscapes.get("rosenbrock")
     keras = optimizers.run(optimizers.get("rmsprop", form="keras", lr=lr), surface)

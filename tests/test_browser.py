@@ -127,7 +127,7 @@ def test_page_loads(page, app_url):
     expect(page.locator("h1", has_text="Descent Lab")).to_be_visible()
     expect(page.locator(".stage-map .js-plotly-plot, .stage-map.js-plotly-plot")).to_have_count(1)
     names = page.locator(".stage-run .name").all_inner_texts()
-    assert names == ["1. GD (lr=0.001)", "2. Momentum (lr=0.001)", "3. Adam (lr=0.1)"], names
+    assert names == ["1. GD (η=0.001)", "2. Momentum (η=0.001, β=0.9)", "3. Adam (η=0.1)"], names
     src = page.evaluate("() => Array.from(document.scripts).map(s => s.src).find(s => s.includes('plotly'))")
     assert urlparse(src).path == "/app/static/plotly.min.js", src  # served by the app, not a CDN
     assert "cdn" not in " ".join(hosts) and "plot.ly" not in " ".join(hosts), hosts
@@ -251,7 +251,7 @@ def test_lr_drag_switches_the_path_in_the_browser_and_reruns_once_it_ends(page, 
     sent = page.evaluate("() => window.__sent")
     at0 = shot(page, box)
     first, second = run(page, 1), run(page, 2)
-    assert "lr=0.001" in first["name"]
+    assert "η=0.001" in first["name"]
     thumb = page.locator(".stage .lr-input").first
     tb = thumb.bounding_box()
     value = int(thumb.input_value())
@@ -265,7 +265,7 @@ def test_lr_drag_switches_the_path_in_the_browser_and_reruns_once_it_ends(page, 
         page.wait_for_timeout(30)
     page.wait_for_function(f"(n) => ({RUN})(1).name !== n", arg=first["name"])
     dragged = run(page, 1)
-    assert dragged["name"] != first["name"] and "lr=0.001)" not in dragged["name"], dragged["name"]
+    assert dragged["name"] != first["name"] and "η=0.001)" not in dragged["name"], dragged["name"]
     assert dragged["whole"] is not None, "the dragged run shows where its new lr leads"
     during = shot(page, box)
     assert (np.abs(during - at0).sum(-1) > 40).sum() > 50, "the map did not change while dragging"
@@ -274,7 +274,7 @@ def test_lr_drag_switches_the_path_in_the_browser_and_reruns_once_it_ends(page, 
     page.mouse.up()
     page.wait_for_function("(s) => window.__sent > s", arg=sent)
     page.wait_for_function("(lr) => location.search.includes('gd.lr=' + lr)",
-                           arg=dragged["name"].split("lr=")[1].split(")")[0].split(",")[0])
+                           arg=dragged["name"].split("η=")[1].split(")")[0].split(",")[0])
     page.wait_for_selector(IDLE)
     assert run(page, 2)["key"] == second["key"], "run 2 did not change"
     assert run(page, 1)["name"] == dragged["name"]
@@ -366,7 +366,7 @@ def test_diverging_run_shows_message(page, app_url):
     alert = page.locator("[data-testid='stAlert']", has_text="diverged at step")
     expect(alert).to_have_count(1)
     expect(alert).to_be_visible()
-    expect(alert).to_contain_text("1. GD (lr=10)")
+    expect(alert).to_contain_text("1. GD (η=10)")
     page.locator(".stage").focus()
     page.keyboard.press("End")
     page.wait_for_function("() => document.querySelector('.stage').dataset.step === '500'")

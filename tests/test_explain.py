@@ -20,6 +20,7 @@ import optimizers
 from descent_lab.compute import RunView
 from descent_lab.families import lr_family, row
 from descent_lab.setup import Setup, from_query, run_spec, to_query
+from optimizers.rules import AVERAGE_ETA
 from viz.explain import mathml
 from viz.landscape import global_minima
 from viz.stage import stage_data
@@ -72,8 +73,8 @@ def expected(tr) -> dict[str, np.ndarray]:
         np.testing.assert_allclose(tr.grad_point[1:], ahead, rtol=1e-12)
     if name == "momentum":  # the course's average form: v = (1 - beta) x PyTorch's v, eta / (1 - beta)
         out["course:v_t"] = (1 - h["beta"]) * s["velocity"]
-        out[r"course:\eta / (1-\beta)"] = tr.lr[:, None] / (1 - h["beta"]) + 0 * tr.grad
-        np.testing.assert_allclose(tr.path[1:] - tr.path[:-1], -out[r"course:\eta / (1-\beta)"] *
+        out["course:" + AVERAGE_ETA] = tr.lr[:, None] / (1 - h["beta"]) + 0 * tr.grad
+        np.testing.assert_allclose(tr.path[1:] - tr.path[:-1], -out["course:" + AVERAGE_ETA] *
                                    out["course:v_t"], rtol=1e-12, atol=1e-15)
     if name == "nesterov":  # the course's look-ahead form, eta inside v (lr constant here)
         v = tr.lr[:, None] * s["velocity"]
@@ -203,7 +204,7 @@ def test_schedules_change_the_rate_shown():
     np.testing.assert_array_equal(values[eta["column"], 0], tr.lr)
     assert tr.diverged_at < 0 and tr.lr[0] > 2 * tr.lr[-1]  # the schedule does change it
     # the course's average form under the same schedule: its eta is this step's eta / (1 - beta)
-    avg = next(r for r in xp["forms"]["course"]["rows"] if r["symbol"] == mathml(r"\eta / (1-\beta)"))
+    avg = next(r for r in xp["forms"]["course"]["rows"] if r["symbol"] == mathml(AVERAGE_ETA))
     np.testing.assert_allclose(values[avg["column"], 0], tr.lr / (1 - 0.9), rtol=1e-15)
 
 

@@ -61,7 +61,7 @@ def test_step_through_adams_first_five_updates(page, app_url):
     effective rate, the step and the new point, both coordinates, as the core computed them."""
     open_app(page, app_url + "/?explain=1")
     expect(page.locator(PANEL)).to_be_visible()
-    page.select_option(f"{PANEL} select", label="3. Adam (lr=0.1)")
+    page.select_option(f"{PANEL} select", label="3. Adam (η=0.1)")
     expect(page.locator(f"{PANEL} .xp-line")).to_have_count(4)  # Adam's four formula lines
     tr, rows = adam_core()
     sent = page.evaluate("() => window.__sent")
@@ -94,7 +94,7 @@ def test_arrows_legend_and_hover(page, app_url):
     """Explain mode draws a legend naming the gradient, first-moment and step arrows in the map's
     corner, and gone when the mode is turned off; the hover read-out gives a point's g and step."""
     open_app(page, app_url + "/?explain=1&arrows=0")
-    page.select_option(f"{PANEL} select", label="3. Adam (lr=0.1)")
+    page.select_option(f"{PANEL} select", label="3. Adam (η=0.1)")
     page.evaluate(FOCUS)
     for _ in range(5):
         page.keyboard.press("ArrowRight")
@@ -183,12 +183,12 @@ def test_stable_lr_marks_on_the_sliders(browser):
         expect(rows).to_have_count(6)
         tick = rows.nth(0).locator(".lr-stable")
         expect(tick).to_have_count(1)
-        assert tick.get_attribute("title") == "largest stable lr ≈ 0.001"
+        assert tick.get_attribute("title") == "largest stable η ≈ 0.001"
         # 0.001 is the 2nd of the slider's 4 stops: a third of the way along the thumb's travel
         track, mark = rows.nth(0).locator("input").bounding_box(), tick.bounding_box()
         want = track["x"] + 8 + (track["width"] - 16) / 3
         assert abs(mark["x"] + mark["width"] / 2 - want) < 1.5, (track, mark)
-        expect(rows.nth(0).locator(".lr-warn")).to_have_text("lr 0.01")
+        expect(rows.nth(0).locator(".lr-warn")).to_have_text("η 0.01")
         expect(rows.nth(1).locator(".lr-stable")).to_have_count(1)
         expect(rows.nth(1).locator(".lr-warn")).to_have_count(0)
         for n in (2, 3, 4, 5):
@@ -196,7 +196,7 @@ def test_stable_lr_marks_on_the_sliders(browser):
             expect(rows.nth(n).locator(".lr-warn")).to_have_count(0)
         # dragging run 2's slider above its stable lr turns the warning on
         page.locator(".stage-run").nth(1).locator("input").fill("4")
-        expect(rows.nth(1).locator(".lr-warn")).to_have_text("lr 0.1")
+        expect(rows.nth(1).locator(".lr-warn")).to_have_text("η 0.1")
         assert errors == []
     finally:
         ctx.close()
@@ -220,7 +220,7 @@ def test_presenter_mode_explains_adam_in_the_halls_text(browser, app_url, size):
     try:
         page = ctx.new_page()
         open_app(page, app_url + "/?present=1&explain=1")
-        page.select_option(f"{PANEL} select", label="3. Adam (lr=0.1)")
+        page.select_option(f"{PANEL} select", label="3. Adam (η=0.1)")
         page.wait_for_timeout(300)
         sizes = page.evaluate(f"""() => ['.stage', '{PANEL} td', '{PANEL} tbody th'].map(
           (s) => parseFloat(getComputedStyle(document.querySelector(s)).fontSize))""")

@@ -377,7 +377,7 @@ def test_basin_maps_have_their_own_figures_legends_and_named_rates(page):
         total = sum(int(n.split("%")[0]) for n in shares)
         assert 97 <= total <= 103, shares  # this map's own shares (rounded)
     labels = [s.label for s in page.select_slider if s.key and s.key.endswith(".lr")]
-    assert labels == [f"{ex.label(n)}: learning rate" for n in ex.BASIN_DEFAULT]
+    assert labels == [f"{ex.label(n)}: η (learning rate)" for n in ex.BASIN_DEFAULT]
 
 
 def test_fair_and_basin_extremes(page):

@@ -63,7 +63,7 @@ def frames_of(data: bytes) -> list[Image.Image]:
 def test_runs_are_labelled_and_coloured_as_on_the_page(plain):
     setup, runs = plain
     assert [r.color for r in runs] == list(viz.PALETTE[:3])
-    assert runs[2].label.startswith("3. Adam (lr=0.1")
+    assert runs[2].label.startswith("3. Adam (η=0.1")
     assert [r.trajectory.optimizer.name for r in runs] == ["gd", "momentum", "adam"]
     assert all(r.trajectory.steps == setup.steps for r in runs)
 

@@ -118,7 +118,7 @@ def test_max_stable_lr_formulas_and_inputs():
     bowl = landscapes.get("elongated_bowl", condition=50)
     assert analysis.max_stable_lr(bowl, (0.3, -1.0), "gd") == pytest.approx(2 / 50)
     assert analysis.max_stable_lr(bowl, (0.0, 0.0), "momentum", 0.9) == pytest.approx(2 * 1.9 / 50)
-    # the course's EWMA form is PyTorch's momentum with lr (1 - beta): its limit is 1 / (1 - beta) larger
+    # the course's average form is PyTorch's momentum with lr (1 - beta): its limit is 1 / (1 - beta) larger
     assert analysis.max_stable_lr(bowl, (0, 0), "momentum_ewma", 0.9) == pytest.approx(2 * 1.9 / 50 / 0.1)
     booth = landscapes.get("booth")  # Hessian [[10, 8], [8, 10]]: lambda_max = 18
     assert analysis.max_stable_lr(booth, (0, 0), "nesterov", 0.5) == pytest.approx(2 * 1.5 / 2 / 18)

@@ -58,6 +58,13 @@ def test_every_lesson_asks_and_answers(key):
     assert setup.lesson == key and p.matches(setup)
     assert to_query(setup)["lesson"] == key and from_link(to_query(setup)) == (setup, [])
     assert len(p.run_names()) == len(setup.runs)
+    # each run's card calls it what the lesson does (its optimizer's name first) and shows its η and β
+    for spec, name in zip(setup.runs, p.run_names(), strict=True):
+        rule, card = optimizers.rule(spec.name), spec.optimizer().describe(short=True)
+        if rule.label.split()[0] == name.split()[0]:  # the lesson names the run by its optimizer
+            assert card.startswith(name) or (name == rule.label and card.startswith(rule.short)), (card, name)
+        assert f"η={spec.optimizer().hyper['lr']:g}" in card
+        assert ("beta" not in rule.defaults()) or f"β={spec.optimizer().hyper['beta']:g}" in card, card
     # one colour per optimizer: the Playground's runs have the colours the Learn pages take from run_colors
     colors = [v.color for v in runs(setup)]
     assert colors == run_colors([r.name for r in setup.runs])
@@ -212,7 +219,7 @@ def test_switching_adam_to_gd_gets_a_rate_that_works():
     choice = tuning.choose_lr(setup, run_spec("gd", lr=0.1), previous_from="Adam's")
     tr = optimizers.run(optimizers.get("gd", lr=choice.lr), setup.make_surface(), steps=setup.steps)
     assert tr.diverged_at == -1 and not choice.kept and choice.lr == choice.best
-    assert choice.caption() == (f"lr set to {choice.lr:.3g} for GD, the rate on the slider that ends closest "
+    assert choice.caption() == (f"η set to {choice.lr:.3g} for GD, the rate on the slider that ends closest "
                                 f"to the minimum after {setup.steps} steps without leaving the map; "
                                 "Adam's 0.1 diverges at step 3")
     # and back: GD's small rate would crawl for Adam; Adam gets its own best
@@ -225,7 +232,7 @@ def test_a_rate_the_user_set_is_kept():
     setup = Setup()
     choice = tuning.choose_lr(setup, run_spec("gd", lr=0.1), previous_from="Adam's", own=0.5)
     assert choice.kept and choice.lr == 0.5 and choice.lr_diverged_at >= 0
-    assert choice.caption().startswith("lr 0.5 kept (you set it for GD); it diverges at step ")
+    assert choice.caption().startswith("η 0.5 kept (you set it for GD); it diverges at step ")
     assert (f"for GD, the rate on the slider that ends closest to the minimum after {setup.steps} steps "
             f"without leaving the map is {choice.best:.3g}") in choice.caption()
 
@@ -289,7 +296,7 @@ def test_stability_levels_and_none():
     tr = optimizers.run(optimizers.get("gd", lr=0.05), s, start=setup.start_point(), steps=100)
     d = int(tr.diverged_at)
     assert d > 0 and over.warning(tr, s) == (
-        "lr 0.05 is above the largest stable lr ≈ 0.04 at the start: there each step overshoots by more "
+        "η 0.05 is above the largest stable η ≈ 0.04 at the start: there each step overshoots by more "
         f"than the last, and this run diverges (step {d}).")
     short = optimizers.run(optimizers.get("gd", lr=0.05), s, start=setup.start_point(), steps=20)
     assert short.diverged_at == -1 and short.loss[-1] > short.loss[0]  # not yet gone, but growing
@@ -360,7 +367,7 @@ def test_no_minimum_no_best_rate_and_bad_formulas_do_not_break_the_choice():
     plane = Setup(surface="custom", surface_params={"expression": "x + y", "domain": domain})
     choice = tuning.choose_lr(plane, run_spec("gd", lr=0.1), previous_from="Adam's")
     assert choice.lr == 0.1
-    assert choice.caption() == "lr 0.1 unchanged: f has no minimum on this map, so no rate is best"
+    assert choice.caption() == "η 0.1 unchanged: J has no minimum on this map, so no rate is best"
     log = Setup(surface="custom", surface_params={"expression": "log(x) + y^2", "domain": domain},
                 start=(0.0, 1.0))
     with warnings.catch_warnings():

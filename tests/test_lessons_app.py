@@ -108,7 +108,7 @@ def test_switching_gd_and_adam_gives_a_rate_that_works():
     ok(at)
     best = tuning.best_lr(Setup(), run_spec("gd", lr=0.1)).lr
     assert at.session_state["r2.lr"] == best
-    said = (f"lr set to {best:.3g} for GD, the rate on the slider that ends closest to the minimum after "
+    said = (f"η set to {best:.3g} for GD, the rate on the slider that ends closest to the minimum after "
             f"{Setup().steps} steps without leaving the map; Adam's 0.1 diverges at step 3")
     assert said in captions(at)
     assert not any("diverged" in e.value for e in at.error)
@@ -116,7 +116,7 @@ def test_switching_gd_and_adam_gives_a_rate_that_works():
     ok(at)
     adam_best = tuning.best_lr(Setup(), run_spec("adam")).lr
     assert at.session_state["r2.lr"] == adam_best
-    assert f"lr set to {adam_best:.3g} for Adam, the rate on the slider that ends closest" in captions(at)
+    assert f"η set to {adam_best:.3g} for Adam, the rate on the slider that ends closest" in captions(at)
     assert f"without leaving the map; GD's {best:.3g} ends farther from the minimum" in captions(at)
 
 
@@ -167,7 +167,7 @@ def test_a_rate_from_a_link_is_kept_on_a_surface_switch():
     at.selectbox(key="surface").set_value("booth")
     ok(at)
     assert at.session_state["r0.lr"] == 0.005
-    assert "lr 0.005 kept (you set it for GD)" in captions(at)
+    assert "η 0.005 kept (you set it for GD)" in captions(at)
     booth = Setup(surface="booth")
     assert at.session_state["r1.lr"] == tuning.best_lr(booth, run_spec("adam")).lr
 
@@ -175,14 +175,14 @@ def test_a_rate_from_a_link_is_kept_on_a_surface_switch():
 def test_stability_caption_and_warning():
     bowl = {"surface": "elongated_bowl", "condition": "50", "optimizers": "gd,adam"}
     at = playground({**bowl, "gd.lr": "0.02"})
-    assert "largest stable lr for GD here ≈ 0.04" in captions(at) and not at.warning
-    for lr, words in (("0.037", "within 10% of the largest stable lr ≈ 0.04"),
-                      ("0.05", "above the largest stable lr ≈ 0.04 at the start: there each step overshoots "
+    assert "largest stable η for GD here ≈ 0.04" in captions(at) and not at.warning
+    for lr, words in (("0.037", "within 10% of the largest stable η ≈ 0.04"),
+                      ("0.05", "above the largest stable η ≈ 0.04 at the start: there each step overshoots "
                                "by more than the last, and this run diverges")):
         at = playground({**bowl, "gd.lr": lr})
         (warning,) = at.warning
         assert warning.value.startswith("**Run 1 (GD)**") and words in warning.value
-    assert "largest stable lr for Adam" not in captions(at)  # adaptive: no curvature limit to show
+    assert "largest stable η for Adam" not in captions(at)  # adaptive: no curvature limit to show
 
 
 def test_stability_warnings_in_the_learning_rate_lesson_say_what_the_runs_do():
@@ -190,16 +190,16 @@ def test_stability_warnings_in_the_learning_rate_lesson_say_what_the_runs_do():
     left the map within 60 steps, so it is not reported diverged)."""
     at = playground(PRESETS["learning-rate"].full_query())
     near, over = (w.value for w in at.warning)
-    assert near.startswith("**Run 2 (GD)**: lr 0.38 is within 10% of the largest stable lr ≈ 0.4")
-    assert over.startswith("**Run 3 (GD)**: lr 0.41 is above the largest stable lr ≈ 0.4")
+    assert near.startswith("**Run 2 (GD)**: η 0.38 is within 10% of the largest stable η ≈ 0.4")
+    assert over.startswith("**Run 3 (GD)**: η 0.41 is above the largest stable η ≈ 0.4")
     assert over.endswith("this run's swings grow, and it ends higher than it started.")
-    assert ("Run 1 (GD): largest stable lr for GD here ≈ 0.4 (2/λmax; λmax = 5, the largest curvature "
+    assert ("Run 1 (GD): largest stable η for GD here ≈ 0.4 (2/λmax; λmax = 5, the largest curvature "
             "(Hessian eigenvalue) at the start)") in captions(at)
 
 
 def test_the_stability_captions_say_what_lambda_max_is_once():
     at = playground({"surface": "elongated_bowl", "optimizers": "gd,momentum,nesterov"})
-    hints = [c.value for c in at.caption if "largest stable lr" in c.value]
+    hints = [c.value for c in at.caption if "largest stable η" in c.value]
     assert len(hints) == 3 and all("λmax = 20" in h for h in hints)
     assert "the largest curvature (Hessian eigenvalue)" in hints[0]
     assert not any("curvature" in h for h in hints[1:])

@@ -129,7 +129,7 @@ def test_each_run_equals_its_own_single_run(tiny):
     assert np.array_equal(tiny.test_loss[-1], net.loss(tiny.path[-1], net.test))
     assert np.array_equal(tiny.accuracy[-1], net.accuracy(tiny.path[-1]))
     assert np.array_equal(tiny.test_accuracy[-1], net.accuracy(tiny.path[-1], net.test))
-    assert tiny.labels[2] == "3. GD (lr=0.2)"
+    assert tiny.labels[2] == "3. GD (η=0.2)"
 
 
 def test_mini_batches_and_schedules_reach_the_runs():

@@ -43,8 +43,8 @@ def test_default_view():
     assert not at.get("plotly_chart")  # the figure is the stage's, not a Plotly chart
     data = stage(at)
     assert data["plane"]["title"].startswith("PCA of the paths") and data["steps"] == 300
-    assert [r["label"] for r in data["runs"]] == ["1. GD (lr=0.5)", "2. Momentum (lr=0.1)",
-                                                  "3. Adam (lr=0.01)"]
+    assert [r["label"] for r in data["runs"]] == ["1. GD (η=0.5)", "2. Momentum (η=0.1, β=0.9)",
+                                                  "3. Adam (η=0.01)"]
     assert dn.from_query(link(at)) == (dn.NetSetup(), [])  # the address bar holds the default setup
 
 

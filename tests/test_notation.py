@@ -14,6 +14,7 @@ import json
 import re
 
 import matplotlib.text
+import numpy as np
 import pytest
 from conftest import ROOT, ok, open_page
 from streamlit.testing.v1 import AppTest
@@ -22,8 +23,9 @@ import optimizers
 from descent_lab.compute import runs
 from descent_lab.presets import PRESETS
 from descent_lab.setup import Setup, run_spec
+from optimizers.rules import STEP
 from viz.animation import _surface_view
-from viz.explain import explain_data
+from viz.explain import explain_data, mathml
 from viz.stage import unpack
 
 LEARN = ["learn_1_gradient_descent", "learn_2_batches", "learn_3_ewma", "learn_4_momentum",
@@ -149,6 +151,74 @@ def test_explain_templates_and_what_the_stage_is_sent(name):
         check_text(form.get("note", ""), f"explain {name} {key}")
 
 
+def squash(tex: str) -> str:
+    return re.sub(r"\\[,;]|\s", "", tex)
+
+
+@pytest.mark.parametrize("name", ["momentum", "momentum_ewma"])
+def test_explain_eta_is_the_eta_of_the_formula_above_it(name):
+    """In each tab of explain mode, the one row named with η shows the η its formula steps with: its
+    symbol (left of "=" where it says how it comes from PyTorch's) is the factor of v_t in the tab's
+    step line, and that number times v_t is the step taken. (A row "η / (1 − β)" under
+    w = w − η v, η there PyTorch's lr, fails this.)"""
+    rule = optimizers.rule(name)
+    (view,) = runs(Setup(runs=(run_spec(name, lr=0.001, beta=0.8),), steps=6))
+    data = explain_data(view.trajectory)
+    values = data["values"].reshape(data["columns"], 2, 6)
+    own = (*rule.explain, *(rule.explain_torch or ()), *(rule.course_form.rows if rule.course_form else ()))
+    tex = {mathml(r.symbol): r.symbol for r in own}
+    course = optimizers.RULES[rule.course_form.entry] if rule.course_form else rule
+    formulas = {"course": course.formula, "torch": rule.torch_formula or rule.formula}
+    for key, form in data["forms"].items():
+        sent = {r["symbol"]: r["column"] for r in form["rows"]}
+        etas = [s for s in sent if r"\eta" in tex.get(s, "")]
+        assert len(etas) == 1, (name, key, etas)
+        factor = squash(tex[etas[0]].split("=")[0])
+        step_line = squash(formulas[key].split(r"\\")[-1])
+        assert step_line.endswith(f"-{factor}v_t"), (name, key, factor, step_line)
+        step, v = values[sent[mathml(STEP.symbol)]], values[sent[mathml("v_t")]]
+        np.testing.assert_allclose(step, -values[sent[etas[0]]] * v, rtol=1e-12, atol=1e-15)
+
+
+#: PyTorch's names of the settings (and a bare "Learning rate"): what the user reads shows η, β, β₁ ...
+PYTORCH_NAMES = re.compile(r"\b(?:lr|beta\d?|eps|momentum_decay|weight_decay|psi)\b|Learning rate(?!.*η)")
+
+
+def check_setting_label(text: str, where: str) -> None:
+    """A run label or a setting's widget label: the course's symbols, not PyTorch's names."""
+    assert not PYTORCH_NAMES.search(text), f"{where}: PyTorch's name, not the course's symbol, in {text!r}"
+
+
+@pytest.mark.parametrize("name", optimizers.names())
+def test_run_labels_and_setting_labels_read_in_symbols(name):
+    """Every setting of every rule has its symbol and a label that starts with it ("β₁ (first moment)");
+    a run's label, long and short, writes its settings in those symbols ("Momentum (η=0.035, β=0.7)")
+    while its link keys and PyTorch code keep PyTorch's names."""
+    rule = optimizers.rule(name)
+    for p in rule.params:
+        assert p.symbol and p.label.startswith(p.symbol + " ("), (name, p.label)
+        check_setting_label(p.label, f"{name} setting")
+    opt = optimizers.get(name, lr=0.035, **({"beta": 0.7} if "beta" in rule.defaults() else {}))
+    for text in (opt.describe(), opt.describe(short=True)):
+        check_setting_label(text, f"{name} run label")
+        assert "η=0.035" in text and ("β=0.7" in text) == ("beta" in rule.defaults()), text
+    assert "lr=0.035" in opt.torch_code() or rule.form_of
+
+
+def test_the_setting_label_check_catches_pytorch_names():
+    for bad in ("GD (lr=0.001)", "Momentum (lr=0.035, beta=0.7)", "beta1 (first moment)", "Momentum beta",
+                "Learning rate", "Adam (eps=1e-08)"):
+        with pytest.raises(AssertionError):
+            check_setting_label(bad, "x")
+    for good in ("GD (η=0.001)", "β₁ (first moment)", "η (learning rate)", "Learning rate η",
+                 "β (decay; torch alpha)"):
+        check_setting_label(good, "x")
+
+
+def widget_labels(at) -> list[str]:
+    return [w.label for kind in ("slider", "select_slider", "number_input") for w in at.get(kind)]
+
+
 @pytest.mark.parametrize("key", PRESETS)
 def test_lessons(key):
     p = PRESETS[key]
@@ -168,6 +238,8 @@ def test_learn_pages(page):
         check_text(el.value, page)
     for m in at.metric:
         check_text(f"{m.label} {m.value}", page)
+    for text in widget_labels(at):
+        check_setting_label(text, f"{page} slider")
     check_charts(at, page)  # axis, colour-bar and legend titles, hovers, tables: the loss is J there too
 
 
@@ -198,6 +270,8 @@ def test_playground_stage_results_and_formula_box(query):
         sent.append(data["grid3d"]["ztitle"])
     for text in sent:
         check_label(text, f"stage {query}")
+    for text in (*(x for r in data["runs"] for x in r["labels"]), *widget_labels(at)):
+        check_setting_label(text, f"playground {query}")
     columns = [str(c) for c in at.dataframe[0].value.columns]
     assert "final J" in columns and ("J − J*" in columns) == (query.get("f") is None)
     check_charts(at, f"playground {query}")
@@ -227,6 +301,11 @@ def test_explore_figures_titles_hovers_and_tables():
         for el in at.radio:
             for option in el.options:
                 check_label(option, f"explore {section} {el.key}")
+        traces = [t for chart in at.get("plotly_chart") for t in json.loads(chart.proto.spec)["data"]]
+        for text in (*widget_labels(at), *(o for el in at.selectbox for o in el.options),
+                     *(t.get("name") or "" for t in traces), *(t.get("hovertemplate") or "" for t in traces),
+                     *(str(c) for frame in at.dataframe for c in frame.value.columns)):
+            check_setting_label(text, f"explore {section}")
 
 
 @pytest.mark.parametrize(("surface", "kw"), [("rosenbrock", {}), ("booth", {}),
@@ -240,3 +319,16 @@ def test_gif_and_png_labels(surface, kw):
     assert any(t.startswith("J − ") for t in texts), texts
     for text in texts:
         check_label(text, f"export {surface}")
+
+
+def test_networks_page_run_and_setting_labels():
+    """The Networks page: its stage's run labels and every setting's widget label in the course's symbols."""
+    at = AppTest.from_file(str(ROOT / "app_pages" / "networks.py"), default_timeout=120)
+    at.query_params.update({"data": "xor", "n": "100", "hidden": "6", "steps": "40",
+                            "optimizers": "gd,momentum,adam", "momentum.beta": "0.7"})
+    ok(at)
+    (stage,) = at.get("bidi_component")
+    labels = [r["label"] for r in unpack(stage.proto.bytes)["runs"]]
+    assert any("β=0.7" in x for x in labels), labels
+    for text in (*labels, *widget_labels(at)):
+        check_setting_label(text, "networks")

@@ -708,9 +708,8 @@ def test_get_defaults_and_text(name):
                                                                     if k != "lr"}
     text, code = custom.describe(), custom.torch_code()
     assert r.label in text
-    for p in r.params:
-        assert p.name in text
-        assert f"{custom.hyper[p.name]:g}" in text
+    for p in r.params:  # the text in the course's symbols (η=0.0375, β=0.9), the code in PyTorch's
+        assert p.symbol and f"{p.symbol}={custom.hyper[p.name]:g}" in text and f"{p.name}=" not in text
         if not (r.form_of and p.name == "lr"):
             assert f"{custom.hyper[p.name]:g}" in code
     shown_lr = 0.0375 * (1 - custom.hyper["beta"]) if name == "momentum_ewma" else 0.0375

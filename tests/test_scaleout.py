@@ -155,7 +155,7 @@ def move_lr(page, presses: int, expected: str) -> dict:
         page.wait_for_selector(IDLE)
     page.wait_for_function("(v) => { const s = document.querySelector('.stage');"
                            " const r = s && s.stageRuns && s.stageRuns()[0];"
-                           " return r && r.name.includes('lr=' + v); }", arg=expected)
+                           " return r && r.name.includes('η=' + v); }", arg=expected)
     page.wait_for_function("(v) => location.search.includes('gd.lr=' + v)", arg=expected)
     page.wait_for_selector(IDLE)
     new = run(page, 1)
@@ -279,7 +279,7 @@ def test_a_replica_dies_mid_lecture(browser, topo):
         pa.wait_for_function("() => location.search.includes('gd.lr=0.0002')", timeout=60_000)
         pa.wait_for_selector(IDLE, timeout=60_000)
         pa.wait_for_function("() => { const r = document.querySelector('.stage').stageRuns()[0];"
-                             " return r && r.name.includes('lr=0.0002'); }", timeout=30_000)
+                             " return r && r.name.includes('η=0.0002'); }", timeout=30_000)
         working = time.monotonic() - killed
         no_exception(pa)
         assert replica_cookie(a) in ("r2", "r3")

@@ -429,7 +429,7 @@ def test_stage_pack_round_trip():
     rng = np.random.default_rng(3)
     odd = f32(rng.normal(size=7))  # 28 bytes: the next array must start padded
     wide = rng.normal(size=5)  # float64
-    data = {"runs": [{"path": odd, "label": "1. Adam (lr=0.1) β₁", "lrs": [0.1, 0.2]}, {"path": f32([])}],
+    data = {"runs": [{"path": odd, "label": "1. Adam (η=0.1) β₁", "lrs": [0.1, 0.2]}, {"path": f32([])}],
             "grid3d": {"z": wide}, "n": 3, "flag": True, "none": None}
     payload = pack(data)
     (n,) = struct.unpack_from("<I", payload)
@@ -440,7 +440,7 @@ def test_stage_pack_round_trip():
     assert got["runs"][0]["path"].dtype == np.dtype("<f4") and got["grid3d"]["z"].dtype == np.dtype("<f8")
     np.testing.assert_array_equal(got["grid3d"]["z"], wide)
     assert got["runs"][1]["path"].size == 0
-    assert {k: v for k, v in got["runs"][0].items() if k != "path"} == {"label": "1. Adam (lr=0.1) β₁",
+    assert {k: v for k, v in got["runs"][0].items() if k != "path"} == {"label": "1. Adam (η=0.1) β₁",
                                                                          "lrs": [0.1, 0.2]}
     assert (got["n"], got["flag"], got["none"]) == (3, True, None)
     for bad in (np.arange(3), np.zeros(2, ">f4"), {1, 2}):

@@ -314,7 +314,7 @@ def sensitivity_figure(lrs, curves: list[tuple[str, str, np.ndarray, np.ndarray,
         data.append({"type": "scatter", "x": lrs, "y": gap, "mode": "lines+markers", "name": label,
                      "legendgroup": label, "line": {"color": color, "width": 3},
                      "marker": {"size": 6, "color": color},
-                     "hovertemplate": f"{label}<br>lr = %{{x:.3g}}<br>final J − J* = %{{y:.3g}}"
+                     "hovertemplate": f"{label}<br>η = %{{x:.3g}}<br>final J − J* = %{{y:.3g}}"
                                       "<extra></extra>"})
         if bad.any():
             top.append((label, color, lrs[bad]))
@@ -323,13 +323,13 @@ def sensitivity_figure(lrs, curves: list[tuple[str, str, np.ndarray, np.ndarray,
                          "showlegend": False, "legendgroup": label,
                          "marker": {"size": 16, "color": color, "symbol": "circle",
                                     "line": {"color": "black", "width": 2}},
-                         "hovertemplate": f"{label}: best lr %{{x:.3g}}<br>J − J* = %{{y:.3g}}"
+                         "hovertemplate": f"{label}: best η %{{x:.3g}}<br>J − J* = %{{y:.3g}}"
                                           "<extra></extra>"})
     for k, (label, color, xs) in enumerate(top):
         data.append({"type": "scatter", "x": xs, "y": [1.02 + 0.06 * k] * len(xs), "yaxis": "y2",
                      "mode": "markers", "showlegend": False, "legendgroup": label,
                      "marker": {"symbol": "x", "size": 10, "color": color},
-                     "hovertemplate": f"{label}: diverges at lr %{{x:.3g}}<extra></extra>"})
+                     "hovertemplate": f"{label}: diverges at η %{{x:.3g}}<extra></extra>"})
     if top:
         data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "diverged (×)",
                      "marker": {"symbol": "x", "size": 10, "color": CROSS}, "hoverinfo": "skip"})
@@ -337,7 +337,7 @@ def sensitivity_figure(lrs, curves: list[tuple[str, str, np.ndarray, np.ndarray,
         "height": height, "font": FONT, "margin": {"l": 80, "r": 20, "t": 60, "b": 60},
         "title": {"text": "Sensitivity to the learning rate", "font": TITLE_FONT,
                   "x": 0.01, "xanchor": "left", "xref": "paper", "y": 0.98, "yanchor": "top"},
-        "xaxis": {"type": "log", "title": {"text": "learning rate"}, "exponentformat": "power"},
+        "xaxis": {"type": "log", "title": {"text": "η (learning rate)"}, "exponentformat": "power"},
         "yaxis": {"type": "log", "title": {"text": "final J − J*"}, "exponentformat": "power",
                   "domain": [0, 0.9]},
         "yaxis2": {"domain": [0.9, 1.0], "range": [1.0, 1.04 + 0.06 * max(len(top), 1)], "visible": False,

@@ -748,7 +748,7 @@ function buildRuns(st) {
     const show = () => {
       const j = st.lr[i];
       name.textContent = r.labels[j];
-      value.textContent = "lr " + fmt(r.lrs[j], 3);
+      value.textContent = "η " + fmt(r.lrs[j], 3);
       stableWarn(r, j, value);
       input.setAttribute("aria-valuetext", fmt(r.lrs[j], 3));
     };
@@ -1197,7 +1197,7 @@ function stableTrack(r, input) {
   const p = (j + Math.min(1, Math.max(0, frac))) / (R - 1);
   const track = el("span", "lr-track"), tick = el("span", "lr-stable");
   tick.style.left = `calc(8px + (100% - 16px) * ${p})`;
-  tick.title = track.title = `largest stable lr ≈ ${fmt(v, 3)}`; // the track's title: the mark takes no pointer
+  tick.title = track.title = `largest stable η ≈ ${fmt(v, 3)}`; // the track's title: the mark takes no pointer
   track.append(input, tick);
   return track;
 }
@@ -1206,5 +1206,5 @@ function stableTrack(r, input) {
 function stableWarn(r, j, value) {
   const v = r.stable_lr, over = typeof v === "number" && Number.isFinite(v) && r.lrs[j] > v;
   value.classList.toggle("lr-warn", over);
-  value.title = over ? `above the largest stable lr ≈ ${fmt(v, 3)}: expect this run to diverge` : "";
+  value.title = over ? `above the largest stable η ≈ ${fmt(v, 3)}: expect this run to diverge` : "";
 }

@@ -146,7 +146,7 @@ FIELDS = {
 
 #: the fields of each entry of ``runs``
 RUN_FIELDS = {
-    "label": "str: the run's label ('1. GD (lr=0.001)')",
+    "label": "str: the run's label ('1. GD (η=0.001)')",
     "color": "str: its colour",
     "lrs": "[float] of length R: its learning-rate slider's values, ascending",
     "index": "int: the run's own lr in lrs",
@@ -200,7 +200,7 @@ def loss_reference(surface: Surface, losses: Sequence) -> tuple[float, str]:
 
 
 def _labels(slot: int, tr: Trajectory, lrs: Sequence[float]) -> list[str]:
-    """The run's label at each learning rate, as compute.label writes it ('1. GD (lr=0.001)')."""
+    """The run's label at each learning rate, as compute.label writes it ('1. GD (η=0.001)')."""
     opt = tr.optimizer
     return [f"{slot + 1}. {replace(opt, hyper={**opt.hyper, 'lr': lr}).describe(short=True)}" for lr in lrs]
 
