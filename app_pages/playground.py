@@ -293,12 +293,13 @@ def export_panel(setup: Setup, surface, views) -> None:
     look = {"width_px": size[0], "height_px": size[1], "loss": loss, "question": asked if question else ""}
     made = st.session_state.get("gif")  # (link, options, bytes): one GIF per session, for the current setup
     wanted = (link, (frames, fps, *look.values()))
-    if (made is None or made[:2] != wanted) and st.button("Make an animated GIF", icon=":material/movie:"):
-        bar = st.progress(0.0, text="Drawing frames...")
+    slot = st.empty()  # the button, gone once its GIF is made
+    if (made is None or made[:2] != wanted) and slot.button("Make an animated GIF", icon=":material/movie:"):
+        bar = slot.progress(0.0, text="Drawing frames...")
         made = (*wanted, animation.gif_bytes(surface, views, frames=frames, fps=fps, **look,
                                              progress=lambda f: bar.progress(min(1.0, f))))
         st.session_state.gif = made
-        bar.empty()
+        slot.empty()
     if made is not None and made[:2] == wanted:
         gif = made[2]
         st.download_button(f"Download GIF ({len(gif) / 1e3:.0f} kB)", gif, f"{stem}.gif", "image/gif",

@@ -36,6 +36,13 @@ def frame_steps(steps: int, frames: int) -> np.ndarray:
     return np.unique(np.append(np.arange(0, steps + 1, k), steps))
 
 
+def gif_steps(steps: int, frames: int) -> np.ndarray:
+    """The steps an animated picture shows: ``frames`` of them (all ``steps + 1`` when there are fewer),
+    evenly spread from step 0 to ``steps``, which is always the last (one frame: that last step)."""
+    n = min(max(1, frames), steps + 1)
+    return np.array([steps]) if n == 1 else np.round(np.linspace(0, steps, n)).astype(int)
+
+
 def surface_key(surface) -> tuple:
     """Hashable identity of a surface, for caches: name, parameters, domain."""
     return surface.name, tuple(sorted(surface.params.items())), surface.domain

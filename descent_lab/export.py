@@ -48,7 +48,8 @@ FIXED_COLUMNS = ("step", "run", "optimizer", "x", "y", "loss")
 
 # the animated picture for a slide (viz.animation draws it; the Export panel and the command line offer these)
 GIF_FRAMES = Param("frames", 60, 1, 1000, "Frames (at most)", scale="integer", grid=(20, 30, 45, 60, 90, 120),
-                   help="at most this many GIF frames, at round steps")
+                   help="this many GIF frames, evenly spread from step 0 to the last (every step when the "
+                        "runs have fewer)")
 GIF_FPS = Param("fps", 10, 1, 50, "Pace (frames a second)", scale="integer", grid=(2, 4, 5, 10, 20, 25),
                 help="GIF frames a second (a GIF times frames in hundredths of a second: 2, 4, 5, 10, 20, "
                      "25 are exact, others rounded)")

@@ -192,6 +192,7 @@ def test_export_panel(app):
     ok(app)
     made = app.session_state["gif"]
     assert made[0] == link and made[1] == (60, 10, 1280, 720, True, "") and made[2][:6] == b"GIF89a"
+    assert not [b for b in app.button if b.label == "Make an animated GIF"]  # made: only its download
     labels = [b.label for b in app.get("download_button")]
     assert labels[0].startswith("Download GIF (") and labels[1:] == [
         "PNG of the last frame", "Trajectories CSV", "Trajectories JSON",

@@ -412,6 +412,12 @@ def test_3d_view_follows_the_step(page, app_url):
         assert np.allclose([mx, my], run(page, n)["now"], atol=1e-6), n
     img = np.asarray(Image.open(io.BytesIO(page.locator(".stage-3d").screenshot())).convert("RGB"))
     assert len(np.unique(img.reshape(-1, 3), axis=0)) > 200, "the 3-D view is blank"
+    # x and y ticks inside the domain: at its ends they sat on the box's corners, on the other axis's end
+    # tick ("-2" on "-1") or the z axis's labels ("3" under "0")
+    scene = page.evaluate("() => document.querySelector('.stage-3d').layout.scene")
+    for axis, (lo, hi) in (("xaxis", (-2, 2)), ("yaxis", (-1, 3))):
+        ticks = scene[axis]["tickvals"]
+        assert len(ticks) >= 3 and lo < min(ticks) and max(ticks) < hi, (axis, ticks)
     page.get_by_role("button", name="Map and 3-D side by side").click()
     expect(page.locator(".stage-mapbox")).to_be_visible()
     m, v = page.locator(".stage-map").bounding_box(), page.locator(".stage-3d").bounding_box()

@@ -19,8 +19,9 @@ from PIL import Image, ImageChops
 import viz
 from descent_lab import compute
 from descent_lab.cli import main
-from descent_lab.compute import frame_steps
+from descent_lab.compute import gif_steps
 from descent_lab.export import trajectories_csv, trajectories_json
+from descent_lab.presets import from_link, with_lesson
 from descent_lab.setup import from_query, to_query
 from viz.animation import gif_bytes, png_bytes
 
@@ -77,7 +78,7 @@ def test_gif_decodes_loops_and_moves(plain):
     assert im.info["loop"] == 0  # loops forever
     assert im.size == (WIDTH, round(WIDTH * 9 / 16))  # with the loss chart: 16:9, for a slide
     # every frame shows a different step number, so Pillow merges none of them
-    assert im.n_frames == len(frame_steps(setup.steps, 12)) == 9  # 80 steps: every 10th, round steps
+    assert im.n_frames == len(gif_steps(setup.steps, 12)) == 12  # 80 steps: the 12 frames asked for
     assert im.info["duration"] == 100
     frames = frames_of(data)
     assert len(frames[0].getcolors(maxcolors=256 * 256)) > 16
@@ -90,6 +91,28 @@ def test_gif_has_fewer_frames_for_short_runs():
     setup = setup_of({"surface": "booth", "optimizers": "adam", "steps": "10"})
     data = gif_bytes(setup.make_surface(), compute.runs(setup), frames=60, width_px=200)
     assert Image.open(io.BytesIO(data)).n_frames == 11
+
+
+def test_gif_frames_are_those_asked_for_evenly_spread_and_its_colour_bar_starts_at_0():
+    assert list(gif_steps(150, 60)) == sorted(set(gif_steps(150, 60))) and len(gif_steps(150, 60)) == 60
+    assert gif_steps(150, 60)[-1] == 150 and list(gif_steps(4, 60)) == [0, 1, 2, 3, 4]
+    assert np.ptp(np.diff(gif_steps(150, 60))) <= 1  # evenly spread (to the step)
+    setup, problems = from_link(with_lesson({"lesson": "ravine"}))
+    assert not problems and setup.steps == 150
+    data = gif_bytes(setup.make_surface(), compute.runs(setup), frames=60, width_px=320)
+    assert Image.open(io.BytesIO(data)).n_frames == 60  # the ravine lesson's 150 steps: 60 frames, not 31
+    import matplotlib.pyplot as plt
+
+    from viz.animation import draw_landscape
+
+    fig, ax = plt.subplots()
+    try:
+        filled, lo, _, _ = draw_landscape(ax, setup.make_surface())
+        assert lo == 0 and filled.extend == "neither"  # a 0 label at its foot, no arrows beyond its ends
+        bar = fig.colorbar(filled)
+        assert 0 in bar.get_ticks()
+    finally:
+        plt.close(fig)
 
 
 def test_gif_keeps_run_colours_exact(plain):
@@ -126,17 +149,17 @@ HEADING = (0.02, 0.0, 0.98, 0.075)  # the heading's first line, above the map an
 
 
 def test_default_gif_is_a_slide_of_sensible_size():
-    """The default export (the default Playground setup, 500 steps): 1280 x 720, 51 frames at round steps,
+    """The default export (the default Playground setup, 500 steps): 1280 x 720, 60 frames evenly spread,
     a tenth of a second each, the last held 3 s; a few hundred kB (the README's figures)."""
     setup = setup_of({})
     data = gif_bytes(setup.make_surface(), compute.runs(setup))
     im = Image.open(io.BytesIO(data))
-    assert im.size == (1280, 720) and im.n_frames == len(frame_steps(500, 60)) == 51
+    assert im.size == (1280, 720) and im.n_frames == len(gif_steps(500, 60)) == 60
     durations = []
     for i in range(im.n_frames):
         im.seek(i)
         durations.append(im.info["duration"])
-    assert durations == [100] * 50 + [3000]
+    assert durations == [100] * 59 + [3000]
     assert 100e3 < len(data) < 400e3, len(data)
     readme = " ".join((ROOT / "README.md").read_text().split())
     said = re.search(r"that is (\d+) frames, ([\d.]+) s a loop and (\d+) kB", readme)
@@ -194,7 +217,7 @@ def test_diverged_runs_draw_and_are_named(diverging):
     assert run_label(runs[1]) == f"{runs[1].label}, diverged at step {d}"
     assert run_label(runs[0]) == runs[0].label
     data = gif_bytes(setup.make_surface(), runs, frames=8, width_px=WIDTH)  # RuntimeWarnings are errors
-    assert Image.open(io.BytesIO(data)).n_frames == len(frame_steps(setup.steps, 8))
+    assert Image.open(io.BytesIO(data)).n_frames == len(gif_steps(setup.steps, 8))
     Image.open(io.BytesIO(png_bytes(setup.make_surface(), runs, width_px=WIDTH))).load()
 
 
@@ -266,7 +289,7 @@ def test_cli_writes_all_four_files(tmp_path):
     assert len(lines) == 4
     for line, path in zip(lines, files.values(), strict=True):
         assert line.startswith(str(path)) and path.stat().st_size > 0
-    assert Image.open(files["gif"]).n_frames == len(frame_steps(30, 5)) == 4  # steps 0 10 20 30
+    assert Image.open(files["gif"]).n_frames == len(gif_steps(30, 5)) == 5  # steps 0 8 15 22 30
     assert Image.open(files["png"]).size[0] == 200
     rows = list(csv.DictReader(files["csv"].open()))
     assert len(rows) == 2 * 31 and rows[-1]["run"] == "adam" and rows[-1]["lr"] == "0.05"
@@ -294,7 +317,7 @@ def test_cli_picture_flags(tmp_path):
     assert all(colour_pixels(asked, c, CHART) > 0 for c in colors[:2])
     assert all(colour_pixels(alone, c, CHART) == 0 for c in colors)
     anim = Image.open(gif)
-    assert anim.size == (640, 400) and anim.n_frames == len(frame_steps(60, 5)) == 4
+    assert anim.size == (640, 400) and anim.n_frames == len(gif_steps(60, 5)) == 5
     assert anim.info["duration"] == 250
 
 

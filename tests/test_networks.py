@@ -18,7 +18,7 @@ from PIL import Image
 import landscapes
 import optimizers
 from descent_lab import networks as dn
-from descent_lab.compute import frame_steps
+from descent_lab.compute import gif_steps
 from descent_lab.setup import RunSpec, run_spec
 from viz import networks as vn
 
@@ -239,7 +239,7 @@ def test_the_landscape_gif_animates_the_paths(tiny):
     gif = animation.network_gif_bytes(land, tiny.labels, dn.colors(TINY), tiny.diverged_at, frames=6,
                                       width_px=320)
     im = Image.open(io.BytesIO(gif))
-    assert im.format == "GIF" and im.n_frames == len(frame_steps(TINY.steps, 6)) and im.size[0] == 320
+    assert im.format == "GIF" and im.n_frames == len(gif_steps(TINY.steps, 6)) and im.size[0] == 320
     first = np.asarray(im.convert("RGB"), dtype=int)
     im.seek(im.n_frames - 1)
     last = np.asarray(im.convert("RGB"), dtype=int)

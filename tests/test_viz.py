@@ -502,3 +502,10 @@ def test_3d_surface_lies_under_the_paths_and_its_valley_floor_is_smooth(rosen):
     rough = np.abs(np.diff(floor)).sum() / np.abs(np.diff(want)).sum()
     assert rough < 2.5, rough
     assert np.max(floor - want) < 0.1, np.max(floor - want)
+    # no row of beads up the steep right branch (y from 1 to 2.9, x > 0): the groove's depth, as the sum of
+    # each row's three deepest nodes, changes along the branch by little more than its net change
+    # (each node's lowest f over its own cell: 3.6 times, the floor dropping through one node, then two)
+    ys = np.linspace(*s.domain[1], g["n"])
+    groove = np.sort(z[(ys > 1) & (ys < 2.9), g["n"] // 2:], axis=1)[:, :3].sum(1)
+    wobble = np.abs(np.diff(groove)).sum() / abs(groove[-1] - groove[0])
+    assert wobble < 1.3, wobble

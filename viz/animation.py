@@ -23,7 +23,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
-from descent_lab.compute import RunView, frame_steps
+from descent_lab.compute import RunView, gif_steps
 from descent_lab.export import GIF_FPS, GIF_FRAMES, SLIDE_SIZES
 from landscapes import Surface
 
@@ -49,8 +49,11 @@ def draw_landscape(ax, surface: Surface, levels: int = 30):
     show, title = display_transform(surface, z)
     c = show(z)
     lo, hi = color_range(c)
+    if 0 < lo < 0.01 * (hi - lo):
+        lo = 0.0  # a loss whose minimum is 0 but falls between grid points: its colour bar starts at 0
     lv = np.linspace(lo, hi, levels)
-    filled = ax.contourf(x, y, np.clip(c, lo, hi), levels=lv, cmap=COLORMAP, alpha=ALPHA, extend="both")
+    # values are clipped to [lo, hi]: no arrows beyond the colour bar's ends
+    filled = ax.contourf(x, y, np.clip(c, lo, hi), levels=lv, cmap=COLORMAP, alpha=ALPHA)
     ax.contour(x, y, c, levels=lv[::2], colors="white", linewidths=0.5, alpha=0.6)
     (x0, x1), (y0, y1) = surface.domain
     ax.set_xlim(x0, x1)
@@ -105,8 +108,7 @@ def network_gif_bytes(
         c = log_loss(land.loss)
         lo, hi = color_range(c)
         lv = np.linspace(lo, hi, levels)
-        filled = ax.contourf(land.a, land.b, np.clip(c, lo, hi), levels=lv, cmap=COLORMAP, alpha=ALPHA,
-                             extend="both")
+        filled = ax.contourf(land.a, land.b, np.clip(c, lo, hi), levels=lv, cmap=COLORMAP, alpha=ALPHA)
         ax.contour(land.a, land.b, c, levels=lv[::2], colors="white", linewidths=0.5, alpha=0.6,
                    linestyles="solid")
         ax.set_xlim(*domain[0])
@@ -119,7 +121,7 @@ def network_gif_bytes(
 
 
 def _gif(view: _View, frames: int, fps: float, progress) -> bytes:
-    ticks = frame_steps(view.steps, frames)
+    ticks = gif_steps(view.steps, frames)
     rgb = []
     for i, t in enumerate(ticks):
         rgb.append(view.frame(int(t), final=i == len(ticks) - 1))

@@ -67,6 +67,29 @@ def landscape_floor(surface: Surface, n: int, sub: int = 4) -> np.ndarray:
     return np.where(np.isfinite(low), low, np.nan)
 
 
+def rounded_floor(surface: Surface, n: int, show, *, bend: float, reach: int = 2, sub: int = 4) -> np.ndarray:
+    """The 3-D view's heights on n x n nodes, indexed [y, x]: at each node the lowest of
+    show(f(p)) + k (d / h)^2 over the points p of a grid ``sub`` times finer within ``reach`` node
+    spacings h of it (d: p's distance from the node; k: ``bend`` times the heights' range); NaN where
+    nothing is finite. ``show`` maps f to height (display_transform).
+
+    The lowest f over each node's own cell (landscape_floor) keeps a narrow valley's floor under the paths,
+    but a valley that crosses the grid obliquely (Rosenbrock's steep right branch) then falls through one
+    node in some rows and two in others: a row of beads. With the distance term each node's depth falls
+    off smoothly with its distance from the floor, wherever the floor passes between the nodes: one smooth
+    groove. The drawn surface (linear between nodes) is nowhere more than k / 2 above show(f): under the
+    paths, which the stage lifts by bend times the range."""
+    c = show(landscape_grid(surface, (n - 1) * sub + 1)[2])
+    c = np.where(np.isfinite(c), c, np.inf)
+    finite = c[np.isfinite(c)]
+    k = bend * (float(finite.max() - finite.min()) if finite.size else 0.0)
+    r = reach * sub
+    d = np.arange(-r, r + 1) / sub
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(c, r, mode="edge"), (2 * r + 1, 2 * r + 1))
+    low = (windows[::sub, ::sub] + k * (d[:, None] ** 2 + d[None, :] ** 2)).min(axis=(-2, -1))
+    return np.where(np.isfinite(low), low, np.nan)
+
+
 def display_transform(surface: Surface, z_grid: np.ndarray):
     """The map from f to what colour and height show, and its axis title.
 

@@ -441,6 +441,13 @@ function drawLossAxes(st, ctx, A) {
   ctx.restore();
 }
 
+// A 3-D axis's ticks inside its range, not at its ends: a tick at an end sits at a corner of the box,
+// on the next axis's end tick or the z axis's labels.
+function innerTicks(lo, hi) {
+  const span = hi - lo, tickvals = niceTicks(lo, hi, 4).filter((v) => v > lo + 1e-6 * span && v < hi - 1e-6 * span);
+  return { tickmode: "array", tickvals, ticktext: tickvals.map((v) => fmt(v)) };
+}
+
 function view3dFigure(st) {
   const d = st.d, g = d.grid3d, [x0, x1, y0, y1] = d.domain, n = g.n, t = st.t;
   const xs = Array.from({ length: n }, (_, i) => x0 + ((x1 - x0) * i) / (n - 1));
@@ -463,7 +470,8 @@ function view3dFigure(st) {
     margin: { l: 0, r: 0, t: 0, b: 0 }, showlegend: false, uirevision: "keep", paper_bgcolor: "rgba(0,0,0,0)",
     font: { size: hallText(st) ? 16 : 12 },
     scene: {
-      xaxis: { title: { text: "x" }, range: [x0, x1], nticks: 5 }, yaxis: { title: { text: "y" }, range: [y0, y1], nticks: 5 },
+      xaxis: { title: { text: "x" }, range: [x0, x1], ...innerTicks(x0, x1) },
+      yaxis: { title: { text: "y" }, range: [y0, y1], ...innerTicks(y0, y1) },
       zaxis: { title: { text: narrow ? "" : g.ztitle }, range: g.zrange, nticks: 4 }, aspectmode: "manual",
       // a phone: the z title over the axis's top end, where no tick label is (beside the axis it lay on them)
       annotations: narrow ? [{ x: x0, y: y1, z: g.zrange[1], text: g.ztitle, showarrow: false, yanchor: "bottom",

@@ -37,6 +37,7 @@ from .landscape import (
     landscape_floor,
     landscape_grid,
     log_title,
+    rounded_floor,
     toned_colorscale,
 )
 from .style import f32
@@ -53,7 +54,8 @@ GAP_FLOOR = 1e-16
 #: largest value sent for a loss (float32 holds 3.4e38; a diverging run's loss goes beyond)
 LOSS_CEILING = 1e30
 HOVER_GRID = 61  # f on an n x n grid, for the map's hover read-out
-GRID_3D = 100  # nodes a side of the 3-D surface, each its cell's lowest f (viz.landscape.landscape_floor)
+GRID_3D = 100  # nodes a side of the 3-D surface (viz.landscape.rounded_floor)
+LIFT_3D = 0.02  # the paths float this fraction of the 3-D heights' range above their points, over the surface
 
 
 #: how ``pack`` names the NumPy dtypes it sends (the browser's typed arrays: Float32Array, Float64Array)
@@ -258,7 +260,7 @@ def stage_data(
             f"At {steps} steps and {sum(len(f.lrs) for f in families)} learning rates this page keeps every "
             f"{k}th step of the other learning rates, so their numbers are not in it: the app computes them.")
     if with3d:
-        data["grid3d"] = _grid3d(show(z3), ztitle)
+        data["grid3d"] = _grid3d(rounded_floor(surface, GRID_3D, show, bend=LIFT_3D), ztitle)
     data["version"] = digest(data)
     # what the map's axes show (surface, picture, colour bar): the browser redraws them only when it changes
     data["map_version"] = digest([data[k] for k in ("domain", "image", "cmin", "cmax", "cbtitle", "minima",
@@ -269,7 +271,7 @@ def stage_data(
 def _grid3d(zs: np.ndarray, ztitle: str) -> dict:
     zlo, zhi = float(np.nanmin(zs)), float(np.nanmax(zs))
     return {"n": GRID_3D, "z": f32(zs), "ztitle": ztitle, "colorscale": COLORMAP.capitalize(),
-            "zrange": [zlo, zhi + 0.05 * (zhi - zlo)], "lift": 0.02 * (zhi - zlo)}
+            "zrange": [zlo, zhi + 0.05 * (zhi - zlo)], "lift": LIFT_3D * (zhi - zlo)}
 
 
 def _run_data(slot: int, view: RunView, fam: Family, fstar: float, keep: np.ndarray, *,
