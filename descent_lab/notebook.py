@@ -30,7 +30,7 @@ import viz
 from viz.stage import STAGE_CSS, STAGE_JS, module_text, stage_payload, stage_runs
 
 from .cli import link_query
-from .families import Family, lr_family, lr_grid
+from .families import Family, lr_family, lr_grid, own_run
 from .page import PLOTLY_JS
 from .presets import from_link
 from .setup import RunSpec, Setup, prefixes, to_query
@@ -69,6 +69,7 @@ class Stage(anywidget.AnyWidget):
     def __init__(self, link: str | None = None, **settings):
         super().__init__()
         self._families: dict[tuple, Family] = {}
+        self._own_runs: dict[tuple, object] = {}  # (family key, lr index) -> own_run's Trajectory
         self._picture: tuple = (None, None)
         self.setup = Setup()
         self.on_msg(self._on_msg)
@@ -104,7 +105,7 @@ class Stage(anywidget.AnyWidget):
                           stacklevel=3)
         self.setup = setup
         surface = setup.make_surface()
-        families, self._views = stage_runs(setup, self._family)
+        families, self._views = stage_runs(setup, self._family, own=self._own_run)
         self.payload = stage_payload(setup, surface, families, self._views, self._image(setup, surface))
 
     def _image(self, setup: Setup, surface) -> tuple[str, float, float]:
@@ -117,14 +118,22 @@ class Stage(anywidget.AnyWidget):
     def _family(self, setup: Setup, spec: RunSpec) -> Family:
         """``spec``'s learning-rate family, computed once per setting other than its lr (an lr drag
         along its slider reuses it)."""
-        lrs = lr_grid(spec)
-        base = replace(setup, runs=(replace(spec, hyper={**spec.hyper, "lr": lrs[0]}),))
-        key = (tuple(sorted(to_query(base).items())), lrs)
+        key, lrs = _family_key(setup, spec)
         if key not in self._families:
             if len(self._families) >= FAMILIES_KEPT:
                 self._families.pop(next(iter(self._families)))  # the oldest
             self._families[key] = lr_family(setup, spec, lrs)
         return replace(self._families[key], spec=spec, index=lrs.index(float(spec.hyper["lr"])))
+
+    def _own_run(self, setup: Setup, fam: Family, surface):
+        """families.own_run, its rounding check run once per family and lr (an lr drag end re-checks
+        only the run whose lr moved, and only at an lr not seen before)."""
+        key = (_family_key(setup, fam.spec)[0], fam.index)
+        if key not in self._own_runs:
+            if len(self._own_runs) >= FAMILIES_KEPT * 4:
+                self._own_runs.pop(next(iter(self._own_runs)))  # the oldest
+            self._own_runs[key] = own_run(setup, fam, surface)
+        return self._own_runs[key]
 
     def _on_msg(self, _widget, content, _buffers) -> None:
         """The stage's messages: {want: "plotly"}, or a report {report: name, value}."""
@@ -144,6 +153,13 @@ class Stage(anywidget.AnyWidget):
         else:
             return
         self._load(query)
+
+
+def _family_key(setup: Setup, spec: RunSpec) -> tuple[tuple, tuple[float, ...]]:
+    """What ``spec``'s learning-rate family depends on (every setting but its lr), and its lrs."""
+    lrs = lr_grid(spec)
+    base = replace(setup, runs=(replace(spec, hyper={**spec.hyper, "lr": lrs[0]}),))
+    return (tuple(sorted(to_query(base).items())), lrs), lrs
 
 
 def _number(v) -> bool:

@@ -313,15 +313,16 @@ def _every_lr(fam, with_explain: bool) -> dict:
 
 
 def stage_runs(setup: Setup, family: Callable[[Setup, RunSpec], Family] | None = None,
-               colors: Sequence[str] | None = None) -> tuple[list[Family], list[RunView]]:
+               colors: Sequence[str] | None = None,
+               own: Callable = own_run) -> tuple[list[Family], list[RunView]]:
     """Each run of ``setup`` as its learning-rate family (``family(setup, spec)``; by default
     descent_lab.families.lr_family over its slider's grid) and as the run itself: its family's row
-    at its own lr (equal to the single run, checked for rounding: families.own_run), labelled and
-    coloured (``colors``)."""
+    at its own lr (equal to the single run, checked for rounding: ``own(setup, family, surface)``,
+    families.own_run or a cache of it), labelled and coloured (``colors``)."""
     family = family or (lambda s, spec: lr_family(s, spec, lr_grid(spec)))
     families = [family(setup, spec) for spec in setup.runs]
-    own, surface = iter(families), setup.make_surface()
-    views = compute.runs(setup, run=lambda _s, _spec: own_run(setup, next(own), surface), colors=colors)
+    each, surface = iter(families), setup.make_surface()
+    views = compute.runs(setup, run=lambda _s, _spec: own(setup, next(each), surface), colors=colors)
     return families, views
 
 
