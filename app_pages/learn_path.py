@@ -51,10 +51,16 @@ KEEP_PLACE_JS = """(() => {
 })();"""
 
 
+# On a phone a chart's title spans the whole width and Plotly's toolbar, shown on a tap, floats over it;
+# there the Learn charts go without the toolbar (zoom by pinching still works). Wider screens keep it.
+PHONE_NO_TOOLBAR = "@media (max-width:640px){.js-plotly-plot .modebar-container{display:none !important}}"
+
+
 def footer(current: str) -> None:
     """'Page k of n' and links to the previous and next Learn pages; Back to this page from a link
-    on it returns to where the reader was (KEEP_PLACE_JS)."""
+    on it returns to where the reader was (KEEP_PLACE_JS); no chart toolbar on a phone."""
     st.html(f"<script>{KEEP_PLACE_JS}</script>", width="content", unsafe_allow_javascript=True)
+    st.markdown(f"<style>{PHONE_NO_TOOLBAR}</style>", unsafe_allow_html=True)
     pages = LEARN_PAGES
     files = [p[0] for p in pages]
     k = files.index(current)

@@ -120,3 +120,27 @@ def test_playground_link_back_in_one_press_to_the_same_place(sized, app_url):
         tab = page.context.new_page()
         visit(tab, href)
         assert "Local minima" in tab.locator(".st-key-lesson_box").inner_text()
+
+
+TOOLBARS = """() => [...document.querySelectorAll('.js-plotly-plot')].filter(g => g.offsetParent !== null)
+  .map(g => { const bar = g.querySelector('.modebar');
+              return !!bar && bar.getBoundingClientRect().height > 0
+                && Number(getComputedStyle(bar).opacity) > 0; })"""
+
+
+@pytest.mark.parametrize("path", ["learn_2_batches", "learn_7_rmsprop"])
+def test_learn_chart_toolbars_stay_off_the_titles_on_a_phone(sized, app_url, path):
+    """On a phone Plotly's toolbar, shown on a tap, floated over the Learn charts' titles: there no
+    chart shows it, even under the finger; wider screens still show it on hover."""
+    page, size = sized
+    visit(page, f"{app_url}/{path}")
+    drawn(page, "[data-testid=stMain]")
+    chart = page.locator(".js-plotly-plot .nsewdrag").first
+    chart.scroll_into_view_if_needed()
+    if size == "phone":
+        chart.tap()
+    else:
+        chart.hover()
+    page.wait_for_timeout(500)
+    shown = page.evaluate(TOOLBARS)
+    assert shown and (not any(shown) if size == "phone" else shown[0]), shown
