@@ -29,6 +29,7 @@ import viz
 from landscapes import from_expression
 from landscapes.expression import (
     MAX_LENGTH,
+    MAX_POWER,
     Call,
     Const,
     Pow,
@@ -883,3 +884,12 @@ def test_formula_text_is_not_rendered_as_markdown():
     assert "1 / 0 divides by zero" in error.replace("\\", "")
     assert not re.search(r"(?<!\\)\*", error)
     assert any(c.value == "Still showing `J(x, y) = x**2 + y**2`" for c in at.caption)
+
+
+@pytest.mark.parametrize("text", ["(x^12)^2", "(x^-12)^2", "(x^3)^5", "(sin(x)^6)^3", "(y^8)^3"])
+def test_a_folded_power_beyond_the_readers_limit_reads_back(text):
+    """(x^12)^2 folds to x^24, which a reader refuses (|exponent| <= MAX_POWER): its text is
+    written as a power of a power, so it reads back as the same tree (found by the fuzz test)."""
+    e = parse(text)
+    assert isinstance(e, PowInt) and abs(e.n) > MAX_POWER
+    assert parse(e.to_text()) == e

@@ -332,3 +332,21 @@ def test_networks_page_run_and_setting_labels():
     assert any("β=0.7" in x for x in labels), labels
     for text in (*labels, *widget_labels(at)):
         check_setting_label(text, "networks")
+
+
+def test_reference_card_defaults_agree_with_its_code():
+    """Learn 9: each card's defaults read in the course's symbols, and where the PyTorch code beside
+    them has another lr (average-form momentum: η (1 − β)) the card says the code's lr."""
+    at = open_page("app_pages/learn_9_reference.py")
+    cards = [m.value for m in at.markdown if m.value.startswith("**Defaults**")]
+    torch_code = [c.value for c in at.code if "torch.optim" in c.value]
+    names = optimizers.names()
+    assert len(cards) == len(torch_code) == len(names)
+    for name, card, code in zip(names, cards, torch_code, strict=True):
+        rule = optimizers.rule(name)
+        eta, code_lr = rule.defaults()["lr"], float(re.search(r"lr=([0-9.e+-]+)", code).group(1))
+        assert f"η (learning rate) = {eta:g}" in card and "lr = " + f"{eta:g}" not in card, card
+        assert (code_lr == eta) == ("in the code lr" not in card), card
+        if code_lr != eta:
+            assert f"in the code lr = η (1 − β) = {code_lr:g}" in card
+            assert code_lr == pytest.approx(eta * (1 - rule.defaults()["beta"]))

@@ -126,6 +126,14 @@ def _short_number(v: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def _power_factor(n: int) -> int | None:
+    """For |n| > MAX_POWER, a factor k of n with k and n / k both within MAX_POWER (None when
+    |n| <= MAX_POWER or there is none)."""
+    if abs(n) <= MAX_POWER:
+        return None
+    return next((k for k in range(2, MAX_POWER + 1) if n % k == 0 and abs(n // k) <= MAX_POWER), None)
+
+
 def _render(e: Expr, power: str, prefix: str, number: Callable[[float], str]) -> str:
     """``e`` as text with Python's precedences; parentheses wherever a different grouping
     would change the order of operations (``a - (b - c)``, ``(a^b)^c``, ``x^(-2)``)."""
@@ -133,6 +141,17 @@ def _render(e: Expr, power: str, prefix: str, number: Callable[[float], str]) ->
     def operand(e: Expr, tighter_than: int) -> str:
         text = body(e)
         return f"({text})" if _precedence(e) < tighter_than else text
+
+    def exponent(n: int) -> str:
+        return f"{n}" if n > 0 else f"({n})"
+
+    def int_power(e: PowInt) -> str:
+        # a folded power such as (x^12)^2 = x^24 goes beyond what a reader takes (|n| <= MAX_POWER):
+        # written as a power of a power, so the text reads back as the same tree
+        k = _power_factor(e.n)
+        if k is None:
+            return f"{operand(e.a, 5)}{power}{exponent(e.n)}"
+        return f"({operand(e.a, 5)}{power}{k}){power}{exponent(e.n // k)}"
 
     def body(e: Expr) -> str:
         if isinstance(e, Const):
@@ -144,7 +163,7 @@ def _render(e: Expr, power: str, prefix: str, number: Callable[[float], str]) ->
         if isinstance(e, Call):
             return f"{prefix}{e.fn}({body(e.a)})"
         if isinstance(e, PowInt):
-            return f"{operand(e.a, 5)}{power}{e.n if e.n > 0 else f'({e.n})'}"
+            return int_power(e)
         if isinstance(e, Pow):
             return f"{operand(e.a, 5)}{power}{operand(e.b, 4)}"
         p = _PRECEDENCE[type(e)]
