@@ -43,8 +43,9 @@ CONFIG = {"displaylogo": False, "scrollZoom": False}
 PHONE_CSS = ("@media (max-width:640px){.st-key-wide_chart{display:none}}"
              "@media (min-width:641px){.st-key-phone_chart{display:none}}")
 # every chosen optimizer's chip in sight: they wrap to new lines (Streamlit scrolls them sideways, cut off)
-CHIPS_CSS = ("[data-testid='stMultiSelectTagsContainer']{overflow:visible;flex-wrap:wrap}"
-             "[data-testid='stMultiSelectTagsContainer']>span[role='group']{flex-wrap:wrap}")
+CHIPS_CSS = ("[data-testid='stMultiSelectTagsContainer']{overflow:visible;flex-wrap:wrap;height:auto}"
+             "[data-testid='stMultiSelectTagsContainer']>span[role='group']{flex-wrap:wrap}"
+             "[role='group']:has(>[data-testid='stMultiSelectTagsContainer']){max-height:none;height:auto}")
 BASIN_SWITCH = K + "basin.switched_from"  # the one-minimum surface the basins tab moved away from
 SIDEBAR_NOTE = ("Surface, start and steps are for the sweep map, the fair comparison and the noisy runs; "
                 "basin maps use the surface and steps and start everywhere. The network sweep trains its "

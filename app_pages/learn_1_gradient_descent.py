@@ -101,8 +101,8 @@ c1, c2, c3 = st.columns(3)
 c1.markdown(f"**Too small** (η = {small:g}): every step is safe but tiny; after {STEPS} steps it "
             "is still far from the minimum.")
 c2.markdown(f"**Just under 2/L** (η = {right:g}): it zig-zags across the bowl, but each zig is smaller "
-            f"than the last, and it arrives ({right_when}). Converging is not yet fast: η = 1/3 arrives "
-            f"sooner ({fastest_when}; see below).")
+            f"than the last, and it arrives ({right_when}). Arriving is not the same as fast: η = 1/3 "
+            f"arrives sooner ({fastest_when}; see below).")
 c3.markdown(f"**Too large** (η = {large:g}, just over 2/L): each step overshoots by more than the "
             "last. The zig-zag grows and the run flies off.")
 playground_link(PRESET.setup(), "Open these three in the Playground")

@@ -161,3 +161,22 @@ def test_an_explore_link_opens_its_section_with_its_settings(page, app_url):
     assert float(tabs.first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 18  # 1.15rem
     query = parse_qs(urlparse(page.url).query)
     assert query["opt"] == ["gd"] and query["cells"] == ["15"] and "bad" not in query
+
+
+def test_on_a_phone_every_chosen_optimizer_chip_shows_in_its_box(browser, app_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.set_default_timeout(120_000)
+        page.goto(app_url.rstrip("/") + "/explore?section=basins")
+        page.wait_for_selector(f"{BASINS}")
+        page.wait_for_selector(IDLE)
+        box, chips = page.evaluate("""() => {
+          const m = document.querySelector("[data-testid='stMultiSelect'] [role='group']");
+          const r = m.getBoundingClientRect();
+          return [[r.right, r.bottom], [...m.querySelectorAll('[data-tag]')].map(c => {
+            const b = c.getBoundingClientRect(); return [b.right, b.bottom]; })]; }""")
+        assert len(chips) == 3  # Gradient descent, Momentum, Adam
+        assert all(right <= box[0] and bottom <= box[1] for right, bottom in chips), (box, chips)  # wrapped
+    finally:
+        context.close()

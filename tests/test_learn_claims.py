@@ -495,9 +495,9 @@ def test_page1_and_its_lesson_agree():
     under, third = (reached(run("gd", bowl, 60, lr=r).path) for r in (0.38, 1 / 3))
     assert 0 <= third < under
     assert (f"**Just under 2/L** (η = 0.38): it zig-zags across the bowl, but each zig is smaller than the "
-            f"last, and it arrives (within 0.01 of the minimum from step {under}). Converging is not yet "
-            f"fast: η = 1/3 arrives sooner (within 0.01 of the minimum from step {third}; see below).") \
-        in text
+            f"last, and it arrives (within 0.01 of the minimum from step {under}). Arriving is not the "
+            f"same as fast: η = 1/3 arrives sooner (within 0.01 of the minimum from step {third}; see "
+            "below).") in text
     assert "η = 1/3 would arrive sooner" in answer and "Try η = 1/3 (fastest here" in text
     assert "just right" not in (text + answer).lower()
 

@@ -62,7 +62,8 @@ def _ticks(values, scale: str) -> dict:
         text = [f"{v:g}" for v in nice]
     else:
         u_lo, u_hi = to_axis([lo, hi], scale)
-        nice = [1 - 10.0**-k for k in range(math.ceil(u_lo), math.floor(u_hi) + 1)]
+        # (1 - 0.999 is 0.0010000000000000009: without the margin 0.999's tick is lost)
+        nice = [1 - 10.0**-k for k in range(math.ceil(u_lo - 1e-9), math.floor(u_hi + 1e-9) + 1)]
         if len(nice) < 2:
             nice = [lo, hi]
         text = [f"{v:.6g}" for v in nice]
