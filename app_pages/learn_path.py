@@ -32,6 +32,23 @@ KEEP_PLACE_JS = """(() => {
       if (e.target.closest('a') && main()) sessionStorage.setItem(key(), String(main().scrollTop));
     }, true);
     window.addEventListener('popstate', () => { window.dlBack = true; });
+    // Streamlit sometimes first writes a followed Playground link's query onto this page's own address
+    // (a race between its two page messages), then pushes the Playground's: two history entries, so
+    // Back took two presses (1 click in 4 here). The interim entry is skipped.
+    let following = 0;
+    document.addEventListener('click', (e) => {
+      const a = e.target.closest('a[data-testid=stPageLink-NavLink]');
+      if (a && (a.getAttribute('href') || '').startsWith('./?')) following = performance.now();
+    }, true);
+    const push = history.pushState.bind(history);
+    history.pushState = (state, title, url) => {
+      const to = new URL(String(url), location.href);
+      const interim = following && performance.now() - following < 10000 && to.pathname === location.pathname
+        && to.search;
+      if (interim) return;
+      if (to.pathname !== location.pathname) following = 0;
+      return push(state, title, url);
+    };
     const fix = () => document.querySelectorAll('a[data-testid=stPageLink-NavLink][href^="?"]')
       .forEach((a) => a.setAttribute('href', './' + a.getAttribute('href')));
     new MutationObserver(fix).observe(document.body, {subtree: true, childList: true, attributes: true,
