@@ -42,10 +42,14 @@ SERVER_LINE = re.compile(r"^(\s*)server\s+r(\d+)\s+\S+\s+cookie\s+r\2\s*$")
 MAX_SECONDS = 24 * 3600
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(n: int) -> list[int]:
+    """``n`` distinct free loopback ports: the sockets are held open together while the system picks
+    them (one at a time, a port just released can be picked again: two replicas got the same one)."""
+    with contextlib.ExitStack() as held:
+        socks = [held.enter_context(socket.socket()) for _ in range(n)]
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
 
 
 def image_command() -> list[str]:
@@ -199,8 +203,8 @@ def scaleout(n: int = 3, port: int | None = None, timeout: float = 120.0,
     if not Path(haproxy).exists():
         raise RuntimeError("no haproxy: apt-get install haproxy (Debian's package)")
     folder = Path(tempfile.mkdtemp(prefix="descent-scaleout-"))
-    ports = [free_port() for _ in range(n)]
-    lb_port = port or free_port()
+    *ports, lb_port = free_ports(n + 1)
+    lb_port = port or lb_port
     replicas: list[Replica] = []
     balancer = None
     try:
