@@ -9,12 +9,14 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages.blas_threads import one_blas_thread
 from app_pages.frozen_imports import freeze_new_imports
 from app_pages.learn_path import LEARN_PAGES
 
 # a local file, served by this server: a ":material/...:" page icon is fetched from Google's font CDN
 ICON = Path(__file__).parent / "assets" / "icon.png"
 freeze_new_imports()  # Streamlit's own modules: the page's imports are not slowed by collections over them
+one_blas_thread()  # the server's sessions share the cores with the browsers they serve
 st.set_page_config(page_title="Descent Lab", page_icon=str(ICON), layout="wide")
 
 pages = {

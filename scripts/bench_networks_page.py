@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
+from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
@@ -140,6 +141,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=5)
     args = ap.parse_args()
     from descent_lab import networks as dn
+
+    threadpool_limits(1, user_api="blas")  # as the app's server computes (app_pages/blas_threads.py)
 
     print("(a) the default view's computation, best of", args.n)
     for k, v in compute(args.n).items():
