@@ -8,7 +8,7 @@
     stage.link                  # the Playground link of this setup; Stage(link=...) opens one
 
 An anywidget whose module is viz/stage.js itself (the file, not a copy; viz.stage.module_text puts
-viz/payload.js in front, as for every stage) and whose payload is
+viz/payload.js and viz/playback.js in front, as for every stage) and whose payload is
 viz.stage.stage_payload's, the app's. What the stage reports (an lr drag that ends, a start click or
 drag, 3-D, explain) comes to the kernel as a message; the kernel recomputes through the link reader
 (descent_lab.presets.from_link, as the app and the CLI read links) and the widget updates in place.

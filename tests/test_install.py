@@ -105,7 +105,7 @@ def test_wheel_has_the_app_and_the_pinned_dependencies(wheel):
              if p.suffix in (".py", ".js", ".css")}
     modules = {f"{p.relative_to(ROOT)}" for pkg in ("specs", "landscapes", "optimizers", "viz", "descent_lab")
                for p in (ROOT / pkg).glob("*.py")}
-    modules |= {f"viz/{f}" for f in ("stage.js", "stage.css", "payload.js", "net_stage.js")}
+    modules |= {f"viz/{f}" for f in ("stage.js", "stage.css", "payload.js", "playback.js", "net_stage.js")}
     assert app | pages | modules <= names, sorted(app | pages | modules - names)
     assert not [n for n in names if n.startswith(("tests/", "scripts/", "docs/", "app_pages/", "app.py"))]
 

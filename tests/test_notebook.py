@@ -26,7 +26,7 @@ def test_keywords_are_link_entries():
 
 def test_the_stage_is_the_apps_module_and_payload():
     stage = Stage(surface="rosenbrock", optimizers=["gd", "adam"], steps=60)
-    assert Stage._esm == module_text(STAGE_JS)  # the files themselves: one stage.js, one payload.js
+    assert Stage._esm == module_text(STAGE_JS)  # the files themselves: one stage.js, payload.js, playback.js
     data = unpack(stage.payload)
     assert [r["label"] for r in data["runs"]] == ["1. GD (η=0.001)", "2. Adam (η=0.01)"]
     np.testing.assert_array_equal(data["runs"][1]["path"], stage.runs[1].path.T.ravel().astype("<f4"))

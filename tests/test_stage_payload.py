@@ -139,16 +139,25 @@ def test_chromium_reads_every_field_as_python_does(page):
     assert_same(page.evaluate(TO_PLAIN), want)
 
 
-def test_one_unpack_and_one_plotly_loader_for_every_stage():
-    """viz/payload.js holds the reader of pack's bytes and the plotly.js loader; the stages' modules
-    (the Playground's, the Networks page's) hold no copy and get it from module_text, as the exported
-    page does."""
+SHARED_JS = {  # the file every stage gets it from -> what it defines
+    "PAYLOAD_JS": ("function unpack(", "function loadPlotly(", "const TYPED", "const el ="),
+    "PLAYBACK_JS": ("function keys(", "function setStep(", "function toggle(", "function playFrom(",
+                    "function pause(", "const SPEEDS", "const stepsPerSecond"),
+}
+
+
+@pytest.mark.parametrize("shared", SHARED_JS)
+def test_one_unpack_one_plotly_loader_and_one_playback_for_every_stage(shared):
+    """viz/payload.js holds the reader of pack's bytes and the plotly.js loader, viz/playback.js the
+    playback (keys, steps, Play and its pace); the stages' modules (the Playground's, the Networks
+    page's) hold no copy and get them from module_text, as the exported page does."""
+    import viz.stage
     from descent_lab.page import page_html
     from viz.net_stage import NET_STAGE_JS
-    from viz.stage import PAYLOAD_JS, STAGE_JS, module_text
+    from viz.stage import STAGE_JS, module_text
 
-    for name in ("function unpack(", "function loadPlotly(", "const TYPED"):
-        assert PAYLOAD_JS.read_text().count(name) == 1
+    for name in SHARED_JS[shared]:
+        assert getattr(viz.stage, shared).read_text().count(name) == 1, name
         for js in (STAGE_JS, NET_STAGE_JS):
             assert name not in js.read_text(), (js.name, name)
             assert module_text(js).count(name) == 1

@@ -4,17 +4,16 @@
 // browser (viz/net_stage.py's data; no server round trip until a setting changes). Canvas only: it
 // paints as soon as the data is here. It stays mounted: new data repaints it in place. It reports
 // back with trigger values: points (the user's drawn points, {points: [[x, y, class], ...], over}).
-// unpack, loadPlotly and appPlotly: viz/payload.js, which viz/stage.py module_text puts in front of this file.
+// unpack, loadPlotly, appPlotly and el: viz/payload.js; the playback (keys, steps, Play and its pace):
+// viz/playback.js. viz/stage.py module_text puts both in front of this file.
 
-const SPEEDS = ["0.25x", "0.5x", "1x", "2x", "4x"];
 const FONT = '"Source Sans", "Source Sans Pro", sans-serif';
 const NARROW = 760; // below this width (the component's own): one column
 const SHADES = 30; // TensorFlow Playground's shades of its colour scale
 const ALPHA = 160; // and its shading's opacity (of 255)
 const SEND_AFTER_MS = 700; // drawn points go to the server after this long without a click
 const STATES = new WeakMap();
-const svg = (path) => `<svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true"><path d="${path}" fill="currentColor"/></svg>`;
-const ICONS = { first: svg("M2 2h2v10H2zM12 2v10L5 7z"), last: svg("M10 2h2v10h-2zM2 2v10l7-5z") };
+const FACES = { play: "▶ Play", pause: "❚❚ Pause" }; // Play's button
 const FEATURES = {
   x: (x, y) => x, y: (x, y) => y, x2: (x, y) => x * x, y2: (x, y) => y * y, xy: (x, y) => x * y,
   sinx: (x, y) => Math.sin(x), siny: (x, y) => Math.sin(y),
@@ -22,12 +21,6 @@ const FEATURES = {
 const FEATURE_NAMES = { x: "x₁", y: "x₂", x2: "x₁²", y2: "x₂²", xy: "x₁x₂", sinx: "sin x₁", siny: "sin x₂" };
 
 const fmt = (v, d = 3) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : "–");
-const el = (tag, cls, text) => {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-};
 
 // ---- the network's forward pass on a grid (the core's model: landscapes/mlp.py) ----------------------
 
@@ -146,10 +139,7 @@ function decode(data) {
 }
 
 function init(parent) {
-  const root = el("div", "ns");
-  root.tabIndex = 0;
-  root.setAttribute("role", "application");
-  root.setAttribute("aria-label", "Networks stage: Space plays or pauses, Left / Right step, Home / End jump");
+  const root = playbackRoot("ns", "Networks stage");
   const bar = el("div", "ns-bar");
   const btn = (text, title, box = bar) => {
     const b = el("button", "", text);
@@ -157,16 +147,7 @@ function init(parent) {
     box.append(b);
     return b;
   };
-  const first = btn("", "First step (Home)"), back = btn("−1", "Step back (Left)");
-  const play = btn("▶ Play", "Play / pause (Space)"); play.classList.add("ns-play");
-  const fwd = btn("+1", "Step forward (Right)"), last = btn("", "Last step (End)");
-  first.innerHTML = ICONS.first;
-  last.innerHTML = ICONS.last;
-  const step = el("input", "ns-step"); step.type = "range"; step.min = 0; step.value = 0;
-  step.setAttribute("aria-label", "Step");
-  const speed = el("select"); speed.title = "Playback speed"; speed.setAttribute("aria-label", "Playback speed");
-  for (const s of SPEEDS) speed.append(new Option(s, s));
-  speed.value = "1x";
+  const controls = playbackControls(btn, "ns"), { play, step, speed } = controls;
   bar.append(step, speed);
   const head = el("div", "ns-head");
   const grid = el("div", "ns-grid");
@@ -193,14 +174,9 @@ function init(parent) {
     outCanvas, tools, thumbs, drawMsg, netTitle, netCanvas, lossCanvas, accCanvas, tip,
     t: 0, run: 0, playing: false, raf: 0, d: null, version: null, showTest: false,
     mode: "", drawn: [], over: true, sendTimer: 0, cache: new Map(),
+    playback: { draw, faces: FACES }, // viz/playback.js
   };
-  first.onclick = () => setStep(st, 0, true);
-  last.onclick = () => setStep(st, st.d ? st.d.S : 0, true);
-  back.onclick = () => setStep(st, st.t - 1, true);
-  fwd.onclick = () => setStep(st, st.t + 1, true);
-  play.onclick = () => toggle(st);
-  step.oninput = () => setStep(st, Number(step.value), true);
-  root.addEventListener("keydown", (e) => keys(st, e));
+  wirePlayback(st, controls);
   for (const c of [lossCanvas, accCanvas, projCanvas]) c.addEventListener("pointerdown", (e) => curveClick(st, c, e));
   outCanvas.addEventListener("pointerdown", (e) => drawAt(st, e));
   planeCanvas.addEventListener("pointermove", (e) => planeHover(st, e));
@@ -210,52 +186,6 @@ function init(parent) {
   st.resize.observe(root);
   root.netStage = st; // read by the browser tests (what is drawn at which step)
   return st;
-}
-
-function keys(st, e) {
-  if (!st.d || e.target.tagName === "SELECT") return;
-  const big = e.shiftKey ? 10 : 1;
-  if (e.key === " " || e.key === "Spacebar" || e.key === "k") toggle(st);
-  else if (e.key === "ArrowLeft") setStep(st, st.t - big, true);
-  else if (e.key === "ArrowRight") setStep(st, st.t + big, true);
-  else if (e.key === "Home") setStep(st, 0, true);
-  else if (e.key === "End") setStep(st, st.d.S, true);
-  else return;
-  e.preventDefault();
-  e.stopPropagation();
-}
-
-function setStep(st, t, user) {
-  if (!st.d) return;
-  if (user && st.playing) pause(st);
-  st.t = Math.max(0, Math.min(st.d.S, Math.round(t)));
-  draw(st);
-}
-
-function toggle(st) { if (st.playing) pause(st); else playFrom(st); }
-
-function playFrom(st) {
-  if (!st.d) return;
-  if (st.t >= st.d.S) st.t = 0;
-  st.playing = true;
-  st.play.textContent = "❚❚ Pause";
-  let prev = performance.now(), acc = 0;
-  const tick = (now) => {
-    if (!st.playing) return;
-    acc += ((now - prev) / 1000) * st.d.steps_per_s * parseFloat(st.speed.value || "1"); // the stage's pace
-    prev = now;
-    const n = Math.floor(acc);
-    if (n > 0) { acc -= n; st.t = Math.min(st.d.S, st.t + n); draw(st); }
-    if (st.t >= st.d.S) pause(st);
-    else st.raf = requestAnimationFrame(tick);
-  };
-  st.raf = requestAnimationFrame(tick);
-}
-
-function pause(st) {
-  st.playing = false;
-  cancelAnimationFrame(st.raf);
-  st.play.textContent = "▶ Play";
 }
 
 // the forward pass of the selected run at the kept step nearest below t (cached: playing back reuses it)

@@ -18,6 +18,14 @@ export function unpack(bytes) {
   });
 }
 
+// an element: <tag class=cls>text</tag>
+const el = (tag, cls, text) => {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+};
+
 // plotly.js from ``src`` (a URL: the app's static file, or a blob: URL of the text a page or a kernel holds),
 // once per page (every stage on the page shares the promise)
 export function loadPlotly(src) {

@@ -9,29 +9,17 @@
 // when a drag ends, start {x, y} (a click or the dragged start ring), show3d, explain, present, speed.
 // What a host does not answer the stage does itself where its payload allows: 3-D and explain toggle
 // when their data is there, present is the browser's full screen, a start click is not offered.
-// unpack, loadPlotly and appPlotly: viz/payload.js, which viz/stage.py module_text puts in front of this file.
+// unpack, loadPlotly, appPlotly and el: viz/payload.js; the playback (keys, steps, Play and its pace) and svg:
+// viz/playback.js. viz/stage.py module_text puts both in front of this file.
 
 const REPORTS = ["lr", "start", "show3d", "explain", "present", "speed"];
 const FONT = '"Source Sans", "Source Sans Pro", sans-serif'; // the page's, for what the canvases write
-const SPEEDS = ["0.25x", "0.5x", "1x", "2x", "4x"];
 // a plain click on the map only gives the stage the keys; the start moves by the ring or a Shift+click
 const MOVE_START = "Move the start: drag the ring, or Shift+click the map. Keys: Space plays, Left / Right step.";
 const STATES = new WeakMap(); // parentElement -> the stage's state, kept across data updates
-const svg = (path) => `<svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true"><path d="${path}" fill="currentColor"/></svg>`;
-const ICONS = {
-  first: svg("M2 2h2v10H2zM12 2v10L5 7z"),
-  last: svg("M10 2h2v10h-2zM2 2v10l7-5z"),
-  play: svg("M3 1.5v11l9-5.5z") + " Play",
-  pause: svg("M3 2h3v10H3zM8 2h3v10H8z") + " Pause",
-};
+const FACES = { play: svg("M3 1.5v11l9-5.5z") + " Play", pause: svg("M3 2h3v10H3zM8 2h3v10H8z") + " Pause" }; // Play's button
 
 const fmt = (v, d = 4) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : "–");
-const el = (tag, cls, text) => {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-};
 
 function decode(data) {
   const S = data.steps, K = data.kept, k = data.stride;
@@ -75,10 +63,7 @@ function series(st, i) {
 const at = (s, t, k) => (s.exact ? t : Math.min(s.n - 1, Math.floor(t / k)));
 
 function init(parent) {
-  const root = el("div", "stage");
-  root.tabIndex = 0;
-  root.setAttribute("role", "application");
-  root.setAttribute("aria-label", "Map of the runs: Space plays or pauses, Left / Right step, Home / End jump");
+  const root = playbackRoot("stage", "Map of the runs");
   const main = el("div", "stage-main");
   const map = el("div", "stage-map"), view3d = el("div", "stage-3d");
   const mapBox = el("div", "stage-mapbox"), mapCanvas = el("canvas", "stage-overlay"), land = el("div", "stage-land");
@@ -92,22 +77,10 @@ function init(parent) {
     bar.append(b);
     return b;
   };
-  const first = btn("", "First step (Home)"), back = btn("−1", "Step back (Left)");
-  const play = btn("", "Play / pause (Space)", "stage-play");
-  const fwd = btn("+1", "Step forward (Right)"), last = btn("", "Last step (End)");
-  first.innerHTML = ICONS.first;
-  last.innerHTML = ICONS.last;
-  play.innerHTML = ICONS.play;
-  const step = el("input", "stage-step");
-  step.type = "range"; step.min = 0; step.value = 0;
-  step.setAttribute("aria-label", "Step");
+  const controls = playbackControls(btn, "stage"), { play, step, speed } = controls;
   const label = el("span", "stage-label", "step 0");
   bar.append(step, label);
   const tools = el("div", "stage-bar stage-tools");
-  const speed = el("select", "stage-speed");
-  speed.title = "Playback speed";
-  speed.setAttribute("aria-label", "Playback speed");
-  for (const s of SPEEDS) speed.append(new Option(s, s));
   tools.append(speed);
   const tool = (label, title) => { const b = btn(label, title); tools.append(b); return b; };
   const whole = tool("Whole paths", "Show whole paths, not only what the runs have reached");
@@ -132,20 +105,18 @@ function init(parent) {
     bExplain, explainBox, xpRun: 0, xpForm: "course",
     t: 0, playing: false, wholePaths: false, preview: new Set(), lr: [], d: null, version: null,
     busy: false, dirty: false, last3d: 0, drag: null, raf: 0,
+    // playback (viz/playback.js): a learning-rate box keeps its keys; a step or Play the viewer picks ends
+    // the previews of dragged learning rates
+    playback: { draw, faces: FACES, ownsKey: (e) => e.target.classList.contains("lr-input"),
+                onViewer: (st) => st.preview.clear() },
   };
-  first.onclick = () => setStep(st, 0, true);
-  last.onclick = () => setStep(st, st.d ? st.d.S : 0, true);
-  back.onclick = () => setStep(st, st.t - 1, true);
-  fwd.onclick = () => setStep(st, st.t + 1, true);
-  play.onclick = () => toggle(st);
-  step.oninput = () => setStep(st, Number(step.value), true);
+  wirePlayback(st, controls);
   speed.onchange = () => report(st, "speed", speed.value);
   whole.onclick = () => { st.wholePaths = !st.wholePaths; draw(st); };
   b3d.onclick = () => setView(st, "show3d", !st.show3d);
   beside.onclick = () => { st.beside3d = !st.beside3d; viewClasses(st); draw(st); }; // the browser's own choice
   present.onclick = () => setView(st, "present", !st.presenting);
   bExplain.onclick = () => setView(st, "explain", !st.explain);
-  root.addEventListener("keydown", (e) => keys(st, e));
   lossBox.addEventListener("pointerdown", (e) => {
     const A = st.lossAxes && st.lossAxes[0], b = st.loss.getBoundingClientRect();
     if (!A) return;
@@ -167,60 +138,6 @@ function init(parent) {
   root.stageRuns = () => st.info || []; // what the map shows of each run (read by the browser tests)
   window.addEventListener("resize", st.onResize);
   return st;
-}
-
-function keys(st, e) {
-  if (!st.d || e.target.classList.contains("lr-input") || e.target.tagName === "SELECT") return;
-  const big = e.shiftKey ? 10 : 1;
-  if (e.key === " " || e.key === "Spacebar" || e.key === "k") toggle(st);
-  else if (e.key === "ArrowLeft") setStep(st, st.t - big, true);
-  else if (e.key === "ArrowRight") setStep(st, st.t + big, true);
-  else if (e.key === "Home") setStep(st, 0, true);
-  else if (e.key === "End") setStep(st, st.d.S, true);
-  else return;
-  e.preventDefault();
-  e.stopPropagation();
-}
-
-function setStep(st, t, user) {
-  if (!st.d) return;
-  if (user) { st.preview.clear(); if (st.playing) pause(st); }
-  st.t = Math.max(0, Math.min(st.d.S, Math.round(t)));
-  draw(st);
-}
-
-function toggle(st) {
-  if (st.playing) pause(st);
-  else playFrom(st);
-}
-
-function playFrom(st) {
-  if (!st.d) return;
-  st.preview.clear();
-  if (st.t >= st.d.S) st.t = 0;
-  st.playing = true;
-  st.play.innerHTML = ICONS.pause;
-  let prev = performance.now(), acc = 0;
-  const tick = (now) => {
-    if (!st.playing) return;
-    acc += ((now - prev) / 1000) * st.d.steps_per_s * parseFloat(st.speed.value || "1"); // a new speed applies at once
-    prev = now;
-    const n = Math.floor(acc);
-    if (n > 0) {
-      acc -= n;
-      st.t = Math.min(st.d.S, st.t + n);
-      draw(st);
-    }
-    if (st.t >= st.d.S) pause(st);
-    else st.raf = requestAnimationFrame(tick);
-  };
-  st.raf = requestAnimationFrame(tick);
-}
-
-function pause(st) {
-  st.playing = false;
-  cancelAnimationFrame(st.raf);
-  st.play.innerHTML = ICONS.play;
 }
 
 // ---- figures ---------------------------------------------------------------------------------

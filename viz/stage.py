@@ -45,8 +45,9 @@ from .style import f32
 #: the stage's ES module and style, shipped with this package (pyproject package-data)
 STAGE_JS = Path(__file__).with_name("stage.js")
 STAGE_CSS = Path(__file__).with_name("stage.css")
-#: what every stage's module starts with (unpack, loadPlotly): see module_text
+#: what every stage's module starts with, in this order (module_text): unpack, loadPlotly and el, the playback
 PAYLOAD_JS = Path(__file__).with_name("payload.js")
+PLAYBACK_JS = Path(__file__).with_name("playback.js")
 #: path points of all runs' learning-rate families together, beyond which families are thinned
 FAMILY_POINTS = 60_000
 #: the smallest f - f* the loss chart shows (a log axis); values below are drawn at this floor
@@ -65,9 +66,10 @@ ARRAY = "$a"  # a header's reference to an array: {"$a": [dtype, byte offset int
 
 def module_text(module: Path) -> str:
     """The text of a stage's ES module as every host loads it (the app's components, the exported page,
-    the notebook widget): viz/payload.js (``unpack``, ``loadPlotly``), then ``module``. An inline
-    Streamlit component cannot import another module, so the one copy goes in front of each."""
-    return PAYLOAD_JS.read_text() + "\n" + module.read_text()
+    the notebook widget): viz/payload.js (``unpack``, ``loadPlotly``, ``el``), viz/playback.js (keys, steps,
+    Play and its pace), then ``module``. An inline Streamlit component cannot import another module,
+    so the one copy goes in front of each."""
+    return "\n".join(f.read_text() for f in (PAYLOAD_JS, PLAYBACK_JS, module))
 
 
 def pack(data: dict) -> bytes:
