@@ -3,9 +3,10 @@ network with its unit maps, the curves and the projection's numbers, playing eve
 
 One components.v2 component, inline (viz/net_stage.js and viz/net_stage.css, beside the payload's
 builder viz/net_stage.py; canvas only, no plotly.js), mounted with a stable key so it stays mounted
-and repaints in place when a setting changes. The data goes as
-viz.stage.pack's bytes (viz.net_stage.net_stage_data). What it reports back is applied by a callback
-before the page runs: ``points`` {points: [[x, y, class], ...], over} when the user's drawing pauses.
+and repaints in place when a setting changes. The data goes as viz.stage.pack's bytes of
+viz.net_stage.net_stage_data (packed once a view, in the page's cache). What it reports back is
+applied by a callback before the page runs: ``points`` {points: [[x, y, class], ...], over} when the
+user's drawing pauses.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import streamlit as st
 
 from viz.net_stage import NET_STAGE_CSS, NET_STAGE_JS
-from viz.stage import module_text, pack
+from viz.stage import module_text
 
 KEY = "net.stage"
 
@@ -25,8 +26,8 @@ _component = st.components.v2.component(
 )
 
 
-def net_stage(data: dict, on_points) -> None:
-    """Mount (or update) the stage with viz.net_stage.net_stage_data's ``data``; ``on_points(value)``
-    gets what the user drew (unchecked: the callback checks it)."""
-    _component(key=KEY, data=pack(data),
+def net_stage(payload: bytes, on_points) -> None:
+    """Mount (or update) the stage with ``payload``, viz.stage.pack of viz.net_stage.net_stage_data;
+    ``on_points(value)`` gets what the user drew (unchecked: the callback checks it)."""
+    _component(key=KEY, data=payload,
                on_points_change=lambda: on_points(st.session_state[KEY].get("points")))

@@ -23,6 +23,7 @@ from landscapes.mlp import ACTIVATIONS, BLANK, FEATURES
 from optimizers import BATCH
 from viz import networks as vn
 from viz.net_stage import net_stage_data
+from viz.stage import pack
 
 K = "net."  # prefix of this page's session keys
 LOADED = K + "loaded"
@@ -42,17 +43,18 @@ def runs_of(setup: dn.NetSetup) -> dn.Runs:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def cached_stage(key: tuple, colors: tuple, problem: str) -> tuple[dict, list[str], list[str]]:
-    """What the stage draws (the plane, the runs' weights and curves in ``colors``, the projection's
-    numbers, the drawn points, ``problem`` with the last points sent), the plane's problems and a
-    sentence per diverged run (all of it from this cache: a view seen before needs no runs)."""
+def cached_stage(key: tuple, colors: tuple, problem: str) -> tuple[bytes, list[str], list[str]]:
+    """What the stage draws, packed (the plane, the runs' weights and curves in ``colors``, the
+    projection's numbers, the drawn points, ``problem`` with the last points sent), the plane's
+    problems and a sentence per diverged run (all of it from this cache: a view seen before needs no
+    runs, and a rerun does not pack it again)."""
     setup = dn.from_key(key)
     runs = runs_of(setup)
     land, problems = dn.landscape(setup, runs)
     data = net_stage_data(runs, land, list(colors), dn.projection(runs, land), plane_title=land.title,
                           notes=[dn.plane_note(land, runs)], drawn=setup.drawn(), over=setup.data != BLANK,
                           problem=problem, show3d=setup.show3d)
-    return data, problems, dn.diverged(runs)
+    return pack(data), problems, dn.diverged(runs)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -258,11 +260,11 @@ def main() -> None:
 
     with figure_area:
         with st.spinner("Training and slicing the landscape..."):
-            data, plane_problems, diverged = cached_stage(dn.key(setup), colors,
+            payload, plane_problems, diverged = cached_stage(dn.key(setup), colors,
                                                           st.session_state.pop(K + "points_problem", ""))
         for p in plane_problems:
             st.warning(plain(p), icon=":material/info:")
-        net_stage(data, on_points)
+        net_stage(payload, on_points)
         for text in diverged:
             st.error(plain(text), icon=":material/error:")
 

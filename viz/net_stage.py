@@ -6,9 +6,12 @@ The browser draws everything from this and plays every step without asking the s
 picture with the paths and markers, the train / test loss and accuracy curves with a cursor, the
 output probability shaded over the input plane (TensorFlow Playground's colours) and the network
 with a small map of every hidden unit's activation. The maps and the shading are the network's own
-forward pass on a grid, in the browser, from the run's weights at that step, sent as float64 (the
-same numbers as the core's; tests compare them). Weights for every step while the paths' weights stay
-within WEIGHT_VALUES; beyond that every k-th step (the curves and markers stay at every step).
+forward pass on a grid, in the browser, from the run's weights at that step, sent as float32 like every
+other array here: the browser's maps equal the core's forward pass on those weights, and differ from it
+on the float64 weights by about 1e-6 in P (tests measure both), some 3e-5 of one of the 30 shades, while
+a change sends half the bytes (the default view 1.2 MB, not 2.4: the bytes, not the drawing, were most
+of a change's time in the browser). Weights for every step while the paths' weights stay within
+WEIGHT_VALUES; beyond that every k-th step (the curves and markers stay at every step).
 """
 
 from __future__ import annotations
@@ -29,8 +32,8 @@ from .style import f32
 
 NET_STAGE_JS = Path(__file__).with_suffix(".js")
 NET_STAGE_CSS = Path(__file__).with_suffix(".css")
-#: weights sent along the paths at most (float64: 8 bytes each), beyond which every k-th step is kept
-WEIGHT_VALUES = 600_000
+#: weights sent along the paths at most (float32: 4 bytes each), beyond which every k-th step is kept
+WEIGHT_VALUES = 400_000
 #: grid points per side of the output shading, and of every run's small panel and the unit maps
 #: (TensorFlow Playground: 100 and 10)
 DENSITY = 64
@@ -77,7 +80,7 @@ def net_stage_data(runs, land, colors, proj, *, plane_title: str, drawn, over: b
         "class_colors": list(CLASS_COLORS), "l2": net.l2,
         "runs": [{"label": label, "color": c, "diverged_at": int(d)}
                  for label, c, d in zip(runs.labels, colors, runs.diverged_at.tolist(), strict=True)],
-        "weights": np.ascontiguousarray(runs.path[kept], dtype="<f8").ravel(),
+        "weights": f32(runs.path[kept]),
         "coords": f32(land.coords), "loss": f32(proj.loss), "projected": f32(proj.plane_loss),
         "off": f32(proj.distance), "train_loss": f32(runs.train_loss), "test_loss": f32(runs.test_loss),
         "acc": f32(runs.accuracy), "test_acc": f32(runs.test_accuracy),
