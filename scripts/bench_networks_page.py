@@ -19,7 +19,10 @@ same run.
     round trip without the training (on a loaded machine the in-process compute is a rough estimate
     of the server's, this one is measured directly);
 (d) the same navigation to a trivial Streamlit page (one slider, one st.write) served the same way,
-    and to a page with one small st.plotly_chart (what Streamlit's chart element costs by itself).
+    and to a page with one small st.plotly_chart (what Streamlit's chart element costs by itself);
+(e) other changes in one session: run 2's optimizer switched in its card (trained, then cached), the
+    3-D surface toggled on (its first time loads plotly.js), off and on again.
+The server computes with one BLAS thread (app_pages/blas_threads.py), and so does this process.
 """
 
 from __future__ import annotations
@@ -104,9 +107,10 @@ def first_views(browser, url: str, selector: str, n: int) -> list[float]:
     return times
 
 
-def changes(browser, url: str, label: str, values, drawn: str, n: int) -> list[float]:
+def changes(browser, url: str, label: str, values, changed: str, n: int) -> list[float]:
     """In one session: type each of ``values`` into the number input ``label``; the time from Enter
-    until ``drawn`` (a JS predicate on the page) holds and the script is idle."""
+    until ``changed`` (a JS predicate on the page, given {v, marks, before}) holds and the script is
+    idle."""
     ctx = browser.new_context(viewport=VIEWPORT)
     page = ctx.new_page()
     page.set_default_timeout(180_000)
@@ -116,23 +120,61 @@ def changes(browser, url: str, label: str, values, drawn: str, n: int) -> list[f
     for v in list(values)[:n]:
         box = page.get_by_label(label, exact=True)
         box.fill(str(v))
-        before = page.evaluate(STAGE_VERSION)
-        t = time.monotonic()
-        box.press("Enter")
-        page.wait_for_function(drawn, arg={"v": str(v), "before": before})
-        page.wait_for_selector(IDLE)
-        times.append(time.monotonic() - t)
+        times.append(timed(page, lambda b=box: b.press("Enter"), changed, str(v)))
     ctx.close()
     return times
 
 
+def timed(page, act, changed: str, v: str = "") -> float:
+    """The time from ``act()`` until ``changed`` (a JS predicate, given {v, marks, before}) holds and
+    the script is idle."""
+    arg = {"v": v, "marks": page.evaluate(DATA_TAKEN), "before": page.evaluate(STAGE_VERSION)}
+    t = time.monotonic()
+    act()
+    page.wait_for_function(changed, arg=arg)
+    page.wait_for_selector(IDLE)
+    return time.monotonic() - t
+
+
+def other_changes(browser, url: str, n: int) -> dict[str, list[float]]:
+    """In one session: run 2's optimizer switched between Nesterov and Momentum n times (the first two
+    trained, then cached), and the 3-D surface toggled on (the first time loads plotly.js), off and on."""
+    ctx = browser.new_context(viewport=VIEWPORT)
+    page = ctx.new_page()
+    page.set_default_timeout(180_000)
+    page.goto(url)
+    page.wait_for_selector(IDLE)
+    page.wait_for_selector(DRAWN)
+
+    def switch(name: str) -> None:
+        page.get_by_role("combobox", name="Run 2").click()
+        page.get_by_role("option", name=name, exact=True).click()
+
+    out = {"optimizer": [timed(page, lambda k=k: switch(("Nesterov (NAG)", "Momentum")[k % 2]), STAGE_CHANGED)
+                         for k in range(n)]}
+    surface = ".ns .js-plotly-plot .main-svg"  # (Playwright's selectors pierce the stage's shadow root)
+    for name, state in (("3-D on (loads plotly.js)", "visible"), ("3-D off", "detached"),
+                        ("3-D on again", "visible")):
+        t = time.monotonic()
+        page.get_by_text("3-D surface", exact=True).click()
+        page.wait_for_selector(surface, state=state)
+        page.wait_for_selector(IDLE)
+        out[name] = [time.monotonic() - t]
+    ctx.close()
+    return out
+
+
+#: how many payloads the Networks stage has taken (viz/net_stage.js marks each): cheap to ask, where
+#: reading its shadow root on every animation frame would itself slow the page being timed
+DATA_TAKEN = "performance.getEntriesByName('net_stage:drawn').length"
 #: the version of the data the Networks stage shows (its root sits in a shadow root), or null
 STAGE_VERSION = """() => { for (const e of document.querySelectorAll('*')) {
   const r = e.shadowRoot && e.shadowRoot.querySelector('.ns[data-drawn]');
   if (r) return r.dataset.drawn.split(':')[0]; } return null; }"""
-#: the stage has repainted with new data, for the new seed (the link holds it)
-NET_CHANGED = f"""(a) => new URL(location.href).searchParams.get('seed') === a.v
-  && ({STAGE_VERSION})() !== a.before"""
+#: the stage has taken new data (asked only once it has taken any)
+STAGE_CHANGED = f"(a) => {DATA_TAKEN} > a.marks && ({STAGE_VERSION})() !== a.before"
+#: ... for the new seed (the link holds it)
+NET_CHANGED = f"(a) => new URL(location.href).searchParams.get('seed') === a.v && ({STAGE_CHANGED})(a)"
 TRIVIAL_CHANGED = "(a) => [...document.querySelectorAll('p')].some(p => p.textContent === 'k is ' + a.v)"
 
 
@@ -159,14 +201,15 @@ def main() -> None:
         browser = launch_chromium(pw)
         with streamlit_server(flags=["--server.runOnSave", "false"]) as url:
             cold = first_views(browser, f"{url}/networks", DRAWN, 1)[0]
-            cached = first_views(browser, f"{url}/networks", DRAWN, args.n)  # the default view, cached
             # every later session computes the view again: vary the seed so no cache answers
             warm = [first_views(browser, f"{url}/networks?seed={s}", DRAWN, 1)[0]
                     for s in range(1, args.n + 1)]
+            cached = first_views(browser, f"{url}/networks", DRAWN, args.n)  # the default view, cached
             change = changes(browser, f"{url}/networks", "Seed", seeds, NET_CHANGED, args.n)
             # the same seeds again: their views come from the page's caches, so what is left is the
             # change's round trip (script, transfer, the stage's repaint) without the training
             revisit = changes(browser, f"{url}/networks", "Seed", seeds, NET_CHANGED, args.n)
+            others = other_changes(browser, f"{url}/networks", max(args.n, 4))
         with streamlit_server(app=trivial, cwd=tmp) as url:
             ref_cold = first_views(browser, url, IDLE, 1)[0]
             ref = first_views(browser, url, IDLE, args.n)
@@ -198,6 +241,12 @@ def main() -> None:
     print(f"    Networks: the same seeds again (cached views) {med(revisit):6.2f} s   "
           f"(range {min(revisit):.2f}-{max(revisit):.2f})")
     print(f"    cached change / trivial change                {med(revisit) / med(ref_change):6.2f}")
+    print("(e) other changes in one session, Enter or click -> repainted and idle")
+    opt = others.pop("optimizer")
+    print(f"    run 2's optimizer switched, trained: {', '.join(f'{v:.2f}' for v in opt[:2])} s; "
+          f"cached: median {med(opt[2:]):.2f} s")
+    for name, (v,) in others.items():
+        print(f"    {name:<45} {v:6.2f} s")
 
 
 if __name__ == "__main__":
