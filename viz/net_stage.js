@@ -149,6 +149,8 @@ function init(parent) {
   };
   const controls = playbackControls(btn, "ns"), { play, step, speed } = controls;
   bar.append(step, speed);
+  const present = btn("Present", "Present: the stage on the whole screen, its text larger (Esc leaves)");
+  present.classList.add("ns-present");
   const head = el("div", "ns-head");
   const grid = el("div", "ns-grid");
   const planeBox = el("div", "ns-box ns-plane"), outBox = el("div", "ns-box ns-out");
@@ -167,7 +169,9 @@ function init(parent) {
   curveBox.append(lossCanvas, accCanvas);
   grid.append(planeBox, outBox, netBox, curveBox);
   const tip = el("div", "ns-tip");
-  root.append(bar, head, grid, tip);
+  const top = el("div", "ns-top"); // (kept in view while the stage scrolls: net_stage.css)
+  top.append(bar, head);
+  root.append(top, grid, tip);
   parent.append(root);
   const st = {
     root, bar, head, grid, play, step, speed, planeTitle, planeCanvas, view3d, readout, projCanvas, warn, outTitle,
@@ -175,8 +179,10 @@ function init(parent) {
     t: 0, run: 0, playing: false, raf: 0, d: null, version: null, showTest: false,
     mode: "", drawn: [], over: true, sendTimer: 0, cache: new Map(),
     playback: { draw, faces: FACES }, // viz/playback.js
+    present, presenting: false, overlay: false,
   };
   wirePlayback(st, controls);
+  wirePresent(st);
   for (const c of [lossCanvas, accCanvas, projCanvas]) c.addEventListener("pointerdown", (e) => curveClick(st, c, e));
   outCanvas.addEventListener("pointerdown", (e) => drawAt(st, e));
   planeCanvas.addEventListener("pointermove", (e) => planeHover(st, e));
@@ -186,6 +192,41 @@ function init(parent) {
   st.resize.observe(root);
   root.netStage = st; // read by the browser tests (what is drawn at which step)
   return st;
+}
+
+// ---- present mode ----------------------------------------------------------------------------------
+// The stage on the whole screen for a hall: the browser's full screen of the stage's root (Esc leaves),
+// or, where full screen is refused (an iframe without allow="fullscreen"), a fixed full-window overlay
+// (Esc leaves too). The plane, the output and the network side by side, the curves below, the text
+// larger (textSize); the stage keeps the keys.
+function wirePresent(st) {
+  st.present.onclick = () => present(st, !st.presenting);
+  const fullNow = () => st.root.getRootNode().fullscreenElement === st.root; // (a shadow root's own, else the document's)
+  st.onFullscreen = () => { if (!st.overlay && fullNow() !== st.presenting) presentView(st, fullNow(), false); };
+  st.onEscape = (e) => { if (e.key === "Escape" && st.presenting) { present(st, false); e.preventDefault(); } };
+  document.addEventListener("fullscreenchange", st.onFullscreen);
+  document.addEventListener("keydown", st.onEscape, true);
+}
+
+function present(st, on) {
+  if (!on) {
+    if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+    presentView(st, false, false);
+    return;
+  }
+  const full = st.root.requestFullscreen ? st.root.requestFullscreen() : Promise.reject(new Error("no full screen"));
+  full.then(() => presentView(st, true, false), () => presentView(st, true, true));
+}
+
+function presentView(st, on, overlay) {
+  st.presenting = on; st.overlay = on && overlay;
+  st.root.classList.toggle("present", on);
+  st.root.classList.toggle("overlay", st.overlay);
+  st.present.classList.toggle("on", on);
+  st.present.textContent = on ? "Leave (Esc)" : "Present";
+  st.root.scrollTop = 0;
+  draw(st);
+  st.root.focus({ preventScroll: true });
 }
 
 // the forward pass of the selected run at the kept step nearest below t (cached: playing back reuses it)
@@ -203,6 +244,24 @@ function state(st, r, grid = st.d.grid) {
 
 // ---- drawing -------------------------------------------------------------------------------------
 
+// ---- the text scale ---------------------------------------------------------------------------------
+// One text size fs for the whole stage, read from the back of a hall: the canvases' fonts (ticks and
+// names fs - 1, titles fs), the CSS's text (--fs) and the charts' margins (times fs / 13) all follow it.
+// From the component's own width: 13 px up to 900 px wide (a phone, a laptop with the sidebar), 18 px
+// at 1460 (a 1920 screen with the sidebar), 19 at most; in present mode the screen's, 19 px at 1366
+// wide to 23 at 1920 and more (the Playground's presenter mode: 20).
+const BASE_FS = 13;
+function textSize(st) {
+  const w = st.root.clientWidth, half = (v) => Math.round(2 * v) / 2;
+  if (st.presenting && w >= NARROW) return half(Math.min(23, Math.max(19, 10.5 + w / 160)));
+  if (st.presenting) return 15;
+  return half(Math.min(19, Math.max(BASE_FS, BASE_FS + (w - 900) / 112)));
+}
+// a canvas's font: its stage's text size plus ``more`` px
+const font = (ctx, more = -1, weight = "") => `${weight} ${ctx.canvas.fs + more}px ${FONT}`.trim();
+// ``px`` at the stage's text size (a margin laid out for 13 px text)
+const em = (ctx, px) => Math.round((px * ctx.canvas.fs) / BASE_FS);
+
 function sizeCanvas(canvas, w, h) {
   const r = window.devicePixelRatio || 1;
   if (canvas.width !== Math.round(w * r) || canvas.height !== Math.round(h * r)) {
@@ -210,9 +269,10 @@ function sizeCanvas(canvas, w, h) {
     canvas.style.width = w + "px"; canvas.style.height = h + "px";
   }
   const ctx = canvas.getContext("2d");
+  canvas.fs = canvas.fs || BASE_FS;
   ctx.setTransform(r, 0, 0, r, 0, 0);
   ctx.clearRect(0, 0, w, h);
-  ctx.font = `13px ${FONT}`;
+  ctx.font = font(ctx, 0);
   canvas.titleRight = 0; // the right end of the titles drawn on it (chart)
   return ctx;
 }
@@ -221,10 +281,14 @@ function draw(st) {
   if (!st.d) return;
   const d = st.d, narrow = st.root.clientWidth < NARROW;
   st.root.classList.toggle("narrow", narrow);
+  st.fs = textSize(st);
+  st.root.style.setProperty("--fs", st.fs + "px");
+  for (const c of st.root.querySelectorAll("canvas")) c.fs = st.fs;
   // every width read before anything is written (no layout forced between the canvases)
   const width = (c) => c.parentElement.clientWidth;
   st.widths = { plane: width(st.planeCanvas), out: width(st.outCanvas), net: width(st.netCanvas),
                 curves: width(st.lossCanvas) };
+  st.rooms = { plane: room(st, st.planeCanvas), out: room(st, st.outCanvas), net: room(st, st.netCanvas) };
   st.step.max = d.S; st.step.value = st.t;
   const r = st.run, f = state(st, r);
   headline(st);
@@ -237,6 +301,13 @@ function draw(st) {
   honesty(st);
   st.root.dataset.step = String(st.t);
   st.root.dataset.drawn = `${d.version}:${st.t}:${r}`;
+}
+
+// The height a canvas may take: in present mode down to the screen's bottom (the plane, the output and
+// the network side by side, all on the screen), else the network up to most of the window's height.
+function room(st, canvas) {
+  if (st.presenting && !st.root.classList.contains("narrow")) return st.root.clientHeight - canvas.offsetTop - 12;
+  return canvas === st.netCanvas ? Math.max(440, 0.8 * window.innerHeight) : Infinity;
 }
 
 // the headline (step, train and test loss, accuracy) and the run it is about: built once per data, then
@@ -275,8 +346,8 @@ const square = (w, most = w) => Math.max(160, Math.min(w, most));
 
 // the plane: its picture, the paths as far as each run got, the markers at step t, a readout beside
 function drawPlane(st) {
-  const d = st.d, p = d.plane, t = st.t, W = square(st.widths.plane), H = Math.round(W * 0.86);
-  const ctx = sizeCanvas(st.planeCanvas, W, H), L = 58, T = 6, w = W - L - 78, h = H - T - 30;
+  const d = st.d, p = d.plane, t = st.t, W = square(st.widths.plane, st.rooms.plane / 0.86), H = Math.round(W * 0.86);
+  const ctx = sizeCanvas(st.planeCanvas, W, H), L = em(ctx, 58), T = em(ctx, 7), w = W - L - em(ctx, 80), h = H - T - em(ctx, 31);
   st.planeTitle.textContent = p.title;
   if (!st.planeImg || st.planeImg.dataset.src !== p.image) {
     st.planeImg = new Image();
@@ -289,7 +360,7 @@ function drawPlane(st) {
   const X = (a) => L + ((a - a0) / (a1 - a0)) * w, Y = (b) => T + ((b1 - b) / (b1 - b0)) * h;
   st.planeAxes = { X, Y, L, T, w, h };
   axes(ctx, [L, T, w, h], [a0, a1], [b0, b1], "a (first direction)", "b (second direction)");
-  colorBar(st, ctx, [L + w + 12, T, 12, h]);
+  colorBar(st, ctx, [L + w + 12, T, em(ctx, 12), h]);
   for (const [text, a, b] of p.marks) label(ctx, text, X(a) + 6, Y(b) - 8);
   ctx.save();
   ctx.beginPath(); ctx.rect(L, T, w, h); ctx.clip();
@@ -321,20 +392,20 @@ function colorBar(st, ctx, [l, t, w, h]) {
   const p = st.d.plane, n = p.bands.length, y = (v) => t + ((p.hi - v) / (p.hi - p.lo)) * h;
   p.bands.forEach((c, k) => { ctx.fillStyle = c; ctx.fillRect(l, t + h - ((k + 1) * h) / n, w, h / n + 0.5); });
   ctx.strokeStyle = "#9a9ca5"; ctx.lineWidth = 1; ctx.strokeRect(l, t, w, h);
-  ctx.fillStyle = "#555866"; ctx.font = `12px ${FONT}`; ctx.textAlign = "left"; ctx.textBaseline = "middle";
-  const most = Math.max(2, Math.floor(h / 30));
+  ctx.fillStyle = "#555866"; ctx.font = font(ctx); ctx.textAlign = "left"; ctx.textBaseline = "middle";
+  const most = Math.max(2, Math.floor(h / em(ctx, 30)));
   let at = logTicks(p.lo, p.hi, most);
   if (at.length < 3) at = ticks(Math.pow(10, p.lo), Math.pow(10, p.hi), most).filter((v) => v > 0).map(Math.log10);
   const labels = at.map((v) => [fmt(Math.pow(10, v), 3), y(v)]);
   for (const [text, ty] of labels) { ctx.fillText(text, l + w + 4, ty); ctx.fillRect(l + w, ty, 3, 1); }
   st.planeBar = { box: [l, t, w, h], ticks: labels };
-  vertical(ctx, "J (loss, log scale)", l + w + 44, t + h / 2, "#6b6f7b");
+  vertical(ctx, "J (loss, log scale)", l + w + em(ctx, 46), t + h / 2, "#6b6f7b");
 }
 
 // ``text`` written upwards, centred on (x, y)
 function vertical(ctx, text, x, y, color) {
   ctx.save(); ctx.translate(x, y); ctx.rotate(-Math.PI / 2);
-  ctx.fillStyle = color; ctx.font = `12px ${FONT}`; ctx.textAlign = "center"; ctx.textBaseline = "middle";
+  ctx.fillStyle = color; ctx.font = font(ctx); ctx.textAlign = "center"; ctx.textBaseline = "middle";
   ctx.fillText(text, 0, 0); ctx.restore();
 }
 
@@ -350,8 +421,9 @@ function dot(ctx, x, y, r, color, stroke = "white") {
 }
 
 function label(ctx, text, x, y) {
-  const w = ctx.measureText(text).width;
-  ctx.fillStyle = "rgba(255,255,255,0.85)"; ctx.fillRect(x - 3, y - 9, w + 6, 18);
+  ctx.font = font(ctx);
+  const w = ctx.measureText(text).width, h = ctx.canvas.fs + 6;
+  ctx.fillStyle = "rgba(255,255,255,0.85)"; ctx.fillRect(x - 3, y - h / 2, w + 6, h);
   ctx.fillStyle = "#31333f"; ctx.textBaseline = "middle"; ctx.fillText(text, x, y);
 }
 
@@ -378,16 +450,16 @@ function logTicks(lo, hi, n) {
 function axes(ctx, [l, t, w, h], [x0, x1], [y0, y1], xname, yname, logY) {
   ctx.strokeStyle = "#9a9ca5"; ctx.lineWidth = 1; ctx.setLineDash([]);
   ctx.strokeRect(l, t, w, h);
-  ctx.fillStyle = "#555866"; ctx.font = `12px ${FONT}`;
+  ctx.fillStyle = "#555866"; ctx.font = font(ctx);
   ctx.textAlign = "center"; ctx.textBaseline = "top";
-  for (const v of ticks(x0, x1, Math.max(2, Math.floor(w / 70)))) ctx.fillText(fmt(v, 3), l + ((v - x0) / (x1 - x0)) * w, t + h + 3);
+  for (const v of ticks(x0, x1, Math.max(3, Math.floor(w / em(ctx, 70))))) ctx.fillText(fmt(v, 3), l + ((v - x0) / (x1 - x0)) * w, t + h + 3);
   ctx.textAlign = "right"; ctx.textBaseline = "middle";
-  for (const v of (logY ? logTicks : ticks)(y0, y1, Math.max(2, Math.floor(h / 30)))) {
+  for (const v of (logY ? logTicks : ticks)(y0, y1, Math.max(2, Math.floor(h / em(ctx, 30))))) {
     ctx.fillText(logY ? fmt(Math.pow(10, v), 3) : fmt(v, 3), l - 4, t + ((y1 - v) / (y1 - y0)) * h);
   }
   ctx.textAlign = "left"; ctx.textBaseline = "alphabetic";
-  if (xname) { ctx.fillStyle = "#6b6f7b"; ctx.fillText(xname, l + 4, t + h + 26); }
-  if (yname) vertical(ctx, yname, 8, t + h / 2, "#6b6f7b");
+  if (xname) { ctx.fillStyle = "#6b6f7b"; ctx.fillText(xname, l + 4, t + h + em(ctx, 27)); }
+  if (yname) vertical(ctx, yname, em(ctx, 8), t + h / 2, "#6b6f7b");
 }
 
 // beside the plane: each run's real loss, the plane's loss under its marker and its distance from the
@@ -425,11 +497,11 @@ function readout(st) {
 // the small chart: for every run its loss (solid) and the plane's loss under its projection (dotted),
 // and the distance from the plane (below), the cursor at step t
 function drawProjection(st) {
-  const d = st.d, W = st.widths.plane, L = 44, w = W - L - 16;
+  const d = st.d, W = st.widths.plane, c = st.projCanvas, L = chartLeft(c), w = W - L - 16, line = titleLine(c);
   const loss = "J(w) of the run (solid), J under its marker (dotted)", off = "distance from the plane";
-  const t1 = 4 + TITLE_LINE * titleLines(st.projCanvas, loss, W - L).length, h1 = 84;
-  const t2 = t1 + h1 + 20 + TITLE_LINE * titleLines(st.projCanvas, off, W - L).length, h2 = 72;
-  const ctx = sizeCanvas(st.projCanvas, W, t2 + h2 + 20);
+  const t1 = 4 + line * titleLines(c, loss, W - L).length, h1 = 84;
+  const t2 = t1 + h1 + 1.55 * c.fs + line * titleLines(c, off, W - L).length, h2 = 72;
+  const ctx = sizeCanvas(c, W, t2 + h2 + 1.55 * c.fs);
   const top = [L, t1, w, h1], bottom = [L, t2, w, h2];
   const [y0, y1] = d.projRange, omax = d.offMax;
   chart(ctx, st, top, [y0, y1], true, (r, s) => d.J(s, r), [], loss);
@@ -448,11 +520,12 @@ function logRange(...arrays) {
   return [lo - 0.04 * (hi - lo), hi + 0.04 * (hi - lo)];
 }
 
-// a chart's title in lines that fit ``width`` css px (a phone's canvas is narrow), split between words
-const TITLE_FONT = `600 13px ${FONT}`, TITLE_LINE = 16;
+// a chart's title in lines that fit ``width`` css px (a phone's canvas is narrow), split between words,
+// at the stage's text size; titleLine: its lines' height
+const titleFont = (ctx) => font(ctx, 0, "600"), titleLine = (canvas) => Math.round(1.25 * canvas.fs);
 function titleLines(canvas, title, width) {
   const ctx = canvas.getContext("2d"), lines = [];
-  ctx.font = TITLE_FONT;
+  ctx.font = titleFont(ctx);
   let line = "";
   for (const word of title.split(" ")) {
     const next = line ? line + " " + word : word;
@@ -467,8 +540,8 @@ function chart(ctx, st, box, [y0, y1], logY, value, dash, title) {
   if (title !== undefined) {
     axes(ctx, box, [0, S], [y0, y1], "", "", logY);
     const lines = titleLines(ctx.canvas, title, parseFloat(ctx.canvas.style.width) - l);
-    ctx.fillStyle = "#31333f"; ctx.font = TITLE_FONT; ctx.textBaseline = "bottom";
-    lines.forEach((line, k) => ctx.fillText(line, l, t - 3 - (lines.length - 1 - k) * TITLE_LINE));
+    ctx.fillStyle = "#31333f"; ctx.font = titleFont(ctx); ctx.textBaseline = "bottom";
+    lines.forEach((line, k) => ctx.fillText(line, l, t - 3 - (lines.length - 1 - k) * titleLine(ctx.canvas)));
     ctx.canvas.titleRight = Math.max(ctx.canvas.titleRight || 0, ...lines.map((x) => l + ctx.measureText(x).width));
   }
   const X = (s) => l + (s / S) * w, Y = (v) => t + ((y1 - (logY ? Math.log10(v) : v)) / (y1 - y0)) * h;
@@ -490,17 +563,20 @@ function chart(ctx, st, box, [y0, y1], logY, value, dash, title) {
   ctx.setLineDash([]);
 }
 
+// the curves' left margin (their y ticks and no axis name)
+const chartLeft = (canvas) => Math.round((44 * canvas.fs) / BASE_FS);
+
 function curveClick(st, canvas, e) {
   const d = st.d;
   if (!d) return;
-  const b = canvas.getBoundingClientRect(), x = e.clientX - b.left, L = 44, w = b.width - L - 16;
+  const b = canvas.getBoundingClientRect(), x = e.clientX - b.left, L = chartLeft(canvas), w = b.width - L - 16;
   if (x >= L && x <= L + w) setStep(st, ((x - L) / w) * d.S, true);
 }
 
 // the output: P(class 1) shaded over the input plane, the boundary P = 0.5, the points
 function drawOutput(st, f) {
-  const d = st.d, W = square(st.widths.out, 560), H = W;
-  const ctx = sizeCanvas(st.outCanvas, W, H), L = 34, T = 4, w = W - L - 6, h = H - T - 22;
+  const d = st.d, W = square(st.widths.out, st.presenting ? st.rooms.out : 560), H = W;
+  const ctx = sizeCanvas(st.outCanvas, W, H), L = em(ctx, 34), T = em(ctx, 6), w = W - L - 8, h = H - T - em(ctx, 22);
   const tail = f.step !== st.t ? ` (weights of step ${f.step})` : "";
   st.outTitle.textContent = `Output of run ${st.run + 1} at step ${st.t}${tail}: orange class 0, blue class 1, the line P = 0.5`;
   const pic = picture(st, signed(f.p), d.density);
@@ -558,14 +634,16 @@ function drawNetwork(st, f) {
       + `${d.drawn_units} units a layer.`;
     return;
   }
-  const size = Math.max(16, Math.min(36, Math.floor((W - 40) / (cols * 2.2)), Math.floor(440 / widest) - 4));
+  // the unit maps as large as the width and the height allowed allow (3 text heights at most)
+  const fs = st.fs, top = Math.round(1.9 * fs);
+  const size = Math.max(16, Math.min(3 * fs, Math.floor((W - 40) / (cols * 2.2)), Math.floor((st.rooms.net - top) / (widest * 1.22))));
   const gap = Math.round(size * 0.22);
-  const H = widest * (size + gap) + 30;
+  const H = widest * (size + gap) + top + 6;
   const ctx = sizeCanvas(st.netCanvas, W, H), colX = (k) => 20 + (k / (cols - 1)) * (W - 40 - size);
   st.netTitle.textContent = `Network of run ${st.run + 1} at step ${st.t}: each unit's output over the input `
     + "plane; links blue for positive weights, orange for negative, as thick as |w|";
   const units = f.layers.map((layer, k) => layer.map((_, u) => {
-    const x = colX(k), y = 24 + ((widest - layer.length) / 2 + u) * (size + gap);
+    const x = colX(k), y = top + ((widest - layer.length) / 2 + u) * (size + gap);
     return { x, y };
   }));
   const R = d.R, D = d.dim, q = Math.min(d.kept - 1, Math.floor(st.t / d.stride));
@@ -597,9 +675,9 @@ function drawNetwork(st, f) {
     ctx.strokeStyle = "#31333f"; ctx.lineWidth = 1; ctx.strokeRect(x, y, size, size);
     st.unitMaps.push({ layer: k, unit: u, x, y, size });
   }));
-  ctx.fillStyle = "#555866"; ctx.font = `12px ${FONT}`; ctx.textAlign = "center"; ctx.textBaseline = "bottom";
+  ctx.fillStyle = "#555866"; ctx.font = font(ctx); ctx.textAlign = "center"; ctx.textBaseline = "bottom";
   const names = ["inputs", ...d.hidden.map((n, k) => `layer ${k + 1} (${n})`), "output"];
-  names.forEach((n, k) => ctx.fillText(n, colX(k) + size / 2, 18));
+  names.forEach((n, k) => ctx.fillText(n, colX(k) + size / 2, top - 0.45 * fs));
   ctx.textAlign = "right"; ctx.textBaseline = "middle";
   d.features.forEach((n, c) => ctx.fillText(FEATURE_NAMES[n] || n, units[0][c].x - 3, units[0][c].y + size / 2));
   ctx.textAlign = "left";
@@ -607,13 +685,13 @@ function drawNetwork(st, f) {
 
 function drawCurves(st) {
   const d = st.d, narrow = st.root.classList.contains("narrow");
-  const W = st.widths.curves, each = narrow ? W : Math.floor((W - 16) / 2), H = 210;
-  const logs = d.lossRange;
-  const titled = 4 + TITLE_LINE * titleLines(st.lossCanvas, "Cross-entropy: train (solid), test (dashed)", each - 44).length;
-  const loss = sizeCanvas(st.lossCanvas, each, H + titled - 22), box = [44, titled, each - 60, H - 48];
+  const W = st.widths.curves, each = narrow ? W : Math.floor((W - 16) / 2), c = st.lossCanvas, L = chartLeft(c);
+  const logs = d.lossRange, h = Math.round(162 * Math.sqrt(c.fs / BASE_FS)), below = Math.round(2 * c.fs);
+  const titled = 4 + titleLine(c) * titleLines(c, "Cross-entropy: train (solid), test (dashed)", each - L).length;
+  const loss = sizeCanvas(c, each, titled + h + below), box = [L, titled, each - L - 16, h];
   chart(loss, st, box, logs, true, (r, s) => d.Jtrain(s, r), [], "Cross-entropy: train (solid), test (dashed)");
   chart(loss, st, box, logs, true, (r, s) => d.Jtest(s, r), [6, 4]);
-  const acc = sizeCanvas(st.accCanvas, each, H + titled - 22);
+  const acc = sizeCanvas(st.accCanvas, each, titled + h + below);
   chart(acc, st, box, [0, 1.02], false, (r, s) => d.acc(s, r), [], "Accuracy: train (solid), test (dashed)");
   chart(acc, st, box, [0, 1.02], false, (r, s) => d.accTest(s, r), [6, 4]);
 }
@@ -792,6 +870,8 @@ export default function (component) {
       if (st.root.isConnected) return;
       pause(st);
       st.resize.disconnect();
+      document.removeEventListener("fullscreenchange", st.onFullscreen);
+      document.removeEventListener("keydown", st.onEscape, true);
       clearTimeout(st.sendTimer);
       STATES.delete(parentElement);
     }, 0);
