@@ -229,6 +229,8 @@ def test_a_phone_gets_one_column_without_overlap(browser, app_url):
         rights = page.locator(NS).evaluate(
             "root => [...root.querySelectorAll('canvas')].map(c => c.getBoundingClientRect().right)")
         assert max(rights) <= 391
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390  # no sideways scroll
+        assert page.locator(NS).evaluate("root => root.netStage.fs") == 13  # the phone's text size, as before
         titles = page.locator(NS).evaluate(  # every chart title within its canvas (wrapped, not cut)
             "root => [...root.querySelectorAll('canvas')].filter(c => c.titleRight)"
             ".map(c => [c.titleRight, c.getBoundingClientRect().width])")
