@@ -27,6 +27,7 @@ from viz.stage import pack
 
 K = "net."  # prefix of this page's session keys
 LOADED = K + "loaded"
+DATA_SET = K + "dataset"  # the last data set chosen: the stage's "over the data set" brings it back
 RUNS = RunList(K)  # the page's runs: net.run_ids, net.r<id>.opt, ...
 BATCH_KINDS = ["all samples", "one sample (SGD)", "a mini-batch"]
 CONFIG = {"displaylogo": False, "scrollZoom": False}
@@ -83,15 +84,20 @@ def cached_gif(key: tuple, colors: tuple) -> bytes:
 
 def on_points(value) -> None:
     """The stage's drawn points, kept (as the link's text) when they are a list of at most
-    datasets.MAX_POINTS [x, y, class] that datasets.drawn accepts; otherwise the page says what was
-    wrong and keeps the points it had."""
+    datasets.MAX_POINTS [x, y, class] that datasets.drawn accepts, and its "over the data set" box
+    as the Data set choice (unchecked: a blank plane; checked: the last data set); otherwise the page
+    says what was wrong and keeps the points and the data it had."""
     ss = st.session_state
     try:
         points, over = read_points(value)
     except ValueError as e:
         ss[K + "points_problem"] = f"Your points were not used: {e}."
         return
-    ss[K + "points"], ss[K + "over"] = datasets.encode_points(points) if points.n else "", over
+    ss[K + "points"] = datasets.encode_points(points) if points.n else ""
+    if not over:
+        ss[K + "data"] = BLANK
+    elif ss.get(K + "data") == BLANK:
+        ss[K + "data"] = ss.get(DATA_SET, dn.NetSetup.data)
 
 
 def read_points(value) -> tuple[datasets.Samples, bool]:
@@ -116,8 +122,8 @@ def load(setup: dn.NetSetup) -> None:
     ss = st.session_state
     for k in ("n", "noise", "seed", "steps", "l2", "test", "points"):
         ss[K + k] = getattr(setup, k)
-    ss[K + "data"] = setup.data if setup.data != BLANK else dn.NetSetup.data
-    ss[K + "over"] = setup.data != BLANK
+    ss[K + "data"] = setup.data
+    ss[DATA_SET] = setup.data if setup.data != BLANK else dn.NetSetup.data
     ss[K + "features"] = list(setup.features)
     ss[K + "layers"] = len(setup.hidden)
     for i, w in enumerate(setup.hidden):
@@ -132,14 +138,38 @@ def load(setup: dn.NetSetup) -> None:
     ss[K + "panel"] = dn.PANELS.get(setup.panel)
 
 
+def data_kept() -> str:
+    """A blank plane chosen (in the sidebar or by the stage's box) on drawn points it cannot train on:
+    the last data set put back in the Data set box and the reason in words; "" when the choice stands."""
+    ss = st.session_state
+    if ss.get(K + "data") != BLANK:
+        ss[DATA_SET] = ss.get(K + "data", dn.NetSetup.data)
+        return ""
+    why = dn.blank_problem(ss.get(K + "points", ""), ss.get(K + "test", dn.TEST.default))
+    if not why:
+        return ""
+    ss[K + "data"] = ss.get(DATA_SET, dn.NetSetup.data)
+    return (f"Not a blank plane: {why}. The data set stays {dn.data_title(ss[K + 'data'])}: draw your "
+            "points over it first.")
+
+
 def sidebar() -> dict:
     """The data set (or a blank plane) and the drawn points, the network, its inputs and weight decay,
     the test fraction, the gradient's batch and the steps, from the sidebar's widgets and the stage."""
+    kept = data_kept()  # (before the Data set box: its value may change)
     with st.sidebar:
         st.title(":material/hub: Networks")
-        data = st.selectbox("Data set", dn.DATA, key=K + "data", format_func=lambda n: datasets.kind(n).title)
-        noise = param_widget(dn.NOISE, K + "noise")
-        n = param_widget(dn.N, K + "n")
+        data = st.selectbox("Data set", dn.DATA_CHOICES, key=K + "data", format_func=dn.data_title,
+                            help="A generated data set, with your points over it if you draw some on the "
+                                 "stage; or None: a blank plane, trained on your points alone")
+        if kept:
+            st.warning(plain(kept), icon=":material/block:")
+        blank = data == BLANK
+        noise = param_widget(dn.NOISE, K + "noise", disabled=blank)
+        n = param_widget(dn.N, K + "n", disabled=blank)
+        if blank:
+            st.caption("Noise and training points apply to the data sets: a blank plane trains on your "
+                       f"{datasets.decode_points(st.session_state.get(K + 'points', '')).n} points alone.")
         st.session_state.setdefault(K + "layers", 2)
         layers = st.radio("Hidden layers", list(range(1, dn.MAX_LAYERS + 1)), key=K + "layers",
                           horizontal=True)
@@ -172,7 +202,7 @@ def sidebar() -> dict:
         steps = param_widget(dn.STEPS, K + "steps")
         seed = param_widget(dn.SEED, K + "seed")
     ss = st.session_state
-    return {"data": data if ss.get(K + "over", True) else BLANK, "noise": float(noise), "n": int(n),
+    return {"data": data, "noise": float(noise), "n": int(n),
             "hidden": tuple(hidden), "activation": act, "features": features, "l2": float(l2),
             "test": float(test), "points": ss.get(K + "points", ""), "batch": int(batch), "steps": int(steps),
             "seed": int(seed)}
@@ -254,8 +284,6 @@ def main() -> None:
                                            if v == st.session_state.get(K + "panel")), "")), fixes)
     for fix in fixes:
         st.error(plain(fix), icon=":material/block:")
-    if chosen["data"] == BLANK and setup.data != BLANK:  # too few drawn points for a blank plane
-        st.session_state[K + "over"] = True
     st.query_params.from_dict(dn.to_query(setup))
 
     with figure_area:

@@ -69,8 +69,9 @@ def open_in_networks(link: str) -> None:
     st.switch_page(NETWORKS)
 
 
-def param_widget(p: Param, key: str, container=st):
-    """A widget for ``p`` bound to ``st.session_state[key]`` (set to the default first time).
+def param_widget(p: Param, key: str, container=st, disabled: bool = False):
+    """A widget for ``p`` bound to ``st.session_state[key]`` (set to the default first time;
+    ``disabled``: shown greyed, its value kept).
 
     A value that came from a link and is not on the slider's grid is added to it,
     so links reproduce settings exactly.
@@ -79,9 +80,9 @@ def param_widget(p: Param, key: str, container=st):
         st.session_state[key] = p.snap(p.default)
     if p.grid is None:
         return container.number_input(p.label, min_value=p.lo, max_value=p.hi, key=key, help=p.help or None,
-                                      step=1 if p.integer else None)
+                                      step=1 if p.integer else None, disabled=disabled)
     return container.select_slider(p.label, options=p.options(st.session_state[key]), key=key,
-                                   help=p.help or None, format_func=lambda v: f"{v:g}")
+                                   help=p.help or None, format_func=lambda v: f"{v:g}", disabled=disabled)
 
 
 def schedule_widgets(key: str) -> dict:

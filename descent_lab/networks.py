@@ -52,6 +52,11 @@ from .setup import QueryReader, RunSpec, link_number, read_runs, run_spec, runs_
 #: the page's address in the app (Streamlit's url path of app_pages/networks.py)
 PAGE = "networks"
 DATA = tuple(datasets.KINDS)  # the generated sets; data=BLANK ("none") is a blank plane for drawn points
+#: the Data set choices: the generated sets, then a blank plane (your points alone)
+DATA_CHOICES = (*DATA, BLANK)
+BLANK_TITLE = "None: your points only"
+#: drawn points a blank plane needs, of both classes (viz/net_stage.js's BLANK_LEAST, tested to agree)
+BLANK_LEAST = 4
 PLANES = {
     "pca": "PCA of the paths",
     "random": "Random directions at an end point",
@@ -131,6 +136,11 @@ class NetSetup:
         return datasets.decode_points(self.points)
 
 
+def data_title(name: str) -> str:
+    """A Data set choice as the page names it ("Two moons", ..., BLANK_TITLE)."""
+    return BLANK_TITLE if name == BLANK else datasets.kind(name).title
+
+
 def test_points(n: int, fraction: float) -> int:
     """Test points of a generated set of n training points: a ``fraction`` of all points (n // 4
     at the default 0.2), at least 2."""
@@ -197,7 +207,7 @@ def from_query(query: Mapping) -> tuple[NetSetup, list[str]]:
     r = QueryReader(query, long={"points": POINTS_TEXT})
     s = NetSetup()
     ch: dict = {}
-    if (v := r.choice("data", (*DATA, BLANK))) is not None:
+    if (v := r.choice("data", DATA_CHOICES)) is not None:
         ch["data"] = v
     for k, p in (("n", N), ("noise", NOISE), ("seed", SEED), ("steps", STEPS), ("l2", L2), ("test", TEST)):
         if (v := r.number(k, p)) is not None:
@@ -264,12 +274,13 @@ def _hidden(raw: str, problems: list[str]) -> tuple[int, ...] | None:
 
 
 def fit(setup: NetSetup, problems: list[str]) -> NetSetup:
-    """``setup`` with what does not fit together fixed (a problem noted for each change): at most
-    MAX_WEIGHTS weights and MAX_VALUES along the paths, a mini-batch smaller than the data, the
-    plane's runs among the runs (and at their defaults for the other planes: one setup per view)."""
+    """``setup`` with what does not fit together fixed (a problem noted for each change): a blank
+    plane only on drawn points it can train and test on (``blank_problem``), at most MAX_WEIGHTS
+    weights and MAX_VALUES along the paths, a mini-batch smaller than the data, the plane's runs
+    among the runs (and at their defaults for the other planes: one setup per view)."""
     ch: dict = {}
-    if setup.data == BLANK and not setup.points:
-        problems.append(f"data={BLANK} (no points drawn: used {NetSetup.data})")
+    if setup.data == BLANK and (why := blank_problem(setup.points, setup.test)):
+        problems.append(f"data={BLANK} ({why}: used {NetSetup.data} with them)")
         ch["data"] = NetSetup.data
     if (d := weights(setup.hidden, len(setup.features))) > MAX_WEIGHTS:
         problems.append(f"hidden={','.join(map(str, setup.hidden))} ({d:,} weights; at most "
@@ -294,13 +305,23 @@ def fit(setup: NetSetup, problems: list[str]) -> NetSetup:
         ch["around"] = 1
     if max(setup.ends) > runs or plane != "through":
         ch["ends"] = (1, 2)
-    setup = replace(setup, **ch) if ch else setup
+    return replace(setup, **ch) if ch else setup
+
+
+def blank_problem(points: str, test: float) -> str:
+    """Why the drawn ``points`` (a valid ``points`` text) cannot be a blank plane's whole data at the
+    test fraction ``test``, in words; "" when they can: at least BLANK_LEAST points of both classes,
+    and some held out to test on."""
+    mine = datasets.decode_points(points)
+    if mine.n < BLANK_LEAST or len(set(mine.y.tolist())) < 2:
+        of = " of one class" if mine.n and len(set(mine.y.tolist())) < 2 else ""
+        return (f"{mine.n} drawn point{'' if mine.n == 1 else 's'}{of}: a blank plane needs at least "
+                f"{BLANK_LEAST}, of both classes, to train on")
     try:
-        setup.network()
-    except ValueError as e:  # too few drawn points left to train or to test on
-        problems.append(f"{e} (used {NetSetup.data} with them)")
-        setup = replace(setup, data=NetSetup.data)
-    return setup
+        landscapes.network(BLANK, hidden=(1,), points=points, test_fraction=test)
+    except ValueError as e:  # none left to test on at this test fraction
+        return str(e)
+    return ""
 
 
 # --- the computations -----------------------------------------------------------------------------

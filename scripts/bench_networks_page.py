@@ -147,7 +147,10 @@ def other_changes(browser, url: str, n: int) -> dict[str, list[float]]:
     page.wait_for_selector(DRAWN)
 
     def switch(name: str) -> None:
-        page.get_by_role("combobox", name="Run 2").click()
+        box = page.get_by_role("combobox", name="Run 2")
+        box.click()
+        if box.get_attribute("aria-expanded") != "true":  # (a click soon after a load may not open it)
+            box.press("ArrowDown")
         page.get_by_role("option", name=name, exact=True).click()
 
     out = {"optimizer": [timed(page, lambda k=k: switch(("Nesterov (NAG)", "Momentum")[k % 2]), STAGE_CHANGED)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import string
 from dataclasses import replace
 from pathlib import Path
@@ -309,3 +310,27 @@ def test_runs_with_weight_decay_record_J_and_the_data_terms():
     assert np.array_equal(runs.test_loss, net.loss(runs.path, net.test))
     plain = dn.train(replace(OPTIONS, l2=0.0))
     assert plain.train_loss is plain.loss
+
+
+def drawn_text(xy, y) -> str:
+    return datasets.encode_points(datasets.drawn(xy, y))
+
+
+@pytest.mark.parametrize("points, test, words", [
+    (drawn_text([[0, 0], [1, 1], [2, 2]], [0, 1, 1]), 0.2, "3 drawn points: a blank plane needs at least 4"),
+    (drawn_text([[0, 0], [1, 1], [2, 2], [3, 3]], [1, 1, 1, 1]), 0.2, "4 drawn points of one class"),
+    (drawn_text([[0, 0], [1, 1], [2, 2], [3, 3], [0, 3]], [0, 1, 0, 1, 0]), 0.1, "0 to test on"),
+    (drawn_text([[0, 0], [1, 1], [2, 2], [3, 3]], [0, 1, 0, 1]), 0.2, ""),
+])
+def test_a_blank_plane_needs_four_points_of_both_classes_and_a_test_point(points, test, words):
+    why = dn.blank_problem(points, test)
+    assert (words in why) if words else why == ""
+    setup, problems = dn.from_query({"data": "none", "points": points, "test": str(test)})
+    assert setup.data == ("none" if not words else dn.NetSetup.data) and setup.points == points
+    assert problems == ([f"data=none ({why}: used moons with them)"] if words else [])
+    setup.network()
+
+
+def test_the_stage_asks_for_as_many_points_on_a_blank_plane_as_the_page():
+    js = (Path(__file__).resolve().parent.parent / "viz" / "net_stage.js").read_text()
+    assert re.search(r"const BLANK_LEAST = (\d+);", js).group(1) == str(dn.BLANK_LEAST)

@@ -130,3 +130,60 @@ def test_three_d():
 def test_the_page_is_in_the_app_navigation():
     at = open_page("app_pages/networks.py")  # through app.py's st.navigation
     assert at.selectbox(key="net.data").value == "moons" and len(at.get("bidi_component")) == 1
+
+
+# --- a blank plane (data=none): the sidebar says what is trained -----------------------------------
+
+EIGHT = "QBaaSBZSQ1V-UBaaQBU2wAtouAuwvMyE"  # 8 drawn points: 5 of class 1, 3 of class 0
+TWO = "QBaaSBZS"  # 2 drawn points, both of class 1
+
+
+def trained(at: AppTest) -> tuple[int, bool]:
+    """Points the stage's runs trained on (train + test) and its "over the data set" box."""
+    data = stage(at)
+    return len(data["train"]["y"]) + len(data["test"]["y"]), data["over"]
+
+
+def test_a_blank_plane_link_shows_none_and_greys_the_data_sets_settings():
+    at = page({**SMALL, "data": "none", "points": EIGHT})
+    box = at.selectbox(key="net.data")
+    assert box.value == "none" and box.format_func("none") == "None: your points only" in box.options
+    assert at.select_slider(key="net.noise").disabled and at.select_slider(key="net.n").disabled
+    assert any("apply to the data sets" in c.value and "8 points" in c.value for c in at.sidebar.caption)
+    assert not at.warning and trained(at) == (8, False)
+    assert link(at)["data"] == "none" and link(at)["points"] == EIGHT
+
+
+def test_picking_a_data_set_on_a_blank_plane_trains_on_it_with_the_points_over_it():
+    at = page({**SMALL, "data": "none", "points": EIGHT})
+    at.selectbox(key="net.data").set_value("circles")
+    ok(at)
+    assert link(at)["data"] == "circles" and link(at)["points"] == EIGHT
+    n, over = trained(at)
+    assert over and n == 100 + dn.test_points(100, 0.2) + 8
+    assert not at.select_slider(key="net.noise").disabled
+    setup, problems = dn.from_query(link(at))  # the link round-trips
+    assert problems == [] and setup.data == "circles" and setup.points == EIGHT
+
+
+def test_picking_none_with_too_few_points_says_so_and_keeps_the_data_set():
+    at = page({**SMALL, "points": TWO})
+    at.selectbox(key="net.data").set_value("none")
+    ok(at)
+    assert at.selectbox(key="net.data").value == "xor"
+    (warning,) = at.sidebar.warning
+    assert "Not a blank plane" in warning.value and "2 drawn points of one class" in warning.value
+    assert "The data set stays XOR" in warning.value
+    assert link(at)["data"] == "xor" and link(at)["points"] == TWO and trained(at)[1]
+
+
+def test_picking_none_with_enough_points_makes_the_plane_blank_and_back():
+    at = page({**SMALL, "points": EIGHT})
+    at.selectbox(key="net.data").set_value("none")
+    ok(at)
+    assert not at.warning and link(at)["data"] == "none" and link(at)["points"] == EIGHT
+    assert trained(at) == (8, False) and at.select_slider(key="net.noise").disabled
+    assert dn.from_query(link(at)) == (dn.from_query({**SMALL, "data": "none", "points": EIGHT})[0], [])
+    at.selectbox(key="net.data").set_value("xor")
+    ok(at)
+    assert link(at)["data"] == "xor" and link(at)["points"] == EIGHT and trained(at)[1]

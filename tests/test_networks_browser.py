@@ -323,3 +323,39 @@ def test_your_points_and_test_points_look_different_and_a_legend_says_which(page
     page.locator(f"{NS} .ns-tools label", has_text="test points").click()
     page.locator(f"{NS} .ns-tools button", has_text="Clear my points").click()
     expect(legend).to_be_hidden()
+
+
+EIGHT = "QBaaSBZSQ1V-UBaaQBU2wAtouAuwvMyE"  # 8 drawn points of both classes
+
+
+def data_version(page) -> str:
+    """The version of the data the stage drew last (``.ns[data-drawn]`` is "version:step:run")."""
+    return page.locator(NS).get_attribute("data-drawn").split(":")[0]
+
+
+def test_a_blank_plane_says_none_and_the_sidebar_and_the_stages_box_agree(page, app_url):
+    errors: list[str] = []
+    open_stage(page, app_url, {**QUERY, "data": "none", "points": EIGHT}, errors=errors)
+    box = page.get_by_role("combobox", name="Data set")
+    expect(box).to_have_value("None: your points only")
+    assert stage(page, "s => [s.d.over, s.overBox.checked, s.drawn.length]") == [False, False, 8]
+    before = data_version(page)
+    box.click()
+    page.get_by_role("option", name="Circles", exact=True).click()
+    page.wait_for_function(f"() => window.__ns.dataset.drawn.split(':')[0] !== {before!r}")
+    page.wait_for_selector(IDLE)
+    assert data_version(page) != before  # the stage repainted on the data set
+    query = parse_qs(urlparse(page.url).query)
+    assert query["data"] == ["circles"] and query["points"] == [EIGHT]
+    got = stage(page, "s => [s.d.over, s.overBox.checked, s.drawn.length, "
+                      "s.d.train.y.length + s.d.test.y.length]")
+    assert got == [True, True, 8, 100 + 25 + 8]  # circles with your points over them
+    expect(box).to_have_value("Circles")
+
+    page.locator(f"{NS} .ns-check input").first.uncheck()  # the stage's "over the data set" box
+    page.wait_for_function("() => new URLSearchParams(location.search).get('data') === 'none'")
+    page.wait_for_selector(IDLE)
+    expect(box).to_have_value("None: your points only")
+    assert parse_qs(urlparse(page.url).query)["points"] == [EIGHT]
+    wait_stage(page, "s => !s.d.over && s.d.train.y.length + s.d.test.y.length === 8")
+    assert not errors, errors
