@@ -315,8 +315,8 @@ def blank_problem(points: str, test: float) -> str:
     mine = datasets.decode_points(points)
     if mine.n < BLANK_LEAST or len(set(mine.y.tolist())) < 2:
         of = " of one class" if mine.n and len(set(mine.y.tolist())) < 2 else ""
-        return (f"{mine.n} drawn point{'' if mine.n == 1 else 's'}{of}: a blank plane needs at least "
-                f"{BLANK_LEAST}, of both classes, to train on")
+        return (f"{mine.n or 'no'} drawn point{'' if mine.n == 1 else 's'}{of}; a blank plane needs at "
+                f"least {BLANK_LEAST}, of both classes, to train on")
     try:
         landscapes.network(BLANK, hidden=(1,), points=points, test_fraction=test)
     except ValueError as e:  # none left to test on at this test fraction

@@ -317,7 +317,8 @@ def drawn_text(xy, y) -> str:
 
 
 @pytest.mark.parametrize("points, test, words", [
-    (drawn_text([[0, 0], [1, 1], [2, 2]], [0, 1, 1]), 0.2, "3 drawn points: a blank plane needs at least 4"),
+    ("", 0.2, "no drawn points; a blank plane needs at least 4"),
+    (drawn_text([[0, 0], [1, 1], [2, 2]], [0, 1, 1]), 0.2, "3 drawn points; a blank plane needs at least 4"),
     (drawn_text([[0, 0], [1, 1], [2, 2], [3, 3]], [1, 1, 1, 1]), 0.2, "4 drawn points of one class"),
     (drawn_text([[0, 0], [1, 1], [2, 2], [3, 3], [0, 3]], [0, 1, 0, 1, 0]), 0.1, "0 to test on"),
     (drawn_text([[0, 0], [1, 1], [2, 2], [3, 3]], [0, 1, 0, 1]), 0.2, ""),
