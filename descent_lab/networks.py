@@ -557,6 +557,23 @@ def colors(setup: NetSetup) -> list[str]:
     return run_colors([spec.name for spec in setup.runs])
 
 
+def axis_norms(plane) -> tuple[float, float]:
+    """|d1| and |d2|: how much weight space one unit of the plane's a and b axes is."""
+    return float(np.linalg.norm(plane.d1)), float(np.linalg.norm(plane.d2))
+
+
+def distance_units(plane) -> str:
+    """The units of a distance from the plane (Euclidean, in weight space) against the plane's axes,
+    whose unit is |d1| (|d2|) of weight space: 1 on a PCA plane, a weight norm on random directions
+    (filter-normalized), the distance between two end points on the plane through them."""
+    n1, n2 = axis_norms(plane)
+    if max(abs(n1 - 1), abs(n2 - 1)) < 1e-9:
+        return "weight space; one axis unit = 1, the directions are unit vectors"
+    if abs(n1 - n2) <= 5e-3 * max(n1, n2):
+        return f"weight space; one axis unit = |d₁| = {n1:.3g}"
+    return f"weight space; one unit of a = |d₁| = {n1:.3g}, of b = |d₂| = {n2:.3g}"
+
+
 def plane_note(land: Landscape, runs: Runs) -> str:
     """How far the paths leave the plane, against how far they travel: how much of them it shows. A
     PCA plane is where the paths lie (its explained variance says how much); random directions are
@@ -564,7 +581,7 @@ def plane_note(land: Landscape, runs: Runs) -> str:
     travel = float(np.max(np.linalg.norm(runs.path[-1] - runs.path[0], axis=-1)))
     off = float(np.nanmax(land.off_plane))
     text = (f"The paths are drawn projected onto the plane: they stay within {off:.3g} of it "
-            f"(the longest run ends {travel:.3g} from the start, in weight space).")
+            f"(the longest run ends {travel:.3g} from the start; distances in {distance_units(land.plane)}).")
     if land.plane.kind == "random":
         text += (" Random directions are not where the paths lie: away from the end point the runs are far "
                  "from this plane, and the colours under them are not the loss they had.")

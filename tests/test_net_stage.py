@@ -83,9 +83,54 @@ def test_the_stage_words_on_the_projection_agree_with_the_core():
     assert said[0] == [] and any(said)  # the start lies on this plane; elsewhere the paths leave it
 
 
-def in_browser(data: dict, expression: str):
+@pytest.mark.parametrize("plane", ["pca", "through", "random"])
+def test_the_stage_is_sent_the_planes_axis_units_with_the_distance(plane):
+    """The distance from the plane is Euclidean in weight space; one unit of the plane's axes is |d1|
+    (|d2|) of it: the payload carries both norms and says so in the words the stage shows."""
+    runs, land, data = stage(dn.fit(replace(SMALL, plane=plane), []))
+    n1, n2 = np.linalg.norm(land.plane.d1), np.linalg.norm(land.plane.d2)
+    sent = unpack(pack(data))["plane"]
+    assert sent["norms"] == pytest.approx([n1, n2], rel=1e-12)
+    assert sent["units"].startswith("weight space; ")
+    if plane == "pca":
+        assert sent["norms"] == pytest.approx([1, 1]) and "= 1," in sent["units"]
+    else:  # through: |d1| is the distance to an end point; random: a filter-normalized direction is as
+        assert f"|d₁| = {n1:.3g}" in sent["units"]  # long as the weights (of every neuron together)
+    if plane == "random":
+        w = runs.path[-1, 0]
+        weights = np.concatenate([w[layer.weight] for layer in runs.net.layers])
+        assert n1 == pytest.approx(np.linalg.norm(weights)) and n1 > 1.5
+    assert sent["units"] in dn.plane_note(land, runs)  # the note under the plane says the same
+
+
+@pytest.mark.parametrize("h", [300, 150])
+@pytest.mark.parametrize("lo, span", [(-0.12, 0.3), (-1.2, 0.3), (0.31, 0.6), (-1.37, 1.0), (-3, 2),
+                                      (-2.93, 1.86), (-3.2, 3.0), (-4.1, 5.0), (-1, 5)])
+def test_the_colour_bars_labels_are_j_in_round_values_spaced_for_their_text(lo, span, h):
+    """Over 0.3 to 5 decades of J the bar has at least 3 labels (2 on a 150 px bar over under a decade),
+    in its range, distinct, in order, each at its J, at least 14 px (a label's height) apart; whole
+    decades are labelled (-2 is -2, not -1.9999999999999993)."""
+    hi = lo + span
+    got = in_browser(None, f"mod.barTicks({lo}, {hi}, 10, {h})")
+    texts, ys = [t for t, _ in got], np.array([y for _, y in got])
+    values = np.array([float(t) for t in texts])
+    assert len(got) >= (2 if h < 200 and span < 1 else 3), got
+    assert len(set(texts)) == len(texts)
+    assert np.all(np.diff(values) > 0) and np.all(np.diff(ys) < 0)
+    assert np.all((values >= 10 ** lo * (1 - 1e-9)) & (values <= 10 ** hi * (1 + 1e-9)))
+    assert np.all((ys >= 10 - 1e-9) & (ys <= 10 + h + 1e-9))
+    at = 10 ** (hi - (ys - 10) / h * span)  # the J each label stands at on the bar
+    np.testing.assert_allclose(values, at, rtol=5e-3)
+    assert np.diff(-ys).min() >= 14
+    if span >= 2:
+        decades = [10.0 ** k for k in range(int(np.ceil(lo)), int(np.floor(hi)) + 1)]
+        shown = [v for v in values if np.isclose(np.log10(v), round(np.log10(v)))]
+        assert len(shown) >= min(3, len(decades))
+
+
+def in_browser(data: dict | None, expression: str):
     """``expression`` evaluated by Node with net_stage.js as ``mod`` and the stage's decoded payload as
-    ``d`` (the packed bytes read as the browser reads them), as JSON."""
+    ``d`` (the packed bytes read as the browser reads them; null without data), as JSON."""
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is needed to run the stage's JavaScript")
@@ -93,10 +138,11 @@ def in_browser(data: dict, expression: str):
       import {{ readFileSync }} from "node:fs";
       const src = Buffer.from({json.dumps(module_text(JS))}).toString("base64");
       const mod = await import("data:text/javascript;base64," + src);
-      const d = mod.decode(mod.unpack(new Uint8Array(readFileSync(0))));
+      const d = {"null" if data is None else "mod.decode(mod.unpack(new Uint8Array(readFileSync(0))))"};
       process.stdout.write(JSON.stringify({expression}));
     """
-    out = subprocess.run([node, "--input-type=module", "-e", script], input=pack(data), capture_output=True,
+    sent = b"" if data is None else pack(data)
+    out = subprocess.run([node, "--input-type=module", "-e", script], input=sent, capture_output=True,
                          check=True, timeout=60)
     return json.loads(out.stdout)
 

@@ -73,6 +73,12 @@ def test_first_view_paints_the_plane_and_the_shading_at_step_0(page, app_url):
     assert (np.abs(area - orange).sum(1) < 40).sum() > 100 and (np.abs(area - blue).sum(1) < 40).sum() > 100
     starts = markers(page)
     assert max(abs(a[0] - b[0]) + abs(a[1] - b[1]) for a in starts for b in starts) < 1e-9  # one start
+    # the curves at step 0 are not empty boxes: a dot where the runs start (all at one point: the shown
+    # run's dot on top)
+    shown = hex_rgb(stage(page, "s => s.d.runs[s.run].color"))
+    for name in ("ns-curve >> nth=0", "ns-curve >> nth=1"):
+        curve = pixels(page, f"{NS} canvas.{name}").reshape(-1, 3)
+        assert (np.abs(curve - shown).sum(1) < 30).sum() >= 12, name
     assert not errors, errors
 
 
@@ -92,6 +98,17 @@ def test_the_plane_has_a_colour_bar_in_j_and_the_distance_chart_is_readable(page
     assert len(labels) >= 2 and labels == sorted(labels)
     assert all(10 ** p["lo"] * 0.99 <= v <= 10 ** p["hi"] * 1.01 for v in labels)  # J itself, not log10 J
     assert (plane[int(t):int(t + h), :8].min(axis=2) < 160).any()  # the b axis's title, at the left edge
+    # a gap between each tick mark (3 px from the bar's edge) and its number: no "-0.9"
+    edge = int(left + w)
+    for _, ty in bar["bar"]["ticks"]:
+        assert (plane[int(ty) - 1:int(ty) + 2, edge:edge + 3].min(axis=(0, 2)) < 215).all()  # the mark
+        assert (plane[int(ty) - 1:int(ty) + 2, edge + 3:edge + 6].min(axis=2) > 225).all()  # white, then text
+    # the distance from the plane in its units: weight space, against the plane's axis unit
+    units = p["units"]
+    assert units.startswith("weight space")
+    head = page.locator(f"{NS} .ns-readout th >> nth=3").inner_text()
+    assert "distance from the plane" in head and units in head.replace("\n", " ")
+    assert units in " ".join(stage(page, "s => [s.d.plane.units]"))
     bottom = stage(page, "s => s.projAxes[1][3]")
     assert bottom >= 60  # the distance from the plane: a chart, not a strip
 
@@ -237,6 +254,77 @@ def test_a_phone_gets_one_column_without_overlap(browser, app_url):
         assert len(titles) == 3 and all(right <= width for right, width in titles), titles
     finally:
         context.close()
+
+
+def test_space_right_after_the_page_loads_plays(page, app_url):
+    """The stage takes the keys on its first mount (the Playground's stage does too): Space plays."""
+    open_stage(page, app_url)
+    assert page.evaluate("document.activeElement && document.activeElement !== document.body")
+    page.keyboard.press("Space")
+    wait_stage(page, "s => Number(s.root.dataset.step) > 0")
+    page.keyboard.press("Space")
+
+
+def test_a_click_that_changes_nothing_neither_trains_nor_sends(page, app_url):
+    open_stage(page, app_url)
+    stage(page, "s => { s.sent = []; const f = s.api.setTriggerValue; "
+                "s.api.setTriggerValue = (...a) => { s.sent.push(a); f(...a); }; }")
+    msg = page.locator(f"{NS} .ns-msg")
+    page.locator(f"{NS} .ns-tools button", has_text="Clear my points").click()  # there are none
+    assert "training" not in msg.inner_text()
+    page.locator(f"{NS} .ns-tools button", has_text="+ blue").click()
+    canvas = page.locator(f"{NS} .ns-out canvas.ns-canvas")
+    canvas.scroll_into_view_if_needed()
+    axes = stage(page, "s => ({L: s.outAxes.L, T: s.outAxes.T, w: s.outAxes.w, h: s.outAxes.h})")
+    at = {"x": axes["L"] + 0.3 * axes["w"], "y": axes["T"] + 0.4 * axes["h"]}
+    canvas.click(position=at)
+    assert "training on them" in msg.inner_text()  # a point added: it would train
+    page.locator(f"{NS} .ns-tools button", has_text="Erase").click()
+    canvas.click(position=at)  # and erased again before it was sent
+    assert stage(page, "s => s.drawn.length") == 0 and "training" not in msg.inner_text()
+    canvas.click(position={"x": at["x"] + 80, "y": at["y"]})  # erasing where no point is
+    assert "training" not in msg.inner_text()
+    page.wait_for_timeout(1500)  # beyond SEND_AFTER_MS
+    assert stage(page, "s => s.sent") == []
+
+
+def test_the_inputs_names_fit_and_a_too_large_network_hides_its_canvas(page, app_url):
+    open_stage(page, app_url, {**QUERY, "features": "x,y,x2,y2,xy,sinx,siny", "hidden": "16,16,16"})
+    names = stage(page, "s => s.inputLabels")
+    assert [n["text"] for n in names] == ["x₁", "x₂", "x₁²", "x₂²", "x₁x₂", "sin x₁", "sin x₂"]
+    assert all(n["left"] >= 0 for n in names), names  # "sin x₁", not "n x₁"
+    net = pixels(page, f"{NS} .ns-net canvas")
+    assert (net[:, :3].min(axis=2) > 225).all()  # nothing cut at the left edge
+    open_stage(page, app_url, {**QUERY, "hidden": "24"})
+    expect(page.locator(f"{NS} .ns-net .ns-title")).to_contain_text("units a layer")
+    assert page.locator(f"{NS} .ns-net canvas").evaluate("c => c.getBoundingClientRect().height") == 0
+
+
+def test_your_points_and_test_points_look_different_and_a_legend_says_which(page, app_url):
+    """TensorFlow Playground's marks: training points white-edged, test points dark-edged; your own
+    points are diamonds; the legend under the output names the marks shown."""
+    text = datasets.encode_points(datasets.drawn(np.array([[0.0, 0.0], [1.0, -1.0]]), np.array([1.0, 0.0])))
+    open_stage(page, app_url, {**QUERY, "points": text})
+    legend = page.locator(f"{NS} .ns-legend")
+    expect(legend).to_contain_text("your own points")
+    expect(legend).not_to_contain_text("test points")
+    page.locator(f"{NS} .ns-tools label", has_text="test points").click()
+    expect(legend).to_contain_text("test points (dark edge)")
+    out = pixels(page, f"{NS} .ns-out canvas.ns-canvas")
+    marks = stage(page, "s => ({drawn: s.drawn.map(([x, y]) => [s.outAxes.X(x), s.outAxes.Y(y)]), "
+                        "test: Array.from({length: s.d.test.y.length}, (_, k) => "
+                        "[s.outAxes.X(s.d.test.x[2 * k]), s.outAxes.Y(s.d.test.x[2 * k + 1])])})")
+    dark = (out.max(axis=2) < 90)
+    for x, y in marks["drawn"]:  # a diamond: its dark edge reaches its four tips, 7 px out
+        x, y = round(x), round(y)
+        tips = [dark[y - 9:y - 6, x - 1:x + 2].any(), dark[y + 7:y + 10, x - 1:x + 2].any(),
+                dark[y - 1:y + 2, x - 9:x - 6].any(), dark[y - 1:y + 2, x + 7:x + 10].any()]
+        assert all(tips), (x, y, tips)
+    ringed = sum(dark[round(y) - 6:round(y) + 7, round(x) - 6:round(x) + 7].any() for x, y in marks["test"])
+    assert ringed >= 0.9 * len(marks["test"])  # test points: dark-edged
+    page.locator(f"{NS} .ns-tools label", has_text="test points").click()
+    page.locator(f"{NS} .ns-tools button", has_text="Clear my points").click()
+    expect(legend).to_be_hidden()
 
 
 EIGHT = "QBaaSBZSQ1V-UBaaQBU2wAtouAuwvMyE"  # 8 drawn points of both classes

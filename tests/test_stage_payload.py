@@ -142,7 +142,7 @@ def test_chromium_reads_every_field_as_python_does(page):
 SHARED_JS = {  # the file every stage gets it from -> what it defines
     "PAYLOAD_JS": ("function unpack(", "function loadPlotly(", "const TYPED", "const el ="),
     "PLAYBACK_JS": ("function keys(", "function setStep(", "function toggle(", "function playFrom(",
-                    "function pause(", "const SPEEDS", "const stepsPerSecond"),
+                    "function pause(", "const SPEEDS", "const stepsPerSecond", "function takeFocus("),
 }
 
 

@@ -161,8 +161,8 @@ function init(parent) {
   planeBox.append(planeTitle, planeCanvas, view3d, warn, readout, projCanvas);
   const outTitle = el("div", "ns-title"), outCanvas = el("canvas", "ns-canvas ns-draw");
   const tools = el("div", "ns-tools"), thumbs = el("div", "ns-thumbs");
-  const drawMsg = el("div", "ns-msg");
-  outBox.append(outTitle, outCanvas, tools, drawMsg, thumbs);
+  const drawMsg = el("div", "ns-msg"), legend = el("div", "ns-legend");
+  outBox.append(outTitle, outCanvas, legend, tools, drawMsg, thumbs);
   const netTitle = el("div", "ns-title"), netCanvas = el("canvas", "ns-canvas");
   netBox.append(netTitle, netCanvas);
   const lossCanvas = el("canvas", "ns-canvas ns-curve"), accCanvas = el("canvas", "ns-canvas ns-curve");
@@ -175,7 +175,7 @@ function init(parent) {
   parent.append(root);
   const st = {
     root, bar, head, grid, play, step, speed, planeTitle, planeCanvas, view3d, readout, projCanvas, warn, outTitle,
-    outCanvas, tools, thumbs, drawMsg, netTitle, netCanvas, lossCanvas, accCanvas, tip,
+    outCanvas, legend, tools, thumbs, drawMsg, netTitle, netCanvas, lossCanvas, accCanvas, tip,
     t: 0, run: 0, playing: false, raf: 0, d: null, version: null, showTest: false,
     mode: "", drawn: [], over: true, sendTimer: 0, cache: new Map(),
     playback: { draw, faces: FACES }, // viz/playback.js
@@ -393,13 +393,25 @@ function colorBar(st, ctx, [l, t, w, h]) {
   p.bands.forEach((c, k) => { ctx.fillStyle = c; ctx.fillRect(l, t + h - ((k + 1) * h) / n, w, h / n + 0.5); });
   ctx.strokeStyle = "#9a9ca5"; ctx.lineWidth = 1; ctx.strokeRect(l, t, w, h);
   ctx.fillStyle = "#555866"; ctx.font = font(ctx); ctx.textAlign = "left"; ctx.textBaseline = "middle";
-  const most = Math.max(2, Math.floor(h / em(ctx, 30)));
-  let at = logTicks(p.lo, p.hi, most);
-  if (at.length < 3) at = ticks(Math.pow(10, p.lo), Math.pow(10, p.hi), most).filter((v) => v > 0).map(Math.log10);
-  const labels = at.map((v) => [fmt(Math.pow(10, v), 3), y(v)]);
-  for (const [text, ty] of labels) { ctx.fillText(text, l + w + 4, ty); ctx.fillRect(l + w, ty, 3, 1); }
-  st.planeBar = { box: [l, t, w, h], ticks: labels };
-  vertical(ctx, "J (loss, log scale)", l + w + em(ctx, 46), t + h / 2, "#6b6f7b");
+  const labels = barTicks(p.lo, p.hi, t, h, em(ctx, LABEL_PX)), x = l + w + TICK + TICK_GAP;
+  let widest = 0;
+  for (const [text, ty] of labels) {
+    ctx.fillText(text, x, ty); ctx.fillRect(l + w, ty, TICK, 1);
+    widest = Math.max(widest, ctx.measureText(text).width);
+  }
+  st.planeBar = { box: [l, t, w, h], ticks: labels, text: x };
+  const W = parseFloat(ctx.canvas.style.width), title = Math.max(l + w + em(ctx, 44), x + widest + em(ctx, 10));
+  vertical(ctx, "J (loss, log scale)", Math.min(W - 0.6 * ctx.canvas.fs, title), t + h / 2, "#6b6f7b");
+}
+
+// the colour bar's labels: [J as text, its y] for the bar from t to t + h over log10 J from lo to hi,
+// at least ``apart`` px apart (LABEL_PX at 13 px text)
+const TICK = 3, TICK_GAP = 4, LABEL_PX = 30; // the tick mark, the space between it and its label
+function barTicks(lo, hi, t, h, apart = LABEL_PX) {
+  const y = (v) => t + ((hi - v) / (hi - lo)) * h, at = logTicks(lo, hi, Math.max(2, Math.floor(h / apart)));
+  let digits = 3;
+  while (digits < 8 && new Set(at.map((v) => fmt(Math.pow(10, v), digits))).size < at.length) digits++;
+  return at.map((v) => [fmt(Math.pow(10, v), digits), y(v)]);
 }
 
 // ``text`` written upwards, centred on (x, y)
@@ -427,24 +439,35 @@ function label(ctx, text, x, y) {
   ctx.fillStyle = "#31333f"; ctx.textBaseline = "middle"; ctx.fillText(text, x, y);
 }
 
+// at most n + 1 round values from lo to hi, each an integer times the step (no sums of steps: no drift)
 function ticks(lo, hi, n) {
   const step = Math.pow(10, Math.floor(Math.log10((hi - lo) / n))), k = [1, 2, 5, 10].find((m) => (hi - lo) / (m * step) <= n) || 10;
   const s = k * step, out = [];
-  for (let v = Math.ceil(lo / s) * s; v <= hi + 1e-9 * s; v += s) out.push(Math.abs(v) < 1e-12 * s ? 0 : v);
+  for (let i = Math.ceil(lo / s - 1e-9); i <= Math.floor(hi / s + 1e-9); i++) out.push(Number((i * s).toPrecision(12)));
   return out;
 }
 
-// ticks of a log10 axis from lo to hi (log10 values): whole decades, or 1-2-5 values when it spans less
+// ticks of a log10 axis from lo to hi (log10 values), at most n and never closer than (hi - lo) / n:
+// whole decades first (every 2nd, 5th... when they are many), then the 5s and 2s between them where they
+// fit; when that gives fewer than 3, round values of J itself (a span of less than a decade)
+const LOG10 = { 2: Math.log10(2), 5: Math.log10(5) };
 function logTicks(lo, hi, n) {
-  if (hi - lo >= 2) return ticks(Math.ceil(lo), Math.floor(hi), n).filter((v) => v === Math.round(v));
-  if (hi - lo >= 0.6) {
-    const out = [];
-    for (let k = Math.floor(lo); k <= Math.ceil(hi); k++) {
-      for (const m of [1, 2, 5]) { const v = Math.log10(m) + k; if (v >= lo && v <= hi) out.push(v); }
-    }
-    return out;
-  }
-  return ticks(Math.pow(10, lo), Math.pow(10, hi), n).filter((v) => v > 0).map(Math.log10);
+  const gap = (hi - lo) / n, eps = 1e-9 * Math.max(1, Math.abs(lo), Math.abs(hi));
+  const within = (v) => v >= lo - eps && v <= hi + eps;
+  const k0 = Math.floor(lo), k1 = Math.ceil(hi), decades = [];
+  for (let k = k0; k <= k1; k++) if (within(k)) decades.push(k);
+  const every = [1, 2, 5, 10, 20, 50, 100].find((m) => decades.filter((k) => k % m === 0).length <= n) || 100;
+  const wanted = decades.filter((k) => k % every === 0);
+  if (every === 1) for (const m of [5, 2]) for (let k = k0; k <= k1; k++) if (within(k + LOG10[m])) wanted.push(k + LOG10[m]);
+  const spaced = (list) => {
+    const kept = [];
+    for (const v of list) if (kept.every((u) => Math.abs(u - v) >= gap - eps)) kept.push(v);
+    return kept.sort((a, b) => a - b);
+  };
+  const out = spaced(wanted);
+  if (out.length >= 3) return out;
+  const linear = spaced(ticks(Math.pow(10, lo), Math.pow(10, hi), n).filter((v) => v > 0).map(Math.log10));
+  return linear.length > out.length ? linear : out;
 }
 
 function axes(ctx, [l, t, w, h], [x0, x1], [y0, y1], xname, yname, logY) {
@@ -468,7 +491,7 @@ function buildReadout(st) {
   const d = st.d, table = el("table"), head = el("tr");
   st.readStep = el("th");
   head.append(st.readStep, el("th", "", "J(w) the run's loss"), el("th", "", "J under its marker"),
-    el("th", "", "distance from the plane"));
+    distanceHead(d));
   const body = el("tbody");
   st.readCells = d.runs.map((run) => {
     const row = el("tr"), name = el("td"), dot = el("i");
@@ -485,6 +508,13 @@ function buildReadout(st) {
   st.readout.replaceChildren(table);
 }
 
+// the distance column's header: Euclidean distance in weight space, not in the plane's axis units
+function distanceHead(d) {
+  const th = el("th", "", "distance from the plane");
+  th.append(el("br"), el("small", "", `(${d.plane.units})`));
+  return th;
+}
+
 function readout(st) {
   const d = st.d;
   st.readStep.textContent = `at step ${st.t}`;
@@ -498,7 +528,7 @@ function readout(st) {
 // and the distance from the plane (below), the cursor at step t
 function drawProjection(st) {
   const d = st.d, W = st.widths.plane, c = st.projCanvas, L = chartLeft(c), w = W - L - 16, line = titleLine(c);
-  const loss = "J(w) of the run (solid), J under its marker (dotted)", off = "distance from the plane";
+  const loss = "J(w) of the run (solid), J under its marker (dotted)", off = `distance from the plane (${d.plane.units})`;
   const t1 = 4 + line * titleLines(c, loss, W - L).length, h1 = 84;
   const t2 = t1 + h1 + 1.55 * c.fs + line * titleLines(c, off, W - L).length, h2 = 72;
   const ctx = sizeCanvas(c, W, t2 + h2 + 1.55 * c.fs);
@@ -561,6 +591,13 @@ function chart(ctx, st, box, [y0, y1], logY, value, dash, title) {
   ctx.beginPath(); ctx.moveTo(X(st.t), t); ctx.lineTo(X(st.t), t + h); ctx.stroke();
   ctx.restore();
   ctx.setLineDash([]);
+  // each run's value at step t as a dot on the cursor (at step 0: where every run starts); the dashed
+  // series' dots hollow
+  for (let r = d.R - 1; r >= 0; r--) {
+    const y = Y(value(r, st.t));
+    if (!(y >= t - 1 && y <= t + h + 1)) continue;
+    dot(ctx, X(st.t), y, r === st.run ? 4.5 : 3.5, dash.length ? "white" : d.runs[r].color, dash.length ? d.runs[r].color : "white");
+  }
 }
 
 // the curves' left margin (their y ticks and no axis name)
@@ -595,12 +632,36 @@ function drawOutput(st, f) {
     for (let k = 0; k < s.y.length; k++) dot(ctx, X(s.x[2 * k]), Y(s.x[2 * k + 1]), rad, cc[s.y[k] ? 2 : 0], stroke);
   };
   ctx.save(); ctx.beginPath(); ctx.rect(L, T, w, h); ctx.clip();
-  if (st.over || !d.over) { // (a data set switched off here, not yet by the server: only your points)
-    if (st.showTest) pts(d.test, "#31333f", 3.6);
-    pts(d.train, "white", 3.6);
-  }
-  for (const [x, y, c] of st.drawn) dot(ctx, X(x), Y(y), 4.6, cc[c ? 2 : 0], "#31333f");
+  const data = st.over || !d.over; // (a data set switched off here, not yet by the server: only your points)
+  if (data && st.showTest) pts(d.test, "#31333f", 3.6);
+  if (data) pts(d.train, "white", 3.6);
+  for (const [x, y, c] of st.drawn) diamond(ctx, X(x), Y(y), DIAMOND, cc[c ? 2 : 0]);
   ctx.restore();
+  pointLegend(st, data && st.showTest, st.drawn.length > 0);
+}
+
+// the user's own point: a diamond (half its diagonal r) in the class colour, white inside a dark edge
+const DIAMOND = 7;
+function diamond(ctx, x, y, r, color) {
+  ctx.setLineDash([]);
+  ctx.beginPath(); ctx.moveTo(x, y - r); ctx.lineTo(x + r, y); ctx.lineTo(x, y + r); ctx.lineTo(x - r, y); ctx.closePath();
+  ctx.strokeStyle = "#31333f"; ctx.lineWidth = 4; ctx.stroke();
+  ctx.strokeStyle = "white"; ctx.lineWidth = 1.6; ctx.stroke();
+  ctx.fillStyle = color; ctx.fill();
+}
+
+// under the output, when test points or the user's points are shown: which marks are which
+function pointLegend(st, test, drawn) {
+  const key = `${test}:${drawn}`;
+  st.legend.hidden = !test && !drawn;
+  if (st.legend.dataset.key === key) return;
+  st.legend.dataset.key = key;
+  const mark = (svg, text) => { const s = el("span"); s.innerHTML = svg + " " + text; return s; };
+  const disc = (stroke) => `<svg width="14" height="14" aria-hidden="true"><circle cx="7" cy="7" r="4.6" fill="#8a8d96" stroke="${stroke}" stroke-width="2"/></svg>`;
+  st.legend.replaceChildren(mark(disc("white"), "training points"));
+  if (test) st.legend.append(mark(disc("#31333f"), "test points (dark edge)"));
+  if (drawn) st.legend.append(mark('<svg width="16" height="16" aria-hidden="true"><path d="M8 1.5 14.5 8 8 14.5 1.5 8Z" '
+    + 'fill="#8a8d96" stroke="#31333f" stroke-width="1.6"/></svg>', "your own points"));
 }
 
 // every run's output as a small panel: click one to show it
@@ -628,8 +689,8 @@ function drawThumbs(st) {
 function drawNetwork(st, f) {
   const d = st.d, W = Math.max(280, st.widths.net), cols = f.layers.length;
   const widest = Math.max(...d.hidden, d.features.length);
+  st.netCanvas.style.display = widest > d.drawn_units ? "none" : "";
   if (widest > d.drawn_units) {
-    sizeCanvas(st.netCanvas, W, 40);
     st.netTitle.textContent = `This network has ${widest} units in a layer: the page draws networks of up to `
       + `${d.drawn_units} units a layer.`;
     return;
@@ -639,7 +700,10 @@ function drawNetwork(st, f) {
   const size = Math.max(16, Math.min(3 * fs, Math.floor((W - 40) / (cols * 2.2)), Math.floor((st.rooms.net - top) / (widest * 1.22))));
   const gap = Math.round(size * 0.22);
   const H = widest * (size + gap) + top + 6;
-  const ctx = sizeCanvas(st.netCanvas, W, H), colX = (k) => 20 + (k / (cols - 1)) * (W - 40 - size);
+  const ctx = sizeCanvas(st.netCanvas, W, H), inputs = d.features.map((n) => FEATURE_NAMES[n] || n);
+  ctx.font = font(ctx);
+  const left = Math.max(20, 6 + Math.ceil(Math.max(...inputs.map((n) => ctx.measureText(n).width))));
+  const colX = (k) => left + (k / (cols - 1)) * (W - left - 20 - size);
   st.netTitle.textContent = `Network of run ${st.run + 1} at step ${st.t}: each unit's output over the input `
     + "plane; links blue for positive weights, orange for negative, as thick as |w|";
   const units = f.layers.map((layer, k) => layer.map((_, u) => {
@@ -679,7 +743,11 @@ function drawNetwork(st, f) {
   const names = ["inputs", ...d.hidden.map((n, k) => `layer ${k + 1} (${n})`), "output"];
   names.forEach((n, k) => ctx.fillText(n, colX(k) + size / 2, top - 0.45 * fs));
   ctx.textAlign = "right"; ctx.textBaseline = "middle";
-  d.features.forEach((n, c) => ctx.fillText(FEATURE_NAMES[n] || n, units[0][c].x - 3, units[0][c].y + size / 2));
+  st.inputLabels = inputs.map((n, c) => {
+    const x = units[0][c].x - 3;
+    ctx.fillText(n, x, units[0][c].y + size / 2);
+    return { text: n, left: x - ctx.measureText(n).width };
+  });
   ctx.textAlign = "left";
 }
 
@@ -826,6 +894,7 @@ function changed(st) {
   const n = st.drawn.length, classes = new Set(st.drawn.map((p) => p[2])).size;
   clearTimeout(st.sendTimer);
   draw(st);
+  if (asSent(st)) { st.drawMsg.textContent = drawnNote(st); return; } // the runs already have these
   if (!st.over && (n < BLANK_LEAST || classes < 2)) {
     st.drawMsg.textContent = `A blank plane: draw at least ${BLANK_LEAST} points of both classes to train on them.`;
     return;
@@ -835,15 +904,25 @@ function changed(st) {
   st.sendTimer = setTimeout(() => st.api.setTriggerValue("points", { points: st.drawn, over: st.over }), SEND_AFTER_MS);
 }
 
+// whether the points and the over flag are what the server last trained on (the payload's)
+function asSent(st) {
+  const d = st.d, sent = d.drawn || [];
+  return st.over === (d.over !== false) && st.drawn.length === sent.length
+    && st.drawn.every((p, k) => p.every((v, i) => v === sent[k][i]));
+}
+
+const drawnNote = (st) => (st.drawn.length ? `${st.drawn.length} points of your own` : "");
+
 // ---- entry -----------------------------------------------------------------------------------------
 
 export default function (component) {
   performance.mark("net_stage:data"); // (marks for scripts/bench_networks_page.py: data in, painted)
   const { parentElement, setTriggerValue } = component, data = unpack(component.data);
-  let st = STATES.get(parentElement);
+  let st = STATES.get(parentElement), first = false;
   if (!st) {
     st = init(parentElement);
     STATES.set(parentElement, st);
+    first = true;
   }
   st.api = { setTriggerValue };
   if (data.version !== st.version) {
@@ -860,10 +939,11 @@ export default function (component) {
     st.drawn = (data.drawn || []).map((p) => [...p]);
     st.over = data.over !== false;
     st.overBox.checked = st.over;
-    st.drawMsg.textContent = st.drawn.length ? `${st.drawn.length} points of your own` : "";
+    st.drawMsg.textContent = drawnNote(st);
     if (data.problem) st.drawMsg.textContent = data.problem;
   }
   draw(st);
+  if (first) takeFocus(st); // Space plays at once, unless the viewer is already in another input
   performance.mark("net_stage:drawn");
   return () => {
     setTimeout(() => {
@@ -879,4 +959,4 @@ export default function (component) {
 }
 
 // for tests/test_net_stage.py (run in Node): the payload as the stage reads it and its forward pass
-export { decode, forward, mismatched };
+export { barTicks, decode, forward, logTicks, mismatched };

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import plotly
 
-from descent_lab.networks import DRAWN_UNITS
+from descent_lab.networks import DRAWN_UNITS, axis_norms, distance_units
 from descent_lab.setup import STEPS_PER_SECOND
 from landscapes import datasets
 
@@ -90,6 +90,7 @@ def net_stage_data(runs, land, colors, proj, *, plane_title: str, drawn, over: b
                   "resolution": resolution(lo, hi), "bands": band_hex(),
                   "a": [float(land.a[0]), float(land.a[-1])], "b": [float(land.b[0]), float(land.b[-1])],
                   "explained": list(plane.explained) if plane.explained else None,
+                  "norms": list(axis_norms(plane)), "units": distance_units(plane),
                   "marks": [list(m) for m in land.marks]},
         "notes": list(notes),
         "drawn": [[float(x), float(y), int(c)] for (x, y), c in zip(drawn.x, drawn.y, strict=True)],

@@ -23,6 +23,13 @@ function playbackRoot(cls, name) {
   return root;
 }
 
+// On load, a stage takes the keys (Space plays at once) unless the viewer is already somewhere else; the
+// page does not scroll to it.
+function takeFocus(st) {
+  const a = document.activeElement;
+  if (!a || a === document.body || a === document.documentElement) st.root.focus({ preventScroll: true });
+}
+
 // The playback controls: First, −1, Play, +1, Last made by the stage's btn(text, title) (which places
 // them), then a step slider and a speed menu for the stage to place; class names ``prefix``-play, -step, -speed.
 function playbackControls(btn, prefix) {

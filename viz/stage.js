@@ -846,12 +846,6 @@ function viewClasses(st) {
   st.note.hidden = !answers(st, "start");
 }
 
-// On load, the stage takes the keys (Space plays at once) unless the viewer is already somewhere else.
-function takeFocus(st) {
-  const a = document.activeElement;
-  if (!a || a === document.body || a === document.documentElement) st.root.focus({ preventScroll: true });
-}
-
 /** Mount the stage in ``parentElement`` (or update the one there) with ``bytes``, a payload of
  * viz/stage.py (stage_payload). ``host``: { report(name, value), answers: names it answers (REPORTS),
  * plotly: where plotly.js comes from (a URL, or a function of the payload's data returning one or a
