@@ -347,7 +347,7 @@ const square = (w, most = w) => Math.max(160, Math.min(w, most));
 // the plane: its picture, the paths as far as each run got, the markers at step t, a readout beside
 function drawPlane(st) {
   const d = st.d, p = d.plane, t = st.t, W = square(st.widths.plane, st.rooms.plane / 0.86), H = Math.round(W * 0.86);
-  const ctx = sizeCanvas(st.planeCanvas, W, H), L = em(ctx, 58), T = em(ctx, 7), w = W - L - em(ctx, 80), h = H - T - em(ctx, 31);
+  const ctx = sizeCanvas(st.planeCanvas, W, H), L = em(ctx, 58), T = em(ctx, 6), w = W - L - em(ctx, 78), h = H - T - em(ctx, 30);
   st.planeTitle.textContent = p.title;
   if (!st.planeImg || st.planeImg.dataset.src !== p.image) {
     st.planeImg = new Image();
@@ -613,7 +613,7 @@ function curveClick(st, canvas, e) {
 // the output: P(class 1) shaded over the input plane, the boundary P = 0.5, the points
 function drawOutput(st, f) {
   const d = st.d, W = square(st.widths.out, st.presenting ? st.rooms.out : 560), H = W;
-  const ctx = sizeCanvas(st.outCanvas, W, H), L = em(ctx, 34), T = em(ctx, 6), w = W - L - 8, h = H - T - em(ctx, 22);
+  const ctx = sizeCanvas(st.outCanvas, W, H), L = em(ctx, 34), T = em(ctx, 4), w = W - L - 6, h = H - T - em(ctx, 22);
   const tail = f.step !== st.t ? ` (weights of step ${f.step})` : "";
   st.outTitle.textContent = `Output of run ${st.run + 1} at step ${st.t}${tail}: orange class 0, blue class 1, the line P = 0.5`;
   const pic = picture(st, signed(f.p), d.density);
