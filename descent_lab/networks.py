@@ -568,10 +568,10 @@ def distance_units(plane) -> str:
     (filter-normalized), the distance between two end points on the plane through them."""
     n1, n2 = axis_norms(plane)
     if max(abs(n1 - 1), abs(n2 - 1)) < 1e-9:
-        return "weight space; one axis unit = 1, the directions are unit vectors"
+        return "weight space; axis unit = 1"
     if abs(n1 - n2) <= 5e-3 * max(n1, n2):
-        return f"weight space; one axis unit = |d₁| = {n1:.3g}"
-    return f"weight space; one unit of a = |d₁| = {n1:.3g}, of b = |d₂| = {n2:.3g}"
+        return f"weight space; axis unit = |d₁| = {n1:.3g}"
+    return f"weight space; axis units |d₁| = {n1:.3g}, |d₂| = {n2:.3g}"
 
 
 def plane_note(land: Landscape, runs: Runs) -> str:

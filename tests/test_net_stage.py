@@ -93,7 +93,7 @@ def test_the_stage_is_sent_the_planes_axis_units_with_the_distance(plane):
     assert sent["norms"] == pytest.approx([n1, n2], rel=1e-12)
     assert sent["units"].startswith("weight space; ")
     if plane == "pca":
-        assert sent["norms"] == pytest.approx([1, 1]) and "= 1," in sent["units"]
+        assert sent["norms"] == pytest.approx([1, 1]) and sent["units"].endswith("axis unit = 1")
     else:  # through: |d1| is the distance to an end point; random: a filter-normalized direction is as
         assert f"|d₁| = {n1:.3g}" in sent["units"]  # long as the weights (of every neuron together)
     if plane == "random":

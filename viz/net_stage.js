@@ -449,7 +449,7 @@ function ticks(lo, hi, n) {
 
 // ticks of a log10 axis from lo to hi (log10 values), at most n and never closer than (hi - lo) / n:
 // whole decades first (every 2nd, 5th... when they are many), then the 5s and 2s between them where they
-// fit; when that gives fewer than 3, round values of J itself (a span of less than a decade)
+// fit; when that gives fewer than 3, round values of J itself in even steps (a span of less than a decade)
 const LOG10 = { 2: Math.log10(2), 5: Math.log10(5) };
 function logTicks(lo, hi, n) {
   const gap = (hi - lo) / n, eps = 1e-9 * Math.max(1, Math.abs(lo), Math.abs(hi));
@@ -459,15 +459,20 @@ function logTicks(lo, hi, n) {
   const every = [1, 2, 5, 10, 20, 50, 100].find((m) => decades.filter((k) => k % m === 0).length <= n) || 100;
   const wanted = decades.filter((k) => k % every === 0);
   if (every === 1) for (const m of [5, 2]) for (let k = k0; k <= k1; k++) if (within(k + LOG10[m])) wanted.push(k + LOG10[m]);
-  const spaced = (list) => {
+  const spaced = (list, least = gap) => {
     const kept = [];
-    for (const v of list) if (kept.every((u) => Math.abs(u - v) >= gap - eps)) kept.push(v);
+    for (const v of list) if (kept.every((u) => Math.abs(u - v) >= least - eps)) kept.push(v);
     return kept.sort((a, b) => a - b);
   };
   const out = spaced(wanted);
   if (out.length >= 3) return out;
-  const linear = spaced(ticks(Math.pow(10, lo), Math.pow(10, hi), n).filter((v) => v > 0).map(Math.log10));
-  return linear.length > out.length ? linear : out;
+  const linear = (m) => ticks(Math.pow(10, lo), Math.pow(10, hi), m).filter((v) => v > 0).map(Math.log10);
+  for (let m = n; m >= 2; m--) { // the finest even step of J whose ticks are 0.6 of that apart (a label's height)
+    const even = linear(m);
+    if (even.length >= 2 && spaced(even, 0.6 * gap).length === even.length) return even.length > out.length ? even : out;
+  }
+  const thinned = spaced(linear(n));
+  return thinned.length > out.length ? thinned : out;
 }
 
 function axes(ctx, [l, t, w, h], [x0, x1], [y0, y1], xname, yname, logY) {
@@ -596,7 +601,8 @@ function chart(ctx, st, box, [y0, y1], logY, value, dash, title) {
   for (let r = d.R - 1; r >= 0; r--) {
     const y = Y(value(r, st.t));
     if (!(y >= t - 1 && y <= t + h + 1)) continue;
-    dot(ctx, X(st.t), y, r === st.run ? 4.5 : 3.5, dash.length ? "white" : d.runs[r].color, dash.length ? d.runs[r].color : "white");
+    const c = d.runs[r].color, size = r === st.run ? 4.5 : 3.5;
+    if (dash.length) dot(ctx, X(st.t), y, size, "transparent", c); else dot(ctx, X(st.t), y, size, c);
   }
 }
 
@@ -657,7 +663,8 @@ function pointLegend(st, test, drawn) {
   if (st.legend.dataset.key === key) return;
   st.legend.dataset.key = key;
   const mark = (svg, text) => { const s = el("span"); s.innerHTML = svg + " " + text; return s; };
-  const disc = (stroke) => `<svg width="14" height="14" aria-hidden="true"><circle cx="7" cy="7" r="4.6" fill="#8a8d96" stroke="${stroke}" stroke-width="2"/></svg>`;
+  const disc = (stroke) => `<svg width="14" height="14" aria-hidden="true"><circle cx="7" cy="7" r="6.3" fill="none" stroke="#c9cbd3"/>`
+    + `<circle cx="7" cy="7" r="4.6" fill="#8a8d96" stroke="${stroke}" stroke-width="2"/></svg>`;
   st.legend.replaceChildren(mark(disc("white"), "training points"));
   if (test) st.legend.append(mark(disc("#31333f"), "test points (dark edge)"));
   if (drawn) st.legend.append(mark('<svg width="16" height="16" aria-hidden="true"><path d="M8 1.5 14.5 8 8 14.5 1.5 8Z" '
@@ -806,7 +813,7 @@ function planeHover(st, e) {
   if (!best) { st.tip.style.display = "none"; return; }
   const d = st.d, r = best.run, s = best.step;
   st.tip.innerHTML = `<b>${d.runs[r].label}</b>, step ${s}<br>J(w), the run's loss: ${fmt(d.J(s, r), 4)}`
-    + `<br>J under the marker (projection): ${fmt(d.Jp(s, r), 4)}<br>distance from the plane: ${fmt(d.off(s, r), 3)}`;
+    + `<br>J under the marker (projection): ${fmt(d.Jp(s, r), 4)}<br>distance from the plane: ${fmt(d.off(s, r), 3)} (${d.plane.units})`;
   const rb = st.root.getBoundingClientRect();
   st.tip.style.display = "block";
   st.tip.style.left = Math.min(e.clientX - rb.left + 14, rb.width - st.tip.offsetWidth - 4) + "px";
