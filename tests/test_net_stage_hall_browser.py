@@ -147,3 +147,26 @@ def test_present_fills_the_screen_with_the_plane_output_and_network_and_escape_l
         assert not errors, errors
     finally:
         context.close()
+
+
+def test_present_at_1366_draws_a_3x16_network_on_the_screen_with_its_names_apart(browser, app_url):
+    query = {**QUERY, "hidden": "16,16,16", "features": "x,y,x2,y2,xy,sinx,siny"}
+    context, page = open_big(browser, app_url, 1366, 768, query)
+    try:
+        page.get_by_role("button", name="Present: the stage on the whole screen").click()
+        page.wait_for_selector(f"{NS}.present")
+        page.wait_for_timeout(400)
+        net = present_boxes(page)[".ns-net canvas"]
+        assert inside(net, 1366, 768), net
+        names = page.locator(NS).evaluate("root => root.netStage.netNames")
+        assert [n["text"] for n in names][:3] == ["inputs", "layer 1", "(16)"]  # two lines in a narrow column
+        for i, a in enumerate(names):
+            assert a["left"] >= 0 and a["right"] <= net["r"] - net["x"], a
+            for b in names[i + 1:]:
+                sideways = a["right"] + 4 <= b["left"] or b["right"] + 4 <= a["left"]
+                apart = sideways or a["bottom"] <= b["top"] or b["bottom"] <= a["top"]
+                assert apart, (a, b)
+        maps = page.locator(NS).evaluate("root => root.netStage.unitMaps")
+        assert min(m["size"] for m in maps) >= 20
+    finally:
+        context.close()

@@ -480,7 +480,7 @@ function axes(ctx, [l, t, w, h], [x0, x1], [y0, y1], xname, yname, logY) {
   ctx.strokeRect(l, t, w, h);
   ctx.fillStyle = "#555866"; ctx.font = font(ctx);
   ctx.textAlign = "center"; ctx.textBaseline = "top";
-  for (const v of ticks(x0, x1, Math.max(3, Math.floor(w / em(ctx, 70))))) ctx.fillText(fmt(v, 3), l + ((v - x0) / (x1 - x0)) * w, t + h + 3);
+  for (const v of ticks(x0, x1, Math.max(4, Math.floor(w / em(ctx, 70))))) ctx.fillText(fmt(v, 3), l + ((v - x0) / (x1 - x0)) * w, t + h + 3);
   ctx.textAlign = "right"; ctx.textBaseline = "middle";
   for (const v of (logY ? logTicks : ticks)(y0, y1, Math.max(2, Math.floor(h / em(ctx, 30))))) {
     ctx.fillText(logY ? fmt(Math.pow(10, v), 3) : fmt(v, 3), l - 4, t + ((y1 - v) / (y1 - y0)) * h);
@@ -702,14 +702,21 @@ function drawNetwork(st, f) {
       + `${d.drawn_units} units a layer.`;
     return;
   }
-  // the unit maps as large as the width and the height allowed allow (3 text heights at most)
-  const fs = st.fs, top = Math.round(1.9 * fs);
-  const size = Math.max(16, Math.min(3 * fs, Math.floor((W - 40) / (cols * 2.2)), Math.floor((st.rooms.net - top) / (widest * 1.22))));
+  const fs = st.fs, m = st.netCanvas.getContext("2d"), inputs = d.features.map((n) => FEATURE_NAMES[n] || n);
+  const names = [["inputs"], ...d.hidden.map((n, k) => [`layer ${k + 1}`, `(${n})`]), ["output"]];
+  m.font = font(m);
+  const wide = (texts) => Math.max(...texts.map((n) => m.measureText(n).width));
+  const left = Math.max(20, 6 + Math.ceil(wide(inputs)));
+  // the unit maps as large as the width and the height allowed allow (3 text heights at most); the
+  // layers' names in two lines ("layer 1" over "(16)") where in one they would touch
+  const sizeFor = (top) => Math.max(16, Math.min(3 * fs, Math.floor((W - 40) / (cols * 2.2)),
+    Math.floor((st.rooms.net - top) / (widest * 1.22))));
+  let top = Math.round(1.9 * fs), size = sizeFor(top);
+  const twoLines = wide(names.map((n) => n.join(" "))) > (W - left - 20 - size) / (cols - 1) - 8;
+  if (twoLines) { top += Math.round(1.2 * fs); size = sizeFor(top); }
   const gap = Math.round(size * 0.22);
   const H = widest * (size + gap) + top + 6;
-  const ctx = sizeCanvas(st.netCanvas, W, H), inputs = d.features.map((n) => FEATURE_NAMES[n] || n);
-  ctx.font = font(ctx);
-  const left = Math.max(20, 6 + Math.ceil(Math.max(...inputs.map((n) => ctx.measureText(n).width))));
+  const ctx = sizeCanvas(st.netCanvas, W, H);
   const colX = (k) => left + (k / (cols - 1)) * (W - left - 20 - size);
   st.netTitle.textContent = `Network of run ${st.run + 1} at step ${st.t}: each unit's output over the input `
     + "plane; links blue for positive weights, orange for negative, as thick as |w|";
@@ -747,8 +754,15 @@ function drawNetwork(st, f) {
     st.unitMaps.push({ layer: k, unit: u, x, y, size });
   }));
   ctx.fillStyle = "#555866"; ctx.font = font(ctx); ctx.textAlign = "center"; ctx.textBaseline = "bottom";
-  const names = ["inputs", ...d.hidden.map((n, k) => `layer ${k + 1} (${n})`), "output"];
-  names.forEach((n, k) => ctx.fillText(n, colX(k) + size / 2, top - 0.45 * fs));
+  st.netNames = []; // where each name's lines are (read by the browser tests)
+  names.forEach((n, k) => {
+    const lines = twoLines ? n : [n.join(" ")], x = colX(k) + size / 2;
+    lines.forEach((line, i) => {
+      const y = top - 0.45 * fs - (lines.length - 1 - i) * 1.2 * fs, half = ctx.measureText(line).width / 2;
+      ctx.fillText(line, x, y);
+      st.netNames.push({ text: line, left: x - half, right: x + half, top: y - fs, bottom: y });
+    });
+  });
   ctx.textAlign = "right"; ctx.textBaseline = "middle";
   st.inputLabels = inputs.map((n, c) => {
     const x = units[0][c].x - 3;
