@@ -84,6 +84,17 @@ def test_at_1920_every_text_on_the_stage_is_at_least_16_px(browser, app_url):
         context.close()
 
 
+def test_at_1920_the_3d_view_writes_at_the_stages_text_size(browser, app_url):
+    context, page = open_big(browser, app_url, 1920, 1080, {**QUERY, "show3d": "1"})
+    try:
+        page.locator(NS).evaluate("root => { window.__ns = root; }")
+        page.wait_for_function("() => window.__ns.netStage.view3d._fullLayout")
+        size = page.locator(NS).evaluate("root => root.netStage.view3d._fullLayout.font.size")
+        assert size >= 16, size  # (Plotly's own: 12)
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("hidden", ["16,16", "16,16,16"])
 def test_at_1920_the_unit_maps_grow_with_the_space_and_a_3x16_network_fits(browser, app_url, hidden):
     context, page = open_big(browser, app_url, 1920, 1080, {**QUERY, "hidden": hidden})

@@ -857,6 +857,7 @@ function draw3d(st) {
   }
   const W = st.widths.plane, layout = {
     width: W, height: Math.round(W * 0.8), margin: { l: 0, r: 0, t: 0, b: 0 }, showlegend: false, uirevision: "keep",
+    font: { family: FONT, size: st.fs - 1 }, // the stage's text size, as its canvases
     scene: { xaxis: { title: { text: "a" } }, yaxis: { title: { text: "b" } }, zaxis: { title: { text: "log10 J" } } },
   };
   Plotly.react(st.view3d, traces, layout, { displayModeBar: false, responsive: false });
