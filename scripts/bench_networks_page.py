@@ -109,7 +109,7 @@ def first_views(browser, url: str, selector: str, n: int) -> list[float]:
 
 def changes(browser, url: str, label: str, values, changed: str, n: int) -> list[float]:
     """In one session: type each of ``values`` into the number input ``label``; the time from Enter
-    until ``changed`` (a JS predicate on the page, given {v, marks, before}) holds and the script is
+    until ``changed`` (a JS predicate on the page, given {v, before}) holds and the script is
     idle."""
     ctx = browser.new_context(viewport=VIEWPORT)
     page = ctx.new_page()
@@ -126,9 +126,9 @@ def changes(browser, url: str, label: str, values, changed: str, n: int) -> list
 
 
 def timed(page, act, changed: str, v: str = "") -> float:
-    """The time from ``act()`` until ``changed`` (a JS predicate, given {v, marks, before}) holds and
+    """The time from ``act()`` until ``changed`` (a JS predicate, given {v, before}) holds and
     the script is idle."""
-    arg = {"v": v, "marks": page.evaluate(DATA_TAKEN), "before": page.evaluate(STAGE_VERSION)}
+    arg = {"v": v, "before": page.evaluate(STAGE_VERSION)}
     t = time.monotonic()
     act()
     page.wait_for_function(changed, arg=arg)
@@ -167,15 +167,12 @@ def other_changes(browser, url: str, n: int) -> dict[str, list[float]]:
     return out
 
 
-#: how many payloads the Networks stage has taken (viz/net_stage.js marks each): cheap to ask, where
-#: reading its shadow root on every animation frame would itself slow the page being timed
-DATA_TAKEN = "performance.getEntriesByName('net_stage:drawn').length"
-#: the version of the data the Networks stage shows (its root sits in a shadow root), or null
-STAGE_VERSION = """() => { for (const e of document.querySelectorAll('*')) {
-  const r = e.shadowRoot && e.shadowRoot.querySelector('.ns[data-drawn]');
-  if (r) return r.dataset.drawn.split(':')[0]; } return null; }"""
-#: the stage has taken new data (asked only once it has taken any)
-STAGE_CHANGED = f"(a) => {DATA_TAKEN} > a.marks && ({STAGE_VERSION})() !== a.before"
+#: the version of the data the Networks stage last painted (viz/net_stage.js marks each payload it paints):
+#: cheap to ask, where reading its shadow root on every animation frame would slow the page being timed
+STAGE_VERSION = """() => { const m = performance.getEntriesByName('net_stage:drawn');
+  return m.length ? m[m.length - 1].detail : null; }"""
+#: the stage has painted new data
+STAGE_CHANGED = f"(a) => ({STAGE_VERSION})() !== a.before"
 #: ... for the new seed (the link holds it)
 NET_CHANGED = f"(a) => new URL(location.href).searchParams.get('seed') === a.v && ({STAGE_CHANGED})(a)"
 TRIVIAL_CHANGED = "(a) => [...document.querySelectorAll('p')].some(p => p.textContent === 'k is ' + a.v)"

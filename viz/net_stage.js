@@ -352,7 +352,7 @@ function drawPlane(st) {
   if (!st.planeImg || st.planeImg.dataset.src !== p.image) {
     st.planeImg = new Image();
     st.planeImg.dataset.src = p.image;
-    st.planeImg.onload = () => draw(st);
+    st.planeImg.onload = () => drawPlane(st); // (the picture is all that changed)
     st.planeImg.src = p.image;
   }
   if (st.planeImg.complete && st.planeImg.naturalWidth) ctx.drawImage(st.planeImg, L, T, w, h);
@@ -966,7 +966,7 @@ export default function (component) {
   }
   draw(st);
   if (first) takeFocus(st); // Space plays at once, unless the viewer is already in another input
-  performance.mark("net_stage:drawn");
+  performance.mark("net_stage:drawn", { detail: st.version }); // (the data's version: what a bench waits for)
   return () => {
     setTimeout(() => {
       if (st.root.isConnected) return;
