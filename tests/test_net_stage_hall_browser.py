@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from test_networks_browser import IDLE, NS, QUERY, step
+from test_networks_browser import IDLE, NS, QUERY, assert_titles_fit, step
 
 pytestmark = pytest.mark.browser
 
@@ -76,10 +76,7 @@ def test_at_1920_every_text_on_the_stage_is_at_least_16_px(browser, app_url):
         assert big >= 28
         # nothing overflows the page sideways; the charts' titles fit their canvases
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 1920
-        titles = page.locator(NS).evaluate(
-            "root => [...root.querySelectorAll('canvas')].filter(c => c.titleRight)"
-            ".map(c => [c.titleRight, c.getBoundingClientRect().width])")
-        assert len(titles) == 3 and all(right <= width for right, width in titles), titles
+        assert_titles_fit(page)
     finally:
         context.close()
 

@@ -248,12 +248,17 @@ def test_a_phone_gets_one_column_without_overlap(browser, app_url):
         assert max(rights) <= 391
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390  # no sideways scroll
         assert page.locator(NS).evaluate("root => root.netStage.fs") == 13  # the phone's text size, as before
-        titles = page.locator(NS).evaluate(  # every chart title within its canvas (wrapped, not cut)
-            "root => [...root.querySelectorAll('canvas')].filter(c => c.titleRight)"
-            ".map(c => [c.titleRight, c.getBoundingClientRect().width])")
-        assert len(titles) == 3 and all(right <= width for right, width in titles), titles
+        assert_titles_fit(page)
     finally:
         context.close()
+
+
+def assert_titles_fit(page) -> None:
+    """Every chart title the stage draws ends within its canvas (wrapped, not cut): three charts."""
+    titles = page.locator(NS).evaluate(
+        "root => [...root.querySelectorAll('canvas')].filter(c => c.titleRight)"
+        ".map(c => [c.titleRight, c.getBoundingClientRect().width])")
+    assert len(titles) == 3 and all(right <= width for right, width in titles), titles
 
 
 def test_space_right_after_the_page_loads_plays(page, app_url):
