@@ -6,7 +6,7 @@ builder viz/net_stage.py; canvas only, no plotly.js), mounted with a stable key 
 and repaints in place when a setting changes. The data goes as viz.stage.pack's bytes of
 viz.net_stage.net_stage_data (packed once a view, in the page's cache). What it reports back is
 applied by a callback before the page runs: ``points`` {points: [[x, y, class], ...], over} when the
-user's drawing pauses.
+user's drawing pauses; ``lr`` {run, value} when the viewer steps the shown run's η with − or +.
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ _component = st.components.v2.component(
 )
 
 
-def net_stage(payload: bytes, on_points) -> None:
+def net_stage(payload: bytes, on_points, on_lr) -> None:
     """Mount (or update) the stage with ``payload``, viz.stage.pack of viz.net_stage.net_stage_data;
-    ``on_points(value)`` gets what the user drew (unchecked: the callback checks it)."""
+    ``on_points(value)`` gets what the user drew, ``on_lr(value)`` the η a − or + chose (unchecked: the
+    callbacks check them)."""
     _component(key=KEY, data=payload,
-               on_points_change=lambda: on_points(st.session_state[KEY].get("points")))
+               on_points_change=lambda: on_points(st.session_state[KEY].get("points")),
+               on_lr_change=lambda: on_lr(st.session_state[KEY].get("lr")))

@@ -44,9 +44,10 @@ def runs_of(setup: dn.NetSetup) -> dn.Runs:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def cached_stage(key: tuple, colors: tuple, problem: str) -> tuple[bytes, list[str], list[str]]:
+def cached_stage(key: tuple, colors: tuple, problem: str, lr_problem: str) -> tuple[bytes, list[str], list[str]]:
     """What the stage draws, packed (the plane, the runs' weights and curves in ``colors``, the
-    projection's numbers, the drawn points, ``problem`` with the last points sent), the plane's
+    projection's numbers, the drawn points, ``problem`` with the last points sent, ``lr_problem`` with
+    the last η step), the plane's
     problems and a sentence per diverged run (all of it from this cache: a view seen before needs no
     runs, and a rerun does not pack it again)."""
     setup = dn.from_key(key)
@@ -54,7 +55,7 @@ def cached_stage(key: tuple, colors: tuple, problem: str) -> tuple[bytes, list[s
     land, problems = dn.landscape(setup, runs)
     data = net_stage_data(runs, land, list(colors), dn.projection(runs, land), plane_title=land.title,
                           notes=[dn.plane_note(land, runs)], drawn=setup.drawn(), over=setup.data != BLANK,
-                          problem=problem, show3d=setup.show3d)
+                          problem=problem, lr_problem=lr_problem, show3d=setup.show3d)
     return pack(data), problems, dn.diverged(runs)
 
 
@@ -98,6 +99,15 @@ def on_points(value) -> None:
         ss[K + "data"] = BLANK
     elif ss.get(K + "data") == BLANK:
         ss[K + "data"] = ss.get(DATA_SET, dn.NetSetup.data)
+
+
+def on_lr(value) -> None:
+    """The stage's − / + on the shown run's η, {run, value}: that run's η (its card's slider key, so the
+    card, the link and the training follow) when the value is one of its slider's; otherwise the page
+    says what was wrong and every η stays."""
+    problem = RUNS.set_lr(st.session_state, value)
+    if problem:
+        st.session_state[K + "lr_problem"] = f"That learning rate was not used: {problem}."
 
 
 def read_points(value) -> tuple[datasets.Samples, bool]:
@@ -289,10 +299,11 @@ def main() -> None:
     with figure_area:
         with st.spinner("Training and slicing the landscape..."):
             payload, plane_problems, diverged = cached_stage(dn.key(setup), colors,
-                                                          st.session_state.pop(K + "points_problem", ""))
+                                                          st.session_state.pop(K + "points_problem", ""),
+                                                          st.session_state.pop(K + "lr_problem", ""))
         for p in plane_problems:
             st.warning(plain(p), icon=":material/info:")
-        net_stage(payload, on_points)
+        net_stage(payload, on_points, on_lr)
         for text in diverged:
             st.error(plain(text), icon=":material/error:")
 

@@ -19,6 +19,7 @@ run's optimizer never recolours another run.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 
@@ -50,6 +51,12 @@ def run_colors(names: Sequence[str], previous=None) -> list[str]:
             own = optimizers.rule(name).color
             colors[i] = own if own not in colors else next((c for c in PALETTE if c not in colors), own)
     return colors
+
+
+def lr_options(spec: RunSpec) -> list[float]:
+    """The learning rates run ``spec``'s η slider offers, in order (its optimizer's η grid, with the run's
+    own η put in place when it is off the grid): the run card's slider and the Networks stage's − / +."""
+    return optimizers.rule(spec.name).lr.options(spec.hyper["lr"])
 
 
 def schedule_settings(kind: str, warmup) -> tuple[str, ...]:
@@ -126,6 +133,25 @@ class RunList:
     def from_state(self, state: Mapping) -> tuple[RunSpec, ...]:
         """Every run ``state`` holds, in order."""
         return tuple(self.spec(state, i) for i in self.ids(state))
+
+    def set_lr(self, state: MutableMapping, choice) -> str:
+        """Put ``choice`` {run: the run's place (0 first), value: η}, as a browser sent it, into
+        ``state`` as that run's η (the key its card's slider reads) when η is one of the run's
+        lr_options; returns "", or what was wrong in words (and then ``state`` is unchanged)."""
+        ids = self.ids(state)
+        if not isinstance(choice, Mapping):
+            return "the stage sent no run and learning rate"
+        slot, lr = choice.get("run"), choice.get("value")
+        if isinstance(slot, bool) or not isinstance(slot, int) or slot not in range(len(ids)):
+            return f"the stage named no run of the {len(ids)} here (it sent {str(slot)[:20]!r})"
+        if isinstance(lr, bool) or not isinstance(lr, int | float) or not math.isfinite(lr):
+            return f"η must be a number, not {str(lr)[:20]!r}"
+        options = lr_options(self.spec(state, ids[slot]))
+        if lr not in options:
+            return (f"η = {lr:g} is not one of run {slot + 1}'s learning rates (its slider's steps, "
+                    f"{options[0]:g} to {options[-1]:g})")
+        state[self.key(ids[slot], "lr")] = float(lr)
+        return ""
 
     def add(self, state: MutableMapping, name: str = NEW_RUN) -> None:
         """A new run of ``name`` at the end (its settings the defaults), up to MAX_RUNS."""

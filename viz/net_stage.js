@@ -3,7 +3,8 @@
 // map of every unit, the curves and the projection's numbers, all at one step that plays in the
 // browser (viz/net_stage.py's data; no server round trip until a setting changes). Canvas only: it
 // paints as soon as the data is here. It stays mounted: new data repaints it in place. It reports
-// back with trigger values: points (the user's drawn points, {points: [[x, y, class], ...], over}).
+// back with trigger values: points (the user's drawn points, {points: [[x, y, class], ...], over}) and
+// lr ({run, value}: the shown run's η one step down or up its card's slider, from the headline's − / +).
 // unpack, loadPlotly, appPlotly and el: viz/payload.js; the playback (keys, steps, Play and its pace):
 // viz/playback.js. viz/stage.py module_text puts both in front of this file.
 
@@ -169,16 +170,18 @@ function init(parent) {
   curveBox.append(lossCanvas, accCanvas);
   grid.append(planeBox, outBox, netBox, curveBox);
   const tip = el("div", "ns-tip");
+  const lrMsg = el("div", "ns-msg ns-lr-msg");
   const top = el("div", "ns-top"); // (kept in view while the stage scrolls: net_stage.css)
-  top.append(bar, head);
+  top.append(bar, head, lrMsg);
   root.append(top, grid, tip);
   parent.append(root);
   const st = {
     root, bar, head, grid, play, step, speed, planeTitle, planeCanvas, view3d, readout, projCanvas, warn, outTitle,
     outCanvas, legend, tools, thumbs, drawMsg, netTitle, netCanvas, lossCanvas, accCanvas, tip,
     t: 0, run: 0, playing: false, raf: 0, d: null, version: null, showTest: false,
-    mode: "", drawn: [], over: true, sendTimer: 0, cache: new Map(),
-    playback: { draw, faces: FACES }, // viz/playback.js
+    mode: "", drawn: [], over: true, sendTimer: 0, cache: new Map(), lrMsg, lrSent: null,
+    // viz/playback.js; Space and Enter on the η's − / + press them (every other key is the stage's)
+    playback: { draw, faces: FACES, ownsKey: (e) => e.target.classList.contains("ns-lr-step") && [" ", "Enter"].includes(e.key) },
     present, presenting: false, overlay: false,
   };
   wirePlayback(st, controls);
@@ -188,6 +191,7 @@ function init(parent) {
   planeCanvas.addEventListener("pointermove", (e) => planeHover(st, e));
   planeCanvas.addEventListener("pointerleave", () => { tip.style.display = "none"; });
   buildTools(st);
+  buildLr(st, btn);
   st.resize = new ResizeObserver(() => draw(st));
   st.resize.observe(root);
   root.netStage = st; // read by the browser tests (what is drawn at which step)
@@ -316,19 +320,61 @@ function buildHead(st) {
   const d = st.d, stat = (name) => {
     const box = el("div", "ns-stat"), b = el("b");
     box.append(el("span", "", name), b);
-    st.head.append(box);
+    st.head.insertBefore(box, st.runBox);
     return b;
   };
-  st.head.replaceChildren();
+  for (const c of [...st.head.children]) if (c !== st.runBox && c !== st.lrBox) c.remove();
   st.stats = [stat("Step"), stat("Train loss"), stat("Test loss"), stat("Train / test accuracy")];
   if (d.l2) st.stats.push(stat(`J with weight decay λ = ${fmt(d.l2)}`));
-  const box = el("div", "ns-stat ns-runpick"), pick = el("select");
+  st.pick.replaceChildren(...d.runs.map((run, i) => new Option(run.label, i)));
+}
+
+// The run shown (a menu) and its η with − and + (the values its card's slider offers, the payload's
+// runs[r].lrs): built once, so a focused − or + keeps the keys while new data comes. A step shows the
+// new η at once and asks the server for it (trigger lr {run, value}); the runs it trains arrive as data.
+function buildLr(st, btn) {
+  const runBox = el("div", "ns-stat ns-runpick"), pick = el("select");
   pick.setAttribute("aria-label", "Run shown in the output and the network");
-  d.runs.forEach((run, i) => pick.append(new Option(run.label, i)));
   pick.onchange = () => { st.run = Number(pick.value); draw(st); };
-  box.append(el("span", "", "Run shown"), pick);
-  st.head.append(box);
-  st.pick = pick;
+  runBox.append(el("span", "", "Run shown"), pick);
+  const lrBox = el("div", "ns-stat ns-lr"), row = el("div", "ns-lr-row");
+  st.lrLabel = el("span", "", "Learning rate η");
+  st.lrValue = el("b");
+  st.lrDown = btn("−", "A smaller learning rate", row);
+  row.append(st.lrValue);
+  st.lrUp = btn("+", "A larger learning rate", row);
+  for (const [b, by] of [[st.lrDown, -1], [st.lrUp, 1]]) {
+    b.classList.add("ns-lr-step");
+    b.onclick = () => stepLr(st, by);
+  }
+  lrBox.append(st.lrLabel, row);
+  st.head.append(runBox, lrBox);
+  Object.assign(st, { pick, runBox, lrBox });
+}
+
+// the η shown for the run shown: the one just asked for, until the data answers; else the data's
+const lrShown = (st) => (st.lrSent && st.lrSent.run === st.run ? st.lrSent.value : st.d.runs[st.run].lr);
+
+function stepLr(st, by) {
+  const lrs = st.d.runs[st.run].lrs, j = lrs.indexOf(lrShown(st)) + by;
+  if (j < 0 || j >= lrs.length) return;
+  st.lrSent = { run: st.run, value: lrs[j] };
+  showLr(st);
+  st.api.setTriggerValue("lr", st.lrSent);
+}
+
+function showLr(st) {
+  const r = st.run, lrs = st.d.runs[r].lrs, v = lrShown(st), j = lrs.indexOf(v), busy = st.lrSent?.run === r;
+  st.lrValue.textContent = fmt(v, 3);
+  st.lrLabel.textContent = busy ? "Learning rate η: training…" : "Learning rate η";
+  st.lrBox.classList.toggle("pending", busy);
+  st.lrBox.setAttribute("aria-busy", String(busy));
+  st.lrDown.disabled = j <= 0;
+  st.lrUp.disabled = j < 0 || j >= lrs.length - 1;
+  for (const [b, k, words] of [[st.lrDown, j - 1, "down"], [st.lrUp, j + 1, "up"]]) {
+    const text = b.disabled ? `η of run ${r + 1}: no step ${words} on its slider` : `η of run ${r + 1} ${words} to ${fmt(lrs[k], 3)}`;
+    b.title = text; b.setAttribute("aria-label", text);
+  }
 }
 
 function headline(st) {
@@ -340,6 +386,7 @@ function headline(st) {
   acc.textContent = `${fmt(100 * d.acc(t, r), 3)}% / ${fmt(100 * d.accTest(t, r), 3)}%`;
   st.pick.value = String(r);
   st.pick.style.borderLeft = `6px solid ${d.runs[r].color}`;
+  showLr(st);
 }
 
 const square = (w, most = w) => Math.max(160, Math.min(w, most));
@@ -963,6 +1010,8 @@ export default function (component) {
     st.overBox.checked = st.over;
     st.drawMsg.textContent = drawnNote(st);
     if (data.problem) st.drawMsg.textContent = data.problem;
+    st.lrSent = null; // (the data answers the η step: it holds that η, or says why not)
+    st.lrMsg.textContent = data.lr_problem || "";
   }
   draw(st);
   if (first) takeFocus(st); // Space plays at once, unless the viewer is already in another input

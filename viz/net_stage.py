@@ -22,6 +22,7 @@ import numpy as np
 import plotly
 
 from descent_lab.networks import DRAWN_UNITS, axis_norms, distance_units
+from descent_lab.runlist import lr_options
 from descent_lab.setup import STEPS_PER_SECOND
 from landscapes import datasets
 
@@ -61,11 +62,13 @@ def band_hex() -> list[str]:
 
 
 def net_stage_data(runs, land, colors, proj, *, plane_title: str, drawn, over: bool = True, notes=(),
-                   problem: str = "", show3d: bool = False) -> dict:
+                   problem: str = "", lr_problem: str = "", show3d: bool = False) -> dict:
     """Everything the stage draws: ``runs`` (descent_lab.networks.Runs), ``land`` (its Landscape),
     each run's colour and ``proj`` (descent_lab.networks.Projection: J(w_t), J(proj w_t) and the
     distance from the plane). ``drawn``: the user's points (datasets.Samples), drawn ``over`` the
-    data set or on a blank plane; ``problem``: what was wrong with the last points sent, in words."""
+    data set or on a blank plane; ``problem``: what was wrong with the last points sent, ``lr_problem``
+    with the last η step, in words. Each run's η and the values its card's slider offers (lr_options)
+    go along: the stage's − / + step along them."""
     net, S, R = runs.net, runs.steps, len(runs.labels)
     k = weight_stride(S, R, net.dim)
     kept = kept_steps(S, k)
@@ -78,8 +81,10 @@ def net_stage_data(runs, land, colors, proj, *, plane_title: str, drawn, over: b
         "drawn_units": DRAWN_UNITS, "density": DENSITY, "thumb_density": THUMB_DENSITY,
         "bounds": [list(x0x1), list(y0y1)], "limit": list(datasets.LIMIT),
         "class_colors": list(CLASS_COLORS), "l2": net.l2,
-        "runs": [{"label": label, "color": c, "diverged_at": int(d)}
-                 for label, c, d in zip(runs.labels, colors, runs.diverged_at.tolist(), strict=True)],
+        "runs": [{"label": label, "color": c, "diverged_at": int(d), "lr": float(spec.hyper["lr"]),
+                  "lrs": [float(v) for v in lr_options(spec)]}
+                 for label, c, d, spec in zip(runs.labels, colors, runs.diverged_at.tolist(), runs.specs,
+                                              strict=True)],
         "weights": f32(runs.path[kept]),
         "coords": f32(land.coords), "loss": f32(proj.loss), "projected": f32(proj.plane_loss),
         "off": f32(proj.distance), "train_loss": f32(runs.train_loss), "test_loss": f32(runs.test_loss),
@@ -94,7 +99,7 @@ def net_stage_data(runs, land, colors, proj, *, plane_title: str, drawn, over: b
                   "marks": [list(m) for m in land.marks]},
         "notes": list(notes),
         "drawn": [[float(x), float(y), int(c)] for (x, y), c in zip(drawn.x, drawn.y, strict=True)],
-        "over": bool(over), "max_points": datasets.MAX_POINTS, "problem": problem,
+        "over": bool(over), "max_points": datasets.MAX_POINTS, "problem": problem, "lr_problem": lr_problem,
     }
     if show3d:
         z = f32(log_loss(land.loss))
