@@ -44,7 +44,8 @@ def runs_of(setup: dn.NetSetup) -> dn.Runs:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def cached_stage(key: tuple, colors: tuple, problem: str, lr_problem: str) -> tuple[bytes, list[str], list[str]]:
+def cached_stage(key: tuple, colors: tuple, problem: str,
+                 lr_problem: str) -> tuple[bytes, list[str], list[str]]:
     """What the stage draws, packed (the plane, the runs' weights and curves in ``colors``, the
     projection's numbers, the drawn points, ``problem`` with the last points sent, ``lr_problem`` with
     the last η step), the plane's
