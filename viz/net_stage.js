@@ -170,7 +170,7 @@ function init(parent) {
   curveBox.append(lossCanvas, accCanvas);
   grid.append(planeBox, outBox, netBox, curveBox);
   const tip = el("div", "ns-tip");
-  const lrMsg = el("div", "ns-msg ns-lr-msg");
+  const lrMsg = el("div", "ns-lr-msg");
   const top = el("div", "ns-top"); // (kept in view while the stage scrolls: net_stage.css)
   top.append(bar, head, lrMsg);
   root.append(top, grid, tip);
