@@ -102,3 +102,31 @@ def test_the_control_follows_the_run_shown_and_a_hostile_value_changes_nothing(p
     page.locator(f"{NS} .ns-lr-step >> nth=1").click()  # the page works on: the next step clears the message
     answered(page, version, {"adam.lr": "0.05"})
     expect(page.locator(f"{NS} .ns-lr-msg")).to_have_text("")
+
+
+def test_on_a_phone_the_control_fits_beside_the_headline_and_a_tap_steps(browser, app_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        open_stage(page, app_url, QUERY)
+        parts = page.locator(NS).evaluate("""root => [...root.querySelectorAll(
+            '.ns-head > .ns-stat, .ns-lr-row > *')].map(e => { const b = e.getBoundingClientRect();
+              return {text: e.textContent, x: b.x, y: b.y, r: b.right, b: b.bottom, h: b.height}; })""")
+        for e in parts:
+            assert e["x"] >= -1 and e["r"] <= 391, e  # nothing clipped at the sides
+        *stats, minus, value, plus = parts
+        assert min(minus["h"], plus["h"]) >= 33  # buttons a thumb can hit (the stage's others: 32 px)
+        assert minus["r"] < value["x"] and value["r"] < plus["x"]
+        head = [e for e in stats if "Learning rate" not in e["text"]]
+        control = next(e for e in stats if "Learning rate" in e["text"])
+        for e in head:  # the η beside the other headline items, on none of them
+            overlap = min(e["r"], control["r"]) - max(e["x"], control["x"]), min(e["b"], control["b"]) - max(
+                e["y"], control["y"])
+            assert min(overlap) <= 0.5, (e, control)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        version = page.evaluate(DRAWN)
+        page.locator(f"{NS} .ns-lr-step >> nth=1").tap()
+        answered(page, version, {"gd.lr": "1"})
+        expect(page.locator(f"{NS} .ns-lr b")).to_have_text("1")
+    finally:
+        context.close()
