@@ -84,8 +84,21 @@ def test_the_control_follows_the_run_shown_and_a_hostile_value_changes_nothing(p
     page.locator(f"{NS} select[aria-label^='Run shown']").select_option("1")  # run 2, Adam at 0.05
     value = page.locator(f"{NS} .ns-lr b")
     expect(value).to_have_text("0.05")
+    # what a press shows before the server answers (its reports held back here): the next value, training…;
+    # a step back to the runs' own η is what the stage shows already
+    stage(page, "s => { s.realApi = s.api; s.api = {setTriggerValue: (n, v) => { s.sent = [n, v]; }}; }")
+    minus, plus = page.locator(f"{NS} .ns-lr-step >> nth=0"), page.locator(f"{NS} .ns-lr-step >> nth=1")
+    label = page.locator(f"{NS} .ns-lr > span")
+    plus.click()
+    expect(value).to_have_text("0.1")
+    expect(label).to_have_text("Learning rate η: training…")
+    assert stage(page, "s => s.sent") == ["lr", {"run": 1, "value": 0.1}]
+    minus.click()
+    expect(value).to_have_text("0.05")
+    expect(label).to_have_text("Learning rate η")
+    stage(page, "s => { s.api = s.realApi; }")
     version = page.evaluate(DRAWN)
-    page.locator(f"{NS} .ns-lr-step >> nth=0").click()
+    minus.click()
     version = answered(page, version, {"gd.lr": "0.5", "adam.lr": "0.02"})
     assert card_lr(page, 1) == "0.02" and stage(page, "s => s.run") == 1
     expect(value).to_have_text("0.02")

@@ -364,7 +364,8 @@ function stepLr(st, by) {
 }
 
 function showLr(st) {
-  const r = st.run, lrs = st.d.runs[r].lrs, v = lrShown(st), j = lrs.indexOf(v), busy = st.lrSent?.run === r;
+  const r = st.run, lrs = st.d.runs[r].lrs, v = lrShown(st), j = lrs.indexOf(v);
+  const busy = st.lrSent?.run === r && v !== st.d.runs[r].lr; // (a step there and back: the runs it has)
   st.lrValue.textContent = fmt(v, 3);
   st.lrLabel.textContent = busy ? "Learning rate η: training…" : "Learning rate η";
   st.lrBox.classList.toggle("pending", busy);
