@@ -11,16 +11,13 @@ use anyway; scripts/bench_network.py: 64 runs 2.16 s with two, 2.25 s with one).
 
 from __future__ import annotations
 
-import numpy as np
+from functools import cache
+
+import numpy  # noqa: F401 -- loads NumPy's BLAS, so threadpoolctl finds it
 from threadpoolctl import threadpool_limits
 
-_done = False
 
-
+@cache
 def one_blas_thread() -> None:
-    """Limit NumPy's BLAS to one thread, once per process (``np`` is imported above so its BLAS is
-    loaded and threadpoolctl finds it)."""
-    global _done
-    if not _done and np.__version__:
-        threadpool_limits(1, user_api="blas")
-        _done = True
+    """Limit NumPy's BLAS to one thread, once per process."""
+    threadpool_limits(1, user_api="blas")

@@ -48,9 +48,8 @@ def cached_stage(key: tuple, colors: tuple, problem: str,
                  lr_problem: str) -> tuple[bytes, list[str], list[str]]:
     """What the stage draws, packed (the plane, the runs' weights and curves in ``colors``, the
     projection's numbers, the drawn points, ``problem`` with the last points sent, ``lr_problem`` with
-    the last η step), the plane's
-    problems and a sentence per diverged run (all of it from this cache: a view seen before needs no
-    runs, and a rerun does not pack it again)."""
+    the last η step), the plane's problems and a sentence per diverged run (all of it from this cache: a
+    view seen before needs no runs, and a rerun does not pack it again)."""
     setup = dn.from_key(key)
     runs = runs_of(setup)
     land, problems = dn.landscape(setup, runs)
@@ -300,8 +299,8 @@ def main() -> None:
     with figure_area:
         with st.spinner("Training and slicing the landscape..."):
             payload, plane_problems, diverged = cached_stage(dn.key(setup), colors,
-                                                          st.session_state.pop(K + "points_problem", ""),
-                                                          st.session_state.pop(K + "lr_problem", ""))
+                                                             st.session_state.pop(K + "points_problem", ""),
+                                                             st.session_state.pop(K + "lr_problem", ""))
         for p in plane_problems:
             st.warning(plain(p), icon=":material/info:")
         net_stage(payload, on_points, on_lr)
